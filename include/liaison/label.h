@@ -1,0 +1,74 @@
+/* liaison/label.h — confidentiality labels: read, write, validate, mark,
+ * translate.
+ *
+ * A parsed label is compiled against its policy (it holds a reference to
+ * it), so that markings and access decisions need no lookups. Labels are
+ * immutable after parsing and may be shared between threads. */
+#ifndef LIAISON_LABEL_H
+#define LIAISON_LABEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+#include "policy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lsn_label lsn_label;
+
+typedef enum lsn_form {
+    LSN_FORM_AUTO = 0,     /* detect: 4774 or spiffing XML by namespace, JSON, else BER */
+    LSN_FORM_4774 = 1,     /* STANAG 4774 XML */
+    LSN_FORM_SPIFFING = 2, /* spiffing XML (http://surevine.com/xmlns/spiffy) */
+    LSN_FORM_JSON = 3,     /* liaison's JSON form, docs/LABEL-JSON.md */
+    LSN_FORM_BER = 4       /* ESS security label, RFC 2634 (read only) */
+} lsn_form;
+
+/* Hard limits on untrusted input. */
+#define LSN_LABEL_MAX_BYTES (256u * 1024u)
+#define LSN_LABEL_MAX_CATEGORIES 1024u
+
+/* Parse a label. The policy is looked up in `set` (by OID, or by name for
+ * 4774). Names of classifications and categories match case-insensitively.
+ * Unknown values make the parse fail with LSN_ERR_LABEL and a message naming
+ * the value. On success the caller owns *out (lsn_label_free). */
+LSN_MUST_CHECK lsn_err lsn_label_parse(const lsn_policy_set *set,
+                                       const void *data, size_t len,
+                                       lsn_form form, lsn_label **out,
+                                       lsn_error *err);
+void lsn_label_free(lsn_label *label); /* NULL is a no-op */
+
+/* Write a label in a form (not BER, not AUTO). *out is NUL-terminated and
+ * owned by the caller (lsn_free); *out_len (if given) is its length. */
+LSN_MUST_CHECK lsn_err lsn_label_write(const lsn_label *label, lsn_form form,
+                                       char **out, size_t *out_len,
+                                       lsn_error *err);
+
+const lsn_policy *lsn_label_policy(const lsn_label *label);
+
+/* Validate against the label's policy. Returns an error code; the verdict is
+ * *valid, and when invalid, `reason` (if given) receives a sentence naming
+ * the rule that failed. On error *valid is false. */
+LSN_MUST_CHECK lsn_err lsn_label_validate(const lsn_label *label, bool *valid,
+                                          char *reason, size_t reason_size);
+
+/* The display marking in language `lang` (BCP 47 tag, NULL for the
+ * default), with fallback fr-CA -> fr -> untagged. Written into buf
+ * (NUL-terminated); *needed (if given) receives the length without NUL. A
+ * buffer too small gives LSN_ERR_LIMIT and a truncated string. */
+LSN_MUST_CHECK lsn_err lsn_label_marking(const lsn_label *label, const char *lang,
+                                         char *buf, size_t size, size_t *needed);
+
+/* Translate a label into the equivalent policy `target_oid`, which must be in
+ * `set`. On success the caller owns *out. */
+LSN_MUST_CHECK lsn_err lsn_label_translate(const lsn_label *label,
+                                           const lsn_policy_set *set,
+                                           const char *target_oid,
+                                           lsn_label **out, lsn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

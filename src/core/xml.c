@@ -1,0 +1,207 @@
+/* core/xml.c — safe libxml2 parsing and namespace-blind tree helpers. */
+#include "core/xml.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+static void quiet_errors(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+xmlDocPtr xml_parse(const char *data, size_t len, const char *source,
+                    bool recover, lsn_error *err)
+{
+    if (!source)
+        source = "input";
+    if (!data || len == 0) {
+        lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        return NULL;
+    }
+    if (len > XML_MAX_BYTES || len > (size_t)INT32_MAX) {
+        lsn_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes",
+                 source, XML_MAX_BYTES);
+        return NULL;
+    }
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    /* Messages are taken from the context, never printed. */
+    xmlSetGenericErrorFunc(NULL, quiet_errors);
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+               XML_PARSE_NOCDATA;
+    if (recover)
+        opts |= XML_PARSE_RECOVER;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, NULL, opts);
+    const xmlError *xe = &ctxt->lastError;
+    if (!doc || (!recover && !ctxt->wellFormed)) {
+        if (xe->code != 0 && xe->message) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", xe->message);
+            size_t n = strlen(msg);
+            while (n && isspace((unsigned char)msg[n - 1]))
+                msg[--n] = '\0';
+            lsn_fail(err, LSN_ERR_SYNTAX, "%s: line %d: %s", source, xe->line, msg);
+        } else {
+            lsn_fail(err, LSN_ERR_SYNTAX, "%s: not well-formed XML", source);
+        }
+        xmlFreeDoc(doc);
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (doc->intSubset || doc->extSubset) {
+        lsn_fail(err, LSN_ERR_SYNTAX,
+                 "%s: documents with a DTD or entity declarations are refused",
+                 source);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    if (!xmlDocGetRootElement(doc)) {
+        lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+bool xml_is(const xmlNode *node, const char *name)
+{
+    return node && node->type == XML_ELEMENT_NODE &&
+           strcmp((const char *)node->name, name) == 0;
+}
+
+bool xml_in_ns(const xmlNode *node, const char *ns_uri)
+{
+    if (!node || node->type != XML_ELEMENT_NODE)
+        return false;
+    if (!ns_uri)
+        return node->ns == NULL || node->ns->href == NULL;
+    return node->ns && node->ns->href &&
+           strcmp((const char *)node->ns->href, ns_uri) == 0;
+}
+
+static bool matches(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE &&
+           (!name || strcmp((const char *)n->name, name) == 0);
+}
+
+xmlNode *xml_child(const xmlNode *node, const char *name)
+{
+    if (!node)
+        return NULL;
+    for (xmlNode *c = node->children; c; c = c->next)
+        if (matches(c, name))
+            return c;
+    return NULL;
+}
+
+xmlNode *xml_next(const xmlNode *node, const char *name)
+{
+    if (!node)
+        return NULL;
+    for (xmlNode *c = node->next; c; c = c->next)
+        if (matches(c, name))
+            return c;
+    return NULL;
+}
+
+static const xmlAttr *find_attr(const xmlNode *node, const char *name)
+{
+    if (!node || node->type != XML_ELEMENT_NODE)
+        return NULL;
+    for (const xmlAttr *a = node->properties; a; a = a->next)
+        if (strcmp((const char *)a->name, name) == 0)
+            return a;
+    return NULL;
+}
+
+static char *attr_value_dup(const xmlAttr *a)
+{
+    /* Attribute values are a list of text (and, without entity substitution,
+     * entity reference) nodes; we take the text nodes only. */
+    size_t n = 0;
+    for (const xmlNode *t = a->children; t; t = t->next)
+        if (t->type == XML_TEXT_NODE && t->content)
+            n += strlen((const char *)t->content);
+    char *v = lsn_malloc(n + 1);
+    if (!v)
+        return NULL;
+    size_t off = 0;
+    for (const xmlNode *t = a->children; t; t = t->next)
+        if (t->type == XML_TEXT_NODE && t->content) {
+            size_t k = strlen((const char *)t->content);
+            memcpy(v + off, t->content, k);
+            off += k;
+        }
+    v[off] = '\0';
+    return v;
+}
+
+const char *xml_attr(const xmlNode *node, const char *name)
+{
+    static _Thread_local char scratch[1024];
+    const xmlAttr *a = find_attr(node, name);
+    if (!a)
+        return NULL;
+    /* Fast path: a single text child, the usual case. */
+    if (a->children && !a->children->next && a->children->type == XML_TEXT_NODE) {
+        const char *c = (const char *)a->children->content;
+        return c ? c : "";
+    }
+    char *v = attr_value_dup(a);
+    if (!v)
+        return NULL;
+    snprintf(scratch, sizeof scratch, "%s", v);
+    lsn_free(v);
+    return scratch;
+}
+
+char *xml_attr_dup(const xmlNode *node, const char *name)
+{
+    const xmlAttr *a = find_attr(node, name);
+    return a ? attr_value_dup(a) : NULL;
+}
+
+char *xml_text_dup(const xmlNode *node)
+{
+    size_t n = 0;
+    for (const xmlNode *t = node ? node->children : NULL; t; t = t->next)
+        if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && t->content)
+            n += strlen((const char *)t->content);
+    char *v = lsn_malloc(n + 1);
+    if (!v)
+        return NULL;
+    size_t off = 0;
+    for (const xmlNode *t = node ? node->children : NULL; t; t = t->next)
+        if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && t->content) {
+            size_t k = strlen((const char *)t->content);
+            memcpy(v + off, t->content, k);
+            off += k;
+        }
+    v[off] = '\0';
+    /* trim */
+    size_t start = 0;
+    while (v[start] && isspace((unsigned char)v[start]))
+        start++;
+    size_t end = off;
+    while (end > start && isspace((unsigned char)v[end - 1]))
+        end--;
+    memmove(v, v + start, end - start);
+    v[end - start] = '\0';
+    return v;
+}
+
+long xml_line(const xmlNode *node)
+{
+    return node ? (long)xmlGetLineNo(node) : 0;
+}

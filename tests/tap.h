@@ -1,0 +1,42 @@
+/* tests/tap.h — a tiny TAP producer for the unit tests. Each check is one TAP
+ * test point, so meson counts checks, not programs. Name checks for the
+ * behaviour they pin: ok(x, "jpn_reader_does_not_see_nato_only_item"). */
+#ifndef TESTS_TAP_H
+#define TESTS_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+static inline int ok(int cond, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    if (!cond)
+        tap_failed++;
+    fflush(stdout);
+    return cond;
+}
+
+/* String equality with a diagnostic showing both sides on failure. */
+#define is_str(got, want, ...)                                                   \
+    do {                                                                         \
+        const char *g_ = (got), *w_ = (want);                                    \
+        if (!ok(g_ && w_ && strcmp(g_, w_) == 0, __VA_ARGS__))                   \
+            printf("#   got:  \"%s\"\n#   want: \"%s\"\n", g_ ? g_ : "(null)",   \
+                   w_ ? w_ : "(null)");                                          \
+    } while (0)
+
+static inline int tap_done(void)
+{
+    printf("1..%d\n", tap_n);
+    return tap_failed ? 1 : 0;
+}
+
+#endif
