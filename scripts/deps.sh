@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages liaison needs to build, test and fuzz.
+# Idempotent: packages already installed are not fetched again, and apt is
+# not touched at all when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential meson ninja-build pkg-config python3
+  libxml2-dev libxml2-utils libjansson-dev libtasn1-6-dev libtasn1-bin
+  clang libclang-rt-14-dev llvm valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
