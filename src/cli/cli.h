@@ -1,0 +1,122 @@
+/* cli/cli.h — shared pieces of the `liaison` command (internal to src/cli).
+ *
+ * The command is a client of libliaison like any other program: it includes
+ * only the public headers (include/liaison/). This header declares the verb
+ * table (verbs.c), the option parser (options.c), file reading (io.c),
+ * policy-set set-up and error reporting (common.c), and the verb handlers
+ * (one file per verb group). */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "liaison/liaison.h"
+
+/* Exit codes, documented in docs/liaison.1. */
+enum {
+    CLI_EXIT_OK = 0,      /* valid, granted, all conformance checks passed */
+    CLI_EXIT_NO = 1,      /* invalid, denied, a conformance check failed */
+    CLI_EXIT_ERROR = 2    /* usage error, unreadable file, malformed input */
+};
+
+/* Options a verb may accept, as bits; the option table in options.c holds
+ * their names, argument names and help. */
+enum cli_opt_bit {
+    CLI_OPT_POLICY = 1u << 0,
+    CLI_OPT_LANG = 1u << 1,
+    CLI_OPT_CLEARANCE = 1u << 2,
+    CLI_OPT_TO = 1u << 3,
+    CLI_OPT_TO_POLICY = 1u << 4
+};
+
+#define CLI_MAX_POLICIES 64
+
+/* The parsed command line of one verb. Strings point into argv. */
+typedef struct cli_args {
+    const char *policies[CLI_MAX_POLICIES];
+    size_t npolicies;
+    const char *lang;       /* --lang, NULL when absent */
+    const char *clearance;  /* --clearance */
+    const char *to;         /* --to */
+    const char *to_policy;  /* --to-policy */
+    bool help;              /* --help was given */
+    char **operands;        /* what follows the options */
+    int noperands;
+} cli_args;
+
+struct cli_verb;
+typedef int (*cli_handler)(const struct cli_verb *verb, const cli_args *args);
+
+/* One row of the verb table: everything that --help, the parser and the
+ * man page say about a verb. */
+typedef struct cli_verb {
+    const char *group;     /* "label", "policy", or NULL for a top-level verb */
+    const char *name;      /* "validate" */
+    const char *operands;  /* "LABEL", shown in the usage line */
+    int min_operands, max_operands;
+    unsigned opts;         /* enum cli_opt_bit: the options it takes */
+    unsigned required;     /* the options it cannot do without */
+    const char *help;      /* one line */
+    const char *details;   /* a paragraph for `VERB --help`; may be NULL */
+    cli_handler handler;
+} cli_verb;
+
+extern const cli_verb cli_verbs[];
+extern const size_t cli_nverbs;
+
+/* The verb named by argv[0] (and argv[1] for grouped verbs); *used receives
+ * how many words named it. NULL when none matches. */
+const cli_verb *cli_verb_find(int argc, char **argv, int *used);
+
+/* Print the top-level help (every verb, from the table) to stdout. */
+void cli_help_all(void);
+/* Print a verb's help: usage line, paragraph, its options. */
+void cli_help_verb(const cli_verb *v);
+/* Print "usage: liaison GROUP NAME [options] OPERANDS" to `f`. */
+void cli_usage_line(const cli_verb *v, void *f);
+
+/* Parse a verb's options and operands (argv[0] is the verb's last word).
+ * Returns 0, or CLI_EXIT_ERROR after printing the problem to stderr. */
+int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out);
+
+/* Read a whole file ("-" is stdin) of at most `cap` bytes. On success
+ * returns 0, *data (NUL-terminated, free with free()) and *len. On failure
+ * returns an errno value (EFBIG when larger than cap) and *data is NULL. */
+int cli_read_file(const char *path, size_t cap, char **data, size_t *len);
+
+/* The size cap of files the command reads (labels, clearances, conformance
+ * files). Policies are read by the library with its own cap. */
+#define CLI_FILE_MAX (16u * 1024u * 1024u)
+
+/* Report "liaison: WHAT: MESSAGE" on stderr. */
+void cli_error(const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Build the policy set of a verb: every --policy file in order, or the
+ * bundled policy when none is given. Returns NULL after reporting. */
+lsn_policy_set *cli_policy_set(const cli_args *args);
+
+/* Read and parse a label file in any form. Returns LSN_OK and *out, or the
+ * error with err filled (I/O problems are reported as LSN_ERR_IO with the
+ * system's reason). */
+lsn_err cli_label_load(const lsn_policy_set *set, const char *path,
+                       lsn_label **out, lsn_error *err);
+lsn_err cli_clearance_load(const lsn_policy_set *set, const char *path,
+                           lsn_clearance **out, lsn_error *err);
+
+/* A label's or clearance's marking in a freshly allocated string (free with
+ * free()); NULL with err filled on failure. */
+char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err);
+char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err);
+
+/* Verb handlers. */
+int cli_cmd_label_validate(const cli_verb *v, const cli_args *a);
+int cli_cmd_label_mark(const cli_verb *v, const cli_args *a);
+int cli_cmd_label_check(const cli_verb *v, const cli_args *a);
+int cli_cmd_label_convert(const cli_verb *v, const cli_args *a);
+int cli_cmd_clearance_mark(const cli_verb *v, const cli_args *a);
+int cli_cmd_policy_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_conformance(const cli_verb *v, const cli_args *a);
+
+#endif

@@ -1,0 +1,162 @@
+/* cli/options.c — the option table and the command-line parser.
+ *
+ * Each option is described once here (name, argument, help); a verb's row
+ * in verbs.c says which it accepts, and getopt_long's table is built from
+ * both, so that help and parsing cannot disagree. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct cli_option {
+    unsigned bit;        /* enum cli_opt_bit */
+    const char *name;    /* long name, without "--" */
+    const char *arg;     /* argument name for help */
+    const char *help;
+} cli_option;
+
+static const cli_option options[] = {
+    {CLI_OPT_POLICY, "policy", "FILE",
+     "load this SPIF policy (repeatable; default: the bundled policy)"},
+    {CLI_OPT_LANG, "lang", "TAG", "language of the marking (e.g. en, fr, fr-CA)"},
+    {CLI_OPT_CLEARANCE, "clearance", "FILE", "the clearance to decide for"},
+    {CLI_OPT_TO, "to", "FORM", "output form: 4774, spiffing or json"},
+    {CLI_OPT_TO_POLICY, "to-policy", "OID", "translate into this equivalent policy"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+void cli_usage_line(const cli_verb *v, void *fp)
+{
+    FILE *f = fp;
+    fprintf(f, "usage: liaison ");
+    if (v->group)
+        fprintf(f, "%s ", v->group);
+    fprintf(f, "%s", v->name);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!(v->opts & options[i].bit))
+            continue;
+        bool req = (v->required & options[i].bit) != 0;
+        fprintf(f, " %s--%s %s%s%s", req ? "" : "[", options[i].name, options[i].arg,
+                req ? "" : "]", options[i].bit == CLI_OPT_POLICY ? "..." : "");
+    }
+    if (v->operands[0])
+        fprintf(f, " %s", v->operands);
+    fprintf(f, "\n");
+}
+
+void cli_help_verb(const cli_verb *v)
+{
+    cli_usage_line(v, stdout);
+    printf("\n%s.\n", v->help);
+    if (v->details)
+        printf("\n%s\n", v->details);
+    printf("\noptions:\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!(v->opts & options[i].bit))
+            continue;
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", options[i].name, options[i].arg);
+        printf("  %-20s %s\n", left, options[i].help);
+    }
+    printf("  %-20s %s\n", "--help", "show this help");
+    printf("\nexit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
+}
+
+void cli_help_all(void)
+{
+    printf("usage: liaison VERB [options] ARGS\n"
+           "       liaison --help | --version\n\n"
+           "liaison answers questions about confidentiality labels under an\n"
+           "Open XML SPIF security policy.\n\nverbs:\n");
+    for (size_t i = 0; i < cli_nverbs; i++) {
+        const cli_verb *v = &cli_verbs[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", v->group ? v->group : "",
+                 v->group ? " " : "", v->name);
+        printf("  %-22s %s\n", left, v->help);
+    }
+    printf("\n'liaison VERB --help' describes a verb and its options.\n"
+           "exit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
+}
+
+static const char *verb_label(const cli_verb *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", v->group ? v->group : "", v->group ? " " : "",
+             v->name);
+    return buf;
+}
+
+int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out)
+{
+    struct option longopts[NOPTIONS + 2];
+    size_t n = 0;
+    char name[64];
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!(v->opts & options[i].bit))
+            continue;
+        longopts[n].name = options[i].name;
+        longopts[n].has_arg = required_argument;
+        longopts[n].flag = NULL;
+        longopts[n].val = (int)i; /* index into options[] */
+        n++;
+    }
+    longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+
+    optind = 1; /* getopt is global state; reset for each parse */
+    opterr = 0; /* we word the messages ourselves */
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            out->help = true;
+            continue;
+        }
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            cli_error(verb_label(v, name, sizeof name), "%s: %s", bad,
+                      c == ':' ? "option needs an argument" : "unknown option");
+            cli_usage_line(v, stderr);
+            return CLI_EXIT_ERROR;
+        }
+        switch (options[c].bit) {
+        case CLI_OPT_POLICY:
+            if (out->npolicies == CLI_MAX_POLICIES) {
+                cli_error(verb_label(v, name, sizeof name),
+                          "at most %d --policy options", CLI_MAX_POLICIES);
+                return CLI_EXIT_ERROR;
+            }
+            out->policies[out->npolicies++] = optarg;
+            break;
+        case CLI_OPT_LANG: out->lang = optarg; break;
+        case CLI_OPT_CLEARANCE: out->clearance = optarg; break;
+        case CLI_OPT_TO: out->to = optarg; break;
+        case CLI_OPT_TO_POLICY: out->to_policy = optarg; break;
+        default: break;
+        }
+    }
+    if (out->help)
+        return 0;
+    out->operands = argv + optind;
+    out->noperands = argc - optind;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if ((v->required & options[i].bit) &&
+            ((options[i].bit == CLI_OPT_CLEARANCE && !out->clearance) ||
+             (options[i].bit == CLI_OPT_TO && !out->to))) {
+            cli_error(verb_label(v, name, sizeof name), "--%s is required",
+                      options[i].name);
+            cli_usage_line(v, stderr);
+            return CLI_EXIT_ERROR;
+        }
+    }
+    if (out->noperands < v->min_operands || out->noperands > v->max_operands) {
+        cli_error(verb_label(v, name, sizeof name), "%s",
+                  out->noperands < v->min_operands ? "missing operand"
+                                                   : "too many operands");
+        cli_usage_line(v, stderr);
+        return CLI_EXIT_ERROR;
+    }
+    return 0;
+}

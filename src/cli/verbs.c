@@ -1,0 +1,80 @@
+/* cli/verbs.c — the one table of the command's verbs.
+ *
+ * Top-level help, per-verb help, option checking and dispatch all derive
+ * from this table; docs/liaison.1 follows it (tests/cli/cli_test.sh checks
+ * that every verb here answers --help and appears in the man page). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const cli_verb cli_verbs[] = {
+    {"label", "validate", "LABEL", 1, 1, CLI_OPT_POLICY, 0,
+     "check a label against its policy",
+     "Prints 'valid' and exits 0, or 'invalid: REASON' and exits 1. A label "
+     "that names an unknown classification or category is invalid too. "
+     "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
+     "(detected), or '-' for standard input.",
+     cli_cmd_label_validate},
+    {"label", "mark", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG, 0,
+     "print a label's display marking",
+     "Prints the display marking on one line, in the language TAG when the "
+     "policy has marking data for it (fr-CA falls back to fr, then to the "
+     "policy's untagged marking data).",
+     cli_cmd_label_mark},
+    {"label", "check", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_CLEARANCE,
+     CLI_OPT_CLEARANCE,
+     "decide whether a clearance may see a label",
+     "Prints 'granted' and exits 0, or 'denied: REASON' and exits 1. A label "
+     "under another policy is translated through the policies' equivalences, "
+     "or denied. A label that cannot be read into its policy's terms is "
+     "denied.",
+     cli_cmd_label_check},
+    {"label", "convert", "LABEL", 1, 1,
+     CLI_OPT_POLICY | CLI_OPT_TO | CLI_OPT_TO_POLICY, CLI_OPT_TO,
+     "write a label in another form or policy",
+     "Writes the label in FORM: 4774 (STANAG 4774 XML), spiffing (spiffing "
+     "XML) or json. With --to-policy, the label is first translated into the "
+     "equivalent policy OID, which must be loaded with --policy.",
+     cli_cmd_label_convert},
+    {"clearance", "mark", "CLEARANCE", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG, 0,
+     "print a clearance's display marking",
+     "Prints the classifications the clearance holds as {A|B}, ordered by "
+     "hierarchy, then its categories.",
+     cli_cmd_clearance_mark},
+    {"policy", "show", "", 0, 0, CLI_OPT_POLICY, 0,
+     "list the loaded policies",
+     "Prints one line per policy: its OID and its name. Without --policy, "
+     "the bundled policy.",
+     cli_cmd_policy_show},
+    {NULL, "conformance", "TESTS.xml", 1, 1, CLI_OPT_POLICY, 0,
+     "run a conformance file",
+     "Runs a conformance file in the format of spiffing's tests.xml: each "
+     "<sequence> starts with no policy loaded (but those given with "
+     "--policy), loads its <policy> elements and runs its <test> elements. "
+     "File names are relative to TESTS.xml. Prints one line per failing "
+     "check and last 'N passed, N failed'; exits 0 only when none failed.",
+     cli_cmd_conformance},
+};
+
+const size_t cli_nverbs = sizeof cli_verbs / sizeof cli_verbs[0];
+
+const cli_verb *cli_verb_find(int argc, char **argv, int *used)
+{
+    if (argc < 1)
+        return NULL;
+    for (size_t i = 0; i < cli_nverbs; i++) {
+        const cli_verb *v = &cli_verbs[i];
+        if (!v->group) {
+            if (strcmp(argv[0], v->name) == 0) {
+                *used = 1;
+                return v;
+            }
+        } else if (argc >= 2 && strcmp(argv[0], v->group) == 0 &&
+                   strcmp(argv[1], v->name) == 0) {
+            *used = 2;
+            return v;
+        }
+    }
+    return NULL;
+}
