@@ -215,6 +215,10 @@ struct lsn_policy {
     qualifier *qualifiers;
     size_t nmarkings;
     marking_data *markings;
+
+    /* Every string and array above lives in these chunks (policy/arena.c),
+     * so that a load that fails half-way frees all it built at once. */
+    struct policy_chunk *chunks;
 };
 
 /* Free a policy's contents and the policy (used by lsn_policy_unref). */

@@ -1,0 +1,126 @@
+/* policy/spif_marking.c — reading <markingData> (a phrase per language with
+ * marking codes) and <markingQualifier> (prefix/suffix/separator texts) at
+ * classification, tag, category and policy level. */
+#include "policy/spif.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} code_names[] = {
+    { "pageTop", MC_PAGE_TOP },
+    { "pageBottom", MC_PAGE_BOTTOM },
+    { "pageTopBottom", MC_PAGE_TOP_BOTTOM },
+    { "documentStart", MC_DOCUMENT_START },
+    { "documentEnd", MC_DOCUMENT_END },
+    { "noNameDisplay", MC_NO_NAME_DISPLAY },
+    { "noMarkingDisplay", MC_NO_MARKING_DISPLAY },
+    { "suppressClassName", MC_SUPPRESS_CLASS_NAME },
+    { "replacePolicy", MC_REPLACE_POLICY },
+};
+
+/* The bit of a marking code name given as (s, len); 0 when unknown. */
+static unsigned code_bit(const char *s, size_t len)
+{
+    for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+        if (strlen(code_names[i].name) == len && memcmp(code_names[i].name, s, len) == 0)
+            return code_names[i].bit;
+    return 0;
+}
+
+lsn_err spif_markings(spif_ctx *c, const xmlNode *holder, size_t *n, marking_data **out)
+{
+    size_t count = 0;
+    for (xmlNode *m = xml_child(holder, "markingData"); m; m = xml_next(m, "markingData"))
+        count++;
+    *n = 0;
+    *out = NULL;
+    if (count == 0)
+        return LSN_OK;
+    marking_data *v = policy_array(c->p, count, sizeof *v);
+    if (!v)
+        return spif_nomem(c);
+    size_t i = 0;
+    lsn_err rc;
+    for (xmlNode *m = xml_child(holder, "markingData"); m; m = xml_next(m, "markingData"), i++) {
+        if ((rc = spif_attr(c, m, "lang", false, &v[i].lang)) ||
+            (rc = spif_attr(c, m, "phrase", false, &v[i].phrase)))
+            return rc;
+        /* Codes are a set: a repeated <code> (NATO v79 has some) is harmless. */
+        for (xmlNode *k = xml_child(m, "code"); k; k = xml_next(k, "code")) {
+            const char *s;
+            size_t len;
+            if ((rc = spif_text(c, k, &s, &len)))
+                return rc;
+            unsigned bit = code_bit(s, len);
+            if (!bit)
+                return spif_fail(c, k, "unknown marking code '%.*s'", (int)(len > 64 ? 64 : len), s);
+            v[i].codes |= bit;
+        }
+    }
+    *n = count;
+    *out = v;
+    return LSN_OK;
+}
+
+lsn_err spif_qualifiers(spif_ctx *c, const xmlNode *holder, size_t *n, qualifier **out)
+{
+    size_t count = 0;
+    for (xmlNode *mq = xml_child(holder, "markingQualifier"); mq;
+         mq = xml_next(mq, "markingQualifier"))
+        for (xmlNode *q = xml_child(mq, "qualifier"); q; q = xml_next(q, "qualifier"))
+            count++;
+    *n = 0;
+    *out = NULL;
+    if (count == 0)
+        return LSN_OK;
+    qualifier *v = policy_array(c->p, count, sizeof *v);
+    if (!v)
+        return spif_nomem(c);
+    size_t i = 0;
+    lsn_err rc;
+    for (xmlNode *mq = xml_child(holder, "markingQualifier"); mq;
+         mq = xml_next(mq, "markingQualifier")) {
+        /* SPIF 2.1 writes markingCode=, older files code=. */
+        unsigned codes = 0;
+        const char *code = xml_attr(mq, "markingCode");
+        if (!code)
+            code = xml_attr(mq, "code");
+        if (code) {
+            codes = code_bit(code, strlen(code));
+            if (!codes)
+                return spif_fail(c, mq, "unknown marking code '%.64s'", code);
+        }
+        char *parent_lang;
+        if ((rc = spif_attr(c, mq, "lang", false, &parent_lang)))
+            return rc;
+        for (xmlNode *q = xml_child(mq, "qualifier"); q; q = xml_next(q, "qualifier")) {
+            const char *kind = xml_attr(q, "qualifierCode");
+            if (!kind)
+                return spif_fail(c, q, "missing attribute qualifierCode=");
+            if (strcmp(kind, "prefix") == 0)
+                v[i].kind = QUAL_PREFIX;
+            else if (strcmp(kind, "suffix") == 0)
+                v[i].kind = QUAL_SUFFIX;
+            else if (strcmp(kind, "separator") == 0)
+                v[i].kind = QUAL_SEPARATOR;
+            else
+                return spif_fail(c, q, "unknown qualifierCode=\"%.64s\"", kind);
+            if ((rc = spif_attr(c, q, "markingQualifier", false, &v[i].text)) ||
+                (rc = spif_attr(c, q, "lang", false, &v[i].lang)))
+                return rc;
+            if (!v[i].text) /* a qualifier with no text adds nothing */
+                v[i].text = policy_strdup(c->p, "");
+            if (!v[i].text)
+                return spif_nomem(c);
+            if (!v[i].lang)
+                v[i].lang = parent_lang;
+            v[i].codes = codes;
+            i++;
+        }
+    }
+    *n = count;
+    *out = v;
+    return LSN_OK;
+}
