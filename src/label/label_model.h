@@ -1,5 +1,5 @@
 /* label/label_model.h — the compiled form of labels and clearances
- * (internal). Readers (label/*_read.c) build them with the helpers below;
+ * (internal). Readers (label/read_*.c) build them with the helpers below;
  * the engine (engine/) reads them.
  *
  * A label is a classification and a sorted set of category indices of its

@@ -1,0 +1,249 @@
+/* label/resolve.c — turning what a label or clearance says (policy OIDs,
+ * tag set names, category and classification names or LACVs) into the
+ * policy's compiled objects, with one wording of the error messages for
+ * every form. */
+#include "label/label_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static const char *what(lsn_err code)
+{
+    return code == LSN_ERR_CLEARANCE ? "clearance" : "label";
+}
+
+lsn_err label_policy_by_id(const lsn_policy_set *set, const char *oid,
+                           lsn_error *err, lsn_policy **out)
+{
+    *out = NULL;
+    const char *bare = oid;
+    if (strncmp(bare, "urn:oid:", 8) == 0)
+        bare += 8;
+    const lsn_policy *p = set ? lsn_policy_set_find_id(set, bare) : NULL;
+    if (!p)
+        return lsn_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", bare);
+    /* The set holds the policy; we only need a mutable pointer to take our
+     * own reference in label_new. */
+    *out = (lsn_policy *)p;
+    return LSN_OK;
+}
+
+static bool looks_like_oid(const char *s)
+{
+    if (!isdigit((unsigned char)*s))
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s) && *s != '.')
+            return false;
+    return true;
+}
+
+lsn_err label_tagset(const lsn_policy *p, const char *ref, lsn_err code,
+                     lsn_error *err, const policy_tagset **out)
+{
+    const char *bare = ref;
+    if (strncmp(bare, "urn:oid:", 8) == 0)
+        bare += 8;
+    const policy_tagset *ts = NULL;
+    if (looks_like_oid(bare))
+        ts = policy_tagset_by_id(p, bare);
+    if (!ts)
+        ts = policy_tagset_by_name(p, ref);
+    *out = ts;
+    if (!ts)
+        return lsn_fail(err, code, "unknown tag set '%s' in %s under policy '%s'",
+                        ref, what(code), p->name ? p->name : p->id);
+    return LSN_OK;
+}
+
+static bool kind_exact(tag_kind want, tag_kind have)
+{
+    return want == TAG_ANY || want == have;
+}
+
+static bool kind_family(tag_kind want, tag_kind have)
+{
+    if (want == TAG_ANY || want == have)
+        return true;
+    if (tag_kind_permissive(want))
+        return tag_kind_permissive(have);
+    if (tag_kind_restrictive(want))
+        return tag_kind_restrictive(have);
+    return false;
+}
+
+static const char *kind_word(tag_kind k)
+{
+    switch (k) {
+    case TAG_RESTRICTIVE: return "restrictive ";
+    case TAG_PERMISSIVE: return "permissive ";
+    case TAG_ENUM_RESTRICTIVE: return "enumerated restrictive ";
+    case TAG_ENUM_PERMISSIVE: return "enumerated permissive ";
+    case TAG_INFORMATIVE: return "informative ";
+    default: return "";
+    }
+}
+
+/* Walk the categories of ts whose tag passes `match`; first hit wins. */
+static const policy_category *find_cat(const lsn_policy *p, const policy_tagset *ts,
+                                       tag_kind kind,
+                                       bool (*match)(tag_kind, tag_kind),
+                                       const char *name, uint32_t lacv)
+{
+    for (size_t t = ts->first_tag; t < ts->first_tag + ts->ntags && t < p->ntags; t++) {
+        const policy_tag *tag = &p->tags[t];
+        if (!match(kind, tag->kind))
+            continue;
+        for (size_t i = tag->first_cat; i < tag->first_cat + tag->ncats && i < p->ncats; i++) {
+            const policy_category *c = &p->cats[i];
+            if (name ? (c->name && name_eq(c->name, name)) : c->lacv == lacv)
+                return c;
+        }
+    }
+    return NULL;
+}
+
+lsn_err label_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
+                          tag_kind kind, const char *name, lsn_err code,
+                          lsn_error *err, const policy_category **out)
+{
+    const policy_category *c = find_cat(p, ts, kind, kind_exact, name, 0);
+    if (!c)
+        c = find_cat(p, ts, kind, kind_family, name, 0);
+    *out = c;
+    if (!c)
+        return lsn_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
+                        kind_word(kind), name, ts->name ? ts->name : ts->id);
+    return LSN_OK;
+}
+
+lsn_err label_cat_by_lacv(const lsn_policy *p, const policy_tagset *ts,
+                          tag_kind kind, uint32_t lacv, lsn_err code,
+                          lsn_error *err, const policy_category **out)
+{
+    const policy_category *c = find_cat(p, ts, kind, kind_exact, NULL, lacv);
+    if (!c)
+        c = find_cat(p, ts, kind, kind_family, NULL, lacv);
+    *out = c;
+    if (!c)
+        return lsn_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",
+                        kind_word(kind), (unsigned)lacv, ts->name ? ts->name : ts->id);
+    return LSN_OK;
+}
+
+lsn_err label_class_by_name(const lsn_policy *p, const char *name, lsn_err code,
+                            lsn_error *err, const policy_class **out)
+{
+    *out = policy_class_by_name(p, name);
+    if (!*out)
+        return lsn_fail(err, code, "unknown classification '%s' in policy '%s'",
+                        name, p->name ? p->name : p->id);
+    return LSN_OK;
+}
+
+lsn_err label_class_by_lacv(const lsn_policy *p, uint32_t lacv, lsn_err code,
+                            lsn_error *err, const policy_class **out)
+{
+    *out = policy_class_by_lacv(p, lacv);
+    if (!*out)
+        return lsn_fail(err, code, "unknown classification lacv %u in policy '%s'",
+                        (unsigned)lacv, p->name ? p->name : p->id);
+    return LSN_OK;
+}
+
+lsn_err label_add(lsn_label *l, const policy_category *c, lsn_error *err)
+{
+    lsn_err rc = label_add_cat(l, (uint32_t)c->index);
+    if (rc == LSN_ERR_LIMIT)
+        return lsn_fail(err, rc, "label has more than %u categories",
+                        LSN_LABEL_MAX_CATEGORIES);
+    if (rc != LSN_OK)
+        return lsn_fail(err, rc, "category '%s': %s", c->name ? c->name : "?",
+                        lsn_strerror(rc));
+    return LSN_OK;
+}
+
+lsn_err label_clearance_add(lsn_clearance *c, const policy_category *cat,
+                            lsn_error *err)
+{
+    lsn_err rc = clearance_add_cat(c, (uint32_t)cat->index);
+    if (rc != LSN_OK)
+        return lsn_fail(err, rc, "category '%s': %s", cat->name ? cat->name : "?",
+                        lsn_strerror(rc));
+    return LSN_OK;
+}
+
+lsn_err label_done(lsn_label *l, lsn_error *err, lsn_label **out)
+{
+    *out = NULL;
+    if (label_finish(l) != LSN_OK) {
+        lsn_label_free(l);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    }
+    *out = l;
+    return LSN_OK;
+}
+
+lsn_err label_clearance_done(lsn_clearance *c, lsn_error *err, lsn_clearance **out)
+{
+    *out = NULL;
+    if (clearance_finish(c) != LSN_OK) {
+        lsn_clearance_free(c);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    }
+    *out = c;
+    return LSN_OK;
+}
+
+bool label_xml_is_ci(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && name_eq((const char *)n->name, name);
+}
+
+bool label_is_4774_root(const xmlNode *root)
+{
+    return label_xml_is_ci(root, "originatorConfidentialityLabel") ||
+           label_xml_is_ci(root, "alternativeConfidentialityLabel") ||
+           label_xml_is_ci(root, "ConfidentialityLabel");
+}
+
+bool label_text_ok(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+                return false;
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1, cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2, cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (u[i + k] & 0x3F);
+        }
+        /* overlong forms, surrogates, beyond U+10FFFF */
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
