@@ -7,8 +7,11 @@
 
 #include "core/alloc.h"
 
+/* Chunks stay below glibc's mmap threshold (128 KiB): mapping and unmapping
+ * fresh pages on every load costs more than the whole parse. */
 #define CHUNK_MIN (32u * 1024u)
-#define ALIGN 16u
+#define CHUNK_MAX (96u * 1024u)
+#define ALIGN 8u
 
 struct policy_chunk {
     struct policy_chunk *next;
@@ -17,19 +20,19 @@ struct policy_chunk {
     _Alignas(16) unsigned char data[];
 };
 
-void *policy_alloc(lsn_policy *p, size_t size)
+void *arena_alloc(struct policy_chunk **arena, size_t size)
 {
     if (size > SIZE_MAX - 2 * ALIGN - CHUNK_MIN)
         return NULL;
     size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     if (size == 0)
         size = ALIGN;
-    struct policy_chunk *c = p->chunks;
+    struct policy_chunk *c = *arena;
     if (!c || c->cap - c->used < size) {
-        /* Chunks double as the policy grows, so a big SPIF needs few. */
+        /* Chunks grow with the policy, so a big SPIF needs few. */
         size_t cap = c ? c->cap * 2 : CHUNK_MIN;
-        if (cap > 1024u * 1024u)
-            cap = 1024u * 1024u;
+        if (cap > CHUNK_MAX)
+            cap = CHUNK_MAX;
         if (cap < size)
             cap = size;
         struct policy_chunk *n = lsn_malloc(sizeof *n + cap);
@@ -38,13 +41,18 @@ void *policy_alloc(lsn_policy *p, size_t size)
         n->used = 0;
         n->cap = cap;
         n->next = c;
-        p->chunks = n;
+        *arena = n;
         c = n;
     }
     void *r = c->data + c->used;
     c->used += size;
     memset(r, 0, size);
     return r;
+}
+
+void *policy_alloc(lsn_policy *p, size_t size)
+{
+    return arena_alloc(&p->chunks, size);
 }
 
 void *policy_array(lsn_policy *p, size_t n, size_t size)
@@ -69,13 +77,18 @@ char *policy_strdup(lsn_policy *p, const char *s)
     return s ? policy_strndup(p, s, strlen(s)) : NULL;
 }
 
-void policy_arena_release(lsn_policy *p)
+void arena_release(struct policy_chunk **arena)
 {
-    struct policy_chunk *c = p->chunks;
+    struct policy_chunk *c = *arena;
     while (c) {
         struct policy_chunk *next = c->next;
         lsn_free(c);
         c = next;
     }
-    p->chunks = NULL;
+    *arena = NULL;
+}
+
+void policy_arena_release(lsn_policy *p)
+{
+    arena_release(&p->chunks);
 }

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include "policy/model.h"
 
+struct policy_chunk;
+
+/* The same over any chunk list (the loader's scratch tree uses one). */
+void *arena_alloc(struct policy_chunk **arena, size_t size);
+void arena_release(struct policy_chunk **arena);
+
 /* Zeroed memory of `size` bytes owned by p (freed by policy_free); NULL when
  * out of memory. */
 void *policy_alloc(lsn_policy *p, size_t size);

@@ -5,7 +5,7 @@
  *
  * SPIFs are administrator input, but they are parsed as defensively as
  * labels: every refusal names the file, the line, the element and what is
- * wrong. libxml2's recovery is on because real SPIFs have well-formedness
+ * wrong. libxml2 (through spif_tree.c) recovers from slips because real SPIFs have well-formedness
  * slips (a misspelt closing tag in the food policies). */
 #include "policy/spif.h"
 
@@ -14,11 +14,12 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/xml.h"
 
 /* hierarchy= : an optionally negative decimal integer. */
-static lsn_err parse_hierarchy(spif_ctx *c, const xmlNode *n, long *out)
+static lsn_err parse_hierarchy(spif_ctx *c, const snode *n, long *out)
 {
-    const char *v = xml_attr(n, "hierarchy");
+    const char *v = sn_attr(n, "hierarchy");
     if (!v)
         return spif_fail(c, n, "missing attribute hierarchy=");
     const char *s = v;
@@ -34,12 +35,12 @@ static lsn_err parse_hierarchy(spif_ctx *c, const xmlNode *n, long *out)
     return LSN_OK;
 }
 
-static lsn_err parse_equiv_policies(spif_ctx *c, const xmlNode *root)
+static lsn_err parse_equiv_policies(spif_ctx *c, const snode *root)
 {
     lsn_policy *p = c->p;
-    xmlNode *eps = xml_child(root, "equivalentPolicies");
+    snode *eps = sn_child(root, "equivalentPolicies");
     size_t count = 0;
-    for (xmlNode *e = xml_child(eps, "equivalentPolicy"); e; e = xml_next(e, "equivalentPolicy"))
+    for (snode *e = sn_child(eps, "equivalentPolicy"); e; e = sn_next(e, "equivalentPolicy"))
         count++;
     if (count == 0)
         return LSN_OK;
@@ -47,7 +48,7 @@ static lsn_err parse_equiv_policies(spif_ctx *c, const xmlNode *root)
     if (!p->equiv_policies)
         return spif_nomem(c);
     lsn_err rc;
-    for (xmlNode *e = xml_child(eps, "equivalentPolicy"); e; e = xml_next(e, "equivalentPolicy")) {
+    for (snode *e = sn_child(eps, "equivalentPolicy"); e; e = sn_next(e, "equivalentPolicy")) {
         equiv_policy *ep = &p->equiv_policies[p->nequiv_policies++];
         if ((rc = spif_attr(c, e, "name", true, &ep->name)) ||
             (rc = spif_attr(c, e, "id", true, &ep->id)) ||
@@ -57,7 +58,7 @@ static lsn_err parse_equiv_policies(spif_ctx *c, const xmlNode *root)
     return LSN_OK;
 }
 
-static lsn_err parse_class(spif_ctx *c, xmlNode *n, policy_class *cls)
+static lsn_err parse_class(spif_ctx *c, snode *n, policy_class *cls)
 {
     lsn_err rc;
     if ((rc = spif_attr(c, n, "name", true, &cls->name)) ||
@@ -80,16 +81,16 @@ static lsn_err parse_class(spif_ctx *c, xmlNode *n, policy_class *cls)
     return LSN_OK;
 }
 
-static lsn_err parse_classes(spif_ctx *c, const xmlNode *root, xmlNode **classes_node)
+static lsn_err parse_classes(spif_ctx *c, const snode *root, snode **classes_node)
 {
     lsn_policy *p = c->p;
-    xmlNode *cs = xml_child(root, "securityClassifications");
+    snode *cs = sn_child(root, "securityClassifications");
     *classes_node = cs;
     if (!cs)
         return spif_fail(c, root, "no <securityClassifications>");
     size_t count = 0;
-    for (xmlNode *e = xml_child(cs, "securityClassification"); e;
-         e = xml_next(e, "securityClassification"))
+    for (snode *e = sn_child(cs, "securityClassification"); e;
+         e = sn_next(e, "securityClassification"))
         count++;
     if (count == 0)
         return spif_fail(c, cs, "no <securityClassification>");
@@ -101,8 +102,8 @@ static lsn_err parse_classes(spif_ctx *c, const xmlNode *root, xmlNode **classes
     if (!p->classes)
         return spif_nomem(c);
     lsn_err rc;
-    for (xmlNode *e = xml_child(cs, "securityClassification"); e;
-         e = xml_next(e, "securityClassification")) {
+    for (snode *e = sn_child(cs, "securityClassification"); e;
+         e = sn_next(e, "securityClassification")) {
         policy_class *cls = &p->classes[p->nclasses];
         cls->index = p->nclasses++;
         if ((rc = parse_class(c, e, cls)))
@@ -111,14 +112,14 @@ static lsn_err parse_classes(spif_ctx *c, const xmlNode *root, xmlNode **classes
     return LSN_OK;
 }
 
-static lsn_err parse_document(spif_ctx *c, xmlNode *root)
+static lsn_err parse_document(spif_ctx *c, snode *root)
 {
     lsn_policy *p = c->p;
     lsn_err rc;
-    if (!xml_is(root, "SPIF"))
+    if (strcmp(root->name, "SPIF") != 0)
         return spif_fail(c, root, "the root element is not <SPIF>: this is not a security "
                                   "policy information file");
-    xmlNode *id = xml_child(root, "securityPolicyId");
+    snode *id = sn_child(root, "securityPolicyId");
     if (!id)
         return spif_fail(c, root, "missing <securityPolicyId>");
     if ((rc = spif_attr(c, id, "id", true, &p->id)) ||
@@ -127,18 +128,18 @@ static lsn_err parse_document(spif_ctx *c, xmlNode *root)
         return rc;
     if (!p->id[0])
         return spif_fail(c, id, "empty policy id");
-    xmlNode *def = xml_child(root, "defaultSecurityPolicyId");
+    snode *def = sn_child(root, "defaultSecurityPolicyId");
     if (def && ((rc = spif_attr(c, def, "id", false, &p->default_id)) ||
                 (rc = spif_attr(c, def, "name", false, &p->default_name))))
         return rc;
 
-    xmlNode *classes;
+    snode *classes;
     if ((rc = parse_equiv_policies(c, root)) || (rc = parse_classes(c, root, &classes)) ||
-        (rc = spif_tagsets(c, xml_child(root, "securityCategoryTagSets"))))
+        (rc = spif_tagsets(c, sn_child(root, "securityCategoryTagSets"))))
         return rc;
     size_t i = 0;
-    for (xmlNode *e = xml_child(classes, "securityClassification"); e && i < p->nclasses;
-         e = xml_next(e, "securityClassification"), i++)
+    for (snode *e = sn_child(classes, "securityClassification"); e && i < p->nclasses;
+         e = sn_next(e, "securityClassification"), i++)
         if ((rc = spif_resolve_rules(c, e, p->classes[i].nrules, p->classes[i].required)))
             return rc;
     return (rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers))
@@ -159,12 +160,15 @@ lsn_err lsn_policy_load_memory(const char *data, size_t len, const char *source,
     *out = NULL;
     if (!data || len == 0)
         return lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
-    xmlDocPtr doc = xml_parse(data, len, source, true, err);
-    if (!doc)
+    spif_tree tree;
+    snode *root = spif_tree_parse(&tree, data, len, source, err);
+    if (!root) {
+        spif_tree_release(&tree);
         return err->code;
+    }
     lsn_policy *p = lsn_calloc(1, sizeof *p);
     if (!p) {
-        xmlFreeDoc(doc);
+        spif_tree_release(&tree);
         return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
     }
     atomic_init(&p->refs, 1);
@@ -174,9 +178,9 @@ lsn_err lsn_policy_load_memory(const char *data, size_t len, const char *source,
     if (!p->source)
         rc = spif_nomem(&c);
     else
-        rc = parse_document(&c, xmlDocGetRootElement(doc));
+        rc = parse_document(&c, root);
     lsn_free(c.cat_nodes);
-    xmlFreeDoc(doc);
+    spif_tree_release(&tree);
     if (rc != LSN_OK) {
         policy_free(p);
         return rc;
@@ -194,8 +198,8 @@ lsn_err lsn_policy_load_file(const char *path, lsn_policy **out, lsn_error *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return lsn_fail(err, LSN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    /* Read up to one byte past the limit, so that xml_parse can refuse an
-     * oversize file with its own message. */
+    /* Read up to one byte past the limit, so that the parser can refuse
+     * an oversize file with its own message. */
     size_t cap = 64 * 1024, len = 0;
     char *buf = lsn_malloc(cap);
     lsn_err rc = LSN_OK;

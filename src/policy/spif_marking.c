@@ -29,10 +29,10 @@ static unsigned code_bit(const char *s, size_t len)
     return 0;
 }
 
-lsn_err spif_markings(spif_ctx *c, const xmlNode *holder, size_t *n, marking_data **out)
+lsn_err spif_markings(spif_ctx *c, const snode *holder, size_t *n, marking_data **out)
 {
     size_t count = 0;
-    for (xmlNode *m = xml_child(holder, "markingData"); m; m = xml_next(m, "markingData"))
+    for (snode *m = sn_child(holder, "markingData"); m; m = sn_next(m, "markingData"))
         count++;
     *n = 0;
     *out = NULL;
@@ -43,12 +43,12 @@ lsn_err spif_markings(spif_ctx *c, const xmlNode *holder, size_t *n, marking_dat
         return spif_nomem(c);
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *m = xml_child(holder, "markingData"); m; m = xml_next(m, "markingData"), i++) {
+    for (snode *m = sn_child(holder, "markingData"); m; m = sn_next(m, "markingData"), i++) {
         if ((rc = spif_attr(c, m, "lang", false, &v[i].lang)) ||
             (rc = spif_attr(c, m, "phrase", false, &v[i].phrase)))
             return rc;
         /* Codes are a set: a repeated <code> (NATO v79 has some) is harmless. */
-        for (xmlNode *k = xml_child(m, "code"); k; k = xml_next(k, "code")) {
+        for (snode *k = sn_child(m, "code"); k; k = sn_next(k, "code")) {
             const char *s;
             size_t len;
             if ((rc = spif_text(c, k, &s, &len)))
@@ -64,12 +64,12 @@ lsn_err spif_markings(spif_ctx *c, const xmlNode *holder, size_t *n, marking_dat
     return LSN_OK;
 }
 
-lsn_err spif_qualifiers(spif_ctx *c, const xmlNode *holder, size_t *n, qualifier **out)
+lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier **out)
 {
     size_t count = 0;
-    for (xmlNode *mq = xml_child(holder, "markingQualifier"); mq;
-         mq = xml_next(mq, "markingQualifier"))
-        for (xmlNode *q = xml_child(mq, "qualifier"); q; q = xml_next(q, "qualifier"))
+    for (snode *mq = sn_child(holder, "markingQualifier"); mq;
+         mq = sn_next(mq, "markingQualifier"))
+        for (snode *q = sn_child(mq, "qualifier"); q; q = sn_next(q, "qualifier"))
             count++;
     *n = 0;
     *out = NULL;
@@ -80,13 +80,13 @@ lsn_err spif_qualifiers(spif_ctx *c, const xmlNode *holder, size_t *n, qualifier
         return spif_nomem(c);
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *mq = xml_child(holder, "markingQualifier"); mq;
-         mq = xml_next(mq, "markingQualifier")) {
+    for (snode *mq = sn_child(holder, "markingQualifier"); mq;
+         mq = sn_next(mq, "markingQualifier")) {
         /* SPIF 2.1 writes markingCode=, older files code=. */
         unsigned codes = 0;
-        const char *code = xml_attr(mq, "markingCode");
+        const char *code = sn_attr(mq, "markingCode");
         if (!code)
-            code = xml_attr(mq, "code");
+            code = sn_attr(mq, "code");
         if (code) {
             codes = code_bit(code, strlen(code));
             if (!codes)
@@ -95,8 +95,8 @@ lsn_err spif_qualifiers(spif_ctx *c, const xmlNode *holder, size_t *n, qualifier
         char *parent_lang;
         if ((rc = spif_attr(c, mq, "lang", false, &parent_lang)))
             return rc;
-        for (xmlNode *q = xml_child(mq, "qualifier"); q; q = xml_next(q, "qualifier")) {
-            const char *kind = xml_attr(q, "qualifierCode");
+        for (snode *q = sn_child(mq, "qualifier"); q; q = sn_next(q, "qualifier")) {
+            const char *kind = sn_attr(q, "qualifierCode");
             if (!kind)
                 return spif_fail(c, q, "missing attribute qualifierCode=");
             if (strcmp(kind, "prefix") == 0)

@@ -13,22 +13,22 @@
 
 /* One <categoryGroup> or <excludedCategory>. A missing lacv= or all="true"
  * means every category of that tag set and tag type. */
-static lsn_err parse_catref(spif_ctx *c, const xmlNode *n, catref *r)
+static lsn_err parse_catref(spif_ctx *c, const snode *n, catref *r)
 {
     lsn_err rc;
     if ((rc = spif_attr(c, n, "tagSetRef", true, &r->tagset)) ||
         (rc = spif_kind(c, n, false, &r->kind)))
         return rc;
-    const char *lacv = xml_attr(n, "lacv");
+    const char *lacv = sn_attr(n, "lacv");
     r->all = spif_bool(n, "all") || !lacv || !lacv[0];
     if (!r->all)
         return spif_lacv(c, n, "lacv", &r->lacv);
     return LSN_OK;
 }
 
-static lsn_err parse_op(spif_ctx *c, const xmlNode *n, rule_op *op)
+static lsn_err parse_op(spif_ctx *c, const snode *n, rule_op *op)
 {
-    const char *v = xml_attr(n, "operation");
+    const char *v = sn_attr(n, "operation");
     /* Older SPIFs (bsi-commercial.xml) leave it out; "one or more" is the
      * reading that refuses least and still requires the category. */
     if (!v || strcmp(v, "oneOrMore") == 0)
@@ -42,11 +42,11 @@ static lsn_err parse_op(spif_ctx *c, const xmlNode *n, rule_op *op)
     return LSN_OK;
 }
 
-lsn_err spif_rules(spif_ctx *c, const xmlNode *holder, size_t *n, rule **out)
+lsn_err spif_rules(spif_ctx *c, const snode *holder, size_t *n, rule **out)
 {
     size_t count = 0;
-    for (xmlNode *r = xml_child(holder, "requiredCategory"); r;
-         r = xml_next(r, "requiredCategory"))
+    for (snode *r = sn_child(holder, "requiredCategory"); r;
+         r = sn_next(r, "requiredCategory"))
         count++;
     *n = 0;
     *out = NULL;
@@ -57,12 +57,12 @@ lsn_err spif_rules(spif_ctx *c, const xmlNode *holder, size_t *n, rule **out)
         return spif_nomem(c);
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *r = xml_child(holder, "requiredCategory"); r;
-         r = xml_next(r, "requiredCategory"), i++) {
+    for (snode *r = sn_child(holder, "requiredCategory"); r;
+         r = sn_next(r, "requiredCategory"), i++) {
         if ((rc = parse_op(c, r, &v[i].op)))
             return rc;
         size_t ng = 0;
-        for (xmlNode *g = xml_child(r, "categoryGroup"); g; g = xml_next(g, "categoryGroup"))
+        for (snode *g = sn_child(r, "categoryGroup"); g; g = sn_next(g, "categoryGroup"))
             ng++;
         if (ng == 0)
             return spif_fail(c, r, "a required category names no <categoryGroup>");
@@ -71,7 +71,7 @@ lsn_err spif_rules(spif_ctx *c, const xmlNode *holder, size_t *n, rule **out)
             return spif_nomem(c);
         v[i].nrefs = ng;
         size_t k = 0;
-        for (xmlNode *g = xml_child(r, "categoryGroup"); g; g = xml_next(g, "categoryGroup"))
+        for (snode *g = sn_child(r, "categoryGroup"); g; g = sn_next(g, "categoryGroup"))
             if ((rc = parse_catref(c, g, &v[i].refs[k++])))
                 return rc;
     }
@@ -81,7 +81,7 @@ lsn_err spif_rules(spif_ctx *c, const xmlNode *holder, size_t *n, rule **out)
 }
 
 /* Add the categories a reference names to `set`. */
-static lsn_err resolve_ref(spif_ctx *c, const xmlNode *at, const catref *r, bitword *set)
+static lsn_err resolve_ref(spif_ctx *c, const snode *at, const catref *r, bitword *set)
 {
     const lsn_policy *p = c->p;
     const policy_tagset *ts = policy_tagset_by_name(p, r->tagset);
@@ -114,35 +114,35 @@ static lsn_err resolve_ref(spif_ctx *c, const xmlNode *at, const catref *r, bitw
     return LSN_OK;
 }
 
-lsn_err spif_resolve_rules(spif_ctx *c, const xmlNode *holder, size_t n, rule *rules)
+lsn_err spif_resolve_rules(spif_ctx *c, const snode *holder, size_t n, rule *rules)
 {
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *r = xml_child(holder, "requiredCategory"); r && i < n;
-         r = xml_next(r, "requiredCategory"), i++) {
+    for (snode *r = sn_child(holder, "requiredCategory"); r && i < n;
+         r = sn_next(r, "requiredCategory"), i++) {
         rules[i].cats = policy_array(c->p, c->p->cat_words, sizeof(bitword));
         if (!rules[i].cats)
             return spif_nomem(c);
         size_t k = 0;
-        for (xmlNode *g = xml_child(r, "categoryGroup"); g && k < rules[i].nrefs;
-             g = xml_next(g, "categoryGroup"), k++)
+        for (snode *g = sn_child(r, "categoryGroup"); g && k < rules[i].nrefs;
+             g = sn_next(g, "categoryGroup"), k++)
             if ((rc = resolve_ref(c, g, &rules[i].refs[k], rules[i].cats)))
                 return rc;
     }
     return LSN_OK;
 }
 
-lsn_err spif_excluded_cats(spif_ctx *c, const xmlNode *cat, bitword **out)
+lsn_err spif_excluded_cats(spif_ctx *c, const snode *cat, bitword **out)
 {
     *out = c->no_cats;
-    xmlNode *e = xml_child(cat, "excludedCategory");
+    snode *e = sn_child(cat, "excludedCategory");
     if (!e)
         return LSN_OK;
     bitword *set = policy_array(c->p, c->p->cat_words, sizeof(bitword));
     if (!set)
         return spif_nomem(c);
     lsn_err rc;
-    for (; e; e = xml_next(e, "excludedCategory")) {
+    for (; e; e = sn_next(e, "excludedCategory")) {
         catref r;
         memset(&r, 0, sizeof r);
         if ((rc = parse_catref(c, e, &r)) || (rc = resolve_ref(c, e, &r, set)))
@@ -153,9 +153,9 @@ lsn_err spif_excluded_cats(spif_ctx *c, const xmlNode *cat, bitword **out)
 }
 
 /* policyRef= → index into the policy's equivalent policies, by name. */
-static lsn_err policy_ref(spif_ctx *c, const xmlNode *n, size_t *out)
+static lsn_err policy_ref(spif_ctx *c, const snode *n, size_t *out)
 {
-    const char *ref = xml_attr(n, "policyRef");
+    const char *ref = sn_attr(n, "policyRef");
     if (!ref)
         return spif_fail(c, n, "missing attribute policyRef=");
     for (size_t i = 0; i < c->p->nequiv_policies; i++)
@@ -166,9 +166,9 @@ static lsn_err policy_ref(spif_ctx *c, const xmlNode *n, size_t *out)
     return spif_fail(c, n, "policyRef=\"%.128s\" names no <equivalentPolicy>", ref);
 }
 
-static lsn_err parse_applied(spif_ctx *c, const xmlNode *n, applied *out)
+static lsn_err parse_applied(spif_ctx *c, const snode *n, applied *out)
 {
-    const char *v = xml_attr(n, "applied");
+    const char *v = sn_attr(n, "applied");
     if (!v || strcmp(v, "both") == 0)
         *out = APPLIED_BOTH;
     else if (strcmp(v, "encrypt") == 0)
@@ -180,11 +180,11 @@ static lsn_err parse_applied(spif_ctx *c, const xmlNode *n, applied *out)
     return LSN_OK;
 }
 
-lsn_err spif_equiv_classes(spif_ctx *c, const xmlNode *holder, size_t *n, equiv_class **out)
+lsn_err spif_equiv_classes(spif_ctx *c, const snode *holder, size_t *n, equiv_class **out)
 {
     size_t count = 0;
-    for (xmlNode *e = xml_child(holder, "equivalentClassification"); e;
-         e = xml_next(e, "equivalentClassification"))
+    for (snode *e = sn_child(holder, "equivalentClassification"); e;
+         e = sn_next(e, "equivalentClassification"))
         count++;
     *n = 0;
     *out = NULL;
@@ -195,8 +195,8 @@ lsn_err spif_equiv_classes(spif_ctx *c, const xmlNode *holder, size_t *n, equiv_
         return spif_nomem(c);
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *e = xml_child(holder, "equivalentClassification"); e;
-         e = xml_next(e, "equivalentClassification"), i++)
+    for (snode *e = sn_child(holder, "equivalentClassification"); e;
+         e = sn_next(e, "equivalentClassification"), i++)
         if ((rc = policy_ref(c, e, &v[i].policy)) || (rc = spif_lacv(c, e, "lacv", &v[i].lacv)) ||
             (rc = parse_applied(c, e, &v[i].applied)) ||
             (rc = spif_rules(c, e, &v[i].nrules, &v[i].rules)))
@@ -206,11 +206,11 @@ lsn_err spif_equiv_classes(spif_ctx *c, const xmlNode *holder, size_t *n, equiv_
     return LSN_OK;
 }
 
-lsn_err spif_equiv_cats(spif_ctx *c, const xmlNode *holder, size_t *n, equiv_cat **out)
+lsn_err spif_equiv_cats(spif_ctx *c, const snode *holder, size_t *n, equiv_cat **out)
 {
     size_t count = 0;
-    for (xmlNode *e = xml_child(holder, "equivalentSecCategoryTag"); e;
-         e = xml_next(e, "equivalentSecCategoryTag"))
+    for (snode *e = sn_child(holder, "equivalentSecCategoryTag"); e;
+         e = sn_next(e, "equivalentSecCategoryTag"))
         count++;
     *n = 0;
     *out = NULL;
@@ -221,19 +221,19 @@ lsn_err spif_equiv_cats(spif_ctx *c, const xmlNode *holder, size_t *n, equiv_cat
         return spif_nomem(c);
     size_t i = 0;
     lsn_err rc;
-    for (xmlNode *e = xml_child(holder, "equivalentSecCategoryTag"); e;
-         e = xml_next(e, "equivalentSecCategoryTag"), i++) {
+    for (snode *e = sn_child(holder, "equivalentSecCategoryTag"); e;
+         e = sn_next(e, "equivalentSecCategoryTag"), i++) {
         if ((rc = policy_ref(c, e, &v[i].policy)) ||
             (rc = spif_attr(c, e, "tagSetId", true, &v[i].tagset_id)) ||
             (rc = spif_kind(c, e, false, &v[i].kind)) ||
             (rc = parse_applied(c, e, &v[i].applied)))
             return rc;
-        const char *action = xml_attr(e, "action");
+        const char *action = sn_attr(e, "action");
         if (action && strcmp(action, "discard") != 0)
             return spif_fail(c, e, "unknown action=\"%.64s\"", action);
         v[i].discard = action != NULL;
         /* lacv="" goes with action="discard": nothing to map to. */
-        const char *lacv = xml_attr(e, "lacv");
+        const char *lacv = sn_attr(e, "lacv");
         v[i].has_lacv = lacv && lacv[0];
         if (v[i].has_lacv && (rc = spif_lacv(c, e, "lacv", &v[i].lacv)))
             return rc;

@@ -27,7 +27,7 @@ static bool name_is(const char *name, const char *s, size_t len)
     return i == len && name[i] == '\0';
 }
 
-static lsn_err parse_category(spif_ctx *c, xmlNode *n, policy_category *cat)
+static lsn_err parse_category(spif_ctx *c, snode *n, policy_category *cat)
 {
     lsn_policy *p = c->p;
     lsn_err rc;
@@ -38,7 +38,7 @@ static lsn_err parse_category(spif_ctx *c, xmlNode *n, policy_category *cat)
         (rc = spif_equiv_cats(c, n, &cat->nequivs, &cat->equivs)))
         return rc;
     cat->obsolete = spif_bool(n, "obsolete");
-    for (xmlNode *e = xml_child(n, "excludedClass"); e; e = xml_next(e, "excludedClass")) {
+    for (snode *e = sn_child(n, "excludedClass"); e; e = sn_next(e, "excludedClass")) {
         const char *s;
         size_t len;
         if ((rc = spif_text(c, e, &s, &len)))
@@ -63,7 +63,7 @@ static lsn_err parse_category(spif_ctx *c, xmlNode *n, policy_category *cat)
     return LSN_OK;
 }
 
-static lsn_err parse_tag(spif_ctx *c, xmlNode *n, policy_tag *tag)
+static lsn_err parse_tag(spif_ctx *c, snode *n, policy_tag *tag)
 {
     lsn_err rc;
     if ((rc = spif_attr(c, n, "name", false, &tag->name)) ||
@@ -111,17 +111,17 @@ static lsn_err check_unique_lacvs(spif_ctx *c, const policy_tag *tag, uint32_t *
     return LSN_OK;
 }
 
-lsn_err spif_tagsets(spif_ctx *c, const xmlNode *sets)
+lsn_err spif_tagsets(spif_ctx *c, const snode *sets)
 {
     lsn_policy *p = c->p;
     size_t nsets = 0, ntags = 0, ncats = 0;
-    for (xmlNode *s = xml_child(sets, "securityCategoryTagSet"); s;
-         s = xml_next(s, "securityCategoryTagSet")) {
+    for (snode *s = sn_child(sets, "securityCategoryTagSet"); s;
+         s = sn_next(s, "securityCategoryTagSet")) {
         nsets++;
-        for (xmlNode *t = xml_child(s, "securityCategoryTag"); t;
-             t = xml_next(t, "securityCategoryTag")) {
+        for (snode *t = sn_child(s, "securityCategoryTag"); t;
+             t = sn_next(t, "securityCategoryTag")) {
             ntags++;
-            for (xmlNode *k = xml_child(t, "tagCategory"); k; k = xml_next(k, "tagCategory"))
+            for (snode *k = sn_child(t, "tagCategory"); k; k = sn_next(k, "tagCategory"))
                 ncats++;
         }
     }
@@ -145,8 +145,8 @@ lsn_err spif_tagsets(spif_ctx *c, const xmlNode *sets)
     }
 
     lsn_err rc;
-    for (xmlNode *s = xml_child(sets, "securityCategoryTagSet"); s;
-         s = xml_next(s, "securityCategoryTagSet")) {
+    for (snode *s = sn_child(sets, "securityCategoryTagSet"); s;
+         s = sn_next(s, "securityCategoryTagSet")) {
         policy_tagset *ts = &p->tagsets[p->ntagsets];
         ts->index = p->ntagsets++;
         ts->first_tag = p->ntags;
@@ -157,8 +157,8 @@ lsn_err spif_tagsets(spif_ctx *c, const xmlNode *sets)
             if (name_eq(p->tagsets[i].name, ts->name) || strcmp(p->tagsets[i].id, ts->id) == 0)
                 return spif_fail(c, s, "tag set '%s' (%s) has the name or id of another",
                                  ts->name, ts->id);
-        for (xmlNode *t = xml_child(s, "securityCategoryTag"); t;
-             t = xml_next(t, "securityCategoryTag")) {
+        for (snode *t = sn_child(s, "securityCategoryTag"); t;
+             t = sn_next(t, "securityCategoryTag")) {
             policy_tag *tag = &p->tags[p->ntags];
             tag->index = p->ntags++;
             tag->tagset = ts->index;
@@ -166,7 +166,7 @@ lsn_err spif_tagsets(spif_ctx *c, const xmlNode *sets)
             ts->ntags++;
             if ((rc = parse_tag(c, t, tag)))
                 return rc;
-            for (xmlNode *k = xml_child(t, "tagCategory"); k; k = xml_next(k, "tagCategory")) {
+            for (snode *k = sn_child(t, "tagCategory"); k; k = sn_next(k, "tagCategory")) {
                 policy_category *cat = &p->cats[p->ncats];
                 cat->index = p->ncats;
                 c->cat_nodes[p->ncats++] = k;

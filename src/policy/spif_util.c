@@ -6,18 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/alloc.h"
-
-lsn_err spif_fail(spif_ctx *c, const xmlNode *at, const char *fmt, ...)
+lsn_err spif_fail(spif_ctx *c, const snode *at, const char *fmt, ...)
 {
     char what[LSN_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (at && at->type == XML_ELEMENT_NODE)
-        return lsn_fail(c->err, LSN_ERR_POLICY, "%s: line %ld: <%s>: %s", c->src,
-                        xml_line(at), (const char *)at->name, what);
+    if (at)
+        return lsn_fail(c->err, LSN_ERR_POLICY, "%s: line %ld: <%s>: %s", c->src, at->line,
+                        at->name, what);
     return lsn_fail(c->err, LSN_ERR_POLICY, "%s: %s", c->src, what);
 }
 
@@ -27,55 +25,23 @@ lsn_err spif_nomem(spif_ctx *c)
                     c->src);
 }
 
-/* The attribute's value without copying when it is one text node (always,
- * as entities are not substituted), else NULL and *split = true. */
-static const xmlAttr *find_attr(const xmlNode *n, const char *name)
-{
-    for (const xmlAttr *a = n->properties; a; a = a->next)
-        if (strcmp((const char *)a->name, name) == 0)
-            return a;
-    return NULL;
-}
-
-lsn_err spif_attr(spif_ctx *c, const xmlNode *n, const char *name, bool required,
+lsn_err spif_attr(spif_ctx *c, const snode *n, const char *name, bool required,
                   char **out)
 {
     *out = NULL;
-    const xmlAttr *a = find_attr(n, name);
-    if (!a) {
+    const char *v = sn_attr(n, name);
+    if (!v) {
         if (required)
             return spif_fail(c, n, "missing attribute %s=", name);
         return LSN_OK;
     }
-    const xmlNode *t = a->children;
-    if (!t) {
-        *out = policy_strdup(c->p, "");
-    } else if (!t->next && t->type == XML_TEXT_NODE) {
-        *out = policy_strdup(c->p, t->content ? (const char *)t->content : "");
-    } else {
-        /* Rare: several nodes (entity references are kept, not expanded). */
-        const char *v = xml_attr(n, name);
-        *out = policy_strdup(c->p, v ? v : "");
-    }
+    *out = policy_strdup(c->p, v);
     return *out ? LSN_OK : spif_nomem(c);
 }
 
-/* A view of a one-text-node attribute, NULL when absent. */
-static const char *attr_view(const xmlNode *n, const char *name)
+lsn_err spif_lacv(spif_ctx *c, const snode *n, const char *name, uint32_t *out)
 {
-    const xmlAttr *a = find_attr(n, name);
-    if (!a)
-        return NULL;
-    if (!a->children)
-        return "";
-    if (!a->children->next && a->children->type == XML_TEXT_NODE)
-        return a->children->content ? (const char *)a->children->content : "";
-    return xml_attr(n, name);
-}
-
-lsn_err spif_lacv(spif_ctx *c, const xmlNode *n, const char *name, uint32_t *out)
-{
-    const char *v = attr_view(n, name);
+    const char *v = sn_attr(n, name);
     if (!v)
         return spif_fail(c, n, "missing attribute %s=", name);
     if (!lacv_parse(v, out))
@@ -84,30 +50,17 @@ lsn_err spif_lacv(spif_ctx *c, const xmlNode *n, const char *name, uint32_t *out
     return LSN_OK;
 }
 
-bool spif_bool(const xmlNode *n, const char *name)
+bool spif_bool(const snode *n, const char *name)
 {
-    const char *v = attr_view(n, name);
+    const char *v = sn_attr(n, name);
     return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-lsn_err spif_text(spif_ctx *c, const xmlNode *n, const char **s, size_t *len)
+lsn_err spif_text(spif_ctx *c, const snode *n, const char **s, size_t *len)
 {
-    const char *v;
-    const xmlNode *t = n->children;
-    if (!t) {
-        v = "";
-    } else if (!t->next && t->type == XML_TEXT_NODE) {
-        v = t->content ? (const char *)t->content : "";
-    } else {
-        char *d = xml_text_dup(n);
-        if (!d)
-            return spif_nomem(c);
-        v = policy_strdup(c->p, d);
-        lsn_free(d);
-        if (!v)
-            return spif_nomem(c);
-    }
-    size_t a = 0, b = strlen(v);
+    (void)c;
+    const char *v = n->text ? n->text : "";
+    size_t a = 0, b = n->text ? n->text_len : 0;
     while (a < b && (v[a] == ' ' || v[a] == '\t' || v[a] == '\n' || v[a] == '\r'))
         a++;
     while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t' || v[b - 1] == '\n' ||
@@ -118,9 +71,9 @@ lsn_err spif_text(spif_ctx *c, const xmlNode *n, const char **s, size_t *len)
     return LSN_OK;
 }
 
-lsn_err spif_kind(spif_ctx *c, const xmlNode *n, bool required, tag_kind *out)
+lsn_err spif_kind(spif_ctx *c, const snode *n, bool required, tag_kind *out)
 {
-    const char *t = attr_view(n, "tagType");
+    const char *t = sn_attr(n, "tagType");
     if (!t) {
         if (required)
             return spif_fail(c, n, "missing attribute tagType=");
@@ -134,7 +87,7 @@ lsn_err spif_kind(spif_ctx *c, const xmlNode *n, bool required, tag_kind *out)
     } else if (strcmp(t, "tagType7") == 0) {
         *out = TAG_INFORMATIVE;
     } else if (strcmp(t, "enumerated") == 0) {
-        const char *e = attr_view(n, "enumType");
+        const char *e = sn_attr(n, "enumType");
         if (!e)
             return spif_fail(c, n, "tagType=\"enumerated\" without enumType=");
         if (strcmp(e, "permissive") == 0)

@@ -1,0 +1,297 @@
+/* policy/spif_tree.c — building the light SPIF tree (spif_tree.h) from
+ * libxml2 SAX2 events. The safety settings are those of core/xml.c: no
+ * network, entities never substituted, any DTD refused (which shuts out
+ * "billion laughs" and external entities), a size cap. */
+#include "policy/spif_tree.h"
+
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlversion.h>
+
+#include "core/error.h"
+#include "core/xml.h"
+#include "policy/arena.h"
+
+/* A bound on the tree, so a hostile file cannot make us allocate without end
+ * (NATO's policy has about 1,500 elements). */
+#define SPIF_MAX_NODES 1000000u
+
+typedef struct builder {
+    xmlParserCtxtPtr ctxt;
+    struct policy_chunk **arena;
+    snode *root;
+    snode *cur;        /* the open element, NULL outside the root */
+    size_t skip;       /* depth inside ignored content (a second root) */
+    size_t nodes;
+    bool dtd;          /* a DTD or entity declaration was seen */
+    lsn_err failed;    /* LSN_ERR_NOMEM or LSN_ERR_LIMIT */
+} builder;
+
+static void stop(builder *b, lsn_err why)
+{
+    if (!b->failed)
+        b->failed = why;
+    xmlStopParser(b->ctxt);
+}
+
+static char *copy(builder *b, const char *s, size_t n)
+{
+    char *d = arena_alloc(b->arena, n + 1);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* An attribute value as libxml2 hands it over without entity substitution:
+ * '&' arrives as "&#38;" (other references are already decoded). */
+static char *copy_value(builder *b, const char *s, size_t n)
+{
+    char *d = copy(b, s, n);
+    if (!d || !memchr(d, '&', n))
+        return d;
+    size_t w = 0;
+    for (size_t r = 0; r < n;) {
+        if (n - r >= 5 && memcmp(d + r, "&#38;", 5) == 0) {
+            d[w++] = '&';
+            r += 5;
+        } else {
+            d[w++] = d[r++];
+        }
+    }
+    d[w] = '\0';
+    return d;
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    (void)prefix, (void)uri, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    builder *b = ctx;
+    if (b->failed)
+        return;
+    if (b->skip || (!b->cur && b->root)) {
+        b->skip++;
+        return;
+    }
+    if (++b->nodes > SPIF_MAX_NODES) {
+        stop(b, LSN_ERR_LIMIT);
+        return;
+    }
+    snode *n = arena_alloc(b->arena, sizeof *n);
+    /* Names live in the parser's dictionary, which outlives the tree. */
+    if (!n) {
+        stop(b, LSN_ERR_NOMEM);
+        return;
+    }
+    n->name = (const char *)localname;
+    n->line = xmlSAX2GetLineNumber(b->ctxt);
+    if (nb_attributes > 0) {
+        n->attrs = arena_alloc(b->arena, (size_t)nb_attributes * sizeof *n->attrs);
+        if (!n->attrs) {
+            stop(b, LSN_ERR_NOMEM);
+            return;
+        }
+        for (int i = 0; i < nb_attributes; i++) {
+            const xmlChar **a = attributes + 5 * i; /* local, prefix, URI, value, end */
+            sattr *at = &n->attrs[n->nattrs++];
+            at->name = (const char *)a[0];
+            at->value = copy_value(b, (const char *)a[3], (size_t)(a[4] - a[3]));
+            if (!at->name || !at->value) {
+                stop(b, LSN_ERR_NOMEM);
+                return;
+            }
+        }
+    }
+    n->parent = b->cur;
+    if (!b->cur) {
+        b->root = n;
+    } else if (b->cur->last) {
+        b->cur->last->next = n;
+        b->cur->last = n;
+    } else {
+        b->cur->first = b->cur->last = n;
+    }
+    b->cur = n;
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                   const xmlChar *uri)
+{
+    (void)localname, (void)prefix, (void)uri;
+    builder *b = ctx;
+    if (b->skip) {
+        b->skip--;
+        return;
+    }
+    if (b->cur)
+        b->cur = b->cur->parent;
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+    builder *b = ctx;
+    snode *n = b->cur;
+    if (b->failed || b->skip || !n || len <= 0)
+        return;
+    if (!n->text) {
+        /* White space between elements is the common case: keep nothing. */
+        int i = 0;
+        while (i < len && (ch[i] == ' ' || ch[i] == '\n' || ch[i] == '\t' || ch[i] == '\r'))
+            i++;
+        if (i == len)
+            return;
+    }
+    size_t add = (size_t)len;
+    if (n->text_len + add > XML_MAX_BYTES) {
+        stop(b, LSN_ERR_LIMIT);
+        return;
+    }
+    char *t = arena_alloc(b->arena, n->text_len + add + 1);
+    if (!t) {
+        stop(b, LSN_ERR_NOMEM);
+        return;
+    }
+    if (n->text)
+        memcpy(t, n->text, n->text_len);
+    memcpy(t + n->text_len, ch, add);
+    n->text_len += add;
+    n->text = t;
+}
+
+static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                   const xmlChar *system_id)
+{
+    (void)name, (void)external_id, (void)system_id;
+    builder *b = ctx;
+    b->dtd = true;
+    xmlStopParser(b->ctxt);
+}
+
+static void on_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                      const xmlChar *system_id, xmlChar *content)
+{
+    (void)name, (void)type, (void)public_id, (void)system_id, (void)content;
+    on_dtd(ctx, NULL, NULL, NULL);
+}
+
+/* libxml2 2.12 made the structured error handler's argument const. */
+#if LIBXML_VERSION >= 21200
+static void quiet(void *ctx, const xmlError *error)
+#else
+static void quiet(void *ctx, xmlError *error)
+#endif
+{
+    (void)ctx, (void)error;
+}
+
+void spif_tree_release(spif_tree *t)
+{
+    if (t->ctxt)
+        xmlFreeParserCtxt(t->ctxt);
+    t->ctxt = NULL;
+    arena_release(&t->arena);
+    t->root = NULL;
+}
+
+snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *source,
+                       lsn_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (!data || len == 0) {
+        lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
+        return NULL;
+    }
+    if (len > XML_MAX_BYTES) {
+        lsn_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes", source,
+                 XML_MAX_BYTES);
+        return NULL;
+    }
+    xmlSAXHandler h;
+    memset(&h, 0, sizeof h);
+    h.initialized = XML_SAX2_MAGIC;
+    h.startElementNs = on_start;
+    h.endElementNs = on_end;
+    h.characters = on_chars;
+    h.cdataBlock = on_chars;
+    h.internalSubset = on_dtd;
+    h.externalSubset = on_dtd;
+    h.entityDecl = on_entity;
+    h.serror = quiet;
+
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.arena = &t->arena;
+    b.ctxt = xmlCreatePushParserCtxt(&h, &b, NULL, 0, NULL);
+    if (!b.ctxt) {
+        lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
+        return NULL;
+    }
+    xmlCtxtUseOptions(b.ctxt, XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    xmlParseChunk(b.ctxt, data, (int)len, 1);
+
+    snode *root = b.root;
+    if (b.dtd) {
+        lsn_fail(err, LSN_ERR_SYNTAX,
+                 "%s: documents with a DTD or entity declarations are refused", source);
+        root = NULL;
+    } else if (b.failed == LSN_ERR_LIMIT) {
+        lsn_fail(err, LSN_ERR_LIMIT, "%s: more than %u elements", source, SPIF_MAX_NODES);
+        root = NULL;
+    } else if (b.failed) {
+        lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
+        root = NULL;
+    } else if (!root) {
+        const xmlError *xe = &b.ctxt->lastError;
+        /* Only white space (or comments) is no data; anything else is not
+         * XML at all. */
+        size_t i = 0;
+        while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' ||
+                           data[i] == '\r'))
+            i++;
+        if (i == len)
+            lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
+        else if (xe->code && xe->message) {
+            int n = (int)strlen(xe->message);
+            while (n > 0 && (xe->message[n - 1] == '\n' || xe->message[n - 1] == ' '))
+                n--;
+            lsn_fail(err, LSN_ERR_SYNTAX, "%s: line %d: not XML: %.*s", source, xe->line,
+                     n > 200 ? 200 : n, xe->message);
+        }
+        else
+            lsn_fail(err, LSN_ERR_SYNTAX, "%s: not XML (no root element)", source);
+    }
+    t->ctxt = b.ctxt;
+    t->root = root;
+    return root;
+}
+
+snode *sn_child(const snode *n, const char *name)
+{
+    if (!n)
+        return NULL;
+    for (snode *c = n->first; c; c = c->next)
+        if (!name || strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+snode *sn_next(const snode *n, const char *name)
+{
+    if (!n)
+        return NULL;
+    for (snode *c = n->next; c; c = c->next)
+        if (!name || strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+const char *sn_attr(const snode *n, const char *name)
+{
+    for (size_t i = 0; n && i < n->nattrs; i++)
+        if (strcmp(n->attrs[i].name, name) == 0)
+            return n->attrs[i].value;
+    return NULL;
+}
