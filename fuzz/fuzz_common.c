@@ -43,28 +43,6 @@ static lsn_clearance *g_none[MAX_POLICIES];
 static lsn_label *g_samples[MAX_SAMPLES];
 static size_t g_nsamples;
 
-_Noreturn void fuzz_fail(const char *file, int line, const char *cond,
-                         const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s:%d: invariant broken: %s: ", file, line, cond);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    abort();
-}
-
-void fuzz_check_error(lsn_err e, const lsn_error *err, const char *what)
-{
-    FUZZ_CHECK(e == err->code, "%s returned %d but err->code is %d", what,
-               (int)e, (int)err->code);
-    FUZZ_CHECK(err->message[0] != '\0', "%s failed (%s) without a message",
-               what, lsn_strerror(e));
-    FUZZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL,
-               "%s: message not NUL-terminated", what);
-}
-
 static void add_policy(lsn_policy *p, bool duplicate_ok, const char *what)
 {
     lsn_error err = {0};

@@ -7,6 +7,7 @@ must refuse cleanly: "billion laughs", external entities, deep nesting, huge
 numbers, truncations.  libFuzzer grows the corpora from here; the committed
 corpora are the result of -merge=1 runs (docs/FUZZING.md).
 """
+import json
 import os
 import sys
 
@@ -254,7 +255,48 @@ def seeds_json():
     out(t, "not-json.json", "\xff\xfe{")
     out(t, "empty.json", "")
     out(t, "dup-keys.json", '{"policy":"1.3.26.1.3.1","policy":"1.1"}')
+    rel = {"tagSet": "Releasable To", "type": "permissive",
+           "values": ["JPN", "KOR", "AUS", "NZL"]}
+    ctx = {"tagSet": "Context", "type": "permissive", "values": ["NATO", "Releasable"]}
+    labels = {
+        "nato-partners": {"policy": "1.3.26.1.3.1", "classification": "SECRET",
+                          "categories": [ctx, rel], "privacyMark": "EXERCISE"},
+        "nato-by-name-lacv": {"policy": "NATO", "classification": 2,
+                              "categories": [{"tagSet": "1.3.26.1.4.2",
+                                              "type": "enumeratedPermissive",
+                                              "values": [1001, "ISAF"]}]},
+        "nato-restrictive": {"policy": "1.3.26.1.3.1", "classification": "TOP SECRET",
+                             "categories": [{"tagSet": "Additional Sensitivity",
+                                             "type": "restrictive",
+                                             "values": ["ATOMAL"]},
+                                            {"tagSet": "Administrative",
+                                             "type": "informative",
+                                             "values": ["STAFF"]}]},
+        "food": {"policy": "1.2.826.0.1.6726289.0.0", "classification": 1},
+        "no-classification": {"policy": "1.3.26.1.3.1", "categories": [ctx]},
+        "unknown-key": {"policy": "1.3.26.1.3.1", "classification": "SECRET",
+                        "caveats": ["X"]},
+        "negative-lacv": {"policy": "1.3.26.1.3.1", "classification": -1},
+        "huge-lacv": {"policy": "1.3.26.1.3.1", "classification": 2 ** 62},
+    }
+    for name, obj in labels.items():
+        out(t, name + ".json", json.dumps(obj))
     c = "fuzz_clearance_json"
+    clearances = {
+        "nato-secret-partners": {"policy": "1.3.26.1.3.1",
+                                 "classifications": ["UNCLASSIFIED", "RESTRICTED",
+                                                     "CONFIDENTIAL", "SECRET"],
+                                 "categories": [ctx, rel]},
+        "nato-max": {"policy": "NATO", "maxClassification": "SECRET",
+                     "categories": [{"tagSet": "Releasable To", "type": "permissive",
+                                     "values": ["ISAF", "KFOR", "RESOLUTE SUPPORT"]}]},
+        "food-lacv": {"policy": "1.2.826.0.1.6726289.0.0", "classifications": [1, 2]},
+        "tlp": {"policy": "TLP", "maxClassification": 4},
+        "empty": {"policy": "1.3.26.1.3.1"},
+        "unknown-key": {"policy": "1.3.26.1.3.1", "admin": True},
+    }
+    for name, obj in clearances.items():
+        out(c, name + ".json", json.dumps(obj))
     out(c, "deep.json", "{\"a\":" * 50000 + "1" + "}" * 50000)
     out(c, "huge-number.json", '{"policy":"1.3.26.1.3.1","classifications":[1e400]}')
     out(c, "empty.json", "")
