@@ -8,6 +8,7 @@ packages=(
   build-essential meson ninja-build pkg-config python3
   libxml2-dev libxml2-utils libjansson-dev libtasn1-6-dev libtasn1-bin
   clang libclang-rt-14-dev llvm valgrind
+  libsqlite3-dev libsodium-dev
 )
 
 missing=()

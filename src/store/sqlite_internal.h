@@ -1,0 +1,98 @@
+/* store/sqlite_internal.h — what the files of the SQLite back-end share:
+ * the store handle, connections with their prepared statements, and the
+ * group-commit writer's request. Not for use outside src/store. */
+#ifndef STORE_SQLITE_INTERNAL_H
+#define STORE_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Every statement, by number; the SQL is in sqlite_conn.c. A connection
+ * prepares a statement the first time it uses it. */
+typedef enum sq_stmt {
+    /* writer */
+    SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
+    SQ_ITEM_INSERT, SQ_AUDIT_INSERT, SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT,
+    /* readers */
+    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
+    SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL,
+    SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_ALL, SQ_ITEM_LAST, SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
+    SQ_NSTMT
+} sq_stmt;
+
+typedef struct sq_conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[SQ_NSTMT];
+    struct sq_conn *next_free; /* in the reader pool */
+} sq_conn;
+
+typedef struct sq_store sq_store;
+typedef struct sq_req sq_req;
+
+/* A write, queued by a poster and run by the writer thread inside the open
+ * group transaction (within its own savepoint). Lives on the poster's stack:
+ * the poster sleeps until `done`. */
+struct sq_req {
+    lsn_err (*apply)(sq_store *s, sq_req *r); /* runs on the writer */
+    void *arg;
+    lsn_err rc;
+    lsn_error err;
+    int done;
+    pthread_cond_t cv;
+    sq_req *next;
+};
+
+#define SQ_READERS_MAX 64
+
+struct sq_store {
+    store base;
+    char *path;
+    sq_conn w; /* the writer's connection: only the writer thread uses it
+                  once open returns */
+
+    pthread_mutex_t mu;  /* guards the queue and every request's `done` */
+    pthread_cond_t wake; /* the writer waits on it for work */
+    sq_req *head, *tail;
+    int stopping;
+    pthread_t writer;
+
+    /* The audit chain's head, known to the writer only. */
+    uint64_t audit_seq;
+    uint8_t audit_hash[STORE_HASH_LEN];
+
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    sq_conn *pool_free;
+    int readers; /* connections opened for reading */
+};
+
+/* sqlite_conn.c */
+/* Open a connection to `path` with the store's pragmas. `create` makes the
+ * file if absent (the writer only). */
+lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err);
+void sq_conn_close(sq_conn *c);
+/* The prepared statement `which` on `c`, reset and unbound; NULL if it could
+ * not be prepared (then sq_fail(c->db, ...) tells why). */
+sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which);
+/* Create or upgrade the schema; refuse a database from a newer version. */
+lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
+/* Turn the error state of `db` into an lsn_error: a constraint becomes
+ * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
+lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
+
+/* sqlite_writer.c */
+lsn_err sq_writer_start(sq_store *s, lsn_error *err);
+/* Run every queued write, then stop the writer thread. */
+void sq_writer_stop(sq_store *s);
+/* Queue r, wait until it is committed (or has failed), return r->rc and
+ * copy the detail into err. */
+lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err);
+
+/* sqlite_read.c */
+lsn_err sq_reader_take(sq_store *s, sq_conn **out, lsn_error *err);
+void sq_reader_give(sq_store *s, sq_conn *c);
+void sq_readers_close(sq_store *s);
+
+#endif

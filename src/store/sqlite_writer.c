@@ -1,0 +1,166 @@
+/* store/sqlite_writer.c — group commit.
+ *
+ * Every write of the SQLite store (items, audit entries, organisations,
+ * users, channels) is a request queued here. One writer thread takes all the
+ * requests queued so far, runs each inside its own SAVEPOINT of one
+ * transaction, COMMITs (which, with WAL and synchronous=FULL, fsync()s the
+ * WAL), and only then wakes each poster with its result. So a post is on
+ * disk before it is acknowledged, and one fsync serves a whole group: the
+ * more posters wait, the bigger the group.
+ *
+ * A request that fails (an unknown channel, a duplicate name) is rolled back
+ * to its savepoint alone; the others of the group still commit. If the
+ * COMMIT itself fails, every request of the group fails. */
+#include "store/sqlite_internal.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+static int step_done(sq_conn *c, sq_stmt which)
+{
+    sqlite3_stmt *st = sq_prepare(c, which);
+    if (!st)
+        return 0;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE;
+}
+
+/* Fail every request of a group that was not already refused on its own,
+ * and move the audit head back to where the group started. */
+static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error *e,
+                       uint64_t seq0, const uint8_t hash0[STORE_HASH_LEN])
+{
+    lsn_error copy = *e;
+    s->audit_seq = seq0;
+    memcpy(s->audit_hash, hash0, STORE_HASH_LEN);
+    for (sq_req *r = group; r; r = r->next) {
+        if (r->rc == LSN_OK) {
+            r->rc = code;
+            r->err = copy;
+        }
+    }
+}
+
+/* Run one group. The audit chain head moves with each request that appends
+ * to the log, and moves back if that request or the whole group fails. */
+static void run_group(sq_store *s, sq_req *group)
+{
+    uint64_t seq0 = s->audit_seq;
+    uint8_t hash0[STORE_HASH_LEN];
+    memcpy(hash0, s->audit_hash, sizeof hash0);
+
+    if (!step_done(&s->w, SQ_BEGIN)) {
+        lsn_error e;
+        lsn_err code = sq_fail(s->w.db, &e, "starting a transaction");
+        for (sq_req *r = group; r; r = r->next) {
+            r->rc = code;
+            r->err = e;
+        }
+        return;
+    }
+    for (sq_req *r = group; r; r = r->next) {
+        uint64_t seq = s->audit_seq;
+        uint8_t hash[STORE_HASH_LEN];
+        memcpy(hash, s->audit_hash, sizeof hash);
+        if (!step_done(&s->w, SQ_SAVEPOINT)) {
+            r->rc = sq_fail(s->w.db, &r->err, "starting a savepoint");
+            continue;
+        }
+        r->rc = r->apply(s, r);
+        if (r->rc != LSN_OK) {
+            if (sqlite3_get_autocommit(s->w.db)) {
+                /* Some errors (disk full, I/O, out of memory) roll back the
+                 * whole transaction: nothing of this group was written. */
+                fail_group(s, group, r->rc, &r->err, seq0, hash0);
+                return;
+            }
+            (void)step_done(&s->w, SQ_ROLLBACK_TO);
+            s->audit_seq = seq;
+            memcpy(s->audit_hash, hash, sizeof hash);
+        }
+        (void)step_done(&s->w, SQ_RELEASE);
+    }
+    if (!step_done(&s->w, SQ_COMMIT)) {
+        lsn_error e;
+        lsn_err code = sq_fail(s->w.db, &e, "committing");
+        if (!sqlite3_get_autocommit(s->w.db))
+            (void)step_done(&s->w, SQ_ROLLBACK);
+        fail_group(s, group, code, &e, seq0, hash0);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    sq_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wake, &s->mu);
+        if (!s->head)
+            break; /* stopping, and nothing left to write */
+        sq_req *group = s->head;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        run_group(s, group);
+
+        pthread_mutex_lock(&s->mu);
+        for (sq_req *r = group, *next; r; r = next) {
+            next = r->next; /* r lives on its poster's stack: gone once woken */
+            r->done = 1;
+            pthread_cond_signal(&r->cv);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+lsn_err sq_writer_start(sq_store *s, lsn_error *err)
+{
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+        return lsn_fail(err, LSN_ERR_NOMEM, "cannot start the store's writer thread");
+    return LSN_OK;
+}
+
+void sq_writer_stop(sq_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL);
+}
+
+lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err)
+{
+    r->done = 0;
+    r->next = NULL;
+    r->rc = LSN_OK;
+    lsn_error_clear(&r->err);
+    if (pthread_cond_init(&r->cv, NULL) != 0)
+        return lsn_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
+
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        pthread_cond_destroy(&r->cv);
+        lsn_misuse("store: write after close");
+    }
+    if (s->tail)
+        s->tail->next = r;
+    else
+        s->head = r;
+    s->tail = r;
+    pthread_cond_signal(&s->wake);
+    while (!r->done)
+        pthread_cond_wait(&r->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&r->cv);
+
+    if (r->rc != LSN_OK && err)
+        *err = r->err;
+    return r->rc;
+}

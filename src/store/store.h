@@ -1,0 +1,260 @@
+/* store/store.h — the storage interface of a node.
+ *
+ * A store holds organisations, users, channels, labelled items and the
+ * hash-chained audit log. The server talks to it only through `store_ops`, a
+ * table of function pointers (as SQLite's VFS does), so that a PostgreSQL
+ * back-end can sit beside the SQLite one without the server changing.
+ *
+ * The store knows nothing of HTTP and nothing of what a label means: a label
+ * is an opaque canonical string (the engine's JSON), with its markings in
+ * English and French kept beside it for display. Deciding who may see an item
+ * is the server's job: the listing and search functions yield *candidates* in
+ * id order to a callback, which filters with the engine and says when to stop
+ * — so per-reader filtering, counts and paging cursors stay correct.
+ *
+ * Ownership, everywhere in this interface:
+ *  - Input strings and buffers are borrowed for the duration of the call.
+ *  - A record handed to a callback (store_item, store_org, ...) and every
+ *    string in it are borrowed: valid only until the callback returns. Copy
+ *    what you keep.
+ *  - A record returned through an out-parameter (`*out` of a _get / _find
+ *    function) is ONE allocation holding the struct and all its strings: free
+ *    it with lsn_free(). Not found is not an error: LSN_OK with *out = NULL.
+ *
+ * Errors: LSN_ERR_IO (the database failed; the message has its reason),
+ * LSN_ERR_NOMEM, LSN_ERR_ARG (a NULL or empty required field, an unknown
+ * channel or organisation), LSN_ERR_DUPLICATE (a name or token hash already
+ * taken), LSN_ERR_LIMIT (a field over its cap).
+ *
+ * Thread safety: every function may be called from any thread at once, on
+ * one store handle, except close. Writes are serialised through one writer
+ * thread that commits them in groups; reads run concurrently.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liaison/error.h"
+
+#define STORE_HASH_LEN 32          /* SHA-256 */
+#define STORE_TOKEN_CHARS 43       /* base64url of 32 random bytes, no padding */
+#define STORE_FIELD_MAX (1u << 20) /* cap on any text field but an item body */
+#define STORE_BODY_MAX (64u << 20) /* cap on a body or an attachment */
+
+/* User roles: a bitmask. */
+enum {
+    STORE_ROLE_MEMBER = 1u << 0,
+    STORE_ROLE_RELEASE_AUTHORITY = 1u << 1,
+    STORE_ROLE_AUDITOR = 1u << 2,
+    STORE_ROLE_ADMINISTRATOR = 1u << 3,
+};
+
+/* What a callback answers: go on with the next candidate, or stop here. */
+enum { STORE_NEXT = 0, STORE_STOP = 1 };
+
+typedef struct store_org {
+    int64_t id;
+    const char *name;     /* "Mission of Japan to NATO" */
+    const char *category; /* the releasability value it stands for: "JPN" */
+} store_org;
+
+typedef struct store_user {
+    int64_t id;
+    const char *name;
+    const char *organisation; /* an organisation's name */
+    const char *clearance;    /* opaque: the engine's JSON clearance */
+    unsigned roles;           /* STORE_ROLE_* bits */
+    uint8_t token_hash[STORE_HASH_LEN]; /* store_token_hash(token); never the token */
+} store_user;
+
+typedef struct store_channel {
+    int64_t id;
+    const char *name;    /* "cyber-defence" */
+    const char *purpose; /* a sentence */
+} store_channel;
+
+typedef struct store_item {
+    int64_t id;               /* set by the store on append; increases */
+    const char *channel;      /* a channel's name; must exist */
+    const char *author;       /* a user's name (not checked: opaque) */
+    const char *organisation; /* the author's organisation (opaque) */
+    const char *label;        /* canonical label string (opaque) */
+    const char *marking_en;   /* display marking, English */
+    const char *marking_fr;   /* display marking, French */
+    int classification;       /* the policy's classification index; -1 if none */
+    const char *body;         /* text, NUL-terminated */
+    const char *media_type;   /* attachment's media type; NULL if none */
+    const uint8_t *attachment; /* attachment bytes; NULL if none */
+    size_t attachment_len;
+    int64_t created_ms;       /* Unix time in milliseconds */
+    uint8_t content_hash[STORE_HASH_LEN]; /* set by the store on append */
+} store_item;
+
+typedef struct store_audit_event {
+    uint64_t seq;        /* set by the store: 1, 2, 3 ... with no gap */
+    int64_t time_ms;     /* Unix time in milliseconds */
+    const char *actor;   /* who: a user name, "system", a peer */
+    const char *action;  /* what: "post", "read", "deny", "user.add" ... */
+    const char *object;  /* on what: "item:42", "user:alice"; NULL on an item's
+                            post record = "item:ID" filled in by the store */
+    const char *outcome; /* "ok", "denied", "refused", "error" */
+    const char *detail;  /* free text; may be NULL (stored as "") */
+    uint8_t hash[STORE_HASH_LEN]; /* set by the store: the chain hash */
+} store_audit_event;
+
+typedef int (*store_org_cb)(void *ctx, const store_org *org);
+typedef int (*store_user_cb)(void *ctx, const store_user *user);
+typedef int (*store_channel_cb)(void *ctx, const store_channel *channel);
+typedef int (*store_item_cb)(void *ctx, const store_item *item);
+typedef int (*store_audit_cb)(void *ctx, const store_audit_event *event);
+
+typedef struct store store;
+
+/* The back-end's table. Every entry is required. `err` may be NULL. */
+typedef struct store_ops {
+    const char *name; /* "sqlite" */
+
+    /* Finish queued writes, stop the writer, release everything. */
+    void (*close)(store *s);
+
+    /* Organisations. */
+    lsn_err (*org_add)(store *s, const char *name, const char *category,
+                       int64_t *id_out, lsn_error *err);
+    lsn_err (*org_get)(store *s, const char *name, store_org **out, lsn_error *err);
+    lsn_err (*org_list)(store *s, store_org_cb cb, void *ctx, lsn_error *err);
+
+    /* Users. user->id is ignored on add. */
+    lsn_err (*user_add)(store *s, const store_user *user, int64_t *id_out,
+                        lsn_error *err);
+    lsn_err (*user_get)(store *s, const char *name, store_user **out, lsn_error *err);
+    lsn_err (*user_find_by_token)(store *s, const uint8_t hash[STORE_HASH_LEN],
+                                  store_user **out, lsn_error *err);
+    lsn_err (*user_list)(store *s, store_user_cb cb, void *ctx, lsn_error *err);
+
+    /* Channels. */
+    lsn_err (*channel_add)(store *s, const char *name, const char *purpose,
+                           int64_t *id_out, lsn_error *err);
+    lsn_err (*channel_get)(store *s, const char *name, store_channel **out,
+                           lsn_error *err);
+    lsn_err (*channel_list)(store *s, store_channel_cb cb, void *ctx, lsn_error *err);
+
+    /* Append an item, durably: returns only once the item (and, if `post`
+     * is not NULL, its audit record, in the same transaction) is committed
+     * to disk. item->id and item->content_hash are ignored; the new id,
+     * content hash and audit sequence number are written to *id_out,
+     * hash_out (may be NULL) and post->seq / post->hash. */
+    lsn_err (*item_append)(store *s, const store_item *item,
+                           store_audit_event *post, int64_t *id_out,
+                           uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
+    lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
+    /* Yield the items of `channel` (NULL: every channel) with id > after, in
+     * increasing id order, until the callback answers STORE_STOP or none is
+     * left. */
+    lsn_err (*item_list)(store *s, const char *channel, int64_t after,
+                         store_item_cb cb, void *ctx, lsn_error *err);
+    /* Full-text search of bodies: yield the items whose body holds every
+     * word of `query` (plain words, not a query language: quotes and
+     * operators are searched for as text), with id > after, in increasing id
+     * order, restricted to `channel` unless NULL; same callback contract. */
+    lsn_err (*item_search)(store *s, const char *query, const char *channel,
+                           int64_t after, store_item_cb cb, void *ctx,
+                           lsn_error *err);
+    /* The highest item id (0 when empty). */
+    lsn_err (*item_last_id)(store *s, int64_t *id_out, lsn_error *err);
+
+    /* Append an audit event durably; sets ev->seq and ev->hash. */
+    lsn_err (*audit_append)(store *s, store_audit_event *ev, lsn_error *err);
+    /* Yield audit events with seq > after in increasing seq order, exactly as
+     * stored (no checking: see audit_verify). */
+    lsn_err (*audit_list)(store *s, uint64_t after, store_audit_cb cb, void *ctx,
+                          lsn_error *err);
+} store_ops;
+
+/* A back-end's handle begins with this. */
+struct store {
+    const store_ops *ops;
+};
+
+/* Open the store named by `where`: "sqlite:PATH", or a plain PATH (a SQLite
+ * database file, created with its schema if absent). On success *out is a
+ * handle to close with store_close(). Other schemes answer LSN_ERR_ARG. */
+lsn_err store_open(const char *where, store **out, lsn_error *err) LSN_MUST_CHECK;
+
+/* The SQLite back-end (store_sqlite.c). */
+lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err) LSN_MUST_CHECK;
+
+/* Close a store; NULL is a no-op. */
+void store_close(store *s);
+
+/* SHA-256 over a canonical, length-prefixed encoding of (label, body,
+ * media type, attachment): the hash that binds an item's label to its
+ * content. NULL media type / attachment differ from empty ones. */
+void store_content_hash(const char *label, const char *body,
+                        const char *media_type, const uint8_t *attachment,
+                        size_t attachment_len, uint8_t out[STORE_HASH_LEN]);
+
+/* Recompute an item's content hash and compare it (in constant time) with
+ * the stored one: 1 if intact, 0 if not. */
+int store_item_intact(const store_item *item) LSN_MUST_CHECK;
+
+/* The hash a user's bearer token is stored and looked up by (SHA-256: tokens
+ * are 256 random bits, so no salt or stretching is needed). */
+void store_token_hash(const char *token, uint8_t out[STORE_HASH_LEN]);
+
+/* A new bearer token: STORE_TOKEN_CHARS base64url characters of 32 random
+ * bytes, NUL-terminated, written to out. */
+lsn_err store_token_new(char out[STORE_TOKEN_CHARS + 1], lsn_error *err) LSN_MUST_CHECK;
+
+/* Thin wrappers, so that callers read `store_item_get(s, ...)`. */
+static inline lsn_err store_org_add(store *s, const char *name, const char *category,
+                                    int64_t *id, lsn_error *err)
+{ return s->ops->org_add(s, name, category, id, err); }
+static inline lsn_err store_org_get(store *s, const char *name, store_org **out,
+                                    lsn_error *err)
+{ return s->ops->org_get(s, name, out, err); }
+static inline lsn_err store_org_list(store *s, store_org_cb cb, void *ctx, lsn_error *err)
+{ return s->ops->org_list(s, cb, ctx, err); }
+static inline lsn_err store_user_add(store *s, const store_user *u, int64_t *id,
+                                     lsn_error *err)
+{ return s->ops->user_add(s, u, id, err); }
+static inline lsn_err store_user_get(store *s, const char *name, store_user **out,
+                                     lsn_error *err)
+{ return s->ops->user_get(s, name, out, err); }
+static inline lsn_err store_user_find_by_token(store *s, const uint8_t h[STORE_HASH_LEN],
+                                               store_user **out, lsn_error *err)
+{ return s->ops->user_find_by_token(s, h, out, err); }
+static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
+{ return s->ops->user_list(s, cb, ctx, err); }
+static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,
+                                        int64_t *id, lsn_error *err)
+{ return s->ops->channel_add(s, name, purpose, id, err); }
+static inline lsn_err store_channel_get(store *s, const char *name, store_channel **out,
+                                        lsn_error *err)
+{ return s->ops->channel_get(s, name, out, err); }
+static inline lsn_err store_channel_list(store *s, store_channel_cb cb, void *ctx,
+                                         lsn_error *err)
+{ return s->ops->channel_list(s, cb, ctx, err); }
+static inline lsn_err store_item_append(store *s, const store_item *item,
+                                        store_audit_event *post, int64_t *id,
+                                        uint8_t hash_out[STORE_HASH_LEN], lsn_error *err)
+{ return s->ops->item_append(s, item, post, id, hash_out, err); }
+static inline lsn_err store_item_get(store *s, int64_t id, store_item **out, lsn_error *err)
+{ return s->ops->item_get(s, id, out, err); }
+static inline lsn_err store_item_list(store *s, const char *channel, int64_t after,
+                                      store_item_cb cb, void *ctx, lsn_error *err)
+{ return s->ops->item_list(s, channel, after, cb, ctx, err); }
+static inline lsn_err store_item_search(store *s, const char *query, const char *channel,
+                                        int64_t after, store_item_cb cb, void *ctx,
+                                        lsn_error *err)
+{ return s->ops->item_search(s, query, channel, after, cb, ctx, err); }
+static inline lsn_err store_item_last_id(store *s, int64_t *id, lsn_error *err)
+{ return s->ops->item_last_id(s, id, err); }
+static inline lsn_err store_audit_append(store *s, store_audit_event *ev, lsn_error *err)
+{ return s->ops->audit_append(s, ev, err); }
+static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb cb,
+                                       void *ctx, lsn_error *err)
+{ return s->ops->audit_list(s, after, cb, ctx, err); }
+
+#endif

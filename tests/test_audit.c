@@ -1,0 +1,262 @@
+/* tests/test_audit.c — the hash-chained audit log: appends take gap-free
+ * sequence numbers and chain; a post record shares the item's transaction;
+ * verify passes on an intact log and names the first altered, removed or
+ * reordered entry when the SQLite file is tampered with directly. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "liaison/alloc.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "tap.h"
+
+static char dir[64];
+
+static void remove_db(const char *path)
+{
+    char p[256];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+/* A store at dir/NAME.db with 8 audit entries; closed again. */
+static int make_log(const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s.db", dir, name);
+    remove_db(path);
+    store *s;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK)
+        return 0;
+    int good = 1;
+    for (int i = 1; i <= 8; i++) {
+        char object[32], detail[64];
+        snprintf(object, sizeof object, "item:%d", i);
+        snprintf(detail, sizeof detail, "read number %d", i);
+        store_audit_event ev = { .time_ms = 1700000000000 + i, .actor = "aiko",
+                                 .action = "read", .object = object, .outcome = "ok",
+                                 .detail = detail };
+        if (store_audit_append(s, &ev, &err) != LSN_OK || ev.seq != (uint64_t)i)
+            good = 0;
+    }
+    store_close(s);
+    return good;
+}
+
+/* Run SQL on the file behind the store's back, as an intruder would: the
+ * append-only triggers go first. */
+static int tamper(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return 0;
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;",
+                          NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        printf("# tamper: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc == SQLITE_OK;
+}
+
+static audit_report verify_file(const char *path)
+{
+    audit_report r;
+    memset(&r, 0, sizeof r);
+    r.fault = (audit_fault)-1;
+    store *s;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK)
+        return r;
+    if (audit_verify(s, &r, &err) != LSN_OK)
+        r.fault = (audit_fault)-1;
+    store_close(s);
+    return r;
+}
+
+static void test_chain(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/chain.db", dir);
+    remove_db(path);
+    store *s;
+    lsn_error err;
+    if (!ok(store_open(path, &s, &err) == LSN_OK, "store_opens"))
+        return;
+    audit_report r;
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT && r.entries == 0,
+       "empty_log_verifies");
+
+    store_audit_event a = { .actor = "admin", .action = "channel.add", .object = "channel:space",
+                            .outcome = "ok" };
+    ok(store_audit_append(s, &a, &err) == LSN_OK && a.seq == 1 && a.time_ms > 0,
+       "first_entry_gets_seq_1_and_a_time");
+    uint8_t zero[STORE_HASH_LEN] = { 0 }, h1[STORE_HASH_LEN];
+    audit_entry_hash(zero, &a, h1);
+    ok(memcmp(h1, a.hash, STORE_HASH_LEN) == 0, "first_entry_chains_from_zero_hash");
+
+    store_audit_event bad = { .actor = "admin", .action = "", .object = "x", .outcome = "ok" };
+    ok(store_audit_append(s, &bad, &err) == LSN_ERR_ARG, "entry_without_action_is_refused");
+
+    /* An item's post record is written with the item, names it, chains. */
+    int64_t id = 0;
+    ok(store_org_add(s, "NATO International Staff", "NATO", NULL, &err) == LSN_OK &&
+           store_channel_add(s, "space", "Space", NULL, &err) == LSN_OK,
+       "directory_setup");
+    store_item it = { .channel = "space", .author = "nils", .organisation = "NATO IS",
+                      .label = "{}", .marking_en = "NATO UNCLASSIFIED",
+                      .marking_fr = "NATO SANS CLASSIFICATION", .classification = 0,
+                      .body = "orbital debris briefing" };
+    store_audit_event post = { .actor = "nils", .action = "post", .outcome = "ok" };
+    ok(store_item_append(s, &it, &post, &id, NULL, &err) == LSN_OK && post.seq == 2,
+       "post_record_takes_the_next_seq");
+    ok(post.object == NULL, "callers_post_record_object_is_left_as_given");
+
+    /* A refused item leaves no audit record behind, and no gap. */
+    store_item lost = it;
+    lost.channel = "no-such-channel";
+    store_audit_event post2 = { .actor = "nils", .action = "post", .outcome = "ok" };
+    int64_t lost_id;
+    ok(store_item_append(s, &lost, &post2, &lost_id, NULL, &err) == LSN_ERR_ARG,
+       "post_to_unknown_channel_is_refused");
+    store_audit_event c = { .actor = "auditor", .action = "audit.verify", .object = "audit",
+                            .outcome = "ok", .detail = NULL };
+    ok(store_audit_append(s, &c, &err) == LSN_OK && c.seq == 3,
+       "refused_post_leaves_no_gap_in_the_sequence");
+
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT && r.entries == 3 &&
+           memcmp(r.head, c.hash, STORE_HASH_LEN) == 0,
+       "chain_of_three_verifies_and_reports_its_head");
+    store_close(s);
+
+    /* Reopened, the chain goes on from its stored head. */
+    if (!ok(store_open(path, &s, &err) == LSN_OK, "store_reopens"))
+        return;
+    store_audit_event d = { .actor = "admin", .action = "user.add", .object = "user:mei",
+                            .outcome = "ok" };
+    ok(store_audit_append(s, &d, &err) == LSN_OK && d.seq == 4, "chain_continues_after_reopen");
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT && r.entries == 4,
+       "chain_verifies_after_reopen_and_append");
+    store_item *got = NULL;
+    ok(store_item_get(s, id, &got, &err) == LSN_OK && got, "posted_item_is_there");
+    lsn_free(got);
+    store_close(s);
+
+    /* The post record's object is the item. */
+    sqlite3 *db;
+    int object_ok = 0;
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT object FROM audit WHERE seq = 2", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            char want[32];
+            snprintf(want, sizeof want, "item:%lld", (long long)id);
+            object_ok = strcmp((const char *)sqlite3_column_text(st, 0), want) == 0;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    ok(object_ok, "post_record_object_names_the_item");
+}
+
+static void test_tampering(void)
+{
+    char path[128];
+    audit_report r;
+
+    ok(make_log("intact", path, sizeof path), "log_of_eight_entries_written");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_INTACT && r.entries == 8 && r.first_bad == 0,
+       "untouched_log_verifies");
+
+    make_log("altered", path, sizeof path);
+    ok(tamper(path, "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3"),
+       "tamper_alter_detail");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_ALTERED && r.first_bad == 3, "altered_entry_is_found (%s at %llu)",
+       audit_fault_name(r.fault), (unsigned long long)r.first_bad);
+
+    make_log("altered-time", path, sizeof path);
+    tamper(path, "UPDATE audit SET time_ms = time_ms + 1 WHERE seq = 5");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_ALTERED && r.first_bad == 5, "altered_time_is_found");
+
+    make_log("altered-last", path, sizeof path);
+    tamper(path, "UPDATE audit SET actor = 'mallory' WHERE seq = 8");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_ALTERED && r.first_bad == 8, "altered_last_entry_is_found");
+
+    make_log("removed", path, sizeof path);
+    ok(tamper(path, "DELETE FROM audit WHERE seq = 4"), "tamper_remove_entry");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_REMOVED && r.first_bad == 4, "removed_entry_is_found (%s at %llu)",
+       audit_fault_name(r.fault), (unsigned long long)r.first_bad);
+
+    make_log("removed-first", path, sizeof path);
+    tamper(path, "DELETE FROM audit WHERE seq = 1");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_REMOVED && r.first_bad == 1, "removed_first_entry_is_found");
+
+    /* Remove entry 4 and renumber the rest to hide the gap. */
+    make_log("removed-renumbered", path, sizeof path);
+    tamper(path, "DELETE FROM audit WHERE seq = 4;"
+                 "UPDATE audit SET seq = -seq WHERE seq > 4;"
+                 "UPDATE audit SET seq = -seq - 1 WHERE seq < 0;");
+    r = verify_file(path);
+    ok(r.fault != AUDIT_INTACT && r.first_bad == 4,
+       "removed_entry_hidden_by_renumbering_is_found (%s at %llu)",
+       audit_fault_name(r.fault), (unsigned long long)r.first_bad);
+
+    /* Swap entries 5 and 6: every column but the sequence number. */
+    make_log("reordered", path, sizeof path);
+    ok(tamper(path,
+              "CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (5, 6);"
+              "UPDATE audit SET (time_ms, actor, action, object, outcome, detail, hash) ="
+              " (SELECT time_ms, actor, action, object, outcome, detail, hash FROM t"
+              "  WHERE t.seq = 11 - audit.seq) WHERE seq IN (5, 6);"),
+       "tamper_swap_two_entries");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_REORDERED && r.first_bad == 5,
+       "reordered_pair_is_found (%s at %llu)", audit_fault_name(r.fault),
+       (unsigned long long)r.first_bad);
+
+    make_log("rehashed", path, sizeof path);
+    tamper(path, "UPDATE audit SET hash = zeroblob(32) WHERE seq = 2");
+    r = verify_file(path);
+    ok(r.fault == AUDIT_ALTERED && r.first_bad == 2, "altered_stored_hash_is_found");
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/liaison-audit-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_chain();
+    test_tampering();
+    ok(strcmp(audit_fault_name(AUDIT_REORDERED), "reordered") == 0, "fault_names");
+
+    /* Clean up the temp dir. */
+    const char *names[] = { "chain", "intact", "altered", "altered-time", "altered-last",
+                            "removed", "removed-first", "removed-renumbered", "reordered",
+                            "rehashed" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s/%s.db", dir, names[i]);
+        remove_db(p);
+    }
+    rmdir(dir);
+    return tap_done();
+}
