@@ -9,6 +9,7 @@ packages=(
   libxml2-dev libxml2-utils libjansson-dev libtasn1-6-dev libtasn1-bin
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libsodium-dev
 )
 
 missing=()

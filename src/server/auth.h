@@ -1,0 +1,65 @@
+/* server/auth.h — bearer tokens.
+ *
+ * A token is 32 random bytes, shown once as "lsn_" + URL-safe base64. The
+ * node only ever stores its SHA-256 hash; a request's token is hashed and
+ * the hash handed to a lookup callback supplied by the embedder (the store,
+ * later), so this module depends on no store. Hashing first also means a
+ * store's index lookup never compares secrets. */
+#ifndef SERVER_AUTH_H
+#define SERVER_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "liaison/error.h"
+
+#define SRV_TOKEN_HASH_LEN 32   /* SHA-256 */
+#define SRV_TOKEN_MAX 128       /* longest token accepted in a header */
+#define SRV_TOKEN_LEN 47        /* "lsn_" + 43 base64url characters */
+
+typedef struct srv_auth {
+    /* Return the user (embedder's opaque pointer) whose stored token hash
+     * equals hash, or NULL. Called from server threads concurrently. */
+    void *(*lookup)(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+    /* Called once the request is done with a user lookup returned; may be
+     * NULL when users need no release. */
+    void (*release)(void *ctx, void *user);
+    void *ctx;
+} srv_auth;
+
+typedef enum srv_auth_result {
+    SRV_AUTH_OK = 0,
+    SRV_AUTH_MISSING,   /* no Authorization header, or not Bearer */
+    SRV_AUTH_MALFORMED, /* Bearer with an unusable token */
+    SRV_AUTH_UNKNOWN    /* well-formed token that matches no user */
+} srv_auth_result;
+
+/* Initialise libsodium (idempotent, thread-safe). Returns LSN_OK, or an
+ * error if the library cannot start. */
+lsn_err srv_crypto_init(lsn_error *err) LSN_MUST_CHECK;
+
+/* Hash a token (its bytes as given) into out. */
+void srv_token_hash(const char *token, size_t len, uint8_t out[SRV_TOKEN_HASH_LEN]);
+
+/* Compare two token hashes in constant time. */
+bool srv_token_hash_equal(const uint8_t a[SRV_TOKEN_HASH_LEN],
+                          const uint8_t b[SRV_TOKEN_HASH_LEN]) LSN_MUST_CHECK;
+
+/* Make a new random token into out (NUL-terminated, SRV_TOKEN_LEN chars) and
+ * its hash into hash (if not NULL). The caller shows the token once, stores
+ * only the hash, and wipes out with srv_wipe. */
+lsn_err srv_token_generate(char out[SRV_TOKEN_LEN + 1],
+                           uint8_t hash[SRV_TOKEN_HASH_LEN], lsn_error *err) LSN_MUST_CHECK;
+
+/* Authenticate an Authorization header value (may be NULL): on SRV_AUTH_OK
+ * *user is what the lookup returned. The request hash is wiped after use. */
+srv_auth_result srv_authenticate(const srv_auth *auth, const char *header,
+                                 void **user) LSN_MUST_CHECK;
+
+/* Wipe len bytes at p in a way the compiler keeps. */
+void srv_wipe(void *p, size_t len);
+
+/* Lower-case hex of a hash into out (65 bytes), for stores and logs. */
+void srv_token_hash_hex(const uint8_t hash[SRV_TOKEN_HASH_LEN], char out[65]);
+
+#endif

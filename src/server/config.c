@@ -1,0 +1,347 @@
+/* server/config.c — the option table and its readers. */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "core/alloc.h"
+#include "core/error.h"
+#include "server/config.h"
+
+typedef enum opt_type { OPT_STRING, OPT_SIZE, OPT_UINT } opt_type;
+
+typedef struct option {
+    const char *key;
+    opt_type type;
+    size_t offset;          /* into srv_config */
+    const char *def;        /* default as text; NULL: unset */
+    unsigned long long min, max; /* numeric bounds */
+    const char *arg;        /* the value's name in help */
+    const char *help;
+} option;
+
+#define OFF(f) offsetof(srv_config, f)
+
+/* THE table. Add an option here and it is parsed, documented and helped. */
+static const option options[] = {
+    {"data-dir", OPT_STRING, OFF(data_dir), "./liaison-data", 0, 0, "DIR",
+     "directory holding the node's store and audit log"},
+    {"listen", OPT_STRING, OFF(listen), "127.0.0.1:8470", 0, 0, "HOST:PORT",
+     "address to listen on; [::1]:8470 for IPv6, port 0 picks a free port"},
+    {"policy", OPT_STRING, OFF(policy), NULL, 0, 0, "FILE",
+     "SPIF policy file (default: the bundled policy)"},
+    {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
+     "PEM certificate chain; serve HTTPS (needs tls-key)"},
+    {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",
+     "PEM private key for tls-cert"},
+    {"body-limit", OPT_SIZE, OFF(body_limit), "1048576", 1024, 1ull << 30, "BYTES",
+     "largest request body accepted (larger: 413)"},
+    {"threads", OPT_UINT, OFF(threads), "0", 0, 256, "N",
+     "server threads (0: one per CPU)"},
+    {"max-connections", OPT_UINT, OFF(max_connections), "1024", 1, 1000000, "N",
+     "concurrent connections, streams included"},
+    {"timeout", OPT_UINT, OFF(timeout), "30", 1, 86400, "SECONDS",
+     "idle time after which a connection is closed"},
+    {"connection-memory", OPT_SIZE, OFF(conn_memory), "65536", 8192, 16u << 20, "BYTES",
+     "memory per connection for request line and headers (larger: 431/413)"},
+    {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
+     "events queued per stream client before it is dropped as too slow"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const option *find(const char *key, size_t len)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strlen(options[i].key) == len && memcmp(options[i].key, key, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* Decimal number with an optional K/M/G suffix (powers of 1024) for sizes. */
+static bool parse_number(const char *s, bool suffix, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    unsigned shift = 0;
+    if (suffix && *s) {
+        switch (*s) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return false;
+        }
+        s++;
+    }
+    if (*s || (shift && v > (ULLONG_MAX >> shift)))
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+static lsn_err set_opt(srv_config *cfg, const option *o, const char *value, lsn_error *err)
+{
+    void *field = (char *)cfg + o->offset;
+    if (o->type == OPT_STRING) {
+        char *copy = NULL;
+        if (value && *value) {
+            copy = lsn_strdup(value);
+            if (!copy)
+                return lsn_fail(err, LSN_ERR_NOMEM, "out of memory setting %s", o->key);
+        }
+        char **slot = field;
+        lsn_free(*slot);
+        *slot = copy;
+        return LSN_OK;
+    }
+    unsigned long long v;
+    if (!value || !parse_number(value, o->type == OPT_SIZE, &v))
+        return lsn_fail(err, LSN_ERR_ARG, "%s must be a whole number%s, not '%.64s'",
+                        o->key, o->type == OPT_SIZE ? " (K, M or G allowed)" : "",
+                        value ? value : "");
+    if (v < o->min || v > o->max)
+        return lsn_fail(err, LSN_ERR_ARG, "%s must be between %llu and %llu, not %llu",
+                        o->key, o->min, o->max, v);
+    if (o->type == OPT_SIZE)
+        *(size_t *)field = (size_t)v;
+    else
+        *(unsigned *)field = (unsigned)v;
+    return LSN_OK;
+}
+
+lsn_err srv_config_init(srv_config *cfg, lsn_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!options[i].def)
+            continue;
+        lsn_err rc = set_opt(cfg, &options[i], options[i].def, err);
+        if (rc) {
+            srv_config_release(cfg);
+            return rc;
+        }
+    }
+    return LSN_OK;
+}
+
+void srv_config_release(srv_config *cfg)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].type == OPT_STRING) {
+            char **slot = (char **)((char *)cfg + options[i].offset);
+            lsn_free(*slot);
+            *slot = NULL;
+        }
+}
+
+lsn_err srv_config_set(srv_config *cfg, const char *key, const char *value, lsn_error *err)
+{
+    const option *o = find(key, strlen(key));
+    if (!o)
+        return lsn_fail(err, LSN_ERR_ARG, "unknown setting '%.64s'", key);
+    return set_opt(cfg, o, value, err);
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+lsn_err srv_config_load_file(srv_config *cfg, const char *path, lsn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lsn_fail(err, LSN_ERR_IO, "cannot open configuration file %s: %s", path,
+                        strerror(errno));
+    enum { MAX = 64 * 1024 };
+    char *text = lsn_malloc(MAX + 1);
+    if (!text) {
+        fclose(f);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory reading %s", path);
+    }
+    size_t len = fread(text, 1, MAX + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || len > MAX) {
+        lsn_free(text);
+        return lsn_fail(err, bad ? LSN_ERR_IO : LSN_ERR_LIMIT,
+                        bad ? "cannot read configuration file %s"
+                            : "configuration file %s is larger than 64 KiB", path);
+    }
+    text[len] = '\0';
+    if (memchr(text, '\0', len)) {
+        lsn_free(text);
+        return lsn_fail(err, LSN_ERR_SYNTAX, "configuration file %s contains a NUL byte", path);
+    }
+    lsn_err rc = LSN_OK;
+    unsigned lineno = 0;
+    for (char *line = text; line && !rc;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *s = line;
+        line = nl ? nl + 1 : NULL;
+        while (is_space(*s))
+            s++;
+        size_t n = strlen(s);
+        while (n && is_space(s[n - 1]))
+            s[--n] = '\0';
+        if (n == 0 || s[0] == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = lsn_fail(err, LSN_ERR_SYNTAX, "%s:%u: expected 'key = value'", path, lineno);
+            break;
+        }
+        char *kend = eq;
+        while (kend > s && is_space(kend[-1]))
+            kend--;
+        char *v = eq + 1;
+        while (is_space(*v))
+            v++;
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v[vl - 1] = '\0';
+            v++;
+        }
+        const option *o = find(s, (size_t)(kend - s));
+        if (!o) {
+            *kend = '\0';
+            rc = lsn_fail(err, LSN_ERR_ARG, "%s:%u: unknown setting '%.64s'", path, lineno, s);
+            break;
+        }
+        lsn_error e2;
+        if (set_opt(cfg, o, v, &e2))
+            rc = lsn_fail(err, e2.code, "%s:%u: %s", path, lineno, e2.message);
+    }
+    lsn_free(text);
+    return rc;
+}
+
+lsn_err srv_config_args(srv_config *cfg, int argc, char **argv, int *rest,
+                        int *nrest, lsn_error *err)
+{
+    int nr = 0;
+    /* Pass 0 reads --config; pass 1 applies every other option over it. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < argc; i++) {
+            const char *a = argv[i];
+            if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+                if (pass == 1 && rest)
+                    rest[nr] = i;
+                nr += pass;
+                continue;
+            }
+            const char *key = a + 2;
+            const char *eq = strchr(key, '=');
+            size_t kl = eq ? (size_t)(eq - key) : strlen(key);
+            bool is_config = kl == 6 && memcmp(key, "config", 6) == 0;
+            const option *o = is_config ? NULL : find(key, kl);
+            if (!is_config && !o) {
+                if (pass == 1 && rest)
+                    rest[nr] = i;
+                nr += pass;
+                continue;
+            }
+            const char *value = eq ? eq + 1 : NULL;
+            if (!value) {
+                if (i + 1 >= argc)
+                    return lsn_fail(err, LSN_ERR_ARG, "--%.*s needs a value", (int)kl, key);
+                value = argv[++i];
+            }
+            lsn_err rc = LSN_OK;
+            if (is_config && pass == 0)
+                rc = srv_config_load_file(cfg, value, err);
+            else if (o && pass == 1)
+                rc = set_opt(cfg, o, value, err);
+            if (rc)
+                return rc;
+        }
+    }
+    if (nrest)
+        *nrest = nr;
+    return LSN_OK;
+}
+
+lsn_err srv_parse_listen(const char *text, char *host, size_t host_len,
+                         unsigned short *port, lsn_error *err)
+{
+    if (!text || !*text)
+        return lsn_fail(err, LSN_ERR_ARG, "listen address is empty");
+    const char *colon;
+    const char *h = text;
+    size_t hl;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':')
+            return lsn_fail(err, LSN_ERR_ARG,
+                            "listen address '%.64s' must be [IPv6]:PORT", text);
+        h = text + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+        if (hl == 0)
+            return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' has an empty IPv6 host", text);
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon)
+            return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' must be HOST:PORT", text);
+        hl = (size_t)(colon - text);
+        if (memchr(text, ':', hl))
+            return lsn_fail(err, LSN_ERR_ARG,
+                            "listen address '%.64s': put an IPv6 host in brackets, [::1]:PORT", text);
+    }
+    if (hl + 1 > host_len)
+        return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' has too long a host", text);
+    unsigned long long p;
+    if (!parse_number(colon + 1, false, &p) || p > 65535)
+        return lsn_fail(err, LSN_ERR_ARG,
+                        "listen address '%.64s' needs a port from 0 to 65535", text);
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (unsigned short)p;
+    return LSN_OK;
+}
+
+lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
+{
+    char host[256];
+    unsigned short port;
+    lsn_err rc = srv_parse_listen(cfg->listen, host, sizeof host, &port, err);
+    if (rc)
+        return rc;
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return lsn_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
+    if (!cfg->data_dir)
+        return lsn_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
+    return LSN_OK;
+}
+
+void srv_config_help(FILE *out)
+{
+    fprintf(out, "  --config FILE%*s read settings from FILE (key = value lines)\n", 14, "");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option *o = &options[i];
+        int w = fprintf(out, "  --%s %s", o->key, o->arg);
+        fprintf(out, "%*s %s", w < 29 ? 29 - w : 1, "", o->help);
+        if (o->def)
+            fprintf(out, " [%s]", o->def);
+        fputc('\n', out);
+    }
+}
+
+void srv_config_markdown(FILE *out)
+{
+    fprintf(out, "| key / flag | value | default | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option *o = &options[i];
+        fprintf(out, "| `%s` / `--%s` | %s | %s | %s |\n", o->key, o->key, o->arg,
+                o->def ? o->def : "(none)", o->help);
+    }
+}

@@ -1,0 +1,67 @@
+/* server/config.h — the settings of `liaison serve`, from ONE table of
+ * options: defaults, the configuration file, command-line flags, the help
+ * text and the documentation all derive from it.
+ *
+ * Configuration file format (docs/SERVER.md): UTF-8 text, one setting per
+ * line as `key = value`; blank lines and lines starting with '#' are
+ * ignored; surrounding spaces are trimmed; a value may be wrapped in double
+ * quotes to keep leading or trailing spaces; keys are the long flag names
+ * without "--" (e.g. `listen = 127.0.0.1:8470`). Unknown keys are errors, so
+ * a typo never silently falls back to a default. Flags override the file. */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "liaison/error.h"
+
+typedef struct srv_config {
+    char *data_dir;        /* --data-dir   (default ./liaison-data) */
+    char *listen;          /* --listen     (default 127.0.0.1:8470) */
+    char *policy;          /* --policy     (NULL: the bundled policy) */
+    char *tls_cert;        /* --tls-cert   PEM file, or NULL */
+    char *tls_key;         /* --tls-key    PEM file, or NULL */
+    size_t body_limit;     /* --body-limit bytes (default 1 MiB) */
+    unsigned threads;      /* --threads    (0: number of CPUs) */
+    unsigned max_connections;  /* --max-connections */
+    unsigned timeout;      /* --timeout    idle seconds per connection */
+    size_t conn_memory;    /* --connection-memory bytes per connection */
+    unsigned stream_queue; /* --stream-queue events per stream client */
+} srv_config;
+
+/* Fill cfg with the defaults (allocates; release with srv_config_release). */
+lsn_err srv_config_init(srv_config *cfg, lsn_error *err) LSN_MUST_CHECK;
+void srv_config_release(srv_config *cfg);
+
+/* Set one option by key (without "--") from its text value. Errors name the
+ * key and why the value is refused. */
+lsn_err srv_config_set(srv_config *cfg, const char *key, const char *value,
+                       lsn_error *err) LSN_MUST_CHECK;
+
+/* Read a configuration file (format above; at most 64 KiB). Errors name the
+ * file and line. */
+lsn_err srv_config_load_file(srv_config *cfg, const char *path, lsn_error *err) LSN_MUST_CHECK;
+
+/* Apply argv[0..argc) flags: `--key value`, `--key=value`, and `--config
+ * FILE`, which is read first wherever it appears so that flags override the
+ * file. Arguments that are not options of this table are left alone: their
+ * indices are written to rest (if not NULL, up to argc) and their count to
+ * *nrest, for the caller's own parsing. */
+lsn_err srv_config_args(srv_config *cfg, int argc, char **argv, int *rest,
+                        int *nrest, lsn_error *err) LSN_MUST_CHECK;
+
+/* Check settings that depend on each other (tls-cert without tls-key...). */
+lsn_err srv_config_check(const srv_config *cfg, lsn_error *err) LSN_MUST_CHECK;
+
+/* Help text for the options (one per line, with default), and a Markdown
+ * table of them for docs. */
+void srv_config_help(FILE *out);
+void srv_config_markdown(FILE *out);
+
+/* Split a listen address "host:port", "[v6]:port" or ":port" into host
+ * (NUL-terminated, brackets removed, "" for any) and port. */
+lsn_err srv_parse_listen(const char *text, char *host, size_t host_len,
+                         unsigned short *port, lsn_error *err) LSN_MUST_CHECK;
+
+#endif

@@ -1,0 +1,490 @@
+/* server/http_server.c — the libmicrohttpd daemon: request life cycle
+ * (route, authenticate, read a capped body, run the handler, send), limits,
+ * TLS, and graceful stop. */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "server/config.h"
+#include "server/errors.h"
+#include "server/http_server.h"
+
+#define TLS_FILE_MAX (1u << 20)
+
+struct srv_server {
+    srv_server_opts o;
+    struct MHD_Daemon *d;
+    srv_metrics *metrics;
+    _Atomic unsigned in_flight;
+    uint16_t port;
+    char *tls_cert_pem, *tls_key_pem;
+    size_t tls_key_len;
+};
+
+/* Per-request state, from the first call of the access handler to the
+ * completion callback. */
+struct req_state {
+    struct timespec start;
+    srv_request req;
+    strbuf body;
+    long route;         /* -1 until matched */
+    int status;         /* what was queued; 0 if nothing was */
+    bool responded;
+    bool too_large;
+    bool is_stream;
+};
+
+static int64_t since_us(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* Turn resp into an MHD response and queue it. Always clears resp. */
+static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
+                                     struct req_state *st, srv_response *resp)
+{
+    (void)s;
+    st->responded = true;
+    /* A handler that set no status (or a nonsense one) failed to answer. */
+    if (resp->status < 100 || resp->status > 599)
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The server failed to answer.");
+
+    struct MHD_Response *mr = NULL;
+    if (resp->sse) {
+        mr = srv_sse_sub_start(resp->sse, c);
+        resp->sse = NULL; /* the MHD response owns it now */
+        st->is_stream = true;
+    } else if (resp->json) {
+        size_t len = json_dumpb(resp->json, NULL, 0, JSON_COMPACT);
+        char *buf = len ? lsn_malloc(len + 1) : NULL;
+        if (buf && json_dumpb(resp->json, buf, len, JSON_COMPACT) == len) {
+            buf[len] = '\n'; /* friendlier to curl users; still one JSON value */
+            mr = MHD_create_response_from_buffer_with_free_callback(len + 1, buf, lsn_free);
+            if (!mr)
+                lsn_free(buf);
+        } else {
+            lsn_free(buf);
+        }
+        if (mr)
+            MHD_add_response_header(mr, "Content-Type", "application/json");
+    } else if (resp->text) {
+        mr = MHD_create_response_from_buffer_with_free_callback(resp->text_len, resp->text,
+                                                                lsn_free);
+        if (mr) {
+            resp->text = NULL; /* MHD frees it */
+            MHD_add_response_header(mr, "Content-Type",
+                                    resp->content_type ? resp->content_type : "text/plain");
+        }
+    } else {
+        mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!mr) {
+        srv_resp_clear(resp);
+        return MHD_NO; /* out of memory: drop the connection */
+    }
+    /* Labelled content must not sit in shared caches or be sniffed. */
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (!st->is_stream)
+        MHD_add_response_header(mr, "Cache-Control", "no-store");
+    for (size_t i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+    st->status = resp->status;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    srv_resp_clear(resp);
+    return ret;
+}
+
+/* Content-Length as a number; false when absent or unparsable (MHD itself
+ * refuses a malformed one before we see the request). */
+static bool content_length(struct MHD_Connection *c, unsigned long long *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (!v)
+        return false;
+    unsigned long long n = 0;
+    for (; *v == ' '; v++)
+        ;
+    if (*v < '0' || *v > '9')
+        return false;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (~0ull - 9) / 10)
+            return *out = ~0ull, true;
+        n = n * 10 + (unsigned)(*v - '0');
+    }
+    *out = n;
+    return true;
+}
+
+static void auth_challenge(srv_response *resp, srv_auth_result r)
+{
+    if (r == SRV_AUTH_MISSING) {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED,
+                       "This needs a bearer token: Authorization: Bearer TOKEN.");
+        srv_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+    } else {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED,
+                       "The bearer token is not valid.");
+        srv_resp_header(resp, "WWW-Authenticate",
+                        "Bearer realm=\"liaison\", error=\"invalid_token\"");
+    }
+}
+
+/* First call for a request: route, authenticate, check the announced size.
+ * Answers at once when any of these fails, before reading a body. */
+static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
+                                     struct req_state *st, const char *url,
+                                     const char *method)
+{
+    srv_request *rq = &st->req;
+    rq->method = srv_method_from(method);
+    rq->method_name = method;
+    rq->path = url;
+    rq->app = s->o.app;
+    rq->metrics = s->metrics;
+    rq->hub = s->o.hub;
+    rq->conn_ = c;
+    strbuf_init(&st->body, s->o.body_limit);
+
+    srv_response resp = {0};
+    bool known = false;
+    char allow[64];
+    long r = srv_route_match(s->o.routes, s->o.nroutes, rq->method, url, rq, &known,
+                             allow, sizeof allow);
+    if (r < 0) {
+        if (known) {
+            srv_resp_error(&resp, 405, SRV_E_METHOD,
+                           "This resource does not support the %s method.",
+                           rq->method == SRV_METHOD_OTHER ? "requested" : srv_method_name(rq->method));
+            srv_resp_header(&resp, "Allow", allow);
+        } else {
+            /* Never echo the path: it may carry a guessed id or name. */
+            srv_resp_error(&resp, 404, SRV_E_NOT_FOUND, "There is no such resource.");
+        }
+        return send_response(s, c, st, &resp);
+    }
+    st->route = r;
+    if (s->o.routes[r].auth) {
+        const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        srv_auth_result ar = srv_authenticate(&s->o.auth, h, &rq->user);
+        if (ar != SRV_AUTH_OK) {
+            auth_challenge(&resp, ar);
+            return send_response(s, c, st, &resp);
+        }
+    }
+    unsigned long long cl;
+    if (content_length(c, &cl) && cl > s->o.body_limit) {
+        srv_resp_error(&resp, 413, SRV_E_TOO_LARGE,
+                       "The request body is larger than the limit of %zu bytes.",
+                       s->o.body_limit);
+        return send_response(s, c, st, &resp);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    (void)version;
+    srv_server *s = cls;
+    struct req_state *st = *con_cls;
+    if (!st) {
+        st = lsn_calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &st->start);
+        st->route = -1;
+        *con_cls = st;
+        atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
+        return begin_request(s, c, st, url, method);
+    }
+    if (st->responded) {
+        /* Answered early (404, 401, 413): discard whatever body follows. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!st->too_large) {
+            strbuf_add(&st->body, upload_data, *upload_data_size);
+            if (st->body.failed)
+                st->too_large = true; /* chunked past the cap, or no memory */
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    srv_response resp = {0};
+    if (st->too_large) {
+        if (st->body.why == LSN_ERR_NOMEM)
+            srv_resp_error(&resp, 503, SRV_E_UNAVAILABLE, "The server is out of memory.");
+        else
+            srv_resp_error(&resp, 413, SRV_E_TOO_LARGE,
+                           "The request body is larger than the limit of %zu bytes.",
+                           s->o.body_limit);
+        return send_response(s, c, st, &resp);
+    }
+    st->req.body = st->body.data;
+    st->req.body_len = st->body.len;
+    s->o.routes[st->route].handler(&st->req, &resp);
+    return send_response(s, c, st, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    srv_server *s = cls;
+    struct req_state *st = *con_cls;
+    if (!st)
+        return;
+    if (st->status)
+        srv_metrics_request(s->metrics, st->route >= 0 ? (size_t)st->route : (size_t)-1,
+                            st->status, st->is_stream ? -1 : since_us(&st->start));
+    if (st->req.user && s->o.auth.release)
+        s->o.auth.release(s->o.auth.ctx, st->req.user);
+    strbuf_release(&st->body);
+    lsn_free(st);
+    *con_cls = NULL;
+    atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "liaison: http: %s%s", line,
+            line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+}
+
+static char *read_pem(const char *path, size_t *len, lsn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lsn_fail(err, LSN_ERR_IO, "cannot open TLS file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = lsn_malloc(TLS_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, TLS_FILE_MAX + 1, f) : 0;
+    bool bad = !buf || ferror(f) || n == 0 || n > TLS_FILE_MAX;
+    fclose(f);
+    if (bad) {
+        lsn_free(buf);
+        lsn_fail(err, LSN_ERR_IO, "cannot read TLS file %s (empty, unreadable or over 1 MiB)",
+                 path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static void free_server(srv_server *s)
+{
+    if (s->tls_key_pem) {
+        srv_wipe(s->tls_key_pem, s->tls_key_len);
+        lsn_free(s->tls_key_pem);
+    }
+    lsn_free(s->tls_cert_pem);
+    srv_metrics_free(s->metrics);
+    lsn_free(s);
+}
+
+static unsigned cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
+{
+    if (!o || !o->routes || !o->nroutes) {
+        lsn_fail(err, LSN_ERR_ARG, "the server needs a route table");
+        return NULL;
+    }
+    const char *why = srv_routes_check(o->routes, o->nroutes);
+    if (why) {
+        lsn_fail(err, LSN_ERR_ARG, "bad route table: %s", why);
+        return NULL;
+    }
+    if (srv_crypto_init(err))
+        return NULL;
+    char host[256];
+    unsigned short port;
+    if (srv_parse_listen(o->listen ? o->listen : "127.0.0.1:8470", host, sizeof host, &port,
+                         err))
+        return NULL;
+    if (!o->tls_cert != !o->tls_key) {
+        lsn_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
+        return NULL;
+    }
+
+    srv_server *s = lsn_calloc(1, sizeof *s);
+    if (!s) {
+        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        return NULL;
+    }
+    s->o = *o;
+    if (!s->o.body_limit)
+        s->o.body_limit = 1u << 20;
+    if (!s->o.threads)
+        s->o.threads = cpu_count();
+    if (!s->o.max_connections)
+        s->o.max_connections = 1024;
+    if (!s->o.timeout)
+        s->o.timeout = 30;
+    if (!s->o.conn_memory)
+        s->o.conn_memory = 64 * 1024;
+    s->metrics = srv_metrics_new(o->routes, o->nroutes);
+    if (!s->metrics) {
+        free_server(s);
+        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        return NULL;
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
+                   | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (o->tls_cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            free_server(s);
+            lsn_fail(err, LSN_ERR_ARG,
+                     "this libmicrohttpd was built without HTTPS support; "
+                     "run without tls-cert/tls-key behind a TLS proxy");
+            return NULL;
+        }
+        size_t cl;
+        s->tls_cert_pem = read_pem(o->tls_cert, &cl, err);
+        s->tls_key_pem = s->tls_cert_pem ? read_pem(o->tls_key, &s->tls_key_len, err) : NULL;
+        if (!s->tls_key_pem) {
+            free_server(s);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%u", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    bool any = host[0] == '\0' || strcmp(host, "*") == 0;
+    int gai = getaddrinfo(any ? NULL : host, portstr, &hints, &ai);
+    if (gai != 0 || !ai) {
+        free_server(s);
+        lsn_fail(err, LSN_ERR_ARG, "cannot resolve listen host '%s': %s", host,
+                 gai_strerror(gai));
+        return NULL;
+    }
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(k, v, p) (opts[n++] = (struct MHD_OptionItem){(k), (intptr_t)(v), (p)})
+    OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.conn_memory, NULL);
+    OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
+    if (s->o.threads > 1)
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, s->o.threads, NULL);
+    if (s->tls_cert_pem) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+
+    s->d = MHD_start_daemon(flags, port, NULL, NULL, on_access, s,
+                            /* The logger first, so no option logs the default way. */
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    int saved = errno;
+    freeaddrinfo(ai);
+    if (!s->d) {
+        free_server(s);
+        lsn_fail(err, LSN_ERR_IO, "cannot listen on %s: %s", o->listen ? o->listen : "127.0.0.1:8470",
+                 saved ? strerror(saved) : "libmicrohttpd refused the settings");
+        return NULL;
+    }
+    if (s->o.hub)
+        srv_sse_hub_set_metrics(s->o.hub, s->metrics);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : port;
+    return s;
+}
+
+uint16_t srv_server_port(const srv_server *s)
+{
+    return s->port;
+}
+
+srv_metrics *srv_server_metrics(srv_server *s)
+{
+    return s->metrics;
+}
+
+unsigned srv_server_in_flight(const srv_server *s)
+{
+    return atomic_load_explicit(&((srv_server *)s)->in_flight, memory_order_acquire);
+}
+
+void srv_server_stop(srv_server *s, unsigned grace_ms)
+{
+    if (!s)
+        return;
+    /* 1. Stop accepting: the listening socket is ours to close. */
+    MHD_socket lfd = MHD_quiesce_daemon(s->d);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    /* 2. End streams: suspended ones are resumed and finish their queue;
+     *    libmicrohttpd must have no suspended connection when it stops. */
+    if (s->o.hub)
+        srv_sse_hub_close(s->o.hub);
+    /* 3. Let in-flight requests finish, up to the grace period. */
+    for (unsigned waited = 0; srv_server_in_flight(s) > 0 && waited < grace_ms; waited += 5) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    /* 4. Close idle keep-alive connections and whatever overran the grace. */
+    MHD_stop_daemon(s->d);
+    free_server(s);
+}
+
+void srv_signals_block(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A peer closing mid-write must not kill the node. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int srv_signals_wait(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0)
+        ;
+    return sig;
+}

@@ -1,0 +1,63 @@
+/* server/http_server.h — the node's HTTP daemon (libmicrohttpd).
+ *
+ * One internal polling thread per CPU (a pool, each with its own epoll set)
+ * accepts and serves connections; route handlers run on those threads, so
+ * they must not block for long. Stream connections are suspended while idle
+ * (see sse.h). Limits: connections, per-connection memory (request line and
+ * headers), idle timeout, body size (413 as soon as Content-Length says so,
+ * or once a chunked body passes it). */
+#ifndef SERVER_HTTP_SERVER_H
+#define SERVER_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "liaison/error.h"
+#include "server/auth.h"
+#include "server/metrics.h"
+#include "server/router.h"
+#include "server/sse.h"
+
+typedef struct srv_server srv_server;
+
+typedef struct srv_server_opts {
+    const char *listen;          /* "host:port", "[::1]:port"; port 0 = any */
+    const char *tls_cert;        /* PEM file paths; both or neither */
+    const char *tls_key;
+    size_t body_limit;           /* bytes (default 1 MiB) */
+    unsigned threads;            /* default: number of CPUs (at most 64) */
+    unsigned max_connections;    /* default 1024 */
+    unsigned timeout;            /* idle seconds (default 30) */
+    size_t conn_memory;          /* per connection (default 64 KiB) */
+    const srv_route *routes;     /* THE route table; borrowed */
+    size_t nroutes;
+    srv_auth auth;               /* token hash → user */
+    srv_sse_hub *hub;            /* borrowed; closed on stop; may be NULL */
+    void *app;                   /* handed to handlers as req->app */
+} srv_server_opts;
+
+/* Check the options and route table, bind, and start serving. Returns NULL
+ * with err filled on failure (bad address, port in use, unreadable TLS
+ * files, HTTPS not built into libmicrohttpd...). */
+srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err);
+
+/* The port actually bound (useful with port 0). */
+uint16_t srv_server_port(const srv_server *s);
+
+/* The server's metrics (for handlers outside the request, e.g. publishers). */
+srv_metrics *srv_server_metrics(srv_server *s);
+
+/* Requests being handled right now (not idle keep-alive connections). */
+unsigned srv_server_in_flight(const srv_server *s);
+
+/* Graceful stop: stop accepting, end event streams, wait up to grace_ms for
+ * in-flight requests to finish, then close everything and free the server.
+ * NULL is a no-op. */
+void srv_server_stop(srv_server *s, unsigned grace_ms);
+
+/* Block SIGTERM and SIGINT in the calling thread (call before starting the
+ * server, so its threads inherit the mask), and later wait for one of them.
+ * Returns the signal number. */
+void srv_signals_block(void);
+int srv_signals_wait(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* server/response.h — what a route handler produces: a status and a JSON
+ * body, a text body (Prometheus metrics), or a Server-Sent Events stream.
+ * The server turns it into a libmicrohttpd response and releases it; a
+ * handler never touches libmicrohttpd itself. */
+#ifndef SERVER_RESPONSE_H
+#define SERVER_RESPONSE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define SRV_RESP_MAX_HEADERS 6
+#define SRV_RESP_HEADER_NAME_MAX 48
+#define SRV_RESP_HEADER_VALUE_MAX 256
+
+struct srv_sse_sub;
+
+typedef struct srv_response {
+    int status;                /* 0 until a handler sets one (then 500) */
+    json_t *json;              /* owned: serialised and released */
+    char *text;                /* owned (lsn_free): sent as is */
+    size_t text_len;
+    const char *content_type;  /* static string, for text */
+    struct srv_sse_sub *sse;   /* owned: streamed until it ends */
+    size_t nheaders;
+    struct {
+        char name[SRV_RESP_HEADER_NAME_MAX];
+        char value[SRV_RESP_HEADER_VALUE_MAX];
+    } headers[SRV_RESP_MAX_HEADERS];
+} srv_response;
+
+/* Set a JSON response. Steals the reference to json (NULL → 500). Replaces
+ * any body set before. */
+void srv_resp_json(srv_response *r, int status, json_t *json);
+
+/* Set a text response. Takes ownership of text (lsn_free'd by the server);
+ * content_type must be a string literal or otherwise outlive the response. */
+void srv_resp_text(srv_response *r, int status, const char *content_type,
+                   char *text, size_t len);
+
+/* Add a response header. Names and values that are too long or contain CR
+ * or LF are dropped (a handler can never split a response). */
+void srv_resp_header(srv_response *r, const char *name, const char *value);
+
+/* Release everything the response owns and reset it to empty. */
+void srv_resp_clear(srv_response *r);
+
+#endif
