@@ -156,7 +156,9 @@ typedef struct policy_category {
     size_t nmarkings;
     marking_data *markings;
     uint64_t excluded_classes; /* bit i: class index i excludes it */
-    bitword *excluded_cats;    /* categories it cannot stand with */
+    bitword *excluded_cats;    /* categories it cannot stand with; never NULL
+                                  (categories without exclusions share one
+                                  empty set: read only) */
     size_t nrules;
     rule *required;
     size_t nequivs;

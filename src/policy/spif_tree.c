@@ -133,7 +133,9 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 {
     builder *b = ctx;
     snode *n = b->cur;
-    if (b->failed || b->skip || !n || len <= 0)
+    /* Text beside child elements (indentation, mixed content) means
+     * nothing in a SPIF: only leaves like <code> and <excludedClass> keep it. */
+    if (b->failed || b->skip || !n || len <= 0 || n->first)
         return;
     if (!n->text) {
         /* White space between elements is the common case: keep nothing. */
