@@ -29,7 +29,8 @@
  * classification's text.
  *
  * Speed: a marking is written straight into the caller's buffer with no
- * allocation; each category's markingData is looked up once. */
+ * allocation; each category's markingData is looked up once, in a first
+ * pass that also settles suppressClassName and replacePolicy. */
 #include "engine/engine.h"
 
 #include <string.h>
@@ -56,10 +57,36 @@ static inline void emit(sink *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* Copy a NUL-terminated string. The strings of a marking are a few bytes
+ * long, where strlen + memcpy cost more than the copy itself; while the
+ * buffer has room for a whole block, a block is copied with no bounds check
+ * (never reading past the string's terminator). */
+#define COPY_BLOCK 16
 static inline void emits(sink *o, const char *s)
 {
-    if (s && *s)
-        emit(o, s, strlen(s));
+    if (!s)
+        return;
+    size_t len = o->len;
+    const size_t size = o->size;
+    char *buf = o->buf;
+    while (len < size && size - len >= COPY_BLOCK) {
+        char *d = buf + len;
+#pragma GCC unroll 16
+        for (size_t k = 0; k < COPY_BLOCK; k++) {
+            char ch = s[k];
+            if (!ch) {
+                o->len = len + k;
+                return;
+            }
+            d[k] = ch;
+        }
+        s += COPY_BLOCK;
+        len += COPY_BLOCK;
+    }
+    for (; *s; s++, len++)
+        if (len < size)
+            buf[len] = *s;
+    o->len = len;
 }
 
 static lsn_err finish(sink *o, size_t *needed)
@@ -142,11 +169,9 @@ static inline bool at_bottom(unsigned codes)
  * in the requested language, or NULL. *group says whether the holder has
  * any markingData in that language (spiffing then does not fall back to the
  * tag's, even when no entry is for the bottom of a page). */
-static const marking_data *pick(const marking_data *m, size_t n, const lang *lg, bool *group)
+static const marking_data *pick_lang(const marking_data *m, size_t n, const lang *lg,
+                                     bool *group)
 {
-    *group = false;
-    if (n == 0)
-        return NULL;
     int best = 3;
     for (size_t i = 0; i < n && best > 0; i++) {
         int r = lang_rank(m[i].lang, lg);
@@ -159,6 +184,23 @@ static const marking_data *pick(const marking_data *m, size_t n, const lang *lg,
     for (size_t i = 0; i < n; i++)
         if (lang_rank(m[i].lang, lg) == best && at_bottom(m[i].codes))
             return &m[i];
+    return NULL;
+}
+
+static inline __attribute__((always_inline)) const marking_data *
+pick(const marking_data *m, size_t n, const lang *lg, bool *group)
+{
+    *group = false;
+    if (lg->tag)
+        return n ? pick_lang(m, n, lg, group) : NULL;
+    /* The default language: untagged entries only, one pass. */
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].lang && m[i].lang[0])
+            continue;
+        *group = true;
+        if (at_bottom(m[i].codes))
+            return &m[i];
+    }
     return NULL;
 }
 
@@ -191,6 +233,24 @@ static void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
 {
     int rp = 3, rs = 3, rsep = 3;
     out->prefix = out->suffix = out->sep = NULL;
+    if (!lg->tag) {
+        /* The default language: the first untagged one of each kind. */
+        const char *pre = NULL, *suf = NULL, *sep = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (q[i].lang && q[i].lang[0])
+                continue;
+            if (q[i].kind == QUAL_PREFIX)
+                pre = pre ? pre : q[i].text;
+            else if (q[i].kind == QUAL_SUFFIX)
+                suf = suf ? suf : q[i].text;
+            else
+                sep = sep ? sep : q[i].text;
+        }
+        out->prefix = pre;
+        out->suffix = suf;
+        out->sep = sep;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         int r = lang_rank(q[i].lang, lg);
         if (r < 0)
@@ -227,33 +287,43 @@ static bool same_tag(const lsn_policy *p, size_t a, size_t b)
     return na && nb && strcmp(na, nb) == 0;
 }
 
-/* The categories part. `pre`/`pre_group`, when given, hold each category's
- * own markingData entry already picked. `body` is where the marking proper
- * starts (after the policy prefix): the policy separator goes before a tag
- * only when something precedes it. */
+/* A category's text: its own markingData in the language, else its tag's,
+ * else its name; "" when hidden. `own`/`own_group` are pick()'s answer for
+ * the category's own markingData. */
+static inline const char *cat_text(const lsn_policy *p, const policy_category *c,
+                                   const marking_data *own, bool own_group, const lang *lg)
+{
+    if (!own_group) {
+        const policy_tag *tag = &p->tags[c->tag];
+        own = pick(tag->markings, tag->nmarkings, lg, &own_group);
+    }
+    return phrase(own, c->name);
+}
+
+/* The categories part. `texts`, when given, holds each category's text
+ * already worked out. `body` is where the marking proper starts (after the
+ * policy prefix): the policy separator goes before a tag only when
+ * something precedes it. */
 static void emit_categories(sink *o, const lsn_policy *p, const uint32_t *cats, size_t n,
-                            const marking_data *const *pre, const bool *pre_group,
-                            const lang *lg, const char *sep, size_t body)
+                            const char *const *texts, const lang *lg, const char *sep,
+                            size_t body)
 {
     size_t cur = SIZE_MAX;
     const char *tsep = "/", *tsuffix = NULL;
     for (size_t i = 0; i < n; i++) {
         const policy_category *c = &p->cats[cats[i]];
-        const policy_tag *tag = &p->tags[c->tag];
-        const marking_data *m;
-        bool group;
-        if (pre) {
-            m = pre[i];
-            group = pre_group[i];
+        const char *text;
+        if (texts) {
+            text = texts[i];
         } else {
-            m = pick(c->markings, c->nmarkings, lg, &group);
+            bool group;
+            const marking_data *m = pick(c->markings, c->nmarkings, lg, &group);
+            text = cat_text(p, c, m, group, lg);
         }
-        if (!group)
-            m = pick(tag->markings, tag->nmarkings, lg, &group);
-        const char *text = phrase(m, c->name);
         if (!text || !*text)
             continue;
-        if (cur == SIZE_MAX || !same_tag(p, cur, c->tag)) {
+        if (c->tag != cur && (cur == SIZE_MAX || !same_tag(p, cur, c->tag))) {
+            const policy_tag *tag = &p->tags[c->tag];
             cur = c->tag;
             emits(o, tsuffix);
             if (o->len > body)
@@ -294,8 +364,7 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
 
     /* Each category's own entry, once: it decides suppressClassName and
      * replacePolicy, and then its text. */
-    const marking_data *ce[LSN_LABEL_MAX_CATEGORIES];
-    bool cg[LSN_LABEL_MAX_CATEGORIES];
+    const char *texts[LSN_LABEL_MAX_CATEGORIES];
     bool suppress = false;
     const char *policy_text = NULL;
     if (pm && (pm->codes & MC_REPLACE_POLICY))
@@ -304,8 +373,9 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
         policy_text = policy_phrase(cm, cls->name);
     for (size_t i = 0; i < label->ncats; i++) {
         const policy_category *c = &p->cats[label->cats[i]];
-        const marking_data *m = pick(c->markings, c->nmarkings, &lg, &cg[i]);
-        ce[i] = m;
+        bool own;
+        const marking_data *m = pick(c->markings, c->nmarkings, &lg, &own);
+        texts[i] = cat_text(p, c, m, own, &lg);
         if (m) {
             if (m->codes & MC_SUPPRESS_CLASS_NAME)
                 suppress = true;
@@ -327,7 +397,7 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
             emits(&o, ct);
         }
     }
-    emit_categories(&o, p, label->cats, label->ncats, ce, cg, &lg, sep, body);
+    emit_categories(&o, p, label->cats, label->ncats, texts, &lg, sep, body);
     emits(&o, pq.suffix);
     return finish(&o, needed);
 }
@@ -368,7 +438,7 @@ lsn_err lsn_clearance_marking(const lsn_clearance *c, const char *lang_tag, char
         emits(&o, p->classes[order[k]].name);
     }
     emit(&o, "}", 1);
-    emit_categories(&o, p, c->cats, c->ncats, NULL, NULL, &lg, sep, 0);
+    emit_categories(&o, p, c->cats, c->ncats, NULL, &lg, sep, 0);
     emits(&o, pq.suffix);
     return finish(&o, needed);
 }
