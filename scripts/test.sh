@@ -20,12 +20,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 meson test -C "$dir" --print-errorlogs --num-processes 2
 status=$?
 
-# meson's summary ("Ok: N", "Fail: N", ...) counts TAP test points.
-log="$dir/meson-logs/testlog.txt"
-read -r passed failed < <(awk '
-  /^Ok:/ {ok=$2} /^Expected Fail:/ {xf=$3} /^Fail:/ {f=$2}
-  /^Unexpected Pass:/ {up=$3} /^Timeout:/ {t=$2}
-  END {print ok+xf+0, f+up+t+0}' "$log")
-if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
-echo "${passed:-0} passed, ${failed:-0} failed"
+# Count every check (each TAP test point), not just test programs.
+summary=$(python3 scripts/test-summary.py "$dir/meson-logs/testlog.json") || true
+if [ "$status" -ne 0 ] && [[ "$summary" == *" 0 failed" ]]; then
+  summary="${summary% 0 failed} 1 failed"
+fi
+echo "$summary"
 exit "$status"
