@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +129,37 @@ static bool content_length(struct MHD_Connection *c, unsigned long long *out)
     return true;
 }
 
+/* Framing headers, counted: ambiguity here is how requests are smuggled
+ * past a proxy that reads the framing differently. */
+struct framing {
+    unsigned cl, te;
+    bool te_chunked_only;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        f->cl++;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te++;
+        f->te_chunked_only = value && strcasecmp(value, "chunked") == 0;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9112 6.1 and 6.3: refuse (and close after) a request with both
+ * Content-Length and Transfer-Encoding, several of either, or a transfer
+ * coding other than plain "chunked". */
+static bool framing_ambiguous(struct MHD_Connection *c)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    return (f.cl && f.te) || f.cl > 1 || f.te > 1 || (f.te == 1 && !f.te_chunked_only);
+}
+
 static void auth_challenge(srv_response *resp, srv_auth_result r)
 {
     if (r == SRV_AUTH_MISSING) {
@@ -159,6 +191,13 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
     strbuf_init(&st->body, s->o.body_limit);
 
     srv_response resp = {0};
+    if (framing_ambiguous(c)) {
+        srv_resp_error(&resp, 400, SRV_E_BAD_REQUEST,
+                       "The request's length is ambiguous (Content-Length with "
+                       "Transfer-Encoding, or either repeated).");
+        srv_resp_header(&resp, "Connection", "close");
+        return send_response(s, c, st, &resp);
+    }
     bool known = false;
     char allow[64];
     long r = srv_route_match(s->o.routes, s->o.nroutes, rq->method, url, rq, &known,
