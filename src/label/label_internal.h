@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <libxml/tree.h>
 
 #include "label/label_model.h"
@@ -67,12 +68,26 @@ lsn_err label_clearance_done(lsn_clearance *c, lsn_error *err, lsn_clearance **o
  * tab, CR and LF, so that it can be written into XML and JSON unchanged. */
 bool label_text_ok(const char *s, size_t len);
 
+/* name_eq behind a one-byte check: most names we compare differ in their
+ * first letter, and this is on the path of every 4774 element. */
+static inline bool label_name_is(const char *a, const char *b)
+{
+    unsigned char x = (unsigned char)a[0], y = (unsigned char)b[0];
+    if (x != y && (x | 0x20) != (y | 0x20))
+        return false;
+    return strcmp(a, b) == 0 || name_eq(a, b);
+}
+
 /* Case-insensitive element-name test and child search, for lenient forms. */
 bool label_xml_is_ci(const xmlNode *n, const char *name);
 
 /* The readers, one per form. XML readers take the parsed root element. */
-lsn_err label_read_4774(const lsn_policy_set *set, const xmlNode *root,
-                        lsn_label **out, lsn_error *err);
+/* STANAG 4774 XML, read straight from the bytes (SAX). With only_if_4774
+ * (form AUTO), a document whose root is not a 4774 label is left alone:
+ * *not_4774 is set and LSN_OK returned with *out NULL. */
+lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
+                        bool only_if_4774, bool *not_4774, lsn_label **out,
+                        lsn_error *err);
 lsn_err label_read_spiffing(const lsn_policy_set *set, const xmlNode *root,
                             lsn_label **out, lsn_error *err);
 lsn_err clearance_read_spiffing(const lsn_policy_set *set, const xmlNode *root,

@@ -2,9 +2,10 @@
  * clearances: size limits, empty input, and telling the forms apart.
  *
  * Detection (LSN_FORM_AUTO): the first byte that is not white space decides —
- * '{' (or '[', to refuse it as JSON) is JSON; '<' is XML, and then the root element's namespace (the STANAG
- * 4774 one, or spiffing's) or, with no namespace, its name; anything else is
- * taken for BER. */
+ * '{' (or '[', so that it is refused as JSON) is JSON; '<' is XML, and then
+ * the root element decides: the STANAG 4774 namespace (or, with no
+ * namespace, a 4774 root name) is 4774, spiffing's namespace (or a bare
+ * <label>) is spiffing XML; anything else is taken for BER. */
 #include "label/label_internal.h"
 
 #include <string.h>
@@ -42,28 +43,26 @@ static lsn_err check_input(const void *data, size_t len, const char *what,
     return LSN_OK;
 }
 
+/* XML: 4774 labels are read in one SAX pass; anything else is parsed into
+ * a tree and dispatched on its root. */
 static lsn_err parse_xml_label(const lsn_policy_set *set, const char *data,
                                size_t len, lsn_form form, lsn_label **out,
                                lsn_error *err)
 {
+    if (form == LSN_FORM_AUTO || form == LSN_FORM_4774) {
+        bool not_4774 = false;
+        lsn_err rc = label_read_4774(set, data, len, form == LSN_FORM_AUTO, &not_4774,
+                                     out, err);
+        if (!not_4774)
+            return rc;
+    }
     xmlDocPtr doc = xml_parse(data, len, "label", false, err);
     if (!doc)
         return err->code;
     const xmlNode *root = xmlDocGetRootElement(doc);
     lsn_err rc;
-    if (form == LSN_FORM_AUTO) {
-        if (xml_in_ns(root, LABEL_NS_4774))
-            form = LSN_FORM_4774;
-        else if (xml_in_ns(root, LABEL_NS_SPIFFY))
-            form = LSN_FORM_SPIFFING;
-        else if (xml_in_ns(root, NULL) && label_is_4774_root(root))
-            form = LSN_FORM_4774;       /* lenient: 4774 names, no namespace */
-        else if (xml_in_ns(root, NULL) && xml_is(root, "label"))
-            form = LSN_FORM_SPIFFING;
-    }
-    if (form == LSN_FORM_4774)
-        rc = label_read_4774(set, root, out, err);
-    else if (form == LSN_FORM_SPIFFING)
+    if (form == LSN_FORM_SPIFFING || xml_in_ns(root, LABEL_NS_SPIFFY) ||
+        (xml_in_ns(root, NULL) && xml_is(root, "label")))
         rc = label_read_spiffing(set, root, out, err);
     else
         rc = lsn_fail(err, LSN_ERR_SYNTAX,

@@ -13,225 +13,473 @@
  *     <CreationDateTime>...</CreationDateTime>               (ignored)
  *   </originatorConfidentialityLabel>
  *
- * Lenient where meaning is clear: element names in any case, the root
- * spelt OriginatorConfidentialityLabel, no namespace at all, a missing
- * CreationDateTime, a missing Classification (the label is then invalid,
- * not unreadable), a missing Type (the category name decides). Strict where
- * security depends on it: an unknown element inside ConfidentialityInformation
- * or Category is refused rather than skipped — a misspelt <Category> must not
- * silently drop a restriction — and so are unknown values. */
+ * This is the form the node parses most, so it is read in one pass with
+ * libxml2's SAX2 interface and a per-thread push parser that is reset, not
+ * rebuilt, for each label: no document tree is built (that alone halves the
+ * cost). The safety of core/xml.c is kept: no network, no entity
+ * substitution, no DTD loading, and a document with a DTD is refused (the
+ * internalSubset callback stops the parse).
+ *
+ * Lenient where meaning is clear: element and attribute names in any case,
+ * the root spelt OriginatorConfidentialityLabel, no namespace at all, a
+ * missing CreationDateTime, a missing Classification (the label is then
+ * invalid, not unreadable), a missing Type (the category name decides).
+ * Strict where security depends on it: an unknown element inside
+ * ConfidentialityInformation or Category is refused rather than skipped — a
+ * misspelt <Category> must not silently drop a restriction — and so are
+ * unknown values. PolicyIdentifier must come first in
+ * ConfidentialityInformation, as the schema says: we resolve names against
+ * it as we go. */
 #include "label/label_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <libxml/SAX2.h>
+#include <libxml/dict.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/xml.h"
 
-/* An attribute by any case of its name (URL= or URI=, TagName= ...). */
-static const char *attr_ci(const xmlNode *n, const char *name)
+#define MAX_TEXT 1024        /* longest name, OID or privacy mark we read */
+#define MAX_DEPTH 32         /* labels are four levels deep */
+#define MAX_DICT 4096        /* names the reused parser may remember */
+
+typedef enum where {
+    W_OUTSIDE,     /* root, or an ignored element (CreationDateTime...) */
+    W_INFO,        /* in ConfidentialityInformation */
+    W_CATEGORY     /* in a Category */
+} where;
+
+typedef enum leaf {
+    L_NONE, L_POLICY, L_CLASS, L_MARK, L_GENERIC, L_NUMERIC
+} leaf;
+
+typedef struct state {
+    const lsn_policy_set *set;
+    lsn_error *err;
+    lsn_err rc;              /* first error of ours */
+    bool only_if_4774;       /* form AUTO: leave other roots to the caller */
+    bool not_4774;
+    bool saw_root;
+    int depth;
+    int info_depth;          /* depth of ConfidentialityInformation */
+    int ninfo;
+    where where;
+    leaf leaf;
+    int leaf_depth;
+    int ignore_depth;        /* >0: inside an ignored subtree at this depth */
+    bool have_policy, have_class, have_mark;
+    char url[MAX_TEXT];      /* PolicyIdentifier URL=/URI= */
+    char text[MAX_TEXT];
+    size_t text_len;
+    lsn_label *label;
+    const policy_tagset *ts; /* current Category */
+    tag_kind kind;
+    size_t entries;
+} state;
+
+static state *st(void *ctx)
 {
-    for (const xmlAttr *a = n->properties; a; a = a->next)
-        if (name_eq((const char *)a->name, name))
-            return xml_attr(n, (const char *)a->name);
-    return NULL;
+    return ((xmlParserCtxtPtr)ctx)->_private;
 }
 
-static lsn_err find_policy(const lsn_policy_set *set, const xmlNode *pid,
-                           lsn_error *err, lsn_policy **out)
+/* Record the first error and stop the parser. Returns 0, so that a handler
+ * can `return fail(...)`. */
+static int fail(void *ctx, lsn_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(void *ctx, lsn_err code, const char *fmt, ...)
 {
-    *out = NULL;
-    const char *url = attr_ci(pid, "URL");
-    if (!url)
-        url = attr_ci(pid, "URI");
-    char *oid = url ? lsn_strdup(url) : NULL;
-    if (url && !oid)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-    char *name = xml_text_dup(pid);
-    if (!name) {
-        lsn_free(oid);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    state *s = st(ctx);
+    if (s->rc == LSN_OK) {
+        char msg[LSN_ERROR_MESSAGE_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        s->rc = lsn_fail(s->err, code, "line %ld: %s", (long)xmlSAX2GetLineNumber(ctx), msg);
     }
-    lsn_err rc = LSN_OK;
+    xmlStopParser(ctx);
+    return 0;
+}
+
+/* Same, when err was filled already (by a lookup). */
+static int fail_rc(void *ctx, lsn_err rc)
+{
+    st(ctx)->rc = rc;
+    xmlStopParser(ctx);
+    return 0;
+}
+
+static bool is_4774_root(const char *n)
+{
+    return label_name_is(n, "originatorConfidentialityLabel") ||
+           label_name_is(n, "alternativeConfidentialityLabel") ||
+           label_name_is(n, "ConfidentialityLabel");
+}
+
+/* An attribute of a SAX2 element by any case of its name, copied into buf;
+ * false when absent or too long. */
+static bool attr(const xmlChar **atts, int n, const char *name, char *buf, size_t size)
+{
+    for (int i = 0; i < n; i++) {
+        const xmlChar **a = atts + 5 * i;
+        if (!label_name_is((const char *)a[0], name))
+            continue;
+        size_t len = (size_t)(a[4] - a[3]);
+        if (len >= size)
+            return false;
+        memcpy(buf, a[3], len);
+        buf[len] = '\0';
+        return true;
+    }
+    return false;
+}
+
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Trimmed text of the current leaf, NUL-terminated in s->text. */
+static const char *leaf_text(state *s)
+{
+    size_t start = 0, end = s->text_len;
+    while (start < end && space(s->text[start]))
+        start++;
+    while (end > start && space(s->text[end - 1]))
+        end--;
+    s->text[end] = '\0';
+    return s->text + start;
+}
+
+static int start_category(void *ctx, state *s, const xmlChar **atts, int n)
+{
+    char buf[MAX_TEXT];
+    s->kind = TAG_ANY;
+    if (attr(atts, n, "Type", buf, sizeof buf)) {
+        if (label_name_is(buf, "PERMISSIVE"))
+            s->kind = TAG_PERMISSIVE;
+        else if (label_name_is(buf, "RESTRICTIVE"))
+            s->kind = TAG_RESTRICTIVE;
+        else if (label_name_is(buf, "INFORMATIVE"))
+            s->kind = TAG_INFORMATIVE;
+        else
+            return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%s'", buf);
+    }
+    if (!attr(atts, n, "TagName", buf, sizeof buf) || !buf[0])
+        return fail(ctx, LSN_ERR_LABEL, "Category without TagName");
+    lsn_err rc = label_tagset(s->label->policy, buf, LSN_ERR_LABEL, s->err, &s->ts);
+    return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
+}
+
+static int start_leaf(state *s, leaf l, int depth)
+{
+    s->leaf = l;
+    s->leaf_depth = depth;
+    s->text_len = 0;
+    return 0;
+}
+
+/* The root element: ours, or (form AUTO) someone else's. */
+static int start_root(void *ctx, state *s, const char *name, const xmlChar *uri)
+{
+    s->saw_root = true;
+    bool ours = uri ? strcmp((const char *)uri, LABEL_NS_4774) == 0 : is_4774_root(name);
+    if (!ours && s->only_if_4774) {
+        s->not_4774 = true;
+        xmlStopParser(ctx);
+        return 0;
+    }
+    if (!ours)
+        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'",
+                    (const char *)uri);
+    if (!is_4774_root(name))
+        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: root element <%s>", name);
+    return 0;
+}
+
+static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **atts,
+                         int natts, int depth)
+{
+    if (label_name_is(name, "PolicyIdentifier")) {
+        if (s->have_policy)
+            return fail(ctx, LSN_ERR_LABEL, "more than one PolicyIdentifier");
+        if (!attr(atts, natts, "URL", s->url, sizeof s->url) &&
+            !attr(atts, natts, "URI", s->url, sizeof s->url))
+            s->url[0] = '\0';
+        return start_leaf(s, L_POLICY, depth);
+    }
+    if (!s->have_policy)
+        return fail(ctx, LSN_ERR_LABEL, "<%s> before PolicyIdentifier (it must come first)",
+                    name);
+    if (label_name_is(name, "Classification")) {
+        if (s->have_class)
+            return fail(ctx, LSN_ERR_LABEL, "more than one Classification");
+        return start_leaf(s, L_CLASS, depth);
+    }
+    if (label_name_is(name, "PrivacyMark")) {
+        if (s->have_mark)
+            return fail(ctx, LSN_ERR_LABEL, "more than one PrivacyMark");
+        return start_leaf(s, L_MARK, depth);
+    }
+    if (label_name_is(name, "Category")) {
+        s->where = W_CATEGORY;
+        return start_category(ctx, s, atts, natts);
+    }
+    return fail(ctx, LSN_ERR_LABEL, "unexpected <%s> in ConfidentialityInformation", name);
+}
+
+static int start_element(void *ctx, state *s, const char *name, const xmlChar *uri,
+                         const xmlChar **atts, int natts)
+{
+    int depth = s->depth;
+    if (depth > MAX_DEPTH)
+        return fail(ctx, LSN_ERR_LIMIT, "elements nested too deep");
+    if (!s->saw_root)
+        return start_root(ctx, s, name, uri);
+    if (s->ignore_depth)
+        return 0;
+    if (s->leaf != L_NONE)
+        return fail(ctx, LSN_ERR_LABEL, "unexpected <%s> inside a value", name);
+    switch (s->where) {
+    case W_OUTSIDE:
+        if (depth == 2 && label_name_is(name, "ConfidentialityInformation")) {
+            if (++s->ninfo > 1)
+                return fail(ctx, LSN_ERR_LABEL, "more than one ConfidentialityInformation");
+            s->where = W_INFO;
+            s->info_depth = depth;
+        } else {
+            s->ignore_depth = depth; /* CreationDateTime and the like */
+        }
+        return 0;
+    case W_INFO:
+        return start_in_info(ctx, s, name, atts, natts, depth);
+    case W_CATEGORY:
+        if (label_name_is(name, "GenericValue"))
+            return start_leaf(s, L_GENERIC, depth);
+        if (label_name_is(name, "NumericValue"))
+            return start_leaf(s, L_NUMERIC, depth);
+        return fail(ctx, LSN_ERR_LABEL, "unexpected <%s> in Category", name);
+    }
+    return 0;
+}
+
+static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
+                     const xmlChar *uri, int nns, const xmlChar **ns, int natts,
+                     int ndefaulted, const xmlChar **atts)
+{
+    (void)prefix, (void)nns, (void)ns, (void)ndefaulted;
+    state *s = st(ctx);
+    s->depth++;
+    if (s->rc == LSN_OK)
+        (void)start_element(ctx, s, (const char *)local, uri, atts, natts);
+}
+
+static int find_policy(void *ctx, state *s, const char *name)
+{
+    const char *oid = s->url[0] ? s->url : NULL;
     const lsn_policy *by_name = NULL;
-    if (strncmp(name, "urn:oid:", 8) == 0 && !oid) {
-        oid = name;             /* the text is the OID */
-        name = NULL;
-    } else if (name[0]) {
-        by_name = set ? lsn_policy_set_find_name(set, name) : NULL;
+    lsn_policy *p = NULL;
+    lsn_err rc = LSN_OK;
+    if (!oid && strncmp(name, "urn:oid:", 8) == 0) {
+        oid = name;
+        name = "";
+    } else if (name[0] && s->set) {
+        by_name = lsn_policy_set_find_name(s->set, name);
     }
-    if (oid && oid[0]) {
-        rc = label_policy_by_id(set, oid, err, out);
+    if (oid) {
+        rc = label_policy_by_id(s->set, oid, s->err, &p);
         /* A URL and a name that point at two different loaded policies is a
          * contradiction, not a choice for us to make. */
-        if (rc == LSN_OK && by_name && by_name != *out)
-            rc = lsn_fail(err, LSN_ERR_LABEL,
-                          "policy mismatch: URL '%s' and name '%s' name different policies",
-                          oid, name);
+        if (rc == LSN_OK && by_name && by_name != p)
+            return fail(ctx, LSN_ERR_LABEL,
+                        "policy mismatch: URL '%s' and name '%s' name different policies",
+                        oid, name);
     } else if (by_name) {
-        *out = (lsn_policy *)by_name;
-    } else if (name && name[0]) {
-        rc = lsn_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", name);
+        p = (lsn_policy *)by_name;
+    } else if (name[0]) {
+        rc = lsn_fail(s->err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", name);
     } else {
-        rc = lsn_fail(err, LSN_ERR_LABEL, "empty PolicyIdentifier in label");
+        return fail(ctx, LSN_ERR_LABEL, "empty PolicyIdentifier");
     }
     if (rc != LSN_OK)
-        *out = NULL;
-    lsn_free(oid);
-    lsn_free(name);
-    return rc;
+        return fail_rc(ctx, rc);
+    s->label = label_new(p);
+    if (!s->label)
+        return fail(ctx, LSN_ERR_NOMEM, "out of memory");
+    s->have_policy = true;
+    return 0;
 }
 
-static lsn_err read_type(const xmlNode *cat, tag_kind *kind, lsn_error *err)
+static int add_value(void *ctx, state *s, const char *text, bool numeric)
 {
-    const char *t = attr_ci(cat, "Type");
-    if (!t) {
-        *kind = TAG_ANY;
-    } else if (name_eq(t, "PERMISSIVE")) {
-        *kind = TAG_PERMISSIVE;
-    } else if (name_eq(t, "RESTRICTIVE")) {
-        *kind = TAG_RESTRICTIVE;
-    } else if (name_eq(t, "INFORMATIVE")) {
-        *kind = TAG_INFORMATIVE;
+    if (++s->entries > LABEL_MAX_ENTRIES)
+        return fail(ctx, LSN_ERR_LIMIT, "label has more than %u category values",
+                    LABEL_MAX_ENTRIES);
+    const policy_category *c = NULL;
+    lsn_err rc;
+    if (numeric) {
+        uint32_t lacv = 0;
+        if (!lacv_parse(text, &lacv))
+            return fail(ctx, LSN_ERR_LABEL, "NumericValue '%s' is not a LACV", text);
+        rc = label_cat_by_lacv(s->label->policy, s->ts, s->kind, lacv, LSN_ERR_LABEL,
+                               s->err, &c);
     } else {
-        return lsn_fail(err, LSN_ERR_LABEL, "line %ld: unknown Category Type '%s'",
-                        xml_line(cat), t);
+        rc = label_cat_by_name(s->label->policy, s->ts, s->kind, text, LSN_ERR_LABEL,
+                               s->err, &c);
     }
-    return LSN_OK;
+    if (rc == LSN_OK)
+        rc = label_add(s->label, c, s->err);
+    return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
 }
 
-static lsn_err read_category(lsn_label *l, const xmlNode *cat, size_t *entries,
-                             lsn_error *err)
+static int end_leaf(void *ctx, state *s)
 {
-    const lsn_policy *p = l->policy;
-    tag_kind kind;
-    lsn_err rc = read_type(cat, &kind, err);
-    if (rc != LSN_OK)
-        return rc;
-    /* xml_attr's string lives until the next xml_attr call: use it now. */
-    const char *tagname = attr_ci(cat, "TagName");
-    if (!tagname || !tagname[0])
-        return lsn_fail(err, LSN_ERR_LABEL, "line %ld: Category without TagName",
-                        xml_line(cat));
-    const policy_tagset *ts;
-    rc = label_tagset(p, tagname, LSN_ERR_LABEL, err, &ts);
-    if (rc != LSN_OK)
-        return rc;
-    for (const xmlNode *v = xml_child(cat, NULL); v; v = xml_next(v, NULL)) {
-        bool numeric = label_xml_is_ci(v, "NumericValue");
-        if (!numeric && !label_xml_is_ci(v, "GenericValue"))
-            return lsn_fail(err, LSN_ERR_LABEL, "line %ld: unexpected <%s> in Category",
-                            xml_line(v), (const char *)v->name);
-        if (++*entries > LABEL_MAX_ENTRIES)
-            return lsn_fail(err, LSN_ERR_LIMIT, "label has more than %u category values",
-                            LABEL_MAX_ENTRIES);
-        char *text = xml_text_dup(v);
-        if (!text)
-            return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-        const policy_category *c = NULL;
-        if (numeric) {
-            uint32_t lacv;
-            if (!lacv_parse(text, &lacv))
-                rc = lsn_fail(err, LSN_ERR_LABEL, "line %ld: NumericValue '%s' is not a LACV",
-                              xml_line(v), text);
-            else
-                rc = label_cat_by_lacv(p, ts, kind, lacv, LSN_ERR_LABEL, err, &c);
-        } else {
-            rc = label_cat_by_name(p, ts, kind, text, LSN_ERR_LABEL, err, &c);
-        }
-        lsn_free(text);
-        if (rc == LSN_OK)
-            rc = label_add(l, c, err);
-        if (rc != LSN_OK)
-            return rc;
+    leaf l = s->leaf;
+    s->leaf = L_NONE;
+    const char *text = leaf_text(s);
+    lsn_err rc;
+    switch (l) {
+    case L_POLICY:
+        return find_policy(ctx, s, text);
+    case L_CLASS:
+        s->have_class = true;
+        rc = label_class_by_name(s->label->policy, text, LSN_ERR_LABEL, s->err,
+                                 &s->label->cls);
+        return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
+    case L_MARK:
+        s->have_mark = true;
+        if (label_set_privacy_mark(s->label, text, strlen(text)) != LSN_OK)
+            return fail(ctx, LSN_ERR_NOMEM, "out of memory");
+        return 0;
+    case L_GENERIC:
+    case L_NUMERIC:
+        return add_value(ctx, s, text, l == L_NUMERIC);
+    case L_NONE:
+        break;
     }
-    return LSN_OK;
+    return 0;
 }
 
-static lsn_err read_info(lsn_label *l, const xmlNode *info, lsn_error *err)
+static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
-    size_t entries = 0;
-    bool have_class = false, have_mark = false;
-    lsn_err rc = LSN_OK;
-    for (const xmlNode *n = xml_child(info, NULL); n && rc == LSN_OK; n = xml_next(n, NULL)) {
-        if (label_xml_is_ci(n, "PolicyIdentifier"))
-            continue; /* read first, by the caller */
-        if (label_xml_is_ci(n, "Classification")) {
-            if (have_class)
-                return lsn_fail(err, LSN_ERR_LABEL, "line %ld: more than one Classification",
-                                xml_line(n));
-            have_class = true;
-            char *name = xml_text_dup(n);
-            if (!name)
-                return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-            rc = label_class_by_name(l->policy, name, LSN_ERR_LABEL, err, &l->cls);
-            lsn_free(name);
-        } else if (label_xml_is_ci(n, "PrivacyMark")) {
-            if (have_mark)
-                return lsn_fail(err, LSN_ERR_LABEL, "line %ld: more than one PrivacyMark",
-                                xml_line(n));
-            have_mark = true;
-            char *mark = xml_text_dup(n);
-            if (!mark)
-                return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-            if (label_set_privacy_mark(l, mark, strlen(mark)) != LSN_OK)
-                rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-            lsn_free(mark);
-        } else if (label_xml_is_ci(n, "Category")) {
-            rc = read_category(l, n, &entries, err);
-        } else {
-            return lsn_fail(err, LSN_ERR_LABEL,
-                            "line %ld: unexpected <%s> in ConfidentialityInformation",
-                            xml_line(n), (const char *)n->name);
-        }
+    (void)local, (void)prefix, (void)uri;
+    state *s = st(ctx);
+    int depth = s->depth--;
+    if (s->rc != LSN_OK)
+        return;
+    if (s->ignore_depth) {
+        if (depth == s->ignore_depth)
+            s->ignore_depth = 0;
+    } else if (s->leaf != L_NONE && depth == s->leaf_depth) {
+        (void)end_leaf(ctx, s);
+    } else if (s->where == W_CATEGORY && depth == s->info_depth + 1) {
+        s->where = W_INFO;
+    } else if (s->where == W_INFO && depth == s->info_depth) {
+        s->where = W_OUTSIDE;
     }
-    return rc;
 }
 
-lsn_err label_read_4774(const lsn_policy_set *set, const xmlNode *root,
-                        lsn_label **out, lsn_error *err)
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+    state *s = st(ctx);
+    if (s->rc != LSN_OK || s->leaf == L_NONE || len <= 0)
+        return;
+    if ((size_t)len >= sizeof s->text - s->text_len) {
+        (void)fail(ctx, LSN_ERR_LIMIT, "a value is longer than %d bytes", MAX_TEXT - 1);
+        return;
+    }
+    memcpy(s->text + s->text_len, ch, (size_t)len);
+    s->text_len += (size_t)len;
+}
+
+static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+{
+    (void)name, (void)ext, (void)sys;
+    (void)fail(ctx, LSN_ERR_SYNTAX, "documents with a DTD or entity declarations are refused");
+}
+
+static void on_reference(void *ctx, const xmlChar *name)
+{
+    (void)fail(ctx, LSN_ERR_SYNTAX, "entity reference &%s; refused", (const char *)name);
+}
+
+static _Thread_local xmlParserCtxtPtr reused;
+
+/* The calling thread's parser, reset; NULL when out of memory. */
+static xmlParserCtxtPtr get_parser(void)
+{
+    if (reused && reused->dict && xmlDictSize(reused->dict) > MAX_DICT) {
+        /* attacker-chosen names must not pile up in a long-lived parser */
+        xmlFreeParserCtxt(reused);
+        reused = NULL;
+    }
+    if (!reused) {
+        xmlSAXHandler sax;
+        memset(&sax, 0, sizeof sax);
+        sax.initialized = XML_SAX2_MAGIC;
+        sax.startElementNs = on_start;
+        sax.endElementNs = on_end;
+        sax.characters = on_text;
+        sax.cdataBlock = on_text;
+        sax.internalSubset = on_dtd;
+        sax.externalSubset = on_dtd;
+        sax.reference = on_reference;
+        reused = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+        if (!reused)
+            return NULL;
+    } else {
+        xmlCtxtResetPush(reused, NULL, 0, NULL, NULL);
+    }
+    xmlCtxtUseOptions(reused, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    return reused;
+}
+
+lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
+                        bool only_if_4774, bool *not_4774, lsn_label **out,
+                        lsn_error *err)
 {
     *out = NULL;
-    if (!label_is_4774_root(root))
-        return lsn_fail(err, LSN_ERR_SYNTAX,
-                        "not a STANAG 4774 label: root element <%s>",
-                        (const char *)root->name);
-    if (!xml_in_ns(root, LABEL_NS_4774) && !xml_in_ns(root, NULL))
-        return lsn_fail(err, LSN_ERR_SYNTAX,
-                        "not a STANAG 4774 label: namespace '%s'",
-                        (const char *)root->ns->href);
-    const xmlNode *info = NULL;
-    for (const xmlNode *n = xml_child(root, NULL); n; n = xml_next(n, NULL))
-        if (label_xml_is_ci(n, "ConfidentialityInformation")) {
-            if (info)
-                return lsn_fail(err, LSN_ERR_LABEL,
-                                "line %ld: more than one ConfidentialityInformation",
-                                xml_line(n));
-            info = n;
-        }
-    if (!info)
-        return lsn_fail(err, LSN_ERR_LABEL, "label has no ConfidentialityInformation");
-    const xmlNode *pid = NULL;
-    for (const xmlNode *n = xml_child(info, NULL); n; n = xml_next(n, NULL))
-        if (label_xml_is_ci(n, "PolicyIdentifier")) {
-            if (pid)
-                return lsn_fail(err, LSN_ERR_LABEL, "line %ld: more than one PolicyIdentifier",
-                                xml_line(n));
-            pid = n;
-        }
-    if (!pid)
-        return lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
-    lsn_policy *p;
-    lsn_err rc = find_policy(set, pid, err, &p);
-    if (rc != LSN_OK)
-        return rc;
-    lsn_label *l = label_new(p);
-    if (!l)
+    *not_4774 = false;
+    if (len > (size_t)INT32_MAX)
+        return lsn_fail(err, LSN_ERR_LIMIT, "label too large");
+    xmlParserCtxtPtr ctxt = get_parser();
+    if (!ctxt)
         return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-    rc = read_info(l, info, err);
-    if (rc != LSN_OK) {
-        lsn_label_free(l);
+    state s;
+    memset(&s, 0, sizeof s);
+    s.set = set;
+    s.err = err;
+    s.only_if_4774 = only_if_4774;
+    ctxt->_private = &s;
+    xmlParseChunk(ctxt, data, (int)len, 1);
+    lsn_err rc = s.rc;
+    if (rc == LSN_OK && s.not_4774) {
+        *not_4774 = true;
+    } else if (rc == LSN_OK && !ctxt->wellFormed) {
+        const xmlError *xe = &ctxt->lastError;
+        char msg[256] = "not well-formed XML";
+        if (xe->message) {
+            snprintf(msg, sizeof msg, "%s", xe->message);
+            size_t n = strlen(msg);
+            while (n && space(msg[n - 1]))
+                msg[--n] = '\0';
+        }
+        rc = lsn_fail(err, LSN_ERR_SYNTAX, "label: line %d: %s", xe->line, msg);
+    } else if (rc == LSN_OK && !s.saw_root) {
+        rc = lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+    } else if (rc == LSN_OK && s.ninfo == 0) {
+        rc = lsn_fail(err, LSN_ERR_LABEL, "label has no ConfidentialityInformation");
+    } else if (rc == LSN_OK && !s.have_policy) {
+        rc = lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
+    }
+    ctxt->_private = NULL;
+    if (rc != LSN_OK || *not_4774) {
+        lsn_label_free(s.label);
         return rc;
     }
-    return label_done(l, err, out);
+    return label_done(s.label, err, out);
 }

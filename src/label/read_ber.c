@@ -86,7 +86,7 @@ static lsn_err add_lacv(ctx *c, const policy_tagset *ts, tag_kind kind, uint32_t
     if (++c->entries > LABEL_MAX_ENTRIES)
         return lsn_fail(c->err, LSN_ERR_LIMIT, "label has more than %u category values",
                         LABEL_MAX_ENTRIES);
-    const policy_category *cat;
+    const policy_category *cat = NULL;
     lsn_err rc = label_cat_by_lacv(c->label->policy, ts, kind, lacv, LSN_ERR_LABEL,
                                    c->err, &cat);
     return rc != LSN_OK ? rc : label_add(c->label, cat, c->err);
@@ -125,7 +125,7 @@ static lsn_err read_set(ctx *c, asn1_node n, const char *name,
     for (int i = 1; i <= count; i++) {
         char path[64];
         snprintf(path, sizeof path, "%s.?%d", name, i);
-        uint32_t lacv;
+        uint32_t lacv = 0;
         lsn_err e = read_lacv(c, n, path, &lacv);
         if (e == LSN_OK)
             e = add_lacv(c, ts, kind, lacv);
@@ -145,7 +145,7 @@ static lsn_err read_category(ctx *c, asn1_node label, int k)
         return bad(c, "cannot read a security category type", rc);
     const char *sub = strncmp(oid, OID_ACP145, strlen(OID_ACP145)) == 0
                           ? oid + strlen(OID_ACP145) : "";
-    tag_kind kind;
+    tag_kind kind = TAG_ANY;
     const char *type;
     if (strcmp(sub, "0") == 0) {
         kind = TAG_RESTRICTIVE, type = "LiaisonESS.BitmapTag";
@@ -257,7 +257,7 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
     if (rc != ASN1_SUCCESS)
         return lsn_fail(err, LSN_ERR_SYNTAX, "BER label: cannot read the policy id (%s)",
                         asn1_strerror(rc));
-    lsn_policy *p;
+    lsn_policy *p = NULL;
     lsn_err e = label_policy_by_id(set, oid, err, &p);
     if (e != LSN_OK)
         return e;
@@ -269,7 +269,7 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
     len = (int)sizeof probe;
     rc = asn1_read_value(label, "security-classification", probe, &len);
     if (rc != ASN1_ELEMENT_NOT_FOUND && rc != ASN1_VALUE_NOT_FOUND) {
-        uint32_t lacv;
+        uint32_t lacv = 0;
         e = read_lacv(&c, label, "security-classification", &lacv);
         if (e == LSN_OK)
             e = label_class_by_lacv(p, lacv, LSN_ERR_LABEL, err, &c.label->cls);

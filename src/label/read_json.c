@@ -65,7 +65,7 @@ static lsn_err find_class(const target *t, json_t *v, const char *where,
     if (json_is_string(v))
         return label_class_by_name(tpolicy(t), json_string_value(v), t->code, err, out);
     if (json_is_integer(v)) {
-        uint32_t lacv;
+        uint32_t lacv = 0;
         lsn_err rc = lacv_of(v, where, t->code, err, &lacv);
         return rc != LSN_OK ? rc : label_class_by_lacv(tpolicy(t), lacv, t->code, err, out);
     }
@@ -96,7 +96,7 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
                             "\"enumeratedPermissive\", \"enumeratedRestrictive\" or "
                             "\"informative\"");
     }
-    const policy_tagset *ts;
+    const policy_tagset *ts = NULL;
     if ((rc = label_tagset(p, json_string_value(jts), t->code, err, &ts)) != LSN_OK)
         return rc;
     size_t i;
@@ -105,11 +105,11 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
         if (++*entries > LABEL_MAX_ENTRIES)
             return lsn_fail(err, LSN_ERR_LIMIT, "%s has more than %u category values",
                             t->what, LABEL_MAX_ENTRIES);
-        const policy_category *c;
+        const policy_category *c = NULL;
         if (json_is_string(v)) {
             rc = label_cat_by_name(p, ts, kind, json_string_value(v), t->code, err, &c);
         } else if (json_is_integer(v)) {
-            uint32_t lacv;
+            uint32_t lacv = 0;
             rc = lacv_of(v, "a category value", t->code, err, &lacv);
             if (rc == LSN_OK)
                 rc = label_cat_by_lacv(p, ts, kind, lacv, t->code, err, &c);
@@ -187,7 +187,7 @@ lsn_err label_read_json(const lsn_policy_set *set, const char *data, size_t len,
                                         "privacyMark", NULL };
     *out = NULL;
     json_t *doc;
-    lsn_policy *p;
+    lsn_policy *p = NULL;
     lsn_err rc = load(set, data, len, "label", LSN_ERR_LABEL, keys, &doc, &p, err);
     if (rc != LSN_OK)
         return rc;
@@ -223,7 +223,7 @@ lsn_err label_read_json(const lsn_policy_set *set, const char *data, size_t len,
 /* "maxClassification": every class whose hierarchy is at most its own. */
 static lsn_err read_max_class(target *t, json_t *v, lsn_error *err)
 {
-    const policy_class *max;
+    const policy_class *max = NULL;
     lsn_err rc = find_class(t, v, "\"maxClassification\"", err, &max);
     if (rc != LSN_OK)
         return rc;
@@ -241,7 +241,7 @@ lsn_err clearance_read_json(const lsn_policy_set *set, const char *data, size_t 
                                         "categories", NULL };
     *out = NULL;
     json_t *doc;
-    lsn_policy *p;
+    lsn_policy *p = NULL;
     lsn_err rc = load(set, data, len, "clearance", LSN_ERR_CLEARANCE, keys, &doc, &p, err);
     if (rc != LSN_OK)
         return rc;
@@ -259,7 +259,7 @@ lsn_err clearance_read_json(const lsn_policy_set *set, const char *data, size_t 
             size_t i;
             json_t *v;
             json_array_foreach(classes, i, v) {
-                const policy_class *cls;
+                const policy_class *cls = NULL;
                 rc = find_class(&t, v, "each of \"classifications\"", err, &cls);
                 if (rc != LSN_OK)
                     break;

@@ -54,14 +54,14 @@ static lsn_err read_policy(const lsn_policy_set *set, const xmlNode *root,
 static lsn_err read_class(target *t, const xmlNode *n, lsn_error *err)
 {
     const char *v = xml_attr(n, "lacv");
-    uint32_t lacv;
+    uint32_t lacv = 0;
     if (!v)
         return lsn_fail(err, t->code, "line %ld: classification without lacv",
                         xml_line(n));
     if (!lacv_parse(v, &lacv))
         return lsn_fail(err, t->code, "line %ld: classification lacv '%s' is not a number",
                         xml_line(n), v);
-    const policy_class *cls;
+    const policy_class *cls = NULL;
     lsn_err rc = label_class_by_lacv(target_policy(t), lacv, t->code, err, &cls);
     if (rc != LSN_OK)
         return rc;
@@ -80,14 +80,14 @@ static lsn_err read_tag(target *t, const xmlNode *n, lsn_error *err)
 {
     const lsn_policy *p = target_policy(t);
     const char *type = xml_attr(n, "type");
-    tag_kind kind;
+    tag_kind kind = TAG_ANY;
     if (!type)
         return lsn_fail(err, t->code, "line %ld: tag without type", xml_line(n));
     if (!tag_kind_from_name(type, &kind) || kind == TAG_ANY)
         return lsn_fail(err, t->code, "line %ld: unsupported tag type '%s'",
                         xml_line(n), type);
     const char *v = xml_attr(n, "lacv");
-    uint32_t lacv;
+    uint32_t lacv = 0;
     if (!v)
         return lsn_fail(err, t->code, "line %ld: tag without lacv", xml_line(n));
     if (!lacv_parse(v, &lacv))
@@ -99,7 +99,7 @@ static lsn_err read_tag(target *t, const xmlNode *n, lsn_error *err)
     const policy_tagset *ts = policy_tagset_by_id(p, id);
     if (!ts)
         return lsn_fail(err, t->code, "line %ld: unknown tag set id '%s'", xml_line(n), id);
-    const policy_category *c;
+    const policy_category *c = NULL;
     lsn_err rc = label_cat_by_lacv(p, ts, kind, lacv, t->code, err, &c);
     if (rc != LSN_OK)
         return rc;
@@ -158,7 +158,7 @@ lsn_err label_read_spiffing(const lsn_policy_set *set, const xmlNode *root,
     lsn_err rc = check_root(root, "label", err);
     if (rc != LSN_OK)
         return rc;
-    lsn_policy *p;
+    lsn_policy *p = NULL;
     if ((rc = read_policy(set, root, "label", LSN_ERR_LABEL, err, &p)) != LSN_OK)
         return rc;
     target t = { .label = label_new(p), .code = LSN_ERR_LABEL, .what = "label" };
@@ -178,7 +178,7 @@ lsn_err clearance_read_spiffing(const lsn_policy_set *set, const xmlNode *root,
     lsn_err rc = check_root(root, "clearance", err);
     if (rc != LSN_OK)
         return rc;
-    lsn_policy *p;
+    lsn_policy *p = NULL;
     if ((rc = read_policy(set, root, "clearance", LSN_ERR_CLEARANCE, err, &p)) != LSN_OK)
         return rc;
     target t = { .clr = clearance_new(p), .code = LSN_ERR_CLEARANCE, .what = "clearance" };

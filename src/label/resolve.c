@@ -58,11 +58,6 @@ lsn_err label_tagset(const lsn_policy *p, const char *ref, lsn_err code,
     return LSN_OK;
 }
 
-static bool kind_exact(tag_kind want, tag_kind have)
-{
-    return want == TAG_ANY || want == have;
-}
-
 static bool kind_family(tag_kind want, tag_kind have)
 {
     if (want == TAG_ANY || want == have)
@@ -86,32 +81,53 @@ static const char *kind_word(tag_kind k)
     }
 }
 
-/* Walk the categories of ts whose tag passes `match`; first hit wins. */
-static const policy_category *find_cat(const lsn_policy *p, const policy_tagset *ts,
-                                       tag_kind kind,
-                                       bool (*match)(tag_kind, tag_kind),
-                                       const char *name, uint32_t lacv)
+static unsigned char lc(unsigned char c)
 {
-    for (size_t t = ts->first_tag; t < ts->first_tag + ts->ntags && t < p->ntags; t++) {
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* One pass over the tag set's tags: the first match in a tag of exactly
+ * `kind` wins at once; otherwise the first match in a tag of the same
+ * family. Names are compared first by their first letter, which rules out
+ * nearly every category of a large tag set (Releasable To) at the cost of
+ * one load — this is the hot part of reading a 4774 label. */
+static const policy_category *find_cat(const lsn_policy *p, const policy_tagset *ts,
+                                       tag_kind kind, const char *name, uint32_t lacv)
+{
+    const policy_category *family = NULL;
+    unsigned char first = name ? lc((unsigned char)name[0]) : 0;
+    size_t tag_end = ts->first_tag + ts->ntags;
+    if (tag_end > p->ntags)
+        tag_end = p->ntags;
+    for (size_t t = ts->first_tag; t < tag_end; t++) {
         const policy_tag *tag = &p->tags[t];
-        if (!match(kind, tag->kind))
+        bool exact = kind == TAG_ANY || tag->kind == kind;
+        if (!exact && (family || !kind_family(kind, tag->kind)))
             continue;
-        for (size_t i = tag->first_cat; i < tag->first_cat + tag->ncats && i < p->ncats; i++) {
+        size_t cat_end = tag->first_cat + tag->ncats;
+        if (cat_end > p->ncats)
+            cat_end = p->ncats;
+        for (size_t i = tag->first_cat; i < cat_end; i++) {
             const policy_category *c = &p->cats[i];
-            if (name ? (c->name && name_eq(c->name, name)) : c->lacv == lacv)
+            bool hit = name ? c->name && lc((unsigned char)c->name[0]) == first &&
+                                  (strcmp(c->name, name) == 0 || name_eq(c->name, name))
+                            : c->lacv == lacv;
+            if (!hit)
+                continue;
+            if (exact)
                 return c;
+            family = c;
+            break;
         }
     }
-    return NULL;
+    return family;
 }
 
 lsn_err label_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, const char *name, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
-    const policy_category *c = find_cat(p, ts, kind, kind_exact, name, 0);
-    if (!c)
-        c = find_cat(p, ts, kind, kind_family, name, 0);
+    const policy_category *c = find_cat(p, ts, kind, name, 0);
     *out = c;
     if (!c)
         return lsn_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
@@ -123,9 +139,7 @@ lsn_err label_cat_by_lacv(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, uint32_t lacv, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
-    const policy_category *c = find_cat(p, ts, kind, kind_exact, NULL, lacv);
-    if (!c)
-        c = find_cat(p, ts, kind, kind_family, NULL, lacv);
+    const policy_category *c = find_cat(p, ts, kind, NULL, lacv);
     *out = c;
     if (!c)
         return lsn_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",
