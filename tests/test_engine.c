@@ -346,6 +346,14 @@ static void conformance_tlp(void)
     ok(t == NULL, "tlpx_green_to_uk_fails_do_not_action_has_no_uk_equivalent");
     lsn_label_free(t);
 
+    /* UK-DEMO names TLPX, but SECRET has no equivalent there. */
+    const lsn_policy *ukp = policy_in(set, UKDEMO);
+    lsn_label *uks = build(ukp, "SECRET", "National Caveats/UK", NULL);
+    ok(lsn_label_translate(uks, set, TLPX, &none, &err) == LSN_ERR_NO_EQUIVALENT &&
+           has(err.message, "classification 'SECRET' of policy 'UK' has no equivalent in policy 'TLPX'"),
+       "translate_without_equivalent_classification_names_it");
+    lsn_label_free(uks);
+
     /* A copy when translating into the label's own policy. */
     t = translate(set, amber, TLPX);
     is_str(mark(t, NULL), "TLPX:AMBER J:EU", "translate_into_own_policy_copies");
@@ -577,6 +585,125 @@ static void access_rules(void)
     lsn_policy_set_free(set);
 }
 
+/* ---- part two and a half: small policies written for the rules ---------- */
+
+static const char alpha_spif[] =
+    "<SPIF xmlns='http://www.xmlspif.org/spif' schemaVersion='2.1'>"
+    "<securityPolicyId name='ALPHA' id='1.2.3.100.1'/>"
+    "<equivalentPolicies><equivalentPolicy name='BETA' id='1.2.3.100.2'>"
+    "<requiredCategory operation='oneOrMore'>"
+    "<categoryGroup tagSetRef='Zones' tagType='permissive'/></requiredCategory>"
+    "</equivalentPolicy></equivalentPolicies>"
+    "<securityClassifications>"
+    "<securityClassification name='LOW' lacv='1' hierarchy='1'>"
+    "<markingData phrase='BAS' xml:lang='fr'><code>pageBottom</code></markingData>"
+    "<markingData phrase='BAS-CANADIEN' xml:lang='fr-CA'><code>pageBottom</code></markingData>"
+    "<markingData phrase='LOW AT THE TOP'><code>pageTop</code></markingData>"
+    "<equivalentClassification policyRef='BETA' lacv='7' applied='decrypt'/>"
+    "<equivalentClassification policyRef='BETA' lacv='8' applied='encrypt'>"
+    "<requiredCategory operation='all'>"
+    "<categoryGroup tagSetRef='Handling' tagType='restrictive'/></requiredCategory>"
+    "</equivalentClassification></securityClassification>"
+    "<securityClassification name='HIGH' lacv='2' hierarchy='2'>"
+    "<equivalentClassification policyRef='BETA' lacv='7' applied='decrypt'/>"
+    "</securityClassification></securityClassifications>"
+    "<securityCategoryTagSets>"
+    "<securityCategoryTagSet name='Caveats' id='1.2.3.100.1.1'>"
+    "<securityCategoryTag name='Caveats' tagType='restrictive'>"
+    "<tagCategory name='HIDDEN' lacv='1'>"
+    "<markingData phrase='SHOULD NOT SHOW'><code>noMarkingDisplay</code></markingData>"
+    "<equivalentSecCategoryTag policyRef='BETA' tagSetId='1.2.3.100.2.1' tagType='restrictive' lacv='1' applied='encrypt'/>"
+    "</tagCategory>"
+    "<tagCategory name='SHOWN' lacv='2'>"
+    "<equivalentSecCategoryTag policyRef='BETA' tagSetId='1.2.3.100.2.1' tagType='restrictive' lacv='2' applied='decrypt'/>"
+    "</tagCategory>"
+    "<markingQualifier>"
+    "<qualifier markingQualifier='CAV:' qualifierCode='prefix'/>"
+    "<qualifier xml:lang='fr' markingQualifier='AVERT:' qualifierCode='prefix'/>"
+    "</markingQualifier></securityCategoryTag></securityCategoryTagSet>"
+    "</securityCategoryTagSets></SPIF>";
+
+static const char beta_spif[] =
+    "<SPIF xmlns='http://www.xmlspif.org/spif' schemaVersion='2.1'>"
+    "<securityPolicyId name='BETA' id='1.2.3.100.2'/>"
+    "<securityClassifications>"
+    "<securityClassification name='SEVEN' lacv='7' hierarchy='1'/>"
+    "<securityClassification name='EIGHT' lacv='8' hierarchy='2'/>"
+    "</securityClassifications><securityCategoryTagSets>"
+    "<securityCategoryTagSet name='Handling' id='1.2.3.100.2.1'>"
+    "<securityCategoryTag name='Handling' tagType='restrictive'>"
+    "<tagCategory name='H1' lacv='1'/><tagCategory name='H2' lacv='2'/>"
+    "</securityCategoryTag></securityCategoryTagSet>"
+    "<securityCategoryTagSet name='Zones' id='1.2.3.100.2.2'>"
+    "<securityCategoryTag name='Zones' tagType='permissive'>"
+    "<tagCategory name='Z1' lacv='1'/><tagCategory name='Z2' lacv='2'/>"
+    "</securityCategoryTag></securityCategoryTagSet>"
+    "</securityCategoryTagSets></SPIF>";
+
+static void small_policies(void)
+{
+    lsn_policy_set *set = lsn_policy_set_new();
+    lsn_policy *a = NULL, *b = NULL;
+    lsn_error err = { 0, "" };
+    if (!set || lsn_policy_load_memory(alpha_spif, sizeof alpha_spif - 1, "alpha", &a, &err) ||
+        lsn_policy_load_memory(beta_spif, sizeof beta_spif - 1, "beta", &b, &err) ||
+        lsn_policy_set_add(set, a, &err) || lsn_policy_set_add(set, b, &err)) {
+        ok(0, "small_policies_load (%s)", err.message);
+        lsn_policy_unref(a);
+        lsn_policy_unref(b);
+        lsn_policy_set_free(set);
+        return;
+    }
+
+    lsn_label *l = build(a, "LOW", NULL);
+    is_str(mark(l, NULL), "ALPHA LOW", "class_phrase_for_the_top_of_a_page_not_used_at_the_bottom");
+    is_str(mark(l, "fr"), "ALPHA BAS", "french_class_phrase");
+    is_str(mark(l, "fr-CA"), "ALPHA BAS-CANADIEN", "exact_language_tag_beats_primary_subtag");
+    is_str(mark(l, "fr-BE"), "ALPHA BAS", "fr_BE_falls_back_to_fr");
+    lsn_label_free(l);
+
+    l = build(a, "LOW", "Caveats/HIDDEN", NULL);
+    is_str(mark(l, NULL), "ALPHA LOW", "no_marking_display_hides_the_category_and_its_tag");
+    lsn_label *t = translate(set, l, "1.2.3.100.2");
+    is_str(mark(t, NULL), "BETA EIGHT H1/H2 Z1",
+           "translation_uses_encrypt_equivalents_adds_all_of_a_whole_tag_set_and_one_for_one_or_more");
+    lsn_label_free(t);
+    lsn_label_free(l);
+
+    l = build(a, "LOW", "Caveats/SHOWN", NULL);
+    is_str(mark(l, NULL), "ALPHA LOW CAV:SHOWN", "tag_prefix_in_default_language");
+    is_str(mark(l, "fr-CA"), "ALPHA BAS-CANADIEN AVERT:SHOWN", "tag_prefix_falls_back_from_fr_CA_to_fr");
+    t = NULL;
+    ok(lsn_label_translate(l, set, "1.2.3.100.2", &t, &err) == LSN_ERR_NO_EQUIVALENT && !t &&
+           has(err.message, "category 'SHOWN' (Caveats) has no equivalent in policy 'BETA'"),
+       "decrypt_only_category_equivalent_is_not_used_to_encrypt");
+    lsn_label_free(l);
+
+    l = build(a, "HIGH", NULL);
+    ok(lsn_label_translate(l, set, "1.2.3.100.2", &t, &err) == LSN_ERR_NO_EQUIVALENT && !t &&
+           has(err.message, "classification 'HIGH' of policy 'ALPHA' has no equivalent in policy 'BETA'"),
+       "decrypt_only_classification_equivalent_is_no_equivalent");
+    lsn_clearance *c = build_clearance(b, "SEVEN|EIGHT", "Handling/H1", "Handling/H2", "Zones/Z1", NULL);
+    ok(decide(set, l, c) == 0 && has(reason, "has no equivalent"),
+       "label_without_equivalent_classification_denied_with_reason");
+    lsn_label_free(l);
+    l = build(a, "LOW", "Caveats/HIDDEN", NULL);
+    ok(decide(set, l, c) == 1, "label_translated_for_beta_reader_granted");
+    lsn_clearance_free(c);
+    c = build_clearance(b, "SEVEN|EIGHT", "Handling/H1", "Zones/Z1", NULL);
+    ok(decide(set, l, c) == 0 && has(reason, "after translation into policy 'BETA'") && has(reason, "'H2'"),
+       "translated_label_denied_names_missing_category");
+    lsn_clearance_free(c);
+    c = build_clearance(b, "EIGHT", NULL);
+    is_str(cmark(c), "{EIGHT}", "clearance_marking_without_policy_qualifiers");
+    lsn_clearance_free(c);
+    lsn_label_free(l);
+
+    lsn_policy_unref(a);
+    lsn_policy_unref(b);
+    lsn_policy_set_free(set);
+}
+
 /* ---- part three: the bundled policy -------------------------------------- */
 
 static void default_policy(void)
@@ -660,6 +787,7 @@ int main(int argc, char **argv)
     conformance_nato();
     validation_rules();
     access_rules();
+    small_policies();
     default_policy();
     return tap_done();
 }
