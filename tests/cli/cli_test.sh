@@ -13,6 +13,8 @@
 # ones: of the spiffing vector NAME under the NATO v79 policy);
 # tests/golden/NAME.FORM is `label convert --to FORM` of the same label.
 # Regenerate with LIAISON_REGOLD=1 (then read the diff before committing).
+# tests/golden/TODO lists goldens ("FILE reason") that hold what a reader
+# expects where the engine or policy does not produce it yet.
 
 set -u
 LIAISON=$1
@@ -48,48 +50,59 @@ run() {
 
 # expect NAME WANT-RC WANT-OUT ARGS...: exact stdout and exit code.
 expect() {
-    name=$1 want_rc=$2 want_out=$3
+    e_name=$1 want_rc=$2 want_out=$3
     shift 3
     run "$@"
     [ "$rc" -eq "$want_rc" ] && [ "$out" = "$want_out" ]
-    ok $? "$name" "got rc=$rc out='$out' err='$err'; want rc=$want_rc out='$want_out'"
+    ok $? "$e_name" "got rc=$rc out='$out' err='$err'; want rc=$want_rc out='$want_out'"
 }
 
 # expect_prefix NAME WANT-RC PREFIX ARGS...: stdout starts with PREFIX.
 expect_prefix() {
-    name=$1 want_rc=$2 prefix=$3
+    e_name=$1 want_rc=$2 prefix=$3
     shift 3
     run "$@"
     case "$out" in "$prefix"*) match=0 ;; *) match=1 ;; esac
     [ "$rc" -eq "$want_rc" ] && [ $match -eq 0 ]
-    ok $? "$name" "got rc=$rc out='$out' err='$err'; want rc=$want_rc out='$prefix...'"
+    ok $? "$e_name" "got rc=$rc out='$out' err='$err'; want rc=$want_rc out='$prefix...'"
 }
 
 # expect_error NAME NEEDLE ARGS...: exit 2, nothing on stdout, stderr
 # starts with "liaison: " and names NEEDLE (the file at fault).
 expect_error() {
-    name=$1 needle=$2
+    e_name=$1 needle=$2
     shift 2
     run "$@"
     case "$err" in "liaison: "*"$needle"*) match=0 ;; *) match=1 ;; esac
     [ "$rc" -eq 2 ] && [ -z "$out" ] && [ $match -eq 0 ]
-    ok $? "$name" "got rc=$rc out='$out' err='$err'; want rc=2 and '$needle' on stderr"
+    ok $? "$e_name" "got rc=$rc out='$out' err='$err'; want rc=2 and '$needle' on stderr"
 }
 
 # golden NAME FILE ARGS...: stdout equals the golden file FILE.
 golden() {
-    name=$1 file=$2
+    g_name=$1 file=$2
     shift 2
     run "$@"
-    if [ "${LIAISON_REGOLD:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
+    todo=$(sed -n "s/^$(basename "$file") //p" "$GOLDEN/TODO" 2>/dev/null)
+    if [ "${LIAISON_REGOLD:-0}" = 1 ] && [ "$rc" -eq 0 ] && [ -z "$todo" ]; then
         cp "$TMP/out" "$file"
     fi
     if [ -f "$file" ]; then
         [ "$rc" -eq 0 ] && cmp -s "$TMP/out" "$file"
-        ok $? "$name" "rc=$rc err='$err'; diff:
+        g_rc=$?
+        # A golden listed in GOLDEN/TODO pins what a reader expects but the
+        # policy data does not give yet: its failure is a TAP TODO.
+        if [ -n "$todo" ] && [ $g_rc -ne 0 ]; then
+            n=$((n + 1))
+            echo "not ok $n - $g_name # TODO $todo"
+            diff "$file" "$TMP/out" | head -4 | sed 's/^/#   /'
+            return
+        fi
+        [ -n "$todo" ] && echo "# $g_name now passes: remove it from $GOLDEN/TODO"
+        ok $g_rc "$g_name" "rc=$rc err='$err'; diff:
 $(diff "$file" "$TMP/out" | head -20)"
     else
-        ok 1 "$name" "golden file $file is missing"
+        ok 1 "$g_name" "golden file $file is missing"
     fi
 }
 
