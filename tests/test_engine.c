@@ -406,6 +406,18 @@ static void conformance_nato(void)
        "marking_into_small_buffer_truncates_and_reports_needed");
     ok(lsn_label_marking(l, NULL, NULL, 0, &need) == LSN_ERR_LIMIT && need > 0,
        "marking_size_query_with_no_buffer");
+    char *exact = malloc(need + 1);
+    ok(exact && lsn_label_marking(l, NULL, exact, need + 1, NULL) == LSN_OK &&
+           strcmp(exact, "NATO UNCLASSIFIED Releasable to ISAF, KFOR, RESOLUTE SUPPORT") == 0,
+       "marking_fits_a_buffer_of_needed_plus_one");
+    ok(exact && lsn_label_marking(l, NULL, exact, need, NULL) == LSN_ERR_LIMIT &&
+           strlen(exact) == need - 1,
+       "marking_one_byte_short_is_limit_and_truncated");
+    ok(exact && lsn_label_marking(l, NULL, exact, 1, NULL) == LSN_ERR_LIMIT && exact[0] == '\0',
+       "marking_into_one_byte_is_empty_string");
+    free(exact);
+    ok(lsn_label_marking(NULL, NULL, small, sizeof small, NULL) == LSN_ERR_ARG,
+       "marking_null_label_is_an_error");
     lsn_label_free(l);
 
     /* 17-5: CONFIDENTIAL releasable to EAPC and ISAF, which the policy
@@ -704,6 +716,76 @@ static void small_policies(void)
     lsn_policy_set_free(set);
 }
 
+/* ---- allocation failures ------------------------------------------------- */
+
+static long fail_at = -1, nalloc;
+
+static void *fail_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    if (fail_at >= 0 && nalloc++ == fail_at)
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+static void *fail_realloc(void *ptr, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (fail_at >= 0 && nalloc++ == fail_at)
+        return NULL;
+    return realloc(ptr, n ? n : 1);
+}
+
+static void fail_free(void *ptr, void *ctx)
+{
+    (void)ctx;
+    free(ptr);
+}
+
+/* Translation and the decisions that translate allocate: fail each of
+ * their allocations in turn; every failure must be an error (and a denial),
+ * never a crash or a leak (ASan checks the latter). */
+static void allocation_failures(void)
+{
+    lsn_policy_set *set = set_of("tlp-plus.xml", "tlp.xml", "uk-demo.xml", NULL);
+    lsn_label *amber = read_label(set, "tlpx-amber-eu.xml");
+    lsn_clearance *uk = read_clearance(set, "uk-demo-secret-uk.xml");
+    if (!amber || !uk) {
+        ok(0, "allocation_failure_fixtures_load");
+        goto out;
+    }
+    static const lsn_allocator failing = { fail_malloc, fail_realloc, fail_free, NULL };
+    bool all_ok = true;
+    long n;
+    for (n = 0; n < 64; n++) {
+        lsn_set_allocator(&failing);
+        fail_at = n;
+        nalloc = 0;
+        lsn_label *t = NULL;
+        lsn_error err = { 0, "" };
+        lsn_err rc = lsn_label_translate(amber, set, TLP, &t, &err);
+        lsn_decision d = LSN_GRANT;
+        lsn_err rc2 = lsn_access_check(set, amber, uk, &d);
+        long used = nalloc;
+        fail_at = -1;
+        lsn_set_allocator(NULL);
+        if ((rc == LSN_OK) != (t != NULL) || (rc != LSN_OK && rc != LSN_ERR_NOMEM) ||
+            (rc2 != LSN_OK && (rc2 != LSN_ERR_NOMEM || d != LSN_DENY))) {
+            printf("# allocation %ld: translate %d, check %d decision %d\n", n, rc, rc2, d);
+            all_ok = false;
+        }
+        lsn_label_free(t);
+        if (used <= n)
+            break; /* no allocation left to fail */
+    }
+    printf("# failed each of %ld allocations in turn\n", n);
+    ok(all_ok && n > 0 && n < 64, "every_failed_allocation_in_translation_is_an_error_not_a_crash");
+out:
+    lsn_label_free(amber);
+    lsn_clearance_free(uk);
+    lsn_policy_set_free(set);
+}
+
 /* ---- part three: the bundled policy -------------------------------------- */
 
 static void default_policy(void)
@@ -788,6 +870,7 @@ int main(int argc, char **argv)
     validation_rules();
     access_rules();
     small_policies();
+    allocation_failures();
     default_policy();
     return tap_done();
 }

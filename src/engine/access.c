@@ -136,8 +136,14 @@ static void explain_same(const lsn_label *l, const lsn_clearance *c, char *reaso
         for (k = 0; k < nw; k++)
             if (w[k].mask & c->catset[w[k].word])
                 break;
-        if (k < nw || nw == 0)
+        if (k < nw)
             continue;
+        if (nw == 0) {
+            /* engine_decide_same denies an empty group; label_finish never
+             * makes one. */
+            engine_say(reason, size, "the label has an empty permissive group");
+            return;
+        }
         size_t first = w[0].word * 64u + (size_t)__builtin_ctzll(w[0].mask);
         const policy_tag *tag = &p->tags[p->cats[first].tag];
         const char *tname = tag->name ? tag->name : p->tagsets[tag->tagset].name;
