@@ -308,6 +308,8 @@ static void test_content_hash(void)
 
 #define THREADS 16
 #define PER_THREAD 60
+#define REFUSED_POST(t, i) ((t) % 4 == 3 && (i) % 5 == 0)
+#define REFUSED_TOTAL ((THREADS / 4) * (PER_THREAD / 5))
 
 typedef struct poster {
     store *s;
@@ -322,10 +324,13 @@ static void *post_many(void *arg)
     for (int i = 0; i < PER_THREAD; i++) {
         char body[64];
         snprintf(body, sizeof body, "thread %d post %d", p->t, i);
-        store_item it = sample_item("cyber-defence", body);
+        /* Some posts are refused, so that groups mix good and bad writes. */
+        int bad = REFUSED_POST(p->t, i);
+        store_item it = sample_item(bad ? "no-such-channel" : "cyber-defence", body);
         store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
         lsn_error err;
-        if (store_item_append(p->s, &it, &ev, &p->ids[i], NULL, &err) != LSN_OK)
+        lsn_err e = store_item_append(p->s, &it, &ev, &p->ids[i], NULL, &err);
+        if (bad ? e != LSN_ERR_ARG || p->ids[i] != 0 : e != LSN_OK)
             p->failures++;
     }
     return NULL;
@@ -352,11 +357,14 @@ static void test_concurrent(store **sp, const char *path)
         failures += ps[t].failures;
         memcpy(all + t * PER_THREAD, ps[t].ids, sizeof ps[t].ids);
     }
-    ok(failures == 0, "concurrent_posts_all_succeed");
+    ok(failures == 0, "concurrent_posts_succeed_and_refused_ones_are_refused_alone");
     qsort(all, THREADS * PER_THREAD, sizeof all[0], cmp_i64);
     int distinct = 1;
-    for (int i = 1; i < THREADS * PER_THREAD; i++)
+    for (int i = REFUSED_TOTAL + 1; i < THREADS * PER_THREAD; i++)
         if (all[i] == all[i - 1] || all[i - 1] <= 0)
+            distinct = 0;
+    for (int i = 0; i < REFUSED_TOTAL; i++)
+        if (all[i] != 0)
             distinct = 0;
     ok(distinct, "concurrent_posts_get_distinct_ids");
 
@@ -369,6 +377,8 @@ static void test_concurrent(store **sp, const char *path)
     int present = 1;
     for (int t = 0; t < THREADS && present; t++) {
         for (int i = 0; i < PER_THREAD; i++) {
+            if (REFUSED_POST(t, i))
+                continue;
             store_item *it = NULL;
             char body[64];
             snprintf(body, sizeof body, "thread %d post %d", t, i);
@@ -386,7 +396,7 @@ static void test_concurrent(store **sp, const char *path)
     ok(present, "every_concurrent_post_is_present_and_intact_after_reopen");
     audit_report r;
     ok(audit_verify(*sp, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
-           r.entries == THREADS * PER_THREAD,
+           r.entries == THREADS * PER_THREAD - REFUSED_TOTAL,
        "concurrent_post_records_form_an_intact_chain");
     store_org *o = NULL;
     ok(store_org_get(*sp, "NATO International Staff", &o, &err) == LSN_OK && o,

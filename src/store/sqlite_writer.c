@@ -44,27 +44,30 @@ static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error
     }
 }
 
-/* Run one group. The audit chain head moves with each request that appends
- * to the log, and moves back if that request or the whole group fails. */
-static void run_group(sq_store *s, sq_req *group)
+static int begin(sq_store *s, sq_req *group)
 {
-    uint64_t seq0 = s->audit_seq;
-    uint8_t hash0[STORE_HASH_LEN];
-    memcpy(hash0, s->audit_hash, sizeof hash0);
-
-    if (!step_done(&s->w, SQ_BEGIN)) {
-        lsn_error e;
-        lsn_err code = sq_fail(s->w.db, &e, "starting a transaction");
-        for (sq_req *r = group; r; r = r->next) {
-            r->rc = code;
-            r->err = e;
-        }
-        return;
+    if (step_done(&s->w, SQ_BEGIN))
+        return 1;
+    lsn_error e;
+    lsn_err code = sq_fail(s->w.db, &e, "starting a transaction");
+    for (sq_req *r = group; r; r = r->next) {
+        r->rc = code;
+        r->err = e;
     }
+    return 0;
+}
+
+/* Run each request of the group in its own savepoint, so that a refused one
+ * is left out alone. Returns 0 if the transaction was lost. */
+static int run_careful(sq_store *s, sq_req *group, uint64_t seq0,
+                       const uint8_t hash0[STORE_HASH_LEN])
+{
     for (sq_req *r = group; r; r = r->next) {
         uint64_t seq = s->audit_seq;
         uint8_t hash[STORE_HASH_LEN];
         memcpy(hash, s->audit_hash, sizeof hash);
+        r->rc = LSN_OK;
+        lsn_error_clear(&r->err);
         if (!step_done(&s->w, SQ_SAVEPOINT)) {
             r->rc = sq_fail(s->w.db, &r->err, "starting a savepoint");
             continue;
@@ -75,13 +78,45 @@ static void run_group(sq_store *s, sq_req *group)
                 /* Some errors (disk full, I/O, out of memory) roll back the
                  * whole transaction: nothing of this group was written. */
                 fail_group(s, group, r->rc, &r->err, seq0, hash0);
-                return;
+                return 0;
             }
             (void)step_done(&s->w, SQ_ROLLBACK_TO);
             s->audit_seq = seq;
             memcpy(s->audit_hash, hash, sizeof hash);
         }
         (void)step_done(&s->w, SQ_RELEASE);
+    }
+    return 1;
+}
+
+/* Run one group in one transaction. The audit chain head moves with each
+ * request that appends to the log, and moves back if that request or the
+ * whole group fails.
+ *
+ * The fast path runs the requests one after the other with no savepoint:
+ * a savepoint per request would cost a full-text index flush per item
+ * (FTS5 writes its pending terms out at each savepoint). Requests are
+ * checked before they are queued, so a refusal here is rare (an unknown
+ * channel, a duplicate name); then the group is rolled back and run again
+ * the careful way, one savepoint per request. */
+static void run_group(sq_store *s, sq_req *group)
+{
+    uint64_t seq0 = s->audit_seq;
+    uint8_t hash0[STORE_HASH_LEN];
+    memcpy(hash0, s->audit_hash, sizeof hash0);
+
+    if (!begin(s, group))
+        return;
+    int refused = 0;
+    for (sq_req *r = group; r && !refused; r = r->next)
+        refused = (r->rc = r->apply(s, r)) != LSN_OK;
+    if (refused) {
+        if (!sqlite3_get_autocommit(s->w.db))
+            (void)step_done(&s->w, SQ_ROLLBACK);
+        s->audit_seq = seq0;
+        memcpy(s->audit_hash, hash0, sizeof hash0);
+        if (!begin(s, group) || !run_careful(s, group, seq0, hash0))
+            return;
     }
     if (!step_done(&s->w, SQ_COMMIT)) {
         lsn_error e;
