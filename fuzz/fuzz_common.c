@@ -262,7 +262,8 @@ static void reparse_label(const lsn_label *l, lsn_form form, const char *mark,
                "form %d round trip changed the marking: '%s' -> '%s'\n%s", (int)form,
                mark ? mark : "(none)", mark2 ? mark2 : "(none)", text);
     bool valid2 = false;
-    (void)lsn_label_validate(back, &valid2, NULL, 0);
+    lsn_err ve = lsn_label_validate(back, &valid2, NULL, 0);
+    FUZZ_CHECK(ve == LSN_OK || !valid2, "validation error %d but valid", (int)ve);
     FUZZ_CHECK(valid == valid2, "form %d round trip changed validity\n%s", (int)form,
                text);
     FUZZ_CHECK(lsn_label_policy(back) == lsn_label_policy(l),
@@ -284,8 +285,9 @@ void fuzz_exercise_label(const lsn_label *l)
         FUZZ_CHECK(reason[0] != '\0', "invalid without a reason");
     char tiny[3];
     bool v2 = !valid;
-    (void)lsn_label_validate(l, &v2, tiny, sizeof tiny);
-    FUZZ_CHECK(v2 == valid, "a short reason buffer changed validity");
+    lsn_err e2 = lsn_label_validate(l, &v2, tiny, sizeof tiny);
+    FUZZ_CHECK(v2 == valid && e2 == e, "a short reason buffer changed validity");
+    FUZZ_CHECK(memchr(tiny, '\0', sizeof tiny) != NULL, "reason not terminated");
 
     char *mark = NULL;
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
@@ -326,8 +328,9 @@ void fuzz_exercise_label(const lsn_label *l)
         }
         FUZZ_CHECK(lsn_label_policy(t) == target, "translated into the wrong policy");
         free(marking(label_marking_fn, t, NULL));
-        bool tv;
-        (void)lsn_label_validate(t, &tv, NULL, 0);
+        bool tv = true;
+        e = lsn_label_validate(t, &tv, NULL, 0);
+        FUZZ_CHECK(e == LSN_OK || !tv, "validation error %d but valid", (int)e);
         if (i < MAX_POLICIES && g_all[i])
             check_decision(t, g_all[i], NULL);
         lsn_label_free(t);

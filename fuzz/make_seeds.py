@@ -235,7 +235,7 @@ def seeds_ber():
     out(t, "nato-restrictive.ber", ess(nato, 5, None, [
         category(0, "1.3.26.1.4.1", [1, 2, 3]),
         category(3, "1.3.26.1.4.3", [1])]))
-    out(t, "food.ber", ess("1.2.826.0.1.6726289.0.0", 1))
+    out(t, "food.ber", ess("1.2.826.0.1.6726289.0.0", 51))
     big = ess(nato, 1)
     out(t, "truncated.ber", big[:-1])
     out(t, "huge-length.ber", b"\x31\x84\xff\xff\xff\xff\x06\x01\x29")
@@ -272,7 +272,7 @@ def seeds_json():
                                             {"tagSet": "Administrative",
                                              "type": "informative",
                                              "values": ["STAFF"]}]},
-        "food": {"policy": "1.2.826.0.1.6726289.0.0", "classification": 1},
+        "food": {"policy": "1.2.826.0.1.6726289.0.0", "classification": 51},
         "no-classification": {"policy": "1.3.26.1.3.1", "categories": [ctx]},
         "unknown-key": {"policy": "1.3.26.1.3.1", "classification": "SECRET",
                         "caveats": ["X"]},
@@ -290,7 +290,7 @@ def seeds_json():
         "nato-max": {"policy": "NATO", "maxClassification": "SECRET",
                      "categories": [{"tagSet": "Releasable To", "type": "permissive",
                                      "values": ["ISAF", "KFOR", "RESOLUTE SUPPORT"]}]},
-        "food-lacv": {"policy": "1.2.826.0.1.6726289.0.0", "classifications": [1, 2]},
+        "food-lacv": {"policy": "1.2.826.0.1.6726289.0.0", "classifications": [51, 52]},
         "tlp": {"policy": "TLP", "maxClassification": 4},
         "empty": {"policy": "1.3.26.1.3.1"},
         "unknown-key": {"policy": "1.3.26.1.3.1", "admin": True},
@@ -302,7 +302,24 @@ def seeds_json():
     out(c, "empty.json", "")
 
 
+def seeds_clearance_spiffing():
+    t = "fuzz_clearance_spiffing"
+    for f in ("food-clearance-all-okay.xml", "food-clearance-lactose-intolerant.xml",
+              "uk-demo-secret-uk.xml"):
+        out(t, f, vec(f))
+    out(t, "nato-partners.xml",
+        "<clearance xmlns='http://surevine.com/xmlns/spiffy'>"
+        "<policy id='1.3.26.1.3.1'/><classification lacv='1'/>"
+        "<classification lacv='4'/>"
+        "<tag type='enumeratedPermissive' id='1.3.26.1.4.2' lacv='1001'/>"
+        "<tag type='permissive' id='1.3.26.1.4.4' lacv='1'/></clearance>")
+    xml_attacks(t, lambda e: "<clearance xmlns='http://surevine.com/xmlns/spiffy'>"
+                "<policy id='1.3.26.1.3.1'>%s</policy></clearance>" % e,
+                "<clearance xmlns='http://surevine.com/xmlns/spiffy'>", "</clearance>")
+
+
 def main():
+    seeds_clearance_spiffing()
     seeds_spif()
     seeds_4774()
     seeds_spiffing()
