@@ -51,8 +51,8 @@ static bool is_param(const char *seg, size_t len)
 static bool match_one(const char *pattern, const char *path, srv_request *req)
 {
     const char *pp = pattern, *xp = path;
-    const char *ps, *xs;
-    size_t pl, xl, np = 0;
+    const char *ps = NULL, *xs = NULL;
+    size_t pl = 0, xl = 0, np = 0;
     for (;;) {
         bool more_p = next_segment(&pp, &ps, &pl);
         bool more_x = next_segment(&xp, &xs, &xl);
@@ -92,8 +92,8 @@ const char *srv_routes_check(const srv_route *routes, size_t n)
         if (routes[i].method >= SRV_METHOD_OTHER)
             return "a route has no method";
         size_t segs = 0, params = 0;
-        const char *s;
-        size_t l;
+        const char *s = NULL;
+        size_t l = 0;
         while (next_segment(&p, &s, &l)) {
             segs++;
             bool open = memchr(s, '{', l) != NULL, close = memchr(s, '}', l) != NULL;
