@@ -188,6 +188,29 @@ static void quiet(void *ctx, xmlError *error)
     (void)ctx, (void)error;
 }
 
+typedef struct mem_reader {
+    const char *data;
+    size_t left;
+} mem_reader;
+
+static int mem_read(void *ctx, char *buf, int len)
+{
+    mem_reader *r = ctx;
+    size_t n = len > 0 ? (size_t)len : 0;
+    if (n > r->left)
+        n = r->left;
+    memcpy(buf, r->data, n);
+    r->data += n;
+    r->left -= n;
+    return (int)n;
+}
+
+static int mem_close(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
 void spif_tree_release(spif_tree *t)
 {
     if (t->ctxt)
@@ -225,14 +248,19 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
     builder b;
     memset(&b, 0, sizeof b);
     b.arena = &t->arena;
-    b.ctxt = xmlCreatePushParserCtxt(&h, &b, NULL, 0, NULL);
+    /* libxml2 pulls the document through a reader in small pieces rather
+     * than copying all of it first: a smaller peak keeps the C library from
+     * handing the heap back to the system and faulting it in again on the
+     * next load, which cost more than the parse itself. */
+    mem_reader r = { data, len };
+    b.ctxt = xmlCreateIOParserCtxt(&h, &b, mem_read, mem_close, &r, XML_CHAR_ENCODING_NONE);
     if (!b.ctxt) {
         lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
         return NULL;
     }
     xmlCtxtUseOptions(b.ctxt, XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
                                   XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    xmlParseChunk(b.ctxt, data, (int)len, 1);
+    xmlParseDocument(b.ctxt);
 
     snode *root = b.root;
     if (b.dtd) {
