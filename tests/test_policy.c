@@ -442,6 +442,32 @@ static void test_refusals(void)
     ok(load_text(spif("", "<excludedClass>high</excludedClass>", ""), &e) == LSN_OK,
        "excluded_class_name_case_blind");
 
+    {
+        /* Any prefix reads like none; a qualifier takes its parent's language
+         * unless it has its own. */
+        const char *t =
+            "<x:SPIF xmlns:x='http://www.xmlspif.org/spif'><x:securityPolicyId name='P' id='1.9'/>"
+            "<x:securityClassifications><x:securityClassification name='U' lacv='0' hierarchy='-1'/>"
+            "</x:securityClassifications><x:securityCategoryTagSets>"
+            "<x:securityCategoryTagSet name='S' id='1.9.1'><x:securityCategoryTag name='T' "
+            "tagType='tagType7'><x:tagCategory name='C' lacv='0'/>"
+            "<x:markingQualifier xml:lang='de' markingCode='documentStart'>"
+            "<x:qualifier markingQualifier='Nur ' qualifierCode='prefix'/>"
+            "<x:qualifier xml:lang='fr' markingQualifier='Seul ' qualifierCode='prefix'/>"
+            "</x:markingQualifier></x:securityCategoryTag></x:securityCategoryTagSet>"
+            "</x:securityCategoryTagSets></x:SPIF>";
+        lsn_policy *q = NULL;
+        if (ok(lsn_policy_load_memory(t, strlen(t), "x.xml", &q, &e) == LSN_OK, "other_prefix_loads")) {
+            ok(q->classes[0].hierarchy == -1, "negative_hierarchy_reads");
+            ok(q->tags[0].tag7_encoding == NULL && q->tags[0].kind == TAG_INFORMATIVE,
+               "tag_type7_without_encoding_tolerated");
+            is_str(q->tags[0].qualifiers[0].lang, "de", "qualifier_inherits_parent_lang");
+            is_str(q->tags[0].qualifiers[1].lang, "fr", "qualifier_own_lang_wins");
+            ok(q->tags[0].qualifiers[1].codes == MC_DOCUMENT_START, "qualifier_marking_code_2_1");
+        }
+        lsn_policy_unref(q);
+    }
+
     lsn_policy *p = (lsn_policy *)1;
     ok(lsn_policy_load_memory("", 0, "empty.xml", &p, &e) == LSN_ERR_NO_DATA && p == NULL &&
            contains(e.message, "No data to parse"),
