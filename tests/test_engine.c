@@ -433,7 +433,8 @@ static void conformance_nato(void)
     const lsn_policy *p = policy_in(set, NATO);
     l = build(p, "TOP SECRET", "Context/NATO", NULL);
     is_str(mark(l, NULL), "COSMIC TOP SECRET", "nato_top_secret_marks_cosmic");
-    is_str(mark(l, "fr"), "NATO TRES SECRET", "nato_top_secret_in_french");
+    is_str(mark(l, "fr"), "COSMIC TRES SECRET", "nato_top_secret_in_french_keeps_cosmic");
+    is_str(mark(l, "fr-CA"), "COSMIC TRES SECRET", "nato_top_secret_in_fr_CA_keeps_cosmic");
     lsn_label_free(l);
     lsn_policy_set_free(set);
 }

@@ -23,6 +23,7 @@
  *   likewise, kind by kind.
  *
  * Where we differ from spiffing (no conformance vector is affected):
+ * replacePolicy holds across languages (see replace_any_lang);
  * noMarkingDisplay hides the text (spiffing treats it as a location and so
  * shows the name); a separator is not written before an empty
  * classification text; a policy-level phrase is never used as the
@@ -204,6 +205,29 @@ pick(const marking_data *m, size_t n, const lang *lg, bool *group)
     return NULL;
 }
 
+/* An entry with replacePolicy for the bottom of a page in any language
+ * the request admits, the most specific first; NULL when none. The name a
+ * policy goes by (NATO becomes COSMIC at TOP SECRET) does not change with
+ * the language, so a language's markingData that says nothing about it
+ * leaves the less specific one in force. (spiffing takes the language's
+ * markingData alone, and so writes "NATO TRES SECRET"; NATO writes
+ * "COSMIC TRES SECRET".) */
+static const marking_data *replace_any_lang(const marking_data *m, size_t n, const lang *lg)
+{
+    const marking_data *best = NULL;
+    int rank = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!(m[i].codes & MC_REPLACE_POLICY) || !at_bottom(m[i].codes))
+            continue;
+        int r = lang_rank(m[i].lang, lg);
+        if (r >= 0 && r < rank) {
+            rank = r;
+            best = &m[i];
+        }
+    }
+    return best;
+}
+
 /* The text an entry gives a holder whose name is `name`. */
 static inline const char *phrase(const marking_data *e, const char *name)
 {
@@ -311,17 +335,21 @@ static void emit_categories(sink *o, const lsn_policy *p, const uint32_t *cats, 
     size_t cur = SIZE_MAX;
     const char *tsep = "/", *tsuffix = NULL;
     for (size_t i = 0; i < n; i++) {
-        const policy_category *c = &p->cats[cats[i]];
+        const policy_category *c;
         const char *text;
         if (texts) {
             text = texts[i];
+            if (!text || !*text)
+                continue;
+            c = &p->cats[cats[i]];
         } else {
             bool group;
+            c = &p->cats[cats[i]];
             const marking_data *m = pick(c->markings, c->nmarkings, lg, &group);
             text = cat_text(p, c, m, group, lg);
+            if (!text || !*text)
+                continue;
         }
-        if (!text || !*text)
-            continue;
         if (c->tag != cur && (cur == SIZE_MAX || !same_tag(p, cur, c->tag))) {
             const policy_tag *tag = &p->tags[c->tag];
             cur = c->tag;
@@ -355,8 +383,9 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
     lang lg;
     lang_init(&lg, lang_tag);
 
-    quals pq;
-    pick_quals(p->qualifiers, p->nqualifiers, &lg, &pq);
+    quals pq = { NULL, NULL, NULL };
+    if (p->nqualifiers)
+        pick_quals(p->qualifiers, p->nqualifiers, &lg, &pq);
     const char *sep = (pq.sep && *pq.sep) ? pq.sep : " ";
     bool group;
     const marking_data *pm = pick(p->markings, p->nmarkings, &lg, &group);
@@ -367,10 +396,13 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
     const char *texts[LSN_LABEL_MAX_CATEGORIES];
     bool suppress = false;
     const char *policy_text = NULL;
+    const marking_data *rp;
     if (pm && (pm->codes & MC_REPLACE_POLICY))
         policy_text = policy_phrase(pm, p->name);
     else if (cm && (cm->codes & MC_REPLACE_POLICY))
         policy_text = policy_phrase(cm, cls->name);
+    else if (lg.tag && cls && (rp = replace_any_lang(cls->markings, cls->nmarkings, &lg)))
+        policy_text = policy_phrase(rp, cls->name);
     for (size_t i = 0; i < label->ncats; i++) {
         const policy_category *c = &p->cats[label->cats[i]];
         bool own;
@@ -382,6 +414,11 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
             if (!policy_text && (m->codes & MC_REPLACE_POLICY))
                 policy_text = policy_phrase(m, c->name);
         }
+    }
+    for (size_t i = 0; !policy_text && lg.tag && i < label->ncats; i++) {
+        const policy_category *c = &p->cats[label->cats[i]];
+        if ((rp = replace_any_lang(c->markings, c->nmarkings, &lg)))
+            policy_text = policy_phrase(rp, c->name);
     }
     if (!policy_text)
         policy_text = p->name;
