@@ -441,6 +441,17 @@ static void test_refusals(void)
     }
     ok(load_text(spif("", "<excludedClass>high</excludedClass>", ""), &e) == LSN_OK,
        "excluded_class_name_case_blind");
+    {
+        lsn_policy *q = NULL;
+        const char *t = spif("", "<excludedCategory tagSetRef='set'/>", "");
+        if (lsn_policy_load_memory(t, strlen(t), "t", &q, &e) == LSN_OK)
+            ok(count_bits(q->cats[0].excluded_cats, q->cat_words) == 2 &&
+                   q->cats[1].excluded_cats != NULL && count_bits(q->cats[1].excluded_cats, 1) == 0,
+               "excluded_category_without_type_or_lacv_is_whole_tag_set");
+        else
+            ok(0, "excluded_category_without_type_or_lacv_is_whole_tag_set");
+        lsn_policy_unref(q);
+    }
 
     {
         /* Any prefix reads like none; a qualifier takes its parent's language
