@@ -292,6 +292,100 @@ static void test_items(store *s)
        "search_without_words_is_refused");
 }
 
+/* ---- asynchronous appends ------------------------------------------------ */
+
+#define ASYNC_N 200
+
+typedef struct async_state {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, refused, bad;
+    int64_t ids[ASYNC_N];
+    uint64_t seqs[ASYNC_N];
+} async_state;
+
+typedef struct async_slot {
+    async_state *st;
+    int i;
+    int expect_refusal;
+} async_slot;
+
+static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
+                       uint64_t seq, const lsn_error *err)
+{
+    async_slot *sl = ctx;
+    async_state *st = sl->st;
+    (void)hash;
+    pthread_mutex_lock(&st->mu);
+    if (sl->expect_refusal) {
+        if (rc == LSN_ERR_ARG && id == 0 && err && err->message[0])
+            st->refused++;
+        else
+            st->bad++;
+    } else if (rc == LSN_OK && id > 0 && seq > 0) {
+        st->ids[sl->i] = id;
+        st->seqs[sl->i] = seq;
+    } else {
+        st->bad++;
+    }
+    st->done++;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void test_async(store *s)
+{
+    static async_state st;
+    static async_slot slots[ASYNC_N + 1];
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.cv, NULL);
+    lsn_error err;
+    int queued = 0;
+    for (int i = 0; i < ASYNC_N; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "async post %d about space debris", i);
+        /* The item is copied: the caller's buffers may die at once. */
+        store_item it = sample_item("maritime-security", body);
+        store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok",
+                                 .detail = "async" };
+        slots[i] = (async_slot){ .st = &st, .i = i };
+        if (store_item_append_async(s, &it, &ev, async_done, &slots[i], &err) == LSN_OK)
+            queued++;
+        memset(body, 'X', sizeof body - 1);
+    }
+    store_item bad = sample_item("no-such-channel", "lost");
+    slots[ASYNC_N] = (async_slot){ .st = &st, .expect_refusal = 1 };
+    if (store_item_append_async(s, &bad, NULL, async_done, &slots[ASYNC_N], &err) == LSN_OK)
+        queued++;
+    ok(queued == ASYNC_N + 1, "async_appends_are_queued");
+    bad.label = NULL;
+    ok(store_item_append_async(s, &bad, NULL, async_done, &slots[ASYNC_N], &err) ==
+           LSN_ERR_ARG,
+       "async_append_without_label_is_refused_at_once");
+
+    pthread_mutex_lock(&st.mu);
+    while (st.done < queued)
+        pthread_cond_wait(&st.cv, &st.mu);
+    pthread_mutex_unlock(&st.mu);
+    ok(st.bad == 0 && st.refused == 1, "every_async_append_completes_once_with_its_result");
+    int increasing = 1, intact = 1;
+    for (int i = 1; i < ASYNC_N; i++)
+        if (st.ids[i] <= st.ids[i - 1] || st.seqs[i] <= st.seqs[i - 1])
+            increasing = 0;
+    ok(increasing, "async_appends_from_one_thread_keep_their_order");
+    for (int i = 0; i < ASYNC_N && intact; i++) {
+        store_item *got = NULL;
+        char body[64];
+        snprintf(body, sizeof body, "async post %d about space debris", i);
+        intact = store_item_get(s, st.ids[i], &got, &err) == LSN_OK && got &&
+                 strcmp(got->body, body) == 0 && store_item_intact(got);
+        lsn_free(got);
+    }
+    ok(intact, "async_appends_are_stored_intact");
+    pthread_mutex_destroy(&st.mu);
+    pthread_cond_destroy(&st.cv);
+}
+
 static void test_content_hash(void)
 {
     uint8_t a[32], b[32], x[32];
@@ -396,7 +490,7 @@ static void test_concurrent(store **sp, const char *path)
     ok(present, "every_concurrent_post_is_present_and_intact_after_reopen");
     audit_report r;
     ok(audit_verify(*sp, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
-           r.entries == THREADS * PER_THREAD - REFUSED_TOTAL,
+           r.entries == ASYNC_N + THREADS * PER_THREAD - REFUSED_TOTAL,
        "concurrent_post_records_form_an_intact_chain");
     store_org *o = NULL;
     ok(store_org_get(*sp, "NATO International Staff", &o, &err) == LSN_OK && o,
@@ -451,16 +545,28 @@ static void test_alloc_failures(const char *path)
         lsn_err e1 = store_org_get(s, "Mission of Japan", &o, &err);
         lsn_err e2 = store_item_get(s, 1, &it, &err);
         lsn_err e3 = store_item_search(s, "report", NULL, 0, collect_cb, &c, &err);
-        nomem_seen += (e1 == LSN_ERR_NOMEM) + (e2 == LSN_ERR_NOMEM) + (e3 == LSN_ERR_NOMEM);
-        if (e1 == LSN_OK && e2 == LSN_OK && e3 == LSN_OK && o && it)
+        store_item post = sample_item("maritime-security", "allocation failure test");
+        store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
+        async_state st = { .done = 0 };
+        async_slot slot = { .st = &st, .i = 0 };
+        pthread_mutex_init(&st.mu, NULL);
+        pthread_cond_init(&st.cv, NULL);
+        lsn_err e4 = store_item_append_async(s, &post, &ev, async_done, &slot, &err);
+        nomem_seen += (e1 == LSN_ERR_NOMEM) + (e2 == LSN_ERR_NOMEM) + (e3 == LSN_ERR_NOMEM) +
+                      (e4 == LSN_ERR_NOMEM);
+        if (e1 == LSN_OK && e2 == LSN_OK && e3 == LSN_OK && e4 == LSN_OK && o && it)
             completed = 1;
         lsn_free(o);
         lsn_free(it);
-        store_close(s);
+        store_close(s); /* finishes the queued append first */
+        if (e4 == LSN_OK && (st.done != 1 || st.bad))
+            completed = -1000;
+        pthread_mutex_destroy(&st.mu);
+        pthread_cond_destroy(&st.cv);
     }
     lsn_set_allocator(NULL);
     ok(nomem_seen > 0, "allocation_failures_are_reported_as_nomem_without_crashing");
-    ok(completed, "operations_complete_once_allocations_stop_failing");
+    ok(completed == 1, "operations_complete_once_allocations_stop_failing");
 }
 
 /* ---- crash -------------------------------------------------------------------- */
@@ -628,6 +734,7 @@ int main(int argc, char **argv)
     if (s) {
         test_directory(s);
         test_items(s);
+        test_async(s);
         test_content_hash();
         test_concurrent(&s, path);
         store_close(s);

@@ -32,10 +32,13 @@ typedef struct sq_store sq_store;
 typedef struct sq_req sq_req;
 
 /* A write, queued by a poster and run by the writer thread inside the open
- * group transaction (within its own savepoint). Lives on the poster's stack:
- * the poster sleeps until `done`. */
+ * group transaction. A blocking request lives on the poster's stack and the
+ * poster sleeps until `done`; an asynchronous one (complete != NULL) is
+ * heap-allocated, and the writer calls `complete` (which frees it) once its
+ * group is committed. */
 struct sq_req {
     lsn_err (*apply)(sq_store *s, sq_req *r); /* runs on the writer */
+    void (*complete)(sq_req *r);               /* NULL: a blocking request */
     void *arg;
     lsn_err rc;
     lsn_error err;
@@ -89,6 +92,8 @@ void sq_writer_stop(sq_store *s);
 /* Queue r, wait until it is committed (or has failed), return r->rc and
  * copy the detail into err. */
 lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err);
+/* Queue r (with r->complete set) and return at once. */
+void sq_submit_async(sq_store *s, sq_req *r);
 
 /* sqlite_read.c */
 lsn_err sq_reader_take(sq_store *s, sq_conn **out, lsn_error *err);

@@ -142,6 +142,17 @@ static void *writer_main(void *arg)
 
         run_group(s, group);
 
+        /* Asynchronous requests complete outside the lock (their callbacks
+         * may queue more work); blocking ones are woken under it. */
+        for (sq_req *r = group, **link = &group, *next; r; r = next) {
+            next = r->next;
+            if (r->complete) {
+                *link = next;
+                r->complete(r); /* frees r */
+            } else {
+                link = &r->next;
+            }
+        }
         pthread_mutex_lock(&s->mu);
         for (sq_req *r = group, *next; r; r = next) {
             next = r->next; /* r lives on its poster's stack: gone once woken */
@@ -169,6 +180,30 @@ void sq_writer_stop(sq_store *s)
     pthread_join(s->writer, NULL);
 }
 
+static void enqueue_locked(sq_store *s, sq_req *r)
+{
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        lsn_misuse("store: write after close");
+    }
+    if (s->tail)
+        s->tail->next = r;
+    else
+        s->head = r;
+    s->tail = r;
+    pthread_cond_signal(&s->wake);
+}
+
+void sq_submit_async(sq_store *s, sq_req *r)
+{
+    r->next = NULL;
+    r->rc = LSN_OK;
+    lsn_error_clear(&r->err);
+    pthread_mutex_lock(&s->mu);
+    enqueue_locked(s, r);
+    pthread_mutex_unlock(&s->mu);
+}
+
 lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err)
 {
     r->done = 0;
@@ -178,18 +213,9 @@ lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err)
     if (pthread_cond_init(&r->cv, NULL) != 0)
         return lsn_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
 
+    r->complete = NULL;
     pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->mu);
-        pthread_cond_destroy(&r->cv);
-        lsn_misuse("store: write after close");
-    }
-    if (s->tail)
-        s->tail->next = r;
-    else
-        s->head = r;
-    s->tail = r;
-    pthread_cond_signal(&s->wake);
+    enqueue_locked(s, r);
     while (!r->done)
         pthread_cond_wait(&r->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);

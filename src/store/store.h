@@ -110,6 +110,13 @@ typedef int (*store_channel_cb)(void *ctx, const store_channel *channel);
 typedef int (*store_item_cb)(void *ctx, const store_item *item);
 typedef int (*store_audit_cb)(void *ctx, const store_audit_event *event);
 
+/* Completion of an asynchronous append: rc is LSN_OK and id, hash and seq
+ * (the post record's sequence number, 0 without one) are set, or rc is the
+ * error and err says why. Everything passed is borrowed for the call. */
+typedef void (*store_append_cb)(void *ctx, lsn_err rc, int64_t id,
+                                const uint8_t hash[STORE_HASH_LEN], uint64_t seq,
+                                const lsn_error *err);
+
 typedef struct store store;
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
@@ -148,6 +155,16 @@ typedef struct store_ops {
     lsn_err (*item_append)(store *s, const store_item *item,
                            store_audit_event *post, int64_t *id_out,
                            uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
+    /* The same append without blocking the caller, for an event-driven
+     * server: the item and the post record are copied, the write is queued,
+     * and `done` is called exactly once, on the store's writer thread, when
+     * the item is durable (or has failed) — keep it short (resume a
+     * suspended request, post to a queue). Returns an error without calling
+     * `done` if the item is refused before queueing (missing field, too
+     * large, out of memory). */
+    lsn_err (*item_append_async)(store *s, const store_item *item,
+                                 const store_audit_event *post,
+                                 store_append_cb done, void *ctx, lsn_error *err);
     lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
     /* Yield the items of `channel` (NULL: every channel) with id > after, in
      * increasing id order, until the callback answers STORE_STOP or none is
@@ -240,6 +257,11 @@ static inline lsn_err store_item_append(store *s, const store_item *item,
                                         store_audit_event *post, int64_t *id,
                                         uint8_t hash_out[STORE_HASH_LEN], lsn_error *err)
 { return s->ops->item_append(s, item, post, id, hash_out, err); }
+static inline lsn_err store_item_append_async(store *s, const store_item *item,
+                                              const store_audit_event *post,
+                                              store_append_cb done, void *ctx,
+                                              lsn_error *err)
+{ return s->ops->item_append_async(s, item, post, done, ctx, err); }
 static inline lsn_err store_item_get(store *s, int64_t id, store_item **out, lsn_error *err)
 { return s->ops->item_get(s, id, out, err); }
 static inline lsn_err store_item_list(store *s, const char *channel, int64_t after,

@@ -3,9 +3,16 @@
  * record, as the server does) into a fresh SQLite store; prints appends/s
  * per run and the median. Not a test; figures go to docs/STORE.md.
  *
- *   liaison-store-bench [-t THREADS] [-n PER_THREAD] [-r RUNS] [-d DIR] [-s BODY_BYTES] */
+ * With -a WINDOW, one thread posts THREADS x PER_THREAD items through the
+ * asynchronous append instead, keeping at most WINDOW in flight (as an
+ * event-driven server with that many concurrent posts would).
+ *
+ *   liaison-store-bench [-t THREADS] [-n PER_THREAD] [-r RUNS] [-d DIR]
+ *                       [-s BODY_BYTES] [-a WINDOW] */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +20,9 @@
 #include <unistd.h>
 
 #include "store/store.h"
+
+static const char *bench_label =
+    "{\"policy\":\"NATO\",\"classification\":\"NATO UNCLASSIFIED\"}";
 
 typedef struct worker {
     store *s;
@@ -28,7 +38,7 @@ static void *post_loop(void *arg)
     for (int i = 0; i < w->n; i++) {
         store_item it = {
             .channel = "bench", .author = "bench-user", .organisation = "NATO IS",
-            .label = "{\"policy\":\"NATO\",\"classification\":\"NATO UNCLASSIFIED\"}",
+            .label = bench_label,
             .marking_en = "NATO UNCLASSIFIED", .marking_fr = "NATO SANS CLASSIFICATION",
             .classification = 1, .body = w->body,
         };
@@ -42,6 +52,49 @@ static void *post_loop(void *arg)
         }
     }
     return NULL;
+}
+
+typedef struct window {
+    sem_t slots;
+    atomic_int failed;
+} window;
+
+static void posted(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
+                   uint64_t seq, const lsn_error *err)
+{
+    window *w = ctx;
+    (void)id, (void)hash, (void)seq;
+    if (rc != LSN_OK) {
+        fprintf(stderr, "append: %s\n", err->message);
+        atomic_store(&w->failed, 1);
+    }
+    sem_post(&w->slots);
+}
+
+/* Post `total` items asynchronously, at most `inflight` at a time. */
+static int post_async(store *s, int total, int inflight, const char *body)
+{
+    window w;
+    sem_init(&w.slots, 0, (unsigned)inflight);
+    atomic_init(&w.failed, 0);
+    for (int i = 0; i < total; i++) {
+        store_item it = {
+            .channel = "bench", .author = "bench-user", .organisation = "NATO IS",
+            .label = bench_label, .marking_en = "NATO UNCLASSIFIED",
+            .marking_fr = "NATO SANS CLASSIFICATION", .classification = 1, .body = body,
+        };
+        store_audit_event post = { .actor = "bench-user", .action = "post", .outcome = "ok" };
+        lsn_error err;
+        sem_wait(&w.slots);
+        if (store_item_append_async(s, &it, &post, posted, &w, &err) != LSN_OK) {
+            fprintf(stderr, "append: %s\n", err.message);
+            return 1;
+        }
+    }
+    for (int i = 0; i < inflight; i++) /* wait for the last ones */
+        sem_wait(&w.slots);
+    sem_destroy(&w.slots);
+    return atomic_load(&w.failed);
 }
 
 static double now_s(void)
@@ -72,19 +125,20 @@ static int number(const char *s)
 
 int main(int argc, char **argv)
 {
-    int threads = 32, per = 1000, runs = 5, body_bytes = 200;
+    int threads = 32, per = 1000, runs = 5, body_bytes = 200, inflight = 0;
     const char *dir = "/tmp";
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:r:d:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:r:d:s:a:")) != -1) {
         switch (opt) {
         case 't': threads = number(optarg); break;
         case 'n': per = number(optarg); break;
         case 'r': runs = number(optarg); break;
         case 'd': dir = optarg; break;
         case 's': body_bytes = number(optarg); break;
+        case 'a': inflight = number(optarg); break;
         default:
             fprintf(stderr, "usage: liaison-store-bench [-t THREADS] [-n PER_THREAD] "
-                            "[-r RUNS] [-d DIR] [-s BODY_BYTES]\n");
+                            "[-r RUNS] [-d DIR] [-s BODY_BYTES] [-a WINDOW]\n");
             return 2;
         }
     }
@@ -109,14 +163,18 @@ int main(int argc, char **argv)
             return 1;
         }
         double t0 = now_s();
-        for (int i = 0; i < threads; i++) {
-            ws[i] = (worker){ .s = s, .n = per, .t = i, .body = body };
-            pthread_create(&ts[i], NULL, post_loop, &ws[i]);
-        }
         int failed = 0;
-        for (int i = 0; i < threads; i++) {
-            pthread_join(ts[i], NULL);
-            failed |= ws[i].failed;
+        if (inflight) {
+            failed = post_async(s, threads * per, inflight, body);
+        } else {
+            for (int i = 0; i < threads; i++) {
+                ws[i] = (worker){ .s = s, .n = per, .t = i, .body = body };
+                pthread_create(&ts[i], NULL, post_loop, &ws[i]);
+            }
+            for (int i = 0; i < threads; i++) {
+                pthread_join(ts[i], NULL);
+                failed |= ws[i].failed;
+            }
         }
         double dt = now_s() - t0;
         store_close(s);
@@ -129,12 +187,16 @@ int main(int argc, char **argv)
         if (failed)
             return 1;
         rates[r] = (double)threads * per / dt;
-        printf("run %d: %d threads x %d appends in %.3f s = %.0f durable appends/s\n", r + 1,
-               threads, per, dt, rates[r]);
+        printf("run %d: %d x %d appends (%s) in %.3f s = %.0f durable appends/s\n", r + 1,
+               threads, per, inflight ? "async" : "threads", dt, rates[r]);
     }
     qsort(rates, (size_t)runs, sizeof *rates, cmp_double);
-    printf("median: %.0f durable appends/s (%d threads, %d runs, %d-byte bodies)\n",
-           rates[runs / 2], threads, runs, body_bytes);
+    if (inflight)
+        printf("median: %.0f durable appends/s (async, %d in flight, %d runs, %d-byte bodies)\n",
+               rates[runs / 2], inflight, runs, body_bytes);
+    else
+        printf("median: %.0f durable appends/s (%d threads, %d runs, %d-byte bodies)\n",
+               rates[runs / 2], threads, runs, body_bytes);
     free(body);
     free(ws);
     free(ts);

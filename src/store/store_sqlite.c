@@ -443,13 +443,12 @@ static lsn_err check_event(const store_audit_event *ev, int object_optional,
     return LSN_OK;
 }
 
-static lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
-                              int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN],
-                              lsn_error *err)
+/* Everything about an item that can be checked before it is queued, so that
+ * the writer's group rarely meets a refusal (see sqlite_writer.c). */
+static lsn_err check_item(const store_item *it, const store_audit_event *post,
+                          lsn_error *err)
 {
-    sq_store *s = (sq_store *)b;
     lsn_err e;
-    *id_out = 0;
     if ((e = need("channel", it->channel, STORE_FIELD_MAX, err)) ||
         (e = need("author", it->author, STORE_FIELD_MAX, err)) ||
         (e = need("organisation", it->organisation, STORE_FIELD_MAX, err)) ||
@@ -462,6 +461,8 @@ static lsn_err sq_item_append(store *b, const store_item *it, store_audit_event 
     if (strnlen(it->body, STORE_BODY_MAX + 1) > STORE_BODY_MAX)
         return lsn_fail(err, LSN_ERR_LIMIT, "the body is longer than %u bytes",
                         STORE_BODY_MAX);
+    if (it->attachment_len && !it->attachment)
+        return lsn_fail(err, LSN_ERR_ARG, "the attachment has a length but no bytes");
     if (it->attachment && !it->media_type)
         return lsn_fail(err, LSN_ERR_ARG, "an attachment needs a media type");
     if (it->media_type && (e = need("media type", it->media_type, 255, err)))
@@ -470,6 +471,18 @@ static lsn_err sq_item_append(store *b, const store_item *it, store_audit_event 
         return lsn_fail(err, LSN_ERR_LIMIT, "the attachment is longer than %u bytes",
                         STORE_BODY_MAX);
     if (post && (e = check_event(post, 1, err)))
+        return e;
+    return LSN_OK;
+}
+
+static lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
+                              int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN],
+                              lsn_error *err)
+{
+    sq_store *s = (sq_store *)b;
+    *id_out = 0;
+    lsn_err e = check_item(it, post, err);
+    if (e)
         return e;
 
     /* Hash here, on the poster's thread, so that the writer only writes. */
@@ -486,6 +499,76 @@ static lsn_err sq_item_append(store *b, const store_item *it, store_audit_event 
     *id_out = j.id;
     if (hash_out)
         memcpy(hash_out, hash, STORE_HASH_LEN);
+    return LSN_OK;
+}
+
+/* An asynchronous append owns copies of everything it writes. sq_req comes
+ * first, so that the writer's sq_req* is the job. */
+typedef struct async_post {
+    sq_req r;
+    item_job j;
+    store_item *item;       /* copy_item() */
+    store_audit_event post; /* its strings live in `strs` */
+    char *strs;
+    uint8_t hash[STORE_HASH_LEN];
+    store_append_cb done;
+    void *ctx;
+} async_post;
+
+static void complete_async(sq_req *r)
+{
+    async_post *a = (async_post *)r;
+    int good = r->rc == LSN_OK;
+    a->done(a->ctx, r->rc, good ? a->j.id : 0, a->hash,
+            good && a->j.post ? a->post.seq : 0, &r->err);
+    lsn_free(a->item);
+    lsn_free(a->strs);
+    lsn_free(a);
+}
+
+static lsn_err copy_event(const store_audit_event *ev, store_audit_event *to, char **strs)
+{
+    *to = *ev;
+    char *cur = lsn_malloc(ssize(ev->actor) + ssize(ev->action) + ssize(ev->object) +
+                           ssize(ev->outcome) + ssize(ev->detail));
+    if (!cur)
+        return LSN_ERR_NOMEM;
+    *strs = cur;
+    to->actor = put(&cur, ev->actor);
+    to->action = put(&cur, ev->action);
+    to->object = put(&cur, ev->object);
+    to->outcome = put(&cur, ev->outcome);
+    to->detail = put(&cur, ev->detail);
+    return LSN_OK;
+}
+
+static lsn_err sq_item_append_async(store *b, const store_item *it,
+                                    const store_audit_event *post, store_append_cb done,
+                                    void *ctx, lsn_error *err)
+{
+    if (!done)
+        lsn_misuse("store_item_append_async: no completion callback");
+    lsn_err e = check_item(it, post, err);
+    if (e)
+        return e;
+    async_post *a = lsn_calloc(1, sizeof *a);
+    if (!a || !(a->item = copy_item(it)) ||
+        (post && copy_event(post, &a->post, &a->strs) != LSN_OK)) {
+        if (a)
+            lsn_free(a->item);
+        lsn_free(a);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory queueing an item");
+    }
+    store_content_hash(it->label, it->body, it->media_type, it->attachment,
+                       it->attachment_len, a->hash);
+    a->j = (item_job){ .item = a->item, .hash = a->hash, .post = post ? &a->post : NULL,
+                       .created_ms = it->created_ms ? it->created_ms : now_ms() };
+    if (post && !a->post.time_ms)
+        a->post.time_ms = a->j.created_ms;
+    a->done = done;
+    a->ctx = ctx;
+    a->r = (sq_req){ .apply = apply_item, .complete = complete_async, .arg = &a->j };
+    sq_submit_async((sq_store *)b, &a->r);
     return LSN_OK;
 }
 
@@ -758,6 +841,7 @@ static const store_ops sqlite_ops = {
     .channel_get = sq_channel_get,
     .channel_list = sq_channel_list,
     .item_append = sq_item_append,
+    .item_append_async = sq_item_append_async,
     .item_get = sq_item_get,
     .item_list = sq_item_list,
     .item_search = sq_item_search,
