@@ -456,9 +456,19 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     int saved = errno;
     freeaddrinfo(ai);
     if (!s->d) {
+        bool tls = s->tls_cert_pem != NULL;
         free_server(s);
-        lsn_fail(err, LSN_ERR_IO, "cannot listen on %s: %s", o->listen ? o->listen : "127.0.0.1:8470",
-                 saved ? strerror(saved) : "libmicrohttpd refused the settings");
+        if (tls)
+            /* errno says nothing useful when GnuTLS refused the pair. */
+            lsn_fail(err, LSN_ERR_IO,
+                     "cannot listen on %s with TLS: check that tls-cert is a PEM "
+                     "certificate and tls-key its PEM private key (%s)",
+                     o->listen ? o->listen : "127.0.0.1:8470",
+                     saved ? strerror(saved) : "refused");
+        else
+            lsn_fail(err, LSN_ERR_IO, "cannot listen on %s: %s",
+                     o->listen ? o->listen : "127.0.0.1:8470",
+                     saved ? strerror(saved) : "libmicrohttpd refused the settings");
         return NULL;
     }
     if (s->o.hub)
