@@ -573,6 +573,27 @@ static void test_refusals(void)
        "more_than_64_classifications_refused");
     free(many);
 
+    {
+        /* Text comes in pieces; a huge one is refused, a long one kept whole. */
+        size_t cap = 200000;
+        char *big = malloc(cap);
+        int k = snprintf(big, cap, "%s", spif("", "<excludedClass>", ""));
+        (void)k;
+        char *at = strstr(big, "<excludedClass>") + strlen("<excludedClass>");
+        size_t head = (size_t)(at - big);
+        const char *tail_src = strstr(spif("", "<excludedClass>", ""), "<excludedClass>") +
+                               strlen("<excludedClass>");
+        char *tail = strdup(tail_src);
+        memset(big + head, 'H', 70000);
+        snprintf(big + head + 70000, cap - head - 70000, "</excludedClass>%s", tail);
+        ok(load_text(big, &e) == LSN_ERR_LIMIT, "huge_text_refused_as_limit");
+        memset(big + head, ' ', 3000);
+        snprintf(big + head + 3000, cap - head - 3000, "HIGH</excludedClass>%s", tail);
+        ok(load_text(big, &e) == LSN_OK, "text_in_many_pieces_kept_whole");
+        free(tail);
+        free(big);
+    }
+
     ok(lsn_policy_load_memory("x", 1, "t", NULL, &e) == LSN_ERR_ARG, "null_out_is_argument_error");
     ok(lsn_policy_load_memory("<SPIF/>", 7, NULL, &p, NULL) == LSN_ERR_POLICY && p == NULL,
        "null_error_and_source_tolerated");

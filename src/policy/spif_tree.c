@@ -16,6 +16,7 @@
 /* A bound on the tree, so a hostile file cannot make us allocate without end
  * (NATO's policy has about 1,500 elements). */
 #define SPIF_MAX_NODES 1000000u
+#define SPIF_MAX_TEXT (64u * 1024u)
 
 typedef struct builder {
     xmlParserCtxtPtr ctxt;
@@ -146,20 +147,29 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
             return;
     }
     size_t add = (size_t)len;
-    if (n->text_len + add > XML_MAX_BYTES) {
+    /* SPIF texts are names and codes; a huge one is hostile. */
+    if (n->text_len + add > SPIF_MAX_TEXT) {
         stop(b, LSN_ERR_LIMIT);
         return;
     }
-    char *t = arena_alloc(b->arena, n->text_len + add + 1);
-    if (!t) {
-        stop(b, LSN_ERR_NOMEM);
-        return;
+    if (n->text_len + add + 1 > n->text_cap) {
+        /* libxml2 hands text over in pieces: grow geometrically. */
+        size_t cap = n->text_cap ? n->text_cap * 2 : 32;
+        while (cap < n->text_len + add + 1)
+            cap *= 2;
+        char *t = arena_alloc(b->arena, cap);
+        if (!t) {
+            stop(b, LSN_ERR_NOMEM);
+            return;
+        }
+        if (n->text)
+            memcpy(t, n->text, n->text_len);
+        n->text = t;
+        n->text_cap = cap;
     }
-    if (n->text)
-        memcpy(t, n->text, n->text_len);
-    memcpy(t + n->text_len, ch, add);
+    memcpy(n->text + n->text_len, ch, add);
     n->text_len += add;
-    n->text = t;
+    n->text[n->text_len] = '\0';
 }
 
 static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
@@ -268,7 +278,8 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
                  "%s: documents with a DTD or entity declarations are refused", source);
         root = NULL;
     } else if (b.failed == LSN_ERR_LIMIT) {
-        lsn_fail(err, LSN_ERR_LIMIT, "%s: more than %u elements", source, SPIF_MAX_NODES);
+        lsn_fail(err, LSN_ERR_LIMIT, "%s: more than %u elements or a text longer than %u bytes",
+                 source, SPIF_MAX_NODES, SPIF_MAX_TEXT);
         root = NULL;
     } else if (b.failed) {
         lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);

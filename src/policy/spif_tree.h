@@ -28,6 +28,7 @@ typedef struct snode {
     size_t nattrs;
     char *text;        /* character data directly inside, NULL if none */
     size_t text_len;
+    size_t text_cap;
     long line;
 } snode;
 
