@@ -627,6 +627,66 @@ static void test_clearances(void)
        "empty_clearance_gives_no_data");
 }
 
+/* Permissive groups follow spiffing's ACDF: adjacent permissive tags of the
+ * same name form one group, another name starts a new one. */
+static void test_perm_groups(void)
+{
+    static const char spif[] =
+        "<SPIF><securityPolicyId name='Mini' id='1.2.3.99'/>"
+        "<securityClassifications><securityClassification name='LOW' lacv='1' hierarchy='1'/>"
+        "</securityClassifications><securityCategoryTagSets>"
+        "<securityCategoryTagSet name='Set' id='1.2.3.99.1'>"
+        "<securityCategoryTag name='Same' tagType='permissive'><tagCategory name='A' lacv='0'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Same' tagType='permissive'><tagCategory name='B' lacv='1'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Other' tagType='permissive'><tagCategory name='C' lacv='2'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Lock' tagType='restrictive'><tagCategory name='R' lacv='3'/>"
+        "</securityCategoryTag>"
+        "</securityCategoryTagSet></securityCategoryTagSets></SPIF>";
+    lsn_policy *p = NULL;
+    lsn_error err = { 0 };
+    lsn_policy_set *mini = lsn_policy_set_new();
+    if (!ok(lsn_policy_load_memory(spif, strlen(spif), "mini", &p, &err) == LSN_OK &&
+                lsn_policy_set_add(mini, p, &err) == LSN_OK,
+            "mini_policy_with_two_tags_of_one_name_loads")) {
+        printf("#   %s\n", err.message);
+        lsn_policy_unref(p);
+        lsn_policy_set_free(mini);
+        return;
+    }
+    lsn_policy_unref(p);
+    const char *lj = "{\"policy\": \"Mini\", \"classification\": \"LOW\", \"categories\": "
+                     "[{\"tagSet\": \"Set\", \"values\": [\"A\", \"B\", \"C\", \"R\"]}]}";
+    lsn_label *l = NULL;
+    lsn_err rc = lsn_label_parse(mini, lj, strlen(lj), LSN_FORM_JSON, &l, &err);
+    ok(rc == LSN_OK && l && l->nperm == 2 && l->nres == 1,
+       "adjacent_permissive_tags_of_one_name_share_a_group");
+    struct {
+        const char *values;
+        bool grant;
+        const char *name;
+    } cases[] = {
+        { "\"B\", \"C\", \"R\"", true, "holding_b_meets_the_shared_group_of_a_and_b" },
+        { "\"A\", \"C\", \"R\"", true, "holding_a_meets_the_shared_group_of_a_and_b" },
+        { "\"A\", \"B\", \"R\"", false, "missing_the_other_tag_group_denies" },
+        { "\"A\", \"C\"", false, "missing_a_restrictive_category_denies" },
+    };
+    for (size_t i = 0; l && i < sizeof cases / sizeof cases[0]; i++) {
+        char cj[256];
+        snprintf(cj, sizeof cj,
+                 "{\"policy\": \"1.2.3.99\", \"classifications\": [1], \"categories\": "
+                 "[{\"tagSet\": \"1.2.3.99.1\", \"values\": [%s]}]}", cases[i].values);
+        lsn_clearance *c = NULL;
+        rc = lsn_clearance_parse(mini, cj, strlen(cj), LSN_FORM_AUTO, &c, &err);
+        ok(rc == LSN_OK && c && decide(l, c) == cases[i].grant, "%s", cases[i].name);
+        lsn_clearance_free(c);
+    }
+    lsn_label_free(l);
+    lsn_policy_set_free(mini);
+}
+
 /* Allocation failure: fail the Nth allocation of a 4774 parse, for every N
  * until the parse succeeds; nothing may crash or leak. */
 static long live, countdown;
@@ -708,6 +768,7 @@ int main(int argc, char **argv)
     test_ber();
     test_round_trips();
     test_clearances();
+    test_perm_groups();
     test_alloc_failure();
     lsn_policy_set_free(set);
     return tap_done();
