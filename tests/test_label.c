@@ -386,9 +386,9 @@ static void test_json(void)
 /* DER of an ESS label built with libtasn1 (the module of src/label). */
 extern const asn1_static_node label_ess_asn1_tab[];
 
-static size_t make_ber(unsigned char *out, size_t size, const char *policy, const char *cls,
-                       const char *cat_type, const char *tagset, const char *const *lacvs,
-                       const char *mark)
+static size_t make_ber_n(unsigned char *out, size_t size, const char *policy, const char *cls,
+                         const char *cat_type, const char *tagset, const char *const *lacvs,
+                         const char *mark, int repeat)
 {
     asn1_node defs = NULL, lab = NULL, tag = NULL;
     char msg[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
@@ -419,9 +419,11 @@ static size_t make_ber(unsigned char *out, size_t size, const char *policy, cons
             asn1_write_value(tag, "attributeList.?LAST", lacvs[i], 0);
         }
         asn1_der_coding(tag, "", inner, &ilen, msg);
-        asn1_write_value(lab, "security-categories", "NEW", 1);
-        asn1_write_value(lab, "security-categories.?LAST.type", cat_type, 1);
-        asn1_write_value(lab, "security-categories.?LAST.value", inner, ilen);
+        for (int r = 0; r < repeat; r++) {
+            asn1_write_value(lab, "security-categories", "NEW", 1);
+            asn1_write_value(lab, "security-categories.?LAST.type", cat_type, 1);
+            asn1_write_value(lab, "security-categories.?LAST.value", inner, ilen);
+        }
         asn1_delete_structure(&tag);
     } else {
         asn1_write_value(lab, "security-categories", NULL, 0);
@@ -431,6 +433,13 @@ static size_t make_ber(unsigned char *out, size_t size, const char *policy, cons
     asn1_delete_structure(&lab);
     asn1_delete_structure(&defs);
     return rc == ASN1_SUCCESS ? (size_t)len : 0;
+}
+
+static size_t make_ber(unsigned char *out, size_t size, const char *policy, const char *cls,
+                       const char *cat_type, const char *tagset, const char *const *lacvs,
+                       const char *mark)
+{
+    return make_ber_n(out, size, policy, cls, cat_type, tagset, lacvs, mark, 1);
 }
 
 static void test_ber(void)
@@ -479,6 +488,18 @@ static void test_ber(void)
     n = make_ber(der, sizeof der, "1.3.26.1.3.1", NULL, NULL, NULL, NULL, NULL);
     rc = lsn_label_parse(set, der, n, LSN_FORM_BER, &l, &err);
     ok(rc == LSN_OK && l && l->cls == NULL, "ber_label_without_classification_parses");
+    lsn_label_free(l);
+    l = NULL;
+    static unsigned char many[65536];
+    const char *one[] = { "1201", NULL };
+    n = make_ber_n(many, sizeof many, "1.3.26.1.3.1", "1", "2.16.840.1.101.2.1.8.3.1",
+                   "1.3.26.1.4.2", one, NULL, 300);
+    rc = lsn_label_parse(set, many, n, LSN_FORM_BER, &l, &err);
+    ok(n > 0 && rc == LSN_ERR_LIMIT && l == NULL, "ber_with_300_security_categories_is_refused");
+    n = make_ber_n(many, sizeof many, "1.3.26.1.3.1", "1", "2.16.840.1.101.2.1.8.3.1",
+                   "1.3.26.1.4.2", one, NULL, 3);
+    rc = lsn_label_parse(set, many, n, LSN_FORM_BER, &l, &err);
+    ok(rc == LSN_OK && l && l->ncats == 1, "ber_repeated_category_counts_once");
     lsn_label_free(l);
     l = NULL;
     unsigned char junk[] = { 0x31, 0x80, 0xff, 0x02 };

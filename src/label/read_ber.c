@@ -33,6 +33,7 @@ extern const asn1_static_node label_ess_asn1_tab[];
 #define MAX_OID 128          /* dotted text */
 #define MAX_BITMAP 8192      /* bytes: LACVs up to 65535 */
 #define MAX_MARK 1024        /* bytes of privacy mark */
+#define MAX_SECURITY_CATEGORIES 256 /* ACP-145 allows 64 */
 
 static asn1_node definitions;
 static int definitions_rc = ASN1_SUCCESS;
@@ -122,6 +123,10 @@ static lsn_err read_set(ctx *c, asn1_node n, const char *name,
         return LSN_OK;
     if (rc != ASN1_SUCCESS)
         return bad(c, "cannot read a set of attributes", rc);
+    /* libtasn1 finds "?k" by walking the list: bound the count first. */
+    if ((size_t)count > LABEL_MAX_ENTRIES)
+        return lsn_fail(c->err, LSN_ERR_LIMIT, "BER label: more than %u attributes in a tag",
+                        LABEL_MAX_ENTRIES);
     for (int i = 1; i <= count; i++) {
         char path[64];
         snprintf(path, sizeof path, "%s.?%d", name, i);
@@ -281,6 +286,9 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
         rc = asn1_number_of_elements(label, "security-categories", &count);
         if (rc != ASN1_SUCCESS && rc != ASN1_ELEMENT_NOT_FOUND)
             e = bad(&c, "cannot read the security categories", rc);
+        else if (count > MAX_SECURITY_CATEGORIES)
+            e = lsn_fail(err, LSN_ERR_LIMIT, "BER label: more than %d security categories",
+                         MAX_SECURITY_CATEGORIES);
     }
     for (int k = 1; e == LSN_OK && k <= count; k++)
         e = read_category(&c, label, k);
