@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "liaison/alloc.h"
 #include "server/body.h"
 #include "server/config.h"
 #include "server/errors.h"
@@ -145,6 +146,35 @@ static const srv_route routes[] = {
     {SRV_GET, "/api/v1/stream", h_stream, true, "stream"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
+
+/* An allocator that fails every Nth allocation while fail_every is set, so
+ * that a test can check the server survives running out of memory (and
+ * leaks nothing: ASan's leak check runs at exit). */
+static _Atomic unsigned fail_every, alloc_count;
+
+static void *t_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    unsigned k = fail_every;
+    if (k && atomic_fetch_add(&alloc_count, 1) % k == k - 1)
+        return NULL;
+    return malloc(n);
+}
+
+static void *t_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    unsigned k = fail_every;
+    if (k && atomic_fetch_add(&alloc_count, 1) % k == k - 1)
+        return NULL;
+    return realloc(p, n);
+}
+
+static void t_free(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
+}
 
 /* ---------------------------------------------------------------- curl */
 
@@ -808,6 +838,42 @@ static void test_metrics(void)
     ok(get("/healthz", NULL, &r) == 200 && strstr(r.body, "\"status\":\"ok\""), "healthz_is_ok");
 }
 
+static void test_out_of_memory(void)
+{
+    reply r;
+    const char *j = "{\"label\":\"x\",\"body\":\"hello\"}";
+    bool all_answered = true;
+    for (unsigned k = 2; k <= 7; k++) {
+        fail_every = k;
+        for (int i = 0; i < 6; i++) {
+            long st;
+            switch (i) {
+            case 0: st = get("/api/v1/me", good_token, &r); break;
+            case 1: st = request("POST", "/api/v1/echo", good_token, j, strlen(j),
+                                 "application/json", &r); break;
+            case 2: st = get("/metrics", NULL, &r); break;
+            case 3: st = get("/nope", NULL, &r); break;
+            case 4: st = get("/api/v1/channels/c/items", good_token, &r); break;
+            default: {
+                char buf[4096];
+                size_t have = 0;
+                int fd = open_stream(1, NULL, buf, sizeof buf, &have);
+                st = fd >= 0 ? 200 : 503;
+                if (fd >= 0)
+                    close(fd);
+            }
+            }
+            /* Any answer, or a dropped connection, is fine; a crash is not. */
+            if (st == 0)
+                all_answered = false;
+        }
+        publish(100 + k, 0, "{\"item\":\"oom\"}");
+    }
+    fail_every = 0;
+    ok(all_answered && still_answers(), "server_survives_failing_allocations");
+    ok(wait_subscribers(0), "streams_opened_under_failing_allocations_are_released");
+}
+
 static void *slow_client(void *arg)
 {
     reply *r = arg;
@@ -929,6 +995,7 @@ static void test_graceful_stop(void)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    lsn_set_allocator(&(lsn_allocator){t_malloc, t_realloc, t_free, NULL});
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_router();
     test_listen_and_config();
@@ -954,6 +1021,7 @@ int main(void)
     test_sse();
     test_sse_slow_client();
     test_metrics();
+    test_out_of_memory();
     ok(released > 0, "authenticated_users_are_released");
 
     srv_server_opts busy = {.listen = "127.0.0.1:0", .routes = routes, .nroutes = NROUTES};
