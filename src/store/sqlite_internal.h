@@ -58,6 +58,9 @@ struct sq_store {
     pthread_mutex_t mu;  /* guards the queue and every request's `done` */
     pthread_cond_t wake; /* the writer waits on it for work */
     sq_req *head, *tail;
+    size_t queued;        /* requests in the queue */
+    size_t gather_target; /* while gathering: wake the writer at this many */
+    int gathering;
     int stopping;
     pthread_t writer;
 

@@ -891,7 +891,11 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
         return lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     }
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for the gather wait */
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
 
