@@ -71,6 +71,9 @@ const cli_verb *cli_verb_find(int argc, char **argv, int *used);
 
 /* Print the top-level help (every verb, from the table) to stdout. */
 void cli_help_all(void);
+/* When `group` names a verb group ("label"), print its verbs' usage lines
+ * to `f` (if not NULL) and return true; false when it is no group. */
+bool cli_help_group(const char *group, void *f);
 /* Print a verb's help: usage line, paragraph, its options. */
 void cli_help_verb(const cli_verb *v);
 /* Print "usage: liaison GROUP NAME [options] OPERANDS" to `f`. */

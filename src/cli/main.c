@@ -2,6 +2,7 @@
  *
  * `liaison VERB [options] ARGS`: the verb is looked up in the verb table
  * (verbs.c), its options parsed (options.c), and its handler run. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,9 +27,14 @@ int main(int argc, char **argv)
     int used = 0;
     const cli_verb *v = cli_verb_find(argc - 1, argv + 1, &used);
     if (!v) {
-        /* A group alone ("liaison label") or a group with --help lists the
-         * group's verbs; anything else is unknown. */
-        cli_error(argv[1], "unknown verb (try 'liaison --help')");
+        /* A group alone ("liaison label") or with --help lists the group's
+         * verbs; anything else is unknown. */
+        bool help = argc >= 3 && (strcmp(argv[2], "--help") == 0 ||
+                                  strcmp(argv[2], "-h") == 0);
+        if ((argc == 2 || help) && cli_help_group(argv[1], help ? stdout : stderr))
+            return help ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+        cli_error(argc >= 3 && cli_help_group(argv[1], NULL) ? argv[2] : argv[1],
+                  "unknown verb (try 'liaison --help')");
         return CLI_EXIT_ERROR;
     }
 

@@ -18,7 +18,7 @@ typedef struct cli_option {
 
 static const cli_option options[] = {
     {CLI_OPT_POLICY, "policy", "FILE",
-     "load this SPIF policy (repeatable; default: the bundled policy)"},
+     "load this SPIF policy (repeatable)"},
     {CLI_OPT_LANG, "lang", "TAG", "language of the marking (e.g. en, fr, fr-CA)"},
     {CLI_OPT_CLEARANCE, "clearance", "FILE", "the clearance to decide for"},
     {CLI_OPT_TO, "to", "FORM", "output form: 4774, spiffing or json"},
@@ -45,12 +45,37 @@ void cli_usage_line(const cli_verb *v, void *fp)
     fprintf(f, "\n");
 }
 
+/* Print a paragraph wrapped at 76 columns (help text is ours, not input). */
+static void print_wrapped(const char *text)
+{
+    size_t col = 0;
+    const char *p = text;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (col && col + 1 + w > 76) {
+            putchar('\n');
+            col = 0;
+        } else if (col) {
+            putchar(' ');
+            col++;
+        }
+        fwrite(p, 1, w, stdout);
+        col += w;
+        p += w;
+        while (*p == ' ')
+            p++;
+    }
+    putchar('\n');
+}
+
 void cli_help_verb(const cli_verb *v)
 {
     cli_usage_line(v, stdout);
     printf("\n%s.\n", v->help);
-    if (v->details)
-        printf("\n%s\n", v->details);
+    if (v->details) {
+        putchar('\n');
+        print_wrapped(v->details);
+    }
     printf("\noptions:\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
         if (!(v->opts & options[i].bit))
@@ -61,6 +86,20 @@ void cli_help_verb(const cli_verb *v)
     }
     printf("  %-20s %s\n", "--help", "show this help");
     printf("\nexit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
+}
+
+bool cli_help_group(const char *group, void *fp)
+{
+    bool found = false;
+    for (size_t i = 0; i < cli_nverbs; i++) {
+        const cli_verb *v = &cli_verbs[i];
+        if (!v->group || strcmp(v->group, group) != 0)
+            continue;
+        found = true;
+        if (fp)
+            cli_usage_line(v, fp);
+    }
+    return found;
 }
 
 void cli_help_all(void)
@@ -76,7 +115,9 @@ void cli_help_all(void)
                  v->group ? " " : "", v->name);
         printf("  %-22s %s\n", left, v->help);
     }
-    printf("\n'liaison VERB --help' describes a verb and its options.\n"
+    printf("\nWithout --policy, the label, clearance and policy verbs use the bundled\n"
+           "policy (NATO, 1.3.26.1.3.1); conformance sequences load their own.\n"
+           "'liaison VERB --help' describes a verb and its options.\n"
            "exit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
 }
 

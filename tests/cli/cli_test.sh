@@ -131,6 +131,8 @@ while IFS= read -r v; do
 done < "$TMP/verbs"
 [ "$nverbs" -ge 6 ]; ok $? "help_lists_every_verb" "found $nverbs verbs: $verbs"
 
+expect_prefix "group_help_lists_the_group_verbs" 0 "usage: liaison label validate" label --help
+expect_error "unknown_verb_in_a_group_exits_2_naming_it" "frob" label frob x
 expect_error "unknown_option_exits_2" "--frob" label validate --frob x
 expect_error "missing_operand_exits_2" "missing operand" label validate
 expect_error "check_without_clearance_exits_2" "--clearance is required" label check x
