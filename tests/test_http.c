@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -311,7 +312,7 @@ static size_t read_until(int fd, char *buf, size_t cap, size_t have, const char 
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, (int)left) <= 0)
             return have;
-        ssize_t r = recv(fd, buf + have, cap - 1 - have, 0);
+        ssize_t r = read(fd, buf + have, cap - 1 - have); /* sockets and pipes */
         if (r <= 0)
             return have;
         have += (size_t)r;
@@ -992,7 +993,67 @@ static void test_graceful_stop(void)
         close(fd);
 }
 
-int main(void)
+/* The stub executable as an operator runs it: starts, prints port and
+ * token, serves, and exits 0 on SIGTERM. */
+static void test_stub_sigterm(const char *stub)
+{
+    int out[2];
+    if (!stub || pipe(out) != 0) {
+        printf("ok %d - stub_exits_cleanly_on_sigterm # SKIP no stub path\n", ++tap_n);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(stub, stub, "--listen", "127.0.0.1:0", "--threads", "1", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char buf[512];
+    size_t have = pid > 0 ? read_until(out[0], buf, sizeof buf, 0, "token: lsn_", 5000) : 0;
+    buf[have] = '\0';
+    /* Then the rest of the token line. */
+    for (int i = 0; i < 50 && have && !strchr(strstr(buf, "token: "), '\n'); i++)
+        have = read_until(out[0], buf, sizeof buf, have, NULL, 100);
+    unsigned p = 0;
+    const char *pl = strstr(buf, "listening on port ");
+    if (pl)
+        p = (unsigned)atoi(pl + 18);
+    const char *tk = strstr(buf, "token: ");
+    char token[SRV_TOKEN_LEN + 1] = "";
+    if (tk && strlen(tk + 7) >= SRV_TOKEN_LEN) {
+        memcpy(token, tk + 7, SRV_TOKEN_LEN);
+        token[SRV_TOKEN_LEN] = '\0';
+    }
+    uint16_t saved = port;
+    port = (uint16_t)p;
+    reply r;
+    long me = p ? get("/api/v1/me", token, &r) : 0;
+    port = saved;
+    if (!(p && me == 200))
+        printf("# stub said: %.200s (port %u, status %ld)\n", buf, p, me);
+    ok(p && me == 200, "stub_starts_prints_token_and_serves");
+    int status = -1;
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 500; i++) {
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break;
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+            if (i == 499) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+            }
+        }
+    }
+    close(out[0]);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stub_exits_cleanly_on_sigterm");
+}
+
+int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     lsn_set_allocator(&(lsn_allocator){t_malloc, t_realloc, t_free, NULL});
@@ -1033,6 +1094,7 @@ int main(void)
     srv_server_stop(twice, 0);
 
     test_tls();
+    test_stub_sigterm(argc > 1 ? argv[1] : NULL);
     test_graceful_stop();
     srv_sse_hub_free(hub);
     curl_global_cleanup();
