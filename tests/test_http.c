@@ -993,6 +993,35 @@ static void test_graceful_stop(void)
         close(fd);
 }
 
+/* Listening on IPv6 loopback (skipped where the host has no ::1). */
+static void test_ipv6(void)
+{
+    lsn_error err;
+    srv_server_opts o = {.listen = "[::1]:0", .routes = routes, .nroutes = NROUTES,
+                         .threads = 1};
+    srv_server *t = srv_server_start(&o, &err);
+    if (!t) {
+        printf("ok %d - ipv6_loopback_serves # SKIP %s\n", ++tap_n, err.message);
+        return;
+    }
+    CURL *c = curl_easy_init();
+    reply r;
+    memset(&r, 0, sizeof r);
+    char url[128];
+    snprintf(url, sizeof url, "http://[::1]:%u/healthz", srv_server_port(t));
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    ok(rc == CURLE_OK && status == 200, "ipv6_loopback_serves");
+    srv_server_stop(t, 1000);
+}
+
 /* The stub executable as an operator runs it: starts, prints port and
  * token, serves, and exits 0 on SIGTERM. */
 static void test_stub_sigterm(const char *stub)
@@ -1094,6 +1123,7 @@ int main(int argc, char **argv)
     srv_server_stop(twice, 0);
 
     test_tls();
+    test_ipv6();
     test_stub_sigterm(argc > 1 ? argv[1] : NULL);
     test_graceful_stop();
     srv_sse_hub_free(hub);
