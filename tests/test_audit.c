@@ -170,6 +170,38 @@ static void test_chain(void)
     ok(object_ok, "post_record_object_names_the_item");
 }
 
+/* Two handles on one file (as the node and an administrative command in
+ * another process) append in turn: the chain stays one line. */
+static void test_two_writers(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/two.db", dir);
+    remove_db(path);
+    store *a = NULL, *b = NULL;
+    lsn_error err;
+    if (!ok(store_open(path, &a, &err) == LSN_OK && store_open(path, &b, &err) == LSN_OK,
+            "two_handles_open_one_file")) {
+        store_close(a);
+        store_close(b);
+        return;
+    }
+    int good = 1;
+    for (int i = 0; i < 6; i++) {
+        store_audit_event ev = { .actor = i % 2 ? "cli" : "node", .action = "user.add",
+                                 .object = "user:x", .outcome = "ok" };
+        if (store_audit_append(i % 2 ? b : a, &ev, &err) != LSN_OK ||
+            ev.seq != (uint64_t)i + 1)
+            good = 0;
+    }
+    ok(good, "appends_through_two_handles_take_consecutive_seqs");
+    audit_report r;
+    ok(audit_verify(a, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT && r.entries == 6,
+       "chain_written_through_two_handles_verifies");
+    store_close(a);
+    store_close(b);
+    remove_db(path);
+}
+
 static void test_tampering(void)
 {
     char path[128];
@@ -245,6 +277,7 @@ int main(void)
         return 1;
     }
     test_chain();
+    test_two_writers();
     test_tampering();
     ok(strcmp(audit_fault_name(AUDIT_REORDERED), "reordered") == 0, "fault_names");
 

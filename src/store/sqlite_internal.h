@@ -88,6 +88,12 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
  * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
 
+/* store_sqlite.c */
+/* Read the audit chain's head (last seq and hash) from the database into
+ * s->audit_seq / s->audit_hash: the chain continues from what is on disk,
+ * even if another process appended since. Writer connection only. */
+lsn_err sq_audit_head_load(sq_store *s, lsn_error *err);
+
 /* sqlite_writer.c */
 lsn_err sq_writer_start(sq_store *s, lsn_error *err);
 /* Run every queued write, then stop the writer thread. */

@@ -102,12 +102,24 @@ static int run_careful(sq_store *s, sq_req *group, uint64_t seq0,
  * the careful way, one savepoint per request. */
 static void run_group(sq_store *s, sq_req *group)
 {
+    if (!begin(s, group))
+        return;
+    /* Under the write lock the head on disk is the true one, even if
+     * another process (an administrative command) appended meanwhile. */
+    lsn_error e;
+    lsn_err code = sq_audit_head_load(s, &e);
+    if (code != LSN_OK) {
+        (void)step_done(&s->w, SQ_ROLLBACK);
+        for (sq_req *r = group; r; r = r->next) {
+            r->rc = code;
+            r->err = e;
+        }
+        return;
+    }
     uint64_t seq0 = s->audit_seq;
     uint8_t hash0[STORE_HASH_LEN];
     memcpy(hash0, s->audit_hash, sizeof hash0);
 
-    if (!begin(s, group))
-        return;
     int refused = 0;
     for (sq_req *r = group; r && !refused; r = r->next)
         refused = (r->rc = r->apply(s, r)) != LSN_OK;
@@ -120,8 +132,7 @@ static void run_group(sq_store *s, sq_req *group)
             return;
     }
     if (!step_done(&s->w, SQ_COMMIT)) {
-        lsn_error e;
-        lsn_err code = sq_fail(s->w.db, &e, "committing");
+        code = sq_fail(s->w.db, &e, "committing");
         if (!sqlite3_get_autocommit(s->w.db))
             (void)step_done(&s->w, SQ_ROLLBACK);
         fail_group(s, group, code, &e, seq0, hash0);

@@ -858,15 +858,18 @@ static int audit_head_row(void *ctx, sqlite3_stmt *st)
     return STORE_STOP;
 }
 
-/* The chain continues from the last stored entry, as it is on disk. */
-static lsn_err load_audit_head(sq_store *s, lsn_error *err)
+lsn_err sq_audit_head_load(sq_store *s, lsn_error *err)
 {
     sqlite3_stmt *st = sq_prepare(&s->w, SQ_AUDIT_HEAD);
     if (!st)
         return sq_fail(s->w.db, err, "reading the audit log");
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         audit_head_row(s, st);
+    } else if (rc == SQLITE_DONE) { /* an empty log: the chain starts at zero */
+        s->audit_seq = 0;
+        memset(s->audit_hash, 0, STORE_HASH_LEN);
+    }
     lsn_err e = LSN_OK;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         e = sq_fail(s->w.db, err, "reading the audit log");
@@ -901,7 +904,7 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 
     lsn_err e = sq_conn_open(&s->w, path, 1, err);
     if (e == LSN_OK && (e = sq_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = load_audit_head(s, err)) == LSN_OK && (e = sq_writer_start(s, err)) == LSN_OK) {
+        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_writer_start(s, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;
     }
