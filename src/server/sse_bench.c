@@ -5,8 +5,11 @@
  * deliveries per second (delivery = an event written to a client that may
  * see it, counted when the client has read it). Not a test: a measurement.
  *
- *   liaison-sse-bench [SUBSCRIBERS [EVENTS [PAYLOAD_BYTES]]]   (100 20000 200)
- */
+ *   liaison-sse-bench [SUBSCRIBERS [EVENTS [PAYLOAD_BYTES [RATE]]]]  (100 20000 200)
+ *
+ * With RATE (events/s), events are published at that steady rate instead
+ * of flat out, and the publish-to-read latency of every delivery is
+ * reported (p50, p99, max). Each payload starts with its publish time. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -48,9 +51,24 @@ static _Atomic long frames_seen; /* "\n\n" frame ends counted by readers */
 static _Atomic int stop;
 /* Per client socket, touched only by the drain thread. */
 struct conn_state {
-    int in_body, have_size, match;
-    unsigned long head, size, chunk_left;
+    int in_body, have_size, match, in_ts;
+    unsigned long head, size, chunk_left, ts;
 };
+static unsigned long *lat; /* post-to-read latencies, ns */
+static size_t nlat, maxlat;
+
+static unsigned long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (unsigned long)t.tv_sec * 1000000000ul + (unsigned long)t.tv_nsec;
+}
+
+static int cmp_ul(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return x < y ? -1 : x > y;
+}
 static struct conn_state conns[65536];
 
 /* Count "id: " occurrences in what readers receive. */
@@ -93,14 +111,26 @@ static void *drain(void *arg)
                     continue;
                 }
                 cs->chunk_left--;
-                static const char pat[] = "id: ";
+                if (cs->in_ts) {
+                    /* the publish time leads the payload: record latency */
+                    if (ch >= '0' && ch <= '9') {
+                        cs->ts = cs->ts * 10 + (unsigned long)(ch - '0');
+                        continue;
+                    }
+                    cs->in_ts = 0;
+                    if (cs->ts && nlat < maxlat)
+                        lat[nlat++] = now_ns() - cs->ts;
+                }
+                static const char pat[] = "data: ";
                 if (ch == pat[cs->match]) {
-                    if (++cs->match == 4) {
+                    if (++cs->match == 6) {
                         c++;
                         cs->match = 0;
+                        cs->in_ts = 1;
+                        cs->ts = 0;
                     }
                 } else {
-                    cs->match = ch == 'i';
+                    cs->match = ch == 'd';
                 }
             }
             atomic_fetch_add(&frames_seen, c);
@@ -121,8 +151,13 @@ int main(int argc, char **argv)
     nsubs = argc > 1 ? atoi(argv[1]) : 100;
     long events = argc > 2 ? atol(argv[2]) : 20000;
     size_t payload = argc > 3 ? (size_t)atol(argv[3]) : 200;
-    if (nsubs < 1 || nsubs > 4096 || events < 1 || payload < 1 || payload > 65536)
+    long rate = argc > 4 ? atol(argv[4]) : 0;
+    if (nsubs < 1 || nsubs > 4096 || events < 1 || payload < 24 || payload > 65536 || rate < 0)
         return 2;
+    maxlat = (size_t)nsubs * (size_t)events;
+    lat = malloc(maxlat * sizeof *lat);
+    if (!lat)
+        return 1;
     srv_signals_block();
     srv_sse_hub *hub = srv_sse_hub_new(&(srv_sse_hub_opts){.queue_max = 65536});
     lsn_error err;
@@ -163,9 +198,24 @@ int main(int argc, char **argv)
     metas[0].parity = 0, metas[1].parity = 1, metas[2].parity = -1;
     long expected = 0;
     double t0 = now();
+    unsigned long start_ns = now_ns();
     for (long i = 0; i < events; i++) {
+        if (rate) {
+            /* steady pace: sleep until this event's slot */
+            unsigned long due = start_ns + (unsigned long)((double)i * 1e9 / (double)rate);
+            unsigned long tnow = now_ns();
+            if (due > tnow) {
+                struct timespec ts = {(time_t)((due - tnow) / 1000000000ul),
+                                      (long)((due - tnow) % 1000000000ul)};
+                nanosleep(&ts, NULL);
+            }
+        }
         /* Two events in three reach half the readers, one in three all. */
         const meta *m = &metas[i % 3];
+        char ts[24];
+        int tl = snprintf(ts, sizeof ts, "%lu", now_ns());
+        memcpy(data, ts, (size_t)tl);
+        data[tl] = '-';
         long n = srv_sse_publish(hub, (uint64_t)i + 1, "item", data, payload, m);
         expected += n > 0 ? n : 0;
     }
@@ -180,11 +230,18 @@ int main(int argc, char **argv)
     printf("end to end: %.3f s (%.0f filtered deliveries/s)\n", t_all, (double)seen / t_all);
     stop = 1;
     pthread_join(t, NULL);
+    if (nlat) {
+        qsort(lat, nlat, sizeof *lat, cmp_ul);
+        printf("publish-to-read latency over %zu deliveries: p50 %.3f ms, p99 %.3f ms, "
+               "max %.3f ms\n", nlat, (double)lat[nlat / 2] / 1e6,
+               (double)lat[nlat * 99 / 100] / 1e6, (double)lat[nlat - 1] / 1e6);
+    }
     for (int i = 0; i < nsubs; i++)
         close(fds[i]);
     srv_server_stop(s, 1000);
     srv_sse_hub_free(hub);
     free(data);
     free(metas);
+    free(lat);
     return 0;
 }
