@@ -98,10 +98,12 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
     return f;
 }
 
-/* Push f onto sub's queue (sub->mu held). Returns true when the caller must
- * resume the connection (outside the lock). */
-static bool sub_push_locked(srv_sse_sub *s, frame *f)
+/* Push f onto sub's queue (sub->mu held); *queued says whether it was.
+ * Returns true when the caller must resume the connection (outside the
+ * lock). */
+static bool sub_push_locked(srv_sse_sub *s, frame *f, bool *queued)
 {
+    *queued = false;
     if (s->closing || s->overflow)
         return false;
     size_t qmax = s->hub->o.queue_max;
@@ -113,6 +115,7 @@ static bool sub_push_locked(srv_sse_sub *s, frame *f)
         atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
         s->ring[(s->head + s->count) % qmax] = f;
         s->count++;
+        *queued = true;
     }
     if (s->suspended && s->conn) {
         s->suspended = false;
@@ -135,14 +138,15 @@ long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
         srv_sse_sub *s = h->subs[i];
         if (!s->filter(s->reader, meta))
             continue;
+        bool queued;
         pthread_mutex_lock(&s->mu);
-        bool wake = sub_push_locked(s, f);
+        bool wake = sub_push_locked(s, f, &queued);
         pthread_mutex_unlock(&s->mu);
         /* Resume outside the sub lock: MHD takes its own locks. The sub
          * cannot go away meanwhile: freeing needs the hub's write lock. */
         if (wake)
             MHD_resume_connection(s->conn);
-        n++;
+        n += queued;
     }
     pthread_rwlock_unlock(&h->lock);
     frame_unref(f);

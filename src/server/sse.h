@@ -68,7 +68,8 @@ void srv_sse_hub_free(srv_sse_hub *h);
 /* Publish an event to every subscriber whose filter accepts meta. data need
  * not be NUL-terminated; newlines in it become separate data: lines. event
  * may be NULL (the default "message"). Returns the number of subscribers it
- * was queued for, or -1 when it could not be (too large, out of memory). */
+ * was queued for (not those whose filter refused it, nor those being
+ * dropped or closed), or -1 when it could not be (too large, out of memory). */
 long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
                      const char *data, size_t len, const void *meta);
 
