@@ -5,6 +5,7 @@
 #define STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -33,7 +34,7 @@ typedef struct sq_req sq_req;
 
 /* A write, queued by a poster and run by the writer thread inside the open
  * group transaction. A blocking request lives on the poster's stack and the
- * poster sleeps until `done`; an asynchronous one (complete != NULL) is
+ * poster sleeps on `done`; an asynchronous one (complete != NULL) is
  * heap-allocated, and the writer calls `complete` (which frees it) once its
  * group is committed. */
 struct sq_req {
@@ -42,8 +43,7 @@ struct sq_req {
     void *arg;
     lsn_err rc;
     lsn_error err;
-    int done;
-    pthread_cond_t cv;
+    sem_t done; /* a blocking request: posted by the writer when finished */
     sq_req *next;
 };
 
@@ -55,7 +55,7 @@ struct sq_store {
     sq_conn w; /* the writer's connection: only the writer thread uses it
                   once open returns */
 
-    pthread_mutex_t mu;  /* guards the queue and every request's `done` */
+    pthread_mutex_t mu;  /* guards the queue */
     pthread_cond_t wake; /* the writer waits on it for work */
     sq_req *head, *tail;
     size_t queued;        /* requests in the queue */

@@ -11,6 +11,7 @@
  * A request that fails (an unknown channel, a duplicate name) is rolled back
  * to its savepoint alone; the others of the group still commit. If the
  * COMMIT itself fails, every request of the group fails. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store/sqlite_internal.h"
 
 #include <string.h>
@@ -172,6 +173,7 @@ static void gather(sq_store *s, size_t last)
 static void *writer_main(void *arg)
 {
     sq_store *s = arg;
+    pthread_setname_np(pthread_self(), "store-writer"); /* for top, perf */
     size_t last = 0; /* size of the last group */
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -188,23 +190,16 @@ static void *writer_main(void *arg)
 
         run_group(s, group);
 
-        /* Asynchronous requests complete outside the lock (their callbacks
-         * may queue more work); blocking ones are woken under it. */
-        for (sq_req *r = group, **link = &group, *next; r; r = next) {
-            next = r->next;
-            if (r->complete) {
-                *link = next;
+        /* Complete and wake outside the queue's lock, so that a woken
+         * poster does not go straight to sleep again on it. */
+        for (sq_req *r = group, *next; r; r = next) {
+            next = r->next; /* r is gone once completed or woken */
+            if (r->complete)
                 r->complete(r); /* frees r */
-            } else {
-                link = &r->next;
-            }
+            else
+                sem_post(&r->done);
         }
         pthread_mutex_lock(&s->mu);
-        for (sq_req *r = group, *next; r; r = next) {
-            next = r->next; /* r lives on its poster's stack: gone once woken */
-            r->done = 1;
-            pthread_cond_signal(&r->cv);
-        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -256,20 +251,20 @@ void sq_submit_async(sq_store *s, sq_req *r)
 
 lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err)
 {
-    r->done = 0;
     r->next = NULL;
     r->rc = LSN_OK;
     lsn_error_clear(&r->err);
-    if (pthread_cond_init(&r->cv, NULL) != 0)
-        return lsn_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
-
     r->complete = NULL;
+    if (sem_init(&r->done, 0, 0) != 0)
+        return lsn_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
     pthread_mutex_lock(&s->mu);
     enqueue_locked(s, r);
-    while (!r->done)
-        pthread_cond_wait(&r->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
-    pthread_cond_destroy(&r->cv);
+    /* glibc's sem_post touches nothing after waking the waiter, so the
+     * semaphore may be destroyed as soon as sem_wait returns. */
+    while (sem_wait(&r->done) != 0)
+        ; /* EINTR */
+    sem_destroy(&r->done);
 
     if (r->rc != LSN_OK && err)
         *err = r->err;
