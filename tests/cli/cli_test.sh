@@ -248,6 +248,16 @@ roundtrip() {
 for f in "$SPIFFING"/nato-4774-17-*.nato "$SPIFFING"/nato-4774-17-*.xml; do
     roundtrip "$(basename "$f")" "$f" --policy "$NATO_POLICY"
 done
+for f in "$SPIFFING"/food-label-*.xml; do
+    roundtrip "$(basename "$f")" "$f" --policy "$SPIFFING/food-policy.xml"
+done
+for f in "$SPIFFING"/tlpx-*.xml; do
+    # shellcheck disable=SC2086
+    roundtrip "$(basename "$f")" "$f" $TLP
+done
+# shellcheck disable=SC2086
+golden "convert_tlpx_amber_eu_translated_to_tlp_matches_golden" "$GOLDEN/tlpx-amber-eu.to-tlp.spiffing" \
+    label convert $TLP --to spiffing --to-policy 1.2.826.0.1.6726289.0.2 "$SPIFFING/tlpx-amber-eu.xml"
 
 # ---- our own vectors under the bundled policy ---------------------------------
 # invalid-*.nato must be invalid; every other *.nato is valid and has golden
