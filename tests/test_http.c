@@ -377,6 +377,15 @@ static void test_router(void)
     ok(srv_routes_check(dup, 2) != NULL, "router_refuses_duplicate_routes");
     static const srv_route brace[] = {{SRV_GET, "/x{y}", h_me, false, NULL}};
     ok(srv_routes_check(brace, 1) != NULL, "router_refuses_brace_inside_segment");
+    char *md = NULL;
+    size_t mdlen = 0;
+    FILE *mf = open_memstream(&md, &mdlen);
+    if (mf) {
+        srv_routes_markdown(mf, t, 4);
+        fclose(mf);
+    }
+    ok(md && strstr(md, "| POST | `/a/{x}/c` | no |"), "routes_render_as_markdown_table");
+    free(md);
     ok(srv_method_from("HEAD") == SRV_GET && srv_method_from("BREW") == SRV_METHOD_OTHER,
        "router_maps_head_to_get_and_unknown_to_other");
 }

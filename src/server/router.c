@@ -158,6 +158,15 @@ long srv_route_match(const srv_route *routes, size_t n, srv_method method,
     return -1;
 }
 
+void srv_routes_markdown(FILE *out, const srv_route *routes, size_t n)
+{
+    fprintf(out, "| method | path | token | what |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "| %s | `%s` | %s | %s |\n", srv_method_name(routes[i].method),
+                routes[i].pattern, routes[i].auth ? "yes" : "no",
+                routes[i].summary ? routes[i].summary : "");
+}
+
 const char *srv_req_param(const srv_request *req, const char *name)
 {
     size_t nl = strlen(name);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "server/response.h"
 
 #define SRV_MAX_PARAMS 4
@@ -76,6 +77,10 @@ const char *srv_routes_check(const srv_route *routes, size_t n);
 long srv_route_match(const srv_route *routes, size_t n, srv_method method,
                      const char *path, srv_request *req, bool *path_known,
                      char *allow, size_t allow_len);
+
+/* Print the route table as a Markdown table (method, path, token, summary):
+ * the API listing in docs derives from the same table as dispatch. */
+void srv_routes_markdown(FILE *out, const srv_route *routes, size_t n);
 
 /* A path parameter by name ("channel"), or NULL. */
 const char *srv_req_param(const srv_request *req, const char *name);

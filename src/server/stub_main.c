@@ -6,7 +6,8 @@
  * It prints a fresh bearer token, serves /healthz, /metrics, /api/v1/me
  * (needs the token), POST /api/v1/echo (echoes a JSON body), POST
  * /api/v1/publish (publishes its body to the stream) and /api/v1/stream
- * (SSE), and stops gracefully on SIGTERM or SIGINT. */
+ * (SSE), and stops gracefully on SIGTERM or SIGINT. --help lists the
+ * options, --markdown prints them as a table, --routes the route table. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
             srv_config_help(stdout);
         } else if (strcmp(a, "--markdown") == 0) {
             srv_config_markdown(stdout);
+        } else if (strcmp(a, "--routes") == 0) {
+            srv_routes_markdown(stdout, routes, sizeof routes / sizeof routes[0]);
         } else {
             fprintf(stderr, "liaison-server-stub: unknown argument '%s'\n", a);
             srv_config_release(&cfg);
