@@ -26,14 +26,13 @@ lsn_label *label_new(lsn_policy *p)
 {
     if (!p)
         lsn_misuse("label_new: NULL policy");
-    lsn_label *l = lsn_calloc(1, sizeof *l);
+    /* The label and its category bit set in one block: parsing is on the
+     * node's hot path, and every allocation counts. */
+    size_t words = p->cat_words ? p->cat_words : 1;
+    lsn_label *l = lsn_calloc(1, sizeof *l + words * sizeof(bitword));
     if (!l)
         return NULL;
-    l->catset = lsn_calloc(p->cat_words ? p->cat_words : 1, sizeof(bitword));
-    if (!l->catset) {
-        lsn_free(l);
-        return NULL;
-    }
+    l->catset = (bitword *)(l + 1);
     l->policy = lsn_policy_ref(p);
     l->class_index = POLICY_MAX_CLASSES;
     return l;
@@ -102,13 +101,19 @@ static bool same_tag_name(const lsn_policy *p, size_t a, size_t b)
 lsn_err label_finish(lsn_label *l)
 {
     const lsn_policy *p = l->policy;
-    size_t n = l->ncats;
-    l->cats = lsn_calloc(n ? n : 1, sizeof *l->cats);
-    l->res = lsn_calloc(n ? n : 1, sizeof *l->res);
-    l->perm = lsn_calloc(n ? n : 1, sizeof *l->perm);
-    l->perm_words = lsn_calloc(n ? n : 1, sizeof *l->perm_words);
-    if (!l->cats || !l->res || !l->perm || !l->perm_words)
+    size_t n = l->ncats ? l->ncats : 1;
+    /* One block for the decision form: res[n], perm_words[n], perm[n],
+     * cats[n] (in falling order of alignment). n <= LSN_LABEL_MAX_CATEGORIES,
+     * so the size cannot overflow. */
+    size_t bytes = n * (2 * sizeof(sparse_word) + sizeof(perm_group) + sizeof(uint32_t));
+    char *block = lsn_calloc(1, bytes);
+    if (!block)
         return LSN_ERR_NOMEM;
+    l->res = (sparse_word *)block;
+    l->perm_words = l->res + n;
+    l->perm = (perm_group *)(l->perm_words + n);
+    l->cats = (uint32_t *)(l->perm + n);
+    n = l->ncats;
     collect(l->catset, p->cat_words, l->cats);
     l->class_index = l->cls ? (uint32_t)l->cls->index : POLICY_MAX_CLASSES;
 
@@ -144,13 +149,9 @@ void lsn_label_free(lsn_label *l)
     if (!l)
         return;
     lsn_policy_unref(l->policy);
-    lsn_free(l->cats);
-    lsn_free(l->catset);
     lsn_free(l->privacy_mark);
-    lsn_free(l->res);
-    lsn_free(l->perm);
-    lsn_free(l->perm_words);
-    lsn_free(l);
+    lsn_free(l->res); /* the decision-form block (label_finish) */
+    lsn_free(l);      /* with its category bit set */
 }
 
 const lsn_policy *lsn_label_policy(const lsn_label *l)
