@@ -192,6 +192,29 @@ static void test_4774_leniency(void)
        "alternative_label_with_policy_urn_text_is_read");
     lsn_label_free(l);
 
+    const char *prefixed =
+        "<s:originatorConfidentialityLabel xmlns:s='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>"
+        "<s:ConfidentialityInformation><s:PolicyIdentifier>NATO</s:PolicyIdentifier>"
+        "<s:Classification>RESTRICTED</s:Classification></s:ConfidentialityInformation>"
+        "</s:originatorConfidentialityLabel>";
+    rc = parse_str(prefixed, LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_OK && l && l->cls && strcmp(l->cls->name, "RESTRICTED") == 0,
+       "4774_label_with_a_namespace_prefix_is_read");
+    lsn_label_free(l);
+    l = NULL;
+    const char *late =
+        "<originatorConfidentialityLabel xmlns='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>"
+        "<ConfidentialityInformation><Classification>RESTRICTED</Classification>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier></ConfidentialityInformation>"
+        "</originatorConfidentialityLabel>";
+    rc = parse_str(late, LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_ERR_LABEL && l == NULL && has(err.message, "PolicyIdentifier"),
+       "4774_policy_identifier_after_classification_is_refused_saying_so");
+    rc = parse_str("<originatorConfidentialityLabel xmlns='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'/>",
+                   LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_ERR_LABEL && has(err.message, "ConfidentialityInformation"),
+       "4774_label_without_confidentiality_information_is_refused");
+
     rc = parse_nato("", &l, &err);
     ok(rc == LSN_OK && l && l->cls == NULL && l->class_index == 64,
        "missing_classification_parses_with_no_class");

@@ -32,6 +32,7 @@
  * it as we go. */
 #include "label/label_internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -408,10 +409,18 @@ static void on_reference(void *ctx, const xmlChar *name)
 }
 
 static _Thread_local xmlParserCtxtPtr reused;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* libxml2 wants its global state set up once before threads parse. */
+static void init_libxml(void)
+{
+    xmlInitParser();
+}
 
 /* The calling thread's parser, reset; NULL when out of memory. */
 static xmlParserCtxtPtr get_parser(void)
 {
+    pthread_once(&init_once, init_libxml);
     if (reused && reused->dict && xmlDictSize(reused->dict) > MAX_DICT) {
         /* attacker-chosen names must not pile up in a long-lived parser */
         xmlFreeParserCtxt(reused);
