@@ -123,7 +123,9 @@ typedef struct store store;
 typedef struct store_ops {
     const char *name; /* "sqlite" */
 
-    /* Finish queued writes, stop the writer, release everything. */
+    /* Finish queued writes (the `done` of every queued asynchronous append
+     * is called before close returns), stop the writer, release everything.
+     * No other call may be running or follow. */
     void (*close)(store *s);
 
     /* Organisations. */
