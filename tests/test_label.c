@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libtasn1.h>
+#include <pthread.h>
 
 #include "label/label_internal.h"
 #include "liaison/liaison.h"
@@ -731,6 +732,42 @@ static void test_perm_groups(void)
     lsn_policy_set_free(mini);
 }
 
+/* Several threads parsing at once (each has its own 4774 parser). */
+static char *thread_text;
+static size_t thread_len;
+static void *parse_many(void *arg)
+{
+    const lsn_label *ref = arg;
+    for (int i = 0; i < 200; i++) {
+        lsn_label *l = NULL;
+        if (lsn_label_parse(set, thread_text, thread_len, LSN_FORM_AUTO, &l, NULL) != LSN_OK ||
+            !same_label(l, ref)) {
+            lsn_label_free(l);
+            return (void *)1;
+        }
+        lsn_label_free(l);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    thread_text = slurp("nato-4774-17-1.nato", &thread_len);
+    lsn_label *ref = parse_file("nato-4774-17-1.nato", NULL);
+    pthread_t t[4];
+    bool good = ref != NULL;
+    for (int i = 0; i < 4; i++)
+        good &= pthread_create(&t[i], NULL, parse_many, ref) == 0;
+    for (int i = 0; i < 4; i++) {
+        void *r = (void *)1;
+        pthread_join(t[i], &r);
+        good &= r == NULL;
+    }
+    ok(good, "four_threads_parse_4774_labels_at_once");
+    lsn_label_free(ref);
+    free(thread_text);
+}
+
 /* Allocation failure: fail the Nth allocation of a 4774 parse, for every N
  * until the parse succeeds; nothing may crash or leak. */
 static long live, countdown;
@@ -813,6 +850,7 @@ int main(int argc, char **argv)
     test_round_trips();
     test_clearances();
     test_perm_groups();
+    test_threads();
     test_alloc_failure();
     lsn_policy_set_free(set);
     return tap_done();

@@ -408,43 +408,72 @@ static void on_reference(void *ctx, const xmlChar *name)
     (void)fail(ctx, LSN_ERR_SYNTAX, "entity reference &%s; refused", (const char *)name);
 }
 
-static _Thread_local xmlParserCtxtPtr reused;
+/* Each thread keeps its parser in a key whose destructor frees it when the
+ * thread ends (a thread-local pointer alone would leak it). */
+static pthread_key_t parser_key;
+static bool parser_key_ok;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-/* libxml2 wants its global state set up once before threads parse. */
-static void init_libxml(void)
+static void free_parser(void *ctxt)
 {
-    xmlInitParser();
+    xmlFreeParserCtxt(ctxt);
 }
 
-/* The calling thread's parser, reset; NULL when out of memory. */
+/* libxml2 wants its global state set up once before threads parse. */
+static void init_once_fn(void)
+{
+    xmlInitParser();
+    parser_key_ok = pthread_key_create(&parser_key, free_parser) == 0;
+}
+
+static xmlParserCtxtPtr new_parser(void)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = on_start;
+    sax.endElementNs = on_end;
+    sax.characters = on_text;
+    sax.cdataBlock = on_text;
+    sax.internalSubset = on_dtd;
+    sax.externalSubset = on_dtd;
+    sax.reference = on_reference;
+    return xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+}
+
+/* The calling thread's parser, reset; NULL when out of memory. The caller
+ * gives it back with put_parser. */
 static xmlParserCtxtPtr get_parser(void)
 {
-    pthread_once(&init_once, init_libxml);
-    if (reused && reused->dict && xmlDictSize(reused->dict) > MAX_DICT) {
+    pthread_once(&init_once, init_once_fn);
+    xmlParserCtxtPtr ctxt = parser_key_ok ? pthread_getspecific(parser_key) : NULL;
+    if (ctxt && ctxt->dict && xmlDictSize(ctxt->dict) > MAX_DICT) {
         /* attacker-chosen names must not pile up in a long-lived parser */
-        xmlFreeParserCtxt(reused);
-        reused = NULL;
+        pthread_setspecific(parser_key, NULL);
+        xmlFreeParserCtxt(ctxt);
+        ctxt = NULL;
     }
-    if (!reused) {
-        xmlSAXHandler sax;
-        memset(&sax, 0, sizeof sax);
-        sax.initialized = XML_SAX2_MAGIC;
-        sax.startElementNs = on_start;
-        sax.endElementNs = on_end;
-        sax.characters = on_text;
-        sax.cdataBlock = on_text;
-        sax.internalSubset = on_dtd;
-        sax.externalSubset = on_dtd;
-        sax.reference = on_reference;
-        reused = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
-        if (!reused)
+    if (!ctxt) {
+        ctxt = new_parser();
+        if (!ctxt)
             return NULL;
+        if (parser_key_ok && pthread_setspecific(parser_key, ctxt) != 0) {
+            xmlFreeParserCtxt(ctxt);
+            return NULL;
+        }
     } else {
-        xmlCtxtResetPush(reused, NULL, 0, NULL, NULL);
+        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
     }
-    xmlCtxtUseOptions(reused, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    return reused;
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    return ctxt;
+}
+
+/* Without a thread key (it could not be created) the parser is not kept. */
+static void put_parser(xmlParserCtxtPtr ctxt)
+{
+    ctxt->_private = NULL;
+    if (!parser_key_ok)
+        xmlFreeParserCtxt(ctxt);
 }
 
 lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
@@ -485,7 +514,7 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     } else if (rc == LSN_OK && !s.have_policy) {
         rc = lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
     }
-    ctxt->_private = NULL;
+    put_parser(ctxt);
     if (rc != LSN_OK || *not_4774) {
         lsn_label_free(s.label);
         return rc;
