@@ -212,12 +212,20 @@ static void test_tampering(void)
     ok(r.fault == AUDIT_INTACT && r.entries == 8 && r.first_bad == 0,
        "untouched_log_verifies");
 
+    char line[160];
+    audit_report_line(&r, line, sizeof line);
+    ok(strncmp(line, "audit log intact: 8 entries, head ", 34) == 0 && strlen(line) == 98,
+       "intact_report_line_names_count_and_head");
+
     make_log("altered", path, sizeof path);
     ok(tamper(path, "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3"),
        "tamper_alter_detail");
     r = verify_file(path);
     ok(r.fault == AUDIT_ALTERED && r.first_bad == 3, "altered_entry_is_found (%s at %llu)",
        audit_fault_name(r.fault), (unsigned long long)r.first_bad);
+    audit_report_line(&r, line, sizeof line);
+    is_str(line, "audit log broken: entry 3 altered (4 entries read)",
+           "broken_report_line_names_the_entry");
 
     make_log("altered-time", path, sizeof path);
     tamper(path, "UPDATE audit SET time_ms = time_ms + 1 WHERE seq = 5");

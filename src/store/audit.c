@@ -2,6 +2,7 @@
 #include "store/audit.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/hash.h"
@@ -87,4 +88,20 @@ lsn_err audit_verify(store *s, audit_report *report, lsn_error *err)
     }
     memcpy(report->head, w.prev, STORE_HASH_LEN);
     return LSN_OK;
+}
+
+void audit_report_line(const audit_report *r, char *out, size_t n)
+{
+    if (!out || n == 0)
+        return;
+    if (r->fault == AUDIT_INTACT) {
+        char hex[2 * STORE_HASH_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, r->head, STORE_HASH_LEN);
+        snprintf(out, n, "audit log intact: %llu entries, head %s",
+                 (unsigned long long)r->entries, hex);
+    } else {
+        snprintf(out, n, "audit log broken: entry %llu %s (%llu entries read)",
+                 (unsigned long long)r->first_bad, audit_fault_name(r->fault),
+                 (unsigned long long)r->entries);
+    }
 }

@@ -39,4 +39,10 @@ lsn_err audit_verify(store *s, audit_report *report, lsn_error *err) LSN_MUST_CH
 /* "intact", "altered", "removed", "reordered". */
 const char *audit_fault_name(audit_fault f);
 
+/* One line for a person (what `liaison audit verify` prints), into out
+ * (always NUL-terminated; 160 bytes are enough):
+ *   "audit log intact: 42 entries, head 3f5a...e1"
+ *   "audit log broken: entry 17 altered (17 entries read)" */
+void audit_report_line(const audit_report *r, char *out, size_t n);
+
 #endif

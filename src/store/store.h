@@ -13,7 +13,8 @@
  * — so per-reader filtering, counts and paging cursors stay correct.
  *
  * Ownership, everywhere in this interface:
- *  - Input strings and buffers are borrowed for the duration of the call.
+ *  - Input strings and buffers are borrowed for the duration of the call
+ *    (item_append_async copies what it needs before it returns).
  *  - A record handed to a callback (store_item, store_org, ...) and every
  *    string in it are borrowed: valid only until the callback returns. Copy
  *    what you keep.
@@ -51,7 +52,8 @@ enum {
     STORE_ROLE_ADMINISTRATOR = 1u << 3,
 };
 
-/* What a callback answers: go on with the next candidate, or stop here. */
+/* What a callback answers: go on with the next candidate, or stop here
+ * (any value but STORE_NEXT stops). */
 enum { STORE_NEXT = 0, STORE_STOP = 1 };
 
 typedef struct store_org {

@@ -238,7 +238,7 @@ static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn 
             e = sq_fail(c->db, err, doing);
             break;
         }
-        if (fn(ctx, st) == STORE_STOP)
+        if (fn(ctx, st) != STORE_NEXT)
             break;
     }
     sqlite3_reset(st);
