@@ -185,6 +185,13 @@ expect "convert_to_policy_translates_to_the_equivalent" 0 \
 # shellcheck disable=SC2086
 expect_error "convert_to_unloaded_policy_exits_2" "tlpx-amber-eu.xml" \
     label convert $TLP --to json --to-policy 1.2.3.4 "$SPIFFING/tlpx-amber-eu.xml"
+# shellcheck disable=SC2086
+expect "check_translates_a_label_through_equivalences" 0 "granted" \
+    label check $TLP --policy "$SPIFFING/uk-demo.xml" --clearance "$SPIFFING/uk-demo-secret-uk.xml" \
+    "$SPIFFING/tlpx-amber-eu.xml"
+expect_prefix "check_denies_a_label_with_no_equivalent_policy" 1 "denied: " \
+    label check --policy "$SPIFFING/food-policy.xml" --policy "$NATO_POLICY" \
+    --clearance "$SPIFFING/food-clearance-all-okay.xml" "$SPIFFING/nato-4774-17-1.nato"
 expect "policy_show_lists_id_and_name" 0 "1.2.826.0.1.6726289.0.0 Food" \
     policy show --policy "$SPIFFING/food-policy.xml"
 expect_prefix "policy_show_defaults_to_the_bundled_nato_policy" 0 "1.3.26.1.3.1 " policy show
@@ -209,6 +216,12 @@ ok $? "conformance_names_the_failing_step_with_got_and_want" "$out"
 printf '%s\n' "$out" | grep -q 'failing.xml:6: .*want failure "No data to parse", got none'
 ok $? "conformance_reports_a_missing_exception" "$out"
 
+printf '<tests><sequence><test label="%s" label-marking="NATO UNCLASSIFIED"/></sequence></tests>\n' \
+    "$SPIFFING/nato-4774-17-2.nato" > "$TMP/preload.xml"
+expect "conformance_policy_option_preloads_every_sequence" 0 "1 passed, 0 failed" \
+    conformance --policy "$NATO_POLICY" "$TMP/preload.xml"
+expect_prefix "conformance_sequences_start_without_the_bundled_policy" 1 "$TMP/preload.xml:1: " \
+    conformance "$TMP/preload.xml"
 printf '<!DOCTYPE tests [<!ENTITY a "aaaa">]>\n<tests><sequence><policy spif="&a;"/></sequence></tests>\n' > "$TMP/dtd.xml"
 expect_error "conformance_refuses_a_dtd" "dtd.xml" conformance "$TMP/dtd.xml"
 expect_error "conformance_missing_file_is_named" "$TMP/nothing.xml" conformance "$TMP/nothing.xml"
