@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,6 +291,10 @@ static void test_items(store *s)
        "search_text_with_fts_syntax_is_taken_as_words_not_an_error");
     ok(store_item_search(s, "  \t ", NULL, 0, collect_cb, &c, &err) == LSN_ERR_ARG,
        "search_without_words_is_refused");
+    c = (collect){ 0 };
+    ok(store_item_search(s, "\xff\xfe -- \x01", NULL, 0, collect_cb, &c, &err) == LSN_OK &&
+           c.n == 0,
+       "search_of_bytes_that_are_not_words_finds_nothing_without_error");
 }
 
 /* ---- asynchronous appends ------------------------------------------------ */
@@ -731,6 +736,11 @@ int main(int argc, char **argv)
     char path[128];
     store *s = open_fresh("main", path, sizeof path);
     ok(s != NULL, "store_opens_and_creates_its_schema");
+    struct stat sb;
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    ok(stat(path, &sb) == 0 && (sb.st_mode & 077) == 0, "new_store_file_is_owner_only");
+    ok(stat(wal, &sb) == 0 && (sb.st_mode & 077) == 0, "store_wal_file_is_owner_only");
     if (s) {
         test_directory(s);
         test_items(s);

@@ -6,6 +6,7 @@
  * after its COMMIT returned (see docs/STORE.md). */
 #include "store/sqlite_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,8 +140,17 @@ lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err)
 {
     memset(c, 0, sizeof *c);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    if (create)
+    if (create) {
+        /* The file holds labelled items and token hashes: only its owner
+         * may read it. Made here with mode 0600 (an existing file keeps its
+         * mode); SQLite gives the -wal and -shm files the same mode. */
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return lsn_fail(err, LSN_ERR_IO, "cannot create the store %s: %s", path,
+                            strerror(errno));
+        close(fd);
         flags |= SQLITE_OPEN_CREATE;
+    }
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
         lsn_err e = c->db ? lsn_fail(err, rc == SQLITE_NOMEM ? LSN_ERR_NOMEM : LSN_ERR_IO,
