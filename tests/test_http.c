@@ -68,6 +68,9 @@ static void h_echo(srv_request *req, srv_response *resp)
 
 static void h_items(srv_request *req, srv_response *resp)
 {
+    uint64_t limit;
+    if (!srv_req_query_uint(req, "limit", 100, 1000, &limit, resp))
+        return;
     const char *after = srv_req_query(req, "after");
     srv_resp_json(resp, 200, json_pack("{s:s, s:s?}", "channel",
                                        srv_req_param(req, "channel"), "after", after));
@@ -491,6 +494,14 @@ static void test_routing_and_auth(void)
            && strstr(r.body, "\"cyber-defence\"") && strstr(r.body, "\"42\""),
        "path_and_query_params_reach_handler");
     ok(strstr(r.headers, "Cache-Control: no-store") != NULL, "api_answers_are_not_cached");
+    ok(get("/api/v1/channels/c/items?limit=1001", good_token, &r) == 400
+           && strstr(r.body, "'limit'") && error_code_is(&r, "bad_request"),
+       "query_number_out_of_range_is_400_naming_it");
+    ok(get("/api/v1/channels/c/items?limit=12x", good_token, &r) == 400
+           && get("/api/v1/channels/c/items?limit=", good_token, &r) == 400
+           && get("/api/v1/channels/c/items?limit=99999999999999999999999", good_token, &r) == 400
+           && get("/api/v1/channels/c/items?limit=1000", good_token, &r) == 200,
+       "query_number_must_be_whole_and_in_range");
 }
 
 static void test_bodies(void)

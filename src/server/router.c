@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 #include <microhttpd.h>
+#include "server/errors.h"
 #include "server/router.h"
 
 static const char *const method_names[] = {
@@ -182,6 +183,33 @@ const char *srv_req_query(const srv_request *req, const char *name)
         return NULL;
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn_,
                                        MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
+                        uint64_t max, uint64_t *out, srv_response *resp)
+{
+    const char *v = srv_req_query(req, name);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    uint64_t n = 0;
+    bool okay = *v != '\0';
+    for (const char *p = v; okay && *p; p++) {
+        if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
+            okay = false;
+        else
+            n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (!okay || n > max) {
+        /* Name the parameter, never echo its value. */
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "The query parameter '%s' must be a whole number from 0 to %llu.",
+                       name, (unsigned long long)max);
+        return false;
+    }
+    *out = n;
+    return true;
 }
 
 const char *srv_req_header(const srv_request *req, const char *name)

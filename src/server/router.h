@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "server/response.h"
 
@@ -86,6 +87,11 @@ void srv_routes_markdown(FILE *out, const srv_route *routes, size_t n);
 const char *srv_req_param(const srv_request *req, const char *name);
 /* A query parameter (decoded), or NULL. Valid during the handler. */
 const char *srv_req_query(const srv_request *req, const char *name);
+/* A query parameter as a whole number in [0, max]: absent → def. On a
+ * malformed or out-of-range value returns false and resp holds a 400 that
+ * names the parameter. */
+bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
+                        uint64_t max, uint64_t *out, srv_response *resp);
 /* A request header (case-insensitive name), or NULL. */
 const char *srv_req_header(const srv_request *req, const char *name);
 
