@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "liaison/alloc.h"
 #include "store/audit.h"
 #include "store/store.h"
@@ -503,6 +505,106 @@ static void test_concurrent(store **sp, const char *path)
     lsn_free(o);
 }
 
+/* ---- a transaction lost in the middle of a group ------------------------- */
+
+/* A trigger planted in the file (as a failing disk would) rolls back the
+ * whole transaction when a "poison" item is inserted. The other posts of
+ * that group are run again without it: nothing may be acknowledged that is
+ * not stored, nothing innocent fails, and the audit chain stays whole. */
+#define LOST_THREADS 8
+#define LOST_PER 20
+
+typedef struct lost_poster {
+    store *s;
+    int t;
+    int64_t ids[LOST_PER];
+    lsn_err rc[LOST_PER];
+} lost_poster;
+
+static void *post_some_poison(void *arg)
+{
+    lost_poster *p = arg;
+    for (int i = 0; i < LOST_PER; i++) {
+        char body[64];
+        if (p->t == 0 && i % 4 == 1)
+            snprintf(body, sizeof body, "poison");
+        else
+            snprintf(body, sizeof body, "lost-test thread %d post %d", p->t, i);
+        store_item it = sample_item("cyber-defence", body);
+        store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
+        lsn_error err;
+        p->rc[i] = store_item_append(p->s, &it, &ev, &p->ids[i], NULL, &err);
+    }
+    return NULL;
+}
+
+static void test_lost_transaction(void)
+{
+    char path[128];
+    store *s = open_fresh("lost", path, sizeof path);
+    lsn_error err;
+    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
+        ok(0, "lost_transaction_setup");
+        store_close(s);
+        return;
+    }
+    store_close(s);
+    sqlite3 *db;
+    int planted = sqlite3_open(path, &db) == SQLITE_OK &&
+                  sqlite3_exec(db,
+                               "CREATE TRIGGER poison BEFORE INSERT ON items "
+                               "WHEN new.body = 'poison' BEGIN "
+                               "SELECT RAISE(ROLLBACK, 'poisoned'); END;",
+                               NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    ok(planted, "poison_trigger_planted");
+    if (!planted || store_open(path, &s, &err) != LSN_OK)
+        return;
+
+    static lost_poster ps[LOST_THREADS];
+    pthread_t th[LOST_THREADS];
+    for (int t = 0; t < LOST_THREADS; t++) {
+        ps[t] = (lost_poster){ .s = s, .t = t };
+        pthread_create(&th[t], NULL, post_some_poison, &ps[t]);
+    }
+    for (int t = 0; t < LOST_THREADS; t++)
+        pthread_join(th[t], NULL);
+    store_close(s);
+    if (store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "store_reopens_after_lost_transactions");
+        return;
+    }
+    int poison_refused = 1, acked = 0, honest = 1;
+    for (int t = 0; t < LOST_THREADS; t++) {
+        for (int i = 0; i < LOST_PER; i++) {
+            if (t == 0 && i % 4 == 1) {
+                poison_refused &= ps[t].rc[i] == LSN_ERR_ARG && ps[t].ids[i] == 0;
+                continue;
+            }
+            if (ps[t].rc[i] != LSN_OK)
+                continue;
+            acked++;
+            store_item *it = NULL;
+            char body[64];
+            snprintf(body, sizeof body, "lost-test thread %d post %d", t, i);
+            if (store_item_get(s, ps[t].ids[i], &it, &err) != LSN_OK || !it ||
+                strcmp(it->body, body) != 0)
+                honest = 0;
+            lsn_free(it);
+        }
+    }
+    ok(poison_refused, "poisoned_posts_are_refused");
+    ok(honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
+    ok(acked == LOST_THREADS * LOST_PER - 5,
+       "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", acked);
+    audit_report r;
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
+           r.entries == (uint64_t)acked,
+       "audit_chain_has_exactly_the_acknowledged_posts");
+    store_close(s);
+    remove_db(path);
+}
+
 /* ---- allocation failures ---------------------------------------------------- */
 
 static atomic_int alloc_count, alloc_fail_at;
@@ -756,6 +858,7 @@ int main(int argc, char **argv)
        "unknown_backend_is_refused");
     ok(store_open("/nonexistent-dir/x/y.db", &none, &err) == LSN_ERR_IO && !none,
        "unwritable_path_is_an_io_error");
+    test_lost_transaction();
     test_crash();
 
     remove_db(path);

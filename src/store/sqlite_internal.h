@@ -43,6 +43,7 @@ struct sq_req {
     void *arg;
     lsn_err rc;
     lsn_error err;
+    int settled; /* the writer's: rc is final for this group */
     sem_t done; /* a blocking request: posted by the writer when finished */
     sq_req *next;
 };

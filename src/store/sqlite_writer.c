@@ -30,8 +30,8 @@ static int step_done(sq_conn *c, sq_stmt which)
     return rc == SQLITE_DONE;
 }
 
-/* Fail every request of a group that was not already refused on its own,
- * and move the audit head back to where the group started. */
+/* Fail every request of the group that has not failed on its own, and move
+ * the audit head back to where the group started. */
 static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error *e,
                        uint64_t seq0, const uint8_t hash0[STORE_HASH_LEN])
 {
@@ -39,32 +39,44 @@ static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error
     s->audit_seq = seq0;
     memcpy(s->audit_hash, hash0, STORE_HASH_LEN);
     for (sq_req *r = group; r; r = r->next) {
-        if (r->rc == LSN_OK) {
+        if (!r->settled) {
             r->rc = code;
             r->err = copy;
+            r->settled = 1;
         }
     }
 }
 
-static int begin(sq_store *s, sq_req *group)
+static int begin(sq_store *s, sq_req *group, uint64_t seq0,
+                 const uint8_t hash0[STORE_HASH_LEN])
 {
     if (step_done(&s->w, SQ_BEGIN))
         return 1;
     lsn_error e;
     lsn_err code = sq_fail(s->w.db, &e, "starting a transaction");
-    for (sq_req *r = group; r; r = r->next) {
-        r->rc = code;
-        r->err = e;
-    }
+    fail_group(s, group, code, &e, seq0, hash0);
     return 0;
 }
 
-/* Run each request of the group in its own savepoint, so that a refused one
- * is left out alone. Returns 0 if the transaction was lost. */
-static int run_careful(sq_store *s, sq_req *group, uint64_t seq0,
-                       const uint8_t hash0[STORE_HASH_LEN])
+/* Undo an open transaction (if SQLite has not already) and the audit head. */
+static void undo(sq_store *s, uint64_t seq0, const uint8_t hash0[STORE_HASH_LEN])
+{
+    if (!sqlite3_get_autocommit(s->w.db))
+        (void)step_done(&s->w, SQ_ROLLBACK);
+    s->audit_seq = seq0;
+    memcpy(s->audit_hash, hash0, STORE_HASH_LEN);
+}
+
+/* Run each request not yet settled in its own savepoint, so that a refused
+ * one is left out alone. Returns 0 if the transaction was lost: some errors
+ * (disk full, I/O, out of memory, a trigger's RAISE(ROLLBACK)) roll back
+ * the whole transaction. The request that met the error is settled with it;
+ * the others have to run again. */
+static int run_careful(sq_store *s, sq_req *group)
 {
     for (sq_req *r = group; r; r = r->next) {
+        if (r->settled)
+            continue;
         uint64_t seq = s->audit_seq;
         uint8_t hash[STORE_HASH_LEN];
         memcpy(hash, s->audit_hash, sizeof hash);
@@ -72,16 +84,16 @@ static int run_careful(sq_store *s, sq_req *group, uint64_t seq0,
         lsn_error_clear(&r->err);
         if (!step_done(&s->w, SQ_SAVEPOINT)) {
             r->rc = sq_fail(s->w.db, &r->err, "starting a savepoint");
+            r->settled = 1;
+            if (sqlite3_get_autocommit(s->w.db))
+                return 0;
             continue;
         }
         r->rc = r->apply(s, r);
         if (r->rc != LSN_OK) {
-            if (sqlite3_get_autocommit(s->w.db)) {
-                /* Some errors (disk full, I/O, out of memory) roll back the
-                 * whole transaction: nothing of this group was written. */
-                fail_group(s, group, r->rc, &r->err, seq0, hash0);
+            r->settled = 1;
+            if (sqlite3_get_autocommit(s->w.db))
                 return 0;
-            }
             (void)step_done(&s->w, SQ_ROLLBACK_TO);
             s->audit_seq = seq;
             memcpy(s->audit_hash, hash, sizeof hash);
@@ -93,49 +105,51 @@ static int run_careful(sq_store *s, sq_req *group, uint64_t seq0,
 
 /* Run one group in one transaction. The audit chain head moves with each
  * request that appends to the log, and moves back if that request or the
- * whole group fails.
+ * whole group fails. Only what is committed is acknowledged.
  *
  * The fast path runs the requests one after the other with no savepoint:
  * a savepoint per request would cost a full-text index flush per item
  * (FTS5 writes its pending terms out at each savepoint). Requests are
  * checked before they are queued, so a refusal here is rare (an unknown
  * channel, a duplicate name); then the group is rolled back and run again
- * the careful way, one savepoint per request. */
+ * the careful way, one savepoint per request, until it commits with only
+ * the refused requests left out. */
 static void run_group(sq_store *s, sq_req *group)
 {
-    if (!begin(s, group))
+    uint64_t seq0 = s->audit_seq;
+    uint8_t hash0[STORE_HASH_LEN];
+    memcpy(hash0, s->audit_hash, sizeof hash0);
+    for (sq_req *r = group; r; r = r->next)
+        r->settled = 0;
+    if (!begin(s, group, seq0, hash0))
         return;
     /* Under the write lock the head on disk is the true one, even if
      * another process (an administrative command) appended meanwhile. */
     lsn_error e;
     lsn_err code = sq_audit_head_load(s, &e);
     if (code != LSN_OK) {
-        (void)step_done(&s->w, SQ_ROLLBACK);
-        for (sq_req *r = group; r; r = r->next) {
-            r->rc = code;
-            r->err = e;
-        }
+        undo(s, seq0, hash0);
+        fail_group(s, group, code, &e, seq0, hash0);
         return;
     }
-    uint64_t seq0 = s->audit_seq;
-    uint8_t hash0[STORE_HASH_LEN];
+    seq0 = s->audit_seq;
     memcpy(hash0, s->audit_hash, sizeof hash0);
 
     int refused = 0;
-    for (sq_req *r = group; r && !refused; r = r->next)
+    for (sq_req *r = group; r && !refused; r = r->next) {
         refused = (r->rc = r->apply(s, r)) != LSN_OK;
-    if (refused) {
-        if (!sqlite3_get_autocommit(s->w.db))
-            (void)step_done(&s->w, SQ_ROLLBACK);
-        s->audit_seq = seq0;
-        memcpy(s->audit_hash, hash0, sizeof hash0);
-        if (!begin(s, group) || !run_careful(s, group, seq0, hash0))
+        r->settled = refused; /* a refusal in the fast path is the request's own */
+    }
+    while (refused) {
+        undo(s, seq0, hash0);
+        if (!begin(s, group, seq0, hash0))
             return;
+        /* Each lost transaction settles one more request: this ends. */
+        refused = !run_careful(s, group);
     }
     if (!step_done(&s->w, SQ_COMMIT)) {
         code = sq_fail(s->w.db, &e, "committing");
-        if (!sqlite3_get_autocommit(s->w.db))
-            (void)step_done(&s->w, SQ_ROLLBACK);
+        undo(s, seq0, hash0);
         fail_group(s, group, code, &e, seq0, hash0);
     }
 }
