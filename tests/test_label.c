@@ -799,10 +799,8 @@ static void f_free(void *p, void *ctx)
     free(p);
 }
 
-static void test_alloc_failure(void)
+static bool survives_failures(const char *data, size_t len, bool clearance, long *runs)
 {
-    size_t len;
-    char *d = slurp("nato-4774-17-1.nato", &len);
     lsn_allocator a = { f_malloc, f_realloc, f_free, NULL };
     bool clean = true, finished = false;
     long n;
@@ -811,21 +809,61 @@ static void test_alloc_failure(void)
         countdown = n;
         lsn_set_allocator(&a);
         lsn_label *l = NULL;
+        lsn_clearance *c = NULL;
         lsn_error err;
-        lsn_err rc = lsn_label_parse(set, d, len, LSN_FORM_AUTO, &l, &err);
+        lsn_err rc = clearance ? lsn_clearance_parse(set, data, len, LSN_FORM_AUTO, &c, &err)
+                               : lsn_label_parse(set, data, len, LSN_FORM_AUTO, &l, &err);
         if (rc == LSN_OK) {
             finished = countdown > 0; /* no failure was injected */
+            if (l) {
+                /* writing fails cleanly too */
+                char *text = NULL;
+                countdown = 1;
+                if (lsn_label_write(l, LSN_FORM_4774, &text, NULL, &err) == LSN_OK)
+                    lsn_free(text);
+                countdown = 0;
+            }
             lsn_label_free(l);
-        } else if (l != NULL || rc != LSN_ERR_NOMEM) {
+            lsn_clearance_free(c);
+        } else if (l != NULL || c != NULL || rc != LSN_ERR_NOMEM) {
             clean = false;
         }
         lsn_set_allocator(NULL);
         if (live != 0)
             clean = false;
     }
-    ok(finished && clean, "4774_parse_survives_every_allocation_failure_without_leak (%ld runs)",
-       n - 1);
-    free(d);
+    *runs = n - 1;
+    return finished && clean;
+}
+
+/* Allocation failure: fail the Nth allocation of a parse, for every N until
+ * it succeeds, in every form; nothing may crash or leak. */
+static void test_alloc_failure(void)
+{
+    const char *files[] = { "nato-4774-17-1.nato", "nato-4774-17-1.xml", "food-label-milk-chocolate.xml",
+                            "food-clearance-all-okay.xml" };
+    for (size_t i = 0; i < 4; i++) {
+        size_t len;
+        char *d = slurp(files[i], &len);
+        long runs = 0;
+        bool good = d && survives_failures(d, len, i == 3, &runs);
+        ok(good,
+           "parse_survives_every_allocation_failure_without_leak: %s (%ld runs)", files[i], runs);
+        free(d);
+    }
+    const char *js = "{\"policy\": \"NATO\", \"classification\": \"SECRET\", \"privacyMark\": \"X\","
+                     " \"categories\": [{\"tagSet\": \"Releasable To\", \"values\": [\"JPN\", \"KOR\"]}]}";
+    long runs = 0;
+    bool good = survives_failures(js, strlen(js), false, &runs);
+    ok(good,
+       "json_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
+    unsigned char der[2048];
+    const char *rel[] = { "1001", "1201", NULL };
+    size_t n = make_ber(der, sizeof der, "1.3.26.1.3.1", "1", "2.16.840.1.101.2.1.8.3.1",
+                        "1.3.26.1.4.2", rel, "MARK");
+    good = survives_failures((const char *)der, n, false, &runs);
+    ok(good,
+       "ber_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
 }
 
 int main(int argc, char **argv)
