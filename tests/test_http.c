@@ -721,6 +721,28 @@ static void test_sse(void)
     ok(strstr(c, "id: 4\n") && !strstr(strstr(c, "id: 3\n") + 1, "id: 3\n"),
        "resumed_stream_gets_live_events_once");
 
+    /* An event durable before a reader resumed but published after: the
+     * replay gives it, the live publish must not give it again. */
+    int i7 = nevents;
+    events[i7].id = 7;
+    events[i7].m.level = 0;
+    snprintf(events[i7].data, sizeof events[i7].data, "{\"item\":\"late-seven\"}");
+    nevents = i7 + 1; /* durable, not yet published */
+    char d[8192];
+    size_t hd = 0;
+    int fd7 = open_stream(2, "4", d, sizeof d, &hd);
+    if (fd7 >= 0)
+        hd = read_until(fd7, d, sizeof d, hd, "late-seven", 3000);
+    srv_sse_publish(hub, 7, "item", events[i7].data, strlen(events[i7].data), &events[i7].m);
+    publish(8, 0, "{\"item\":\"eight\"}");
+    if (fd7 >= 0)
+        hd = read_until(fd7, d, sizeof d, hd, "\"eight\"", 3000);
+    const char *first7 = strstr(d, "id: 7\n");
+    ok(fd7 >= 0 && first7 && !strstr(first7 + 1, "id: 7\n") && strstr(d, "id: 8\n"),
+       "event_replayed_then_published_is_delivered_once");
+    if (fd7 >= 0)
+        close(fd7);
+
     reply r;
     char req[256];
     int rl = snprintf(req, sizeof req, "GET /api/v1/stream HTTP/1.1\r\nHost: t\r\n"
@@ -737,8 +759,8 @@ static void test_sse(void)
     if (fc >= 0)
         close(fc);
     /* Closed clients are noticed at the next write (here: an event). */
-    publish(5, 0, "{\"item\":\"to-nobody\"}");
-    publish(6, 0, "{\"item\":\"to-nobody-2\"}");
+    publish(9, 0, "{\"item\":\"to-nobody\"}");
+    publish(10, 0, "{\"item\":\"to-nobody-2\"}");
     bool gone = wait_subscribers(0);
     ok(gone, "closed_stream_clients_are_removed");
 }

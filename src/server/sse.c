@@ -33,6 +33,7 @@ struct srv_sse_sub {
     bool closing;          /* end the stream once the queue is written */
     bool overflow;         /* fell behind: dropped */
     bool heartbeat_due;
+    uint64_t skip_through; /* ids up to this were replayed: never again live */
     struct timespec last_write;
     struct MHD_Connection *conn;
     void *reader;
@@ -104,7 +105,9 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
 static bool sub_push_locked(srv_sse_sub *s, frame *f, bool *queued)
 {
     *queued = false;
-    if (s->closing || s->overflow)
+    /* An event the replay already gave (committed before it was
+     * published) must not come a second time. */
+    if (s->closing || s->overflow || f->id <= s->skip_through)
         return false;
     size_t qmax = s->hub->o.queue_max;
     if (s->count == qmax) {
@@ -412,6 +415,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
     } else {
         s->head = s->count = 0;
     }
+    s->skip_through = seen;
     if (rb.full) {
         s->overflow = true;
         srv_metrics_stream_dropped(h->o.metrics);
