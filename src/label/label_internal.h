@@ -78,11 +78,10 @@ static inline bool label_name_is(const char *a, const char *b)
     return strcmp(a, b) == 0 || name_eq(a, b);
 }
 
-/* Case-insensitive element-name test and child search, for lenient forms. */
-bool label_xml_is_ci(const xmlNode *n, const char *name);
-
-/* The readers, one per form. XML readers take the parsed root element. */
-/* STANAG 4774 XML, read straight from the bytes (SAX). With only_if_4774
+/* The readers, one per form; the spiffing XML readers take the parsed root
+ * element, the others the bytes. On failure *out is NULL and err says why.
+ *
+ * STANAG 4774 XML is read straight from the bytes (SAX). With only_if_4774
  * (form AUTO), a document whose root is not a 4774 label is left alone:
  * *not_4774 is set and LSN_OK returned with *out NULL. */
 lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
@@ -98,10 +97,5 @@ lsn_err clearance_read_json(const lsn_policy_set *set, const char *data, size_t 
                             lsn_clearance **out, lsn_error *err);
 lsn_err label_read_ber(const lsn_policy_set *set, const unsigned char *data,
                        size_t len, lsn_label **out, lsn_error *err);
-
-/* True when the root element names a STANAG 4774 label (any case of
- * originatorConfidentialityLabel, alternativeConfidentialityLabel,
- * ConfidentialityLabel). */
-bool label_is_4774_root(const xmlNode *root);
 
 #endif

@@ -211,18 +211,6 @@ lsn_err label_clearance_done(lsn_clearance *c, lsn_error *err, lsn_clearance **o
     return LSN_OK;
 }
 
-bool label_xml_is_ci(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && name_eq((const char *)n->name, name);
-}
-
-bool label_is_4774_root(const xmlNode *root)
-{
-    return label_xml_is_ci(root, "originatorConfidentialityLabel") ||
-           label_xml_is_ci(root, "alternativeConfidentialityLabel") ||
-           label_xml_is_ci(root, "ConfidentialityLabel");
-}
-
 bool label_text_ok(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
