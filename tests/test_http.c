@@ -393,6 +393,48 @@ static void test_router(void)
        "router_maps_head_to_get_and_unknown_to_other");
 }
 
+/* Random bytes through the parsers that see untrusted input first: path
+ * matching, bearer headers, the JSON depth guard, listen addresses. ASan
+ * and UBSan judge; the check is that every call returns. */
+static void test_random_inputs(void)
+{
+    static const srv_route t[] = {
+        {SRV_GET, "/api/v1/channels/{channel}/items", h_me, true, NULL},
+        {SRV_GET, "/api/v1/items/{id}", h_me, true, NULL},
+        {SRV_POST, "/api/v1/channels/{channel}/items", h_me, true, NULL},
+    };
+    static const char alphabet[] = "/{}ab%.\0\xff?=&:[] \t\"\\Bearer";
+    unsigned seed = 4242;
+    srv_auth a = {.lookup = lookup};
+    int matched = 0;
+    for (int i = 0; i < 20000; i++) {
+        char in[96];
+        size_t n = (size_t)(rand_r(&seed) % (int)(sizeof in - 1));
+        for (size_t j = 0; j < n; j++)
+            in[j] = (rand_r(&seed) & 3) ? alphabet[rand_r(&seed) % (int)(sizeof alphabet - 1)]
+                                        : (char)rand_r(&seed);
+        in[n] = '\0';
+        if (i % 2)
+            in[0] = '/';
+        srv_request req;
+        memset(&req, 0, sizeof req);
+        bool known;
+        char allow[16];
+        if (srv_route_match(t, 3, (srv_method)(i % 6), in, &req, &known, allow, sizeof allow) >= 0)
+            matched++;
+        void *u;
+        if (srv_authenticate(&a, in, &u) == SRV_AUTH_OK)
+            matched += 1000000;
+        (void)srv_json_depth(in, n, 8);
+        char host[16];
+        unsigned short port_out;
+        lsn_error e;
+        if (srv_parse_listen(in, host, sizeof host, &port_out, &e) == LSN_OK)
+            matched++;
+    }
+    ok(matched < 1000000, "random_inputs_never_crash_nor_authenticate (%d matched)", matched);
+}
+
 static void test_listen_and_config(void)
 {
     char host[64];
@@ -1130,6 +1172,7 @@ int main(int argc, char **argv)
     lsn_set_allocator(&(lsn_allocator){t_malloc, t_realloc, t_free, NULL});
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_router();
+    test_random_inputs();
     test_listen_and_config();
     test_tokens();
 
