@@ -163,7 +163,8 @@ typedef struct store_ops {
      * server: the item and the post record are copied, the write is queued,
      * and `done` is called exactly once, on the store's writer thread, when
      * the item is durable (or has failed) — keep it short (resume a
-     * suspended request, post to a queue). Returns an error without calling
+     * suspended request, post to a queue), and never call a blocking write
+     * of the same store from it (the writer would wait for itself). Returns an error without calling
      * `done` if the item is refused before queueing (missing field, too
      * large, out of memory). */
     lsn_err (*item_append_async)(store *s, const store_item *item,
