@@ -90,6 +90,24 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
 
 /* store_sqlite.c */
+/* One-block copies (see store.h, "Ownership"): the size of a string with
+ * its NUL (0 for NULL), a string appended at *cur, an item copied whole. */
+size_t sq_ssize(const char *s);
+const char *sq_put(char **cur, const char *s);
+void *sq_copy_item(const store_item *it);
+
+/* sqlite_write.c: the writing entries of the ops table. */
+lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id_out,
+                   lsn_error *err);
+lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
+                       int64_t *id_out, lsn_error *err);
+lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
+lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
+                       int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
+lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,
+                             store_append_cb done, void *ctx, lsn_error *err);
+lsn_err sq_audit_append(store *b, store_audit_event *ev, lsn_error *err);
+
 /* Read the audit chain's head (last seq and hash) from the database into
  * s->audit_seq / s->audit_hash: the chain continues from what is on disk,
  * even if another process appended since. Writer connection only. */
