@@ -301,14 +301,38 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
 }
 
+/* libmicrohttpd logs every malformed request; a peer sending garbage must
+ * not be able to flood the operator's log. At most LOG_BURST lines per
+ * second; the number suppressed is reported with the next line let through. */
+#define LOG_BURST 20
+static _Atomic long log_second;
+static _Atomic unsigned log_count, log_dropped;
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    long now = (long)time(NULL);
+    long was = atomic_load(&log_second);
+    if (now != was && atomic_compare_exchange_strong(&log_second, &was, now))
+        atomic_store(&log_count, 0);
+    if (atomic_fetch_add(&log_count, 1) >= LOG_BURST) {
+        atomic_fetch_add(&log_dropped, 1);
+        return;
+    }
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
-    fprintf(stderr, "liaison: http: %s%s", line,
-            line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    /* Nothing from the peer may forge a second log line. */
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    unsigned dropped = atomic_exchange(&log_dropped, 0);
+    if (dropped)
+        fprintf(stderr, "liaison: http: (%u similar messages suppressed)\n", dropped);
+    fprintf(stderr, "liaison: http: %s\n", line);
 }
 
 static char *read_pem(const char *path, size_t *len, lsn_error *err)
