@@ -14,7 +14,9 @@ for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
     t = json.loads(line)
     out = t.get('stdout') or ''
     oks = len(re.findall(r'^ok\b', out, re.M))
-    nots = len(re.findall(r'^not ok\b', out, re.M))
+    # "not ok ... # TODO" is a known gap, not a failure (TAP's meaning).
+    nots = len([l for l in re.findall(r'^not ok\b.*$', out, re.M)
+                if not re.search(r'#\s*TODO', l, re.I)])
     good = t.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP')
     if oks or nots:
         passed += oks

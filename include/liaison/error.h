@@ -32,7 +32,7 @@ typedef enum lsn_err {
     LSN_ERR_NO_EQUIVALENT = 9,  /* no translation into the asked policy */
     LSN_ERR_LIMIT = 10,         /* a size or count limit was reached */
     LSN_ERR_ARG = 11,           /* the caller passed a bad argument */
-    LSN_ERR_DUPLICATE = 12      /* a policy with that id is already loaded */
+    LSN_ERR_DUPLICATE = 12      /* already present (a policy id, a name) */
 } lsn_err;
 
 #define LSN_ERROR_MESSAGE_MAX 512

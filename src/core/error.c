@@ -17,7 +17,7 @@ static const char *const sentences[] = {
     [LSN_ERR_NO_EQUIVALENT] = "no equivalent in the target policy",
     [LSN_ERR_LIMIT] = "size limit exceeded",
     [LSN_ERR_ARG] = "invalid argument",
-    [LSN_ERR_DUPLICATE] = "policy already loaded",
+    [LSN_ERR_DUPLICATE] = "already present",
 };
 
 const char *lsn_strerror(lsn_err code)

@@ -11,10 +11,9 @@
  * through the policy set's equivalences (lsn_label_translate) and the
  * translation decided; no set or no equivalence denies.
  *
- * A label with no classification is denied. The decision does not re-run
- * validation (which costs far more than a decision): labels are validated
- * when they enter the system (the CLI's and the node's job). On any error
- * the decision is LSN_DENY. */
+ * An invalid label is denied. Validation costs far more than a decision, so
+ * its verdict is computed once per label and cached in it (a one-byte test
+ * on the hot path). On any error the decision is LSN_DENY. */
 #include "engine/engine.h"
 
 #include <stdio.h>
@@ -67,6 +66,8 @@ __attribute__((noinline)) static lsn_err check_slow(const lsn_policy_set *set,
     *decision = LSN_DENY;
     if (!label || !clearance || !label->policy || !clearance->policy)
         return LSN_ERR_ARG;
+    if (!engine_label_valid(label))
+        return LSN_OK;
     if (label->policy == clearance->policy) {
         if (engine_decide_same(label, clearance))
             *decision = LSN_GRANT;
@@ -76,7 +77,7 @@ __attribute__((noinline)) static lsn_err check_slow(const lsn_policy_set *set,
     lsn_err rc = translate_for(set, label, clearance, &t, NULL);
     if (rc != LSN_OK || !t)
         return rc;
-    if (engine_decide_same(t, clearance))
+    if (engine_label_valid(t) && engine_decide_same(t, clearance))
         *decision = LSN_GRANT;
     lsn_label_free(t);
     return LSN_OK;
@@ -88,7 +89,8 @@ lsn_err lsn_access_check(const lsn_policy_set *set, const lsn_label *label,
     /* Labels and clearances always carry a policy (label_new and
      * clearance_new insist), so one pointer compare picks the fast path. */
     if (decision && label && clearance && label->policy == clearance->policy) {
-        *decision = engine_decide_same(label, clearance) ? LSN_GRANT : LSN_DENY;
+        *decision = engine_label_valid(label) && engine_decide_same(label, clearance)
+                        ? LSN_GRANT : LSN_DENY;
         return LSN_OK;
     }
     return check_slow(set, label, clearance, decision);
@@ -183,6 +185,14 @@ lsn_err lsn_access_explain(const lsn_policy_set *set, const lsn_label *label,
         engine_say(reason, reason_size, "no label or no clearance");
         return LSN_ERR_ARG;
     }
+    if (!engine_label_valid(label)) {
+        char why[LSN_ERROR_MESSAGE_MAX] = "";
+        bool valid = false;
+        if (lsn_label_validate(label, &valid, why, sizeof why) != LSN_OK || !why[0])
+            snprintf(why, sizeof why, "it does not fit its policy");
+        engine_say(reason, reason_size, "the label is invalid: %s", why);
+        return LSN_OK;
+    }
     if (label->policy == clearance->policy) {
         if (engine_decide_same(label, clearance))
             *decision = LSN_GRANT;
@@ -199,7 +209,10 @@ lsn_err lsn_access_explain(const lsn_policy_set *set, const lsn_label *label,
                                 : (why.message[0] ? why.message : "no translation into the clearance's policy"));
         return rc;
     }
-    if (engine_decide_same(t, clearance)) {
+    if (!engine_label_valid(t)) {
+        engine_say(reason, reason_size, "the label's translation into policy '%s' is invalid",
+                   clearance->policy->name ? clearance->policy->name : clearance->policy->id);
+    } else if (engine_decide_same(t, clearance)) {
         *decision = LSN_GRANT;
     } else {
         char inner[LSN_ERROR_MESSAGE_MAX];

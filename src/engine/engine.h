@@ -9,6 +9,7 @@
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,6 +47,19 @@ void engine_rule_describe(const lsn_policy *p, const rule *r, char *buf, size_t 
 /* The policy's display words for a rule operation ("exactly one of",
  * "one or more of", "all of"). */
 const char *engine_rule_op_words(rule_op op);
+
+/* Is the label valid under its policy? Computed once with
+ * lsn_label_validate and cached in the label; an error counts as invalid. */
+bool engine_label_valid_slow(const lsn_label *l);
+static inline bool engine_label_valid(const lsn_label *l)
+{
+    unsigned char v = atomic_load_explicit(&((lsn_label *)l)->validity, memory_order_relaxed);
+    if (__builtin_expect(v == LABEL_VALIDITY_VALID, 1))
+        return true;
+    if (v == LABEL_VALIDITY_INVALID)
+        return false;
+    return engine_label_valid_slow(l);
+}
 
 /* The bare access decision for a label and a clearance compiled under the
  * same policy object: classification held, every restrictive word a subset

@@ -131,3 +131,16 @@ lsn_err lsn_label_validate(const lsn_label *label, bool *valid, char *reason,
     *valid = true;
     return LSN_OK;
 }
+
+bool engine_label_valid_slow(const lsn_label *l)
+{
+    bool valid = false;
+    if (lsn_label_validate(l, &valid, NULL, 0) != LSN_OK)
+        valid = false;
+    /* Labels are shared read-only; the cache is the one field written after
+     * label_finish, atomically, always to the same value for a label. */
+    atomic_store_explicit(&((lsn_label *)l)->validity,
+                          valid ? LABEL_VALIDITY_VALID : LABEL_VALIDITY_INVALID,
+                          memory_order_relaxed);
+    return valid;
+}

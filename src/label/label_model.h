@@ -10,6 +10,7 @@
 #ifndef LABEL_LABEL_MODEL_H
 #define LABEL_LABEL_MODEL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "liaison/clearance.h"
 #include "liaison/label.h"
@@ -42,7 +43,15 @@ struct lsn_label {
     size_t nperm;
     perm_group *perm;            /* one per permissive tag present */
     sparse_word *perm_words;
+
+    /* Validity against the policy, computed by the engine on first use and
+     * cached (LABEL_VALIDITY_*): labels are immutable, so every thread that
+     * computes it gets the same answer and a relaxed store suffices. An
+     * access decision reads one byte and denies an invalid label. */
+    _Atomic unsigned char validity;
 };
+
+enum { LABEL_VALIDITY_UNKNOWN = 0, LABEL_VALIDITY_VALID = 1, LABEL_VALIDITY_INVALID = 2 };
 
 struct lsn_clearance {
     lsn_policy *policy;          /* a reference is held */
