@@ -57,7 +57,7 @@ def xml_attacks(target, body_with_entity, root_open, root_close):
         '<?xml version="1.0"?>\n<!DOCTYPE foo [ <!ENTITY % p SYSTEM '
         '"http://127.0.0.1:1/x.dtd"> %p; ]>\n' + body_with_entity("x"))
     out(target, "deep-nesting.xml",
-        root_open + "<a>" * 20000 + "</a>" * 20000 + root_close)
+        root_open + "<a>" * 1000 + "</a>" * 1000 + root_close)
     out(target, "not-xml.xml", "\x00\xff\xfe<<<>>>")
     out(target, "empty.xml", "")
     out(target, "unclosed.xml", root_open)
@@ -133,8 +133,8 @@ def seeds_4774():
         .replace('xmlns="', 'xmlns:s="').replace("<", "<s:").replace("<s:/", "</s:"))
     out(t, "wrong-ns.nato", nato4774(pol, "SECRET", [], ns="urn:example:nope"))
     out(t, "many-values.nato", nato4774(pol, "SECRET", [
-        ("Releasable To", "PERMISSIVE", ["JPN"] * 3000)]))
-    out(t, "huge-value.nato", nato4774(pol, "A" * 100000, []))
+        ("Releasable To", "PERMISSIVE", ["JPN"] * 1100)]))
+    out(t, "huge-value.nato", nato4774(pol, "A" * 20000, []))
     out(t, "bdo.xml", open(os.path.join(VEC, "nmbs", "test.1.bdo"), "rb").read())
     xml_attacks(t, lambda e: nato4774(pol, e, []),
                 '<originatorConfidentialityLabel xmlns="%s">' % NS4774,
@@ -242,14 +242,14 @@ def seeds_ber():
     out(t, "indefinite.ber", b"\x31\x80\x06\x05\x2b\x1a\x01\x03\x01\x02\x01\x01\x00\x00")
     out(t, "huge-class.ber", ess(nato, 2 ** 200))
     out(t, "negative-class.ber", ess(nato, -1))
-    out(t, "deep.ber", b"\x31\x80" * 5000)
+    out(t, "deep.ber", b"\x31\x80" * 2000)
     out(t, "long-oid.ber", ess("1.3." + ".".join(["4294967296"] * 300), 1))
     out(t, "empty.ber", b"")
 
 
 def seeds_json():
     t = "fuzz_label_json"
-    out(t, "deep.json", "[" * 100000 + "]" * 100000)
+    out(t, "deep.json", "[" * 3000 + "]" * 3000)
     out(t, "huge-number.json", '{"policy":"1.3.26.1.3.1","classification":1e99999}')
     out(t, "nul.json", '{"policy":"1.3.26.1.3.1\\u0000x","classification":"SECRET"}')
     out(t, "not-json.json", "\xff\xfe{")
@@ -297,7 +297,7 @@ def seeds_json():
     }
     for name, obj in clearances.items():
         out(c, name + ".json", json.dumps(obj))
-    out(c, "deep.json", "{\"a\":" * 50000 + "1" + "}" * 50000)
+    out(c, "deep.json", "{\"a\":" * 3000 + "1" + "}" * 3000)
     out(c, "huge-number.json", '{"policy":"1.3.26.1.3.1","classifications":[1e400]}')
     out(c, "empty.json", "")
 
