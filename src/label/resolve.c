@@ -241,9 +241,12 @@ bool label_text_ok(const char *s, size_t len)
                 return false;
             cp = (cp << 6) | (u[i + k] & 0x3F);
         }
-        /* overlong forms, surrogates, beyond U+10FFFF */
+        /* overlong forms, surrogates, beyond U+10FFFF, and U+FFFE/U+FFFF,
+         * which XML cannot carry (a BER privacy mark holding U+FFFF was
+         * written as 4774 XML that did not parse back: found by
+         * fuzz_label_ber) */
         if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
             return false;
         i += n + 1;
     }
