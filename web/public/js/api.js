@@ -1,0 +1,169 @@
+// api.js — the node's HTTP API (docs/api/openapi.yaml), for the page.
+//
+// Every call carries `Authorization: Bearer TOKEN`. The live stream is read
+// with fetch() and a small Server-Sent Events parser rather than
+// EventSource, because EventSource cannot send that header and a token in a
+// URL ends up in logs and history; resuming uses `Last-Event-ID`.
+
+/** An error from the node, with its stable code and a sentence for people. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const PLAIN = {
+  unauthorized: 'The token was not accepted. Check it and sign in again.',
+  forbidden: 'You may not post this: the label is beyond your own clearance.',
+  not_found: 'Not found (or not visible to you).',
+  payload_too_large: 'The message is too large for this node.',
+  unsupported_media_type: 'The node did not accept the request format.',
+  unavailable: 'The node is busy or stopping. Try again in a moment.',
+  internal: 'The node met an internal error.',
+};
+
+/** A sentence for people, from an error or anything thrown. */
+export function plainWords(err) {
+  if (err instanceof ApiError) {
+    if (err.code === 'invalid') return `The label is not valid under the policy: ${err.message}`;
+    if (err.code === 'bad_request' || err.code === 'malformed_json') return `The node refused the request: ${err.message}`;
+    if (err.code === 'forbidden' && err.message) return `You may not post this: ${err.message}`;
+    return PLAIN[err.code] || err.message || `The node answered ${err.status}.`;
+  }
+  return 'The node could not be reached. Check the connection and try again.';
+}
+
+export class Api {
+  constructor(base = '', token = '') {
+    this.base = base;
+    this.token = token;
+  }
+
+  headers(extra = {}) {
+    return { Accept: 'application/json', Authorization: `Bearer ${this.token}`, ...extra };
+  }
+
+  async request(method, path, body) {
+    const init = { method, headers: this.headers(), cache: 'no-store' };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(this.base + path, init);
+    let data = null;
+    const type = res.headers.get('Content-Type') || '';
+    if (type.includes('json')) {
+      try { data = await res.json(); } catch { data = null; }
+    }
+    if (!res.ok) {
+      throw new ApiError(res.status, data?.error || `http_${res.status}`,
+        data?.message || `The node answered ${res.status}.`);
+    }
+    return data;
+  }
+
+  me() { return this.request('GET', '/api/v1/me'); }
+  policy() { return this.request('GET', '/api/v1/policy'); }
+  channels() { return this.request('GET', '/api/v1/channels'); }
+  item(id) { return this.request('GET', `/api/v1/items/${encodeURIComponent(id)}`); }
+  search(q, limit = 100) {
+    return this.request('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+  }
+  post(channel, label, body) {
+    return this.request('POST', `/api/v1/channels/${encodeURIComponent(channel)}/items`, { label, body });
+  }
+  /** The engine's markings of a label: {marking, marking_fr}. Proposed
+   *  endpoint; a 404/405 means the node has none (the page then previews
+   *  client-side). */
+  mark(label) { return this.request('POST', '/api/v1/labels/mark', { label }); }
+
+  /** Every visible item of a channel, oldest first (paged with `after`). */
+  async items(channel, max = 5000) {
+    const out = [];
+    let after = 0;
+    const limit = 1000;
+    while (out.length < max) {
+      const q = `?limit=${limit}${after ? `&after=${after}` : ''}`;
+      const page = await this.request('GET', `/api/v1/channels/${encodeURIComponent(channel)}/items${q}`);
+      const items = page?.items || [];
+      out.push(...items);
+      if (items.length < limit) break;
+      after = items[items.length - 1].id;
+    }
+    return out;
+  }
+
+  /**
+   * Follow the live stream: onItem(item) for each `item` event, onState(
+   * 'live' | 'reconnecting') as the connection comes and goes. Reconnects
+   * with Last-Event-ID after the node's `retry:` delay. Returns stop().
+   */
+  stream(onItem, onState = () => {}) {
+    let stopped = false;
+    let lastId = null;
+    let retry = 3000;
+    let ctrl = null;
+    const run = async () => {
+      while (!stopped) {
+        ctrl = new AbortController();
+        try {
+          const headers = this.headers({ Accept: 'text/event-stream' });
+          if (lastId !== null) headers['Last-Event-ID'] = String(lastId);
+          const res = await fetch(this.base + '/api/v1/stream', { headers, signal: ctrl.signal, cache: 'no-store' });
+          if (!res.ok || !res.body) throw new ApiError(res.status, `http_${res.status}`, 'stream refused');
+          onState('live');
+          await readEvents(res.body, (ev) => {
+            if (ev.retry) retry = ev.retry;
+            if (ev.id !== undefined && ev.id !== '') lastId = ev.id;
+            if (ev.event === 'item' && ev.data) {
+              try { onItem(JSON.parse(ev.data)); } catch { /* a bad frame is skipped */ }
+            }
+          });
+        } catch (e) {
+          if (stopped) return;
+          if (e instanceof ApiError && e.status === 401) { onState('unauthorized'); return; }
+        }
+        if (stopped) return;
+        onState('reconnecting');
+        await new Promise((r) => setTimeout(r, retry));
+      }
+    };
+    run();
+    return () => { stopped = true; ctrl?.abort(); };
+  }
+}
+
+/** Parse a text/event-stream body, calling onEvent({id, event, data, retry}). */
+export async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  let ev = { data: [] };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let nl;
+    while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + (buf.startsWith('\r\n', nl) ? 2 : 1));
+      if (line === '') {
+        if (ev.data.length || ev.retry) {
+          onEvent({ id: ev.id, event: ev.event || 'message', data: ev.data.join('\n'), retry: ev.retry });
+        }
+        ev = { data: [] };
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let val = colon < 0 ? '' : line.slice(colon + 1);
+      if (val.startsWith(' ')) val = val.slice(1);
+      if (field === 'data') ev.data.push(val);
+      else if (field === 'event') ev.event = val;
+      else if (field === 'id') ev.id = val;
+      else if (field === 'retry' && /^\d+$/.test(val)) { ev.retry = Number(val); }
+    }
+  }
+}

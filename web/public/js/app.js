@@ -1,0 +1,150 @@
+// app.js — the page's entry point: sign-in, loading, navigation, the live
+// stream and the language toggle. Views live in views/*.js; the node's API
+// in api.js; the picker's rules in picker.js; markings in marking.js.
+import { Api, plainWords } from './api.js';
+import { state, setLang } from './state.js';
+import { relabel } from './views/banner.js';
+import { renderChannels } from './views/channels.js';
+import { showItems, prependItem } from './views/items.js';
+import { renderCompose, composeLangChanged } from './views/compose.js';
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = 'liaison.token';
+let stopStream = null;
+
+async function signIn(token) {
+  const api = new Api('', token);
+  const [me, policy, channels] = await Promise.all([api.me(), api.policy(), api.channels()]);
+  Object.assign(state, { api, me, policy, channels: channels.channels || [] });
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+function showApp() {
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  const { me, policy } = state;
+  $('me-name').textContent = me.user;
+  $('me-org').textContent = me.organisation;
+  $('policy-name').textContent = `policy ${policy.name}`;
+  const cm = $('me-clearance');
+  cm.dataset.markingEn = me.clearance_marking || '';
+  cm.dataset.markingFr = me.clearance_marking_fr || me.clearance_marking || '';
+  applyLang();
+  const first = location.hash.startsWith('#channel=') ? decodeURIComponent(location.hash.slice(9)) : null;
+  openChannel(state.channels.some((c) => c.name === first) ? first : state.channels[0]?.name);
+  stopStream = state.api.stream(onLive, onStreamState);
+}
+
+function onStreamState(s) {
+  const el = $('live');
+  el.textContent = s === 'live' ? 'live' : s === 'unauthorized' ? 'signed out' : 'reconnecting…';
+  el.dataset.state = s;
+}
+
+function onLive(item) {
+  if (state.current !== null && item.channel === state.current) {
+    prependItem(item);
+    relabel($('items'));
+  } else if (item.channel) {
+    state.unread.set(item.channel, (state.unread.get(item.channel) || 0) + 1);
+    renderChannels(openChannel);
+  }
+}
+
+async function openChannel(name) {
+  if (!name) return;
+  state.current = name;
+  state.unread.delete(name);
+  history.replaceState(null, '', `#channel=${encodeURIComponent(name)}`);
+  const ch = state.channels.find((c) => c.name === name);
+  $('view-title').textContent = `#${name}`;
+  $('view-purpose').textContent = ch?.purpose || '';
+  $('compose').hidden = false;
+  renderChannels(openChannel);
+  renderCompose(() => {});
+  $('list-status').textContent = 'Loading…';
+  try {
+    const items = await state.api.items(name);
+    if (state.current !== name) return;
+    showItems(items.map((i) => ({ channel: name, ...i })), 'No items you may see in this channel yet.');
+  } catch (e) {
+    $('list-status').textContent = plainWords(e);
+  }
+}
+
+async function runSearch(q) {
+  state.current = null;
+  renderChannels(openChannel);
+  $('view-title').textContent = 'Search';
+  $('view-purpose').textContent = `Items you may see that match “${q}”, best first.`;
+  $('compose').hidden = true;
+  $('list-status').textContent = 'Searching…';
+  try {
+    const res = await state.api.search(q);
+    showItems(res.items || [], 'Nothing you may see matches.');
+  } catch (e) {
+    $('list-status').textContent = plainWords(e);
+  }
+}
+
+function applyLang() {
+  document.documentElement.lang = state.lang;
+  $('lang-en').setAttribute('aria-pressed', String(state.lang === 'en'));
+  $('lang-fr').setAttribute('aria-pressed', String(state.lang === 'fr'));
+  relabel();
+}
+
+function signOut() {
+  stopStream?.();
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.hash = '';
+  location.reload();
+}
+
+function showSignIn(message = '') {
+  $('app').hidden = true;
+  $('signin').hidden = false;
+  $('signin-error').textContent = message;
+  $('token').focus();
+}
+
+function wire() {
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = $('token').value.trim();
+    if (!token) { $('signin-error').textContent = 'Enter your access token.'; return; }
+    $('signin-error').textContent = 'Signing in…';
+    try {
+      await signIn(token);
+      $('token').value = '';
+      $('signin-error').textContent = '';
+      showApp();
+    } catch (e) {
+      $('signin-error').textContent = plainWords(e);
+    }
+  });
+  $('lang-en').addEventListener('click', () => { setLang('en'); applyLang(); composeLangChanged(); });
+  $('lang-fr').addEventListener('click', () => { setLang('fr'); applyLang(); composeLangChanged(); });
+  $('signout').addEventListener('click', signOut);
+  $('search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = $('search-q').value.trim();
+    if (q) runSearch(q);
+  });
+}
+
+async function start() {
+  wire();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return showSignIn();
+  try {
+    await signIn(token);
+    showApp();
+  } catch (e) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(plainWords(e));
+  }
+}
+
+
+start();

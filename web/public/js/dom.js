@@ -1,0 +1,47 @@
+// dom.js — building DOM nodes safely.
+//
+// Every piece of text from the node (item bodies, names, markings) goes in
+// through text nodes, never through innerHTML, so nothing a peer posts can
+// become markup or script.
+
+/**
+ * h('button', {class: 'x', onclick: fn, 'aria-label': 'y'}, 'text', child)
+ * Attributes: `class`, `on<event>` (a listener), `dataset` (object),
+ * booleans (set when true), everything else through setAttribute.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked' || k === 'disabled' || k === 'hidden' || k === 'required') el[k] = Boolean(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replace all children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A short date-time in the reader's locale, and the ISO form as a title. */
+export function timeEl(iso) {
+  const d = new Date(iso);
+  const ok = !Number.isNaN(d.getTime());
+  return h('time', { datetime: ok ? d.toISOString() : undefined, title: iso || '' },
+    ok ? d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : String(iso ?? ''));
+}

@@ -1,0 +1,192 @@
+// picker.js — what the label picker may offer, and the label it builds.
+//
+// Pure functions over the policy JSON (GET /api/v1/policy) and the user's
+// clearance (GET /api/v1/me), so the rules are tested without a browser:
+// - classifications: only those the clearance holds (listed, or at most
+//   its maxClassification by hierarchy) — never above one's own clearance;
+// - categories: not obsolete, and not excluded at the chosen
+//   classification (`excludedBy`); restrictive ones only when the clearance
+//   holds them (a restrictive category one does not hold would lock the
+//   author out, and the node refuses such a post with 403);
+// - the label adds what the choices require (`requires`, when the policy
+//   JSON gives it: a nation needs Context "Releasable"), and, in an
+//   enumerated permissive tag set with any value chosen, the values the
+//   author's clearance holds there, so the author can still read the item
+//   (NATO staff releasing to JPN keep NATO: Releasable To {NATO, JPN}).
+
+const RESTRICTIVE = new Set(['restrictive', 'enumeratedRestrictive']);
+
+/** A key for a category: tag set, kind and name. */
+export function catKey(cat) {
+  return `${cat.tagSet}\u0000${cat.type}\u0000${cat.name}`;
+}
+
+function same(a, b) {
+  return String(a).toLowerCase() === String(b).toLowerCase();
+}
+
+function findClass(policy, ref) {
+  return policy.classifications.find((c) => same(c.name, ref) || c.lacv === Number(ref));
+}
+
+/** The classifications the clearance holds, in policy order. */
+export function heldClassifications(policy, clearance) {
+  const held = new Set();
+  for (const ref of clearance?.classifications || []) {
+    const c = findClass(policy, ref);
+    if (c) held.add(c);
+  }
+  if (clearance?.maxClassification !== undefined) {
+    const max = findClass(policy, clearance.maxClassification);
+    if (max) for (const c of policy.classifications) if (c.hierarchy <= max.hierarchy) held.add(c);
+  }
+  return policy.classifications.filter((c) => held.has(c));
+}
+
+/** The categories the clearance holds (policy objects). */
+export function heldCategories(policy, clearance) {
+  const out = new Set();
+  for (const g of clearance?.categories || []) {
+    for (const v of g.values || []) {
+      for (const c of policy.categories) {
+        if (!same(c.tagSet, g.tagSet)) continue;
+        if (g.type && !sameFamily(c.type, g.type)) continue;
+        if (same(c.name, v) || c.lacv === Number(v)) out.add(c);
+      }
+    }
+  }
+  return out;
+}
+
+function family(t) {
+  if (t === 'permissive' || t === 'enumeratedPermissive') return 'P';
+  if (t === 'restrictive' || t === 'enumeratedRestrictive') return 'R';
+  return 'I';
+}
+
+function sameFamily(a, b) {
+  return family(a) === family(b === 'tagType7' ? 'informative' : b);
+}
+
+/** Is a category usable at the classification (by name)? */
+export function allowedAt(cat, classification) {
+  return !(cat.excludedBy || []).some((x) => same(x, classification));
+}
+
+/**
+ * The tag sets the picker shows at `classification`:
+ * [{tagSet, type, offered: [cat...], withheld: [{cat, why}]}] in policy order.
+ */
+export function offeredTagSets(policy, clearance, classification) {
+  const held = heldCategories(policy, clearance);
+  const groups = [];
+  const byKey = new Map();
+  for (const cat of policy.categories) {
+    const k = `${cat.tagSet}\u0000${cat.type}`;
+    let g = byKey.get(k);
+    if (!g) {
+      g = { tagSet: cat.tagSet, type: cat.type, offered: [], withheld: [] };
+      byKey.set(k, g);
+      groups.push(g);
+    }
+    if (cat.obsolete) continue;
+    if (!allowedAt(cat, classification)) {
+      g.withheld.push({ cat, why: `not releasable at ${classification}` });
+    } else if (RESTRICTIVE.has(cat.type) && !held.has(cat)) {
+      g.withheld.push({ cat, why: 'not held in your clearance' });
+    } else {
+      g.offered.push(cat);
+    }
+  }
+  return groups.filter((g) => g.offered.length + g.withheld.length > 0);
+}
+
+function byRequirement(policy, req) {
+  return policy.categories.find((c) => same(c.tagSet, req.tagSet) &&
+    (req.lacv === null || req.lacv === undefined ? false : c.lacv === req.lacv));
+}
+
+/**
+ * The label the choices make. `chosen` is a Set of catKey()s the user
+ * ticked. Returns {label, implied: Map(catKey -> reason), problems: [text]}.
+ */
+export function buildLabel(policy, clearance, classification, chosen) {
+  const byKey = new Map(policy.categories.map((c) => [catKey(c), c]));
+  const picked = new Set([...chosen].map((k) => byKey.get(k)).filter(Boolean)
+    .filter((c) => allowedAt(c, classification)));
+  const implied = new Map();
+  const problems = [];
+
+  // The author keeps read access in an enumerated permissive set.
+  const held = heldCategories(policy, clearance);
+  const sets = new Set([...picked].filter((c) => c.type === 'enumeratedPermissive').map((c) => c.tagSet));
+  for (const c of held) {
+    if (c.type === 'enumeratedPermissive' && sets.has(c.tagSet) && !picked.has(c) &&
+        allowedAt(c, classification)) {
+      picked.add(c);
+      implied.set(catKey(c), 'kept so that you can read it');
+    }
+  }
+  // Requirements (operation "all" with a named category), to a fixed point.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const c of [...picked]) {
+      for (const req of c.requires || []) {
+        if (req.operation !== 'all') continue;
+        const need = byRequirement(policy, req);
+        if (need && !picked.has(need) && allowedAt(need, classification)) {
+          picked.add(need);
+          implied.set(catKey(need), `required by ${c.name}`);
+          changed = true;
+        }
+      }
+    }
+  }
+  for (const c of picked) {
+    for (const req of c.requires || []) {
+      if (req.operation === 'all' && req.lacv != null) continue;
+      const any = [...picked].some((p) => same(p.tagSet, req.tagSet) && p !== c);
+      if (!any) problems.push(`${c.name} needs at least one value in ${req.tagSet}.`);
+    }
+  }
+
+  const ordered = policy.categories.filter((c) => picked.has(c));
+  const groups = [];
+  for (const c of ordered) {
+    const last = groups[groups.length - 1];
+    if (last && last.tagSet === c.tagSet && last.type === c.type) last.values.push(c.name);
+    else groups.push({ tagSet: c.tagSet, type: c.type, values: [c.name] });
+  }
+  const label = { policy: policy.id, classification };
+  if (groups.length) label.categories = groups;
+  return { label, implied, problems };
+}
+
+/** The default choices: the policy's context of the organisation, if any
+ *  category in a non-enumerated permissive tag set carries the policy's
+ *  own name (NATO: Context NATO). */
+export function defaultChoices(policy) {
+  const out = new Set();
+  for (const c of policy.categories) {
+    if (c.type === 'permissive' && same(c.name, policy.name) && !c.obsolete) out.add(catKey(c));
+  }
+  return out;
+}
+
+/** Why the author could not read a label, or null when they could (the
+ *  node refuses such a post with 403; the picker says so beforehand). */
+export function authorCannotRead(policy, clearance, label) {
+  const classes = heldClassifications(policy, clearance);
+  if (!classes.some((c) => same(c.name, label.classification))) {
+    return `your clearance does not hold ${label.classification}`;
+  }
+  const held = heldCategories(policy, clearance);
+  for (const g of label.categories || []) {
+    const cats = g.values.map((v) => policy.categories.find((c) => c.tagSet === g.tagSet &&
+      c.type === g.type && c.name === v)).filter(Boolean);
+    const f = family(g.type);
+    if (f === 'R' && !cats.every((c) => held.has(c))) return `you do not hold every ${g.tagSet} value`;
+    if (f === 'P' && !cats.some((c) => held.has(c))) return `you hold none of its ${g.tagSet} values`;
+  }
+  return null;
+}

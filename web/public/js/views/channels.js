@@ -1,0 +1,17 @@
+// views/channels.js — the channel list, with counts of live arrivals.
+import { h, fill } from '../dom.js';
+import { state } from '../state.js';
+
+export function renderChannels(onPick) {
+  const ul = document.getElementById('channels');
+  fill(ul, state.channels.map((c) => {
+    const n = state.unread.get(c.name) || 0;
+    const current = state.current === c.name;
+    return h('li', {},
+      h('button', { type: 'button', class: `channel${current ? ' current' : ''}`,
+        'aria-current': current ? 'page' : undefined, title: c.purpose,
+        dataset: { channel: c.name }, onclick: () => onPick(c.name) },
+      h('span', { class: 'hash' }, '#'), h('span', { class: 'cname' }, c.name),
+      n ? h('span', { class: 'badge', 'aria-label': `${n} new` }, String(n)) : null));
+  }));
+}
