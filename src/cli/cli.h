@@ -27,8 +27,28 @@ enum cli_opt_bit {
     CLI_OPT_LANG = 1u << 1,
     CLI_OPT_CLEARANCE = 1u << 2,
     CLI_OPT_TO = 1u << 3,
-    CLI_OPT_TO_POLICY = 1u << 4
+    CLI_OPT_TO_POLICY = 1u << 4,
+    /* client verbs (cmd_client.c) */
+    CLI_OPT_URL = 1u << 5,
+    CLI_OPT_TOKEN = 1u << 6,
+    CLI_OPT_CACERT = 1u << 7,
+    CLI_OPT_CHANNEL = 1u << 8,
+    CLI_OPT_LABEL = 1u << 9,
+    CLI_OPT_BODY = 1u << 10,
+    CLI_OPT_BODY_FILE = 1u << 11,
+    CLI_OPT_AFTER = 1u << 12,
+    CLI_OPT_LIMIT = 1u << 13,
+    /* administrative verbs (cmd_admin.c) */
+    CLI_OPT_DATA = 1u << 14,
+    CLI_OPT_NATION = 1u << 15,
+    CLI_OPT_ORG = 1u << 16,
+    CLI_OPT_ROLE = 1u << 17,
+    CLI_OPT_PURPOSE = 1u << 18
 };
+
+/* Bits are below this; cli_args.value is indexed by bit position. */
+#define CLI_OPT_SLOTS 32
+#define CLI_MAX_ROLES 8
 
 #define CLI_MAX_POLICIES 64
 
@@ -40,10 +60,18 @@ typedef struct cli_args {
     const char *clearance;  /* --clearance */
     const char *to;         /* --to */
     const char *to_policy;  /* --to-policy */
+    /* Every single-valued option's argument, indexed by the position of its
+     * bit (cli_opt): NULL when absent. */
+    const char *value[CLI_OPT_SLOTS];
+    const char *roles[CLI_MAX_ROLES]; /* --role, repeatable */
+    size_t nroles;
     bool help;              /* --help was given */
     char **operands;        /* what follows the options */
     int noperands;
 } cli_args;
+
+/* The argument of the single-valued option `bit`, NULL when absent. */
+const char *cli_opt(const cli_args *a, unsigned bit);
 
 struct cli_verb;
 typedef int (*cli_handler)(const struct cli_verb *verb, const cli_args *args);
@@ -121,5 +149,15 @@ int cli_cmd_label_convert(const cli_verb *v, const cli_args *a);
 int cli_cmd_clearance_mark(const cli_verb *v, const cli_args *a);
 int cli_cmd_policy_show(const cli_verb *v, const cli_args *a);
 int cli_cmd_conformance(const cli_verb *v, const cli_args *a);
+/* Client verbs (cmd_client.c): talk to a node over HTTP. */
+int cli_cmd_post(const cli_verb *v, const cli_args *a);
+int cli_cmd_read(const cli_verb *v, const cli_args *a);
+int cli_cmd_tail(const cli_verb *v, const cli_args *a);
+int cli_cmd_search(const cli_verb *v, const cli_args *a);
+/* Administrative verbs (cmd_admin.c): work on a data directory. */
+int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
 
 #endif

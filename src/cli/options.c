@@ -23,6 +23,25 @@ static const cli_option options[] = {
     {CLI_OPT_CLEARANCE, "clearance", "FILE", "the clearance to decide for"},
     {CLI_OPT_TO, "to", "FORM", "output form: 4774, spiffing or json"},
     {CLI_OPT_TO_POLICY, "to-policy", "OID", "translate into this equivalent policy"},
+    {CLI_OPT_URL, "url", "URL",
+     "the node (default $LIAISON_URL, else http://127.0.0.1:8470)"},
+    {CLI_OPT_TOKEN, "token", "TOKEN",
+     "bearer token (default $LIAISON_TOKEN, which ps cannot show)"},
+    {CLI_OPT_CACERT, "cacert", "FILE", "trust the CA certificates in FILE (PEM)"},
+    {CLI_OPT_CHANNEL, "channel", "NAME", "the channel"},
+    {CLI_OPT_LABEL, "label", "FILE|JSON",
+     "the item's label: a file (JSON or STANAG 4774 XML) or inline JSON"},
+    {CLI_OPT_BODY, "body", "TEXT", "the item's text"},
+    {CLI_OPT_BODY_FILE, "body-file", "FILE", "read the item's text from FILE ('-': stdin)"},
+    {CLI_OPT_AFTER, "after", "ID", "only items with a larger id"},
+    {CLI_OPT_LIMIT, "limit", "N", "at most N items"},
+    {CLI_OPT_DATA, "data-dir", "DIR", "the node's data directory (default ./liaison-data)"},
+    {CLI_OPT_NATION, "nation", "VALUE",
+     "the policy category value it stands for (JPN, NATO, ...)"},
+    {CLI_OPT_ORG, "org", "ORG", "the user's organisation"},
+    {CLI_OPT_ROLE, "role", "ROLE",
+     "member, release-authority, auditor or administrator (repeatable)"},
+    {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -38,7 +57,8 @@ void cli_usage_line(const cli_verb *v, void *fp)
             continue;
         bool req = (v->required & options[i].bit) != 0;
         fprintf(f, " %s--%s %s%s%s", req ? "" : "[", options[i].name, options[i].arg,
-                req ? "" : "]", options[i].bit == CLI_OPT_POLICY ? "..." : "");
+                req ? "" : "]",
+                options[i].bit == CLI_OPT_POLICY || options[i].bit == CLI_OPT_ROLE ? "..." : "");
     }
     if (v->operands[0])
         fprintf(f, " %s", v->operands);
@@ -121,6 +141,11 @@ void cli_help_all(void)
            "exit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
 }
 
+const char *cli_opt(const cli_args *a, unsigned bit)
+{
+    return bit ? a->value[__builtin_ctz(bit)] : NULL;
+}
+
 static const char *verb_label(const cli_verb *v, char *buf, size_t size)
 {
     snprintf(buf, size, "%s%s%s", v->group ? v->group : "", v->group ? " " : "",
@@ -175,17 +200,26 @@ int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out)
         case CLI_OPT_CLEARANCE: out->clearance = optarg; break;
         case CLI_OPT_TO: out->to = optarg; break;
         case CLI_OPT_TO_POLICY: out->to_policy = optarg; break;
+        case CLI_OPT_ROLE:
+            if (out->nroles == CLI_MAX_ROLES) {
+                cli_error(verb_label(v, name, sizeof name),
+                          "at most %d --role options", CLI_MAX_ROLES);
+                return CLI_EXIT_ERROR;
+            }
+            out->roles[out->nroles++] = optarg;
+            break;
         default: break;
         }
+        if (options[c].bit != CLI_OPT_POLICY && options[c].bit != CLI_OPT_ROLE)
+            out->value[__builtin_ctz(options[c].bit)] = optarg;
     }
     if (out->help)
         return 0;
     out->operands = argv + optind;
     out->noperands = argc - optind;
     for (size_t i = 0; i < NOPTIONS; i++) {
-        if ((v->required & options[i].bit) &&
-            ((options[i].bit == CLI_OPT_CLEARANCE && !out->clearance) ||
-             (options[i].bit == CLI_OPT_TO && !out->to))) {
+        if ((v->required & options[i].bit) && options[i].bit != CLI_OPT_POLICY &&
+            options[i].bit != CLI_OPT_ROLE && !cli_opt(out, options[i].bit)) {
             cli_error(verb_label(v, name, sizeof name), "--%s is required",
                       options[i].name);
             cli_usage_line(v, stderr);

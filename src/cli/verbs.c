@@ -55,6 +55,38 @@ const cli_verb cli_verbs[] = {
      "File names are relative to TESTS.xml. Prints one line per failing "
      "check and last 'N passed, N failed'; exits 0 only when none failed.",
      cli_cmd_conformance},
+    /* --- administrative verbs (cmd_admin.c): a node's data directory --- */
+    {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_NATION, CLI_OPT_NATION,
+     "add an organisation to a node's data directory",
+     "Adds the organisation NAME, standing for the policy category value "
+     "VALUE (the nation or body in Releasable To: JPN, FRA, NATO, ...). The "
+     "data directory is created when missing. The act is recorded in the "
+     "audit log.",
+     cli_cmd_org_add},
+    {"user", "add", "NAME", 1, 1,
+     CLI_OPT_DATA | CLI_OPT_ORG | CLI_OPT_CLEARANCE | CLI_OPT_ROLE | CLI_OPT_POLICY,
+     CLI_OPT_ORG | CLI_OPT_CLEARANCE,
+     "add a user and print their bearer token once",
+     "Adds the user NAME of organisation ORG with the clearance FILE (any "
+     "clearance form) or inline JSON (starting with '{'), checked against "
+     "the policy (--policy, else the bundled one) and stored in canonical "
+     "JSON. Roles default to member. A new bearer token is printed ONCE on "
+     "standard output; the node keeps only its SHA-256 hash. The act is "
+     "recorded in the audit log.",
+     cli_cmd_user_add},
+    {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_PURPOSE, 0,
+     "add a channel to a node's data directory",
+     "Adds the channel NAME with a purpose (default: its name). The act is "
+     "recorded in the audit log.",
+     cli_cmd_channel_add},
+    {"audit", "verify", "", 0, 0, CLI_OPT_DATA, 0,
+     "verify the hash chain of a node's audit log",
+     "Walks the audit log and prints 'audit: N entries, chain intact, head "
+     "HASH' (exit 0), or names the first altered, removed or reordered entry "
+     "(exit 1). Keep the head elsewhere: entries cut off at the end cannot "
+     "be seen from the chain alone. The verification is itself recorded.",
+     cli_cmd_audit_verify},
+    /* --- end administrative verbs --- */
 };
 
 const size_t cli_nverbs = sizeof cli_verbs / sizeof cli_verbs[0];
