@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
   libmicrohttpd-dev libcurl4-openssl-dev libsodium-dev
+  chromium
 )
 
 missing=()

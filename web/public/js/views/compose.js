@@ -19,6 +19,8 @@ let chosen = new Set();
 let markEndpoint = true;     // false once the node said it has no such route
 let previewSeq = 0;
 let onPosted = () => {};
+const openSets = new Set();  // tag-set panels the user opened (kept across re-renders)
+const filters = new Map();   // filter text per tag-set panel
 
 function localName(cat) {
   const fr = (cat.markingData || []).find((m) => m.lang === 'fr' && m.phrase);
@@ -47,9 +49,10 @@ export function renderCompose(posted) {
         h('div', { id: 'preview', 'aria-live': 'polite', 'aria-describedby': 'preview-caption' }),
         h('ul', { id: 'label-notes', class: 'notes' })),
       h('label', { for: 'compose-body' }, 'Message'),
-      h('textarea', { id: 'compose-body', rows: 3, required: true, placeholder: 'Write the message…' }),
+      h('textarea', { id: 'compose-body', rows: 2, required: true, placeholder: 'Write the message…' }),
       h('div', { class: 'actions' },
         h('p', { id: 'compose-error', class: 'error', role: 'alert' }),
+        h('p', { id: 'compose-status', class: 'small muted', role: 'status' }),
         h('button', { type: 'submit', class: 'primary', id: 'compose-post' }, 'Post'))));
   renderTagSets();
 }
@@ -75,13 +78,9 @@ function renderTagSets() {
   }
   const built = buildLabel(policy, me.clearance, classification, chosen);
   const box = document.getElementById('tagsets');
-  const main = groups.filter((g) => g.type === 'enumeratedPermissive');
-  const more = groups.filter((g) => g.type !== 'enumeratedPermissive');
-  fill(box,
-    main.map((g) => tagSetFieldset(g, built, true)),
-    more.length ? h('details', { class: 'more', open: more.some((g) => g.offered.some((c) => chosen.has(catKey(c)) || built.implied.has(catKey(c)))) || undefined },
-      h('summary', {}, 'Other categories (', more.map((g) => g.tagSet).join(', '), ')'),
-      more.map((g) => tagSetFieldset(g, built, false))) : null);
+  // Releasability (enumerated permissive) first: it is what a desk officer sets most.
+  const rank = (g) => (g.type === 'enumeratedPermissive' ? 0 : 1);
+  fill(box, [...groups].sort((a, b) => rank(a) - rank(b)).map((g) => tagSetPanel(g, built)));
   if (dropped.length) {
     document.getElementById('compose-error').textContent =
       `Removed ${dropped.join(', ')}: not valid at ${classification}.`;
@@ -91,7 +90,7 @@ function renderTagSets() {
   preview(built);
 }
 
-function tagSetFieldset(g, built, filterable) {
+function tagSetPanel(g, built) {
   const fsId = `ts-${g.tagSet.replace(/[^A-Za-z0-9]+/g, '-')}-${g.type}`;
   const grid = h('div', { class: 'cat-grid' }, g.offered.map((cat) => {
     const key = catKey(cat);
@@ -106,18 +105,27 @@ function tagSetFieldset(g, built, filterable) {
         local ? h('span', { class: 'muted small' }, ` ${local}`) : null,
         why ? h('span', { class: 'implied small' }, ' (auto)') : null));
   }));
-  const filter = filterable && g.offered.length > 12
+  const applyFilter = (q) => {
+    for (const el of grid.children) el.hidden = q !== '' && !el.textContent.toLowerCase().includes(q);
+  };
+  const filter = g.offered.length > 12
     ? h('input', { type: 'search', class: 'filter', placeholder: `Filter ${g.tagSet}`, 'aria-label': `Filter ${g.tagSet}`,
-      oninput: (e) => {
-        const q = e.target.value.trim().toLowerCase();
-        for (const el of grid.children) el.hidden = q !== '' && !el.textContent.toLowerCase().includes(q);
-      } })
+      value: filters.get(fsId) || '',
+      oninput: (e) => { filters.set(fsId, e.target.value); applyFilter(e.target.value.trim().toLowerCase()); } })
     : null;
+  applyFilter((filters.get(fsId) || '').trim().toLowerCase());
   const withheld = g.withheld.length
     ? h('p', { class: 'withheld small muted' }, `Not offered: ${g.withheld.map((w) => w.cat.name).join(', ')} (${[...new Set(g.withheld.map((w) => w.why))].join('; ')}).`)
     : null;
-  return h('fieldset', { class: 'tagset', id: fsId, dataset: { tagset: g.tagSet, type: g.type } },
-    h('legend', {}, g.tagSet), filter, g.offered.length ? grid : h('p', { class: 'small muted' }, 'Nothing to offer at this classification.'), withheld);
+  const picked = g.offered.filter((c) => chosen.has(catKey(c)) || built.implied.has(catKey(c))).map((c) => c.name);
+  const det = h('details', { class: 'tagset', id: fsId, open: openSets.has(fsId),
+    dataset: { tagset: g.tagSet, type: g.type },
+    ontoggle: (e) => { if (e.target.open) openSets.add(fsId); else openSets.delete(fsId); } },
+  h('summary', {}, h('span', { class: 'ts-name' }, g.tagSet), ' ',
+    h('span', { class: 'ts-picked' }, picked.length ? picked.join(', ') : 'none')),
+  h('fieldset', {}, h('legend', { class: 'visually-hidden' }, g.tagSet), filter,
+    g.offered.length ? grid : h('p', { class: 'small muted' }, 'Nothing to offer at this classification.'), withheld));
+  return det;
 }
 
 function refocus(id) {
@@ -170,6 +178,7 @@ async function submit(ev) {
   const bodyEl = document.getElementById('compose-body');
   const btn = document.getElementById('compose-post');
   err.textContent = '';
+  document.getElementById('compose-status').textContent = '';
   if (!state.current) { err.textContent = 'Choose a channel to post in.'; return; }
   if (!bodyEl.value.trim()) { err.textContent = 'Write a message first.'; bodyEl.focus(); return; }
   const { label } = buildLabel(state.policy, state.me.clearance, classification, chosen);
@@ -178,7 +187,7 @@ async function submit(ev) {
     const res = await state.api.post(state.current, label, bodyEl.value);
     bodyEl.value = '';
     err.textContent = '';
-    document.getElementById('list-status').textContent = `Posted item ${res.id} as ${res.marking}.`;
+    document.getElementById('compose-status').textContent = `Posted item ${res.id} as ${res.marking}.`;
     onPosted(res);
   } catch (e) {
     err.textContent = plainWords(e);

@@ -1,0 +1,96 @@
+// picker.test.mjs — the page's own rules, without a browser: what the label
+// picker offers, the label it builds, and the client-side marking preview
+// against the engine's pinned markings (tests/vectors/liaison/tests.xml).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadPolicy } from './mock-server.mjs';
+import { markLabel, bannerColours } from '../public/js/marking.js';
+import {
+  catKey, heldClassifications, offeredTagSets, buildLabel, authorCannotRead,
+} from '../public/js/picker.js';
+
+const policy = loadPolicy();
+const natoStaff = {
+  policy: 'NATO', maxClassification: 'TOP SECRET',
+  categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
+    { tagSet: 'Releasable To', values: ['NATO'] }],
+};
+const jpnDesk = {
+  policy: 'NATO', classifications: ['UNCLASSIFIED', 'RESTRICTED', 'CONFIDENTIAL', 'SECRET'],
+  categories: [{ tagSet: 'Context', type: 'permissive', values: ['Releasable'] },
+    { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['JPN'] }],
+};
+const key = (tagSet, name) => catKey(policy.categories.find((c) => c.tagSet === tagSet && c.name === name));
+const rel = (cls, nations) => ({
+  policy: policy.id, classification: cls,
+  categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
+    { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['NATO', ...nations] }],
+});
+
+test('markings follow the engine (English and French)', () => {
+  const cases = [
+    [rel('RESTRICTED', ['JPN']), null, 'NATO RESTRICTED Releasable to JPN'],
+    [rel('RESTRICTED', ['JPN']), 'fr', 'NATO DIFFUSION RESTREINTE Communicable à Japon'],
+    [rel('SECRET', ['AUS', 'JPN', 'KOR', 'NZL']), null, 'NATO SECRET Releasable to AUS, JPN, KOR, NZL'],
+    [rel('UNCLASSIFIED', ['CHE', 'JPN', 'UKR']), 'en-GB', 'NATO UNCLASSIFIED Releasable to CHE, JPN, UKR'],
+    [{ policy: policy.id, classification: 'RESTRICTED', categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }] }, 'fr-CA', 'NATO DIFFUSION RESTREINTE'],
+    [{ policy: policy.id, classification: 'CONFIDENTIAL', categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }, { tagSet: 'Additional Sensitivity', type: 'restrictive', values: ['ATOMAL'] }] }, null, 'NATO CONFIDENTIAL ATOMAL'],
+    [{ policy: policy.id, classification: 'CONFIDENTIAL', categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }, { tagSet: 'Additional Sensitivity', type: 'restrictive', values: ['ATOMAL'] }] }, 'fr', 'NATO CONFIDENTIEL ATOMAL'],
+    [{ policy: policy.id, classification: 'TOP SECRET', categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }] }, null, 'COSMIC TOP SECRET'],
+    [{ policy: policy.id, classification: 'TOP SECRET', categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }] }, 'fr', 'COSMIC TRES SECRET'],
+  ];
+  for (const [label, lang, want] of cases) assert.equal(markLabel(policy, label, lang), want);
+});
+
+test('banner colours come from the policy, with legible text', () => {
+  assert.deepEqual(bannerColours(policy, 'RESTRICTED'), { background: '#6a3d9a', foreground: '#ffffff' });
+  assert.equal(bannerColours(policy, 'TOP SECRET').foreground, '#111111', 'dark text on orange');
+});
+
+test('classifications offered never exceed the clearance', () => {
+  assert.deepEqual(heldClassifications(policy, jpnDesk).map((c) => c.name), ['UNCLASSIFIED', 'RESTRICTED', 'CONFIDENTIAL', 'SECRET']);
+  assert.equal(heldClassifications(policy, natoStaff).length, 5);
+  assert.deepEqual(heldClassifications(policy, { policy: 'NATO', maxClassification: 'RESTRICTED' }).map((c) => c.name), ['UNCLASSIFIED', 'RESTRICTED']);
+});
+
+test('nations excluded at a classification are not offered', () => {
+  const names = (cls) => offeredTagSets(policy, natoStaff, cls).find((g) => g.tagSet === 'Releasable To').offered.map((c) => c.name);
+  assert.ok(names('RESTRICTED').includes('GEO'));
+  assert.ok(!names('SECRET').includes('GEO') && !names('SECRET').includes('MNG'));
+  assert.ok(names('SECRET').includes('JPN'));
+  for (const p of ['JPN', 'KOR', 'AUS', 'NZL', 'CHE', 'UKR', 'AUT', 'IRL']) assert.ok(!names('TOP SECRET').includes(p), p);
+  assert.ok(names('TOP SECRET').includes('FRA'), 'allies stay');
+  const as = (cls, who) => offeredTagSets(policy, who, cls).find((g) => g.tagSet === 'Additional Sensitivity').offered.map((c) => c.name);
+  assert.deepEqual(as('CONFIDENTIAL', jpnDesk), [], 'restrictive categories not held are not offered');
+  assert.ok(!offeredTagSets(policy, natoStaff, 'RESTRICTED').flatMap((g) => g.offered).some((c) => c.obsolete));
+});
+
+test('releasing to Japan builds the label the policy requires, keeping the author a reader', () => {
+  const chosen = new Set([key('Context', 'NATO'), key('Releasable To', 'JPN')]);
+  const { label, implied, problems } = buildLabel(policy, natoStaff, 'RESTRICTED', chosen);
+  // In policy order (Releasable To before Context; NATO after the nations),
+  // as the engine writes labels.
+  assert.deepEqual(label, {
+    policy: policy.id, classification: 'RESTRICTED',
+    categories: [{ tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['JPN', 'NATO'] },
+      { tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] }],
+  });
+  assert.equal(markLabel(policy, label, null), 'NATO RESTRICTED Releasable to JPN');
+  assert.ok(implied.has(key('Context', 'Releasable')));
+  assert.ok(implied.has(key('Releasable To', 'NATO')));
+  assert.deepEqual(problems, []);
+  assert.equal(authorCannotRead(policy, natoStaff, label), null);
+  // Japan's desk officer releasing to Korea keeps JPN.
+  const j = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Context', 'NATO'), key('Releasable To', 'KOR')]));
+  assert.deepEqual(j.label.categories.find((g) => g.tagSet === 'Releasable To').values, ['JPN', 'KOR']);
+  assert.equal(authorCannotRead(policy, jpnDesk, j.label), null);
+});
+
+test('a NATO-only label is flagged as unreadable for a partner author; an excluded choice is dropped', () => {
+  const { label } = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Context', 'NATO')]));
+  assert.match(authorCannotRead(policy, jpnDesk, label), /Context/);
+  const s = buildLabel(policy, natoStaff, 'SECRET', new Set([key('Context', 'NATO'), key('Releasable To', 'GEO')]));
+  assert.ok(!JSON.stringify(s.label).includes('GEO'));
+  const r = buildLabel(policy, natoStaff, 'RESTRICTED', new Set([key('Context', 'Releasable')]));
+  assert.equal(r.problems.length, 1, 'Releasable without a nation is flagged');
+});
