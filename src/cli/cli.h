@@ -149,6 +149,8 @@ int cli_cmd_label_convert(const cli_verb *v, const cli_args *a);
 int cli_cmd_clearance_mark(const cli_verb *v, const cli_args *a);
 int cli_cmd_policy_show(const cli_verb *v, const cli_args *a);
 int cli_cmd_conformance(const cli_verb *v, const cli_args *a);
+/* The node (cmd_serve.c, src/node). */
+int cli_cmd_serve(const cli_verb *v, const cli_args *a);
 /* Client verbs (cmd_client.c): talk to a node over HTTP. */
 int cli_cmd_post(const cli_verb *v, const cli_args *a);
 int cli_cmd_read(const cli_verb *v, const cli_args *a);

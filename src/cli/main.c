@@ -38,6 +38,15 @@ int main(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
 
+    if (v->max_operands < 0) {
+        /* A verb with its own option table (serve: src/server/config.h)
+         * parses its arguments itself. */
+        cli_args raw;
+        memset(&raw, 0, sizeof raw);
+        raw.operands = argv + used + 1;
+        raw.noperands = argc - used - 1;
+        return v->handler(v, &raw);
+    }
     cli_args args;
     /* argv[used] is the verb's last word: getopt starts after it. */
     int rc = cli_parse_args(v, argc - used, argv + used, &args);

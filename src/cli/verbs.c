@@ -55,6 +55,17 @@ const cli_verb cli_verbs[] = {
      "File names are relative to TESTS.xml. Prints one line per failing "
      "check and last 'N passed, N failed'; exits 0 only when none failed.",
      cli_cmd_conformance},
+    /* --- node (src/node): its own option table, so max_operands is -1 --- */
+    {NULL, "serve", "[OPTIONS]", 0, -1, 0, 0,
+     "run a node (HTTP API over the store)",
+     "Runs a node: the store in DIR/liaison.db (--data-dir, default "
+     "./liaison-data, created 0700), the bundled policy or --policy FILE, "
+     "listening on --listen (default 127.0.0.1:8470), HTTPS with --tls-cert "
+     "and --tls-key, settings from --config FILE. --demo seeds an empty data "
+     "directory with demo organisations, users, channels and items and "
+     "writes DIR/demo-credentials.json. SIGTERM finishes in-flight requests "
+     "and exits 0. 'liaison serve --help' lists every option.",
+     cli_cmd_serve},
     /* --- administrative verbs (cmd_admin.c): a node's data directory --- */
     {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_NATION, CLI_OPT_NATION,
      "add an organisation to a node's data directory",

@@ -1,0 +1,236 @@
+/* node/handlers_post.c — POST /api/v1/channels/{channel}/items.
+ *
+ * The label (the engine's JSON form as an object, or a string holding a
+ * STANAG 4774 XML label) is parsed and validated against the policy (422
+ * naming the rule), must be within the author's own clearance (403), and
+ * the item is durable — with its audit record in the same transaction —
+ * before the 201. Then the publisher is woken to stream it.
+ *
+ * The append is the store's blocking one, on the server's handler thread:
+ * the server has no way yet to suspend a request and resume it from the
+ * store's completion, so the thread pool bounds the posts in flight. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "node_internal.h"
+#include "server/body.h"
+#include "server/errors.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The marking in a fresh string (lsn_free), or NULL. */
+static char *marking(const lsn_label *l, const char *lang)
+{
+    size_t need = 0;
+    char small[512];
+    lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &need);
+    if (rc == LSN_OK)
+        return lsn_strdup(small);
+    if (rc != LSN_ERR_LIMIT || need > (1u << 20))
+        return NULL;
+    char *big = lsn_malloc(need + 1);
+    if (big && lsn_label_marking(l, lang, big, need + 1, NULL) != LSN_OK) {
+        lsn_free(big);
+        return NULL;
+    }
+    return big;
+}
+
+/* Parse the request's label value; on failure resp holds the answer. */
+static lsn_label *read_label(node *n, json_t *v, srv_response *resp)
+{
+    lsn_label *l = NULL;
+    lsn_error err;
+    lsn_err rc;
+    if (json_is_object(v)) {
+        char *text = json_dumps(v, JSON_COMPACT);
+        if (!text) {
+            srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+            return NULL;
+        }
+        rc = lsn_label_parse(n->set, text, strlen(text), LSN_FORM_JSON, &l, &err);
+        free(text);
+    } else if (json_is_string(v)) {
+        rc = lsn_label_parse(n->set, json_string_value(v), json_string_length(v),
+                             LSN_FORM_AUTO, &l, &err);
+    } else {
+        srv_resp_error(resp, 422, SRV_E_INVALID,
+                       "The label must be a JSON label object or a string holding a "
+                       "STANAG 4774 XML label.");
+        return NULL;
+    }
+    if (rc != LSN_OK) {
+        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s", err.message);
+        return NULL;
+    }
+    bool valid = false;
+    char reason[400] = "";
+    if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
+        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s",
+                       reason[0] ? reason : "it breaks a rule of the policy");
+        lsn_label_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Decode an optional attachment {"mediaType", "data" (base64)}. */
+static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size_t *len,
+                            srv_response *resp)
+{
+    *media = NULL;
+    *bytes = NULL;
+    *len = 0;
+    if (!a || json_is_null(a))
+        return true;
+    const char *mt = json_string_value(json_object_get(a, "mediaType"));
+    json_t *d = json_object_get(a, "data");
+    if (!json_is_object(a) || !mt || !*mt || strlen(mt) > 255 || !json_is_string(d)) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "An attachment is {\"mediaType\": TYPE, \"data\": BASE64}.");
+        return false;
+    }
+    size_t cap = json_string_length(d) / 4 * 3 + 3;
+    uint8_t *buf = lsn_malloc(cap ? cap : 1);
+    if (!buf) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return false;
+    }
+    if (sodium_base642bin(buf, cap, json_string_value(d), json_string_length(d), " \r\n",
+                          len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+        lsn_free(buf);
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The attachment data is not base64.");
+        return false;
+    }
+    *media = mt;
+    *bytes = buf;
+    return true;
+}
+
+static void refuse(node *n, const node_reader *r, const char *channel, const char *why)
+{
+    char object[300];
+    snprintf(object, sizeof object, "channel:%s", channel);
+    (void)node_audit(n, r->user->name, "post", object, "refused", why);
+}
+
+void node_h_post(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    node_reader *r = req->user;
+    const char *channel = srv_req_param(req, "channel");
+    lsn_error err;
+
+    store_channel *c = NULL;
+    if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
+        return;
+    }
+    if (!c) {
+        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
+        return;
+    }
+    lsn_free(c);
+
+    json_t *in;
+    if (!srv_json_body(req, resp, &in)) {
+        refuse(n, r, channel, "malformed request body");
+        return;
+    }
+    json_t *jlabel = json_object_get(in, "label");
+    json_t *jbody = json_object_get(in, "body");
+    if (!jlabel || !json_is_string(jbody)) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "A post is {\"label\": LABEL, \"body\": TEXT}; both are required.");
+        refuse(n, r, channel, "missing label or body");
+        json_decref(in);
+        return;
+    }
+    if (json_string_length(jbody) > n->body_limit ||
+        strlen(json_string_value(jbody)) != json_string_length(jbody)) {
+        bool nul = strlen(json_string_value(jbody)) != json_string_length(jbody);
+        srv_resp_error(resp, nul ? 400 : 413, nul ? SRV_E_BAD_REQUEST : SRV_E_TOO_LARGE,
+                       nul ? "The body holds a NUL character." : "The body is too large.");
+        refuse(n, r, channel, nul ? "NUL in body" : "body too large");
+        json_decref(in);
+        return;
+    }
+    lsn_label *l = read_label(n, jlabel, resp);
+    if (!l) {
+        refuse(n, r, channel, "invalid label");
+        json_decref(in);
+        return;
+    }
+    lsn_decision d = LSN_DENY;
+    if (!r->clearance || lsn_access_check(n->set, l, r->clearance, &d) != LSN_OK)
+        d = LSN_DENY;
+    if (n->metrics)
+        srv_metrics_decision(n->metrics, d == LSN_GRANT);
+    if (d != LSN_GRANT) {
+        srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
+                       "You may not post an item labelled beyond your own clearance.");
+        refuse(n, r, channel, "label beyond the author's clearance");
+        lsn_label_free(l);
+        json_decref(in);
+        return;
+    }
+
+    const char *media;
+    uint8_t *att;
+    size_t att_len;
+    char *canon = NULL, *en = NULL, *fr = NULL;
+    if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
+        refuse(n, r, channel, "malformed attachment");
+        lsn_label_free(l);
+        json_decref(in);
+        return;
+    }
+    if (lsn_label_write(l, LSN_FORM_JSON, &canon, NULL, &err) != LSN_OK ||
+        !(en = marking(l, "en")) || !(fr = marking(l, "fr"))) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
+        goto out;
+    }
+    store_item it = {
+        .channel = channel, .author = r->user->name,
+        .organisation = r->user->organisation, .label = canon,
+        .marking_en = en, .marking_fr = fr, .classification = -1,
+        .body = json_string_value(jbody), .media_type = media,
+        .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
+    };
+    store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
+                              .action = "post", .outcome = "ok", .detail = channel};
+    int64_t id;
+    uint8_t hash[STORE_HASH_LEN];
+    lsn_err rc = store_item_append(n->st, &it, &post, &id, hash, &err);
+    if (rc != LSN_OK) {
+        fprintf(stderr, "liaison: post: %s\n", err.message);
+        if (rc == LSN_ERR_LIMIT)
+            srv_resp_error(resp, 413, SRV_E_TOO_LARGE, "The item is too large.");
+        else
+            srv_resp_error(resp, 500, SRV_E_INTERNAL, "The item could not be stored.");
+        goto out;
+    }
+    if (n->metrics)
+        srv_metrics_items(n->metrics, 1);
+    node_publisher_wake(n);
+    char hex[2 * STORE_HASH_LEN + 1];
+    node_hex(hash, STORE_HASH_LEN, hex);
+    srv_resp_json(resp, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
+                                       "channel", channel, "marking", en, "markingFr", fr,
+                                       "contentHash", hex));
+out:
+    lsn_free(canon);
+    lsn_free(en);
+    lsn_free(fr);
+    lsn_free(att);
+    lsn_label_free(l);
+    json_decref(in);
+}

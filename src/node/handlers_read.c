@@ -1,0 +1,259 @@
+/* node/handlers_read.c — the reading routes: who am I, the channels, a
+ * channel's items, one item, search. Every item passes node_may_see before
+ * it is shown or counted; an item the reader may not see is answered
+ * exactly as one that does not exist (same status, same body), and paging
+ * cursors are ids of items the reader saw, so nothing about an invisible
+ * item leaks through counts or cursors. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "node_internal.h"
+#include "server/errors.h"
+
+static node *app(const srv_request *req) { return req->app; }
+static node_reader *reader(const srv_request *req) { return req->user; }
+
+/* The one answer for "no such item", whether absent or not visible. */
+static void no_such_item(srv_response *resp)
+{
+    srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such item.");
+}
+
+static void store_failed(srv_response *resp, const lsn_error *err)
+{
+    fprintf(stderr, "liaison: store: %s\n", err->message);
+    srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
+}
+
+static json_t *roles_json(unsigned roles)
+{
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {STORE_ROLE_MEMBER, "member"},
+        {STORE_ROLE_RELEASE_AUTHORITY, "release-authority"},
+        {STORE_ROLE_AUDITOR, "auditor"},
+        {STORE_ROLE_ADMINISTRATOR, "administrator"},
+    };
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++)
+        if (roles & names[i].bit)
+            json_array_append_new(a, json_string(names[i].name));
+    return a;
+}
+
+static json_t *clearance_marking(const lsn_clearance *c, const char *lang)
+{
+    char buf[2048];
+    if (!c || lsn_clearance_marking(c, lang, buf, sizeof buf, NULL) != LSN_OK)
+        return json_null();
+    return json_string(buf);
+}
+
+void node_h_me(srv_request *req, srv_response *resp)
+{
+    node_reader *r = reader(req);
+    json_t *clr = json_loads(r->user->clearance, 0, NULL);
+    srv_resp_json(resp, 200,
+                  json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "name", r->user->name,
+                            "organisation", r->user->organisation,
+                            "nation", r->org_category,
+                            "clearance", clr ? clr : json_null(),
+                            "clearanceMarking", clearance_marking(r->clearance, "en"),
+                            "clearanceMarkingFr", clearance_marking(r->clearance, "fr"),
+                            "roles", roles_json(r->user->roles)));
+}
+
+static int channel_cb(void *ctx, const store_channel *c)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:s}", "name", c->name, "purpose",
+                                         c->purpose ? c->purpose : ""));
+    return STORE_NEXT;
+}
+
+void node_h_channels(srv_request *req, srv_response *resp)
+{
+    lsn_error err;
+    json_t *a = json_array();
+    if (!a) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return;
+    }
+    if (store_channel_list(app(req)->st, channel_cb, a, &err) != LSN_OK) {
+        json_decref(a);
+        store_failed(resp, &err);
+        return;
+    }
+    srv_resp_json(resp, 200, json_pack("{s:o}", "channels", a));
+}
+
+/* A page of visible items: the store yields candidates in id order. */
+typedef struct page {
+    node *n;
+    const node_reader *r;
+    json_t *items;
+    size_t count, limit, scanned, scan_max;
+    int64_t last_visible;
+} page;
+
+static int page_cb(void *ctx, const store_item *it)
+{
+    page *p = ctx;
+    p->scanned++;
+    if (node_may_see(p->n, p->r, it->id, it->label)) {
+        json_t *j = node_item_json(it);
+        if (j) {
+            json_array_append_new(p->items, j);
+            p->count++;
+            p->last_visible = it->id;
+        }
+    }
+    if (p->count >= p->limit || (p->scan_max && p->scanned >= p->scan_max))
+        return STORE_STOP;
+    return STORE_NEXT;
+}
+
+/* Read after= and limit=; false when resp holds the 400. */
+static bool page_params(srv_request *req, srv_response *resp, uint64_t *after,
+                        uint64_t *limit)
+{
+    return srv_req_query_uint(req, "after", 0, INT64_MAX, after, resp) &&
+           srv_req_query_uint(req, "limit", NODE_PAGE_DEFAULT, NODE_PAGE_MAX, limit,
+                              resp);
+}
+
+static void page_answer(srv_response *resp, page *p, uint64_t after)
+{
+    /* next: the cursor for the following page — the last item this reader
+     * saw (or the cursor given), never an id it could not see. */
+    int64_t next = p->count ? p->last_visible : (int64_t)after;
+    srv_resp_json(resp, 200, json_pack("{s:o, s:I, s:I}", "items", p->items, "count",
+                                       (json_int_t)p->count, "next", (json_int_t)next));
+}
+
+void node_h_list(srv_request *req, srv_response *resp)
+{
+    node *n = app(req);
+    node_reader *r = reader(req);
+    const char *channel = srv_req_param(req, "channel");
+    uint64_t after, limit;
+    if (!page_params(req, resp, &after, &limit))
+        return;
+    lsn_error err;
+    store_channel *c = NULL;
+    if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
+        store_failed(resp, &err);
+        return;
+    }
+    if (!c) {
+        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
+        return;
+    }
+    lsn_free(c);
+    if (limit == 0)
+        limit = 1;
+    page p = {.n = n, .r = r, .items = json_array(), .limit = limit};
+    if (!p.items || store_item_list(n->st, channel, (int64_t)after, page_cb, &p, &err) != LSN_OK) {
+        json_decref(p.items);
+        store_failed(resp, &err);
+        return;
+    }
+    char detail[320];
+    snprintf(detail, sizeof detail, "%zu items after %llu", p.count,
+             (unsigned long long)after);
+    char object[300];
+    snprintf(object, sizeof object, "channel:%s", channel);
+    if (!node_audit(n, r->user->name, "list", object, "ok", detail)) {
+        json_decref(p.items);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
+        return;
+    }
+    page_answer(resp, &p, after);
+}
+
+/* Parse a positive decimal id; false for anything else. */
+static bool parse_id(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (!s || !*s || strlen(s) > 18)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return v > 0;
+}
+
+void node_h_item(srv_request *req, srv_response *resp)
+{
+    node *n = app(req);
+    node_reader *r = reader(req);
+    const char *idtext = srv_req_param(req, "id");
+    int64_t id;
+    if (!parse_id(idtext, &id)) {
+        no_such_item(resp);
+        return;
+    }
+    store_item *it = NULL;
+    lsn_error err;
+    if (store_item_get(n->st, id, &it, &err) != LSN_OK) {
+        store_failed(resp, &err);
+        return;
+    }
+    char object[40];
+    snprintf(object, sizeof object, "item:%lld", (long long)id);
+    bool visible = it && node_may_see(n, r, it->id, it->label);
+    if (!node_audit(n, r->user->name, visible ? "read" : "deny", object,
+                    visible ? "ok" : (it ? "denied" : "absent"), NULL)) {
+        lsn_free(it);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
+        return;
+    }
+    if (!visible) {
+        lsn_free(it);
+        no_such_item(resp);
+        return;
+    }
+    json_t *j = node_item_json(it);
+    lsn_free(it);
+    srv_resp_json(resp, 200, j);
+}
+
+void node_h_search(srv_request *req, srv_response *resp)
+{
+    node *n = app(req);
+    node_reader *r = reader(req);
+    const char *q = srv_req_query(req, "q");
+    const char *channel = srv_req_query(req, "channel");
+    uint64_t after, limit;
+    if (!q || !*q) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The query parameter q is required.");
+        return;
+    }
+    if (strlen(q) > 1024) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The query q is longer than 1024 bytes.");
+        return;
+    }
+    if (!page_params(req, resp, &after, &limit))
+        return;
+    if (limit == 0)
+        limit = 1;
+    lsn_error err;
+    page p = {.n = n, .r = r, .items = json_array(), .limit = limit,
+              .scan_max = NODE_SEARCH_SCAN_MAX};
+    if (!p.items || store_item_search(n->st, q, channel && *channel ? channel : NULL,
+                                      (int64_t)after, page_cb, &p, &err) != LSN_OK) {
+        json_decref(p.items);
+        store_failed(resp, &err);
+        return;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "%zu items", p.count);
+    if (!node_audit(n, r->user->name, "search", "items", "ok", detail)) {
+        json_decref(p.items);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
+        return;
+    }
+    page_answer(resp, &p, after);
+}

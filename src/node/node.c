@@ -1,0 +1,221 @@
+/* node/node.c — `liaison serve`: start-up, the route table, shutdown.
+ *
+ * Start-up: settings from the server's option table (config file, then
+ * flags), the data directory (created 0700), the policy (bundled, or
+ * --policy FILE), the store at DATA/liaison.db, optionally the demo data,
+ * the stream hub with replay from the store, the publisher, the server.
+ * SIGTERM or SIGINT: stop accepting, finish in-flight requests (10 s
+ * grace), stop the publisher, close the store (which drains its writes),
+ * exit 0. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "node.h"
+#include "node_internal.h"
+#include "server/config.h"
+#include "server/errors.h"
+
+#ifndef NODE_DEMO_FILE
+#define NODE_DEMO_FILE "data/demo.json"
+#endif
+
+/* THE route table of the node's API (docs/api/openapi.yaml follows it). */
+static const srv_route node_routes[] = {
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
+    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
+    {SRV_GET, "/api/v1/me", node_h_me, true, "the caller: name, organisation, clearance, roles"},
+    {SRV_GET, "/api/v1/policy", node_h_policy, true, "the policy: classifications and categories, for a label picker"},
+    {SRV_GET, "/api/v1/channels", node_h_channels, true, "the channels"},
+    {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item"},
+    {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see"},
+    {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)"},
+    {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items"},
+    {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)"},
+};
+
+static void usage(void)
+{
+    printf("usage: liaison serve [--demo] [--demo-file FILE] [options]\n\n"
+           "Run a node. Options (also as `key = value` lines in --config FILE):\n");
+    srv_config_help(stdout);
+    printf("  --demo                 seed an empty data directory with the demo data\n"
+           "  --demo-file FILE       the demo data (default %s)\n", NODE_DEMO_FILE);
+}
+
+static lsn_err make_data_dir(const char *dir, lsn_error *err)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return lsn_fail(err, LSN_ERR_IO, "cannot create the data directory %s: %s", dir,
+                        strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return lsn_fail(err, LSN_ERR_IO, "%s is not a directory", dir);
+    return LSN_OK;
+}
+
+static lsn_err load_policy(node *n, const char *path, lsn_error *err)
+{
+    lsn_policy *p = NULL;
+    lsn_err rc = path ? lsn_policy_load_file(path, &p, err) : lsn_policy_load_default(&p, err);
+    if (rc != LSN_OK)
+        return rc;
+    n->set = lsn_policy_set_new();
+    if (!n->set) {
+        lsn_policy_unref(p);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    }
+    rc = lsn_policy_set_add(n->set, p, err);
+    n->policy = p;
+    lsn_policy_unref(p); /* the set holds its own reference */
+    return rc;
+}
+
+static int count_cb(void *ctx, const store_user *u)
+{
+    (void)u;
+    ++*(size_t *)ctx;
+    return STORE_STOP;
+}
+
+static void node_release(node *n)
+{
+    node_publisher_stop(n);
+    if (n->st)
+        store_close(n->st);
+    srv_sse_hub_free(n->hub);
+    node_cache_free(n);
+    lsn_policy_set_free(n->set);
+}
+
+static int fail(node *n, srv_config *cfg, const char *what, const lsn_error *err)
+{
+    fprintf(stderr, "liaison: serve: %s%s%s\n", what, err ? ": " : "", err ? err->message : "");
+    if (n->srv)
+        srv_server_stop(n->srv, 0);
+    node_release(n);
+    srv_config_release(cfg);
+    return 2;
+}
+
+int node_serve_main(int argc, char **argv)
+{
+    node n;
+    memset(&n, 0, sizeof n);
+    srv_config cfg;
+    lsn_error err;
+    int rest[256], nrest = 0;
+    bool demo = false;
+    const char *demo_file = NODE_DEMO_FILE;
+
+    if (srv_config_init(&cfg, &err) != LSN_OK) {
+        fprintf(stderr, "liaison: serve: %s\n", err.message);
+        return 2;
+    }
+    if (argc - 1 > (int)(sizeof rest / sizeof rest[0])) {
+        srv_config_release(&cfg);
+        fprintf(stderr, "liaison: serve: too many arguments\n");
+        return 2;
+    }
+    if (srv_config_args(&cfg, argc - 1, argv + 1, rest, &nrest, &err) != LSN_OK)
+        return fail(&n, &cfg, "bad option", &err);
+    for (int i = 0; i < nrest; i++) {
+        const char *a = argv[1 + rest[i]];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            srv_config_release(&cfg);
+            return 0;
+        } else if (strcmp(a, "--demo") == 0) {
+            demo = true;
+        } else if (strcmp(a, "--demo-file") == 0 && i + 1 < nrest &&
+                   rest[i + 1] == rest[i] + 1) {
+            demo_file = argv[1 + rest[++i]];
+        } else if (strncmp(a, "--demo-file=", 12) == 0) {
+            demo_file = a + 12;
+        } else {
+            fprintf(stderr, "liaison: serve: %s: unknown option (try 'liaison serve --help')\n", a);
+            srv_config_release(&cfg);
+            return 2;
+        }
+    }
+    if (srv_config_check(&cfg, &err) != LSN_OK)
+        return fail(&n, &cfg, "bad settings", &err);
+
+    /* Before any thread starts, so that every thread inherits the mask and
+     * the signals reach only sigwait. */
+    srv_signals_block();
+
+    if (srv_crypto_init(&err) != LSN_OK || make_data_dir(cfg.data_dir, &err) != LSN_OK)
+        return fail(&n, &cfg, "start-up", &err);
+    if (load_policy(&n, cfg.policy, &err) != LSN_OK)
+        return fail(&n, &cfg, "policy", &err);
+    char dbpath[4096];
+    if ((size_t)snprintf(dbpath, sizeof dbpath, "%s/liaison.db", cfg.data_dir) >= sizeof dbpath)
+        return fail(&n, &cfg, "the data directory's path is too long", NULL);
+    if (store_open(dbpath, &n.st, &err) != LSN_OK)
+        return fail(&n, &cfg, "store", &err);
+    if (node_cache_init(&n) != LSN_OK)
+        return fail(&n, &cfg, "out of memory", NULL);
+    n.body_limit = cfg.body_limit;
+
+    if (demo) {
+        size_t users = 0;
+        if (store_user_list(n.st, count_cb, &users, &err) != LSN_OK)
+            return fail(&n, &cfg, "store", &err);
+        if (users == 0) {
+            if (node_demo_seed(&n, demo_file, cfg.data_dir, &err) != LSN_OK)
+                return fail(&n, &cfg, "demo", &err);
+            printf("liaison: demo data seeded; credentials in %s/demo-credentials.json\n",
+                   cfg.data_dir);
+        } else {
+            printf("liaison: the data directory is not empty; demo data not seeded\n");
+        }
+    }
+
+    srv_sse_hub_opts ho = {.queue_max = cfg.stream_queue, .replay = node_stream_replay,
+                           .replay_ctx = &n};
+    n.hub = srv_sse_hub_new(&ho);
+    if (!n.hub)
+        return fail(&n, &cfg, "cannot start the stream hub", NULL);
+    if (node_publisher_start(&n, &err) != LSN_OK)
+        return fail(&n, &cfg, "publisher", &err);
+
+    srv_server_opts o = {
+        .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
+        .body_limit = cfg.body_limit, .threads = cfg.threads,
+        .max_connections = cfg.max_connections, .timeout = cfg.timeout,
+        .conn_memory = cfg.conn_memory, .routes = node_routes,
+        .nroutes = sizeof node_routes / sizeof node_routes[0],
+        .auth = {.lookup = node_auth_lookup, .release = node_auth_release, .ctx = &n},
+        .hub = n.hub, .app = &n,
+    };
+    n.srv = srv_server_start(&o, &err);
+    if (!n.srv)
+        return fail(&n, &cfg, "server", &err);
+    n.metrics = srv_server_metrics(n.srv);
+    (void)node_audit(&n, "system", "node.start", cfg.listen, "ok", NULL);
+
+    char host[256];
+    unsigned short port;
+    if (srv_parse_listen(cfg.listen, host, sizeof host, &port, &err) != LSN_OK)
+        host[0] = '\0';
+    bool v6 = strchr(host, ':') != NULL;
+    printf("liaison: listening on %s://%s%s%s:%u\n", cfg.tls_cert ? "https" : "http",
+           v6 ? "[" : "", host[0] ? host : "0.0.0.0", v6 ? "]" : "",
+           (unsigned)srv_server_port(n.srv));
+    fflush(stdout);
+
+    int sig = srv_signals_wait();
+    fprintf(stderr, "liaison: signal %d: stopping\n", sig);
+    srv_server_stop(n.srv, 10000);
+    n.srv = NULL;
+    n.metrics = NULL;
+    node_publisher_stop(&n);
+    (void)node_audit(&n, "system", "node.stop", cfg.listen, "ok", NULL);
+    node_release(&n);
+    srv_config_release(&cfg);
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* node/node_internal.h — what the node's files share: the node context,
+ * the authenticated reader, the label-decision cache, audit helpers and the
+ * handlers of the route table. Internal to src/node. */
+#ifndef NODE_NODE_INTERNAL_H
+#define NODE_NODE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "liaison/liaison.h"
+#include "server/http_server.h"
+#include "store/store.h"
+
+#define NODE_LABEL_CACHE_SLOTS 8192u /* direct-mapped, by item id */
+#define NODE_LABEL_CACHE_LOCKS 64u
+#define NODE_PAGE_DEFAULT 50u
+#define NODE_PAGE_MAX 500u
+#define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
+
+struct node_label_slot {
+    int64_t id;       /* 0: empty */
+    lsn_label *label; /* NULL with id set: the label did not parse (denied) */
+};
+
+typedef struct node {
+    store *st;
+    lsn_policy_set *set;
+    const lsn_policy *policy; /* the node's policy (in set) */
+    srv_server *srv;
+    srv_sse_hub *hub;
+    srv_metrics *metrics;     /* the server's (set after start) */
+    size_t body_limit;
+
+    /* Label cache: the parsed label of an item, so a decision is a few
+     * word operations and never a parse. Slot i is guarded by lock i % N. */
+    struct node_label_slot *slots;
+    pthread_mutex_t locks[NODE_LABEL_CACHE_LOCKS];
+
+    /* Publisher: posts wake it; it lists what became durable after the last
+     * published id and publishes in id order (the hub needs increasing ids,
+     * and posts complete out of order). */
+    pthread_t publisher;
+    pthread_mutex_t pub_lock;
+    pthread_cond_t pub_cond;
+    bool pub_wake, pub_stop, pub_started;
+    int64_t published; /* highest id published (under pub_lock) */
+} node;
+
+/* The authenticated caller: the store's user and its parsed clearance. */
+typedef struct node_reader {
+    store_user *user;        /* owned (lsn_free) */
+    lsn_clearance *clearance; /* owned; NULL if it does not parse (sees nothing) */
+    char *org_category;      /* owned (lsn_free); may be NULL */
+} node_reader;
+
+/* auth.c: token hash → node_reader (srv_auth lookup/release). */
+void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+void node_auth_release(void *ctx, void *user);
+
+/* decide.c: may this reader see the item with this id and label string?
+ * Parses the label once per id (cached), records the decision in the
+ * metrics. Never errors: anything that fails is a denial. */
+bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label);
+lsn_err node_cache_init(node *n);
+void node_cache_free(node *n);
+
+/* audit.c: append an audit event (durable). Failure is reported on stderr
+ * and answered by the caller as 500 where it matters (returns false). */
+bool node_audit(node *n, const char *actor, const char *action, const char *object,
+                const char *outcome, const char *detail);
+
+/* item_json.c: an item as its API JSON (label as its JSON object). NULL when
+ * out of memory. */
+json_t *node_item_json(const store_item *it);
+/* Hex of a hash into out[65]. */
+void node_hex(const uint8_t *h, size_t len, char *out);
+
+/* publish.c: the publisher thread and the stream's replay/filter. */
+lsn_err node_publisher_start(node *n, lsn_error *err);
+void node_publisher_stop(node *n);
+void node_publisher_wake(node *n);
+void node_stream_replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit_ctx);
+void node_h_stream(srv_request *req, srv_response *resp);
+
+/* handlers: the route table's entries. */
+void node_h_me(srv_request *req, srv_response *resp);
+void node_h_policy(srv_request *req, srv_response *resp);
+void node_h_channels(srv_request *req, srv_response *resp);
+void node_h_post(srv_request *req, srv_response *resp);
+void node_h_list(srv_request *req, srv_response *resp);
+void node_h_item(srv_request *req, srv_response *resp);
+void node_h_search(srv_request *req, srv_response *resp);
+
+/* demo.c: seed an empty store from the demo file; writes
+ * DATA/demo-credentials.json (0600). */
+lsn_err node_demo_seed(node *n, const char *demo_file, const char *data_dir,
+                       lsn_error *err);
+
+#endif

@@ -1,0 +1,86 @@
+/* node/policy_json.c — GET /api/v1/policy: what a client needs to build a
+ * label picker that offers only valid choices: the classifications (LACV,
+ * name, hierarchy, banner colours, markings in English and French) and the
+ * categories by tag set (type, and which classifications exclude each).
+ * Everything comes from the loaded SPIF through the public introspection
+ * API; nothing is hard-coded here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "liaison/introspect.h"
+#include "node_internal.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* A readable text colour on a #RRGGBB background: black on light, white on
+ * dark (relative luminance, sRGB weights). NULL if the colour is not hex. */
+static const char *foreground_for(const char *bg)
+{
+    if (!bg || strlen(bg) != 7 || bg[0] != '#')
+        return NULL;
+    int v[6];
+    for (int i = 0; i < 6; i++)
+        if ((v[i] = hexval(bg[1 + i])) < 0)
+            return NULL;
+    double r = v[0] * 16 + v[1], g = v[2] * 16 + v[3], b = v[4] * 16 + v[5];
+    double lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0;
+    return lum > 0.5 ? "#000000" : "#FFFFFF";
+}
+
+void node_h_policy(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    const lsn_policy *p = n->policy;
+    json_t *classes = json_array(), *tagsets = json_array();
+    size_t nc = lsn_policy_class_count(p);
+    for (size_t i = 0; i < nc; i++) {
+        lsn_class_info ci;
+        if (!lsn_policy_class_at(p, i, &ci))
+            continue;
+        json_array_append_new(
+            classes,
+            json_pack("{s:I, s:s, s:I, s:s?, s:s?, s:s?, s:s?, s:b}", "lacv",
+                      (json_int_t)ci.lacv, "name", ci.name, "hierarchy",
+                      (json_int_t)ci.hierarchy, "background", ci.color, "foreground",
+                      foreground_for(ci.color), "marking",
+                      lsn_policy_class_marking(p, i, "en"), "markingFr",
+                      lsn_policy_class_marking(p, i, "fr"), "obsolete", ci.obsolete));
+    }
+    size_t nk = lsn_policy_category_count(p);
+    json_t *cur = NULL; /* the current tag set's categories */
+    const char *cur_id = NULL;
+    for (size_t i = 0; i < nk; i++) {
+        lsn_category_info k;
+        if (!lsn_policy_category_at(p, i, &k))
+            continue;
+        if (!cur_id || strcmp(cur_id, k.tag_set_id) != 0) {
+            /* Categories come in document order, tag set by tag set. */
+            cur = json_array();
+            json_array_append_new(tagsets, json_pack("{s:s, s:s, s:o}", "name", k.tag_set,
+                                                     "id", k.tag_set_id, "categories", cur));
+            cur_id = k.tag_set_id;
+        }
+        json_t *excl = json_array();
+        for (size_t c = 0; c < nc && c < 64; c++) {
+            lsn_class_info ci;
+            if ((k.excluded_classes >> c & 1) && lsn_policy_class_at(p, c, &ci))
+                json_array_append_new(excl, json_string(ci.name));
+        }
+        json_array_append_new(cur, json_pack("{s:s, s:I, s:s, s:o, s:b}", "name", k.name,
+                                             "lacv", (json_int_t)k.lacv, "type", k.type,
+                                             "excludedBy", excl, "obsolete", k.obsolete));
+    }
+    srv_resp_json(resp, 200,
+                  json_pack("{s:s, s:s, s:o, s:o}", "id", lsn_policy_id(p), "name",
+                            lsn_policy_name(p), "classifications", classes, "tagSets",
+                            tagsets));
+}

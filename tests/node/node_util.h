@@ -1,0 +1,41 @@
+/* tests/node/node_util.h — helpers for the node's integration tests: start
+ * a real `liaison serve` on a loopback port and read its port, HTTP calls
+ * with libcurl, demo credentials, raw socket reads. */
+#ifndef TESTS_NODE_UTIL_H
+#define TESTS_NODE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+typedef struct test_node {
+    pid_t pid;
+    int port;
+    char dir[256];
+} test_node;
+
+/* Start `EXE serve --demo --data-dir DIR --listen 127.0.0.1:0 EXTRA...`,
+ * wait (at most 120 s) for its "listening on" line. false on failure. */
+bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra);
+/* SIGTERM (graceful) or SIGKILL, then reap; returns the exit status word. */
+int tn_stop(test_node *n, int sig);
+
+typedef struct http_result {
+    long status;
+    char *body;      /* malloc'd, NUL-terminated */
+    size_t len;
+} http_result;
+
+/* One request; token may be NULL; body may be NULL (GET). Returns false on
+ * a transport error. Free r->body with free(). */
+bool tn_http(const test_node *n, const char *method, const char *path, const char *token,
+             const char *body, size_t body_len, http_result *r);
+/* GET returning parsed JSON (NULL if not JSON); *status set. */
+json_t *tn_get_json(const test_node *n, const char *path, const char *token, long *status);
+
+/* Token of a demo user from DIR/demo-credentials.json (static storage per
+ * call site: copy it). NULL if absent. */
+char *tn_token(const test_node *n, const char *user);
+
+#endif
