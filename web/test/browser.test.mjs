@@ -221,6 +221,11 @@ test('a screenshot of the main view is written (laptop and narrow window)', asyn
     const file = path.join(outDir, name);
     await page.screenshot({ path: file });
     assert.ok(fs.statSync(file).size > 10000, `${file} written`);
+    if (name === 'main.png') {
+      await page.locator('.item button.link').first().click();
+      await page.waitForSelector('#detail[open]');
+      await page.screenshot({ path: path.join(outDir, 'detail.png') });
+    }
     await page.context().close();
   }
 });

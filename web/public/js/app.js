@@ -60,6 +60,7 @@ async function openChannel(name) {
   $('view-title').textContent = `#${name}`;
   $('view-purpose').textContent = ch?.purpose || '';
   $('compose').hidden = false;
+  $('main').classList.remove('searching');
   renderChannels(openChannel);
   renderCompose(() => {});
   $('list-status').textContent = 'Loading…';
@@ -78,6 +79,7 @@ async function runSearch(q) {
   $('view-title').textContent = 'Search';
   $('view-purpose').textContent = `Items you may see that match “${q}”, best first.`;
   $('compose').hidden = true;
+  $('main').classList.add('searching');
   $('list-status').textContent = 'Searching…';
   try {
     const res = await state.api.search(q);
