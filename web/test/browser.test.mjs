@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startNode, userOf, launch, signedIn, outDir } from './harness.mjs';
+import { normalisePolicy } from '../public/js/normalise.js';
 
 let node;
 let chrome;
@@ -34,7 +35,7 @@ before(async () => {
   jpn = userOf(node.users, 'JPN');
   const { channels } = await apiGet(nato, '/api/v1/channels');
   channel = (channels.find((c) => c.name === 'cyber-defence') || channels[0]).name;
-  policy = await apiGet(nato, '/api/v1/policy');
+  policy = normalisePolicy(await apiGet(nato, '/api/v1/policy'));
 });
 
 after(async () => {
@@ -48,6 +49,8 @@ async function openChannel(page, name) {
   await page.click(`.channel[data-channel="${name}"]`);
   await page.waitForSelector(`.channel.current[data-channel="${name}"]`);
   await page.waitForFunction(() => !/Loading/.test(document.getElementById('list-status').textContent));
+  const status = await page.textContent('#list-status');
+  assert.match(status, /you may see/, `the channel's items are listed (${status})`);
 }
 
 async function chooseClassification(page, name) {
@@ -105,6 +108,7 @@ test('a Japanese reader does not see a NATO-only item that NATO staff just poste
   await jpnReader.fill('#search-q', text.split(' ').pop());
   await jpnReader.press('#search-q', 'Enter');
   await jpnReader.waitForFunction(() => !/Searching/.test(document.getElementById('list-status').textContent));
+  assert.match(await jpnReader.textContent('#list-status'), /you may see/, 'the search ran');
   assert.equal(await itemCard(jpnReader, text).count(), 0, 'not found by search for Japan');
   const res = await fetch(`${node.url}/api/v1/items/${id}`, { headers: { Authorization: `Bearer ${jpn.token}` } });
   assert.equal(res.status, 404, 'fetch by id answers as for no item');

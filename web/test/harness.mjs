@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startMock } from './mock-server.mjs';
+import { startFront } from './front.mjs';
 
 export const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-output');
 
@@ -21,7 +22,17 @@ export async function startNode() {
     const file = process.env.LIAISON_CREDENTIALS;
     if (!file) throw new Error('LIAISON_URL is set but LIAISON_CREDENTIALS (demo-credentials.json) is not');
     const users = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return { url: process.env.LIAISON_URL.replace(/\/$/, ''), users, real: true, close: () => {} };
+    const url = process.env.LIAISON_URL.replace(/\/$/, '');
+    // A node that does not serve the page yet: put web/public/ in front of it.
+    const home = await fetch(url + '/').catch(() => null);
+    const served = home?.ok && (home.headers.get('content-type') || '').includes('text/html') &&
+      (await home.text()).includes('js/app.js');
+    if (!served) {
+      const front = await startFront(url);
+      console.log(`# ${url}/ does not serve the page: testing through ${front.url} (web/public + proxy)`);
+      return { url: front.url, api: url, users, real: true, close: front.close };
+    }
+    return { url, users, real: true, close: () => {} };
   }
   const m = await startMock();
   return { url: m.url, users: m.credentials, real: false, close: m.close };
@@ -31,7 +42,7 @@ export async function startNode() {
  *  staff (by organisation, else by the clearance marking). */
 export function userOf(users, nation) {
   const words = {
-    JPN: [/japan/i, /\bJPN\b/], KOR: [/korea/i, /\bKOR\b/], NATO: [/\bNATO\b/i],
+    JPN: [/japan/i, /\bJPN\b/], KOR: [/korea/i, /\bKOR\b/], NATO: [/^NATO\b/],
   }[nation] || [new RegExp(`\\b${nation}\\b`)];
   const hit = users.find((u) => words.some((w) => w.test(u.organisation))) ||
     users.find((u) => words.some((w) => w.test(u.clearance || '')));

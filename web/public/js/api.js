@@ -14,6 +14,8 @@ export class ApiError extends Error {
   }
 }
 
+import { normaliseMe, normaliseItem, normalisePolicy } from './normalise.js';
+
 const PLAIN = {
   unauthorized: 'The token was not accepted. Check it and sign in again.',
   forbidden: 'You may not post this: the label is beyond your own clearance.',
@@ -64,12 +66,13 @@ export class Api {
     return data;
   }
 
-  me() { return this.request('GET', '/api/v1/me'); }
-  policy() { return this.request('GET', '/api/v1/policy'); }
+  async me() { return normaliseMe(await this.request('GET', '/api/v1/me')); }
+  async policy() { return normalisePolicy(await this.request('GET', '/api/v1/policy')); }
   channels() { return this.request('GET', '/api/v1/channels'); }
-  item(id) { return this.request('GET', `/api/v1/items/${encodeURIComponent(id)}`); }
-  search(q, limit = 100) {
-    return this.request('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+  async item(id) { return normaliseItem(await this.request('GET', `/api/v1/items/${encodeURIComponent(id)}`)); }
+  async search(q, limit = 100) {
+    const res = await this.request('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+    return { ...res, items: (res?.items || []).map(normaliseItem) };
   }
   post(channel, label, body) {
     return this.request('POST', `/api/v1/channels/${encodeURIComponent(channel)}/items`, { label, body });
@@ -83,11 +86,11 @@ export class Api {
   async items(channel, max = 5000) {
     const out = [];
     let after = 0;
-    const limit = 1000;
+    const limit = 500;  // the node allows at most 500 a page (openapi.yaml says 1000)
     while (out.length < max) {
       const q = `?limit=${limit}${after ? `&after=${after}` : ''}`;
       const page = await this.request('GET', `/api/v1/channels/${encodeURIComponent(channel)}/items${q}`);
-      const items = page?.items || [];
+      const items = (page?.items || []).map(normaliseItem);
       out.push(...items);
       if (items.length < limit) break;
       after = items[items.length - 1].id;
@@ -118,7 +121,9 @@ export class Api {
             if (ev.retry) retry = ev.retry;
             if (ev.id !== undefined && ev.id !== '') lastId = ev.id;
             if (ev.event === 'item' && ev.data) {
-              try { onItem(JSON.parse(ev.data)); } catch { /* a bad frame is skipped */ }
+              let item;
+              try { item = normaliseItem(JSON.parse(ev.data)); } catch { return; /* a bad frame is skipped */ }
+              onItem(item);
             }
           });
         } catch (e) {

@@ -133,12 +133,13 @@ export function markLabel(policy, label, lang) {
   return parts.filter((p) => p !== '').join(' ').replace(/\s+/g, ' ').trim();
 }
 
-/** The banner colours of a classification: background from the policy, text
- *  black or white, whichever contrasts more (WCAG relative luminance). */
+/** The banner colours of a classification: background from the policy; text
+ *  the policy's `foreground` if the node gives one, else black or white,
+ *  whichever contrasts more (WCAG relative luminance). */
 export function bannerColours(policy, classificationName) {
   const cls = policy?.classifications.find((c) => c.name === classificationName);
   const bg = normaliseColour(cls?.colour) || '#5b6370';
-  return { background: bg, foreground: contrastText(bg) };
+  return { background: bg, foreground: normaliseColour(cls?.foreground) || contrastText(bg) };
 }
 
 const NAMED = {
@@ -166,4 +167,16 @@ function contrastText(bg) {
   const withWhite = 1.05 / (l + 0.05);
   const withBlack = (l + 0.05) / 0.05;
   return withWhite >= withBlack ? '#ffffff' : '#111111';
+}
+
+/** A plain rendering of a label when neither the node nor the policy data
+ *  can give its marking: the classification's own marking (the node's
+ *  `marking` / `markingFr` of a classification, if any) and the categories
+ *  by tag set. Marked approximate by the caller. */
+export function plainMarking(policy, label, lang) {
+  const cls = policy.classifications.find((c) => c.name === label.classification);
+  const head = (lang === 'fr' ? cls?.markingFr ?? cls?.marking_fr : cls?.marking) ||
+    `${policy.name} ${label.classification ?? ''}`.trim();
+  const shown = (label.categories || []).map((g) => `${g.tagSet}: ${g.values.join(', ')}`);
+  return [head, ...shown].join(' · ');
 }

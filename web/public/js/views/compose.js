@@ -8,7 +8,7 @@
 import { h, fill } from '../dom.js';
 import { state } from '../state.js';
 import { plainWords, ApiError } from '../api.js';
-import { bannerColours, canMark, markLabel } from '../marking.js';
+import { bannerColours, canMark, markLabel, plainMarking } from '../marking.js';
 import {
   catKey, heldClassifications, offeredTagSets, buildLabel, defaultChoices, authorCannotRead,
 } from '../picker.js';
@@ -161,8 +161,8 @@ async function preview(built) {
       en = markLabel(state.policy, built.label, null);
       fr = markLabel(state.policy, built.label, 'fr');
     } else {
-      en = fr = `${state.policy.name} ${built.label.classification} ` +
-        (built.label.categories || []).map((g) => `${g.tagSet}: ${g.values.join(', ')}`).join('; ');
+      en = `${plainMarking(state.policy, built.label, 'en')} (approximate)`;
+      fr = `${plainMarking(state.policy, built.label, 'fr')} (approximatif)`;
     }
   }
   if (seq !== previewSeq) return;
