@@ -175,8 +175,12 @@ function contrastText(bg) {
  *  by tag set. Marked approximate by the caller. */
 export function plainMarking(policy, label, lang) {
   const cls = policy.classifications.find((c) => c.name === label.classification);
-  const head = (lang === 'fr' ? cls?.markingFr ?? cls?.marking_fr : cls?.marking) ||
-    `${policy.name} ${label.classification ?? ''}`.trim();
-  const shown = (label.categories || []).map((g) => `${g.tagSet}: ${g.values.join(', ')}`);
+  const own = (lang === 'fr' ? cls?.markingFr ?? cls?.marking_fr : cls?.marking) || label.classification || '';
+  const head = own.toUpperCase().startsWith(policy.name.toUpperCase()) ? own : `${policy.name} ${own}`.trim();
+  // Values equal to the policy's name (NATO) are implied by the head.
+  const shown = (label.categories || [])
+    .map((g) => ({ ...g, values: g.values.filter((v) => v.toUpperCase() !== policy.name.toUpperCase()) }))
+    .filter((g) => g.values.length)
+    .map((g) => `${g.tagSet}: ${g.values.join(', ')}`);
   return [head, ...shown].join(' · ');
 }

@@ -144,6 +144,7 @@ async function preview(built) {
 
   let en = null;
   let fr = null;
+  let approximate = false;
   if (markEndpoint) {
     try {
       const m = await state.api.mark(built.label);
@@ -161,14 +162,18 @@ async function preview(built) {
       en = markLabel(state.policy, built.label, null);
       fr = markLabel(state.policy, built.label, 'fr');
     } else {
-      en = `${plainMarking(state.policy, built.label, 'en')} (approximate)`;
-      fr = `${plainMarking(state.policy, built.label, 'fr')} (approximatif)`;
+      en = plainMarking(state.policy, built.label, 'en');
+      fr = plainMarking(state.policy, built.label, 'fr');
+      approximate = true;
     }
   }
   if (seq !== previewSeq) return;
   const b = banner(built.label.classification, en, fr, 'preview');
   b.id = 'preview-banner';
   fill(box, b);
+  document.getElementById('preview-caption').textContent = approximate
+    ? 'Marking of this label (approximate: this node does not preview markings; the posted item shows the exact one)'
+    : 'Marking of this label';
   relabel(box);
 }
 

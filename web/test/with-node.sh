@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# with-node.sh — run the web page's tests against a real node: start
+# `liaison serve --demo` on 127.0.0.1 (a port the kernel picks) with a fresh
+# data directory, run web/run-tests.sh with LIAISON_URL and
+# LIAISON_CREDENTIALS pointing at it, then stop the node (SIGTERM).
+#
+# Usage: web/test/with-node.sh LIAISON_BINARY [DEMO_FILE]
+# (meson: test('web_browser', find_program('../web/test/with-node.sh'),
+#          args : [liaison_exe, meson.project_source_root() / 'data' / 'demo.json'], ...))
+set -euo pipefail
+bin="${1:?usage: with-node.sh LIAISON_BINARY [DEMO_FILE]}"
+demo="${2:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+
+data="$(mktemp -d "${TMPDIR:-/tmp}/liaison-web-node.XXXXXX")"
+log="$data.log"
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$data" "$log"
+}
+trap cleanup EXIT
+
+args=(serve --demo --data-dir "$data/node" --listen 127.0.0.1:0)
+[ -n "$demo" ] && args+=(--demo-file "$demo")
+"$bin" "${args[@]}" >"$log" 2>&1 &
+pid=$!
+
+url=
+for _ in $(seq 1 100); do
+  url="$(sed -n 's/.*listening on \(http[s]*:\/\/[^ ]*\).*/\1/p' "$log" | head -n 1)"
+  [ -n "$url" ] && break
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "with-node: the node did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ -z "$url" ]; then
+  echo "with-node: the node did not say where it listens:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+LIAISON_URL="$url" LIAISON_CREDENTIALS="$data/node/demo-credentials.json" "$here/../run-tests.sh"
