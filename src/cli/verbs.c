@@ -66,6 +66,40 @@ const cli_verb cli_verbs[] = {
      "writes DIR/demo-credentials.json. SIGTERM finishes in-flight requests "
      "and exits 0. 'liaison serve --help' lists every option.",
      cli_cmd_serve},
+    /* --- client verbs (cmd_client.c): a node over HTTP --- */
+#define NODE_OPTS (CLI_OPT_URL | CLI_OPT_TOKEN | CLI_OPT_CACERT)
+    {NULL, "post", "", 0, 0,
+     NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_LABEL | CLI_OPT_BODY | CLI_OPT_BODY_FILE,
+     CLI_OPT_CHANNEL | CLI_OPT_LABEL,
+     "post a labelled item to a node's channel",
+     "Posts an item with the label FILE (the JSON label form, or STANAG "
+     "4774 XML) or inline JSON (starting with '{'), and the text of --body, "
+     "--body-file or standard input. Prints 'ID MARKING'. The node refuses "
+     "an invalid label (422) or one beyond the poster's clearance (403): "
+     "exit 1; other errors exit 2.",
+     cli_cmd_post},
+    {NULL, "read", "", 0, 0, NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT,
+     CLI_OPT_CHANNEL,
+     "print the items of a channel that you may see",
+     "Prints each item, oldest first: its marking in a banner line, '#ID "
+     "CHANNEL - AUTHOR (ORGANISATION) TIME', the body, the banner again. "
+     "--after ID pages on; --limit N (1-1000) caps the page.",
+     cli_cmd_read},
+    {NULL, "tail", "", 0, 0, NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT,
+     CLI_OPT_CHANNEL,
+     "follow a channel's live stream",
+     "Prints items as they arrive (Server-Sent Events), as 'read' does. A "
+     "dropped connection is resumed with Last-Event-ID after a delay that "
+     "doubles up to 30 s, so nothing is missed or repeated. --after ID "
+     "starts after that item; --limit N exits after N items.",
+     cli_cmd_tail},
+    {NULL, "search", "QUERY", 1, 1, NODE_OPTS | CLI_OPT_LIMIT, 0,
+     "full-text search over the items you may see",
+     "Prints the matching items as 'read' does. Every word of QUERY must "
+     "occur; it is not a query language.",
+     cli_cmd_search},
+#undef NODE_OPTS
+    /* --- end client verbs --- */
     /* --- administrative verbs (cmd_admin.c): a node's data directory --- */
     {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_NATION, CLI_OPT_NATION,
      "add an organisation to a node's data directory",

@@ -201,7 +201,149 @@ restore
 run audit verify --data-dir "$D"
 [ "$rc" -eq 0 ]; ok $? "the_restored_copy_verifies_again" "rc=$rc out='$out'"
 
-#@CLIENT@
+# ---- client verbs, against the fake node --------------------------------
+rm -f "$TMP/port"
+python3 "$FAKE_NODE" "$TMP/port" "$TMP/requests.log" 2>"$TMP/fake.err" &
+FAKE_PID=$!
+i=0
+while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$TMP/port" ]; ok $? "the_fake_node_starts" "$(cat "$TMP/fake.err")"
+URL=http://127.0.0.1:$(cat "$TMP/port")
+export LIAISON_URL="$URL" LIAISON_TOKEN=good
+
+last_request() { tail -n 1 "$TMP/requests.log"; }
+# request_field EXPR: evaluate EXPR on the last request r (a dict)
+request_field() {
+    last_request | python3 -c 'import json, sys; r = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1"
+}
+
+XML_LABEL=$VEC/nr-rel-jpn.nato
+expect "post_prints_the_new_id_and_marking" 0 "42 NATO RESTRICTED RELEASABLE TO JPN" \
+    post --channel cyber-defence --label "$XML_LABEL" --body hello
+[ "$(request_field 'r["method"] + " " + r["path"] + " " + r["content_type"] + " " + r["auth"]')" = \
+  "POST /api/v1/channels/cyber-defence/items application/json Bearer good" ]
+ok $? "post_sends_json_with_the_bearer_token_to_the_channel" "$(last_request)"
+[ "$(request_field 'json.loads(r["body"])["body"]')" = hello ]
+ok $? "post_sends_the_body_text" "$(last_request)"
+last_request | python3 -c 'import json, sys
+r = json.loads(sys.stdin.read()); b = json.loads(r["body"])
+sys.exit(0 if b["label"] == open(sys.argv[1]).read() else 1)' "$XML_LABEL"
+ok $? "post_sends_a_4774_xml_label_file_as_a_string" "$(last_request)"
+expect "post_takes_an_inline_json_label" 0 "42 NATO RESTRICTED RELEASABLE TO JPN" \
+    post --channel cyber-defence --label '{"policy":"NATO","classification":"RESTRICTED"}' --body x
+[ "$(request_field 'json.loads(r["body"])["label"]["classification"]')" = RESTRICTED ]
+ok $? "post_sends_a_json_label_as_an_object" "$(last_request)"
+printf '{"policy": "NATO", "classification": "UNCLASSIFIED"}\n' > "$TMP/label.json"
+printf 'from a file\n' > "$TMP/body.txt"
+expect "post_reads_a_json_label_file_and_a_body_file" 0 "42 NATO RESTRICTED RELEASABLE TO JPN" \
+    post --channel cyber-defence --label "$TMP/label.json" --body-file "$TMP/body.txt"
+[ "$(request_field 'json.loads(r["body"])["label"]["classification"] + "|" + json.loads(r["body"])["body"]')" = "UNCLASSIFIED|from a file" ]
+ok $? "post_sends_the_label_file_object_and_file_body" "$(last_request)"
+printf 'from stdin' | "$LIAISON" post --channel cyber-defence --label "$TMP/label.json" >/dev/null 2>&1
+[ "$(request_field 'json.loads(r["body"])["body"]')" = "from stdin" ]
+ok $? "post_reads_the_body_from_standard_input_by_default" "$(last_request)"
+expect_err "post_above_ones_clearance_is_refused_with_the_nodes_message_exit_1" 1 \
+    "liaison: the label is beyond your clearance" \
+    post --channel cyber-defence --label "$TMP/label.json" --body beyond
+expect_err "post_of_an_invalid_label_is_refused_exit_1" 1 \
+    "liaison: invalid label: the classification is missing" \
+    post --channel cyber-defence --label "$TMP/label.json" --body invalid
+expect_err "post_too_large_is_an_error_exit_2" 2 "liaison: the body is too large" \
+    post --channel cyber-defence --label "$TMP/label.json" --body huge
+expect_err "post_to_an_unknown_channel_exit_2" 2 "liaison: no such channel" \
+    post --channel nowhere --label "$TMP/label.json" --body x
+printf 'hello' > "$TMP/notalabel"
+expect_err "post_refuses_a_label_file_that_is_neither_json_nor_xml" 2 "$TMP/notalabel: neither" \
+    post --channel cyber-defence --label "$TMP/notalabel" --body x
+expect_err "post_refuses_malformed_inline_json_naming_the_place" 2 "not a JSON label" \
+    post --channel cyber-defence --label '{"policy":' --body x
+expect_err "post_refuses_body_and_body_file_together" 2 "not both" \
+    post --channel cyber-defence --label "$TMP/label.json" --body x --body-file "$TMP/body.txt"
+expect_err "post_requires_a_label" 2 "--label is required" post --channel cyber-defence --body x
+expect_err "post_names_a_missing_label_file" 2 "$TMP/none.json" \
+    post --channel cyber-defence --label "$TMP/none.json" --body x
+
+run_env() { env "$@" "$LIAISON" read --channel cyber-defence >"$TMP/out" 2>"$TMP/err"; rc=$?; err=$(cat "$TMP/err"); }
+run_env LIAISON_TOKEN=
+[ "$rc" -eq 2 ] && case "$err" in *"no token: give --token or set LIAISON_TOKEN"*) true ;; *) false ;; esac
+ok $? "a_missing_token_is_named_exit_2" "rc=$rc err=$err"
+run_env LIAISON_TOKEN=wrong
+[ "$rc" -eq 2 ] && case "$err" in *"liaison: missing or wrong bearer token"*) true ;; *) false ;; esac
+ok $? "a_wrong_token_gets_the_nodes_message_exit_2" "rc=$rc err=$err"
+run read --token good --channel cyber-defence --limit 1
+[ "$rc" -eq 0 ] && [ "$(request_field 'r["auth"]')" = "Bearer good" ]
+ok $? "the_token_option_is_sent" "rc=$rc err=$err"
+LIAISON_URL=http://127.0.0.1:1 "$LIAISON" read --url "$URL" --channel cyber-defence --limit 1 >/dev/null 2>&1
+ok $? "url_option_overrides_the_environment"
+expect_err "an_unreachable_node_is_named_exit_2" 2 "cannot reach the node at http://127.0.0.1:1" \
+    read --url http://127.0.0.1:1 --channel cyber-defence
+expect_err "a_url_that_is_not_http_is_refused" 2 "must start with http:// or https://" \
+    read --url file:///etc/passwd --channel cyber-defence
+expect_err "tls_is_verified_against_cacert" 2 "cannot reach the node" \
+    read --url "https://127.0.0.1:$(cat "$TMP/port")" --cacert "$TMP/label.json" --channel cyber-defence
+
+ESC=$(printf '\033')
+BEL=$(printf '\007')
+cat > "$TMP/read.want" <<'WANT'
+==== NATO UNCLASSIFIED ====
+#1 cyber-defence - taro (Mission of Japan) 2026-11-23T10:00:00Z
+Exercise schedule
+==== NATO UNCLASSIFIED ====
+
+==== NATO RESTRICTED RELEASABLE TO JPN ====
+#2 cyber-defence - anne (NATO International Staff) 2026-11-23T10:05:00Z
+Line one
+Line two
+==== NATO RESTRICTED RELEASABLE TO JPN ====
+
+==== NATO UNCLASSIFIED ====
+#3 cyber-defence - mallory?[31m (Nowhere) 2026-11-23T10:10:00Z
+bell? and ?]0;pwned? csi?1m end
+==== NATO UNCLASSIFIED ====
+
+WANT
+"$LIAISON" read --channel cyber-defence >"$TMP/read.got" 2>"$TMP/err"; rc=$?
+[ "$rc" -eq 0 ] && cmp -s "$TMP/read.got" "$TMP/read.want"
+ok $? "read_prints_banner_who_when_and_body_for_each_item" "$(diff "$TMP/read.want" "$TMP/read.got")"
+! grep -q "[$ESC$BEL]" "$TMP/read.got" && ! grep -q "$(printf '\302\233')" "$TMP/read.got"
+ok $? "read_replaces_control_characters_from_the_node"
+run read --channel cyber-defence --after 1 --limit 1
+[ "$rc" -eq 0 ] && [ "$(request_field 'r["path"]')" = "/api/v1/channels/cyber-defence/items?after=1&limit=1" ] &&
+    [ "$(printf '%s\n' "$out" | grep -c '^#')" -eq 1 ] && case "$out" in *"#2 cyber-defence"*) true ;; *) false ;; esac
+ok $? "read_pages_with_after_and_limit" "rc=$rc out=$out $(last_request)"
+expect_err "read_refuses_a_limit_of_0" 2 "--limit: '0' is not a whole number from 1 to 1000" \
+    read --channel cyber-defence --limit 0
+expect_err "read_refuses_a_non_numeric_after" 2 "--after: not a whole number: 'x1'" \
+    read --channel cyber-defence --after x1
+expect_err "read_requires_a_channel" 2 "--channel is required" read
+run read --channel "a b/c"
+[ "$(request_field 'r["path"]')" = "/api/v1/channels/a%20b%2Fc/items" ]
+ok $? "read_escapes_the_channel_name_in_the_path" "$(last_request)"
+
+"$LIAISON" tail --channel cyber-defence --limit 3 >"$TMP/tail.got" 2>"$TMP/tail.err" &
+TAIL_PID=$!
+i=0
+while kill -0 "$TAIL_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$TAIL_PID" 2>/dev/null; then kill "$TAIL_PID"; fi
+wait "$TAIL_PID"; rc=$?
+[ "$rc" -eq 0 ] && cmp -s "$TMP/tail.got" "$TMP/read.want"
+ok $? "tail_prints_each_item_once_in_order_across_a_dropped_connection" \
+    "rc=$rc $(diff "$TMP/read.want" "$TMP/tail.got") $(cat "$TMP/tail.err")"
+[ "$(grep -c '"/api/v1/stream?channel=cyber-defence"' "$TMP/requests.log")" -eq 2 ] &&
+    [ "$(request_field 'r["last_event_id"]')" = 2 ]
+ok $? "tail_resumes_with_last_event_id" "$(grep stream "$TMP/requests.log")"
+grep -q "reconnecting in 50 ms after event 2" "$TMP/tail.err"
+ok $? "tail_waits_the_nodes_retry_hint_before_reconnecting" "$(cat "$TMP/tail.err")"
+run tail --channel nowhere --limit 1
+[ "$rc" -eq 2 ] && case "$err" in *"liaison: no such channel"*) true ;; *) false ;; esac
+ok $? "tail_stops_on_an_error_answer" "rc=$rc err=$err"
+
+run search "line two"
+[ "$rc" -eq 0 ] && [ "$(request_field 'r["path"]')" = "/api/v1/search?q=line%20two" ] &&
+    case "$out" in "==== NATO RESTRICTED RELEASABLE TO JPN ===="*"Line two"*) true ;; *) false ;; esac
+ok $? "search_sends_the_escaped_query_and_prints_the_items" "rc=$rc out=$out $(last_request)"
+expect_err "search_refuses_an_empty_query" 2 "the query is empty" search ""
+expect_err "search_requires_a_query" 2 "missing operand" search
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
