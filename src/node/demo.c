@@ -28,7 +28,7 @@ static unsigned roles_from(json_t *a)
         if (!s)
             continue;
         if (!strcmp(s, "member")) roles |= STORE_ROLE_MEMBER;
-        else if (!strcmp(s, "release-authority")) roles |= STORE_ROLE_RELEASE_AUTHORITY;
+        else if (!strcmp(s, "release_authority") || !strcmp(s, "release-authority")) roles |= STORE_ROLE_RELEASE_AUTHORITY;
         else if (!strcmp(s, "auditor")) roles |= STORE_ROLE_AUDITOR;
         else if (!strcmp(s, "administrator")) roles |= STORE_ROLE_ADMINISTRATOR;
     }

@@ -234,3 +234,34 @@ out:
     lsn_label_free(l);
     json_decref(in);
 }
+
+/* POST /api/v1/labels/mark: the engine's verdict and markings for a label,
+ * so a label picker can preview exactly what a post would be marked with.
+ * Nothing is stored; the label is the caller's own, so echoing its markings
+ * leaks nothing. */
+void node_h_mark(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    json_t *in;
+    if (!srv_json_body(req, resp, &in))
+        return;
+    json_t *jlabel = json_object_get(in, "label");
+    if (!jlabel) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "A request is {\"label\": LABEL}.");
+        json_decref(in);
+        return;
+    }
+    lsn_label *l = read_label(n, jlabel, resp);
+    json_decref(in);
+    if (!l)
+        return;
+    char *en = marking(l, "en"), *fr = marking(l, "fr");
+    if (en && fr)
+        srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", en,
+                                           "markingFr", fr));
+    else
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The marking could not be made.");
+    lsn_free(en);
+    lsn_free(fr);
+    lsn_label_free(l);
+}

@@ -30,7 +30,7 @@ static json_t *roles_json(unsigned roles)
 {
     static const struct { unsigned bit; const char *name; } names[] = {
         {STORE_ROLE_MEMBER, "member"},
-        {STORE_ROLE_RELEASE_AUTHORITY, "release-authority"},
+        {STORE_ROLE_RELEASE_AUTHORITY, "release_authority"},
         {STORE_ROLE_AUDITOR, "auditor"},
         {STORE_ROLE_ADMINISTRATOR, "administrator"},
     };
@@ -231,8 +231,8 @@ void node_h_search(srv_request *req, srv_response *resp)
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The query parameter q is required.");
         return;
     }
-    if (strlen(q) > 1024) {
-        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The query q is longer than 1024 bytes.");
+    if (strlen(q) > 512) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "The query q is longer than 512 bytes.");
         return;
     }
     if (!page_params(req, resp, &after, &limit))

@@ -16,8 +16,8 @@
 
 #define NODE_LABEL_CACHE_SLOTS 8192u /* direct-mapped, by item id */
 #define NODE_LABEL_CACHE_LOCKS 64u
-#define NODE_PAGE_DEFAULT 50u
-#define NODE_PAGE_MAX 500u
+#define NODE_PAGE_DEFAULT 100u
+#define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
 
 struct node_label_slot {
@@ -90,6 +90,7 @@ void node_h_me(srv_request *req, srv_response *resp);
 void node_h_policy(srv_request *req, srv_response *resp);
 void node_h_channels(srv_request *req, srv_response *resp);
 void node_h_post(srv_request *req, srv_response *resp);
+void node_h_mark(srv_request *req, srv_response *resp);
 void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);

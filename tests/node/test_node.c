@@ -381,6 +381,19 @@ static void test_fixed(void)
     expect_error("wrong_token_is_401", "GET", "/api/v1/me",
                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, 0, 401, "unauthorized");
 
+    char markreq[1024];
+    snprintf(markreq, sizeof markreq, "{\"label\":%s}", REL_JPN);
+    tn_http(&N, "POST", "/api/v1/labels/mark", TOK[KENJI], markreq, strlen(markreq), &r);
+    ok(r.status == 200 && strstr(r.body, "NATO RESTRICTED Releasable to JPN") &&
+           strstr(r.body, "Communicable"),
+       "labels_mark_gives_english_and_french_markings");
+    free(r.body);
+    const char *badmark = "{\"label\":{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\","
+                          "\"categories\":[{\"tagSet\":\"Releasable To\",\"values\":[\"JPN\"]}]}}";
+    tn_http(&N, "POST", "/api/v1/labels/mark", TOK[KENJI], badmark, strlen(badmark), &r);
+    ok(r.status == 422 && strstr(r.body, "requires"), "labels_mark_refuses_an_invalid_label_naming_the_rule");
+    free(r.body);
+
     /* A STANAG 4774 XML label, as a string. */
     const char *xml_post =
         "{\"label\":\"<originatorConfidentialityLabel "
