@@ -84,6 +84,57 @@ async function post(page, body) {
 
 const itemCard = (page, text) => page.locator('.item', { hasText: text });
 
+test('a screenshot of the main view is written (laptop and narrow window)', async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, viewport] of [['main.png', { width: 1366, height: 820 }], ['main-narrow.png', { width: 420, height: 900 }]]) {
+    const page = await signedIn(chrome.browser, node.url, nato, viewport);
+    await openChannel(page, channel);
+    await page.waitForSelector('.item');
+    const file = path.join(outDir, name);
+    await page.screenshot({ path: file });
+    assert.ok(fs.statSync(file).size > 10000, `${file} written`);
+    if (name === 'main.png') {
+      await page.locator('.item button.link').first().click();
+      await page.waitForSelector('#detail[open]');
+      await page.screenshot({ path: path.join(outDir, 'detail.png') });
+    }
+    await page.context().close();
+  }
+});
+
+test('the page works from the keyboard: sign in, pick a classification and a nation, post', async () => {
+  const context = await chrome.browser.newContext({ viewport: { width: 1366, height: 820 } });
+  const page = await context.newPage();
+  await page.goto(node.url + '/');
+  await page.focus('#token');
+  await page.keyboard.type(jpn.token);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#app:not([hidden])');
+  await openChannel(page, channel);
+  // Radio group: arrow keys move the classification.
+  await page.focus('#compose-form input[name=classification][value="UNCLASSIFIED"]');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('#compose-form input[name=classification][value="RESTRICTED"]').checked);
+  // A tag set opens with Enter on its summary; Space ticks a nation.
+  await page.focus('#tagsets details[data-tagset="Releasable To"] summary');
+  await page.keyboard.press('Enter');
+  await page.focus('#tagsets details[data-tagset="Releasable To"] .cat-opt[data-name="KOR"] input');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#tagsets details[data-tagset="Releasable To"] .cat-opt[data-name="KOR"] input').checked);
+  const focused = await page.evaluate(() => document.activeElement?.value);
+  assert.equal(focused, 'KOR', 'focus stays on the nation just ticked');
+  await page.focus('#compose-body');
+  const text = unique('Keyboard-only post to Korea');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'Tab from the message reaches Post');
+  await page.keyboard.press('Enter');
+  await itemCard(page, text).waitFor({ timeout: 10000 });
+  const banner = await itemCard(page, text).locator('.banner').textContent();
+  assert.match(banner, /RESTRICTED Releasable to JPN, KOR$/, 'Japan kept so the author can read it');
+  await context.close();
+});
+
 test('a Japanese reader does not see a NATO-only item that NATO staff just posted; NATO staff see it arrive live', async () => {
   const poster = await signedIn(chrome.browser, node.url, nato);
   const natoReader = await signedIn(chrome.browser, node.url, nato);
@@ -214,22 +265,4 @@ test('the French toggle changes the markings', async () => {
   await page.click('#lang-en');
   assert.equal(await banner.textContent(), 'NATO RESTRICTED Releasable to JPN');
   await page.context().close();
-});
-
-test('a screenshot of the main view is written (laptop and narrow window)', async () => {
-  fs.mkdirSync(outDir, { recursive: true });
-  for (const [name, viewport] of [['main.png', { width: 1366, height: 820 }], ['main-narrow.png', { width: 420, height: 900 }]]) {
-    const page = await signedIn(chrome.browser, node.url, nato, viewport);
-    await openChannel(page, channel);
-    await page.waitForSelector('.item');
-    const file = path.join(outDir, name);
-    await page.screenshot({ path: file });
-    assert.ok(fs.statSync(file).size > 10000, `${file} written`);
-    if (name === 'main.png') {
-      await page.locator('.item button.link').first().click();
-      await page.waitForSelector('#detail[open]');
-      await page.screenshot({ path: path.join(outDir, 'detail.png') });
-    }
-    await page.context().close();
-  }
 });
