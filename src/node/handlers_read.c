@@ -240,6 +240,18 @@ void node_h_search(srv_request *req, srv_response *resp)
     if (limit == 0)
         limit = 1;
     lsn_error err;
+    if (channel && *channel) {
+        store_channel *c = NULL;
+        if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
+            store_failed(resp, &err);
+            return;
+        }
+        if (!c) {
+            srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
+            return;
+        }
+        lsn_free(c);
+    }
     page p = {.n = n, .r = r, .items = json_array(), .limit = limit,
               .scan_max = NODE_SEARCH_SCAN_MAX};
     if (!p.items || store_item_search(n->st, q, channel && *channel ? channel : NULL,

@@ -75,6 +75,8 @@ bool node_audit(node *n, const char *actor, const char *action, const char *obje
 /* item_json.c: an item as its API JSON (label as its JSON object). NULL when
  * out of memory. */
 json_t *node_item_json(const store_item *it);
+/* The policy's index of a canonical JSON label's classification, or -1. */
+int node_class_index(const lsn_policy *p, const char *canon);
 /* Hex of a hash into out[65]. */
 void node_hex(const uint8_t *h, size_t len, char *out);
 
