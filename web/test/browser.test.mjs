@@ -110,6 +110,7 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   await page.keyboard.type(jpn.token);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#app:not([hidden])');
+  await page.waitForSelector('#live[data-state=live]');
   await openChannel(page, channel);
   // Radio group: arrow keys move the classification.
   await page.focus('#compose-form input[name=classification][value="UNCLASSIFIED"]');
@@ -123,12 +124,24 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   await page.waitForFunction(() => document.querySelector('#tagsets details[data-tagset="Releasable To"] .cat-opt[data-name="KOR"] input').checked);
   const focused = await page.evaluate(() => document.activeElement?.value);
   assert.equal(focused, 'KOR', 'focus stays on the nation just ticked');
+  // Context "Releasable" is added by the picker when the policy JSON states
+  // the requirement (`requires`); otherwise the user ticks it.
+  const rel = '#tagsets details[data-tagset="Context"] .cat-opt[data-name="Releasable"] input';
+  if (!(await page.isChecked(rel))) {
+    await page.focus('#tagsets details[data-tagset="Context"] summary');
+    await page.keyboard.press('Enter');
+    await page.focus(rel);
+    await page.keyboard.press('Space');
+  }
   await page.focus('#compose-body');
   const text = unique('Keyboard-only post to Korea');
   await page.keyboard.type(text);
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'Tab from the message reaches Post');
   await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
+    document.getElementById('compose-error').textContent.trim() !== '');
+  assert.equal((await page.textContent('#compose-error')).trim(), '', 'posted without error');
   await itemCard(page, text).waitFor({ timeout: 10000 });
   const banner = await itemCard(page, text).locator('.banner').textContent();
   assert.match(banner, /RESTRICTED Releasable to JPN, KOR$/, 'Japan kept so the author can read it');
