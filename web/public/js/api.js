@@ -29,7 +29,9 @@ const PLAIN = {
 /** A sentence for people, from an error or anything thrown. */
 export function plainWords(err) {
   if (err instanceof ApiError) {
-    if (err.code === 'invalid') return `The label is not valid under the policy: ${err.message}`;
+    if (err.code === 'invalid') {
+      return /label/i.test(err.message) ? err.message : `The label is not valid under the policy: ${err.message}`;
+    }
     if (err.code === 'bad_request' || err.code === 'malformed_json') return `The node refused the request: ${err.message}`;
     if (err.code === 'forbidden' && err.message) return `You may not post this: ${err.message}`;
     return PLAIN[err.code] || err.message || `The node answered ${err.status}.`;
