@@ -19,12 +19,19 @@
 #include "server/config.h"
 #include "server/errors.h"
 
+#ifndef NODE_WEB_DIR
+#define NODE_WEB_DIR "web/public"
+#endif
 #ifndef NODE_DEMO_FILE
 #define NODE_DEMO_FILE "data/demo.json"
 #endif
 
 /* THE route table of the node's API (docs/api/openapi.yaml follows it). */
 static const srv_route node_routes[] = {
+    {SRV_GET, "/", node_h_index, false, "the web page"},
+    {SRV_GET, "/{file}", node_h_static, false, "the web page's files"},
+    {SRV_GET, "/js/{file}", node_h_static_js, false, "the web page's modules"},
+    {SRV_GET, "/js/views/{file}", node_h_static_views, false, "the web page's view modules"},
     {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
     {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
     {SRV_GET, "/api/v1/me", node_h_me, true, "the caller: name, organisation, clearance, roles"},
@@ -44,7 +51,9 @@ static void usage(void)
            "Run a node. Options (also as `key = value` lines in --config FILE):\n");
     srv_config_help(stdout);
     printf("  --demo                 seed an empty data directory with the demo data\n"
-           "  --demo-file FILE       the demo data (default %s)\n", NODE_DEMO_FILE);
+           "  --demo-file FILE       the demo data (default %s)\n"
+           "  --web-dir DIR          the web page served at / (default %s; 'none': no page)\n",
+           NODE_DEMO_FILE, NODE_WEB_DIR);
 }
 
 static lsn_err make_data_dir(const char *dir, lsn_error *err)
@@ -111,6 +120,7 @@ int node_serve_main(int argc, char **argv)
     int rest[256], nrest = 0;
     bool demo = false;
     const char *demo_file = NODE_DEMO_FILE;
+    const char *web_dir = NODE_WEB_DIR;
 
     if (srv_config_init(&cfg, &err) != LSN_OK) {
         fprintf(stderr, "liaison: serve: %s\n", err.message);
@@ -136,6 +146,10 @@ int node_serve_main(int argc, char **argv)
             demo_file = argv[1 + rest[++i]];
         } else if (strncmp(a, "--demo-file=", 12) == 0) {
             demo_file = a + 12;
+        } else if (strcmp(a, "--web-dir") == 0 && i + 1 < nrest && rest[i + 1] == rest[i] + 1) {
+            web_dir = argv[1 + rest[++i]];
+        } else if (strncmp(a, "--web-dir=", 10) == 0) {
+            web_dir = a + 10;
         } else {
             fprintf(stderr, "liaison: serve: %s: unknown option (try 'liaison serve --help')\n", a);
             srv_config_release(&cfg);
@@ -161,6 +175,7 @@ int node_serve_main(int argc, char **argv)
     if (node_cache_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.body_limit = cfg.body_limit;
+    n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;
 
     if (demo) {
         size_t users = 0;

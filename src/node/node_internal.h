@@ -33,6 +33,7 @@ typedef struct node {
     srv_sse_hub *hub;
     srv_metrics *metrics;     /* the server's (set after start) */
     size_t body_limit;
+    const char *web_dir;      /* the web page's files, or NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N. */
@@ -96,6 +97,12 @@ void node_h_mark(srv_request *req, srv_response *resp);
 void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
+
+/* static.c: the web page. */
+void node_h_index(srv_request *req, srv_response *resp);
+void node_h_static(srv_request *req, srv_response *resp);
+void node_h_static_js(srv_request *req, srv_response *resp);
+void node_h_static_views(srv_request *req, srv_response *resp);
 
 /* demo.c: seed an empty store from the demo file; writes
  * DATA/demo-credentials.json (0600). */

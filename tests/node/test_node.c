@@ -486,6 +486,69 @@ static void test_stream(void)
     close(fd);
 }
 
+/* Raw malformed HTTP bytes: the node answers or closes, and lives on. */
+static void test_raw_bytes(void)
+{
+    static const char *junk[] = {
+        "\x00\x01\x02\xff\xfe garbage\r\n\r\n",
+        "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x01\x02\r\n\r\n",
+        "POST /api/v1/channels/space/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "GET /api/v1/items/%00%ff/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+    };
+    unsigned seed = 7;
+    char random_bytes[4096];
+    for (size_t i = 0; i < sizeof random_bytes; i++)
+        random_bytes[i] = (char)(rand_r(&seed) & 0xff);
+    for (size_t i = 0; i <= sizeof junk / sizeof junk[0]; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+            const char *b = i < sizeof junk / sizeof junk[0] ? junk[i] : random_bytes;
+            size_t len = i < sizeof junk / sizeof junk[0] ? strlen(b) + (i == 0 ? 3 : 0)
+                                                           : sizeof random_bytes;
+            if (write(fd, b, len) < 0) {
+                /* the node may close first: that is fine */
+            }
+            char sink[4096];
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            if (poll(&pf, 1, 2000) > 0 && read(fd, sink, sizeof sink) < 0) {
+                /* closed */
+            }
+        }
+        close(fd);
+    }
+    http_result r;
+    tn_http(&N, "GET", "/healthz", NULL, NULL, 0, &r);
+    ok(r.status == 200, "node_survives_raw_malformed_http_bytes");
+    free(r.body);
+    long st;
+    json_t *j = tn_get_json(&N, "/api/v1/search?q=x&channel=no-such", TOK[KENJI], &st);
+    ok(st == 404, "search_in_an_unknown_channel_is_404");
+    json_decref(j);
+}
+
+static void test_web(void)
+{
+    http_result r;
+    tn_http(&N, "GET", "/", NULL, NULL, 0, &r);
+    ok(r.status == 200 && (strstr(r.body, "<html") || strstr(r.body, "<!doctype") ||
+                           strstr(r.body, "<!DOCTYPE")),
+       "the_web_page_is_served_at_root");
+    free(r.body);
+    tn_http(&N, "GET", "/js/api.js", NULL, NULL, 0, &r);
+    ok(r.status == 200, "the_web_page_modules_are_served");
+    free(r.body);
+    tn_http(&N, "GET", "/js/..%2f..%2f..%2fpackage.json", NULL, NULL, 0, &r);
+    ok(r.status == 404, "no_file_outside_the_web_directory_is_served");
+    free(r.body);
+    tn_http(&N, "GET", "/.hidden", NULL, NULL, 0, &r);
+    ok(r.status == 404, "no_hidden_file_is_served");
+    free(r.body);
+}
+
 static void test_metrics(void)
 {
     http_result r;
@@ -529,6 +592,8 @@ int main(int argc, char **argv)
     test_fixed();
     test_stream();
     test_leak();
+    test_raw_bytes();
+    test_web();
     test_metrics();
 
     int status = tn_stop(&N, SIGTERM);
