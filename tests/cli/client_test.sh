@@ -13,7 +13,10 @@
 #
 # Client verbs run against FAKE_NODE (fake_node.py), a tiny HTTP server on
 # 127.0.0.1 serving canned answers and an SSE stream that drops the
-# connection once, so these tests do not depend on the real node.
+# connection once, so these tests do not depend on the real node. Last,
+# the same verbs against a real `liaison serve` on a kernel-picked port, on
+# a data directory set up by the administrative verbs: a Japanese reader
+# never sees a NATO-only item by read, search or tail.
 
 set -u
 LIAISON=$1
@@ -344,6 +347,72 @@ run search "line two"
 ok $? "search_sends_the_escaped_query_and_prints_the_items" "rc=$rc out=$out $(last_request)"
 expect_err "search_refuses_an_empty_query" 2 "the query is empty" search ""
 expect_err "search_requires_a_query" 2 "missing operand" search
+
+# ---- the client verbs against a real node (liaison serve) ---------------
+# (tail starts with --after 0, so that it replays what was posted before it
+# connected: the test does not race the connection.)
+# The administrative verbs set up the data directory; the node serves it on
+# a kernel-picked port; the client verbs must see exactly what the policy
+# lets each reader see, and the audit chain must hold the acts of both.
+kill "$FAKE_PID" 2>/dev/null
+FAKE_PID=
+unset LIAISON_URL LIAISON_TOKEN
+R=$TMP/real
+"$LIAISON" org add "$JPN" --nation JPN --data-dir "$R" >/dev/null 2>&1 &&
+"$LIAISON" org add "NATO International Staff" --nation NATO --data-dir "$R" >/dev/null 2>&1 &&
+"$LIAISON" channel add cyber-defence --purpose "Cyber defence" --data-dir "$R" >/dev/null 2>&1
+ok $? "real_node_data_directory_is_set_up_by_the_administrative_verbs"
+TJ=$("$LIAISON" user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$R" 2>/dev/null)
+TN=$("$LIAISON" user add anne --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" 2>/dev/null)
+"$LIAISON" serve --data-dir "$R" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+FAKE_PID=$!
+i=0
+while ! cat "$TMP/serve.out" "$TMP/serve.err" | grep -q "listening on http" && [ $i -lt 150 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+RURL=$(cat "$TMP/serve.out" "$TMP/serve.err" | sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' | head -n 1)
+[ -n "$RURL" ]; ok $? "real_node_starts_and_says_where" "$(cat "$TMP/serve.out" "$TMP/serve.err")"
+
+"$LIAISON" tail --url "$RURL" --token "$TJ" --channel cyber-defence --after 0 --limit 1 >"$TMP/rtail.out" 2>"$TMP/rtail.err" &
+RTAIL=$!
+run post --url "$RURL" --token "$TN" --channel cyber-defence --label "$VEC/nr.nato" --body "alliance only memo"
+[ "$rc" -eq 0 ] && case "$out" in "1 NATO RESTRICTED") true ;; *) false ;; esac
+ok $? "real_post_by_nato_staff_prints_id_and_marking" "rc=$rc out=$out err=$err"
+run post --url "$RURL" --token "$TN" --channel cyber-defence --label "$VEC/nr-rel-jpn.nato" --body "shared with Japan"
+[ "$rc" -eq 0 ] && case "$out" in "2 NATO RESTRICTED "*JPN*) true ;; *) false ;; esac
+ok $? "real_post_releasable_to_jpn" "rc=$rc out=$out err=$err"
+run post --url "$RURL" --token "$TJ" --channel cyber-defence --label "$VEC/nr.nato" --body "x"
+[ "$rc" -eq 1 ] && case "$err" in "liaison: "*clearance*) true ;; *) false ;; esac
+ok $? "real_post_beyond_ones_clearance_exits_1_with_the_nodes_message" "rc=$rc err=$err"
+run post --url "$RURL" --token "$TJ" --channel cyber-defence --label "$VEC/invalid-nr-atomal.nato" --body "x"
+[ "$rc" -eq 1 ] && case "$err" in "liaison: "*ATOMAL*) true ;; *) false ;; esac
+ok $? "real_post_of_an_invalid_label_exits_1_naming_the_rule" "rc=$rc err=$err"
+run read --url "$RURL" --token "$TJ" --channel cyber-defence
+[ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^#')" -eq 1 ] &&
+    case "$out" in *"shared with Japan"*) true ;; *) false ;; esac &&
+    ! printf '%s' "$out" | grep -q "alliance only"
+ok $? "real_jpn_reader_reads_only_what_is_releasable_to_jpn" "rc=$rc out=$out err=$err"
+run read --url "$RURL" --token "$TN" --channel cyber-defence
+[ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^#')" -eq 2 ]
+ok $? "real_nato_reader_reads_both" "rc=$rc out=$out err=$err"
+run search --url "$RURL" --token "$TJ" "memo"
+[ "$rc" -eq 0 ] && [ -z "$out" ]
+ok $? "real_jpn_search_does_not_find_the_nato_only_item" "rc=$rc out=$out err=$err"
+i=0
+while kill -0 "$RTAIL" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$RTAIL" 2>/dev/null
+wait "$RTAIL"; rc=$?
+[ "$rc" -eq 0 ] && grep -q "shared with Japan" "$TMP/rtail.out" && ! grep -q "alliance only" "$TMP/rtail.out"
+ok $? "real_jpn_tail_streams_only_the_item_releasable_to_jpn" "rc=$rc $(cat "$TMP/rtail.out" "$TMP/rtail.err")"
+run read --url "$RURL" --token "not-a-token" --channel cyber-defence
+[ "$rc" -eq 2 ] && case "$err" in "liaison: "*) true ;; *) false ;; esac
+ok $? "real_wrong_token_exits_2" "rc=$rc err=$err"
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID"
+FAKE_PID=
+run audit verify --data-dir "$R"
+[ "$rc" -eq 0 ] && case "$out" in "audit: "*" entries, chain intact, head "*) true ;; *) false ;; esac
+ok $? "real_audit_chain_holds_administrative_and_node_acts" "rc=$rc out=$out err=$err"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
