@@ -194,6 +194,7 @@ static const struct {
 } roles[] = {
     {"member", STORE_ROLE_MEMBER},
     {"release-authority", STORE_ROLE_RELEASE_AUTHORITY},
+    {"release_authority", STORE_ROLE_RELEASE_AUTHORITY}, /* as the API spells it */
     {"auditor", STORE_ROLE_AUDITOR},
     {"administrator", STORE_ROLE_ADMINISTRATOR},
 };

@@ -134,6 +134,11 @@ ok $? "each_user_gets_a_new_token" "rc=$rc err=$err"
 PROBE_OUT=$("$PROBE" "$DB" "$out"); PROBE_RC=$?
 [ "$PROBE_RC" -eq 0 ] && [ "$PROBE_OUT" = "hanako|$JPN|6" ]
 ok $? "roles_are_stored_as_given" "rc=$PROBE_RC out=$PROBE_OUT"
+run user add kenji --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D" \
+    --role release_authority
+PROBE_OUT=$("$PROBE" "$DB" "$out")
+[ "$rc" -eq 0 ] && [ "$PROBE_OUT" = "kenji|$JPN|2" ]
+ok $? "role_accepts_the_apis_spelling_release_authority" "rc=$rc err=$err probe=$PROBE_OUT"
 run user add inline --org "NATO International Staff" --data-dir "$D" \
     --clearance '{"policy":"NATO","maxClassification":"SECRET","categories":[{"tagSet":"Context","values":["NATO","Releasable"]},{"tagSet":"Releasable To","values":["NATO"]}]}'
 [ "$rc" -eq 0 ]; ok $? "user_add_accepts_an_inline_json_clearance" "$err"
@@ -162,6 +167,7 @@ channel.add|channel:cyber-defence|refused
 channel.add|channel:space|ok
 user.add|user:taro|ok
 user.add|user:hanako|ok
+user.add|user:kenji|ok
 user.add|user:inline|ok
 user.add|user:u2|refused
 user.add|user:taro|refused"
@@ -169,10 +175,10 @@ user.add|user:taro|refused"
 ok $? "every_administrative_act_and_refusal_is_audited" "$acts"
 
 run audit verify --data-dir "$D"
-[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^audit: 11 entries, chain intact, head [0-9a-f]{64}$'
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^audit: 12 entries, chain intact, head [0-9a-f]{64}$'
 ok $? "audit_verify_reports_an_intact_chain_with_its_head" "rc=$rc out='$out' err='$err'"
 run audit verify --data-dir "$D"
-case "$out" in "audit: 12 entries, chain intact, head "*) true ;; *) false ;; esac
+case "$out" in "audit: 13 entries, chain intact, head "*) true ;; *) false ;; esac
 ok $? "audit_verify_records_itself" "$out"
 expect_err "audit_verify_names_a_missing_data_directory" 2 "$TMP/none: no such data directory" \
     audit verify --data-dir "$TMP/none"
