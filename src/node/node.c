@@ -19,6 +19,8 @@
 #include "server/config.h"
 #include "server/errors.h"
 
+#define NODE_DEFAULT_THREADS 32u
+
 #ifndef NODE_WEB_DIR
 #define NODE_WEB_DIR "web/public"
 #endif
@@ -50,9 +52,9 @@ static void usage(void)
     printf("usage: liaison serve [--demo] [--demo-file FILE] [options]\n\n"
            "Run a node. Options (also as `key = value` lines in --config FILE):\n");
     srv_config_help(stdout);
-    printf("  --demo                 seed an empty data directory with the demo data\n"
-           "  --demo-file FILE       the demo data (default %s)\n"
-           "  --web-dir DIR          the web page served at / (default %s; 'none': no page)\n",
+    printf("  --demo                      seed an empty data directory with the demo data\n"
+           "  --demo-file FILE            the demo data [%s]\n"
+           "  --web-dir DIR               the web page served at / ('none': no page) [%s]\n",
            NODE_DEMO_FILE, NODE_WEB_DIR);
 }
 
@@ -201,7 +203,11 @@ int node_serve_main(int argc, char **argv)
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
-        .body_limit = cfg.body_limit, .threads = cfg.threads,
+        .body_limit = cfg.body_limit,
+        /* Handlers wait for durable writes (posts, audit records), so the
+         * node wants more threads than CPUs: the waits overlap and the
+         * store's group commit batches them. */
+        .threads = cfg.threads ? cfg.threads : NODE_DEFAULT_THREADS,
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
         .conn_memory = cfg.conn_memory, .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
