@@ -9,8 +9,9 @@ packages=(
   libxml2-dev libxml2-utils libjansson-dev libtasn1-6-dev libtasn1-bin
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libsodium-dev
-  chromium
+  libmicrohttpd-dev libcurl4-openssl-dev
+  openssl  # tests/cli/client_test.sh makes a self-signed certificate
+  chromium nodejs
 )
 
 missing=()
@@ -19,6 +20,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Debian's nodejs ships npm apart; NodeSource's nodejs bundles it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build liaison and run its main job. Until the node exists this is the
-# label tool on the bundled NATO policy: it validates, marks (English and
-# French) and checks a demo label, then leaves `build/liaison` ready to use.
+# Build liaison and run a node with its embedded defaults: the SQLite store
+# in ./liaison-data, the bundled NATO policy, and — on first run — the demo
+# data set (organisations, users, channels, labelled items). Open
+# http://127.0.0.1:8470/ and sign in with a token from
+# liaison-data/demo-credentials.json. Extra arguments go to `liaison serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,17 +13,10 @@ if [ ! -f build/build.ninja ]; then
 fi
 ninja -C build
 
-bin=build/src/cli/liaison
-demo=tests/vectors/liaison
-echo "== liaison $($bin --version)"
-echo "== the bundled policy"
-$bin policy show || true
-for label in "$demo"/*.nato; do
-  [ -e "$label" ] || continue
-  echo "== $label"
-  $bin label validate "$label" || true
-  $bin label mark "$label" || true
-  $bin label mark --lang fr "$label" || true
-done
-echo
-echo "The tool is at $bin; try: $bin --help"
+data=${LIAISON_DATA:-./liaison-data}
+demo=()
+if [ ! -e "$data/liaison.db" ]; then
+  demo=(--demo)
+fi
+echo "liaison: credentials of the demo users are in $data/demo-credentials.json" >&2
+exec build/src/cli/liaison serve --data-dir "$data" "${demo[@]}" "$@"

@@ -149,7 +149,7 @@ async function preview(built) {
     try {
       const m = await state.api.mark(built.label);
       en = m.marking;
-      fr = m.marking_fr || m.marking;
+      fr = m.markingFr ?? m.marking_fr ?? m.marking;
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) markEndpoint = false;
       else if (e instanceof ApiError && e.code === 'invalid') {
