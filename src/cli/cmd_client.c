@@ -20,6 +20,7 @@
 
 #define TAIL_DELAY_MIN_MS 1000
 #define TAIL_DELAY_MAX_MS 30000
+#define TAIL_DELAY_FLOOR_MS 50 /* however small the node's retry hint */
 /* An SSE event larger than this drops the connection (a node's item is
  * far smaller). */
 #define SSE_EVENT_MAX (16u * 1024u * 1024u)
@@ -498,10 +499,14 @@ int cli_cmd_tail(const cli_verb *v, const cli_args *a)
         }
         cli_http_reply_release(&r);
         s.broken = false;
-        /* The backoff starts again after a connection that delivered, from
-         * the node's hint when it gave one; it doubles up to the cap. */
-        if (r.status == 200 && (s.shown > before || rc == 0))
+        /* The backoff starts again only after a connection that delivered
+         * an item, from the node's hint when it gave one (never below
+         * TAIL_DELAY_FLOOR_MS); otherwise it doubles up to the cap, so a
+         * node that accepts and hangs up at once is not hammered. */
+        if (r.status == 200 && s.shown > before)
             delay = s.retry_ms > 0 ? s.retry_ms : TAIL_DELAY_MIN_MS;
+        if (delay < TAIL_DELAY_FLOOR_MS)
+            delay = TAIL_DELAY_FLOOR_MS;
         if (delay > TAIL_DELAY_MAX_MS)
             delay = TAIL_DELAY_MAX_MS;
         fprintf(stderr, "liaison: tail: stream %s; reconnecting in %ld ms%s%s\n",

@@ -2,14 +2,15 @@
 """tests/cli/fake_node.py — a tiny stand-in for a liaison node, for
 client_test.sh: canned JSON answers and an SSE stream, on 127.0.0.1.
 
-usage: fake_node.py PORTFILE LOGFILE
+usage: fake_node.py PORTFILE LOGFILE [CERT KEY]
 
 Listens on a free port (written to PORTFILE once listening) and appends
 one JSON line per request to LOGFILE (method, path, headers that matter,
 body), so the test can check what the client sent. The token "good" is
 accepted; anything else gets 401. The stream drops the connection after two
 events the first time, and on reconnection serves what follows the
-Last-Event-ID it is given — as a node does.
+Last-Event-ID it is given — as a node does. With CERT and KEY (PEM), it
+speaks HTTPS.
 """
 import json
 import sys
@@ -144,6 +145,11 @@ class Node(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Node)
+if len(sys.argv) == 5:
+    import ssl
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os  # noqa: E402
