@@ -52,10 +52,20 @@ static const char *jstr(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* Print one item (an object of the API's Item schema). */
-static void print_item(const json_t *it, const char *channel)
+/* Whether --lang asks for French markings (the node sends English and
+ * French ones: "marking", "markingFr"). */
+static bool want_french(const cli_args *a)
 {
-    const char *marking = jstr(it, "marking");
+    return a->lang && (a->lang[0] == 'f' || a->lang[0] == 'F') &&
+           (a->lang[1] == 'r' || a->lang[1] == 'R') && (!a->lang[2] || a->lang[2] == '-');
+}
+
+/* Print one item (an object of the API's Item schema); in French when
+ * `fr` and the node gave a French marking. */
+static void print_item(const json_t *it, const char *channel, bool fr)
+{
+    const char *marking = fr && *jstr(it, "markingFr") ? jstr(it, "markingFr")
+                                                       : jstr(it, "marking");
     const char *ch = json_is_string(json_object_get(it, "channel")) ? jstr(it, "channel")
                                                                    : channel;
     fputs("==== ", stdout);
@@ -84,7 +94,8 @@ static void print_item(const json_t *it, const char *channel)
 }
 
 /* Parse a 200 reply holding {"items": [...]} and print every item. */
-static int print_items(const char *verb, const cli_http_reply *r, const char *channel)
+static int print_items(const char *verb, const cli_http_reply *r, const char *channel,
+                       bool fr)
 {
     json_error_t jerr;
     json_t *j = json_loadb(r->body, r->len, 0, &jerr);
@@ -98,7 +109,7 @@ static int print_items(const char *verb, const cli_http_reply *r, const char *ch
     json_t *it;
     json_array_foreach(items, i, it) {
         if (json_is_object(it))
-            print_item(it, channel);
+            print_item(it, channel, fr);
     }
     json_decref(j);
     return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
@@ -234,12 +245,12 @@ out:
 
 /* GET a list of items and print them; frees h. */
 static int get_items(cli_http *h, const char *verb, const char *path,
-                     const char *channel)
+                     const char *channel, bool fr)
 {
     cli_http_reply r;
     int exit = CLI_EXIT_ERROR;
     if (cli_http_call(h, "GET", path, NULL, &r) == 0) {
-        exit = r.status == 200 ? print_items(verb, &r, channel) : cli_http_report(&r);
+        exit = r.status == 200 ? print_items(verb, &r, channel, fr) : cli_http_report(&r);
         cli_http_reply_release(&r);
     }
     cli_http_free(h);
@@ -294,7 +305,7 @@ int cli_cmd_read(const cli_verb *v, const cli_args *a)
         cli_http_free(h);
         return CLI_EXIT_ERROR;
     }
-    return get_items(h, "read", path, channel);
+    return get_items(h, "read", path, channel, want_french(a));
 }
 
 int cli_cmd_search(const cli_verb *v, const cli_args *a)
@@ -321,7 +332,7 @@ int cli_cmd_search(const cli_verb *v, const cli_args *a)
         cli_http_free(h);
         return CLI_EXIT_ERROR;
     }
-    return get_items(h, "search", path, NULL);
+    return get_items(h, "search", path, NULL, want_french(a));
 }
 
 /* ---- tail: a Server-Sent Events reader ---------------------------------- */
@@ -337,6 +348,7 @@ typedef struct sse {
     char last_id[32];    /* the last event id seen: resume from it */
     long retry_ms;       /* the node's retry hint, 0 if none */
     const char *channel;
+    bool fr;             /* French markings */
     unsigned long long shown, limit; /* limit 0: no limit */
     bool broken;         /* an event over the cap or unreadable memory */
 } sse;
@@ -369,7 +381,7 @@ static bool sse_dispatch(sse *s)
         json_error_t jerr;
         json_t *it = json_loadb(s->data, s->dlen, 0, &jerr);
         if (json_is_object(it)) {
-            print_item(it, s->channel);
+            print_item(it, s->channel, s->fr);
             fflush(stdout);
             s->shown++;
         }
@@ -471,7 +483,7 @@ int cli_cmd_tail(const cli_verb *v, const cli_args *a)
         cli_http_free(h);
         return CLI_EXIT_ERROR;
     }
-    sse s = {.channel = channel, .limit = limit};
+    sse s = {.channel = channel, .limit = limit, .fr = want_french(a)};
     if (after_s)
         snprintf(s.last_id, sizeof s.last_id, "%llu", after);
     long delay = TAIL_DELAY_MIN_MS;

@@ -78,14 +78,17 @@ const cli_verb cli_verbs[] = {
      "an invalid label (422) or one beyond the poster's clearance (403): "
      "exit 1; other errors exit 2.",
      cli_cmd_post},
-    {NULL, "read", "", 0, 0, NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT,
+    {NULL, "read", "", 0, 0,
+     NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT | CLI_OPT_LANG,
      CLI_OPT_CHANNEL,
      "print the items of a channel that you may see",
      "Prints each item, oldest first: its marking in a banner line, '#ID "
      "CHANNEL - AUTHOR (ORGANISATION) TIME', the body, the banner again. "
-     "--after ID pages on; --limit N (1-1000) caps the page.",
+     "--after ID pages on; --limit N (1-1000) caps the page; --lang fr "
+     "prints the French markings.",
      cli_cmd_read},
-    {NULL, "tail", "", 0, 0, NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT,
+    {NULL, "tail", "", 0, 0,
+     NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT | CLI_OPT_LANG,
      CLI_OPT_CHANNEL,
      "follow a channel's live stream",
      "Prints items as they arrive (Server-Sent Events), as 'read' does. A "
@@ -93,7 +96,7 @@ const cli_verb cli_verbs[] = {
      "doubles up to 30 s, so nothing is missed or repeated. --after ID "
      "starts after that item; --limit N exits after N items.",
      cli_cmd_tail},
-    {NULL, "search", "QUERY", 1, 1, NODE_OPTS | CLI_OPT_LIMIT, 0,
+    {NULL, "search", "QUERY", 1, 1, NODE_OPTS | CLI_OPT_LIMIT | CLI_OPT_LANG, 0,
      "full-text search over the items you may see",
      "Prints the matching items as 'read' does. Every word of QUERY must "
      "occur; it is not a query language.",

@@ -346,6 +346,10 @@ run read --channel cyber-defence --after 1 --limit 1
 [ "$rc" -eq 0 ] && [ "$(request_field 'r["path"]')" = "/api/v1/channels/cyber-defence/items?after=1&limit=1" ] &&
     [ "$(printf '%s\n' "$out" | grep -c '^#')" -eq 1 ] && case "$out" in *"#2 cyber-defence"*) true ;; *) false ;; esac
 ok $? "read_pages_with_after_and_limit" "rc=$rc out=$out $(last_request)"
+run read --channel cyber-defence --lang fr
+[ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^==== NATO DIFFUSION RESTREINTE COMMUNICABLE JPN ====$')" -eq 2 ] &&
+    [ "$(printf '%s\n' "$out" | grep -c '^==== NATO UNCLASSIFIED ====$')" -eq 4 ]
+ok $? "read_lang_fr_prints_french_markings_where_the_node_gives_them" "rc=$rc out=$out err=$err"
 expect_err "read_refuses_a_limit_of_0" 2 "--limit: '0' is not a whole number from 1 to 1000" \
     read --channel cyber-defence --limit 0
 expect_err "read_refuses_a_non_numeric_after" 2 "--after: not a whole number: 'x1'" \

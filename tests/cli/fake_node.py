@@ -27,6 +27,7 @@ ITEMS = [
      "author": "taro", "organisation": "Mission of Japan",
      "created": "2026-11-23T10:00:00Z", "body": "Exercise schedule"},
     {"id": 2, "channel": "cyber-defence", "marking": "NATO RESTRICTED RELEASABLE TO JPN",
+     "markingFr": "NATO DIFFUSION RESTREINTE COMMUNICABLE JPN",
      "label": {"policy": "1.3.26.1.3.1", "classification": "RESTRICTED"},
      "author": "anne", "organisation": "NATO International Staff",
      "created": "2026-11-23T10:05:00Z", "body": "Line one\nLine two"},
