@@ -20,7 +20,8 @@
  *
  *   liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]
  *                      [--posters C[,C...]] [--readers N] [--subscribers N]
- *                      [--rate R] [--pacers N] [--latency-seconds S] [--keep]
+ *                      [--rate R] [--pacers N] [--latency-seconds S]
+ *                      [--node-threads N] [--keep]
  *
  * HTTP is spoken over raw blocking sockets (one per worker thread, HTTP/1.1
  * keep-alive, Content-Length framing) and the stream is read by one epoll
@@ -93,6 +94,7 @@ typedef struct options {
     int rate;               /* posts/s of the latency phase */
     double latency_seconds; /* length of one latency run */
     int pacers;             /* connections that share the steady rate */
+    const char *node_threads; /* the node's --threads (NULL: its default) */
     bool keep;              /* keep the data directory */
 } options;
 
@@ -160,7 +162,8 @@ static bool node_start(void)
             close(fd);
         }
         char *argv[] = {(char *)opt.liaison, "serve", "--demo", "--data-dir", data,
-                        "--listen", "127.0.0.1:0", "--max-connections", "4096", NULL};
+                        "--listen", "127.0.0.1:0", "--max-connections", "4096",
+                        opt.node_threads ? "--threads" : NULL, (char *)opt.node_threads, NULL};
         execv(opt.liaison, argv);
         _exit(127);
     }
@@ -651,6 +654,11 @@ static bool parse_args(int argc, char **argv)
             opt.readers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--subscribers")) {
             opt.subscribers = (int)strtol(v, &end, 10);
+        } else if (!strcmp(a, "--node-threads")) {
+            opt.node_threads = v;
+            end = (char *)v + strspn(v, "0123456789");
+            if (end == v)
+                return false;
         } else if (!strcmp(a, "--pacers")) {
             opt.pacers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--rate")) {
@@ -699,10 +707,12 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]\n"
                 "       [--posters C[,C...]] [--readers N] [--subscribers N]\n"
-                "       [--rate R] [--pacers N] [--latency-seconds S] [--keep]\n");
+                "       [--rate R] [--pacers N] [--latency-seconds S]\n"
+                "       [--node-threads N] [--keep]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows when redirected */
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/liaison-node-bench-XXXXXX");
     if (!mkdtemp(tmp_dir)) {
         perror("node-bench: mkdtemp");
@@ -718,8 +728,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int failures = 0;
-    printf("liaison-node-bench: node %s on 127.0.0.1:%d (pid %d), data %s/data\n",
-           opt.liaison, node_port, (int)node_pid, tmp_dir);
+    printf("liaison-node-bench: node %s on 127.0.0.1:%d (pid %d, --threads %s), data %s/data\n",
+           opt.liaison, node_port, (int)node_pid,
+           opt.node_threads ? opt.node_threads : "default", tmp_dir);
     printf("runs %d of %.1f s (latency runs %.1f s at %d posts/s over %d connections); "
            "%d demo users; posts to '%s' by %s, labels cycled "
            "(all nations / NATO+AP4 / NATO only)\n\n", opt.runs, opt.seconds,
