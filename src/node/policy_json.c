@@ -1,7 +1,8 @@
 /* node/policy_json.c — GET /api/v1/policy: what a client needs to build a
  * label picker that offers only valid choices: the classifications (LACV,
  * name, hierarchy, banner colours, markings in English and French) and the
- * categories by tag set (type, and which classifications exclude each).
+ * categories by tag set (type, which classifications exclude each, and
+ * what each requires: the SPIF's requiredCategory rules).
  * Everything comes from the loaded SPIF through the public introspection
  * API; nothing is hard-coded here. */
 #include <stdio.h>
@@ -75,9 +76,27 @@ void node_h_policy(srv_request *req, srv_response *resp)
             if ((k.excluded_classes >> c & 1) && lsn_policy_class_at(p, c, &ci))
                 json_array_append_new(excl, json_string(ci.name));
         }
-        json_array_append_new(cur, json_pack("{s:s, s:I, s:s, s:o, s:b}", "name", k.name,
-                                             "lacv", (json_int_t)k.lacv, "type", k.type,
-                                             "excludedBy", excl, "obsolete", k.obsolete));
+        json_t *cat = json_pack("{s:s, s:I, s:s, s:o, s:b}", "name", k.name, "lacv",
+                                (json_int_t)k.lacv, "type", k.type, "excludedBy", excl,
+                                "obsolete", k.obsolete);
+        /* The SPIF's requiredCategory rules, so a picker can add what a
+         * choice requires ("all") and warn about the rest. */
+        size_t nr = lsn_policy_category_requirement_count(p, i);
+        if (nr > 0) {
+            json_t *needs = json_array();
+            for (size_t r = 0; r < nr; r++) {
+                lsn_requirement_info ri;
+                if (!lsn_policy_category_requirement_at(p, i, r, &ri))
+                    continue;
+                json_array_append_new(
+                    needs, json_pack("{s:s, s:s, s:o}", "operation", ri.operation, "tagSet",
+                                   ri.tag_set,
+                                   "lacv", ri.any_value ? json_null()
+                                                        : json_integer((json_int_t)ri.lacv)));
+            }
+            json_object_set_new(cat, "requires", needs);
+        }
+        json_array_append_new(cur, cat);
     }
     srv_resp_json(resp, 200,
                   json_pack("{s:s, s:s, s:o, s:o}", "id", lsn_policy_id(p), "name",
