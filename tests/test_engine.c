@@ -806,8 +806,8 @@ static void default_policy(void)
     }
 
     lsn_label *rel = build(p, "RESTRICTED", "Context/NATO", "Context/Releasable",
-                           "Releasable To/JPN", "Releasable To/KOR", "Releasable To/AUS",
-                           "Releasable To/NZL", NULL);
+                           "Releasable To/NATO", "Releasable To/JPN", "Releasable To/KOR",
+                           "Releasable To/AUS", "Releasable To/NZL", NULL);
     ok(validity(rel) == 1, "nato_restricted_releasable_to_partners_is_valid");
     is_str(mark(rel, NULL), "NATO RESTRICTED Releasable to AUS, JPN, KOR, NZL",
            "nato_restricted_releasable_to_partners_marking");
@@ -876,10 +876,15 @@ static void default_policy(void)
     lsn_clearance_free(staff);
     lsn_label_free(noctx);
 
+    /* Releasable To NATO is required beside the nations (policy data: the
+     * Context "Releasable" category's second requiredCategory rule). */
     lsn_label *rel_jpn = build(p, "RESTRICTED", "Context/NATO", "Context/Releasable",
                                "Releasable To/JPN", NULL);
-    ok(decide(set, rel_jpn, kor) == 0 && has(reason, "Releasable To: JPN"),
-       "kor_reader_does_not_see_item_releasable_to_jpn_only");
+    ok(validity(rel_jpn) == 0 &&
+           has(reason, "category 'Releasable' (Context) requires all of 'NATO' (Releasable To)"),
+       "releasable_label_without_releasable_to_nato_is_invalid_naming_the_rule");
+    ok(decide(set, rel_jpn, jpn) == 0 && has(reason, "the label is invalid"),
+       "releasable_label_without_releasable_to_nato_is_denied_to_the_partner");
     lsn_label_free(rel_jpn);
 
     lsn_clearance_free(jpn);

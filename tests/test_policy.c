@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "liaison/alloc.h"
+#include "liaison/introspect.h"
 #include "liaison/policy.h"
 #include "policy/model.h"
 #include "tap.h"
@@ -332,9 +333,32 @@ static void test_default(void)
     const policy_category *relc = cat(p, "Context", "Releasable");
     ok(jpn && relc && jpn->nrules == 1 && bitset_has(jpn->required[0].cats, relc->index),
        "default_releasable_to_requires_context_releasable");
-    ok(relc && relc->nrules == 1 && bitset_has(relc->required[0].cats, jpn->index) &&
+    ok(relc && relc->nrules == 2 && relc->required[0].op == RULE_ONE_OR_MORE &&
+           bitset_has(relc->required[0].cats, jpn->index) &&
            count_bits(relc->required[0].cats, p->cat_words) == rel_count(p, rel),
        "default_context_releasable_requires_a_nation");
+    /* ... and Releasable To NATO (what NATO staff hold), whatever the nations. */
+    const policy_category *relnato = cat(p, "Releasable To", "NATO");
+    ok(relc && relnato && relc->nrules == 2 && relc->required[1].op == RULE_ALL &&
+           bitset_has(relc->required[1].cats, relnato->index) &&
+           count_bits(relc->required[1].cats, p->cat_words) == 1,
+       "default_context_releasable_requires_releasable_to_nato");
+    /* The same rules through the public introspection API. */
+    lsn_requirement_info ri[2] = { 0 };
+    size_t nreq = relc ? lsn_policy_category_requirement_count(p, relc->index) : 0;
+    ok(nreq == 2 && lsn_policy_category_requirement_at(p, relc->index, 0, &ri[0]) &&
+           lsn_policy_category_requirement_at(p, relc->index, 1, &ri[1]) &&
+           !lsn_policy_category_requirement_at(p, relc->index, 2, &ri[0]) &&
+           ri[0].rule == 0 && strcmp(ri[0].operation, "oneOrMore") == 0 &&
+           strcmp(ri[0].tag_set, "Releasable To") == 0 && ri[0].any_value &&
+           ri[1].rule == 1 && strcmp(ri[1].operation, "all") == 0 &&
+           strcmp(ri[1].tag_set, "Releasable To") == 0 && !ri[1].any_value &&
+           ri[1].lacv == 1001,
+       "introspect_context_releasable_requires_a_nation_and_releasable_to_nato");
+    ok(jpn && lsn_policy_category_requirement_count(p, jpn->index) == 1 &&
+           lsn_policy_category_requirement_count(p, p->ncats) == 0 &&
+           !lsn_policy_category_requirement_at(p, p->ncats, 0, &ri[0]),
+       "introspect_requirements_out_of_range_are_refused");
     const marking_data *cosmic = marking_for_lang(top->markings, top->nmarkings, NULL);
     ok(cosmic && strcmp(cosmic->phrase, "COSMIC") == 0 && (cosmic->codes & MC_REPLACE_POLICY),
        "default_top_secret_is_cosmic");

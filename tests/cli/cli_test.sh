@@ -296,6 +296,11 @@ for f in "$VEC"/*.nato; do
     done
     roundtrip "$name" "$f"
 done
+# A releasable label must carry Releasable To NATO (the policy's second
+# requiredCategory of Context "Releasable"); the refusal names the rule.
+expect "validate_releasable_without_releasable_to_nato_names_the_rule" 1 \
+    "invalid: category 'Releasable' (Context) requires all of 'NATO' (Releasable To)" \
+    label validate "$VEC/invalid-nr-rel-jpn-no-nato.nato"
 for name in nato-4774-17-1 nato-4774-17-3; do
     golden "mark_${name}_en_matches_golden" "$GOLDEN/$name.en.marking" \
         label mark --policy "$NATO_POLICY" --lang en "$SPIFFING/$name.nato"

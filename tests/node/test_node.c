@@ -294,6 +294,36 @@ static void test_fixed(void)
        "policy_lists_classifications_with_colours_and_french_marking");
     ok(json_array_size(json_object_get(pol, "tagSets")) >= 2,
        "policy_lists_category_tag_sets");
+    /* The SPIF's requiredCategory rules, as docs/WEB.md gives them: Context
+     * "Releasable" needs a nation (oneOrMore) and Releasable To NATO (all). */
+    json_t *relreq = NULL;
+    bool one_or_more = false, all_nato = false;
+    { /* scan the tag sets for Context "Releasable" */
+        size_t ti;
+        json_t *ts;
+        json_array_foreach(json_object_get(pol, "tagSets"), ti, ts) {
+            size_t ci;
+            json_t *cat;
+            if (strcmp(json_string_value(json_object_get(ts, "name")), "Context") != 0)
+                continue;
+            json_array_foreach(json_object_get(ts, "categories"), ci, cat)
+                if (!strcmp(json_string_value(json_object_get(cat, "name")), "Releasable"))
+                    relreq = json_object_get(cat, "requires");
+        }
+        size_t ri;
+        json_t *r;
+        json_array_foreach(relreq, ri, r) {
+            const char *op = json_string_value(json_object_get(r, "operation"));
+            const char *tset = json_string_value(json_object_get(r, "tagSet"));
+            json_t *lacv = json_object_get(r, "lacv");
+            if (op && tset && !strcmp(tset, "Releasable To")) {
+                one_or_more |= !strcmp(op, "oneOrMore") && json_is_null(lacv);
+                all_nato |= !strcmp(op, "all") && json_integer_value(lacv) == 1001;
+            }
+        }
+    }
+    ok(json_array_size(relreq) == 2 && one_or_more && all_nato,
+       "policy_exposes_requires_context_releasable_needs_a_nation_and_releasable_to_nato");
     json_decref(pol);
 
     long long secret = post(INGRID, "space", NATO_ONLY, "orbital nato only zebra", &st);

@@ -192,9 +192,13 @@ test('composing NATO RESTRICTED, Releasable to Japan gives the engine\'s marking
 
   await chooseClassification(poster, 'RESTRICTED');
   await tick(poster, 'Releasable To', 'JPN');
-  // The policy requires Context "Releasable" with a nation; the picker adds it.
-  const rel = poster.locator('#tagsets details[data-tagset="Context"] .cat-opt[data-name="Releasable"] input');
-  if (!(await rel.isChecked())) await tick(poster, 'Context', 'Releasable');
+  // The policy's `requires` ("all" rules): JPN needs Context "Releasable",
+  // which needs Releasable To NATO; the picker adds both, shown as implied.
+  for (const [ts, name] of [['Context', 'Releasable'], ['Releasable To', 'NATO']]) {
+    const opt = poster.locator(`#tagsets details[data-tagset="${ts}"] .cat-opt[data-name="${name}"]`).first();
+    assert.ok(await opt.locator('input').isChecked(), `${ts} ${name} is added by the picker`);
+    assert.match(await opt.textContent(), /\(auto\)/, `${ts} ${name} is shown as implied`);
+  }
   const want = 'NATO RESTRICTED Releasable to JPN';
   const preview = await poster.locator('#preview-banner').textContent();
   if (!node.real) assert.equal(preview, want, 'live preview');
@@ -210,6 +214,14 @@ test('composing NATO RESTRICTED, Releasable to Japan gives the engine\'s marking
   assert.equal(await itemCard(jpnReader, text).locator('.banner').textContent(), want);
   const item = await apiGet(jpn, `/api/v1/items/${id}`);
   assert.equal(item.marking, want, 'the banner is the node\'s (engine\'s) marking');
+  const relTo = item.label.categories.find((g) => g.tagSet === 'Releasable To');
+  assert.ok(relTo && relTo.values.includes('NATO') && relTo.values.includes('JPN'),
+    'the label carries Releasable To NATO beside JPN');
+  // NATO staff (who hold Releasable To NATO, not Japan) see it too.
+  for (const u of node.users.filter((x) => /^NATO\b/.test(x.organisation))) {
+    const seen = await apiGet(u, `/api/v1/items/${id}`);
+    assert.equal(seen.marking, want, `${u.user} (NATO staff) sees it`);
+  }
 
   // The detail: full label, both markings, author, hash.
   await itemCard(jpnReader, text).locator('button.link').click();

@@ -81,8 +81,9 @@ test('releasing to Japan builds the label the policy requires, keeping the autho
   assert.deepEqual(problems, []);
   assert.equal(authorCannotRead(policy, natoStaff, label), null);
   // Japan's desk officer releasing to Korea keeps JPN.
+  // (and Releasable To NATO, which Context "Releasable" requires).
   const j = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Context', 'NATO'), key('Releasable To', 'KOR')]));
-  assert.deepEqual(j.label.categories.find((g) => g.tagSet === 'Releasable To').values, ['JPN', 'KOR']);
+  assert.deepEqual(j.label.categories.find((g) => g.tagSet === 'Releasable To').values, ['JPN', 'KOR', 'NATO']);
   assert.equal(authorCannotRead(policy, jpnDesk, j.label), null);
 });
 
@@ -92,5 +93,26 @@ test('a NATO-only label is flagged as unreadable for a partner author; an exclud
   const s = buildLabel(policy, natoStaff, 'SECRET', new Set([key('Context', 'NATO'), key('Releasable To', 'GEO')]));
   assert.ok(!JSON.stringify(s.label).includes('GEO'));
   const r = buildLabel(policy, natoStaff, 'RESTRICTED', new Set([key('Context', 'Releasable')]));
-  assert.equal(r.problems.length, 1, 'Releasable without a nation is flagged');
+  assert.ok(r.implied.has(key('Releasable To', 'NATO')), 'Releasable brings Releasable To NATO');
+  assert.equal(r.problems.length, 1, 'Releasable without a nation is flagged (NATO, added by a rule, is no choice)');
+  assert.match(r.guidance.join(' '), /Releasable: choose at least one value in Releasable To/);
+});
+
+test('the policy JSON states the requirements the picker follows (requiredCategory)', () => {
+  const relc = policy.categories.find((c) => c.tagSet === 'Context' && c.name === 'Releasable');
+  const nato = policy.categories.find((c) => c.tagSet === 'Releasable To' && c.name === 'NATO');
+  assert.ok(relc.requires.some((r) => r.operation === 'all' && r.tagSet === 'Releasable To' && r.lacv === nato.lacv));
+  assert.ok(relc.requires.some((r) => r.operation === 'oneOrMore' && r.tagSet === 'Releasable To' && r.lacv === null));
+});
+
+test('picking a nation adds what "all" rules require, transitively, shown as implied', () => {
+  const { label, implied, problems, guidance } = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Releasable To', 'KOR')]));
+  assert.match(implied.get(key('Context', 'Releasable')), /required by KOR/);
+  assert.match(implied.get(key('Releasable To', 'NATO')), /required by Releasable/);
+  assert.deepEqual(problems, []);
+  assert.ok(guidance.length >= 1);
+  assert.deepEqual(label.categories.find((g) => g.tagSet === 'Releasable To').values, ['JPN', 'KOR', 'NATO']);
+  // Never above one's clearance, nor an excluded nation, implied or not.
+  const s = buildLabel(policy, natoStaff, 'TOP SECRET', new Set([key('Releasable To', 'JPN')]));
+  assert.ok(!JSON.stringify(s.label).includes('JPN'));
 });

@@ -8,8 +8,9 @@
 //   classification (`excludedBy`); restrictive ones only when the clearance
 //   holds them (a restrictive category one does not hold would lock the
 //   author out, and the node refuses such a post with 403);
-// - the label adds what the choices require (`requires`, when the policy
-//   JSON gives it: a nation needs Context "Releasable"), and, in an
+// - the label adds what the choices require (`requires` with operation
+//   "all" naming a category, transitively: a nation needs Context
+//   "Releasable", which needs Releasable To NATO), and, in an
 //   enumerated permissive tag set with any value chosen, the values the
 //   author's clearance holds there, so the author can still read the item
 //   (NATO staff releasing to JPN keep NATO: Releasable To {NATO, JPN}).
@@ -108,7 +109,11 @@ function byRequirement(policy, req) {
 
 /**
  * The label the choices make. `chosen` is a Set of catKey()s the user
- * ticked. Returns {label, implied: Map(catKey -> reason), problems: [text]}.
+ * ticked. Returns {label, implied: Map(catKey -> reason), problems: [text],
+ * guidance: [text]}: `implied` are the categories added — what "all" rules
+ * naming a category require, transitively (JPN -> Context Releasable ->
+ * Releasable To NATO) — and the author's own values kept; `guidance` says
+ * what the other rules (oneOrMore, onlyOne) ask of the author.
  */
 export function buildLabel(policy, clearance, classification, chosen) {
   const byKey = new Map(policy.categories.map((c) => [catKey(c), c]));
@@ -142,11 +147,25 @@ export function buildLabel(policy, clearance, classification, chosen) {
       }
     }
   }
+  // The other rules (oneOrMore, onlyOne, or "all" of a whole tag set) are
+  // not filled in: they are the author's choice, so the picker gives
+  // guidance, and a problem when unmet. A value a rule added (Releasable To
+  // NATO) does not count as a choice: the author has not said to whom.
+  const guidance = [];
   for (const c of picked) {
     for (const req of c.requires || []) {
       if (req.operation === 'all' && req.lacv != null) continue;
-      const any = [...picked].some((p) => same(p.tagSet, req.tagSet) && p !== c);
-      if (!any) problems.push(`${c.name} needs at least one value in ${req.tagSet}.`);
+      const named = req.lacv == null ? null : byRequirement(policy, req);
+      const matches = [...picked].filter((p) => p !== c && same(p.tagSet, req.tagSet) &&
+        (!named || p === named) && !(implied.has(catKey(p)) && !chosen.has(catKey(p))));
+      const what = named ? named.name : `a value in ${req.tagSet}`;
+      if (req.operation === 'onlyOne') {
+        guidance.push(`${c.name}: choose exactly one ${named ? named.name : `value in ${req.tagSet}`}.`);
+        if (matches.length !== 1) problems.push(`${c.name} needs exactly one value in ${req.tagSet}.`);
+      } else {
+        guidance.push(`${c.name}: choose at least ${named ? named.name : `one value in ${req.tagSet}`}.`);
+        if (!matches.length) problems.push(`${c.name} needs ${named ? what : `at least one value in ${req.tagSet}`}.`);
+      }
     }
   }
 
@@ -159,7 +178,7 @@ export function buildLabel(policy, clearance, classification, chosen) {
   }
   const label = { policy: policy.id, classification };
   if (groups.length) label.categories = groups;
-  return { label, implied, problems };
+  return { label, implied, problems, guidance: [...new Set(guidance)] };
 }
 
 /** The default choices: the policy's context of the organisation, if any

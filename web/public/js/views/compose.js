@@ -140,7 +140,11 @@ async function preview(built) {
   const problems = [...built.problems];
   const lock = authorCannotRead(state.policy, state.me.clearance, built.label);
   if (lock) problems.push(`You could not read this yourself (${lock}); the node will refuse it.`);
-  fill(notes, problems.map((p) => h('li', {}, p)));
+  // Guidance for the rules the picker does not fill in (oneOrMore, onlyOne),
+  // unless a problem already says it.
+  const guidance = (built.guidance || []).filter((g) => !problems.some((p) => p.startsWith(g.split(':')[0])));
+  fill(notes, [...problems.map((p) => h('li', {}, p)),
+    ...guidance.map((g) => h('li', { class: 'guidance small muted' }, g))]);
 
   let en = null;
   let fr = null;
