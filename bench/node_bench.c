@@ -622,9 +622,12 @@ static void subs_stop(void)
  * not spill into the next measurement. */
 static void wait_quiet(void)
 {
+    unsigned long since = now_ns();
     for (int i = 0; i < 12000; i++) {
         unsigned long last = atomic_load(&last_delivery_ns);
-        if (last && now_ns() - last > 500000000ul)
+        if (last < since)
+            last = since; /* nothing delivered yet counts from the call */
+        if (now_ns() - last > 500000000ul)
             return;
         usleep(10000);
     }
