@@ -207,6 +207,32 @@ static int node_stop(void)
     return status;
 }
 
+/* The node's CPU time so far (user + system, all threads), in seconds,
+ * from /proc; 0 when it cannot be read. */
+static double node_cpu_s(void)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)node_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    /* fields after the command (which may hold spaces): from the last ')' */
+    char *p = strrchr(line, ')');
+    unsigned long ut = 0, st = 0;
+    for (int field = 3; p && field <= 15; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 14)
+            ut = strtoul(p + 1, NULL, 10);
+        if (p && field == 15)
+            st = strtoul(p + 1, NULL, 10);
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? (double)(ut + st) / (double)hz : 0;
+}
+
 static bool load_tokens(void)
 {
     char path[300];
@@ -751,15 +777,19 @@ int main(int argc, char **argv)
     for (int p = 0; p < opt.nposters; p++) {
         double v[MAX_RUNS];
         long failed = 0;
+        double cpu_per_post[MAX_RUNS];
         for (int r = 0; r < opt.runs; r++) {
+            double c0 = node_cpu_s();
             run_result rr = run_workers(W_POST, opt.posters[p], opt.seconds, 0);
             v[r] = (double)rr.ok / rr.elapsed;
+            cpu_per_post[r] = rr.ok ? (node_cpu_s() - c0) / (double)rr.ok * 1e6 : 0;
             failed += rr.failed;
             failures += rr.ok == 0;
         }
         char what[64];
         snprintf(what, sizeof what, "durable posts/s, C = %d", opt.posters[p]);
         print_runs(what, v, opt.runs, "posts/s");
+        printf("  (node CPU per post, median: %.0f us)\n", median(cpu_per_post, opt.runs));
         if (failed)
             printf("  (%ld posts not acknowledged with 201)\n", failed);
     }
@@ -768,15 +798,19 @@ int main(int argc, char **argv)
     {
         double v[MAX_RUNS];
         long failed = 0;
+        double cpu_per_read[MAX_RUNS];
         for (int r = 0; r < opt.runs; r++) {
+            double c0 = node_cpu_s();
             run_result rr = run_workers(W_READ, opt.readers, opt.seconds, 0);
             v[r] = (double)rr.ok / rr.elapsed;
+            cpu_per_read[r] = rr.ok ? (node_cpu_s() - c0) / (double)rr.ok * 1e6 : 0;
             failed += rr.failed;
             failures += rr.ok == 0;
         }
         char what[64];
         snprintf(what, sizeof what, "reads/s (limit 50), %d readers", opt.readers);
         print_runs(what, v, opt.runs, "reads/s");
+        printf("  (node CPU per read, median: %.0f us)\n", median(cpu_per_read, opt.runs));
         if (failed)
             printf("  (%ld reads not answered with 200)\n", failed);
     }
