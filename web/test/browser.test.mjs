@@ -257,6 +257,9 @@ test('the picker offers no nation excluded at the chosen classification, and not
   await tick(page, 'Releasable To', 'GEO');
   await chooseClassification(page, 'SECRET');
   assert.match(await page.textContent('#compose-error'), /GEO/);
+  // The preview is refreshed asynchronously (the node marks the label): wait for it.
+  await page.waitForFunction(() => !document.querySelector('#preview-banner').textContent.includes('GEO'),
+    null, { timeout: 10000 });
   assert.ok(!(await page.locator('#preview-banner').textContent()).includes('GEO'));
   await page.context().close();
 
