@@ -6,17 +6,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const lsn_policy_set *set = fuzz_policies();
-    lsn_clearance *c = NULL;
-    lsn_error err = {0};
-    lsn_err e = lsn_clearance_parse(set, data, size, LSN_FORM_SPIFFING, &c, &err);
-    if (e != LSN_OK) {
-        fuzz_check_error(e, &err, "lsn_clearance_parse");
-        FUZZ_CHECK(c == NULL, "a refused clearance was returned");
-        return 0;
-    }
-    FUZZ_CHECK(c != NULL, "success without a clearance");
-    fuzz_exercise_clearance(c);
-    lsn_clearance_free(c);
-    return 0;
+    return fuzz_clearance_input(data, size, LSN_FORM_SPIFFING);
 }

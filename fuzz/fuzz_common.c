@@ -382,3 +382,35 @@ void fuzz_exercise_clearance(const lsn_clearance *c)
     for (size_t s = 0; s < g_nsamples; s++)
         check_decision(g_samples[s], c, NULL);
 }
+
+int fuzz_label_input(const uint8_t *data, size_t size, lsn_form form)
+{
+    lsn_label *label = NULL;
+    lsn_error err = {0};
+    lsn_err e = lsn_label_parse(fuzz_policies(), data, size, form, &label, &err);
+    if (e != LSN_OK) {
+        fuzz_check_error(e, &err, "lsn_label_parse");
+        FUZZ_CHECK(label == NULL, "a refused label was returned");
+        return 0;
+    }
+    FUZZ_CHECK(label != NULL, "success without a label");
+    fuzz_exercise_label(label);
+    lsn_label_free(label);
+    return 0;
+}
+
+int fuzz_clearance_input(const uint8_t *data, size_t size, lsn_form form)
+{
+    lsn_clearance *c = NULL;
+    lsn_error err = {0};
+    lsn_err e = lsn_clearance_parse(fuzz_policies(), data, size, form, &c, &err);
+    if (e != LSN_OK) {
+        fuzz_check_error(e, &err, "lsn_clearance_parse");
+        FUZZ_CHECK(c == NULL, "a refused clearance was returned");
+        return 0;
+    }
+    FUZZ_CHECK(c != NULL, "success without a clearance");
+    fuzz_exercise_clearance(c);
+    lsn_clearance_free(c);
+    return 0;
+}

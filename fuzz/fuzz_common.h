@@ -55,4 +55,10 @@ void fuzz_exercise_label(const lsn_label *label);
  * labels of the clearance's policy. */
 void fuzz_exercise_clearance(const lsn_clearance *clearance);
 
+/* One fuzz input read as a label (or a clearance) in `form`: a refusal must
+ * carry a code and a message and return nothing; what parses is exercised
+ * as above. The per-form targets are one call to these. */
+int fuzz_label_input(const uint8_t *data, size_t size, lsn_form form);
+int fuzz_clearance_input(const uint8_t *data, size_t size, lsn_form form);
+
 #endif
