@@ -102,6 +102,9 @@ const char *engine_rule_op_words(rule_op op)
     return "?";
 }
 
+#define DESCRIBE_MAX 8   /* a rule with more references than this ... */
+#define DESCRIBE_SHOWN 5 /* ... is described by its first five and a count */
+
 /* Append to a bounded buffer; *len counts what was (or would be) written. */
 static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -123,7 +126,11 @@ void engine_rule_describe(const lsn_policy *p, const rule *r, char *buf, size_t 
         return;
     buf[0] = '\0';
     size_t len = 0;
-    for (size_t k = 0; k < r->nrefs; k++) {
+    /* A rule may list dozens of categories (every nation of a tag set): a
+     * refusal names the first few and counts the rest, so that it stays a
+     * readable sentence. */
+    size_t shown = r->nrefs > DESCRIBE_MAX ? DESCRIBE_SHOWN : r->nrefs;
+    for (size_t k = 0; k < shown; k++) {
         const catref *ref = &r->refs[k];
         const char *ts = ref->tagset ? ref->tagset : "?";
         if (k)
@@ -142,6 +149,8 @@ void engine_rule_describe(const lsn_policy *p, const rule *r, char *buf, size_t 
         else
             put(buf, size, &len, "LACV %u of '%s'", (unsigned)ref->lacv, ts);
     }
+    if (shown < r->nrefs)
+        put(buf, size, &len, " and %zu more", r->nrefs - shown);
 }
 
 /* "urn:oid:" is 8 bytes; compare it case-insensitively. */

@@ -88,11 +88,13 @@ void node_h_policy(srv_request *req, srv_response *resp)
                 lsn_requirement_info ri;
                 if (!lsn_policy_category_requirement_at(p, i, r, &ri))
                     continue;
+                /* One entry per category group; `rule` ties together the
+                 * groups of one rule (alternatives of a oneOrMore). */
                 json_array_append_new(
-                    needs, json_pack("{s:s, s:s, s:o}", "operation", ri.operation, "tagSet",
-                                   ri.tag_set,
-                                   "lacv", ri.any_value ? json_null()
-                                                        : json_integer((json_int_t)ri.lacv)));
+                    needs, json_pack("{s:I, s:s, s:s, s:o}", "rule", (json_int_t)ri.rule,
+                                     "operation", ri.operation, "tagSet", ri.tag_set,
+                                     "lacv", ri.any_value ? json_null()
+                                                          : json_integer((json_int_t)ri.lacv)));
             }
             json_object_set_new(cat, "requires", needs);
         }

@@ -297,7 +297,8 @@ static void test_fixed(void)
     /* The SPIF's requiredCategory rules, as docs/WEB.md gives them: Context
      * "Releasable" needs a nation (oneOrMore) and Releasable To NATO (all). */
     json_t *relreq = NULL;
-    bool one_or_more = false, all_nato = false;
+    bool one_or_more = false, all_nato = false, nato_alone_counts = false;
+    size_t nations = 0, jpn_rule = 99, kor_rule = 98;
     { /* scan the tag sets for Context "Releasable" */
         size_t ti;
         json_t *ts;
@@ -317,12 +318,23 @@ static void test_fixed(void)
             const char *tset = json_string_value(json_object_get(r, "tagSet"));
             json_t *lacv = json_object_get(r, "lacv");
             if (op && tset && !strcmp(tset, "Releasable To")) {
-                one_or_more |= !strcmp(op, "oneOrMore") && json_is_null(lacv);
+                bool oom = !strcmp(op, "oneOrMore");
+                size_t rule = (size_t)json_integer_value(json_object_get(r, "rule"));
+                one_or_more |= oom;
+                nations += oom;
+                nato_alone_counts |= oom && json_integer_value(lacv) == 1001;
                 all_nato |= !strcmp(op, "all") && json_integer_value(lacv) == 1001;
+                if (oom && json_integer_value(lacv) == 392)
+                    jpn_rule = rule;
+                if (oom && json_integer_value(lacv) == 410)
+                    kor_rule = rule;
             }
         }
     }
-    ok(json_array_size(relreq) == 2 && one_or_more && all_nato,
+    /* One oneOrMore rule over the nations (JPN and KOR in the same rule),
+     * NATO not among them; and all of Releasable To NATO. */
+    ok(one_or_more && nations > 30 && jpn_rule == kor_rule && !nato_alone_counts && all_nato &&
+           json_array_size(relreq) == nations + 1,
        "policy_exposes_requires_context_releasable_needs_a_nation_and_releasable_to_nato");
     json_decref(pol);
 

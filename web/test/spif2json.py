@@ -64,9 +64,9 @@ def main(path):
                 if cat.get("obsolete") == "true":
                     entry["obsolete"] = True
                 req = []
-                for rc in cat.findall(NS + "requiredCategory"):
+                for rule, rc in enumerate(cat.findall(NS + "requiredCategory")):
                     for g in rc.findall(NS + "categoryGroup"):
-                        req.append({"operation": rc.get("operation"),
+                        req.append({"rule": rule, "operation": rc.get("operation"),
                                     "tagSet": g.get("tagSetRef"),
                                     "lacv": int(g.get("lacv")) if g.get("lacv") else None})
                 if req:

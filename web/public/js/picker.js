@@ -107,6 +107,29 @@ function byRequirement(policy, req) {
     (req.lacv === null || req.lacv === undefined ? false : c.lacv === req.lacv));
 }
 
+/** A category's requirements grouped by rule: the entries of one rule
+ *  (`rule` number) are counted together — a oneOrMore listing the nations
+ *  is met by any one of them. An entry without `rule` is a rule of its own. */
+function rulesOf(cat) {
+  const rules = new Map();
+  for (const req of cat.requires || []) {
+    const k = req.rule ?? `entry${rules.size}`;
+    if (!rules.has(k)) rules.set(k, { operation: req.operation, refs: [] });
+    rules.get(k).refs.push(req);
+  }
+  return [...rules.values()];
+}
+
+/** A rule's categories in words: "JPN", "any value in Releasable To", or
+ *  the first few of a long list ("ALB, AUS, AUT… (42) in Releasable To"). */
+function describeRule(rule, named) {
+  const tagSets = [...new Set(rule.refs.map((r) => r.tagSet))];
+  if (rule.refs.some((r) => r.lacv == null)) return `the values in ${tagSets.join(', ')}`;
+  const names = named.map((n, i) => (n ? n.name : `LACV ${rule.refs[i].lacv}`));
+  const list = names.length > 4 ? `${names.slice(0, 3).join(', ')}… (${names.length})` : names.join(', ');
+  return `${list} in ${tagSets.join(', ')}`;
+}
+
 /**
  * The label the choices make. `chosen` is a Set of catKey()s the user
  * ticked. Returns {label, implied: Map(catKey -> reason), problems: [text],
@@ -153,18 +176,20 @@ export function buildLabel(policy, clearance, classification, chosen) {
   // NATO) does not count as a choice: the author has not said to whom.
   const guidance = [];
   for (const c of picked) {
-    for (const req of c.requires || []) {
-      if (req.operation === 'all' && req.lacv != null) continue;
-      const named = req.lacv == null ? null : byRequirement(policy, req);
-      const matches = [...picked].filter((p) => p !== c && same(p.tagSet, req.tagSet) &&
-        (!named || p === named) && !(implied.has(catKey(p)) && !chosen.has(catKey(p))));
-      const what = named ? named.name : `a value in ${req.tagSet}`;
-      if (req.operation === 'onlyOne') {
-        guidance.push(`${c.name}: choose exactly one ${named ? named.name : `value in ${req.tagSet}`}.`);
-        if (matches.length !== 1) problems.push(`${c.name} needs exactly one value in ${req.tagSet}.`);
+    for (const rule of rulesOf(c)) {
+      if (rule.operation === 'all' && rule.refs.every((r) => r.lacv != null)) continue;
+      const named = rule.refs.map((r) => (r.lacv == null ? null : byRequirement(policy, r)));
+      const counts = (p) => rule.refs.some((r, i) => same(p.tagSet, r.tagSet) &&
+        (r.lacv == null || p === named[i]));
+      const matches = [...picked].filter((p) => p !== c && counts(p) &&
+        !(implied.has(catKey(p)) && !chosen.has(catKey(p))));
+      const what = describeRule(rule, named);
+      if (rule.operation === 'onlyOne') {
+        guidance.push(`${c.name}: choose exactly one of ${what}.`);
+        if (matches.length !== 1) problems.push(`${c.name} needs exactly one of ${what}.`);
       } else {
-        guidance.push(`${c.name}: choose at least ${named ? named.name : `one value in ${req.tagSet}`}.`);
-        if (!matches.length) problems.push(`${c.name} needs ${named ? what : `at least one value in ${req.tagSet}`}.`);
+        guidance.push(`${c.name}: choose at least one of ${what}.`);
+        if (!matches.length) problems.push(`${c.name} needs at least one of ${what}.`);
       }
     }
   }
