@@ -220,12 +220,19 @@ static lsn_err write_creds(const char *data_dir, json_t *creds, lsn_error *err)
     return rc;
 }
 
+/* data/demo.json, compiled in by scripts/embed.py (src/node/meson.build). */
+extern const char node_demo_data[];
+extern const size_t node_demo_data_len;
+
 lsn_err node_demo_seed(node *n, const char *demo_file, const char *data_dir, lsn_error *err)
 {
     json_error_t je;
-    json_t *d = json_load_file(demo_file, JSON_REJECT_DUPLICATES, &je);
+    json_t *d = demo_file ? json_load_file(demo_file, JSON_REJECT_DUPLICATES, &je)
+                          : json_loadb(node_demo_data, node_demo_data_len,
+                                       JSON_REJECT_DUPLICATES, &je);
     if (!d)
-        return lsn_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file, je.line, je.text);
+        return lsn_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file ? demo_file : "built-in demo data",
+                        je.line, je.text);
     json_t *creds = json_array();
     lsn_err rc = creds ? LSN_OK : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
     if (rc == LSN_OK)

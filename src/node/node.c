@@ -21,11 +21,11 @@
 
 #define NODE_DEFAULT_THREADS 32u
 
-#ifndef NODE_WEB_DIR
-#define NODE_WEB_DIR "web/public"
+#ifndef NODE_WEB_DIR_SOURCE
+#define NODE_WEB_DIR_SOURCE "web/public"
 #endif
-#ifndef NODE_DEMO_FILE
-#define NODE_DEMO_FILE "data/demo.json"
+#ifndef NODE_WEB_DIR_INSTALLED
+#define NODE_WEB_DIR_INSTALLED "/usr/local/share/liaison/public"
 #endif
 
 /* THE route table of the node's API (docs/api/openapi.yaml follows it). */
@@ -47,15 +47,25 @@ static const srv_route node_routes[] = {
     {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)"},
 };
 
+/* The web page's directory when --web-dir is not given: the installed
+ * copy if there is one, else the source tree's (an uninstalled build). */
+static const char *default_web_dir(void)
+{
+    struct stat st;
+    if (stat(NODE_WEB_DIR_INSTALLED "/index.html", &st) == 0 && S_ISREG(st.st_mode))
+        return NODE_WEB_DIR_INSTALLED;
+    return NODE_WEB_DIR_SOURCE;
+}
+
 static void usage(void)
 {
     printf("usage: liaison serve [--demo] [--demo-file FILE] [options]\n\n"
            "Run a node. Options (also as `key = value` lines in --config FILE):\n");
     srv_config_help(stdout);
     printf("  --demo                      seed an empty data directory with the demo data\n"
-           "  --demo-file FILE            the demo data [%s]\n"
+           "  --demo-file FILE            the demo data [the built-in data set]\n"
            "  --web-dir DIR               the web page served at / ('none': no page) [%s]\n",
-           NODE_DEMO_FILE, NODE_WEB_DIR);
+           default_web_dir());
 }
 
 static lsn_err make_data_dir(const char *dir, lsn_error *err)
@@ -121,8 +131,8 @@ int node_serve_main(int argc, char **argv)
     lsn_error err;
     int rest[256], nrest = 0;
     bool demo = false;
-    const char *demo_file = NODE_DEMO_FILE;
-    const char *web_dir = NODE_WEB_DIR;
+    const char *demo_file = NULL; /* the built-in data set */
+    const char *web_dir = default_web_dir();
 
     if (srv_config_init(&cfg, &err) != LSN_OK) {
         fprintf(stderr, "liaison: serve: %s\n", err.message);

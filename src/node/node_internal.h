@@ -104,8 +104,9 @@ void node_h_static(srv_request *req, srv_response *resp);
 void node_h_static_js(srv_request *req, srv_response *resp);
 void node_h_static_views(srv_request *req, srv_response *resp);
 
-/* demo.c: seed an empty store from the demo file; writes
- * DATA/demo-credentials.json (0600). */
+/* demo.c: seed an empty store from the demo file (NULL: the built-in demo
+ * data, data/demo.json compiled in); writes DATA/demo-credentials.json
+ * (0600). */
 lsn_err node_demo_seed(node *n, const char *demo_file, const char *data_dir,
                        lsn_error *err);
 
