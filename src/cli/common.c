@@ -100,14 +100,31 @@ lsn_err cli_clearance_load(const lsn_policy_set *set, const char *path,
     return rc;
 }
 
-/* Markings: try a stack buffer, then one of the size the library asked for. */
+/* Markings: try a stack buffer, then one of the size the library asked for.
+ * One body serves labels and clearances through this adapter type. */
 #define MARK_FIRST 512
 
-char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err)
+typedef lsn_err (*mark_fn)(const void *obj, const char *lang, char *buf, size_t size,
+                           size_t *needed);
+
+static lsn_err mark_label(const void *obj, const char *lang, char *buf, size_t size,
+                          size_t *needed)
+{
+    return lsn_label_marking(obj, lang, buf, size, needed);
+}
+
+static lsn_err mark_clearance(const void *obj, const char *lang, char *buf, size_t size,
+                              size_t *needed)
+{
+    return lsn_clearance_marking(obj, lang, buf, size, needed);
+}
+
+static char *marking(mark_fn mark, const void *obj, const char *what, const char *lang,
+                     lsn_error *err)
 {
     char small[MARK_FIRST];
     size_t needed = 0;
-    lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &needed);
+    lsn_err rc = mark(obj, lang, small, sizeof small, &needed);
     if (rc == LSN_OK) {
         char *copy = strdup(small);
         if (!copy) {
@@ -118,37 +135,22 @@ char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err)
     }
     if (rc == LSN_ERR_LIMIT && needed >= sizeof small && needed < CLI_FILE_MAX) {
         char *big = malloc(needed + 1);
-        if (big && lsn_label_marking(l, lang, big, needed + 1, NULL) == LSN_OK)
+        if (big && mark(obj, lang, big, needed + 1, NULL) == LSN_OK)
             return big;
         free(big);
     }
     err->code = rc;
-    snprintf(err->message, sizeof err->message, "cannot mark the label: %s",
+    snprintf(err->message, sizeof err->message, "cannot mark the %s: %s", what,
              lsn_strerror(rc));
     return NULL;
 }
 
+char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err)
+{
+    return marking(mark_label, l, "label", lang, err);
+}
+
 char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err)
 {
-    char small[MARK_FIRST];
-    size_t needed = 0;
-    lsn_err rc = lsn_clearance_marking(c, lang, small, sizeof small, &needed);
-    if (rc == LSN_OK) {
-        char *copy = strdup(small);
-        if (!copy) {
-            err->code = LSN_ERR_NOMEM;
-            snprintf(err->message, sizeof err->message, "out of memory");
-        }
-        return copy;
-    }
-    if (rc == LSN_ERR_LIMIT && needed >= sizeof small && needed < CLI_FILE_MAX) {
-        char *big = malloc(needed + 1);
-        if (big && lsn_clearance_marking(c, lang, big, needed + 1, NULL) == LSN_OK)
-            return big;
-        free(big);
-    }
-    err->code = rc;
-    snprintf(err->message, sizeof err->message, "cannot mark the clearance: %s",
-             lsn_strerror(rc));
-    return NULL;
+    return marking(mark_clearance, c, "clearance", lang, err);
 }
