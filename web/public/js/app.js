@@ -51,6 +51,19 @@ function onLive(item) {
   }
 }
 
+/** One's own new item goes on top at once (the stream may bring it too;
+ *  prependItem shows an id once). */
+async function onPosted(res) {
+  const name = state.current;
+  try {
+    const item = await state.api.item(res.id);
+    if (state.current === name) {
+      prependItem({ channel: name, ...item });
+      relabel($('items'));
+    }
+  } catch { /* the stream or the next load shows it */ }
+}
+
 async function openChannel(name) {
   if (!name) return;
   state.current = name;
@@ -62,7 +75,7 @@ async function openChannel(name) {
   $('compose').hidden = false;
   $('main').classList.remove('searching');
   renderChannels(openChannel);
-  renderCompose(() => {});
+  renderCompose(onPosted);
   $('list-status').textContent = 'Loading…';
   try {
     const items = await state.api.items(name);
