@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startNode, userOf, launch, signedIn, outDir } from './harness.mjs';
 import { normalisePolicy } from '../public/js/normalise.js';
+import { bannerColours } from '../public/js/marking.js';
 
 let node;
 let chrome;
@@ -104,12 +105,33 @@ async function postApi(user, label, body, attachment) {
   return (await res.json()).id;
 }
 
-test('a screenshot of the main view is written (laptop and narrow window)', async () => {
+test('a screenshot of the main view is written (laptop and narrow window); banners take the policy\'s colours', async () => {
   fs.mkdirSync(outDir, { recursive: true });
+  // The node's demo data, and one item with a document, as a desk officer's day has.
+  const annex = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(47 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+  await postApi(nato, {
+    policy: policy.id, classification: 'UNCLASSIFIED',
+    categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
+      { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['NATO', 'AUS', 'JPN', 'KOR', 'NZL'] }],
+  }, 'Cyber Coalition 2026: joining instructions for partner observers (annex attached).',
+  { mediaType: 'application/pdf', data: annex.toString('base64') });
   for (const [name, viewport] of [['main.png', { width: 1366, height: 820 }], ['main-narrow.png', { width: 420, height: 900 }]]) {
     const page = await signedIn(chrome.browser, node.url, nato, viewport);
     await openChannel(page, channel);
-    await page.waitForSelector('.item');
+    await page.waitForSelector('.item .attach-chip');
+    if (name === 'main.png') {
+      const want = Object.fromEntries(policy.classifications.map((c) => [c.name, bannerColours(policy, c.name)]));
+      const wrong = await page.evaluate((want) => {
+        const css = (c) => { const el = document.createElement('i'); el.style.color = c; document.body.append(el); const v = getComputedStyle(el).color; el.remove(); return v; };
+        return [...document.querySelectorAll('.item .banner')].filter((b) => {
+          const w = want[b.dataset.classification];
+          const cs = getComputedStyle(b);
+          return !w || cs.backgroundColor !== css(w.background) || cs.color !== css(w.foreground);
+        }).map((b) => b.textContent);
+      }, want);
+      assert.deepEqual(wrong, [], 'every banner in its classification\'s colours');
+      assert.ok(Object.values(want).some((c) => c.background !== want.UNCLASSIFIED?.background), 'the policy gives distinct colours');
+    }
     const file = path.join(outDir, name);
     await page.screenshot({ path: file });
     assert.ok(fs.statSync(file).size > 10000, `${file} written`);
@@ -483,6 +505,26 @@ test('the compose form works from the keyboard: message, document (refused when 
   await page.context().close();
 });
 
+test('a refusal by the node is shown beside the form, in plain words', async () => {
+  // Japan's desk officer, a NATO-only label: the picker warns, the node refuses (403).
+  const page = await signedIn(chrome.browser, node.url, jpn);
+  await openChannel(page, channel);
+  await chooseClassification(page, 'RESTRICTED');
+  const rel = '#tagsets details[data-tagset="Releasable To"] .cat-opt input:checked';
+  assert.equal(await page.locator(rel).count(), 0, 'no nation chosen');
+  assert.match(await page.textContent('#label-notes'), /could not read this yourself/, 'the picker warns before posting');
+  await page.fill('#compose-body', unique('Refused post'));
+  await page.click('#compose-post');
+  await page.waitForFunction(() => document.getElementById('compose-error').textContent.trim() !== '');
+  const err = await page.textContent('#compose-error');
+  assert.match(err, /clearance/i, err);
+  assert.doesNotMatch(err, /forbidden|403|You may not post this: You may not/, 'plain words, said once');
+  assert.equal(await page.getAttribute('#compose-error', 'role'), 'alert');
+  assert.equal(await page.locator('#compose-form #compose-error').count(), 1, 'beside the form');
+  assert.equal((await page.textContent('#compose-status')).trim(), '', 'nothing claims it was posted');
+  await page.context().close();
+});
+
 test('a narrow window (400 px): nothing overflows sideways, and who is signed in stays in view', async () => {
   const page = await signedIn(chrome.browser, node.url, nato, { width: 400, height: 800 });
   await openChannel(page, channel);
@@ -510,6 +552,13 @@ test('a narrow window (400 px): nothing overflows sideways, and who is signed in
   let o = await overflow();
   assert.ok(o.scroll <= o.width, `page ${o.scroll} px wide in ${o.width} px`);
   assert.deepEqual(o.wide, [], 'no element sticks out');
+
+  // The form folds away in a narrow window; the button unfolds it.
+  assert.equal(await page.locator('#compose-form').isHidden(), true, 'the items come first');
+  await page.focus('#compose-toggle');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#compose-form', { state: 'visible' });
+  assert.equal(await page.getAttribute('#compose-toggle', 'aria-expanded'), 'true');
 
   // The picker open, a document chosen: still nothing sideways.
   await tick(page, 'Releasable To', 'JPN');

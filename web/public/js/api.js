@@ -33,7 +33,9 @@ export function plainWords(err) {
       return /label/i.test(err.message) ? err.message : `The label is not valid under the policy: ${err.message}`;
     }
     if (err.code === 'bad_request' || err.code === 'malformed_json') return `The node refused the request: ${err.message}`;
-    if (err.code === 'forbidden' && err.message) return `You may not post this: ${err.message}`;
+    if (err.code === 'forbidden' && err.message) {
+      return /^you may not/i.test(err.message) ? err.message : `You may not post this: ${err.message}`;
+    }
     return PLAIN[err.code] || err.message || `The node answered ${err.status}.`;
   }
   return 'The node could not be reached. Check the connection and try again.';

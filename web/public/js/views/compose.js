@@ -29,6 +29,20 @@ const filters = new Map();   // filter text per tag-set panel
 let attached = null;         // the document to send: {name, mediaType, size, data (base64)}
 let reading = null;          // the read of a chosen file, while it lasts
 
+// In a narrow window the form folds away under its heading (the items
+// come first); on a laptop screen it is always open beside them (CSS).
+let expanded = false;
+
+function toggleCompose() {
+  expanded = !expanded;
+  const root = document.getElementById('compose');
+  root.classList.toggle('expanded', expanded);
+  const btn = document.getElementById('compose-toggle');
+  btn.setAttribute('aria-expanded', String(expanded));
+  btn.textContent = expanded ? 'Hide the form' : 'Write an item';
+  if (expanded) root.querySelector('input[name=classification]:checked')?.focus();
+}
+
 const bodyLimit = () => state.me?.body_limit || DEFAULT_BODY_LIMIT;
 
 function localName(cat) {
@@ -49,8 +63,12 @@ export function renderCompose(posted) {
   attached = null;
   reading = null;
   const root = document.getElementById('compose');
+  root.classList.toggle('expanded', expanded);
   fill(root,
-    h('h2', { id: 'compose-title' }, 'New item', state.current ? h('span', { class: 'muted' }, ` in #${state.current}`) : null),
+    h('div', { class: 'compose-head' },
+      h('h2', { id: 'compose-title' }, 'New item', state.current ? h('span', { class: 'muted' }, ` in #${state.current}`) : null),
+      h('button', { type: 'button', class: 'compose-toggle', id: 'compose-toggle', 'aria-controls': 'compose-form',
+        'aria-expanded': String(expanded), onclick: toggleCompose }, expanded ? 'Hide the form' : 'Write an item')),
     h('form', { id: 'compose-form', class: 'compose-form', novalidate: true, onsubmit: submit },
       h('fieldset', { class: 'classes' },
         h('legend', {}, 'Classification'),
