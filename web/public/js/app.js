@@ -36,6 +36,13 @@ function showApp() {
 }
 
 function onStreamState(s) {
+  if (s === 'unauthorized') {
+    // The token was withdrawn (or the user removed): back to sign-in, said plainly.
+    stopStream?.();
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn('Your session has ended: the node no longer accepts this token. Sign in again.');
+    return;
+  }
   const el = $('live');
   el.textContent = s === 'live' ? 'live' : s === 'unauthorized' ? 'signed out' : 'reconnecting…';
   el.dataset.state = s;

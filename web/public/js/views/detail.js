@@ -31,7 +31,7 @@ function labelRows(label) {
     ? `${state.policy.name} (${label.policy})` : label?.policy ?? '—';
   const rows = [row('Policy', policyName), row('Classification', label?.classification ?? '—')];
   for (const g of label?.categories || []) {
-    rows.push(row(`${g.tagSet} (${g.type || 'any'})`, g.values.join(', ')));
+    rows.push(row([g.tagSet, ' ', h('span', { class: 'muted ts-type' }, `(${g.type || 'any'})`)], g.values.join(', ')));
   }
   if (label?.privacyMark) rows.push(row('Privacy mark', label.privacyMark));
   return rows;
