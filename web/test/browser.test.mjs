@@ -154,6 +154,17 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   await page.waitForSelector('#app:not([hidden])');
   await page.waitForSelector('#live[data-state=live]');
   await openChannel(page, channel);
+  // After a reload (same tab: still signed in, same channel) the first Tab
+  // reaches the skip link; Enter puts focus on the items.
+  await page.reload();
+  await page.waitForSelector(`.channel.current[data-channel="${channel}"]`);
+  await page.waitForFunction(() => /you may see/.test(document.getElementById('list-status').textContent));
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to items');
+  assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).left), '-999px', 'shown when focused');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'items');
+  assert.match(page.url(), /#channel=/, 'the channel stays in the URL');
   // Radio group: arrow keys move the classification.
   await page.focus('#compose-form input[name=classification][value="UNCLASSIFIED"]');
   await page.keyboard.press('ArrowRight');
@@ -467,9 +478,12 @@ test('the compose form works from the keyboard: message, document (refused when 
     'solid', 'its focus is visible');
   assert.equal(await page.evaluate(() => document.activeElement.labels[0].textContent.trim()), 'Attach a document…');
 
-  // Too large for the node's request limit: refused beside the form, in plain words.
+  // Enter opens the file chooser. Too large for the node's request limit:
+  // refused beside the form, in plain words.
   const big = Buffer.alloc(800 * 1024, 0x41);
-  await page.setInputFiles('#compose-file', { name: 'huge-scan.pdf', mimeType: 'application/pdf', buffer: big });
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.equal(chooser.isMultiple(), false, 'one document');
+  await chooser.setFiles({ name: 'huge-scan.pdf', mimeType: 'application/pdf', buffer: big });
   await page.waitForFunction(() => /huge-scan\.pdf/.test(document.getElementById('compose-error').textContent));
   assert.match(await page.textContent('#compose-error'), /is 800 KB; this node accepts documents of at most 765 KB .*Choose a smaller file\./);
   assert.equal(await page.locator('#compose-file-chosen').isHidden(), true, 'nothing attached');

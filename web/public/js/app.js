@@ -131,6 +131,14 @@ function showSignIn(message = '') {
 }
 
 function wire() {
+  // Skip links move focus without touching the URL's #channel=.
+  for (const a of document.querySelectorAll('a.skip')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const target = document.getElementById(a.getAttribute('href').slice(1));
+      if (target && !target.closest('[hidden]')) target.focus();
+    });
+  }
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const token = $('token').value.trim();
