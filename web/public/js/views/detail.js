@@ -53,8 +53,9 @@ function wire(dlg) {
 export function openDetail(item) {
   const dlg = document.getElementById('detail');
   wire(dlg);
-  if (dlg.open) dlg.close();
-  returnFocus = document.activeElement;
+  if (!dlg.open) returnFocus = document.activeElement;
+  for (const u of urls) URL.revokeObjectURL(u);
+  urls = [];
   const mine = ++seq;
   const close = h('button', { type: 'button', class: 'ghost', onclick: () => dlg.close() }, 'Close');
   const att = item.attachment;
@@ -83,7 +84,7 @@ export function openDetail(item) {
       h('details', {}, h('summary', {}, 'Label as JSON'),
         h('pre', { class: 'json' }, JSON.stringify(item.label, null, 2))),
       h('div', { class: 'actions' }, close)));
-  dlg.showModal();
+  if (!dlg.open) dlg.showModal();
   close.focus();
   if (att) loadDocument(item, mine);
 }
