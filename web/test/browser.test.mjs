@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startNode, userOf, launch, signedIn, outDir } from './harness.mjs';
 import { normalisePolicy } from '../public/js/normalise.js';
+import { bannerColours } from '../public/js/marking.js';
 
 let node;
 let chrome;
@@ -84,12 +85,53 @@ async function post(page, body) {
 
 const itemCard = (page, text) => page.locator('.item', { hasText: text });
 
-test('a screenshot of the main view is written (laptop and narrow window)', async () => {
+/** NATO RESTRICTED, Releasable to JPN (the label form of the API). */
+const relToJapan = (cls = 'RESTRICTED') => ({
+  policy: policy.id, classification: cls,
+  categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
+    { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['NATO', 'JPN'] }],
+});
+const natoOnly = (cls = 'RESTRICTED') => ({
+  policy: policy.id, classification: cls, categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }],
+});
+
+/** Post through the API (not the page); the new item's id. */
+async function postApi(user, label, body, attachment) {
+  const res = await fetch(`${node.url}/api/v1/channels/${encodeURIComponent(channel)}/items`, {
+    method: 'POST', headers: { Authorization: `Bearer ${user.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(attachment ? { label, body, attachment } : { label, body }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()).id;
+}
+
+test('a screenshot of the main view is written (laptop and narrow window); banners take the policy\'s colours', async () => {
   fs.mkdirSync(outDir, { recursive: true });
+  // The node's demo data, and one item with a document, as a desk officer's day has.
+  const annex = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(47 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+  await postApi(nato, {
+    policy: policy.id, classification: 'UNCLASSIFIED',
+    categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
+      { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['NATO', 'AUS', 'JPN', 'KOR', 'NZL'] }],
+  }, 'Cyber Coalition 2026: joining instructions for partner observers (annex attached).',
+  { mediaType: 'application/pdf', data: annex.toString('base64') });
   for (const [name, viewport] of [['main.png', { width: 1366, height: 820 }], ['main-narrow.png', { width: 420, height: 900 }]]) {
     const page = await signedIn(chrome.browser, node.url, nato, viewport);
     await openChannel(page, channel);
-    await page.waitForSelector('.item');
+    await page.waitForSelector('.item .attach-chip');
+    if (name === 'main.png') {
+      const want = Object.fromEntries(policy.classifications.map((c) => [c.name, bannerColours(policy, c.name)]));
+      const wrong = await page.evaluate((want) => {
+        const css = (c) => { const el = document.createElement('i'); el.style.color = c; document.body.append(el); const v = getComputedStyle(el).color; el.remove(); return v; };
+        return [...document.querySelectorAll('.item .banner')].filter((b) => {
+          const w = want[b.dataset.classification];
+          const cs = getComputedStyle(b);
+          return !w || cs.backgroundColor !== css(w.background) || cs.color !== css(w.foreground);
+        }).map((b) => b.textContent);
+      }, want);
+      assert.deepEqual(wrong, [], 'every banner in its classification\'s colours');
+      assert.ok(Object.values(want).some((c) => c.background !== want.UNCLASSIFIED?.background), 'the policy gives distinct colours');
+    }
     const file = path.join(outDir, name);
     await page.screenshot({ path: file });
     assert.ok(fs.statSync(file).size > 10000, `${file} written`);
@@ -112,6 +154,17 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   await page.waitForSelector('#app:not([hidden])');
   await page.waitForSelector('#live[data-state=live]');
   await openChannel(page, channel);
+  // After a reload (same tab: still signed in, same channel) the first Tab
+  // reaches the skip link; Enter puts focus on the items.
+  await page.reload();
+  await page.waitForSelector(`.channel.current[data-channel="${channel}"]`);
+  await page.waitForFunction(() => /you may see/.test(document.getElementById('list-status').textContent));
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to items');
+  assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).left), '-999px', 'shown when focused');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'items');
+  assert.match(page.url(), /#channel=/, 'the channel stays in the URL');
   // Radio group: arrow keys move the classification.
   await page.focus('#compose-form input[name=classification][value="UNCLASSIFIED"]');
   await page.keyboard.press('ArrowRight');
@@ -137,7 +190,9 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   const text = unique('Keyboard-only post to Korea');
   await page.keyboard.type(text);
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'Tab from the message reaches Post');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-file', 'Tab from the message reaches the document');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'then Post');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
     document.getElementById('compose-error').textContent.trim() !== '');
@@ -164,8 +219,11 @@ test('a Japanese reader does not see a NATO-only item that NATO staff just poste
   assert.equal(banner, 'NATO RESTRICTED');
   assert.equal(await natoReader.getAttribute('.items .item:first-child', 'data-id'), String(id), 'newest first');
 
-  // The Japanese reader's stream had as long as NATO's; give it a moment more.
-  await jpnReader.waitForTimeout(1500);
+  // A barrier, not a sleep: an item released to Japan, posted after it,
+  // arrives on Japan's stream after anything posted before it.
+  const marker = unique('Released to Japan after the NATO-only report');
+  await postApi(nato, relToJapan(), marker);
+  await itemCard(jpnReader, marker).waitFor({ timeout: 15000 });
   assert.equal(await itemCard(jpnReader, text).count(), 0, 'not delivered live to Japan');
   await openChannel(jpnReader, channel);
   assert.equal(await itemCard(jpnReader, text).count(), 0, 'not listed to Japan');
@@ -272,25 +330,276 @@ test('the picker offers no nation excluded at the chosen classification, and not
 });
 
 test('the French toggle changes the markings', async () => {
-  const label = {
-    policy: policy.id, classification: 'RESTRICTED',
-    categories: [{ tagSet: 'Context', type: 'permissive', values: ['NATO', 'Releasable'] },
-      { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['NATO', 'JPN'] }],
-  };
   const text = unique('French marking check');
-  const res = await fetch(`${node.url}/api/v1/channels/${encodeURIComponent(channel)}/items`, {
-    method: 'POST', headers: { Authorization: `Bearer ${nato.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ label, body: text }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
+  await postApi(nato, relToJapan(), text);
+  const me = await apiGet(jpn, '/api/v1/me');
+  const clearance = { en: me.clearance_marking ?? me.clearanceMarking, fr: me.clearance_marking_fr ?? me.clearanceMarkingFr };
   const page = await signedIn(chrome.browser, node.url, jpn);
   await openChannel(page, channel);
   const banner = itemCard(page, text).locator('.banner');
-  assert.equal(await banner.textContent(), 'NATO RESTRICTED Releasable to JPN');
+  const en = 'NATO RESTRICTED Releasable to JPN';
+  const fr = 'NATO DIFFUSION RESTREINTE Communicable à Japon';
+  assert.equal(await banner.textContent(), en);
+  assert.equal(await page.textContent('#me-clearance'), clearance.en, 'the user\'s clearance, in English');
+  await chooseClassification(page, 'RESTRICTED');
+  await page.waitForFunction(() => /RESTRICTED/.test(document.querySelector('#preview-banner')?.textContent || ''));
   await page.click('#lang-fr');
   assert.equal(await page.getAttribute('#lang-fr', 'aria-pressed'), 'true');
-  assert.equal(await banner.textContent(), 'NATO DIFFUSION RESTREINTE Communicable à Japon');
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  assert.equal(await banner.textContent(), fr, 'the list');
+  if (clearance.fr) assert.equal(await page.textContent('#me-clearance'), clearance.fr, 'the user\'s clearance');
+  assert.match(await page.textContent('#preview-banner'), /DIFFUSION RESTREINTE/, 'the compose preview');
+  await itemCard(page, text).locator('button.link').click();
+  await page.waitForSelector('#detail[open]');
+  assert.equal(await page.textContent('#detail > .banner'), fr, 'the detail\'s banner');
+  assert.ok((await page.textContent('#detail')).includes(en), 'the detail shows both markings');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#detail:not([open])', { state: 'attached' });
   await page.click('#lang-en');
-  assert.equal(await banner.textContent(), 'NATO RESTRICTED Releasable to JPN');
+  assert.equal(await banner.textContent(), en);
+  assert.equal(await page.textContent('#me-clearance'), clearance.en);
+  assert.match(await page.textContent('#preview-banner'), /NATO RESTRICTED/);
+  await page.context().close();
+});
+
+// A 1×1 PNG, for the image preview.
+const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+async function waitPosted(page) {
+  await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
+    document.getElementById('compose-error').textContent.trim() !== '');
+  assert.equal((await page.textContent('#compose-error')).trim(), '', 'posted without error');
+  return Number((await page.textContent('#compose-status')).match(/Posted item (\d+)/)[1]);
+}
+
+test('a document attached in the page is posted, marked in the list, previewed and downloaded in the detail; a reader who may not see the item never gets it', async () => {
+  const poster = await signedIn(chrome.browser, node.url, nato);
+  const natoReader = await signedIn(chrome.browser, node.url, nato);
+  const jpnReader = await signedIn(chrome.browser, node.url, jpn);
+  for (const p of [poster, natoReader, jpnReader]) await openChannel(p, channel);
+
+  // Markup in the document must come out as text, never as elements.
+  const content = 'Situation report, annex A\n<b id="injected">not bold</b><img src=x id="injected-img">\nÉté — 夏\n';
+  const bytes = Buffer.from(content, 'utf8');
+  await chooseClassification(poster, 'RESTRICTED');
+  await poster.setInputFiles('#compose-file', { name: 'annex-a.txt', mimeType: 'text/plain', buffer: bytes });
+  const chosen = poster.locator('#compose-file-chosen');
+  await chosen.locator('#compose-file-remove').waitFor();
+  assert.match(await chosen.textContent(), new RegExp(`annex-a\\.txt\\s+text/plain, ${bytes.length} bytes`));
+  const text = unique('NATO-only report with an annex');
+  await poster.fill('#compose-body', text);
+  await poster.click('#compose-post');
+  const id = await waitPosted(poster);
+  assert.match(await poster.textContent('#compose-status'), /with the document annex-a\.txt/);
+  assert.equal(await chosen.isHidden(), true, 'the form is cleared for the next item');
+
+  // NATO's reader: the item arrives live, marked as carrying a document.
+  const card = itemCard(natoReader, text);
+  await card.waitFor({ timeout: 15000 });
+  const chip = card.locator('.attach-chip');
+  assert.match(await chip.textContent(), new RegExp(`text/plain · ${bytes.length} bytes`));
+  assert.match(await chip.getAttribute('aria-label'), /Attached document: text\/plain/);
+  await chip.focus();
+  await natoReader.keyboard.press('Enter');
+  await natoReader.waitForSelector('#detail[open] #doc-preview');
+  assert.equal(await natoReader.textContent('#doc-preview'), content, 'the text preview is the document, verbatim');
+  assert.equal(await natoReader.locator('#detail #injected, #detail #injected-img').count(), 0, 'never markup');
+  assert.match(await natoReader.textContent('#detail-doc'), /Media type\s*text\/plain/);
+  const [download] = await Promise.all([natoReader.waitForEvent('download'), natoReader.click('#doc-download')]);
+  assert.equal(download.suggestedFilename(), `liaison-item-${id}.txt`);
+  assert.deepEqual(fs.readFileSync(await download.path()), bytes, 'the download is the document, byte for byte');
+  await natoReader.keyboard.press('Escape');
+  await natoReader.waitForSelector('#detail:not([open])', { state: 'attached' });
+  assert.equal(await natoReader.evaluate(() => document.activeElement?.className), 'attach-chip', 'focus returns to where it was');
+
+  // Japan's reader: not live, not listed, not by id, not the document.
+  const marker = unique('Released to Japan after the annex');
+  await postApi(nato, relToJapan(), marker);
+  await itemCard(jpnReader, marker).waitFor({ timeout: 15000 });
+  assert.equal(await itemCard(jpnReader, text).count(), 0, 'not delivered live to Japan');
+  await openChannel(jpnReader, channel);
+  assert.equal(await itemCard(jpnReader, text).count(), 0, 'not listed to Japan');
+  for (const p of [`/api/v1/items/${id}`, `/api/v1/items/${id}/attachment`]) {
+    const res = await fetch(node.url + p, { headers: { Authorization: `Bearer ${jpn.token}` } });
+    const body = await res.text();
+    assert.equal(res.status, 404, `${p} answers as for no item`);
+    assert.ok(!body.includes('annex') && !body.includes(bytes.toString('base64')), `${p} leaks nothing`);
+  }
+
+  for (const p of [poster, natoReader, jpnReader]) {
+    assert.deepEqual(p.errors, []);
+    assert.deepEqual(p.foreign, [], 'the page fetched nothing but the node');
+    await p.context().close();
+  }
+});
+
+test('an attached image is previewed in the detail, and other types are offered for download only', async () => {
+  const img = unique('Image annex');
+  const imgId = await postApi(nato, relToJapan(), img, { mediaType: 'image/png', data: PNG_1x1 });
+  const pdf = unique('PDF annex');
+  const pdfBytes = Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n', 'latin1');
+  await postApi(nato, relToJapan(), pdf, { mediaType: 'application/pdf', data: pdfBytes.toString('base64') });
+  const page = await signedIn(chrome.browser, node.url, jpn);
+  await openChannel(page, channel);
+
+  await itemCard(page, img).locator('.attach-chip').click();
+  await page.waitForSelector('#detail[open] img#doc-preview');
+  await page.waitForFunction(() => {
+    const i = document.querySelector('#doc-preview');
+    return i && i.complete && i.naturalWidth === 1;
+  }, null, { timeout: 10000 });
+  assert.match(await page.getAttribute('#doc-preview', 'alt'), /image\/png/);
+  assert.equal(await page.getAttribute('#doc-download', 'download'), `liaison-item-${imgId}.png`);
+  await page.click('#detail button:has-text("Close")');
+  await page.waitForSelector('#detail:not([open])', { state: 'attached' });
+
+  await itemCard(page, pdf).locator('.attach-chip').click();
+  await page.waitForSelector('#detail[open] #doc-download');
+  assert.equal(await page.locator('#doc-preview').count(), 0, 'no inline preview of a PDF');
+  assert.match(await page.textContent('#detail-doc'), /No preview for application\/pdf/);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#doc-download')]);
+  assert.match(download.suggestedFilename(), /^liaison-item-\d+\.pdf$/);
+  assert.deepEqual(fs.readFileSync(await download.path()), pdfBytes);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the compose form works from the keyboard: message, document (refused when too large, removed), Ctrl+Enter posts', async () => {
+  const page = await signedIn(chrome.browser, node.url, jpn);
+  await openChannel(page, channel);
+  await chooseClassification(page, 'RESTRICTED');
+  await tick(page, 'Releasable To', 'JPN');
+  await page.focus('#compose-body');
+  const text = unique('Keyboard post with a document');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-file', 'Tab reaches the document control');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('label[for=compose-file]')).outlineStyle),
+    'solid', 'its focus is visible');
+  assert.equal(await page.evaluate(() => document.activeElement.labels[0].textContent.trim()), 'Attach a document…');
+
+  // Enter opens the file chooser. Too large for the node's request limit:
+  // refused beside the form, in plain words.
+  const big = Buffer.alloc(800 * 1024, 0x41);
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.equal(chooser.isMultiple(), false, 'one document');
+  await chooser.setFiles({ name: 'huge-scan.pdf', mimeType: 'application/pdf', buffer: big });
+  await page.waitForFunction(() => /huge-scan\.pdf/.test(document.getElementById('compose-error').textContent));
+  assert.match(await page.textContent('#compose-error'), /is 800 KB; this node accepts documents of at most 765 KB .*Choose a smaller file\./);
+  assert.equal(await page.locator('#compose-file-chosen').isHidden(), true, 'nothing attached');
+
+  // A fitting file: shown with name, type and size; Remove from the keyboard.
+  const note = Buffer.from('Contact list for the exercise.\n');
+  await page.setInputFiles('#compose-file', { name: 'contacts.txt', mimeType: 'text/plain', buffer: note });
+  await page.locator('#compose-file-remove').waitFor();
+  assert.equal((await page.textContent('#compose-error')).trim(), '', 'the refusal is gone');
+  await page.focus('#compose-file');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-file-remove', 'Tab reaches Remove');
+  assert.match(await page.getAttribute('#compose-file-remove', 'aria-label'), /Remove the document contacts\.txt/);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#compose-file-chosen', { state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-file', 'focus goes back to the control');
+  await page.setInputFiles('#compose-file', { name: 'contacts.txt', mimeType: 'text/plain', buffer: note });
+  await page.locator('#compose-file-remove').waitFor();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'then Post');
+
+  // Ctrl+Enter in the message posts.
+  await page.focus('#compose-body');
+  await page.keyboard.press('Control+Enter');
+  const id = await waitPosted(page);
+  const item = await apiGet(jpn, `/api/v1/items/${id}`);
+  assert.equal(item.body, text);
+  assert.equal(item.attachment.mediaType, 'text/plain');
+  assert.equal(Buffer.from(item.attachment.data, 'base64').toString(), note.toString(), 'posted base64-encoded');
+  await itemCard(page, text).locator('.attach-chip').waitFor({ timeout: 15000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a refusal by the node is shown beside the form, in plain words', async () => {
+  // Japan's desk officer, a NATO-only label: the picker warns, the node refuses (403).
+  const page = await signedIn(chrome.browser, node.url, jpn);
+  await openChannel(page, channel);
+  await chooseClassification(page, 'RESTRICTED');
+  const rel = '#tagsets details[data-tagset="Releasable To"] .cat-opt input:checked';
+  assert.equal(await page.locator(rel).count(), 0, 'no nation chosen');
+  assert.match(await page.textContent('#label-notes'), /could not read this yourself/, 'the picker warns before posting');
+  await page.fill('#compose-body', unique('Refused post'));
+  await page.click('#compose-post');
+  await page.waitForFunction(() => document.getElementById('compose-error').textContent.trim() !== '');
+  const err = await page.textContent('#compose-error');
+  assert.match(err, /clearance/i, err);
+  assert.doesNotMatch(err, /forbidden|403|You may not post this: You may not/, 'plain words, said once');
+  assert.equal(await page.getAttribute('#compose-error', 'role'), 'alert');
+  assert.equal(await page.locator('#compose-form #compose-error').count(), 1, 'beside the form');
+  assert.equal((await page.textContent('#compose-status')).trim(), '', 'nothing claims it was posted');
+  await page.context().close();
+});
+
+test('a narrow window (400 px): nothing overflows sideways, and who is signed in stays in view', async () => {
+  const page = await signedIn(chrome.browser, node.url, nato, { width: 400, height: 800 });
+  await openChannel(page, channel);
+  await page.waitForSelector('.item .attach-chip');
+  const overflow = () => page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const wide = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.right <= w + 1) continue;
+      // Content inside a pane that scrolls sideways on purpose (the channel strip) is not overflow.
+      let p = el.parentElement;
+      let clipped = false;
+      for (; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === 'auto' || o === 'hidden' || o === 'scroll') {
+          clipped = p.getBoundingClientRect().right <= w + 1;
+          break;
+        }
+      }
+      if (!clipped && !el.closest('dialog:not([open])')) wide.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
+    }
+    return { scroll: document.documentElement.scrollWidth, width: w, wide: wide.slice(0, 5) };
+  });
+  let o = await overflow();
+  assert.ok(o.scroll <= o.width, `page ${o.scroll} px wide in ${o.width} px`);
+  assert.deepEqual(o.wide, [], 'no element sticks out');
+
+  // The form folds away in a narrow window; the button unfolds it.
+  assert.equal(await page.locator('#compose-form').isHidden(), true, 'the items come first');
+  await page.focus('#compose-toggle');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#compose-form', { state: 'visible' });
+  assert.equal(await page.getAttribute('#compose-toggle', 'aria-expanded'), 'true');
+
+  // The picker open, a document chosen: still nothing sideways.
+  await tick(page, 'Releasable To', 'JPN');
+  await page.setInputFiles('#compose-file', { name: 'a-rather-long-file-name-for-a-narrow-window-annex-b.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+  await page.locator('#compose-file-remove').waitFor();
+  o = await overflow();
+  assert.ok(o.scroll <= o.width, `with the picker open: ${o.scroll} px`);
+  assert.deepEqual(o.wide, []);
+
+  // Scrolled to the end, the user's name and clearance are still in view.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.waitForFunction(() => window.scrollY > 0);
+  for (const sel of ['#me-name', '#me-clearance']) {
+    const r = await page.locator(sel).boundingBox();
+    assert.ok(r && r.y >= 0 && r.y + r.height <= 800, `${sel} in view after scrolling (${JSON.stringify(r)})`);
+  }
+
+  // The detail of an item with a document fits too.
+  await page.locator('.item .attach-chip').first().click();
+  await page.waitForSelector('#detail[open] #doc-download');
+  const d = await page.evaluate(() => {
+    const dlg = document.getElementById('detail');
+    const r = dlg.getBoundingClientRect();
+    return { left: r.left, right: r.right, scroll: dlg.scrollWidth, client: dlg.clientWidth };
+  });
+  assert.ok(d.left >= 0 && d.right <= 400 && d.scroll <= d.client, `detail ${JSON.stringify(d)}`);
+  await page.screenshot({ path: path.join(outDir, 'detail-narrow.png') });
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

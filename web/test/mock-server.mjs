@@ -57,6 +57,8 @@ const USERS = [
         { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['KOR'] }] } },
 ];
 
+const BODY_LIMIT = 1 << 20;
+
 const CHANNELS = [
   ['cyber-defence', 'Cyber defence: threat information, incident response, exercises'],
   ['maritime-security', 'Maritime security and situational awareness'],
@@ -117,20 +119,31 @@ export function startMock({ port = 0, credentialsFile } = {}) {
   let nextId = 1;
   const byToken = new Map(USERS.map((u) => [u.token, u]));
 
-  const add = (channel, author, label, body, created) => {
+  // Items keep their document's bytes aside: lists and the stream give
+  // {mediaType, size}, GET /items/{id} adds the base64 data, and
+  // GET /items/{id}/attachment gives the bytes (the node's later contract).
+  const docs = new Map();
+  const add = (channel, author, label, body, created, attachment) => {
     const item = {
       id: nextId++, channel, label, author: author.user, organisation: author.organisation,
       created: created || new Date().toISOString(), body,
       marking: markLabel(policy, label, null), marking_fr: markLabel(policy, label, 'fr'),
     };
-    item.content_hash = 'sha256:' + crypto.createHash('sha256')
-      .update(JSON.stringify(label)).update('\0').update(body).digest('hex');
+    const hash = crypto.createHash('sha256').update(JSON.stringify(label)).update('\0').update(body);
+    if (attachment) {
+      docs.set(item.id, attachment);
+      item.attachment = { mediaType: attachment.mediaType, size: attachment.bytes.length };
+      hash.update('\0').update(attachment.bytes);
+    }
+    item.content_hash = hash.digest('hex');
     items.push(item);
     for (const s of subscribers) {
       if (canRead(item.label, s.user.clearance) && (!s.channel || s.channel === item.channel)) sendEvent(s.res, item);
     }
     return item;
   };
+  const full = (it) => (docs.has(it.id)
+    ? { ...it, attachment: { ...it.attachment, data: docs.get(it.id).bytes.toString('base64') } } : it);
   const [nato, jpn] = USERS;
   const t0 = Date.parse('2026-11-23T08:00:00Z');
   const seed = [
@@ -178,7 +191,7 @@ export function startMock({ port = 0, credentialsFile } = {}) {
     let m;
     if (req.method === 'GET' && p === '/api/v1/me') {
       return json(res, 200, { user: user.user, organisation: user.organisation, nation: user.nation, roles: user.roles,
-        clearance: user.clearance, clearance_marking: clearanceMarking(user) });
+        clearance: user.clearance, clearance_marking: clearanceMarking(user), bodyLimit: BODY_LIMIT });
     }
     if (req.method === 'GET' && p === '/api/v1/policy') return json(res, 200, policy);
     if (req.method === 'GET' && p === '/api/v1/channels') return json(res, 200, { channels: CHANNELS });
@@ -193,12 +206,24 @@ export function startMock({ port = 0, credentialsFile } = {}) {
       if (req.method === 'POST') {
         if (!(req.headers['content-type'] || '').startsWith('application/json')) return fail(res, 415, 'unsupported_media_type', 'Send application/json.');
         let body;
-        try { body = JSON.parse(await readBody(req)); } catch { return fail(res, 400, 'malformed_json', 'The body is not JSON.'); }
+        try { body = JSON.parse(await readBody(req)); } catch (e) {
+          if (e.message === 'too large') return fail(res, 413, 'payload_too_large', 'The body is too large.');
+          return fail(res, 400, 'malformed_json', 'The body is not JSON.');
+        }
         if (typeof body?.body !== 'string') return fail(res, 400, 'bad_request', 'The item needs a "body" string.');
         const why = validate(policy, body.label);
         if (why) return fail(res, 422, 'invalid', `Invalid label: ${why}.`);
         if (!canRead(body.label, user.clearance)) return fail(res, 403, 'forbidden', 'The label is beyond your own clearance.');
-        const it = add(ch, user, body.label, body.body);
+        let attachment = null;
+        if (body.attachment !== undefined && body.attachment !== null) {
+          const a = body.attachment;
+          if (typeof a?.mediaType !== 'string' || !a.mediaType || typeof a.data !== 'string') {
+            return fail(res, 400, 'bad_request', 'An attachment is {"mediaType": TYPE, "data": BASE64}.');
+          }
+          if (!/^[A-Za-z0-9+/\s]*={0,2}$/.test(a.data)) return fail(res, 400, 'bad_request', 'The attachment data is not base64.');
+          attachment = { mediaType: a.mediaType, bytes: Buffer.from(a.data, 'base64') };
+        }
+        const it = add(ch, user, body.label, body.body, undefined, attachment);
         return json(res, 201, { id: it.id, marking: it.marking });
       }
       return fail(res, 405, 'method_not_allowed', 'GET or POST.');
@@ -206,7 +231,15 @@ export function startMock({ port = 0, credentialsFile } = {}) {
     if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/(\d+)$/))) {
       const it = items.find((i) => i.id === Number(m[1]));
       if (!it || !visible(it)) return fail(res, 404, 'not_found', 'No such item.');
-      return json(res, 200, it);
+      return json(res, 200, full(it));
+    }
+    if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/(\d+)\/attachment$/))) {
+      const it = items.find((i) => i.id === Number(m[1]));
+      if (!it || !visible(it) || !docs.has(it.id)) return fail(res, 404, 'not_found', 'No such item or document.');
+      const d = docs.get(it.id);
+      res.writeHead(200, { 'Content-Type': d.mediaType, 'Content-Length': d.bytes.length, 'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff', 'Content-Disposition': `attachment; filename="item-${it.id}"` });
+      return res.end(d.bytes);
     }
     if (req.method === 'GET' && p === '/api/v1/search') {
       const q = (url.searchParams.get('q') || '').trim().toLowerCase();
@@ -257,7 +290,7 @@ function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let n = 0;
-    req.on('data', (c) => { n += c.length; if (n > 1 << 20) { reject(new Error('too large')); req.destroy(); } else chunks.push(c); });
+    req.on('data', (c) => { n += c.length; if (n > BODY_LIMIT) { reject(new Error('too large')); req.resume(); } else chunks.push(c); });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

@@ -20,7 +20,7 @@ const PLAIN = {
   unauthorized: 'The token was not accepted. Check it and sign in again.',
   forbidden: 'You may not post this: the label is beyond your own clearance.',
   not_found: 'Not found (or not visible to you).',
-  payload_too_large: 'The message is too large for this node.',
+  payload_too_large: 'The message and its document are too large for this node. Shorten the message or attach a smaller document.',
   unsupported_media_type: 'The node did not accept the request format.',
   unavailable: 'The node is busy or stopping. Try again in a moment.',
   internal: 'The node met an internal error.',
@@ -33,7 +33,9 @@ export function plainWords(err) {
       return /label/i.test(err.message) ? err.message : `The label is not valid under the policy: ${err.message}`;
     }
     if (err.code === 'bad_request' || err.code === 'malformed_json') return `The node refused the request: ${err.message}`;
-    if (err.code === 'forbidden' && err.message) return `You may not post this: ${err.message}`;
+    if (err.code === 'forbidden' && err.message) {
+      return /^you may not/i.test(err.message) ? err.message : `You may not post this: ${err.message}`;
+    }
     return PLAIN[err.code] || err.message || `The node answered ${err.status}.`;
   }
   return 'The node could not be reached. Check the connection and try again.';
@@ -76,8 +78,25 @@ export class Api {
     const res = await this.request('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`);
     return { ...res, items: (res?.items || []).map(normaliseItem) };
   }
-  post(channel, label, body) {
-    return this.request('POST', `/api/v1/channels/${encodeURIComponent(channel)}/items`, { label, body });
+  /** The JSON a post sends: {label, body, attachment?: {mediaType, data}}. */
+  static postBody(label, body, attachment) {
+    return attachment ? { label, body, attachment: { mediaType: attachment.mediaType, data: attachment.data } } : { label, body };
+  }
+  post(channel, label, body, attachment) {
+    return this.request('POST', `/api/v1/channels/${encodeURIComponent(channel)}/items`, Api.postBody(label, body, attachment));
+  }
+  /** The raw bytes of an item's document as a Blob (GET
+   *  /api/v1/items/{id}/attachment; the route of the later node contract,
+   *  for when GET /items/{id} gives no data). Throws ApiError. */
+  async attachment(id) {
+    const res = await fetch(`${this.base}/api/v1/items/${encodeURIComponent(id)}/attachment`,
+      { headers: this.headers({ Accept: '*/*' }), cache: 'no-store' });
+    if (!res.ok) {
+      let data = null;
+      try { data = await res.json(); } catch { data = null; }
+      throw new ApiError(res.status, data?.error || `http_${res.status}`, data?.message || `The node answered ${res.status}.`);
+    }
+    return res.blob();
   }
   /** The engine's markings of a label: {marking, marking_fr}. Proposed
    *  endpoint; a 404/405 means the node has none (the page then previews

@@ -36,6 +36,13 @@ function showApp() {
 }
 
 function onStreamState(s) {
+  if (s === 'unauthorized') {
+    // The token was withdrawn (or the user removed): back to sign-in, said plainly.
+    stopStream?.();
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn('Your session has ended: the node no longer accepts this token. Sign in again.');
+    return;
+  }
   const el = $('live');
   el.textContent = s === 'live' ? 'live' : s === 'unauthorized' ? 'signed out' : 'reconnecting…';
   el.dataset.state = s;
@@ -51,6 +58,19 @@ function onLive(item) {
   }
 }
 
+/** One's own new item goes on top at once (the stream may bring it too;
+ *  prependItem shows an id once). */
+async function onPosted(res) {
+  const name = state.current;
+  try {
+    const item = await state.api.item(res.id);
+    if (state.current === name) {
+      prependItem({ channel: name, ...item });
+      relabel($('items'));
+    }
+  } catch { /* the stream or the next load shows it */ }
+}
+
 async function openChannel(name) {
   if (!name) return;
   state.current = name;
@@ -62,7 +82,7 @@ async function openChannel(name) {
   $('compose').hidden = false;
   $('main').classList.remove('searching');
   renderChannels(openChannel);
-  renderCompose(() => {});
+  renderCompose(onPosted);
   $('list-status').textContent = 'Loading…';
   try {
     const items = await state.api.items(name);
@@ -111,6 +131,14 @@ function showSignIn(message = '') {
 }
 
 function wire() {
+  // Skip links move focus without touching the URL's #channel=.
+  for (const a of document.querySelectorAll('a.skip')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const target = document.getElementById(a.getAttribute('href').slice(1));
+      if (target && !target.closest('[hidden]')) target.focus();
+    });
+  }
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const token = $('token').value.trim();

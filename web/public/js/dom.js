@@ -45,3 +45,18 @@ export function timeEl(iso) {
   return h('time', { datetime: ok ? d.toISOString() : undefined, title: iso || '' },
     ok ? d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : String(iso ?? ''));
 }
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A paper-clip icon (inline SVG, decorative: hidden from screen readers;
+ *  the text beside it says what it means). */
+export function clipIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '16', height: '16', fill: 'none',
+    stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+    'aria-hidden': 'true', focusable: 'false', class: 'icon' })) svg.setAttribute(k, v);
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5');
+  svg.append(path);
+  return svg;
+}

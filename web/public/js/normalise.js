@@ -5,7 +5,9 @@
 // policy; the first node build writes camelCase (`name`, `markingFr`,
 // `clearanceMarking`, `contentHash`) and categories nested under
 // `tagSets[].categories`, with `background`/`foreground` colours. The page
-// accepts both, so neither side waits for the other.
+// accepts both, so neither side waits for the other. An item's attached
+// document comes as {mediaType, size?, data?} (attachment.js).
+import { normaliseAttachment } from './attachment.js';
 
 /** GET /api/v1/me */
 export function normaliseMe(me) {
@@ -14,6 +16,8 @@ export function normaliseMe(me) {
     user: me.user ?? me.name ?? '',
     clearance_marking: me.clearance_marking ?? me.clearanceMarking ?? '',
     clearance_marking_fr: me.clearance_marking_fr ?? me.clearanceMarkingFr ?? null,
+    // The node's request limit, when it states it (proposed; else its default).
+    body_limit: Number.isFinite(me.bodyLimit) ? me.bodyLimit : Number.isFinite(me.body_limit) ? me.body_limit : null,
   };
 }
 
@@ -23,7 +27,7 @@ export function normaliseItem(it) {
     ...it,
     marking_fr: it.marking_fr ?? it.markingFr ?? null,
     content_hash: it.content_hash ?? it.contentHash ?? null,
-    document: it.document ?? (it.attachment ? { media_type: it.attachment.mediaType } : undefined),
+    attachment: normaliseAttachment(it.attachment),
   };
 }
 

@@ -4,10 +4,15 @@
 // categories valid at it (picker.js decides), with the marking of the
 // label being built shown live: asked of the node (POST
 // /api/v1/labels/mark) when it has that endpoint, else computed here from
-// the policy data. Errors from the node are shown in plain words.
-import { h, fill } from '../dom.js';
+// the policy data. One document may be attached (sent base64-encoded in
+// the post; refused before sending when it cannot fit the node's request
+// limit). Errors from the node are shown in plain words beside the form.
+import { h, fill, clipIcon } from '../dom.js';
 import { state } from '../state.js';
-import { plainWords, ApiError } from '../api.js';
+import { Api, plainWords, ApiError } from '../api.js';
+import {
+  DEFAULT_BODY_LIMIT, formatSize, maxDocumentBytes, mediaTypeOf, refuseFile, requestBytes,
+} from '../attachment.js';
 import { bannerColours, canMark, markLabel, plainMarking } from '../marking.js';
 import {
   catKey, heldClassifications, offeredTagSets, buildLabel, defaultChoices, authorCannotRead,
@@ -21,6 +26,24 @@ let previewSeq = 0;
 let onPosted = () => {};
 const openSets = new Set();  // tag-set panels the user opened (kept across re-renders)
 const filters = new Map();   // filter text per tag-set panel
+let attached = null;         // the document to send: {name, mediaType, size, data (base64)}
+let reading = null;          // the read of a chosen file, while it lasts
+
+// In a narrow window the form folds away under its heading (the items
+// come first); on a laptop screen it is always open beside them (CSS).
+let expanded = false;
+
+function toggleCompose() {
+  expanded = !expanded;
+  const root = document.getElementById('compose');
+  root.classList.toggle('expanded', expanded);
+  const btn = document.getElementById('compose-toggle');
+  btn.setAttribute('aria-expanded', String(expanded));
+  btn.textContent = expanded ? 'Hide the form' : 'Write an item';
+  if (expanded) root.querySelector('input[name=classification]:checked')?.focus();
+}
+
+const bodyLimit = () => state.me?.body_limit || DEFAULT_BODY_LIMIT;
 
 function localName(cat) {
   const fr = (cat.markingData || []).find((m) => m.lang === 'fr' && m.phrase);
@@ -36,9 +59,16 @@ export function renderCompose(posted) {
     classification = classes.length ? classes[Math.min(1, classes.length - 1)].name : null;
     chosen = defaultChoices(policy);
   }
+  // A document chosen for one channel never goes to another.
+  attached = null;
+  reading = null;
   const root = document.getElementById('compose');
+  root.classList.toggle('expanded', expanded);
   fill(root,
-    h('h2', { id: 'compose-title' }, 'New item', state.current ? h('span', { class: 'muted' }, ` in #${state.current}`) : null),
+    h('div', { class: 'compose-head' },
+      h('h2', { id: 'compose-title' }, 'New item', state.current ? h('span', { class: 'muted' }, ` in #${state.current}`) : null),
+      h('button', { type: 'button', class: 'compose-toggle', id: 'compose-toggle', 'aria-controls': 'compose-form',
+        'aria-expanded': String(expanded), onclick: toggleCompose }, expanded ? 'Hide the form' : 'Write an item')),
     h('form', { id: 'compose-form', class: 'compose-form', novalidate: true, onsubmit: submit },
       h('fieldset', { class: 'classes' },
         h('legend', {}, 'Classification'),
@@ -49,7 +79,16 @@ export function renderCompose(posted) {
         h('div', { id: 'preview', 'aria-live': 'polite', 'aria-describedby': 'preview-caption' }),
         h('ul', { id: 'label-notes', class: 'notes' })),
       h('label', { for: 'compose-body' }, 'Message'),
-      h('textarea', { id: 'compose-body', rows: 2, required: true, placeholder: 'Write the message…' }),
+      h('textarea', { id: 'compose-body', rows: 2, required: true, placeholder: 'Write the message…',
+        'aria-describedby': 'compose-keys', onkeydown: postOnCtrlEnter }),
+      h('p', { id: 'compose-keys', class: 'small muted keys' }, 'Ctrl+Enter posts.'),
+      h('div', { class: 'attach', id: 'compose-attach' },
+        h('input', { type: 'file', id: 'compose-file', class: 'file-input', onchange: pickFile,
+          'aria-describedby': 'compose-file-hint' }),
+        h('label', { for: 'compose-file', class: 'button file-button' }, clipIcon(), ' Attach a document…'),
+        h('span', { id: 'compose-file-hint', class: 'small muted' },
+          `One document, up to ${formatSize(maxDocumentBytes(bodyLimit()))}.`),
+        h('div', { id: 'compose-file-chosen', class: 'file-chosen', hidden: true })),
       h('div', { class: 'actions' },
         h('p', { id: 'compose-error', class: 'error', role: 'alert' }),
         h('p', { id: 'compose-status', class: 'small muted', role: 'status' }),
@@ -181,6 +220,84 @@ async function preview(built) {
   relabel(box);
 }
 
+function postOnCtrlEnter(ev) {
+  if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+    ev.preventDefault();
+    document.getElementById('compose-form').requestSubmit();
+  }
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    // "data:TYPE;base64,DATA": the data is what follows the first comma.
+    r.onload = () => resolve(String(r.result).slice(String(r.result).indexOf(',') + 1));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+function showChosen() {
+  const box = document.getElementById('compose-file-chosen');
+  if (!box) return;
+  if (!attached) {
+    box.hidden = true;
+    fill(box);
+    return;
+  }
+  box.hidden = false;
+  fill(box, clipIcon(), ' ',
+    h('strong', { class: 'file-name' }, attached.name), ' ',
+    h('span', { class: 'muted file-what' }, `${attached.mediaType}, ${formatSize(attached.size)}`),
+    attached.data === null ? h('span', { class: 'muted small' }, ' (reading…)') : null, ' ',
+    h('button', { type: 'button', class: 'ghost small', id: 'compose-file-remove', onclick: removeFile,
+      'aria-label': `Remove the document ${attached.name}` }, 'Remove'));
+}
+
+function removeFile() {
+  attached = null;
+  reading = null;
+  const input = document.getElementById('compose-file');
+  input.value = '';
+  showChosen();
+  document.getElementById('compose-status').textContent = 'Document removed.';
+  input.focus();
+}
+
+async function pickFile(ev) {
+  const input = ev.target;
+  const file = input.files && input.files[0];
+  const err = document.getElementById('compose-error');
+  document.getElementById('compose-status').textContent = '';
+  if (!file) return;
+  const why = refuseFile(file, bodyLimit());
+  if (why) {
+    attached = null;
+    reading = null;
+    input.value = '';
+    showChosen();
+    err.textContent = why;
+    return;
+  }
+  err.textContent = '';
+  const doc = { name: file.name, mediaType: mediaTypeOf(file.name, file.type), size: file.size, data: null };
+  attached = doc;
+  showChosen();
+  const read = readBase64(file).then((data) => {
+    if (attached === doc) { doc.data = data; showChosen(); }
+  }, () => {
+    if (attached === doc) {
+      attached = null;
+      input.value = '';
+      showChosen();
+      err.textContent = `“${file.name}” could not be read. Choose it again.`;
+    }
+  });
+  reading = read;
+  await read;
+  if (reading === read) reading = null;
+}
+
 async function submit(ev) {
   ev.preventDefault();
   const err = document.getElementById('compose-error');
@@ -193,10 +310,29 @@ async function submit(ev) {
   const { label } = buildLabel(state.policy, state.me.clearance, classification, chosen);
   btn.disabled = true;
   try {
-    const res = await state.api.post(state.current, label, bodyEl.value);
+    const wanted = attached;
+    if (reading) await reading;
+    if (wanted && (attached !== wanted || wanted.data === null)) {
+      if (!err.textContent) err.textContent = 'The document was not read: choose it again, or remove it.';
+      return;
+    }
+    const doc = attached;
+    const size = requestBytes(Api.postBody(label, bodyEl.value, doc));
+    if (size > bodyLimit()) {
+      err.textContent = `The message${doc ? ' and its document' : ''} come to ${formatSize(size)}; this node accepts ` +
+        `at most ${formatSize(bodyLimit())} per post. Shorten the message${doc ? ' or attach a smaller document' : ''}.`;
+      return;
+    }
+    const res = await state.api.post(state.current, label, bodyEl.value, doc);
     bodyEl.value = '';
     err.textContent = '';
-    document.getElementById('compose-status').textContent = `Posted item ${res.id} as ${res.marking}.`;
+    document.getElementById('compose-status').textContent =
+      `Posted item ${res.id} as ${res.marking}${doc ? `, with the document ${doc.name} (${formatSize(doc.size)})` : ''}.`;
+    if (doc) {
+      attached = null;
+      document.getElementById('compose-file').value = '';
+      showChosen();
+    }
     onPosted(res);
   } catch (e) {
     err.textContent = plainWords(e);

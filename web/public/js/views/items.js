@@ -1,11 +1,21 @@
 // views/items.js — a channel's items, newest first, each under its banner.
-import { h, fill, timeEl } from '../dom.js';
+import { h, fill, timeEl, clipIcon } from '../dom.js';
+import { formatSize } from '../attachment.js';
 import { state } from '../state.js';
 import { itemBanner } from './banner.js';
 import { openDetail } from './detail.js';
 
 const list = () => document.getElementById('items');
 const status = () => document.getElementById('list-status');
+
+/** The mark of an attached document: icon, media type and size. */
+export function attachmentChip(att, onOpen) {
+  const what = `${att.mediaType}${att.size !== null ? `, ${formatSize(att.size)}` : ''}`;
+  return h('button', { type: 'button', class: 'attach-chip', onclick: onOpen, title: 'Open the item to download or preview the document',
+    'aria-label': `Attached document: ${what}. Open to download or preview.` },
+  clipIcon(), h('span', { class: 'attach-type' }, att.mediaType),
+  att.size !== null ? [' · ', h('span', { class: 'attach-size' }, formatSize(att.size))] : null);
+}
 
 function card(item, fresh) {
   const open = () => openDetail(item);
@@ -18,7 +28,8 @@ function card(item, fresh) {
       timeEl(item.created),
       h('button', { type: 'button', class: 'link', onclick: open,
         'aria-label': `Details of item ${item.id}` }, 'Details')),
-    h('p', { class: 'item-body' }, item.body));
+    h('p', { class: 'item-body' }, item.body),
+    item.attachment ? h('div', { class: 'item-attach' }, attachmentChip(item.attachment, open)) : null);
 }
 
 /** Show `items` (any order) newest first. */
