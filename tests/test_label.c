@@ -732,6 +732,92 @@ static void test_perm_groups(void)
     lsn_policy_set_free(mini);
 }
 
+/* The single category of a label parsed from s under `pset`, by lacv; -1
+ * when it does not parse or has not exactly one category. */
+static long one_cat_lacv(lsn_policy_set *pset, const char *s, lsn_form form)
+{
+    lsn_label *l = NULL;
+    lsn_error err = { 0 };
+    long lacv = -1;
+    if (lsn_label_parse(pset, s, strlen(s), form, &l, &err) == LSN_OK && l->ncats == 1)
+        lacv = (long)l->policy->cats[l->cats[0]].lacv;
+    lsn_label_free(l);
+    return lacv;
+}
+
+/* Category names are found through each tag set's name index: a name may
+ * recur under two tags of one tag set (and in another tag set), in any
+ * case; the label's Type picks among them, and without one the first tag
+ * wins. */
+static void test_repeated_names(void)
+{
+    static const char spif[] =
+        "<SPIF><securityPolicyId name='Dup' id='1.2.3.98'/>"
+        "<securityClassifications><securityClassification name='LOW' lacv='1' hierarchy='1'/>"
+        "</securityClassifications><securityCategoryTagSets>"
+        "<securityCategoryTagSet name='Set' id='1.2.3.98.1'>"
+        "<securityCategoryTag name='Lock' tagType='restrictive'>"
+        "<tagCategory name='Beta' lacv='10'/><tagCategory name='Alpha' lacv='11'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Open' tagType='enumerated' enumType='permissive'>"
+        "<tagCategory name='ALPHA' lacv='12'/><tagCategory name='Gamma' lacv='13'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Note' tagType='tagType7' tag7Encoding='bitSetAttributes'>"
+        "<tagCategory name='alpha' lacv='14'/></securityCategoryTag>"
+        "</securityCategoryTagSet>"
+        "<securityCategoryTagSet name='Other' id='1.2.3.98.2'>"
+        "<securityCategoryTag name='Other' tagType='permissive'>"
+        "<tagCategory name='Alpha' lacv='20'/></securityCategoryTag>"
+        "</securityCategoryTagSet></securityCategoryTagSets></SPIF>";
+    lsn_policy *p = NULL;
+    lsn_error err = { 0 };
+    lsn_policy_set *dup = lsn_policy_set_new();
+    if (!ok(lsn_policy_load_memory(spif, strlen(spif), "dup", &p, &err) == LSN_OK &&
+                lsn_policy_set_add(dup, p, &err) == LSN_OK,
+            "policy_with_a_name_under_three_tags_loads")) {
+        printf("#   %s\n", err.message);
+        lsn_policy_unref(p);
+        lsn_policy_set_free(dup);
+        return;
+    }
+    lsn_policy_unref(p);
+    struct {
+        const char *tagset, *type, *value;
+        long lacv;
+        const char *name;
+    } cases[] = {
+        { "Set", "PERMISSIVE", "alpha", 12, "4774_type_permissive_picks_the_enumerated_permissive_tag" },
+        { "Set", "RESTRICTIVE", "aLpHa", 11, "4774_type_restrictive_picks_the_restrictive_tag" },
+        { "Set", "INFORMATIVE", "Alpha", 14, "4774_type_informative_picks_the_informative_tag" },
+        { "Set", NULL, "ALPHA", 11, "4774_no_type_picks_the_first_tag" },
+        { "Other", "PERMISSIVE", "alpha", 20, "4774_same_name_in_another_tag_set_is_its_own" },
+        { "Set", "PERMISSIVE", "gamma", 13, "4774_single_name_found_in_any_case" },
+        { "Set", "PERMISSIVE", "Beta", -1, "4774_name_only_under_another_type_is_refused" },
+        { "Set", "PERMISSIVE", "Delta", -1, "4774_absent_name_is_refused" },
+        { "Set", "PERMISSIVE", "Alph", -1, "4774_prefix_of_a_name_is_refused" },
+        { "Set", "PERMISSIVE", "Alphas", -1, "4774_longer_name_is_refused" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char x[1024], type[64] = "";
+        if (cases[i].type)
+            snprintf(type, sizeof type, " Type='%s'", cases[i].type);
+        snprintf(x, sizeof x,
+                 "<originatorConfidentialityLabel><ConfidentialityInformation>"
+                 "<PolicyIdentifier>Dup</PolicyIdentifier><Classification>LOW</Classification>"
+                 "<Category TagName='%s'%s><GenericValue>%s</GenericValue></Category>"
+                 "</ConfidentialityInformation></originatorConfidentialityLabel>",
+                 cases[i].tagset, type, cases[i].value);
+        long got = one_cat_lacv(dup, x, LSN_FORM_4774);
+        if (!ok(got == cases[i].lacv, "%s", cases[i].name))
+            printf("#   got lacv %ld, want %ld\n", got, cases[i].lacv);
+    }
+    const char *lj = "{\"policy\": \"Dup\", \"classification\": \"LOW\", \"categories\": "
+                     "[{\"tagSet\": \"Set\", \"type\": \"permissive\", \"values\": [\"alpha\"]}]}";
+    ok(one_cat_lacv(dup, lj, LSN_FORM_JSON) == 12,
+       "json_type_permissive_matches_the_enumerated_permissive_tag_by_family");
+    lsn_policy_set_free(dup);
+}
+
 /* Several threads parsing at once (each has its own 4774 parser). */
 static char *thread_text;
 static size_t thread_len;
@@ -888,6 +974,7 @@ int main(int argc, char **argv)
     test_round_trips();
     test_clearances();
     test_perm_groups();
+    test_repeated_names();
     test_threads();
     test_alloc_failure();
     lsn_policy_set_free(set);
