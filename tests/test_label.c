@@ -203,6 +203,57 @@ static void test_4774_leniency(void)
        "4774_label_with_a_namespace_prefix_is_read");
     lsn_label_free(l);
     l = NULL;
+
+    /* The root's namespace is read from its own xmlns= or xmlns:prefix=
+     * attribute (the parser runs without namespace processing). */
+    static const struct {
+        const char *root, *close;
+        lsn_err rc;
+        const char *name;
+    } ns_cases[] = {
+        { "<s:originatorConfidentialityLabel xmlns='urn:other' "
+          "xmlns:s='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</s:originatorConfidentialityLabel>", LSN_OK,
+          "4774_prefixed_root_takes_its_prefix_namespace_not_the_default" },
+        { "<originatorConfidentialityLabel xmlns='urn:other'>",
+          "</originatorConfidentialityLabel>", LSN_ERR_SYNTAX,
+          "4774_root_in_another_default_namespace_is_refused" },
+        { "<s:originatorConfidentialityLabel xmlns:s='urn:other' "
+          "xmlns='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</s:originatorConfidentialityLabel>", LSN_ERR_SYNTAX,
+          "4774_prefixed_root_in_another_namespace_is_refused" },
+        { "<originatorConfidentialityLabel xmlns:s='urn:other' "
+          "xmlns:t='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</originatorConfidentialityLabel>", LSN_OK,
+          "4774_unprefixed_root_with_only_prefixed_declarations_has_no_namespace" },
+        { "<originatorConfidentialityLabel xmlns=''>", "</originatorConfidentialityLabel>",
+          LSN_OK, "4774_root_with_an_empty_default_namespace_has_none" },
+    };
+    for (size_t i = 0; i < sizeof ns_cases / sizeof ns_cases[0]; i++) {
+        char x[1024];
+        snprintf(x, sizeof x,
+                 "%s<ConfidentialityInformation><PolicyIdentifier>NATO</PolicyIdentifier>"
+                 "<Classification>RESTRICTED</Classification></ConfidentialityInformation>%s",
+                 ns_cases[i].root, ns_cases[i].close);
+        rc = parse_str(x, LSN_FORM_4774, &l, &err);
+        bool good = rc == ns_cases[i].rc &&
+                    (rc == LSN_OK ? l != NULL : l == NULL && has(err.message, "urn:other"));
+        if (!ok(good, "%s", ns_cases[i].name))
+            printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+        lsn_label_free(l);
+        l = NULL;
+    }
+    rc = parse_nato("<Classification>UNCLASSIFIED</Classification>"
+                    "<Category xmlns:TagName='Context' Type='PERMISSIVE'>"
+                    "<GenericValue>NATO</GenericValue></Category>", &l, &err);
+    ok(rc == LSN_ERR_LABEL && l == NULL && has(err.message, "without TagName"),
+       "4774_namespace_declaration_is_not_taken_for_an_attribute");
+    rc = parse_nato("<Classification>UNCLASSIFIED</Classification>"
+                    "<Category x:TagName='Context' x:Type='PERMISSIVE' xmlns:x='urn:x'>"
+                    "<GenericValue>NATO</GenericValue></Category>", &l, &err);
+    ok(rc == LSN_OK && l && l->ncats == 1, "4774_prefixed_attributes_are_read_by_local_name");
+    lsn_label_free(l);
+    l = NULL;
     const char *late =
         "<originatorConfidentialityLabel xmlns='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>"
         "<ConfidentialityInformation><Classification>RESTRICTED</Classification>"

@@ -14,11 +14,15 @@
  *   </originatorConfidentialityLabel>
  *
  * This is the form the node parses most, so it is read in one pass with
- * libxml2's SAX2 interface and a per-thread push parser that is reset, not
+ * libxml2's SAX interface and a per-thread push parser that is reset, not
  * rebuilt, for each label: no document tree is built (that alone halves the
- * cost). The safety of core/xml.c is kept: no network, no entity
- * substitution, no DTD loading, and a document with a DTD is refused (the
- * internalSubset callback stops the parse).
+ * cost). The parser runs in SAX1 mode, without namespace processing: SAX2
+ * keeps a namespace table and parses every xmlns= value as a URI, ~2,300
+ * instructions of a ~37,000 parse, while the only namespace we look at is
+ * the root's, which it must declare itself (root_ns). Names therefore come
+ * with their prefix, which local_name drops. The safety of core/xml.c is
+ * kept: no network, no entity substitution, no DTD loading, and a document
+ * with a DTD is refused (the internalSubset callback stops the parse).
  *
  * Lenient where meaning is clear: element and attribute names in any case,
  * the root spelt OriginatorConfidentialityLabel, no namespace at all, a
@@ -43,6 +47,10 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+
+#ifndef LIBXML_SAX1_ENABLED
+#error "read_4774.c needs libxml2's SAX1 interface (LIBXML_SAX1_ENABLED)"
+#endif
 
 #define MAX_TEXT 1024        /* longest name, OID or privacy mark we read */
 #define MAX_DEPTH 32         /* labels are four levels deep */
@@ -121,22 +129,55 @@ static bool is_4774_root(const char *n)
            label_name_is(n, "ConfidentialityLabel");
 }
 
-/* An attribute of a SAX2 element by any case of its name, copied into buf;
- * false when absent or too long. */
-static bool attr(const xmlChar **atts, int n, const char *name, char *buf, size_t size)
+/* A name without its namespace prefix: the parser runs in SAX1 mode (see
+ * new_parser), so names come as written. */
+static const char *local_name(const char *n)
 {
-    for (int i = 0; i < n; i++) {
-        const xmlChar **a = atts + 5 * i;
-        if (!label_name_is((const char *)a[0], name))
+    const char *colon = strchr(n, ':');
+    return colon ? colon + 1 : n;
+}
+
+/* A namespace declaration (xmlns= or xmlns:p=), which SAX1 passes as an
+ * attribute. */
+static bool is_xmlns(const char *n)
+{
+    return n[0] == 'x' && strncmp(n, "xmlns", 5) == 0 && (n[5] == '\0' || n[5] == ':');
+}
+
+/* An attribute of an element by any case of its local name, copied into
+ * buf; false when absent or too long. */
+static bool attr(const xmlChar **atts, const char *name, char *buf, size_t size)
+{
+    for (; atts && atts[0]; atts += 2) {
+        const char *n = (const char *)atts[0];
+        if (is_xmlns(n) || !label_name_is(local_name(n), name))
             continue;
-        size_t len = (size_t)(a[4] - a[3]);
+        size_t len = strlen((const char *)atts[1]);
         if (len >= size)
             return false;
-        memcpy(buf, a[3], len);
-        buf[len] = '\0';
+        memcpy(buf, atts[1], len + 1);
         return true;
     }
     return false;
+}
+
+/* The namespace of the root element named `qname`: the value of its xmlns=
+ * or xmlns:prefix= attribute; NULL when it declares none (the root has no
+ * ancestors to inherit one from) or an empty one. */
+static const char *root_ns(const char *qname, const xmlChar **atts)
+{
+    const char *colon = strchr(qname, ':');
+    size_t plen = colon ? (size_t)(colon - qname) : 0;
+    for (; atts && atts[0]; atts += 2) {
+        const char *n = (const char *)atts[0];
+        if (!is_xmlns(n))
+            continue;
+        bool match = colon ? n[5] == ':' && strncmp(n + 6, qname, plen) == 0 && n[6 + plen] == '\0'
+                           : n[5] == '\0';
+        if (match)
+            return atts[1][0] ? (const char *)atts[1] : NULL;
+    }
+    return NULL;
 }
 
 static bool space(char c)
@@ -156,11 +197,11 @@ static const char *leaf_text(state *s)
     return s->text + start;
 }
 
-static int start_category(void *ctx, state *s, const xmlChar **atts, int n)
+static int start_category(void *ctx, state *s, const xmlChar **atts)
 {
     char buf[MAX_TEXT];
     s->kind = TAG_ANY;
-    if (attr(atts, n, "Type", buf, sizeof buf)) {
+    if (attr(atts, "Type", buf, sizeof buf)) {
         if (label_name_is(buf, "PERMISSIVE"))
             s->kind = TAG_PERMISSIVE;
         else if (label_name_is(buf, "RESTRICTIVE"))
@@ -170,7 +211,7 @@ static int start_category(void *ctx, state *s, const xmlChar **atts, int n)
         else
             return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%s'", buf);
     }
-    if (!attr(atts, n, "TagName", buf, sizeof buf) || !buf[0])
+    if (!attr(atts, "TagName", buf, sizeof buf) || !buf[0])
         return fail(ctx, LSN_ERR_LABEL, "Category without TagName");
     lsn_err rc = label_tagset(s->label->policy, buf, LSN_ERR_LABEL, s->err, &s->ts);
     return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
@@ -185,10 +226,10 @@ static int start_leaf(state *s, leaf l, int depth)
 }
 
 /* The root element: ours, or (form AUTO) someone else's. */
-static int start_root(void *ctx, state *s, const char *name, const xmlChar *uri)
+static int start_root(void *ctx, state *s, const char *name, const char *uri)
 {
     s->saw_root = true;
-    bool ours = uri ? strcmp((const char *)uri, LABEL_NS_4774) == 0 : is_4774_root(name);
+    bool ours = uri ? strcmp(uri, LABEL_NS_4774) == 0 : is_4774_root(name);
     if (!ours && s->only_if_4774) {
         s->not_4774 = true;
         xmlStopParser(ctx);
@@ -196,20 +237,20 @@ static int start_root(void *ctx, state *s, const char *name, const xmlChar *uri)
     }
     if (!ours)
         return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'",
-                    (const char *)uri);
+                    uri);
     if (!is_4774_root(name))
         return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: root element <%s>", name);
     return 0;
 }
 
 static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **atts,
-                         int natts, int depth)
+                         int depth)
 {
     if (label_name_is(name, "PolicyIdentifier")) {
         if (s->have_policy)
             return fail(ctx, LSN_ERR_LABEL, "more than one PolicyIdentifier");
-        if (!attr(atts, natts, "URL", s->url, sizeof s->url) &&
-            !attr(atts, natts, "URI", s->url, sizeof s->url))
+        if (!attr(atts, "URL", s->url, sizeof s->url) &&
+            !attr(atts, "URI", s->url, sizeof s->url))
             s->url[0] = '\0';
         return start_leaf(s, L_POLICY, depth);
     }
@@ -228,19 +269,19 @@ static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **
     }
     if (label_name_is(name, "Category")) {
         s->where = W_CATEGORY;
-        return start_category(ctx, s, atts, natts);
+        return start_category(ctx, s, atts);
     }
     return fail(ctx, LSN_ERR_LABEL, "unexpected <%s> in ConfidentialityInformation", name);
 }
 
-static int start_element(void *ctx, state *s, const char *name, const xmlChar *uri,
-                         const xmlChar **atts, int natts)
+static int start_element(void *ctx, state *s, const char *qname, const xmlChar **atts)
 {
     int depth = s->depth;
     if (depth > MAX_DEPTH)
         return fail(ctx, LSN_ERR_LIMIT, "elements nested too deep");
+    const char *name = local_name(qname);
     if (!s->saw_root)
-        return start_root(ctx, s, name, uri);
+        return start_root(ctx, s, name, root_ns(qname, atts));
     if (s->ignore_depth)
         return 0;
     if (s->leaf != L_NONE)
@@ -257,7 +298,7 @@ static int start_element(void *ctx, state *s, const char *name, const xmlChar *u
         }
         return 0;
     case W_INFO:
-        return start_in_info(ctx, s, name, atts, natts, depth);
+        return start_in_info(ctx, s, name, atts, depth);
     case W_CATEGORY:
         if (label_name_is(name, "GenericValue"))
             return start_leaf(s, L_GENERIC, depth);
@@ -268,15 +309,12 @@ static int start_element(void *ctx, state *s, const char *name, const xmlChar *u
     return 0;
 }
 
-static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
-                     const xmlChar *uri, int nns, const xmlChar **ns, int natts,
-                     int ndefaulted, const xmlChar **atts)
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
-    (void)prefix, (void)nns, (void)ns, (void)ndefaulted;
     state *s = st(ctx);
     s->depth++;
     if (s->rc == LSN_OK)
-        (void)start_element(ctx, s, (const char *)local, uri, atts, natts);
+        (void)start_element(ctx, s, (const char *)name, atts);
 }
 
 static int find_policy(void *ctx, state *s, const char *name)
@@ -365,9 +403,9 @@ static int end_leaf(void *ctx, state *s)
     return 0;
 }
 
-static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+static void on_end(void *ctx, const xmlChar *name)
 {
-    (void)local, (void)prefix, (void)uri;
+    (void)name;
     state *s = st(ctx);
     int depth = s->depth--;
     if (s->rc != LSN_OK)
@@ -430,9 +468,10 @@ static xmlParserCtxtPtr new_parser(void)
 {
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
-    sax.initialized = XML_SAX2_MAGIC;
-    sax.startElementNs = on_start;
-    sax.endElementNs = on_end;
+    /* not XML_SAX2_MAGIC: a SAX1 handler, so no namespace processing */
+    sax.initialized = 1;
+    sax.startElement = on_start;
+    sax.endElement = on_end;
     sax.characters = on_text;
     sax.cdataBlock = on_text;
     sax.internalSubset = on_dtd;
