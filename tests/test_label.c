@@ -152,6 +152,24 @@ static lsn_err parse_nato(const char *body, lsn_label **l, lsn_error *err)
     return parse_str(buf, LSN_FORM_AUTO, l, err);
 }
 
+/* A valid 4774 label of more than 8 KB (a long comment inside), larger than
+ * the reader's on-stack copy. The caller frees it. */
+static char *big_4774_label(void)
+{
+    size_t n = 9000;
+    char *s = malloc(n + 512);
+    if (!s)
+        abort();
+    size_t k = (size_t)sprintf(s, "<originatorConfidentialityLabel><ConfidentialityInformation><!--");
+    memset(s + k, 'x', n);
+    k += n;
+    sprintf(s + k, "--><PolicyIdentifier>NATO</PolicyIdentifier>"
+                   "<Classification>RESTRICTED</Classification>"
+                   "<PrivacyMark>caf\xc3\xa9</PrivacyMark></ConfidentialityInformation>"
+                   "</originatorConfidentialityLabel>");
+    return s;
+}
+
 static void test_4774_leniency(void)
 {
     lsn_label *l = NULL, *ref = parse_file("nato-4774-17-1.nato", NULL);
@@ -252,6 +270,67 @@ static void test_4774_leniency(void)
                     "<Category x:TagName='Context' x:Type='PERMISSIVE' xmlns:x='urn:x'>"
                     "<GenericValue>NATO</GenericValue></Category>", &l, &err);
     ok(rc == LSN_OK && l && l->ncats == 1, "4774_prefixed_attributes_are_read_by_local_name");
+    lsn_label_free(l);
+    l = NULL;
+
+    /* Encodings: UTF-8 with or without a declaration, and ISO-8859-1 as
+     * declared (libxml2 converts it). */
+    static const char body[] =
+        "<originatorConfidentialityLabel><ConfidentialityInformation>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED</Classification>"
+        "<PrivacyMark>caf\xc3\xa9</PrivacyMark></ConfidentialityInformation>"
+        "</originatorConfidentialityLabel>";
+    static const struct {
+        const char *head;
+        const char *name;
+    } utf8_cases[] = {
+        { "", "4774_utf8_label_is_read" },
+        { "<?xml version='1.0' encoding='utf-8'?>\n", "4774_label_declared_utf8_is_read" },
+        { "<?xml version=\"1.0\" encoding = \"UTF8\" standalone='yes'?>",
+          "4774_label_declared_utf8_spelt_otherwise_is_read" },
+        { "<?xml version='1.0'?>", "4774_label_with_a_declaration_without_encoding_is_read" },
+    };
+    for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+        char x[1024];
+        snprintf(x, sizeof x, "%s%s", utf8_cases[i].head, body);
+        rc = parse_str(x, LSN_FORM_4774, &l, &err);
+        if (!ok(rc == LSN_OK && l && l->privacy_mark &&
+                    strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+                "%s", utf8_cases[i].name))
+            printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+        lsn_label_free(l);
+        l = NULL;
+    }
+    char latin1[1024];
+    snprintf(latin1, sizeof latin1, "<?xml version='1.0' encoding='ISO-8859-1'?>%s", body);
+    char *e_acute = strstr(latin1, "caf\xc3\xa9");
+    memmove(e_acute + 3, e_acute + 4, strlen(e_acute + 4) + 1);
+    e_acute[3] = '\xe9';
+    rc = parse_str(latin1, LSN_FORM_4774, &l, &err);
+    if (!ok(rc == LSN_OK && l && l->privacy_mark && strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+            "4774_latin1_label_is_read_as_declared"))
+        printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+    lsn_label_free(l);
+    l = NULL;
+    char nul[1024];
+    size_t nlen = (size_t)snprintf(nul, sizeof nul, "%s", body);
+    nul[strstr(nul, "RESTRICTED") - nul + 3] = '\0';
+    rc = lsn_label_parse(set, nul, nlen, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && l == NULL, "4774_label_with_a_nul_byte_is_refused");
+    char *big = big_4774_label();
+    rc = parse_str(big, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_OK && l && l->privacy_mark && strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+       "4774_label_larger_than_the_stack_copy_is_read");
+    lsn_label_free(l);
+    l = NULL;
+    free(big);
+    char junk[1024];
+    snprintf(junk, sizeof junk, "%s   <x/>", body);
+    rc = parse_str(junk, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && l == NULL, "4774_label_with_an_element_after_the_root_is_refused");
+    snprintf(junk, sizeof junk, "%s \n\t ", body);
+    rc = parse_str(junk, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_OK && l != NULL, "4774_label_with_white_space_after_the_root_is_read");
     lsn_label_free(l);
     l = NULL;
     const char *late =
@@ -988,10 +1067,15 @@ static void test_alloc_failure(void)
            "parse_survives_every_allocation_failure_without_leak: %s (%ld runs)", files[i], runs);
         free(d);
     }
+    char *big = big_4774_label();
+    long runs = 0;
+    bool good = survives_failures(big, strlen(big), false, &runs);
+    ok(good, "large_4774_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
+    free(big);
     const char *js = "{\"policy\": \"NATO\", \"classification\": \"SECRET\", \"privacyMark\": \"X\","
                      " \"categories\": [{\"tagSet\": \"Releasable To\", \"values\": [\"JPN\", \"KOR\"]}]}";
-    long runs = 0;
-    bool good = survives_failures(js, strlen(js), false, &runs);
+    runs = 0;
+    good = survives_failures(js, strlen(js), false, &runs);
     ok(good,
        "json_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
     unsigned char der[2048];

@@ -14,9 +14,9 @@
  *   </originatorConfidentialityLabel>
  *
  * This is the form the node parses most, so it is read in one pass with
- * libxml2's SAX interface and a per-thread push parser that is reset, not
- * rebuilt, for each label: no document tree is built (that alone halves the
- * cost). The parser runs in SAX1 mode, without namespace processing: SAX2
+ * libxml2's SAX interface and a per-thread parser that is reset, not rebuilt,
+ * for each label (see "How the bytes reach libxml2" below): no document tree
+ * is built (that alone halves the cost). The parser runs in SAX1 mode, without namespace processing: SAX2
  * keeps a namespace table and parses every xmlns= value as a URI, ~2,300
  * instructions of a ~37,000 parse, while the only namespace we look at is
  * the root's, which it must declare itself (root_ns). Names therefore come
@@ -235,9 +235,8 @@ static int start_root(void *ctx, state *s, const char *name, const char *uri)
         xmlStopParser(ctx);
         return 0;
     }
-    if (!ours)
-        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'",
-                    uri);
+    if (!ours && uri)
+        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'", uri);
     if (!is_4774_root(name))
         return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: root element <%s>", name);
     return 0;
@@ -446,6 +445,100 @@ static void on_reference(void *ctx, const xmlChar *name)
     (void)fail(ctx, LSN_ERR_SYNTAX, "entity reference &%s; refused", (const char *)name);
 }
 
+/* How the bytes reach libxml2.
+ *
+ * Nearly every label is UTF-8 and a few hundred bytes long. Those are read
+ * by the calling thread's kept parser, reset for each label, from a
+ * NUL-terminated copy of the bytes handed to libxml2 as a string input
+ * (xmlNewStringInputStream) and parsed with xmlParseDocument. Compared with
+ * the push parser (xmlCtxtResetPush + xmlParseChunk) this saves allocating
+ * and filling an input buffer per label and the push parser's bookkeeping
+ * per token. The context is marked progressive, as the push parser marks
+ * its own: otherwise the pull parser tries to grow its input at every token
+ * of the last INPUT_CHUNK (250) bytes, ~3,000 instructions per label, and
+ * a string input has nothing to grow from (xmlParserInputGrow returns at
+ * once without a buffer), so the flag changes nothing but that. Together
+ * about 5,700 instructions of 35,000 (docs/PERFORMANCE.md).
+ *
+ * A string input cannot change encoding, so any other label - one that
+ * declares an encoding other than UTF-8, starts with anything but '<' or
+ * white space (a byte-order mark, UTF-16), or holds a NUL byte - is read as
+ * before by a push parser made for it: rare, and not worth keeping. */
+#define STACK_COPY 4096      /* labels up to this size are copied on the stack */
+
+static xmlSAXHandler sax_handler(void)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    /* not XML_SAX2_MAGIC: a SAX1 handler, so no namespace processing */
+    sax.initialized = 1;
+    sax.startElement = on_start;
+    sax.endElement = on_end;
+    sax.characters = on_text;
+    sax.cdataBlock = on_text;
+    sax.internalSubset = on_dtd;
+    sax.externalSubset = on_dtd;
+    sax.reference = on_reference;
+    return sax;
+}
+
+static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+
+static bool ascii_ieq(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] | 0x20) != (b[i] | 0x20))
+            return false;
+    return true;
+}
+
+/* The first `needle` in [p, end), or NULL. */
+static const char *find(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; (size_t)(end - p) >= n; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, n) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* May these bytes be read as UTF-8 from a string input? False sends them
+ * to the push parser, which reads what they declare (or refuses them). */
+static bool plain_utf8(const char *data, size_t len)
+{
+    if (len == 0 || memchr(data, '\0', len))
+        return false;
+    if (data[0] != '<' && !space(data[0]))
+        return false;
+    if (len < 5 || memcmp(data, "<?xml", 5) != 0)
+        return true;
+    /* the XML declaration: only encoding="UTF-8" (or none) stays here */
+    const char *decl_end = find(data, data + len, "?>");
+    if (!decl_end)
+        return false;
+    const char *enc = find(data, decl_end, "encoding");
+    if (!enc)
+        return true;
+    const char *p = enc + 8;
+    while (p < decl_end && space(*p))
+        p++;
+    if (p >= decl_end || *p++ != '=')
+        return false;
+    while (p < decl_end && space(*p))
+        p++;
+    if (p >= decl_end || (*p != '"' && *p != '\''))
+        return false;
+    const char *value = p + 1, *close = memchr(value, *p, (size_t)(decl_end - value));
+    return close && (ascii_ieq(value, (size_t)(close - value), "UTF-8") ||
+                     ascii_ieq(value, (size_t)(close - value), "UTF8"));
+}
+
 /* Each thread keeps its parser in a key whose destructor frees it when the
  * thread ends (a thread-local pointer alone would leak it). */
 static pthread_key_t parser_key;
@@ -466,18 +559,10 @@ static void init_once_fn(void)
 
 static xmlParserCtxtPtr new_parser(void)
 {
-    xmlSAXHandler sax;
-    memset(&sax, 0, sizeof sax);
-    /* not XML_SAX2_MAGIC: a SAX1 handler, so no namespace processing */
-    sax.initialized = 1;
-    sax.startElement = on_start;
-    sax.endElement = on_end;
-    sax.characters = on_text;
-    sax.cdataBlock = on_text;
-    sax.internalSubset = on_dtd;
-    sax.externalSubset = on_dtd;
-    sax.reference = on_reference;
-    return xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (ctxt)
+        *ctxt->sax = sax_handler();
+    return ctxt;
 }
 
 /* The calling thread's parser, reset; NULL when out of memory. The caller
@@ -501,9 +586,9 @@ static xmlParserCtxtPtr get_parser(void)
             return NULL;
         }
     } else {
-        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
+        xmlCtxtReset(ctxt);
     }
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(ctxt, parse_options);
     return ctxt;
 }
 
@@ -515,6 +600,42 @@ static void put_parser(xmlParserCtxtPtr ctxt)
         xmlFreeParserCtxt(ctxt);
 }
 
+/* A push parser for a label that is not plain_utf8, freed after use. */
+static xmlParserCtxtPtr one_off_parser(void)
+{
+    pthread_once(&init_once, init_once_fn);
+    xmlSAXHandler sax = sax_handler();
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+    if (ctxt)
+        xmlCtxtUseOptions(ctxt, parse_options);
+    return ctxt;
+}
+
+/* Parse data (plain_utf8) with the kept parser ctxt from a copy. False
+ * when out of memory. */
+static bool parse_string(xmlParserCtxtPtr ctxt, const char *data, size_t len)
+{
+    char stack[STACK_COPY];
+    char *copy = len < sizeof stack ? stack : lsn_malloc(len + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    xmlParserInputPtr in = xmlNewStringInputStream(ctxt, (const xmlChar *)copy);
+    bool ok = in && inputPush(ctxt, in) >= 0;
+    if (ok) {
+        ctxt->progressive = 1; /* no growing: see "How the bytes reach libxml2" */
+        (void)xmlParseDocument(ctxt);
+        /* the input points into copy: drop it before copy goes */
+        xmlFreeInputStream(inputPop(ctxt));
+    } else if (in) {
+        xmlFreeInputStream(in);
+    }
+    if (copy != stack)
+        lsn_free(copy);
+    return ok;
+}
+
 lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
                         bool only_if_4774, bool *not_4774, lsn_label **out,
                         lsn_error *err)
@@ -523,7 +644,8 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     *not_4774 = false;
     if (len > (size_t)INT32_MAX)
         return lsn_fail(err, LSN_ERR_LIMIT, "label too large");
-    xmlParserCtxtPtr ctxt = get_parser();
+    bool kept = plain_utf8(data, len);
+    xmlParserCtxtPtr ctxt = kept ? get_parser() : one_off_parser();
     if (!ctxt)
         return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
     state s;
@@ -532,7 +654,12 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     s.err = err;
     s.only_if_4774 = only_if_4774;
     ctxt->_private = &s;
-    xmlParseChunk(ctxt, data, (int)len, 1);
+    if (kept) {
+        if (!parse_string(ctxt, data, len) && s.rc == LSN_OK)
+            s.rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    } else {
+        xmlParseChunk(ctxt, data, (int)len, 1);
+    }
     lsn_err rc = s.rc;
     if (rc == LSN_OK && s.not_4774) {
         *not_4774 = true;
@@ -553,7 +680,10 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     } else if (rc == LSN_OK && !s.have_policy) {
         rc = lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
     }
-    put_parser(ctxt);
+    if (kept)
+        put_parser(ctxt);
+    else
+        xmlFreeParserCtxt(ctxt);
     if (rc != LSN_OK || *not_4774) {
         lsn_label_free(s.label);
         return rc;
