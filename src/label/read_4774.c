@@ -144,21 +144,25 @@ static bool is_xmlns(const char *n)
     return n[0] == 'x' && strncmp(n, "xmlns", 5) == 0 && (n[5] == '\0' || n[5] == ':');
 }
 
-/* An attribute of an element by any case of its local name, copied into
- * buf; false when absent or too long. */
-static bool attr(const xmlChar **atts, const char *name, char *buf, size_t size)
+/* The values of an element's attributes named names[0..n) in any case of
+ * their local name (the first of each wins); NULL for those absent. One
+ * pass over the attributes whatever n is. */
+static void attrs(const xmlChar **atts, const char *const *names, const char **values,
+                  size_t n)
 {
+    for (size_t k = 0; k < n; k++)
+        values[k] = NULL;
     for (; atts && atts[0]; atts += 2) {
-        const char *n = (const char *)atts[0];
-        if (is_xmlns(n) || !label_name_is(local_name(n), name))
+        const char *name = (const char *)atts[0];
+        if (is_xmlns(name))
             continue;
-        size_t len = strlen((const char *)atts[1]);
-        if (len >= size)
-            return false;
-        memcpy(buf, atts[1], len + 1);
-        return true;
+        name = local_name(name);
+        for (size_t k = 0; k < n; k++)
+            if (!values[k] && label_name_is(name, names[k])) {
+                values[k] = (const char *)atts[1];
+                break;
+            }
     }
-    return false;
 }
 
 /* The namespace of the root element named `qname`: the value of its xmlns=
@@ -199,21 +203,23 @@ static const char *leaf_text(state *s)
 
 static int start_category(void *ctx, state *s, const xmlChar **atts)
 {
-    char buf[MAX_TEXT];
+    static const char *const names[] = { "Type", "TagName" };
+    const char *v[2];
+    attrs(atts, names, v, 2);
     s->kind = TAG_ANY;
-    if (attr(atts, "Type", buf, sizeof buf)) {
-        if (label_name_is(buf, "PERMISSIVE"))
+    if (v[0]) {
+        if (label_name_is(v[0], "PERMISSIVE"))
             s->kind = TAG_PERMISSIVE;
-        else if (label_name_is(buf, "RESTRICTIVE"))
+        else if (label_name_is(v[0], "RESTRICTIVE"))
             s->kind = TAG_RESTRICTIVE;
-        else if (label_name_is(buf, "INFORMATIVE"))
+        else if (label_name_is(v[0], "INFORMATIVE"))
             s->kind = TAG_INFORMATIVE;
         else
-            return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%s'", buf);
+            return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%.64s'", v[0]);
     }
-    if (!attr(atts, "TagName", buf, sizeof buf) || !buf[0])
+    if (!v[1] || !v[1][0] || strlen(v[1]) >= MAX_TEXT)
         return fail(ctx, LSN_ERR_LABEL, "Category without TagName");
-    lsn_err rc = label_tagset(s->label->policy, buf, LSN_ERR_LABEL, s->err, &s->ts);
+    lsn_err rc = label_tagset(s->label->policy, v[1], LSN_ERR_LABEL, s->err, &s->ts);
     return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
 }
 
@@ -248,9 +254,15 @@ static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **
     if (label_name_is(name, "PolicyIdentifier")) {
         if (s->have_policy)
             return fail(ctx, LSN_ERR_LABEL, "more than one PolicyIdentifier");
-        if (!attr(atts, "URL", s->url, sizeof s->url) &&
-            !attr(atts, "URI", s->url, sizeof s->url))
-            s->url[0] = '\0';
+        static const char *const names[] = { "URL", "URI" };
+        const char *v[2];
+        attrs(atts, names, v, 2);
+        const char *url = v[0] ? v[0] : v[1];
+        size_t len = url ? strlen(url) : 0;
+        if (len >= sizeof s->url)
+            len = 0; /* too long to be one of our OIDs: as if absent */
+        memcpy(s->url, url ? url : "", len);
+        s->url[len] = '\0';
         return start_leaf(s, L_POLICY, depth);
     }
     if (!s->have_policy)

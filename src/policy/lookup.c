@@ -138,9 +138,15 @@ const policy_tagset *policy_tagset_by_id(const lsn_policy *p, const char *oid)
 
 const policy_tagset *policy_tagset_by_name(const lsn_policy *p, const char *name)
 {
-    for (size_t i = 0; p && name && i < p->ntagsets; i++)
-        if (name_eq(p->tagsets[i].name, name))
+    if (!p || !name)
+        return NULL;
+    unsigned char first = lower((unsigned char)name[0]);
+    for (size_t i = 0; i < p->ntagsets; i++) {
+        const char *n = p->tagsets[i].name;
+        /* the first letter rules out nearly every other tag set */
+        if (n && lower((unsigned char)n[0]) == first && name_eq(n, name))
             return &p->tagsets[i];
+    }
     return NULL;
 }
 
