@@ -188,10 +188,12 @@ typedef struct policy_named {
 } policy_named;
 
 /* A slot of a tag set's name hash: the run by_name[first .. first+count-1]
- * of one name; count 0 when the slot is empty. */
+ * of one name, and the name's hash (so that a probe compares names only
+ * when the hashes agree); count 0 when the slot is empty. */
 typedef struct policy_name_slot {
     uint32_t first;
     uint32_t count;
+    uint32_t hash;
 } policy_name_slot;
 
 typedef struct policy_tagset {

@@ -84,10 +84,11 @@ static lsn_err index_tagset(lsn_policy *p, policy_tagset *ts)
         size_t end = i + 1;
         while (end < ts->nnamed && name_cmp(ts->by_name[end].name, ts->by_name[i].name) == 0)
             end++;
-        size_t k = name_hash(ts->by_name[i].name) & (nslots - 1);
+        uint32_t h = name_hash(ts->by_name[i].name);
+        size_t k = h & (nslots - 1);
         while (ts->slots[k].count)
             k = (k + 1) & (nslots - 1);
-        ts->slots[k] = (policy_name_slot){ (uint32_t)i, (uint32_t)(end - i) };
+        ts->slots[k] = (policy_name_slot){ (uint32_t)i, (uint32_t)(end - i), h };
         i = end;
     }
     return LSN_OK;
@@ -110,11 +111,12 @@ size_t policy_named_cats(const policy_tagset *ts, const char *name,
     if (!ts || !name || !ts->nslots)
         return 0;
     size_t mask = ts->nslots - 1;
-    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+    uint32_t h = name_hash(name);
+    for (size_t k = h & mask;; k = (k + 1) & mask) {
         const policy_name_slot *slot = &ts->slots[k];
         if (!slot->count)
             return 0;
-        if (name_eq(ts->by_name[slot->first].name, name)) {
+        if (slot->hash == h && name_eq(ts->by_name[slot->first].name, name)) {
             *first = &ts->by_name[slot->first];
             return slot->count;
         }
