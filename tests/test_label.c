@@ -152,6 +152,24 @@ static lsn_err parse_nato(const char *body, lsn_label **l, lsn_error *err)
     return parse_str(buf, LSN_FORM_AUTO, l, err);
 }
 
+/* A valid 4774 label of more than 8 KB (a long comment inside), larger than
+ * the reader's on-stack copy. The caller frees it. */
+static char *big_4774_label(void)
+{
+    size_t n = 9000;
+    char *s = malloc(n + 512);
+    if (!s)
+        abort();
+    size_t k = (size_t)sprintf(s, "<originatorConfidentialityLabel><ConfidentialityInformation><!--");
+    memset(s + k, 'x', n);
+    k += n;
+    sprintf(s + k, "--><PolicyIdentifier>NATO</PolicyIdentifier>"
+                   "<Classification>RESTRICTED</Classification>"
+                   "<PrivacyMark>caf\xc3\xa9</PrivacyMark></ConfidentialityInformation>"
+                   "</originatorConfidentialityLabel>");
+    return s;
+}
+
 static void test_4774_leniency(void)
 {
     lsn_label *l = NULL, *ref = parse_file("nato-4774-17-1.nato", NULL);
@@ -201,6 +219,118 @@ static void test_4774_leniency(void)
     rc = parse_str(prefixed, LSN_FORM_AUTO, &l, &err);
     ok(rc == LSN_OK && l && l->cls && strcmp(l->cls->name, "RESTRICTED") == 0,
        "4774_label_with_a_namespace_prefix_is_read");
+    lsn_label_free(l);
+    l = NULL;
+
+    /* The root's namespace is read from its own xmlns= or xmlns:prefix=
+     * attribute (the parser runs without namespace processing). */
+    static const struct {
+        const char *root, *close;
+        lsn_err rc;
+        const char *name;
+    } ns_cases[] = {
+        { "<s:originatorConfidentialityLabel xmlns='urn:other' "
+          "xmlns:s='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</s:originatorConfidentialityLabel>", LSN_OK,
+          "4774_prefixed_root_takes_its_prefix_namespace_not_the_default" },
+        { "<originatorConfidentialityLabel xmlns='urn:other'>",
+          "</originatorConfidentialityLabel>", LSN_ERR_SYNTAX,
+          "4774_root_in_another_default_namespace_is_refused" },
+        { "<s:originatorConfidentialityLabel xmlns:s='urn:other' "
+          "xmlns='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</s:originatorConfidentialityLabel>", LSN_ERR_SYNTAX,
+          "4774_prefixed_root_in_another_namespace_is_refused" },
+        { "<originatorConfidentialityLabel xmlns:s='urn:other' "
+          "xmlns:t='urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'>",
+          "</originatorConfidentialityLabel>", LSN_OK,
+          "4774_unprefixed_root_with_only_prefixed_declarations_has_no_namespace" },
+        { "<originatorConfidentialityLabel xmlns=''>", "</originatorConfidentialityLabel>",
+          LSN_OK, "4774_root_with_an_empty_default_namespace_has_none" },
+    };
+    for (size_t i = 0; i < sizeof ns_cases / sizeof ns_cases[0]; i++) {
+        char x[1024];
+        snprintf(x, sizeof x,
+                 "%s<ConfidentialityInformation><PolicyIdentifier>NATO</PolicyIdentifier>"
+                 "<Classification>RESTRICTED</Classification></ConfidentialityInformation>%s",
+                 ns_cases[i].root, ns_cases[i].close);
+        rc = parse_str(x, LSN_FORM_4774, &l, &err);
+        bool good = rc == ns_cases[i].rc &&
+                    (rc == LSN_OK ? l != NULL : l == NULL && has(err.message, "urn:other"));
+        if (!ok(good, "%s", ns_cases[i].name))
+            printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+        lsn_label_free(l);
+        l = NULL;
+    }
+    rc = parse_nato("<Classification>UNCLASSIFIED</Classification>"
+                    "<Category xmlns:TagName='Context' Type='PERMISSIVE'>"
+                    "<GenericValue>NATO</GenericValue></Category>", &l, &err);
+    ok(rc == LSN_ERR_LABEL && l == NULL && has(err.message, "without TagName"),
+       "4774_namespace_declaration_is_not_taken_for_an_attribute");
+    rc = parse_nato("<Classification>UNCLASSIFIED</Classification>"
+                    "<Category x:TagName='Context' x:Type='PERMISSIVE' xmlns:x='urn:x'>"
+                    "<GenericValue>NATO</GenericValue></Category>", &l, &err);
+    ok(rc == LSN_OK && l && l->ncats == 1, "4774_prefixed_attributes_are_read_by_local_name");
+    lsn_label_free(l);
+    l = NULL;
+
+    /* Encodings: UTF-8 with or without a declaration, and ISO-8859-1 as
+     * declared (libxml2 converts it). */
+    static const char body[] =
+        "<originatorConfidentialityLabel><ConfidentialityInformation>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED</Classification>"
+        "<PrivacyMark>caf\xc3\xa9</PrivacyMark></ConfidentialityInformation>"
+        "</originatorConfidentialityLabel>";
+    static const struct {
+        const char *head;
+        const char *name;
+    } utf8_cases[] = {
+        { "", "4774_utf8_label_is_read" },
+        { "<?xml version='1.0' encoding='utf-8'?>\n", "4774_label_declared_utf8_is_read" },
+        { "<?xml version=\"1.0\" encoding = \"UTF8\" standalone='yes'?>",
+          "4774_label_declared_utf8_spelt_otherwise_is_read" },
+        { "<?xml version='1.0'?>", "4774_label_with_a_declaration_without_encoding_is_read" },
+    };
+    for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+        char x[1024];
+        snprintf(x, sizeof x, "%s%s", utf8_cases[i].head, body);
+        rc = parse_str(x, LSN_FORM_4774, &l, &err);
+        if (!ok(rc == LSN_OK && l && l->privacy_mark &&
+                    strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+                "%s", utf8_cases[i].name))
+            printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+        lsn_label_free(l);
+        l = NULL;
+    }
+    char latin1[1024];
+    snprintf(latin1, sizeof latin1, "<?xml version='1.0' encoding='ISO-8859-1'?>%s", body);
+    char *e_acute = strstr(latin1, "caf\xc3\xa9");
+    memmove(e_acute + 3, e_acute + 4, strlen(e_acute + 4) + 1);
+    e_acute[3] = '\xe9';
+    rc = parse_str(latin1, LSN_FORM_4774, &l, &err);
+    if (!ok(rc == LSN_OK && l && l->privacy_mark && strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+            "4774_latin1_label_is_read_as_declared"))
+        printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
+    lsn_label_free(l);
+    l = NULL;
+    char nul[1024];
+    size_t nlen = (size_t)snprintf(nul, sizeof nul, "%s", body);
+    nul[strstr(nul, "RESTRICTED") - nul + 3] = '\0';
+    rc = lsn_label_parse(set, nul, nlen, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && l == NULL, "4774_label_with_a_nul_byte_is_refused");
+    char *big = big_4774_label();
+    rc = parse_str(big, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_OK && l && l->privacy_mark && strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
+       "4774_label_larger_than_the_stack_copy_is_read");
+    lsn_label_free(l);
+    l = NULL;
+    free(big);
+    char junk[1024];
+    snprintf(junk, sizeof junk, "%s   <x/>", body);
+    rc = parse_str(junk, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && l == NULL, "4774_label_with_an_element_after_the_root_is_refused");
+    snprintf(junk, sizeof junk, "%s \n\t ", body);
+    rc = parse_str(junk, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_OK && l != NULL, "4774_label_with_white_space_after_the_root_is_read");
     lsn_label_free(l);
     l = NULL;
     const char *late =
@@ -732,6 +862,92 @@ static void test_perm_groups(void)
     lsn_policy_set_free(mini);
 }
 
+/* The single category of a label parsed from s under `pset`, by lacv; -1
+ * when it does not parse or has not exactly one category. */
+static long one_cat_lacv(lsn_policy_set *pset, const char *s, lsn_form form)
+{
+    lsn_label *l = NULL;
+    lsn_error err = { 0 };
+    long lacv = -1;
+    if (lsn_label_parse(pset, s, strlen(s), form, &l, &err) == LSN_OK && l->ncats == 1)
+        lacv = (long)l->policy->cats[l->cats[0]].lacv;
+    lsn_label_free(l);
+    return lacv;
+}
+
+/* Category names are found through each tag set's name index: a name may
+ * recur under two tags of one tag set (and in another tag set), in any
+ * case; the label's Type picks among them, and without one the first tag
+ * wins. */
+static void test_repeated_names(void)
+{
+    static const char spif[] =
+        "<SPIF><securityPolicyId name='Dup' id='1.2.3.98'/>"
+        "<securityClassifications><securityClassification name='LOW' lacv='1' hierarchy='1'/>"
+        "</securityClassifications><securityCategoryTagSets>"
+        "<securityCategoryTagSet name='Set' id='1.2.3.98.1'>"
+        "<securityCategoryTag name='Lock' tagType='restrictive'>"
+        "<tagCategory name='Beta' lacv='10'/><tagCategory name='Alpha' lacv='11'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Open' tagType='enumerated' enumType='permissive'>"
+        "<tagCategory name='ALPHA' lacv='12'/><tagCategory name='Gamma' lacv='13'/>"
+        "</securityCategoryTag>"
+        "<securityCategoryTag name='Note' tagType='tagType7' tag7Encoding='bitSetAttributes'>"
+        "<tagCategory name='alpha' lacv='14'/></securityCategoryTag>"
+        "</securityCategoryTagSet>"
+        "<securityCategoryTagSet name='Other' id='1.2.3.98.2'>"
+        "<securityCategoryTag name='Other' tagType='permissive'>"
+        "<tagCategory name='Alpha' lacv='20'/></securityCategoryTag>"
+        "</securityCategoryTagSet></securityCategoryTagSets></SPIF>";
+    lsn_policy *p = NULL;
+    lsn_error err = { 0 };
+    lsn_policy_set *dup = lsn_policy_set_new();
+    if (!ok(lsn_policy_load_memory(spif, strlen(spif), "dup", &p, &err) == LSN_OK &&
+                lsn_policy_set_add(dup, p, &err) == LSN_OK,
+            "policy_with_a_name_under_three_tags_loads")) {
+        printf("#   %s\n", err.message);
+        lsn_policy_unref(p);
+        lsn_policy_set_free(dup);
+        return;
+    }
+    lsn_policy_unref(p);
+    struct {
+        const char *tagset, *type, *value;
+        long lacv;
+        const char *name;
+    } cases[] = {
+        { "Set", "PERMISSIVE", "alpha", 12, "4774_type_permissive_picks_the_enumerated_permissive_tag" },
+        { "Set", "RESTRICTIVE", "aLpHa", 11, "4774_type_restrictive_picks_the_restrictive_tag" },
+        { "Set", "INFORMATIVE", "Alpha", 14, "4774_type_informative_picks_the_informative_tag" },
+        { "Set", NULL, "ALPHA", 11, "4774_no_type_picks_the_first_tag" },
+        { "Other", "PERMISSIVE", "alpha", 20, "4774_same_name_in_another_tag_set_is_its_own" },
+        { "Set", "PERMISSIVE", "gamma", 13, "4774_single_name_found_in_any_case" },
+        { "Set", "PERMISSIVE", "Beta", -1, "4774_name_only_under_another_type_is_refused" },
+        { "Set", "PERMISSIVE", "Delta", -1, "4774_absent_name_is_refused" },
+        { "Set", "PERMISSIVE", "Alph", -1, "4774_prefix_of_a_name_is_refused" },
+        { "Set", "PERMISSIVE", "Alphas", -1, "4774_longer_name_is_refused" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char x[1024], type[64] = "";
+        if (cases[i].type)
+            snprintf(type, sizeof type, " Type='%s'", cases[i].type);
+        snprintf(x, sizeof x,
+                 "<originatorConfidentialityLabel><ConfidentialityInformation>"
+                 "<PolicyIdentifier>Dup</PolicyIdentifier><Classification>LOW</Classification>"
+                 "<Category TagName='%s'%s><GenericValue>%s</GenericValue></Category>"
+                 "</ConfidentialityInformation></originatorConfidentialityLabel>",
+                 cases[i].tagset, type, cases[i].value);
+        long got = one_cat_lacv(dup, x, LSN_FORM_4774);
+        if (!ok(got == cases[i].lacv, "%s", cases[i].name))
+            printf("#   got lacv %ld, want %ld\n", got, cases[i].lacv);
+    }
+    const char *lj = "{\"policy\": \"Dup\", \"classification\": \"LOW\", \"categories\": "
+                     "[{\"tagSet\": \"Set\", \"type\": \"permissive\", \"values\": [\"alpha\"]}]}";
+    ok(one_cat_lacv(dup, lj, LSN_FORM_JSON) == 12,
+       "json_type_permissive_matches_the_enumerated_permissive_tag_by_family");
+    lsn_policy_set_free(dup);
+}
+
 /* Several threads parsing at once (each has its own 4774 parser). */
 static char *thread_text;
 static size_t thread_len;
@@ -851,10 +1067,15 @@ static void test_alloc_failure(void)
            "parse_survives_every_allocation_failure_without_leak: %s (%ld runs)", files[i], runs);
         free(d);
     }
+    char *big = big_4774_label();
+    long runs = 0;
+    bool good = survives_failures(big, strlen(big), false, &runs);
+    ok(good, "large_4774_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
+    free(big);
     const char *js = "{\"policy\": \"NATO\", \"classification\": \"SECRET\", \"privacyMark\": \"X\","
                      " \"categories\": [{\"tagSet\": \"Releasable To\", \"values\": [\"JPN\", \"KOR\"]}]}";
-    long runs = 0;
-    bool good = survives_failures(js, strlen(js), false, &runs);
+    runs = 0;
+    good = survives_failures(js, strlen(js), false, &runs);
     ok(good,
        "json_parse_survives_every_allocation_failure_without_leak (%ld runs)", runs);
     unsigned char der[2048];
@@ -888,6 +1109,7 @@ int main(int argc, char **argv)
     test_round_trips();
     test_clearances();
     test_perm_groups();
+    test_repeated_names();
     test_threads();
     test_alloc_failure();
     lsn_policy_set_free(set);

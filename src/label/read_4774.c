@@ -14,11 +14,15 @@
  *   </originatorConfidentialityLabel>
  *
  * This is the form the node parses most, so it is read in one pass with
- * libxml2's SAX2 interface and a per-thread push parser that is reset, not
- * rebuilt, for each label: no document tree is built (that alone halves the
- * cost). The safety of core/xml.c is kept: no network, no entity
- * substitution, no DTD loading, and a document with a DTD is refused (the
- * internalSubset callback stops the parse).
+ * libxml2's SAX interface and a per-thread parser that is reset, not rebuilt,
+ * for each label (see "How the bytes reach libxml2" below): no document tree
+ * is built (that alone halves the cost). The parser runs in SAX1 mode, without namespace processing: SAX2
+ * keeps a namespace table and parses every xmlns= value as a URI, ~2,300
+ * instructions of a ~37,000 parse, while the only namespace we look at is
+ * the root's, which it must declare itself (root_ns). Names therefore come
+ * with their prefix, which local_name drops. The safety of core/xml.c is
+ * kept: no network, no entity substitution, no DTD loading, and a document
+ * with a DTD is refused (the internalSubset callback stops the parse).
  *
  * Lenient where meaning is clear: element and attribute names in any case,
  * the root spelt OriginatorConfidentialityLabel, no namespace at all, a
@@ -43,6 +47,10 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+
+#ifndef LIBXML_SAX1_ENABLED
+#error "read_4774.c needs libxml2's SAX1 interface (LIBXML_SAX1_ENABLED)"
+#endif
 
 #define MAX_TEXT 1024        /* longest name, OID or privacy mark we read */
 #define MAX_DEPTH 32         /* labels are four levels deep */
@@ -121,22 +129,59 @@ static bool is_4774_root(const char *n)
            label_name_is(n, "ConfidentialityLabel");
 }
 
-/* An attribute of a SAX2 element by any case of its name, copied into buf;
- * false when absent or too long. */
-static bool attr(const xmlChar **atts, int n, const char *name, char *buf, size_t size)
+/* A name without its namespace prefix: the parser runs in SAX1 mode (see
+ * new_parser), so names come as written. */
+static const char *local_name(const char *n)
 {
-    for (int i = 0; i < n; i++) {
-        const xmlChar **a = atts + 5 * i;
-        if (!label_name_is((const char *)a[0], name))
+    const char *colon = strchr(n, ':');
+    return colon ? colon + 1 : n;
+}
+
+/* A namespace declaration (xmlns= or xmlns:p=), which SAX1 passes as an
+ * attribute. */
+static bool is_xmlns(const char *n)
+{
+    return n[0] == 'x' && strncmp(n, "xmlns", 5) == 0 && (n[5] == '\0' || n[5] == ':');
+}
+
+/* The values of an element's attributes named names[0..n) in any case of
+ * their local name (the first of each wins); NULL for those absent. One
+ * pass over the attributes whatever n is. */
+static void attrs(const xmlChar **atts, const char *const *names, const char **values,
+                  size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        values[k] = NULL;
+    for (; atts && atts[0]; atts += 2) {
+        const char *name = (const char *)atts[0];
+        if (is_xmlns(name))
             continue;
-        size_t len = (size_t)(a[4] - a[3]);
-        if (len >= size)
-            return false;
-        memcpy(buf, a[3], len);
-        buf[len] = '\0';
-        return true;
+        name = local_name(name);
+        for (size_t k = 0; k < n; k++)
+            if (!values[k] && label_name_is(name, names[k])) {
+                values[k] = (const char *)atts[1];
+                break;
+            }
     }
-    return false;
+}
+
+/* The namespace of the root element named `qname`: the value of its xmlns=
+ * or xmlns:prefix= attribute; NULL when it declares none (the root has no
+ * ancestors to inherit one from) or an empty one. */
+static const char *root_ns(const char *qname, const xmlChar **atts)
+{
+    const char *colon = strchr(qname, ':');
+    size_t plen = colon ? (size_t)(colon - qname) : 0;
+    for (; atts && atts[0]; atts += 2) {
+        const char *n = (const char *)atts[0];
+        if (!is_xmlns(n))
+            continue;
+        bool match = colon ? n[5] == ':' && strncmp(n + 6, qname, plen) == 0 && n[6 + plen] == '\0'
+                           : n[5] == '\0';
+        if (match)
+            return atts[1][0] ? (const char *)atts[1] : NULL;
+    }
+    return NULL;
 }
 
 static bool space(char c)
@@ -156,23 +201,25 @@ static const char *leaf_text(state *s)
     return s->text + start;
 }
 
-static int start_category(void *ctx, state *s, const xmlChar **atts, int n)
+static int start_category(void *ctx, state *s, const xmlChar **atts)
 {
-    char buf[MAX_TEXT];
+    static const char *const names[] = { "Type", "TagName" };
+    const char *v[2];
+    attrs(atts, names, v, 2);
     s->kind = TAG_ANY;
-    if (attr(atts, n, "Type", buf, sizeof buf)) {
-        if (label_name_is(buf, "PERMISSIVE"))
+    if (v[0]) {
+        if (label_name_is(v[0], "PERMISSIVE"))
             s->kind = TAG_PERMISSIVE;
-        else if (label_name_is(buf, "RESTRICTIVE"))
+        else if (label_name_is(v[0], "RESTRICTIVE"))
             s->kind = TAG_RESTRICTIVE;
-        else if (label_name_is(buf, "INFORMATIVE"))
+        else if (label_name_is(v[0], "INFORMATIVE"))
             s->kind = TAG_INFORMATIVE;
         else
-            return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%s'", buf);
+            return fail(ctx, LSN_ERR_LABEL, "unknown Category Type '%.64s'", v[0]);
     }
-    if (!attr(atts, n, "TagName", buf, sizeof buf) || !buf[0])
+    if (!v[1] || !v[1][0] || strlen(v[1]) >= MAX_TEXT)
         return fail(ctx, LSN_ERR_LABEL, "Category without TagName");
-    lsn_err rc = label_tagset(s->label->policy, buf, LSN_ERR_LABEL, s->err, &s->ts);
+    lsn_err rc = label_tagset(s->label->policy, v[1], LSN_ERR_LABEL, s->err, &s->ts);
     return rc != LSN_OK ? fail_rc(ctx, rc) : 0;
 }
 
@@ -185,32 +232,37 @@ static int start_leaf(state *s, leaf l, int depth)
 }
 
 /* The root element: ours, or (form AUTO) someone else's. */
-static int start_root(void *ctx, state *s, const char *name, const xmlChar *uri)
+static int start_root(void *ctx, state *s, const char *name, const char *uri)
 {
     s->saw_root = true;
-    bool ours = uri ? strcmp((const char *)uri, LABEL_NS_4774) == 0 : is_4774_root(name);
+    bool ours = uri ? strcmp(uri, LABEL_NS_4774) == 0 : is_4774_root(name);
     if (!ours && s->only_if_4774) {
         s->not_4774 = true;
         xmlStopParser(ctx);
         return 0;
     }
-    if (!ours)
-        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'",
-                    (const char *)uri);
+    if (!ours && uri)
+        return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: namespace '%s'", uri);
     if (!is_4774_root(name))
         return fail(ctx, LSN_ERR_SYNTAX, "not a STANAG 4774 label: root element <%s>", name);
     return 0;
 }
 
 static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **atts,
-                         int natts, int depth)
+                         int depth)
 {
     if (label_name_is(name, "PolicyIdentifier")) {
         if (s->have_policy)
             return fail(ctx, LSN_ERR_LABEL, "more than one PolicyIdentifier");
-        if (!attr(atts, natts, "URL", s->url, sizeof s->url) &&
-            !attr(atts, natts, "URI", s->url, sizeof s->url))
-            s->url[0] = '\0';
+        static const char *const names[] = { "URL", "URI" };
+        const char *v[2];
+        attrs(atts, names, v, 2);
+        const char *url = v[0] ? v[0] : v[1];
+        size_t len = url ? strlen(url) : 0;
+        if (len >= sizeof s->url)
+            len = 0; /* too long to be one of our OIDs: as if absent */
+        memcpy(s->url, url ? url : "", len);
+        s->url[len] = '\0';
         return start_leaf(s, L_POLICY, depth);
     }
     if (!s->have_policy)
@@ -228,19 +280,19 @@ static int start_in_info(void *ctx, state *s, const char *name, const xmlChar **
     }
     if (label_name_is(name, "Category")) {
         s->where = W_CATEGORY;
-        return start_category(ctx, s, atts, natts);
+        return start_category(ctx, s, atts);
     }
     return fail(ctx, LSN_ERR_LABEL, "unexpected <%s> in ConfidentialityInformation", name);
 }
 
-static int start_element(void *ctx, state *s, const char *name, const xmlChar *uri,
-                         const xmlChar **atts, int natts)
+static int start_element(void *ctx, state *s, const char *qname, const xmlChar **atts)
 {
     int depth = s->depth;
     if (depth > MAX_DEPTH)
         return fail(ctx, LSN_ERR_LIMIT, "elements nested too deep");
+    const char *name = local_name(qname);
     if (!s->saw_root)
-        return start_root(ctx, s, name, uri);
+        return start_root(ctx, s, name, root_ns(qname, atts));
     if (s->ignore_depth)
         return 0;
     if (s->leaf != L_NONE)
@@ -257,7 +309,7 @@ static int start_element(void *ctx, state *s, const char *name, const xmlChar *u
         }
         return 0;
     case W_INFO:
-        return start_in_info(ctx, s, name, atts, natts, depth);
+        return start_in_info(ctx, s, name, atts, depth);
     case W_CATEGORY:
         if (label_name_is(name, "GenericValue"))
             return start_leaf(s, L_GENERIC, depth);
@@ -268,15 +320,12 @@ static int start_element(void *ctx, state *s, const char *name, const xmlChar *u
     return 0;
 }
 
-static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
-                     const xmlChar *uri, int nns, const xmlChar **ns, int natts,
-                     int ndefaulted, const xmlChar **atts)
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
-    (void)prefix, (void)nns, (void)ns, (void)ndefaulted;
     state *s = st(ctx);
     s->depth++;
     if (s->rc == LSN_OK)
-        (void)start_element(ctx, s, (const char *)local, uri, atts, natts);
+        (void)start_element(ctx, s, (const char *)name, atts);
 }
 
 static int find_policy(void *ctx, state *s, const char *name)
@@ -365,9 +414,9 @@ static int end_leaf(void *ctx, state *s)
     return 0;
 }
 
-static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+static void on_end(void *ctx, const xmlChar *name)
 {
-    (void)local, (void)prefix, (void)uri;
+    (void)name;
     state *s = st(ctx);
     int depth = s->depth--;
     if (s->rc != LSN_OK)
@@ -408,6 +457,100 @@ static void on_reference(void *ctx, const xmlChar *name)
     (void)fail(ctx, LSN_ERR_SYNTAX, "entity reference &%s; refused", (const char *)name);
 }
 
+/* How the bytes reach libxml2.
+ *
+ * Nearly every label is UTF-8 and a few hundred bytes long. Those are read
+ * by the calling thread's kept parser, reset for each label, from a
+ * NUL-terminated copy of the bytes handed to libxml2 as a string input
+ * (xmlNewStringInputStream) and parsed with xmlParseDocument. Compared with
+ * the push parser (xmlCtxtResetPush + xmlParseChunk) this saves allocating
+ * and filling an input buffer per label and the push parser's bookkeeping
+ * per token. The context is marked progressive, as the push parser marks
+ * its own: otherwise the pull parser tries to grow its input at every token
+ * of the last INPUT_CHUNK (250) bytes, ~3,000 instructions per label, and
+ * a string input has nothing to grow from (xmlParserInputGrow returns at
+ * once without a buffer), so the flag changes nothing but that. Together
+ * about 5,700 instructions of 35,000 (docs/PERFORMANCE.md).
+ *
+ * A string input cannot change encoding, so any other label - one that
+ * declares an encoding other than UTF-8, starts with anything but '<' or
+ * white space (a byte-order mark, UTF-16), or holds a NUL byte - is read as
+ * before by a push parser made for it: rare, and not worth keeping. */
+#define STACK_COPY 4096      /* labels up to this size are copied on the stack */
+
+static xmlSAXHandler sax_handler(void)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    /* not XML_SAX2_MAGIC: a SAX1 handler, so no namespace processing */
+    sax.initialized = 1;
+    sax.startElement = on_start;
+    sax.endElement = on_end;
+    sax.characters = on_text;
+    sax.cdataBlock = on_text;
+    sax.internalSubset = on_dtd;
+    sax.externalSubset = on_dtd;
+    sax.reference = on_reference;
+    return sax;
+}
+
+static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+
+static bool ascii_ieq(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] | 0x20) != (b[i] | 0x20))
+            return false;
+    return true;
+}
+
+/* The first `needle` in [p, end), or NULL. */
+static const char *find(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; (size_t)(end - p) >= n; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, n) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* May these bytes be read as UTF-8 from a string input? False sends them
+ * to the push parser, which reads what they declare (or refuses them). */
+static bool plain_utf8(const char *data, size_t len)
+{
+    if (len == 0 || memchr(data, '\0', len))
+        return false;
+    if (data[0] != '<' && !space(data[0]))
+        return false;
+    if (len < 5 || memcmp(data, "<?xml", 5) != 0)
+        return true;
+    /* the XML declaration: only encoding="UTF-8" (or none) stays here */
+    const char *decl_end = find(data, data + len, "?>");
+    if (!decl_end)
+        return false;
+    const char *enc = find(data, decl_end, "encoding");
+    if (!enc)
+        return true;
+    const char *p = enc + 8;
+    while (p < decl_end && space(*p))
+        p++;
+    if (p >= decl_end || *p++ != '=')
+        return false;
+    while (p < decl_end && space(*p))
+        p++;
+    if (p >= decl_end || (*p != '"' && *p != '\''))
+        return false;
+    const char *value = p + 1, *close = memchr(value, *p, (size_t)(decl_end - value));
+    return close && (ascii_ieq(value, (size_t)(close - value), "UTF-8") ||
+                     ascii_ieq(value, (size_t)(close - value), "UTF8"));
+}
+
 /* Each thread keeps its parser in a key whose destructor frees it when the
  * thread ends (a thread-local pointer alone would leak it). */
 static pthread_key_t parser_key;
@@ -428,17 +571,10 @@ static void init_once_fn(void)
 
 static xmlParserCtxtPtr new_parser(void)
 {
-    xmlSAXHandler sax;
-    memset(&sax, 0, sizeof sax);
-    sax.initialized = XML_SAX2_MAGIC;
-    sax.startElementNs = on_start;
-    sax.endElementNs = on_end;
-    sax.characters = on_text;
-    sax.cdataBlock = on_text;
-    sax.internalSubset = on_dtd;
-    sax.externalSubset = on_dtd;
-    sax.reference = on_reference;
-    return xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (ctxt)
+        *ctxt->sax = sax_handler();
+    return ctxt;
 }
 
 /* The calling thread's parser, reset; NULL when out of memory. The caller
@@ -462,9 +598,9 @@ static xmlParserCtxtPtr get_parser(void)
             return NULL;
         }
     } else {
-        xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL);
+        xmlCtxtReset(ctxt);
     }
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(ctxt, parse_options);
     return ctxt;
 }
 
@@ -476,6 +612,42 @@ static void put_parser(xmlParserCtxtPtr ctxt)
         xmlFreeParserCtxt(ctxt);
 }
 
+/* A push parser for a label that is not plain_utf8, freed after use. */
+static xmlParserCtxtPtr one_off_parser(void)
+{
+    pthread_once(&init_once, init_once_fn);
+    xmlSAXHandler sax = sax_handler();
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+    if (ctxt)
+        xmlCtxtUseOptions(ctxt, parse_options);
+    return ctxt;
+}
+
+/* Parse data (plain_utf8) with the kept parser ctxt from a copy. False
+ * when out of memory. */
+static bool parse_string(xmlParserCtxtPtr ctxt, const char *data, size_t len)
+{
+    char stack[STACK_COPY];
+    char *copy = len < sizeof stack ? stack : lsn_malloc(len + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    xmlParserInputPtr in = xmlNewStringInputStream(ctxt, (const xmlChar *)copy);
+    bool ok = in && inputPush(ctxt, in) >= 0;
+    if (ok) {
+        ctxt->progressive = 1; /* no growing: see "How the bytes reach libxml2" */
+        (void)xmlParseDocument(ctxt);
+        /* the input points into copy: drop it before copy goes */
+        xmlFreeInputStream(inputPop(ctxt));
+    } else if (in) {
+        xmlFreeInputStream(in);
+    }
+    if (copy != stack)
+        lsn_free(copy);
+    return ok;
+}
+
 lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
                         bool only_if_4774, bool *not_4774, lsn_label **out,
                         lsn_error *err)
@@ -484,7 +656,8 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     *not_4774 = false;
     if (len > (size_t)INT32_MAX)
         return lsn_fail(err, LSN_ERR_LIMIT, "label too large");
-    xmlParserCtxtPtr ctxt = get_parser();
+    bool kept = plain_utf8(data, len);
+    xmlParserCtxtPtr ctxt = kept ? get_parser() : one_off_parser();
     if (!ctxt)
         return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
     state s;
@@ -493,7 +666,12 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     s.err = err;
     s.only_if_4774 = only_if_4774;
     ctxt->_private = &s;
-    xmlParseChunk(ctxt, data, (int)len, 1);
+    if (kept) {
+        if (!parse_string(ctxt, data, len) && s.rc == LSN_OK)
+            s.rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    } else {
+        xmlParseChunk(ctxt, data, (int)len, 1);
+    }
     lsn_err rc = s.rc;
     if (rc == LSN_OK && s.not_4774) {
         *not_4774 = true;
@@ -514,7 +692,10 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     } else if (rc == LSN_OK && !s.have_policy) {
         rc = lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
     }
-    put_parser(ctxt);
+    if (kept)
+        put_parser(ctxt);
+    else
+        xmlFreeParserCtxt(ctxt);
     if (rc != LSN_OK || *not_4774) {
         lsn_label_free(s.label);
         return rc;

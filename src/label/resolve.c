@@ -81,21 +81,13 @@ static const char *kind_word(tag_kind k)
     }
 }
 
-static unsigned char lc(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
 /* One pass over the tag set's tags: the first match in a tag of exactly
  * `kind` wins at once; otherwise the first match in a tag of the same
- * family. Names are compared first by their first letter, which rules out
- * nearly every category of a large tag set (Releasable To) at the cost of
- * one load — this is the hot part of reading a 4774 label. */
-static const policy_category *find_cat(const lsn_policy *p, const policy_tagset *ts,
-                                       tag_kind kind, const char *name, uint32_t lacv)
+ * family. */
+static const policy_category *find_by_lacv(const lsn_policy *p, const policy_tagset *ts,
+                                           tag_kind kind, uint32_t lacv)
 {
     const policy_category *family = NULL;
-    unsigned char first = name ? lc((unsigned char)name[0]) : 0;
     size_t tag_end = ts->first_tag + ts->ntags;
     if (tag_end > p->ntags)
         tag_end = p->ntags;
@@ -109,10 +101,7 @@ static const policy_category *find_cat(const lsn_policy *p, const policy_tagset 
             cat_end = p->ncats;
         for (size_t i = tag->first_cat; i < cat_end; i++) {
             const policy_category *c = &p->cats[i];
-            bool hit = name ? c->name && lc((unsigned char)c->name[0]) == first &&
-                                  (strcmp(c->name, name) == 0 || name_eq(c->name, name))
-                            : c->lacv == lacv;
-            if (!hit)
+            if (c->lacv != lacv)
                 continue;
             if (exact)
                 return c;
@@ -123,11 +112,30 @@ static const policy_category *find_cat(const lsn_policy *p, const policy_tagset 
     return family;
 }
 
+/* The same choice by name, through the tag set's name index: the
+ * categories of that name come in index order, which is tag order. This is
+ * the hot part of reading a 4774 or JSON label. */
+static const policy_category *find_by_name(const lsn_policy *p, const policy_tagset *ts,
+                                           tag_kind kind, const char *name)
+{
+    const policy_named *named;
+    size_t n = policy_named_cats(ts, name, &named);
+    const policy_category *family = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const policy_category *c = &p->cats[named[i].cat];
+        if (kind == TAG_ANY || c->kind == kind)
+            return c;
+        if (!family && kind_family(kind, c->kind))
+            family = c;
+    }
+    return family;
+}
+
 lsn_err label_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, const char *name, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
-    const policy_category *c = find_cat(p, ts, kind, name, 0);
+    const policy_category *c = find_by_name(p, ts, kind, name);
     *out = c;
     if (!c)
         return lsn_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
@@ -139,7 +147,7 @@ lsn_err label_cat_by_lacv(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, uint32_t lacv, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
-    const policy_category *c = find_cat(p, ts, kind, NULL, lacv);
+    const policy_category *c = find_by_lacv(p, ts, kind, lacv);
     *out = c;
     if (!c)
         return lsn_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",

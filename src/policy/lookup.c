@@ -4,7 +4,8 @@
  *
  * None of these is on an access decision's hot path (decisions use indices
  * and bit sets); they serve label and clearance readers, so a linear scan
- * within one tag set is enough. Category lookups are always *within one tag
+ * is enough, except for category names, which go through the tag set's name
+ * index (policy/name_index.c). Category lookups are always *within one tag
  * set*, because real SPIFs reuse category names across tag sets. */
 #include "policy/model.h"
 
@@ -19,10 +20,16 @@ bool name_eq(const char *a, const char *b)
 {
     if (!a || !b)
         return false;
-    for (; *a && *b; a++, b++)
-        if (lower((unsigned char)*a) != lower((unsigned char)*b))
+    /* folding only bytes that differ: names are mostly given in their case */
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x == y) {
+            if (x == '\0')
+                return true;
+        } else if (lower(x) != lower(y)) {
             return false;
-    return *a == *b;
+        }
+    }
 }
 
 /* The same for a and the first n bytes of b (b need not be terminated). */
@@ -131,9 +138,15 @@ const policy_tagset *policy_tagset_by_id(const lsn_policy *p, const char *oid)
 
 const policy_tagset *policy_tagset_by_name(const lsn_policy *p, const char *name)
 {
-    for (size_t i = 0; p && name && i < p->ntagsets; i++)
-        if (name_eq(p->tagsets[i].name, name))
+    if (!p || !name)
+        return NULL;
+    unsigned char first = lower((unsigned char)name[0]);
+    for (size_t i = 0; i < p->ntagsets; i++) {
+        const char *n = p->tagsets[i].name;
+        /* the first letter rules out nearly every other tag set */
+        if (n && lower((unsigned char)n[0]) == first && name_eq(n, name))
             return &p->tagsets[i];
+    }
     return NULL;
 }
 
@@ -158,14 +171,11 @@ const policy_category *policy_cat_by_name(const lsn_policy *p, const policy_tags
 {
     if (!p || !ts || !name)
         return NULL;
-    for (size_t t = ts->first_tag; t < ts->first_tag + ts->ntags; t++) {
-        const policy_tag *tag = &p->tags[t];
-        if (!kind_matches(kind, tag->kind))
-            continue;
-        for (size_t c = tag->first_cat; c < tag->first_cat + tag->ncats; c++)
-            if (name_eq(p->cats[c].name, name))
-                return &p->cats[c];
-    }
+    const policy_named *named;
+    size_t n = policy_named_cats(ts, name, &named);
+    for (size_t i = 0; i < n; i++)
+        if (kind_matches(kind, p->cats[named[i].cat].kind))
+            return &p->cats[named[i].cat];
     return NULL;
 }
 

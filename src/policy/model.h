@@ -181,12 +181,35 @@ typedef struct policy_tag {
     marking_data *markings;
 } policy_tag;
 
+/* One entry of a tag set's name index: a category's name and index. */
+typedef struct policy_named {
+    const char *name;
+    uint32_t cat;
+} policy_named;
+
+/* A slot of a tag set's name hash: the run by_name[first .. first+count-1]
+ * of one name, and the name's hash (so that a probe compares names only
+ * when the hashes agree); count 0 when the slot is empty. */
+typedef struct policy_name_slot {
+    uint32_t first;
+    uint32_t count;
+    uint32_t hash;
+} policy_name_slot;
+
 typedef struct policy_tagset {
     size_t index;
     char *name;
     char *id;              /* OID */
     size_t first_tag;      /* tags first_tag .. first_tag+ntags-1 */
     size_t ntags;
+    /* Its named categories sorted by case-folded name, equal names by
+     * index, and a hash table (nslots, a power of two) of the runs of equal
+     * names: policy/name_index.c. A label names categories, and a scan of
+     * a 100-country tag set was a sixth of a 4774 parse. */
+    size_t nnamed;
+    policy_named *by_name;
+    size_t nslots;
+    policy_name_slot *slots;
 } policy_tagset;
 
 struct lsn_policy {
@@ -239,6 +262,14 @@ const policy_category *policy_cat_by_lacv(const lsn_policy *p, const policy_tags
                                           tag_kind kind, uint32_t lacv);
 const policy_category *policy_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
                                           tag_kind kind, const char *name);
+
+/* Build every tag set's name index (by_name); called once when a policy is
+ * compiled, after its categories. LSN_ERR_NOMEM when out of memory. */
+lsn_err policy_index_names(lsn_policy *p);
+/* The categories of tag set ts named `name` (any case), in index order:
+ * returns how many and sets *first to the first; 0 when none. */
+size_t policy_named_cats(const policy_tagset *ts, const char *name,
+                         const policy_named **first);
 
 /* Parse a LACV as written in a SPIF or label: decimal digits, leading zeros
  * allowed, white space trimmed. False when it is not such a number or does

@@ -137,6 +137,8 @@ static lsn_err parse_document(spif_ctx *c, snode *root)
     if ((rc = parse_equiv_policies(c, root)) || (rc = parse_classes(c, root, &classes)) ||
         (rc = spif_tagsets(c, sn_child(root, "securityCategoryTagSets"))))
         return rc;
+    if (policy_index_names(p) != LSN_OK)
+        return spif_nomem(c);
     size_t i = 0;
     for (snode *e = sn_child(classes, "securityClassification"); e && i < p->nclasses;
          e = sn_next(e, "securityClassification"), i++)
