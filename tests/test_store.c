@@ -180,6 +180,110 @@ static int collect_cb(void *ctx, const store_item *it)
     return c->stop_at && c->n >= c->stop_at ? STORE_STOP : STORE_NEXT;
 }
 
+static int count_item(void *ctx, const store_item *it)
+{
+    (void)it;
+    ++*(int *)ctx;
+    return STORE_NEXT;
+}
+
+/* How many items a search finds (-1 on error). */
+static int search_count(store *s, const char *q)
+{
+    int n = 0;
+    lsn_error err;
+    if (store_item_search(s, q, NULL, 0, count_item, &n, &err) != LSN_OK) {
+        printf("# search '%s': %s\n", q, err.message);
+        return -1;
+    }
+    return n;
+}
+
+/* The first integer of a query on the raw file (-1 on error). */
+static long long raw_int(const char *path, const char *q)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        printf("# %s: %s\n", q, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* How many rows FTS5 counts in its index: the first varint (SQLite's
+ * encoding) of its "averages" record, items_fts_data row 1. A row indexed
+ * twice counts twice, although search and fts5vocab show it once. */
+static long long fts_row_count(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT block FROM items_fts_data WHERE id = 1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        n = 0;
+        for (int i = 0; i < len && i < 8; i++) {
+            n = (n << 7) | (b[i] & 0x7f);
+            if (!(b[i] & 0x80))
+                break;
+        }
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The full-text index holds every item exactly once, and nothing else
+ * (FTS5's own integrity-check does not compare an external-content index
+ * with its table): FTS5 counts as many rows as items has; through
+ * fts5vocab, every item whose body has a letter or digit is indexed, no
+ * indexed row is missing from items, and no word instance (term, row,
+ * offset) is there twice. */
+static int fts_index_matches_items(const char *path)
+{
+    sqlite3 *db;
+    int good = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_exec(db,
+                     "CREATE VIRTUAL TABLE temp.fts_words USING "
+                     "fts5vocab(main, items_fts, 'instance')",
+                     NULL, NULL, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        const char *q =
+            "SELECT (SELECT count(*) FROM items WHERE body GLOB '*[A-Za-z0-9]*' AND id NOT IN "
+            "        (SELECT doc FROM temp.fts_words)),"
+            "       (SELECT count(*) FROM (SELECT DISTINCT doc FROM temp.fts_words) "
+            "        WHERE doc NOT IN (SELECT id FROM items)),"
+            "       (SELECT count(*) FROM (SELECT count(*) AS n FROM temp.fts_words "
+            "        GROUP BY term, doc, col, offset) WHERE n > 1),"
+            "       (SELECT count(*) FROM temp.fts_words)";
+        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            long long missing = sqlite3_column_int64(st, 0),
+                      stray = sqlite3_column_int64(st, 1),
+                      twice = sqlite3_column_int64(st, 2),
+                      words = sqlite3_column_int64(st, 3);
+            long long rows = fts_row_count(db);
+            long long items = raw_int(path, "SELECT count(*) FROM items");
+            good = missing == 0 && stray == 0 && twice == 0 && words > 0 && rows == items;
+            if (!good)
+                printf("# index: %lld items missing, %lld stray rows, %lld words twice, "
+                       "%lld words, %lld rows for %lld items\n", missing, stray, twice, words,
+                       rows, items);
+        }
+        sqlite3_finalize(st);
+    }
+    if (!good)
+        printf("# %s\n", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return good;
+}
+
 static void test_items(store *s)
 {
     lsn_error err;
@@ -389,6 +493,9 @@ static void test_async(store *s)
         lsn_free(got);
     }
     ok(intact, "async_appends_are_stored_intact");
+    ok(search_count(s, "space debris") == ASYNC_N,
+       "search_finds_every_item_of_the_async_groups");
+    ok(search_count(s, "lost") == 0, "search_does_not_find_the_refused_async_item");
     pthread_mutex_destroy(&st.mu);
     pthread_cond_destroy(&st.cv);
 }
@@ -495,6 +602,10 @@ static void test_concurrent(store **sp, const char *path)
         }
     }
     ok(present, "every_concurrent_post_is_present_and_intact_after_reopen");
+    ok(search_count(*sp, "thread post") == THREADS * PER_THREAD - REFUSED_TOTAL,
+       "search_finds_every_concurrent_post_and_no_refused_one");
+    ok(fts_index_matches_items(path),
+       "index_holds_every_item_once_after_groups_with_refused_posts");
     audit_report r;
     ok(audit_verify(*sp, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
            r.entries == ASYNC_N + THREADS * PER_THREAD - REFUSED_TOTAL,
@@ -594,6 +705,9 @@ static void test_lost_transaction(void)
         }
     }
     ok(poison_refused, "poisoned_posts_are_refused");
+    ok(search_count(s, "poison") == 0, "search_does_not_find_a_poisoned_post");
+    ok(search_count(s, "lost-test") == acked, "search_finds_exactly_the_acknowledged_posts");
+    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_lost_transactions");
     ok(honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
     ok(acked == LOST_THREADS * LOST_PER - 5,
        "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", acked);
@@ -602,6 +716,163 @@ static void test_lost_transaction(void)
            r.entries == (uint64_t)acked,
        "audit_chain_has_exactly_the_acknowledged_posts");
     store_close(s);
+    remove_db(path);
+}
+
+/* ---- the full-text index: one statement per group ------------------------- */
+
+/* A failure while indexing a group's bodies (planted here as a trigger on
+ * FTS5's own docsize table, as a failing disk would fail it) fails the whole
+ * group: nothing of it is committed or acknowledged, and every post that was
+ * acknowledged is stored and found. */
+#define INDEX_THREADS 8
+#define INDEX_PER 20
+
+typedef struct index_poster {
+    store *s;
+    int t;
+    int64_t ids[INDEX_PER];
+    lsn_err rc[INDEX_PER];
+} index_poster;
+
+static void *post_some_unindexable(void *arg)
+{
+    index_poster *p = arg;
+    for (int i = 0; i < INDEX_PER; i++) {
+        char body[64];
+        if (p->t == 0 && i % 4 == 1)
+            snprintf(body, sizeof body, "unindexable");
+        else
+            snprintf(body, sizeof body, "index-test thread %d post %d", p->t, i);
+        store_item it = sample_item("cyber-defence", body);
+        store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
+        lsn_error err;
+        p->rc[i] = store_item_append(p->s, &it, &ev, &p->ids[i], NULL, &err);
+    }
+    return NULL;
+}
+
+static void test_index_failure(void)
+{
+    char path[128];
+    store *s = open_fresh("indexfail", path, sizeof path);
+    lsn_error err;
+    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
+        ok(0, "index_failure_setup");
+        store_close(s);
+        return;
+    }
+    store_close(s);
+    sqlite3 *db;
+    int planted = sqlite3_open(path, &db) == SQLITE_OK &&
+                  sqlite3_exec(db,
+                               "CREATE TRIGGER unindexable BEFORE INSERT ON items_fts_docsize "
+                               "WHEN (SELECT body FROM items WHERE id = new.id) = 'unindexable' "
+                               "BEGIN SELECT RAISE(ABORT, 'cannot index'); END;",
+                               NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    ok(planted, "index_failure_trigger_planted");
+    if (!planted || store_open(path, &s, &err) != LSN_OK)
+        return;
+    static index_poster ps[INDEX_THREADS];
+    pthread_t th[INDEX_THREADS];
+    for (int t = 0; t < INDEX_THREADS; t++) {
+        ps[t] = (index_poster){ .s = s, .t = t };
+        pthread_create(&th[t], NULL, post_some_unindexable, &ps[t]);
+    }
+    for (int t = 0; t < INDEX_THREADS; t++)
+        pthread_join(th[t], NULL);
+    store_close(s);
+    if (store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "store_reopens_after_index_failures");
+        return;
+    }
+    int acked = 0, bad_acked = 0, honest = 1;
+    for (int t = 0; t < INDEX_THREADS; t++) {
+        for (int i = 0; i < INDEX_PER; i++) {
+            if (ps[t].rc[i] != LSN_OK) {
+                honest &= ps[t].ids[i] == 0;
+                continue;
+            }
+            if (t == 0 && i % 4 == 1) {
+                bad_acked++;
+                continue;
+            }
+            acked++;
+            store_item *it = NULL;
+            char body[64];
+            snprintf(body, sizeof body, "index-test thread %d post %d", t, i);
+            if (store_item_get(s, ps[t].ids[i], &it, &err) != LSN_OK || !it ||
+                strcmp(it->body, body) != 0)
+                honest = 0;
+            lsn_free(it);
+        }
+    }
+    ok(bad_acked == 0, "a_post_that_cannot_be_indexed_is_not_acknowledged");
+    ok(honest && acked > 0, "every_post_acknowledged_next_to_an_index_failure_is_stored (%d)",
+       acked);
+    ok(raw_int(path, "SELECT count(*) FROM items") == acked,
+       "a_group_whose_index_failed_left_no_item_behind");
+    ok(search_count(s, "index-test") == acked,
+       "search_finds_exactly_the_acknowledged_posts_after_index_failures");
+    audit_report r;
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
+           r.entries == (uint64_t)acked,
+       "audit_chain_has_exactly_the_acknowledged_posts_after_index_failures");
+    store_close(s);
+    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_index_failures");
+    remove_db(path);
+}
+
+/* A version 1 file (its index filled by a trigger per item) is upgraded on
+ * open: the trigger is dropped, what it indexed stays indexed, and new
+ * items are indexed once, by the writer. */
+static void test_schema_upgrade(void)
+{
+    char path[128];
+    store *s = open_fresh("upgrade", path, sizeof path);
+    lsn_error err;
+    store_item it = sample_item("cyber-defence", "written by version two alpha");
+    int64_t id = 0;
+    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK ||
+        store_item_append(s, &it, NULL, &id, NULL, &err) != LSN_OK) {
+        ok(0, "schema_upgrade_setup");
+        store_close(s);
+        return;
+    }
+    store_close(s);
+    ok(raw_int(path, "PRAGMA user_version") == 2, "a_new_store_has_schema_version_2");
+    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
+       "a_new_store_has_no_per_item_index_trigger");
+    /* Make it a version 1 file, and write an item as version 1 did. */
+    sqlite3 *db;
+    int made = sqlite3_open(path, &db) == SQLITE_OK &&
+               sqlite3_exec(db,
+                            "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN\n"
+                            "  INSERT INTO items_fts(rowid, body) VALUES (new.id, new.body); END;\n"
+                            "INSERT INTO items(channel, author, organisation, label, marking_en,"
+                            " marking_fr, body, created_ms, content_hash) VALUES"
+                            " ('cyber-defence', 'aiko', 'Mission of Japan', '{}', 'x', 'x',"
+                            "  'written by version one bravo', 1, zeroblob(32));\n"
+                            "PRAGMA user_version = 1;",
+                            NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    ok(made, "version_1_file_made");
+    if (!made || store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "version_1_file_opens");
+        return;
+    }
+    it = sample_item("cyber-defence", "written after the upgrade charlie");
+    ok(store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK,
+       "append_after_the_upgrade_succeeds");
+    ok(search_count(s, "alpha") == 1 && search_count(s, "bravo") == 1 &&
+           search_count(s, "charlie") == 1 && search_count(s, "written") == 3,
+       "search_finds_items_from_before_and_after_the_upgrade_once");
+    store_close(s);
+    ok(raw_int(path, "PRAGMA user_version") == 2, "version_1_file_is_upgraded_to_2");
+    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
+       "upgrade_drops_the_per_item_index_trigger");
+    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_the_upgrade");
     remove_db(path);
 }
 
@@ -859,6 +1130,8 @@ int main(int argc, char **argv)
     ok(store_open("/nonexistent-dir/x/y.db", &none, &err) == LSN_ERR_IO && !none,
        "unwritable_path_is_an_io_error");
     test_lost_transaction();
+    test_index_failure();
+    test_schema_upgrade();
     test_crash();
 
     remove_db(path);

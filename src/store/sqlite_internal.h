@@ -16,6 +16,7 @@ typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ITEM_INSERT, SQ_AUDIT_INSERT, SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT,
+    SQ_FTS_INDEX,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL,
@@ -68,6 +69,10 @@ struct sq_store {
     /* The audit chain's head, known to the writer only. */
     uint64_t audit_seq;
     uint8_t audit_hash[STORE_HASH_LEN];
+    /* The writer's: the first item id inserted by the open transaction (0:
+     * none yet). Every item with an id >= it was inserted by this
+     * transaction (ids only grow), and sq_fts_index indexes them. */
+    int64_t fts_from;
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
@@ -107,6 +112,12 @@ lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
 lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,
                              store_append_cb done, void *ctx, lsn_error *err);
 lsn_err sq_audit_append(store *b, store_audit_event *ev, lsn_error *err);
+
+/* Add the bodies of the items the open transaction inserted (id >=
+ * s->fts_from) to the full-text index, in one statement, so that FTS5
+ * writes one segment per group. Writer only; nothing to do when
+ * s->fts_from is 0. */
+lsn_err sq_fts_index(sq_store *s, lsn_error *err);
 
 /* Read the audit chain's head (last seq and hash) from the database into
  * s->audit_seq / s->audit_hash: the chain continues from what is on disk,

@@ -104,6 +104,8 @@ static lsn_err apply_item(sq_store *s, sq_req *r)
     if (e)
         return e;
     j->id = sqlite3_last_insert_rowid(c->db);
+    if (!s->fts_from)
+        s->fts_from = j->id; /* its body is indexed with the group's */
     if (!j->post)
         return LSN_OK;
     char object[32];
@@ -115,6 +117,18 @@ static lsn_err apply_item(sq_store *s, sq_req *r)
     e = audit_insert(s, j->post, &r->err);
     j->post->object = given; /* `object` dies here */
     return e;
+}
+
+lsn_err sq_fts_index(sq_store *s, lsn_error *err)
+{
+    if (!s->fts_from)
+        return LSN_OK;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_FTS_INDEX);
+    if (!st)
+        return sq_fail(c->db, err, "indexing the items' text");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    return step_insert(c, st, "indexing the items' text", err);
 }
 
 static lsn_err check_event(const store_audit_event *ev, int object_optional,

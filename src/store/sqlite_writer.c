@@ -50,6 +50,7 @@ static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error
 static int begin(sq_store *s, sq_req *group, uint64_t seq0,
                  const uint8_t hash0[STORE_HASH_LEN])
 {
+    s->fts_from = 0; /* no item inserted by this transaction yet */
     if (step_done(&s->w, SQ_BEGIN))
         return 1;
     lsn_error e;
@@ -146,6 +147,13 @@ static void run_group(sq_store *s, sq_req *group)
             return;
         /* Each lost transaction settles one more request: this ends. */
         refused = !run_careful(s, group);
+    }
+    /* The full-text index of the group's items, in the same transaction.
+     * If it fails, nothing of the group is committed or acknowledged. */
+    if ((code = sq_fts_index(s, &e)) != LSN_OK) {
+        undo(s, seq0, hash0);
+        fail_group(s, group, code, &e, seq0, hash0);
+        return;
     }
     if (!step_done(&s->w, SQ_COMMIT)) {
         code = sq_fail(s->w.db, &e, "committing");
