@@ -616,31 +616,34 @@ static void test_concurrent(store **sp, const char *path)
     lsn_free(o);
 }
 
-/* ---- a transaction lost in the middle of a group ------------------------- */
+/* ---- a write that fails inside the writer ---------------------------------- */
 
-/* A trigger planted in the file (as a failing disk would) rolls back the
- * whole transaction when a "poison" item is inserted. The other posts of
- * that group are run again without it: nothing may be acknowledged that is
- * not stored, nothing innocent fails, and the audit chain stays whole. */
-#define LOST_THREADS 8
-#define LOST_PER 20
+/* A trigger planted in the file behind the store's back (as a failing disk
+ * would fail a write) makes one kind of post fail inside the writer's
+ * group. 8 threads post 20 items each; thread 0 posts the bad body every
+ * fourth time. */
+#define PLANT_THREADS 8
+#define PLANT_PER 20
+#define PLANTED_POST(t, i) ((t) == 0 && (i) % 4 == 1)
+#define PLANTED_TOTAL (PLANT_PER / 4)
 
-typedef struct lost_poster {
+typedef struct plant_poster {
     store *s;
     int t;
-    int64_t ids[LOST_PER];
-    lsn_err rc[LOST_PER];
-} lost_poster;
+    const char *bad_body, *prefix;
+    int64_t ids[PLANT_PER];
+    lsn_err rc[PLANT_PER];
+} plant_poster;
 
-static void *post_some_poison(void *arg)
+static void *post_planted(void *arg)
 {
-    lost_poster *p = arg;
-    for (int i = 0; i < LOST_PER; i++) {
+    plant_poster *p = arg;
+    for (int i = 0; i < PLANT_PER; i++) {
         char body[64];
-        if (p->t == 0 && i % 4 == 1)
-            snprintf(body, sizeof body, "poison");
+        if (PLANTED_POST(p->t, i))
+            snprintf(body, sizeof body, "%s", p->bad_body);
         else
-            snprintf(body, sizeof body, "lost-test thread %d post %d", p->t, i);
+            snprintf(body, sizeof body, "%s thread %d post %d", p->prefix, p->t, i);
         store_item it = sample_item("cyber-defence", body);
         store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
         lsn_error err;
@@ -649,179 +652,142 @@ static void *post_some_poison(void *arg)
     return NULL;
 }
 
-static void test_lost_transaction(void)
-{
+typedef struct planted {
     char path[128];
-    store *s = open_fresh("lost", path, sizeof path);
+    plant_poster ps[PLANT_THREADS];
+    int acked;     /* good posts acknowledged */
+    int bad_acked; /* bad posts acknowledged */
+    int honest;    /* every acknowledged good post stored with its body, every
+                      failed post without an id */
+} planted;
+
+/* Plant `trigger` in a fresh store `name`, post concurrently, reopen the
+ * store and count. Returns the reopened store, or NULL after a failed
+ * check. */
+static store *run_planted(planted *pl, const char *name, const char *trigger,
+                          const char *bad_body, const char *prefix)
+{
+    store *s = open_fresh(name, pl->path, sizeof pl->path);
     lsn_error err;
     if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
-        ok(0, "lost_transaction_setup");
+        ok(0, "%s_setup", name);
         store_close(s);
-        return;
+        return NULL;
     }
     store_close(s);
     sqlite3 *db;
-    int planted = sqlite3_open(path, &db) == SQLITE_OK &&
-                  sqlite3_exec(db,
-                               "CREATE TRIGGER poison BEFORE INSERT ON items "
-                               "WHEN new.body = 'poison' BEGIN "
-                               "SELECT RAISE(ROLLBACK, 'poisoned'); END;",
-                               NULL, NULL, NULL) == SQLITE_OK;
+    int made = sqlite3_open(pl->path, &db) == SQLITE_OK &&
+               sqlite3_exec(db, trigger, NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
-    ok(planted, "poison_trigger_planted");
-    if (!planted || store_open(path, &s, &err) != LSN_OK)
-        return;
-
-    static lost_poster ps[LOST_THREADS];
-    pthread_t th[LOST_THREADS];
-    for (int t = 0; t < LOST_THREADS; t++) {
-        ps[t] = (lost_poster){ .s = s, .t = t };
-        pthread_create(&th[t], NULL, post_some_poison, &ps[t]);
+    ok(made, "%s_trigger_planted", name);
+    if (!made || store_open(pl->path, &s, &err) != LSN_OK)
+        return NULL;
+    pthread_t th[PLANT_THREADS];
+    for (int t = 0; t < PLANT_THREADS; t++) {
+        pl->ps[t] = (plant_poster){ .s = s, .t = t, .bad_body = bad_body, .prefix = prefix };
+        pthread_create(&th[t], NULL, post_planted, &pl->ps[t]);
     }
-    for (int t = 0; t < LOST_THREADS; t++)
+    for (int t = 0; t < PLANT_THREADS; t++)
         pthread_join(th[t], NULL);
     store_close(s);
-    if (store_open(path, &s, &err) != LSN_OK) {
-        ok(0, "store_reopens_after_lost_transactions");
-        return;
+    if (store_open(pl->path, &s, &err) != LSN_OK) {
+        ok(0, "store_reopens_after_%s", name);
+        return NULL;
     }
-    int poison_refused = 1, acked = 0, honest = 1;
-    for (int t = 0; t < LOST_THREADS; t++) {
-        for (int i = 0; i < LOST_PER; i++) {
-            if (t == 0 && i % 4 == 1) {
-                poison_refused &= ps[t].rc[i] == LSN_ERR_ARG && ps[t].ids[i] == 0;
+    pl->acked = pl->bad_acked = 0;
+    pl->honest = 1;
+    for (int t = 0; t < PLANT_THREADS; t++) {
+        for (int i = 0; i < PLANT_PER; i++) {
+            const plant_poster *p = &pl->ps[t];
+            if (p->rc[i] != LSN_OK) {
+                pl->honest &= p->ids[i] == 0;
                 continue;
             }
-            if (ps[t].rc[i] != LSN_OK)
+            if (PLANTED_POST(t, i)) {
+                pl->bad_acked++;
                 continue;
-            acked++;
+            }
+            pl->acked++;
             store_item *it = NULL;
             char body[64];
-            snprintf(body, sizeof body, "lost-test thread %d post %d", t, i);
-            if (store_item_get(s, ps[t].ids[i], &it, &err) != LSN_OK || !it ||
+            snprintf(body, sizeof body, "%s thread %d post %d", prefix, t, i);
+            if (store_item_get(s, p->ids[i], &it, &err) != LSN_OK || !it ||
                 strcmp(it->body, body) != 0)
-                honest = 0;
+                pl->honest = 0;
             lsn_free(it);
         }
     }
-    ok(poison_refused, "poisoned_posts_are_refused");
-    ok(search_count(s, "poison") == 0, "search_does_not_find_a_poisoned_post");
-    ok(search_count(s, "lost-test") == acked, "search_finds_exactly_the_acknowledged_posts");
-    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_lost_transactions");
-    ok(honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
-    ok(acked == LOST_THREADS * LOST_PER - 5,
-       "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", acked);
+    return s;
+}
+
+static int chain_holds(store *s, int entries)
+{
     audit_report r;
-    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
-           r.entries == (uint64_t)acked,
-       "audit_chain_has_exactly_the_acknowledged_posts");
+    lsn_error err;
+    return audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
+           r.entries == (uint64_t)entries;
+}
+
+/* A trigger that rolls back the whole transaction when a "poison" item is
+ * inserted. The other posts of that group are run again without it:
+ * nothing may be acknowledged that is not stored, nothing innocent fails,
+ * and the audit chain stays whole. */
+static void test_lost_transaction(void)
+{
+    static planted pl;
+    store *s = run_planted(&pl, "lost",
+                           "CREATE TRIGGER poison BEFORE INSERT ON items "
+                           "WHEN new.body = 'poison' BEGIN "
+                           "SELECT RAISE(ROLLBACK, 'poisoned'); END;",
+                           "poison", "lost-test");
+    if (!s)
+        return;
+    int poison_refused = pl.bad_acked == 0;
+    for (int i = 0; i < PLANT_PER; i++)
+        if (PLANTED_POST(0, i))
+            poison_refused &= pl.ps[0].rc[i] == LSN_ERR_ARG;
+    ok(poison_refused, "poisoned_posts_are_refused");
+    ok(pl.honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
+    ok(pl.acked == PLANT_THREADS * PLANT_PER - PLANTED_TOTAL,
+       "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", pl.acked);
+    ok(chain_holds(s, pl.acked), "audit_chain_has_exactly_the_acknowledged_posts");
+    ok(search_count(s, "poison") == 0, "search_does_not_find_a_poisoned_post");
+    ok(search_count(s, "lost-test") == pl.acked,
+       "search_finds_exactly_the_acknowledged_posts");
     store_close(s);
-    remove_db(path);
+    ok(fts_index_matches_items(pl.path),
+       "index_holds_every_item_once_after_lost_transactions");
+    remove_db(pl.path);
 }
 
 /* ---- the full-text index: one statement per group ------------------------- */
 
-/* A failure while indexing a group's bodies (planted here as a trigger on
- * FTS5's own docsize table, as a failing disk would fail it) fails the whole
- * group: nothing of it is committed or acknowledged, and every post that was
- * acknowledged is stored and found. */
-#define INDEX_THREADS 8
-#define INDEX_PER 20
-
-typedef struct index_poster {
-    store *s;
-    int t;
-    int64_t ids[INDEX_PER];
-    lsn_err rc[INDEX_PER];
-} index_poster;
-
-static void *post_some_unindexable(void *arg)
-{
-    index_poster *p = arg;
-    for (int i = 0; i < INDEX_PER; i++) {
-        char body[64];
-        if (p->t == 0 && i % 4 == 1)
-            snprintf(body, sizeof body, "unindexable");
-        else
-            snprintf(body, sizeof body, "index-test thread %d post %d", p->t, i);
-        store_item it = sample_item("cyber-defence", body);
-        store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
-        lsn_error err;
-        p->rc[i] = store_item_append(p->s, &it, &ev, &p->ids[i], NULL, &err);
-    }
-    return NULL;
-}
-
+/* A failure while indexing a group's bodies (a trigger on FTS5's own
+ * docsize table refuses one body) fails the whole group: nothing of it is
+ * committed or acknowledged, and every post that was acknowledged is stored
+ * and found. */
 static void test_index_failure(void)
 {
-    char path[128];
-    store *s = open_fresh("indexfail", path, sizeof path);
-    lsn_error err;
-    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
-        ok(0, "index_failure_setup");
-        store_close(s);
+    static planted pl;
+    store *s = run_planted(&pl, "index_failure",
+                           "CREATE TRIGGER unindexable BEFORE INSERT ON items_fts_docsize "
+                           "WHEN (SELECT body FROM items WHERE id = new.id) = 'unindexable' "
+                           "BEGIN SELECT RAISE(ABORT, 'cannot index'); END;",
+                           "unindexable", "index-test");
+    if (!s)
         return;
-    }
-    store_close(s);
-    sqlite3 *db;
-    int planted = sqlite3_open(path, &db) == SQLITE_OK &&
-                  sqlite3_exec(db,
-                               "CREATE TRIGGER unindexable BEFORE INSERT ON items_fts_docsize "
-                               "WHEN (SELECT body FROM items WHERE id = new.id) = 'unindexable' "
-                               "BEGIN SELECT RAISE(ABORT, 'cannot index'); END;",
-                               NULL, NULL, NULL) == SQLITE_OK;
-    sqlite3_close(db);
-    ok(planted, "index_failure_trigger_planted");
-    if (!planted || store_open(path, &s, &err) != LSN_OK)
-        return;
-    static index_poster ps[INDEX_THREADS];
-    pthread_t th[INDEX_THREADS];
-    for (int t = 0; t < INDEX_THREADS; t++) {
-        ps[t] = (index_poster){ .s = s, .t = t };
-        pthread_create(&th[t], NULL, post_some_unindexable, &ps[t]);
-    }
-    for (int t = 0; t < INDEX_THREADS; t++)
-        pthread_join(th[t], NULL);
-    store_close(s);
-    if (store_open(path, &s, &err) != LSN_OK) {
-        ok(0, "store_reopens_after_index_failures");
-        return;
-    }
-    int acked = 0, bad_acked = 0, honest = 1;
-    for (int t = 0; t < INDEX_THREADS; t++) {
-        for (int i = 0; i < INDEX_PER; i++) {
-            if (ps[t].rc[i] != LSN_OK) {
-                honest &= ps[t].ids[i] == 0;
-                continue;
-            }
-            if (t == 0 && i % 4 == 1) {
-                bad_acked++;
-                continue;
-            }
-            acked++;
-            store_item *it = NULL;
-            char body[64];
-            snprintf(body, sizeof body, "index-test thread %d post %d", t, i);
-            if (store_item_get(s, ps[t].ids[i], &it, &err) != LSN_OK || !it ||
-                strcmp(it->body, body) != 0)
-                honest = 0;
-            lsn_free(it);
-        }
-    }
-    ok(bad_acked == 0, "a_post_that_cannot_be_indexed_is_not_acknowledged");
-    ok(honest && acked > 0, "every_post_acknowledged_next_to_an_index_failure_is_stored (%d)",
-       acked);
-    ok(raw_int(path, "SELECT count(*) FROM items") == acked,
+    ok(pl.bad_acked == 0, "a_post_that_cannot_be_indexed_is_not_acknowledged");
+    ok(pl.honest && pl.acked > 0,
+       "every_post_acknowledged_next_to_an_index_failure_is_stored (%d)", pl.acked);
+    ok(raw_int(pl.path, "SELECT count(*) FROM items") == pl.acked,
        "a_group_whose_index_failed_left_no_item_behind");
-    ok(search_count(s, "index-test") == acked,
+    ok(search_count(s, "index-test") == pl.acked,
        "search_finds_exactly_the_acknowledged_posts_after_index_failures");
-    audit_report r;
-    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
-           r.entries == (uint64_t)acked,
+    ok(chain_holds(s, pl.acked),
        "audit_chain_has_exactly_the_acknowledged_posts_after_index_failures");
     store_close(s);
-    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_index_failures");
-    remove_db(path);
+    ok(fts_index_matches_items(pl.path), "index_holds_every_item_once_after_index_failures");
+    remove_db(pl.path);
 }
 
 /* A version 1 file (its index filled by a trigger per item) is upgraded on
