@@ -2,15 +2,16 @@
  *
  * Every write of the SQLite store (items, audit entries, organisations,
  * users, channels) is a request queued here. One writer thread takes all the
- * requests queued so far, runs each inside its own SAVEPOINT of one
- * transaction, COMMITs (which, with WAL and synchronous=FULL, fsync()s the
- * WAL), and only then wakes each poster with its result. So a post is on
- * disk before it is acknowledged, and one fsync serves a whole group: the
- * more posters wait, the bigger the group.
+ * requests queued so far, runs them in one transaction, adds the group's
+ * item bodies to the full-text index with one statement, COMMITs (which,
+ * with WAL and synchronous=FULL, fsync()s the WAL), and only then wakes each
+ * poster with its result. So a post is on disk before it is acknowledged,
+ * and one fsync serves a whole group: the more posters wait, the bigger the
+ * group.
  *
- * A request that fails (an unknown channel, a duplicate name) is rolled back
- * to its savepoint alone; the others of the group still commit. If the
- * COMMIT itself fails, every request of the group fails. */
+ * A request that fails (an unknown channel, a duplicate name) is left out
+ * alone: the group is run again, each request in its own SAVEPOINT. If the
+ * indexing or the COMMIT fails, every request of the group fails. */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store/sqlite_internal.h"
 
@@ -164,7 +165,8 @@ static void run_group(sq_store *s, sq_req *group)
 
 /* How long the writer may wait for the posters it has just woken to queue
  * their next writes, so that they share the next fsync rather than wait for
- * the one after it (see gather()). Small against an fsync (5-10 ms). */
+ * the one after it (see gather()). About one commit: an fsync takes 0.25 to
+ * 5 ms on the project's shared disk (docs/STORE.md, "Performance"). */
 #define GATHER_NS 1000000L
 
 /* Called with s->mu held and a non-empty queue. The posters woken by the
