@@ -444,6 +444,22 @@ static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STO
     pthread_mutex_unlock(&st->mu);
 }
 
+/* The objects of the audit entries from seq `first` on. */
+typedef struct audit_objects {
+    uint64_t first;
+    uint64_t n;
+    char objects[ASYNC_N][32];
+} audit_objects;
+
+static int collect_object(void *ctx, const store_audit_event *ev)
+{
+    audit_objects *ao = ctx;
+    uint64_t k = ev->seq - ao->first;
+    if (ev->seq >= ao->first && k < ao->n)
+        snprintf(ao->objects[k], sizeof ao->objects[k], "%s", ev->object);
+    return STORE_NEXT;
+}
+
 static void test_async(store *s)
 {
     static async_state st;
@@ -493,6 +509,17 @@ static void test_async(store *s)
         lsn_free(got);
     }
     ok(intact, "async_appends_are_stored_intact");
+    /* Items of a group are inserted by one statement and their ids
+     * computed: each post record must name its own item. */
+    audit_objects ao = { .first = st.seqs[0], .n = ASYNC_N };
+    int named = store_audit_list(s, st.seqs[0] - 1, collect_object, &ao, &err) == LSN_OK;
+    for (int i = 0; i < ASYNC_N && named; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "item:%lld", (long long)st.ids[i]);
+        uint64_t k = st.seqs[i] - ao.first;
+        named = k < ASYNC_N && strcmp(ao.objects[k], want) == 0;
+    }
+    ok(named, "each_async_post_record_names_its_own_item");
     ok(search_count(s, "space debris") == ASYNC_N,
        "search_finds_every_item_of_the_async_groups");
     ok(search_count(s, "lost") == 0, "search_does_not_find_the_refused_async_item");

@@ -26,13 +26,6 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_SAVEPOINT] = "SAVEPOINT w",
     [SQ_RELEASE] = "RELEASE w",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO w",
-    [SQ_ITEM_INSERT] =
-        "INSERT INTO items(channel, author, organisation, label, marking_en, "
-        "marking_fr, classification, body, media_type, attachment, created_ms, "
-        "content_hash) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    [SQ_AUDIT_INSERT] =
-        "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, detail, hash) "
-        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [SQ_ORG_INSERT] = "INSERT INTO organisations(name, category) VALUES (?1,?2)",
     [SQ_USER_INSERT] =
         "INSERT INTO users(name, organisation, clearance, roles, token_hash) "
@@ -211,6 +204,63 @@ sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which)
     }
     c->st[which] = st;
     return st;
+}
+
+/* The multi-row inserts of the writer (sq_batch_stmt): the head, then one
+ * row of parameters per item or audit record. */
+static const struct {
+    const char *head, *row;
+} batch_sql[SQ_NBATCH] = {
+    [SQ_BATCH_ITEMS] = { "INSERT INTO items(channel, author, organisation, label, marking_en, "
+                         "marking_fr, classification, body, media_type, attachment, "
+                         "created_ms, content_hash) VALUES ",
+                         "(?,?,?,?,?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
+                         "detail, hash) VALUES ",
+                         "(?,?,?,?,?,?,?,?)" },
+};
+
+sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
+{
+    if (rows < 1 || rows > SQ_BATCH_MAX)
+        lsn_misuse("store: a batch of no rows, or of too many");
+    sqlite3_stmt **slot = &s->batch[kind][rows];
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+        return *slot;
+    }
+    /* On the stack: the writer allocates nothing of its own for a write. */
+    char q[256 + SQ_BATCH_MAX * 32];
+    size_t head = strlen(batch_sql[kind].head), row = strlen(batch_sql[kind].row);
+    if (head + (size_t)rows * (row + 1) + 1 > sizeof q)
+        lsn_misuse("store: a batch statement longer than its buffer");
+    char *cur = q;
+    memcpy(cur, batch_sql[kind].head, head);
+    cur += head;
+    for (int i = 0; i < rows; i++) {
+        if (i)
+            *cur++ = ',';
+        memcpy(cur, batch_sql[kind].row, row);
+        cur += row;
+    }
+    *cur = '\0';
+    if (sqlite3_prepare_v3(s->w.db, q, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+void sq_batch_finalize(sq_store *s)
+{
+    for (int k = 0; k < SQ_NBATCH; k++) {
+        for (int n = 0; n <= SQ_BATCH_MAX; n++) {
+            sqlite3_finalize(s->batch[k][n]);
+            s->batch[k][n] = NULL;
+        }
+    }
 }
 
 static int user_version(sq_conn *c)

@@ -138,9 +138,16 @@ static void run_group(sq_store *s, sq_req *group)
     memcpy(hash0, s->audit_hash, sizeof hash0);
 
     int refused = 0;
-    for (sq_req *r = group; r && !refused; r = r->next) {
-        refused = (r->rc = r->apply(s, r)) != LSN_OK;
-        r->settled = refused; /* a refusal in the fast path is the request's own */
+    for (sq_req *r = group, *next; r && !refused; r = next) {
+        if (sq_req_is_item(r)) {
+            /* A run of items: one INSERT. If it fails, the careful way
+             * below finds which item it was. */
+            refused = sq_apply_items(s, r, &next, &e) != LSN_OK;
+        } else {
+            next = r->next;
+            refused = (r->rc = r->apply(s, r)) != LSN_OK;
+            r->settled = refused; /* a refusal here is the request's own */
+        }
     }
     while (refused) {
         undo(s, seq0, hash0);

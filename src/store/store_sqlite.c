@@ -453,6 +453,7 @@ static void sq_close(store *b)
     sq_store *s = (sq_store *)b;
     sq_writer_stop(s);
     sq_readers_close(s);
+    sq_batch_finalize(s); /* before the writer's connection closes */
     sq_conn_close(&s->w); /* the last connection: checkpoints the WAL */
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake);
