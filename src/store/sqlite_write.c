@@ -2,7 +2,9 @@
  * items (blocking and asynchronous), audit events, organisations, users and
  * channels. Each checks its input on the caller's thread, then hands an
  * `apply` function to the group-commit writer (sqlite_writer.c), which runs
- * it inside the group's transaction. */
+ * it inside the group's transaction — or, for a run of item appends, their
+ * rows in one multi-row INSERT (sq_apply_items) — then indexes the group's
+ * bodies (sq_fts_index). */
 #include "store/sqlite_internal.h"
 
 #include <stdio.h>
