@@ -180,6 +180,110 @@ static int collect_cb(void *ctx, const store_item *it)
     return c->stop_at && c->n >= c->stop_at ? STORE_STOP : STORE_NEXT;
 }
 
+static int count_item(void *ctx, const store_item *it)
+{
+    (void)it;
+    ++*(int *)ctx;
+    return STORE_NEXT;
+}
+
+/* How many items a search finds (-1 on error). */
+static int search_count(store *s, const char *q)
+{
+    int n = 0;
+    lsn_error err;
+    if (store_item_search(s, q, NULL, 0, count_item, &n, &err) != LSN_OK) {
+        printf("# search '%s': %s\n", q, err.message);
+        return -1;
+    }
+    return n;
+}
+
+/* The first integer of a query on the raw file (-1 on error). */
+static long long raw_int(const char *path, const char *q)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        printf("# %s: %s\n", q, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* How many rows FTS5 counts in its index: the first varint (SQLite's
+ * encoding) of its "averages" record, items_fts_data row 1. A row indexed
+ * twice counts twice, although search and fts5vocab show it once. */
+static long long fts_row_count(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT block FROM items_fts_data WHERE id = 1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        n = 0;
+        for (int i = 0; i < len && i < 8; i++) {
+            n = (n << 7) | (b[i] & 0x7f);
+            if (!(b[i] & 0x80))
+                break;
+        }
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The full-text index holds every item exactly once, and nothing else
+ * (FTS5's own integrity-check does not compare an external-content index
+ * with its table): FTS5 counts as many rows as items has; through
+ * fts5vocab, every item whose body has a letter or digit is indexed, no
+ * indexed row is missing from items, and no word instance (term, row,
+ * offset) is there twice. */
+static int fts_index_matches_items(const char *path)
+{
+    sqlite3 *db;
+    int good = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_exec(db,
+                     "CREATE VIRTUAL TABLE temp.fts_words USING "
+                     "fts5vocab(main, items_fts, 'instance')",
+                     NULL, NULL, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        const char *q =
+            "SELECT (SELECT count(*) FROM items WHERE body GLOB '*[A-Za-z0-9]*' AND id NOT IN "
+            "        (SELECT doc FROM temp.fts_words)),"
+            "       (SELECT count(*) FROM (SELECT DISTINCT doc FROM temp.fts_words) "
+            "        WHERE doc NOT IN (SELECT id FROM items)),"
+            "       (SELECT count(*) FROM (SELECT count(*) AS n FROM temp.fts_words "
+            "        GROUP BY term, doc, col, offset) WHERE n > 1),"
+            "       (SELECT count(*) FROM temp.fts_words)";
+        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            long long missing = sqlite3_column_int64(st, 0),
+                      stray = sqlite3_column_int64(st, 1),
+                      twice = sqlite3_column_int64(st, 2),
+                      words = sqlite3_column_int64(st, 3);
+            long long rows = fts_row_count(db);
+            long long items = raw_int(path, "SELECT count(*) FROM items");
+            good = missing == 0 && stray == 0 && twice == 0 && words > 0 && rows == items;
+            if (!good)
+                printf("# index: %lld items missing, %lld stray rows, %lld words twice, "
+                       "%lld words, %lld rows for %lld items\n", missing, stray, twice, words,
+                       rows, items);
+        }
+        sqlite3_finalize(st);
+    }
+    if (!good)
+        printf("# %s\n", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return good;
+}
+
 static void test_items(store *s)
 {
     lsn_error err;
@@ -340,6 +444,22 @@ static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STO
     pthread_mutex_unlock(&st->mu);
 }
 
+/* The objects of the audit entries from seq `first` on. */
+typedef struct audit_objects {
+    uint64_t first;
+    uint64_t n;
+    char objects[ASYNC_N][32];
+} audit_objects;
+
+static int collect_object(void *ctx, const store_audit_event *ev)
+{
+    audit_objects *ao = ctx;
+    uint64_t k = ev->seq - ao->first;
+    if (ev->seq >= ao->first && k < ao->n)
+        snprintf(ao->objects[k], sizeof ao->objects[k], "%s", ev->object);
+    return STORE_NEXT;
+}
+
 static void test_async(store *s)
 {
     static async_state st;
@@ -389,6 +509,20 @@ static void test_async(store *s)
         lsn_free(got);
     }
     ok(intact, "async_appends_are_stored_intact");
+    /* Items of a group are inserted by one statement and their ids
+     * computed: each post record must name its own item. */
+    audit_objects ao = { .first = st.seqs[0], .n = ASYNC_N };
+    int named = store_audit_list(s, st.seqs[0] - 1, collect_object, &ao, &err) == LSN_OK;
+    for (int i = 0; i < ASYNC_N && named; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "item:%lld", (long long)st.ids[i]);
+        uint64_t k = st.seqs[i] - ao.first;
+        named = k < ASYNC_N && strcmp(ao.objects[k], want) == 0;
+    }
+    ok(named, "each_async_post_record_names_its_own_item");
+    ok(search_count(s, "space debris") == ASYNC_N,
+       "search_finds_every_item_of_the_async_groups");
+    ok(search_count(s, "lost") == 0, "search_does_not_find_the_refused_async_item");
     pthread_mutex_destroy(&st.mu);
     pthread_cond_destroy(&st.cv);
 }
@@ -495,6 +629,10 @@ static void test_concurrent(store **sp, const char *path)
         }
     }
     ok(present, "every_concurrent_post_is_present_and_intact_after_reopen");
+    ok(search_count(*sp, "thread post") == THREADS * PER_THREAD - REFUSED_TOTAL,
+       "search_finds_every_concurrent_post_and_no_refused_one");
+    ok(fts_index_matches_items(path),
+       "index_holds_every_item_once_after_groups_with_refused_posts");
     audit_report r;
     ok(audit_verify(*sp, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
            r.entries == ASYNC_N + THREADS * PER_THREAD - REFUSED_TOTAL,
@@ -505,31 +643,34 @@ static void test_concurrent(store **sp, const char *path)
     lsn_free(o);
 }
 
-/* ---- a transaction lost in the middle of a group ------------------------- */
+/* ---- a write that fails inside the writer ---------------------------------- */
 
-/* A trigger planted in the file (as a failing disk would) rolls back the
- * whole transaction when a "poison" item is inserted. The other posts of
- * that group are run again without it: nothing may be acknowledged that is
- * not stored, nothing innocent fails, and the audit chain stays whole. */
-#define LOST_THREADS 8
-#define LOST_PER 20
+/* A trigger planted in the file behind the store's back (as a failing disk
+ * would fail a write) makes one kind of post fail inside the writer's
+ * group. 8 threads post 20 items each; thread 0 posts the bad body every
+ * fourth time. */
+#define PLANT_THREADS 8
+#define PLANT_PER 20
+#define PLANTED_POST(t, i) ((t) == 0 && (i) % 4 == 1)
+#define PLANTED_TOTAL (PLANT_PER / 4)
 
-typedef struct lost_poster {
+typedef struct plant_poster {
     store *s;
     int t;
-    int64_t ids[LOST_PER];
-    lsn_err rc[LOST_PER];
-} lost_poster;
+    const char *bad_body, *prefix;
+    int64_t ids[PLANT_PER];
+    lsn_err rc[PLANT_PER];
+} plant_poster;
 
-static void *post_some_poison(void *arg)
+static void *post_planted(void *arg)
 {
-    lost_poster *p = arg;
-    for (int i = 0; i < LOST_PER; i++) {
+    plant_poster *p = arg;
+    for (int i = 0; i < PLANT_PER; i++) {
         char body[64];
-        if (p->t == 0 && i % 4 == 1)
-            snprintf(body, sizeof body, "poison");
+        if (PLANTED_POST(p->t, i))
+            snprintf(body, sizeof body, "%s", p->bad_body);
         else
-            snprintf(body, sizeof body, "lost-test thread %d post %d", p->t, i);
+            snprintf(body, sizeof body, "%s thread %d post %d", p->prefix, p->t, i);
         store_item it = sample_item("cyber-defence", body);
         store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
         lsn_error err;
@@ -538,70 +679,193 @@ static void *post_some_poison(void *arg)
     return NULL;
 }
 
-static void test_lost_transaction(void)
-{
+typedef struct planted {
     char path[128];
-    store *s = open_fresh("lost", path, sizeof path);
+    plant_poster ps[PLANT_THREADS];
+    int acked;     /* good posts acknowledged */
+    int bad_acked; /* bad posts acknowledged */
+    int honest;    /* every acknowledged good post stored with its body, every
+                      failed post without an id */
+} planted;
+
+/* Plant `trigger` in a fresh store `name`, post concurrently, reopen the
+ * store and count. Returns the reopened store, or NULL after a failed
+ * check. */
+static store *run_planted(planted *pl, const char *name, const char *trigger,
+                          const char *bad_body, const char *prefix)
+{
+    store *s = open_fresh(name, pl->path, sizeof pl->path);
     lsn_error err;
     if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
-        ok(0, "lost_transaction_setup");
+        ok(0, "%s_setup", name);
+        store_close(s);
+        return NULL;
+    }
+    store_close(s);
+    sqlite3 *db;
+    int made = sqlite3_open(pl->path, &db) == SQLITE_OK &&
+               sqlite3_exec(db, trigger, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    ok(made, "%s_trigger_planted", name);
+    if (!made || store_open(pl->path, &s, &err) != LSN_OK)
+        return NULL;
+    pthread_t th[PLANT_THREADS];
+    for (int t = 0; t < PLANT_THREADS; t++) {
+        pl->ps[t] = (plant_poster){ .s = s, .t = t, .bad_body = bad_body, .prefix = prefix };
+        pthread_create(&th[t], NULL, post_planted, &pl->ps[t]);
+    }
+    for (int t = 0; t < PLANT_THREADS; t++)
+        pthread_join(th[t], NULL);
+    store_close(s);
+    if (store_open(pl->path, &s, &err) != LSN_OK) {
+        ok(0, "store_reopens_after_%s", name);
+        return NULL;
+    }
+    pl->acked = pl->bad_acked = 0;
+    pl->honest = 1;
+    for (int t = 0; t < PLANT_THREADS; t++) {
+        for (int i = 0; i < PLANT_PER; i++) {
+            const plant_poster *p = &pl->ps[t];
+            if (p->rc[i] != LSN_OK) {
+                pl->honest &= p->ids[i] == 0;
+                continue;
+            }
+            if (PLANTED_POST(t, i)) {
+                pl->bad_acked++;
+                continue;
+            }
+            pl->acked++;
+            store_item *it = NULL;
+            char body[64];
+            snprintf(body, sizeof body, "%s thread %d post %d", prefix, t, i);
+            if (store_item_get(s, p->ids[i], &it, &err) != LSN_OK || !it ||
+                strcmp(it->body, body) != 0)
+                pl->honest = 0;
+            lsn_free(it);
+        }
+    }
+    return s;
+}
+
+static int chain_holds(store *s, int entries)
+{
+    audit_report r;
+    lsn_error err;
+    return audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
+           r.entries == (uint64_t)entries;
+}
+
+/* A trigger that rolls back the whole transaction when a "poison" item is
+ * inserted. The other posts of that group are run again without it:
+ * nothing may be acknowledged that is not stored, nothing innocent fails,
+ * and the audit chain stays whole. */
+static void test_lost_transaction(void)
+{
+    static planted pl;
+    store *s = run_planted(&pl, "lost",
+                           "CREATE TRIGGER poison BEFORE INSERT ON items "
+                           "WHEN new.body = 'poison' BEGIN "
+                           "SELECT RAISE(ROLLBACK, 'poisoned'); END;",
+                           "poison", "lost-test");
+    if (!s)
+        return;
+    int poison_refused = pl.bad_acked == 0;
+    for (int i = 0; i < PLANT_PER; i++)
+        if (PLANTED_POST(0, i))
+            poison_refused &= pl.ps[0].rc[i] == LSN_ERR_ARG;
+    ok(poison_refused, "poisoned_posts_are_refused");
+    ok(pl.honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
+    ok(pl.acked == PLANT_THREADS * PLANT_PER - PLANTED_TOTAL,
+       "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", pl.acked);
+    ok(chain_holds(s, pl.acked), "audit_chain_has_exactly_the_acknowledged_posts");
+    ok(search_count(s, "poison") == 0, "search_does_not_find_a_poisoned_post");
+    ok(search_count(s, "lost-test") == pl.acked,
+       "search_finds_exactly_the_acknowledged_posts");
+    store_close(s);
+    ok(fts_index_matches_items(pl.path),
+       "index_holds_every_item_once_after_lost_transactions");
+    remove_db(pl.path);
+}
+
+/* ---- the full-text index: one statement per group ------------------------- */
+
+/* A failure while indexing a group's bodies (a trigger on FTS5's own
+ * docsize table refuses one body) fails the whole group: nothing of it is
+ * committed or acknowledged, and every post that was acknowledged is stored
+ * and found. */
+static void test_index_failure(void)
+{
+    static planted pl;
+    store *s = run_planted(&pl, "index_failure",
+                           "CREATE TRIGGER unindexable BEFORE INSERT ON items_fts_docsize "
+                           "WHEN (SELECT body FROM items WHERE id = new.id) = 'unindexable' "
+                           "BEGIN SELECT RAISE(ABORT, 'cannot index'); END;",
+                           "unindexable", "index-test");
+    if (!s)
+        return;
+    ok(pl.bad_acked == 0, "a_post_that_cannot_be_indexed_is_not_acknowledged");
+    ok(pl.honest && pl.acked > 0,
+       "every_post_acknowledged_next_to_an_index_failure_is_stored (%d)", pl.acked);
+    ok(raw_int(pl.path, "SELECT count(*) FROM items") == pl.acked,
+       "a_group_whose_index_failed_left_no_item_behind");
+    ok(search_count(s, "index-test") == pl.acked,
+       "search_finds_exactly_the_acknowledged_posts_after_index_failures");
+    ok(chain_holds(s, pl.acked),
+       "audit_chain_has_exactly_the_acknowledged_posts_after_index_failures");
+    store_close(s);
+    ok(fts_index_matches_items(pl.path), "index_holds_every_item_once_after_index_failures");
+    remove_db(pl.path);
+}
+
+/* A version 1 file (its index filled by a trigger per item) is upgraded on
+ * open: the trigger is dropped, what it indexed stays indexed, and new
+ * items are indexed once, by the writer. */
+static void test_schema_upgrade(void)
+{
+    char path[128];
+    store *s = open_fresh("upgrade", path, sizeof path);
+    lsn_error err;
+    store_item it = sample_item("cyber-defence", "written by version two alpha");
+    int64_t id = 0;
+    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK ||
+        store_item_append(s, &it, NULL, &id, NULL, &err) != LSN_OK) {
+        ok(0, "schema_upgrade_setup");
         store_close(s);
         return;
     }
     store_close(s);
+    ok(raw_int(path, "PRAGMA user_version") == 2, "a_new_store_has_schema_version_2");
+    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
+       "a_new_store_has_no_per_item_index_trigger");
+    /* Make it a version 1 file, and write an item as version 1 did. */
     sqlite3 *db;
-    int planted = sqlite3_open(path, &db) == SQLITE_OK &&
-                  sqlite3_exec(db,
-                               "CREATE TRIGGER poison BEFORE INSERT ON items "
-                               "WHEN new.body = 'poison' BEGIN "
-                               "SELECT RAISE(ROLLBACK, 'poisoned'); END;",
-                               NULL, NULL, NULL) == SQLITE_OK;
+    int made = sqlite3_open(path, &db) == SQLITE_OK &&
+               sqlite3_exec(db,
+                            "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN\n"
+                            "  INSERT INTO items_fts(rowid, body) VALUES (new.id, new.body); END;\n"
+                            "INSERT INTO items(channel, author, organisation, label, marking_en,"
+                            " marking_fr, body, created_ms, content_hash) VALUES"
+                            " ('cyber-defence', 'aiko', 'Mission of Japan', '{}', 'x', 'x',"
+                            "  'written by version one bravo', 1, zeroblob(32));\n"
+                            "PRAGMA user_version = 1;",
+                            NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
-    ok(planted, "poison_trigger_planted");
-    if (!planted || store_open(path, &s, &err) != LSN_OK)
-        return;
-
-    static lost_poster ps[LOST_THREADS];
-    pthread_t th[LOST_THREADS];
-    for (int t = 0; t < LOST_THREADS; t++) {
-        ps[t] = (lost_poster){ .s = s, .t = t };
-        pthread_create(&th[t], NULL, post_some_poison, &ps[t]);
-    }
-    for (int t = 0; t < LOST_THREADS; t++)
-        pthread_join(th[t], NULL);
-    store_close(s);
-    if (store_open(path, &s, &err) != LSN_OK) {
-        ok(0, "store_reopens_after_lost_transactions");
+    ok(made, "version_1_file_made");
+    if (!made || store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "version_1_file_opens");
         return;
     }
-    int poison_refused = 1, acked = 0, honest = 1;
-    for (int t = 0; t < LOST_THREADS; t++) {
-        for (int i = 0; i < LOST_PER; i++) {
-            if (t == 0 && i % 4 == 1) {
-                poison_refused &= ps[t].rc[i] == LSN_ERR_ARG && ps[t].ids[i] == 0;
-                continue;
-            }
-            if (ps[t].rc[i] != LSN_OK)
-                continue;
-            acked++;
-            store_item *it = NULL;
-            char body[64];
-            snprintf(body, sizeof body, "lost-test thread %d post %d", t, i);
-            if (store_item_get(s, ps[t].ids[i], &it, &err) != LSN_OK || !it ||
-                strcmp(it->body, body) != 0)
-                honest = 0;
-            lsn_free(it);
-        }
-    }
-    ok(poison_refused, "poisoned_posts_are_refused");
-    ok(honest, "every_post_acknowledged_next_to_a_lost_transaction_is_stored");
-    ok(acked == LOST_THREADS * LOST_PER - 5,
-       "every_other_post_succeeds_the_lost_transactions_are_run_again (%d)", acked);
-    audit_report r;
-    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
-           r.entries == (uint64_t)acked,
-       "audit_chain_has_exactly_the_acknowledged_posts");
+    it = sample_item("cyber-defence", "written after the upgrade charlie");
+    ok(store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK,
+       "append_after_the_upgrade_succeeds");
+    ok(search_count(s, "alpha") == 1 && search_count(s, "bravo") == 1 &&
+           search_count(s, "charlie") == 1 && search_count(s, "written") == 3,
+       "search_finds_items_from_before_and_after_the_upgrade_once");
     store_close(s);
+    ok(raw_int(path, "PRAGMA user_version") == 2, "version_1_file_is_upgraded_to_2");
+    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
+       "upgrade_drops_the_per_item_index_trigger");
+    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_the_upgrade");
     remove_db(path);
 }
 
@@ -859,6 +1123,8 @@ int main(int argc, char **argv)
     ok(store_open("/nonexistent-dir/x/y.db", &none, &err) == LSN_ERR_IO && !none,
        "unwritable_path_is_an_io_error");
     test_lost_transaction();
+    test_index_failure();
+    test_schema_upgrade();
     test_crash();
 
     remove_db(path);

@@ -15,13 +15,18 @@
 typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-    SQ_ITEM_INSERT, SQ_AUDIT_INSERT, SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT,
+    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL,
     SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_ALL, SQ_ITEM_LAST, SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     SQ_NSTMT
 } sq_stmt;
+
+/* The writer's multi-row inserts: items, and audit records. A run of up to
+ * SQ_BATCH_MAX items of one group is one INSERT (sqlite_write.c). */
+typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_NBATCH } sq_batch;
+#define SQ_BATCH_MAX 32
 
 typedef struct sq_conn {
     sqlite3 *db;
@@ -68,6 +73,12 @@ struct sq_store {
     /* The audit chain's head, known to the writer only. */
     uint64_t audit_seq;
     uint8_t audit_hash[STORE_HASH_LEN];
+    /* The writer's: the first item id inserted by the open transaction (0:
+     * none yet). Every item with an id >= it was inserted by this
+     * transaction (ids only grow), and sq_fts_index indexes them. */
+    int64_t fts_from;
+    /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
+    sqlite3_stmt *batch[SQ_NBATCH][SQ_BATCH_MAX + 1];
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
@@ -83,6 +94,12 @@ void sq_conn_close(sq_conn *c);
 /* The prepared statement `which` on `c`, reset and unbound; NULL if it could
  * not be prepared (then sq_fail(c->db, ...) tells why). */
 sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which);
+/* The writer's statement inserting `rows` rows (1..SQ_BATCH_MAX) of `kind`,
+ * reset and unbound; NULL if it could not be prepared (sq_fail tells why).
+ * Writer thread only. */
+sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows);
+/* Finalize the batch statements: before the writer's connection closes. */
+void sq_batch_finalize(sq_store *s);
 /* Create or upgrade the schema; refuse a database from a newer version. */
 lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
 /* Turn the error state of `db` into an lsn_error: a constraint becomes
@@ -107,6 +124,21 @@ lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
 lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,
                              store_append_cb done, void *ctx, lsn_error *err);
 lsn_err sq_audit_append(store *b, store_audit_event *ev, lsn_error *err);
+
+/* Whether r appends an item. */
+int sq_req_is_item(const sq_req *r);
+/* Insert the run of item requests starting at `first` (up to SQ_BATCH_MAX
+ * of them) with one statement, and their audit records with one more; set
+ * *rest to the first request after the run. On failure nothing says which
+ * request failed, and none is settled: the group is rolled back and run
+ * the careful way. Writer only. */
+lsn_err sq_apply_items(sq_store *s, sq_req *first, sq_req **rest, lsn_error *err);
+
+/* Add the bodies of the items the open transaction inserted (id >=
+ * s->fts_from) to the full-text index, in one statement, so that FTS5
+ * writes one segment per group. Writer only; nothing to do when
+ * s->fts_from is 0. */
+lsn_err sq_fts_index(sq_store *s, lsn_error *err);
 
 /* Read the audit chain's head (last seq and hash) from the database into
  * s->audit_seq / s->audit_hash: the chain continues from what is on disk,

@@ -2,7 +2,9 @@
  * items (blocking and asynchronous), audit events, organisations, users and
  * channels. Each checks its input on the caller's thread, then hands an
  * `apply` function to the group-commit writer (sqlite_writer.c), which runs
- * it inside the group's transaction. */
+ * it inside the group's transaction — or, for a run of item appends, their
+ * rows in one multi-row INSERT (sq_apply_items) — then indexes the group's
+ * bodies (sq_fts_index). */
 #include "store/sqlite_internal.h"
 
 #include <stdio.h>
@@ -42,28 +44,45 @@ static lsn_err step_insert(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_
     return e;
 }
 
-/* Append ev to the chain: it takes the next sequence number and its hash
- * chains to the head's. The head moves only if the insert succeeded. */
-static lsn_err audit_insert(sq_store *s, store_audit_event *ev, lsn_error *err)
+/* Bind ev's 8 values of an audit row from parameter base + 1 on. */
+static void bind_audit(sqlite3_stmt *st, int base, const store_audit_event *ev)
 {
-    sq_conn *c = &s->w;
-    sqlite3_stmt *st = sq_prepare(c, SQ_AUDIT_INSERT);
-    if (!st)
-        return sq_fail(c->db, err, "appending to the audit log");
+    sqlite3_bind_int64(st, base + 1, (sqlite3_int64)ev->seq);
+    sqlite3_bind_int64(st, base + 2, ev->time_ms);
+    sqlite3_bind_text(st, base + 3, ev->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 4, ev->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 5, ev->object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 6, ev->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 7, ev->detail ? ev->detail : "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, base + 8, ev->hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+/* ev becomes the chain's next link: it takes the next sequence number, its
+ * hash chains to the head's, and the head moves to it. Whoever fails to
+ * write it moves the head back (run_group, run_careful, audit_insert). */
+static void audit_chain(sq_store *s, store_audit_event *ev)
+{
     ev->seq = s->audit_seq + 1;
     audit_entry_hash(s->audit_hash, ev, ev->hash);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
-    sqlite3_bind_int64(st, 2, ev->time_ms);
-    sqlite3_bind_text(st, 3, ev->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, ev->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, ev->object, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, ev->outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, ev->detail ? ev->detail : "", -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 8, ev->hash, STORE_HASH_LEN, SQLITE_STATIC);
-    lsn_err e = step_insert(c, st, "appending to the audit log", err);
-    if (e == LSN_OK) {
-        s->audit_seq = ev->seq;
-        memcpy(s->audit_hash, ev->hash, STORE_HASH_LEN);
+    s->audit_seq = ev->seq;
+    memcpy(s->audit_hash, ev->hash, STORE_HASH_LEN);
+}
+
+/* Append ev to the chain. The head moves only if the insert succeeded. */
+static lsn_err audit_insert(sq_store *s, store_audit_event *ev, lsn_error *err)
+{
+    sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_AUDIT, 1);
+    if (!st)
+        return sq_fail(s->w.db, err, "appending to the audit log");
+    uint64_t seq = s->audit_seq;
+    uint8_t hash[STORE_HASH_LEN];
+    memcpy(hash, s->audit_hash, sizeof hash);
+    audit_chain(s, ev);
+    bind_audit(st, 0, ev);
+    lsn_err e = step_insert(&s->w, st, "appending to the audit log", err);
+    if (e != LSN_OK) {
+        s->audit_seq = seq;
+        memcpy(s->audit_hash, hash, sizeof hash);
     }
     return e;
 }
@@ -76,45 +95,117 @@ typedef struct item_job {
     int64_t id;
 } item_job;
 
+/* Bind j's 12 values of an items row from parameter base + 1 on. */
+static void bind_item(sqlite3_stmt *st, int base, const item_job *j)
+{
+    const store_item *it = j->item;
+    sqlite3_bind_text(st, base + 1, it->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 2, it->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 3, it->organisation, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 4, it->label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 5, it->marking_en, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 6, it->marking_fr, -1, SQLITE_STATIC);
+    if (it->classification >= 0)
+        sqlite3_bind_int(st, base + 7, it->classification);
+    sqlite3_bind_text(st, base + 8, it->body, -1, SQLITE_STATIC);
+    if (it->media_type) {
+        sqlite3_bind_text(st, base + 9, it->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, base + 10,
+                            it->attachment ? (const void *)it->attachment : "",
+                            it->attachment ? it->attachment_len : 0, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, base + 11, j->created_ms);
+    sqlite3_bind_blob(st, base + 12, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+/* Insert the items of jobs[0..k) with one statement, then the audit post
+ * records of those that have one with another, chained in the jobs' order.
+ * One statement per run of items rather than per item: each INSERT pays
+ * its own AUTOINCREMENT bookkeeping, foreign-key counters and statement
+ * journal (~9k instructions an item). On failure nothing says which item
+ * failed: the caller rolls back (the group, or the item's savepoint). */
+static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
+{
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
+    if (!st)
+        return sq_fail(c->db, err, "appending an item");
+    for (int i = 0; i < k; i++)
+        bind_item(st, 12 * i, jobs[i]);
+    lsn_err e = step_insert(c, st, "appending an item", err);
+    if (e)
+        return e;
+    /* The rows of one INSERT take consecutive ids, in order (AUTOINCREMENT:
+     * each is one more than the largest before it; the writer holds the
+     * write lock). */
+    if (sqlite3_changes(c->db) != k)
+        return lsn_fail(err, LSN_ERR_IO, "appending items: %d rows written for %d",
+                        sqlite3_changes(c->db), k);
+    int64_t first = sqlite3_last_insert_rowid(c->db) - (k - 1);
+    int posts = 0;
+    for (int i = 0; i < k; i++) {
+        jobs[i]->id = first + i;
+        posts += jobs[i]->post != NULL;
+    }
+    if (!s->fts_from)
+        s->fts_from = first; /* their bodies are indexed with the group's */
+    if (!posts)
+        return LSN_OK;
+
+    st = sq_batch_stmt(s, SQ_BATCH_AUDIT, posts);
+    if (!st)
+        return sq_fail(c->db, err, "appending to the audit log");
+    char objects[SQ_BATCH_MAX][32];
+    const char *given[SQ_BATCH_MAX] = { NULL };
+    for (int i = 0, n = 0; i < k; i++) {
+        store_audit_event *ev = jobs[i]->post;
+        if (!ev)
+            continue;
+        given[i] = ev->object;
+        if (!ev->object) {
+            snprintf(objects[i], sizeof objects[i], "item:%lld", (long long)jobs[i]->id);
+            ev->object = objects[i];
+        }
+        audit_chain(s, ev);
+        bind_audit(st, 8 * n++, ev);
+    }
+    e = step_insert(c, st, "appending to the audit log", err);
+    for (int i = 0; i < k; i++)
+        if (jobs[i]->post)
+            jobs[i]->post->object = given[i]; /* `objects` dies here */
+    return e;
+}
+
+/* One item alone: the careful path (each request in its savepoint). */
 static lsn_err apply_item(sq_store *s, sq_req *r)
 {
     item_job *j = r->arg;
-    const store_item *it = j->item;
-    sq_conn *c = &s->w;
-    sqlite3_stmt *st = sq_prepare(c, SQ_ITEM_INSERT);
-    if (!st)
-        return sq_fail(c->db, &r->err, "appending an item");
-    sqlite3_bind_text(st, 1, it->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->organisation, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, it->label, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, it->marking_en, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, it->marking_fr, -1, SQLITE_STATIC);
-    if (it->classification >= 0)
-        sqlite3_bind_int(st, 7, it->classification);
-    sqlite3_bind_text(st, 8, it->body, -1, SQLITE_STATIC);
-    if (it->media_type) {
-        sqlite3_bind_text(st, 9, it->media_type, -1, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, 10, it->attachment ? (const void *)it->attachment : "",
-                            it->attachment ? it->attachment_len : 0, SQLITE_STATIC);
-    }
-    sqlite3_bind_int64(st, 11, j->created_ms);
-    sqlite3_bind_blob(st, 12, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
-    lsn_err e = step_insert(c, st, "appending an item", &r->err);
-    if (e)
-        return e;
-    j->id = sqlite3_last_insert_rowid(c->db);
-    if (!j->post)
+    return insert_items(s, &j, 1, &r->err);
+}
+
+int sq_req_is_item(const sq_req *r) { return r->apply == apply_item; }
+
+lsn_err sq_apply_items(sq_store *s, sq_req *first, sq_req **rest, lsn_error *err)
+{
+    item_job *jobs[SQ_BATCH_MAX];
+    int k = 0;
+    sq_req *r = first;
+    for (; r && k < SQ_BATCH_MAX && sq_req_is_item(r); r = r->next)
+        jobs[k++] = r->arg;
+    *rest = r;
+    return insert_items(s, jobs, k, err);
+}
+
+lsn_err sq_fts_index(sq_store *s, lsn_error *err)
+{
+    if (!s->fts_from)
         return LSN_OK;
-    char object[32];
-    const char *given = j->post->object;
-    if (!given) {
-        snprintf(object, sizeof object, "item:%lld", (long long)j->id);
-        j->post->object = object;
-    }
-    e = audit_insert(s, j->post, &r->err);
-    j->post->object = given; /* `object` dies here */
-    return e;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_FTS_INDEX);
+    if (!st)
+        return sq_fail(c->db, err, "indexing the items' text");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    return step_insert(c, st, "indexing the items' text", err);
 }
 
 static lsn_err check_event(const store_audit_event *ev, int object_optional,

@@ -2,15 +2,16 @@
  *
  * Every write of the SQLite store (items, audit entries, organisations,
  * users, channels) is a request queued here. One writer thread takes all the
- * requests queued so far, runs each inside its own SAVEPOINT of one
- * transaction, COMMITs (which, with WAL and synchronous=FULL, fsync()s the
- * WAL), and only then wakes each poster with its result. So a post is on
- * disk before it is acknowledged, and one fsync serves a whole group: the
- * more posters wait, the bigger the group.
+ * requests queued so far, runs them in one transaction, adds the group's
+ * item bodies to the full-text index with one statement, COMMITs (which,
+ * with WAL and synchronous=FULL, fsync()s the WAL), and only then wakes each
+ * poster with its result. So a post is on disk before it is acknowledged,
+ * and one fsync serves a whole group: the more posters wait, the bigger the
+ * group.
  *
- * A request that fails (an unknown channel, a duplicate name) is rolled back
- * to its savepoint alone; the others of the group still commit. If the
- * COMMIT itself fails, every request of the group fails. */
+ * A request that fails (an unknown channel, a duplicate name) is left out
+ * alone: the group is run again, each request in its own SAVEPOINT. If the
+ * indexing or the COMMIT fails, every request of the group fails. */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store/sqlite_internal.h"
 
@@ -50,6 +51,7 @@ static void fail_group(sq_store *s, sq_req *group, lsn_err code, const lsn_error
 static int begin(sq_store *s, sq_req *group, uint64_t seq0,
                  const uint8_t hash0[STORE_HASH_LEN])
 {
+    s->fts_from = 0; /* no item inserted by this transaction yet */
     if (step_done(&s->w, SQ_BEGIN))
         return 1;
     lsn_error e;
@@ -136,9 +138,16 @@ static void run_group(sq_store *s, sq_req *group)
     memcpy(hash0, s->audit_hash, sizeof hash0);
 
     int refused = 0;
-    for (sq_req *r = group; r && !refused; r = r->next) {
-        refused = (r->rc = r->apply(s, r)) != LSN_OK;
-        r->settled = refused; /* a refusal in the fast path is the request's own */
+    for (sq_req *r = group, *next; r && !refused; r = next) {
+        if (sq_req_is_item(r)) {
+            /* A run of items: one INSERT. If it fails, the careful way
+             * below finds which item it was. */
+            refused = sq_apply_items(s, r, &next, &e) != LSN_OK;
+        } else {
+            next = r->next;
+            refused = (r->rc = r->apply(s, r)) != LSN_OK;
+            r->settled = refused; /* a refusal here is the request's own */
+        }
     }
     while (refused) {
         undo(s, seq0, hash0);
@@ -146,6 +155,13 @@ static void run_group(sq_store *s, sq_req *group)
             return;
         /* Each lost transaction settles one more request: this ends. */
         refused = !run_careful(s, group);
+    }
+    /* The full-text index of the group's items, in the same transaction.
+     * If it fails, nothing of the group is committed or acknowledged. */
+    if ((code = sq_fts_index(s, &e)) != LSN_OK) {
+        undo(s, seq0, hash0);
+        fail_group(s, group, code, &e, seq0, hash0);
+        return;
     }
     if (!step_done(&s->w, SQ_COMMIT)) {
         code = sq_fail(s->w.db, &e, "committing");
@@ -156,7 +172,8 @@ static void run_group(sq_store *s, sq_req *group)
 
 /* How long the writer may wait for the posters it has just woken to queue
  * their next writes, so that they share the next fsync rather than wait for
- * the one after it (see gather()). Small against an fsync (5-10 ms). */
+ * the one after it (see gather()). About one commit: an fsync takes 0.25 to
+ * 5 ms on the project's shared disk (docs/STORE.md, "Performance"). */
 #define GATHER_NS 1000000L
 
 /* Called with s->mu held and a non-empty queue. The posters woken by the

@@ -276,45 +276,22 @@ typedef struct list_ctx {
     void *ctx;
 } list_ctx;
 
-static int org_row(void *ctx, sqlite3_stmt *st)
-{
-    list_ctx *l = ctx;
-    store_org o;
-    row_org(st, &o);
-    return l->cb.org(l->ctx, &o);
-}
+/* A row to the caller's typed callback: `name` reads the row with `reader`
+ * into a `type` and hands it to the callback `member` of list_ctx. */
+#define ROW_TO_CALLBACK(name, type, reader, member)                              \
+    static int name(void *ctx, sqlite3_stmt *st)                                 \
+    {                                                                            \
+        list_ctx *l = ctx;                                                       \
+        type rec;                                                                \
+        reader(st, &rec);                                                        \
+        return l->cb.member(l->ctx, &rec);                                       \
+    }
 
-static int user_row(void *ctx, sqlite3_stmt *st)
-{
-    list_ctx *l = ctx;
-    store_user u;
-    row_user(st, &u);
-    return l->cb.user(l->ctx, &u);
-}
-
-static int channel_row(void *ctx, sqlite3_stmt *st)
-{
-    list_ctx *l = ctx;
-    store_channel c;
-    row_channel(st, &c);
-    return l->cb.channel(l->ctx, &c);
-}
-
-static int item_row(void *ctx, sqlite3_stmt *st)
-{
-    list_ctx *l = ctx;
-    store_item it;
-    row_item(st, &it);
-    return l->cb.item(l->ctx, &it);
-}
-
-static int audit_row(void *ctx, sqlite3_stmt *st)
-{
-    list_ctx *l = ctx;
-    store_audit_event ev;
-    row_audit(st, &ev);
-    return l->cb.audit(l->ctx, &ev);
-}
+ROW_TO_CALLBACK(org_row, store_org, row_org, org)
+ROW_TO_CALLBACK(user_row, store_user, row_user, user)
+ROW_TO_CALLBACK(channel_row, store_channel, row_channel, channel)
+ROW_TO_CALLBACK(item_row, store_item, row_item, item)
+ROW_TO_CALLBACK(audit_row, store_audit_event, row_audit, audit)
 
 static int last_row(void *ctx, sqlite3_stmt *st)
 {
@@ -476,6 +453,7 @@ static void sq_close(store *b)
     sq_store *s = (sq_store *)b;
     sq_writer_stop(s);
     sq_readers_close(s);
+    sq_batch_finalize(s); /* before the writer's connection closes */
     sq_conn_close(&s->w); /* the last connection: checkpoints the WAL */
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake);
