@@ -17,11 +17,12 @@ lsn_err node_cache_init(node *n)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < NODE_LABEL_CACHE_LOCKS; i++)
         pthread_mutex_init(&n->locks[i], NULL);
-    return LSN_OK;
+    return node_item_cache_init(n);
 }
 
 void node_cache_free(node *n)
 {
+    node_item_cache_free(n);
     if (!n->slots)
         return;
     for (size_t i = 0; i < NODE_LABEL_CACHE_SLOTS; i++)

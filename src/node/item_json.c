@@ -1,14 +1,24 @@
 /* node/item_json.c — an item as the API shows it: id, channel, label (the
  * engine's JSON form, as an object), English and French markings, author,
  * organisation, creation time (RFC 3339, UTC, milliseconds), body, content
- * hash (hex) and the attachment (media type, base64). Only ever called for
- * an item the reader may see. */
+ * hash (hex) and the attachment's media type and size (its bytes only when
+ * asked for: GET /items/{id}). Only ever called for an item the reader may
+ * see: the caller decides first (node_may_see).
+ *
+ * Rendering costs about 140k instructions (jansson parses the stored label
+ * and dumps the whole object), and an item's API JSON is the same for every
+ * reader allowed to see it (items never change). So the rendered text of
+ * the list form is kept in a bounded direct-mapped cache by item id:
+ * listings, search, the stream and fetch by id copy it instead of rendering
+ * again. The cache holds only text; who may see it is decided per reader
+ * and per request before the cache is asked, exactly as without it. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/strbuf.h"
 #include "liaison/introspect.h"
 #include "node_internal.h"
 
@@ -31,12 +41,39 @@ static void rfc3339(int64_t ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-json_t *node_item_json(const store_item *it)
+static json_t *attachment_json(const store_item *it, bool with_data)
+{
+    json_t *a = json_pack("{s:s, s:I}", "mediaType", it->media_type, "size",
+                          (json_int_t)it->attachment_len);
+    if (!a || !with_data)
+        return a;
+    size_t b64len = sodium_base64_encoded_len(it->attachment_len,
+                                              sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = lsn_malloc(b64len);
+    if (!b64) {
+        json_decref(a);
+        return NULL;
+    }
+    sodium_bin2base64(b64, b64len, it->attachment ? it->attachment : (const uint8_t *)"",
+                      it->attachment_len, sodium_base64_VARIANT_ORIGINAL);
+    if (json_object_set_new(a, "data", json_string(b64)) != 0) {
+        json_decref(a);
+        a = NULL;
+    }
+    lsn_free(b64);
+    return a;
+}
+
+json_t *node_item_json(const store_item *it, bool with_data)
 {
     char created[32], hash[2 * STORE_HASH_LEN + 1];
     rfc3339(it->created_ms, created);
     node_hex(it->content_hash, STORE_HASH_LEN, hash);
-    json_t *label = json_loads(it->label, JSON_REJECT_DUPLICATES, NULL);
+    /* The stored label is the engine's canonical JSON; shown as an object.
+     * One that does not parse shows as null (the reader was allowed to see
+     * the item, so its label parsed for the decision: this cannot happen
+     * unless the engine and jansson disagree). */
+    json_t *label = json_loads(it->label, 0, NULL);
     json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                           "id", (json_int_t)it->id, "channel", it->channel,
                           "label", label ? label : json_null(),
@@ -45,21 +82,122 @@ json_t *node_item_json(const store_item *it)
                           "created", created, "body", it->body, "contentHash", hash);
     if (!o)
         return NULL;
-    if (it->media_type && it->attachment) {
-        size_t b64len = sodium_base64_encoded_len(it->attachment_len,
-                                                  sodium_base64_VARIANT_ORIGINAL);
-        char *b64 = lsn_malloc(b64len);
-        if (!b64) {
+    if (it->media_type) {
+        json_t *a = attachment_json(it, with_data);
+        if (!a || json_object_set_new(o, "attachment", a) != 0) {
             json_decref(o);
             return NULL;
         }
-        sodium_bin2base64(b64, b64len, it->attachment, it->attachment_len,
-                          sodium_base64_VARIANT_ORIGINAL);
-        json_object_set_new(o, "attachment", json_pack("{s:s, s:s}", "mediaType",
-                                                       it->media_type, "data", b64));
-        lsn_free(b64);
     }
     return o;
+}
+
+/* --- the rendered-text cache -------------------------------------------- */
+
+lsn_err node_item_cache_init(node *n)
+{
+    n->jslots = lsn_calloc(NODE_JSON_CACHE_SLOTS, sizeof *n->jslots);
+    if (!n->jslots)
+        return LSN_ERR_NOMEM;
+    for (size_t i = 0; i < NODE_JSON_CACHE_LOCKS; i++)
+        pthread_mutex_init(&n->jlocks[i], NULL);
+    atomic_init(&n->jbytes, 0);
+    return LSN_OK;
+}
+
+void node_item_cache_free(node *n)
+{
+    if (!n->jslots)
+        return;
+    for (size_t i = 0; i < NODE_JSON_CACHE_SLOTS; i++)
+        lsn_free(n->jslots[i].text);
+    for (size_t i = 0; i < NODE_JSON_CACHE_LOCKS; i++)
+        pthread_mutex_destroy(&n->jlocks[i]);
+    lsn_free(n->jslots);
+    n->jslots = NULL;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    strbuf_add(data, buf, size);
+    return ((strbuf *)data)->failed ? -1 : 0;
+}
+
+/* Render the list form of it; NULL when out of memory (or absurdly large). */
+static char *render(const store_item *it, size_t *len)
+{
+    json_t *j = node_item_json(it, false);
+    if (!j)
+        return NULL;
+    strbuf b;
+    /* A body is capped by the store (64 MiB); escaping at most sextuples
+     * it, and the rest of an item is small. */
+    strbuf_init(&b, 6 * (size_t)STORE_BODY_MAX + (1u << 20));
+    int rc = json_dump_callback(j, dump_cb, &b, JSON_COMPACT);
+    json_decref(j);
+    if (rc != 0) {
+        strbuf_release(&b);
+        return NULL;
+    }
+    return strbuf_take(&b, len);
+}
+
+/* Keep a copy of text for id in the cache, if it fits the budget. */
+static void cache_put(node *n, int64_t id, const char *text, size_t len)
+{
+    if (len > NODE_JSON_CACHE_ITEM_MAX)
+        return;
+    size_t slot = (size_t)((uint64_t)id % NODE_JSON_CACHE_SLOTS);
+    pthread_mutex_t *lock = &n->jlocks[slot % NODE_JSON_CACHE_LOCKS];
+    struct node_json_slot *s = &n->jslots[slot];
+    pthread_mutex_lock(lock);
+    if (s->id == id) {
+        pthread_mutex_unlock(lock); /* another thread rendered it meanwhile */
+        return;
+    }
+    /* The budget counts what the cache holds; a slot's old text leaves it. */
+    size_t held = atomic_load_explicit(&n->jbytes, memory_order_relaxed);
+    if (held - s->len + len > NODE_JSON_CACHE_BYTES) {
+        pthread_mutex_unlock(lock);
+        return;
+    }
+    char *copy = lsn_malloc(len + 1);
+    if (copy) {
+        memcpy(copy, text, len + 1);
+        atomic_fetch_sub_explicit(&n->jbytes, s->len, memory_order_relaxed);
+        atomic_fetch_add_explicit(&n->jbytes, len, memory_order_relaxed);
+        lsn_free(s->text);
+        s->id = id;
+        s->text = copy;
+        s->len = len;
+    }
+    pthread_mutex_unlock(lock);
+}
+
+char *node_item_fragment(node *n, const store_item *it, size_t *len)
+{
+    size_t slot = (size_t)((uint64_t)it->id % NODE_JSON_CACHE_SLOTS);
+    pthread_mutex_t *lock = &n->jlocks[slot % NODE_JSON_CACHE_LOCKS];
+    struct node_json_slot *s = &n->jslots[slot];
+    char *out = NULL;
+    pthread_mutex_lock(lock);
+    if (s->id == it->id && s->text) {
+        /* Copy under the lock: another thread may replace the slot. */
+        out = lsn_malloc(s->len + 1);
+        if (out) {
+            memcpy(out, s->text, s->len + 1);
+            *len = s->len;
+        }
+    }
+    pthread_mutex_unlock(lock);
+    if (out)
+        return out;
+    /* Render outside any lock: it is the slow part, and two threads
+     * rendering the same item at once only waste a little work. */
+    out = render(it, len);
+    if (out)
+        cache_put(n, it->id, out, *len);
+    return out;
 }
 
 /* The policy's index of the canonical label's classification (the store

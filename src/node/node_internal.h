@@ -19,10 +19,25 @@
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
+#define NODE_PAGE_BYTES_MAX (16u << 20) /* a page stops growing past this */
+
+/* The rendered-item cache (item_json.c): direct-mapped by id, each text at
+ * most ITEM_MAX bytes, all of them at most BYTES (bigger items are rendered
+ * each time). */
+#define NODE_JSON_CACHE_SLOTS 8192u
+#define NODE_JSON_CACHE_LOCKS 64u
+#define NODE_JSON_CACHE_ITEM_MAX (64u << 10)
+#define NODE_JSON_CACHE_BYTES (32u << 20)
 
 struct node_label_slot {
     int64_t id;       /* 0: empty */
     lsn_label *label; /* NULL with id set: the label did not parse (denied) */
+};
+
+struct node_json_slot {
+    int64_t id; /* 0: empty */
+    char *text; /* the item's API JSON (list form), NUL-terminated */
+    size_t len;
 };
 
 typedef struct node {
@@ -39,6 +54,13 @@ typedef struct node {
      * word operations and never a parse. Slot i is guarded by lock i % N. */
     struct node_label_slot *slots;
     pthread_mutex_t locks[NODE_LABEL_CACHE_LOCKS];
+
+    /* Rendered-item cache: an item's API JSON, the same for every reader
+     * allowed to see it. Slot i is guarded by jlocks[i % N]; jbytes is
+     * what the slots hold. */
+    struct node_json_slot *jslots;
+    pthread_mutex_t jlocks[NODE_JSON_CACHE_LOCKS];
+    _Atomic size_t jbytes;
 
     /* Publisher: posts wake it; it lists what became durable after the last
      * published id and publishes in id order (the hub needs increasing ids,
@@ -65,6 +87,7 @@ void node_auth_release(void *ctx, void *user);
  * Parses the label once per id (cached), records the decision in the
  * metrics. Never errors: anything that fails is a denial. */
 bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label);
+/* Set up / release the node's caches (labels and rendered items). */
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
@@ -73,9 +96,17 @@ void node_cache_free(node *n);
 bool node_audit(node *n, const char *actor, const char *action, const char *object,
                 const char *outcome, const char *detail);
 
-/* item_json.c: an item as its API JSON (label as its JSON object). NULL when
- * out of memory. */
-json_t *node_item_json(const store_item *it);
+/* item_json.c: an item as its API JSON (label as its JSON object; the
+ * attachment as {mediaType, size}, plus its base64 data when with_data).
+ * NULL when out of memory. */
+json_t *node_item_json(const store_item *it, bool with_data);
+/* The list form of it (no attachment data) as compact JSON text, from the
+ * rendered-item cache or rendered now (and cached). Returns a copy the
+ * caller frees with lsn_free, its length in *len; NULL when out of memory.
+ * Call it only for an item the reader may see. */
+char *node_item_fragment(node *n, const store_item *it, size_t *len);
+lsn_err node_item_cache_init(node *n);
+void node_item_cache_free(node *n);
 /* The policy's index of a canonical JSON label's classification, or -1. */
 int node_class_index(const lsn_policy *p, const char *canon);
 /* Hex of a hash into out[65]. */
@@ -96,6 +127,7 @@ void node_h_post(srv_request *req, srv_response *resp);
 void node_h_mark(srv_request *req, srv_response *resp);
 void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
+void node_h_attachment(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
 
 /* static.c: the web page. */
