@@ -273,26 +273,21 @@ void node_h_item(srv_request *req, srv_response *resp)
     store_item *it = visible_item(req, resp, "");
     if (!it)
         return;
-    if (it->media_type) {
-        /* The attachment's bytes (base64) are in this answer only: they can
-         * be megabytes, so they are neither cached nor listed. */
-        json_t *j = node_item_json(it, true);
-        lsn_free(it);
-        srv_resp_json(resp, 200, j);
-        return;
-    }
     size_t len = 0;
-    char *frag = node_item_fragment(app(req), it, &len);
+    /* The attachment's bytes (base64) are in this answer only: they can be
+     * megabytes, so they are neither cached nor listed. */
+    char *text = it->media_type ? node_item_render(app(req), it, true, &len)
+                                : node_item_fragment(app(req), it, &len);
     lsn_free(it);
-    char *text = frag ? lsn_realloc(frag, len + 2) : NULL;
-    if (!text) {
-        lsn_free(frag);
+    char *answer = text ? lsn_realloc(text, len + 2) : NULL;
+    if (!answer) {
+        lsn_free(text);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
-    text[len] = '\n'; /* as the server ends a JSON answer */
-    text[len + 1] = '\0';
-    srv_resp_text(resp, 200, "application/json", text, len + 1);
+    answer[len] = '\n'; /* as the server ends a JSON answer */
+    answer[len + 1] = '\0';
+    srv_resp_text(resp, 200, "application/json", answer, len + 1);
 }
 
 /* A media type safe to send as Content-Type: printable ASCII with a '/',

@@ -64,32 +64,73 @@ static json_t *attachment_json(const store_item *it, bool with_data)
     return a;
 }
 
-json_t *node_item_json(const store_item *it, bool with_data)
+/* What jansson renders goes into a strbuf; skip drops the first byte (the
+ * '{' of an object whose members continue one already begun). */
+typedef struct dump_to {
+    strbuf *b;
+    bool skip;
+} dump_to;
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    dump_to *d = data;
+    if (d->skip && size) {
+        buf++, size--;
+        d->skip = false;
+    }
+    strbuf_add(d->b, buf, size);
+    return d->b->failed ? -1 : 0;
+}
+
+char *node_item_render(node *n, const store_item *it, bool with_data, size_t *len)
 {
     char created[32], hash[2 * STORE_HASH_LEN + 1];
     rfc3339(it->created_ms, created);
     node_hex(it->content_hash, STORE_HASH_LEN, hash);
-    /* The stored label is the engine's canonical JSON; shown as an object.
-     * One that does not parse shows as null (the reader was allowed to see
-     * the item, so its label parsed for the decision: this cannot happen
-     * unless the engine and jansson disagree). */
-    json_t *label = json_loads(it->label, 0, NULL);
-    json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                          "id", (json_int_t)it->id, "channel", it->channel,
-                          "label", label ? label : json_null(),
-                          "marking", it->marking_en, "markingFr", it->marking_fr,
-                          "author", it->author, "organisation", it->organisation,
-                          "created", created, "body", it->body, "contentHash", hash);
-    if (!o)
-        return NULL;
-    if (it->media_type) {
+    /* Two objects rendered by jansson around the label's own compact JSON
+     * (rendered by jansson once per distinct label, decide.c): the stored
+     * label is not parsed again for every item. The bytes are those of
+     * json_dumps of the whole object, keys in this order. */
+    json_t *head = json_pack("{s:I, s:s}", "id", (json_int_t)it->id, "channel", it->channel);
+    json_t *tail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "marking", it->marking_en,
+                             "markingFr", it->marking_fr, "author", it->author,
+                             "organisation", it->organisation, "created", created,
+                             "body", it->body, "contentHash", hash);
+    if (tail && it->media_type) {
         json_t *a = attachment_json(it, with_data);
-        if (!a || json_object_set_new(o, "attachment", a) != 0) {
-            json_decref(o);
-            return NULL;
+        if (!a || json_object_set_new(tail, "attachment", a) != 0) {
+            json_decref(tail);
+            tail = NULL;
         }
     }
-    return o;
+    node_label_entry *ref = NULL;
+    /* The reader was allowed to see the item, so its label parsed for the
+     * decision and has a JSON form; null only if that fails (out of memory). */
+    const char *label = head && tail ? node_label_json(n, it->id, it->label, &ref) : NULL;
+    strbuf hb, b;
+    strbuf_init(&hb, 1u << 20); /* id and channel name */
+    /* A body is capped by the store (64 MiB), an attachment too (base64
+     * makes 4/3 of it); escaping at most sextuples a body; the rest is small. */
+    strbuf_init(&b, 8 * (size_t)STORE_BODY_MAX + (1u << 20));
+    dump_to d = {.b = &hb};
+    int rc = head && tail ? json_dump_callback(head, dump_cb, &d, JSON_COMPACT) : -1;
+    if (rc == 0 && hb.len >= 2) {
+        strbuf_add(&b, hb.data, hb.len - 1); /* "{...}" reopened */
+        strbuf_adds(&b, ",\"label\":");
+        strbuf_adds(&b, label ? label : "null");
+        strbuf_addc(&b, ',');
+        d = (dump_to){.b = &b, .skip = true};
+        rc = json_dump_callback(tail, dump_cb, &d, JSON_COMPACT);
+    }
+    strbuf_release(&hb);
+    node_label_json_release(ref);
+    json_decref(head);
+    json_decref(tail);
+    if (rc != 0 || b.failed) {
+        strbuf_release(&b);
+        return NULL;
+    }
+    return strbuf_take(&b, len);
 }
 
 /* --- the rendered-text cache -------------------------------------------- */
@@ -115,31 +156,6 @@ void node_item_cache_free(node *n)
         pthread_mutex_destroy(&n->jlocks[i]);
     lsn_free(n->jslots);
     n->jslots = NULL;
-}
-
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-    strbuf_add(data, buf, size);
-    return ((strbuf *)data)->failed ? -1 : 0;
-}
-
-/* Render the list form of it; NULL when out of memory (or absurdly large). */
-static char *render(const store_item *it, size_t *len)
-{
-    json_t *j = node_item_json(it, false);
-    if (!j)
-        return NULL;
-    strbuf b;
-    /* A body is capped by the store (64 MiB); escaping at most sextuples
-     * it, and the rest of an item is small. */
-    strbuf_init(&b, 6 * (size_t)STORE_BODY_MAX + (1u << 20));
-    int rc = json_dump_callback(j, dump_cb, &b, JSON_COMPACT);
-    json_decref(j);
-    if (rc != 0) {
-        strbuf_release(&b);
-        return NULL;
-    }
-    return strbuf_take(&b, len);
 }
 
 /* Keep a copy of text for id in the cache, if it fits the budget. */
@@ -194,7 +210,7 @@ char *node_item_fragment(node *n, const store_item *it, size_t *len)
         return out;
     /* Render outside any lock: it is the slow part, and two threads
      * rendering the same item at once only waste a little work. */
-    out = render(it, len);
+    out = node_item_render(n, it, false, len);
     if (out)
         cache_put(n, it->id, out, *len);
     return out;

@@ -16,6 +16,8 @@
 
 #define NODE_LABEL_CACHE_SLOTS 8192u /* direct-mapped, by item id */
 #define NODE_LABEL_CACHE_LOCKS 64u
+#define NODE_LABEL_TEXT_SLOTS 1024u      /* parsed labels by text, direct-mapped */
+#define NODE_LABEL_TEXT_MAX (16u << 10)  /* longer label texts are not kept by text */
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
@@ -29,9 +31,13 @@
 #define NODE_JSON_CACHE_ITEM_MAX (64u << 10)
 #define NODE_JSON_CACHE_BYTES (32u << 20)
 
+/* A parsed label shared by the items whose label text is identical
+ * (decide.c); reference-counted, immutable but for its lazily made JSON. */
+typedef struct node_label_entry node_label_entry;
+
 struct node_label_slot {
-    int64_t id;       /* 0: empty */
-    lsn_label *label; /* NULL with id set: the label did not parse (denied) */
+    int64_t id;          /* 0: empty */
+    node_label_entry *e; /* a reference; its label NULL if it did not parse (denied) */
 };
 
 struct node_json_slot {
@@ -51,9 +57,13 @@ typedef struct node {
     const char *web_dir;      /* the web page's files, or NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
-     * word operations and never a parse. Slot i is guarded by lock i % N. */
+     * word operations and never a parse. Slot i is guarded by lock i % N.
+     * The same entries by label text, so a label seen before costs no
+     * parse for a new item (texts, under text_lock). */
     struct node_label_slot *slots;
     pthread_mutex_t locks[NODE_LABEL_CACHE_LOCKS];
+    node_label_entry **texts;
+    pthread_mutex_t text_lock;
 
     /* Rendered-item cache: an item's API JSON, the same for every reader
      * allowed to see it. Slot i is guarded by jlocks[i % N]; jbytes is
@@ -87,6 +97,12 @@ void node_auth_release(void *ctx, void *user);
  * Parses the label once per id (cached), records the decision in the
  * metrics. Never errors: anything that fails is a denial. */
 bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label);
+/* The compact JSON text (rendered by jansson) of item id's label, shared by
+ * every item with the same label text; NULL when the label does not parse
+ * or out of memory. The text stays valid until node_label_json_release(*ref)
+ * (*ref NULL when the answer is NULL). */
+const char *node_label_json(node *n, int64_t id, const char *label, node_label_entry **ref);
+void node_label_json_release(node_label_entry *ref);
 /* Set up / release the node's caches (labels and rendered items). */
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
@@ -96,14 +112,11 @@ void node_cache_free(node *n);
 bool node_audit(node *n, const char *actor, const char *action, const char *object,
                 const char *outcome, const char *detail);
 
-/* item_json.c: an item as its API JSON (label as its JSON object; the
- * attachment as {mediaType, size}, plus its base64 data when with_data).
- * NULL when out of memory. */
-json_t *node_item_json(const store_item *it, bool with_data);
-/* The list form of it (no attachment data) as compact JSON text, from the
- * rendered-item cache or rendered now (and cached). Returns a copy the
- * caller frees with lsn_free, its length in *len; NULL when out of memory.
- * Call it only for an item the reader may see. */
+/* item_json.c: an item as its API JSON text, compact, NUL-terminated: the
+ * label as its JSON object, the attachment as {mediaType, size}, plus its
+ * base64 data when with_data. Returns text the caller frees with lsn_free,
+ * its length in *len; NULL when out of memory. Not cached: see below. */
+char *node_item_render(node *n, const store_item *it, bool with_data, size_t *len);
 char *node_item_fragment(node *n, const store_item *it, size_t *len);
 lsn_err node_item_cache_init(node *n);
 void node_item_cache_free(node *n);

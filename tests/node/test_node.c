@@ -716,6 +716,45 @@ static void test_attachments(void)
     json_decref(item);
 }
 
+/* Answers assembled from cached fragments are exactly what jansson renders
+ * for the whole object: valid, compact, keys in order, one line. */
+static bool rendered_by_jansson(const char *path, int who)
+{
+    http_result r;
+    tn_http(&N, "GET", path, TOK[who], NULL, 0, &r);
+    json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    char *again = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    bool same = again && r.len == strlen(again) + 1 && !strncmp(r.body, again, r.len - 1) &&
+                r.body[r.len - 1] == '\n';
+    free(again);
+    json_decref(j);
+    free(r.body);
+    return same;
+}
+
+static void test_answers_are_jansson_json(void)
+{
+    ok(rendered_by_jansson("/api/v1/channels/climate-security/items", INGRID) &&
+           rendered_by_jansson("/api/v1/channels/climate-security/items?limit=1", KENJI) &&
+           rendered_by_jansson("/api/v1/channels/counter-terrorism/items?after=999999", KENJI),
+       "a_listing_is_the_compact_json_jansson_renders");
+    ok(rendered_by_jansson("/api/v1/search?q=glacier", INGRID),
+       "a_search_answer_is_the_compact_json_jansson_renders");
+    long st;
+    json_t *page = tn_get_json(&N, "/api/v1/channels/climate-security/items", TOK[INGRID], &st);
+    bool all = st == 200 && json_array_size(json_object_get(page, "items")) > 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(page, "items"), i, it) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/items/%lld",
+                 (long long)json_integer_value(json_object_get(it, "id")));
+        all = all && rendered_by_jansson(path, INGRID);
+    }
+    json_decref(page);
+    ok(all, "an_item_answer_is_the_compact_json_jansson_renders (with and without attachment)");
+}
+
 /* The rendered-item cache holds text for whoever may see it: a reader who
  * may not see an item must still not see it, by any route, after one who
  * may has rendered (and cached) it by every route. */
@@ -907,6 +946,7 @@ int main(int argc, char **argv)
     test_stream();
     test_attachments();
     test_cache_keeps_visibility();
+    test_answers_are_jansson_json();
     test_stream_attachment();
     test_leak();
     test_raw_bytes();
