@@ -60,13 +60,15 @@ static void frame_unref(frame *f)
         lsn_free(f);
 }
 
-/* Format "id: N\nevent: E\ndata: line\n...\n\n" once. */
+/* Format "id: N\nevent: E\ndata: line\n...\n\n" once. Lines are found
+ * with memchr: a JSON payload usually has none, and this runs once per
+ * published event. */
 static frame *frame_make(uint64_t id, const char *event, const char *data, size_t len)
 {
     size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n')
-            lines++;
+    for (const char *c = data, *end = data + len; (c = memchr(c, '\n', (size_t)(end - c)));
+         c++)
+        lines++;
     size_t evlen = event ? strlen(event) : 0;
     if (evlen > 64 || (event && strpbrk(event, "\r\n")))
         return NULL;
@@ -84,16 +86,16 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
         *p++ = '\n';
     }
     size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || data[i] == '\n') {
-            size_t n = i - start;
-            if (n && data[i - 1] == '\r')
-                n--; /* a CR would end the line early in SSE */
-            memcpy(p, "data: ", 6), p += 6;
-            memcpy(p, data + start, n), p += n;
-            *p++ = '\n';
-            start = i + 1;
-        }
+    while (start <= len) {
+        const char *nl = memchr(data + start, '\n', len - start);
+        size_t i = nl ? (size_t)(nl - data) : len;
+        size_t n = i - start;
+        if (n && data[i - 1] == '\r')
+            n--; /* a CR would end the line early in SSE */
+        memcpy(p, "data: ", 6), p += 6;
+        memcpy(p, data + start, n), p += n;
+        *p++ = '\n';
+        start = i + 1;
     }
     *p++ = '\n';
     f->len = (size_t)(p - f->data);
