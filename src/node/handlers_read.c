@@ -96,7 +96,7 @@ typedef struct page {
     node *n;
     const node_reader *r;
     strbuf out;      /* the answer so far */
-    bool failed;     /* out of memory */
+    bool failed;     /* out of memory, or past NODE_PAGE_BYTES_MAX */
     size_t count, limit, scanned, scan_max;
     int64_t last_visible;
 } page;
@@ -109,9 +109,10 @@ static void page_init(page *p, node *n, const node_reader *r, uint64_t limit,
     p->r = r;
     p->limit = limit ? limit : 1;
     p->scan_max = scan_max;
-    /* Room for one item of any size the store accepts (a page always holds
-     * its first visible item) beyond the page's own cap, and the tail. */
-    strbuf_init(&p->out, NODE_PAGE_BYTES_MAX + 6 * (size_t)STORE_BODY_MAX + (2u << 20));
+    /* A page is never cut short (clients take a page shorter than limit
+     * for the last one), so its size is capped by refusing it: see
+     * page_failed. The tail ("],count,next}") always fits. */
+    strbuf_init(&p->out, NODE_PAGE_BYTES_MAX + 128);
     strbuf_adds(&p->out, "{\"items\":[");
 }
 
@@ -126,17 +127,11 @@ static int page_cb(void *ctx, const store_item *it)
             p->failed = true;
             return STORE_STOP;
         }
-        /* A page holds at most NODE_PAGE_BYTES_MAX of items (but always
-         * one): it ends early, and next continues after its last item. */
-        if (p->count && p->out.len + len + 1 > NODE_PAGE_BYTES_MAX) {
-            lsn_free(frag);
-            return STORE_STOP;
-        }
         if (p->count)
             strbuf_addc(&p->out, ',');
         strbuf_add(&p->out, frag, len);
         lsn_free(frag);
-        if (p->out.failed) {
+        if (p->out.failed || p->out.len > NODE_PAGE_BYTES_MAX) {
             p->failed = true;
             return STORE_STOP;
         }
@@ -155,6 +150,19 @@ static bool page_params(srv_request *req, srv_response *resp, uint64_t *after,
     return srv_req_query_uint(req, "after", 0, INT64_MAX, after, resp) &&
            srv_req_query_uint(req, "limit", NODE_PAGE_DEFAULT, NODE_PAGE_MAX, limit,
                               resp);
+}
+
+/* The answer when a page could not be made: too large (what the reader
+ * may see alone decides that), or out of memory. */
+static void page_failed(srv_response *resp, page *p)
+{
+    bool big = p->out.len > NODE_PAGE_BYTES_MAX || (p->out.failed && p->out.why == LSN_ERR_LIMIT);
+    strbuf_release(&p->out);
+    if (big)
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "The page would be too large; ask for fewer items (limit).");
+    else
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
 }
 
 static void page_answer(srv_response *resp, page *p, uint64_t after)
@@ -200,8 +208,7 @@ void node_h_list(srv_request *req, srv_response *resp)
         return;
     }
     if (p.failed) {
-        strbuf_release(&p.out);
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        page_failed(resp, &p);
         return;
     }
     char detail[320];
@@ -375,8 +382,7 @@ void node_h_search(srv_request *req, srv_response *resp)
         return;
     }
     if (p.failed) {
-        strbuf_release(&p.out);
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        page_failed(resp, &p);
         return;
     }
     char detail[64];

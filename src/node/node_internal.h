@@ -21,7 +21,7 @@
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
-#define NODE_PAGE_BYTES_MAX (16u << 20) /* a page stops growing past this */
+#define NODE_PAGE_BYTES_MAX (256u << 20) /* a bigger page is refused (400: ask fewer) */
 
 /* The rendered-item cache (item_json.c): direct-mapped by id, each text at
  * most ITEM_MAX bytes, all of them at most BYTES (bigger items are rendered
