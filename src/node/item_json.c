@@ -5,9 +5,10 @@
  * asked for: GET /items/{id}). Only ever called for an item the reader may
  * see: the caller decides first (node_may_see).
  *
- * Rendering costs about 140k instructions (jansson parses the stored label
- * and dumps the whole object), and an item's API JSON is the same for every
- * reader allowed to see it (items never change). So the rendered text of
+ * Rendering costs about 65k instructions (jansson packs and dumps the
+ * item's fields; the label's JSON comes ready from decide.c), and an item's
+ * API JSON is the same for every reader allowed to see it (items never
+ * change). So the rendered text of
  * the list form is kept in a bounded direct-mapped cache by item id:
  * listings, search, the stream and fetch by id copy it instead of rendering
  * again. The cache holds only text; who may see it is decided per reader

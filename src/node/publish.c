@@ -126,16 +126,18 @@ static void publish_new(pub_scan *p)
 {
     node *n = p->n;
     lsn_error err;
-    int64_t top = 0;
-    if (store_item_last_id(n->st, &top, &err) != LSN_OK) {
-        fprintf(stderr, "liaison: publisher: %s\n", err.message);
-        return;
-    }
-    if (top <= p->last)
-        return;
     if (srv_sse_hub_subscribers(n->hub) == 0) {
-        p->last = top;
-        return;
+        int64_t top = 0;
+        if (store_item_last_id(n->st, &top, &err) != LSN_OK) {
+            fprintf(stderr, "liaison: publisher: %s\n", err.message);
+            return;
+        }
+        if (top <= p->last)
+            return;
+        if (srv_sse_hub_subscribers(n->hub) == 0) { /* still none, after reading top */
+            p->last = top;
+            return;
+        }
     }
     if (store_item_list(n->st, NULL, p->last, publish_cb, p, &err) != LSN_OK)
         fprintf(stderr, "liaison: publisher: %s\n", err.message);
