@@ -121,17 +121,9 @@ static int page_cb(void *ctx, const store_item *it)
     page *p = ctx;
     p->scanned++;
     if (node_may_see(p->n, p->r, it->id, it->label)) {
-        size_t len;
-        char *frag = node_item_fragment(p->n, it, &len);
-        if (!frag) {
-            p->failed = true;
-            return STORE_STOP;
-        }
         if (p->count)
             strbuf_addc(&p->out, ',');
-        strbuf_add(&p->out, frag, len);
-        lsn_free(frag);
-        if (p->out.failed || p->out.len > NODE_PAGE_BYTES_MAX) {
+        if (!node_item_fragment_add(p->n, it, &p->out) || p->out.len > NODE_PAGE_BYTES_MAX) {
             p->failed = true;
             return STORE_STOP;
         }

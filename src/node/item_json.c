@@ -191,30 +191,53 @@ static void cache_put(node *n, int64_t id, const char *text, size_t len)
     pthread_mutex_unlock(lock);
 }
 
-char *node_item_fragment(node *n, const store_item *it, size_t *len)
+/* Copy the cached text of it to out (or a fresh copy to *copy); false on a
+ * miss. Under the slot's lock: another thread may replace the slot. */
+static bool cache_get(node *n, const store_item *it, strbuf *out, char **copy, size_t *len)
 {
     size_t slot = (size_t)((uint64_t)it->id % NODE_JSON_CACHE_SLOTS);
     pthread_mutex_t *lock = &n->jlocks[slot % NODE_JSON_CACHE_LOCKS];
     struct node_json_slot *s = &n->jslots[slot];
-    char *out = NULL;
+    bool hit = false;
     pthread_mutex_lock(lock);
     if (s->id == it->id && s->text) {
-        /* Copy under the lock: another thread may replace the slot. */
-        out = lsn_malloc(s->len + 1);
+        hit = true;
+        *len = s->len;
         if (out) {
-            memcpy(out, s->text, s->len + 1);
-            *len = s->len;
+            strbuf_add(out, s->text, s->len);
+        } else if ((*copy = lsn_malloc(s->len + 1)) != NULL) {
+            memcpy(*copy, s->text, s->len + 1);
         }
     }
     pthread_mutex_unlock(lock);
-    if (out)
-        return out;
+    return hit;
+}
+
+char *node_item_fragment(node *n, const store_item *it, size_t *len)
+{
+    char *out = NULL;
+    if (cache_get(n, it, NULL, &out, len))
+        return out; /* NULL when out of memory */
     /* Render outside any lock: it is the slow part, and two threads
      * rendering the same item at once only waste a little work. */
     out = node_item_render(n, it, false, len);
     if (out)
         cache_put(n, it->id, out, *len);
     return out;
+}
+
+bool node_item_fragment_add(node *n, const store_item *it, strbuf *out)
+{
+    size_t len;
+    if (cache_get(n, it, out, NULL, &len))
+        return !out->failed;
+    char *text = node_item_render(n, it, false, &len);
+    if (!text)
+        return false;
+    cache_put(n, it->id, text, len);
+    strbuf_add(out, text, len);
+    lsn_free(text);
+    return !out->failed;
 }
 
 /* The policy's index of the canonical label's classification (the store

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "core/strbuf.h"
 #include "liaison/liaison.h"
 #include "server/http_server.h"
 #include "store/store.h"
@@ -118,6 +119,9 @@ bool node_audit(node *n, const char *actor, const char *action, const char *obje
  * its length in *len; NULL when out of memory. Not cached: see below. */
 char *node_item_render(node *n, const store_item *it, bool with_data, size_t *len);
 char *node_item_fragment(node *n, const store_item *it, size_t *len);
+/* The same text appended to out (no copy of its own); false when out of
+ * memory or out failed (hit its cap). */
+bool node_item_fragment_add(node *n, const store_item *it, strbuf *out);
 lsn_err node_item_cache_init(node *n);
 void node_item_cache_free(node *n);
 /* The policy's index of a canonical JSON label's classification, or -1. */
