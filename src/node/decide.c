@@ -214,6 +214,22 @@ static char *compact(const char *text, size_t len)
     return strbuf_take(&b, NULL);
 }
 
+node_label_entry *node_label_get(node *n, int64_t id, const char *label)
+{
+    return id > 0 && label ? entry_for_item(n, id, label) : NULL;
+}
+
+bool node_may_see_entry(node *n, const node_reader *r, const node_label_entry *e)
+{
+    lsn_decision d = LSN_DENY;
+    if (r && r->clearance && e && e->label &&
+        lsn_access_check(n->set, e->label, r->clearance, &d) != LSN_OK)
+        d = LSN_DENY;
+    if (n->metrics)
+        srv_metrics_decision(n->metrics, d == LSN_GRANT);
+    return d == LSN_GRANT;
+}
+
 const char *node_label_json(node *n, int64_t id, const char *label, node_label_entry **ref)
 {
     *ref = NULL;

@@ -98,6 +98,13 @@ void node_auth_release(void *ctx, void *user);
  * Parses the label once per id (cached), records the decision in the
  * metrics. Never errors: anything that fails is a denial. */
 bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label);
+/* The same decision for one item and many readers (the stream's fan-out):
+ * node_label_get gives the item's shared label entry once (a reference to
+ * release with node_label_json_release; NULL when out of memory), and
+ * node_may_see_entry decides on it without the cache's locks. A NULL entry
+ * denies. */
+node_label_entry *node_label_get(node *n, int64_t id, const char *label);
+bool node_may_see_entry(node *n, const node_reader *r, const node_label_entry *e);
 /* The compact JSON text (rendered by jansson) of item id's label, shared by
  * every item with the same label text; NULL when the label does not parse
  * or out of memory. The text stays valid until node_label_json_release(*ref)

@@ -18,6 +18,7 @@ typedef struct item_meta {
     int64_t id;
     const char *label;
     const char *channel;
+    const node_label_entry *entry; /* the live publisher's, or NULL (replay) */
 } item_meta;
 
 typedef struct stream_reader {
@@ -32,6 +33,10 @@ static bool stream_filter(void *reader, const void *meta)
     const item_meta *m = meta;
     if (!m || (s->channel && strcmp(s->channel, m->channel) != 0))
         return false;
+    /* Live events come with the label entry resolved once for all the
+     * subscribers; replayed ones go through the cache. Same decision. */
+    if (m->entry)
+        return node_may_see_entry(s->n, &s->r, m->entry);
     return node_may_see(s->n, &s->r, m->id, m->label);
 }
 
@@ -104,8 +109,10 @@ static int publish_cb(void *ctx, const store_item *it)
     size_t len;
     char *data = node_item_fragment(p->n, it, &len);
     if (data) {
-        item_meta m = {.id = it->id, .label = it->label, .channel = it->channel};
+        node_label_entry *e = node_label_get(p->n, it->id, it->label);
+        item_meta m = {.id = it->id, .label = it->label, .channel = it->channel, .entry = e};
         (void)srv_sse_publish_held(p->n->hub, (uint64_t)it->id, "item", data, len, &m);
+        node_label_json_release(e);
         lsn_free(data);
     } /* out of memory: skipped; a client resuming after it replays it */
     p->last = it->id;
