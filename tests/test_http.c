@@ -785,6 +785,26 @@ static void test_sse(void)
     if (fd7 >= 0)
         close(fd7);
 
+    /* Events published held reach a suspended stream once it is woken, all
+     * in one go; a payload's lines become data: lines (a CR before LF is
+     * dropped). [read helper's addition: srv_sse_publish_held / wake] */
+    for (uint64_t id = 9; id <= 10; id++) {
+        int k = nevents;
+        events[k].id = id;
+        events[k].m.level = 0;
+        snprintf(events[k].data, sizeof events[k].data, "%s",
+                 id == 9 ? "line-one\nline-two\r\nline-three" : "{\"item\":\"held-ten\"}");
+        nevents = k + 1;
+        srv_sse_publish_held(hub, id, "item", events[k].data, strlen(events[k].data),
+                             &events[k].m);
+    }
+    srv_sse_wake(hub);
+    if (fa >= 0)
+        ha = read_until(fa, a, sizeof a, ha, "held-ten", 3000);
+    ok(strstr(a, "id: 9\nevent: item\ndata: line-one\ndata: line-two\ndata: line-three\n\n") &&
+           strstr(a, "id: 10\n") && strstr(a, "held-ten"),
+       "held_events_arrive_after_wake_with_one_data_line_per_line");
+
     reply r;
     char req[256];
     int rl = snprintf(req, sizeof req, "GET /api/v1/stream HTTP/1.1\r\nHost: t\r\n"

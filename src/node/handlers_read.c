@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/strbuf.h"
 #include "node_internal.h"
 #include "server/errors.h"
 
@@ -86,26 +87,48 @@ void node_h_channels(srv_request *req, srv_response *resp)
     srv_resp_json(resp, 200, json_pack("{s:o}", "channels", a));
 }
 
-/* A page of visible items: the store yields candidates in id order. */
+/* A page of visible items: the store yields candidates in id order. The
+ * answer is assembled as text from the items' rendered JSON (cached, see
+ * item_json.c): `{"items":[` fragments joined by commas `],"count":N,
+ * "next":ID}` — the same bytes jansson would produce for the object, at a
+ * fraction of the cost. */
 typedef struct page {
     node *n;
     const node_reader *r;
-    json_t *items;
+    strbuf out;      /* the answer so far */
+    bool failed;     /* out of memory, or past NODE_PAGE_BYTES_MAX */
     size_t count, limit, scanned, scan_max;
     int64_t last_visible;
 } page;
+
+static void page_init(page *p, node *n, const node_reader *r, uint64_t limit,
+                      size_t scan_max)
+{
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    p->r = r;
+    p->limit = limit ? limit : 1;
+    p->scan_max = scan_max;
+    /* A page is never cut short (clients take a page shorter than limit
+     * for the last one), so its size is capped by refusing it: see
+     * page_failed. The tail ("],count,next}") always fits. */
+    strbuf_init(&p->out, NODE_PAGE_BYTES_MAX + 128);
+    strbuf_adds(&p->out, "{\"items\":[");
+}
 
 static int page_cb(void *ctx, const store_item *it)
 {
     page *p = ctx;
     p->scanned++;
     if (node_may_see(p->n, p->r, it->id, it->label)) {
-        json_t *j = node_item_json(it);
-        if (j) {
-            json_array_append_new(p->items, j);
-            p->count++;
-            p->last_visible = it->id;
+        if (p->count)
+            strbuf_addc(&p->out, ',');
+        if (!node_item_fragment_add(p->n, it, &p->out) || p->out.len > NODE_PAGE_BYTES_MAX) {
+            p->failed = true;
+            return STORE_STOP;
         }
+        p->count++;
+        p->last_visible = it->id;
     }
     if (p->count >= p->limit || (p->scan_max && p->scanned >= p->scan_max))
         return STORE_STOP;
@@ -121,13 +144,33 @@ static bool page_params(srv_request *req, srv_response *resp, uint64_t *after,
                               resp);
 }
 
+/* The answer when a page could not be made: too large (what the reader
+ * may see alone decides that), or out of memory. */
+static void page_failed(srv_response *resp, page *p)
+{
+    bool big = p->out.len > NODE_PAGE_BYTES_MAX || (p->out.failed && p->out.why == LSN_ERR_LIMIT);
+    strbuf_release(&p->out);
+    if (big)
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "The page would be too large; ask for fewer items (limit).");
+    else
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+}
+
 static void page_answer(srv_response *resp, page *p, uint64_t after)
 {
     /* next: the cursor for the following page — the last item this reader
      * saw (or the cursor given), never an id it could not see. */
     int64_t next = p->count ? p->last_visible : (int64_t)after;
-    srv_resp_json(resp, 200, json_pack("{s:o, s:I, s:I}", "items", p->items, "count",
-                                       (json_int_t)p->count, "next", (json_int_t)next));
+    /* The closing part is numbers only; the page's cap left room for it. */
+    strbuf_addf(&p->out, "],\"count\":%zu,\"next\":%lld}\n", p->count, (long long)next);
+    size_t len = 0;
+    char *text = strbuf_take(&p->out, &len);
+    if (!text) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return;
+    }
+    srv_resp_text(resp, 200, "application/json", text, len);
 }
 
 void node_h_list(srv_request *req, srv_response *resp)
@@ -149,12 +192,15 @@ void node_h_list(srv_request *req, srv_response *resp)
         return;
     }
     lsn_free(c);
-    if (limit == 0)
-        limit = 1;
-    page p = {.n = n, .r = r, .items = json_array(), .limit = limit};
-    if (!p.items || store_item_list(n->st, channel, (int64_t)after, page_cb, &p, &err) != LSN_OK) {
-        json_decref(p.items);
+    page p;
+    page_init(&p, n, r, limit, 0);
+    if (store_item_list(n->st, channel, (int64_t)after, page_cb, &p, &err) != LSN_OK) {
+        strbuf_release(&p.out);
         store_failed(resp, &err);
+        return;
+    }
+    if (p.failed) {
+        page_failed(resp, &p);
         return;
     }
     char detail[320];
@@ -163,7 +209,7 @@ void node_h_list(srv_request *req, srv_response *resp)
     char object[300];
     snprintf(object, sizeof object, "channel:%s", channel);
     if (!node_audit(n, r->user->name, "list", object, "ok", detail)) {
-        json_decref(p.items);
+        strbuf_release(&p.out);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
         return;
     }
@@ -185,39 +231,108 @@ static bool parse_id(const char *s, int64_t *out)
     return v > 0;
 }
 
-void node_h_item(srv_request *req, srv_response *resp)
+/* Fetch the item named by the route's {id} and decide: the item when this
+ * reader may see it (the caller frees it), else NULL with resp holding the
+ * answer — the same 404 whether the item is absent or not visible, and the
+ * same work and audit path either way. what is the audit's object suffix. */
+static store_item *visible_item(srv_request *req, srv_response *resp, const char *what)
 {
     node *n = app(req);
     node_reader *r = reader(req);
-    const char *idtext = srv_req_param(req, "id");
     int64_t id;
-    if (!parse_id(idtext, &id)) {
+    if (!parse_id(srv_req_param(req, "id"), &id)) {
         no_such_item(resp);
-        return;
+        return NULL;
     }
     store_item *it = NULL;
     lsn_error err;
     if (store_item_get(n->st, id, &it, &err) != LSN_OK) {
         store_failed(resp, &err);
-        return;
+        return NULL;
     }
-    char object[40];
-    snprintf(object, sizeof object, "item:%lld", (long long)id);
+    char object[64];
+    snprintf(object, sizeof object, "item:%lld%s", (long long)id, what);
     bool visible = it && node_may_see(n, r, it->id, it->label);
     if (!node_audit(n, r->user->name, visible ? "read" : "deny", object,
                     visible ? "ok" : (it ? "denied" : "absent"), NULL)) {
         lsn_free(it);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
-        return;
+        return NULL;
     }
     if (!visible) {
         lsn_free(it);
         no_such_item(resp);
+        return NULL;
+    }
+    return it;
+}
+
+void node_h_item(srv_request *req, srv_response *resp)
+{
+    store_item *it = visible_item(req, resp, "");
+    if (!it)
+        return;
+    size_t len = 0;
+    /* The attachment's bytes (base64) are in this answer only: they can be
+     * megabytes, so they are neither cached nor listed. */
+    char *text = it->media_type ? node_item_render(app(req), it, true, &len)
+                                : node_item_fragment(app(req), it, &len);
+    lsn_free(it);
+    char *answer = text ? lsn_realloc(text, len + 2) : NULL;
+    if (!answer) {
+        lsn_free(text);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
-    json_t *j = node_item_json(it);
+    answer[len] = '\n'; /* as the server ends a JSON answer */
+    answer[len + 1] = '\0';
+    srv_resp_text(resp, 200, "application/json", answer, len + 1);
+}
+
+/* A media type safe to send as Content-Type: printable ASCII with a '/',
+ * short enough for a header (the post route only capped its length). */
+static bool sane_media_type(const char *mt)
+{
+    size_t len = strlen(mt);
+    if (len == 0 || len >= SRV_RESP_HEADER_VALUE_MAX || !strchr(mt, '/'))
+        return false;
+    for (const char *c = mt; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            return false;
+    return true;
+}
+
+void node_h_attachment(srv_request *req, srv_response *resp)
+{
+    store_item *it = visible_item(req, resp, "/attachment");
+    if (!it)
+        return;
+    if (!it->media_type) {
+        lsn_free(it);
+        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "This item has no attachment.");
+        return;
+    }
+    size_t len = it->attachment_len;
+    char *bytes = lsn_malloc(len ? len : 1);
+    if (!bytes) {
+        lsn_free(it);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return;
+    }
+    if (len)
+        memcpy(bytes, it->attachment, len);
+    char disposition[64];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"item-%lld\"",
+             (long long)it->id);
+    srv_resp_bytes(resp, 200, sane_media_type(it->media_type) ? it->media_type
+                                                              : "application/octet-stream",
+                   bytes, len);
     lsn_free(it);
-    srv_resp_json(resp, 200, j);
+    /* Never rendered by the browser in the page's origin: downloaded, not
+     * sniffed (the server adds nosniff to every answer), and sandboxed if
+     * opened anyway. */
+    srv_resp_header(resp, "Content-Disposition", disposition);
+    srv_resp_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
 }
 
 void node_h_search(srv_request *req, srv_response *resp)
@@ -237,8 +352,6 @@ void node_h_search(srv_request *req, srv_response *resp)
     }
     if (!page_params(req, resp, &after, &limit))
         return;
-    if (limit == 0)
-        limit = 1;
     lsn_error err;
     if (channel && *channel) {
         store_channel *c = NULL;
@@ -252,18 +365,22 @@ void node_h_search(srv_request *req, srv_response *resp)
         }
         lsn_free(c);
     }
-    page p = {.n = n, .r = r, .items = json_array(), .limit = limit,
-              .scan_max = NODE_SEARCH_SCAN_MAX};
-    if (!p.items || store_item_search(n->st, q, channel && *channel ? channel : NULL,
-                                      (int64_t)after, page_cb, &p, &err) != LSN_OK) {
-        json_decref(p.items);
+    page p;
+    page_init(&p, n, r, limit, NODE_SEARCH_SCAN_MAX);
+    if (store_item_search(n->st, q, channel && *channel ? channel : NULL, (int64_t)after,
+                          page_cb, &p, &err) != LSN_OK) {
+        strbuf_release(&p.out);
         store_failed(resp, &err);
+        return;
+    }
+    if (p.failed) {
+        page_failed(resp, &p);
         return;
     }
     char detail[64];
     snprintf(detail, sizeof detail, "%zu items", p.count);
     if (!node_audit(n, r->user->name, "search", "items", "ok", detail)) {
-        json_decref(p.items);
+        strbuf_release(&p.out);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
         return;
     }

@@ -43,6 +43,7 @@ static const srv_route node_routes[] = {
     {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see"},
     {SRV_POST, "/api/v1/labels/mark", node_h_mark, true, "validate a label and give its markings (nothing stored)"},
     {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)"},
+    {SRV_GET, "/api/v1/items/{id}/attachment", node_h_attachment, true, "an item's attachment as raw bytes (404 as for the item)"},
     {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items"},
     {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)"},
 };

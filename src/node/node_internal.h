@@ -10,19 +10,41 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "core/strbuf.h"
 #include "liaison/liaison.h"
 #include "server/http_server.h"
 #include "store/store.h"
 
 #define NODE_LABEL_CACHE_SLOTS 8192u /* direct-mapped, by item id */
 #define NODE_LABEL_CACHE_LOCKS 64u
+#define NODE_LABEL_TEXT_SLOTS 1024u      /* parsed labels by text, direct-mapped */
+#define NODE_LABEL_TEXT_MAX (16u << 10)  /* longer label texts are not kept by text */
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
+#define NODE_PAGE_BYTES_MAX (256u << 20) /* a bigger page is refused (400: ask fewer) */
+
+/* The rendered-item cache (item_json.c): direct-mapped by id, each text at
+ * most ITEM_MAX bytes, all of them at most BYTES (bigger items are rendered
+ * each time). */
+#define NODE_JSON_CACHE_SLOTS 8192u
+#define NODE_JSON_CACHE_LOCKS 64u
+#define NODE_JSON_CACHE_ITEM_MAX (64u << 10)
+#define NODE_JSON_CACHE_BYTES (32u << 20)
+
+/* A parsed label shared by the items whose label text is identical
+ * (decide.c); reference-counted, immutable but for its lazily made JSON. */
+typedef struct node_label_entry node_label_entry;
 
 struct node_label_slot {
-    int64_t id;       /* 0: empty */
-    lsn_label *label; /* NULL with id set: the label did not parse (denied) */
+    int64_t id;          /* 0: empty */
+    node_label_entry *e; /* a reference; its label NULL if it did not parse (denied) */
+};
+
+struct node_json_slot {
+    int64_t id; /* 0: empty */
+    char *text; /* the item's API JSON (list form), NUL-terminated */
+    size_t len;
 };
 
 typedef struct node {
@@ -36,9 +58,20 @@ typedef struct node {
     const char *web_dir;      /* the web page's files, or NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
-     * word operations and never a parse. Slot i is guarded by lock i % N. */
+     * word operations and never a parse. Slot i is guarded by lock i % N.
+     * The same entries by label text, so a label seen before costs no
+     * parse for a new item (texts, under text_lock). */
     struct node_label_slot *slots;
     pthread_mutex_t locks[NODE_LABEL_CACHE_LOCKS];
+    node_label_entry **texts;
+    pthread_mutex_t text_lock;
+
+    /* Rendered-item cache: an item's API JSON, the same for every reader
+     * allowed to see it. Slot i is guarded by jlocks[i % N]; jbytes is
+     * what the slots hold. */
+    struct node_json_slot *jslots;
+    pthread_mutex_t jlocks[NODE_JSON_CACHE_LOCKS];
+    _Atomic size_t jbytes;
 
     /* Publisher: posts wake it; it lists what became durable after the last
      * published id and publishes in id order (the hub needs increasing ids,
@@ -65,6 +98,20 @@ void node_auth_release(void *ctx, void *user);
  * Parses the label once per id (cached), records the decision in the
  * metrics. Never errors: anything that fails is a denial. */
 bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label);
+/* The same decision for one item and many readers (the stream's fan-out):
+ * node_label_get gives the item's shared label entry once (a reference to
+ * release with node_label_json_release; NULL when out of memory), and
+ * node_may_see_entry decides on it without the cache's locks. A NULL entry
+ * denies. */
+node_label_entry *node_label_get(node *n, int64_t id, const char *label);
+bool node_may_see_entry(node *n, const node_reader *r, const node_label_entry *e);
+/* The compact JSON text (rendered by jansson) of item id's label, shared by
+ * every item with the same label text; NULL when the label does not parse
+ * or out of memory. The text stays valid until node_label_json_release(*ref)
+ * (*ref NULL when the answer is NULL). */
+const char *node_label_json(node *n, int64_t id, const char *label, node_label_entry **ref);
+void node_label_json_release(node_label_entry *ref);
+/* Set up / release the node's caches (labels and rendered items). */
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
@@ -73,9 +120,17 @@ void node_cache_free(node *n);
 bool node_audit(node *n, const char *actor, const char *action, const char *object,
                 const char *outcome, const char *detail);
 
-/* item_json.c: an item as its API JSON (label as its JSON object). NULL when
- * out of memory. */
-json_t *node_item_json(const store_item *it);
+/* item_json.c: an item as its API JSON text, compact, NUL-terminated: the
+ * label as its JSON object, the attachment as {mediaType, size}, plus its
+ * base64 data when with_data. Returns text the caller frees with lsn_free,
+ * its length in *len; NULL when out of memory. Not cached: see below. */
+char *node_item_render(node *n, const store_item *it, bool with_data, size_t *len);
+char *node_item_fragment(node *n, const store_item *it, size_t *len);
+/* The same text appended to out (no copy of its own); false when out of
+ * memory or out failed (hit its cap). */
+bool node_item_fragment_add(node *n, const store_item *it, strbuf *out);
+lsn_err node_item_cache_init(node *n);
+void node_item_cache_free(node *n);
 /* The policy's index of a canonical JSON label's classification, or -1. */
 int node_class_index(const lsn_policy *p, const char *canon);
 /* Hex of a hash into out[65]. */
@@ -96,6 +151,7 @@ void node_h_post(srv_request *req, srv_response *resp);
 void node_h_mark(srv_request *req, srv_response *resp);
 void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
+void node_h_attachment(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
 
 /* static.c: the web page. */

@@ -18,6 +18,7 @@ typedef struct item_meta {
     int64_t id;
     const char *label;
     const char *channel;
+    const node_label_entry *entry; /* the live publisher's, or NULL (replay) */
 } item_meta;
 
 typedef struct stream_reader {
@@ -32,6 +33,10 @@ static bool stream_filter(void *reader, const void *meta)
     const item_meta *m = meta;
     if (!m || (s->channel && strcmp(s->channel, m->channel) != 0))
         return false;
+    /* Live events come with the label entry resolved once for all the
+     * subscribers; replayed ones go through the cache. Same decision. */
+    if (m->entry)
+        return node_may_see_entry(s->n, &s->r, m->entry);
     return node_may_see(s->n, &s->r, m->id, m->label);
 }
 
@@ -46,51 +51,38 @@ static void stream_reader_free(void *reader)
     lsn_free(s);
 }
 
-/* Frame one stored item and hand it to fn; false if fn says stop. */
-typedef bool (*frame_fn)(void *ctx, const store_item *it, const char *data, size_t len,
-                         const item_meta *m);
-
-static bool frame_item(const store_item *it, frame_fn fn, void *ctx)
-{
-    json_t *j = node_item_json(it);
-    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!data)
-        return true; /* out of memory: skip; the client can resume */
-    item_meta m = {.id = it->id, .label = it->label, .channel = it->channel};
-    bool go = fn(ctx, it, data, strlen(data), &m);
-    free(data);
-    return go;
-}
-
 /* --- replay ----------------------------------------------------------- */
 
 typedef struct replay_ctx {
+    node *n;
     srv_sse_emit emit;
     void *emit_ctx;
-    bool stopped;
 } replay_ctx;
-
-static bool replay_frame(void *ctx, const store_item *it, const char *data, size_t len,
-                         const item_meta *m)
-{
-    replay_ctx *rc = ctx;
-    if (!rc->emit(rc->emit_ctx, (uint64_t)it->id, "item", data, len, m)) {
-        rc->stopped = true;
-        return false;
-    }
-    return true;
-}
 
 static int replay_cb(void *ctx, const store_item *it)
 {
-    return frame_item(it, replay_frame, ctx) ? STORE_NEXT : STORE_STOP;
+    replay_ctx *rc = ctx;
+    size_t len;
+    /* The event's data is the item's cached list form (the hub's filter
+     * then decides, per reader, whether it is emitted). */
+    char *data = node_item_fragment(rc->n, it, &len);
+    item_meta m = {.id = it->id, .label = it->label, .channel = it->channel};
+    if (!data) {
+        /* Out of memory: tell the hub (NULL data), which ends this stream
+         * after what it has if the reader may see the item; the client
+         * then resumes from there. Never a silent gap. */
+        return rc->emit(rc->emit_ctx, (uint64_t)it->id, "item", NULL, 0, &m) ? STORE_NEXT
+                                                                               : STORE_STOP;
+    }
+    bool go = rc->emit(rc->emit_ctx, (uint64_t)it->id, "item", data, len, &m);
+    lsn_free(data);
+    return go ? STORE_NEXT : STORE_STOP;
 }
 
 void node_stream_replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit_ctx)
 {
     node *n = ctx;
-    replay_ctx rc = {.emit = emit, .emit_ctx = emit_ctx};
+    replay_ctx rc = {.n = n, .emit = emit, .emit_ctx = emit_ctx};
     lsn_error err;
     if (after > INT64_MAX)
         return;
@@ -100,25 +92,64 @@ void node_stream_replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit
 
 /* --- publisher -------------------------------------------------------- */
 
-static bool publish_frame(void *ctx, const store_item *it, const char *data, size_t len,
-                          const item_meta *m)
-{
-    node *n = ctx;
-    (void)srv_sse_publish(n->hub, (uint64_t)it->id, "item", data, len, m);
-    return true;
-}
+/* Events published before the hub wakes the subscribers' connections: a
+ * subscriber with several new events is resumed once and writes them in one
+ * go; the bound keeps a long backlog from filling a queue before it drains. */
+#define PUB_BATCH 32u
 
 typedef struct pub_scan {
     node *n;
     int64_t last;
+    unsigned held; /* published since the last wake */
 } pub_scan;
 
 static int publish_cb(void *ctx, const store_item *it)
 {
     pub_scan *p = ctx;
-    frame_item(it, publish_frame, p->n);
+    size_t len;
+    char *data = node_item_fragment(p->n, it, &len);
+    if (data) {
+        node_label_entry *e = node_label_get(p->n, it->id, it->label);
+        item_meta m = {.id = it->id, .label = it->label, .channel = it->channel, .entry = e};
+        (void)srv_sse_publish_held(p->n->hub, (uint64_t)it->id, "item", data, len, &m);
+        node_label_json_release(e);
+        lsn_free(data);
+    } /* out of memory: skipped; a client resuming after it replays it */
     p->last = it->id;
+    if (++p->held >= PUB_BATCH) {
+        srv_sse_wake(p->n->hub);
+        p->held = 0;
+    }
     return STORE_NEXT;
+}
+
+/* Publish what became durable after p->last (in id order). With no
+ * subscriber there is nobody to publish to, and nothing is rendered: the
+ * publisher only moves past the durable items. That loses nothing: the
+ * highest id is read BEFORE the hub is seen empty, so a subscriber that
+ * arrives afterwards registers after those items were durable, and its
+ * replay (Last-Event-ID) reads them from the store. */
+static void publish_new(pub_scan *p)
+{
+    node *n = p->n;
+    lsn_error err;
+    if (srv_sse_hub_subscribers(n->hub) == 0) {
+        int64_t top = 0;
+        if (store_item_last_id(n->st, &top, &err) != LSN_OK) {
+            fprintf(stderr, "liaison: publisher: %s\n", err.message);
+            return;
+        }
+        if (top <= p->last)
+            return;
+        if (srv_sse_hub_subscribers(n->hub) == 0) { /* still none, after reading top */
+            p->last = top;
+            return;
+        }
+    }
+    if (store_item_list(n->st, NULL, p->last, publish_cb, p, &err) != LSN_OK)
+        fprintf(stderr, "liaison: publisher: %s\n", err.message);
+    srv_sse_wake(n->hub);
+    p->held = 0;
 }
 
 static void *publisher_main(void *arg)
@@ -133,9 +164,7 @@ static void *publisher_main(void *arg)
         n->pub_wake = false;
         pub_scan p = {.n = n, .last = n->published};
         pthread_mutex_unlock(&n->pub_lock);
-        lsn_error err;
-        if (store_item_list(n->st, NULL, p.last, publish_cb, &p, &err) != LSN_OK)
-            fprintf(stderr, "liaison: publisher: %s\n", err.message);
+        publish_new(&p);
         pthread_mutex_lock(&n->pub_lock);
         n->published = p.last;
     }

@@ -41,6 +41,17 @@ void srv_resp_text(srv_response *r, int status, const char *content_type,
     r->content_type = content_type;
 }
 
+void srv_resp_bytes(srv_response *r, int status, const char *content_type,
+                    char *data, size_t len)
+{
+    srv_resp_text(r, status, "application/octet-stream", data, len);
+    size_t n = content_type ? strlen(content_type) : 0;
+    if (!data || n == 0 || n >= sizeof r->ctype || strpbrk(content_type, "\r\n"))
+        return;
+    memcpy(r->ctype, content_type, n + 1);
+    r->content_type = r->ctype;
+}
+
 void srv_resp_header(srv_response *r, const char *name, const char *value)
 {
     if (!name || !value || r->nheaders >= SRV_RESP_MAX_HEADERS)

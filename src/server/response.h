@@ -19,7 +19,8 @@ typedef struct srv_response {
     json_t *json;              /* owned: serialised and released */
     char *text;                /* owned (lsn_free): sent as is */
     size_t text_len;
-    const char *content_type;  /* static string, for text */
+    const char *content_type;  /* static string, or ctype, for text */
+    char ctype[SRV_RESP_HEADER_VALUE_MAX]; /* a copied content type (srv_resp_bytes) */
     struct srv_sse_sub *sse;   /* owned: streamed until it ends */
     size_t nheaders;
     struct {
@@ -36,6 +37,13 @@ void srv_resp_json(srv_response *r, int status, json_t *json);
  * content_type must be a string literal or otherwise outlive the response. */
 void srv_resp_text(srv_response *r, int status, const char *content_type,
                    char *text, size_t len);
+
+/* Set a response of raw bytes with a content type that need not outlive
+ * the call (it is copied; one with CR, LF or over the header cap becomes
+ * application/octet-stream). Takes ownership of data (lsn_free'd by the
+ * server; NULL → 500). */
+void srv_resp_bytes(srv_response *r, int status, const char *content_type,
+                    char *data, size_t len);
 
 /* Add a response header. Names and values that are too long or contain CR
  * or LF are dropped (a handler can never split a response). */

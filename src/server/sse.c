@@ -33,6 +33,7 @@ struct srv_sse_sub {
     bool closing;          /* end the stream once the queue is written */
     bool overflow;         /* fell behind: dropped */
     bool heartbeat_due;
+    bool wake_pending;     /* held events queued while suspended (srv_sse_wake) */
     uint64_t skip_through; /* ids up to this were replayed: never again live */
     struct timespec last_write;
     struct MHD_Connection *conn;
@@ -59,13 +60,15 @@ static void frame_unref(frame *f)
         lsn_free(f);
 }
 
-/* Format "id: N\nevent: E\ndata: line\n...\n\n" once. */
+/* Format "id: N\nevent: E\ndata: line\n...\n\n" once. Lines are found
+ * with memchr: a JSON payload usually has none, and this runs once per
+ * published event. */
 static frame *frame_make(uint64_t id, const char *event, const char *data, size_t len)
 {
     size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n')
-            lines++;
+    for (const char *c = data, *end = data + len; (c = memchr(c, '\n', (size_t)(end - c)));
+         c++)
+        lines++;
     size_t evlen = event ? strlen(event) : 0;
     if (evlen > 64 || (event && strpbrk(event, "\r\n")))
         return NULL;
@@ -83,16 +86,16 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
         *p++ = '\n';
     }
     size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || data[i] == '\n') {
-            size_t n = i - start;
-            if (n && data[i - 1] == '\r')
-                n--; /* a CR would end the line early in SSE */
-            memcpy(p, "data: ", 6), p += 6;
-            memcpy(p, data + start, n), p += n;
-            *p++ = '\n';
-            start = i + 1;
-        }
+    while (start <= len) {
+        const char *nl = memchr(data + start, '\n', len - start);
+        size_t i = nl ? (size_t)(nl - data) : len;
+        size_t n = i - start;
+        if (n && data[i - 1] == '\r')
+            n--; /* a CR would end the line early in SSE */
+        memcpy(p, "data: ", 6), p += 6;
+        memcpy(p, data + start, n), p += n;
+        *p++ = '\n';
+        start = i + 1;
     }
     *p++ = '\n';
     f->len = (size_t)(p - f->data);
@@ -100,8 +103,7 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
 }
 
 /* Push f onto sub's queue (sub->mu held); *queued says whether it was.
- * Returns true when the caller must resume the connection (outside the
- * lock). */
+ * Returns true when its connection is suspended and must be resumed. */
 static bool sub_push_locked(srv_sse_sub *s, frame *f, bool *queued)
 {
     *queued = false;
@@ -120,15 +122,27 @@ static bool sub_push_locked(srv_sse_sub *s, frame *f, bool *queued)
         s->count++;
         *queued = true;
     }
-    if (s->suspended && s->conn) {
-        s->suspended = false;
-        return true;
-    }
-    return false;
+    return s->suspended && s->conn;
 }
 
-long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
-                     const char *data, size_t len, const void *meta)
+/* Resume s's connection if it is suspended — only if it has held events
+ * when pending_only (takes s->mu). The sub cannot go away meanwhile: the
+ * caller holds the hub's read lock, and freeing needs the write lock. */
+static void sub_wake(srv_sse_sub *s, bool pending_only)
+{
+    pthread_mutex_lock(&s->mu);
+    bool wake = s->suspended && s->conn && (s->wake_pending || !pending_only);
+    if (wake)
+        s->suspended = false;
+    s->wake_pending = false;
+    pthread_mutex_unlock(&s->mu);
+    /* Outside the sub lock: MHD takes its own locks. */
+    if (wake)
+        MHD_resume_connection(s->conn);
+}
+
+static long publish(srv_sse_hub *h, uint64_t id, const char *event, const char *data,
+                    size_t len, const void *meta, bool hold)
 {
     if (!h || len > SRV_SSE_MAX_DATA || (!data && len))
         return -1;
@@ -144,16 +158,38 @@ long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
         bool queued;
         pthread_mutex_lock(&s->mu);
         bool wake = sub_push_locked(s, f, &queued);
+        if (wake && hold)
+            s->wake_pending = true; /* srv_sse_wake resumes it */
         pthread_mutex_unlock(&s->mu);
-        /* Resume outside the sub lock: MHD takes its own locks. The sub
-         * cannot go away meanwhile: freeing needs the hub's write lock. */
-        if (wake)
-            MHD_resume_connection(s->conn);
+        if (wake && !hold)
+            sub_wake(s, false);
         n += queued;
     }
     pthread_rwlock_unlock(&h->lock);
     frame_unref(f);
     return n;
+}
+
+long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
+                     const char *data, size_t len, const void *meta)
+{
+    return publish(h, id, event, data, len, meta, false);
+}
+
+long srv_sse_publish_held(srv_sse_hub *h, uint64_t id, const char *event,
+                          const char *data, size_t len, const void *meta)
+{
+    return publish(h, id, event, data, len, meta, true);
+}
+
+void srv_sse_wake(srv_sse_hub *h)
+{
+    if (!h)
+        return;
+    pthread_rwlock_rdlock(&h->lock);
+    for (size_t i = 0; i < h->nsubs; i++)
+        sub_wake(h->subs[i], true);
+    pthread_rwlock_unlock(&h->lock);
 }
 
 static long elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -310,8 +346,14 @@ static bool replay_emit(void *ctx, uint64_t id, const char *event,
         return true; /* out of order: the replayer's bug; skip, never repeat */
     if (!rb->sub->filter(rb->sub->reader, meta))
         return true;
-    if (len > SRV_SSE_MAX_DATA || (!data && len))
-        return true;
+    if (!data) {
+        /* The replayer could not produce it: end the stream here (as when
+         * full) so that the client resumes, rather than leave a gap. */
+        rb->full = true;
+        return false;
+    }
+    if (len > SRV_SSE_MAX_DATA)
+        return true; /* never published live either */
     frame *f = frame_make(id, event, data ? data : "", len);
     if (!f) {
         rb->full = true;

@@ -33,7 +33,10 @@ struct srv_metrics;
 typedef bool (*srv_sse_filter)(void *reader, const void *meta);
 
 /* Called by a replay callback once per stored event, in increasing id
- * order. Returns false when the subscriber cannot take more (stop). */
+ * order. Returns false when the subscriber cannot take more (stop). data
+ * NULL says the replayer could not produce this event (out of memory): if
+ * the reader may see it, the stream ends after what it has (the client
+ * resumes from there) rather than skip it. */
 typedef bool (*srv_sse_emit)(void *emit_ctx, uint64_t id, const char *event,
                              const char *data, size_t len, const void *meta);
 
@@ -72,6 +75,17 @@ void srv_sse_hub_free(srv_sse_hub *h);
  * dropped or closed), or -1 when it could not be (too large, out of memory). */
 long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
                      const char *data, size_t len, const void *meta);
+
+/* The same, but a subscriber whose connection is suspended is not resumed
+ * yet: srv_sse_wake does it, once for all the events held since. A
+ * publisher with several events at hand publishes them held, then wakes:
+ * each connection is resumed once and writes them all in one go. Same
+ * thread rules as srv_sse_publish; wake before waiting for more events. */
+long srv_sse_publish_held(srv_sse_hub *h, uint64_t id, const char *event,
+                          const char *data, size_t len, const void *meta);
+
+/* Resume the connections of the subscribers that have held events. */
+void srv_sse_wake(srv_sse_hub *h);
 
 /* Count deliveries, drops and clients in m (the server calls this when it
  * starts with the hub, if the hub has no metrics yet). */

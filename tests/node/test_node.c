@@ -8,6 +8,7 @@
  * byte for byte like a missing one, and a leak test: random labels x demo
  * readers, each visible set compared with lsn_access_check computed here,
  * independently of the node. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -500,8 +502,24 @@ static bool stream_until(int fd, char *acc, size_t cap, const char *want, int ti
 
 static void test_stream(void)
 {
-    int fd = stream_open(KENJI, "maritime-security", -1);
+    /* Posted while no stream is open (the publisher then renders nothing
+     * and moves past it): a client resuming from before it still gets it
+     * from the replay. */
+    long st0;
+    long long early = post(INGRID, "maritime-security", REL_JPN, "buoy before any stream", &st0);
+    usleep(300000);
+    int fd = stream_open(KENJI, "maritime-security", early - 1);
     char acc[65536] = "";
+    char early_id[64];
+    snprintf(early_id, sizeof early_id, "id: %lld\n", early);
+    ok(fd >= 0 && stream_until(fd, acc, sizeof acc, early_id, 20000) &&
+           strstr(acc, "buoy before any stream"),
+       "an_item_posted_with_no_subscriber_is_replayed_to_a_resuming_one");
+    if (fd >= 0)
+        close(fd);
+
+    fd = stream_open(KENJI, "maritime-security", -1);
+    acc[0] = '\0';
     ok(fd >= 0 && stream_until(fd, acc, sizeof acc, "\r\n\r\n", 10000),
        "stream_opens_for_jpn_reader");
     usleep(300000);
@@ -526,6 +544,311 @@ static void test_stream(void)
     ok(got && !strstr(acc, unwanted) && !strstr(acc, "periscope nato only"),
        "stream_resumes_with_last_event_id_filtered_per_reader");
     close(fd);
+}
+
+/* --- attachments and the rendered-item cache ---------------------------- */
+
+/* 9 bytes with a NUL, a CR and a LF in them, and their base64. */
+static const unsigned char ATT_BYTES[] = {0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x0a, 0x0d, 0x41};
+#define ATT_B64 "JVBERgD/Cg1B"
+
+/* POST an item with an attachment; returns its id (0 on refusal). */
+static long long post_attached(int who, const char *channel, const char *label,
+                               const char *body, const char *media_type)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/channels/%s/items", channel);
+    json_t *req = json_pack("{s:o, s:s, s:{s:s, s:s}}", "label", json_loads(label, 0, NULL),
+                            "body", body, "attachment", "mediaType", media_type, "data",
+                            ATT_B64);
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    http_result r;
+    tn_http(&N, "POST", path, TOK[who], text, strlen(text), &r);
+    free(text);
+    json_t *j = json_loads(r.body, 0, NULL);
+    long long id = r.status == 201 ? json_integer_value(json_object_get(j, "id")) : 0;
+    json_decref(j);
+    free(r.body);
+    return id;
+}
+
+/* A whole raw HTTP/1.1 exchange (Connection: close): status line, headers
+ * and body into buf (NUL-terminated); the number of bytes read. */
+static size_t raw_get(const char *path, int who, char *buf, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    size_t len = 0;
+    buf[0] = '\0';
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return 0;
+    }
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Connection: close\r\n\r\n", path, TOK[who]);
+    if (write(fd, req, (size_t)n) == n) {
+        for (int waited = 0; waited < 20000 && len < cap - 1;) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (poll(&p, 1, 100) <= 0) {
+                waited += 100;
+                continue;
+            }
+            ssize_t r = read(fd, buf + len, cap - 1 - len);
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+    }
+    buf[len] = '\0';
+    close(fd);
+    return len;
+}
+
+/* The value of header `name` in a raw response (case-insensitive name),
+ * copied into out; false if absent. */
+static bool raw_header(const char *resp, const char *name, char *out, size_t cap)
+{
+    const char *end = strstr(resp, "\r\n\r\n");
+    size_t nl = strlen(name);
+    for (const char *l = strstr(resp, "\r\n"); l && end && l < end; l = strstr(l + 2, "\r\n")) {
+        if (strncasecmp(l + 2, name, nl) == 0 && l[2 + nl] == ':') {
+            const char *v = l + 3 + nl;
+            while (*v == ' ')
+                v++;
+            size_t k = strcspn(v, "\r\n");
+            if (k >= cap)
+                k = cap - 1;
+            memcpy(out, v, k);
+            out[k] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The body of a raw response: after the blank line; its length in *len. */
+static const char *raw_body(const char *resp, size_t total, size_t *len)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    if (!b) {
+        *len = 0;
+        return "";
+    }
+    b += 4;
+    *len = total - (size_t)(b - resp);
+    return b;
+}
+
+/* Find the item with this id in a page's items; NULL if absent. */
+static json_t *page_item(json_t *page, long long id)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(page, "items"), i, it)
+        if (json_integer_value(json_object_get(it, "id")) == id)
+            return it;
+    return NULL;
+}
+
+static void test_attachments(void)
+{
+    long long pub = post_attached(INGRID, "climate-security", REL_JPN, "glacier survey",
+                                  "application/pdf");
+    long long sec = post_attached(INGRID, "climate-security", NATO_ONLY, "glacier secret",
+                                  "application/pdf");
+    ok(pub > 0 && sec > 0, "items_with_attachments_are_posted");
+
+    /* Lists carry {mediaType, size}, never the bytes. */
+    long st;
+    json_t *page = tn_get_json(&N, "/api/v1/channels/climate-security/items", TOK[KENJI], &st);
+    json_t *att = json_object_get(page_item(page, pub), "attachment");
+    ok(st == 200 && att &&
+           !strcmp(json_string_value(json_object_get(att, "mediaType")), "application/pdf") &&
+           json_integer_value(json_object_get(att, "size")) == (json_int_t)sizeof ATT_BYTES &&
+           !json_object_get(att, "data"),
+       "a_listing_gives_the_attachment_media_type_and_size_without_data");
+    json_decref(page);
+
+    /* Fetch by id carries the data too. */
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/items/%lld", pub);
+    json_t *item = tn_get_json(&N, path, TOK[KENJI], &st);
+    att = json_object_get(item, "attachment");
+    ok(st == 200 && json_string_value(json_object_get(att, "data")) &&
+           !strcmp(json_string_value(json_object_get(att, "data")), ATT_B64) &&
+           json_integer_value(json_object_get(att, "size")) == (json_int_t)sizeof ATT_BYTES,
+       "fetch_by_id_gives_the_attachment_data_in_base64");
+    json_decref(item);
+
+    /* The raw bytes, with their type, as a download, not sniffed. */
+    static char resp[65536];
+    char v[256];
+    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", pub);
+    size_t total = raw_get(path, KENJI, resp, sizeof resp);
+    size_t blen;
+    const char *body = raw_body(resp, total, &blen);
+    ok(!strncmp(resp, "HTTP/1.1 200", 12) && blen == sizeof ATT_BYTES &&
+           !memcmp(body, ATT_BYTES, sizeof ATT_BYTES),
+       "the_attachment_route_serves_the_raw_bytes");
+    ok(raw_header(resp, "Content-Type", v, sizeof v) && !strcmp(v, "application/pdf"),
+       "the_attachment_route_gives_the_media_type (%s)", v);
+    ok(raw_header(resp, "Content-Disposition", v, sizeof v) && !strncmp(v, "attachment", 10),
+       "the_attachment_route_answers_as_a_download");
+    ok(raw_header(resp, "X-Content-Type-Options", v, sizeof v) && !strcmp(v, "nosniff"),
+       "the_attachment_route_forbids_sniffing");
+
+    /* Invisible: the same 404 as a missing item (and as the item route). */
+    static char r1[8192], r2[8192];
+    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec);
+    size_t n1 = raw_get(path, KENJI, r1, sizeof r1);
+    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec + 1000000);
+    size_t n2 = raw_get(path, KENJI, r2, sizeof r2);
+    size_t b1, b2;
+    const char *x1 = raw_body(r1, n1, &b1), *x2 = raw_body(r2, n2, &b2);
+    ok(!strncmp(r1, "HTTP/1.1 404", 12) && !strncmp(r2, "HTTP/1.1 404", 12) && b1 == b2 &&
+           !memcmp(x1, x2, b1) && strstr(x1, "No such item."),
+       "an_invisible_attachment_answers_exactly_like_a_missing_one");
+    ok(!memmem(r1, n1, "application/pdf", 15) && !memmem(r1, n1, "glacier", 7),
+       "the_invisible_attachment_404_echoes_nothing_of_it");
+    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec);
+    total = raw_get(path, INGRID, resp, sizeof resp);
+    body = raw_body(resp, total, &blen);
+    ok(!strncmp(resp, "HTTP/1.1 200", 12) && blen == sizeof ATT_BYTES,
+       "nato_staff_gets_the_nato_only_attachment");
+
+    /* An item without attachment: 404 naming that, for one who sees it. */
+    long long plain = post(INGRID, "climate-security", REL_JPN, "no attachment here", &st);
+    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", plain);
+    item = tn_get_json(&N, path, TOK[KENJI], &st);
+    ok(st == 404, "a_visible_item_without_attachment_has_no_attachment_route");
+    json_decref(item);
+}
+
+/* Answers assembled from cached fragments are exactly what jansson renders
+ * for the whole object: valid, compact, keys in order, one line. */
+static bool rendered_by_jansson(const char *path, int who)
+{
+    http_result r;
+    tn_http(&N, "GET", path, TOK[who], NULL, 0, &r);
+    json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    char *again = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    bool same = again && r.len == strlen(again) + 1 && !strncmp(r.body, again, r.len - 1) &&
+                r.body[r.len - 1] == '\n';
+    free(again);
+    json_decref(j);
+    free(r.body);
+    return same;
+}
+
+static void test_answers_are_jansson_json(void)
+{
+    ok(rendered_by_jansson("/api/v1/channels/climate-security/items", INGRID) &&
+           rendered_by_jansson("/api/v1/channels/climate-security/items?limit=1", KENJI) &&
+           rendered_by_jansson("/api/v1/channels/counter-terrorism/items?after=999999", KENJI),
+       "a_listing_is_the_compact_json_jansson_renders");
+    ok(rendered_by_jansson("/api/v1/search?q=glacier", INGRID),
+       "a_search_answer_is_the_compact_json_jansson_renders");
+    long st;
+    json_t *page = tn_get_json(&N, "/api/v1/channels/climate-security/items", TOK[INGRID], &st);
+    bool all = st == 200 && json_array_size(json_object_get(page, "items")) > 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(page, "items"), i, it) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/items/%lld",
+                 (long long)json_integer_value(json_object_get(it, "id")));
+        all = all && rendered_by_jansson(path, INGRID);
+    }
+    json_decref(page);
+    ok(all, "an_item_answer_is_the_compact_json_jansson_renders (with and without attachment)");
+}
+
+/* The rendered-item cache holds text for whoever may see it: a reader who
+ * may not see an item must still not see it, by any route, after one who
+ * may has rendered (and cached) it by every route. */
+static void test_cache_keeps_visibility(void)
+{
+    long st;
+    long long sec = post(INGRID, "arms-control", NATO_ONLY, "quokka treaty nato only", &st);
+    long long before = post(INGRID, "arms-control", REL_JPN, "quokka releasable", &st);
+    ok(sec > 0 && before > 0, "cache_test_items_are_posted");
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/items/%lld", sec);
+
+    /* Warm every route as NATO staff. */
+    json_t *j = tn_get_json(&N, path, TOK[INGRID], &st);
+    bool warm = st == 200;
+    json_decref(j);
+    j = tn_get_json(&N, "/api/v1/channels/arms-control/items", TOK[INGRID], &st);
+    warm = warm && page_item(j, sec);
+    json_decref(j);
+    j = tn_get_json(&N, "/api/v1/search?q=quokka", TOK[INGRID], &st);
+    warm = warm && page_item(j, sec);
+    json_decref(j);
+    ok(warm, "nato_staff_sees_the_item_by_every_route_warming_the_cache");
+
+    /* Then the Japanese reader, by every route. */
+    http_result a, b;
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &a);
+    snprintf(path, sizeof path, "/api/v1/items/%lld", sec + 1000000);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &b);
+    ok(a.status == 404 && a.len == b.len && !memcmp(a.body, b.body, a.len),
+       "jpn_reader_after_a_warm_cache_gets_the_nato_only_item_as_missing");
+    free(a.body);
+    free(b.body);
+    j = tn_get_json(&N, "/api/v1/channels/arms-control/items", TOK[KENJI], &st);
+    ok(st == 200 && !page_item(j, sec) && page_item(j, before) &&
+           json_integer_value(json_object_get(j, "next")) != sec,
+       "jpn_reader_after_a_warm_cache_does_not_list_the_nato_only_item");
+    json_decref(j);
+    char q[160];
+    snprintf(q, sizeof q, "/api/v1/channels/arms-control/items?after=%lld", before);
+    j = tn_get_json(&N, q, TOK[KENJI], &st);
+    ok(st == 200 && json_integer_value(json_object_get(j, "count")) == 0 &&
+           json_integer_value(json_object_get(j, "next")) == before,
+       "jpn_reader_after_a_warm_cache_pages_past_it_without_a_trace");
+    json_decref(j);
+    j = tn_get_json(&N, "/api/v1/search?q=quokka", TOK[KENJI], &st);
+    ok(st == 200 && !page_item(j, sec) && json_integer_value(json_object_get(j, "count")) == 1,
+       "jpn_reader_after_a_warm_cache_does_not_find_the_nato_only_item");
+    json_decref(j);
+
+    /* The stream's replay (the same cached text) filters it too. */
+    int fd = stream_open(KENJI, "arms-control", sec - 1);
+    char acc[65536] = "";
+    long long after = post(INGRID, "arms-control", REL_JPN, "quokka after", &st);
+    char want[64], unwanted[64];
+    snprintf(want, sizeof want, "id: %lld\n", after);
+    snprintf(unwanted, sizeof unwanted, "id: %lld\n", sec);
+    bool got = fd >= 0 && stream_until(fd, acc, sizeof acc, want, 20000);
+    ok(got && !strstr(acc, unwanted) && !strstr(acc, "treaty nato only"),
+       "jpn_reader_after_a_warm_cache_does_not_get_it_from_the_stream");
+    if (fd >= 0)
+        close(fd);
+}
+
+/* An item's attachment rides the stream as {mediaType, size}, not bytes. */
+static void test_stream_attachment(void)
+{
+    int fd = stream_open(KENJI, "emergency-management", -1);
+    char acc[65536] = "";
+    ok(fd >= 0 && stream_until(fd, acc, sizeof acc, "\r\n\r\n", 10000),
+       "stream_opens_for_the_attachment_case");
+    usleep(300000);
+    long long id = post_attached(INGRID, "emergency-management", REL_JPN, "evacuation map",
+                                 "image/png");
+    char want[64];
+    snprintf(want, sizeof want, "id: %lld\n", id);
+    bool got = stream_until(fd, acc, sizeof acc, "evacuation map", 20000);
+    ok(got && strstr(acc, want) && strstr(acc, "\"mediaType\":\"image/png\"") &&
+           strstr(acc, "\"size\":9") && !strstr(acc, ATT_B64),
+       "a_stream_event_gives_the_attachment_media_type_and_size_without_data");
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Raw malformed HTTP bytes: the node answers or closes, and lives on. */
@@ -633,6 +956,10 @@ int main(int argc, char **argv)
 
     test_fixed();
     test_stream();
+    test_attachments();
+    test_cache_keeps_visibility();
+    test_answers_are_jansson_json();
+    test_stream_attachment();
     test_leak();
     test_raw_bytes();
     test_web();
