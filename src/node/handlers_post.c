@@ -202,7 +202,7 @@ void node_h_post(srv_request *req, srv_response *resp)
         .channel = channel, .author = r->user->name,
         .organisation = r->user->organisation, .label = canon,
         .marking_en = en, .marking_fr = fr,
-        .classification = node_class_index(lsn_label_policy(l), canon),
+        .classification = lsn_label_class_index(l),
         .body = json_string_value(jbody), .media_type = media,
         .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
     };

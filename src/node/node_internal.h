@@ -19,6 +19,7 @@
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
+#define NODE_AUTH_TTL_MS 2000 /* longest a cached reader is trusted (auth.c) */
 
 struct node_label_slot {
     int64_t id;       /* 0: empty */
@@ -34,6 +35,7 @@ typedef struct node {
     srv_metrics *metrics;     /* the server's (set after start) */
     size_t body_limit;
     const char *web_dir;      /* the web page's files, or NULL */
+    struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N. */
@@ -57,9 +59,14 @@ typedef struct node_reader {
     char *org_category;      /* owned (lsn_free); may be NULL */
 } node_reader;
 
-/* auth.c: token hash → node_reader (srv_auth lookup/release). */
+/* auth.c: token hash → node_reader (srv_auth lookup/release). A reader is
+ * shared by concurrent requests of the same token and must not be changed;
+ * it is valid until node_auth_release. node_auth_init makes the reader
+ * cache (LSN_ERR_NOMEM); node_auth_free frees it once no request runs. */
 void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 void node_auth_release(void *ctx, void *user);
+lsn_err node_auth_init(node *n);
+void node_auth_free(node *n);
 
 /* decide.c: may this reader see the item with this id and label string?
  * Parses the label once per id (cached), records the decision in the
@@ -76,8 +83,6 @@ bool node_audit(node *n, const char *actor, const char *action, const char *obje
 /* item_json.c: an item as its API JSON (label as its JSON object). NULL when
  * out of memory. */
 json_t *node_item_json(const store_item *it);
-/* The policy's index of a canonical JSON label's classification, or -1. */
-int node_class_index(const lsn_policy *p, const char *canon);
 /* Hex of a hash into out[65]. */
 void node_hex(const uint8_t *h, size_t len, char *out);
 

@@ -590,6 +590,48 @@ static void test_metrics(void)
     free(r.body);
 }
 
+/* The node caches authenticated readers by token hash (auth.c): each token
+ * must still act as exactly its own user, and a user added by the admin
+ * verb while the node runs must be known at once (misses are not cached). */
+static void test_reader_cache(const char *exe, const char *data)
+{
+    bool own = true;
+    for (int round = 0; round < 3; round++) /* the later rounds hit the cache */
+        for (int i = 0; i < NREADERS; i++) {
+            long st;
+            json_t *me = tn_get_json(&N, "/api/v1/me", TOK[i], &st);
+            const char *name = json_string_value(json_object_get(me, "name"));
+            own = own && st == 200 && name && strcmp(name, READERS[i]) == 0;
+            json_decref(me);
+        }
+    ok(own, "each_token_acts_as_its_own_user_through_the_reader_cache");
+
+    char *clr = NULL;
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(DEMO, "users"), i, u)
+        if (!strcmp(json_string_value(json_object_get(u, "name")), READERS[KENJI]))
+            clr = json_dumps(json_object_get(u, "clearance"), JSON_COMPACT);
+    char cmd[4096], token[256] = "";
+    snprintf(cmd, sizeof cmd,
+             "'%s' user add cache-newcomer --data-dir '%s' --org 'Mission of Japan to NATO' "
+             "--clearance '%s' 2>/dev/null", exe, data, clr ? clr : "{}");
+    free(clr);
+    FILE *f = popen(cmd, "r");
+    if (f) {
+        if (!fgets(token, sizeof token, f))
+            token[0] = '\0';
+        pclose(f);
+    }
+    token[strcspn(token, "\r\n")] = '\0';
+    long st = 0;
+    json_t *me = token[0] ? tn_get_json(&N, "/api/v1/me", token, &st) : NULL;
+    const char *name = json_string_value(json_object_get(me, "name"));
+    ok(st == 200 && name && !strcmp(name, "cache-newcomer"),
+       "user_added_while_the_node_runs_is_known_at_once (status %ld)", st);
+    json_decref(me);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -620,6 +662,7 @@ int main(int argc, char **argv)
     ok(TOK[KENJI] && TOK[INGRID] && CLR[KENJI], "demo_credentials_hold_every_demo_user");
 
     test_fixed();
+    test_reader_cache(argv[1], data);
     test_stream();
     test_leak();
     test_raw_bytes();
