@@ -6,9 +6,11 @@
  * the item is durable — with its audit record in the same transaction —
  * before the 201. Then the publisher is woken to stream it.
  *
- * The append is the store's blocking one, on the server's handler thread:
- * the server has no way yet to suspend a request and resume it from the
- * store's completion, so the thread pool bounds the posts in flight. */
+ * The append is the store's asynchronous one: the handler defers its answer
+ * (server/deferred.h) and returns, and the store's completion — on its
+ * writer thread, once the group commit holding the item is on disk —
+ * answers 201 and wakes the publisher. So a post waiting for its commit
+ * holds no server thread; the connections bound the posts in flight. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +19,7 @@
 #include "core/alloc.h"
 #include "node_internal.h"
 #include "server/body.h"
+#include "server/deferred.h"
 #include "server/errors.h"
 
 static int64_t now_ms(void)
@@ -122,6 +125,75 @@ static void refuse(node *n, const node_reader *r, const char *channel, const cha
     (void)node_audit(n, r->user->name, "post", object, "refused", why);
 }
 
+/* A post waiting for its group commit: the deferred request and the 201
+ * answer, built before queueing so that the store's writer thread only
+ * fills in the id and content hash. */
+typedef struct post_wait {
+    node *n;
+    srv_deferred *d;
+    json_t *answer; /* {"id", "channel", "marking", "markingFr", "contentHash"} */
+} post_wait;
+
+/* The store's completion, on its writer thread: keep it short. */
+static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
+                      uint64_t seq, const lsn_error *err)
+{
+    (void)seq;
+    post_wait *w = ctx;
+    srv_response a = {0};
+    if (rc == LSN_OK) {
+        if (w->n->metrics)
+            srv_metrics_items(w->n->metrics, 1);
+        node_publisher_wake(w->n);
+        char hex[2 * STORE_HASH_LEN + 1];
+        node_hex(hash, STORE_HASH_LEN, hex);
+        if (json_integer_set(json_object_get(w->answer, "id"), (json_int_t)id) != 0 ||
+            json_string_set(json_object_get(w->answer, "contentHash"), hex) != 0) {
+            json_decref(w->answer);
+            w->answer = NULL; /* 500: the item is stored, the answer failed */
+        }
+        srv_resp_json(&a, 201, w->answer);
+    } else {
+        fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
+        json_decref(w->answer);
+        if (rc == LSN_ERR_LIMIT)
+            srv_resp_error(&a, 413, SRV_E_TOO_LARGE, "The item is too large.");
+        else
+            srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item could not be stored.");
+    }
+    srv_deferred_answer(w->d, &a);
+    lsn_free(w);
+}
+
+/* Queue the item and its post record; the request is answered from
+ * post_done once they are durable, and this thread goes back to serving. */
+static void append(node *n, srv_request *req, srv_response *resp, const store_item *it,
+                   const store_audit_event *post)
+{
+    post_wait *w = lsn_malloc(sizeof *w);
+    json_t *answer = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)0, "channel",
+                               it->channel, "marking", it->marking_en, "markingFr",
+                               it->marking_fr, "contentHash", "");
+    if (!w || !answer) {
+        lsn_free(w);
+        json_decref(answer);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return;
+    }
+    w->n = n;
+    w->answer = answer;
+    w->d = srv_resp_defer(req, resp);
+    if (!w->d) { /* resp holds the 503 */
+        json_decref(answer);
+        lsn_free(w);
+        return;
+    }
+    lsn_error err;
+    lsn_err rc = store_item_append_async(n->st, it, post, post_done, w, &err);
+    if (rc != LSN_OK) /* refused before queueing: post_done was not called */
+        post_done(w, rc, 0, NULL, 0, &err);
+}
+
 void node_h_post(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
@@ -208,25 +280,7 @@ void node_h_post(srv_request *req, srv_response *resp)
     };
     store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
                               .action = "post", .outcome = "ok", .detail = channel};
-    int64_t id;
-    uint8_t hash[STORE_HASH_LEN];
-    lsn_err rc = store_item_append(n->st, &it, &post, &id, hash, &err);
-    if (rc != LSN_OK) {
-        fprintf(stderr, "liaison: post: %s\n", err.message);
-        if (rc == LSN_ERR_LIMIT)
-            srv_resp_error(resp, 413, SRV_E_TOO_LARGE, "The item is too large.");
-        else
-            srv_resp_error(resp, 500, SRV_E_INTERNAL, "The item could not be stored.");
-        goto out;
-    }
-    if (n->metrics)
-        srv_metrics_items(n->metrics, 1);
-    node_publisher_wake(n);
-    char hex[2 * STORE_HASH_LEN + 1];
-    node_hex(hash, STORE_HASH_LEN, hex);
-    srv_resp_json(resp, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
-                                       "channel", channel, "marking", en, "markingFr", fr,
-                                       "contentHash", hex));
+    append(n, req, resp, &it, &post);
 out:
     lsn_free(canon);
     lsn_free(en);

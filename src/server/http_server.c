@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "server/config.h"
+#include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
 
@@ -27,6 +28,7 @@ struct srv_server {
     struct MHD_Daemon *d;
     srv_metrics *metrics;
     _Atomic unsigned in_flight;
+    _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
     uint16_t port;
     char *tls_cert_pem, *tls_key_pem;
     size_t tls_key_len;
@@ -38,6 +40,7 @@ struct req_state {
     struct timespec start;
     srv_request req;
     strbuf body;
+    srv_deferred *deferred; /* the handler deferred its answer */
     long route;         /* -1 until matched */
     int status;         /* what was queued; 0 if nothing was */
     bool responded;
@@ -251,6 +254,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
         return begin_request(s, c, st, url, method);
     }
+    if (st->deferred) {
+        /* Resumed: the deferred answer is in (the body was read before the
+         * handler ran, so there is nothing more to take). */
+        *upload_data_size = 0;
+        srv_response resp = {0};
+        if (!srv_deferred_take(st->deferred, &resp)) {
+            /* Not answered yet (libmicrohttpd calls again only after the
+             * resume, but never send nothing): wait again. */
+            if (srv_deferred_park(st->deferred, c, &s->parked))
+                return MHD_YES;
+            (void)srv_deferred_take(st->deferred, &resp);
+        }
+        return send_response(s, c, st, &resp);
+    }
     if (st->responded) {
         /* Answered early (404, 401, 413): discard whatever body follows. */
         *upload_data_size = 0;
@@ -278,6 +295,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     st->req.body = st->body.data;
     st->req.body_len = st->body.len;
     s->o.routes[st->route].handler(&st->req, &resp);
+    if (resp.deferred) {
+        /* Answered later from another thread: free this thread meanwhile. */
+        st->deferred = resp.deferred;
+        resp.deferred = NULL;
+        srv_resp_clear(&resp);
+        if (srv_deferred_park(st->deferred, c, &s->parked))
+            return MHD_YES;
+        (void)srv_deferred_take(st->deferred, &resp); /* it came already */
+    }
     return send_response(s, c, st, &resp);
 }
 
@@ -295,6 +321,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             st->status, st->is_stream ? -1 : since_us(&st->start));
     if (st->req.user && s->o.auth.release)
         s->o.auth.release(s->o.auth.ctx, st->req.user);
+    srv_deferred_release(st->deferred);
     strbuf_release(&st->body);
     lsn_free(st);
     *con_cls = NULL;
@@ -530,8 +557,21 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
      *    libmicrohttpd must have no suspended connection when it stops. */
     if (s->o.hub)
         srv_sse_hub_close(s->o.hub);
-    /* 3. Let in-flight requests finish, up to the grace period. */
+    /* 3. Let in-flight requests finish, up to the grace period. Deferred
+     *    ones are in flight too: their answers resume them. */
     for (unsigned waited = 0; srv_server_in_flight(s) > 0 && waited < grace_ms; waited += 5) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    /* 3b. Past the grace too, wait for every deferred answer: libmicrohttpd
+     *     must not stop with a suspended connection, and nothing
+     *     acknowledged may be cut off (deferred.h: answers come promptly). */
+    bool told = false;
+    for (unsigned waited = 0; atomic_load_explicit(&s->parked, memory_order_acquire) > 0;
+         waited += 5) {
+        if (!told && waited >= grace_ms + 1000 && (told = true))
+            fprintf(stderr, "liaison: http: waiting for %u deferred answers\n",
+                    atomic_load(&s->parked));
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
