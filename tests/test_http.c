@@ -1189,8 +1189,8 @@ static void test_tls(void)
 static void *later_stop_client(void *arg)
 {
     later_call *c = arg;
-    c->right = get("/api/v1/later?ms=700", NULL, &c->r) == 200 &&
-               strstr(c->r.body, "{\"later\":700}") != NULL;
+    c->right = get("/api/v1/later?ms=1500", NULL, &c->r) == 200 &&
+               strstr(c->r.body, "{\"later\":1500}") != NULL;
     return NULL;
 }
 
@@ -1199,15 +1199,17 @@ static void test_graceful_stop(void)
     static reply r;
     static later_call lc;
     pthread_t t, tl;
+    /* The deferred request first (the slow one blocks a server thread and
+     * could hold up a connection that thread owns). */
     int pending_before = answers_pending;
     bool later_launched = pthread_create(&tl, NULL, later_stop_client, &lc) == 0;
-    slow_started = 0;
-    bool launched = pthread_create(&t, NULL, slow_client, &r) == 0;
-    for (int i = 0; i < 500 && !slow_started; i++) {
+    for (int i = 0; i < 500 && answers_pending == pending_before; i++) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    for (int i = 0; i < 500 && answers_pending == pending_before; i++) {
+    slow_started = 0;
+    bool launched = pthread_create(&t, NULL, slow_client, &r) == 0;
+    for (int i = 0; i < 500 && !slow_started; i++) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }

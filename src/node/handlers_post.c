@@ -2,7 +2,7 @@
  *
  * The label (the engine's JSON form as an object, or a string holding a
  * STANAG 4774 XML label) is parsed and validated against the policy (422
- * naming the rule), must be within the author's own clearance (403), and
+ * naming the rule; post_label.c, which remembers labels posted before), must be within the author's own clearance (403), and
  * the item is durable — with its audit record in the same transaction —
  * before the 201. Then the publisher is woken to stream it.
  *
@@ -27,62 +27,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The marking in a fresh string (lsn_free), or NULL. */
-static char *marking(const lsn_label *l, const char *lang)
-{
-    size_t need = 0;
-    char small[512];
-    lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &need);
-    if (rc == LSN_OK)
-        return lsn_strdup(small);
-    if (rc != LSN_ERR_LIMIT || need > (1u << 20))
-        return NULL;
-    char *big = lsn_malloc(need + 1);
-    if (big && lsn_label_marking(l, lang, big, need + 1, NULL) != LSN_OK) {
-        lsn_free(big);
-        return NULL;
-    }
-    return big;
-}
-
-/* Parse the request's label value; on failure resp holds the answer. */
-static lsn_label *read_label(node *n, json_t *v, srv_response *resp)
-{
-    lsn_label *l = NULL;
-    lsn_error err;
-    lsn_err rc;
-    if (json_is_object(v)) {
-        char *text = json_dumps(v, JSON_COMPACT);
-        if (!text) {
-            srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
-            return NULL;
-        }
-        rc = lsn_label_parse(n->set, text, strlen(text), LSN_FORM_JSON, &l, &err);
-        free(text);
-    } else if (json_is_string(v)) {
-        rc = lsn_label_parse(n->set, json_string_value(v), json_string_length(v),
-                             LSN_FORM_AUTO, &l, &err);
-    } else {
-        srv_resp_error(resp, 422, SRV_E_INVALID,
-                       "The label must be a JSON label object or a string holding a "
-                       "STANAG 4774 XML label.");
-        return NULL;
-    }
-    if (rc != LSN_OK) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s", err.message);
-        return NULL;
-    }
-    bool valid = false;
-    char reason[400] = "";
-    if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s",
-                       reason[0] ? reason : "it breaks a rule of the policy");
-        lsn_label_free(l);
-        return NULL;
-    }
-    return l;
 }
 
 /* Decode an optional attachment {"mediaType", "data" (base64)}. */
@@ -235,14 +179,14 @@ void node_h_post(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    lsn_label *l = read_label(n, jlabel, resp);
-    if (!l) {
+    node_post_label *pl = node_post_label_get(n, jlabel, resp);
+    if (!pl) {
         refuse(n, r, channel, "invalid label");
         json_decref(in);
         return;
     }
     lsn_decision d = LSN_DENY;
-    if (!r->clearance || lsn_access_check(n->set, l, r->clearance, &d) != LSN_OK)
+    if (!r->clearance || lsn_access_check(n->set, pl->label, r->clearance, &d) != LSN_OK)
         d = LSN_DENY;
     if (n->metrics)
         srv_metrics_decision(n->metrics, d == LSN_GRANT);
@@ -250,7 +194,7 @@ void node_h_post(srv_request *req, srv_response *resp)
         srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
                        "You may not post an item labelled beyond your own clearance.");
         refuse(n, r, channel, "label beyond the author's clearance");
-        lsn_label_free(l);
+        node_post_label_release(pl);
         json_decref(in);
         return;
     }
@@ -258,35 +202,25 @@ void node_h_post(srv_request *req, srv_response *resp)
     const char *media;
     uint8_t *att;
     size_t att_len;
-    char *canon = NULL, *en = NULL, *fr = NULL;
     if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
         refuse(n, r, channel, "malformed attachment");
-        lsn_label_free(l);
+        node_post_label_release(pl);
         json_decref(in);
         return;
     }
-    if (lsn_label_write(l, LSN_FORM_JSON, &canon, NULL, &err) != LSN_OK ||
-        !(en = marking(l, "en")) || !(fr = marking(l, "fr"))) {
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
-        goto out;
-    }
     store_item it = {
         .channel = channel, .author = r->user->name,
-        .organisation = r->user->organisation, .label = canon,
-        .marking_en = en, .marking_fr = fr,
-        .classification = lsn_label_class_index(l),
+        .organisation = r->user->organisation, .label = pl->canon,
+        .marking_en = pl->en, .marking_fr = pl->fr,
+        .classification = pl->class_index,
         .body = json_string_value(jbody), .media_type = media,
         .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
     };
     store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
                               .action = "post", .outcome = "ok", .detail = channel};
     append(n, req, resp, &it, &post);
-out:
-    lsn_free(canon);
-    lsn_free(en);
-    lsn_free(fr);
     lsn_free(att);
-    lsn_label_free(l);
+    node_post_label_release(pl);
     json_decref(in);
 }
 
@@ -306,17 +240,11 @@ void node_h_mark(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    lsn_label *l = read_label(n, jlabel, resp);
+    node_post_label *pl = node_post_label_get(n, jlabel, resp);
     json_decref(in);
-    if (!l)
+    if (!pl)
         return;
-    char *en = marking(l, "en"), *fr = marking(l, "fr");
-    if (en && fr)
-        srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", en,
-                                           "markingFr", fr));
-    else
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The marking could not be made.");
-    lsn_free(en);
-    lsn_free(fr);
-    lsn_label_free(l);
+    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", pl->en,
+                                       "markingFr", pl->fr));
+    node_post_label_release(pl);
 }

@@ -101,6 +101,7 @@ static void node_release(node *n)
     srv_sse_hub_free(n->hub);
     node_cache_free(n);
     node_auth_free(n);
+    node_label_memo_free(n);
     lsn_policy_set_free(n->set);
 }
 
@@ -175,7 +176,8 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "the data directory's path is too long", NULL);
     if (store_open(dbpath, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
-    if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK)
+    if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
+        node_label_memo_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;

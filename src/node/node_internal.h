@@ -36,6 +36,7 @@ typedef struct node {
     size_t body_limit;
     const char *web_dir;      /* the web page's files, or NULL */
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
+    struct node_label_memo *memo; /* posted labels (post_label.c); may be NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N. */
@@ -67,6 +68,26 @@ void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 void node_auth_release(void *ctx, void *user);
 lsn_err node_auth_init(node *n);
 void node_auth_free(node *n);
+
+/* post_label.c: a posted label (a JSON object, or a string holding an XML
+ * label) parsed, validated, written and marked — remembered by its exact
+ * text, so a label posted again costs a hash and a compare. Immutable and
+ * shared: release it with node_post_label_release. */
+typedef struct node_post_label {
+    lsn_label *label;   /* for the author's access check */
+    char *canon;        /* canonical JSON (what the store keeps) */
+    char *en, *fr;      /* markings */
+    int class_index;    /* lsn_label_class_index */
+    char *key;          /* the memo's key: form byte + text */
+    size_t key_len;
+    _Atomic unsigned refs;
+} node_post_label;
+/* The label of request value v, or NULL with resp holding the answer (422
+ * naming the rule or the parse error, 500). */
+node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp);
+void node_post_label_release(node_post_label *pl); /* NULL is a no-op */
+lsn_err node_label_memo_init(node *n);
+void node_label_memo_free(node *n);
 
 /* decide.c: may this reader see the item with this id and label string?
  * Parses the label once per id (cached), records the decision in the

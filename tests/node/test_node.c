@@ -440,6 +440,22 @@ static void test_fixed(void)
     ok(r.status == 201 && strstr(r.body, "NATO RESTRICTED Releasable to JPN"),
        "a_4774_xml_label_string_is_accepted_and_marked (status %ld)", r.status);
     free(r.body);
+
+    /* Labels posted before are remembered (post_label.c): the result must
+     * be the same, and the author's own access check is still made. */
+    tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], xml_post,
+            strlen(xml_post), &r);
+    ok(r.status == 201 && strstr(r.body, "NATO RESTRICTED Releasable to JPN"),
+       "a_remembered_xml_label_is_marked_the_same (status %ld)", r.status);
+    free(r.body);
+    long long again = post(KENJI, "space", REL_JPN, "kenji reuses a remembered label", &st);
+    ok(st == 201 && again > jpn, "a_remembered_label_within_the_authors_clearance_posts");
+    post(KENJI, "space", NATO_ONLY, "still above my clearance", &st);
+    ok(st == 403, "a_remembered_label_beyond_the_authors_clearance_is_still_403");
+    tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], inv, strlen(inv), &r);
+    ok(r.status == 422 && strstr(r.body, "requires"),
+       "an_invalid_label_posted_again_is_again_422_naming_the_rule");
+    free(r.body);
 }
 
 /* --- the stream --------------------------------------------------------- */
