@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/strbuf.h"
 #include "node_internal.h"
 #include "server/errors.h"
 
@@ -91,6 +92,13 @@ static char *marking(const lsn_label *l, const char *lang)
     return big;
 }
 
+static int add_cb(const char *buf, size_t size, void *data)
+{
+    strbuf *b = data;
+    strbuf_add(b, buf, size);
+    return b->failed ? -1 : 0;
+}
+
 /* Do the work for key (its first byte is the form: 'J' JSON, 'S' string);
  * on failure resp holds the answer (422 or 500). The entry has one
  * reference, the caller's. */
@@ -137,18 +145,21 @@ node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp)
     char *key = NULL;
     size_t key_len = 0;
     if (json_is_object(v)) {
-        size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT);
-        if (len && len < LSN_LABEL_MAX_BYTES && (key = lsn_malloc(len + 2)) != NULL &&
-            json_dumpb(v, key + 1, len, JSON_COMPACT) == len) {
-            key[0] = 'J';
-            key_len = len + 1;
-        }
+        /* One rendering pass (json_dumpb would render twice: to size, then
+         * to write). */
+        strbuf b;
+        strbuf_init(&b, LSN_LABEL_MAX_BYTES);
+        strbuf_addc(&b, 'J');
+        if (json_dump_callback(v, add_cb, &b, JSON_COMPACT) == 0 && b.len > 1 && !b.failed)
+            key = strbuf_take(&b, &key_len);
+        strbuf_release(&b);
     } else if (json_is_string(v)) {
         size_t len = json_string_length(v);
         if ((key = lsn_malloc(len + 2)) != NULL) {
             key[0] = 'S';
             memcpy(key + 1, json_string_value(v), len);
             key_len = len + 1;
+            key[key_len] = '\0';
         }
     } else {
         srv_resp_error(resp, 422, SRV_E_INVALID,
@@ -156,14 +167,13 @@ node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp)
                        "STANAG 4774 XML label.");
         return NULL;
     }
-    if (!key_len) {
+    if (!key || !key_len) {
         lsn_free(key);
         srv_resp_error(resp, json_is_object(v) ? 422 : 500,
                        json_is_object(v) ? SRV_E_INVALID : SRV_E_INTERNAL,
                        json_is_object(v) ? "The label is too large." : "Out of memory.");
         return NULL;
     }
-    key[key_len] = '\0';
 
     struct node_label_memo *m = n->memo;
     bool memo = m && key_len <= MEMO_KEY_MAX;

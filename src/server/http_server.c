@@ -22,6 +22,7 @@
 #include "server/http_server.h"
 
 #define TLS_FILE_MAX (1u << 20)
+#define JSON_RESPONSE_MAX (256u << 20) /* a sanity cap: handlers page their answers */
 
 struct srv_server {
     srv_server_opts o;
@@ -55,6 +56,13 @@ static int64_t since_us(const struct timespec *t0)
     return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    strbuf *b = data;
+    strbuf_add(b, buf, size);
+    return b->failed ? -1 : 0;
+}
+
 /* Turn resp into an MHD response and queue it. Always clears resp. */
 static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
                                      struct req_state *st, srv_response *resp)
@@ -71,16 +79,21 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
         resp->sse = NULL; /* the MHD response owns it now */
         st->is_stream = true;
     } else if (resp->json) {
-        size_t len = json_dumpb(resp->json, NULL, 0, JSON_COMPACT);
-        char *buf = len ? lsn_malloc(len + 1) : NULL;
-        if (buf && json_dumpb(resp->json, buf, len, JSON_COMPACT) == len) {
-            buf[len] = '\n'; /* friendlier to curl users; still one JSON value */
-            mr = MHD_create_response_from_buffer_with_free_callback(len + 1, buf, lsn_free);
-            if (!mr)
-                lsn_free(buf);
-        } else {
-            lsn_free(buf);
+        /* One rendering pass into a growing buffer (json_dumpb renders
+         * twice: to size, then to write — a whole listing, twice). */
+        strbuf b;
+        strbuf_init(&b, JSON_RESPONSE_MAX);
+        if (json_dump_callback(resp->json, dump_cb, &b, JSON_COMPACT) == 0 && b.len) {
+            strbuf_addc(&b, '\n'); /* friendlier to curl users; still one JSON value */
+            size_t len;
+            char *buf = strbuf_take(&b, &len);
+            if (buf) {
+                mr = MHD_create_response_from_buffer_with_free_callback(len, buf, lsn_free);
+                if (!mr)
+                    lsn_free(buf);
+            }
         }
+        strbuf_release(&b);
         if (mr)
             MHD_add_response_header(mr, "Content-Type", "application/json");
     } else if (resp->text) {
