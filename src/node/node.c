@@ -207,9 +207,10 @@ int node_serve_main(int argc, char **argv)
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
         .body_limit = cfg.body_limit,
-        /* Handlers wait for durable writes (posts, audit records), so the
-         * node wants more threads than CPUs: the waits overlap and the
-         * store's group commit batches them. */
+        /* Posts wait for their commit without a thread (deferred answers),
+         * but reads still wait for the durable audit records they append,
+         * so the node wants more threads than CPUs: those waits overlap
+         * and the store's group commit batches them. */
         .threads = cfg.threads ? cfg.threads : NODE_DEFAULT_THREADS,
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
         .conn_memory = cfg.conn_memory, .routes = node_routes,
