@@ -70,13 +70,20 @@ static void refuse(node *n, const node_reader *r, const char *channel, const cha
 }
 
 /* A post waiting for its group commit: the deferred request and the 201
- * answer, built before queueing so that the store's writer thread only
- * fills in the id and content hash. */
+ * answer. The answer is assembled from fragments jansson rendered (the
+ * channel's name, the label's markings, remembered with them) and written
+ * before queueing, up to the id; the store's writer thread only appends the
+ * id and content hash — rendering a JSON object per post on either thread
+ * cost more than the rest of the answer path. */
 typedef struct post_wait {
     node *n;
     srv_deferred *d;
-    json_t *answer; /* {"id", "channel", "marking", "markingFr", "contentHash"} */
+    char *answer;      /* {"channel":..,"marking":..,"markingFr":..,"id": */
+    size_t prefix_len; /* what is written; the rest is room for the tail */
+    size_t cap;
 } post_wait;
+
+#define POST_TAIL_MAX (24 + 2 * STORE_HASH_LEN + 24) /* id,"contentHash":"HEX"}\n */
 
 /* The store's completion, on its writer thread: keep it short. */
 static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
@@ -91,44 +98,50 @@ static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STOR
         node_publisher_wake(w->n);
         char hex[2 * STORE_HASH_LEN + 1];
         node_hex(hash, STORE_HASH_LEN, hex);
-        if (json_integer_set(json_object_get(w->answer, "id"), (json_int_t)id) != 0 ||
-            json_string_set(json_object_get(w->answer, "contentHash"), hex) != 0) {
-            json_decref(w->answer);
-            w->answer = NULL; /* 500: the item is stored, the answer failed */
+        int k = snprintf(w->answer + w->prefix_len, w->cap - w->prefix_len,
+                         "%lld,\"contentHash\":\"%s\"}\n", (long long)id, hex);
+        if (k > 0 && (size_t)k < w->cap - w->prefix_len) {
+            srv_resp_text(&a, 201, "application/json", w->answer, w->prefix_len + (size_t)k);
+            w->answer = NULL; /* the response owns it */
+        } else {
+            srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item is stored; the answer failed.");
         }
-        srv_resp_json(&a, 201, w->answer);
     } else {
         fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
-        json_decref(w->answer);
         if (rc == LSN_ERR_LIMIT)
             srv_resp_error(&a, 413, SRV_E_TOO_LARGE, "The item is too large.");
         else
             srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item could not be stored.");
     }
     srv_deferred_answer(w->d, &a);
+    lsn_free(w->answer);
     lsn_free(w);
 }
 
 /* Queue the item and its post record; the request is answered from
- * post_done once they are durable, and this thread goes back to serving. */
+ * post_done once they are durable, and this thread goes back to serving.
+ * channel_json is the channel's name as a JSON string. */
 static void append(node *n, srv_request *req, srv_response *resp, const store_item *it,
-                   const store_audit_event *post)
+                   const store_audit_event *post, const char *channel_json,
+                   const node_post_label *pl)
 {
-    post_wait *w = lsn_malloc(sizeof *w);
-    json_t *answer = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)0, "channel",
-                               it->channel, "marking", it->marking_en, "markingFr",
-                               it->marking_fr, "contentHash", "");
+    post_wait *w = lsn_calloc(1, sizeof *w);
+    size_t cl = strlen(channel_json), ml = strlen(pl->marking_json);
+    size_t cap = 16 + cl + ml + 8 + POST_TAIL_MAX;
+    char *answer = w ? lsn_malloc(cap) : NULL;
     if (!w || !answer) {
         lsn_free(w);
-        json_decref(answer);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
+    int k = snprintf(answer, cap, "{\"channel\":%s,%s,\"id\":", channel_json, pl->marking_json);
     w->n = n;
     w->answer = answer;
+    w->prefix_len = k > 0 ? (size_t)k : 0;
+    w->cap = cap;
     w->d = srv_resp_defer(req, resp);
     if (!w->d) { /* resp holds the 503 */
-        json_decref(answer);
+        lsn_free(answer);
         lsn_free(w);
         return;
     }
@@ -143,18 +156,17 @@ void node_h_post(srv_request *req, srv_response *resp)
     node *n = req->app;
     node_reader *r = req->user;
     const char *channel = srv_req_param(req, "channel");
-    lsn_error err;
+    char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
 
-    store_channel *c = NULL;
-    if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
+    int known = node_channel_known(n, channel, channel_json, sizeof channel_json);
+    if (known < 0) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
         return;
     }
-    if (!c) {
+    if (!known) {
         srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
         return;
     }
-    lsn_free(c);
 
     json_t *in;
     if (!srv_json_body(req, resp, &in)) {
@@ -218,7 +230,7 @@ void node_h_post(srv_request *req, srv_response *resp)
     };
     store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
                               .action = "post", .outcome = "ok", .detail = channel};
-    append(n, req, resp, &it, &post);
+    append(n, req, resp, &it, &post, channel_json, pl);
     lsn_free(att);
     node_post_label_release(pl);
     json_decref(in);

@@ -102,6 +102,7 @@ static void node_release(node *n)
     node_cache_free(n);
     node_auth_free(n);
     node_label_memo_free(n);
+    node_channels_free(n);
     lsn_policy_set_free(n->set);
 }
 
@@ -177,7 +178,7 @@ int node_serve_main(int argc, char **argv)
     if (store_open(dbpath, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
     if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
-        node_label_memo_init(&n) != LSN_OK)
+        node_label_memo_init(&n) != LSN_OK || node_channels_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;

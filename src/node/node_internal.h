@@ -37,6 +37,7 @@ typedef struct node {
     const char *web_dir;      /* the web page's files, or NULL */
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
     struct node_label_memo *memo; /* posted labels (post_label.c); may be NULL */
+    struct node_channels *channels; /* known channel names (channels.c); may be NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N. */
@@ -77,6 +78,7 @@ typedef struct node_post_label {
     lsn_label *label;   /* for the author's access check */
     char *canon;        /* canonical JSON (what the store keeps) */
     char *en, *fr;      /* markings */
+    char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
     int class_index;    /* lsn_label_class_index */
     char *key;          /* the memo's key: form byte + text */
     size_t key_len;
@@ -88,6 +90,14 @@ node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp);
 void node_post_label_release(node_post_label *pl); /* NULL is a no-op */
 lsn_err node_label_memo_init(node *n);
 void node_label_memo_free(node *n);
+
+/* channels.c: 1 if channel `name` exists, 0 if not, -1 if the store failed.
+ * When json_out is given, a yes also writes the name as a JSON string
+ * there (-1 if it does not fit in json_cap). Found names are remembered
+ * (channels are never removed); a miss always asks the store. */
+int node_channel_known(node *n, const char *name, char *json_out, size_t json_cap);
+lsn_err node_channels_init(node *n);
+void node_channels_free(node *n);
 
 /* decide.c: may this reader see the item with this id and label string?
  * Parses the label once per id (cached), records the decision in the

@@ -39,6 +39,7 @@ static void entry_free(node_post_label *e)
     lsn_free(e->canon);
     lsn_free(e->en);
     lsn_free(e->fr);
+    lsn_free(e->marking_json);
     lsn_free(e->key);
     lsn_free(e);
 }
@@ -131,6 +132,24 @@ static node_post_label *build(node *n, char *key, size_t key_len, srv_response *
         }
         return NULL;
     }
+    /* The markings as a fragment of the post's answer, rendered once. */
+    json_t *mj = json_pack("{s:s, s:s}", "marking", e->en, "markingFr", e->fr);
+    strbuf b;
+    strbuf_init(&b, 4u << 20);
+    if (!mj || json_dump_callback(mj, add_cb, &b, JSON_COMPACT) != 0 || b.len < 2)
+        b.failed = true;
+    json_decref(mj);
+    char *frag = strbuf_take(&b, NULL);
+    if (!frag) {
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
+        e->label = l;
+        entry_free(e);
+        return NULL;
+    }
+    size_t flen = strlen(frag); /* drop the braces: {FRAGMENT} */
+    memmove(frag, frag + 1, flen - 2);
+    frag[flen - 2] = '\0';
+    e->marking_json = frag;
     e->label = l;
     e->class_index = lsn_label_class_index(l);
     e->key = key;

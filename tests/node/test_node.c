@@ -646,6 +646,32 @@ static void test_reader_cache(const char *exe, const char *data)
     ok(st == 200 && name && !strcmp(name, "cache-newcomer"),
        "user_added_while_the_node_runs_is_known_at_once (status %ld)", st);
     json_decref(me);
+
+    /* Known channels are remembered (channels.c), unknown ones are not. */
+    long pst = 0;
+    post(INGRID, "late-channel", REL_JPN, "too early", &pst);
+    snprintf(cmd, sizeof cmd, "'%s' channel add late-channel --data-dir '%s' >/dev/null 2>&1",
+             exe, data);
+    int rc = system(cmd);
+    long pst2 = 0;
+    long long id = post(INGRID, "late-channel", REL_JPN, "just in time", &pst2);
+    ok(pst == 404 && rc == 0 && pst2 == 201 && id > 0,
+       "a_channel_added_while_the_node_runs_takes_posts_at_once (%ld then %ld)", pst, pst2);
+    http_result r;
+    char req[1024];
+    snprintf(req, sizeof req, "{\"label\":%s,\"body\":\"answer shape\"}", REL_JPN);
+    tn_http(&N, "POST", "/api/v1/channels/late-channel/items", TOK[INGRID], req, strlen(req),
+            &r);
+    json_t *a = json_loads(r.body, 0, NULL);
+    const char *hash = json_string_value(json_object_get(a, "contentHash"));
+    ok(r.status == 201 && json_integer_value(json_object_get(a, "id")) > id &&
+           !strcmp(json_string_value(json_object_get(a, "channel")) ?: "", "late-channel") &&
+           strstr(json_string_value(json_object_get(a, "marking")) ?: "", "JPN") &&
+           json_string_value(json_object_get(a, "markingFr")) && hash && strlen(hash) == 64 &&
+           json_object_size(a) == 5,
+       "a_post_answers_id_channel_markings_and_content_hash");
+    json_decref(a);
+    free(r.body);
 }
 
 int main(int argc, char **argv)
