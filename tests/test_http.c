@@ -1194,6 +1194,27 @@ static void *later_stop_client(void *arg)
     return NULL;
 }
 
+/* A request deferred on a kept-alive connection after the stop began: the
+ * server must not suspend it any more (it may be stopping the daemon), yet
+ * it still gets its answer. */
+typedef struct late_call {
+    int fd;
+    bool right;
+} late_call;
+
+static void *late_deferred_client(void *arg)
+{
+    late_call *c = arg;
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    const char *q = "GET /api/v1/later?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(c->fd, q, strlen(q));
+    char buf[2048];
+    size_t n = read_until(c->fd, buf, sizeof buf, 0, "{\"later\":300}", 4000);
+    c->right = n > 0 && strstr(buf, "HTTP/1.1 200") && strstr(buf, "{\"later\":300}");
+    return NULL;
+}
+
 static void test_graceful_stop(void)
 {
     static reply r;
@@ -1219,6 +1240,18 @@ static void test_graceful_stop(void)
     char buf[4096];
     size_t have = 0;
     int fs = open_stream(1, NULL, buf, sizeof buf, &have);
+    /* A kept-alive connection, used again once the stop has begun. */
+    static late_call late = {.fd = -1};
+    late.fd = dial();
+    char kbuf[2048];
+    const char *hq = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (late.fd >= 0) {
+        send_all(late.fd, hq, strlen(hq));
+        read_until(late.fd, kbuf, sizeof kbuf, 0, "\"ok\"", 2000);
+    }
+    pthread_t tlate;
+    bool late_launched = late.fd >= 0 &&
+                         pthread_create(&tlate, NULL, late_deferred_client, &late) == 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     srv_server_stop(server, 5000);
@@ -1230,6 +1263,11 @@ static void test_graceful_stop(void)
     if (later_launched)
         pthread_join(tl, NULL);
     ok(lc.right, "graceful_stop_waits_for_a_deferred_answer_and_sends_it");
+    if (late_launched)
+        pthread_join(tlate, NULL);
+    ok(late.right, "a_request_deferred_during_the_stop_is_answered");
+    if (late.fd >= 0)
+        close(late.fd);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     ok(ms < 4000, "graceful_stop_does_not_wait_for_streams (%ld ms)", ms);
     if (fs >= 0) {

@@ -21,6 +21,7 @@
 
 struct srv_deferred {
     pthread_mutex_t lock;
+    pthread_cond_t done;      /* signalled with the answer (a stopping server waits) */
     bool answered;            /* answer holds the response */
     bool suspended;           /* the connection is suspended, awaiting it */
     srv_response answer;
@@ -38,6 +39,7 @@ srv_deferred *srv_resp_defer(srv_request *req, srv_response *resp)
         return NULL;
     }
     pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->done, NULL);
     atomic_init(&d->refs, 2);
     srv_resp_clear(resp);
     resp->deferred = d;
@@ -49,6 +51,7 @@ static void unref(srv_deferred *d)
     if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
         return;
     srv_resp_clear(&d->answer);
+    pthread_cond_destroy(&d->done);
     pthread_mutex_destroy(&d->lock);
     lsn_free(d);
 }
@@ -65,6 +68,7 @@ void srv_deferred_answer(srv_deferred *d, srv_response *answer)
     if (d->answer.sse || d->answer.deferred) /* a stream needs the handler's thread */
         lsn_misuse("srv_deferred_answer: only a plain response can be deferred");
     d->answered = true;
+    pthread_cond_signal(&d->done);
     bool resume = d->suspended;
     d->suspended = false;
     pthread_mutex_unlock(&d->lock);
@@ -78,16 +82,29 @@ void srv_deferred_answer(srv_deferred *d, srv_response *answer)
     unref(d);
 }
 
-bool srv_deferred_park(srv_deferred *d, void *conn, _Atomic unsigned *parked)
+bool srv_deferred_park(srv_deferred *d, void *conn, _Atomic unsigned *parked,
+                       const _Atomic bool *stopping)
 {
     pthread_mutex_lock(&d->lock);
     d->parked = parked;
     d->conn = conn;
     bool park = !d->answered;
     if (park) {
-        atomic_fetch_add_explicit(parked, 1, memory_order_relaxed);
-        d->suspended = true;
-        MHD_suspend_connection(d->conn);
+        /* Count first, then look at the flag (both sequentially
+         * consistent; the stop sets the flag, then reads the count): either
+         * the stop sees this handle and waits for its resume, or this sees
+         * the stop and does not suspend — libmicrohttpd must not stop with
+         * a suspended connection. */
+        atomic_fetch_add(parked, 1);
+        if (atomic_load(stopping)) {
+            atomic_fetch_sub(parked, 1);
+            park = false;
+            while (!d->answered) /* answers come promptly (deferred.h) */
+                pthread_cond_wait(&d->done, &d->lock);
+        } else {
+            d->suspended = true;
+            MHD_suspend_connection(d->conn);
+        }
     }
     pthread_mutex_unlock(&d->lock);
     return park;

@@ -43,8 +43,11 @@ void srv_deferred_answer(srv_deferred *d, srv_response *answer);
  * resume), false when the answer can be sent now (srv_deferred_take).
  * *parked is the server's count of suspended handles: incremented here
  * when suspending, decremented by the answering thread once its resume
- * has returned — so the daemon may be stopped once it reads 0. */
-bool srv_deferred_park(srv_deferred *d, void *conn, _Atomic unsigned *parked);
+ * has returned — so the daemon may be stopped once it reads 0. Once
+ * *stopping is set (the server stops), nothing is suspended any more:
+ * this waits for the answer on the calling thread instead. */
+bool srv_deferred_park(srv_deferred *d, void *conn, _Atomic unsigned *parked,
+                       const _Atomic bool *stopping);
 
 /* Move the answer into out; false when there is none yet. */
 bool srv_deferred_take(srv_deferred *d, srv_response *out);

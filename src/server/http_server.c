@@ -30,6 +30,7 @@ struct srv_server {
     srv_metrics *metrics;
     _Atomic unsigned in_flight;
     _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
+    _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
     uint16_t port;
     char *tls_cert_pem, *tls_key_pem;
     size_t tls_key_len;
@@ -275,7 +276,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (!srv_deferred_take(st->deferred, &resp)) {
             /* Not answered yet (libmicrohttpd calls again only after the
              * resume, but never send nothing): wait again. */
-            if (srv_deferred_park(st->deferred, c, &s->parked))
+            if (srv_deferred_park(st->deferred, c, &s->parked, &s->stopping))
                 return MHD_YES;
             (void)srv_deferred_take(st->deferred, &resp);
         }
@@ -313,7 +314,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         st->deferred = resp.deferred;
         resp.deferred = NULL;
         srv_resp_clear(&resp);
-        if (srv_deferred_park(st->deferred, c, &s->parked))
+        if (srv_deferred_park(st->deferred, c, &s->parked, &s->stopping))
             return MHD_YES;
         (void)srv_deferred_take(st->deferred, &resp); /* it came already */
     }
@@ -562,6 +563,9 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
 {
     if (!s)
         return;
+    /* 0. From now on a deferred request waits for its answer on its own
+     *    thread rather than suspended (see 3b). */
+    atomic_store(&s->stopping, true);
     /* 1. Stop accepting: the listening socket is ours to close. */
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     if (lfd != MHD_INVALID_SOCKET)
@@ -576,9 +580,11 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    /* 3b. Past the grace too, wait for every deferred answer: libmicrohttpd
-     *     must not stop with a suspended connection, and nothing
-     *     acknowledged may be cut off (deferred.h: answers come promptly). */
+    /* 3b. Past the grace too, wait for every suspended deferred request's
+     *     answer: libmicrohttpd must not stop with a suspended connection
+     *     (none is suspended after step 0: those wait on their thread,
+     *     which MHD_stop_daemon joins), and nothing acknowledged may be cut
+     *     off (deferred.h: answers come promptly). */
     bool told = false;
     for (unsigned waited = 0; atomic_load_explicit(&s->parked, memory_order_acquire) > 0;
          waited += 5) {
