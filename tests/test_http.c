@@ -25,6 +25,7 @@
 #include "liaison/alloc.h"
 #include "server/body.h"
 #include "server/config.h"
+#include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
 
@@ -83,6 +84,56 @@ static void h_slow(srv_request *req, srv_response *resp)
     struct timespec ts = {0, 400 * 1000000L};
     nanosleep(&ts, NULL);
     srv_resp_json(resp, 200, json_pack("{s:s}", "slow", "done"));
+}
+
+/* GET /api/v1/later?ms=N: answered N ms later by another thread (N = 0:
+ * answered inside the handler, before the server could suspend). */
+static _Atomic int answers_pending;
+
+typedef struct later_job {
+    srv_deferred *d;
+    long ms;
+} later_job;
+
+static void answer_later(srv_deferred *d, long ms)
+{
+    srv_response a = {0};
+    srv_resp_json(&a, 200, json_pack("{s:I}", "later", (json_int_t)ms));
+    srv_resp_header(&a, "X-Later", "yes");
+    srv_deferred_answer(d, &a);
+    answers_pending--;
+}
+
+static void *later_thread(void *arg)
+{
+    later_job *j = arg;
+    struct timespec ts = {j->ms / 1000, (j->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    answer_later(j->d, j->ms);
+    free(j);
+    return NULL;
+}
+
+static void h_later(srv_request *req, srv_response *resp)
+{
+    uint64_t ms;
+    if (!srv_req_query_uint(req, "ms", 0, 5000, &ms, resp))
+        return;
+    srv_deferred *d = srv_resp_defer(req, resp);
+    if (!d)
+        return;
+    answers_pending++;
+    later_job *j = malloc(sizeof *j);
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (ms == 0 || !j || (j->d = d, j->ms = (long)ms,
+                          pthread_create(&t, &at, later_thread, j) != 0)) {
+        free(j);
+        answer_later(d, 0); /* at once, on the handler's own thread */
+    }
+    pthread_attr_destroy(&at);
 }
 
 /* Readers and events carry a "level": a reader sees events at or below its
@@ -147,6 +198,7 @@ static const srv_route routes[] = {
     {SRV_POST, "/api/v1/echo", h_echo, true, "echo"},
     {SRV_GET, "/api/v1/channels/{channel}/items", h_items, true, "items"},
     {SRV_GET, "/api/v1/slow", h_slow, false, "a slow request"},
+    {SRV_GET, "/api/v1/later", h_later, false, "a deferred answer"},
     {SRV_GET, "/api/v1/stream", h_stream, true, "stream"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -340,6 +392,100 @@ static bool still_answers(void)
 {
     reply r;
     return get("/healthz", NULL, &r) == 200 && strstr(r.body, "\"ok\"") != NULL;
+}
+
+/* ---------------------------------------------------------------- deferred */
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static bool wait_answers(int ms)
+{
+    for (int i = 0; i < ms / 5 && answers_pending > 0; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return answers_pending == 0;
+}
+
+typedef struct later_call {
+    long ms;
+    reply r;
+    bool right;
+} later_call;
+
+static void *later_client(void *arg)
+{
+    later_call *c = arg;
+    char path[64], want[64];
+    snprintf(path, sizeof path, "/api/v1/later?ms=%ld", c->ms);
+    snprintf(want, sizeof want, "{\"later\":%ld}", c->ms);
+    c->right = get(path, NULL, &c->r) == 200 && strstr(c->r.body, want) != NULL &&
+               strstr(c->r.headers, "X-Later: yes") != NULL;
+    return NULL;
+}
+
+static void test_deferred(void)
+{
+    reply r;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long st = get("/api/v1/later?ms=150", NULL, &r);
+    long took = ms_since(&t0);
+    ok(st == 200 && strstr(r.body, "{\"later\":150}") && strstr(r.headers, "X-Later: yes") &&
+           took >= 140,
+       "deferred_answer_arrives_from_another_thread (%ld ms)", took);
+    ok(get("/api/v1/later?ms=0", NULL, &r) == 200 && strstr(r.body, "{\"later\":0}"),
+       "deferred_answer_given_before_the_handler_returns_is_sent");
+
+    /* Many at once, on a server with 2 threads: none may hold a thread. */
+    enum { N = 64 };
+    static later_call calls[N];
+    pthread_t t[N];
+    bool started[N];
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < N; i++) {
+        calls[i].ms = i % 4 == 0 ? 0 : 300 + (i * 37) % 200;
+        started[i] = pthread_create(&t[i], NULL, later_client, &calls[i]) == 0;
+    }
+    struct timespec pause = {0, 100 * 1000000L};
+    nanosleep(&pause, NULL);
+    struct timespec h0;
+    clock_gettime(CLOCK_MONOTONIC, &h0);
+    bool healthy = still_answers();
+    long health_ms = ms_since(&h0);
+    int right = 0;
+    for (int i = 0; i < N; i++)
+        if (started[i] && pthread_join(t[i], NULL) == 0 && calls[i].right)
+            right++;
+    long all_ms = ms_since(&t0);
+    ok(right == N, "many_concurrent_deferred_answers_each_reach_their_request (%d of %d)",
+       right, N);
+    ok(healthy && health_ms < 250,
+       "pending_deferred_requests_hold_no_server_thread (healthz in %ld ms)", health_ms);
+    ok(all_ms < 3000, "concurrent_deferred_requests_wait_together (%ld ms)", all_ms);
+
+    /* Clients that leave before their answer: no crash, nothing leaked
+     * (ASan's leak check at exit). */
+    for (int i = 0; i < 8; i++) {
+        int fd = dial();
+        if (fd < 0)
+            continue;
+        const char *q = i % 2 ? "GET /api/v1/later?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n"
+                              : "GET /api/v1/later?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+        send_all(fd, q, strlen(q));
+        if (i % 4 == 3) { /* reset rather than close */
+            struct linger lg = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(fd);
+    }
+    ok(wait_answers(3000) && still_answers(),
+       "client_gone_before_its_deferred_answer_does_no_harm");
 }
 
 /* ---------------------------------------------------------------- unit */
@@ -1060,22 +1206,72 @@ static void test_tls(void)
     rmdir(dir);
 }
 
+static void *later_stop_client(void *arg)
+{
+    later_call *c = arg;
+    c->right = get("/api/v1/later?ms=1500", NULL, &c->r) == 200 &&
+               strstr(c->r.body, "{\"later\":1500}") != NULL;
+    return NULL;
+}
+
+/* A request deferred on a kept-alive connection after the stop began: the
+ * server must not suspend it any more (it may be stopping the daemon), yet
+ * it still gets its answer. */
+typedef struct late_call {
+    int fd;
+    bool right;
+} late_call;
+
+static void *late_deferred_client(void *arg)
+{
+    late_call *c = arg;
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    const char *q = "GET /api/v1/later?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(c->fd, q, strlen(q));
+    char buf[2048];
+    size_t n = read_until(c->fd, buf, sizeof buf, 0, "{\"later\":300}", 4000);
+    c->right = n > 0 && strstr(buf, "HTTP/1.1 200") && strstr(buf, "{\"later\":300}");
+    return NULL;
+}
+
 static void test_graceful_stop(void)
 {
     static reply r;
-    pthread_t t;
+    static later_call lc;
+    pthread_t t, tl;
+    /* The deferred request first (the slow one blocks a server thread and
+     * could hold up a connection that thread owns). */
+    int pending_before = answers_pending;
+    bool later_launched = pthread_create(&tl, NULL, later_stop_client, &lc) == 0;
+    for (int i = 0; i < 500 && answers_pending == pending_before; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     slow_started = 0;
     bool launched = pthread_create(&t, NULL, slow_client, &r) == 0;
     for (int i = 0; i < 500 && !slow_started; i++) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    ok(launched && slow_started && srv_server_in_flight(server) >= 1,
-       "slow_request_is_in_flight");
+    ok(launched && slow_started && srv_server_in_flight(server) >= 2,
+       "slow_and_deferred_requests_are_in_flight");
     /* An open stream must not hold the stop up. */
     char buf[4096];
     size_t have = 0;
     int fs = open_stream(1, NULL, buf, sizeof buf, &have);
+    /* A kept-alive connection, used again once the stop has begun. */
+    static late_call late = {.fd = -1};
+    late.fd = dial();
+    char kbuf[2048];
+    const char *hq = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (late.fd >= 0) {
+        send_all(late.fd, hq, strlen(hq));
+        read_until(late.fd, kbuf, sizeof kbuf, 0, "\"ok\"", 2000);
+    }
+    pthread_t tlate;
+    bool late_launched = late.fd >= 0 &&
+                         pthread_create(&tlate, NULL, late_deferred_client, &late) == 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     srv_server_stop(server, 5000);
@@ -1084,6 +1280,14 @@ static void test_graceful_stop(void)
     if (launched)
         pthread_join(t, NULL);
     ok(r.status == 200 && strstr(r.body, "\"done\""), "graceful_stop_completes_in_flight_request");
+    if (later_launched)
+        pthread_join(tl, NULL);
+    ok(lc.right, "graceful_stop_waits_for_a_deferred_answer_and_sends_it");
+    if (late_launched)
+        pthread_join(tlate, NULL);
+    ok(late.right, "a_request_deferred_during_the_stop_is_answered");
+    if (late.fd >= 0)
+        close(late.fd);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     ok(ms < 4000, "graceful_stop_does_not_wait_for_streams (%ld ms)", ms);
     if (fs >= 0) {
@@ -1216,6 +1420,7 @@ int main(int argc, char **argv)
     test_sse();
     test_sse_slow_client();
     test_metrics();
+    test_deferred();
     test_out_of_memory();
     ok(released > 0, "authenticated_users_are_released");
 

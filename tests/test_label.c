@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "label/label_internal.h"
+#include "liaison/introspect.h"
 #include "liaison/liaison.h"
 #include "tap.h"
 
@@ -456,6 +457,39 @@ static void test_refusals(void)
                    "<classification lacv='1'/><tga type='permissive' id='1.3.26.1.4.4' lacv='1001'/>"
                    "</label>", LSN_FORM_AUTO, &l, &err);
     ok(rc == LSN_ERR_LABEL && has(err.message, "tga"), "spiffing_unknown_element_is_refused");
+}
+
+/* lsn_label_class_index agrees with the parsed classification and with
+ * the policy's own numbering (lsn_policy_class_at), for every vector. */
+static void test_class_index(void)
+{
+    bool agree = true, any = false;
+    for (size_t i = 0; i < NVECTORS; i++) {
+        lsn_label *l = parse_file(vector_labels[i], NULL);
+        if (!l) {
+            agree = false;
+            continue;
+        }
+        int idx = lsn_label_class_index(l);
+        lsn_class_info ci;
+        if (l->cls) {
+            any = true;
+            agree = agree && idx >= 0 &&
+                    lsn_policy_class_at(lsn_label_policy(l), (size_t)idx, &ci) &&
+                    strcmp(ci.name, l->cls->name) == 0;
+        } else {
+            agree = agree && idx == -1;
+        }
+        lsn_label_free(l);
+    }
+    ok(agree && any, "label_class_index_is_the_policys_index_of_its_classification");
+    lsn_label *l = NULL;
+    lsn_error err;
+    bool none = parse_str("{\"policy\": \"NATO\"}", LSN_FORM_JSON, &l, &err) == LSN_OK &&
+                lsn_label_class_index(l) == -1;
+    lsn_label_free(l);
+    ok(none && lsn_label_class_index(NULL) == -1,
+       "label_without_classification_has_class_index_minus_one");
 }
 
 static void test_json(void)
@@ -1105,6 +1139,7 @@ int main(int argc, char **argv)
     test_4774_leniency();
     test_refusals();
     test_json();
+    test_class_index();
     test_ber();
     test_round_trips();
     test_clearances();

@@ -48,6 +48,12 @@ LSN_MUST_CHECK lsn_err lsn_label_write(const lsn_label *label, lsn_form form,
 
 const lsn_policy *lsn_label_policy(const lsn_label *label);
 
+/* The index of the label's classification in its policy, as
+ * lsn_policy_class_at (introspect.h) numbers them (dense, SPIF document
+ * order), or -1 when the label has none (or label is NULL). A constant-time
+ * read: no parse, no lookup by name. */
+int lsn_label_class_index(const lsn_label *label);
+
 /* Validate against the label's policy. Returns an error code; the verdict is
  * *valid, and when invalid, `reason` (if given) receives a sentence naming
  * the rule that failed. On error *valid is false. */

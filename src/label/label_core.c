@@ -159,6 +159,11 @@ const lsn_policy *lsn_label_policy(const lsn_label *l)
     return l ? l->policy : NULL;
 }
 
+int lsn_label_class_index(const lsn_label *l)
+{
+    return l && l->cls ? (int)l->cls->index : -1;
+}
+
 lsn_clearance *clearance_new(lsn_policy *p)
 {
     if (!p)

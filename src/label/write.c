@@ -153,25 +153,30 @@ static json_t *json_categories(const lsn_policy *p, const uint32_t *cats, size_t
     return arr;
 }
 
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    strbuf *b = data;
+    strbuf_add(b, buf, size);
+    return b->failed ? -1 : 0;
+}
+
 static lsn_err dump_json(json_t *obj, char **out, size_t *out_len, lsn_error *err)
 {
     const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER;
-    /* json_dumpb into our own buffer, so that the caller frees it with
-     * lsn_free as promised. */
-    size_t n = obj ? json_dumpb(obj, NULL, 0, flags) : 0;
-    if (n > 0 && n < LABEL_MAX_OUTPUT && (*out = lsn_malloc(n + 2)) != NULL) {
-        if (json_dumpb(obj, *out, n, flags) == n) {
-            (*out)[n] = '\n';
-            (*out)[n + 1] = '\0';
-            if (out_len)
-                *out_len = n + 1;
-        } else {
-            lsn_free(*out);
-            *out = NULL;
-        }
-    }
+    /* One pass into our own buffer (json_dumpb twice, to size and then to
+     * write, cost twice the rendering on the node's post path), so that the
+     * caller frees it with lsn_free as promised. */
+    strbuf b;
+    strbuf_init(&b, LABEL_MAX_OUTPUT);
+    if (!obj || json_dump_callback(obj, dump_cb, &b, flags) != 0 || b.len == 0)
+        b.failed = true;
+    strbuf_addc(&b, '\n');
     json_decref(obj);
-    return *out ? LSN_OK : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    if (b.failed) {
+        strbuf_release(&b);
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    }
+    return take(&b, out, out_len, err);
 }
 
 static lsn_err write_json(const lsn_label *l, char **out, size_t *out_len, lsn_error *err)

@@ -1,46 +1,160 @@
 /* node/auth.c — who is calling: the server hashes the bearer token and asks
- * us for the user with that hash; we fetch the user from the store and
- * parse their clearance once for the request, so every decision of the
- * request is a fast check against a compiled clearance. */
+ * us for the user with that hash; we answer with a node_reader (the store's
+ * user, their organisation's category and their parsed clearance), so every
+ * decision of the request is a fast check against a compiled clearance.
+ *
+ * Fetching the user and organisation from SQLite and parsing the clearance
+ * cost more than the rest of a post, so readers are cached: a direct-mapped
+ * table keyed by the FULL token hash (compared in constant time: a cache
+ * hit is the same token, never another user's), each entry shared by the
+ * requests that use it (reference counted, immutable once built) and
+ * trusted for NODE_AUTH_TTL_MS at most. Users change only through the
+ * offline admin verbs, which write the store while the node may run: a
+ * token not in the cache is always looked up in the store (new users work
+ * at once; misses are not cached), and a change to an existing user (a
+ * future revocation or clearance change) reaches requests within the TTL.
+ * docs/NODE.md says the same. */
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "node_internal.h"
 
-void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+#define NODE_AUTH_SLOTS 1024u /* direct-mapped by the token hash */
+#define NODE_AUTH_LOCKS 32u   /* slot i is guarded by lock i % NODE_AUTH_LOCKS */
+
+/* A cached reader. `r` comes first: handlers see &e->r as req->user, and
+ * release turns it back into its entry. */
+struct auth_entry {
+    node_reader r;
+    _Atomic unsigned refs; /* one for the cache slot, one per request using it */
+    int64_t born_ms;       /* monotonic time it was read from the store */
+    uint8_t hash[SRV_TOKEN_HASH_LEN];
+};
+
+struct node_auth_cache {
+    struct auth_entry *slots[NODE_AUTH_SLOTS];
+    pthread_mutex_t locks[NODE_AUTH_LOCKS];
+};
+
+static int64_t mono_ms(void)
 {
-    node *n = ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void entry_free(struct auth_entry *e)
+{
+    lsn_clearance_free(e->r.clearance);
+    lsn_free(e->r.org_category);
+    lsn_free(e->r.user);
+    lsn_free(e);
+}
+
+static void entry_unref(struct auth_entry *e)
+{
+    if (e && atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+        entry_free(e);
+}
+
+lsn_err node_auth_init(node *n)
+{
+    struct node_auth_cache *c = lsn_calloc(1, sizeof *c);
+    if (!c)
+        return LSN_ERR_NOMEM;
+    for (size_t i = 0; i < NODE_AUTH_LOCKS; i++)
+        pthread_mutex_init(&c->locks[i], NULL);
+    n->auth = c;
+    return LSN_OK;
+}
+
+void node_auth_free(node *n)
+{
+    struct node_auth_cache *c = n->auth;
+    if (!c)
+        return;
+    for (size_t i = 0; i < NODE_AUTH_SLOTS; i++)
+        entry_unref(c->slots[i]);
+    for (size_t i = 0; i < NODE_AUTH_LOCKS; i++)
+        pthread_mutex_destroy(&c->locks[i]);
+    lsn_free(c);
+    n->auth = NULL;
+}
+
+/* Read the reader of a token hash from the store; NULL if no such user. */
+static struct auth_entry *entry_load(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+{
     store_user *u = NULL;
     lsn_error err;
     if (store_user_find_by_token(n->st, hash, &u, &err) != LSN_OK || !u)
         return NULL;
-    node_reader *r = lsn_calloc(1, sizeof *r);
-    if (!r) {
+    struct auth_entry *e = lsn_calloc(1, sizeof *e);
+    if (!e) {
         lsn_free(u);
         return NULL;
     }
-    r->user = u;
+    e->r.user = u;
     /* A clearance that no longer parses (a policy change) sees nothing:
      * the reader stays authenticated but every decision denies. */
     if (lsn_clearance_parse(n->set, u->clearance, strlen(u->clearance), LSN_FORM_JSON,
-                            &r->clearance, &err) != LSN_OK)
-        r->clearance = NULL;
+                            &e->r.clearance, &err) != LSN_OK)
+        e->r.clearance = NULL;
     store_org *o = NULL;
     if (store_org_get(n->st, u->organisation, &o, &err) == LSN_OK && o) {
-        r->org_category = lsn_strdup(o->category);
+        e->r.org_category = lsn_strdup(o->category);
         lsn_free(o);
     }
-    return r;
+    memcpy(e->hash, hash, SRV_TOKEN_HASH_LEN);
+    e->born_ms = mono_ms();
+    atomic_init(&e->refs, 1);
+    return e;
+}
+
+void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+{
+    node *n = ctx;
+    struct node_auth_cache *c = n->auth;
+    if (!c) { /* no cache (a test's node): one private reader per request */
+        struct auth_entry *e = entry_load(n, hash);
+        return e ? &e->r : NULL;
+    }
+    /* The hash is SHA-256 of a random token: any 4 of its bytes index
+     * uniformly. */
+    uint32_t h;
+    memcpy(&h, hash, sizeof h);
+    size_t slot = h % NODE_AUTH_SLOTS;
+    pthread_mutex_t *lock = &c->locks[slot % NODE_AUTH_LOCKS];
+    int64_t now = mono_ms();
+
+    pthread_mutex_lock(lock);
+    struct auth_entry *e = c->slots[slot];
+    if (e && now - e->born_ms < NODE_AUTH_TTL_MS && now >= e->born_ms &&
+        srv_token_hash_equal(e->hash, hash)) {
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+        pthread_mutex_unlock(lock);
+        return &e->r;
+    }
+    pthread_mutex_unlock(lock);
+
+    /* Miss or expired: read the store without holding the lock (SQLite and
+     * a parse are slow), then install the fresh entry. Two threads missing
+     * together both read; the later install wins, both answers are right. */
+    e = entry_load(n, hash);
+    if (!e)
+        return NULL; /* unknown tokens are not cached: a new user works at once */
+    atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed); /* the caller's */
+    pthread_mutex_lock(lock);
+    struct auth_entry *old = c->slots[slot];
+    c->slots[slot] = e;
+    pthread_mutex_unlock(lock);
+    entry_unref(old); /* freed once the last request using it releases it */
+    return &e->r;
 }
 
 void node_auth_release(void *ctx, void *user)
 {
     (void)ctx;
-    node_reader *r = user;
-    if (!r)
-        return;
-    lsn_clearance_free(r->clearance);
-    lsn_free(r->org_category);
-    lsn_free(r->user);
-    lsn_free(r);
+    if (user)
+        entry_unref((struct auth_entry *)user); /* r is the entry's first member */
 }

@@ -169,7 +169,7 @@ static lsn_err seed_item(node *n, json_t *it, size_t i, int64_t t0, lsn_error *e
     }
     store_item si = {.channel = channel, .author = author, .organisation = u->organisation,
                      .label = canon, .marking_en = en, .marking_fr = fr,
-                     .classification = node_class_index(n->policy, canon), .body = body,
+                     .classification = lsn_label_class_index(l), .body = body,
                      .created_ms = t0 + (int64_t)i * 60000};
     store_audit_event post = {.time_ms = si.created_ms, .actor = author, .action = "post",
                               .outcome = "ok", .detail = "demo"};

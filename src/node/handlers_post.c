@@ -2,13 +2,15 @@
  *
  * The label (the engine's JSON form as an object, or a string holding a
  * STANAG 4774 XML label) is parsed and validated against the policy (422
- * naming the rule), must be within the author's own clearance (403), and
+ * naming the rule; post_label.c, which remembers labels posted before), must be within the author's own clearance (403), and
  * the item is durable — with its audit record in the same transaction —
  * before the 201. Then the publisher is woken to stream it.
  *
- * The append is the store's blocking one, on the server's handler thread:
- * the server has no way yet to suspend a request and resume it from the
- * store's completion, so the thread pool bounds the posts in flight. */
+ * The append is the store's asynchronous one: the handler defers its answer
+ * (server/deferred.h) and returns, and the store's completion — on its
+ * writer thread, once the group commit holding the item is on disk —
+ * answers 201 and wakes the publisher. So a post waiting for its commit
+ * holds no server thread; the connections bound the posts in flight. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +19,7 @@
 #include "core/alloc.h"
 #include "node_internal.h"
 #include "server/body.h"
+#include "server/deferred.h"
 #include "server/errors.h"
 
 static int64_t now_ms(void)
@@ -24,62 +27,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The marking in a fresh string (lsn_free), or NULL. */
-static char *marking(const lsn_label *l, const char *lang)
-{
-    size_t need = 0;
-    char small[512];
-    lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &need);
-    if (rc == LSN_OK)
-        return lsn_strdup(small);
-    if (rc != LSN_ERR_LIMIT || need > (1u << 20))
-        return NULL;
-    char *big = lsn_malloc(need + 1);
-    if (big && lsn_label_marking(l, lang, big, need + 1, NULL) != LSN_OK) {
-        lsn_free(big);
-        return NULL;
-    }
-    return big;
-}
-
-/* Parse the request's label value; on failure resp holds the answer. */
-static lsn_label *read_label(node *n, json_t *v, srv_response *resp)
-{
-    lsn_label *l = NULL;
-    lsn_error err;
-    lsn_err rc;
-    if (json_is_object(v)) {
-        char *text = json_dumps(v, JSON_COMPACT);
-        if (!text) {
-            srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
-            return NULL;
-        }
-        rc = lsn_label_parse(n->set, text, strlen(text), LSN_FORM_JSON, &l, &err);
-        free(text);
-    } else if (json_is_string(v)) {
-        rc = lsn_label_parse(n->set, json_string_value(v), json_string_length(v),
-                             LSN_FORM_AUTO, &l, &err);
-    } else {
-        srv_resp_error(resp, 422, SRV_E_INVALID,
-                       "The label must be a JSON label object or a string holding a "
-                       "STANAG 4774 XML label.");
-        return NULL;
-    }
-    if (rc != LSN_OK) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s", err.message);
-        return NULL;
-    }
-    bool valid = false;
-    char reason[400] = "";
-    if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s",
-                       reason[0] ? reason : "it breaks a rule of the policy");
-        lsn_label_free(l);
-        return NULL;
-    }
-    return l;
 }
 
 /* Decode an optional attachment {"mediaType", "data" (base64)}. */
@@ -122,23 +69,104 @@ static void refuse(node *n, const node_reader *r, const char *channel, const cha
     (void)node_audit(n, r->user->name, "post", object, "refused", why);
 }
 
+/* A post waiting for its group commit: the deferred request and the 201
+ * answer. The answer is assembled from fragments jansson rendered (the
+ * channel's name, the label's markings, remembered with them) and written
+ * before queueing, up to the id; the store's writer thread only appends the
+ * id and content hash — rendering a JSON object per post on either thread
+ * cost more than the rest of the answer path. */
+typedef struct post_wait {
+    node *n;
+    srv_deferred *d;
+    char *answer;      /* {"channel":..,"marking":..,"markingFr":..,"id": */
+    size_t prefix_len; /* what is written; the rest is room for the tail */
+    size_t cap;
+} post_wait;
+
+#define POST_TAIL_MAX (24 + 2 * STORE_HASH_LEN + 24) /* id,"contentHash":"HEX"}\n */
+
+/* The store's completion, on its writer thread: keep it short. */
+static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
+                      uint64_t seq, const lsn_error *err)
+{
+    (void)seq;
+    post_wait *w = ctx;
+    srv_response a = {0};
+    if (rc == LSN_OK) {
+        if (w->n->metrics)
+            srv_metrics_items(w->n->metrics, 1);
+        node_publisher_wake(w->n);
+        char hex[2 * STORE_HASH_LEN + 1];
+        node_hex(hash, STORE_HASH_LEN, hex);
+        int k = snprintf(w->answer + w->prefix_len, w->cap - w->prefix_len,
+                         "%lld,\"contentHash\":\"%s\"}\n", (long long)id, hex);
+        if (k > 0 && (size_t)k < w->cap - w->prefix_len) {
+            srv_resp_text(&a, 201, "application/json", w->answer, w->prefix_len + (size_t)k);
+            w->answer = NULL; /* the response owns it */
+        } else {
+            srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item is stored; the answer failed.");
+        }
+    } else {
+        fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
+        if (rc == LSN_ERR_LIMIT)
+            srv_resp_error(&a, 413, SRV_E_TOO_LARGE, "The item is too large.");
+        else
+            srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item could not be stored.");
+    }
+    srv_deferred_answer(w->d, &a);
+    lsn_free(w->answer);
+    lsn_free(w);
+}
+
+/* Queue the item and its post record; the request is answered from
+ * post_done once they are durable, and this thread goes back to serving.
+ * channel_json is the channel's name as a JSON string. */
+static void append(node *n, srv_request *req, srv_response *resp, const store_item *it,
+                   const store_audit_event *post, const char *channel_json,
+                   const node_post_label *pl)
+{
+    post_wait *w = lsn_calloc(1, sizeof *w);
+    size_t cl = strlen(channel_json), ml = strlen(pl->marking_json);
+    size_t cap = 16 + cl + ml + 8 + POST_TAIL_MAX;
+    char *answer = w ? lsn_malloc(cap) : NULL;
+    if (!w || !answer) {
+        lsn_free(w);
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+        return;
+    }
+    int k = snprintf(answer, cap, "{\"channel\":%s,%s,\"id\":", channel_json, pl->marking_json);
+    w->n = n;
+    w->answer = answer;
+    w->prefix_len = k > 0 ? (size_t)k : 0;
+    w->cap = cap;
+    w->d = srv_resp_defer(req, resp);
+    if (!w->d) { /* resp holds the 503 */
+        lsn_free(answer);
+        lsn_free(w);
+        return;
+    }
+    lsn_error err;
+    lsn_err rc = store_item_append_async(n->st, it, post, post_done, w, &err);
+    if (rc != LSN_OK) /* refused before queueing: post_done was not called */
+        post_done(w, rc, 0, NULL, 0, &err);
+}
+
 void node_h_post(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
     node_reader *r = req->user;
     const char *channel = srv_req_param(req, "channel");
-    lsn_error err;
+    char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
 
-    store_channel *c = NULL;
-    if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
+    int known = node_channel_known(n, channel, channel_json, sizeof channel_json);
+    if (known < 0) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
         return;
     }
-    if (!c) {
+    if (!known) {
         srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
         return;
     }
-    lsn_free(c);
 
     json_t *in;
     if (!srv_json_body(req, resp, &in)) {
@@ -163,14 +191,14 @@ void node_h_post(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    lsn_label *l = read_label(n, jlabel, resp);
-    if (!l) {
+    node_post_label *pl = node_post_label_get(n, jlabel, resp);
+    if (!pl) {
         refuse(n, r, channel, "invalid label");
         json_decref(in);
         return;
     }
     lsn_decision d = LSN_DENY;
-    if (!r->clearance || lsn_access_check(n->set, l, r->clearance, &d) != LSN_OK)
+    if (!r->clearance || lsn_access_check(n->set, pl->label, r->clearance, &d) != LSN_OK)
         d = LSN_DENY;
     if (n->metrics)
         srv_metrics_decision(n->metrics, d == LSN_GRANT);
@@ -178,7 +206,7 @@ void node_h_post(srv_request *req, srv_response *resp)
         srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
                        "You may not post an item labelled beyond your own clearance.");
         refuse(n, r, channel, "label beyond the author's clearance");
-        lsn_label_free(l);
+        node_post_label_release(pl);
         json_decref(in);
         return;
     }
@@ -186,53 +214,25 @@ void node_h_post(srv_request *req, srv_response *resp)
     const char *media;
     uint8_t *att;
     size_t att_len;
-    char *canon = NULL, *en = NULL, *fr = NULL;
     if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
         refuse(n, r, channel, "malformed attachment");
-        lsn_label_free(l);
+        node_post_label_release(pl);
         json_decref(in);
         return;
     }
-    if (lsn_label_write(l, LSN_FORM_JSON, &canon, NULL, &err) != LSN_OK ||
-        !(en = marking(l, "en")) || !(fr = marking(l, "fr"))) {
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
-        goto out;
-    }
     store_item it = {
         .channel = channel, .author = r->user->name,
-        .organisation = r->user->organisation, .label = canon,
-        .marking_en = en, .marking_fr = fr,
-        .classification = node_class_index(lsn_label_policy(l), canon),
+        .organisation = r->user->organisation, .label = pl->canon,
+        .marking_en = pl->en, .marking_fr = pl->fr,
+        .classification = pl->class_index,
         .body = json_string_value(jbody), .media_type = media,
         .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
     };
     store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
                               .action = "post", .outcome = "ok", .detail = channel};
-    int64_t id;
-    uint8_t hash[STORE_HASH_LEN];
-    lsn_err rc = store_item_append(n->st, &it, &post, &id, hash, &err);
-    if (rc != LSN_OK) {
-        fprintf(stderr, "liaison: post: %s\n", err.message);
-        if (rc == LSN_ERR_LIMIT)
-            srv_resp_error(resp, 413, SRV_E_TOO_LARGE, "The item is too large.");
-        else
-            srv_resp_error(resp, 500, SRV_E_INTERNAL, "The item could not be stored.");
-        goto out;
-    }
-    if (n->metrics)
-        srv_metrics_items(n->metrics, 1);
-    node_publisher_wake(n);
-    char hex[2 * STORE_HASH_LEN + 1];
-    node_hex(hash, STORE_HASH_LEN, hex);
-    srv_resp_json(resp, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
-                                       "channel", channel, "marking", en, "markingFr", fr,
-                                       "contentHash", hex));
-out:
-    lsn_free(canon);
-    lsn_free(en);
-    lsn_free(fr);
+    append(n, req, resp, &it, &post, channel_json, pl);
     lsn_free(att);
-    lsn_label_free(l);
+    node_post_label_release(pl);
     json_decref(in);
 }
 
@@ -252,17 +252,11 @@ void node_h_mark(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    lsn_label *l = read_label(n, jlabel, resp);
+    node_post_label *pl = node_post_label_get(n, jlabel, resp);
     json_decref(in);
-    if (!l)
+    if (!pl)
         return;
-    char *en = marking(l, "en"), *fr = marking(l, "fr");
-    if (en && fr)
-        srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", en,
-                                           "markingFr", fr));
-    else
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The marking could not be made.");
-    lsn_free(en);
-    lsn_free(fr);
-    lsn_label_free(l);
+    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", pl->en,
+                                       "markingFr", pl->fr));
+    node_post_label_release(pl);
 }

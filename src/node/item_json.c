@@ -239,22 +239,3 @@ bool node_item_fragment_add(node *n, const store_item *it, strbuf *out)
     lsn_free(text);
     return !out->failed;
 }
-
-/* The policy's index of the canonical label's classification (the store
- * keeps it for range queries), or -1. Names come from the SPIF. */
-int node_class_index(const lsn_policy *p, const char *canon)
-{
-    json_t *j = json_loads(canon, 0, NULL);
-    const char *name = json_string_value(json_object_get(j, "classification"));
-    int found = -1;
-    size_t n = lsn_policy_class_count(p);
-    for (size_t i = 0; name && i < n && i < 64; i++) {
-        lsn_class_info ci;
-        if (lsn_policy_class_at(p, i, &ci) && strcmp(ci.name, name) == 0) {
-            found = (int)i;
-            break;
-        }
-    }
-    json_decref(j);
-    return found;
-}

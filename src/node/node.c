@@ -111,6 +111,9 @@ static void node_release(node *n)
         store_close(n->st);
     srv_sse_hub_free(n->hub);
     node_cache_free(n);
+    node_auth_free(n);
+    node_label_memo_free(n);
+    node_channels_free(n);
     lsn_policy_set_free(n->set);
 }
 
@@ -185,7 +188,8 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "the data directory's path is too long", NULL);
     if (store_open(dbpath, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
-    if (node_cache_init(&n) != LSN_OK)
+    if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
+        node_label_memo_init(&n) != LSN_OK || node_channels_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;
@@ -215,9 +219,10 @@ int node_serve_main(int argc, char **argv)
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
         .body_limit = cfg.body_limit,
-        /* Handlers wait for durable writes (posts, audit records), so the
-         * node wants more threads than CPUs: the waits overlap and the
-         * store's group commit batches them. */
+        /* Posts wait for their commit without a thread (deferred answers),
+         * but reads still wait for the durable audit records they append,
+         * so the node wants more threads than CPUs: those waits overlap
+         * and the store's group commit batches them. */
         .threads = cfg.threads ? cfg.threads : NODE_DEFAULT_THREADS,
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
         .conn_memory = cfg.conn_memory, .routes = node_routes,

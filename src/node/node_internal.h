@@ -36,6 +36,8 @@
  * (decide.c); reference-counted, immutable but for its lazily made JSON. */
 typedef struct node_label_entry node_label_entry;
 
+#define NODE_AUTH_TTL_MS 2000 /* longest a cached reader is trusted (auth.c) */
+
 struct node_label_slot {
     int64_t id;          /* 0: empty */
     node_label_entry *e; /* a reference; its label NULL if it did not parse (denied) */
@@ -56,6 +58,9 @@ typedef struct node {
     srv_metrics *metrics;     /* the server's (set after start) */
     size_t body_limit;
     const char *web_dir;      /* the web page's files, or NULL */
+    struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
+    struct node_label_memo *memo; /* posted labels (post_label.c); may be NULL */
+    struct node_channels *channels; /* known channel names (channels.c); may be NULL */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N.
@@ -90,9 +95,43 @@ typedef struct node_reader {
     char *org_category;      /* owned (lsn_free); may be NULL */
 } node_reader;
 
-/* auth.c: token hash → node_reader (srv_auth lookup/release). */
+/* auth.c: token hash → node_reader (srv_auth lookup/release). A reader is
+ * shared by concurrent requests of the same token and must not be changed;
+ * it is valid until node_auth_release. node_auth_init makes the reader
+ * cache (LSN_ERR_NOMEM); node_auth_free frees it once no request runs. */
 void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 void node_auth_release(void *ctx, void *user);
+lsn_err node_auth_init(node *n);
+void node_auth_free(node *n);
+
+/* post_label.c: a posted label (a JSON object, or a string holding an XML
+ * label) parsed, validated, written and marked — remembered by its exact
+ * text, so a label posted again costs a hash and a compare. Immutable and
+ * shared: release it with node_post_label_release. */
+typedef struct node_post_label {
+    lsn_label *label;   /* for the author's access check */
+    char *canon;        /* canonical JSON (what the store keeps) */
+    char *en, *fr;      /* markings */
+    char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
+    int class_index;    /* lsn_label_class_index */
+    char *key;          /* the memo's key: form byte + text */
+    size_t key_len;
+    _Atomic unsigned refs;
+} node_post_label;
+/* The label of request value v, or NULL with resp holding the answer (422
+ * naming the rule or the parse error, 500). */
+node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp);
+void node_post_label_release(node_post_label *pl); /* NULL is a no-op */
+lsn_err node_label_memo_init(node *n);
+void node_label_memo_free(node *n);
+
+/* channels.c: 1 if channel `name` exists, 0 if not, -1 if the store failed.
+ * When json_out is given, a yes also writes the name as a JSON string
+ * there (-1 if it does not fit in json_cap). Found names are remembered
+ * (channels are never removed); a miss always asks the store. */
+int node_channel_known(node *n, const char *name, char *json_out, size_t json_cap);
+lsn_err node_channels_init(node *n);
+void node_channels_free(node *n);
 
 /* decide.c: may this reader see the item with this id and label string?
  * Parses the label once per id (cached), records the decision in the
@@ -131,8 +170,6 @@ char *node_item_fragment(node *n, const store_item *it, size_t *len);
 bool node_item_fragment_add(node *n, const store_item *it, strbuf *out);
 lsn_err node_item_cache_init(node *n);
 void node_item_cache_free(node *n);
-/* The policy's index of a canonical JSON label's classification, or -1. */
-int node_class_index(const lsn_policy *p, const char *canon);
 /* Hex of a hash into out[65]. */
 void node_hex(const uint8_t *h, size_t len, char *out);
 

@@ -17,16 +17,20 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "server/config.h"
+#include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
 
 #define TLS_FILE_MAX (1u << 20)
+#define JSON_RESPONSE_MAX (256u << 20) /* a sanity cap: handlers page their answers */
 
 struct srv_server {
     srv_server_opts o;
     struct MHD_Daemon *d;
     srv_metrics *metrics;
     _Atomic unsigned in_flight;
+    _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
+    _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
     uint16_t port;
     char *tls_cert_pem, *tls_key_pem;
     size_t tls_key_len;
@@ -38,6 +42,7 @@ struct req_state {
     struct timespec start;
     srv_request req;
     strbuf body;
+    srv_deferred *deferred; /* the handler deferred its answer */
     long route;         /* -1 until matched */
     int status;         /* what was queued; 0 if nothing was */
     bool responded;
@@ -50,6 +55,13 @@ static int64_t since_us(const struct timespec *t0)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    strbuf *b = data;
+    strbuf_add(b, buf, size);
+    return b->failed ? -1 : 0;
 }
 
 /* Turn resp into an MHD response and queue it. Always clears resp. */
@@ -68,16 +80,21 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
         resp->sse = NULL; /* the MHD response owns it now */
         st->is_stream = true;
     } else if (resp->json) {
-        size_t len = json_dumpb(resp->json, NULL, 0, JSON_COMPACT);
-        char *buf = len ? lsn_malloc(len + 1) : NULL;
-        if (buf && json_dumpb(resp->json, buf, len, JSON_COMPACT) == len) {
-            buf[len] = '\n'; /* friendlier to curl users; still one JSON value */
-            mr = MHD_create_response_from_buffer_with_free_callback(len + 1, buf, lsn_free);
-            if (!mr)
-                lsn_free(buf);
-        } else {
-            lsn_free(buf);
+        /* One rendering pass into a growing buffer (json_dumpb renders
+         * twice: to size, then to write — a whole listing, twice). */
+        strbuf b;
+        strbuf_init(&b, JSON_RESPONSE_MAX);
+        if (json_dump_callback(resp->json, dump_cb, &b, JSON_COMPACT) == 0 && b.len) {
+            strbuf_addc(&b, '\n'); /* friendlier to curl users; still one JSON value */
+            size_t len;
+            char *buf = strbuf_take(&b, &len);
+            if (buf) {
+                mr = MHD_create_response_from_buffer_with_free_callback(len, buf, lsn_free);
+                if (!mr)
+                    lsn_free(buf);
+            }
         }
+        strbuf_release(&b);
         if (mr)
             MHD_add_response_header(mr, "Content-Type", "application/json");
     } else if (resp->text) {
@@ -251,6 +268,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
         return begin_request(s, c, st, url, method);
     }
+    if (st->deferred) {
+        /* Resumed: the deferred answer is in (the body was read before the
+         * handler ran, so there is nothing more to take). */
+        *upload_data_size = 0;
+        srv_response resp = {0};
+        if (!srv_deferred_take(st->deferred, &resp)) {
+            /* Not answered yet (libmicrohttpd calls again only after the
+             * resume, but never send nothing): wait again. */
+            if (srv_deferred_park(st->deferred, c, &s->parked, &s->stopping))
+                return MHD_YES;
+            (void)srv_deferred_take(st->deferred, &resp);
+        }
+        return send_response(s, c, st, &resp);
+    }
     if (st->responded) {
         /* Answered early (404, 401, 413): discard whatever body follows. */
         *upload_data_size = 0;
@@ -278,6 +309,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     st->req.body = st->body.data;
     st->req.body_len = st->body.len;
     s->o.routes[st->route].handler(&st->req, &resp);
+    if (resp.deferred) {
+        /* Answered later from another thread: free this thread meanwhile. */
+        st->deferred = resp.deferred;
+        resp.deferred = NULL;
+        srv_resp_clear(&resp);
+        if (srv_deferred_park(st->deferred, c, &s->parked, &s->stopping))
+            return MHD_YES;
+        (void)srv_deferred_take(st->deferred, &resp); /* it came already */
+    }
     return send_response(s, c, st, &resp);
 }
 
@@ -295,6 +335,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             st->status, st->is_stream ? -1 : since_us(&st->start));
     if (st->req.user && s->o.auth.release)
         s->o.auth.release(s->o.auth.ctx, st->req.user);
+    srv_deferred_release(st->deferred);
     strbuf_release(&st->body);
     lsn_free(st);
     *con_cls = NULL;
@@ -522,6 +563,9 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
 {
     if (!s)
         return;
+    /* 0. From now on a deferred request waits for its answer on its own
+     *    thread rather than suspended (see 3b). */
+    atomic_store(&s->stopping, true);
     /* 1. Stop accepting: the listening socket is ours to close. */
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     if (lfd != MHD_INVALID_SOCKET)
@@ -530,8 +574,23 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
      *    libmicrohttpd must have no suspended connection when it stops. */
     if (s->o.hub)
         srv_sse_hub_close(s->o.hub);
-    /* 3. Let in-flight requests finish, up to the grace period. */
+    /* 3. Let in-flight requests finish, up to the grace period. Deferred
+     *    ones are in flight too: their answers resume them. */
     for (unsigned waited = 0; srv_server_in_flight(s) > 0 && waited < grace_ms; waited += 5) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    /* 3b. Past the grace too, wait for every suspended deferred request's
+     *     answer: libmicrohttpd must not stop with a suspended connection
+     *     (none is suspended after step 0: those wait on their thread,
+     *     which MHD_stop_daemon joins), and nothing acknowledged may be cut
+     *     off (deferred.h: answers come promptly). */
+    bool told = false;
+    for (unsigned waited = 0; atomic_load_explicit(&s->parked, memory_order_acquire) > 0;
+         waited += 5) {
+        if (!told && waited >= grace_ms + 1000 && (told = true))
+            fprintf(stderr, "liaison: http: waiting for %u deferred answers\n",
+                    atomic_load(&s->parked));
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }

@@ -1,7 +1,8 @@
 /* server/response.h — what a route handler produces: a status and a JSON
  * body, a text body (Prometheus metrics), or a Server-Sent Events stream.
  * The server turns it into a libmicrohttpd response and releases it; a
- * handler never touches libmicrohttpd itself. */
+ * handler never touches libmicrohttpd itself. A handler may also answer
+ * later, from another thread (server/deferred.h). */
 #ifndef SERVER_RESPONSE_H
 #define SERVER_RESPONSE_H
 
@@ -13,6 +14,7 @@
 #define SRV_RESP_HEADER_VALUE_MAX 256
 
 struct srv_sse_sub;
+struct srv_deferred;
 
 typedef struct srv_response {
     int status;                /* 0 until a handler sets one (then 500) */
@@ -22,6 +24,7 @@ typedef struct srv_response {
     const char *content_type;  /* static string, or ctype, for text */
     char ctype[SRV_RESP_HEADER_VALUE_MAX]; /* a copied content type (srv_resp_bytes) */
     struct srv_sse_sub *sse;   /* owned: streamed until it ends */
+    struct srv_deferred *deferred; /* set by srv_resp_defer: answered later */
     size_t nheaders;
     struct {
         char name[SRV_RESP_HEADER_NAME_MAX];
@@ -49,7 +52,8 @@ void srv_resp_bytes(srv_response *r, int status, const char *content_type,
  * or LF are dropped (a handler can never split a response). */
 void srv_resp_header(srv_response *r, const char *name, const char *value);
 
-/* Release everything the response owns and reset it to empty. */
+/* Release everything the response owns and reset it to empty. A deferred
+ * response is answered through its handle, never cleared (that aborts). */
 void srv_resp_clear(srv_response *r);
 
 #endif

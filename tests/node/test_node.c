@@ -454,6 +454,22 @@ static void test_fixed(void)
     ok(r.status == 201 && strstr(r.body, "NATO RESTRICTED Releasable to JPN"),
        "a_4774_xml_label_string_is_accepted_and_marked (status %ld)", r.status);
     free(r.body);
+
+    /* Labels posted before are remembered (post_label.c): the result must
+     * be the same, and the author's own access check is still made. */
+    tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], xml_post,
+            strlen(xml_post), &r);
+    ok(r.status == 201 && strstr(r.body, "NATO RESTRICTED Releasable to JPN"),
+       "a_remembered_xml_label_is_marked_the_same (status %ld)", r.status);
+    free(r.body);
+    long long again = post(KENJI, "space", REL_JPN, "kenji reuses a remembered label", &st);
+    ok(st == 201 && again > jpn, "a_remembered_label_within_the_authors_clearance_posts");
+    post(KENJI, "space", NATO_ONLY, "still above my clearance", &st);
+    ok(st == 403, "a_remembered_label_beyond_the_authors_clearance_is_still_403");
+    tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], inv, strlen(inv), &r);
+    ok(r.status == 422 && strstr(r.body, "requires"),
+       "an_invalid_label_posted_again_is_again_422_naming_the_rule");
+    free(r.body);
 }
 
 /* --- the stream --------------------------------------------------------- */
@@ -925,6 +941,74 @@ static void test_metrics(void)
     free(r.body);
 }
 
+/* The node caches authenticated readers by token hash (auth.c): each token
+ * must still act as exactly its own user, and a user added by the admin
+ * verb while the node runs must be known at once (misses are not cached). */
+static void test_reader_cache(const char *exe, const char *data)
+{
+    bool own = true;
+    for (int round = 0; round < 3; round++) /* the later rounds hit the cache */
+        for (int i = 0; i < NREADERS; i++) {
+            long st;
+            json_t *me = tn_get_json(&N, "/api/v1/me", TOK[i], &st);
+            const char *name = json_string_value(json_object_get(me, "name"));
+            own = own && st == 200 && name && strcmp(name, READERS[i]) == 0;
+            json_decref(me);
+        }
+    ok(own, "each_token_acts_as_its_own_user_through_the_reader_cache");
+
+    char *clr = NULL;
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(DEMO, "users"), i, u)
+        if (!strcmp(json_string_value(json_object_get(u, "name")), READERS[KENJI]))
+            clr = json_dumps(json_object_get(u, "clearance"), JSON_COMPACT);
+    char cmd[4096], token[256] = "";
+    snprintf(cmd, sizeof cmd,
+             "'%s' user add cache-newcomer --data-dir '%s' --org 'Mission of Japan to NATO' "
+             "--clearance '%s' 2>/dev/null", exe, data, clr ? clr : "{}");
+    free(clr);
+    FILE *f = popen(cmd, "r");
+    if (f) {
+        if (!fgets(token, sizeof token, f))
+            token[0] = '\0';
+        pclose(f);
+    }
+    token[strcspn(token, "\r\n")] = '\0';
+    long st = 0;
+    json_t *me = token[0] ? tn_get_json(&N, "/api/v1/me", token, &st) : NULL;
+    const char *name = json_string_value(json_object_get(me, "name"));
+    ok(st == 200 && name && !strcmp(name, "cache-newcomer"),
+       "user_added_while_the_node_runs_is_known_at_once (status %ld)", st);
+    json_decref(me);
+
+    /* Known channels are remembered (channels.c), unknown ones are not. */
+    long pst = 0;
+    post(INGRID, "late-channel", REL_JPN, "too early", &pst);
+    snprintf(cmd, sizeof cmd, "'%s' channel add late-channel --data-dir '%s' >/dev/null 2>&1",
+             exe, data);
+    int rc = system(cmd);
+    long pst2 = 0;
+    long long id = post(INGRID, "late-channel", REL_JPN, "just in time", &pst2);
+    ok(pst == 404 && rc == 0 && pst2 == 201 && id > 0,
+       "a_channel_added_while_the_node_runs_takes_posts_at_once (%ld then %ld)", pst, pst2);
+    http_result r;
+    char req[1024];
+    snprintf(req, sizeof req, "{\"label\":%s,\"body\":\"answer shape\"}", REL_JPN);
+    tn_http(&N, "POST", "/api/v1/channels/late-channel/items", TOK[INGRID], req, strlen(req),
+            &r);
+    json_t *a = json_loads(r.body, 0, NULL);
+    const char *hash = json_string_value(json_object_get(a, "contentHash"));
+    ok(r.status == 201 && json_integer_value(json_object_get(a, "id")) > id &&
+           !strcmp(json_string_value(json_object_get(a, "channel")) ?: "", "late-channel") &&
+           strstr(json_string_value(json_object_get(a, "marking")) ?: "", "JPN") &&
+           json_string_value(json_object_get(a, "markingFr")) && hash && strlen(hash) == 64 &&
+           json_object_size(a) == 5,
+       "a_post_answers_id_channel_markings_and_content_hash");
+    json_decref(a);
+    free(r.body);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -955,6 +1039,7 @@ int main(int argc, char **argv)
     ok(TOK[KENJI] && TOK[INGRID] && CLR[KENJI], "demo_credentials_hold_every_demo_user");
 
     test_fixed();
+    test_reader_cache(argv[1], data);
     test_stream();
     test_attachments();
     test_cache_keeps_visibility();

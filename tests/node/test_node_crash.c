@@ -2,6 +2,8 @@
  * posts while the `liaison serve` process is SIGKILLed; after a restart
  * every acknowledged item (a 201 was received) is present with its body and
  * content hash, ids go on increasing, and `liaison audit verify` passes.
+ * Then the same load with SIGTERM: the node exits 0 (posts waiting for their
+ * commit are answered first) and every acknowledged item is there.
  *
  *   test_node_crash LIAISON_EXE */
 #include <pthread.h>
@@ -69,6 +71,50 @@ static void *post_loop(void *arg)
     return NULL;
 }
 
+/* Every acknowledged post of P is present and intact on the running node.
+ * Returns the highest acknowledged id. */
+static long long check_acked(const poster *P, int acked_n, const char *when)
+{
+    int missing = 0, altered = 0;
+    long long max_id = 0;
+    for (int t = 0; t < NTHREADS; t++)
+        for (int i = 0; i < P[t].nacks; i++) {
+            const acked *a = &P[t].acks[i];
+            char path[64];
+            snprintf(path, sizeof path, "/api/v1/items/%lld", a->id);
+            long st;
+            json_t *j = tn_get_json(&N, path, TOKEN, &st);
+            if (st != 200)
+                missing++;
+            else if (strcmp(json_string_value(json_object_get(j, "body")) ?: "", a->body) ||
+                     strcmp(json_string_value(json_object_get(j, "contentHash")) ?: "", a->hash))
+                altered++;
+            json_decref(j);
+            if (a->id > max_id)
+                max_id = a->id;
+        }
+    ok(missing == 0, "every_acknowledged_item_is_present_after_the_%s (%d missing of %d)",
+       when, missing, acked_n);
+    ok(altered == 0, "every_acknowledged_item_is_intact_after_the_%s (%d altered)", when,
+       altered);
+    return max_id;
+}
+
+/* Post from NTHREADS threads into P until stop_posting (or PER_THREAD
+ * each); returns once at least `want` were acknowledged (bounded wait). */
+static void start_posting(poster *P, pthread_t *th, int want)
+{
+    atomic_store(&stop_posting, false);
+    atomic_store(&total_acked, 0);
+    for (int t = 0; t < NTHREADS; t++) {
+        P[t].t = t;
+        P[t].nacks = 0;
+        pthread_create(&th[t], NULL, post_loop, &P[t]);
+    }
+    for (int i = 0; i < 600 && atomic_load(&total_acked) < want; i++)
+        usleep(50000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -89,13 +135,8 @@ int main(int argc, char **argv)
 
     static poster P[NTHREADS];
     pthread_t th[NTHREADS];
-    for (int t = 0; t < NTHREADS; t++) {
-        P[t].t = t;
-        pthread_create(&th[t], NULL, post_loop, &P[t]);
-    }
-    /* Kill mid-stream: once some posts were acknowledged (bounded wait). */
-    for (int i = 0; i < 600 && atomic_load(&total_acked) < 100; i++)
-        usleep(50000);
+    /* Kill mid-stream: once some posts were acknowledged. */
+    start_posting(P, th, 100);
     int status = tn_stop(&N, SIGKILL);
     atomic_store(&stop_posting, true);
     for (int t = 0; t < NTHREADS; t++)
@@ -106,27 +147,7 @@ int main(int argc, char **argv)
 
     if (!ok(tn_start(&N, argv[1], data, "--threads 4"), "node_restarts_on_the_same_data"))
         return tap_done();
-    int missing = 0, altered = 0;
-    long long max_id = 0;
-    for (int t = 0; t < NTHREADS; t++)
-        for (int i = 0; i < P[t].nacks; i++) {
-            acked *a = &P[t].acks[i];
-            char path[64];
-            snprintf(path, sizeof path, "/api/v1/items/%lld", a->id);
-            long st;
-            json_t *j = tn_get_json(&N, path, TOKEN, &st);
-            if (st != 200)
-                missing++;
-            else if (strcmp(json_string_value(json_object_get(j, "body")) ?: "", a->body) ||
-                     strcmp(json_string_value(json_object_get(j, "contentHash")) ?: "", a->hash))
-                altered++;
-            json_decref(j);
-            if (a->id > max_id)
-                max_id = a->id;
-        }
-    ok(missing == 0, "every_acknowledged_item_is_present_after_restart (%d missing of %d)",
-       missing, acked_n);
-    ok(altered == 0, "every_acknowledged_item_is_intact (%d altered)", altered);
+    long long max_id = check_acked(P, acked_n, "kill");
     http_result r;
     char req[1024];
     snprintf(req, sizeof req, "{\"label\":%s,\"body\":\"after the crash\"}", LABEL);
@@ -136,6 +157,20 @@ int main(int argc, char **argv)
        "ids_go_on_increasing_after_restart");
     json_decref(j);
     free(r.body);
+    /* SIGTERM under the same load: posts waiting for their commit are
+     * answered before the node exits, and whatever was acknowledged is
+     * there after the next start. */
+    start_posting(P, th, 100);
+    status = tn_stop(&N, SIGTERM);
+    atomic_store(&stop_posting, true);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "node_stops_cleanly_with_sigterm_under_post_load");
+    acked_n = atomic_load(&total_acked);
+    if (!ok(tn_start(&N, argv[1], data, "--threads 4"), "node_restarts_after_sigterm"))
+        return tap_done();
+    (void)check_acked(P, acked_n, "sigterm");
     status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "node_stops_cleanly_after_restart");
 
