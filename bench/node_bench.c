@@ -9,8 +9,10 @@
  *   2. reads/s: GET a channel's items (limit 50) by readers of every demo
  *      clearance;
  *   3. stream deliveries/s: S SSE subscribers (the demo users cycled, so
- *      their clearances are mixed) while posters post flat out; a delivery
- *      is an event read by a subscriber;
+ *      their clearances are mixed) while posters post flat out (or at
+ *      --stream-rate); a delivery is an event read by a subscriber. The
+ *      node ends a stream that falls 4,096 events behind: such streams
+ *      are counted and printed, for a figure is honest only without them;
  *   4. post-to-delivery latency (p50, p99, max) at a steady R posts/s: each
  *      body carries its send time, each subscriber records its receive time.
  *
@@ -21,7 +23,7 @@
  *   liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]
  *                      [--posters C[,C...]] [--readers N] [--subscribers N]
  *                      [--rate R] [--pacers N] [--latency-seconds S]
- *                      [--node-threads N] [--keep]
+ *                      [--stream-rate R] [--node-threads N] [--keep]
  *
  * HTTP is spoken over raw blocking sockets (one per worker thread, HTTP/1.1
  * keep-alive, Content-Length framing) and the stream is read by one epoll
@@ -92,6 +94,7 @@ typedef struct options {
     int readers;
     int subscribers;
     int rate;               /* posts/s of the latency phase */
+    int stream_rate;        /* posts/s of the stream phase (0: flat out) */
     double latency_seconds; /* length of one latency run */
     int pacers;             /* connections that share the steady rate */
     const char *node_threads; /* the node's --threads (NULL: its default) */
@@ -499,7 +502,7 @@ static run_result run_workers(int kind, int n, double seconds, long rate)
  * after "bench-ts:" in the body. */
 typedef struct sub_state {
     int fd;
-    int in_body, have_size, match, tsmatch, in_ts;
+    int in_body, have_size, match, tsmatch, in_ts, ended;
     unsigned long head, size, chunk_left, ts;
 } sub_state;
 
@@ -509,6 +512,8 @@ static int sub_ep = -1;
 static _Atomic long delivered;
 static _Atomic unsigned long last_delivery_ns;
 static _Atomic int subs_open;     /* subscribers whose response head arrived */
+static _Atomic int subs_ended;    /* streams the node ended (a subscriber that
+                                   * fell behind its queue is dropped) */
 static _Atomic int drain_stop;
 static _Atomic int record_latency;
 static _Atomic unsigned long drain_cpu_ns; /* the drain thread's CPU time */
@@ -528,6 +533,12 @@ static void sub_byte(sub_state *s, char ch, long *events)
     if (s->chunk_left == 0) {
         /* size line "HEX\r\n", preceded by "\r\n" after a chunk */
         if (ch == '\n') {
+            if (s->have_size && s->size == 0 && !s->ended) {
+                /* the last chunk: the node ended this stream (the
+                 * connection itself may stay open for keep-alive) */
+                s->ended = 1;
+                atomic_fetch_add(&subs_ended, 1);
+            }
             if (s->have_size)
                 s->chunk_left = s->size;
             s->size = 0;
@@ -583,6 +594,10 @@ static void *drain(void *arg)
             if (r <= 0) {
                 if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                     epoll_ctl(sub_ep, EPOLL_CTL_DEL, s->fd, NULL);
+                    if (!s->ended) {
+                        s->ended = 1;
+                        atomic_fetch_add(&subs_ended, 1);
+                    }
                 }
                 continue;
             }
@@ -603,11 +618,16 @@ static void *drain(void *arg)
 }
 
 static pthread_t drain_thread;
+static bool drain_running;
 
 /* Open the subscribers (demo users cycled) and wait, at most 10 s, until
  * every stream has answered with its head. */
 static bool subs_start(int n)
 {
+    nsubs = 0;
+    atomic_store(&subs_open, 0);
+    atomic_store(&subs_ended, 0);
+    atomic_store(&drain_stop, 0);
     sub_ep = epoll_create1(EPOLL_CLOEXEC);
     if (sub_ep < 0)
         return false;
@@ -628,6 +648,7 @@ static bool subs_start(int n)
     }
     if (pthread_create(&drain_thread, NULL, drain, NULL) != 0)
         return false;
+    drain_running = true;
     for (int i = 0; i < 1000 && atomic_load(&subs_open) < n; i++)
         usleep(10000);
     usleep(200000); /* let the node register the last subscriptions */
@@ -637,10 +658,26 @@ static bool subs_start(int n)
 static void subs_stop(void)
 {
     atomic_store(&drain_stop, 1);
-    pthread_join(drain_thread, NULL);
+    if (drain_running)
+        pthread_join(drain_thread, NULL);
+    drain_running = false;
     for (int i = 0; i < nsubs; i++)
         close(subs[i].fd);
+    nsubs = 0;
     close(sub_ep);
+    sub_ep = -1;
+}
+
+/* Open a run's subscribers; on failure say so, count it and clean up. */
+static bool subs_open_or_fail(int n, int *failures)
+{
+    if (subs_start(n))
+        return true;
+    fprintf(stderr, "node-bench: %d of %d subscribers opened\n", atomic_load(&subs_open), n);
+    (*failures)++;
+    if (sub_ep >= 0)
+        subs_stop();
+    return false;
 }
 
 /* Wait until no delivery has arrived for 500 ms (at most 120 s): a phase
@@ -699,6 +736,8 @@ static bool parse_args(int argc, char **argv)
             opt.pacers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--rate")) {
             opt.rate = (int)strtol(v, &end, 10);
+        } else if (!strcmp(a, "--stream-rate")) {
+            opt.stream_rate = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--posters")) {
             opt.nposters = 0;
             const char *p = v;
@@ -723,7 +762,7 @@ static bool parse_args(int argc, char **argv)
            opt.latency_seconds <= 600 && opt.runs >= 1 && opt.runs <= MAX_RUNS &&
            opt.readers >= 1 && opt.readers <= MAX_WORKERS && opt.subscribers >= 1 &&
            opt.subscribers <= MAX_SUBS && opt.rate >= 1 && opt.rate <= 100000 &&
-           opt.nposters >= 1 && opt.pacers >= 1 && opt.pacers <= MAX_WORKERS;
+           opt.stream_rate >= 0 && opt.stream_rate <= 100000 && opt.nposters >= 1 && opt.pacers >= 1 && opt.pacers <= MAX_WORKERS;
 }
 
 static void print_runs(const char *what, const double *v, int n, const char *unit)
@@ -743,7 +782,7 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]\n"
                 "       [--posters C[,C...]] [--readers N] [--subscribers N]\n"
-                "       [--rate R] [--pacers N] [--latency-seconds S]\n"
+                "       [--rate R] [--pacers N] [--latency-seconds S] [--stream-rate R]\n"
                 "       [--node-threads N] [--keep]\n");
         return 2;
     }
@@ -815,47 +854,65 @@ int main(int argc, char **argv)
             printf("  (%ld reads not answered with 200)\n", failed);
     }
 
-    /* 3. stream deliveries/s, and 4. latency at a steady rate */
+    /* 3. stream deliveries/s, and 4. latency at a steady rate. Each run
+     * opens its own subscribers, so that one dropped by the node in a run
+     * (it fell behind its queue) does not thin the next; the streams the
+     * node ended are counted and printed. */
     maxlat = (size_t)opt.subscribers * (size_t)(opt.rate * opt.latency_seconds + 1000);
     lat = malloc(maxlat * sizeof *lat);
-    if (!lat || !subs_start(opt.subscribers)) {
-        fprintf(stderr, "node-bench: %d of %d subscribers opened\n",
-                atomic_load(&subs_open), opt.subscribers);
+    if (!lat) {
+        fprintf(stderr, "node-bench: out of memory\n");
         failures++;
     } else {
         int stream_posters = opt.posters[0];
         double v[MAX_RUNS], per_post[MAX_RUNS];
+        int sruns = 0, ended = 0;
         for (int r = 0; r < opt.runs; r++) {
-            wait_quiet();
+            if (!subs_open_or_fail(opt.subscribers, &failures))
+                continue;
             atomic_store(&delivered, 0);
             atomic_store(&last_delivery_ns, 0);
             unsigned long t0 = now_ns(), cpu0 = atomic_load(&drain_cpu_ns);
-            run_result rr = run_workers(W_POST, stream_posters, opt.seconds, 0);
+            run_result rr = run_workers(W_POST, stream_posters, opt.seconds, opt.stream_rate);
             double t_post = rr.elapsed;
             wait_quiet();
             unsigned long last = atomic_load(&last_delivery_ns);
             long d = atomic_load(&delivered);
             double span = last > t0 ? (double)(last - t0) / 1e9 : 0;
-            v[r] = span > 0 ? (double)d / span : 0;
-            per_post[r] = rr.ok ? (double)d / (double)rr.ok : 0;
+            int gone = atomic_load(&subs_ended);
+            v[sruns] = span > 0 ? (double)d / span : 0;
+            per_post[sruns] = rr.ok ? (double)d / (double)rr.ok : 0;
             printf("stream run %d: %ld posts (%.0f/s) in %.1f s, %ld deliveries, the last "
-                   "%.1f s after the start; the client's reader thread used %.1f s of CPU\n",
-                   r + 1, rr.ok, (double)rr.ok / t_post, t_post, d, span,
-                   (double)(atomic_load(&drain_cpu_ns) - cpu0) / 1e9);
+                   "%.1f s after the start; %d of %d streams ended by the node; the "
+                   "client's reader thread used %.1f s of CPU\n",
+                   r + 1, rr.ok, (double)rr.ok / t_post, t_post, d, span, gone,
+                   opt.subscribers, (double)(atomic_load(&drain_cpu_ns) - cpu0) / 1e9);
+            ended += gone;
             failures += d == 0;
+            sruns++;
+            subs_stop();
         }
-        char what[80];
-        snprintf(what, sizeof what, "deliveries/s, %d subs, C = %d", opt.subscribers,
-                 stream_posters);
-        print_runs(what, v, opt.runs, "deliveries/s");
-        qsort(per_post, (size_t)opt.runs, sizeof *per_post, cmp_double);
-        printf("  (median %.1f deliveries per post: the share of the %d subscribers "
-               "whose clearance admits the label)\n", per_post[opt.runs / 2], opt.subscribers);
+        if (sruns) {
+            char what[80];
+            if (opt.stream_rate)
+                snprintf(what, sizeof what, "deliveries/s, %d subs, %d posts/s", opt.subscribers,
+                         opt.stream_rate);
+            else
+                snprintf(what, sizeof what, "deliveries/s, %d subs, C = %d", opt.subscribers,
+                         stream_posters);
+            print_runs(what, v, sruns, "deliveries/s");
+            qsort(per_post, (size_t)sruns, sizeof *per_post, cmp_double);
+            printf("  (median %.1f deliveries per post: the share of the %d subscribers "
+                   "whose clearance admits the label%s)\n", per_post[sruns / 2],
+                   opt.subscribers,
+                   ended ? "; fewer, as streams fell behind and were ended" : "");
+        }
 
         double p50[MAX_RUNS], p99[MAX_RUNS], mx[MAX_RUNS], rate[MAX_RUNS];
         int lruns = 0;
         for (int r = 0; r < opt.runs; r++) {
-            wait_quiet();
+            if (!subs_open_or_fail(opt.subscribers, &failures))
+                continue;
             nlat = 0;
             atomic_store(&record_latency, 1);
             /* several pacing connections: a post waits for its group
@@ -863,6 +920,8 @@ int main(int argc, char **argv)
             run_result rr = run_workers(W_POST, opt.pacers, opt.latency_seconds, opt.rate);
             wait_quiet();
             atomic_store(&record_latency, 0);
+            int gone = atomic_load(&subs_ended);
+            subs_stop();
             if (!nlat) {
                 failures++;
                 continue;
@@ -873,15 +932,16 @@ int main(int argc, char **argv)
             mx[lruns] = (double)lat[nlat - 1] / 1e6;
             rate[lruns] = (double)rr.ok / rr.elapsed;
             printf("latency run %d: %ld posts in %.1f s (%.0f/s, %ld sent > 1 ms late), "
-                   "%zu deliveries: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r + 1, rr.ok,
-                   rr.elapsed, rate[lruns], rr.late, nlat, p50[lruns], p99[lruns], mx[lruns]);
+                   "%zu deliveries (%.1f per post), %d of %d streams ended by the node: "
+                   "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r + 1, rr.ok, rr.elapsed,
+                   rate[lruns], rr.late, nlat, rr.ok ? (double)nlat / (double)rr.ok : 0, gone,
+                   opt.subscribers, p50[lruns], p99[lruns], mx[lruns]);
             lruns++;
         }
         if (lruns)
             printf("post-to-delivery at %d posts/s, %d subs: median of %d runs: "
                    "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", opt.rate, opt.subscribers,
                    lruns, median(p50, lruns), median(p99, lruns), median(mx, lruns));
-        subs_stop();
     }
     int st = node_stop();
     printf("\nnode stopped with SIGTERM: %s %d\n",
