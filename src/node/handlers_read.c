@@ -55,13 +55,15 @@ void node_h_me(srv_request *req, srv_response *resp)
     node_reader *r = reader(req);
     json_t *clr = json_loads(r->user->clearance, 0, NULL);
     srv_resp_json(resp, 200,
-                  json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "name", r->user->name,
+                  json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:I}", "name", r->user->name,
                             "organisation", r->user->organisation,
                             "nation", r->org_category,
                             "clearance", clr ? clr : json_null(),
                             "clearanceMarking", clearance_marking(r->clearance, "en"),
                             "clearanceMarkingFr", clearance_marking(r->clearance, "fr"),
-                            "roles", roles_json(r->user->roles)));
+                            "roles", roles_json(r->user->roles),
+                            /* so a client can refuse an oversized post beforehand */
+                            "bodyLimit", (json_int_t)app(req)->body_limit));
 }
 
 static int channel_cb(void *ctx, const store_channel *c)

@@ -286,6 +286,10 @@ static void test_fixed(void)
     ok(json_string_value(json_object_get(me, "clearanceMarking")) &&
            strstr(json_string_value(json_object_get(me, "clearanceMarking")), "JPN"),
        "me_gives_the_clearance_marking");
+    /* The node's default --body-limit (1 MiB), for a client to check a
+     * post's size before sending it. */
+    ok(json_integer_value(json_object_get(me, "bodyLimit")) == 1048576,
+       "me_gives_the_body_limit");
     json_decref(me);
 
     json_t *pol = tn_get_json(&N, "/api/v1/policy", TOK[KENJI], &st);
