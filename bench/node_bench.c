@@ -9,8 +9,8 @@
  *   2. reads/s: GET a channel's items (limit 50) by readers of every demo
  *      clearance;
  *   3. stream deliveries/s: S SSE subscribers (the demo users cycled, so
- *      their clearances are mixed) while posters post flat out (or at
- *      --stream-rate); a delivery is an event read by a subscriber. The
+ *      their clearances are mixed) while posters post at --stream-rate
+ *      (4,000/s; 0: flat out); a delivery is an event read by a subscriber. The
  *      node ends a stream that falls 4,096 events behind: such streams
  *      are counted and printed, for a figure is honest only without them;
  *   4. post-to-delivery latency (p50, p99, max) at a steady R posts/s: each
@@ -702,7 +702,11 @@ static bool parse_args(int argc, char **argv)
 {
     opt = (options){.liaison = NODE_BENCH_DEFAULT_LIAISON, .seconds = 5, .runs = 3,
                     .posters = {64, 256}, .nposters = 2, .readers = 32, .subscribers = 100,
-                    .rate = 1000, .latency_seconds = 10, .pacers = 64};
+                    .rate = 1000, .latency_seconds = 10, .pacers = 64,
+                    /* Paced: flat out (0) the node now posts faster than one
+                     * client thread reads 100 streams, and the node rightly
+                     * ends the streams that fall behind. */
+                    .stream_rate = 4000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
