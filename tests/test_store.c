@@ -352,6 +352,14 @@ static void test_items(store *s)
     lsn_free(got);
     ok(store_item_get(s, 999999, &got, &err) == LSN_OK && got == NULL,
        "item_get_of_unknown_id_is_null");
+    char *label = NULL;
+    ok(store_item_label(s, aid, &label, &err) == LSN_OK && label &&
+           strcmp(label, att.label) == 0,
+       "item_label_reads_only_the_label");
+    lsn_free(label);
+    label = (char *)"not reset";
+    ok(store_item_label(s, 999999, &label, &err) == LSN_OK && label == NULL,
+       "item_label_of_unknown_id_is_null");
 
     collect c = { 0 };
     ok(store_item_list(s, "cyber-defence", 0, collect_cb, &c, &err) == LSN_OK && c.n == 7 &&

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/error.h"
 #include "core/strbuf.h"
 #include "node_internal.h"
 #include "server/errors.h"
@@ -246,24 +247,34 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
         no_such_item(resp);
         return NULL;
     }
-    store_item *it = NULL;
+    /* The label alone first: the decision reads no body or attachment, so
+     * an item one may not see costs the same whatever their size. */
+    char *label = NULL;
     lsn_error err;
-    if (store_item_get(n->st, id, &it, &err) != LSN_OK) {
+    if (store_item_label(n->st, id, &label, &err) != LSN_OK) {
         store_failed(resp, &err);
         return NULL;
     }
     char object[64];
     snprintf(object, sizeof object, "item:%lld%s", (long long)id, what);
-    bool visible = it && node_may_see(n, r, it->id, it->label);
+    bool visible = label && node_may_see(n, r, id, label);
+    bool exists = label != NULL;
+    lsn_free(label);
     if (!node_audit(n, r->user->name, visible ? "read" : "deny", object,
-                    visible ? "ok" : (it ? "denied" : "absent"), NULL)) {
-        lsn_free(it);
+                    visible ? "ok" : (exists ? "denied" : "absent"), NULL)) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
         return NULL;
     }
     if (!visible) {
-        lsn_free(it);
         no_such_item(resp);
+        return NULL;
+    }
+    store_item *it = NULL;
+    lsn_err rc = store_item_get(n->st, id, &it, &err);
+    if (rc == LSN_OK && !it) /* items are never removed: a store failure */
+        rc = lsn_fail(&err, LSN_ERR_IO, "item %lld vanished", (long long)id);
+    if (rc != LSN_OK) {
+        store_failed(resp, &err);
         return NULL;
     }
     return it;

@@ -45,6 +45,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
     [SQ_ITEM_GET] = "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
+    [SQ_ITEM_LABEL] = "SELECT label FROM items WHERE id = ?1",
     [SQ_ITEM_LIST] = "SELECT " ITEM_COLS " FROM items WHERE channel = ?1 AND id > ?2 "
                      "ORDER BY id",
     [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_COLS " FROM items WHERE id > ?2 ORDER BY id",

@@ -171,6 +171,11 @@ typedef struct store_ops {
                                  const store_audit_event *post,
                                  store_append_cb done, void *ctx, lsn_error *err);
     lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
+    /* Only an item's label (*out, freed with lsn_free; NULL when there is
+     * no such item): what a reader's decision needs, read before the rest
+     * of a row, so that deciding on an item one may not see costs the same
+     * whatever its body or attachment (no size to time). */
+    lsn_err (*item_label)(store *s, int64_t id, char **out, lsn_error *err);
     /* Yield the items of `channel` (NULL: every channel) with id > after, in
      * increasing id order, until the callback answers STORE_STOP or none is
      * left. */
@@ -269,6 +274,8 @@ static inline lsn_err store_item_append_async(store *s, const store_item *item,
 { return s->ops->item_append_async(s, item, post, done, ctx, err); }
 static inline lsn_err store_item_get(store *s, int64_t id, store_item **out, lsn_error *err)
 { return s->ops->item_get(s, id, out, err); }
+static inline lsn_err store_item_label(store *s, int64_t id, char **out, lsn_error *err)
+{ return s->ops->item_label(s, id, out, err); }
 static inline lsn_err store_item_list(store *s, const char *channel, int64_t after,
                                       store_item_cb cb, void *ctx, lsn_error *err)
 { return s->ops->item_list(s, channel, after, cb, ctx, err); }

@@ -249,6 +249,11 @@ static void *copy_org_row(sqlite3_stmt *st) { store_org o; row_org(st, &o); retu
 static void *copy_user_row(sqlite3_stmt *st) { store_user u; row_user(st, &u); return copy_user(&u); }
 static void *copy_channel_row(sqlite3_stmt *st) { store_channel c; row_channel(st, &c); return copy_channel(&c); }
 static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); return sq_copy_item(&i); }
+static void *copy_text_row(sqlite3_stmt *st)
+{
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    return t ? lsn_strdup(t) : NULL;
+}
 
 static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite3_stmt *),
                        void **out, const char *doing, lsn_error *err)
@@ -366,6 +371,12 @@ static lsn_err sq_item_get(store *b, int64_t id, store_item **out, lsn_error *er
                    "reading an item", err);
 }
 
+static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
+{
+    return get_one((sq_store *)b, SQ_ITEM_LABEL, INT(id), copy_text_row, (void **)out,
+                   "reading an item's label", err);
+}
+
 static lsn_err sq_item_list(store *b, const char *channel, int64_t after,
                             store_item_cb cb, void *ctx, lsn_error *err)
 {
@@ -479,6 +490,7 @@ static const store_ops sqlite_ops = {
     .item_append = sq_item_append,
     .item_append_async = sq_item_append_async,
     .item_get = sq_item_get,
+    .item_label = sq_item_label,
     .item_list = sq_item_list,
     .item_search = sq_item_search,
     .item_last_id = sq_item_last_id,
