@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -178,6 +179,25 @@ static int collect_cb(void *ctx, const store_item *it)
     if (c->n < 256)
         c->ids[c->n++] = it->id;
     return c->stop_at && c->n >= c->stop_at ? STORE_STOP : STORE_NEXT;
+}
+
+/* What a listing gives of one item's attachment. */
+typedef struct listed_att {
+    int64_t id;
+    bool seen, has_media, has_bytes;
+    size_t len;
+} listed_att;
+
+static int listed_att_cb(void *ctx, const store_item *it)
+{
+    listed_att *a = ctx;
+    if (it->id == a->id) {
+        a->seen = true;
+        a->has_media = it->media_type && strcmp(it->media_type, "application/pdf") == 0;
+        a->has_bytes = it->attachment != NULL;
+        a->len = it->attachment_len;
+    }
+    return STORE_NEXT;
 }
 
 static int count_item(void *ctx, const store_item *it)
@@ -373,6 +393,14 @@ static void test_items(store *s)
     ok(store_item_list(s, NULL, ids[5], collect_cb, &c, &err) == LSN_OK && c.n == 5 &&
            c.ids[0] == ids[6] && c.ids[4] == aid,
        "item_list_of_every_channel_after_id");
+    listed_att la = { .id = aid };
+    ok(store_item_list(s, NULL, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
+           la.has_media && !la.has_bytes && la.len == sizeof pdf,
+       "item_list_gives_the_attachment_size_not_its_bytes");
+    la = (listed_att){ .id = aid };
+    ok(store_item_search(s, "chart", NULL, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
+           la.has_media && !la.has_bytes && la.len == sizeof pdf,
+       "item_search_gives_the_attachment_size_not_its_bytes");
     c = (collect){ 0 };
     ok(store_item_list(s, "space", 0, collect_cb, &c, &err) == LSN_OK && c.n == 0,
        "item_list_of_empty_channel_yields_nothing");

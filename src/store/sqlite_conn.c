@@ -18,6 +18,13 @@
     "items.id, items.channel, items.author, items.organisation, items.label, "   \
     "items.marking_en, items.marking_fr, items.classification, items.body, "     \
     "items.media_type, items.attachment, items.created_ms, items.content_hash"
+/* Listings and search: the attachment's size instead of its bytes (which
+ * can be megabytes, and which a listing never shows). */
+#define ITEM_LIST_COLS                                                           \
+    "items.id, items.channel, items.author, items.organisation, items.label, "   \
+    "items.marking_en, items.marking_fr, items.classification, items.body, "     \
+    "items.media_type, NULL, items.created_ms, items.content_hash, "             \
+    "length(items.attachment)"
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -46,15 +53,15 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
     [SQ_ITEM_GET] = "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
     [SQ_ITEM_LABEL] = "SELECT label FROM items WHERE id = ?1",
-    [SQ_ITEM_LIST] = "SELECT " ITEM_COLS " FROM items WHERE channel = ?1 AND id > ?2 "
+    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS " FROM items WHERE channel = ?1 AND id > ?2 "
                      "ORDER BY id",
-    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_COLS " FROM items WHERE id > ?2 ORDER BY id",
+    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS " FROM items WHERE id > ?2 ORDER BY id",
     [SQ_ITEM_SEARCH] =
-        "SELECT " ITEM_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
+        "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.channel = ?3 "
         "ORDER BY items_fts.rowid",
     [SQ_ITEM_SEARCH_ALL] =
-        "SELECT " ITEM_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
+        "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 ORDER BY items_fts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_AUDIT_LIST] = "SELECT seq, time_ms, actor, action, object, outcome, detail, hash "

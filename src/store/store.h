@@ -178,7 +178,8 @@ typedef struct store_ops {
     lsn_err (*item_label)(store *s, int64_t id, char **out, lsn_error *err);
     /* Yield the items of `channel` (NULL: every channel) with id > after, in
      * increasing id order, until the callback answers STORE_STOP or none is
-     * left. */
+     * left. Listed items carry no attachment bytes: `attachment` is NULL
+     * and `attachment_len` the attachment's size (item_get has the bytes). */
     lsn_err (*item_list)(store *s, const char *channel, int64_t after,
                          store_item_cb cb, void *ctx, lsn_error *err);
     /* Full-text search of bodies: yield the items whose body holds every

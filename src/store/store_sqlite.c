@@ -76,6 +76,15 @@ static void row_item(sqlite3_stmt *st, store_item *it)
     col_hash(st, 12, it->content_hash);
 }
 
+/* A row of a listing or search (ITEM_LIST_COLS): no attachment bytes, only
+ * their count in column 13. */
+static void row_item_listed(sqlite3_stmt *st, store_item *it)
+{
+    row_item(st, it);
+    it->attachment_len = sqlite3_column_type(st, 13) == SQLITE_NULL
+                             ? 0 : (size_t)sqlite3_column_int64(st, 13);
+}
+
 static void row_audit(sqlite3_stmt *st, store_audit_event *ev)
 {
     ev->seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -295,7 +304,7 @@ typedef struct list_ctx {
 ROW_TO_CALLBACK(org_row, store_org, row_org, org)
 ROW_TO_CALLBACK(user_row, store_user, row_user, user)
 ROW_TO_CALLBACK(channel_row, store_channel, row_channel, channel)
-ROW_TO_CALLBACK(item_row, store_item, row_item, item)
+ROW_TO_CALLBACK(item_row, store_item, row_item_listed, item)
 ROW_TO_CALLBACK(audit_row, store_audit_event, row_audit, audit)
 
 static int last_row(void *ctx, sqlite3_stmt *st)
