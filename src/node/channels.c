@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/strbuf.h"
 #include "node_internal.h"
+#include "server/errors.h"
 
 #define CHANNEL_SLOTS 128u /* direct-mapped by a keyed hash of the name */
 
@@ -125,4 +126,15 @@ int node_channel_known(node *n, const char *name, char *json_out, size_t json_ca
     s->json = json;
     pthread_mutex_unlock(&c->lock);
     return 1;
+}
+
+bool node_channel_exists(node *n, const char *name, char *json_out, size_t json_cap,
+                         srv_response *resp)
+{
+    int known = node_channel_known(n, name, json_out, json_cap);
+    if (known < 0)
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
+    else if (!known)
+        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
+    return known > 0;
 }

@@ -158,15 +158,8 @@ void node_h_post(srv_request *req, srv_response *resp)
     const char *channel = srv_req_param(req, "channel");
     char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
 
-    int known = node_channel_known(n, channel, channel_json, sizeof channel_json);
-    if (known < 0) {
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
+    if (!node_channel_exists(n, channel, channel_json, sizeof channel_json, resp))
         return;
-    }
-    if (!known) {
-        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
-        return;
-    }
 
     json_t *in;
     if (!srv_json_body(req, resp, &in)) {

@@ -184,17 +184,9 @@ void node_h_list(srv_request *req, srv_response *resp)
     uint64_t after, limit;
     if (!page_params(req, resp, &after, &limit))
         return;
+    if (!node_channel_exists(n, channel, NULL, 0, resp))
+        return;
     lsn_error err;
-    store_channel *c = NULL;
-    if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
-        store_failed(resp, &err);
-        return;
-    }
-    if (!c) {
-        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
-        return;
-    }
-    lsn_free(c);
     page p;
     page_init(&p, n, r, limit, 0);
     if (store_item_list(n->st, channel, (int64_t)after, page_cb, &p, &err) != LSN_OK) {
@@ -365,19 +357,9 @@ void node_h_search(srv_request *req, srv_response *resp)
     }
     if (!page_params(req, resp, &after, &limit))
         return;
+    if (channel && *channel && !node_channel_exists(n, channel, NULL, 0, resp))
+        return;
     lsn_error err;
-    if (channel && *channel) {
-        store_channel *c = NULL;
-        if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
-            store_failed(resp, &err);
-            return;
-        }
-        if (!c) {
-            srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
-            return;
-        }
-        lsn_free(c);
-    }
     page p;
     page_init(&p, n, r, limit, NODE_SEARCH_SCAN_MAX);
     if (store_item_search(n->st, q, channel && *channel ? channel : NULL, (int64_t)after,

@@ -130,6 +130,10 @@ void node_label_memo_free(node *n);
  * there (-1 if it does not fit in json_cap). Found names are remembered
  * (channels are never removed); a miss always asks the store. */
 int node_channel_known(node *n, const char *name, char *json_out, size_t json_cap);
+/* The same, answering for the handler: true if the channel exists; else
+ * false with resp holding 404 "No such channel." or a 500 (store failed). */
+bool node_channel_exists(node *n, const char *name, char *json_out, size_t json_cap,
+                         srv_response *resp);
 lsn_err node_channels_init(node *n);
 void node_channels_free(node *n);
 

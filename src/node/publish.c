@@ -215,19 +215,9 @@ void node_h_stream(srv_request *req, srv_response *resp)
     node *n = req->app;
     node_reader *r = req->user;
     const char *channel = srv_req_query(req, "channel");
+    if (channel && *channel && !node_channel_exists(n, channel, NULL, 0, resp))
+        return;
     lsn_error err;
-    if (channel && *channel) {
-        store_channel *c = NULL;
-        if (store_channel_get(n->st, channel, &c, &err) != LSN_OK) {
-            srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
-            return;
-        }
-        if (!c) {
-            srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "No such channel.");
-            return;
-        }
-        lsn_free(c);
-    }
     stream_reader *s = lsn_calloc(1, sizeof *s);
     size_t ulen = sizeof *r->user; /* only the fields the filter needs */
     if (s)

@@ -420,6 +420,8 @@ static void test_fixed(void)
     free(huge);
     expect_error("unknown_channel_is_404", "GET", "/api/v1/channels/no-such/items", TOK[KENJI],
                  NULL, 0, 404, "not_found");
+    expect_error("stream_of_an_unknown_channel_is_404", "GET", "/api/v1/stream?channel=no-such",
+                 TOK[KENJI], NULL, 0, 404, "not_found");
     char okpost[1024];
     snprintf(okpost, sizeof okpost, "{\"label\":%s,\"body\":\"x\"}", REL_JPN);
     expect_error("post_to_unknown_channel_is_404", "POST", "/api/v1/channels/no-such/items",
