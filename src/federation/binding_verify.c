@@ -123,7 +123,8 @@ static bool check_shape(xmlDocPtr doc, parts *p, char *reason, size_t size)
         return refuse(reason, size, "the root does not hold one MetadataBindingContainer");
     p->binding = bt_next_element(container, NULL, &bad);
     p->signature = p->binding ? bt_next_element(container, p->binding, &bad) : NULL;
-    if (!bt_is(p->signature, BT_NS_DSIG, "Signature") ||
+    if (!bt_is(p->binding, BT_NS_4778, "MetadataBinding") ||
+        !bt_is(p->signature, BT_NS_DSIG, "Signature") ||
         bt_next_element(container, p->signature, &bad) || bad)
         return refuse(reason, size,
                       "the container does not hold exactly one MetadataBinding and its "
