@@ -118,5 +118,16 @@ run binding verify "$TMP/b.xml" --certificate "$TMP/body"
 [ "$rc" -eq 2 ] && echo "$err" | grep -q "not a PEM certificate"
 ok $? binding_verify_refuses_a_certificate_that_is_not_one "$(diag)"
 
+# The content digest is the one docs/FEDERATION.md defines, computed here
+# apart from the C code.
+want_digest=$(python3 -c '
+import base64, hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+m = b"liaison-content/1\0" + struct.pack(">Q", len(b)) + b + b"\0"
+print(base64.b64encode(hashlib.sha384(m).digest()).decode())' "$TMP/body")
+grep -q "<mb:DataReference URI=\"urn:uuid:$UUID\">" "$TMP/b.xml" &&
+    grep -q "<ds:DigestValue>$want_digest</ds:DigestValue>" "$TMP/b.xml"
+ok $? content_digest_is_sha384_of_the_documented_encoding "want $want_digest"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
