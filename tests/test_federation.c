@@ -12,6 +12,7 @@
  * usage: test_federation LIAISON_VECTORS_DIR */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,32 @@ static char *resign(char *xml, xmlSecKeyPtr key)
 static char *resign_with(char *xml, const fed_identity *id)
 {
     return xml ? resign(xml, fed_xmlsec_key(fed_identity_pkey(id))) : NULL;
+}
+
+/* What a naive verifier does: register every Id, let libxmlsec1 check the
+ * signature with the right key, and read "the" label by searching the
+ * document for the first Classification. True when the signature checks;
+ * *classification gets what the search found. Shows that an attack test
+ * attacks something: the naive way is fooled where the binding's is not. */
+static bool naive_accepts(const char *xml, const fed_identity *id, char *classification,
+                          size_t size)
+{
+    classification[0] = '\0';
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+    if (!doc)
+        return false;
+    register_ids(doc, xmlDocGetRootElement(doc));
+    xmlNodePtr sig = xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature, xmlSecDSigNs);
+    xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+    ctx->signKey = fed_xmlsec_key(fed_identity_pkey(id));
+    bool good = sig && xmlSecDSigCtxVerify(ctx, sig) >= 0 &&
+                ctx->status == xmlSecDSigStatusSucceeded;
+    xmlSecDSigCtxDestroy(ctx);
+    const char *at = strstr(xml, "<Classification>");
+    if (at)
+        snprintf(classification, size, "%.*s", (int)strcspn(at + 16, "<"), at + 16);
+    xmlFreeDoc(doc);
+    return good;
 }
 
 /* Expect a refusal whose reason contains `want`. */
@@ -359,8 +386,12 @@ int main(int argc, char **argv)
     char *cat = NULL;
     if (evil2 && asprintf(&cat, "<mb:MetadataBindingContainer>%s", evil2) < 0)
         cat = NULL;
-    refused(hq, t = cat ? replace(a, NULL, "<mb:MetadataBindingContainer>", cat) : NULL,
-            "exactly one MetadataBinding", "a_second_unsigned_binding_placed_first_is_refused");
+    t = cat ? replace(a, NULL, "<mb:MetadataBindingContainer>", cat) : NULL;
+    char found[64] = "";
+    ok(t && naive_accepts(t, hq, found, sizeof found) && strcmp(found, "UNCLASSIFIED") == 0,
+       "a_naive_verifier_accepts_the_second_binding_and_reads_its_label");
+    refused(hq, t, "exactly one MetadataBinding",
+            "a_second_unsigned_binding_placed_first_is_refused");
     free(t);
     free(cat);
     free(evil);
