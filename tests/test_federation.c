@@ -311,6 +311,27 @@ int main(int argc, char **argv)
     char *a = sign(hq, UUID_A, jpn, body);
     char *b = sign(hq, UUID_B, kor, "Another item.");
     ok(a && b, "bindings_are_signed");
+    {
+        char *x = NULL;
+        fed_content c = {.body = "x", .body_len = 1};
+        lsn_error err = {0};
+        static const char spiffing[] =
+            "<securityLabel xmlns=\"http://surevine.com/xmlns/spiffy\"/>";
+        ok(fed_binding_sign(hq, NULL, spiffing, sizeof spiffing - 1, &c, 0, &x, NULL, &err) ==
+                   LSN_ERR_LABEL && !x,
+           "signing_refuses_a_label_that_is_not_4774");
+        fed_identity *public_only = NULL;
+        char crt[4200];
+        snprintf(crt, sizeof crt, "%s/hq/" FED_CERT_FILE, tmp);
+        ok(fed_identity_load_certificate(crt, &public_only, &err) == LSN_OK &&
+               fed_binding_sign(public_only, NULL, jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+                   LSN_ERR_ARG && !x,
+           "signing_needs_the_private_key");
+        fed_identity_free(public_only);
+        ok(fed_binding_sign(hq, "not-a-uuid", jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+                   LSN_ERR_ARG && !x,
+           "signing_refuses_a_malformed_uuid");
+    }
 
     /* Round trip: the verified fields are the signed ones. */
     char reason[512] = "";
