@@ -12,6 +12,7 @@
  * usage: test_federation LIAISON_VECTORS_DIR */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,28 @@ static void refused(const fed_identity *pinned, const char *xml, const char *wan
     fed_binding_free(b);
 }
 
+/* Verification on several threads at once, as a receiver will do it. */
+typedef struct worker {
+    const fed_identity *pinned;
+    const char *xml;
+    int verified;
+} worker;
+
+static void *verify_many(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < 25; i++) {
+        fed_binding *b = NULL;
+        char reason[256];
+        if (fed_binding_verify(w->pinned, w->xml, strlen(w->xml), &b, reason,
+                               sizeof reason) == LSN_OK &&
+            b && strcmp(b->origin, "NATO HQ") == 0)
+            w->verified++;
+        fed_binding_free(b);
+    }
+    return NULL;
+}
+
 #define UUID_A "0f8e2a52-6c1b-4d0e-9a7c-3b5d1e2f4a6b"
 #define UUID_B "7d3c1b2a-0e9f-4a8b-8c7d-6e5f4a3b2c1d"
 #define BAD_SIG "does not verify with the pinned certificate"
@@ -355,6 +378,20 @@ int main(int argc, char **argv)
        "verified_label_parses_to_the_signed_marking");
     lsn_label_free(l);
     fed_binding_free(v);
+
+    worker w[4];
+    pthread_t th[4];
+    int started = 0, verified = 0;
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){.pinned = hq, .xml = i % 2 ? a : b};
+        if (pthread_create(&th[i], NULL, verify_many, &w[i]) == 0)
+            started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        verified += w[i].verified;
+    }
+    ok(started == 4 && verified == 100, "bindings_verify_on_four_threads_at_once");
 
     /* Tampering with signed bytes. */
     char *t;
