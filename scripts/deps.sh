@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
   libmicrohttpd-dev libcurl4-openssl-dev
+  libssl-dev libxmlsec1-dev libxmlsec1-openssl  # src/federation: keys, XML-DSig
   openssl  # tests/cli/client_test.sh makes a self-signed certificate
   chromium nodejs
 )

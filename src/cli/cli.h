@@ -43,8 +43,16 @@ enum cli_opt_bit {
     CLI_OPT_NATION = 1u << 15,
     CLI_OPT_ORG = 1u << 16,
     CLI_OPT_ROLE = 1u << 17,
-    CLI_OPT_PURPOSE = 1u << 18
+    CLI_OPT_PURPOSE = 1u << 18,
+    /* federation verbs (cmd_federation.c) */
+    CLI_OPT_NAME = 1u << 19,
+    CLI_OPT_CERTIFICATE = 1u << 20,
+    CLI_OPT_CONTENT = 1u << 21,
+    CLI_OPT_UUID = 1u << 22
 };
+
+/* A node's data directory when --data-dir is not given. */
+#define CLI_DEFAULT_DATA_DIR "./liaison-data"
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
 #define CLI_OPT_SLOTS 32
@@ -161,5 +169,10 @@ int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+/* Federation verbs (cmd_federation.c): node identity, signed bindings. */
+int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
+int cli_cmd_node_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_binding_sign(const cli_verb *v, const cli_args *a);
+int cli_cmd_binding_verify(const cli_verb *v, const cli_args *a);
 
 #endif

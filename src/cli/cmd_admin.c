@@ -23,8 +23,6 @@
 #include "store/audit.h"
 #include "store/store.h"
 
-#define DEFAULT_DATA_DIR "./liaison-data"
-
 /* The store's file inside a data directory (the node opens the same). */
 #define STORE_FILE "liaison.db"
 
@@ -43,7 +41,7 @@ static store *open_data(const cli_args *a, const char *what, bool create)
 {
     const char *dir = cli_opt(a, CLI_OPT_DATA);
     if (!dir)
-        dir = DEFAULT_DATA_DIR;
+        dir = CLI_DEFAULT_DATA_DIR;
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno != ENOENT || !create) {

@@ -42,6 +42,11 @@ static const cli_option options[] = {
     {CLI_OPT_ROLE, "role", "ROLE",
      "member, release-authority, auditor or administrator (repeatable)"},
     {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
+    {CLI_OPT_NAME, "name", "NAME", "the node's name (at most 64 bytes)"},
+    {CLI_OPT_CERTIFICATE, "certificate", "FILE",
+     "the origin node's certificate (PEM), pinned: the one to verify with"},
+    {CLI_OPT_CONTENT, "content", "FILE", "the item's content (its body) ('-': stdin)"},
+    {CLI_OPT_UUID, "uuid", "UUID", "the item's UUID (default: a fresh one)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -135,6 +135,47 @@ const cli_verb cli_verbs[] = {
      "be seen from the chain alone. The verification is itself recorded.",
      cli_cmd_audit_verify},
     /* --- end administrative verbs --- */
+    /* --- federation verbs (cmd_federation.c, src/federation) --- */
+    {"node", "init", "", 0, 0, CLI_OPT_DATA | CLI_OPT_NAME | CLI_OPT_NATION | CLI_OPT_POLICY,
+     CLI_OPT_NAME | CLI_OPT_NATION,
+     "make a node's identity: key pair and certificate",
+     "Makes an ECDSA P-256 key pair and a self-signed X.509 certificate "
+     "(subject CN=NAME, OU=NATION) in DIR/node.crt and DIR/node.key (mode "
+     "0600), and prints name, nation and the certificate's SHA-256 "
+     "fingerprint. NATION must be a category value of the policy (--policy, "
+     "else the bundled one). An existing identity is never overwritten "
+     "(exit 2).",
+     cli_cmd_node_init},
+    {"node", "show", "", 0, 0, CLI_OPT_DATA, 0,
+     "print a node's name, nation and certificate fingerprint",
+     "Reads DIR/node.crt and prints 'name: NAME', 'nation: NATION' and "
+     "'fingerprint: SHA-256 FINGERPRINT' (compare it with the peer's over "
+     "another channel before pinning its certificate).",
+     cli_cmd_node_show},
+    {"binding", "sign", "", 0, 0,
+     CLI_OPT_DATA | CLI_OPT_LABEL | CLI_OPT_CONTENT | CLI_OPT_UUID | CLI_OPT_POLICY,
+     CLI_OPT_LABEL | CLI_OPT_CONTENT,
+     "sign a STANAG 4778 binding of a label to content",
+     "Writes to standard output the signed binding (docs/FEDERATION.md) of "
+     "the label FILE (any label form, checked against the policy) to the "
+     "content FILE, with the node's key from --data-dir: origin the node's "
+     "name, the item's UUID, a SHA-384 digest of the content and the "
+     "signing time. An invalid label is refused (exit 1). For tests and "
+     "demonstrations: a node signs its items itself.",
+     cli_cmd_binding_sign},
+    {"binding", "verify", "FILE", 1, 1,
+     CLI_OPT_CERTIFICATE | CLI_OPT_CONTENT | CLI_OPT_POLICY | CLI_OPT_LANG,
+     CLI_OPT_CERTIFICATE,
+     "verify a signed binding against a pinned certificate",
+     "Verifies the binding FILE with the origin's certificate CERT only "
+     "(never one carried in the message) and prints 'verified', origin, "
+     "uuid, the signed label's marking and the signing time (exit 0). With "
+     "--content, the content must match the signed digest. Anything else is "
+     "refused: 'refused: REASON' and exit 1 (a bad signature, another key, "
+     "an algorithm outside the profile, a reference outside the document, a "
+     "label that does not parse or validate under the policy).",
+     cli_cmd_binding_verify},
+    /* --- end federation verbs --- */
 };
 
 const size_t cli_nverbs = sizeof cli_verbs / sizeof cli_verbs[0];
