@@ -1,6 +1,5 @@
 /* server/conn_guard.c — the waiting FIFO, its deadline thread and the
  * waiting share (conn_guard.h). */
-
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
