@@ -1151,6 +1151,8 @@ static void test_smuggling(void)
         C("nul_in_query", "GET /healthz?a=\0b HTTP/1.1\r\nHost: t\r\n\r\n"),
         C("nul_in_method", "GE\0T /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
         C("two_spaces_in_line", "GET  /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("escaped_nul_in_path", "GET /healthz%00.html HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("escaped_nul_in_query", "GET /healthz?q=a%00b HTTP/1.1\r\nHost: t\r\n\r\n"),
 #undef C
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -49,6 +49,7 @@ typedef struct srv_conn {
      * line, before it split the query (http_server.c, request-line check) */
     const char *line_uri;
     size_t line_uri_len;
+    bool line_uri_nul_escape;    /* it holds %00 */
 } srv_conn;
 
 typedef struct srv_conn_guard_opts {

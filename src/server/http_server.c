@@ -170,7 +170,8 @@ static srv_conn *conn_of(struct MHD_Connection *c)
 }
 
 /* libmicrohttpd (0.9.75) parses the request line in place and hands out C
- * strings, so a NUL inside the method or the target silently shortens it:
+ * strings, so a NUL inside the method or the target (or a %00 in the
+ * target, once decoded) silently shortens it:
  * "GET /a\0b HTTP/1.1" is served as "/a", and "GET /a\0 HTTP/1.1" as if
  * the NUL were not there. The three strings lie in the line as received,
  * method SP target SP version; anything between them but one separator (a
@@ -179,7 +180,7 @@ static srv_conn *conn_of(struct MHD_Connection *c)
  * it (on_uri), before it split off the query. */
 static bool request_line_exact(const char *method, const srv_conn *sc, const char *version)
 {
-    if (!sc || !sc->line_uri || !method || !version)
+    if (!sc || !sc->line_uri || sc->line_uri_nul_escape || !method || !version)
         return false;
     return sc->line_uri == method + strlen(method) + 1 &&
            version == sc->line_uri + sc->line_uri_len + 1;
@@ -193,8 +194,8 @@ static const char *smuggling_risk(struct MHD_Connection *c, const char *method,
                                   const char *version)
 {
     if (!request_line_exact(method, conn_of(c), version))
-        return "The request line is malformed (a NUL byte, or other than one space "
-               "between method, target and version).";
+        return "The request line is malformed (a NUL byte or %00, or other than one "
+               "space between method, target and version).";
     srv_field_check fc;
     srv_field_check_init(&fc);
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_field, &fc);
@@ -404,6 +405,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (sc) {
         sc->line_uri = uri;
         sc->line_uri_len = uri ? strlen(uri) : 0;
+        /* libmicrohttpd decodes the path and the query in place into C
+         * strings: %00 would cut them short as a raw NUL does. */
+        sc->line_uri_nul_escape = false;
+        for (size_t i = 0; i + 2 < sc->line_uri_len; i++)
+            if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+                sc->line_uri_nul_escape = true;
     }
     return NULL; /* the request's state is made by on_access */
 }

@@ -35,7 +35,8 @@ typedef struct srv_server_opts {
     unsigned per_address;        /* connections from one client address (0: no cap) */
     unsigned request_deadline;   /* seconds for a request to arrive whole (default 30) */
     unsigned max_waiting;        /* connections waiting for their request at once
-                                  * (default and at most: half of max_connections) */
+                                  * (default, and when above max_connections: half
+                                  * of max_connections) */
     const char *metrics_listen;  /* "host:port" of a second listener serving GET
                                   * /metrics (and /healthz); NULL: none. Metrics are
                                   * never served on the API's listener. */
