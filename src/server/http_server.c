@@ -4,7 +4,9 @@
  * connections (conn_guard.h), the metrics listener, TLS, and graceful
  * stop. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -490,6 +492,15 @@ static unsigned cpu_count(void)
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+    return false;
+}
+
 /* The metrics listener's routes: nothing a reader's API has. */
 static const srv_route metrics_routes[] = {
     {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
@@ -609,6 +620,10 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (shared && !is_loopback(ai->ai_addr))
+        fprintf(stderr, "liaison: http: warning: the metrics listener (%s) is not on "
+                        "loopback: whoever reaches it reads the access-decision counters\n",
+                o->listen);
 
     struct MHD_OptionItem opts[24];
     size_t n = 0;
