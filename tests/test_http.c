@@ -1705,6 +1705,14 @@ int main(int argc, char **argv)
     srv_server *twice = srv_server_start(&busy, &err);
     ok(!twice && strstr(err.message, "cannot listen"), "port_in_use_is_a_clear_error");
     srv_server_stop(twice, 0);
+    char maddr[32];
+    snprintf(maddr, sizeof maddr, "127.0.0.1:%u", metrics_port);
+    busy.listen = "127.0.0.1:0";
+    busy.metrics_listen = maddr;
+    twice = srv_server_start(&busy, &err);
+    ok(!twice && strstr(err.message, "metrics listener") && strstr(err.message, maddr),
+       "metrics_port_in_use_is_a_clear_error (%s)", twice ? "started" : err.message);
+    srv_server_stop(twice, 0);
 
     test_tls();
     test_ipv6();

@@ -520,9 +520,11 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
         .request_deadline = 10, .per_address = 0, .routes = metrics_routes,
         .nroutes = sizeof metrics_routes / sizeof metrics_routes[0],
     };
-    s->metrics_srv = server_start(&mo, s->metrics, err);
+    lsn_error why;
+    s->metrics_srv = server_start(&mo, s->metrics, &why);
     if (!s->metrics_srv) {
         srv_server_stop(s, 0);
+        lsn_fail(err, why.code, "metrics listener: %s", why.message);
         return NULL;
     }
     return s;
