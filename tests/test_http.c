@@ -28,6 +28,7 @@
 #include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
+#include "server/request_check.h"
 
 #define BODY_LIMIT 4096
 
@@ -595,6 +596,52 @@ static void test_random_inputs(void)
             matched++;
     }
     ok(matched < 1000000, "random_inputs_never_crash_nor_authenticate (%d matched)", matched);
+}
+
+/* The header-field checks on their own (request_check.h), table-driven:
+ * each case is "Name: value" lines; NULL verdict = served. */
+static void test_field_check(void)
+{
+    static const struct { const char *fields; bool refused; const char *name; } t[] = {
+        {"Host: a\nAuthorization: Bearer x\nContent-Length: 3", false, "plain_request_passes"},
+        {"X-Odd_but.Token~!#$%&'*+^`|: v", false, "every_token_character_passes"},
+        {"Transfer-Encoding: chunked", false, "chunked_alone_passes"},
+        {"Transfer-Encoding: CHUNKED", false, "chunked_in_capitals_passes"},
+        {"Transfer-Encoding : chunked", true, "space_before_colon_refused"},
+        {"Transfer-Encoding\t: chunked", true, "tab_before_colon_refused"},
+        {" Host: a", true, "leading_space_refused"},
+        {": a", true, "empty_name_refused"},
+        {"X(y): a", true, "separator_in_name_refused"},
+        {"X\x7f: a", true, "del_in_name_refused"},
+        {"X\xc3\xa9: a", true, "non_ascii_name_refused"},
+        {"Authorization: a\nauthorization: a", true, "authorization_twice_refused"},
+        {"Host: a\nHOST: b", true, "host_twice_refused"},
+        {"Content-Length: 1\nTransfer-Encoding: chunked", true, "cl_with_te_refused"},
+        {"Transfer-Encoding: chunked\nTransfer-Encoding: chunked", true, "te_twice_refused"},
+        {"Transfer-Encoding: gzip, chunked", true, "other_coding_refused"},
+        {"Content-Length: 1\nContent-Length: 1", true, "cl_twice_refused"},
+        {"X-A: a\rb", true, "cr_in_value_refused"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        srv_field_check c;
+        srv_field_check_init(&c);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", t[i].fields);
+        char *save = NULL;
+        for (char *f = strtok_r(buf, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+            char *colon = strchr(f, ':');
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            srv_field_check_add(&c, f, (size_t)(colon - f), v, strlen(v));
+        }
+        const char *why = srv_field_check_verdict(&c);
+        ok(!why == !t[i].refused, "field_check_%s (%s)", t[i].name, why ? why : "served");
+    }
+    srv_field_check c;
+    srv_field_check_init(&c);
+    srv_field_check_add(&c, "X-A", 3, "a\0b", 3);
+    ok(srv_field_check_verdict(&c) != NULL, "field_check_nul_in_value_refused");
 }
 
 static void test_listen_and_config(void)
@@ -1669,6 +1716,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_router();
     test_random_inputs();
+    test_field_check();
     test_listen_and_config();
     test_tokens();
 

@@ -72,7 +72,7 @@ const char *srv_field_check_verdict(const srv_field_check *c)
     if ((c->content_length && c->transfer_encoding) || c->content_length > 1 ||
         c->transfer_encoding > 1 || (c->transfer_encoding == 1 && !c->te_chunked_only))
         return "The request's length is ambiguous (Content-Length with "
-               "Transfer-Encoding, or either repeated).";
+               "Transfer-Encoding, either repeated, or a coding other than chunked).";
     if (c->authorization > 1)
         return "The request has more than one Authorization header.";
     if (c->host > 1)
