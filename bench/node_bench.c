@@ -166,6 +166,8 @@ static bool node_start(void)
         }
         char *argv[] = {(char *)opt.liaison, "serve", "--demo", "--data-dir", data,
                         "--listen", "127.0.0.1:0", "--max-connections", "4096",
+                        /* every client is 127.0.0.1; no fixed metrics port */
+                        "--per-address-connections", "0", "--metrics-listen", "none",
                         opt.node_threads ? "--threads" : NULL, (char *)opt.node_threads, NULL};
         execv(opt.liaison, argv);
         _exit(127);

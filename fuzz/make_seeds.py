@@ -318,7 +318,53 @@ def seeds_clearance_spiffing():
                 "<clearance xmlns='http://surevine.com/xmlns/spiffy'>", "</clearance>")
 
 
+def seeds_http():
+    """Requests as the node gets them: every route, and the smuggling and
+    framing tricks of issue 9 (white space before a colon, two
+    Authorization or Host headers, NUL bytes, ambiguous lengths)."""
+    t = "fuzz_http_request"
+    tok = "Authorization: Bearer lsn_" + "A" * 43 + "\r\n"
+    get = lambda path, extra="": ("GET %s HTTP/1.1\r\nHost: node\r\n%s%s\r\n" % (path, tok, extra))
+    for name, path in [("root", "/"), ("file", "/app.css"), ("js", "/js/api.js"),
+                       ("views", "/js/views/feed.js"), ("healthz", "/healthz"),
+                       ("me", "/api/v1/me"), ("policy", "/api/v1/policy"),
+                       ("channels", "/api/v1/channels"),
+                       ("list", "/api/v1/channels/cyber-defence/items?after=42&limit=100"),
+                       ("item", "/api/v1/items/17"), ("attachment", "/api/v1/items/17/attachment"),
+                       ("search", "/api/v1/search?q=zebra&channel=space&limit=1000"),
+                       ("stream", "/api/v1/stream"), ("metrics", "/metrics"),
+                       ("unknown", "/nope/../../etc/passwd"),
+                       ("limit-huge", "/api/v1/search?q=a&limit=99999999999999999999999"),
+                       ("limit-sign", "/api/v1/channels/c/items?limit=-1&after=+5"),
+                       ("empty-segment", "/api/v1/items//attachment")]:
+        out(t, "get-" + name, get(path))
+    body = '{"label":{"policy":"NATO","classification":"RESTRICTED"},"body":"hello"}'
+    out(t, "post", "POST /api/v1/channels/space/items HTTP/1.1\r\nHost: node\r\n" + tok +
+        "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    out(t, "post-deep", "POST /api/v1/labels/mark HTTP/1.1\r\nHost: n\r\n" + tok +
+        "Content-Type: application/json\r\n\r\n" + "[" * 100 + '"]]"' + "]" * 100)
+    out(t, "te-space-before-colon",
+        "POST /api/v1/channels/space/items HTTP/1.1\r\nHost: n\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\nGET /api/v1/me HTTP/1.1\r\n" + tok + "\r\n")
+    out(t, "tab-before-colon", get("/healthz", "X-A\t: b\r\n"))
+    out(t, "two-authorization", get("/api/v1/me", "Authorization: Bearer lsn_other\r\n"))
+    out(t, "two-host", get("/healthz", "Host: other\r\n"))
+    out(t, "nul-in-path", "GET /heal\0thz HTTP/1.1\r\nHost: n\r\n\r\n")
+    out(t, "nul-in-value", get("/healthz", "Transfer-Encoding: chunked\0x\r\n"))
+    out(t, "cl-and-te", "POST /api/v1/labels/mark HTTP/1.1\r\nHost: n\r\nContent-Length: 4\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    out(t, "te-chunked-twice", get("/healthz", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"))
+    out(t, "te-gzip", get("/healthz", "Transfer-Encoding: gzip, chunked\r\n"))
+    out(t, "two-cl", get("/healthz", "Content-Length: 1\r\nContent-Length: 2\r\n"))
+    out(t, "empty-name", get("/healthz", ": b\r\n"))
+    out(t, "obs-fold", get("/healthz", "X-A: a\r\n b\r\n"))
+    out(t, "bare-lf", "GET /healthz HTTP/1.1\nHost: n\nX-A: b\n\n")
+    out(t, "bearer-odd", get("/api/v1/me", "").replace(tok, "Authorization: bearer  lsn_x y\r\n"))
+    out(t, "bearer-long", get("/api/v1/me", "").replace(tok, "Authorization: Bearer lsn_" + "x" * 300 + "\r\n"))
+
+
 def main():
+    seeds_http()
     seeds_clearance_spiffing()
     seeds_spif()
     seeds_4774()

@@ -28,13 +28,14 @@
 #include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
+#include "server/request_check.h"
 
 #define BODY_LIMIT 4096
 
 static uint8_t good_hash[SRV_TOKEN_HASH_LEN];
 static char good_token[SRV_TOKEN_LEN + 1];
 static char user_name[] = "test-user";
-static uint16_t port;
+static uint16_t port, metrics_port;
 static srv_server *server;
 static srv_sse_hub *hub;
 static _Atomic int slow_started;
@@ -193,7 +194,6 @@ static long publish(uint64_t id, int level, const char *data)
 
 static const srv_route routes[] = {
     {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/metrics", srv_handle_metrics, false, "metrics"},
     {SRV_GET, "/api/v1/me", h_me, true, "the caller"},
     {SRV_POST, "/api/v1/echo", h_echo, true, "echo"},
     {SRV_GET, "/api/v1/channels/{channel}/items", h_items, true, "items"},
@@ -266,6 +266,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* The port request() talks to when not 0 (else the API's). */
+static uint16_t target_port;
+
 /* One request; token NULL = no Authorization header. Returns status. */
 static long request(const char *method, const char *path, const char *token,
                     const char *body, size_t body_len, const char *ctype, reply *r)
@@ -275,7 +278,7 @@ static long request(const char *method, const char *path, const char *token,
     if (!c)
         return -1;
     char url[512], auth[256], ct[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", target_port ? target_port : port, path);
     struct curl_slist *h = NULL;
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
@@ -314,6 +317,15 @@ static long get(const char *path, const char *token, reply *r)
     return request("GET", path, token, NULL, 0, NULL, r);
 }
 
+/* GET /metrics from the metrics listener. */
+static long get_metrics(reply *r)
+{
+    target_port = metrics_port;
+    long st = get("/metrics", NULL, r);
+    target_port = 0;
+    return st;
+}
+
 static bool error_code_is(const reply *r, const char *code)
 {
     json_t *j = json_loads(r->body, 0, NULL);
@@ -326,18 +338,23 @@ static bool error_code_is(const reply *r, const char *code)
 
 /* ---------------------------------------------------------------- raw */
 
-static int dial(void)
+static int dial_port(uint16_t to)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(to)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+static int dial(void)
+{
+    return dial_port(port);
 }
 
 static void send_all(int fd, const char *p, size_t n)
@@ -579,6 +596,52 @@ static void test_random_inputs(void)
             matched++;
     }
     ok(matched < 1000000, "random_inputs_never_crash_nor_authenticate (%d matched)", matched);
+}
+
+/* The header-field checks on their own (request_check.h), table-driven:
+ * each case is "Name: value" lines; NULL verdict = served. */
+static void test_field_check(void)
+{
+    static const struct { const char *fields; bool refused; const char *name; } t[] = {
+        {"Host: a\nAuthorization: Bearer x\nContent-Length: 3", false, "plain_request_passes"},
+        {"X-Odd_but.Token~!#$%&'*+^`|: v", false, "every_token_character_passes"},
+        {"Transfer-Encoding: chunked", false, "chunked_alone_passes"},
+        {"Transfer-Encoding: CHUNKED", false, "chunked_in_capitals_passes"},
+        {"Transfer-Encoding : chunked", true, "space_before_colon_refused"},
+        {"Transfer-Encoding\t: chunked", true, "tab_before_colon_refused"},
+        {" Host: a", true, "leading_space_refused"},
+        {": a", true, "empty_name_refused"},
+        {"X(y): a", true, "separator_in_name_refused"},
+        {"X\x7f: a", true, "del_in_name_refused"},
+        {"X\xc3\xa9: a", true, "non_ascii_name_refused"},
+        {"Authorization: a\nauthorization: a", true, "authorization_twice_refused"},
+        {"Host: a\nHOST: b", true, "host_twice_refused"},
+        {"Content-Length: 1\nTransfer-Encoding: chunked", true, "cl_with_te_refused"},
+        {"Transfer-Encoding: chunked\nTransfer-Encoding: chunked", true, "te_twice_refused"},
+        {"Transfer-Encoding: gzip, chunked", true, "other_coding_refused"},
+        {"Content-Length: 1\nContent-Length: 1", true, "cl_twice_refused"},
+        {"X-A: a\rb", true, "cr_in_value_refused"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        srv_field_check c;
+        srv_field_check_init(&c);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", t[i].fields);
+        char *save = NULL;
+        for (char *f = strtok_r(buf, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+            char *colon = strchr(f, ':');
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            srv_field_check_add(&c, f, (size_t)(colon - f), v, strlen(v));
+        }
+        const char *why = srv_field_check_verdict(&c);
+        ok(!why == !t[i].refused, "field_check_%s (%s)", t[i].name, why ? why : "served");
+    }
+    srv_field_check c;
+    srv_field_check_init(&c);
+    srv_field_check_add(&c, "X-A", 3, "a\0b", 3);
+    ok(srv_field_check_verdict(&c) != NULL, "field_check_nul_in_value_refused");
 }
 
 static void test_listen_and_config(void)
@@ -998,7 +1061,7 @@ static void test_sse_slow_client(void)
     close(fd);
     ok(wait_subscribers(0), "slow_client_is_dropped");
     reply r;
-    get("/metrics", NULL, &r);
+    get_metrics(&r);
     const char *d = strstr(r.body, "\nliaison_stream_dropped_total ");
     ok(d && atol(d + strlen("\nliaison_stream_dropped_total ")) >= 1,
        "slow_client_drop_is_counted");
@@ -1069,7 +1132,8 @@ static bool prometheus_valid(const char *text, int *samples)
 static void test_metrics(void)
 {
     reply r;
-    ok(get("/metrics", NULL, &r) == 200 && strstr(r.headers, "text/plain; version=0.0.4"),
+    ok(metrics_port != 0 && metrics_port != port, "metrics_have_a_listener_of_their_own");
+    ok(get_metrics(&r) == 200 && strstr(r.headers, "text/plain; version=0.0.4"),
        "metrics_served_as_prometheus_text");
     int samples = 0;
     ok(prometheus_valid(r.body, &samples) && samples > 10, "metrics_parse_as_prometheus_text");
@@ -1081,12 +1145,264 @@ static void test_metrics(void)
     srv_metrics_decision(srv_server_metrics(server), false);
     srv_metrics_decision(srv_server_metrics(server), false);
     srv_metrics_items(srv_server_metrics(server), 5);
-    get("/metrics", NULL, &r);
+    get_metrics(&r);
     ok(strstr(r.body, "liaison_decisions_total{decision=\"granted\"} 1")
            && strstr(r.body, "liaison_decisions_total{decision=\"denied\"} 2")
            && strstr(r.body, "liaison_items_total 5") && strstr(r.body, "liaison_stream_clients 0"),
        "metrics_count_decisions_items_and_stream_clients");
     ok(get("/healthz", NULL, &r) == 200 && strstr(r.body, "\"status\":\"ok\""), "healthz_is_ok");
+
+    /* Issue 9, item 1: the denied-decision counter moved with items a reader
+     * may not see. Nothing of the metrics is reachable on the API's
+     * listener, by any path or method, with or without a token. */
+    static const char *const paths[] = {"/metrics", "/metrics/", "/api/v1/metrics", "/healthz",
+                                        "/api/v1/me", "/nope", "/metrics?x=1"};
+    bool hidden = true;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        for (int t = 0; t < 2; t++) {
+            long st = get(paths[i], t ? good_token : NULL, &r);
+            if (strstr(r.body, "liaison_") || strstr(r.body, "decision") ||
+                (strncmp(paths[i], "/metrics", 8) == 0 && st != 404)) {
+                printf("# %s (token %d): %ld %.80s\n", paths[i], t, st, r.body);
+                hidden = false;
+            }
+        }
+    ok(get("/metrics", NULL, &r) == 404 && error_code_is(&r, "not_found"),
+       "metrics_on_the_api_listener_are_404_like_any_unknown_path");
+    ok(hidden, "no_answer_of_the_api_listener_shows_a_metric");
+    ok(request("POST", "/metrics", good_token, "{}", 2, "application/json", &r) == 404,
+       "metrics_on_the_api_listener_are_404_for_every_method");
+    /* And the metrics listener serves nothing of the API. */
+    target_port = metrics_port;
+    long me = get("/api/v1/me", good_token, &r);
+    long hz = get("/healthz", NULL, &r);
+    target_port = 0;
+    ok(me == 404 && hz == 200, "metrics_listener_serves_only_metrics_and_healthz");
+}
+
+/* Issue 9, item 7: bytes that a proxy in front could frame or attribute
+ * differently are refused with 400 and the connection closed, so that what
+ * follows is never served as a request of its own. */
+static void test_smuggling(void)
+{
+    char out[8192], req[1024];
+    static const struct { const char *name; const char *bytes; size_t len; } cases[] = {
+#define C(n, b) {n, b, sizeof b - 1}
+        C("space_before_colon", "GET /healthz HTTP/1.1\r\nHost: t\r\nX-A : b\r\n\r\n"),
+        C("tab_before_colon", "GET /healthz HTTP/1.1\r\nHost: t\r\nX-A\t: b\r\n\r\n"),
+        C("space_inside_name", "GET /healthz HTTP/1.1\r\nHost: t\r\nHo st: t\r\n\r\n"),
+        C("control_in_name", "GET /healthz HTTP/1.1\r\nHost: t\r\nX\x01" "A: b\r\n\r\n"),
+        C("two_hosts", "GET /healthz HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n"),
+        C("nul_in_path", "GET /heal\0thz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("nul_after_path", "GET /healthz\0 HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("nul_in_query", "GET /healthz?a=\0b HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("nul_in_method", "GE\0T /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("two_spaces_in_line", "GET  /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("escaped_nul_in_path", "GET /healthz%00.html HTTP/1.1\r\nHost: t\r\n\r\n"),
+        C("escaped_nul_in_query", "GET /healthz?q=a%00b HTTP/1.1\r\nHost: t\r\n\r\n"),
+#undef C
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        raw(cases[i].bytes, cases[i].len, out, sizeof out, 1500);
+        bool refused = strncmp(out, "HTTP/1.1 400", 12) == 0 && !strstr(out, "\"ok\"");
+        if (!refused)
+            printf("# %s: %.60s\n", cases[i].name, out);
+        ok(refused, "smuggling_%s_is_400", cases[i].name);
+    }
+
+    /* The request of the report: a space before the colon of
+     * Transfer-Encoding, and a second request in the "chunk". Refused as a
+     * whole; the second one is never answered. */
+    int n = snprintf(req, sizeof req,
+                     "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 5\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"
+                     "GET /api/v1/me HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+                     good_token);
+    raw(req, (size_t)n, out, sizeof out, 1500);
+    ok(strncmp(out, "HTTP/1.1 400", 12) == 0 && strstr(out, "Connection: close") &&
+           !strstr(out, "test-user") && !strstr(strstr(out, "HTTP/1.1") + 1, "HTTP/1.1"),
+       "transfer_encoding_with_space_before_colon_is_400_and_the_smuggled_request_unserved");
+
+    /* Two Authorization headers: which one a proxy checked and which one
+     * the node would use is anyone's guess. Refused, even when both are
+     * good. */
+    n = snprintf(req, sizeof req,
+                 "GET /api/v1/me HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                 "Authorization: Bearer lsn_someone_else\r\n\r\n", good_token);
+    raw(req, (size_t)n, out, sizeof out, 1500);
+    ok(strncmp(out, "HTTP/1.1 400", 12) == 0 && !strstr(out, "test-user"),
+       "two_authorization_headers_are_400");
+    n = snprintf(req, sizeof req,
+                 "GET /api/v1/me HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                 "Authorization: Bearer %s\r\n\r\n", good_token, good_token);
+    raw(req, (size_t)n, out, sizeof out, 1500);
+    ok(strncmp(out, "HTTP/1.1 400", 12) == 0, "two_identical_authorization_headers_are_400");
+    /* What is well-formed still passes, unknown headers included. */
+    n = snprintf(req, sizeof req,
+                 "GET /api/v1/me HTTP/1.1\r\nHost: t\r\nX-Odd_but.Token~!: v a l u e\r\n"
+                 "Authorization: Bearer %s\r\n\r\n", good_token);
+    raw(req, (size_t)n, out, sizeof out, 1500);
+    ok(strncmp(out, "HTTP/1.1 200", 12) == 0 && strstr(out, "test-user"),
+       "well_formed_request_with_token_names_still_served");
+    ok(still_answers(), "server_answers_after_smuggling_attempts");
+}
+
+/* Has the peer closed fd (EOF or reset) within ms? Data that arrives
+ * meanwhile is read and dropped (into seen, if not NULL). */
+static bool closed_by_peer(int fd, int ms, char *seen, size_t cap)
+{
+    size_t have = 0;
+    if (seen && cap)
+        seen[0] = '\0';
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        long left = ms - ms_since(&t0);
+        if (left < 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0)
+            return false;
+        char buf[1024];
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0)
+            return true;
+        if (seen && have + 1 < cap) {
+            size_t c = (size_t)r < cap - 1 - have ? (size_t)r : cap - 1 - have;
+            memcpy(seen + have, buf, c);
+            have += c;
+            seen[have] = '\0';
+        }
+    }
+}
+
+/* Issue 9, item 5 (slowloris): half-open connections, each sending a
+ * header line now and then, took every connection of the node. A server
+ * of its own with small limits: 32 connections, at most 8 waiting for
+ * their request, 24 per address, 1 s for a request to arrive whole. */
+static void test_half_open(void)
+{
+    lsn_error err;
+    srv_server_opts o = {
+        .listen = "127.0.0.1:0", .routes = routes, .nroutes = NROUTES, .threads = 1,
+        .max_connections = 32, .max_waiting = 8, .per_address = 24, .request_deadline = 1,
+        .timeout = 60, .auth = {.lookup = lookup, .release = release_user},
+    };
+    srv_server *g = srv_server_start(&o, &err);
+    ok(g != NULL, "guarded_server_starts (%s)", g ? "ok" : err.message);
+    if (!g)
+        return;
+    uint16_t gport = srv_server_port(g);
+
+    /* 60 half-open connections from 127.0.0.1 (more than the server has). */
+    enum { N = 60 };
+    int fds[N];
+    const char *head = "GET /healthz HTTP/1.1\r\nHost: t\r\n";
+    for (int i = 0; i < N; i++) {
+        fds[i] = dial_port(gport);
+        if (fds[i] >= 0)
+            send_all(fds[i], head, strlen(head));
+    }
+    /* A complete request is still served, at once and whole. */
+    int fd = dial_port(gport);
+    const char *q = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    char out[4096] = "";
+    if (fd >= 0) {
+        send_all(fd, q, strlen(q));
+        read_until(fd, out, sizeof out, 0, "\"ok\"", 5000);
+        close(fd);
+    }
+    ok(strncmp(out, "HTTP/1.1 200", 12) == 0 && strstr(out, "\"ok\""),
+       "half_open_connections_do_not_stop_a_complete_request");
+    int closed = 0;
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0 && closed_by_peer(fds[i], 3000, NULL, 0))
+            closed++;
+    ok(closed >= N - 8, "half_open_connections_beyond_the_waiting_share_are_closed (%d of %d)",
+       closed, N);
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+
+    /* A slow drip — one header line every 100 ms — is cut at the deadline
+     * (1 s) although it is never idle; it is never answered. */
+    fd = dial_port(gport);
+    bool cut = false;
+    char seen[2048] = "";
+    if (fd >= 0) {
+        send_all(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n", 32);
+        for (int i = 0; i < 100 && !cut; i++) { /* 10 s at most */
+            char line[32];
+            int l = snprintf(line, sizeof line, "X-Drip-%d: y\r\n", i);
+            send_all(fd, line, (size_t)l);
+            cut = closed_by_peer(fd, 100, seen, sizeof seen);
+        }
+        close(fd);
+    }
+    ok(cut && !strstr(seen, "200"), "slow_drip_headers_are_cut_at_the_deadline");
+    /* The same for a body: headers at once, then one byte at a time. */
+    fd = dial_port(gport);
+    cut = false;
+    if (fd >= 0) {
+        char req[512];
+        int l = snprintf(req, sizeof req,
+                         "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                         "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{",
+                         good_token);
+        send_all(fd, req, (size_t)l);
+        for (int i = 0; i < 100 && !cut; i++) {
+            send_all(fd, " ", 1);
+            cut = closed_by_peer(fd, 100, seen, sizeof seen);
+        }
+        close(fd);
+    }
+    ok(cut && !strstr(seen, "200"), "slow_drip_body_is_cut_at_the_deadline");
+    /* A kept-alive connection gets the deadline afresh for each request. */
+    fd = dial_port(gport);
+    int served = 0;
+    for (int i = 0; i < 3 && fd >= 0; i++) {
+        const char *k = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+        send_all(fd, k, strlen(k));
+        char got[1024];
+        if (read_until(fd, got, sizeof got, 0, "\"ok\"", 3000) && strstr(got, "\"ok\""))
+            served++;
+        struct timespec ts = {0, 600 * 1000000L}; /* well within 1 s each */
+        nanosleep(&ts, NULL);
+    }
+    if (fd >= 0)
+        close(fd);
+    ok(served == 3, "keep_alive_requests_each_get_their_own_deadline (%d of 3)", served);
+    srv_server_stop(g, 1000);
+
+    /* Connections per client address: the fifth from 127.0.0.1 is closed at
+     * once, the four before it are kept. */
+    o.per_address = 4;
+    o.max_waiting = 16;
+    o.request_deadline = 30;
+    g = srv_server_start(&o, &err);
+    ok(g != NULL, "per_address_server_starts");
+    if (!g)
+        return;
+    gport = srv_server_port(g);
+    int four[4];
+    for (int i = 0; i < 4; i++) {
+        four[i] = dial_port(gport);
+        if (four[i] >= 0)
+            send_all(four[i], head, strlen(head));
+    }
+    int fifth = dial_port(gport);
+    bool fifth_closed = fifth >= 0 && closed_by_peer(fifth, 3000, NULL, 0);
+    int kept = 0;
+    for (int i = 0; i < 4; i++)
+        if (four[i] >= 0 && !closed_by_peer(four[i], 100, NULL, 0))
+            kept++;
+    ok(fifth_closed && kept == 4, "connections_per_address_are_capped (%d kept)", kept);
+    for (int i = 0; i < 4; i++)
+        if (four[i] >= 0)
+            close(four[i]);
+    if (fifth >= 0)
+        close(fifth);
+    srv_server_stop(g, 1000);
 }
 
 static void test_out_of_memory(void)
@@ -1102,7 +1418,7 @@ static void test_out_of_memory(void)
             case 0: st = get("/api/v1/me", good_token, &r); break;
             case 1: st = request("POST", "/api/v1/echo", good_token, j, strlen(j),
                                  "application/json", &r); break;
-            case 2: st = get("/metrics", NULL, &r); break;
+            case 2: st = get_metrics(&r); break;
             case 3: st = get("/nope", NULL, &r); break;
             case 4: st = get("/api/v1/channels/c/items", good_token, &r); break;
             default: {
@@ -1140,10 +1456,12 @@ static lsn_err start(lsn_error *err)
         .routes = routes, .nroutes = NROUTES,
         .auth = {.lookup = lookup, .release = release_user}, .hub = hub,
     };
+    o.metrics_listen = "127.0.0.1:0";
     server = srv_server_start(&o, err);
     if (!server)
         return err->code;
     port = srv_server_port(server);
+    metrics_port = srv_server_metrics_port(server);
     return LSN_OK;
 }
 
@@ -1344,7 +1662,8 @@ static void test_stub_sigterm(const char *stub)
         dup2(out[1], 1);
         close(out[0]);
         close(out[1]);
-        execl(stub, stub, "--listen", "127.0.0.1:0", "--threads", "1", (char *)NULL);
+        execl(stub, stub, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+              "--threads", "1", (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -1397,6 +1716,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_router();
     test_random_inputs();
+    test_field_check();
     test_listen_and_config();
     test_tokens();
 
@@ -1420,6 +1740,8 @@ int main(int argc, char **argv)
     test_sse();
     test_sse_slow_client();
     test_metrics();
+    test_smuggling();
+    test_half_open();
     test_deferred();
     test_out_of_memory();
     ok(released > 0, "authenticated_users_are_released");
@@ -1430,6 +1752,14 @@ int main(int argc, char **argv)
     busy.listen = addr;
     srv_server *twice = srv_server_start(&busy, &err);
     ok(!twice && strstr(err.message, "cannot listen"), "port_in_use_is_a_clear_error");
+    srv_server_stop(twice, 0);
+    char maddr[32];
+    snprintf(maddr, sizeof maddr, "127.0.0.1:%u", metrics_port);
+    busy.listen = "127.0.0.1:0";
+    busy.metrics_listen = maddr;
+    twice = srv_server_start(&busy, &err);
+    ok(!twice && strstr(err.message, "metrics listener") && strstr(err.message, maddr),
+       "metrics_port_in_use_is_a_clear_error (%s)", twice ? "started" : err.message);
     srv_server_stop(twice, 0);
 
     test_tls();

@@ -28,14 +28,15 @@
 #define NODE_WEB_DIR_INSTALLED "/usr/local/share/liaison/public"
 #endif
 
-/* THE route table of the node's API (docs/api/openapi.yaml follows it). */
+/* THE route table of the node's API (docs/api/openapi.yaml follows it).
+ * Metrics are not in it: they are served on the metrics listener
+ * (--metrics-listen), for operators, never to readers (issue 9). */
 static const srv_route node_routes[] = {
     {SRV_GET, "/", node_h_index, false, "the web page"},
     {SRV_GET, "/{file}", node_h_static, false, "the web page's files"},
     {SRV_GET, "/js/{file}", node_h_static_js, false, "the web page's modules"},
     {SRV_GET, "/js/views/{file}", node_h_static_views, false, "the web page's view modules"},
     {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
     {SRV_GET, "/api/v1/me", node_h_me, true, "the caller: name, organisation, clearance, roles"},
     {SRV_GET, "/api/v1/policy", node_h_policy, true, "the policy: classifications and categories, for a label picker"},
     {SRV_GET, "/api/v1/channels", node_h_channels, true, "the channels"},
@@ -225,7 +226,9 @@ int node_serve_main(int argc, char **argv)
          * and the store's group commit batches them. */
         .threads = cfg.threads ? cfg.threads : NODE_DEFAULT_THREADS,
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
-        .conn_memory = cfg.conn_memory, .routes = node_routes,
+        .conn_memory = cfg.conn_memory, .per_address = cfg.per_address,
+        .request_deadline = cfg.request_deadline, .max_waiting = cfg.waiting_connections,
+        .metrics_listen = srv_config_metrics_address(&cfg), .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
         .auth = {.lookup = node_auth_lookup, .release = node_auth_release, .ctx = &n},
         .hub = n.hub, .app = &n,
@@ -241,6 +244,15 @@ int node_serve_main(int argc, char **argv)
     if (srv_parse_listen(cfg.listen, host, sizeof host, &port, &err) != LSN_OK)
         host[0] = '\0';
     bool v6 = strchr(host, ':') != NULL;
+    const char *ml = srv_config_metrics_address(&cfg);
+    char mhost[256];
+    unsigned short mport;
+    if (ml && srv_parse_listen(ml, mhost, sizeof mhost, &mport, &err) == LSN_OK) {
+        bool mv6 = strchr(mhost, ':') != NULL;
+        printf("liaison: metrics on http://%s%s%s:%u/metrics\n", mv6 ? "[" : "",
+               mhost[0] ? mhost : "0.0.0.0", mv6 ? "]" : "",
+               (unsigned)srv_server_metrics_port(n.srv));
+    }
     printf("liaison: listening on %s://%s%s%s:%u\n", cfg.tls_cert ? "https" : "http",
            v6 ? "[" : "", host[0] ? host : "0.0.0.0", v6 ? "]" : "",
            (unsigned)srv_server_port(n.srv));

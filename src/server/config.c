@@ -44,6 +44,18 @@ static const option options[] = {
      "idle time after which a connection is closed"},
     {"connection-memory", OPT_SIZE, OFF(conn_memory), "65536", 8192, 16u << 20, "BYTES",
      "memory per connection for request line and headers (larger: 431/413)"},
+    {"metrics-listen", OPT_STRING, OFF(metrics_listen), "127.0.0.1:8471", 0, 0, "HOST:PORT",
+     "address of the metrics listener (GET /metrics, for operators only: keep it on "
+     "loopback); 'none': no metrics"},
+    {"per-address-connections", OPT_UINT, OFF(per_address), "128", 0, 1000000, "N",
+     "concurrent connections from one client address (0: no cap, e.g. behind a proxy)"},
+    {"request-deadline", OPT_UINT, OFF(request_deadline), "30", 1, 3600, "SECONDS",
+     "time for a request to arrive whole (headers and body), from connecting or from the "
+     "previous answer; then the connection is closed"},
+    {"waiting-connections", OPT_UINT, OFF(waiting_connections), "0", 0, 1000000, "N",
+     "connections that may wait for their request at once, the rest kept for requests "
+     "that arrived whole; when full, the longest waiting is closed (0: half of "
+     "max-connections)"},
     {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
      "events queued per stream client before it is dropped as too slow"},
 };
@@ -320,7 +332,17 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
         return lsn_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
     if (!cfg->data_dir)
         return lsn_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
+    const char *ml = srv_config_metrics_address(cfg);
+    lsn_error why;
+    if (ml && srv_parse_listen(ml, host, sizeof host, &port, &why))
+        return lsn_fail(err, LSN_ERR_ARG, "metrics-listen: %s", why.message);
     return LSN_OK;
+}
+
+const char *srv_config_metrics_address(const srv_config *cfg)
+{
+    const char *ml = cfg->metrics_listen;
+    return ml && *ml && strcmp(ml, "none") != 0 ? ml : NULL;
 }
 
 void srv_config_help(FILE *out)

@@ -28,6 +28,10 @@ typedef struct srv_config {
     unsigned timeout;      /* --timeout    idle seconds per connection */
     size_t conn_memory;    /* --connection-memory bytes per connection */
     unsigned stream_queue; /* --stream-queue events per stream client */
+    char *metrics_listen;  /* --metrics-listen (default 127.0.0.1:8471; "none": off) */
+    unsigned per_address;  /* --per-address-connections (0: no cap) */
+    unsigned request_deadline;    /* --request-deadline seconds */
+    unsigned waiting_connections; /* --waiting-connections (0: half of max) */
 } srv_config;
 
 /* Fill cfg with the defaults (allocates; release with srv_config_release). */
@@ -53,6 +57,10 @@ lsn_err srv_config_args(srv_config *cfg, int argc, char **argv, int *rest,
 
 /* Check settings that depend on each other (tls-cert without tls-key...). */
 lsn_err srv_config_check(const srv_config *cfg, lsn_error *err) LSN_MUST_CHECK;
+
+/* The metrics listener's address, or NULL when metrics-listen is "none"
+ * (or empty). */
+const char *srv_config_metrics_address(const srv_config *cfg);
 
 /* Help text for the options (one per line, with default), and a Markdown
  * table of them for docs. */

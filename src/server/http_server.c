@@ -1,8 +1,12 @@
 /* server/http_server.c — the libmicrohttpd daemon: request life cycle
- * (route, authenticate, read a capped body, run the handler, send), limits,
- * TLS, and graceful stop. */
+ * (check the request line and header fields, route, authenticate, read a
+ * capped body, run the handler, send), limits, the guard against half-open
+ * connections (conn_guard.h), the metrics listener, TLS, and graceful
+ * stop. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -17,9 +21,11 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "server/config.h"
+#include "server/conn_guard.h"
 #include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
+#include "server/request_check.h"
 
 #define TLS_FILE_MAX (1u << 20)
 #define JSON_RESPONSE_MAX (256u << 20) /* a sanity cap: handlers page their answers */
@@ -28,6 +34,9 @@ struct srv_server {
     srv_server_opts o;
     struct MHD_Daemon *d;
     srv_metrics *metrics;
+    bool own_metrics;        /* false for the metrics listener: it shows its parent's */
+    srv_conn_guard *guard;
+    srv_server *metrics_srv; /* the metrics listener, or NULL */
     _Atomic unsigned in_flight;
     _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
     _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
@@ -146,35 +155,53 @@ static bool content_length(struct MHD_Connection *c, unsigned long long *out)
     return true;
 }
 
-/* Framing headers, counted: ambiguity here is how requests are smuggled
- * past a proxy that reads the framing differently. */
-struct framing {
-    unsigned cl, te;
-    bool te_chunked_only;
-};
-
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    struct framing *f = cls;
-    if (strcasecmp(key, "Content-Length") == 0) {
-        f->cl++;
-    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
-        f->te++;
-        f->te_chunked_only = value && strcasecmp(value, "chunked") == 0;
-    }
+    srv_field_check_add(cls, key, key_size, value, value_size);
     return MHD_YES;
 }
 
-/* RFC 9112 6.1 and 6.3: refuse (and close after) a request with both
- * Content-Length and Transfer-Encoding, several of either, or a transfer
- * coding other than plain "chunked". */
-static bool framing_ambiguous(struct MHD_Connection *c)
+/* The connection's record (conn_guard.h), or NULL if it has none (out of
+ * memory when it was accepted). */
+static srv_conn *conn_of(struct MHD_Connection *c)
 {
-    struct framing f = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-    return (f.cl && f.te) || f.cl > 1 || f.te > 1 || (f.te == 1 && !f.te_chunked_only);
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+/* libmicrohttpd (0.9.75) parses the request line in place and hands out C
+ * strings, so a NUL inside the method or the target (or a %00 in the
+ * target, once decoded) silently shortens it:
+ * "GET /a\0b HTTP/1.1" is served as "/a", and "GET /a\0 HTTP/1.1" as if
+ * the NUL were not there. The three strings lie in the line as received,
+ * method SP target SP version; anything between them but one separator (a
+ * NUL that cut a string short, or more white space) means the line is not
+ * what the strings say. The target is measured when libmicrohttpd parsed
+ * it (on_uri), before it split off the query. */
+static bool request_line_exact(const char *method, const srv_conn *sc, const char *version)
+{
+    if (!sc || !sc->line_uri || sc->line_uri_nul_escape || !method || !version)
+        return false;
+    return sc->line_uri == method + strlen(method) + 1 &&
+           version == sc->line_uri + sc->line_uri_len + 1;
+}
+
+/* Refuse, and close after, a request that a proxy might read differently
+ * (request_check.h): a broken request line, a field name with white space
+ * or control bytes, NUL/CR/LF in a value, a repeated Authorization or
+ * Host, an ambiguous length. Returns the sentence for the 400, or NULL. */
+static const char *smuggling_risk(struct MHD_Connection *c, const char *method,
+                                  const char *version)
+{
+    if (!request_line_exact(method, conn_of(c), version))
+        return "The request line is malformed (a NUL byte or %00, or other than one "
+               "space between method, target and version).";
+    srv_field_check fc;
+    srv_field_check_init(&fc);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_field, &fc);
+    return srv_field_check_verdict(&fc);
 }
 
 static void auth_challenge(srv_response *resp, srv_auth_result r)
@@ -195,7 +222,7 @@ static void auth_challenge(srv_response *resp, srv_auth_result r)
  * Answers at once when any of these fails, before reading a body. */
 static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
                                      struct req_state *st, const char *url,
-                                     const char *method)
+                                     const char *method, const char *version)
 {
     srv_request *rq = &st->req;
     rq->method = srv_method_from(method);
@@ -208,10 +235,9 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
     strbuf_init(&st->body, s->o.body_limit);
 
     srv_response resp = {0};
-    if (framing_ambiguous(c)) {
-        srv_resp_error(&resp, 400, SRV_E_BAD_REQUEST,
-                       "The request's length is ambiguous (Content-Length with "
-                       "Transfer-Encoding, or either repeated).");
+    const char *risk = smuggling_risk(c, method, version);
+    if (risk) {
+        srv_resp_error(&resp, 400, SRV_E_BAD_REQUEST, "%s", risk);
         srv_resp_header(&resp, "Connection", "close");
         return send_response(s, c, st, &resp);
     }
@@ -255,9 +281,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                                  const char *upload_data, size_t *upload_data_size,
                                  void **con_cls)
 {
-    (void)version;
     srv_server *s = cls;
     struct req_state *st = *con_cls;
+    if (st && *upload_data_size == 0)
+        srv_conn_guard_whole(s->guard, conn_of(c)); /* the request is all here */
     if (!st) {
         st = lsn_calloc(1, sizeof *st);
         if (!st)
@@ -266,7 +293,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         st->route = -1;
         *con_cls = st;
         atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
-        return begin_request(s, c, st, url, method);
+        return begin_request(s, c, st, url, method, version);
     }
     if (st->deferred) {
         /* Resumed: the deferred answer is in (the body was read before the
@@ -324,13 +351,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     srv_server *s = cls;
+    srv_conn *sc = conn_of(c);
+    if (sc)
+        sc->line_uri = NULL; /* belonged to this request */
+    /* A kept-alive connection now waits for its next request. */
+    srv_conn_guard_done(s->guard, sc);
     struct req_state *st = *con_cls;
     if (!st)
         return;
-    if (st->status)
+    if (st->status && s->own_metrics)
         srv_metrics_request(s->metrics, st->route >= 0 ? (size_t)st->route : (size_t)-1,
                             st->status, st->is_stream ? -1 : since_us(&st->start));
     if (st->req.user && s->o.auth.release)
@@ -340,6 +371,50 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     lsn_free(st);
     *con_cls = NULL;
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
+}
+
+/* Connection start and end: the guard's records (conn_guard.h). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    srv_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = i ? srv_conn_guard_started(s->guard, i->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        srv_conn_guard_closed(s->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* A connection is about to be accepted (after libmicrohttpd's own limits,
+ * total and per address): make room in the waiting share. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    srv_server *s = cls;
+    srv_conn_guard_admit(s->guard);
+    return MHD_YES;
+}
+
+/* The request line was parsed: note where libmicrohttpd put the target and
+ * how long it is before the query is split off (request_line_exact). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    srv_conn *sc = conn_of(c);
+    if (sc) {
+        sc->line_uri = uri;
+        sc->line_uri_len = uri ? strlen(uri) : 0;
+        /* libmicrohttpd decodes the path and the query in place into C
+         * strings: %00 would cut them short as a raw NUL does. */
+        sc->line_uri_nul_escape = false;
+        for (size_t i = 0; i + 2 < sc->line_uri_len; i++)
+            if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+                sc->line_uri_nul_escape = true;
+    }
+    return NULL; /* the request's state is made by on_access */
 }
 
 /* libmicrohttpd logs every malformed request; a peer sending garbage must
@@ -405,7 +480,9 @@ static void free_server(srv_server *s)
         lsn_free(s->tls_key_pem);
     }
     lsn_free(s->tls_cert_pem);
-    srv_metrics_free(s->metrics);
+    srv_conn_guard_free(s->guard);
+    if (s->own_metrics)
+        srv_metrics_free(s->metrics);
     lsn_free(s);
 }
 
@@ -415,7 +492,47 @@ static unsigned cpu_count(void)
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+    return false;
+}
+
+/* The metrics listener's routes: nothing a reader's API has. */
+static const srv_route metrics_routes[] = {
+    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
+};
+
+static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, lsn_error *err);
+
 srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
+{
+    srv_server *s = server_start(o, NULL, err);
+    if (!s || !o->metrics_listen)
+        return s;
+    /* Metrics on their own listener: small, plain HTTP, for operators. */
+    srv_server_opts mo = {
+        .listen = o->metrics_listen, .threads = 1, .max_connections = 16, .timeout = 10,
+        .request_deadline = 10, .per_address = 0, .routes = metrics_routes,
+        .nroutes = sizeof metrics_routes / sizeof metrics_routes[0],
+    };
+    lsn_error why;
+    s->metrics_srv = server_start(&mo, s->metrics, &why);
+    if (!s->metrics_srv) {
+        srv_server_stop(s, 0);
+        lsn_fail(err, why.code, "metrics listener: %s", why.message);
+        return NULL;
+    }
+    return s;
+}
+
+/* Start one daemon; shared: the metrics it shows (the metrics listener
+ * shows its parent's and records nothing of its own), or NULL for new. */
+static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, lsn_error *err)
 {
     if (!o || !o->routes || !o->nroutes) {
         lsn_fail(err, LSN_ERR_ARG, "the server needs a route table");
@@ -454,8 +571,17 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
         s->o.timeout = 30;
     if (!s->o.conn_memory)
         s->o.conn_memory = 64 * 1024;
-    s->metrics = srv_metrics_new(o->routes, o->nroutes);
-    if (!s->metrics) {
+    if (!s->o.request_deadline)
+        s->o.request_deadline = 30;
+    if (!s->o.max_waiting || s->o.max_waiting > s->o.max_connections)
+        s->o.max_waiting = s->o.max_connections > 1 ? s->o.max_connections / 2 : 1;
+    s->own_metrics = !shared;
+    s->metrics = shared ? shared : srv_metrics_new(o->routes, o->nroutes);
+    if (s->metrics)
+        s->guard = srv_conn_guard_new(&(srv_conn_guard_opts){
+            .deadline_s = s->o.request_deadline, .max_waiting = s->o.max_waiting,
+            .metrics = s->metrics});
+    if (!s->metrics || !s->guard) {
         free_server(s);
         lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
@@ -496,8 +622,12 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (shared && !is_loopback(ai->ai_addr))
+        fprintf(stderr, "liaison: http: warning: the metrics listener (%s) is not on "
+                        "loopback: whoever reaches it reads the access-decision counters\n",
+                o->listen);
 
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[24];
     size_t n = 0;
 #define OPT(k, v, p) (opts[n++] = (struct MHD_OptionItem){(k), (intptr_t)(v), (p)})
     OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
@@ -506,6 +636,10 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.conn_memory, NULL);
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s);
+    if (s->o.per_address)
+        OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.per_address, NULL);
     if (s->o.threads > 1)
         OPT(MHD_OPTION_THREAD_POOL_SIZE, s->o.threads, NULL);
     if (s->tls_cert_pem) {
@@ -515,7 +649,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-    s->d = MHD_start_daemon(flags, port, NULL, NULL, on_access, s,
+    s->d = MHD_start_daemon(flags, port, on_accept, s, on_access, s,
                             /* The logger first, so no option logs the default way. */
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
@@ -537,7 +671,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
                      saved ? strerror(saved) : "libmicrohttpd refused the settings");
         return NULL;
     }
-    if (s->o.hub)
+    if (s->o.hub && s->own_metrics)
         srv_sse_hub_set_metrics(s->o.hub, s->metrics);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : port;
@@ -547,6 +681,11 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
 uint16_t srv_server_port(const srv_server *s)
 {
     return s->port;
+}
+
+uint16_t srv_server_metrics_port(const srv_server *s)
+{
+    return s->metrics_srv ? s->metrics_srv->port : 0;
 }
 
 srv_metrics *srv_server_metrics(srv_server *s)
@@ -566,6 +705,9 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
     /* 0. From now on a deferred request waits for its answer on its own
      *    thread rather than suspended (see 3b). */
     atomic_store(&s->stopping, true);
+    /* The metrics listener has nothing in flight worth waiting for. */
+    srv_server_stop(s->metrics_srv, 0);
+    s->metrics_srv = NULL;
     /* 1. Stop accepting: the listening socket is ours to close. */
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     if (lfd != MHD_INVALID_SOCKET)

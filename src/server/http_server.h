@@ -5,7 +5,11 @@
  * they must not block for long. Stream connections are suspended while idle
  * (see sse.h). Limits: connections, per-connection memory (request line and
  * headers), idle timeout, body size (413 as soon as Content-Length says so,
- * or once a chunked body passes it). */
+ * or once a chunked body passes it), connections per client address, a
+ * deadline for a request to arrive whole and a share of connections that
+ * may wait for one (conn_guard.h). Requests a proxy could read differently
+ * are refused before routing (request_check.h). Metrics are served on a
+ * listener of their own (metrics_listen), never on the API's. */
 #ifndef SERVER_HTTP_SERVER_H
 #define SERVER_HTTP_SERVER_H
 
@@ -28,6 +32,14 @@ typedef struct srv_server_opts {
     unsigned max_connections;    /* default 1024 */
     unsigned timeout;            /* idle seconds (default 30) */
     size_t conn_memory;          /* per connection (default 64 KiB) */
+    unsigned per_address;        /* connections from one client address (0: no cap) */
+    unsigned request_deadline;   /* seconds for a request to arrive whole (default 30) */
+    unsigned max_waiting;        /* connections waiting for their request at once
+                                  * (default, and when above max_connections: half
+                                  * of max_connections) */
+    const char *metrics_listen;  /* "host:port" of a second listener serving GET
+                                  * /metrics (and /healthz); NULL: none. Metrics are
+                                  * never served on the API's listener. */
     const srv_route *routes;     /* THE route table; borrowed */
     size_t nroutes;
     srv_auth auth;               /* token hash → user */
@@ -40,8 +52,10 @@ typedef struct srv_server_opts {
  * files, HTTPS not built into libmicrohttpd...). */
 srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err);
 
-/* The port actually bound (useful with port 0). */
+/* The port actually bound (useful with port 0), and the metrics
+ * listener's (0 when there is none). */
 uint16_t srv_server_port(const srv_server *s);
+uint16_t srv_server_metrics_port(const srv_server *s);
 
 /* The server's metrics (for handlers outside the request, e.g. publishers). */
 srv_metrics *srv_server_metrics(srv_server *s);

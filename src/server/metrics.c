@@ -28,7 +28,7 @@ struct srv_metrics {
     const srv_route *routes;
     size_t nroutes;
     struct route_slot *slots; /* nroutes + 1: the last is "no route" */
-    _Atomic uint64_t granted, denied, items, delivered, dropped;
+    _Atomic uint64_t granted, denied, items, delivered, dropped, cut_deadline, cut_evicted;
     _Atomic int64_t stream_clients;
 };
 
@@ -112,6 +112,13 @@ void srv_metrics_stream_dropped(srv_metrics *m)
 {
     if (m)
         atomic_fetch_add_explicit(&m->dropped, 1, memory_order_relaxed);
+}
+
+void srv_metrics_conn_closed(srv_metrics *m, bool evicted)
+{
+    if (m)
+        atomic_fetch_add_explicit(evicted ? &m->cut_evicted : &m->cut_deadline, 1,
+                                  memory_order_relaxed);
 }
 
 uint64_t srv_metrics_requests(const srv_metrics *m, size_t route, int status)
@@ -215,11 +222,16 @@ char *srv_metrics_render(const srv_metrics *m, size_t *len)
         "liaison_stream_events_total %llu\n"
         "# HELP liaison_stream_dropped_total Stream clients dropped for falling behind.\n"
         "# TYPE liaison_stream_dropped_total counter\n"
-        "liaison_stream_dropped_total %llu\n",
+        "liaison_stream_dropped_total %llu\n"
+        "# HELP liaison_http_connections_cut_total Connections closed before their request arrived whole: at the deadline, or evicted to make room.\n"
+        "# TYPE liaison_http_connections_cut_total counter\n"
+        "liaison_http_connections_cut_total{reason=\"deadline\"} %llu\n"
+        "liaison_http_connections_cut_total{reason=\"evicted\"} %llu\n",
         (unsigned long long)ld(&m->granted), (unsigned long long)ld(&m->denied),
         (unsigned long long)ld(&m->items),
         (long long)atomic_load_explicit(&m->stream_clients, memory_order_relaxed),
-        (unsigned long long)ld(&m->delivered), (unsigned long long)ld(&m->dropped));
+        (unsigned long long)ld(&m->delivered), (unsigned long long)ld(&m->dropped),
+        (unsigned long long)ld(&m->cut_deadline), (unsigned long long)ld(&m->cut_evicted));
     return strbuf_take(&b, len);
 }
 

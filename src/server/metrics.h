@@ -1,5 +1,8 @@
 /* server/metrics.h — the node's counters and histograms, exposed at
- * GET /metrics in Prometheus text format (version 0.0.4).
+ * GET /metrics in Prometheus text format (version 0.0.4) on the metrics
+ * listener only (srv_server_opts.metrics_listen), never on the API's: some
+ * figures (access decisions above all) move with items a reader may not
+ * see, so they are for operators alone.
  *
  * Every update is a relaxed atomic add on a fixed slot, so that recording
  * from many server threads needs no lock: requests by route, method and
@@ -35,6 +38,9 @@ void srv_metrics_stream_clients(srv_metrics *m, int delta);
 /* Events written to stream clients, and clients dropped for being slow. */
 void srv_metrics_stream_delivered(srv_metrics *m, uint64_t n);
 void srv_metrics_stream_dropped(srv_metrics *m);
+/* A connection closed for not delivering its request in time: at the
+ * deadline, or evicted to make room for a new one (conn_guard.h). */
+void srv_metrics_conn_closed(srv_metrics *m, bool evicted);
 
 /* Read back (for tests and /healthz). */
 uint64_t srv_metrics_requests(const srv_metrics *m, size_t route, int status);
@@ -44,7 +50,7 @@ int64_t srv_metrics_stream_client_count(const srv_metrics *m);
  * frees with lsn_free (its length in *len), or NULL when out of memory. */
 char *srv_metrics_render(const srv_metrics *m, size_t *len);
 
-/* Route handlers for the table: GET /metrics and GET /healthz. */
+/* Route handlers: GET /metrics (the metrics listener's) and GET /healthz. */
 void srv_handle_metrics(srv_request *req, srv_response *resp);
 void srv_handle_healthz(srv_request *req, srv_response *resp);
 

@@ -185,6 +185,22 @@ const char *srv_req_query(const srv_request *req, const char *name)
                                        MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool srv_parse_uint(const char *v, uint64_t max, uint64_t *out)
+{
+    uint64_t n = 0;
+    bool okay = v && *v != '\0';
+    for (const char *p = v; okay && *p; p++) {
+        if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
+            okay = false;
+        else
+            n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (!okay || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
 bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
                         uint64_t max, uint64_t *out, srv_response *resp)
 {
@@ -194,14 +210,7 @@ bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
         return true;
     }
     uint64_t n = 0;
-    bool okay = *v != '\0';
-    for (const char *p = v; okay && *p; p++) {
-        if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
-            okay = false;
-        else
-            n = n * 10 + (uint64_t)(*p - '0');
-    }
-    if (!okay || n > max) {
+    if (!srv_parse_uint(v, max, &n)) {
         /* Name the parameter, never echo its value. */
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
                        "The query parameter '%s' must be a whole number from 0 to %llu.",

@@ -92,6 +92,9 @@ const char *srv_req_query(const srv_request *req, const char *name);
  * names the parameter. */
 bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
                         uint64_t max, uint64_t *out, srv_response *resp);
+/* The whole decimal number v (digits only, at least one) into *out if it
+ * is at most max; false otherwise (*out untouched). */
+bool srv_parse_uint(const char *v, uint64_t max, uint64_t *out);
 /* A request header (case-insensitive name), or NULL. */
 const char *srv_req_header(const srv_request *req, const char *name);
 

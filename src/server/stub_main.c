@@ -3,10 +3,11 @@
  *
  *   liaison-server-stub [--listen 127.0.0.1:8470] [--config FILE] ...
  *
- * It prints a fresh bearer token, serves /healthz, /metrics, /api/v1/me
+ * It prints a fresh bearer token, serves /healthz, /api/v1/me
  * (needs the token), POST /api/v1/echo (echoes a JSON body), POST
  * /api/v1/publish (publishes its body to the stream) and /api/v1/stream
- * (SSE), and stops gracefully on SIGTERM or SIGINT. --help lists the
+ * (SSE), metrics on their own listener (--metrics-listen, GET /metrics),
+ * and stops gracefully on SIGTERM or SIGINT. --help lists the
  * options, --markdown prints them as a table, --routes the route table. */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,7 +67,6 @@ static void h_stream(srv_request *req, srv_response *resp)
 
 static const srv_route routes[] = {
     {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
     {SRV_GET, "/api/v1/me", h_me, true, "the caller"},
     {SRV_POST, "/api/v1/echo", h_echo, true, "echo a JSON object"},
     {SRV_POST, "/api/v1/publish", h_publish, true, "publish a JSON object to the stream"},
@@ -119,7 +119,9 @@ int main(int argc, char **argv)
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
         .body_limit = cfg.body_limit, .threads = cfg.threads,
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
-        .conn_memory = cfg.conn_memory, .routes = routes,
+        .conn_memory = cfg.conn_memory, .per_address = cfg.per_address,
+        .request_deadline = cfg.request_deadline, .max_waiting = cfg.waiting_connections,
+        .metrics_listen = srv_config_metrics_address(&cfg), .routes = routes,
         .nroutes = sizeof routes / sizeof routes[0],
         .auth = {.lookup = lookup}, .hub = hub,
     };
@@ -130,7 +132,10 @@ int main(int argc, char **argv)
         srv_config_release(&cfg);
         return 1;
     }
-    printf("listening on port %u\ntoken: %s\n", srv_server_port(s), token);
+    printf("listening on port %u\n", srv_server_port(s));
+    if (srv_server_metrics_port(s))
+        printf("metrics on port %u\n", srv_server_metrics_port(s));
+    printf("token: %s\n", token);
     fflush(stdout);
     srv_wipe(token, sizeof token);
     int sig = srv_signals_wait();

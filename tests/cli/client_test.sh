@@ -400,7 +400,7 @@ R=$TMP/real
 ok $? "real_node_data_directory_is_set_up_by_the_administrative_verbs"
 TJ=$("$LIAISON" user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$R" 2>/dev/null)
 TN=$("$LIAISON" user add anne --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" 2>/dev/null)
-"$LIAISON" serve --data-dir "$R" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+"$LIAISON" serve --data-dir "$R" --listen 127.0.0.1:0 --metrics-listen none >"$TMP/serve.out" 2>"$TMP/serve.err" &
 FAKE_PID=$!
 i=0
 while ! cat "$TMP/serve.out" "$TMP/serve.err" | grep -q "listening on http" && [ $i -lt 150 ]; do

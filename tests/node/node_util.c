@@ -19,6 +19,7 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
         return false;
     snprintf(n->dir, sizeof n->dir, "%s", dir);
     n->port = 0;
+    n->metrics_port = 0;
     n->pid = fork();
     if (n->pid < 0)
         return false;
@@ -26,7 +27,7 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        char *argv[16];
+        char *argv[18];
         int a = 0;
         argv[a++] = (char *)exe;
         argv[a++] = "serve";
@@ -35,10 +36,12 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
         argv[a++] = (char *)dir;
         argv[a++] = "--listen";
         argv[a++] = "127.0.0.1:0";
+        argv[a++] = "--metrics-listen"; /* never a fixed port: tests run side by side */
+        argv[a++] = "127.0.0.1:0";
         char extra_copy[256];
         if (extra) {
             snprintf(extra_copy, sizeof extra_copy, "%s", extra);
-            for (char *t = strtok(extra_copy, " "); t && a < 15; t = strtok(NULL, " "))
+            for (char *t = strtok(extra_copy, " "); t && a < 17; t = strtok(NULL, " "))
                 argv[a++] = t;
         }
         argv[a] = NULL;
@@ -58,6 +61,9 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
             break;
         len += (size_t)r;
         buf[len] = '\0';
+        char *m = strstr(buf, "metrics on http://127.0.0.1:");
+        if (m)
+            n->metrics_port = (int)strtol(m + strlen("metrics on http://127.0.0.1:"), NULL, 10);
         char *l = strstr(buf, "listening on http://127.0.0.1:");
         if (l && strchr(l, '\n'))
             n->port = (int)strtol(l + strlen("listening on http://127.0.0.1:"), NULL, 10);

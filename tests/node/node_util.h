@@ -12,10 +12,12 @@
 typedef struct test_node {
     pid_t pid;
     int port;
+    int metrics_port;  /* the metrics listener's (issue 9: not the API's) */
     char dir[256];
 } test_node;
 
-/* Start `EXE serve --demo --data-dir DIR --listen 127.0.0.1:0 EXTRA...`,
+/* Start `EXE serve --demo --data-dir DIR --listen 127.0.0.1:0
+ * --metrics-listen 127.0.0.1:0 EXTRA...`,
  * wait (at most 120 s) for its "listening on" line. false on failure. */
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra);
 /* SIGTERM (graceful) or SIGKILL, then reap; returns the exit status word. */

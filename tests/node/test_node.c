@@ -936,12 +936,64 @@ static void test_web(void)
     free(r.body);
 }
 
+/* The number after `name ` (a Prometheus sample line) in text, or -1. */
+static long long sample(const char *text, const char *name)
+{
+    const char *p = text ? strstr(text, name) : NULL;
+    return p ? strtoll(p + strlen(name), NULL, 10) : -1;
+}
+
+/* Issue 9, item 1: /metrics was on the API's port, without a token, and its
+ * denied-decision counter moved for an item the caller may not see but not
+ * for one that does not exist. Now the metrics are on their own listener;
+ * nothing a reader can fetch changes when the node decides on an item the
+ * reader may not see. */
 static void test_metrics(void)
 {
-    http_result r;
-    tn_http(&N, "GET", "/metrics", NULL, NULL, 0, &r);
-    ok(r.status == 200 && strstr(r.body, "decision"), "metrics_count_decisions");
+    static const char *const paths[] = {"/metrics", "/healthz", "/api/v1/me",
+                                        "/api/v1/channels", "/api/v1/policy"};
+    enum { NP = sizeof paths / sizeof paths[0] };
+    http_result before[NP], after[NP], r;
+    for (size_t i = 0; i < NP; i++)
+        tn_http(&N, "GET", paths[i], i ? TOK[KENJI] : NULL, NULL, 0, &before[i]);
+    ok(before[0].status == 404 && !strstr(before[0].body, "liaison_"),
+       "metrics_are_404_on_the_api_port_like_any_unknown_path");
+
+    test_node M = N;
+    M.port = N.metrics_port;
+    tn_http(&M, "GET", "/metrics", NULL, NULL, 0, &r);
+    const char *denied = "liaison_decisions_total{decision=\"denied\"} ";
+    long long d0 = sample(r.body, denied);
+    ok(N.metrics_port > 0 && r.status == 200 && d0 >= 0, "metrics_listener_counts_decisions");
     free(r.body);
+
+    /* Kenji (Japan) asks for an item he may not see: denied, 404. */
+    long st;
+    long long hidden = post(INGRID, "space", NATO_ONLY, "metrics oracle probe", &st);
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/items/%lld", hidden);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &r);
+    long hidden_status = r.status;
+    free(r.body);
+    tn_http(&M, "GET", "/metrics", NULL, NULL, 0, &r);
+    long long d1 = sample(r.body, denied);
+    free(r.body);
+    ok(hidden > 0 && hidden_status == 404 && d1 > d0,
+       "a_denied_decision_moves_the_counter_on_the_metrics_listener (%lld -> %lld)", d0, d1);
+
+    bool same = true;
+    for (size_t i = 0; i < NP; i++) {
+        tn_http(&N, "GET", paths[i], i ? TOK[KENJI] : NULL, NULL, 0, &after[i]);
+        if (after[i].status != before[i].status || !before[i].body || !after[i].body ||
+            strcmp(after[i].body, before[i].body) != 0) {
+            printf("# %s changed: %ld -> %ld\n", paths[i], before[i].status, after[i].status);
+            same = false;
+        }
+        free(before[i].body);
+        free(after[i].body);
+    }
+    ok(same, "nothing_a_reader_fetches_moves_with_a_denied_decision");
+
     tn_http(&N, "GET", "/healthz", NULL, NULL, 0, &r);
     ok(r.status == 200, "healthz_answers");
     free(r.body);

@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-args=(serve --demo --data-dir "$data/node" --listen 127.0.0.1:0)
+args=(serve --demo --data-dir "$data/node" --listen 127.0.0.1:0 --metrics-listen none)
 [ -n "$demo" ] && args+=(--demo-file "$demo")
 "$bin" "${args[@]}" >"$log" 2>&1 &
 pid=$!
