@@ -54,6 +54,15 @@ const lsn_policy *lsn_label_policy(const lsn_label *label);
  * read: no parse, no lookup by name. */
 int lsn_label_class_index(const lsn_label *label);
 
+/* The label's categories: how many it holds, and the i-th (0 <= i < count,
+ * ascending) as its index in the label's policy, numbered as
+ * lsn_policy_category_at (introspect.h) numbers them — so that a caller can
+ * ask which values of which tag set a label carries (e.g. the nations of
+ * "Releasable To"). lsn_label_category_at returns -1 when i is out of range
+ * or label is NULL. Constant-time reads: no parse, no lookup by name. */
+size_t lsn_label_category_count(const lsn_label *label);
+long lsn_label_category_at(const lsn_label *label, size_t i);
+
 /* Validate against the label's policy. Returns an error code; the verdict is
  * *valid, and when invalid, `reason` (if given) receives a sentence naming
  * the rule that failed. On error *valid is false. */

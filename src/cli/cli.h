@@ -43,7 +43,8 @@ enum cli_opt_bit {
     CLI_OPT_NATION = 1u << 15,
     CLI_OPT_ORG = 1u << 16,
     CLI_OPT_ROLE = 1u << 17,
-    CLI_OPT_PURPOSE = 1u << 18
+    CLI_OPT_PURPOSE = 1u << 18,
+    CLI_OPT_STORE = 1u << 19
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -88,6 +89,8 @@ typedef struct cli_verb {
     const char *help;      /* one line */
     const char *details;   /* a paragraph for `VERB --help`; may be NULL */
     cli_handler handler;
+    unsigned act;          /* the right it needs: an act of the node's table of
+                              rights (node/service.h svc_act); 0: none */
 } cli_verb;
 
 extern const cli_verb cli_verbs[];

@@ -42,6 +42,7 @@ static const cli_option options[] = {
     {CLI_OPT_ROLE, "role", "ROLE",
      "member, release-authority, auditor or administrator (repeatable)"},
     {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
+    {CLI_OPT_STORE, "store", "URI", "the node's store (default sqlite:DIR/liaison.db)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -164,6 +164,16 @@ int lsn_label_class_index(const lsn_label *l)
     return l && l->cls ? (int)l->cls->index : -1;
 }
 
+size_t lsn_label_category_count(const lsn_label *l)
+{
+    return l ? l->ncats : 0;
+}
+
+long lsn_label_category_at(const lsn_label *l, size_t i)
+{
+    return l && i < l->ncats ? (long)l->cats[i] : -1;
+}
+
 lsn_clearance *clearance_new(lsn_policy *p)
 {
     if (!p)

@@ -30,6 +30,8 @@ static const option options[] = {
      "address to listen on; [::1]:8470 for IPv6, port 0 picks a free port"},
     {"policy", OPT_STRING, OFF(policy), NULL, 0, 0, "FILE",
      "SPIF policy file (default: the bundled policy)"},
+    {"store", OPT_STRING, OFF(store), NULL, 0, 0, "URI",
+     "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db)"},
     {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
      "PEM certificate chain; serve HTTPS (needs tls-key)"},
     {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",

@@ -239,6 +239,14 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
             auth_challenge(&resp, ar);
             return send_response(s, c, st, &resp);
         }
+        /* The right the route needs: refused before any of its work. */
+        const char *why = s->o.routes[r].need && s->o.auth.allow
+                              ? s->o.auth.allow(s->o.auth.ctx, rq->user, s->o.routes[r].need)
+                              : NULL;
+        if (why) {
+            srv_resp_error(&resp, 403, SRV_E_FORBIDDEN, "%s", why);
+            return send_response(s, c, st, &resp);
+        }
     }
     unsigned long long cl;
     if (content_length(c, &cl) && cl > s->o.body_limit) {
