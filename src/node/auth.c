@@ -58,7 +58,7 @@ static void entry_unref(struct auth_entry *e)
 
 lsn_err node_auth_init(node *n)
 {
-    struct node_auth_cache *c = lsn_calloc(1, sizeof *c);
+    struct node_auth_cache *c = core_calloc(1, sizeof *c);
     if (!c)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < NODE_AUTH_LOCKS; i++)
@@ -84,7 +84,7 @@ void node_auth_free(node *n)
  * loader); NULL if no such user. */
 static struct auth_entry *entry_load(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN])
 {
-    struct auth_entry *e = lsn_calloc(1, sizeof *e);
+    struct auth_entry *e = core_calloc(1, sizeof *e);
     if (!e)
         return NULL;
     if (svc_reader_load_token(&n->svc, hash, &e->r, NULL) != LSN_OK || !e->r.user) {

@@ -31,7 +31,7 @@ struct svc_channels {
 
 lsn_err svc_channels_init(svc *n)
 {
-    struct svc_channels *c = lsn_calloc(1, sizeof *c);
+    struct svc_channels *c = core_calloc(1, sizeof *c);
     if (!c)
         return LSN_ERR_NOMEM;
     pthread_mutex_init(&c->lock, NULL);
@@ -108,7 +108,7 @@ int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
     if (!ch)
         return 0;
     lsn_free(ch);
-    char *copy = lsn_strdup(name), *json = render(name);
+    char *copy = core_strdup(name), *json = render(name);
     if (!copy || !json || (json_out && !copy_out(json, json_out, json_cap))) {
         lsn_free(copy);
         lsn_free(json);

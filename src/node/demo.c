@@ -27,7 +27,7 @@ static const svc_actor demo_admin = {.name = "system", .roles = STORE_ROLE_ADMIN
 static lsn_err refused(lsn_error *err, lsn_err rc, const char *what, size_t i,
                        const svc_result *res)
 {
-    return lsn_fail(err, rc ? rc : LSN_ERR_ARG, "%s %zu: %s", what, i, res->reason);
+    return core_fail(err, rc ? rc : LSN_ERR_ARG, "%s %zu: %s", what, i, res->reason);
 }
 
 static unsigned roles_from(json_t *a)
@@ -105,11 +105,11 @@ static lsn_err seed_item(node *n, json_t *it, size_t i, int64_t t0, lsn_error *e
     const char *author = json_string_value(json_object_get(it, "author"));
     svc_reader r;
     lsn_err rc = author ? svc_reader_load(&n->svc, author, &r, err)
-                        : lsn_fail(err, LSN_ERR_ARG, "item %zu needs an author", i);
+                        : core_fail(err, LSN_ERR_ARG, "item %zu needs an author", i);
     if (rc != LSN_OK)
         return rc;
     if (!r.user)
-        return lsn_fail(err, LSN_ERR_ARG, "item %zu: no user %s", i, author);
+        return core_fail(err, LSN_ERR_ARG, "item %zu: no user %s", i, author);
     json_t *jb = json_object_get(it, "body");
     svc_post p = {.channel = json_string_value(json_object_get(it, "channel")),
                   .label = json_object_get(it, "label"), .body = json_string_value(jb),
@@ -126,15 +126,15 @@ static lsn_err write_creds(const char *data_dir, json_t *creds, lsn_error *err)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/demo-credentials.json", data_dir) >= sizeof path)
-        return lsn_fail(err, LSN_ERR_ARG, "data directory path too long");
+        return core_fail(err, LSN_ERR_ARG, "data directory path too long");
     char *text = json_dumps(creds, JSON_INDENT(2));
     if (!text)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     lsn_err rc = LSN_OK;
     size_t len = strlen(text), off = 0;
     if (fd < 0) {
-        rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
     } else {
         (void)fchmod(fd, 0600); /* an older file may have had other bits */
         while (off < len) {
@@ -142,13 +142,13 @@ static lsn_err write_creds(const char *data_dir, json_t *creds, lsn_error *err)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+                rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
                 break;
             }
             off += (size_t)w;
         }
         if (rc == LSN_OK && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
-            rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+            rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
         close(fd);
     }
     memset(text, 0, len);
@@ -167,10 +167,10 @@ lsn_err node_demo_seed(node *n, const char *demo_file, const char *data_dir, lsn
                           : json_loadb(node_demo_data, node_demo_data_len,
                                        JSON_REJECT_DUPLICATES, &je);
     if (!d)
-        return lsn_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file ? demo_file : "built-in demo data",
+        return core_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file ? demo_file : "built-in demo data",
                         je.line, je.text);
     json_t *creds = json_array();
-    lsn_err rc = creds ? LSN_OK : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    lsn_err rc = creds ? LSN_OK : core_fail(err, LSN_ERR_NOMEM, "out of memory");
     if (rc == LSN_OK)
         rc = seed_orgs(n, json_object_get(d, "organisations"), err);
     if (rc == LSN_OK)

@@ -54,7 +54,7 @@ static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size
         return false;
     }
     size_t cap = json_string_length(d) / 4 * 3 + 3;
-    uint8_t *buf = lsn_malloc(cap ? cap : 1);
+    uint8_t *buf = core_malloc(cap ? cap : 1);
     if (!buf) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return false;
@@ -117,9 +117,9 @@ static void commit(node *n, srv_request *req, srv_response *resp, svc_pending *p
 {
     char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
     const svc_label *l = svc_pending_label(pd);
-    post_wait *w = lsn_calloc(1, sizeof *w);
+    post_wait *w = core_calloc(1, sizeof *w);
     size_t cap = 16 + sizeof channel_json + strlen(l->marking_json) + 8 + POST_TAIL_MAX;
-    char *answer = w ? lsn_malloc(cap) : NULL;
+    char *answer = w ? core_malloc(cap) : NULL;
     if (!w || !answer || svc_channel_known(&n->svc, channel, channel_json,
                                            sizeof channel_json) != 1) {
         lsn_free(answer);

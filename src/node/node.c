@@ -86,7 +86,7 @@ static lsn_err load_policy(node *n, const char *path, lsn_error *err)
     n->set = lsn_policy_set_new();
     if (!n->set) {
         lsn_policy_unref(p);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     rc = lsn_policy_set_add(n->set, p, err);
     n->policy = p;

@@ -53,8 +53,8 @@ static lsn_err reader_fill(svc *s, store_user *u, svc_reader *r, lsn_error *err)
     store_org *o = NULL;
     lsn_err rc = store_org_get(s->st, u->organisation, &o, err);
     if (rc == LSN_OK && o) {
-        r->org_category = lsn_strdup(o->category);
-        rc = r->org_category ? LSN_OK : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        r->org_category = core_strdup(o->category);
+        rc = r->org_category ? LSN_OK : core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     lsn_free(o);
     if (rc != LSN_OK)

@@ -53,7 +53,7 @@ void svc_label_release(svc_label *e)
 
 lsn_err svc_label_memo_init(svc *n)
 {
-    struct svc_label_memo *m = lsn_calloc(1, sizeof *m);
+    struct svc_label_memo *m = core_calloc(1, sizeof *m);
     if (!m)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < MEMO_LOCKS; i++)
@@ -83,10 +83,10 @@ static char *marking(const lsn_label *l, const char *lang)
     char small[512];
     lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &need);
     if (rc == LSN_OK)
-        return lsn_strdup(small);
+        return core_strdup(small);
     if (rc != LSN_ERR_LIMIT || need > (1u << 20))
         return NULL;
-    char *big = lsn_malloc(need + 1);
+    char *big = core_malloc(need + 1);
     if (big && lsn_label_marking(l, lang, big, need + 1, NULL) != LSN_OK) {
         lsn_free(big);
         return NULL;
@@ -121,7 +121,7 @@ static svc_label *build(svc *n, char *key, size_t key_len, svc_result *res)
         lsn_label_free(l);
         return NULL;
     }
-    svc_label *e = lsn_calloc(1, sizeof *e);
+    svc_label *e = core_calloc(1, sizeof *e);
     if (!e || lsn_label_write(l, LSN_FORM_JSON, &e->canon, NULL, &err) != LSN_OK ||
         !(e->en = marking(l, "en")) || !(e->fr = marking(l, "fr"))) {
         svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "The label could not be written.");
@@ -178,7 +178,7 @@ lsn_err svc_label_get(svc *n, json_t *v, svc_label **out, svc_result *res)
         strbuf_release(&b);
     } else if (json_is_string(v)) {
         size_t len = json_string_length(v);
-        if ((key = lsn_malloc(len + 2)) != NULL) {
+        if ((key = core_malloc(len + 2)) != NULL) {
             key[0] = 'S';
             memcpy(key + 1, json_string_value(v), len);
             key_len = len + 1;

@@ -104,7 +104,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         }
     }
 
-    svc_pending *pd = lsn_calloc(1, sizeof *pd);
+    svc_pending *pd = core_calloc(1, sizeof *pd);
     if (!pd) {
         svc_label_release(l);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");

@@ -21,29 +21,29 @@ lsn_err svc_store_open(const char *data_dir, const char *uri, bool create, store
     struct stat st;
     if (stat(data_dir, &st) != 0) {
         if (errno != ENOENT || !create)
-            return lsn_fail(err, LSN_ERR_IO, "%s: %s", data_dir,
+            return core_fail(err, LSN_ERR_IO, "%s: %s", data_dir,
                             errno == ENOENT ? "no such data directory" : strerror(errno));
         /* Owner-only: it will hold labelled items and token hashes. */
         if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
-            return lsn_fail(err, LSN_ERR_IO, "cannot create the data directory %s: %s",
+            return core_fail(err, LSN_ERR_IO, "cannot create the data directory %s: %s",
                             data_dir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        return lsn_fail(err, LSN_ERR_IO, "%s is not a directory", data_dir);
+        return core_fail(err, LSN_ERR_IO, "%s is not a directory", data_dir);
     }
     char dflt[4096];
     if (!uri || !*uri) {
         if ((size_t)snprintf(dflt, sizeof dflt, "sqlite:%s/%s", data_dir, SVC_STORE_FILE) >=
             sizeof dflt)
-            return lsn_fail(err, LSN_ERR_ARG, "the data directory's path is too long");
+            return core_fail(err, LSN_ERR_ARG, "the data directory's path is too long");
         uri = dflt;
     }
     /* Without create, a missing SQLite file is an error rather than a new
      * empty store (a mistyped path must not look like an empty node). */
     const char *path = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : NULL;
     if (!create && path && access(path, F_OK) != 0)
-        return lsn_fail(err, LSN_ERR_IO, "no store at %s", path);
+        return core_fail(err, LSN_ERR_IO, "no store at %s", path);
     lsn_err rc = store_open(uri, out, err);
     if (rc != LSN_OK)
-        return lsn_fail(err, rc, "cannot open the store %s: %s", uri, err ? err->message : "");
+        return core_fail(err, rc, "cannot open the store %s: %s", uri, err ? err->message : "");
     return LSN_OK;
 }

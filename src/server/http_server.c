@@ -267,7 +267,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     srv_server *s = cls;
     struct req_state *st = *con_cls;
     if (!st) {
-        st = lsn_calloc(1, sizeof *st);
+        st = core_calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &st->start);
@@ -388,16 +388,16 @@ static char *read_pem(const char *path, size_t *len, lsn_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        lsn_fail(err, LSN_ERR_IO, "cannot open TLS file %s: %s", path, strerror(errno));
+        core_fail(err, LSN_ERR_IO, "cannot open TLS file %s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = lsn_malloc(TLS_FILE_MAX + 1);
+    char *buf = core_malloc(TLS_FILE_MAX + 1);
     size_t n = buf ? fread(buf, 1, TLS_FILE_MAX + 1, f) : 0;
     bool bad = !buf || ferror(f) || n == 0 || n > TLS_FILE_MAX;
     fclose(f);
     if (bad) {
         lsn_free(buf);
-        lsn_fail(err, LSN_ERR_IO, "cannot read TLS file %s (empty, unreadable or over 1 MiB)",
+        core_fail(err, LSN_ERR_IO, "cannot read TLS file %s (empty, unreadable or over 1 MiB)",
                  path);
         return NULL;
     }
@@ -426,12 +426,12 @@ static unsigned cpu_count(void)
 srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
 {
     if (!o || !o->routes || !o->nroutes) {
-        lsn_fail(err, LSN_ERR_ARG, "the server needs a route table");
+        core_fail(err, LSN_ERR_ARG, "the server needs a route table");
         return NULL;
     }
     const char *why = srv_routes_check(o->routes, o->nroutes);
     if (why) {
-        lsn_fail(err, LSN_ERR_ARG, "bad route table: %s", why);
+        core_fail(err, LSN_ERR_ARG, "bad route table: %s", why);
         return NULL;
     }
     if (srv_crypto_init(err))
@@ -442,13 +442,13 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
                          err))
         return NULL;
     if (!o->tls_cert != !o->tls_key) {
-        lsn_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
+        core_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
         return NULL;
     }
 
-    srv_server *s = lsn_calloc(1, sizeof *s);
+    srv_server *s = core_calloc(1, sizeof *s);
     if (!s) {
-        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
     }
     s->o = *o;
@@ -465,7 +465,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     s->metrics = srv_metrics_new(o->routes, o->nroutes);
     if (!s->metrics) {
         free_server(s);
-        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
     }
 
@@ -474,7 +474,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     if (o->tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             free_server(s);
-            lsn_fail(err, LSN_ERR_ARG,
+            core_fail(err, LSN_ERR_ARG,
                      "this libmicrohttpd was built without HTTPS support; "
                      "run without tls-cert/tls-key behind a TLS proxy");
             return NULL;
@@ -498,7 +498,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     int gai = getaddrinfo(any ? NULL : host, portstr, &hints, &ai);
     if (gai != 0 || !ai) {
         free_server(s);
-        lsn_fail(err, LSN_ERR_ARG, "cannot resolve listen host '%s': %s", host,
+        core_fail(err, LSN_ERR_ARG, "cannot resolve listen host '%s': %s", host,
                  gai_strerror(gai));
         return NULL;
     }
@@ -534,13 +534,13 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
         free_server(s);
         if (tls)
             /* errno says nothing useful when GnuTLS refused the pair. */
-            lsn_fail(err, LSN_ERR_IO,
+            core_fail(err, LSN_ERR_IO,
                      "cannot listen on %s with TLS: check that tls-cert is a PEM "
                      "certificate and tls-key its PEM private key (%s)",
                      o->listen ? o->listen : "127.0.0.1:8470",
                      saved ? strerror(saved) : "refused");
         else
-            lsn_fail(err, LSN_ERR_IO, "cannot listen on %s: %s",
+            core_fail(err, LSN_ERR_IO, "cannot listen on %s: %s",
                      o->listen ? o->listen : "127.0.0.1:8470",
                      saved ? strerror(saved) : "libmicrohttpd refused the settings");
         return NULL;

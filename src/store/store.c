@@ -14,7 +14,7 @@ static lsn_err checked(lsn_err rc, store **out, lsn_error *err)
     unsigned v = (*out)->ops->version;
     store_close(*out);
     *out = NULL;
-    return lsn_fail(err, LSN_ERR_ARG, "the store back-end implements interface version %u, "
+    return core_fail(err, LSN_ERR_ARG, "the store back-end implements interface version %u, "
                     "this build speaks version %u", v, STORE_OPS_VERSION);
 }
 
@@ -22,13 +22,13 @@ lsn_err store_open(const char *where, store **out, lsn_error *err)
 {
     *out = NULL;
     if (!where || !*where)
-        return lsn_fail(err, LSN_ERR_ARG, "no store named");
+        return core_fail(err, LSN_ERR_ARG, "no store named");
     if (strncmp(where, "sqlite:", 7) == 0)
         return checked(store_sqlite_open(where + 7, out, err), out, err);
     if (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0)
-        return lsn_fail(err, LSN_ERR_ARG, "the PostgreSQL store is not built in");
+        return core_fail(err, LSN_ERR_ARG, "the PostgreSQL store is not built in");
     if (strchr(where, ':') && !strchr(where, '/'))
-        return lsn_fail(err, LSN_ERR_ARG, "unknown store scheme in '%s' (sqlite:PATH)", where);
+        return core_fail(err, LSN_ERR_ARG, "unknown store scheme in '%s' (sqlite:PATH)", where);
     return checked(store_sqlite_open(where, out, err), out, err);
 }
 
