@@ -42,8 +42,9 @@ lsn_err svc_store_open(const char *data_dir, const char *uri, bool create, store
     const char *path = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : NULL;
     if (!create && path && access(path, F_OK) != 0)
         return core_fail(err, LSN_ERR_IO, "no store at %s", path);
-    lsn_err rc = store_open(uri, out, err);
-    if (rc != LSN_OK)
-        return core_fail(err, rc, "cannot open the store %s: %s", uri, err ? err->message : "");
+    lsn_error why = {0};
+    lsn_err rc = store_open(uri, out, &why);
+    if (rc != LSN_OK) /* not err: the sentence must not be formatted into itself */
+        return core_fail(err, rc, "cannot open the store %s: %s", uri, why.message);
     return LSN_OK;
 }

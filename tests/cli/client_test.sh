@@ -188,6 +188,23 @@ expect_err "audit_verify_names_a_missing_data_directory" 2 "$TMP/none: no such d
     audit verify --data-dir "$TMP/none"
 [ ! -e "$TMP/none" ]; ok $? "audit_verify_creates_nothing"
 
+# --store URI (issue 8 item 6): the administrative verbs and serve open the
+# store named, through the one function they share.
+S=$TMP/store-elsewhere
+mkdir -p "$S"
+run org add "$JPN" --nation JPN --data-dir "$TMP/dd" --store "sqlite:$S/other.db"
+[ "$rc" -eq 0 ] && [ -s "$S/other.db" ] && [ ! -e "$TMP/dd/liaison.db" ]
+ok $? "admin_verbs_open_the_store_named_by_store" "rc=$rc err=$err"
+run audit verify --data-dir "$TMP/dd" --store "sqlite:$S/other.db"
+[ "$rc" -eq 0 ] && case "$out" in "audit: 1 entries, chain intact"*) true ;; *) false ;; esac
+ok $? "audit_verify_reads_the_same_store_by_uri" "rc=$rc out=$out err=$err"
+expect_err "store_refuses_an_unknown_scheme" 2 "unknown store scheme" \
+    channel add x --data-dir "$TMP/dd" --store "mysql:db"
+expect_err "audit_verify_refuses_a_missing_store_file" 2 "no store at $S/none.db" \
+    audit verify --data-dir "$TMP/dd" --store "sqlite:$S/none.db"
+expect_err "serve_refuses_an_unknown_store_scheme" 2 "unknown store scheme" \
+    serve --data-dir "$TMP/dd" --store "mysql:db" --listen 127.0.0.1:0
+
 [ ! -e "$DB-wal" ] || [ ! -s "$DB-wal" ]
 ok $? "the_store_is_checkpointed_when_the_command_ends"
 cp "$DB" "$TMP/pristine.db"
@@ -405,7 +422,7 @@ TN=$("$LIAISON" user add anne --org "NATO International Staff" --clearance "$VEC
       --role member --role release-authority 2>/dev/null)
 # A NATO member without the release authority role (issue 9: roles).
 TM=$("$LIAISON" user add bruno --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" 2>/dev/null)
-"$LIAISON" serve --data-dir "$R" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+"$LIAISON" serve --data-dir "$R" --store "sqlite:$R/liaison.db" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 FAKE_PID=$!
 i=0
 while ! cat "$TMP/serve.out" "$TMP/serve.err" | grep -q "listening on http" && [ $i -lt 150 ]; do
