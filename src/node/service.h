@@ -185,9 +185,10 @@ void svc_label_release(svc_label *l); /* NULL is a no-op */
  * (the permissive tag set holding the organisation's category; the
  * enumerated one when two do) other than that category and the policy's
  * own name (its community: NATO under the NATO policy). Written to out,
- * comma-separated; returns how many. Derived from the policy alone: no
- * nation is named in code. An actor without an organisation category counts
- * every value of every permissive tag set but the policy's name. */
+ * comma-separated (truncated to cap); returns how many. Derived from the
+ * policy alone: no nation is named in code. An actor whose organisation
+ * category no permissive tag set holds (or who has none) counts every
+ * permissive value but the policy's name. */
 size_t svc_release_foreign(const svc_actor *a, const lsn_label *l, char *out, size_t cap);
 
 /* ---- posting (service_post.c) ------------------------------------------ */
