@@ -1,7 +1,7 @@
 /* node/demo.c — `liaison serve --demo`: seed an empty store from a demo
  * data file (data/demo.json: organisations, users with clearances in the
  * engine's JSON form and roles, channels, labelled items), and write each
- * user's name, organisation, clearance marking and bearer token to
+ * user's name, organisation, clearance marking, roles and bearer token to
  * DATA/demo-credentials.json (mode 0600). Everything goes through the
  * service layer, as the node's own administrator for the organisations,
  * users and channels, and as its author for each item: an item is accepted
@@ -91,9 +91,13 @@ static lsn_err seed_users(node *n, json_t *users, json_t *creds, lsn_error *err)
         free(ctext);
         if (rc != LSN_OK)
             return refused(err, rc, "user", i, &res);
-        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:s}", "user", name,
+        json_t *roles = json_array();
+        for (unsigned bit = 1; bit <= STORE_ROLE_ADMINISTRATOR; bit <<= 1)
+            if (nu.roles & bit)
+                json_array_append_new(roles, json_string(svc_role_name(bit)));
+        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:o, s:s}", "user", name,
                                                "organisation", org, "clearance", mark,
-                                               "token", token));
+                                               "roles", roles, "token", token));
         memset(token, 0, sizeof token);
     }
     return LSN_OK;
