@@ -19,8 +19,9 @@ char *core_strndup(const char *s, size_t n);
 _Noreturn void core_misuse(const char *what);
 
 /* Transitional: the helpers' old names, for the files being rewritten on
- * the h-vis branch (src/store/sqlite_*.c, src/node/handlers_read.c,
- * publish.c, decide.c), left untouched so that the branches merge. Once
+ * the h-vis branch (src/store/sqlite_*.c, store_sqlite.c,
+ * src/node/handlers_read.c, publish.c, decide.c), left untouched so that
+ * the branches merge. Once
  * merged, run scripts/rename-core-helpers.sh on them and delete this
  * block (and its twin in core/error.h). Macros only: no lsn_ symbol is
  * defined by them. */

@@ -114,7 +114,7 @@ const char *sq_put(char **cur, const char *s)
 
 static void *copy_org(const store_org *o)
 {
-    store_org *c = core_malloc(sizeof *c + sq_ssize(o->name) + sq_ssize(o->category));
+    store_org *c = lsn_malloc(sizeof *c + sq_ssize(o->name) + sq_ssize(o->category));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -126,7 +126,7 @@ static void *copy_org(const store_org *o)
 
 static void *copy_user(const store_user *u)
 {
-    store_user *c = core_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
+    store_user *c = lsn_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
                                sq_ssize(u->clearance));
     if (!c)
         return NULL;
@@ -140,7 +140,7 @@ static void *copy_user(const store_user *u)
 
 static void *copy_channel(const store_channel *ch)
 {
-    store_channel *c = core_malloc(sizeof *c + sq_ssize(ch->name) + sq_ssize(ch->purpose));
+    store_channel *c = lsn_malloc(sizeof *c + sq_ssize(ch->name) + sq_ssize(ch->purpose));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -156,7 +156,7 @@ void *sq_copy_item(const store_item *it)
                sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
                sq_ssize(it->marking_fr) + sq_ssize(it->body) + sq_ssize(it->media_type) +
                it->attachment_len;
-    store_item *c = core_malloc(n);
+    store_item *c = lsn_malloc(n);
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -261,7 +261,7 @@ static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); r
 static void *copy_text_row(sqlite3_stmt *st)
 {
     const char *t = (const char *)sqlite3_column_text(st, 0);
-    return t ? core_strdup(t) : NULL;
+    return t ? lsn_strdup(t) : NULL;
 }
 
 static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite3_stmt *),
@@ -273,7 +273,7 @@ static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite
     if (e)
         return e;
     if (g.nomem)
-        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+        return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
     *out = g.out;
     return LSN_OK;
 }
@@ -319,7 +319,7 @@ static lsn_err sq_org_get(store *b, const char *name, store_org **out, lsn_error
 {
     *out = NULL;
     if (!name)
-        return core_fail(err, LSN_ERR_ARG, "no organisation named");
+        return lsn_fail(err, LSN_ERR_ARG, "no organisation named");
     return get_one((sq_store *)b, SQ_ORG_GET, TEXT(name), copy_org_row, (void **)out,
                    "reading an organisation", err);
 }
@@ -335,7 +335,7 @@ static lsn_err sq_user_get(store *b, const char *name, store_user **out, lsn_err
 {
     *out = NULL;
     if (!name)
-        return core_fail(err, LSN_ERR_ARG, "no user named");
+        return lsn_fail(err, LSN_ERR_ARG, "no user named");
     return get_one((sq_store *)b, SQ_USER_GET, TEXT(name), copy_user_row, (void **)out,
                    "reading a user", err);
 }
@@ -345,7 +345,7 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
 {
     *out = NULL;
     if (!hash)
-        return core_fail(err, LSN_ERR_ARG, "no token hash");
+        return lsn_fail(err, LSN_ERR_ARG, "no token hash");
     return get_one((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), copy_user_row,
                    (void **)out, "finding a user by token", err);
 }
@@ -362,7 +362,7 @@ static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
 {
     *out = NULL;
     if (!name)
-        return core_fail(err, LSN_ERR_ARG, "no channel named");
+        return lsn_fail(err, LSN_ERR_ARG, "no channel named");
     return get_one((sq_store *)b, SQ_CHANNEL_GET, TEXT(name), copy_channel_row,
                    (void **)out, "reading a channel", err);
 }
@@ -402,14 +402,14 @@ static lsn_err match_expr(const char *q, char **out, lsn_error *err)
 {
     *out = NULL;
     if (!q)
-        return core_fail(err, LSN_ERR_ARG, "the search has no words");
+        return lsn_fail(err, LSN_ERR_ARG, "the search has no words");
     size_t n = strnlen(q, STORE_FIELD_MAX + 1);
     if (n > STORE_FIELD_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "the search is longer than %u bytes",
+        return lsn_fail(err, LSN_ERR_LIMIT, "the search is longer than %u bytes",
                         STORE_FIELD_MAX);
-    char *m = core_malloc(3 * n + 2); /* worst case: every byte a lone quote */
+    char *m = lsn_malloc(3 * n + 2); /* worst case: every byte a lone quote */
     if (!m)
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
     size_t k = 0;
     int words = 0;
     for (size_t i = 0; i < n;) {
@@ -430,7 +430,7 @@ static lsn_err match_expr(const char *q, char **out, lsn_error *err)
     m[k] = '\0';
     if (!words) {
         lsn_free(m);
-        return core_fail(err, LSN_ERR_ARG, "the search has no words");
+        return lsn_fail(err, LSN_ERR_ARG, "the search has no words");
     }
     *out = m;
     return LSN_OK;
@@ -539,17 +539,17 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 {
     *out = NULL;
     if (!path || !*path)
-        return core_fail(err, LSN_ERR_ARG, "no store path");
+        return lsn_fail(err, LSN_ERR_ARG, "no store path");
     if (sodium_init() < 0)
-        return core_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
-    sq_store *s = core_calloc(1, sizeof *s);
+        return lsn_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
+    sq_store *s = lsn_calloc(1, sizeof *s);
     if (!s)
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     s->base.ops = &sqlite_ops;
-    s->path = core_strdup(path);
+    s->path = lsn_strdup(path);
     if (!s->path) {
         lsn_free(s);
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
+        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
