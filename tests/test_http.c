@@ -193,13 +193,13 @@ static long publish(uint64_t id, int level, const char *data)
 }
 
 static const srv_route routes[] = {
-    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/api/v1/me", h_me, true, "the caller"},
-    {SRV_POST, "/api/v1/echo", h_echo, true, "echo"},
-    {SRV_GET, "/api/v1/channels/{channel}/items", h_items, true, "items"},
-    {SRV_GET, "/api/v1/slow", h_slow, false, "a slow request"},
-    {SRV_GET, "/api/v1/later", h_later, false, "a deferred answer"},
-    {SRV_GET, "/api/v1/stream", h_stream, true, "stream"},
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness", 0},
+    {SRV_GET, "/api/v1/me", h_me, true, "the caller", 0},
+    {SRV_POST, "/api/v1/echo", h_echo, true, "echo", 0},
+    {SRV_GET, "/api/v1/channels/{channel}/items", h_items, true, "items", 0},
+    {SRV_GET, "/api/v1/slow", h_slow, false, "a slow request", 0},
+    {SRV_GET, "/api/v1/later", h_later, false, "a deferred answer", 0},
+    {SRV_GET, "/api/v1/stream", h_stream, true, "stream", 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -510,10 +510,10 @@ static void test_deferred(void)
 static void test_router(void)
 {
     static const srv_route t[] = {
-        {SRV_GET, "/a/{x}/c", h_me, false, NULL},
-        {SRV_GET, "/a/b/c", h_me, false, NULL},
-        {SRV_POST, "/a/{x}/c", h_me, false, NULL},
-        {SRV_GET, "/", h_me, false, NULL},
+        {SRV_GET, "/a/{x}/c", h_me, false, NULL, 0},
+        {SRV_GET, "/a/b/c", h_me, false, NULL, 0},
+        {SRV_POST, "/a/{x}/c", h_me, false, NULL, 0},
+        {SRV_GET, "/", h_me, false, NULL, 0},
     };
     srv_request req;
     bool known;
@@ -537,11 +537,11 @@ static void test_router(void)
     ok(srv_route_match(t, 4, SRV_GET, "", &req, &known, allow, sizeof allow) == -1,
        "router_refuses_empty_path");
     static const srv_route dup[] = {
-        {SRV_GET, "/x", h_me, false, NULL},
-        {SRV_GET, "/x", h_me, false, NULL},
+        {SRV_GET, "/x", h_me, false, NULL, 0},
+        {SRV_GET, "/x", h_me, false, NULL, 0},
     };
     ok(srv_routes_check(dup, 2) != NULL, "router_refuses_duplicate_routes");
-    static const srv_route brace[] = {{SRV_GET, "/x{y}", h_me, false, NULL}};
+    static const srv_route brace[] = {{SRV_GET, "/x{y}", h_me, false, NULL, 0}};
     ok(srv_routes_check(brace, 1) != NULL, "router_refuses_brace_inside_segment");
     char *md = NULL;
     size_t mdlen = 0;
@@ -562,9 +562,9 @@ static void test_router(void)
 static void test_random_inputs(void)
 {
     static const srv_route t[] = {
-        {SRV_GET, "/api/v1/channels/{channel}/items", h_me, true, NULL},
-        {SRV_GET, "/api/v1/items/{id}", h_me, true, NULL},
-        {SRV_POST, "/api/v1/channels/{channel}/items", h_me, true, NULL},
+        {SRV_GET, "/api/v1/channels/{channel}/items", h_me, true, NULL, 0},
+        {SRV_GET, "/api/v1/items/{id}", h_me, true, NULL, 0},
+        {SRV_POST, "/api/v1/channels/{channel}/items", h_me, true, NULL, 0},
     };
     static const char alphabet[] = "/{}ab%.\0\xff?=&:[] \t\"\\Bearer";
     unsigned seed = 4242;

@@ -8,6 +8,8 @@
 #ifndef LIAISON_ACCESS_H
 #define LIAISON_ACCESS_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include "clearance.h"
 #include "error.h"
@@ -26,7 +28,7 @@ typedef enum lsn_decision {
  * classification compare and a few word operations). Returns LSN_OK and the
  * decision; on any error *decision is LSN_DENY. `set` is used to translate a
  * label under another policy (may be NULL: then such a label is denied). */
-LSN_MUST_CHECK lsn_err lsn_access_check(const lsn_policy_set *set,
+LSN_API LSN_MUST_CHECK lsn_err lsn_access_check(const lsn_policy_set *set,
                                         const lsn_label *label,
                                         const lsn_clearance *clearance,
                                         lsn_decision *decision);
@@ -34,7 +36,7 @@ LSN_MUST_CHECK lsn_err lsn_access_check(const lsn_policy_set *set,
 /* The same decision, with a sentence saying why a denial was made (which
  * classification or category was missing). For tools and audit, not for the
  * hot path. */
-LSN_MUST_CHECK lsn_err lsn_access_explain(const lsn_policy_set *set,
+LSN_API LSN_MUST_CHECK lsn_err lsn_access_explain(const lsn_policy_set *set,
                                           const lsn_label *label,
                                           const lsn_clearance *clearance,
                                           lsn_decision *decision,

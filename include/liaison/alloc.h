@@ -5,6 +5,8 @@
 #ifndef LIAISON_ALLOC_H
 #define LIAISON_ALLOC_H
 
+#include "export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -20,11 +22,11 @@ typedef struct lsn_allocator {
 
 /* Install an allocator (NULL restores the C library's). Call before any other
  * liaison function; not thread-safe against concurrent allocation. */
-void lsn_set_allocator(const lsn_allocator *a);
+LSN_API void lsn_set_allocator(const lsn_allocator *a);
 
 /* Free memory that a liaison function handed to the caller (strings from
  * lsn_label_write, lsn_clearance_write, ...). NULL is a no-op. */
-void lsn_free(void *ptr);
+LSN_API void lsn_free(void *ptr);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
 #ifndef LIAISON_CLEARANCE_H
 #define LIAISON_CLEARANCE_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include "error.h"
 #include "label.h"
@@ -18,23 +20,23 @@ typedef struct lsn_clearance lsn_clearance;
 
 /* Parse a clearance: LSN_FORM_SPIFFING (spiffing XML), LSN_FORM_JSON, or
  * LSN_FORM_AUTO. The caller owns *out (lsn_clearance_free). */
-LSN_MUST_CHECK lsn_err lsn_clearance_parse(const lsn_policy_set *set,
+LSN_API LSN_MUST_CHECK lsn_err lsn_clearance_parse(const lsn_policy_set *set,
                                            const void *data, size_t len,
                                            lsn_form form, lsn_clearance **out,
                                            lsn_error *err);
-void lsn_clearance_free(lsn_clearance *c); /* NULL is a no-op */
+LSN_API void lsn_clearance_free(lsn_clearance *c); /* NULL is a no-op */
 
 /* Write a clearance (LSN_FORM_SPIFFING or LSN_FORM_JSON); caller frees *out
  * with lsn_free. */
-LSN_MUST_CHECK lsn_err lsn_clearance_write(const lsn_clearance *c, lsn_form form,
+LSN_API LSN_MUST_CHECK lsn_err lsn_clearance_write(const lsn_clearance *c, lsn_form form,
                                            char **out, size_t *out_len,
                                            lsn_error *err);
 
-const lsn_policy *lsn_clearance_policy(const lsn_clearance *c);
+LSN_API const lsn_policy *lsn_clearance_policy(const lsn_clearance *c);
 
 /* Display marking: held classifications as {A|B} ordered by hierarchy, then
  * the categories. Same buffer contract as lsn_label_marking. */
-LSN_MUST_CHECK lsn_err lsn_clearance_marking(const lsn_clearance *c,
+LSN_API LSN_MUST_CHECK lsn_err lsn_clearance_marking(const lsn_clearance *c,
                                              const char *lang, char *buf,
                                              size_t size, size_t *needed);
 

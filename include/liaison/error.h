@@ -7,6 +7,8 @@
 #ifndef LIAISON_ERROR_H
 #define LIAISON_ERROR_H
 
+#include "export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -43,7 +45,7 @@ typedef struct lsn_error {
 } lsn_error;
 
 /* A short sentence for a code ("out of memory"). Static storage; never NULL. */
-const char *lsn_strerror(lsn_err code);
+LSN_API const char *lsn_strerror(lsn_err code);
 
 #ifdef __cplusplus
 }

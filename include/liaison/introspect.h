@@ -7,6 +7,8 @@
 #ifndef LIAISON_INTROSPECT_H
 #define LIAISON_INTROSPECT_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,12 +38,12 @@ typedef struct lsn_category_info {
 } lsn_category_info;
 
 /* Number of classifications / categories of a policy. */
-size_t lsn_policy_class_count(const lsn_policy *p);
-size_t lsn_policy_category_count(const lsn_policy *p);
+LSN_API size_t lsn_policy_class_count(const lsn_policy *p);
+LSN_API size_t lsn_policy_category_count(const lsn_policy *p);
 
 /* Fill *out for index i; false when i is out of range. */
-bool lsn_policy_class_at(const lsn_policy *p, size_t i, lsn_class_info *out);
-bool lsn_policy_category_at(const lsn_policy *p, size_t i, lsn_category_info *out);
+LSN_API bool lsn_policy_class_at(const lsn_policy *p, size_t i, lsn_class_info *out);
+LSN_API bool lsn_policy_category_at(const lsn_policy *p, size_t i, lsn_category_info *out);
 
 /* One category group of a category's <requiredCategory> rule: the rule's
  * operation and the categories it refers to (a whole tag set, or one
@@ -57,17 +59,17 @@ typedef struct lsn_requirement_info {
 
 /* Number of requirement entries (category groups of <requiredCategory>
  * rules) of category i; 0 when it has none or i is out of range. */
-size_t lsn_policy_category_requirement_count(const lsn_policy *p, size_t i);
+LSN_API size_t lsn_policy_category_requirement_count(const lsn_policy *p, size_t i);
 
 /* Fill *out with requirement entry j of category i, in SPIF order; false when
  * i or j is out of range. */
-bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, size_t j,
+LSN_API bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, size_t j,
                                         lsn_requirement_info *out);
 
 /* A classification's marking phrase in language lang (fallback fr-CA -> fr
  * -> untagged), or its name when the policy has no phrase; NULL when i is
  * out of range. */
-const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *lang);
+LSN_API const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *lang);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef LIAISON_LABEL_H
 #define LIAISON_LABEL_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
@@ -34,42 +36,51 @@ typedef enum lsn_form {
  * 4774). Names of classifications and categories match case-insensitively.
  * Unknown values make the parse fail with LSN_ERR_LABEL and a message naming
  * the value. On success the caller owns *out (lsn_label_free). */
-LSN_MUST_CHECK lsn_err lsn_label_parse(const lsn_policy_set *set,
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_parse(const lsn_policy_set *set,
                                        const void *data, size_t len,
                                        lsn_form form, lsn_label **out,
                                        lsn_error *err);
-void lsn_label_free(lsn_label *label); /* NULL is a no-op */
+LSN_API void lsn_label_free(lsn_label *label); /* NULL is a no-op */
 
 /* Write a label in a form (not BER, not AUTO). *out is NUL-terminated and
  * owned by the caller (lsn_free); *out_len (if given) is its length. */
-LSN_MUST_CHECK lsn_err lsn_label_write(const lsn_label *label, lsn_form form,
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_write(const lsn_label *label, lsn_form form,
                                        char **out, size_t *out_len,
                                        lsn_error *err);
 
-const lsn_policy *lsn_label_policy(const lsn_label *label);
+LSN_API const lsn_policy *lsn_label_policy(const lsn_label *label);
 
 /* The index of the label's classification in its policy, as
  * lsn_policy_class_at (introspect.h) numbers them (dense, SPIF document
  * order), or -1 when the label has none (or label is NULL). A constant-time
  * read: no parse, no lookup by name. */
-int lsn_label_class_index(const lsn_label *label);
+LSN_API int lsn_label_class_index(const lsn_label *label);
+
+/* The label's categories: how many it holds, and the i-th (0 <= i < count,
+ * ascending) as its index in the label's policy, numbered as
+ * lsn_policy_category_at (introspect.h) numbers them — so that a caller can
+ * ask which values of which tag set a label carries (e.g. the nations of
+ * "Releasable To"). lsn_label_category_at returns -1 when i is out of range
+ * or label is NULL. Constant-time reads: no parse, no lookup by name. */
+LSN_API size_t lsn_label_category_count(const lsn_label *label);
+LSN_API long lsn_label_category_at(const lsn_label *label, size_t i);
 
 /* Validate against the label's policy. Returns an error code; the verdict is
  * *valid, and when invalid, `reason` (if given) receives a sentence naming
  * the rule that failed. On error *valid is false. */
-LSN_MUST_CHECK lsn_err lsn_label_validate(const lsn_label *label, bool *valid,
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_validate(const lsn_label *label, bool *valid,
                                           char *reason, size_t reason_size);
 
 /* The display marking in language `lang` (BCP 47 tag, NULL for the
  * default), with fallback fr-CA -> fr -> untagged. Written into buf
  * (NUL-terminated); *needed (if given) receives the length without NUL. A
  * buffer too small gives LSN_ERR_LIMIT and a truncated string. */
-LSN_MUST_CHECK lsn_err lsn_label_marking(const lsn_label *label, const char *lang,
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_marking(const lsn_label *label, const char *lang,
                                          char *buf, size_t size, size_t *needed);
 
 /* Translate a label into the equivalent policy `target_oid`, which must be in
  * `set`. On success the caller owns *out. */
-LSN_MUST_CHECK lsn_err lsn_label_translate(const lsn_label *label,
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_translate(const lsn_label *label,
                                            const lsn_policy_set *set,
                                            const char *target_oid,
                                            lsn_label **out, lsn_error *err);

@@ -7,6 +7,8 @@
 #ifndef LIAISON_POLICY_H
 #define LIAISON_POLICY_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include "error.h"
 
@@ -20,39 +22,39 @@ typedef struct lsn_policy_set lsn_policy_set;
 /* Load one SPIF from memory. `source` names it in error messages (a file
  * name). On success *out holds a policy with one reference (lsn_policy_unref
  * frees it). On failure *out is NULL and err (if given) says what is wrong. */
-LSN_MUST_CHECK lsn_err lsn_policy_load_memory(const char *data, size_t len,
+LSN_API LSN_MUST_CHECK lsn_err lsn_policy_load_memory(const char *data, size_t len,
                                               const char *source,
                                               lsn_policy **out, lsn_error *err);
-LSN_MUST_CHECK lsn_err lsn_policy_load_file(const char *path, lsn_policy **out,
+LSN_API LSN_MUST_CHECK lsn_err lsn_policy_load_file(const char *path, lsn_policy **out,
                                             lsn_error *err);
 
 /* The policy bundled with liaison (the alliance's classifications and
  * releasability to allies and partners). */
-LSN_MUST_CHECK lsn_err lsn_policy_load_default(lsn_policy **out, lsn_error *err);
+LSN_API LSN_MUST_CHECK lsn_err lsn_policy_load_default(lsn_policy **out, lsn_error *err);
 
 /* The bundled policy's SPIF text (static, NUL-terminated) and length. */
-const char *lsn_policy_default_spif(size_t *len);
+LSN_API const char *lsn_policy_default_spif(size_t *len);
 
-lsn_policy *lsn_policy_ref(lsn_policy *p);
-void lsn_policy_unref(lsn_policy *p); /* NULL is a no-op */
+LSN_API lsn_policy *lsn_policy_ref(lsn_policy *p);
+LSN_API void lsn_policy_unref(lsn_policy *p); /* NULL is a no-op */
 
-const char *lsn_policy_id(const lsn_policy *p);   /* OID, e.g. "1.3.26.1.3.1" */
-const char *lsn_policy_name(const lsn_policy *p); /* e.g. "NATO" */
+LSN_API const char *lsn_policy_id(const lsn_policy *p);   /* OID, e.g. "1.3.26.1.3.1" */
+LSN_API const char *lsn_policy_name(const lsn_policy *p); /* e.g. "NATO" */
 
 /* A set of policies. lsn_policy_set_add takes its own reference. */
-lsn_policy_set *lsn_policy_set_new(void); /* NULL when out of memory */
-void lsn_policy_set_free(lsn_policy_set *set); /* NULL is a no-op */
-LSN_MUST_CHECK lsn_err lsn_policy_set_add(lsn_policy_set *set, lsn_policy *p,
+LSN_API lsn_policy_set *lsn_policy_set_new(void); /* NULL when out of memory */
+LSN_API void lsn_policy_set_free(lsn_policy_set *set); /* NULL is a no-op */
+LSN_API LSN_MUST_CHECK lsn_err lsn_policy_set_add(lsn_policy_set *set, lsn_policy *p,
                                           lsn_error *err);
 /* Convenience: load a file and add it. */
-LSN_MUST_CHECK lsn_err lsn_policy_set_load_file(lsn_policy_set *set,
+LSN_API LSN_MUST_CHECK lsn_err lsn_policy_set_load_file(lsn_policy_set *set,
                                                 const char *path, lsn_error *err);
-size_t lsn_policy_set_count(const lsn_policy_set *set);
-const lsn_policy *lsn_policy_set_at(const lsn_policy_set *set, size_t i);
+LSN_API size_t lsn_policy_set_count(const lsn_policy_set *set);
+LSN_API const lsn_policy *lsn_policy_set_at(const lsn_policy_set *set, size_t i);
 /* By OID ("1.3.26.1.3.1" or "urn:oid:1.3.26.1.3.1"); NULL if none. */
-const lsn_policy *lsn_policy_set_find_id(const lsn_policy_set *set, const char *oid);
+LSN_API const lsn_policy *lsn_policy_set_find_id(const lsn_policy_set *set, const char *oid);
 /* By policy name, case-insensitively; NULL if none. */
-const lsn_policy *lsn_policy_set_find_name(const lsn_policy_set *set, const char *name);
+LSN_API const lsn_policy *lsn_policy_set_find_name(const lsn_policy_set *set, const char *name);
 
 #ifdef __cplusplus
 }

@@ -48,11 +48,9 @@ enum cli_opt_bit {
     CLI_OPT_NAME = 1u << 19,
     CLI_OPT_CERTIFICATE = 1u << 20,
     CLI_OPT_CONTENT = 1u << 21,
-    CLI_OPT_UUID = 1u << 22
+    CLI_OPT_UUID = 1u << 22,
+    CLI_OPT_STORE = 1u << 23
 };
-
-/* A node's data directory when --data-dir is not given. */
-#define CLI_DEFAULT_DATA_DIR "./liaison-data"
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
 #define CLI_OPT_SLOTS 32
@@ -96,6 +94,8 @@ typedef struct cli_verb {
     const char *help;      /* one line */
     const char *details;   /* a paragraph for `VERB --help`; may be NULL */
     cli_handler handler;
+    unsigned act;          /* the right it needs: an act of the node's table of
+                              rights (node/service.h svc_act); 0: none */
 } cli_verb;
 
 extern const cli_verb cli_verbs[];

@@ -12,11 +12,12 @@
 #include "federation/binding.h"
 #include "federation/identity.h"
 #include "liaison/introspect.h"
+#include "node/service.h"
 
 static const char *data_dir(const cli_args *a)
 {
     const char *dir = cli_opt(a, CLI_OPT_DATA);
-    return dir ? dir : CLI_DEFAULT_DATA_DIR;
+    return dir ? dir : SVC_DATA_DIR_DEFAULT;
 }
 
 /* The policy's own spelling of the category value `nation` (any tag set),

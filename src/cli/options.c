@@ -47,6 +47,7 @@ static const cli_option options[] = {
      "the origin node's certificate (PEM), pinned: the one to verify with"},
     {CLI_OPT_CONTENT, "content", "FILE", "the item's content (its body) ('-': stdin)"},
     {CLI_OPT_UUID, "uuid", "UUID", "the item's UUID (default: a fresh one)"},
+    {CLI_OPT_STORE, "store", "URI", "the node's store (default sqlite:DIR/liaison.db)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -1,12 +1,15 @@
 /* cli/verbs.c — the one table of the command's verbs.
  *
  * Top-level help, per-verb help, option checking and dispatch all derive
- * from this table; docs/liaison.1 follows it (tests/cli/cli_test.sh checks
+ * from this table; its last column is the right a verb needs, an act of the
+ * node's table of rights (src/node/service_roles.c), so that the CLI and
+ * the node's routes answer from the same table; docs/liaison.1 follows it (tests/cli/cli_test.sh checks
  * that every verb here answers --help and appears in the man page). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "node/service.h"
 
 const cli_verb cli_verbs[] = {
     {"label", "validate", "LABEL", 1, 1, CLI_OPT_POLICY, 0,
@@ -15,13 +18,13 @@ const cli_verb cli_verbs[] = {
      "that names an unknown classification or category is invalid too. "
      "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
      "(detected), or '-' for standard input.",
-     cli_cmd_label_validate},
+     cli_cmd_label_validate, SVC_ACT_NONE},
     {"label", "mark", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG, 0,
      "print a label's display marking",
      "Prints the display marking on one line, in the language TAG when the "
      "policy has marking data for it (fr-CA falls back to fr, then to the "
      "policy's untagged marking data).",
-     cli_cmd_label_mark},
+     cli_cmd_label_mark, SVC_ACT_NONE},
     {"label", "check", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_CLEARANCE,
      CLI_OPT_CLEARANCE,
      "decide whether a clearance may see a label",
@@ -29,24 +32,24 @@ const cli_verb cli_verbs[] = {
      "under another policy is translated through the policies' equivalences, "
      "or denied. A label that cannot be read into its policy's terms is "
      "denied.",
-     cli_cmd_label_check},
+     cli_cmd_label_check, SVC_ACT_NONE},
     {"label", "convert", "LABEL", 1, 1,
      CLI_OPT_POLICY | CLI_OPT_TO | CLI_OPT_TO_POLICY, CLI_OPT_TO,
      "write a label in another form or policy",
      "Writes the label in FORM: 4774 (STANAG 4774 XML), spiffing (spiffing "
      "XML) or json. With --to-policy, the label is first translated into the "
      "equivalent policy OID, which must be loaded with --policy.",
-     cli_cmd_label_convert},
+     cli_cmd_label_convert, SVC_ACT_NONE},
     {"clearance", "mark", "CLEARANCE", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG, 0,
      "print a clearance's display marking",
      "Prints the classifications the clearance holds as {A|B}, ordered by "
      "hierarchy, then its categories.",
-     cli_cmd_clearance_mark},
+     cli_cmd_clearance_mark, SVC_ACT_NONE},
     {"policy", "show", "", 0, 0, CLI_OPT_POLICY, 0,
      "list the loaded policies",
      "Prints one line per policy: its OID and its name. Without --policy, "
      "the bundled policy.",
-     cli_cmd_policy_show},
+     cli_cmd_policy_show, SVC_ACT_NONE},
     {NULL, "conformance", "TESTS.xml", 1, 1, CLI_OPT_POLICY, 0,
      "run a conformance file",
      "Runs a conformance file in the format of spiffing's tests.xml: each "
@@ -54,7 +57,7 @@ const cli_verb cli_verbs[] = {
      "--policy), loads its <policy> elements and runs its <test> elements. "
      "File names are relative to TESTS.xml. Prints one line per failing "
      "check and last 'N passed, N failed'; exits 0 only when none failed.",
-     cli_cmd_conformance},
+     cli_cmd_conformance, SVC_ACT_NONE},
     /* --- node (src/node): its own option table, so max_operands is -1 --- */
     {NULL, "serve", "[OPTIONS]", 0, -1, 0, 0,
      "run a node (HTTP API over the store)",
@@ -65,7 +68,7 @@ const cli_verb cli_verbs[] = {
      "directory with demo organisations, users, channels and items and "
      "writes DIR/demo-credentials.json. SIGTERM finishes in-flight requests "
      "and exits 0. 'liaison serve --help' lists every option.",
-     cli_cmd_serve},
+     cli_cmd_serve, SVC_ACT_NONE},
     /* --- client verbs (cmd_client.c): a node over HTTP --- */
 #define NODE_OPTS (CLI_OPT_URL | CLI_OPT_TOKEN | CLI_OPT_CACERT)
     {NULL, "post", "", 0, 0,
@@ -77,7 +80,7 @@ const cli_verb cli_verbs[] = {
      "--body-file or standard input. Prints 'ID MARKING'. The node refuses "
      "an invalid label (422) or one beyond the poster's clearance (403): "
      "exit 1; other errors exit 2.",
-     cli_cmd_post},
+     cli_cmd_post, SVC_ACT_NONE},
     {NULL, "read", "", 0, 0,
      NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT | CLI_OPT_LANG,
      CLI_OPT_CHANNEL,
@@ -86,7 +89,7 @@ const cli_verb cli_verbs[] = {
      "CHANNEL - AUTHOR (ORGANISATION) TIME', the body, the banner again. "
      "--after ID pages on; --limit N (1-1000) caps the page; --lang fr "
      "prints the French markings.",
-     cli_cmd_read},
+     cli_cmd_read, SVC_ACT_NONE},
     {NULL, "tail", "", 0, 0,
      NODE_OPTS | CLI_OPT_CHANNEL | CLI_OPT_AFTER | CLI_OPT_LIMIT | CLI_OPT_LANG,
      CLI_OPT_CHANNEL,
@@ -95,24 +98,25 @@ const cli_verb cli_verbs[] = {
      "dropped connection is resumed with Last-Event-ID after a delay that "
      "doubles up to 30 s, so nothing is missed or repeated. --after ID "
      "starts after that item; --limit N exits after N items.",
-     cli_cmd_tail},
+     cli_cmd_tail, SVC_ACT_NONE},
     {NULL, "search", "QUERY", 1, 1, NODE_OPTS | CLI_OPT_LIMIT | CLI_OPT_LANG, 0,
      "full-text search over the items you may see",
      "Prints the matching items as 'read' does. Every word of QUERY must "
      "occur; it is not a query language.",
-     cli_cmd_search},
+     cli_cmd_search, SVC_ACT_NONE},
 #undef NODE_OPTS
     /* --- end client verbs --- */
     /* --- administrative verbs (cmd_admin.c): a node's data directory --- */
-    {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_NATION, CLI_OPT_NATION,
+    {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_NATION, CLI_OPT_NATION,
      "add an organisation to a node's data directory",
      "Adds the organisation NAME, standing for the policy category value "
      "VALUE (the nation or body in Releasable To: JPN, FRA, NATO, ...). The "
      "data directory is created when missing. The act is recorded in the "
      "audit log.",
-     cli_cmd_org_add},
+     cli_cmd_org_add, SVC_ACT_ADMINISTER},
     {"user", "add", "NAME", 1, 1,
-     CLI_OPT_DATA | CLI_OPT_ORG | CLI_OPT_CLEARANCE | CLI_OPT_ROLE | CLI_OPT_POLICY,
+     CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_ORG | CLI_OPT_CLEARANCE | CLI_OPT_ROLE |
+         CLI_OPT_POLICY,
      CLI_OPT_ORG | CLI_OPT_CLEARANCE,
      "add a user and print their bearer token once",
      "Adds the user NAME of organisation ORG with the clearance FILE (any "
@@ -121,19 +125,19 @@ const cli_verb cli_verbs[] = {
      "JSON. Roles default to member. A new bearer token is printed ONCE on "
      "standard output; the node keeps only its SHA-256 hash. The act is "
      "recorded in the audit log.",
-     cli_cmd_user_add},
-    {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_PURPOSE, 0,
+     cli_cmd_user_add, SVC_ACT_ADMINISTER},
+    {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_PURPOSE, 0,
      "add a channel to a node's data directory",
      "Adds the channel NAME with a purpose (default: its name). The act is "
      "recorded in the audit log.",
-     cli_cmd_channel_add},
-    {"audit", "verify", "", 0, 0, CLI_OPT_DATA, 0,
+     cli_cmd_channel_add, SVC_ACT_ADMINISTER},
+    {"audit", "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
      "verify the hash chain of a node's audit log",
      "Walks the audit log and prints 'audit: N entries, chain intact, head "
      "HASH' (exit 0), or names the first altered, removed or reordered entry "
      "(exit 1). Keep the head elsewhere: entries cut off at the end cannot "
      "be seen from the chain alone. The verification is itself recorded.",
-     cli_cmd_audit_verify},
+     cli_cmd_audit_verify, SVC_ACT_AUDIT},
     /* --- end administrative verbs --- */
     /* --- federation verbs (cmd_federation.c, src/federation) --- */
     {"node", "init", "", 0, 0, CLI_OPT_DATA | CLI_OPT_NAME | CLI_OPT_NATION | CLI_OPT_POLICY,
@@ -145,13 +149,13 @@ const cli_verb cli_verbs[] = {
      "fingerprint. NATION must be a category value of the policy (--policy, "
      "else the bundled one). An existing identity is never overwritten "
      "(exit 2).",
-     cli_cmd_node_init},
+     cli_cmd_node_init, SVC_ACT_NONE},
     {"node", "show", "", 0, 0, CLI_OPT_DATA, 0,
      "print a node's name, nation and certificate fingerprint",
      "Reads DIR/node.crt and prints 'name: NAME', 'nation: NATION' and "
      "'fingerprint: SHA-256 FINGERPRINT' (compare it with the peer's over "
      "another channel before pinning its certificate).",
-     cli_cmd_node_show},
+     cli_cmd_node_show, SVC_ACT_NONE},
     {"binding", "sign", "", 0, 0,
      CLI_OPT_DATA | CLI_OPT_LABEL | CLI_OPT_CONTENT | CLI_OPT_UUID | CLI_OPT_POLICY,
      CLI_OPT_LABEL | CLI_OPT_CONTENT,
@@ -162,7 +166,7 @@ const cli_verb cli_verbs[] = {
      "name, the item's UUID, a SHA-384 digest of the content and the "
      "signing time. An invalid label is refused (exit 1). For tests and "
      "demonstrations: a node signs its items itself.",
-     cli_cmd_binding_sign},
+     cli_cmd_binding_sign, SVC_ACT_NONE},
     {"binding", "verify", "FILE", 1, 1,
      CLI_OPT_CERTIFICATE | CLI_OPT_CONTENT | CLI_OPT_POLICY | CLI_OPT_LANG,
      CLI_OPT_CERTIFICATE,
@@ -174,7 +178,7 @@ const cli_verb cli_verbs[] = {
      "refused: 'refused: REASON' and exit 1 (a bad signature, another key, "
      "an algorithm outside the profile, a reference outside the document, a "
      "label that does not parse or validate under the policy).",
-     cli_cmd_binding_verify},
+     cli_cmd_binding_verify, SVC_ACT_NONE},
     /* --- end federation verbs --- */
 };
 

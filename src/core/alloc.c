@@ -20,26 +20,26 @@ void lsn_set_allocator(const lsn_allocator *a)
         return;
     }
     if (!a->malloc_fn || !a->realloc_fn || !a->free_fn)
-        lsn_misuse("lsn_set_allocator: every function must be set");
+        core_misuse("lsn_set_allocator: every function must be set");
     current = *a;
 }
 
-void *lsn_malloc(size_t size)
+void *core_malloc(size_t size)
 {
     return current.malloc_fn(size ? size : 1, current.ctx);
 }
 
-void *lsn_calloc(size_t n, size_t size)
+void *core_calloc(size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size)
         return NULL;
-    void *p = lsn_malloc(n * size);
+    void *p = core_malloc(n * size);
     if (p)
         memset(p, 0, (n * size) != 0 ? n * size : 1);
     return p;
 }
 
-void *lsn_realloc(void *ptr, size_t size)
+void *core_realloc(void *ptr, size_t size)
 {
     return current.realloc_fn(ptr, size ? size : 1, current.ctx);
 }
@@ -50,11 +50,11 @@ void lsn_free(void *ptr)
         current.free_fn(ptr, current.ctx);
 }
 
-char *lsn_strndup(const char *s, size_t n)
+char *core_strndup(const char *s, size_t n)
 {
     if (!s)
         return NULL;
-    char *d = lsn_malloc(n + 1);
+    char *d = core_malloc(n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);
@@ -62,12 +62,12 @@ char *lsn_strndup(const char *s, size_t n)
     return d;
 }
 
-char *lsn_strdup(const char *s)
+char *core_strdup(const char *s)
 {
-    return s ? lsn_strndup(s, strlen(s)) : NULL;
+    return s ? core_strndup(s, strlen(s)) : NULL;
 }
 
-void lsn_misuse(const char *what)
+void core_misuse(const char *what)
 {
     fprintf(stderr, "liaison: misuse: %s\n", what);
     abort();

@@ -27,7 +27,7 @@ const char *lsn_strerror(lsn_err code)
     return "unknown error";
 }
 
-lsn_err lsn_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
+lsn_err core_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
 {
     if (err) {
         err->code = code;
@@ -39,7 +39,7 @@ lsn_err lsn_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
     return code;
 }
 
-void lsn_error_clear(lsn_error *err)
+void core_error_clear(lsn_error *err)
 {
     if (err) {
         err->code = LSN_OK;

@@ -1,15 +1,19 @@
-/* core/error.h — filling in an lsn_error. */
+/* core/error.h — filling in an lsn_error (internal: core_, not lsn_). */
 #ifndef CORE_ERROR_H
 #define CORE_ERROR_H
 
 #include "liaison/error.h"
 
 /* Set err (if not NULL) to code and a printf-formatted sentence; returns
- * code, so that `return lsn_fail(err, LSN_ERR_POLICY, "...")` reads well. */
-lsn_err lsn_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
+ * code, so that `return core_fail(err, LSN_ERR_POLICY, "...")` reads well. */
+lsn_err core_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Clear err to LSN_OK and an empty message. */
-void lsn_error_clear(lsn_error *err);
+void core_error_clear(lsn_error *err);
+
+/* Transitional: the old names (see the block at the end of core/alloc.h). */
+#define lsn_fail core_fail
+#define lsn_error_clear core_error_clear
 
 #endif

@@ -29,7 +29,7 @@ static bool grow(strbuf *b, size_t extra)
     size_t n = b->alloc ? b->alloc : 64;
     while (n < need)
         n = n > (SIZE_MAX / 2) ? need : n * 2;
-    char *p = lsn_realloc(b->data, n);
+    char *p = core_realloc(b->data, n);
     if (!p) {
         b->failed = true;
         b->why = LSN_ERR_NOMEM;

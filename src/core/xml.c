@@ -21,17 +21,17 @@ xmlDocPtr xml_parse(const char *data, size_t len, const char *source,
     if (!source)
         source = "input";
     if (!data || len == 0) {
-        lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
         return NULL;
     }
     if (len > XML_MAX_BYTES || len > (size_t)INT32_MAX) {
-        lsn_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes",
+        core_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes",
                  source, XML_MAX_BYTES);
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
-        lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        core_fail(err, LSN_ERR_NOMEM, "out of memory");
         return NULL;
     }
     /* Messages are taken from the context, never printed. */
@@ -49,9 +49,9 @@ xmlDocPtr xml_parse(const char *data, size_t len, const char *source,
             size_t n = strlen(msg);
             while (n && isspace((unsigned char)msg[n - 1]))
                 msg[--n] = '\0';
-            lsn_fail(err, LSN_ERR_SYNTAX, "%s: line %d: %s", source, xe->line, msg);
+            core_fail(err, LSN_ERR_SYNTAX, "%s: line %d: %s", source, xe->line, msg);
         } else {
-            lsn_fail(err, LSN_ERR_SYNTAX, "%s: not well-formed XML", source);
+            core_fail(err, LSN_ERR_SYNTAX, "%s: not well-formed XML", source);
         }
         xmlFreeDoc(doc);
         xmlFreeParserCtxt(ctxt);
@@ -59,14 +59,14 @@ xmlDocPtr xml_parse(const char *data, size_t len, const char *source,
     }
     xmlFreeParserCtxt(ctxt);
     if (doc->intSubset || doc->extSubset) {
-        lsn_fail(err, LSN_ERR_SYNTAX,
+        core_fail(err, LSN_ERR_SYNTAX,
                  "%s: documents with a DTD or entity declarations are refused",
                  source);
         xmlFreeDoc(doc);
         return NULL;
     }
     if (!xmlDocGetRootElement(doc)) {
-        lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
         xmlFreeDoc(doc);
         return NULL;
     }
@@ -133,7 +133,7 @@ static char *attr_value_dup(const xmlAttr *a)
     for (const xmlNode *t = a->children; t; t = t->next)
         if (t->type == XML_TEXT_NODE && t->content)
             n += strlen((const char *)t->content);
-    char *v = lsn_malloc(n + 1);
+    char *v = core_malloc(n + 1);
     if (!v)
         return NULL;
     size_t off = 0;
@@ -178,7 +178,7 @@ char *xml_text_dup(const xmlNode *node)
     for (const xmlNode *t = node ? node->children : NULL; t; t = t->next)
         if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && t->content)
             n += strlen((const char *)t->content);
-    char *v = lsn_malloc(n + 1);
+    char *v = core_malloc(n + 1);
     if (!v)
         return NULL;
     size_t off = 0;

@@ -30,7 +30,7 @@ static lsn_err translate_for(const lsn_policy_set *set, const lsn_label *label,
 {
     *out = NULL;
     if (!set) {
-        lsn_fail(why, LSN_ERR_NO_EQUIVALENT,
+        core_fail(why, LSN_ERR_NO_EQUIVALENT,
                  "the label is under policy '%s' and the clearance under '%s', and no policy set was given to translate it",
                  label->policy->name ? label->policy->name : "?",
                  clearance->policy->name ? clearance->policy->name : "?");
@@ -45,7 +45,7 @@ static lsn_err translate_for(const lsn_policy_set *set, const lsn_label *label,
     if (t->policy != clearance->policy) {
         /* The set holds another copy of the clearance's policy: indices
          * would not line up. */
-        lsn_fail(why, LSN_ERR_NO_EQUIVALENT,
+        core_fail(why, LSN_ERR_NO_EQUIVALENT,
                  "the policy set's copy of policy '%s' is not the clearance's", clearance->policy->id);
         lsn_label_free(t);
         return LSN_OK;

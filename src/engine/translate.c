@@ -47,7 +47,7 @@ static lsn_err add_ref(const lsn_policy *dst, const catref *ref, lsn_label *nl, 
                 continue;
             lsn_err rc = label_add_cat(nl, (uint32_t)c->index);
             if (rc)
-                return lsn_fail(err, rc, "cannot add required category '%s' (%s) to the translated label",
+                return core_fail(err, rc, "cannot add required category '%s' (%s) to the translated label",
                                 c->name, nm(ts->name));
             added++;
             if (first_only)
@@ -56,10 +56,10 @@ static lsn_err add_ref(const lsn_policy *dst, const catref *ref, lsn_label *nl, 
     }
     if (added == 0) {
         if (ref->all)
-            return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+            return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                             "a required category of the translation names tag set '%s', which policy '%s' lacks",
                             nm(ref->tagset), nm(dst->name));
-        return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+        return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                         "a required category of the translation (LACV %u of tag set '%s') is not in policy '%s'",
                         (unsigned)ref->lacv, nm(ref->tagset), nm(dst->name));
     }
@@ -100,16 +100,16 @@ static lsn_err map_category(const lsn_policy *src, const policy_category *c, siz
         const policy_category *tc =
             (ts && e->has_lacv) ? policy_cat_by_lacv(dst, ts, e->kind, e->lacv) : NULL;
         if (!tc)
-            return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+            return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                             "the equivalent of category '%s' (%s), LACV %u of tag set %s, is not in policy '%s'",
                             c->name, nm(src->tagsets[c->tagset].name), (unsigned)e->lacv,
                             nm(e->tagset_id), nm(dst->name));
         lsn_err rc = label_add_cat(nl, (uint32_t)tc->index);
         if (rc)
-            return lsn_fail(err, rc, "cannot add category '%s' to the translated label", tc->name);
+            return core_fail(err, rc, "cannot add category '%s' to the translated label", tc->name);
     }
     if (!any)
-        return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+        return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                         "category '%s' (%s) has no equivalent in policy '%s'", c->name,
                         nm(src->tagsets[c->tagset].name), nm(dst->name));
     return LSN_OK;
@@ -119,7 +119,7 @@ static lsn_err copy_label(const lsn_label *label, lsn_label **out, lsn_error *er
 {
     lsn_label *nl = label_new(label->policy);
     if (!nl)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     nl->cls = label->cls;
     lsn_err rc = LSN_OK;
     for (size_t i = 0; i < label->ncats && !rc; i++)
@@ -130,7 +130,7 @@ static lsn_err copy_label(const lsn_label *label, lsn_label **out, lsn_error *er
         rc = label_finish(nl);
     if (rc) {
         lsn_label_free(nl);
-        return lsn_fail(err, rc, "cannot copy the label: %s", lsn_strerror(rc));
+        return core_fail(err, rc, "cannot copy the label: %s", lsn_strerror(rc));
     }
     *out = nl;
     return LSN_OK;
@@ -143,13 +143,13 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
         *out = NULL;
     if (!label || !label->policy || !set || !target_oid || !out ||
         (label->ncats && !label->cats))
-        return lsn_fail(err, LSN_ERR_ARG, "translate: missing label, policy set or target");
+        return core_fail(err, LSN_ERR_ARG, "translate: missing label, policy set or target");
     const lsn_policy *src = label->policy;
     const lsn_policy *dst = lsn_policy_set_find_id(set, target_oid);
     if (!dst)
-        return lsn_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", target_oid);
+        return core_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", target_oid);
     if (!label->cls)
-        return lsn_fail(err, LSN_ERR_LABEL,
+        return core_fail(err, LSN_ERR_LABEL,
                         "the label has no classification, so it has no equivalent in policy '%s'",
                         nm(dst->name));
     if (dst == src)
@@ -162,7 +162,7 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
             break;
         }
     if (ep == SIZE_MAX)
-        return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+        return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                         "policy '%s' (%s) names no equivalent policy %s ('%s')", nm(src->name),
                         nm(src->id), nm(dst->id), nm(dst->name));
 
@@ -174,12 +174,12 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
             break;
         }
     if (!ec)
-        return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+        return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                         "classification '%s' of policy '%s' has no equivalent in policy '%s'",
                         cls->name, nm(src->name), nm(dst->name));
     const policy_class *tcls = policy_class_by_lacv(dst, ec->lacv);
     if (!tcls)
-        return lsn_fail(err, LSN_ERR_NO_EQUIVALENT,
+        return core_fail(err, LSN_ERR_NO_EQUIVALENT,
                         "the equivalent of classification '%s' (LACV %u) is not a classification of policy '%s'",
                         cls->name, (unsigned)ec->lacv, nm(dst->name));
 
@@ -187,7 +187,7 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
      * untouched. */
     lsn_label *nl = label_new((lsn_policy *)dst);
     if (!nl)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     nl->cls = tcls;
     lsn_err rc = LSN_OK;
     for (size_t i = 0; i < label->ncats && !rc; i++)
@@ -200,12 +200,12 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
     if (!rc && label->privacy_mark) {
         rc = label_set_privacy_mark(nl, label->privacy_mark, strlen(label->privacy_mark));
         if (rc)
-            lsn_fail(err, rc, "out of memory");
+            core_fail(err, rc, "out of memory");
     }
     if (!rc) {
         rc = label_finish(nl);
         if (rc)
-            lsn_fail(err, rc, "out of memory");
+            core_fail(err, rc, "out of memory");
     }
     if (rc) {
         lsn_label_free(nl);

@@ -25,11 +25,11 @@
 lsn_label *label_new(lsn_policy *p)
 {
     if (!p)
-        lsn_misuse("label_new: NULL policy");
+        core_misuse("label_new: NULL policy");
     /* The label and its category bit set in one block: parsing is on the
      * node's hot path, and every allocation counts. */
     size_t words = p->cat_words ? p->cat_words : 1;
-    lsn_label *l = lsn_calloc(1, sizeof *l + words * sizeof(bitword));
+    lsn_label *l = core_calloc(1, sizeof *l + words * sizeof(bitword));
     if (!l)
         return NULL;
     l->catset = (bitword *)(l + 1);
@@ -53,7 +53,7 @@ lsn_err label_add_cat(lsn_label *l, uint32_t cat_index)
 
 lsn_err label_set_privacy_mark(lsn_label *l, const char *mark, size_t len)
 {
-    char *m = lsn_strndup(mark, len);
+    char *m = core_strndup(mark, len);
     if (!m)
         return LSN_ERR_NOMEM;
     lsn_free(l->privacy_mark);
@@ -106,7 +106,7 @@ lsn_err label_finish(lsn_label *l)
      * cats[n] (in falling order of alignment). n <= LSN_LABEL_MAX_CATEGORIES,
      * so the size cannot overflow. */
     size_t bytes = n * (2 * sizeof(sparse_word) + sizeof(perm_group) + sizeof(uint32_t));
-    char *block = lsn_calloc(1, bytes);
+    char *block = core_calloc(1, bytes);
     if (!block)
         return LSN_ERR_NOMEM;
     l->res = (sparse_word *)block;
@@ -164,14 +164,24 @@ int lsn_label_class_index(const lsn_label *l)
     return l && l->cls ? (int)l->cls->index : -1;
 }
 
+size_t lsn_label_category_count(const lsn_label *l)
+{
+    return l ? l->ncats : 0;
+}
+
+long lsn_label_category_at(const lsn_label *l, size_t i)
+{
+    return l && i < l->ncats ? (long)l->cats[i] : -1;
+}
+
 lsn_clearance *clearance_new(lsn_policy *p)
 {
     if (!p)
-        lsn_misuse("clearance_new: NULL policy");
-    lsn_clearance *c = lsn_calloc(1, sizeof *c);
+        core_misuse("clearance_new: NULL policy");
+    lsn_clearance *c = core_calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->catset = lsn_calloc(p->cat_words ? p->cat_words : 1, sizeof(bitword));
+    c->catset = core_calloc(p->cat_words ? p->cat_words : 1, sizeof(bitword));
     if (!c->catset) {
         lsn_free(c);
         return NULL;
@@ -201,7 +211,7 @@ lsn_err clearance_add_cat(lsn_clearance *c, uint32_t cat_index)
 
 lsn_err clearance_finish(lsn_clearance *c)
 {
-    c->cats = lsn_calloc(c->ncats ? c->ncats : 1, sizeof *c->cats);
+    c->cats = core_calloc(c->ncats ? c->ncats : 1, sizeof *c->cats);
     if (!c->cats)
         return LSN_ERR_NOMEM;
     collect(c->catset, c->policy->cat_words, c->cats);

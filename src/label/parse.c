@@ -36,9 +36,9 @@ static lsn_err check_input(const void *data, size_t len, const char *what,
                            lsn_error *err)
 {
     if (len == 0 || !data)
-        return lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        return core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
     if (len > LSN_LABEL_MAX_BYTES)
-        return lsn_fail(err, LSN_ERR_LIMIT, "%s is larger than %u bytes", what,
+        return core_fail(err, LSN_ERR_LIMIT, "%s is larger than %u bytes", what,
                         LSN_LABEL_MAX_BYTES);
     return LSN_OK;
 }
@@ -65,7 +65,7 @@ static lsn_err parse_xml_label(const lsn_policy_set *set, const char *data,
         (xml_in_ns(root, NULL) && xml_is(root, "label")))
         rc = label_read_spiffing(set, root, out, err);
     else
-        rc = lsn_fail(err, LSN_ERR_SYNTAX,
+        rc = core_fail(err, LSN_ERR_SYNTAX,
                       "not a label: root element <%s> in namespace '%s'",
                       (const char *)root->name,
                       root->ns && root->ns->href ? (const char *)root->ns->href : "");
@@ -77,19 +77,19 @@ lsn_err lsn_label_parse(const lsn_policy_set *set, const void *data, size_t len,
                         lsn_form form, lsn_label **out, lsn_error *err)
 {
     if (!out)
-        lsn_misuse("lsn_label_parse: NULL out");
+        core_misuse("lsn_label_parse: NULL out");
     *out = NULL;
     lsn_error local;
     if (!err)
         err = &local; /* codes from xml_parse travel through err */
-    lsn_error_clear(err);
+    core_error_clear(err);
     lsn_err rc = check_input(data, len, "label", err);
     if (rc != LSN_OK)
         return rc;
     int c = first_byte(data, len);
     if (form == LSN_FORM_AUTO) {
         if (c < 0)
-            return lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+            return core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
         if (c == '{' || c == '[')
             form = LSN_FORM_JSON;
         else if (c != '<')
@@ -102,12 +102,12 @@ lsn_err lsn_label_parse(const lsn_policy_set *set, const void *data, size_t len,
         return parse_xml_label(set, data, len, form, out, err);
     case LSN_FORM_JSON:
         if (c < 0)
-            return lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+            return core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
         return label_read_json(set, data, len, out, err);
     case LSN_FORM_BER:
         return label_read_ber(set, data, len, out, err);
     }
-    return lsn_fail(err, LSN_ERR_ARG, "unknown label form %d", (int)form);
+    return core_fail(err, LSN_ERR_ARG, "unknown label form %d", (int)form);
 }
 
 lsn_err lsn_clearance_parse(const lsn_policy_set *set, const void *data,
@@ -115,31 +115,31 @@ lsn_err lsn_clearance_parse(const lsn_policy_set *set, const void *data,
                             lsn_error *err)
 {
     if (!out)
-        lsn_misuse("lsn_clearance_parse: NULL out");
+        core_misuse("lsn_clearance_parse: NULL out");
     *out = NULL;
     lsn_error local;
     if (!err)
         err = &local;
-    lsn_error_clear(err);
+    core_error_clear(err);
     lsn_err rc = check_input(data, len, "clearance", err);
     if (rc != LSN_OK)
         return rc;
     int c = first_byte(data, len);
     if (c < 0)
-        return lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        return core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
     if (form == LSN_FORM_AUTO) {
         if (c == '{' || c == '[')
             form = LSN_FORM_JSON;
         else if (c == '<')
             form = LSN_FORM_SPIFFING;
         else
-            return lsn_fail(err, LSN_ERR_SYNTAX,
+            return core_fail(err, LSN_ERR_SYNTAX,
                             "clearance is neither XML nor JSON (BER clearances are not read)");
     }
     if (form == LSN_FORM_JSON)
         return clearance_read_json(set, data, len, out, err);
     if (form != LSN_FORM_SPIFFING)
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "clearances are read in the spiffing XML or JSON form only");
     xmlDocPtr doc = xml_parse(data, len, "clearance", false, err);
     if (!doc)

@@ -108,7 +108,7 @@ static int fail(void *ctx, lsn_err code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        s->rc = lsn_fail(s->err, code, "line %ld: %s", (long)xmlSAX2GetLineNumber(ctx), msg);
+        s->rc = core_fail(s->err, code, "line %ld: %s", (long)xmlSAX2GetLineNumber(ctx), msg);
     }
     xmlStopParser(ctx);
     return 0;
@@ -351,7 +351,7 @@ static int find_policy(void *ctx, state *s, const char *name)
     } else if (by_name) {
         p = (lsn_policy *)by_name;
     } else if (name[0]) {
-        rc = lsn_fail(s->err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", name);
+        rc = core_fail(s->err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", name);
     } else {
         return fail(ctx, LSN_ERR_LABEL, "empty PolicyIdentifier");
     }
@@ -628,7 +628,7 @@ static xmlParserCtxtPtr one_off_parser(void)
 static bool parse_string(xmlParserCtxtPtr ctxt, const char *data, size_t len)
 {
     char stack[STACK_COPY];
-    char *copy = len < sizeof stack ? stack : lsn_malloc(len + 1);
+    char *copy = len < sizeof stack ? stack : core_malloc(len + 1);
     if (!copy)
         return false;
     memcpy(copy, data, len);
@@ -655,11 +655,11 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     *out = NULL;
     *not_4774 = false;
     if (len > (size_t)INT32_MAX)
-        return lsn_fail(err, LSN_ERR_LIMIT, "label too large");
+        return core_fail(err, LSN_ERR_LIMIT, "label too large");
     bool kept = plain_utf8(data, len);
     xmlParserCtxtPtr ctxt = kept ? get_parser() : one_off_parser();
     if (!ctxt)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     state s;
     memset(&s, 0, sizeof s);
     s.set = set;
@@ -668,7 +668,7 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     ctxt->_private = &s;
     if (kept) {
         if (!parse_string(ctxt, data, len) && s.rc == LSN_OK)
-            s.rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+            s.rc = core_fail(err, LSN_ERR_NOMEM, "out of memory");
     } else {
         xmlParseChunk(ctxt, data, (int)len, 1);
     }
@@ -684,13 +684,13 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
             while (n && space(msg[n - 1]))
                 msg[--n] = '\0';
         }
-        rc = lsn_fail(err, LSN_ERR_SYNTAX, "label: line %d: %s", xe->line, msg);
+        rc = core_fail(err, LSN_ERR_SYNTAX, "label: line %d: %s", xe->line, msg);
     } else if (rc == LSN_OK && !s.saw_root) {
-        rc = lsn_fail(err, LSN_ERR_NO_DATA, "No data to parse");
+        rc = core_fail(err, LSN_ERR_NO_DATA, "No data to parse");
     } else if (rc == LSN_OK && s.ninfo == 0) {
-        rc = lsn_fail(err, LSN_ERR_LABEL, "label has no ConfidentialityInformation");
+        rc = core_fail(err, LSN_ERR_LABEL, "label has no ConfidentialityInformation");
     } else if (rc == LSN_OK && !s.have_policy) {
-        rc = lsn_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
+        rc = core_fail(err, LSN_ERR_LABEL, "label has no PolicyIdentifier");
     }
     if (kept)
         put_parser(ctxt);

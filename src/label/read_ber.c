@@ -55,7 +55,7 @@ typedef struct ctx {
 
 static lsn_err bad(ctx *c, const char *what, int rc)
 {
-    return lsn_fail(c->err, LSN_ERR_SYNTAX, "BER label: %s (%s)", what, asn1_strerror(rc));
+    return core_fail(c->err, LSN_ERR_SYNTAX, "BER label: %s (%s)", what, asn1_strerror(rc));
 }
 
 /* An INTEGER as a LACV: non-negative, at most 32 bits. */
@@ -66,15 +66,15 @@ static lsn_err read_lacv(ctx *c, asn1_node n, const char *name, uint32_t *out)
     int rc = asn1_read_value(n, name, buf, &len);
     if (rc != ASN1_SUCCESS || len < 1)
         return rc == ASN1_MEM_ERROR
-                   ? lsn_fail(c->err, LSN_ERR_LABEL, "BER label: integer too large")
+                   ? core_fail(c->err, LSN_ERR_LABEL, "BER label: integer too large")
                    : bad(c, "cannot read an integer", rc);
     if (buf[0] & 0x80)
-        return lsn_fail(c->err, LSN_ERR_LABEL, "BER label: negative lacv");
+        return core_fail(c->err, LSN_ERR_LABEL, "BER label: negative lacv");
     int i = 0;
     while (i < len - 1 && buf[i] == 0)
         i++;
     if (len - i > 4)
-        return lsn_fail(c->err, LSN_ERR_LABEL, "BER label: lacv does not fit 32 bits");
+        return core_fail(c->err, LSN_ERR_LABEL, "BER label: lacv does not fit 32 bits");
     uint32_t v = 0;
     for (; i < len; i++)
         v = (v << 8) | buf[i];
@@ -85,7 +85,7 @@ static lsn_err read_lacv(ctx *c, asn1_node n, const char *name, uint32_t *out)
 static lsn_err add_lacv(ctx *c, const policy_tagset *ts, tag_kind kind, uint32_t lacv)
 {
     if (++c->entries > LABEL_MAX_ENTRIES)
-        return lsn_fail(c->err, LSN_ERR_LIMIT, "label has more than %u category values",
+        return core_fail(c->err, LSN_ERR_LIMIT, "label has more than %u category values",
                         LABEL_MAX_ENTRIES);
     const policy_category *cat = NULL;
     lsn_err rc = label_cat_by_lacv(c->label->policy, ts, kind, lacv, LSN_ERR_LABEL,
@@ -100,7 +100,7 @@ static lsn_err read_bits(ctx *c, asn1_node n, const char *name,
     int len = (int)sizeof buf;
     int rc = asn1_read_value(n, name, buf, &len);
     if (rc == ASN1_MEM_ERROR)
-        return lsn_fail(c->err, LSN_ERR_LIMIT, "BER label: bit map longer than %u bytes",
+        return core_fail(c->err, LSN_ERR_LIMIT, "BER label: bit map longer than %u bytes",
                         MAX_BITMAP);
     if (rc != ASN1_SUCCESS)
         return bad(c, "cannot read a bit map", rc);
@@ -125,7 +125,7 @@ static lsn_err read_set(ctx *c, asn1_node n, const char *name,
         return bad(c, "cannot read a set of attributes", rc);
     /* libtasn1 finds "?k" by walking the list: bound the count first. */
     if ((size_t)count > LABEL_MAX_ENTRIES)
-        return lsn_fail(c->err, LSN_ERR_LIMIT, "BER label: more than %u attributes in a tag",
+        return core_fail(c->err, LSN_ERR_LIMIT, "BER label: more than %u attributes in a tag",
                         LABEL_MAX_ENTRIES);
     for (int i = 1; i <= count; i++) {
         char path[64];
@@ -163,7 +163,7 @@ static lsn_err read_category(ctx *c, asn1_node label, int k)
     } else if (strcmp(sub, "3") == 0) {
         kind = TAG_INFORMATIVE, type = "LiaisonESS.InformativeTag";
     } else {
-        return lsn_fail(c->err, LSN_ERR_LABEL,
+        return core_fail(c->err, LSN_ERR_LABEL,
                         "BER label: unsupported security category type %s", oid);
     }
 
@@ -173,22 +173,22 @@ static lsn_err read_category(ctx *c, asn1_node label, int k)
     rc = asn1_read_value(label, path, NULL, &len);
     if (rc != ASN1_MEM_ERROR || len <= 0 || len > (int)LSN_LABEL_MAX_BYTES)
         return bad(c, "cannot read a security category value", rc);
-    unsigned char *der = lsn_malloc((size_t)len);
+    unsigned char *der = core_malloc((size_t)len);
     if (!der)
-        return lsn_fail(c->err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(c->err, LSN_ERR_NOMEM, "out of memory");
     rc = asn1_read_value(label, path, der, &len);
     asn1_node v = NULL;
     lsn_err e = LSN_OK;
     if (rc != ASN1_SUCCESS) {
         e = bad(c, "cannot read a security category value", rc);
     } else if ((rc = asn1_create_element(definitions, type, &v)) != ASN1_SUCCESS) {
-        e = lsn_fail(c->err, LSN_ERR_NOMEM, "out of memory");
+        e = core_fail(c->err, LSN_ERR_NOMEM, "out of memory");
     } else {
         int dlen = len;
         char msg[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
         rc = asn1_der_decoding2(&v, der, &dlen, 0, msg);
         if (rc != ASN1_SUCCESS || dlen != len)
-            e = lsn_fail(c->err, LSN_ERR_SYNTAX, "BER label: malformed security category: %s",
+            e = core_fail(c->err, LSN_ERR_SYNTAX, "BER label: malformed security category: %s",
                          rc != ASN1_SUCCESS ? msg : "trailing bytes");
     }
     lsn_free(der);
@@ -200,7 +200,7 @@ static lsn_err read_category(ctx *c, asn1_node label, int k)
         if (rc != ASN1_SUCCESS)
             e = bad(c, "cannot read a tag set name", rc);
         else if (!(ts = policy_tagset_by_id(c->label->policy, oid)))
-            e = lsn_fail(c->err, LSN_ERR_LABEL, "BER label: unknown tag set id '%s'", oid);
+            e = core_fail(c->err, LSN_ERR_LABEL, "BER label: unknown tag set id '%s'", oid);
     }
     if (e == LSN_OK) {
         if (kind == TAG_RESTRICTIVE || kind == TAG_PERMISSIVE) {
@@ -238,15 +238,15 @@ static lsn_err read_privacy_mark(ctx *c, asn1_node label)
     len = (int)sizeof mark;
     rc = asn1_read_value(label, path, mark, &len);
     if (rc == ASN1_MEM_ERROR)
-        return lsn_fail(c->err, LSN_ERR_LIMIT, "BER label: privacy mark longer than %u bytes",
+        return core_fail(c->err, LSN_ERR_LIMIT, "BER label: privacy mark longer than %u bytes",
                         MAX_MARK);
     if (rc != ASN1_SUCCESS)
         return bad(c, "cannot read the privacy mark", rc);
     if (!label_text_ok(mark, (size_t)len))
-        return lsn_fail(c->err, LSN_ERR_LABEL,
+        return core_fail(c->err, LSN_ERR_LABEL,
                         "BER label: privacy mark is not valid UTF-8 text");
     if (label_set_privacy_mark(c->label, mark, (size_t)len) != LSN_OK)
-        return lsn_fail(c->err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(c->err, LSN_ERR_NOMEM, "out of memory");
     return LSN_OK;
 }
 
@@ -257,10 +257,10 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
     int len = (int)sizeof oid;
     int rc = asn1_read_value(label, "security-policy-identifier", oid, &len);
     if (rc == ASN1_ELEMENT_NOT_FOUND || rc == ASN1_VALUE_NOT_FOUND)
-        return lsn_fail(err, LSN_ERR_LABEL,
+        return core_fail(err, LSN_ERR_LABEL,
                         "No policy in label (BER label without security-policy-identifier)");
     if (rc != ASN1_SUCCESS)
-        return lsn_fail(err, LSN_ERR_SYNTAX, "BER label: cannot read the policy id (%s)",
+        return core_fail(err, LSN_ERR_SYNTAX, "BER label: cannot read the policy id (%s)",
                         asn1_strerror(rc));
     lsn_policy *p = NULL;
     lsn_err e = label_policy_by_id(set, oid, err, &p);
@@ -268,7 +268,7 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
         return e;
     ctx c = { .label = label_new(p), .err = err };
     if (!c.label)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
 
     unsigned char probe[1];
     len = (int)sizeof probe;
@@ -287,7 +287,7 @@ static lsn_err read_label(const lsn_policy_set *set, asn1_node label, lsn_label 
         if (rc != ASN1_SUCCESS && rc != ASN1_ELEMENT_NOT_FOUND)
             e = bad(&c, "cannot read the security categories", rc);
         else if (count > MAX_SECURITY_CATEGORIES)
-            e = lsn_fail(err, LSN_ERR_LIMIT, "BER label: more than %d security categories",
+            e = core_fail(err, LSN_ERR_LIMIT, "BER label: more than %d security categories",
                          MAX_SECURITY_CATEGORIES);
     }
     for (int k = 1; e == LSN_OK && k <= count; k++)
@@ -305,21 +305,21 @@ lsn_err label_read_ber(const lsn_policy_set *set, const unsigned char *data,
     *out = NULL;
     pthread_once(&definitions_once, load_definitions);
     if (definitions_rc != ASN1_SUCCESS)
-        return lsn_fail(err, LSN_ERR_NOMEM, "cannot build the ESS ASN.1 definitions (%s)",
+        return core_fail(err, LSN_ERR_NOMEM, "cannot build the ESS ASN.1 definitions (%s)",
                         asn1_strerror(definitions_rc));
     asn1_node label = NULL;
     int rc = asn1_create_element(definitions, "LiaisonESS.ESSSecurityLabel", &label);
     if (rc != ASN1_SUCCESS)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     char msg[ASN1_MAX_ERROR_DESCRIPTION_SIZE] = "";
     int dlen = (int)len;
     rc = asn1_der_decoding2(&label, data, &dlen, 0, msg);
     lsn_err e;
     if (rc != ASN1_SUCCESS)
-        e = lsn_fail(err, LSN_ERR_SYNTAX, "not a BER/DER ESS security label: %s",
+        e = core_fail(err, LSN_ERR_SYNTAX, "not a BER/DER ESS security label: %s",
                      msg[0] ? msg : asn1_strerror(rc));
     else if ((size_t)dlen != len)
-        e = lsn_fail(err, LSN_ERR_SYNTAX,
+        e = core_fail(err, LSN_ERR_SYNTAX,
                      "not a BER/DER ESS security label: %zu trailing bytes",
                      len - (size_t)dlen);
     else

@@ -44,7 +44,7 @@ static lsn_err check_keys(json_t *obj, const char *const *allowed, const char *w
             if (strcmp(key, allowed[i]) == 0)
                 ok = true;
         if (!ok)
-            return lsn_fail(err, code, "unknown key \"%s\" in %s", key, where);
+            return core_fail(err, code, "unknown key \"%s\" in %s", key, where);
     }
     return LSN_OK;
 }
@@ -54,7 +54,7 @@ static lsn_err lacv_of(json_t *v, const char *where, lsn_err code, lsn_error *er
 {
     json_int_t i = json_integer_value(v);
     if (i < 0 || i > (json_int_t)UINT32_MAX)
-        return lsn_fail(err, code, "%s: lacv %lld is out of range", where, (long long)i);
+        return core_fail(err, code, "%s: lacv %lld is out of range", where, (long long)i);
     *out = (uint32_t)i;
     return LSN_OK;
 }
@@ -69,7 +69,7 @@ static lsn_err find_class(const target *t, json_t *v, const char *where,
         lsn_err rc = lacv_of(v, where, t->code, err, &lacv);
         return rc != LSN_OK ? rc : label_class_by_lacv(tpolicy(t), lacv, t->code, err, out);
     }
-    return lsn_fail(err, t->code, "%s must be a classification name or lacv number", where);
+    return core_fail(err, t->code, "%s must be a classification name or lacv number", where);
 }
 
 static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error *err)
@@ -77,7 +77,7 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
     static const char *const keys[] = { "tagSet", "type", "values", NULL };
     const lsn_policy *p = tpolicy(t);
     if (!json_is_object(cat))
-        return lsn_fail(err, t->code, "each of \"categories\" must be an object");
+        return core_fail(err, t->code, "each of \"categories\" must be an object");
     lsn_err rc = check_keys(cat, keys, "a category", t->code, err);
     if (rc != LSN_OK)
         return rc;
@@ -85,13 +85,13 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
     json_t *jtype = json_object_get(cat, "type");
     json_t *jvalues = json_object_get(cat, "values");
     if (!json_is_string(jts))
-        return lsn_fail(err, t->code, "a category needs \"tagSet\" (a tag set name or OID)");
+        return core_fail(err, t->code, "a category needs \"tagSet\" (a tag set name or OID)");
     if (!json_is_array(jvalues))
-        return lsn_fail(err, t->code, "a category needs \"values\" (an array)");
+        return core_fail(err, t->code, "a category needs \"values\" (an array)");
     tag_kind kind = TAG_ANY;
     if (jtype) {
         if (!json_is_string(jtype) || !tag_kind_from_name(json_string_value(jtype), &kind))
-            return lsn_fail(err, t->code,
+            return core_fail(err, t->code,
                             "\"type\" must be \"permissive\", \"restrictive\", "
                             "\"enumeratedPermissive\", \"enumeratedRestrictive\" or "
                             "\"informative\"");
@@ -103,7 +103,7 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
     json_t *v;
     json_array_foreach(jvalues, i, v) {
         if (++*entries > LABEL_MAX_ENTRIES)
-            return lsn_fail(err, LSN_ERR_LIMIT, "%s has more than %u category values",
+            return core_fail(err, LSN_ERR_LIMIT, "%s has more than %u category values",
                             t->what, LABEL_MAX_ENTRIES);
         const policy_category *c = NULL;
         if (json_is_string(v)) {
@@ -114,7 +114,7 @@ static lsn_err read_category(target *t, json_t *cat, size_t *entries, lsn_error 
             if (rc == LSN_OK)
                 rc = label_cat_by_lacv(p, ts, kind, lacv, t->code, err, &c);
         } else {
-            rc = lsn_fail(err, t->code,
+            rc = core_fail(err, t->code,
                           "category values must be names (strings) or lacvs (numbers)");
         }
         if (rc == LSN_OK)
@@ -131,7 +131,7 @@ static lsn_err read_categories(target *t, json_t *root, lsn_error *err)
     if (!cats)
         return LSN_OK;
     if (!json_is_array(cats))
-        return lsn_fail(err, t->code, "\"categories\" must be an array");
+        return core_fail(err, t->code, "\"categories\" must be an array");
     size_t entries = 0, i;
     json_t *cat;
     json_array_foreach(cats, i, cat) {
@@ -150,17 +150,17 @@ static lsn_err load(const lsn_policy_set *set, const char *data, size_t len,
     json_error_t je;
     *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!*doc)
-        return lsn_fail(err, LSN_ERR_SYNTAX, "%s: JSON line %d column %d: %s", what,
+        return core_fail(err, LSN_ERR_SYNTAX, "%s: JSON line %d column %d: %s", what,
                         je.line, je.column, je.text);
     lsn_err rc;
     if (!json_is_object(*doc))
-        rc = lsn_fail(err, LSN_ERR_SYNTAX, "a JSON %s must be an object", what);
+        rc = core_fail(err, LSN_ERR_SYNTAX, "a JSON %s must be an object", what);
     else if ((rc = check_keys(*doc, keys, what, code, err)) != LSN_OK)
         ;
     else {
         json_t *pol = json_object_get(*doc, "policy");
         if (!json_is_string(pol))
-            rc = lsn_fail(err, code, "a JSON %s needs \"policy\" (an OID or policy name)",
+            rc = core_fail(err, code, "a JSON %s needs \"policy\" (an OID or policy name)",
                           what);
         else {
             const char *ref = json_string_value(pol);
@@ -194,7 +194,7 @@ lsn_err label_read_json(const lsn_policy_set *set, const char *data, size_t len,
     target t = { .label = label_new(p), .code = LSN_ERR_LABEL, .what = "label" };
     if (!t.label) {
         json_decref(doc);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     json_t *cls = json_object_get(doc, "classification");
     json_t *mark = json_object_get(doc, "privacyMark");
@@ -202,13 +202,13 @@ lsn_err label_read_json(const lsn_policy_set *set, const char *data, size_t len,
         rc = find_class(&t, cls, "\"classification\"", err, &t.label->cls);
     if (rc == LSN_OK && mark && !json_is_null(mark)) {
         if (!json_is_string(mark))
-            rc = lsn_fail(err, LSN_ERR_LABEL, "\"privacyMark\" must be a string");
+            rc = core_fail(err, LSN_ERR_LABEL, "\"privacyMark\" must be a string");
         else if (!label_text_ok(json_string_value(mark), json_string_length(mark)))
-            rc = lsn_fail(err, LSN_ERR_LABEL,
+            rc = core_fail(err, LSN_ERR_LABEL,
                           "\"privacyMark\" holds control characters");
         else if (label_set_privacy_mark(t.label, json_string_value(mark),
                                         json_string_length(mark)) != LSN_OK)
-            rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+            rc = core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     if (rc == LSN_OK)
         rc = read_categories(&t, doc, err);
@@ -248,13 +248,13 @@ lsn_err clearance_read_json(const lsn_policy_set *set, const char *data, size_t 
     target t = { .clr = clearance_new(p), .code = LSN_ERR_CLEARANCE, .what = "clearance" };
     if (!t.clr) {
         json_decref(doc);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     json_t *classes = json_object_get(doc, "classifications");
     json_t *max = json_object_get(doc, "maxClassification");
     if (classes) {
         if (!json_is_array(classes)) {
-            rc = lsn_fail(err, LSN_ERR_CLEARANCE, "\"classifications\" must be an array");
+            rc = core_fail(err, LSN_ERR_CLEARANCE, "\"classifications\" must be an array");
         } else {
             size_t i;
             json_t *v;

@@ -41,12 +41,12 @@ static lsn_err read_policy(const lsn_policy_set *set, const xmlNode *root,
 {
     const xmlNode *pol = xml_child(root, "policy");
     if (!pol)
-        return lsn_fail(err, code, "No policy in %s", what);
+        return core_fail(err, code, "No policy in %s", what);
     if (xml_next(pol, "policy"))
-        return lsn_fail(err, code, "more than one policy in %s", what);
+        return core_fail(err, code, "more than one policy in %s", what);
     const char *id = xml_attr(pol, "id");
     if (!id || !id[0])
-        return lsn_fail(err, code, "line %ld: policy without id in %s",
+        return core_fail(err, code, "line %ld: policy without id in %s",
                         xml_line(pol), what);
     return label_policy_by_id(set, id, err, out);
 }
@@ -56,10 +56,10 @@ static lsn_err read_class(target *t, const xmlNode *n, lsn_error *err)
     const char *v = xml_attr(n, "lacv");
     uint32_t lacv = 0;
     if (!v)
-        return lsn_fail(err, t->code, "line %ld: classification without lacv",
+        return core_fail(err, t->code, "line %ld: classification without lacv",
                         xml_line(n));
     if (!lacv_parse(v, &lacv))
-        return lsn_fail(err, t->code, "line %ld: classification lacv '%s' is not a number",
+        return core_fail(err, t->code, "line %ld: classification lacv '%s' is not a number",
                         xml_line(n), v);
     const policy_class *cls = NULL;
     lsn_err rc = label_class_by_lacv(target_policy(t), lacv, t->code, err, &cls);
@@ -67,7 +67,7 @@ static lsn_err read_class(target *t, const xmlNode *n, lsn_error *err)
         return rc;
     if (t->label) {
         if (t->label->cls)
-            return lsn_fail(err, t->code, "line %ld: more than one classification in label",
+            return core_fail(err, t->code, "line %ld: more than one classification in label",
                             xml_line(n));
         t->label->cls = cls;
     } else {
@@ -82,23 +82,23 @@ static lsn_err read_tag(target *t, const xmlNode *n, lsn_error *err)
     const char *type = xml_attr(n, "type");
     tag_kind kind = TAG_ANY;
     if (!type)
-        return lsn_fail(err, t->code, "line %ld: tag without type", xml_line(n));
+        return core_fail(err, t->code, "line %ld: tag without type", xml_line(n));
     if (!tag_kind_from_name(type, &kind) || kind == TAG_ANY)
-        return lsn_fail(err, t->code, "line %ld: unsupported tag type '%s'",
+        return core_fail(err, t->code, "line %ld: unsupported tag type '%s'",
                         xml_line(n), type);
     const char *v = xml_attr(n, "lacv");
     uint32_t lacv = 0;
     if (!v)
-        return lsn_fail(err, t->code, "line %ld: tag without lacv", xml_line(n));
+        return core_fail(err, t->code, "line %ld: tag without lacv", xml_line(n));
     if (!lacv_parse(v, &lacv))
-        return lsn_fail(err, t->code, "line %ld: tag lacv '%s' is not a number",
+        return core_fail(err, t->code, "line %ld: tag lacv '%s' is not a number",
                         xml_line(n), v);
     const char *id = xml_attr(n, "id");
     if (!id || !id[0])
-        return lsn_fail(err, t->code, "line %ld: tag without id", xml_line(n));
+        return core_fail(err, t->code, "line %ld: tag without id", xml_line(n));
     const policy_tagset *ts = policy_tagset_by_id(p, id);
     if (!ts)
-        return lsn_fail(err, t->code, "line %ld: unknown tag set id '%s'", xml_line(n), id);
+        return core_fail(err, t->code, "line %ld: unknown tag set id '%s'", xml_line(n), id);
     const policy_category *c = NULL;
     lsn_err rc = label_cat_by_lacv(p, ts, kind, lacv, t->code, err, &c);
     if (rc != LSN_OK)
@@ -118,20 +118,20 @@ static lsn_err read_body(target *t, const xmlNode *root, lsn_error *err)
             rc = read_class(t, n, err);
         } else if (xml_is(n, "tag")) {
             if (++entries > LABEL_MAX_ENTRIES)
-                return lsn_fail(err, LSN_ERR_LIMIT, "%s has more than %u tags", t->what,
+                return core_fail(err, LSN_ERR_LIMIT, "%s has more than %u tags", t->what,
                                 LABEL_MAX_ENTRIES);
             rc = read_tag(t, n, err);
         } else if (xml_is(n, "privacyMark") && t->label) {
             if (have_mark)
-                return lsn_fail(err, t->code, "line %ld: more than one privacyMark",
+                return core_fail(err, t->code, "line %ld: more than one privacyMark",
                                 xml_line(n));
             have_mark = true;
             char *mark = xml_text_dup(n);
             if (!mark || label_set_privacy_mark(t->label, mark, strlen(mark)) != LSN_OK)
-                rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+                rc = core_fail(err, LSN_ERR_NOMEM, "out of memory");
             lsn_free(mark);
         } else {
-            rc = lsn_fail(err, t->code, "line %ld: unexpected <%s> in %s", xml_line(n),
+            rc = core_fail(err, t->code, "line %ld: unexpected <%s> in %s", xml_line(n),
                           (const char *)n->name, t->what);
         }
         if (rc != LSN_OK)
@@ -143,10 +143,10 @@ static lsn_err read_body(target *t, const xmlNode *root, lsn_error *err)
 static lsn_err check_root(const xmlNode *root, const char *name, lsn_error *err)
 {
     if (!xml_is(root, name))
-        return lsn_fail(err, LSN_ERR_SYNTAX, "not a spiffing %s: root element <%s>",
+        return core_fail(err, LSN_ERR_SYNTAX, "not a spiffing %s: root element <%s>",
                         name, (const char *)root->name);
     if (!xml_in_ns(root, LABEL_NS_SPIFFY) && !xml_in_ns(root, NULL))
-        return lsn_fail(err, LSN_ERR_SYNTAX, "not a spiffing %s: namespace '%s'", name,
+        return core_fail(err, LSN_ERR_SYNTAX, "not a spiffing %s: namespace '%s'", name,
                         (const char *)root->ns->href);
     return LSN_OK;
 }
@@ -163,7 +163,7 @@ lsn_err label_read_spiffing(const lsn_policy_set *set, const xmlNode *root,
         return rc;
     target t = { .label = label_new(p), .code = LSN_ERR_LABEL, .what = "label" };
     if (!t.label)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     if ((rc = read_body(&t, root, err)) != LSN_OK) {
         lsn_label_free(t.label);
         return rc;
@@ -183,7 +183,7 @@ lsn_err clearance_read_spiffing(const lsn_policy_set *set, const xmlNode *root,
         return rc;
     target t = { .clr = clearance_new(p), .code = LSN_ERR_CLEARANCE, .what = "clearance" };
     if (!t.clr)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     if ((rc = read_body(&t, root, err)) != LSN_OK) {
         lsn_clearance_free(t.clr);
         return rc;

@@ -23,7 +23,7 @@ lsn_err label_policy_by_id(const lsn_policy_set *set, const char *oid,
         bare += 8;
     const lsn_policy *p = set ? lsn_policy_set_find_id(set, bare) : NULL;
     if (!p)
-        return lsn_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", bare);
+        return core_fail(err, LSN_ERR_UNKNOWN_POLICY, "Unknown policy id: %s", bare);
     /* The set holds the policy; we only need a mutable pointer to take our
      * own reference in label_new. */
     *out = (lsn_policy *)p;
@@ -53,7 +53,7 @@ lsn_err label_tagset(const lsn_policy *p, const char *ref, lsn_err code,
         ts = policy_tagset_by_name(p, ref);
     *out = ts;
     if (!ts)
-        return lsn_fail(err, code, "unknown tag set '%s' in %s under policy '%s'",
+        return core_fail(err, code, "unknown tag set '%s' in %s under policy '%s'",
                         ref, what(code), p->name ? p->name : p->id);
     return LSN_OK;
 }
@@ -138,7 +138,7 @@ lsn_err label_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
     const policy_category *c = find_by_name(p, ts, kind, name);
     *out = c;
     if (!c)
-        return lsn_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
+        return core_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
                         kind_word(kind), name, ts->name ? ts->name : ts->id);
     return LSN_OK;
 }
@@ -150,7 +150,7 @@ lsn_err label_cat_by_lacv(const lsn_policy *p, const policy_tagset *ts,
     const policy_category *c = find_by_lacv(p, ts, kind, lacv);
     *out = c;
     if (!c)
-        return lsn_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",
+        return core_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",
                         kind_word(kind), (unsigned)lacv, ts->name ? ts->name : ts->id);
     return LSN_OK;
 }
@@ -160,7 +160,7 @@ lsn_err label_class_by_name(const lsn_policy *p, const char *name, lsn_err code,
 {
     *out = policy_class_by_name(p, name);
     if (!*out)
-        return lsn_fail(err, code, "unknown classification '%s' in policy '%s'",
+        return core_fail(err, code, "unknown classification '%s' in policy '%s'",
                         name, p->name ? p->name : p->id);
     return LSN_OK;
 }
@@ -170,7 +170,7 @@ lsn_err label_class_by_lacv(const lsn_policy *p, uint32_t lacv, lsn_err code,
 {
     *out = policy_class_by_lacv(p, lacv);
     if (!*out)
-        return lsn_fail(err, code, "unknown classification lacv %u in policy '%s'",
+        return core_fail(err, code, "unknown classification lacv %u in policy '%s'",
                         (unsigned)lacv, p->name ? p->name : p->id);
     return LSN_OK;
 }
@@ -179,10 +179,10 @@ lsn_err label_add(lsn_label *l, const policy_category *c, lsn_error *err)
 {
     lsn_err rc = label_add_cat(l, (uint32_t)c->index);
     if (rc == LSN_ERR_LIMIT)
-        return lsn_fail(err, rc, "label has more than %u categories",
+        return core_fail(err, rc, "label has more than %u categories",
                         LSN_LABEL_MAX_CATEGORIES);
     if (rc != LSN_OK)
-        return lsn_fail(err, rc, "category '%s': %s", c->name ? c->name : "?",
+        return core_fail(err, rc, "category '%s': %s", c->name ? c->name : "?",
                         lsn_strerror(rc));
     return LSN_OK;
 }
@@ -192,7 +192,7 @@ lsn_err label_clearance_add(lsn_clearance *c, const policy_category *cat,
 {
     lsn_err rc = clearance_add_cat(c, (uint32_t)cat->index);
     if (rc != LSN_OK)
-        return lsn_fail(err, rc, "category '%s': %s", cat->name ? cat->name : "?",
+        return core_fail(err, rc, "category '%s': %s", cat->name ? cat->name : "?",
                         lsn_strerror(rc));
     return LSN_OK;
 }
@@ -202,7 +202,7 @@ lsn_err label_done(lsn_label *l, lsn_error *err, lsn_label **out)
     *out = NULL;
     if (label_finish(l) != LSN_OK) {
         lsn_label_free(l);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     *out = l;
     return LSN_OK;
@@ -213,7 +213,7 @@ lsn_err label_clearance_done(lsn_clearance *c, lsn_error *err, lsn_clearance **o
     *out = NULL;
     if (clearance_finish(c) != LSN_OK) {
         lsn_clearance_free(c);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     *out = c;
     return LSN_OK;

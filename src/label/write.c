@@ -30,11 +30,11 @@ static lsn_err take(strbuf *b, char **out, size_t *out_len, lsn_error *err)
     if (b->failed) {
         lsn_err why = b->why;
         strbuf_release(b);
-        return lsn_fail(err, why, "cannot write: %s", lsn_strerror(why));
+        return core_fail(err, why, "cannot write: %s", lsn_strerror(why));
     }
     *out = strbuf_take(b, out_len);
     if (!*out)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     return LSN_OK;
 }
 
@@ -174,7 +174,7 @@ static lsn_err dump_json(json_t *obj, char **out, size_t *out_len, lsn_error *er
     json_decref(obj);
     if (b.failed) {
         strbuf_release(&b);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     return take(&b, out, out_len, err);
 }
@@ -194,7 +194,7 @@ static lsn_err write_json(const lsn_label *l, char **out, size_t *out_len, lsn_e
     json_decref(cats);
     if (bad) {
         json_decref(o);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     return dump_json(o, out, out_len, err);
 }
@@ -203,7 +203,7 @@ lsn_err lsn_label_write(const lsn_label *l, lsn_form form, char **out, size_t *o
                         lsn_error *err)
 {
     if (!l || !out)
-        lsn_misuse("lsn_label_write: NULL argument");
+        core_misuse("lsn_label_write: NULL argument");
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -216,7 +216,7 @@ lsn_err lsn_label_write(const lsn_label *l, lsn_form form, char **out, size_t *o
     else if (form == LSN_FORM_SPIFFING)
         write_spiffing(l, &b);
     else
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "labels are written as 4774, spiffing or JSON (not BER)");
     return take(&b, out, out_len, err);
 }
@@ -225,7 +225,7 @@ lsn_err lsn_clearance_write(const lsn_clearance *c, lsn_form form, char **out,
                             size_t *out_len, lsn_error *err)
 {
     if (!c || !out)
-        lsn_misuse("lsn_clearance_write: NULL argument");
+        core_misuse("lsn_clearance_write: NULL argument");
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -243,7 +243,7 @@ lsn_err lsn_clearance_write(const lsn_clearance *c, lsn_form form, char **out,
         return take(&b, out, out_len, err);
     }
     if (form != LSN_FORM_JSON)
-        return lsn_fail(err, LSN_ERR_ARG, "clearances are written as spiffing XML or JSON");
+        return core_fail(err, LSN_ERR_ARG, "clearances are written as spiffing XML or JSON");
     json_t *o = json_object();
     json_t *classes = json_array();
     json_t *cats = json_categories(p, c->cats, c->ncats);
@@ -260,7 +260,7 @@ lsn_err lsn_clearance_write(const lsn_clearance *c, lsn_form form, char **out,
     json_decref(cats);
     if (bad) {
         json_decref(o);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     return dump_json(o, out, out_len, err);
 }

@@ -46,9 +46,7 @@ static int64_t mono_ms(void)
 
 static void entry_free(struct auth_entry *e)
 {
-    lsn_clearance_free(e->r.clearance);
-    lsn_free(e->r.org_category);
-    lsn_free(e->r.user);
+    svc_reader_release(&e->r);
     lsn_free(e);
 }
 
@@ -60,7 +58,7 @@ static void entry_unref(struct auth_entry *e)
 
 lsn_err node_auth_init(node *n)
 {
-    struct node_auth_cache *c = lsn_calloc(1, sizeof *c);
+    struct node_auth_cache *c = core_calloc(1, sizeof *c);
     if (!c)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < NODE_AUTH_LOCKS; i++)
@@ -82,28 +80,16 @@ void node_auth_free(node *n)
     n->auth = NULL;
 }
 
-/* Read the reader of a token hash from the store; NULL if no such user. */
+/* Read the reader of a token hash from the store (the service layer's
+ * loader); NULL if no such user. */
 static struct auth_entry *entry_load(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN])
 {
-    store_user *u = NULL;
-    lsn_error err;
-    if (store_user_find_by_token(n->st, hash, &u, &err) != LSN_OK || !u)
+    struct auth_entry *e = core_calloc(1, sizeof *e);
+    if (!e)
         return NULL;
-    struct auth_entry *e = lsn_calloc(1, sizeof *e);
-    if (!e) {
-        lsn_free(u);
+    if (svc_reader_load_token(&n->svc, hash, &e->r, NULL) != LSN_OK || !e->r.user) {
+        lsn_free(e);
         return NULL;
-    }
-    e->r.user = u;
-    /* A clearance that no longer parses (a policy change) sees nothing:
-     * the reader stays authenticated but every decision denies. */
-    if (lsn_clearance_parse(n->set, u->clearance, strlen(u->clearance), LSN_FORM_JSON,
-                            &e->r.clearance, &err) != LSN_OK)
-        e->r.clearance = NULL;
-    store_org *o = NULL;
-    if (store_org_get(n->st, u->organisation, &o, &err) == LSN_OK && o) {
-        e->r.org_category = lsn_strdup(o->category);
-        lsn_free(o);
     }
     memcpy(e->hash, hash, SRV_TOKEN_HASH_LEN);
     e->born_ms = mono_ms();
@@ -157,4 +143,14 @@ void node_auth_release(void *ctx, void *user)
     (void)ctx;
     if (user)
         entry_unref((struct auth_entry *)user); /* r is the entry's first member */
+}
+
+const char *node_auth_allow(void *ctx, void *user, unsigned act)
+{
+    (void)ctx;
+    const node_reader *r = user;
+    if (r && r->user && svc_allowed(r->user->roles, (svc_act)act))
+        return NULL;
+    return act < SVC_ACT_COUNT && svc_acts[act].why[0] ? svc_acts[act].why
+                                                        : "You may not do this.";
 }

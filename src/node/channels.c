@@ -1,5 +1,5 @@
-/* node/channels.c — does a channel exist? Asked by every post (404 before
- * the body is read), it was a SQLite query each time. Channels are only
+/* node/channels.c — does a channel exist? Asked by every post (the service
+ * layer's acceptance) and every listing; it was a SQLite query each time. Channels are only
  * ever added (by the offline `liaison channel add`; no verb removes or
  * renames one), so a name once found stays true: found names are
  * remembered in a small direct-mapped table, with their name rendered as a
@@ -14,6 +14,7 @@
 #include "core/strbuf.h"
 #include "node_internal.h"
 #include "server/errors.h"
+#include "service.h"
 
 #define CHANNEL_SLOTS 128u /* direct-mapped by a keyed hash of the name */
 
@@ -22,15 +23,15 @@ struct channel_slot {
     char *json; /* the name as a JSON string, as jansson renders it */
 };
 
-struct node_channels {
+struct svc_channels {
     pthread_mutex_t lock; /* one: a lookup is a hash and a compare */
     struct channel_slot slots[CHANNEL_SLOTS];
     unsigned char key[crypto_shorthash_KEYBYTES];
 };
 
-lsn_err node_channels_init(node *n)
+lsn_err svc_channels_init(svc *n)
 {
-    struct node_channels *c = lsn_calloc(1, sizeof *c);
+    struct svc_channels *c = core_calloc(1, sizeof *c);
     if (!c)
         return LSN_ERR_NOMEM;
     pthread_mutex_init(&c->lock, NULL);
@@ -39,9 +40,9 @@ lsn_err node_channels_init(node *n)
     return LSN_OK;
 }
 
-void node_channels_free(node *n)
+void svc_channels_free(svc *n)
 {
-    struct node_channels *c = n->channels;
+    struct svc_channels *c = n->channels;
     if (!c)
         return;
     for (size_t i = 0; i < CHANNEL_SLOTS; i++) {
@@ -82,9 +83,9 @@ static bool copy_out(const char *src, char *out, size_t cap)
     return true;
 }
 
-int node_channel_known(node *n, const char *name, char *json_out, size_t json_cap)
+int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
 {
-    struct node_channels *c = n->channels;
+    struct svc_channels *c = n->channels;
     size_t slot = 0;
     if (c) {
         uint64_t h;
@@ -107,7 +108,7 @@ int node_channel_known(node *n, const char *name, char *json_out, size_t json_ca
     if (!ch)
         return 0;
     lsn_free(ch);
-    char *copy = lsn_strdup(name), *json = render(name);
+    char *copy = core_strdup(name), *json = render(name);
     if (!copy || !json || (json_out && !copy_out(json, json_out, json_cap))) {
         lsn_free(copy);
         lsn_free(json);
@@ -131,7 +132,7 @@ int node_channel_known(node *n, const char *name, char *json_out, size_t json_ca
 bool node_channel_exists(node *n, const char *name, char *json_out, size_t json_cap,
                          srv_response *resp)
 {
-    int known = node_channel_known(n, name, json_out, json_cap);
+    int known = svc_channel_known(&n->svc, name, json_out, json_cap);
     if (known < 0)
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
     else if (!known)

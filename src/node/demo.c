@@ -1,10 +1,12 @@
 /* node/demo.c — `liaison serve --demo`: seed an empty store from a demo
  * data file (data/demo.json: organisations, users with clearances in the
- * engine's JSON form, channels, labelled items), and write each user's
- * name, organisation, clearance marking and bearer token to
- * DATA/demo-credentials.json (mode 0600). Tokens come from the store's
- * generator and only their hashes are stored. Every seeded label is
- * validated and must be within its author's clearance: bad demo data stops
+ * engine's JSON form and roles, channels, labelled items), and write each
+ * user's name, organisation, clearance marking, roles and bearer token to
+ * DATA/demo-credentials.json (mode 0600). Everything goes through the
+ * service layer, as the node's own administrator for the organisations,
+ * users and channels, and as its author for each item: an item is accepted
+ * exactly as a post would be (valid label, within the author's clearance,
+ * released only as far as the author's role allows), so bad demo data stops
  * the node rather than planting an item no rule would have let in. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,20 +20,24 @@
 #include "core/error.h"
 #include "node_internal.h"
 
+/* The demo loader acts as the node's own administrator. */
+static const svc_actor demo_admin = {.name = "system", .roles = STORE_ROLE_ADMINISTRATOR};
+
+/* A refusal of the service as the loader's error. */
+static lsn_err refused(lsn_error *err, lsn_err rc, const char *what, size_t i,
+                       const svc_result *res)
+{
+    return core_fail(err, rc ? rc : LSN_ERR_ARG, "%s %zu: %s", what, i, res->reason);
+}
+
 static unsigned roles_from(json_t *a)
 {
-    unsigned roles = 0;
+    unsigned roles = 0, bit;
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v) {
-        const char *s = json_string_value(v);
-        if (!s)
-            continue;
-        if (!strcmp(s, "member")) roles |= STORE_ROLE_MEMBER;
-        else if (!strcmp(s, "release_authority") || !strcmp(s, "release-authority")) roles |= STORE_ROLE_RELEASE_AUTHORITY;
-        else if (!strcmp(s, "auditor")) roles |= STORE_ROLE_AUDITOR;
-        else if (!strcmp(s, "administrator")) roles |= STORE_ROLE_ADMINISTRATOR;
-    }
+    json_array_foreach(a, i, v)
+        if (svc_role_parse(json_string_value(v), &bit))
+            roles |= bit;
     return roles ? roles : STORE_ROLE_MEMBER;
 }
 
@@ -40,14 +46,12 @@ static lsn_err seed_orgs(node *n, json_t *orgs, lsn_error *err)
     size_t i;
     json_t *o;
     json_array_foreach(orgs, i, o) {
-        const char *name = json_string_value(json_object_get(o, "name"));
-        const char *cat = json_string_value(json_object_get(o, "category"));
-        if (!name || !cat)
-            return lsn_fail(err, LSN_ERR_ARG, "organisation %zu needs name and category", i);
-        lsn_err rc = store_org_add(n->st, name, cat, NULL, err);
+        svc_result res;
+        lsn_err rc = svc_org_add(&n->svc, &demo_admin,
+                                 json_string_value(json_object_get(o, "name")),
+                                 json_string_value(json_object_get(o, "category")), &res);
         if (rc != LSN_OK)
-            return rc;
-        (void)node_audit(n, "system", "org.add", name, "ok", "demo");
+            return refused(err, rc, "organisation", i, &res);
     }
     return LSN_OK;
 }
@@ -57,14 +61,12 @@ static lsn_err seed_channels(node *n, json_t *chans, lsn_error *err)
     size_t i;
     json_t *c;
     json_array_foreach(chans, i, c) {
-        const char *name = json_string_value(json_object_get(c, "name"));
-        const char *purpose = json_string_value(json_object_get(c, "purpose"));
-        if (!name)
-            return lsn_fail(err, LSN_ERR_ARG, "channel %zu needs a name", i);
-        lsn_err rc = store_channel_add(n->st, name, purpose ? purpose : "", NULL, err);
+        svc_result res;
+        lsn_err rc = svc_channel_add(&n->svc, &demo_admin,
+                                     json_string_value(json_object_get(c, "name")),
+                                     json_string_value(json_object_get(c, "purpose")), &res);
         if (rc != LSN_OK)
-            return rc;
-        (void)node_audit(n, "system", "channel.add", name, "ok", "demo");
+            return refused(err, rc, "channel", i, &res);
     }
     return LSN_OK;
 }
@@ -78,127 +80,65 @@ static lsn_err seed_users(node *n, json_t *users, json_t *creds, lsn_error *err)
         const char *name = json_string_value(json_object_get(u, "name"));
         const char *org = json_string_value(json_object_get(u, "organisation"));
         json_t *jc = json_object_get(u, "clearance");
-        if (!name || !org || !json_is_object(jc))
-            return lsn_fail(err, LSN_ERR_ARG, "user %zu needs name, organisation, clearance", i);
-        char *ctext = json_dumps(jc, JSON_COMPACT);
-        lsn_clearance *c = NULL;
-        lsn_err rc = ctext ? lsn_clearance_parse(n->set, ctext, strlen(ctext), LSN_FORM_JSON,
-                                                 &c, err)
-                           : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        char *ctext = json_is_object(jc) ? json_dumps(jc, JSON_COMPACT) : NULL;
+        svc_new_user nu = {.name = name, .organisation = org, .clearance = ctext,
+                           .clearance_len = ctext ? strlen(ctext) : 0,
+                           .clearance_form = LSN_FORM_JSON,
+                           .roles = roles_from(json_object_get(u, "roles"))};
+        char token[STORE_TOKEN_CHARS + 1], mark[2048];
+        svc_result res;
+        lsn_err rc = svc_user_add(&n->svc, &demo_admin, &nu, token, mark, sizeof mark, &res);
         free(ctext);
         if (rc != LSN_OK)
-            return lsn_fail(err, rc, "user %s: %s", name, err->message);
-        char *canon = NULL, mark[2048];
-        if ((rc = lsn_clearance_write(c, LSN_FORM_JSON, &canon, NULL, err)) != LSN_OK ||
-            lsn_clearance_marking(c, "en", mark, sizeof mark, NULL) != LSN_OK) {
-            lsn_clearance_free(c);
-            lsn_free(canon);
-            return rc != LSN_OK ? rc : lsn_fail(err, LSN_ERR_LIMIT, "user %s: marking", name);
-        }
-        lsn_clearance_free(c);
-        char token[STORE_TOKEN_CHARS + 1];
-        store_user su = {.name = name, .organisation = org, .clearance = canon,
-                         .roles = roles_from(json_object_get(u, "roles"))};
-        if ((rc = store_token_new(token, err)) == LSN_OK) {
-            store_token_hash(token, su.token_hash);
-            rc = store_user_add(n->st, &su, NULL, err);
-        }
-        lsn_free(canon);
-        if (rc != LSN_OK)
-            return rc;
-        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:s}", "user", name,
+            return refused(err, rc, "user", i, &res);
+        json_t *roles = json_array();
+        for (unsigned bit = 1; bit <= STORE_ROLE_ADMINISTRATOR; bit <<= 1)
+            if (nu.roles & bit)
+                json_array_append_new(roles, json_string(svc_role_name(bit)));
+        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:o, s:s}", "user", name,
                                                "organisation", org, "clearance", mark,
-                                               "token", token));
+                                               "roles", roles, "token", token));
         memset(token, 0, sizeof token);
-        (void)node_audit(n, "system", "user.add", name, "ok", "demo");
     }
     return LSN_OK;
 }
 
-static char *label_marking(const lsn_label *l, const char *lang)
-{
-    char buf[4096];
-    if (lsn_label_marking(l, lang, buf, sizeof buf, NULL) != LSN_OK)
-        return NULL;
-    return lsn_strdup(buf);
-}
-
+/* An item, accepted as any post is: by the service, as its author. */
 static lsn_err seed_item(node *n, json_t *it, size_t i, int64_t t0, lsn_error *err)
 {
-    const char *channel = json_string_value(json_object_get(it, "channel"));
     const char *author = json_string_value(json_object_get(it, "author"));
-    const char *body = json_string_value(json_object_get(it, "body"));
-    json_t *jl = json_object_get(it, "label");
-    if (!channel || !author || !body || !json_is_object(jl))
-        return lsn_fail(err, LSN_ERR_ARG, "item %zu needs channel, author, label, body", i);
-    store_user *u = NULL;
-    lsn_err rc = store_user_get(n->st, author, &u, err);
+    svc_reader r;
+    lsn_err rc = author ? svc_reader_load(&n->svc, author, &r, err)
+                        : core_fail(err, LSN_ERR_ARG, "item %zu needs an author", i);
     if (rc != LSN_OK)
         return rc;
-    if (!u)
-        return lsn_fail(err, LSN_ERR_ARG, "item %zu: no user %s", i, author);
-    char *ltext = json_dumps(jl, JSON_COMPACT), *canon = NULL, *en = NULL, *fr = NULL;
-    lsn_label *l = NULL;
-    lsn_clearance *c = NULL;
-    bool valid = false;
-    char reason[256] = "";
-    lsn_decision d = LSN_DENY;
-    if (!ltext) {
-        rc = lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = lsn_label_parse(n->set, ltext, strlen(ltext), LSN_FORM_JSON, &l, err)) != LSN_OK ||
-        (rc = lsn_clearance_parse(n->set, u->clearance, strlen(u->clearance), LSN_FORM_JSON, &c,
-                                  err)) != LSN_OK) {
-        rc = lsn_fail(err, rc, "item %zu: %s", i, err->message);
-        goto out;
-    }
-    if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
-        rc = lsn_fail(err, LSN_ERR_LABEL, "item %zu: invalid label: %s", i, reason);
-        goto out;
-    }
-    if (lsn_access_check(n->set, l, c, &d) != LSN_OK || d != LSN_GRANT) {
-        rc = lsn_fail(err, LSN_ERR_ARG, "item %zu: label beyond %s's clearance", i, author);
-        goto out;
-    }
-    if ((rc = lsn_label_write(l, LSN_FORM_JSON, &canon, NULL, err)) != LSN_OK)
-        goto out;
-    if (!(en = label_marking(l, "en")) || !(fr = label_marking(l, "fr"))) {
-        rc = lsn_fail(err, LSN_ERR_LIMIT, "item %zu: marking too long", i);
-        goto out;
-    }
-    store_item si = {.channel = channel, .author = author, .organisation = u->organisation,
-                     .label = canon, .marking_en = en, .marking_fr = fr,
-                     .classification = lsn_label_class_index(l), .body = body,
-                     .created_ms = t0 + (int64_t)i * 60000};
-    store_audit_event post = {.time_ms = si.created_ms, .actor = author, .action = "post",
-                              .outcome = "ok", .detail = "demo"};
-    int64_t id;
-    rc = store_item_append(n->st, &si, &post, &id, NULL, err);
-out:
-    free(ltext);
-    lsn_free(canon);
-    lsn_free(en);
-    lsn_free(fr);
-    lsn_label_free(l);
-    lsn_clearance_free(c);
-    lsn_free(u);
-    return rc;
+    if (!r.user)
+        return core_fail(err, LSN_ERR_ARG, "item %zu: no user %s", i, author);
+    json_t *jb = json_object_get(it, "body");
+    svc_post p = {.channel = json_string_value(json_object_get(it, "channel")),
+                  .label = json_object_get(it, "label"), .body = json_string_value(jb),
+                  .body_len = json_string_length(jb),
+                  .created_ms = t0 + (int64_t)i * 60000, .audit_detail = "demo"};
+    svc_actor a = svc_actor_of(&r);
+    svc_result res;
+    rc = svc_post_now(&n->svc, &a, &p, NULL, &res);
+    svc_reader_release(&r);
+    return rc != LSN_OK ? refused(err, rc, "item", i, &res) : LSN_OK;
 }
 
 static lsn_err write_creds(const char *data_dir, json_t *creds, lsn_error *err)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/demo-credentials.json", data_dir) >= sizeof path)
-        return lsn_fail(err, LSN_ERR_ARG, "data directory path too long");
+        return core_fail(err, LSN_ERR_ARG, "data directory path too long");
     char *text = json_dumps(creds, JSON_INDENT(2));
     if (!text)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     lsn_err rc = LSN_OK;
     size_t len = strlen(text), off = 0;
     if (fd < 0) {
-        rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
     } else {
         (void)fchmod(fd, 0600); /* an older file may have had other bits */
         while (off < len) {
@@ -206,13 +146,13 @@ static lsn_err write_creds(const char *data_dir, json_t *creds, lsn_error *err)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+                rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
                 break;
             }
             off += (size_t)w;
         }
         if (rc == LSN_OK && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
-            rc = lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+            rc = core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
         close(fd);
     }
     memset(text, 0, len);
@@ -231,10 +171,10 @@ lsn_err node_demo_seed(node *n, const char *demo_file, const char *data_dir, lsn
                           : json_loadb(node_demo_data, node_demo_data_len,
                                        JSON_REJECT_DUPLICATES, &je);
     if (!d)
-        return lsn_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file ? demo_file : "built-in demo data",
+        return core_fail(err, LSN_ERR_IO, "%s:%d: %s", demo_file ? demo_file : "built-in demo data",
                         je.line, je.text);
     json_t *creds = json_array();
-    lsn_err rc = creds ? LSN_OK : lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+    lsn_err rc = creds ? LSN_OK : core_fail(err, LSN_ERR_NOMEM, "out of memory");
     if (rc == LSN_OK)
         rc = seed_orgs(n, json_object_get(d, "organisations"), err);
     if (rc == LSN_OK)

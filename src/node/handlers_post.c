@@ -1,19 +1,18 @@
-/* node/handlers_post.c — POST /api/v1/channels/{channel}/items.
+/* node/handlers_post.c — POST /api/v1/channels/{channel}/items and POST
+ * /api/v1/labels/mark: thin adapters over the service layer.
  *
- * The label (the engine's JSON form as an object, or a string holding a
- * STANAG 4774 XML label) is parsed and validated against the policy (422
- * naming the rule; post_label.c, which remembers labels posted before), must be within the author's own clearance (403), and
- * the item is durable — with its audit record in the same transaction —
- * before the 201. Then the publisher is woken to stream it.
+ * The request's JSON is read here (the transport's form: the attachment
+ * arrives as base64); whether the item goes in is the service's decision
+ * (service_post.c: role, channel, body, label, clearance, release), mapped
+ * to a status by node_resp_refusal.
  *
- * The append is the store's asynchronous one: the handler defers its answer
- * (server/deferred.h) and returns, and the store's completion — on its
- * writer thread, once the group commit holding the item is on disk —
- * answers 201 and wakes the publisher. So a post waiting for its commit
- * holds no server thread; the connections bound the posts in flight. */
+ * The append is asynchronous: the handler defers its answer
+ * (server/deferred.h) and returns, and the service's completion — on the
+ * store's writer thread, once the group commit holding the item is on disk
+ * — answers 201. So a post waiting for its commit holds no server thread;
+ * the connections bound the posts in flight. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sodium.h>
 
 #include "core/alloc.h"
@@ -22,11 +21,20 @@
 #include "server/deferred.h"
 #include "server/errors.h"
 
-static int64_t now_ms(void)
+void node_resp_refusal(srv_response *resp, const svc_result *res)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    static const struct {
+        int status;
+        const char *code;
+    } map[] = {
+        [SVC_DONE] = {500, SRV_E_INTERNAL},       [SVC_MALFORMED] = {400, SRV_E_BAD_REQUEST},
+        [SVC_FORBIDDEN] = {403, SRV_E_FORBIDDEN}, [SVC_NOT_FOUND] = {404, SRV_E_NOT_FOUND},
+        [SVC_DUPLICATE] = {409, "conflict"},      [SVC_TOO_LARGE] = {413, SRV_E_TOO_LARGE},
+        [SVC_INVALID] = {422, SRV_E_INVALID},     [SVC_FAILED] = {500, SRV_E_INTERNAL},
+    };
+    unsigned k = (unsigned)res->refusal < sizeof map / sizeof map[0] ? res->refusal : SVC_FAILED;
+    srv_resp_error(resp, map[k].status, map[k].code, "%s",
+                   res->reason[0] ? res->reason : "The request failed.");
 }
 
 /* Decode an optional attachment {"mediaType", "data" (base64)}. */
@@ -46,7 +54,7 @@ static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size
         return false;
     }
     size_t cap = json_string_length(d) / 4 * 3 + 3;
-    uint8_t *buf = lsn_malloc(cap ? cap : 1);
+    uint8_t *buf = core_malloc(cap ? cap : 1);
     if (!buf) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return false;
@@ -62,21 +70,13 @@ static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size
     return true;
 }
 
-static void refuse(node *n, const node_reader *r, const char *channel, const char *why)
-{
-    char object[300];
-    snprintf(object, sizeof object, "channel:%s", channel);
-    (void)node_audit(n, r->user->name, "post", object, "refused", why);
-}
-
 /* A post waiting for its group commit: the deferred request and the 201
  * answer. The answer is assembled from fragments jansson rendered (the
  * channel's name, the label's markings, remembered with them) and written
- * before queueing, up to the id; the store's writer thread only appends the
- * id and content hash — rendering a JSON object per post on either thread
- * cost more than the rest of the answer path. */
+ * before queueing, up to the id; the completion only appends the id and
+ * content hash — rendering a JSON object per post on either thread cost
+ * more than the rest of the answer path. */
 typedef struct post_wait {
-    node *n;
     srv_deferred *d;
     char *answer;      /* {"channel":..,"marking":..,"markingFr":..,"id": */
     size_t prefix_len; /* what is written; the rest is room for the tail */
@@ -85,17 +85,13 @@ typedef struct post_wait {
 
 #define POST_TAIL_MAX (24 + 2 * STORE_HASH_LEN + 24) /* id,"contentHash":"HEX"}\n */
 
-/* The store's completion, on its writer thread: keep it short. */
+/* The service's completion, on the store's writer thread: keep it short. */
 static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
-                      uint64_t seq, const lsn_error *err)
+                      const svc_result *res)
 {
-    (void)seq;
     post_wait *w = ctx;
     srv_response a = {0};
     if (rc == LSN_OK) {
-        if (w->n->metrics)
-            srv_metrics_items(w->n->metrics, 1);
-        node_publisher_wake(w->n);
         char hex[2 * STORE_HASH_LEN + 1];
         node_hex(hash, STORE_HASH_LEN, hex);
         int k = snprintf(w->answer + w->prefix_len, w->cap - w->prefix_len,
@@ -107,35 +103,32 @@ static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STOR
             srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item is stored; the answer failed.");
         }
     } else {
-        fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
-        if (rc == LSN_ERR_LIMIT)
-            srv_resp_error(&a, 413, SRV_E_TOO_LARGE, "The item is too large.");
-        else
-            srv_resp_error(&a, 500, SRV_E_INTERNAL, "The item could not be stored.");
+        node_resp_refusal(&a, res);
     }
     srv_deferred_answer(w->d, &a);
     lsn_free(w->answer);
     lsn_free(w);
 }
 
-/* Queue the item and its post record; the request is answered from
- * post_done once they are durable, and this thread goes back to serving.
- * channel_json is the channel's name as a JSON string. */
-static void append(node *n, srv_request *req, srv_response *resp, const store_item *it,
-                   const store_audit_event *post, const char *channel_json,
-                   const node_post_label *pl)
+/* Defer the request and commit the accepted post; the request is answered
+ * from post_done once it is durable, and this thread goes back to serving. */
+static void commit(node *n, srv_request *req, srv_response *resp, svc_pending *pd,
+                   const char *channel)
 {
-    post_wait *w = lsn_calloc(1, sizeof *w);
-    size_t cl = strlen(channel_json), ml = strlen(pl->marking_json);
-    size_t cap = 16 + cl + ml + 8 + POST_TAIL_MAX;
-    char *answer = w ? lsn_malloc(cap) : NULL;
-    if (!w || !answer) {
+    char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
+    const svc_label *l = svc_pending_label(pd);
+    post_wait *w = core_calloc(1, sizeof *w);
+    size_t cap = 16 + sizeof channel_json + strlen(l->marking_json) + 8 + POST_TAIL_MAX;
+    char *answer = w ? core_malloc(cap) : NULL;
+    if (!w || !answer || svc_channel_known(&n->svc, channel, channel_json,
+                                           sizeof channel_json) != 1) {
+        lsn_free(answer);
         lsn_free(w);
+        svc_pending_free(pd);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
-    int k = snprintf(answer, cap, "{\"channel\":%s,%s,\"id\":", channel_json, pl->marking_json);
-    w->n = n;
+    int k = snprintf(answer, cap, "{\"channel\":%s,%s,\"id\":", channel_json, l->marking_json);
     w->answer = answer;
     w->prefix_len = k > 0 ? (size_t)k : 0;
     w->cap = cap;
@@ -143,89 +136,60 @@ static void append(node *n, srv_request *req, srv_response *resp, const store_it
     if (!w->d) { /* resp holds the 503 */
         lsn_free(answer);
         lsn_free(w);
+        svc_pending_free(pd);
         return;
     }
-    lsn_error err;
-    lsn_err rc = store_item_append_async(n->st, it, post, post_done, w, &err);
-    if (rc != LSN_OK) /* refused before queueing: post_done was not called */
-        post_done(w, rc, 0, NULL, 0, &err);
+    svc_post_commit_async(&n->svc, pd, post_done, w);
+}
+
+/* A refusal of the request's form, before the service sees it: audited as
+ * the service audits its own. */
+static void malformed(node *n, const svc_actor *a, const char *channel, const char *why)
+{
+    char object[300];
+    snprintf(object, sizeof object, "channel:%s", channel);
+    (void)node_audit(n, a->name, "post", object, "refused", why);
 }
 
 void node_h_post(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
-    node_reader *r = req->user;
+    svc_actor a = svc_actor_of(req->user);
     const char *channel = srv_req_param(req, "channel");
-    char channel_json[6 * sizeof req->params[0].value + 4]; /* worst: all \uXXXX */
 
-    if (!node_channel_exists(n, channel, channel_json, sizeof channel_json, resp))
-        return;
-
+    if (!node_channel_exists(n, channel, NULL, 0, resp))
+        return; /* before reading the body: a 404 costs nothing */
     json_t *in;
     if (!srv_json_body(req, resp, &in)) {
-        refuse(n, r, channel, "malformed request body");
+        malformed(n, &a, channel, "malformed request body");
         return;
     }
-    json_t *jlabel = json_object_get(in, "label");
     json_t *jbody = json_object_get(in, "body");
-    if (!jlabel || !json_is_string(jbody)) {
-        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
-                       "A post is {\"label\": LABEL, \"body\": TEXT}; both are required.");
-        refuse(n, r, channel, "missing label or body");
-        json_decref(in);
-        return;
-    }
-    if (json_string_length(jbody) > n->body_limit ||
-        strlen(json_string_value(jbody)) != json_string_length(jbody)) {
-        bool nul = strlen(json_string_value(jbody)) != json_string_length(jbody);
-        srv_resp_error(resp, nul ? 400 : 413, nul ? SRV_E_BAD_REQUEST : SRV_E_TOO_LARGE,
-                       nul ? "The body holds a NUL character." : "The body is too large.");
-        refuse(n, r, channel, nul ? "NUL in body" : "body too large");
-        json_decref(in);
-        return;
-    }
-    node_post_label *pl = node_post_label_get(n, jlabel, resp);
-    if (!pl) {
-        refuse(n, r, channel, "invalid label");
-        json_decref(in);
-        return;
-    }
-    lsn_decision d = LSN_DENY;
-    if (!r->clearance || lsn_access_check(n->set, pl->label, r->clearance, &d) != LSN_OK)
-        d = LSN_DENY;
-    if (n->metrics)
-        srv_metrics_decision(n->metrics, d == LSN_GRANT);
-    if (d != LSN_GRANT) {
-        srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
-                       "You may not post an item labelled beyond your own clearance.");
-        refuse(n, r, channel, "label beyond the author's clearance");
-        node_post_label_release(pl);
-        json_decref(in);
-        return;
-    }
-
     const char *media;
     uint8_t *att;
     size_t att_len;
-    if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
-        refuse(n, r, channel, "malformed attachment");
-        node_post_label_release(pl);
+    if (!json_object_get(in, "label") || !json_is_string(jbody)) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "A post is {\"label\": LABEL, \"body\": TEXT}; both are required.");
+        malformed(n, &a, channel, "missing label or body");
         json_decref(in);
         return;
     }
-    store_item it = {
-        .channel = channel, .author = r->user->name,
-        .organisation = r->user->organisation, .label = pl->canon,
-        .marking_en = pl->en, .marking_fr = pl->fr,
-        .classification = pl->class_index,
-        .body = json_string_value(jbody), .media_type = media,
-        .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
-    };
-    store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
-                              .action = "post", .outcome = "ok", .detail = channel};
-    append(n, req, resp, &it, &post, channel_json, pl);
+    if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
+        malformed(n, &a, channel, "malformed attachment");
+        json_decref(in);
+        return;
+    }
+    svc_post p = {.channel = channel, .label = json_object_get(in, "label"),
+                  .body = json_string_value(jbody), .body_len = json_string_length(jbody),
+                  .media_type = media, .attachment = att, .attachment_len = att_len};
+    svc_result res;
+    svc_pending *pd = NULL;
+    if (svc_post_accept(&n->svc, &a, &p, &pd, &res) != LSN_OK)
+        node_resp_refusal(resp, &res);
+    else
+        commit(n, req, resp, pd, channel); /* the store copies what it keeps */
     lsn_free(att);
-    node_post_label_release(pl);
     json_decref(in);
 }
 
@@ -245,11 +209,15 @@ void node_h_mark(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    node_post_label *pl = node_post_label_get(n, jlabel, resp);
+    svc_label *l = NULL;
+    svc_result res;
+    lsn_err rc = svc_label_get(&n->svc, jlabel, &l, &res);
     json_decref(in);
-    if (!pl)
+    if (rc != LSN_OK) {
+        node_resp_refusal(resp, &res);
         return;
-    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", pl->en,
-                                       "markingFr", pl->fr));
-    node_post_label_release(pl);
+    }
+    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", l->en,
+                                       "markingFr", l->fr));
+    svc_label_release(l);
 }

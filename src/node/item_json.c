@@ -50,7 +50,7 @@ static json_t *attachment_json(const store_item *it, bool with_data)
         return a;
     size_t b64len = sodium_base64_encoded_len(it->attachment_len,
                                               sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = lsn_malloc(b64len);
+    char *b64 = core_malloc(b64len);
     if (!b64) {
         json_decref(a);
         return NULL;
@@ -138,7 +138,7 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
 
 lsn_err node_item_cache_init(node *n)
 {
-    n->jslots = lsn_calloc(NODE_JSON_CACHE_SLOTS, sizeof *n->jslots);
+    n->jslots = core_calloc(NODE_JSON_CACHE_SLOTS, sizeof *n->jslots);
     if (!n->jslots)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < NODE_JSON_CACHE_LOCKS; i++)
@@ -178,7 +178,7 @@ static void cache_put(node *n, int64_t id, const char *text, size_t len)
         pthread_mutex_unlock(lock);
         return;
     }
-    char *copy = lsn_malloc(len + 1);
+    char *copy = core_malloc(len + 1);
     if (copy) {
         memcpy(copy, text, len + 1);
         atomic_fetch_sub_explicit(&n->jbytes, s->len, memory_order_relaxed);
@@ -205,7 +205,7 @@ static bool cache_get(node *n, const store_item *it, strbuf *out, char **copy, s
         *len = s->len;
         if (out) {
             strbuf_add(out, s->text, s->len);
-        } else if ((*copy = lsn_malloc(s->len + 1)) != NULL) {
+        } else if ((*copy = core_malloc(s->len + 1)) != NULL) {
             memcpy(*copy, s->text, s->len + 1);
         }
     }

@@ -1,8 +1,9 @@
 /* node/node.c — `liaison serve`: start-up, the route table, shutdown.
  *
  * Start-up: settings from the server's option table (config file, then
- * flags), the data directory (created 0700), the policy (bundled, or
- * --policy FILE), the store at DATA/liaison.db, optionally the demo data,
+ * flags), the policy (bundled, or --policy FILE), the store (--store URI,
+ * default sqlite:DATA/liaison.db, the data directory created 0700:
+ * svc_store_open), the service layer over them, optionally the demo data,
  * the stream hub with replay from the store, the publisher, the server.
  * SIGTERM or SIGINT: stop accepting, finish in-flight requests (10 s
  * grace), stop the publisher, close the store (which drains its writes),
@@ -29,24 +30,31 @@
 #endif
 
 /* THE route table of the node's API (docs/api/openapi.yaml follows it).
- * Metrics are not in it: they are served on the metrics listener
- * (--metrics-listen), for operators, never to readers (issue 9). */
+ * The last column is the right the caller needs, an act of the service
+ * layer's table of rights (service_roles.c): the server refuses (403) a
+ * caller without it before the handler runs. Metrics are
+ * not in it: they are served on the metrics listener (--metrics-listen),
+ * for operators, never to readers (issue 9). */
 static const srv_route node_routes[] = {
-    {SRV_GET, "/", node_h_index, false, "the web page"},
-    {SRV_GET, "/{file}", node_h_static, false, "the web page's files"},
-    {SRV_GET, "/js/{file}", node_h_static_js, false, "the web page's modules"},
-    {SRV_GET, "/js/views/{file}", node_h_static_views, false, "the web page's view modules"},
-    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/api/v1/me", node_h_me, true, "the caller: name, organisation, clearance, roles"},
-    {SRV_GET, "/api/v1/policy", node_h_policy, true, "the policy: classifications and categories, for a label picker"},
-    {SRV_GET, "/api/v1/channels", node_h_channels, true, "the channels"},
-    {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item"},
-    {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see"},
-    {SRV_POST, "/api/v1/labels/mark", node_h_mark, true, "validate a label and give its markings (nothing stored)"},
-    {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)"},
-    {SRV_GET, "/api/v1/items/{id}/attachment", node_h_attachment, true, "an item's attachment as raw bytes (404 as for the item)"},
-    {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items"},
-    {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)"},
+    {SRV_GET, "/", node_h_index, false, "the web page", SVC_ACT_NONE},
+    {SRV_GET, "/{file}", node_h_static, false, "the web page's files", SVC_ACT_NONE},
+    {SRV_GET, "/js/{file}", node_h_static_js, false, "the web page's modules", SVC_ACT_NONE},
+    {SRV_GET, "/js/views/{file}", node_h_static_views, false, "the web page's view modules", SVC_ACT_NONE},
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness", SVC_ACT_NONE},
+    {SRV_GET, "/api/v1/me", node_h_me, true, "the caller: name, organisation, clearance, roles", SVC_ACT_NONE},
+    {SRV_GET, "/api/v1/policy", node_h_policy, true, "the policy: classifications and categories, for a label picker", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/channels", node_h_channels, true, "the channels", SVC_ACT_READ},
+    {SRV_POST, "/api/v1/channels", node_h_channel_add, true, "add a channel", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/organisations", node_h_org_add, true, "add an organisation", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/users", node_h_user_add, true, "add a user (its token is in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/audit", node_h_audit, true, "the audit log", SVC_ACT_AUDIT},
+    {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item", SVC_ACT_POST},
+    {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see", SVC_ACT_READ},
+    {SRV_POST, "/api/v1/labels/mark", node_h_mark, true, "validate a label and give its markings (nothing stored)", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/items/{id}/attachment", node_h_attachment, true, "an item's attachment as raw bytes (404 as for the item)", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)", SVC_ACT_READ},
 };
 
 /* The web page's directory when --web-dir is not given: the installed
@@ -70,17 +78,6 @@ static void usage(void)
            default_web_dir());
 }
 
-static lsn_err make_data_dir(const char *dir, lsn_error *err)
-{
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return lsn_fail(err, LSN_ERR_IO, "cannot create the data directory %s: %s", dir,
-                        strerror(errno));
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return lsn_fail(err, LSN_ERR_IO, "%s is not a directory", dir);
-    return LSN_OK;
-}
-
 static lsn_err load_policy(node *n, const char *path, lsn_error *err)
 {
     lsn_policy *p = NULL;
@@ -90,12 +87,29 @@ static lsn_err load_policy(node *n, const char *path, lsn_error *err)
     n->set = lsn_policy_set_new();
     if (!n->set) {
         lsn_policy_unref(p);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     rc = lsn_policy_set_add(n->set, p, err);
     n->policy = p;
     lsn_policy_unref(p); /* the set holds its own reference */
     return rc;
+}
+
+/* The service layer's hooks: a post's access decision (metrics), an item
+ * made durable (metrics; wake the stream's publisher). */
+static void on_decided(void *ctx, bool granted)
+{
+    node *n = ctx;
+    if (n->metrics)
+        srv_metrics_decision(n->metrics, granted);
+}
+
+static void on_appended(void *ctx)
+{
+    node *n = ctx;
+    if (n->metrics)
+        srv_metrics_items(n->metrics, 1);
+    node_publisher_wake(n);
 }
 
 static int count_cb(void *ctx, const store_user *u)
@@ -113,8 +127,7 @@ static void node_release(node *n)
     srv_sse_hub_free(n->hub);
     node_cache_free(n);
     node_auth_free(n);
-    node_label_memo_free(n);
-    node_channels_free(n);
+    svc_release(&n->svc);
     lsn_policy_set_free(n->set);
 }
 
@@ -180,18 +193,17 @@ int node_serve_main(int argc, char **argv)
      * the signals reach only sigwait. */
     srv_signals_block();
 
-    if (srv_crypto_init(&err) != LSN_OK || make_data_dir(cfg.data_dir, &err) != LSN_OK)
+    if (srv_crypto_init(&err) != LSN_OK)
         return fail(&n, &cfg, "start-up", &err);
     if (load_policy(&n, cfg.policy, &err) != LSN_OK)
         return fail(&n, &cfg, "policy", &err);
-    char dbpath[4096];
-    if ((size_t)snprintf(dbpath, sizeof dbpath, "%s/liaison.db", cfg.data_dir) >= sizeof dbpath)
-        return fail(&n, &cfg, "the data directory's path is too long", NULL);
-    if (store_open(dbpath, &n.st, &err) != LSN_OK)
+    if (svc_store_open(cfg.data_dir, cfg.store, true, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
-    if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
-        node_label_memo_init(&n) != LSN_OK || node_channels_init(&n) != LSN_OK)
+    if (svc_init(&n.svc, n.st, n.set, cfg.body_limit, true) != LSN_OK ||
+        node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
+    n.svc.decided = on_decided;
+    n.svc.hook_ctx = &n;
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;
 
@@ -216,6 +228,7 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "cannot start the stream hub", NULL);
     if (node_publisher_start(&n, &err) != LSN_OK)
         return fail(&n, &cfg, "publisher", &err);
+    n.svc.appended = on_appended; /* from here on, items wake the publisher */
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
@@ -230,7 +243,8 @@ int node_serve_main(int argc, char **argv)
         .request_deadline = cfg.request_deadline, .max_waiting = cfg.waiting_connections,
         .metrics_listen = srv_config_metrics_address(&cfg), .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
-        .auth = {.lookup = node_auth_lookup, .release = node_auth_release, .ctx = &n},
+        .auth = {.lookup = node_auth_lookup, .release = node_auth_release,
+                 .allow = node_auth_allow, .ctx = &n},
         .hub = n.hub, .app = &n,
     };
     n.srv = srv_server_start(&o, &err);

@@ -14,6 +14,7 @@
 #include "liaison/liaison.h"
 #include "server/http_server.h"
 #include "store/store.h"
+#include "service.h"
 
 #define NODE_LABEL_CACHE_SLOTS 8192u /* direct-mapped, by item id */
 #define NODE_LABEL_CACHE_LOCKS 64u
@@ -59,8 +60,7 @@ typedef struct node {
     size_t body_limit;
     const char *web_dir;      /* the web page's files, or NULL */
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
-    struct node_label_memo *memo; /* posted labels (post_label.c); may be NULL */
-    struct node_channels *channels; /* known channel names (channels.c); may be NULL */
+    svc svc;                  /* the service layer over st and set (service.h) */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N.
@@ -88,12 +88,9 @@ typedef struct node {
     int64_t published; /* highest id published (under pub_lock) */
 } node;
 
-/* The authenticated caller: the store's user and its parsed clearance. */
-typedef struct node_reader {
-    store_user *user;        /* owned (lsn_free) */
-    lsn_clearance *clearance; /* owned; NULL if it does not parse (sees nothing) */
-    char *org_category;      /* owned (lsn_free); may be NULL */
-} node_reader;
+/* The authenticated caller: the store's user, its parsed clearance and its
+ * organisation's category (service.h). */
+typedef svc_reader node_reader;
 
 /* auth.c: token hash → node_reader (srv_auth lookup/release). A reader is
  * shared by concurrent requests of the same token and must not be changed;
@@ -104,38 +101,11 @@ void node_auth_release(void *ctx, void *user);
 lsn_err node_auth_init(node *n);
 void node_auth_free(node *n);
 
-/* post_label.c: a posted label (a JSON object, or a string holding an XML
- * label) parsed, validated, written and marked — remembered by its exact
- * text, so a label posted again costs a hash and a compare. Immutable and
- * shared: release it with node_post_label_release. */
-typedef struct node_post_label {
-    lsn_label *label;   /* for the author's access check */
-    char *canon;        /* canonical JSON (what the store keeps) */
-    char *en, *fr;      /* markings */
-    char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
-    int class_index;    /* lsn_label_class_index */
-    char *key;          /* the memo's key: form byte + text */
-    size_t key_len;
-    _Atomic unsigned refs;
-} node_post_label;
-/* The label of request value v, or NULL with resp holding the answer (422
- * naming the rule or the parse error, 500). */
-node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp);
-void node_post_label_release(node_post_label *pl); /* NULL is a no-op */
-lsn_err node_label_memo_init(node *n);
-void node_label_memo_free(node *n);
-
-/* channels.c: 1 if channel `name` exists, 0 if not, -1 if the store failed.
- * When json_out is given, a yes also writes the name as a JSON string
- * there (-1 if it does not fit in json_cap). Found names are remembered
- * (channels are never removed); a miss always asks the store. */
-int node_channel_known(node *n, const char *name, char *json_out, size_t json_cap);
-/* The same, answering for the handler: true if the channel exists; else
- * false with resp holding 404 "No such channel." or a 500 (store failed). */
+/* channels.c: svc_channel_known answering for a handler: true if the
+ * channel exists; else false with resp holding 404 "No such channel." or a
+ * 500 (store failed). */
 bool node_channel_exists(node *n, const char *name, char *json_out, size_t json_cap,
                          srv_response *resp);
-lsn_err node_channels_init(node *n);
-void node_channels_free(node *n);
 
 /* decide.c: may this reader see the item with this id and label string?
  * Parses the label once per id (cached), records the decision in the
@@ -158,8 +128,9 @@ void node_label_json_release(node_label_entry *ref);
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
-/* audit.c: append an audit event (durable). Failure is reported on stderr
- * and answered by the caller as 500 where it matters (returns false). */
+/* audit.c: append an audit event (durable) through the service layer
+ * (svc_audit). Failure is reported on stderr and answered by the caller as
+ * 500 where it matters (returns false). */
 bool node_audit(node *n, const char *actor, const char *action, const char *object,
                 const char *outcome, const char *detail);
 
@@ -194,6 +165,16 @@ void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
 void node_h_attachment(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
+/* handlers_admin.c: administration and the audit log over HTTP. */
+void node_h_org_add(srv_request *req, srv_response *resp);
+void node_h_user_add(srv_request *req, srv_response *resp);
+void node_h_channel_add(srv_request *req, srv_response *resp);
+void node_h_audit(srv_request *req, srv_response *resp);
+/* The answer of a service refusal: its status, error code and sentence. */
+void node_resp_refusal(srv_response *resp, const svc_result *res);
+/* The right a route needs (node.c's route table names an act): NULL when
+ * the caller holds it, else the refusal's sentence. */
+const char *node_auth_allow(void *ctx, void *user, unsigned act);
 
 /* static.c: the web page. */
 void node_h_index(srv_request *req, srv_response *resp);

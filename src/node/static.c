@@ -69,7 +69,7 @@ static void serve(srv_request *req, srv_response *resp, const char *subdir, cons
         return;
     }
     size_t len = (size_t)st.st_size, off = 0;
-    char *buf = lsn_malloc(len + 1);
+    char *buf = core_malloc(len + 1);
     while (buf && off < len) {
         ssize_t r = read(fd, buf + off, len - off);
         if (r < 0 && errno == EINTR)

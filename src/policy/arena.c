@@ -35,7 +35,7 @@ void *arena_alloc(struct policy_chunk **arena, size_t size)
             cap = CHUNK_MAX;
         if (cap < size)
             cap = size;
-        struct policy_chunk *n = lsn_malloc(sizeof *n + cap);
+        struct policy_chunk *n = core_malloc(sizeof *n + cap);
         if (!n)
             return NULL;
         n->used = 0;

@@ -54,7 +54,7 @@ const char *lsn_policy_name(const lsn_policy *p)
 
 lsn_policy_set *lsn_policy_set_new(void)
 {
-    return lsn_calloc(1, sizeof(lsn_policy_set));
+    return core_calloc(1, sizeof(lsn_policy_set));
 }
 
 void lsn_policy_set_free(lsn_policy_set *set)
@@ -70,21 +70,21 @@ void lsn_policy_set_free(lsn_policy_set *set)
 lsn_err lsn_policy_set_add(lsn_policy_set *set, lsn_policy *p, lsn_error *err)
 {
     if (!set || !p)
-        return lsn_fail(err, LSN_ERR_ARG, "lsn_policy_set_add: no set or no policy");
+        return core_fail(err, LSN_ERR_ARG, "lsn_policy_set_add: no set or no policy");
     const lsn_policy *old = lsn_policy_set_find_id(set, p->id);
     if (old)
-        return lsn_fail(err, LSN_ERR_DUPLICATE,
+        return core_fail(err, LSN_ERR_DUPLICATE,
                         "%s: policy id %s ('%s') is already loaded (from %s)",
                         p->source ? p->source : "policy", p->id, p->name,
                         old->source ? old->source : "another policy");
     if (set->n == set->cap) {
         if (set->cap >= POLICY_SET_MAX)
-            return lsn_fail(err, LSN_ERR_LIMIT, "more than %u policies loaded",
+            return core_fail(err, LSN_ERR_LIMIT, "more than %u policies loaded",
                             POLICY_SET_MAX);
         size_t cap = set->cap ? set->cap * 2 : 4;
-        lsn_policy **v = lsn_realloc(set->v, cap * sizeof *v);
+        lsn_policy **v = core_realloc(set->v, cap * sizeof *v);
         if (!v)
-            return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+            return core_fail(err, LSN_ERR_NOMEM, "out of memory");
         set->v = v;
         set->cap = cap;
     }
@@ -95,7 +95,7 @@ lsn_err lsn_policy_set_add(lsn_policy_set *set, lsn_policy *p, lsn_error *err)
 lsn_err lsn_policy_set_load_file(lsn_policy_set *set, const char *path, lsn_error *err)
 {
     if (!set)
-        return lsn_fail(err, LSN_ERR_ARG, "lsn_policy_set_load_file: no set");
+        return core_fail(err, LSN_ERR_ARG, "lsn_policy_set_load_file: no set");
     lsn_policy *p = NULL;
     lsn_err rc = lsn_policy_load_file(path, &p, err);
     if (rc != LSN_OK)

@@ -158,20 +158,20 @@ lsn_err lsn_policy_load_memory(const char *data, size_t len, const char *source,
     if (!source)
         source = "policy";
     if (!out)
-        return lsn_fail(err, LSN_ERR_ARG, "lsn_policy_load_memory: no out parameter");
+        return core_fail(err, LSN_ERR_ARG, "lsn_policy_load_memory: no out parameter");
     *out = NULL;
     if (!data || len == 0)
-        return lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
+        return core_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
     spif_tree tree;
     snode *root = spif_tree_parse(&tree, data, len, source, err);
     if (!root) {
         spif_tree_release(&tree);
         return err->code;
     }
-    lsn_policy *p = lsn_calloc(1, sizeof *p);
+    lsn_policy *p = core_calloc(1, sizeof *p);
     if (!p) {
         spif_tree_release(&tree);
-        return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
     }
     atomic_init(&p->refs, 1);
     spif_ctx c = { .p = p, .src = source, .err = err };
@@ -196,20 +196,20 @@ lsn_err lsn_policy_load_file(const char *path, lsn_policy **out, lsn_error *err)
     if (out)
         *out = NULL;
     if (!path || !out)
-        return lsn_fail(err, LSN_ERR_ARG, "lsn_policy_load_file: no path or out parameter");
+        return core_fail(err, LSN_ERR_ARG, "lsn_policy_load_file: no path or out parameter");
     FILE *f = fopen(path, "rb");
     if (!f)
-        return lsn_fail(err, LSN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return core_fail(err, LSN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* Read up to one byte past the limit, so that the parser can refuse
      * an oversize file with its own message. */
     size_t cap = 64 * 1024, len = 0;
-    char *buf = lsn_malloc(cap);
+    char *buf = core_malloc(cap);
     lsn_err rc = LSN_OK;
     while (buf) {
         if (len == cap) {
             if (cap > XML_MAX_BYTES)
                 break;
-            char *nb = lsn_realloc(buf, cap * 2);
+            char *nb = core_realloc(buf, cap * 2);
             if (!nb) {
                 lsn_free(buf);
                 buf = NULL;
@@ -222,13 +222,13 @@ lsn_err lsn_policy_load_file(const char *path, lsn_policy **out, lsn_error *err)
         len += k;
         if (k == 0) {
             if (ferror(f))
-                rc = lsn_fail(err, LSN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+                rc = core_fail(err, LSN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
             break;
         }
     }
     fclose(f);
     if (!buf)
-        return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", path);
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", path);
     if (rc == LSN_OK)
         rc = lsn_policy_load_memory(buf, len, path, out, err);
     lsn_free(buf);

@@ -139,7 +139,7 @@ lsn_err spif_tagsets(spif_ctx *c, const snode *sets)
     if (!p->tagsets || (ntags && !p->tags) || (ncats && !p->cats))
         return spif_nomem(c);
     if (ncats) {
-        c->cat_nodes = lsn_calloc(ncats, sizeof *c->cat_nodes);
+        c->cat_nodes = core_calloc(ncats, sizeof *c->cat_nodes);
         if (!c->cat_nodes)
             return spif_nomem(c);
     }
@@ -183,7 +183,7 @@ lsn_err spif_tagsets(spif_ctx *c, const snode *sets)
 
     /* Now that every tag set is known, resolve what categories refer to. */
     if (ncats) {
-        uint32_t *scratch = lsn_malloc(ncats * sizeof *scratch);
+        uint32_t *scratch = core_malloc(ncats * sizeof *scratch);
         if (!scratch)
             return spif_nomem(c);
         rc = LSN_OK;

@@ -235,11 +235,11 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
 {
     memset(t, 0, sizeof *t);
     if (!data || len == 0) {
-        lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
+        core_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
         return NULL;
     }
     if (len > XML_MAX_BYTES) {
-        lsn_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes", source,
+        core_fail(err, LSN_ERR_LIMIT, "%s: document is larger than %u bytes", source,
                  XML_MAX_BYTES);
         return NULL;
     }
@@ -265,7 +265,7 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
     mem_reader r = { data, len };
     b.ctxt = xmlCreateIOParserCtxt(&h, &b, mem_read, mem_close, &r, XML_CHAR_ENCODING_NONE);
     if (!b.ctxt) {
-        lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
+        core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
         return NULL;
     }
     xmlCtxtUseOptions(b.ctxt, XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
@@ -274,15 +274,15 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
 
     snode *root = b.root;
     if (b.dtd) {
-        lsn_fail(err, LSN_ERR_SYNTAX,
+        core_fail(err, LSN_ERR_SYNTAX,
                  "%s: documents with a DTD or entity declarations are refused", source);
         root = NULL;
     } else if (b.failed == LSN_ERR_LIMIT) {
-        lsn_fail(err, LSN_ERR_LIMIT, "%s: more than %u elements or a text longer than %u bytes",
+        core_fail(err, LSN_ERR_LIMIT, "%s: more than %u elements or a text longer than %u bytes",
                  source, SPIF_MAX_NODES, SPIF_MAX_TEXT);
         root = NULL;
     } else if (b.failed) {
-        lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
+        core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", source);
         root = NULL;
     } else if (!root) {
         const xmlError *xe = &b.ctxt->lastError;
@@ -293,16 +293,16 @@ snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *s
                            data[i] == '\r'))
             i++;
         if (i == len)
-            lsn_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
+            core_fail(err, LSN_ERR_NO_DATA, "%s: No data to parse", source);
         else if (xe->code && xe->message) {
             int n = (int)strlen(xe->message);
             while (n > 0 && (xe->message[n - 1] == '\n' || xe->message[n - 1] == ' '))
                 n--;
-            lsn_fail(err, LSN_ERR_SYNTAX, "%s: line %d: not XML: %.*s", source, xe->line,
+            core_fail(err, LSN_ERR_SYNTAX, "%s: line %d: not XML: %.*s", source, xe->line,
                      n > 200 ? 200 : n, xe->message);
         }
         else
-            lsn_fail(err, LSN_ERR_SYNTAX, "%s: not XML (no root element)", source);
+            core_fail(err, LSN_ERR_SYNTAX, "%s: not XML (no root element)", source);
     }
     t->ctxt = b.ctxt;
     t->root = root;

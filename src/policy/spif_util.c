@@ -14,14 +14,14 @@ lsn_err spif_fail(spif_ctx *c, const snode *at, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     if (at)
-        return lsn_fail(c->err, LSN_ERR_POLICY, "%s: line %ld: <%s>: %s", c->src, at->line,
+        return core_fail(c->err, LSN_ERR_POLICY, "%s: line %ld: <%s>: %s", c->src, at->line,
                         at->name, what);
-    return lsn_fail(c->err, LSN_ERR_POLICY, "%s: %s", c->src, what);
+    return core_fail(c->err, LSN_ERR_POLICY, "%s: %s", c->src, what);
 }
 
 lsn_err spif_nomem(spif_ctx *c)
 {
-    return lsn_fail(c->err, LSN_ERR_NOMEM, "%s: out of memory while loading the policy",
+    return core_fail(c->err, LSN_ERR_NOMEM, "%s: out of memory while loading the policy",
                     c->src);
 }
 

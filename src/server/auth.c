@@ -11,7 +11,7 @@
 lsn_err srv_crypto_init(lsn_error *err)
 {
     if (sodium_init() < 0)
-        return lsn_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
+        return core_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
     return LSN_OK;
 }
 

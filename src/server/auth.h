@@ -24,6 +24,10 @@ typedef struct srv_auth {
     /* Called once the request is done with a user lookup returned; may be
      * NULL when users need no release. */
     void (*release)(void *ctx, void *user);
+    /* Whether user holds the right `need` a route names (srv_route.need,
+     * never 0 here): NULL if so, else the sentence of the 403. May be NULL
+     * when no route names a right. */
+    const char *(*allow)(void *ctx, void *user, unsigned need);
     void *ctx;
 } srv_auth;
 

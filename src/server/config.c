@@ -30,6 +30,8 @@ static const option options[] = {
      "address to listen on; [::1]:8470 for IPv6, port 0 picks a free port"},
     {"policy", OPT_STRING, OFF(policy), NULL, 0, 0, "FILE",
      "SPIF policy file (default: the bundled policy)"},
+    {"store", OPT_STRING, OFF(store), NULL, 0, 0, "URI",
+     "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db)"},
     {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
      "PEM certificate chain; serve HTTPS (needs tls-key)"},
     {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",
@@ -103,9 +105,9 @@ static lsn_err set_opt(srv_config *cfg, const option *o, const char *value, lsn_
     if (o->type == OPT_STRING) {
         char *copy = NULL;
         if (value && *value) {
-            copy = lsn_strdup(value);
+            copy = core_strdup(value);
             if (!copy)
-                return lsn_fail(err, LSN_ERR_NOMEM, "out of memory setting %s", o->key);
+                return core_fail(err, LSN_ERR_NOMEM, "out of memory setting %s", o->key);
         }
         char **slot = field;
         lsn_free(*slot);
@@ -114,11 +116,11 @@ static lsn_err set_opt(srv_config *cfg, const option *o, const char *value, lsn_
     }
     unsigned long long v;
     if (!value || !parse_number(value, o->type == OPT_SIZE, &v))
-        return lsn_fail(err, LSN_ERR_ARG, "%s must be a whole number%s, not '%.64s'",
+        return core_fail(err, LSN_ERR_ARG, "%s must be a whole number%s, not '%.64s'",
                         o->key, o->type == OPT_SIZE ? " (K, M or G allowed)" : "",
                         value ? value : "");
     if (v < o->min || v > o->max)
-        return lsn_fail(err, LSN_ERR_ARG, "%s must be between %llu and %llu, not %llu",
+        return core_fail(err, LSN_ERR_ARG, "%s must be between %llu and %llu, not %llu",
                         o->key, o->min, o->max, v);
     if (o->type == OPT_SIZE)
         *(size_t *)field = (size_t)v;
@@ -156,7 +158,7 @@ lsn_err srv_config_set(srv_config *cfg, const char *key, const char *value, lsn_
 {
     const option *o = find(key, strlen(key));
     if (!o)
-        return lsn_fail(err, LSN_ERR_ARG, "unknown setting '%.64s'", key);
+        return core_fail(err, LSN_ERR_ARG, "unknown setting '%.64s'", key);
     return set_opt(cfg, o, value, err);
 }
 
@@ -169,27 +171,27 @@ lsn_err srv_config_load_file(srv_config *cfg, const char *path, lsn_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return lsn_fail(err, LSN_ERR_IO, "cannot open configuration file %s: %s", path,
+        return core_fail(err, LSN_ERR_IO, "cannot open configuration file %s: %s", path,
                         strerror(errno));
     enum { MAX = 64 * 1024 };
-    char *text = lsn_malloc(MAX + 1);
+    char *text = core_malloc(MAX + 1);
     if (!text) {
         fclose(f);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory reading %s", path);
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory reading %s", path);
     }
     size_t len = fread(text, 1, MAX + 1, f);
     bool bad = ferror(f);
     fclose(f);
     if (bad || len > MAX) {
         lsn_free(text);
-        return lsn_fail(err, bad ? LSN_ERR_IO : LSN_ERR_LIMIT,
+        return core_fail(err, bad ? LSN_ERR_IO : LSN_ERR_LIMIT,
                         bad ? "cannot read configuration file %s"
                             : "configuration file %s is larger than 64 KiB", path);
     }
     text[len] = '\0';
     if (memchr(text, '\0', len)) {
         lsn_free(text);
-        return lsn_fail(err, LSN_ERR_SYNTAX, "configuration file %s contains a NUL byte", path);
+        return core_fail(err, LSN_ERR_SYNTAX, "configuration file %s contains a NUL byte", path);
     }
     lsn_err rc = LSN_OK;
     unsigned lineno = 0;
@@ -209,7 +211,7 @@ lsn_err srv_config_load_file(srv_config *cfg, const char *path, lsn_error *err)
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = lsn_fail(err, LSN_ERR_SYNTAX, "%s:%u: expected 'key = value'", path, lineno);
+            rc = core_fail(err, LSN_ERR_SYNTAX, "%s:%u: expected 'key = value'", path, lineno);
             break;
         }
         char *kend = eq;
@@ -226,12 +228,12 @@ lsn_err srv_config_load_file(srv_config *cfg, const char *path, lsn_error *err)
         const option *o = find(s, (size_t)(kend - s));
         if (!o) {
             *kend = '\0';
-            rc = lsn_fail(err, LSN_ERR_ARG, "%s:%u: unknown setting '%.64s'", path, lineno, s);
+            rc = core_fail(err, LSN_ERR_ARG, "%s:%u: unknown setting '%.64s'", path, lineno, s);
             break;
         }
         lsn_error e2;
         if (set_opt(cfg, o, v, &e2))
-            rc = lsn_fail(err, e2.code, "%s:%u: %s", path, lineno, e2.message);
+            rc = core_fail(err, e2.code, "%s:%u: %s", path, lineno, e2.message);
     }
     lsn_free(text);
     return rc;
@@ -265,7 +267,7 @@ lsn_err srv_config_args(srv_config *cfg, int argc, char **argv, int *rest,
             const char *value = eq ? eq + 1 : NULL;
             if (!value) {
                 if (i + 1 >= argc)
-                    return lsn_fail(err, LSN_ERR_ARG, "--%.*s needs a value", (int)kl, key);
+                    return core_fail(err, LSN_ERR_ARG, "--%.*s needs a value", (int)kl, key);
                 value = argv[++i];
             }
             lsn_err rc = LSN_OK;
@@ -286,34 +288,34 @@ lsn_err srv_parse_listen(const char *text, char *host, size_t host_len,
                          unsigned short *port, lsn_error *err)
 {
     if (!text || !*text)
-        return lsn_fail(err, LSN_ERR_ARG, "listen address is empty");
+        return core_fail(err, LSN_ERR_ARG, "listen address is empty");
     const char *colon;
     const char *h = text;
     size_t hl;
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':')
-            return lsn_fail(err, LSN_ERR_ARG,
+            return core_fail(err, LSN_ERR_ARG,
                             "listen address '%.64s' must be [IPv6]:PORT", text);
         h = text + 1;
         hl = (size_t)(close - h);
         colon = close + 1;
         if (hl == 0)
-            return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' has an empty IPv6 host", text);
+            return core_fail(err, LSN_ERR_ARG, "listen address '%.64s' has an empty IPv6 host", text);
     } else {
         colon = strrchr(text, ':');
         if (!colon)
-            return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' must be HOST:PORT", text);
+            return core_fail(err, LSN_ERR_ARG, "listen address '%.64s' must be HOST:PORT", text);
         hl = (size_t)(colon - text);
         if (memchr(text, ':', hl))
-            return lsn_fail(err, LSN_ERR_ARG,
+            return core_fail(err, LSN_ERR_ARG,
                             "listen address '%.64s': put an IPv6 host in brackets, [::1]:PORT", text);
     }
     if (hl + 1 > host_len)
-        return lsn_fail(err, LSN_ERR_ARG, "listen address '%.64s' has too long a host", text);
+        return core_fail(err, LSN_ERR_ARG, "listen address '%.64s' has too long a host", text);
     unsigned long long p;
     if (!parse_number(colon + 1, false, &p) || p > 65535)
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "listen address '%.64s' needs a port from 0 to 65535", text);
     memcpy(host, h, hl);
     host[hl] = '\0';
@@ -329,13 +331,13 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
     if (rc)
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key)
-        return lsn_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
+        return core_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
     if (!cfg->data_dir)
-        return lsn_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
+        return core_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
     const char *ml = srv_config_metrics_address(cfg);
     lsn_error why;
     if (ml && srv_parse_listen(ml, host, sizeof host, &port, &why))
-        return lsn_fail(err, LSN_ERR_ARG, "metrics-listen: %s", why.message);
+        return core_fail(err, LSN_ERR_ARG, "metrics-listen: %s", why.message);
     return LSN_OK;
 }
 

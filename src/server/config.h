@@ -20,6 +20,7 @@ typedef struct srv_config {
     char *data_dir;        /* --data-dir   (default ./liaison-data) */
     char *listen;          /* --listen     (default 127.0.0.1:8470) */
     char *policy;          /* --policy     (NULL: the bundled policy) */
+    char *store;           /* --store      URI (NULL: sqlite:DATA_DIR/liaison.db) */
     char *tls_cert;        /* --tls-cert   PEM file, or NULL */
     char *tls_key;         /* --tls-key    PEM file, or NULL */
     size_t body_limit;     /* --body-limit bytes (default 1 MiB) */

@@ -33,7 +33,7 @@ struct srv_deferred {
 srv_deferred *srv_resp_defer(srv_request *req, srv_response *resp)
 {
     (void)req;
-    srv_deferred *d = lsn_calloc(1, sizeof *d);
+    srv_deferred *d = core_calloc(1, sizeof *d);
     if (!d) {
         srv_resp_error(resp, 503, SRV_E_UNAVAILABLE, "The server is out of memory.");
         return NULL;
@@ -59,14 +59,14 @@ static void unref(srv_deferred *d)
 void srv_deferred_answer(srv_deferred *d, srv_response *answer)
 {
     if (!d || !answer)
-        lsn_misuse("srv_deferred_answer: NULL argument");
+        core_misuse("srv_deferred_answer: NULL argument");
     pthread_mutex_lock(&d->lock);
     if (d->answered)
-        lsn_misuse("srv_deferred_answer: answered twice");
+        core_misuse("srv_deferred_answer: answered twice");
     d->answer = *answer;
     *answer = (srv_response){0};
     if (d->answer.sse || d->answer.deferred) /* a stream needs the handler's thread */
-        lsn_misuse("srv_deferred_answer: only a plain response can be deferred");
+        core_misuse("srv_deferred_answer: only a plain response can be deferred");
     d->answered = true;
     pthread_cond_signal(&d->done);
     bool resume = d->suspended;

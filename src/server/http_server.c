@@ -265,6 +265,14 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
             auth_challenge(&resp, ar);
             return send_response(s, c, st, &resp);
         }
+        /* The right the route needs: refused before any of its work. */
+        const char *why = s->o.routes[r].need && s->o.auth.allow
+                              ? s->o.auth.allow(s->o.auth.ctx, rq->user, s->o.routes[r].need)
+                              : NULL;
+        if (why) {
+            srv_resp_error(&resp, 403, SRV_E_FORBIDDEN, "%s", why);
+            return send_response(s, c, st, &resp);
+        }
     }
     unsigned long long cl;
     if (content_length(c, &cl) && cl > s->o.body_limit) {
@@ -286,7 +294,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (st && *upload_data_size == 0)
         srv_conn_guard_whole(s->guard, conn_of(c)); /* the request is all here */
     if (!st) {
-        st = lsn_calloc(1, sizeof *st);
+        st = core_calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &st->start);
@@ -455,16 +463,16 @@ static char *read_pem(const char *path, size_t *len, lsn_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        lsn_fail(err, LSN_ERR_IO, "cannot open TLS file %s: %s", path, strerror(errno));
+        core_fail(err, LSN_ERR_IO, "cannot open TLS file %s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = lsn_malloc(TLS_FILE_MAX + 1);
+    char *buf = core_malloc(TLS_FILE_MAX + 1);
     size_t n = buf ? fread(buf, 1, TLS_FILE_MAX + 1, f) : 0;
     bool bad = !buf || ferror(f) || n == 0 || n > TLS_FILE_MAX;
     fclose(f);
     if (bad) {
         lsn_free(buf);
-        lsn_fail(err, LSN_ERR_IO, "cannot read TLS file %s (empty, unreadable or over 1 MiB)",
+        core_fail(err, LSN_ERR_IO, "cannot read TLS file %s (empty, unreadable or over 1 MiB)",
                  path);
         return NULL;
     }
@@ -503,8 +511,8 @@ static bool is_loopback(const struct sockaddr *sa)
 
 /* The metrics listener's routes: nothing a reader's API has. */
 static const srv_route metrics_routes[] = {
-    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics"},
-    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
+    {SRV_GET, "/metrics", srv_handle_metrics, false, "Prometheus metrics", 0},
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness", 0},
 };
 
 static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, lsn_error *err);
@@ -535,12 +543,12 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
 static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, lsn_error *err)
 {
     if (!o || !o->routes || !o->nroutes) {
-        lsn_fail(err, LSN_ERR_ARG, "the server needs a route table");
+        core_fail(err, LSN_ERR_ARG, "the server needs a route table");
         return NULL;
     }
     const char *why = srv_routes_check(o->routes, o->nroutes);
     if (why) {
-        lsn_fail(err, LSN_ERR_ARG, "bad route table: %s", why);
+        core_fail(err, LSN_ERR_ARG, "bad route table: %s", why);
         return NULL;
     }
     if (srv_crypto_init(err))
@@ -551,13 +559,13 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
                          err))
         return NULL;
     if (!o->tls_cert != !o->tls_key) {
-        lsn_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
+        core_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
         return NULL;
     }
 
-    srv_server *s = lsn_calloc(1, sizeof *s);
+    srv_server *s = core_calloc(1, sizeof *s);
     if (!s) {
-        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
     }
     s->o = *o;
@@ -583,7 +591,7 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
             .metrics = s->metrics});
     if (!s->metrics || !s->guard) {
         free_server(s);
-        lsn_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
+        core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
     }
 
@@ -592,7 +600,7 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     if (o->tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             free_server(s);
-            lsn_fail(err, LSN_ERR_ARG,
+            core_fail(err, LSN_ERR_ARG,
                      "this libmicrohttpd was built without HTTPS support; "
                      "run without tls-cert/tls-key behind a TLS proxy");
             return NULL;
@@ -616,7 +624,7 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     int gai = getaddrinfo(any ? NULL : host, portstr, &hints, &ai);
     if (gai != 0 || !ai) {
         free_server(s);
-        lsn_fail(err, LSN_ERR_ARG, "cannot resolve listen host '%s': %s", host,
+        core_fail(err, LSN_ERR_ARG, "cannot resolve listen host '%s': %s", host,
                  gai_strerror(gai));
         return NULL;
     }
@@ -660,13 +668,13 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
         free_server(s);
         if (tls)
             /* errno says nothing useful when GnuTLS refused the pair. */
-            lsn_fail(err, LSN_ERR_IO,
+            core_fail(err, LSN_ERR_IO,
                      "cannot listen on %s with TLS: check that tls-cert is a PEM "
                      "certificate and tls-key its PEM private key (%s)",
                      o->listen ? o->listen : "127.0.0.1:8470",
                      saved ? strerror(saved) : "refused");
         else
-            lsn_fail(err, LSN_ERR_IO, "cannot listen on %s: %s",
+            core_fail(err, LSN_ERR_IO, "cannot listen on %s: %s",
                      o->listen ? o->listen : "127.0.0.1:8470",
                      saved ? strerror(saved) : "libmicrohttpd refused the settings");
         return NULL;

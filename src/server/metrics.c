@@ -34,12 +34,12 @@ struct srv_metrics {
 
 srv_metrics *srv_metrics_new(const srv_route *routes, size_t nroutes)
 {
-    srv_metrics *m = lsn_calloc(1, sizeof *m);
+    srv_metrics *m = core_calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->routes = routes;
     m->nroutes = nroutes;
-    m->slots = lsn_calloc(nroutes + 1, sizeof *m->slots);
+    m->slots = core_calloc(nroutes + 1, sizeof *m->slots);
     if (!m->slots) {
         lsn_free(m);
         return NULL;

@@ -70,7 +70,7 @@ void srv_resp_header(srv_response *r, const char *name, const char *value)
 void srv_resp_clear(srv_response *r)
 {
     if (r->deferred)
-        lsn_misuse("srv_resp_clear: the response was deferred; answer its handle");
+        core_misuse("srv_resp_clear: the response was deferred; answer its handle");
     drop_body(r);
     if (r->sse)
         srv_sse_sub_free(r->sse);

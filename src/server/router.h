@@ -1,7 +1,8 @@
 /* server/router.h — the route table and the request a handler sees.
  *
  * The node's whole HTTP surface is ONE table of srv_route (method, path
- * pattern with {param} segments, handler, whether a bearer token is needed),
+ * pattern with {param} segments, handler, whether a bearer token is needed,
+ * which right of the embedder's table the caller needs),
  * so that dispatch, 404/405, metrics labels and the OpenAPI document all
  * derive from one place. Matching is exact per segment; a {name} segment
  * captures one non-empty segment. */
@@ -58,6 +59,8 @@ typedef struct srv_route {
     srv_handler handler;
     bool auth;                 /* requires Authorization: Bearer */
     const char *summary;       /* one line, for docs and help */
+    unsigned need;             /* the embedder's right the caller must hold (its
+                                  table; 0: none), asked of srv_auth.allow */
 } srv_route;
 
 /* Map a method name to srv_method (HEAD maps to GET: libmicrohttpd drops the

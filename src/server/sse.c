@@ -73,7 +73,7 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
     if (evlen > 64 || (event && strpbrk(event, "\r\n")))
         return NULL;
     size_t cap = 32 + (evlen ? evlen + 8 : 0) + len + lines * 7 + 2;
-    frame *f = lsn_malloc(sizeof *f + cap);
+    frame *f = core_malloc(sizeof *f + cap);
     if (!f)
         return NULL;
     atomic_init(&f->refs, 1);
@@ -243,7 +243,7 @@ static void *beat_main(void *arg)
 
 srv_sse_hub *srv_sse_hub_new(const srv_sse_hub_opts *o)
 {
-    srv_sse_hub *h = lsn_calloc(1, sizeof *h);
+    srv_sse_hub *h = core_calloc(1, sizeof *h);
     if (!h)
         return NULL;
     if (o)
@@ -301,7 +301,7 @@ void srv_sse_hub_free(srv_sse_hub *h)
     pthread_mutex_unlock(&h->beat_mu);
     pthread_join(h->beat, NULL);
     if (h->nsubs)
-        lsn_misuse("srv_sse_hub_free with live subscribers");
+        core_misuse("srv_sse_hub_free with live subscribers");
     lsn_free(h->subs);
     pthread_rwlock_destroy(&h->lock);
     pthread_mutex_destroy(&h->beat_mu);
@@ -379,7 +379,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
                                void (*reader_free)(void *), bool resume,
                                uint64_t last_id)
 {
-    srv_sse_sub *s = lsn_calloc(1, sizeof *s);
+    srv_sse_sub *s = core_calloc(1, sizeof *s);
     if (!s || !filter) {
         lsn_free(s);
         if (reader_free)
@@ -394,7 +394,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
     clock_gettime(CLOCK_MONOTONIC, &s->last_write);
     s->hello_len = (size_t)snprintf(s->hello, sizeof s->hello, "retry: %u\n\n",
                                     h->o.retry_ms);
-    s->ring = lsn_calloc(h->o.queue_max, sizeof *s->ring);
+    s->ring = core_calloc(h->o.queue_max, sizeof *s->ring);
     if (!s->ring) {
         sub_destroy(s);
         return NULL;
@@ -405,7 +405,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
     bool ok = !h->closed && h->nsubs < h->o.max_subscribers;
     if (ok && h->nsubs == h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 16;
-        srv_sse_sub **n = lsn_realloc(h->subs, ncap * sizeof *n);
+        srv_sse_sub **n = core_realloc(h->subs, ncap * sizeof *n);
         if (n) {
             h->subs = n;
             h->cap = ncap;
@@ -427,7 +427,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
         return s;
 
     struct replay_buf rb = {.sub = s, .cap = h->o.queue_max};
-    rb.items = lsn_calloc(rb.cap, sizeof *rb.items);
+    rb.items = core_calloc(rb.cap, sizeof *rb.items);
     if (rb.items)
         h->o.replay(h->o.replay_ctx, last_id, replay_emit, &rb);
     else

@@ -42,7 +42,7 @@ static void h_stream(srv_request *req, srv_response *resp)
 }
 
 static const srv_route routes[] = {
-    {SRV_GET, "/stream", h_stream, false, "stream"},
+    {SRV_GET, "/stream", h_stream, false, "stream", 0},
 };
 
 static int nsubs = 100;

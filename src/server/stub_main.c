@@ -66,11 +66,11 @@ static void h_stream(srv_request *req, srv_response *resp)
 }
 
 static const srv_route routes[] = {
-    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness"},
-    {SRV_GET, "/api/v1/me", h_me, true, "the caller"},
-    {SRV_POST, "/api/v1/echo", h_echo, true, "echo a JSON object"},
-    {SRV_POST, "/api/v1/publish", h_publish, true, "publish a JSON object to the stream"},
-    {SRV_GET, "/api/v1/stream", h_stream, true, "live events (SSE)"},
+    {SRV_GET, "/healthz", srv_handle_healthz, false, "liveness", 0},
+    {SRV_GET, "/api/v1/me", h_me, true, "the caller", 0},
+    {SRV_POST, "/api/v1/echo", h_echo, true, "echo a JSON object", 0},
+    {SRV_POST, "/api/v1/publish", h_publish, true, "publish a JSON object to the stream", 0},
+    {SRV_GET, "/api/v1/stream", h_stream, true, "live events (SSE)", 0},
 };
 
 int main(int argc, char **argv)

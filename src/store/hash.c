@@ -81,7 +81,7 @@ lsn_err store_token_new(char out[STORE_TOKEN_CHARS + 1], lsn_error *err)
 {
     uint8_t raw[32];
     if (sodium_init() < 0)
-        return lsn_fail(err, LSN_ERR_IO, "the random source could not be initialised");
+        return core_fail(err, LSN_ERR_IO, "the random source could not be initialised");
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(out, STORE_TOKEN_CHARS + 1, raw, sizeof raw,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);

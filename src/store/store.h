@@ -121,8 +121,15 @@ typedef void (*store_append_cb)(void *ctx, lsn_err rc, int64_t id,
 
 typedef struct store store;
 
+/* The version of this interface. A back-end's table says which version it
+ * implements (store_ops.version) and store_open refuses any other: a
+ * back-end built against an older table must not be called through a newer
+ * one. Bump it whenever an entry is added, removed or changes meaning. */
+#define STORE_OPS_VERSION 1u
+
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
+    unsigned version; /* STORE_OPS_VERSION */
     const char *name; /* "sqlite" */
 
     /* Finish queued writes (the `done` of every queued asynchronous append
@@ -207,7 +214,10 @@ struct store {
 
 /* Open the store named by `where`: "sqlite:PATH", or a plain PATH (a SQLite
  * database file, created with its schema if absent). On success *out is a
- * handle to close with store_close(). Other schemes answer LSN_ERR_ARG. */
+ * handle to close with store_close(). Other schemes answer LSN_ERR_ARG; a
+ * back-end whose table is not STORE_OPS_VERSION is closed and refused
+ * (LSN_ERR_ARG). A node and its administrative verbs open their store
+ * through svc_store_open (src/node/service.h), which names the default. */
 lsn_err store_open(const char *where, store **out, lsn_error *err) LSN_MUST_CHECK;
 
 /* The SQLite back-end (store_sqlite.c). */

@@ -484,6 +484,7 @@ static void sq_close(store *b)
 }
 
 static const store_ops sqlite_ops = {
+    .version = STORE_OPS_VERSION,
     .name = "sqlite",
     .close = sq_close,
     .org_add = sq_org_add,

@@ -92,7 +92,7 @@ expect "org_add_creates_the_data_directory_and_says_so" 0 "organisation $JPN add
     org add "$JPN" --nation JPN --data-dir "$D"
 [ -f "$DB" ] && [ "$(stat -c %a "$D")" = 700 ]
 ok $? "org_add_makes_an_owner_only_data_directory_with_the_store"
-expect_err "org_add_refuses_a_duplicate_name" 2 "organisation '$JPN': already exists" \
+expect_err "org_add_refuses_a_duplicate_name" 2 "organisation '$JPN' already exists" \
     org add "$JPN" --nation JPN --data-dir "$D"
 expect_err "org_add_requires_nation" 2 "--nation is required" org add X --data-dir "$D"
 expect "org_add_accepts_data_as_an_abbreviation" 0 "organisation NATO International Staff added (NATO)" \
@@ -100,11 +100,11 @@ expect "org_add_accepts_data_as_an_abbreviation" 0 "organisation NATO Internatio
 
 expect "channel_add_prints_the_channel" 0 "channel cyber-defence added" \
     channel add cyber-defence --purpose "Cyber defence cooperation" --data-dir "$D"
-expect_err "channel_add_refuses_a_duplicate" 2 "channel 'cyber-defence': already exists" \
+expect_err "channel_add_refuses_a_duplicate" 2 "channel 'cyber-defence' already exists" \
     channel add cyber-defence --data-dir "$D"
 expect "channel_add_without_purpose_uses_the_name" 0 "channel space added" \
     channel add space --data-dir "$D"
-expect_err "channel_add_refuses_an_empty_name" 2 "channel name: must not be empty" \
+expect_err "channel_add_refuses_an_empty_name" 2 "channel's name must not be empty" \
     channel add "" --data-dir "$D"
 
 run user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D"
@@ -146,13 +146,13 @@ run user add inline --org "NATO International Staff" --data-dir "$D" \
 [ "$rc" -eq 0 ]; ok $? "user_add_accepts_an_inline_json_clearance" "$err"
 expect_err "user_add_refuses_an_unknown_role" 2 "unknown role 'king'" \
     user add u1 --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --role king --data-dir "$D"
-expect_err "user_add_refuses_an_unknown_organisation" 2 "unknown organisation 'Atlantis'" \
+expect_err "user_add_refuses_an_unknown_organisation" 2 "Unknown organisation 'Atlantis'" \
     user add u2 --org Atlantis --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D"
 expect_err "user_add_refuses_an_invalid_clearance_naming_the_value" 2 "BOGUS" \
     user add u3 --org "$JPN" --clearance '{"policy":"NATO","classifications":["BOGUS"]}' --data-dir "$D"
 expect_err "user_add_refuses_a_missing_clearance_file" 2 "$TMP/nothing.xml" \
     user add u4 --org "$JPN" --clearance "$TMP/nothing.xml" --data-dir "$D"
-expect_err "user_add_refuses_a_duplicate_user" 2 "user 'taro': already exists" \
+expect_err "user_add_refuses_a_duplicate_user" 2 "user 'taro' already exists" \
     user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D"
 expect_err "user_add_requires_org" 2 "--org is required" \
     user add u5 --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D"
@@ -167,24 +167,43 @@ org.add|org:NATO International Staff|ok
 channel.add|channel:cyber-defence|ok
 channel.add|channel:cyber-defence|refused
 channel.add|channel:space|ok
+channel.add|channel:|refused
 user.add|user:taro|ok
 user.add|user:hanako|ok
 user.add|user:kenji|ok
 user.add|user:inline|ok
 user.add|user:u2|refused
+user.add|user:u3|refused
 user.add|user:taro|refused"
 [ "$acts" = "$want_acts" ]
 ok $? "every_administrative_act_and_refusal_is_audited" "$acts"
 
 run audit verify --data-dir "$D"
-[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^audit: 12 entries, chain intact, head [0-9a-f]{64}$'
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^audit: 14 entries, chain intact, head [0-9a-f]{64}$'
 ok $? "audit_verify_reports_an_intact_chain_with_its_head" "rc=$rc out='$out' err='$err'"
 run audit verify --data-dir "$D"
-case "$out" in "audit: 13 entries, chain intact, head "*) true ;; *) false ;; esac
+case "$out" in "audit: 15 entries, chain intact, head "*) true ;; *) false ;; esac
 ok $? "audit_verify_records_itself" "$out"
 expect_err "audit_verify_names_a_missing_data_directory" 2 "$TMP/none: no such data directory" \
     audit verify --data-dir "$TMP/none"
 [ ! -e "$TMP/none" ]; ok $? "audit_verify_creates_nothing"
+
+# --store URI (issue 8 item 6): the administrative verbs and serve open the
+# store named, through the one function they share.
+S=$TMP/store-elsewhere
+mkdir -p "$S"
+run org add "$JPN" --nation JPN --data-dir "$TMP/dd" --store "sqlite:$S/other.db"
+[ "$rc" -eq 0 ] && [ -s "$S/other.db" ] && [ ! -e "$TMP/dd/liaison.db" ]
+ok $? "admin_verbs_open_the_store_named_by_store" "rc=$rc err=$err"
+run audit verify --data-dir "$TMP/dd" --store "sqlite:$S/other.db"
+[ "$rc" -eq 0 ] && case "$out" in "audit: 1 entries, chain intact"*) true ;; *) false ;; esac
+ok $? "audit_verify_reads_the_same_store_by_uri" "rc=$rc out=$out err=$err"
+expect_err "store_refuses_an_unknown_scheme" 2 "unknown store scheme" \
+    channel add x --data-dir "$TMP/dd" --store "mysql:db"
+expect_err "audit_verify_refuses_a_missing_store_file" 2 "no store at $S/none.db" \
+    audit verify --data-dir "$TMP/dd" --store "sqlite:$S/none.db"
+expect_err "serve_refuses_an_unknown_store_scheme" 2 "unknown store scheme" \
+    serve --data-dir "$TMP/dd" --store "mysql:db" --listen 127.0.0.1:0
 
 [ ! -e "$DB-wal" ] || [ ! -s "$DB-wal" ]
 ok $? "the_store_is_checkpointed_when_the_command_ends"
@@ -399,8 +418,11 @@ R=$TMP/real
 "$LIAISON" channel add cyber-defence --purpose "Cyber defence" --data-dir "$R" >/dev/null 2>&1
 ok $? "real_node_data_directory_is_set_up_by_the_administrative_verbs"
 TJ=$("$LIAISON" user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$R" 2>/dev/null)
-TN=$("$LIAISON" user add anne --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" 2>/dev/null)
-"$LIAISON" serve --data-dir "$R" --listen 127.0.0.1:0 --metrics-listen none >"$TMP/serve.out" 2>"$TMP/serve.err" &
+TN=$("$LIAISON" user add anne --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" \
+      --role member --role release-authority 2>/dev/null)
+# A NATO member without the release authority role (issue 9: roles).
+TM=$("$LIAISON" user add bruno --org "NATO International Staff" --clearance "$VEC/nato-staff.xml" --data-dir "$R" 2>/dev/null)
+"$LIAISON" serve --data-dir "$R" --store "sqlite:$R/liaison.db" --listen 127.0.0.1:0 --metrics-listen none >"$TMP/serve.out" 2>"$TMP/serve.err" &
 FAKE_PID=$!
 i=0
 while ! cat "$TMP/serve.out" "$TMP/serve.err" | grep -q "listening on http" && [ $i -lt 150 ]; do
@@ -417,6 +439,9 @@ ok $? "real_post_by_nato_staff_prints_id_and_marking" "rc=$rc out=$out err=$err"
 run post --url "$RURL" --token "$TN" --channel cyber-defence --label "$VEC/nr-rel-jpn.nato" --body "shared with Japan"
 [ "$rc" -eq 0 ] && case "$out" in "2 NATO RESTRICTED "*JPN*) true ;; *) false ;; esac
 ok $? "real_post_releasable_to_jpn" "rc=$rc out=$out err=$err"
+run post --url "$RURL" --token "$TM" --channel cyber-defence --label "$VEC/nr-rel-jpn.nato" --body "not mine to release"
+[ "$rc" -eq 1 ] && case "$err" in "liaison: "*"JPN needs the release authority role"*) true ;; *) false ;; esac
+ok $? "real_post_releasable_to_jpn_by_a_member_without_the_role_exits_1_saying_why" "rc=$rc out=$out err=$err"
 run post --url "$RURL" --token "$TJ" --channel cyber-defence --label "$VEC/nr.nato" --body "x"
 [ "$rc" -eq 1 ] && case "$err" in "liaison: "*clearance*) true ;; *) false ;; esac
 ok $? "real_post_beyond_ones_clearance_exits_1_with_the_nodes_message" "rc=$rc err=$err"

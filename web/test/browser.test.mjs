@@ -20,6 +20,7 @@ let node;
 let chrome;
 let nato;
 let jpn;
+let jpnRelease;
 let channel;
 let policy;
 
@@ -34,6 +35,10 @@ before(async () => {
   chrome = await launch();
   nato = userOf(node.users, 'NATO');
   jpn = userOf(node.users, 'JPN');
+  // Japan's release authority (the demo credentials list roles): releasing
+  // to another nation (KOR) needs the role; a member is refused (403).
+  jpnRelease = node.users.find((u) => u.organisation === jpn.organisation &&
+    (u.roles || []).includes('release_authority')) || jpn;
   const { channels } = await apiGet(nato, '/api/v1/channels');
   channel = (channels.find((c) => c.name === 'cyber-defence') || channels[0]).name;
   policy = normalisePolicy(await apiGet(nato, '/api/v1/policy'));
@@ -149,7 +154,7 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   const page = await context.newPage();
   await page.goto(node.url + '/');
   await page.focus('#token');
-  await page.keyboard.type(jpn.token);
+  await page.keyboard.type(jpnRelease.token);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#app:not([hidden])');
   await page.waitForSelector('#live[data-state=live]');

@@ -1,4 +1,4 @@
-/* node/post_label.c — the label of a post (or of a /labels/mark preview):
+/* node/service_label.c — the label of a post (or of a marking preview):
  * parsed, validated, written in canonical JSON, marked in English and
  * French, and its classification's index — and remembered.
  *
@@ -14,26 +14,27 @@
  * reference counted (a request may still use one the memo replaced).
  * Invalid labels are not remembered: they are answered 422 each time. The
  * per-author access check is never remembered: the caller makes it. */
+#include <pthread.h>
 #include <string.h>
 #include <sodium.h>
 
 #include "core/alloc.h"
 #include "core/strbuf.h"
-#include "node_internal.h"
-#include "server/errors.h"
+#include "core/error.h"
+#include "service.h"
 
 #define MEMO_SLOTS 256u        /* direct-mapped by a keyed hash of the key */
 #define MEMO_LOCKS 16u
 #define MEMO_KEY_MAX 4096u     /* longer labels are handled, not remembered */
 
-struct node_label_memo {
-    struct node_post_label *slots[MEMO_SLOTS];
+struct svc_label_memo {
+    struct svc_label *slots[MEMO_SLOTS];
     pthread_mutex_t locks[MEMO_LOCKS];
     /* SipHash key: a peer cannot choose labels that all land in one slot. */
     unsigned char key[crypto_shorthash_KEYBYTES];
 };
 
-static void entry_free(node_post_label *e)
+static void entry_free(svc_label *e)
 {
     lsn_label_free(e->label);
     lsn_free(e->canon);
@@ -44,15 +45,15 @@ static void entry_free(node_post_label *e)
     lsn_free(e);
 }
 
-void node_post_label_release(node_post_label *e)
+void svc_label_release(svc_label *e)
 {
     if (e && atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
         entry_free(e);
 }
 
-lsn_err node_label_memo_init(node *n)
+lsn_err svc_label_memo_init(svc *n)
 {
-    struct node_label_memo *m = lsn_calloc(1, sizeof *m);
+    struct svc_label_memo *m = core_calloc(1, sizeof *m);
     if (!m)
         return LSN_ERR_NOMEM;
     for (size_t i = 0; i < MEMO_LOCKS; i++)
@@ -62,13 +63,13 @@ lsn_err node_label_memo_init(node *n)
     return LSN_OK;
 }
 
-void node_label_memo_free(node *n)
+void svc_label_memo_free(svc *n)
 {
-    struct node_label_memo *m = n->memo;
+    struct svc_label_memo *m = n->memo;
     if (!m)
         return;
     for (size_t i = 0; i < MEMO_SLOTS; i++)
-        node_post_label_release(m->slots[i]);
+        svc_label_release(m->slots[i]);
     for (size_t i = 0; i < MEMO_LOCKS; i++)
         pthread_mutex_destroy(&m->locks[i]);
     lsn_free(m);
@@ -82,10 +83,10 @@ static char *marking(const lsn_label *l, const char *lang)
     char small[512];
     lsn_err rc = lsn_label_marking(l, lang, small, sizeof small, &need);
     if (rc == LSN_OK)
-        return lsn_strdup(small);
+        return core_strdup(small);
     if (rc != LSN_ERR_LIMIT || need > (1u << 20))
         return NULL;
-    char *big = lsn_malloc(need + 1);
+    char *big = core_malloc(need + 1);
     if (big && lsn_label_marking(l, lang, big, need + 1, NULL) != LSN_OK) {
         lsn_free(big);
         return NULL;
@@ -101,29 +102,29 @@ static int add_cb(const char *buf, size_t size, void *data)
 }
 
 /* Do the work for key (its first byte is the form: 'J' JSON, 'S' string);
- * on failure resp holds the answer (422 or 500). The entry has one
+ * on failure res says why (invalid, or failed). The entry has one
  * reference, the caller's. */
-static node_post_label *build(node *n, char *key, size_t key_len, srv_response *resp)
+static svc_label *build(svc *n, char *key, size_t key_len, svc_result *res)
 {
     lsn_error err;
     lsn_label *l = NULL;
     lsn_form form = key[0] == 'J' ? LSN_FORM_JSON : LSN_FORM_AUTO;
     if (lsn_label_parse(n->set, key + 1, key_len - 1, form, &l, &err) != LSN_OK) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s", err.message);
+        svc_refuse(res, SVC_INVALID, LSN_ERR_LABEL, "The label is invalid: %s", err.message);
         return NULL;
     }
     bool valid = false;
     char reason[400] = "";
     if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
-        srv_resp_error(resp, 422, SRV_E_INVALID, "The label is invalid: %s",
-                       reason[0] ? reason : "it breaks a rule of the policy");
+        svc_refuse(res, SVC_INVALID, LSN_ERR_LABEL, "The label is invalid: %s",
+                   reason[0] ? reason : "it breaks a rule of the policy");
         lsn_label_free(l);
         return NULL;
     }
-    node_post_label *e = lsn_calloc(1, sizeof *e);
+    svc_label *e = core_calloc(1, sizeof *e);
     if (!e || lsn_label_write(l, LSN_FORM_JSON, &e->canon, NULL, &err) != LSN_OK ||
         !(e->en = marking(l, "en")) || !(e->fr = marking(l, "fr"))) {
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
+        svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "The label could not be written.");
         if (e) {
             e->label = l;
             entry_free(e);
@@ -141,7 +142,7 @@ static node_post_label *build(node *n, char *key, size_t key_len, srv_response *
     json_decref(mj);
     char *frag = strbuf_take(&b, NULL);
     if (!frag) {
-        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The label could not be written.");
+        svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "The label could not be written.");
         e->label = l;
         entry_free(e);
         return NULL;
@@ -158,8 +159,11 @@ static node_post_label *build(node *n, char *key, size_t key_len, srv_response *
     return e;
 }
 
-node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp)
+lsn_err svc_label_get(svc *n, json_t *v, svc_label **out, svc_result *res)
 {
+    *out = NULL;
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
     /* The key: the form, then the label's text. */
     char *key = NULL;
     size_t key_len = 0;
@@ -174,27 +178,25 @@ node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp)
         strbuf_release(&b);
     } else if (json_is_string(v)) {
         size_t len = json_string_length(v);
-        if ((key = lsn_malloc(len + 2)) != NULL) {
+        if ((key = core_malloc(len + 2)) != NULL) {
             key[0] = 'S';
             memcpy(key + 1, json_string_value(v), len);
             key_len = len + 1;
             key[key_len] = '\0';
         }
     } else {
-        srv_resp_error(resp, 422, SRV_E_INVALID,
-                       "The label must be a JSON label object or a string holding a "
-                       "STANAG 4774 XML label.");
-        return NULL;
+        return svc_refuse(res, SVC_INVALID, LSN_ERR_LABEL,
+                          "The label must be a JSON label object or a string holding a "
+                          "STANAG 4774 XML label.");
     }
     if (!key || !key_len) {
         lsn_free(key);
-        srv_resp_error(resp, json_is_object(v) ? 422 : 500,
-                       json_is_object(v) ? SRV_E_INVALID : SRV_E_INTERNAL,
-                       json_is_object(v) ? "The label is too large." : "Out of memory.");
-        return NULL;
+        return json_is_object(v)
+                   ? svc_refuse(res, SVC_INVALID, LSN_ERR_LIMIT, "The label is too large.")
+                   : svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
 
-    struct node_label_memo *m = n->memo;
+    struct svc_label_memo *m = n->memo;
     bool memo = m && key_len <= MEMO_KEY_MAX;
     size_t slot = 0;
     if (memo) {
@@ -203,28 +205,30 @@ node_post_label *node_post_label_get(node *n, json_t *v, srv_response *resp)
         slot = (size_t)(h % MEMO_SLOTS);
         pthread_mutex_t *lock = &m->locks[slot % MEMO_LOCKS];
         pthread_mutex_lock(lock);
-        node_post_label *e = m->slots[slot];
+        svc_label *e = m->slots[slot];
         if (e && e->key_len == key_len && memcmp(e->key, key, key_len) == 0) {
             atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
             pthread_mutex_unlock(lock);
             lsn_free(key);
-            return e;
+            *out = e;
+            return LSN_OK;
         }
         pthread_mutex_unlock(lock);
     }
-    node_post_label *e = build(n, key, key_len, resp);
+    svc_label *e = build(n, key, key_len, res);
     if (!e) {
         lsn_free(key);
-        return NULL;
+        return res->refusal == SVC_INVALID ? LSN_ERR_LABEL : LSN_ERR_NOMEM;
     }
     if (memo) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed); /* the slot's */
         pthread_mutex_t *lock = &m->locks[slot % MEMO_LOCKS];
         pthread_mutex_lock(lock);
-        node_post_label *old = m->slots[slot];
+        svc_label *old = m->slots[slot];
         m->slots[slot] = e;
         pthread_mutex_unlock(lock);
-        node_post_label_release(old);
+        svc_label_release(old);
     }
-    return e;
+    *out = e;
+    return LSN_OK;
 }

@@ -1,0 +1,132 @@
+/* node/service.c — the service context, its users (readers) and results,
+ * and the audit helper every act goes through. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "service.h"
+
+lsn_err svc_channels_init(svc *s);   /* channels.c */
+void svc_channels_free(svc *s);
+lsn_err svc_label_memo_init(svc *s); /* service_label.c */
+void svc_label_memo_free(svc *s);
+
+lsn_err svc_init(svc *s, store *st, const lsn_policy_set *set, size_t body_limit, bool caches)
+{
+    memset(s, 0, sizeof *s);
+    s->st = st;
+    s->set = set;
+    s->body_limit = body_limit;
+    if (caches && (svc_channels_init(s) != LSN_OK || svc_label_memo_init(s) != LSN_OK)) {
+        svc_release(s);
+        return LSN_ERR_NOMEM;
+    }
+    return LSN_OK;
+}
+
+void svc_release(svc *s)
+{
+    svc_channels_free(s);
+    svc_label_memo_free(s);
+}
+
+svc_actor svc_actor_of(const svc_reader *r)
+{
+    return (svc_actor){.name = r->user->name, .organisation = r->user->organisation,
+                       .org_category = r->org_category, .clearance = r->clearance,
+                       .roles = r->user->roles};
+}
+
+/* Complete a reader from its user record: parse the clearance, find the
+ * organisation's category. */
+static lsn_err reader_fill(svc *s, store_user *u, svc_reader *r, lsn_error *err)
+{
+    r->user = u;
+    /* A clearance that no longer parses (a policy change) sees nothing:
+     * the reader stays authenticated but every decision denies. */
+    if (lsn_clearance_parse(s->set, u->clearance, strlen(u->clearance), LSN_FORM_JSON,
+                            &r->clearance, NULL) != LSN_OK)
+        r->clearance = NULL;
+    store_org *o = NULL;
+    lsn_err rc = store_org_get(s->st, u->organisation, &o, err);
+    if (rc == LSN_OK && o) {
+        r->org_category = core_strdup(o->category);
+        rc = r->org_category ? LSN_OK : core_fail(err, LSN_ERR_NOMEM, "out of memory");
+    }
+    lsn_free(o);
+    if (rc != LSN_OK)
+        svc_reader_release(r);
+    return rc;
+}
+
+lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
+{
+    memset(r, 0, sizeof *r);
+    store_user *u = NULL;
+    lsn_err rc = store_user_get(s->st, name, &u, err);
+    if (rc != LSN_OK || !u)
+        return rc;
+    return reader_fill(s, u, r, err);
+}
+
+lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
+                              lsn_error *err)
+{
+    memset(r, 0, sizeof *r);
+    store_user *u = NULL;
+    lsn_err rc = store_user_find_by_token(s->st, hash, &u, err);
+    if (rc != LSN_OK || !u)
+        return rc;
+    return reader_fill(s, u, r, err);
+}
+
+void svc_reader_release(svc_reader *r)
+{
+    if (!r)
+        return;
+    lsn_free(r->user);
+    lsn_clearance_free(r->clearance);
+    lsn_free(r->org_category);
+    memset(r, 0, sizeof *r);
+}
+
+lsn_err svc_refuse(svc_result *res, svc_refusal why, lsn_err rc, const char *fmt, ...)
+{
+    if (res) {
+        res->refusal = why;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool svc_audit(svc *s, const char *actor, const char *action, const char *object,
+               const char *outcome, const char *detail)
+{
+    store_audit_event ev = {
+        .time_ms = now_ms(),
+        .actor = actor ? actor : "system",
+        .action = action,
+        .object = object ? object : "",
+        .outcome = outcome,
+        .detail = detail,
+    };
+    lsn_error err;
+    if (store_audit_append(s->st, &ev, &err) != LSN_OK) {
+        fprintf(stderr, "liaison: audit: %s\n", err.message);
+        return false;
+    }
+    return true;
+}

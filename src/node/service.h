@@ -1,0 +1,288 @@
+/* node/service.h — the node's service layer: what the node does, without
+ * any transport.
+ *
+ * The acceptance of an item (label parsed and validated, within the
+ * author's clearance, released no further than the author's role allows,
+ * canonical form, markings, durable append with its audit record), the
+ * audit log's reading, and administration (organisations, users, channels)
+ * live here, once. The HTTP handlers are thin adapters that map a result to
+ * a status; the demo loader and the CLI's administrative verbs call the same
+ * functions; federation and release requests will too. No second copy of
+ * acceptance exists anywhere.
+ *
+ * Every function returns an lsn_err and fills a svc_result: LSN_OK means
+ * done; otherwise result->refusal says which kind of "no" it is (a status
+ * for HTTP, an exit code for the CLI) and result->reason is a sentence a
+ * person can act on. The service writes every act and every refusal to the
+ * audit log itself.
+ *
+ * Rights: ONE table (svc_acts, service_roles.c) says which role each act
+ * needs. The node's route table and the CLI's verb table name an act;
+ * svc_allowed() answers from the table; the service checks again inside
+ * each function, so that no caller can forget. */
+#ifndef NODE_SERVICE_H
+#define NODE_SERVICE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "liaison/liaison.h"
+#include "store/audit.h"
+#include "store/store.h"
+
+/* ---- rights ----------------------------------------------------------- */
+
+/* What an actor asks to do. Routes and CLI verbs name one. */
+typedef enum svc_act {
+    SVC_ACT_NONE = 0,   /* nothing beyond being signed in (or no token at all) */
+    SVC_ACT_READ,       /* read items, channels, the policy; preview a marking */
+    SVC_ACT_POST,       /* post an item within one's clearance, released at most
+                           to one's own nation and to the policy's own community */
+    SVC_ACT_RELEASE,    /* post an item releasable to another nation */
+    SVC_ACT_AUDIT,      /* read or verify the audit log */
+    SVC_ACT_ADMINISTER, /* add organisations, users, channels */
+    SVC_ACT_COUNT
+} svc_act;
+
+typedef struct svc_right {
+    const char *name; /* "post", "release", ... */
+    unsigned role;    /* the STORE_ROLE_* bit it needs; 0: any signed-in user */
+    const char *why;  /* the refusal's sentence */
+} svc_right;
+
+/* THE table of rights, indexed by svc_act. */
+extern const svc_right svc_acts[SVC_ACT_COUNT];
+
+/* true when `roles` (STORE_ROLE_* bits) hold what `act` needs. */
+bool svc_allowed(unsigned roles, svc_act act);
+
+/* Role names as the API, the demo data and the CLI spell them: "member",
+ * "release_authority" (also "release-authority"), "auditor",
+ * "administrator". svc_role_parse gives the bit, false when unknown;
+ * svc_role_name the API's spelling of one bit (NULL if not a role). */
+bool svc_role_parse(const char *name, unsigned *bit);
+const char *svc_role_name(unsigned bit);
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef enum svc_refusal {
+    SVC_DONE = 0,
+    SVC_MALFORMED, /* the request is not what the act takes (HTTP 400) */
+    SVC_FORBIDDEN, /* the actor may not (403) */
+    SVC_NOT_FOUND, /* no such channel or organisation (404) */
+    SVC_DUPLICATE, /* the name is taken (409) */
+    SVC_TOO_LARGE, /* over a limit (413) */
+    SVC_INVALID,   /* the label is invalid (422) */
+    SVC_FAILED     /* the store or memory failed (500) */
+} svc_refusal;
+
+typedef struct svc_result {
+    svc_refusal refusal;
+    char reason[LSN_ERROR_MESSAGE_MAX]; /* a sentence; "" when done */
+} svc_result;
+
+/* ---- who acts --------------------------------------------------------- */
+
+typedef struct svc_actor {
+    const char *name;               /* the audit log's actor: a user, "system", "cli:LOGIN" */
+    const char *organisation;       /* NULL when not a user */
+    const char *org_category;       /* the organisation's category ("JPN"); may be NULL */
+    const lsn_clearance *clearance; /* NULL: may post nothing */
+    unsigned roles;                 /* STORE_ROLE_* bits */
+} svc_actor;
+
+/* A node user as loaded from the store: its record, parsed clearance and
+ * organisation category. (The node calls it node_reader.) */
+typedef struct svc_reader {
+    store_user *user;          /* owned (lsn_free) */
+    lsn_clearance *clearance;  /* owned; NULL if it does not parse (sees nothing) */
+    char *org_category;        /* owned (lsn_free); may be NULL */
+} svc_reader;
+
+/* The actor a reader acts as (borrows from r). */
+svc_actor svc_actor_of(const svc_reader *r);
+
+/* ---- the service context ----------------------------------------------- */
+
+typedef struct svc {
+    store *st;
+    const lsn_policy_set *set;
+    size_t body_limit;             /* bytes of an item's body */
+    struct svc_label_memo *memo;   /* posted labels (service_label.c); may be NULL */
+    struct svc_channels *channels; /* known channels (channels.c); may be NULL */
+    /* Hooks, each may be NULL: an access decision on a post was made (metrics);
+     * an item became durable (wake the stream's publisher). */
+    void (*decided)(void *ctx, bool granted);
+    void (*appended)(void *ctx);
+    void *hook_ctx;
+} svc;
+
+/* Set up a service over an open store and policy set (both borrowed). With
+ * caches, posted labels and channel names are remembered (a node); without,
+ * every call asks afresh (a CLI verb, a test). LSN_ERR_NOMEM. */
+lsn_err svc_init(svc *s, store *st, const lsn_policy_set *set, size_t body_limit,
+                 bool caches);
+void svc_release(svc *s);
+
+/* ---- the store ---------------------------------------------------------- */
+
+#define SVC_DATA_DIR_DEFAULT "./liaison-data"
+#define SVC_STORE_FILE "liaison.db" /* the default store inside the data directory */
+
+/* Open a node's store from its URI ("sqlite:PATH"; NULL or "": the default,
+ * sqlite:DATA_DIR/liaison.db). The data directory (NULL: the default) is
+ * made owner-only when missing and `create` is set; without `create`, a
+ * missing directory or SQLite file is an error rather than a new empty
+ * store. The one function `liaison serve` and the administrative verbs
+ * share. On success *out is to close with store_close. */
+lsn_err svc_store_open(const char *data_dir, const char *uri, bool create, store **out,
+                       lsn_error *err) LSN_MUST_CHECK;
+
+/* Load user `name` (a reader to release with svc_reader_release). LSN_OK
+ * with r->user NULL when there is no such user. */
+lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err);
+/* The same by token hash (the node's authentication). */
+lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
+                              lsn_error *err);
+void svc_reader_release(svc_reader *r);
+
+/* ---- channels (channels.c) ---------------------------------------------- */
+
+/* 1 if channel `name` exists, 0 if not, -1 if the store failed. When
+ * json_out is given, a yes also writes the name as a JSON string there (-1
+ * if it does not fit in json_cap). Found names are remembered (channels are
+ * never removed); a miss always asks the store. */
+int svc_channel_known(svc *s, const char *name, char *json_out, size_t json_cap);
+
+/* ---- labels (service_label.c) ------------------------------------------ */
+
+/* A label as posted, parsed, validated, written in canonical JSON and
+ * marked — remembered by its exact text. Immutable and shared: release
+ * with svc_label_release. */
+typedef struct svc_label {
+    lsn_label *label;   /* for the access and release checks */
+    char *canon;        /* canonical JSON (what the store keeps) */
+    char *en, *fr;      /* markings */
+    char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
+    int class_index;    /* lsn_label_class_index */
+    char *key;          /* the memo's key: form byte + text */
+    size_t key_len;
+    _Atomic unsigned refs;
+} svc_label;
+
+/* The label of value v (a JSON label object, or a string holding a STANAG
+ * 4774 XML label): LSN_OK and *out, or an error with res saying why
+ * (SVC_INVALID naming the rule or the parse error; SVC_FAILED). Nothing is
+ * audited: a preview is not an act. */
+lsn_err svc_label_get(svc *s, json_t *v, svc_label **out, svc_result *res);
+void svc_label_release(svc_label *l); /* NULL is a no-op */
+
+/* The nations (and other values) a label releases to that the actor's
+ * organisation is not: the values of the label's releasability tag set
+ * (the permissive tag set holding the organisation's category; the
+ * enumerated one when two do) other than that category and the policy's
+ * own name (its community: NATO under the NATO policy). Written to out,
+ * comma-separated (truncated to cap); returns how many. Derived from the
+ * policy alone: no nation is named in code. An actor whose organisation
+ * category no permissive tag set holds (or who has none) counts every
+ * permissive value but the policy's name. */
+size_t svc_release_foreign(const svc_actor *a, const lsn_label *l, char *out, size_t cap);
+
+/* ---- posting (service_post.c) ------------------------------------------ */
+
+typedef struct svc_post {
+    const char *channel;
+    json_t *label;             /* a JSON label object, or a string holding 4774 XML */
+    const char *body;
+    size_t body_len;           /* bytes (a NUL inside is refused) */
+    const char *media_type;    /* attachment's; NULL: none */
+    const uint8_t *attachment;
+    size_t attachment_len;
+    int64_t created_ms;        /* 0: now */
+    const char *audit_detail;  /* the post record's detail; NULL: the channel */
+} svc_post;
+
+/* An accepted post, not yet durable. */
+typedef struct svc_pending svc_pending;
+
+/* Accept a post: the actor may post, the channel exists, the body is within
+ * the limit, the label is valid, within the actor's clearance, and released
+ * no further than the actor's role allows. On LSN_OK *out is the pending
+ * post (it borrows p's strings and bytes until committed); otherwise res
+ * says why and the refusal is audited. */
+lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pending **out,
+                        svc_result *res);
+/* The accepted label (borrowed from pd). */
+const svc_label *svc_pending_label(const svc_pending *pd);
+
+/* Append, blocking until durable (the demo loader). Frees pd. */
+lsn_err svc_post_commit(svc *s, svc_pending *pd, int64_t *id_out,
+                        uint8_t hash_out[STORE_HASH_LEN], svc_result *res);
+
+/* Completion of an asynchronous commit: rc LSN_OK with id and hash, or the
+ * error with res. Runs on the store's writer thread (or the caller's when
+ * refused before queueing): keep it short. */
+typedef void (*svc_post_done)(void *ctx, lsn_err rc, int64_t id,
+                              const uint8_t hash[STORE_HASH_LEN], const svc_result *res);
+/* Append without blocking (the node's POST): `done` is called exactly once.
+ * Frees pd. */
+void svc_post_commit_async(svc *s, svc_pending *pd, svc_post_done done, void *ctx);
+/* Drop an accepted post without storing it; NULL is a no-op. */
+void svc_pending_free(svc_pending *pd);
+
+/* Accept and commit in one call. */
+lsn_err svc_post_now(svc *s, const svc_actor *a, const svc_post *p, int64_t *id_out,
+                     svc_result *res);
+
+/* ---- administration (service_admin.c) ---------------------------------- */
+
+/* Each needs SVC_ACT_ADMINISTER; names are non-empty, at most 255 bytes,
+ * without control characters; each act and refusal is audited. */
+lsn_err svc_org_add(svc *s, const svc_actor *a, const char *name, const char *category,
+                    svc_result *res);
+lsn_err svc_channel_add(svc *s, const svc_actor *a, const char *name, const char *purpose,
+                        svc_result *res);
+
+typedef struct svc_new_user {
+    const char *name;
+    const char *organisation;  /* must exist */
+    const char *clearance;     /* any clearance form (JSON, spiffing XML...) */
+    size_t clearance_len;
+    lsn_form clearance_form;   /* LSN_FORM_AUTO: detect */
+    unsigned roles;            /* STORE_ROLE_* bits; 0: member */
+} svc_new_user;
+/* Adds the user with its clearance in canonical JSON and a new bearer
+ * token, written to token_out (shown once; only its hash is stored: wipe
+ * it after use). marking_out (may be NULL, cap marking_cap) receives the
+ * clearance's English marking. */
+lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
+                     char token_out[STORE_TOKEN_CHARS + 1], char *marking_out,
+                     size_t marking_cap, svc_result *res);
+
+/* ---- the audit log (service_audit.c) ----------------------------------- */
+
+/* Yield up to `limit` audit records with seq > after (needs SVC_ACT_AUDIT);
+ * the reading is itself audited. */
+lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
+                       store_audit_cb cb, void *ctx, svc_result *res);
+/* Verify the audit chain (needs SVC_ACT_AUDIT) into *report; the
+ * verification is itself audited with the head it saw. On LSN_OK
+ * res->reason holds the line to show ("audit: N entries, chain intact, head
+ * HEX" or names the first bad entry). */
+lsn_err svc_audit_verify(svc *s, const svc_actor *a, audit_report *report,
+                         svc_result *res);
+
+/* Append one audit record now (acts not covered above: node start and stop,
+ * reads). false when the store failed (reported on stderr). */
+bool svc_audit(svc *s, const char *actor, const char *action, const char *object,
+               const char *outcome, const char *detail);
+
+/* Fill res and return the code matching a refusal (LSN_ERR_ARG for
+ * refusals, LSN_ERR_NOMEM / LSN_ERR_IO as given for failures). */
+lsn_err svc_refuse(svc_result *res, svc_refusal why, lsn_err rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

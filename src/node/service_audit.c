@@ -1,0 +1,80 @@
+/* node/service_audit.c — reading and verifying the audit log: for
+ * auditors only (svc_acts), and each reading is itself recorded. */
+#include <stdio.h>
+#include <sodium.h>
+
+#include "service.h"
+
+typedef struct audit_page {
+    store_audit_cb cb;
+    void *ctx;
+    size_t left;
+    uint64_t last;
+} audit_page;
+
+static int page_cb(void *ctx, const store_audit_event *ev)
+{
+    audit_page *p = ctx;
+    if (p->left == 0)
+        return STORE_STOP;
+    p->left--;
+    p->last = ev->seq;
+    return p->cb(p->ctx, ev) == STORE_NEXT && p->left ? STORE_NEXT : STORE_STOP;
+}
+
+static bool may_audit(svc *s, const svc_actor *a, const char *action, svc_result *res)
+{
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
+    if (svc_allowed(a->roles, SVC_ACT_AUDIT))
+        return true;
+    svc_refuse(res, SVC_FORBIDDEN, LSN_ERR_ARG, "%s", svc_acts[SVC_ACT_AUDIT].why);
+    (void)svc_audit(s, a->name, action, "audit", "refused", "no auditor role");
+    return false;
+}
+
+lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
+                       store_audit_cb cb, void *ctx, svc_result *res)
+{
+    if (!may_audit(s, a, "audit.read", res))
+        return LSN_ERR_ARG;
+    /* Recorded first: a reading that fails half-way was still a reading. */
+    char detail[64];
+    snprintf(detail, sizeof detail, "after %llu, limit %zu", (unsigned long long)after, limit);
+    if (!svc_audit(s, a->name, "audit.read", "audit", "ok", detail))
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The reading could not be recorded.");
+    audit_page p = {.cb = cb, .ctx = ctx, .left = limit};
+    lsn_error err;
+    lsn_err rc = limit ? store_audit_list(s->st, after, page_cb, &p, &err) : LSN_OK;
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The audit log could not be read: %s",
+                          err.message);
+    return LSN_OK;
+}
+
+lsn_err svc_audit_verify(svc *s, const svc_actor *a, audit_report *report, svc_result *res)
+{
+    if (!may_audit(s, a, "audit.verify", res))
+        return LSN_ERR_ARG;
+    lsn_error err;
+    lsn_err rc = audit_verify(s->st, report, &err);
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The audit log could not be read: %s",
+                          err.message);
+    /* The check is an act too; its record carries the head it saw, so a
+     * later verification can tell the log was not cut short before it. */
+    char line[256], hex[2 * STORE_HASH_LEN + 1];
+    sodium_bin2hex(hex, sizeof hex, report->head, STORE_HASH_LEN);
+    if (report->fault == AUDIT_INTACT)
+        snprintf(line, sizeof line, "audit: %llu entries, chain intact, head %s",
+                 (unsigned long long)report->entries, hex);
+    else
+        snprintf(line, sizeof line, "audit: entry %llu %s, chain broken (%llu entries read)",
+                 (unsigned long long)report->first_bad, audit_fault_name(report->fault),
+                 (unsigned long long)report->entries);
+    if (!svc_audit(s, a->name, "audit.verify", "audit",
+                   report->fault == AUDIT_INTACT ? "ok" : "broken", line))
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The verification could not be recorded.");
+    snprintf(res->reason, sizeof res->reason, "%s", line);
+    return LSN_OK;
+}

@@ -1,0 +1,204 @@
+/* node/service_post.c — the acceptance of an item: THE one place that
+ * decides whether a post goes in.
+ *
+ * In order: the actor may post (its role), the channel exists, the body is
+ * within the limit and holds no NUL, the label is valid (service_label.c,
+ * which remembers labels posted before), the label is within the actor's
+ * own clearance, and the label releases the item to no nation but the
+ * actor's own and the policy's community unless the actor is a release
+ * authority (service_roles.c). Every refusal is audited here. Then the
+ * item is appended with its post record in one transaction — blocking
+ * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
+ * node's POST, whose answer waits for the group commit without holding a
+ * thread). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "service.h"
+
+
+struct svc_pending {
+    svc *s;
+    svc_label *label;   /* a reference */
+    store_item item;    /* borrows the post's strings */
+    store_audit_event post;
+    svc_post_done done; /* the asynchronous caller's */
+    void *ctx;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Audit a refused post, then fill res. */
+static lsn_err refuse(svc *s, const svc_actor *a, const char *channel, const char *why,
+                      svc_result *res, svc_refusal kind, lsn_err rc, const char *sentence)
+{
+    char object[300];
+    snprintf(object, sizeof object, "channel:%s", channel ? channel : "");
+    (void)svc_audit(s, a->name, "post", object, "refused", why);
+    return svc_refuse(res, kind, rc, "%s", sentence);
+}
+
+lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pending **out,
+                        svc_result *res)
+{
+    *out = NULL;
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
+    if (!svc_allowed(a->roles, SVC_ACT_POST))
+        return refuse(s, a, p->channel, "no member role", res, SVC_FORBIDDEN, LSN_ERR_ARG,
+                      svc_acts[SVC_ACT_POST].why);
+    int known = p->channel ? svc_channel_known(s, p->channel, NULL, 0) : 0;
+    if (known < 0)
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
+    if (!known) /* not audited: a guessed name is not an act on anything */
+        return svc_refuse(res, SVC_NOT_FOUND, LSN_ERR_ARG, "No such channel.");
+    if (!p->label || !p->body)
+        return refuse(s, a, p->channel, "missing label or body", res, SVC_MALFORMED,
+                      LSN_ERR_ARG, "A post needs a label and a body.");
+    if (strlen(p->body) != p->body_len)
+        return refuse(s, a, p->channel, "NUL in body", res, SVC_MALFORMED, LSN_ERR_ARG,
+                      "The body holds a NUL character.");
+    if (p->body_len > s->body_limit)
+        return refuse(s, a, p->channel, "body too large", res, SVC_TOO_LARGE, LSN_ERR_LIMIT,
+                      "The body is too large.");
+
+    svc_label *l = NULL;
+    lsn_err rc = svc_label_get(s, p->label, &l, res);
+    if (rc != LSN_OK) {
+        svc_result why = *res; /* refuse() rewrites res */
+        (void)refuse(s, a, p->channel, "invalid label", res, why.refusal, rc, why.reason);
+        return rc;
+    }
+    lsn_decision d = LSN_DENY;
+    if (!a->clearance || lsn_access_check(s->set, l->label, a->clearance, &d) != LSN_OK)
+        d = LSN_DENY;
+    if (s->decided)
+        s->decided(s->hook_ctx, d == LSN_GRANT);
+    if (d != LSN_GRANT) {
+        svc_label_release(l);
+        return refuse(s, a, p->channel, "label beyond the author's clearance", res,
+                      SVC_FORBIDDEN, LSN_ERR_ARG,
+                      "You may not post an item labelled beyond your own clearance.");
+    }
+    if (!svc_allowed(a->roles, SVC_ACT_RELEASE)) {
+        char foreign[256];
+        if (svc_release_foreign(a, l->label, foreign, sizeof foreign) > 0) {
+            char why[400], sentence[LSN_ERROR_MESSAGE_MAX];
+            const lsn_policy *pol = lsn_label_policy(l->label);
+            snprintf(why, sizeof why, "release to %s without the release authority role",
+                     foreign);
+            snprintf(sentence, sizeof sentence,
+                     "Releasing an item to %s needs the release authority role; without it "
+                     "you may release to your own nation (%s) and %s only.",
+                     foreign, a->org_category ? a->org_category : "none",
+                     pol ? lsn_policy_name(pol) : "the policy's community");
+            svc_label_release(l);
+            return refuse(s, a, p->channel, why, res, SVC_FORBIDDEN, LSN_ERR_ARG, sentence);
+        }
+    }
+
+    svc_pending *pd = core_calloc(1, sizeof *pd);
+    if (!pd) {
+        svc_label_release(l);
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+    }
+    pd->s = s;
+    pd->label = l;
+    pd->item = (store_item){
+        .channel = p->channel, .author = a->name, .organisation = a->organisation,
+        .label = l->canon, .marking_en = l->en, .marking_fr = l->fr,
+        .classification = l->class_index, .body = p->body, .media_type = p->media_type,
+        .attachment = p->attachment, .attachment_len = p->attachment_len,
+        .created_ms = p->created_ms ? p->created_ms : now_ms(),
+    };
+    pd->post = (store_audit_event){.time_ms = pd->item.created_ms, .actor = a->name,
+                                   .action = "post", .outcome = "ok",
+                                   .detail = p->audit_detail ? p->audit_detail : p->channel};
+    *out = pd;
+    return LSN_OK;
+}
+
+const svc_label *svc_pending_label(const svc_pending *pd)
+{
+    return pd->label;
+}
+
+void svc_pending_free(svc_pending *pd)
+{
+    if (!pd)
+        return;
+    svc_label_release(pd->label);
+    lsn_free(pd);
+}
+
+/* What a failed append means for the author. */
+static void append_failed(lsn_err rc, const lsn_error *err, svc_result *res)
+{
+    fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
+    if (rc == LSN_ERR_LIMIT)
+        svc_refuse(res, SVC_TOO_LARGE, rc, "The item is too large.");
+    else
+        svc_refuse(res, SVC_FAILED, rc, "The item could not be stored.");
+}
+
+lsn_err svc_post_commit(svc *s, svc_pending *pd, int64_t *id_out,
+                        uint8_t hash_out[STORE_HASH_LEN], svc_result *res)
+{
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
+    lsn_error err;
+    int64_t id = 0;
+    lsn_err rc = store_item_append(s->st, &pd->item, &pd->post, &id, hash_out, &err);
+    svc_pending_free(pd);
+    if (rc != LSN_OK) {
+        append_failed(rc, &err, res);
+        return rc;
+    }
+    if (id_out)
+        *id_out = id;
+    if (s->appended)
+        s->appended(s->hook_ctx);
+    return LSN_OK;
+}
+
+/* The store's completion, on its writer thread. */
+static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
+                       uint64_t seq, const lsn_error *err)
+{
+    (void)seq;
+    svc_pending *pd = ctx;
+    svc_result res = {.refusal = SVC_DONE};
+    if (rc == LSN_OK) {
+        if (pd->s->appended)
+            pd->s->appended(pd->s->hook_ctx);
+    } else {
+        append_failed(rc, err, &res);
+    }
+    pd->done(pd->ctx, rc, id, hash, &res);
+    svc_pending_free(pd);
+}
+
+void svc_post_commit_async(svc *s, svc_pending *pd, svc_post_done done, void *ctx)
+{
+    pd->done = done;
+    pd->ctx = ctx;
+    lsn_error err;
+    lsn_err rc = store_item_append_async(s->st, &pd->item, &pd->post, async_done, pd, &err);
+    if (rc != LSN_OK) /* refused before queueing: async_done was not called */
+        async_done(pd, rc, 0, NULL, 0, &err);
+}
+
+lsn_err svc_post_now(svc *s, const svc_actor *a, const svc_post *p, int64_t *id_out,
+                     svc_result *res)
+{
+    svc_pending *pd = NULL;
+    lsn_err rc = svc_post_accept(s, a, p, &pd, res);
+    return rc != LSN_OK ? rc : svc_post_commit(s, pd, id_out, NULL, res);
+}
