@@ -182,6 +182,13 @@ export async function makeChecker(specPath) {
     const headerResult = api.validator.validateResponseHeaders(ex.resHeaders, operation,
       { statusCode: ex.status });
     if (!headerResult.valid) bad(`headers: ${describe(headerResult.errors)}`);
+    // openapi-backend checks the documented headers that are present; a
+    // header the spec says is `required` must be there too.
+    for (const [name, header] of Object.entries(response.headers || {})) {
+      if (header.required && ex.resHeaders[name.toLowerCase()] === undefined) {
+        bad(`headers: the required header ${name.toLowerCase()} is missing`);
+      }
+    }
     if (!/(^|,)\s*no-store\s*(,|$)/.test(ex.resHeaders['cache-control'] || '')) {
       bad('no "Cache-Control: no-store" (every API answer must carry it)');
     }
