@@ -8,9 +8,10 @@
 // - a JSON answer (or a stream event's data) that does not match its schema,
 //   or that holds an integer beyond what a JavaScript client can hold
 //   exactly (2^53 - 1);
-// - a documented header that is missing or wrong, and the conventions of the
-//   spec's description: every API answer carries `Cache-Control: no-store`
-//   and `X-Content-Type-Options: nosniff`, every 401 `WWW-Authenticate`;
+// - a documented header that is wrong, a `required` one that is missing
+//   (401's WWW-Authenticate, an attachment's Content-Disposition), and the
+//   convention of the spec's description: every API answer carries
+//   `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`;
 // - a request that the spec calls invalid (a parameter out of range, a body
 //   that does not match, a missing bearer token, not JSON) answered with
 //   anything but a 4xx: the node accepted what its API says it refuses;
@@ -70,12 +71,19 @@ function describe(errors) {
     .join('; ');
 }
 
+// The spec itself checked against the OpenAPI 3.0 schema (seconds: done
+// once, by the self-test, not by every proxy). Throws when it is not valid.
+export async function checkSpec(specPath) {
+  const api = new OpenAPIBackend({ definition: specPath, strict: true, validate: true, quick: false });
+  await api.init();
+}
+
 export async function makeChecker(specPath) {
   const api = new OpenAPIBackend({
     definition: specPath,
-    strict: true,   // an invalid spec is an error, not a warning
+    strict: true,
     validate: true,
-    quick: false,
+    quick: true,    // validators compiled when first used; no spec check (checkSpec)
     ajvOpts: { allErrors: true, strict: false },
     customizeAjv: (ajv) => { addFormats(ajv); return ajv; },
   });
@@ -95,7 +103,7 @@ export async function makeChecker(specPath) {
     const headers = ex.reqHeaders;
     const security = operation.security || doc.security || [];
     if (security.length && !security.some((s) => Object.keys(s).length === 0) &&
-        !/^Bearer \S+$/.test(headers.authorization || '')) {
+        !/^Bearer +\S+$/i.test(headers.authorization || '')) { // the scheme is case-insensitive (RFC 9110 §11.1)
       problems.push('no bearer token');
     }
     let body;
@@ -194,9 +202,6 @@ export async function makeChecker(specPath) {
     }
     if (ex.resHeaders['x-content-type-options'] !== 'nosniff') {
       bad('no "X-Content-Type-Options: nosniff" (every API answer must carry it)');
-    }
-    if (ex.status === 401 && !/^Bearer realm="liaison"/.test(ex.resHeaders['www-authenticate'] || '')) {
-      bad('a 401 without WWW-Authenticate: Bearer realm="liaison"');
     }
 
     if (type === 'application/json' && ex.resBody) {

@@ -4,7 +4,8 @@
 // passes) and once per deliberately wrong fragment of it (an undocumented
 // status, an accepted out-of-range value, a body, a content type, a header,
 // a stream event): each must be reported as a violation and make
-// check-report.sh fail. Also the checker's own pieces on canned input.
+// check-report.sh fail. The spec itself must be valid OpenAPI 3.0 (checked
+// here, once, not by each proxy). Also the checker's pieces on canned input.
 //
 //   LIAISON_EXE=build/src/cli/liaison LIAISON_OPENAPI_SPEC=docs/api/openapi.yaml \
 //     node --test tests/api/selftest.test.mjs
@@ -15,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unsafeIntegers } from './conformance.mjs';
+import { checkSpec, unsafeIntegers } from './conformance.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exe = process.env.LIAISON_EXE;
@@ -108,6 +109,17 @@ function wrong(from, to) {
   assert.equal(spec.split(from).length, 2, `the fragment occurs once: ${from}`);
   return spec.replace(from, to);
 }
+
+test('the spec is valid OpenAPI 3.0', async () => {
+  await checkSpec(specPath);
+});
+
+test('a spec that is not valid OpenAPI is refused (a comma splitting a description into keys)', async () => {
+  const file = path.join(tmp, 'invalid.yaml');
+  fs.writeFileSync(file, wrong("description: 'SHA-256 (hex) over label, body and attachment, bound together (docs/STORE.md).'",
+    'description: SHA-256 (hex) over label, body and attachment, bound together (docs/STORE.md).'));
+  await assert.rejects(checkSpec(file), /Document is not valid OpenAPI/);
+});
 
 test('the spec as it is: the same traffic conforms and check-report.sh passes', async () => {
   const { report, status } = await throughProxy(spec);
