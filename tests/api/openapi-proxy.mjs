@@ -93,6 +93,7 @@ const server = http.createServer({ ...limits, requestTimeout: 0 }, (req, res) =>
       ex.resHeaders = upRes.headers;
       const out = forwardable(upRes.headers);
       const streaming = (upRes.headers['content-type'] || '').startsWith('text/event-stream');
+      upRes.on('error', () => res.destroy());
       if (streaming) {
         exchanges++;
         record(checked(() => checker.check(ex)));
@@ -121,12 +122,13 @@ const server = http.createServer({ ...limits, requestTimeout: 0 }, (req, res) =>
         exchanges++;
         record(checked(() => checker.check(ex)));
       });
-      upRes.on('error', () => res.destroy());
     });
     up.on('error', (e) => {
       // The node closed without an answer (a test that stops it, a refusal
       // at the HTTP layer): the client sees the same, a closed connection.
-      res.destroy(e);
+      // Once its answer has begun (it may answer 413 before reading the
+      // whole body), the answer's own stream decides.
+      if (ex.status === undefined) res.destroy(e);
     });
     res.on('close', () => up.destroy());
     up.end(reqBody);
