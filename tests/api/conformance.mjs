@@ -149,6 +149,12 @@ export async function makeChecker(specPath) {
       method: ex.method.toLowerCase(), path: url.pathname, headers: ex.reqHeaders,
     });
     const type = mediaType(ex.resHeaders['content-type']);
+    if (!/(^|,)\s*no-store\s*(,|$)/.test(ex.resHeaders['cache-control'] || '')) {
+      bad('no "Cache-Control: no-store" (every API answer must carry it)');
+    }
+    if (ex.resHeaders['x-content-type-options'] !== 'nosniff') {
+      bad('no "X-Content-Type-Options: nosniff" (every API answer must carry it)');
+    }
     if (!operation) {
       // Not in the spec: the only right answer is a refusal, as an Error.
       let body;
@@ -197,12 +203,7 @@ export async function makeChecker(specPath) {
         bad(`headers: the required header ${name.toLowerCase()} is missing`);
       }
     }
-    if (!/(^|,)\s*no-store\s*(,|$)/.test(ex.resHeaders['cache-control'] || '')) {
-      bad('no "Cache-Control: no-store" (every API answer must carry it)');
-    }
-    if (ex.resHeaders['x-content-type-options'] !== 'nosniff') {
-      bad('no "X-Content-Type-Options: nosniff" (every API answer must carry it)');
-    }
+
 
     if (type === 'application/json' && ex.resBody) {
       const text = ex.resBody.toString('utf8');
