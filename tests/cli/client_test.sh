@@ -16,13 +16,17 @@
 # connection once, so these tests do not depend on the real node. Last,
 # the same verbs against a real `liaison serve` on a kernel-picked port, on
 # a data directory set up by the administrative verbs: a Japanese reader
-# never sees a NATO-only item by read, search or tail.
+# never sees a NATO-only item by read, search or tail. With
+# LIAISON_OPENAPI_PROXY and LIAISON_OPENAPI_SPEC set (meson sets them), the
+# verbs reach the real node through the validating proxy (tests/api), and
+# every exchange must conform to docs/api/openapi.yaml.
 
 set -u
 LIAISON=$1
 PROBE=$2
 VEC=$3
 FAKE_NODE=$4
+. "$(dirname "$0")/../api/proxy-lib.sh"
 
 n=0
 failed=0
@@ -30,6 +34,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/liaison-client.XXXXXX")
 FAKE_PID=
 TLS_PID=
 cleanup() {
+    openapi_proxy_stop
     [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
     [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null
     rm -rf "$TMP"
@@ -430,6 +435,9 @@ while ! cat "$TMP/serve.out" "$TMP/serve.err" | grep -q "listening on http" && [
 done
 RURL=$(cat "$TMP/serve.out" "$TMP/serve.err" | sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' | head -n 1)
 [ -n "$RURL" ]; ok $? "real_node_starts_and_says_where" "$(cat "$TMP/serve.out" "$TMP/serve.err")"
+openapi_proxy_start "$RURL" "$TMP/openapi.txt"
+ok $? "the_validating_proxy_starts_in_front_of_the_real_node"
+RURL=$OPENAPI_URL
 
 "$LIAISON" tail --url "$RURL" --token "$TJ" --channel cyber-defence --after 0 --limit 1 >"$TMP/rtail.out" 2>"$TMP/rtail.err" &
 RTAIL=$!
@@ -471,6 +479,9 @@ ok $? "real_wrong_token_exits_2" "rc=$rc err=$err"
 kill "$FAKE_PID" 2>/dev/null
 wait "$FAKE_PID"
 FAKE_PID=
+openapi_proxy_stop
+check=$(openapi_proxy_check "$TMP/openapi.txt" 2>&1)
+ok $? "every_exchange_with_the_real_node_conforms_to_docs_api_openapi_yaml" "$check"
 run audit verify --data-dir "$R"
 [ "$rc" -eq 0 ] && case "$out" in "audit: "*" entries, chain intact, head "*) true ;; *) false ;; esac
 ok $? "real_audit_chain_holds_administrative_and_node_acts" "rc=$rc out=$out err=$err"

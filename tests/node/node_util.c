@@ -12,47 +12,35 @@
 
 #include "node_util.h"
 
-bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
+/* Fork and exec argv with its stdout on a pipe; wait (at most 120 s: seeding
+ * under sanitizers, or a first `npm ci`, on a loaded machine) for the line
+ * "PREFIX<port>". Returns the port (0 on failure, the child then killed). */
+/* Start argv[0] and read its standard output until the line starting with
+ * prefix gives a port; *metrics_port (when not NULL) gets the node's metrics
+ * listener's port, printed before. */
+static int spawn_listener(char *const argv[], const char *prefix, pid_t *pid, int *metrics_port)
 {
     int p[2];
     if (pipe(p) != 0)
-        return false;
-    snprintf(n->dir, sizeof n->dir, "%s", dir);
-    n->port = 0;
-    n->metrics_port = 0;
-    n->pid = fork();
-    if (n->pid < 0)
-        return false;
-    if (n->pid == 0) {
+        return 0;
+    *pid = fork();
+    if (*pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return 0;
+    }
+    if (*pid == 0) {
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        char *argv[18];
-        int a = 0;
-        argv[a++] = (char *)exe;
-        argv[a++] = "serve";
-        argv[a++] = "--demo";
-        argv[a++] = "--data-dir";
-        argv[a++] = (char *)dir;
-        argv[a++] = "--listen";
-        argv[a++] = "127.0.0.1:0";
-        argv[a++] = "--metrics-listen"; /* never a fixed port: tests run side by side */
-        argv[a++] = "127.0.0.1:0";
-        char extra_copy[256];
-        if (extra) {
-            snprintf(extra_copy, sizeof extra_copy, "%s", extra);
-            for (char *t = strtok(extra_copy, " "); t && a < 17; t = strtok(NULL, " "))
-                argv[a++] = t;
-        }
-        argv[a] = NULL;
-        execv(exe, argv);
+        execv(argv[0], argv);
         _exit(127);
     }
     close(p[1]);
     char buf[4096];
     size_t len = 0;
-    /* Bounded: 120 s for seeding under sanitizers on a loaded machine. */
-    for (int waited = 0; waited < 1200 && !n->port; waited++) {
+    int port = 0;
+    for (int waited = 0; waited < 1200 && !port; waited++) {
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
         if (poll(&pf, 1, 100) <= 0)
             continue;
@@ -61,35 +49,122 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
             break;
         len += (size_t)r;
         buf[len] = '\0';
-        char *m = strstr(buf, "metrics on http://127.0.0.1:");
+        char *m = metrics_port ? strstr(buf, "metrics on http://127.0.0.1:") : NULL;
         if (m)
-            n->metrics_port = (int)strtol(m + strlen("metrics on http://127.0.0.1:"), NULL, 10);
-        char *l = strstr(buf, "listening on http://127.0.0.1:");
+            *metrics_port = (int)strtol(m + strlen("metrics on http://127.0.0.1:"), NULL, 10);
+        char *l = strstr(buf, prefix);
         if (l && strchr(l, '\n'))
-            n->port = (int)strtol(l + strlen("listening on http://127.0.0.1:"), NULL, 10);
+            port = (int)strtol(l + strlen(prefix), NULL, 10);
     }
     close(p[0]);
-    if (!n->port) {
-        kill(n->pid, SIGKILL);
-        waitpid(n->pid, NULL, 0);
+    if (!port) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+    }
+    return port;
+}
+
+/* The validating proxy in front of the node, when the environment asks. */
+static bool start_proxy(test_node *n)
+{
+    static int started; /* one report per proxy, even on the same data */
+    const char *proxy = getenv("LIAISON_OPENAPI_PROXY");
+    const char *spec = getenv("LIAISON_OPENAPI_SPEC");
+    n->proxy_pid = 0;
+    n->report[0] = '\0';
+    if (!proxy || !*proxy || !spec || !*spec)
+        return true;
+    char target[64];
+    snprintf(target, sizeof target, "http://127.0.0.1:%d", n->node_port);
+    snprintf(n->report, sizeof n->report, "%s.openapi-%d.txt", n->dir, ++started);
+    char *argv[] = {(char *)proxy, "--spec", (char *)spec, "--target", target,
+                    "--report", n->report, NULL};
+    n->port = spawn_listener(argv, "openapi proxy listening on http://127.0.0.1:", &n->proxy_pid, NULL);
+    if (!n->port)
+        n->proxy_pid = 0;
+    return n->port != 0;
+}
+
+bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
+{
+    snprintf(n->dir, sizeof n->dir, "%s", dir);
+    char *argv[18];
+    int a = 0;
+    argv[a++] = (char *)exe;
+    argv[a++] = "serve";
+    argv[a++] = "--demo";
+    argv[a++] = "--data-dir";
+    argv[a++] = (char *)dir;
+    argv[a++] = "--listen";
+    argv[a++] = "127.0.0.1:0";
+    argv[a++] = "--metrics-listen"; /* never a fixed port: tests run side by side */
+    argv[a++] = "127.0.0.1:0";
+    char extra_copy[256];
+    if (extra) {
+        snprintf(extra_copy, sizeof extra_copy, "%s", extra);
+        for (char *t = strtok(extra_copy, " "); t && a < 17; t = strtok(NULL, " "))
+            argv[a++] = t;
+    }
+    argv[a] = NULL;
+    n->metrics_port = 0;
+    n->node_port = n->port = spawn_listener(argv, "listening on http://127.0.0.1:", &n->pid,
+                                            &n->metrics_port);
+    n->proxy_pid = 0;
+    if (!n->port)
+        return false;
+    if (!start_proxy(n)) {
+        fprintf(stderr, "tn_start: the validating proxy %s did not start\n",
+                getenv("LIAISON_OPENAPI_PROXY"));
+        tn_stop(n, SIGKILL);
         return false;
     }
     return true;
 }
 
-int tn_stop(test_node *n, int sig)
+static int stop_pid(pid_t pid, int sig)
 {
     int status = -1;
-    kill(n->pid, sig);
+    kill(pid, sig);
     for (int i = 0; i < 600; i++) { /* at most 60 s */
-        pid_t r = waitpid(n->pid, &status, WNOHANG);
-        if (r == n->pid)
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
             return status;
         usleep(100000);
     }
-    kill(n->pid, SIGKILL);
-    waitpid(n->pid, &status, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
     return status;
+}
+
+int tn_stop(test_node *n, int sig)
+{
+    int status = stop_pid(n->pid, sig);
+    if (n->proxy_pid > 0) /* after the node: answers in flight are checked */
+        stop_pid(n->proxy_pid, SIGTERM);
+    n->proxy_pid = 0;
+    return status;
+}
+
+bool tn_openapi_conforms(const test_node *n)
+{
+    if (!n->report[0])
+        return true;
+    FILE *f = fopen(n->report, "r");
+    if (!f) {
+        printf("# openapi: no report at %s\n", n->report);
+        return false;
+    }
+    char line[4096], last[4096] = "";
+    while (fgets(line, sizeof line, f)) {
+        printf("# openapi %s", line);
+        if (!strchr(line, '\n'))
+            printf("\n");
+        snprintf(last, sizeof last, "%s", line);
+    }
+    fclose(f);
+    long exchanges = 0, violations = -1;
+    return sscanf(last, "checked %ld exchanges, %ld violations", &exchanges, &violations) == 2 &&
+           exchanges > 0 && violations == 0;
 }
 
 typedef struct buf {

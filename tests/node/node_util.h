@@ -1,6 +1,12 @@
 /* tests/node/node_util.h — helpers for the node's integration tests: start
  * a real `liaison serve` on a loopback port and read its port, HTTP calls
- * with libcurl, demo credentials, raw socket reads. */
+ * with libcurl, demo credentials, raw socket reads.
+ *
+ * With LIAISON_OPENAPI_PROXY (tests/api/openapi-proxy.sh) and
+ * LIAISON_OPENAPI_SPEC (docs/api/openapi.yaml) in the environment, tn_start
+ * puts the validating proxy in front of the node: `port` is then the
+ * proxy's, and every exchange through it is checked against the spec
+ * (tn_openapi_conforms). Tests of raw HTTP framing use `node_port`. */
 #ifndef TESTS_NODE_UTIL_H
 #define TESTS_NODE_UTIL_H
 
@@ -11,8 +17,11 @@
 
 typedef struct test_node {
     pid_t pid;
-    int port;
-    int metrics_port;  /* the metrics listener's (issue 9: not the API's) */
+    int port;        /* where tests talk HTTP: the proxy's, or the node's */
+    int node_port;   /* the node itself (raw framing tests) */
+    pid_t proxy_pid; /* 0 without the validating proxy */
+    char report[300];
+    int metrics_port; /* the metrics listener's (issue 9: not the API's) */
     char dir[256];
 } test_node;
 
@@ -20,8 +29,13 @@ typedef struct test_node {
  * --metrics-listen 127.0.0.1:0 EXTRA...`,
  * wait (at most 120 s) for its "listening on" line. false on failure. */
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra);
-/* SIGTERM (graceful) or SIGKILL, then reap; returns the exit status word. */
+/* SIGTERM (graceful) or SIGKILL, then reap; returns the exit status word.
+ * Stops the validating proxy too (after the node), which closes its report. */
 int tn_stop(test_node *n, int sig);
+/* After tn_stop: true when the proxy checked at least one exchange and
+ * found no violation of the spec; prints each violation as a TAP comment.
+ * True without a proxy (nothing to check). */
+bool tn_openapi_conforms(const test_node *n);
 
 typedef struct http_result {
     long status;

@@ -873,7 +873,9 @@ static void test_stream_attachment(void)
         close(fd);
 }
 
-/* Raw malformed HTTP bytes: the node answers or closes, and lives on. */
+/* Raw malformed HTTP bytes: the node answers or closes, and lives on. Sent
+ * to the node itself, not through the validating proxy (which would refuse
+ * them on its own). */
 static void test_raw_bytes(void)
 {
     static const char *junk[] = {
@@ -890,7 +892,7 @@ static void test_raw_bytes(void)
         random_bytes[i] = (char)(rand_r(&seed) & 0xff);
     for (size_t i = 0; i <= sizeof junk / sizeof junk[0]; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.node_port)};
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
             const char *b = i < sizeof junk / sizeof junk[0] ? junk[i] : random_bytes;
@@ -1110,6 +1112,7 @@ int main(int argc, char **argv)
 
     int status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sigterm_stops_the_node_with_exit_0");
+    ok(tn_openapi_conforms(&N), "every_exchange_of_this_test_conforms_to_docs_api_openapi_yaml");
 
     for (int i = 0; i < NREADERS; i++) {
         free(TOK[i]);

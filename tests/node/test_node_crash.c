@@ -141,6 +141,7 @@ int main(int argc, char **argv)
     atomic_store(&stop_posting, true);
     for (int t = 0; t < NTHREADS; t++)
         pthread_join(th[t], NULL);
+    ok(tn_openapi_conforms(&N), "every_exchange_before_the_kill_conforms_to_openapi_yaml");
     ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "node_was_killed_with_sigkill");
     int acked_n = atomic_load(&total_acked);
     ok(acked_n >= 1, "some_posts_were_acknowledged_before_the_kill (%d)", acked_n);
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
     atomic_store(&stop_posting, true);
     for (int t = 0; t < NTHREADS; t++)
         pthread_join(th[t], NULL);
+    ok(tn_openapi_conforms(&N), "every_exchange_under_sigterm_conforms_to_openapi_yaml");
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
        "node_stops_cleanly_with_sigterm_under_post_load");
     acked_n = atomic_load(&total_acked);
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
     (void)check_acked(P, acked_n, "sigterm");
     status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "node_stops_cleanly_after_restart");
+    ok(tn_openapi_conforms(&N), "every_exchange_after_the_restart_conforms_to_openapi_yaml");
 
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s' audit verify --data-dir '%s' > '%s/verify.txt' 2>&1",

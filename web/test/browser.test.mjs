@@ -334,6 +334,28 @@ test('the picker offers no nation excluded at the chosen classification, and not
   await jp.context().close();
 });
 
+test('a tag set panel opened just before a tick stays open, and the ticked box keeps the focus', async () => {
+  // The tick's re-render runs before the panel's toggle event is handled
+  // (both in one task here; under load a click can overtake it).
+  const page = await signedIn(chrome.browser, node.url, nato);
+  await openChannel(page, channel);
+  await chooseClassification(page, 'RESTRICTED');
+  const after = await page.evaluate(() => {
+    const sel = '#tagsets details[data-tagset="Releasable To"]';
+    const d = document.querySelector(sel);
+    if (d.open) d.open = false;
+    return new Promise((resolve) => setTimeout(() => {
+      document.querySelector(sel).open = true;
+      const box = document.querySelector(`${sel} .cat-opt[data-name="KOR"] input`);
+      box.focus();
+      box.click();
+      resolve({ open: document.querySelector(sel).open, focused: document.activeElement?.value });
+    }, 50));
+  });
+  assert.deepEqual(after, { open: true, focused: 'KOR' });
+  await page.context().close();
+});
+
 test('the French toggle changes the markings', async () => {
   const text = unique('French marking check');
   await postApi(nato, relToJapan(), text);

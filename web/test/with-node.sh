@@ -3,6 +3,9 @@
 # `liaison serve --demo` on 127.0.0.1 (a port the kernel picks) with a fresh
 # data directory, run web/run-tests.sh with LIAISON_URL and
 # LIAISON_CREDENTIALS pointing at it, then stop the node (SIGTERM).
+# With LIAISON_OPENAPI_PROXY and LIAISON_OPENAPI_SPEC set (meson sets them),
+# the page talks to the node through the validating proxy (tests/api), and
+# the test fails unless every exchange conforms to docs/api/openapi.yaml.
 #
 # Usage: web/test/with-node.sh LIAISON_BINARY [DEMO_FILE]
 # (meson: test('web_browser', find_program('../web/test/with-node.sh'),
@@ -11,16 +14,18 @@ set -euo pipefail
 bin="${1:?usage: with-node.sh LIAISON_BINARY [DEMO_FILE]}"
 demo="${2:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../../tests/api/proxy-lib.sh"
 
 data="$(mktemp -d "${TMPDIR:-/tmp}/liaison-web-node.XXXXXX")"
 log="$data.log"
 pid=
 cleanup() {
+  openapi_proxy_stop
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  rm -rf "$data" "$log"
+  rm -rf "$data" "$log" "$data.openapi.txt" "$data.openapi.txt.out"
 }
 trap cleanup EXIT
 
@@ -46,4 +51,11 @@ if [ -z "$url" ]; then
   exit 1
 fi
 
-LIAISON_URL="$url" LIAISON_CREDENTIALS="$data/node/demo-credentials.json" "$here/../run-tests.sh"
+openapi_proxy_start "$url" "$data.openapi.txt"
+rc=0
+LIAISON_URL="$OPENAPI_URL" LIAISON_CREDENTIALS="$data/node/demo-credentials.json" \
+  "$here/../run-tests.sh" || rc=$?
+openapi_proxy_stop
+[ "$rc" -eq 77 ] && exit 77 # skipped: no traffic to check
+openapi_proxy_check "$data.openapi.txt" >&2 || rc=1
+exit "$rc"

@@ -117,6 +117,11 @@ function renderTagSets() {
   }
   const built = buildLabel(policy, me.clearance, classification, chosen);
   const box = document.getElementById('tagsets');
+  // Keep each panel open or closed as the user left it, read from the page:
+  // a click may re-render before the panel's toggle event has been handled.
+  for (const d of box.querySelectorAll('details.tagset')) {
+    if (d.open) openSets.add(d.id); else openSets.delete(d.id);
+  }
   // Releasability (enumerated permissive) first: it is what a desk officer sets most.
   const rank = (g) => (g.type === 'enumeratedPermissive' ? 0 : 1);
   fill(box, [...groups].sort((a, b) => rank(a) - rank(b)).map((g) => tagSetPanel(g, built)));
