@@ -5,8 +5,9 @@
  *
  * SPIFs are administrator input, but they are parsed as defensively as
  * labels: every refusal names the file, the line, the element and what is
- * wrong. libxml2 (through spif_tree.c) recovers from slips because real SPIFs have well-formedness
- * slips (a misspelt closing tag in the food policies). */
+ * wrong. A SPIF must be well-formed (spif_tree.c tolerates one slip only, a
+ * misspelt end tag, which a shared conformance vector has) and whole: every
+ * reference resolves, every tag set has tags and every tag categories. */
 #include "policy/spif.h"
 
 #include <errno.h>
