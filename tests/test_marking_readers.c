@@ -110,6 +110,21 @@ static bool load_readers(const char *demo_path)
         }
         free(text);
     }
+    /* The demo's items must stay valid under the policy they are posted to. */
+    size_t bad = 0, items = 0;
+    json_array_foreach(json_object_get(demo, "items"), i, u)
+    {
+        char *text = json_dumps(json_object_get(u, "label"), JSON_COMPACT);
+        lsn_label *l = text ? parse_json(text) : NULL;
+        if (!l || !is_valid(l)) {
+            printf("# demo item %zu: invalid label %s\n", i, text ? text : "");
+            bad++;
+        }
+        items++;
+        lsn_label_free(l);
+        free(text);
+    }
+    ok(items > 0 && bad == 0, "every_demo_item_label_is_valid");
     size_t want = json_array_size(users);
     json_decref(demo);
     return nreaders > 0 && nreaders == want;
