@@ -69,6 +69,13 @@ bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, size_t j,
  * out of range. */
 const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *lang);
 
+/* Does the policy have marking data in language `lang` (a BCP 47 tag, any
+ * region: fr-CA is answered by fr)? Untagged marking data is taken to be
+ * English, as in every SPIF we know, so "en" (and NULL) is always spoken.
+ * A caller asked for a language the policy lacks should say so rather than
+ * print English (the markings fall back to the untagged data). */
+bool lsn_policy_speaks(const lsn_policy *p, const char *lang);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,7 +43,8 @@ enum cli_opt_bit {
     CLI_OPT_NATION = 1u << 15,
     CLI_OPT_ORG = 1u << 16,
     CLI_OPT_ROLE = 1u << 17,
-    CLI_OPT_PURPOSE = 1u << 18
+    CLI_OPT_PURPOSE = 1u << 18,
+    CLI_OPT_FORCE = 1u << 19 /* no argument */
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
