@@ -510,6 +510,18 @@ static void test_only_utf8(void)
     ok(rc == LSN_OK && l, "label_declaring_utf8_in_lower_case_is_read");
     lsn_label_free(l);
     l = NULL;
+    /* Issue 12: a refusal names the policy used, by name, OID and version. */
+    rc = parse_str("<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"
+                   "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>SECRET</Classification>"
+                   "<Category TagName='Releasable To' Type='PERMISSIVE'><GenericValue>ATLANTIS"
+                   "</GenericValue></Category></ConfidentialityInformation>"
+                   "</originatorConfidentialityLabel>", LSN_FORM_AUTO, &l, &err);
+    if (!ok(rc == LSN_ERR_LABEL && has(err.message, "ATLANTIS") &&
+                has(err.message, "NATO (1.3.26.1.3.1, version 79)"),
+            "unknown_category_refusal_names_the_policy_and_version"))
+        printf("#   %s\n", err.message);
+    lsn_label_free(l);
+    l = NULL;
     rc = parse_str("\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>" REL_JPN_BODY,
                    LSN_FORM_AUTO, &l, &err);
     ok(rc == LSN_OK && l, "label_with_a_utf8_byte_order_mark_is_read");

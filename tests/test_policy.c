@@ -432,6 +432,41 @@ static void test_set(void)
     ok(contains(e.message, "1.2.826.0.1.6726289.0.0") && contains(e.message, "already loaded"),
        "set_duplicate_message_names_the_id");
     ok(lsn_policy_set_count(set) == 2, "set_unchanged_after_duplicate");
+    /* Issue 12: a policy is known by OID and version. The bundled policy
+     * and NATO's v79 share an OID: refused together, naming both. */
+    {
+        lsn_policy_set *two = lsn_policy_set_new();
+        lsn_policy *bundled = NULL;
+        snprintf(path, sizeof path, "%s/nato-4774-policy.xml", spiffing_dir);
+        ok(lsn_policy_load_default(&bundled, &e) == LSN_OK &&
+               lsn_policy_set_add(two, bundled, &e) == LSN_OK &&
+               lsn_policy_set_load_file(two, path, &e) == LSN_ERR_DUPLICATE &&
+               lsn_policy_set_count(two) == 1,
+           "two_policies_with_one_oid_are_refused_together");
+        ok(contains(e.message, "NATO (1.3.26.1.3.1, version 79)") &&
+               contains(e.message, "NATO (1.3.26.1.3.1, version 1)") &&
+               contains(e.message, "nato-4774-policy.xml"),
+           "one_oid_refusal_names_both_policies_with_version");
+        ok(bundled && strcmp(lsn_policy_version(bundled), "1") == 0, "policy_version_is_read");
+        /* Same OID and version, other contents (another author's policy). */
+        const char *a = "<SPIF xmlns='http://www.xmlspif.org/spif' version='3'><securityPolicyId "
+                        "name='A' id='1.9.9'/><securityClassifications><securityClassification "
+                        "name='LOW' lacv='1' hierarchy='1'/></securityClassifications></SPIF>";
+        const char *b = "<SPIF xmlns='http://www.xmlspif.org/spif' version='3'><securityPolicyId "
+                        "name='B' id='1.9.9'/><securityClassifications><securityClassification "
+                        "name='HIGH' lacv='2' hierarchy='1'/></securityClassifications></SPIF>";
+        lsn_policy *pa = NULL, *pb = NULL;
+        ok(lsn_policy_load_memory(a, strlen(a), "a.xml", &pa, &e) == LSN_OK &&
+               lsn_policy_load_memory(b, strlen(b), "b.xml", &pb, &e) == LSN_OK &&
+               lsn_policy_set_add(two, pa, &e) == LSN_OK &&
+               lsn_policy_set_add(two, pb, &e) == LSN_ERR_DUPLICATE &&
+               contains(e.message, "B (1.9.9, version 3)") && contains(e.message, "a.xml"),
+           "two_different_policies_with_one_oid_and_version_are_refused");
+        lsn_policy_unref(pa);
+        lsn_policy_unref(pb);
+        lsn_policy_unref(bundled);
+        lsn_policy_set_free(two);
+    }
     ok(lsn_policy_set_load_file(set, "/nonexistent/policy.xml", &e) == LSN_ERR_IO &&
            contains(e.message, "/nonexistent/policy.xml"),
        "set_missing_file_is_io_error_naming_it");

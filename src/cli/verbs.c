@@ -47,7 +47,8 @@ const cli_verb cli_verbs[] = {
      cli_cmd_clearance_mark},
     {"policy", "show", "", 0, 0, CLI_OPT_POLICY, 0,
      "list the loaded policies",
-     "Prints one line per policy: its OID and its name. Without --policy, "
+     "Prints one line per policy: its OID, its name and its version (when "
+     "the SPIF gives one). Without --policy, "
      "the bundled policy.",
      cli_cmd_policy_show},
     {NULL, "conformance", "TESTS.xml", 1, 1, CLI_OPT_POLICY, 0,

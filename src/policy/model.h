@@ -289,4 +289,10 @@ const marking_data *marking_for_lang(const marking_data *m, size_t n, const char
 /* Case-insensitive ASCII string compare, for names. */
 bool name_eq(const char *a, const char *b);
 
+/* "NATO (1.3.26.1.3.1, version 79)": how messages name a policy, since one
+ * OID may be written by several versions (or authors). Writes into buf
+ * and returns it. */
+const char *policy_ident(const lsn_policy *p, char *buf, size_t size);
+#define POLICY_IDENT_MAX 256
+
 #endif

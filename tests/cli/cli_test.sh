@@ -209,6 +209,9 @@ expect_prefix "check_denies_a_label_with_no_equivalent_policy" 1 "denied: " \
 expect "policy_show_lists_id_and_name" 0 "1.2.826.0.1.6726289.0.0 Food" \
     policy show --policy "$SPIFFING/food-policy.xml"
 expect_prefix "policy_show_defaults_to_the_bundled_nato_policy" 0 "1.3.26.1.3.1 " policy show
+expect "policy_show_names_the_version" 0 "1.3.26.1.3.1 NATO (version 1)" policy show
+expect_error "two_policies_with_one_oid_are_refused_naming_both_versions" "version 79" \
+    policy show --policy "$NATO_POLICY" --policy "$GOLDEN/../../data/liaison-policy.xml"
 
 # ---- conformance -------------------------------------------------------------
 cat > "$TMP/failing.xml" <<XML
