@@ -888,8 +888,8 @@ static void default_policy(void)
     lsn_label_free(rel_jpn);
 
     /* Releasable To NATO alone names no nation: the oneOrMore rule lists
-     * the 42 nations and 5 partnerships or missions, and the refusal names five of them and counts the
-     * rest rather than printing all 42. */
+     * 42 nations and 5 partnerships or missions, and the refusal names five
+     * of them and counts the rest rather than printing all 47. */
     lsn_label *nato_alone = build(p, "RESTRICTED", "Context/NATO", "Context/Releasable",
                                   "Releasable To/NATO", NULL);
     ok(validity(nato_alone) == 0 &&
