@@ -712,10 +712,19 @@ static void test_refusals(void)
                  &e) == LSN_ERR_POLICY &&
            contains(e.message, "sideways"),
        "unknown_tag_type_refused");
-    ok(load_text(spif("", "<markingData phrase='x'><code>upsideDown</code></markingData>", ""), &e) ==
-               LSN_ERR_POLICY &&
-           contains(e.message, "upsideDown"),
-       "unknown_marking_code_refused");
+    /* Issue 12: a marking code of a later schema changes no decision: a
+     * warning that names it, not a refusal. */
+    {
+        lsn_policy *w = NULL;
+        const char *t = spif("", "<markingData phrase='x'><code>upsideDown</code></markingData>", "");
+        ok(lsn_policy_load_memory(t, strlen(t), "t.xml", &w, &e) == LSN_OK &&
+               lsn_policy_warning_count(w) == 1 &&
+               contains(lsn_policy_warning_at(w, 0), "upsideDown") &&
+               contains(lsn_policy_warning_at(w, 0), "t.xml: line 1: <code>") &&
+               lsn_policy_warning_at(w, 1) == NULL,
+           "unknown_marking_code_is_a_warning_naming_it");
+        lsn_policy_unref(w);
+    }
 
     char *many = malloc(65536);
     size_t off = (size_t)snprintf(many, 65536, "<SPIF><securityPolicyId name='X' id='1.2'/>"

@@ -76,6 +76,13 @@ const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *
  * print English (the markings fall back to the untagged data). */
 bool lsn_policy_speaks(const lsn_policy *p, const char *lang);
 
+/* What the loader ignored in the SPIF because it changes no decision (a
+ * marking code of a later schema), one sentence each naming file, line and
+ * element; a policy keeps the first 8. Anything not understood that could
+ * change a decision is refused at load instead. */
+size_t lsn_policy_warning_count(const lsn_policy *p);
+const char *lsn_policy_warning_at(const lsn_policy *p, size_t i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,7 +44,8 @@ enum cli_opt_bit {
     CLI_OPT_ORG = 1u << 16,
     CLI_OPT_ROLE = 1u << 17,
     CLI_OPT_PURPOSE = 1u << 18,
-    CLI_OPT_FORCE = 1u << 19 /* no argument */
+    CLI_OPT_FORCE = 1u << 19, /* no argument */
+    CLI_OPT_PORTION = 1u << 20 /* no argument */
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -140,6 +141,8 @@ lsn_err cli_clearance_load(const lsn_policy_set *set, const char *path,
 /* A label's or clearance's marking in a freshly allocated string (free with
  * free()); NULL with err filled on failure. */
 char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err);
+/* The same, in the portion form ("(NR)"). */
+char *cli_label_portion_marking(const lsn_label *l, const char *lang, lsn_error *err);
 char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err);
 
 /* Verb handlers. */

@@ -87,7 +87,10 @@ int cli_cmd_label_mark(const cli_verb *v, const cli_args *a)
                 cli_error(path, "invalid label, marked anyway (--force): %s",
                           reason[0] ? reason : "(no reason given)");
         }
-        char *m = valid || force ? cli_label_marking(label, a->lang, &err) : NULL;
+        char *m = NULL;
+        if (valid || force)
+            m = cli_opt(a, CLI_OPT_PORTION) ? cli_label_portion_marking(label, a->lang, &err)
+                                            : cli_label_marking(label, a->lang, &err);
         if (m) {
             printf("%s\n", m);
             free(m);

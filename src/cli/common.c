@@ -120,6 +120,12 @@ static lsn_err mark_clearance(const void *obj, const char *lang, char *buf, size
     return lsn_clearance_marking(obj, lang, buf, size, needed);
 }
 
+static lsn_err mark_portion(const void *obj, const char *lang, char *buf, size_t size,
+                            size_t *needed)
+{
+    return lsn_label_portion_marking(obj, lang, buf, size, needed);
+}
+
 static char *marking(mark_fn mark, const void *obj, const char *what, const char *lang,
                      lsn_error *err)
 {
@@ -163,6 +169,18 @@ char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err)
     if (!speaks(lsn_label_policy(l), lang, err))
         return NULL;
     return marking(mark_label, l, "label", lang, err);
+}
+
+char *cli_label_portion_marking(const lsn_label *l, const char *lang, lsn_error *err)
+{
+    if (!speaks(lsn_label_policy(l), lang, err))
+        return NULL;
+    char *m = marking(mark_portion, l, "label", lang, err);
+    if (!m && err->code == LSN_ERR_POLICY)
+        snprintf(err->message, sizeof err->message,
+                 "the policy %s (%s) gives no portion marking for this classification",
+                 lsn_policy_name(lsn_label_policy(l)), lsn_policy_id(lsn_label_policy(l)));
+    return m;
 }
 
 char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err)

@@ -43,6 +43,7 @@ static const cli_option options[] = {
      "member, release-authority, auditor or administrator (repeatable)"},
     {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
     {CLI_OPT_FORCE, "force", NULL, "print the marking of an invalid label too (still exits 1)"},
+    {CLI_OPT_PORTION, "portion", NULL, "the portion form, for paragraphs and subject lines: (NR)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -16,14 +16,17 @@ const cli_verb cli_verbs[] = {
      "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
      "(detected), or '-' for standard input.",
      cli_cmd_label_validate},
-    {"label", "mark", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG | CLI_OPT_FORCE, 0,
+    {"label", "mark", "LABEL", 1, 1,
+     CLI_OPT_POLICY | CLI_OPT_LANG | CLI_OPT_PORTION | CLI_OPT_FORCE, 0,
      "print a label's display marking",
      "Prints the display marking on one line and exits 0, in the language "
      "TAG (fr-CA falls back to fr, then to the policy's untagged marking "
      "data, which is English); a language the policy has no marking data in "
      "is an error (exit 2). An invalid label prints 'invalid: REASON' and "
      "exits 1; with --force its marking is printed anyway (the reason goes "
-     "to standard error) and the exit status is still 1.",
+     "to standard error) and the exit status is still 1. --portion prints the "
+     "portion form, for paragraphs and subject lines ('(NR)', '(NS REL TO "
+     "JPN)'), where the policy gives one (exit 2 where it does not).",
      cli_cmd_label_mark},
     {"label", "check", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_CLEARANCE,
      CLI_OPT_CLEARANCE,

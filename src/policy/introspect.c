@@ -140,3 +140,13 @@ bool lsn_policy_speaks(const lsn_policy *p, const char *lang)
             return true;
     return false;
 }
+
+size_t lsn_policy_warning_count(const lsn_policy *p)
+{
+    return p ? p->nwarnings : 0;
+}
+
+const char *lsn_policy_warning_at(const lsn_policy *p, size_t i)
+{
+    return p && i < p->nwarnings ? p->warnings[i] : NULL;
+}

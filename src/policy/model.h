@@ -56,7 +56,12 @@ enum mark_code {
     MC_NO_NAME_DISPLAY = 1u << 5,
     MC_NO_MARKING_DISPLAY = 1u << 6,
     MC_SUPPRESS_CLASS_NAME = 1u << 7,
-    MC_REPLACE_POLICY = 1u << 8
+    MC_REPLACE_POLICY = 1u << 8,
+    /* The portion form (paragraphs, subject lines): "(NR)". */
+    MC_PORTION = 1u << 9,
+    /* A code of a later schema we do not know (a warning names it): the
+     * entry is kept out of the banner, where it may not belong. */
+    MC_UNKNOWN = 1u << 10
 };
 
 /* One <markingData>: an optional phrase in a language with its codes. */
@@ -241,6 +246,12 @@ struct lsn_policy {
     size_t nmarkings;
     marking_data *markings;
 
+    /* What the loader did not understand and that changes no decision
+     * (an unknown marking code), one sentence each, at most
+     * POLICY_MAX_WARNINGS. */
+    size_t nwarnings;
+    char *warnings[8];
+
     /* Every string and array above lives in these chunks (policy/arena.c),
      * so that a load that fails half-way frees all it built at once. */
     struct policy_chunk *chunks;
@@ -294,5 +305,6 @@ bool name_eq(const char *a, const char *b);
  * and returns it. */
 const char *policy_ident(const lsn_policy *p, char *buf, size_t size);
 #define POLICY_IDENT_MAX 256
+#define POLICY_MAX_WARNINGS 8
 
 #endif

@@ -10,7 +10,8 @@
 #
 # Golden files: tests/golden/NAME.LANG.marking is the marking of
 # tests/vectors/liaison/NAME in LANG under the bundled policy (the 'nato-'
-# ones: of the spiffing vector NAME under the NATO v79 policy);
+# ones: of the spiffing vector NAME under the NATO v79 policy), and
+# NAME.LANG.portion its portion form (label mark --portion);
 # tests/golden/NAME.FORM is `label convert --to FORM` of the same label.
 # Regenerate with LIAISON_REGOLD=1 (then read the diff before committing).
 # tests/golden/TODO lists goldens ("FILE reason") that hold what a reader
@@ -177,6 +178,8 @@ expect_error "clearance_mark_in_an_unknown_language_is_an_error" "unknown langua
     clearance mark --lang de "$VEC/jpn-desk-officer.xml"
 expect "mark_in_a_regional_variant_of_a_known_language" 0 "NATO RESTRICTED" \
     label mark --lang en-GB "$VEC/nr.nato"
+expect_error "portion_where_the_policy_gives_none_is_an_error" "no portion marking" \
+    label mark --portion --policy "$SPIFFING/food-policy.xml" "$SPIFFING/food-label-water.xml"
 expect_prefix "cheap_chocolate_is_invalid" 1 "invalid: " \
     label validate --policy "$SPIFFING/food-policy.xml" "$SPIFFING/food-label-cheap-milk-chocolate.xml"
 expect "food_all_okay_clearance_granted" 0 "granted" \
@@ -307,6 +310,10 @@ for f in "$VEC"/*.nato; do
     for lang in en fr; do
         golden "mark_${name}_${lang}_matches_golden" "$GOLDEN/$name.$lang.marking" \
             label mark --lang $lang "$f"
+    done
+    for lang in en fr; do
+        golden "portion_${name}_${lang}_matches_golden" "$GOLDEN/$name.$lang.portion" \
+            label mark --portion --lang $lang "$f"
     done
     golden "mark_${name}_fr_CA_falls_back_to_fr" "$GOLDEN/$name.fr.marking" \
         label mark --lang fr-CA "$f"
