@@ -80,6 +80,16 @@ bool lsn_policy_speaks(const lsn_policy *p, const char *lang);
  * marking code of a later schema), one sentence each naming file, line and
  * element; a policy keeps the first 8. Anything not understood that could
  * change a decision is refused at load instead. */
+/* Named groups of categories the SPIF's extensions list (NATO's
+ * memberships: the nations of a mission or partnership), for label pickers
+ * to offer as presets; they change no decision. lsn_policy_group_at gives
+ * group i's name and its number of categories (NULL when out of range);
+ * lsn_policy_group_category gives the index (for lsn_policy_category_at)
+ * of its category j. */
+size_t lsn_policy_group_count(const lsn_policy *p);
+const char *lsn_policy_group_at(const lsn_policy *p, size_t i, size_t *ncats);
+bool lsn_policy_group_category(const lsn_policy *p, size_t i, size_t j, size_t *cat);
+
 size_t lsn_policy_warning_count(const lsn_policy *p);
 const char *lsn_policy_warning_at(const lsn_policy *p, size_t i);
 

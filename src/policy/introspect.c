@@ -150,3 +150,25 @@ const char *lsn_policy_warning_at(const lsn_policy *p, size_t i)
 {
     return p && i < p->nwarnings ? p->warnings[i] : NULL;
 }
+
+size_t lsn_policy_group_count(const lsn_policy *p)
+{
+    return p ? p->ngroups : 0;
+}
+
+const char *lsn_policy_group_at(const lsn_policy *p, size_t i, size_t *ncats)
+{
+    if (!p || i >= p->ngroups)
+        return NULL;
+    if (ncats)
+        *ncats = p->groups[i].ncats;
+    return p->groups[i].name;
+}
+
+bool lsn_policy_group_category(const lsn_policy *p, size_t i, size_t j, size_t *cat)
+{
+    if (!p || i >= p->ngroups || j >= p->groups[i].ncats || !cat)
+        return false;
+    *cat = p->groups[i].cats[j];
+    return true;
+}

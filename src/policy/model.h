@@ -246,6 +246,16 @@ struct lsn_policy {
     size_t nmarkings;
     marking_data *markings;
 
+    /* Named groups of categories from the SPIF's extensions (NATO's
+     * memberships: the nations of a mission or partnership), offered to
+     * label pickers as presets; they change no decision. */
+    size_t ngroups;
+    struct policy_group {
+        char *name;
+        size_t ncats;
+        uint32_t *cats; /* category indices */
+    } *groups;
+
     /* What the loader did not understand and that changes no decision
      * (an unknown marking code), one sentence each, at most
      * POLICY_MAX_WARNINGS. */

@@ -145,9 +145,10 @@ static lsn_err parse_document(spif_ctx *c, snode *root)
          e = sn_next(e, "securityClassification"), i++)
         if ((rc = spif_resolve_rules(c, e, p->classes[i].nrules, p->classes[i].required)))
             return rc;
-    return (rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers))
-               ? rc
-               : spif_markings(c, root, &p->nmarkings, &p->markings);
+    if ((rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers)) ||
+        (rc = spif_markings(c, root, &p->nmarkings, &p->markings)))
+        return rc;
+    return spif_groups(c, sn_child(root, "extensions"));
 }
 
 lsn_err lsn_policy_load_memory(const char *data, size_t len, const char *source,
