@@ -10,6 +10,7 @@
 #include <string.h>
 #include <libtasn1.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "label/label_internal.h"
 #include "liaison/introspect.h"
@@ -308,8 +309,10 @@ static void test_4774_leniency(void)
     memmove(e_acute + 3, e_acute + 4, strlen(e_acute + 4) + 1);
     e_acute[3] = '\xe9';
     rc = parse_str(latin1, LSN_FORM_4774, &l, &err);
-    if (!ok(rc == LSN_OK && l && l->privacy_mark && strcmp(l->privacy_mark, "caf\xc3\xa9") == 0,
-            "4774_latin1_label_is_read_as_declared"))
+    /* Labels are UTF-8 only (issue 9): a Latin-1 label is refused, not
+     * converted, so that no two readers read it differently. */
+    if (!ok(rc == LSN_ERR_SYNTAX && !l && has(err.message, "ISO-8859-1"),
+            "4774_latin1_label_is_refused"))
         printf("#   rc %d: %s\n", (int)rc, rc ? err.message : "");
     lsn_label_free(l);
     l = NULL;
@@ -461,6 +464,169 @@ static void test_refusals(void)
 
 /* lsn_label_class_index agrees with the parsed classification and with
  * the policy's own numbering (lsn_policy_class_at), for every vector. */
+#define NS4774 "urn:nato:stanag:4774:confidentialitymetadatalabel:1:0"
+#define REL_JPN_BODY                                                                     \
+    "<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"    \
+    "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED</Classification>" \
+    "<Category TagName='Context' Type='PERMISSIVE'><GenericValue>Releasable</GenericValue>" \
+    "</Category><Category TagName='Releasable To' Type='PERMISSIVE'>"                     \
+    "<GenericValue>JPN</GenericValue></Category></ConfidentialityInformation>"            \
+    "</originatorConfidentialityLabel>"
+
+/* Issue 9 item 9: a label is UTF-8 or it is refused, and text where the
+ * syntax has none is refused rather than skipped. */
+static void test_only_utf8(void)
+{
+    lsn_label *l = NULL;
+    lsn_error err = { 0 };
+    lsn_err rc = parse_str("<?xml version='1.0' encoding='UTF-7'?>" REL_JPN_BODY,
+                           LSN_FORM_AUTO, &l, &err);
+    if (!ok(rc == LSN_ERR_SYNTAX && !l && has(err.message, "UTF-7") &&
+                has(err.message, "only UTF-8"),
+            "label_declaring_utf7_is_refused_naming_the_encoding"))
+        printf("#   rc %d: %s\n", (int)rc, err.message);
+    lsn_label_free(l);
+    l = NULL;
+    rc = parse_str("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>" REL_JPN_BODY,
+                   LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && !l && has(err.message, "iso-8859-1"),
+       "label_declaring_latin1_is_refused");
+    lsn_label_free(l);
+    l = NULL;
+    rc = parse_str("<?xml version='1.0' encoding='UTF-7'?>"
+                   "<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.3.26.1.3.1'/>"
+                   "<classification lacv='1'/></label>", LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && !l && has(err.message, "UTF-7"),
+       "spiffing_label_declaring_utf7_is_refused");
+    lsn_label_free(l);
+    l = NULL;
+    const char utf16[] = "\xff\xfe<\0l\0";
+    rc = lsn_label_parse(set, utf16, sizeof utf16 - 1, LSN_FORM_4774, &l, &err);
+    ok(rc == LSN_ERR_SYNTAX && !l && has(err.message, "UTF-16"), "utf16_label_is_refused");
+    lsn_label_free(l);
+    l = NULL;
+    rc = parse_str("<?xml version='1.0' encoding='utf-8'?>" REL_JPN_BODY, LSN_FORM_AUTO, &l,
+                   &err);
+    ok(rc == LSN_OK && l, "label_declaring_utf8_in_lower_case_is_read");
+    lsn_label_free(l);
+    l = NULL;
+    /* Issue 12: a refusal names the policy used, by name, OID and version. */
+    rc = parse_str("<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"
+                   "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>SECRET</Classification>"
+                   "<Category TagName='Releasable To' Type='PERMISSIVE'><GenericValue>ATLANTIS"
+                   "</GenericValue></Category></ConfidentialityInformation>"
+                   "</originatorConfidentialityLabel>", LSN_FORM_AUTO, &l, &err);
+    if (!ok(rc == LSN_ERR_LABEL && has(err.message, "ATLANTIS") &&
+                has(err.message, "NATO (1.3.26.1.3.1, version 79)"),
+            "unknown_category_refusal_names_the_policy_and_version"))
+        printf("#   %s\n", err.message);
+    lsn_label_free(l);
+    l = NULL;
+    rc = parse_str("\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>" REL_JPN_BODY,
+                   LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_OK && l, "label_with_a_utf8_byte_order_mark_is_read");
+    lsn_label_free(l);
+    l = NULL;
+
+    static const char *const stray[] = {
+        /* in a Category, beside its values */
+        "<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED</Classification>"
+        "<Category TagName='Context' Type='PERMISSIVE'><GenericValue>NATO</GenericValue>AUS"
+        "</Category></ConfidentialityInformation></originatorConfidentialityLabel>",
+        /* in ConfidentialityInformation */
+        "<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier>JPN<Classification>RESTRICTED</Classification>"
+        "<Category TagName='Context' Type='PERMISSIVE'><GenericValue>NATO</GenericValue>"
+        "</Category></ConfidentialityInformation></originatorConfidentialityLabel>",
+        /* in the root */
+        "<originatorConfidentialityLabel xmlns='" NS4774 "'>x<ConfidentialityInformation>"
+        "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED</Classification>"
+        "<Category TagName='Context' Type='PERMISSIVE'><GenericValue>NATO</GenericValue>"
+        "</Category></ConfidentialityInformation></originatorConfidentialityLabel>",
+    };
+    static const char *const where[] = { "Category", "ConfidentialityInformation", "root" };
+    for (size_t i = 0; i < 3; i++) {
+        rc = parse_str(stray[i], LSN_FORM_AUTO, &l, &err);
+        if (!ok(rc == LSN_ERR_LABEL && !l && has(err.message, where[i]) &&
+                    has(err.message, "holds elements only"),
+                "stray_text_inside_%s_is_refused", where[i]))
+            printf("#   rc %d: %s\n", (int)rc, err.message);
+        lsn_label_free(l);
+        l = NULL;
+    }
+    /* Text inside an element we skip (CreationDateTime) is that element's. */
+    rc = parse_str("<originatorConfidentialityLabel xmlns='" NS4774 "'><ConfidentialityInformation>"
+                   "<PolicyIdentifier>NATO</PolicyIdentifier><Classification>RESTRICTED"
+                   "</Classification><Category TagName='Context' Type='PERMISSIVE'>\n  "
+                   "<GenericValue>NATO</GenericValue>\n</Category></ConfidentialityInformation>"
+                   "<CreationDateTime>2026-12-03T10:00:00Z</CreationDateTime>"
+                   "</originatorConfidentialityLabel>", LSN_FORM_AUTO, &l, &err);
+    ok(rc == LSN_OK && l, "white_space_and_creation_date_text_are_read");
+    lsn_label_free(l);
+}
+
+/* Issue 9 item 8: libxml2 writes nothing to stderr, whatever the label and
+ * whichever thread reads it; the detail is in the lsn_error. */
+static void *parse_bad_labels(void *arg)
+{
+    lsn_error *err = arg;
+    static const char *const bad[] = {
+        /* iconv errors went to libxml2's generic handler: stderr */
+        "<?xml version='1.0' encoding='UTF-7'?><originatorConfidentialityLabel xmlns='"
+        NS4774 "'><ConfidentialityInformation><PolicyIdentifier>NATO\xff\xfe"
+        "</PolicyIdentifier></ConfidentialityInformation></originatorConfidentialityLabel>",
+        "<?xml version='1.0' encoding='ISO-2022-JP'?><originatorConfidentialityLabel xmlns='"
+        NS4774 "'>\xff\xfe</originatorConfidentialityLabel>",
+        "<originatorConfidentialityLabel xmlns='" NS4774 "'>\xff\xfe</orig>",
+        "\xef\xbb\xbf<originatorConfidentialityLabel xmlns='" NS4774 "'>&undefined;</x>",
+        "<label xmlns='http://surevine.com/xmlns/spiffy'>\xff</labl>",
+        "<?xml version='1.0' encoding='nonsense'?><label/>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lsn_label *l = NULL;
+        if (lsn_label_parse(set, bad[i], strlen(bad[i]), LSN_FORM_AUTO, &l, err) == LSN_OK)
+            lsn_label_free(l);
+    }
+    lsn_clearance *c = NULL;
+    static const char clr[] = "<?xml version='1.0' encoding='UTF-7'?><clearance>\xff</clearanc>";
+    if (lsn_clearance_parse(set, clr, sizeof clr - 1, LSN_FORM_AUTO, &c, err) == LSN_OK)
+        lsn_clearance_free(c);
+    return NULL;
+}
+
+static void test_quiet_stderr(void)
+{
+    fflush(stderr);
+    FILE *cap = tmpfile();
+    int saved = dup(2);
+    if (!cap || saved < 0 || dup2(fileno(cap), 2) < 0) {
+        ok(0, "stderr_can_be_captured");
+        return;
+    }
+    lsn_error err = { 0 };
+    parse_bad_labels(&err);
+    /* a new thread: libxml2's handlers are per thread */
+    pthread_t t;
+    lsn_error terr = { 0 };
+    bool threaded = pthread_create(&t, NULL, parse_bad_labels, &terr) == 0;
+    if (threaded)
+        pthread_join(t, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    long written = ftell(cap) >= 0 ? (fseek(cap, 0, SEEK_END), ftell(cap)) : -1;
+    char head[200] = "";
+    rewind(cap);
+    size_t n = fread(head, 1, sizeof head - 1, cap);
+    head[n] = '\0';
+    fclose(cap);
+    if (!ok(threaded && written == 0, "bad_labels_write_nothing_to_stderr"))
+        printf("#   stderr got %ld bytes: %s\n", written, head);
+    ok(err.message[0] != '\0' && terr.message[0] != '\0' && !strchr(err.message, '\n'),
+       "bad_label_detail_is_in_the_error_on_one_line");
+}
+
 static void test_class_index(void)
 {
     bool agree = true, any = false;
@@ -1138,6 +1304,8 @@ int main(int argc, char **argv)
     test_vectors();
     test_4774_leniency();
     test_refusals();
+    test_only_utf8();
+    test_quiet_stderr();
     test_json();
     test_class_index();
     test_ber();

@@ -71,6 +71,30 @@ LSN_API bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, s
  * out of range. */
 LSN_API const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *lang);
 
+/* Does the policy have marking data in language `lang` (a BCP 47 tag, any
+ * region: fr-CA is answered by fr)? Untagged marking data is taken to be
+ * English, as in every SPIF we know, so "en" (and NULL) is always spoken.
+ * A caller asked for a language the policy lacks should say so rather than
+ * print English (the markings fall back to the untagged data). */
+LSN_API bool lsn_policy_speaks(const lsn_policy *p, const char *lang);
+
+/* Named groups of categories the SPIF's extensions list (NATO's
+ * memberships: the nations of a mission or partnership), for label pickers
+ * to offer as presets; they change no decision. lsn_policy_group_at gives
+ * group i's name and its number of categories (NULL when out of range);
+ * lsn_policy_group_category gives the index (for lsn_policy_category_at)
+ * of its category j. */
+LSN_API size_t lsn_policy_group_count(const lsn_policy *p);
+LSN_API const char *lsn_policy_group_at(const lsn_policy *p, size_t i, size_t *ncats);
+LSN_API bool lsn_policy_group_category(const lsn_policy *p, size_t i, size_t j, size_t *cat);
+
+/* What the loader ignored in the SPIF because it changes no decision (a
+ * marking code of a later schema), one sentence each naming file, line and
+ * element; a policy keeps the first 8. Anything not understood that could
+ * change a decision is refused at load instead. */
+LSN_API size_t lsn_policy_warning_count(const lsn_policy *p);
+LSN_API const char *lsn_policy_warning_at(const lsn_policy *p, size_t i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,6 +78,18 @@ LSN_API LSN_MUST_CHECK lsn_err lsn_label_validate(const lsn_label *label, bool *
 LSN_API LSN_MUST_CHECK lsn_err lsn_label_marking(const lsn_label *label, const char *lang,
                                          char *buf, size_t size, size_t *needed);
 
+/* The portion marking, for paragraphs and subject lines ("(NR)", "(NS REL
+ * JPN)"), in language `lang` with the same fallback: the classification's
+ * markingData with the code portionMarking, then the categories of tags that
+ * give a portion form (a markingQualifier or markingData with
+ * portionMarking), each by its portion phrase, else its name (hidden where
+ * the banner hides it); the
+ * policy's portionMarking qualifiers wrap it ("(" and ")" when it gives
+ * none). LSN_ERR_POLICY when the policy gives the classification no portion
+ * phrase. Buffer as lsn_label_marking. */
+LSN_API LSN_MUST_CHECK lsn_err lsn_label_portion_marking(const lsn_label *label, const char *lang,
+                                                         char *buf, size_t size, size_t *needed);
+
 /* Translate a label into the equivalent policy `target_oid`, which must be in
  * `set`. On success the caller owns *out. */
 LSN_API LSN_MUST_CHECK lsn_err lsn_label_translate(const lsn_label *label,

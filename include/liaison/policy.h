@@ -40,6 +40,9 @@ LSN_API void lsn_policy_unref(lsn_policy *p); /* NULL is a no-op */
 
 LSN_API const char *lsn_policy_id(const lsn_policy *p);   /* OID, e.g. "1.3.26.1.3.1" */
 LSN_API const char *lsn_policy_name(const lsn_policy *p); /* e.g. "NATO" */
+/* The SPIF's version= ("79"), NULL when it has none. A policy is known by
+ * OID and version; messages name both. */
+LSN_API const char *lsn_policy_version(const lsn_policy *p);
 
 /* A set of policies. lsn_policy_set_add takes its own reference. */
 LSN_API lsn_policy_set *lsn_policy_set_new(void); /* NULL when out of memory */

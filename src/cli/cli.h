@@ -49,7 +49,9 @@ enum cli_opt_bit {
     CLI_OPT_CERTIFICATE = 1u << 20,
     CLI_OPT_CONTENT = 1u << 21,
     CLI_OPT_UUID = 1u << 22,
-    CLI_OPT_STORE = 1u << 23
+    CLI_OPT_STORE = 1u << 23,
+    CLI_OPT_FORCE = 1u << 24, /* no argument */
+    CLI_OPT_PORTION = 1u << 25 /* no argument */
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -147,6 +149,8 @@ lsn_err cli_clearance_load(const lsn_policy_set *set, const char *path,
 /* A label's or clearance's marking in a freshly allocated string (free with
  * free()); NULL with err filled on failure. */
 char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err);
+/* The same, in the portion form ("(NR)"). */
+char *cli_label_portion_marking(const lsn_label *l, const char *lang, lsn_error *err);
 char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err);
 
 /* Verb handlers. */

@@ -64,15 +64,38 @@ int cli_cmd_label_mark(const cli_verb *v, const cli_args *a)
     lsn_error err = {0};
     lsn_label *label = NULL;
     int rc = CLI_EXIT_OK;
-    if (cli_label_load(set, path, &label, &err) != LSN_OK) {
+    bool valid = false;
+    char reason[LSN_ERROR_MESSAGE_MAX] = "";
+    lsn_err e = cli_label_load(set, path, &label, &err);
+    if (e == LSN_ERR_LABEL) {
+        printf("invalid: %s\n", err.message);
+        rc = CLI_EXIT_NO;
+    } else if (e != LSN_OK) {
         rc = fail(path, &err);
+    } else if ((e = lsn_label_validate(label, &valid, reason, sizeof reason)) != LSN_OK) {
+        cli_error(path, "cannot validate: %s", lsn_strerror(e));
+        rc = CLI_EXIT_ERROR;
     } else {
-        char *m = cli_label_marking(label, a->lang, &err);
-        if (!m) {
-            rc = fail(path, &err);
-        } else {
+        /* A marking of an invalid label misleads: it is printed only when
+         * asked for (--force), and the exit status says invalid either way. */
+        bool force = cli_opt(a, CLI_OPT_FORCE) != NULL;
+        if (!valid) {
+            rc = CLI_EXIT_NO;
+            if (!force)
+                printf("invalid: %s\n", reason[0] ? reason : "(no reason given)");
+            else
+                cli_error(path, "invalid label, marked anyway (--force): %s",
+                          reason[0] ? reason : "(no reason given)");
+        }
+        char *m = NULL;
+        if (valid || force)
+            m = cli_opt(a, CLI_OPT_PORTION) ? cli_label_portion_marking(label, a->lang, &err)
+                                            : cli_label_marking(label, a->lang, &err);
+        if (m) {
             printf("%s\n", m);
             free(m);
+        } else if (valid || force) {
+            rc = fail(path, &err);
         }
     }
     lsn_label_free(label);

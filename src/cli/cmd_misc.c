@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "liaison/introspect.h"
 
 int cli_cmd_clearance_mark(const cli_verb *v, const cli_args *a)
 {
@@ -36,7 +37,15 @@ int cli_cmd_policy_show(const cli_verb *v, const cli_args *a)
         return CLI_EXIT_ERROR;
     for (size_t i = 0; i < lsn_policy_set_count(set); i++) {
         const lsn_policy *p = lsn_policy_set_at(set, i);
-        printf("%s %s\n", lsn_policy_id(p), lsn_policy_name(p));
+        /* A policy is known by OID and version: say which was loaded. */
+        const char *version = lsn_policy_version(p);
+        if (version && version[0])
+            printf("%s %s (version %s)\n", lsn_policy_id(p), lsn_policy_name(p), version);
+        else
+            printf("%s %s\n", lsn_policy_id(p), lsn_policy_name(p));
+        /* what the loader ignored, so that an administrator sees it */
+        for (size_t w = 0; w < lsn_policy_warning_count(p); w++)
+            fprintf(stderr, "liaison: warning: %s\n", lsn_policy_warning_at(p, w));
     }
     lsn_policy_set_free(set);
     return CLI_EXIT_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "liaison/introspect.h"
 
 void cli_error(const char *what, const char *fmt, ...)
 {
@@ -119,6 +120,12 @@ static lsn_err mark_clearance(const void *obj, const char *lang, char *buf, size
     return lsn_clearance_marking(obj, lang, buf, size, needed);
 }
 
+static lsn_err mark_portion(const void *obj, const char *lang, char *buf, size_t size,
+                            size_t *needed)
+{
+    return lsn_label_portion_marking(obj, lang, buf, size, needed);
+}
+
 static char *marking(mark_fn mark, const void *obj, const char *what, const char *lang,
                      lsn_error *err)
 {
@@ -145,12 +152,40 @@ static char *marking(mark_fn mark, const void *obj, const char *what, const char
     return NULL;
 }
 
+/* A language the policy has no marking data in is an error, not English. */
+static bool speaks(const lsn_policy *p, const char *lang, lsn_error *err)
+{
+    if (lsn_policy_speaks(p, lang))
+        return true;
+    err->code = LSN_ERR_ARG;
+    snprintf(err->message, sizeof err->message,
+             "unknown language '%.32s': the policy %s (%s) has no marking data in it", lang,
+             lsn_policy_name(p), lsn_policy_id(p));
+    return false;
+}
+
 char *cli_label_marking(const lsn_label *l, const char *lang, lsn_error *err)
 {
+    if (!speaks(lsn_label_policy(l), lang, err))
+        return NULL;
     return marking(mark_label, l, "label", lang, err);
+}
+
+char *cli_label_portion_marking(const lsn_label *l, const char *lang, lsn_error *err)
+{
+    if (!speaks(lsn_label_policy(l), lang, err))
+        return NULL;
+    char *m = marking(mark_portion, l, "label", lang, err);
+    if (!m && err->code == LSN_ERR_POLICY)
+        snprintf(err->message, sizeof err->message,
+                 "the policy %s (%s) gives no portion marking for this classification",
+                 lsn_policy_name(lsn_label_policy(l)), lsn_policy_id(lsn_label_policy(l)));
+    return m;
 }
 
 char *cli_clearance_marking(const lsn_clearance *c, const char *lang, lsn_error *err)
 {
+    if (!speaks(lsn_clearance_policy(c), lang, err))
+        return NULL;
     return marking(mark_clearance, c, "clearance", lang, err);
 }

@@ -48,6 +48,8 @@ static const cli_option options[] = {
     {CLI_OPT_CONTENT, "content", "FILE", "the item's content (its body) ('-': stdin)"},
     {CLI_OPT_UUID, "uuid", "UUID", "the item's UUID (default: a fresh one)"},
     {CLI_OPT_STORE, "store", "URI", "the node's store (default sqlite:DIR/liaison.db)"},
+    {CLI_OPT_FORCE, "force", NULL, "print the marking of an invalid label too (still exits 1)"},
+    {CLI_OPT_PORTION, "portion", NULL, "the portion form, for paragraphs and subject lines: (NR)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -62,8 +64,8 @@ void cli_usage_line(const cli_verb *v, void *fp)
         if (!(v->opts & options[i].bit))
             continue;
         bool req = (v->required & options[i].bit) != 0;
-        fprintf(f, " %s--%s %s%s%s", req ? "" : "[", options[i].name, options[i].arg,
-                req ? "" : "]",
+        fprintf(f, " %s--%s%s%s%s%s", req ? "" : "[", options[i].name,
+                options[i].arg ? " " : "", options[i].arg ? options[i].arg : "", req ? "" : "]",
                 options[i].bit == CLI_OPT_POLICY || options[i].bit == CLI_OPT_ROLE ? "..." : "");
     }
     if (v->operands[0])
@@ -107,7 +109,8 @@ void cli_help_verb(const cli_verb *v)
         if (!(v->opts & options[i].bit))
             continue;
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", options[i].name, options[i].arg);
+        snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
         printf("  %-20s %s\n", left, options[i].help);
     }
     printf("  %-20s %s\n", "--help", "show this help");
@@ -170,7 +173,7 @@ int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out)
         if (!(v->opts & options[i].bit))
             continue;
         longopts[n].name = options[i].name;
-        longopts[n].has_arg = required_argument;
+        longopts[n].has_arg = options[i].arg ? required_argument : no_argument;
         longopts[n].flag = NULL;
         longopts[n].val = (int)i; /* index into options[] */
         n++;
@@ -217,7 +220,7 @@ int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out)
         default: break;
         }
         if (options[c].bit != CLI_OPT_POLICY && options[c].bit != CLI_OPT_ROLE)
-            out->value[__builtin_ctz(options[c].bit)] = optarg;
+            out->value[__builtin_ctz(options[c].bit)] = options[c].arg ? optarg : "";
     }
     if (out->help)
         return 0;

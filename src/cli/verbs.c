@@ -19,11 +19,17 @@ const cli_verb cli_verbs[] = {
      "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
      "(detected), or '-' for standard input.",
      cli_cmd_label_validate, SVC_ACT_NONE},
-    {"label", "mark", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_LANG, 0,
+    {"label", "mark", "LABEL", 1, 1,
+     CLI_OPT_POLICY | CLI_OPT_LANG | CLI_OPT_PORTION | CLI_OPT_FORCE, 0,
      "print a label's display marking",
-     "Prints the display marking on one line, in the language TAG when the "
-     "policy has marking data for it (fr-CA falls back to fr, then to the "
-     "policy's untagged marking data).",
+     "Prints the display marking on one line and exits 0, in the language "
+     "TAG (fr-CA falls back to fr, then to the policy's untagged marking "
+     "data, which is English); a language the policy has no marking data in "
+     "is an error (exit 2). An invalid label prints 'invalid: REASON' and "
+     "exits 1; with --force its marking is printed anyway (the reason goes "
+     "to standard error) and the exit status is still 1. --portion prints the "
+     "portion form, for paragraphs and subject lines ('(NR)', '(NS REL TO "
+     "JPN)'), where the policy gives one (exit 2 where it does not).",
      cli_cmd_label_mark, SVC_ACT_NONE},
     {"label", "check", "LABEL", 1, 1, CLI_OPT_POLICY | CLI_OPT_CLEARANCE,
      CLI_OPT_CLEARANCE,
@@ -47,7 +53,8 @@ const cli_verb cli_verbs[] = {
      cli_cmd_clearance_mark, SVC_ACT_NONE},
     {"policy", "show", "", 0, 0, CLI_OPT_POLICY, 0,
      "list the loaded policies",
-     "Prints one line per policy: its OID and its name. Without --policy, "
+     "Prints one line per policy: its OID, its name and its version (when "
+     "the SPIF gives one). Without --policy, "
      "the bundled policy.",
      cli_cmd_policy_show, SVC_ACT_NONE},
     {NULL, "conformance", "TESTS.xml", 1, 1, CLI_OPT_POLICY, 0,

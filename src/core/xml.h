@@ -15,13 +15,24 @@
 
 #define XML_MAX_BYTES (8u * 1024u * 1024u)
 
-/* Parse `data`. `recover` lets libxml2 mend well-formedness slips (used for
- * SPIFs only, which are trusted administrator input; see docs/SECURITY.md).
- * `source` names the input in messages. On failure returns NULL and fills err
+/* Parse `data`, which must be well-formed UTF-8 XML (xml_require_utf8; no
+ * recovery from slips). `source` names the input in messages. On failure returns NULL and fills err
  * with LSN_ERR_NO_DATA, LSN_ERR_SYNTAX or LSN_ERR_LIMIT. The caller frees the
  * document with xmlFreeDoc. */
-xmlDocPtr xml_parse(const char *data, size_t len, const char *source,
-                    bool recover, lsn_error *err);
+xmlDocPtr xml_parse(const char *data, size_t len, const char *source, lsn_error *err);
+
+/* Stop libxml2 from writing anything to stderr from the calling thread
+ * (its generic and structured error handlers are per thread). Every parse
+ * calls it: messages are read from the parser context into an lsn_error,
+ * never printed (a printed line per bad input would pass any rate limit of
+ * our own logging). */
+void xml_quiet_thread(void);
+
+/* Refuse input that is not UTF-8: a UTF-16/32 byte-order mark or NUL bytes
+ * at the start, or an XML declaration naming any encoding but UTF-8 (a
+ * label read one way by us and another by its next reader is two labels).
+ * LSN_OK or LSN_ERR_SYNTAX naming `source` and the encoding. */
+lsn_err xml_require_utf8(const char *data, size_t len, const char *source, lsn_error *err);
 
 /* True when node is an element whose local name is `name` (any namespace). */
 bool xml_is(const xmlNode *node, const char *name);

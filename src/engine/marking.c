@@ -39,7 +39,11 @@
 #include "liaison/clearance.h"
 #include "liaison/label.h"
 
-#define LOC_OTHER (MC_PAGE_TOP | MC_DOCUMENT_START | MC_DOCUMENT_END)
+/* Locations other than the bottom of a page. An entry for the portion form
+ * only (or with only a code we do not know) is not the banner's: SPIF 2.1
+ * policies give a classification a language-less "NR" with portionMarking
+ * beside its banner phrase. */
+#define LOC_OTHER (MC_PAGE_TOP | MC_DOCUMENT_START | MC_DOCUMENT_END | MC_PORTION | MC_UNKNOWN)
 #define LOC_BOTTOM (MC_PAGE_BOTTOM | MC_PAGE_TOP_BOTTOM | MC_NO_MARKING_DISPLAY)
 
 /* The output: a caller's buffer that may be too small; len counts all. */
@@ -252,8 +256,19 @@ typedef struct quals {
     const char *sep;
 } quals;
 
-/* Each kind of qualifier in the best language available for it. */
-static void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
+/* Is qualifier q for the banner (portion false) or the portion form? A
+ * qualifier whose markingCode is portionMarking is the portion form's
+ * only; any other (or none) is the banner's. */
+static inline bool qual_for(const qualifier *q, bool portion)
+{
+    bool p = (q->codes & MC_PORTION) != 0;
+    return portion ? p : !p && !(q->codes & MC_UNKNOWN);
+}
+
+/* Each kind of qualifier in the best language available for it, among those
+ * of the banner or (portion) of the portion form. */
+static void pick_quals_for(const qualifier *q, size_t n, const lang *lg, bool portion,
+                           quals *out)
 {
     int rp = 3, rs = 3, rsep = 3;
     out->prefix = out->suffix = out->sep = NULL;
@@ -261,7 +276,7 @@ static void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
         /* The default language: the first untagged one of each kind. */
         const char *pre = NULL, *suf = NULL, *sep = NULL;
         for (size_t i = 0; i < n; i++) {
-            if (q[i].lang && q[i].lang[0])
+            if ((q[i].lang && q[i].lang[0]) || (q[i].codes && !qual_for(&q[i], portion)))
                 continue;
             if (q[i].kind == QUAL_PREFIX)
                 pre = pre ? pre : q[i].text;
@@ -277,7 +292,7 @@ static void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
     }
     for (size_t i = 0; i < n; i++) {
         int r = lang_rank(q[i].lang, lg);
-        if (r < 0)
+        if (r < 0 || (q[i].codes && !qual_for(&q[i], portion)))
             continue;
         switch (q[i].kind) {
         case QUAL_PREFIX:
@@ -300,6 +315,11 @@ static void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
             break;
         }
     }
+}
+
+static inline void pick_quals(const qualifier *q, size_t n, const lang *lg, quals *out)
+{
+    pick_quals_for(q, n, lg, false, out);
 }
 
 static bool same_tag(const lsn_policy *p, size_t a, size_t b)
@@ -477,5 +497,105 @@ lsn_err lsn_clearance_marking(const lsn_clearance *c, const char *lang_tag, char
     emit(&o, "}", 1);
     emit_categories(&o, p, c->cats, c->ncats, NULL, &lg, sep, 0);
     emits(&o, pq.suffix);
+    return finish(&o, needed);
+}
+
+/* The entry of a holder's markingData for the portion form in the requested
+ * language (exact tag, primary subtag, then untagged), or NULL. */
+static const marking_data *pick_portion(const marking_data *m, size_t n, const lang *lg)
+{
+    const marking_data *best = NULL;
+    int rank = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!(m[i].codes & MC_PORTION))
+            continue;
+        int r = lang_rank(m[i].lang, lg);
+        if (r >= 0 && r < rank) {
+            rank = r;
+            best = &m[i];
+        }
+    }
+    return best;
+}
+
+/* Does the tag give a portion form (a markingQualifier or markingData with
+ * portionMarking)? Only such tags' categories appear in it. */
+static bool tag_has_portion(const policy_tag *t)
+{
+    for (size_t i = 0; i < t->nqualifiers; i++)
+        if (t->qualifiers[i].codes & MC_PORTION)
+            return true;
+    for (size_t i = 0; i < t->nmarkings; i++)
+        if (t->markings[i].codes & MC_PORTION)
+            return true;
+    return false;
+}
+
+lsn_err lsn_label_portion_marking(const lsn_label *label, const char *lang_tag, char *buf,
+                                  size_t size, size_t *needed)
+{
+    if (needed)
+        *needed = 0;
+    if (!label || !label->policy || (!buf && size) || (label->ncats && !label->cats) ||
+        label->ncats > LSN_LABEL_MAX_CATEGORIES)
+        return LSN_ERR_ARG;
+    const lsn_policy *p = label->policy;
+    const policy_class *cls = label->cls;
+    lang lg;
+    lang_init(&lg, lang_tag);
+    const marking_data *cm = cls ? pick_portion(cls->markings, cls->nmarkings, &lg) : NULL;
+    /* Without the policy's abbreviation there is no portion form: the
+     * caller says so rather than invent one. */
+    if (!cm || !cm->phrase || !cm->phrase[0])
+        return LSN_ERR_POLICY;
+    sink o = { buf, size, 0 };
+    quals pq;
+    pick_quals_for(p->qualifiers, p->nqualifiers, &lg, true, &pq);
+    const char *sep = (pq.sep && *pq.sep) ? pq.sep : " ";
+    emits(&o, pq.prefix ? pq.prefix : "(");
+    size_t body = o.len;
+    emits(&o, cm->phrase);
+
+    size_t cur = SIZE_MAX;
+    const char *tsep = " ", *tsuffix = NULL;
+    for (size_t i = 0; i < label->ncats; i++) {
+        const policy_category *c = &p->cats[label->cats[i]];
+        const policy_tag *tag = &p->tags[c->tag];
+        if (!tag_has_portion(tag))
+            continue;
+        /* the category's portion phrase, else its name (an abbreviation
+         * reads better than a banner phrase: JPN, not Japon) - hidden when
+         * the banner hides it */
+        const marking_data *m = pick_portion(c->markings, c->nmarkings, &lg);
+        const char *text;
+        if (m) {
+            text = (m->codes & (MC_NO_NAME_DISPLAY | MC_NO_MARKING_DISPLAY)) ? ""
+                   : m->phrase                                                ? m->phrase
+                                                                              : c->name;
+        } else {
+            bool group;
+            const marking_data *b = pick(c->markings, c->nmarkings, &lg, &group);
+            const char *banner = cat_text(p, c, b, group, &lg);
+            text = banner && *banner ? c->name : "";
+        }
+        if (!text || !*text)
+            continue;
+        if (c->tag != cur) {
+            cur = c->tag;
+            emits(&o, tsuffix);
+            if (o.len > body)
+                emits(&o, sep);
+            quals tq;
+            pick_quals_for(tag->qualifiers, tag->nqualifiers, &lg, true, &tq);
+            tsuffix = tq.suffix;
+            tsep = (tq.sep && *tq.sep) ? tq.sep : " ";
+            emits(&o, tq.prefix);
+        } else {
+            emits(&o, tsep);
+        }
+        emits(&o, text);
+    }
+    emits(&o, tsuffix);
+    emits(&o, pq.suffix ? pq.suffix : ")");
     return finish(&o, needed);
 }

@@ -163,7 +163,7 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     if (!fed_xmlsec_ready())
         return lsn_fail(err, LSN_ERR_NOMEM, "libxmlsec1 could not be initialised");
 
-    xmlDocPtr ldoc = xml_parse(label_4774, label_len, "label", false, err);
+    xmlDocPtr ldoc = xml_parse(label_4774, label_len, "label", err);
     if (!ldoc)
         return err ? err->code : LSN_ERR_SYNTAX;
     xmlNodePtr label = xmlDocGetRootElement(ldoc);

@@ -212,7 +212,7 @@ static xmlDocPtr digested(xmlSecDSigReferenceCtxPtr ref)
     if (!buf || !xmlSecBufferGetData(buf) || xmlSecBufferGetSize(buf) == 0)
         return NULL;
     return xml_parse((const char *)xmlSecBufferGetData(buf), xmlSecBufferGetSize(buf),
-                     "signed bytes", false, NULL);
+                     "signed bytes", NULL);
 }
 
 /* Step 5: read the result from what the two references digested. */
@@ -324,7 +324,7 @@ lsn_err fed_binding_verify(const fed_identity *pinned, const void *data, size_t 
         return LSN_ERR_NOMEM;
 
     lsn_error perr = {0};
-    xmlDocPtr doc = xml_parse(data, len, "binding", false, &perr);
+    xmlDocPtr doc = xml_parse(data, len, "binding", &perr);
     if (!doc) {
         if (perr.code == LSN_ERR_NOMEM)
             return LSN_ERR_NOMEM;

@@ -56,7 +56,7 @@ static lsn_err parse_xml_label(const lsn_policy_set *set, const char *data,
         if (!not_4774)
             return rc;
     }
-    xmlDocPtr doc = xml_parse(data, len, "label", false, err);
+    xmlDocPtr doc = xml_parse(data, len, "label", err);
     if (!doc)
         return err->code;
     const xmlNode *root = xmlDocGetRootElement(doc);
@@ -141,7 +141,7 @@ lsn_err lsn_clearance_parse(const lsn_policy_set *set, const void *data,
     if (form != LSN_FORM_SPIFFING)
         return core_fail(err, LSN_ERR_ARG,
                         "clearances are read in the spiffing XML or JSON form only");
-    xmlDocPtr doc = xml_parse(data, len, "clearance", false, err);
+    xmlDocPtr doc = xml_parse(data, len, "clearance", err);
     if (!doc)
         return err->code;
     rc = clearance_read_spiffing(set, xmlDocGetRootElement(doc), out, err);

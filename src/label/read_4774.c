@@ -47,6 +47,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/xml.h"
 
 #ifndef LIBXML_SAX1_ENABLED
 #error "read_4774.c needs libxml2's SAX1 interface (LIBXML_SAX1_ENABLED)"
@@ -433,11 +434,36 @@ static void on_end(void *ctx, const xmlChar *name)
     }
 }
 
+/* Where the label's syntax holds elements only, text is refused, not
+ * skipped: a reader that keeps it would not read the label we read. */
+static const char *element_only(const state *s)
+{
+    switch (s->where) {
+    case W_CATEGORY:
+        return "Category";
+    case W_INFO:
+        return "ConfidentialityInformation";
+    case W_OUTSIDE:
+        break;
+    }
+    return s->depth == 1 ? "the label's root element" : NULL;
+}
+
 static void on_text(void *ctx, const xmlChar *ch, int len)
 {
     state *s = st(ctx);
-    if (s->rc != LSN_OK || s->leaf == L_NONE || len <= 0)
+    if (s->rc != LSN_OK || len <= 0)
         return;
+    if (s->leaf == L_NONE) {
+        const char *in = s->ignore_depth ? NULL : element_only(s);
+        for (int i = 0; in && i < len; i++)
+            if (!space((char)ch[i])) {
+                (void)fail(ctx, LSN_ERR_LABEL, "text '%.*s' inside %s, which holds elements only",
+                           len - i > 32 ? 32 : len - i, (const char *)ch + i, in);
+                return;
+            }
+        return;
+    }
     if ((size_t)len >= sizeof s->text - s->text_len) {
         (void)fail(ctx, LSN_ERR_LIMIT, "a value is longer than %d bytes", MAX_TEXT - 1);
         return;
@@ -472,11 +498,20 @@ static void on_reference(void *ctx, const xmlChar *name)
  * once without a buffer), so the flag changes nothing but that. Together
  * about 5,700 instructions of 35,000 (docs/PERFORMANCE.md).
  *
- * A string input cannot change encoding, so any other label - one that
- * declares an encoding other than UTF-8, starts with anything but '<' or
- * white space (a byte-order mark, UTF-16), or holds a NUL byte - is read as
- * before by a push parser made for it: rare, and not worth keeping. */
+ * Labels are UTF-8 only: one declaring another encoding (UTF-7 read one way
+ * by us and another by the next reader) or carrying a UTF-16/32 mark is
+ * refused first (xml_require_utf8). Any other odd label - one that starts
+ * with anything but '<' or white space (a UTF-8 byte-order mark), or holds a
+ * NUL byte - is read by a push parser made for it: rare, not worth keeping. */
 #define STACK_COPY 4096      /* labels up to this size are copied on the stack */
+
+/* libxml2's messages are read from the context into our lsn_error; these
+ * handlers keep it from printing them (XML_PARSE_NOERROR alone leaves some,
+ * such as encoding errors, to the thread's generic handler: stderr). */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx, (void)msg;
+}
 
 static xmlSAXHandler sax_handler(void)
 {
@@ -491,10 +526,15 @@ static xmlSAXHandler sax_handler(void)
     sax.internalSubset = on_dtd;
     sax.externalSubset = on_dtd;
     sax.reference = on_reference;
+    sax.warning = quiet;
+    sax.error = quiet;
+    sax.fatalError = quiet;
     return sax;
 }
 
-static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+/* Not XML_PARSE_NOERROR/NOWARNING: they unset the quiet handlers above,
+ * which hands messages back to libxml2's default (stderr). */
+static const int parse_options = XML_PARSE_NONET;
 
 static bool ascii_ieq(const char *a, size_t n, const char *b)
 {
@@ -656,6 +696,10 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
     *not_4774 = false;
     if (len > (size_t)INT32_MAX)
         return core_fail(err, LSN_ERR_LIMIT, "label too large");
+    lsn_err enc = xml_require_utf8(data, len, "label", err);
+    if (enc != LSN_OK)
+        return enc;
+    xml_quiet_thread();
     bool kept = plain_utf8(data, len);
     xmlParserCtxtPtr ctxt = kept ? get_parser() : one_off_parser();
     if (!ctxt)
@@ -683,6 +727,9 @@ lsn_err label_read_4774(const lsn_policy_set *set, const char *data, size_t len,
             size_t n = strlen(msg);
             while (n && space(msg[n - 1]))
                 msg[--n] = '\0';
+            for (size_t i = 0; i < n; i++) /* one line, whatever libxml2 wrote */
+                if (msg[i] == '\n' || msg[i] == '\r')
+                    msg[i] = ' ';
         }
         rc = core_fail(err, LSN_ERR_SYNTAX, "label: line %d: %s", xe->line, msg);
     } else if (rc == LSN_OK && !s.saw_root) {

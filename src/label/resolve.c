@@ -43,6 +43,7 @@ static bool looks_like_oid(const char *s)
 lsn_err label_tagset(const lsn_policy *p, const char *ref, lsn_err code,
                      lsn_error *err, const policy_tagset **out)
 {
+    char id[POLICY_IDENT_MAX];
     const char *bare = ref;
     if (strncmp(bare, "urn:oid:", 8) == 0)
         bare += 8;
@@ -53,8 +54,8 @@ lsn_err label_tagset(const lsn_policy *p, const char *ref, lsn_err code,
         ts = policy_tagset_by_name(p, ref);
     *out = ts;
     if (!ts)
-        return core_fail(err, code, "unknown tag set '%s' in %s under policy '%s'",
-                        ref, what(code), p->name ? p->name : p->id);
+        return core_fail(err, code, "unknown tag set '%s' in %s under policy %s",
+                        ref, what(code), policy_ident(p, id, sizeof id));
     return LSN_OK;
 }
 
@@ -135,11 +136,13 @@ lsn_err label_cat_by_name(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, const char *name, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
+    char id[POLICY_IDENT_MAX];
     const policy_category *c = find_by_name(p, ts, kind, name);
     *out = c;
     if (!c)
-        return core_fail(err, code, "unknown %scategory '%s' in tag set '%s'",
-                        kind_word(kind), name, ts->name ? ts->name : ts->id);
+        return core_fail(err, code, "unknown %scategory '%s' in tag set '%s' of policy %s",
+                        kind_word(kind), name, ts->name ? ts->name : ts->id,
+                        policy_ident(p, id, sizeof id));
     return LSN_OK;
 }
 
@@ -147,31 +150,35 @@ lsn_err label_cat_by_lacv(const lsn_policy *p, const policy_tagset *ts,
                           tag_kind kind, uint32_t lacv, lsn_err code,
                           lsn_error *err, const policy_category **out)
 {
+    char id[POLICY_IDENT_MAX];
     const policy_category *c = find_by_lacv(p, ts, kind, lacv);
     *out = c;
     if (!c)
-        return core_fail(err, code, "unknown %scategory lacv %u in tag set '%s'",
-                        kind_word(kind), (unsigned)lacv, ts->name ? ts->name : ts->id);
+        return core_fail(err, code, "unknown %scategory lacv %u in tag set '%s' of policy %s",
+                        kind_word(kind), (unsigned)lacv, ts->name ? ts->name : ts->id,
+                        policy_ident(p, id, sizeof id));
     return LSN_OK;
 }
 
 lsn_err label_class_by_name(const lsn_policy *p, const char *name, lsn_err code,
                             lsn_error *err, const policy_class **out)
 {
+    char id[POLICY_IDENT_MAX];
     *out = policy_class_by_name(p, name);
     if (!*out)
-        return core_fail(err, code, "unknown classification '%s' in policy '%s'",
-                        name, p->name ? p->name : p->id);
+        return core_fail(err, code, "unknown classification '%s' in policy %s",
+                        name, policy_ident(p, id, sizeof id));
     return LSN_OK;
 }
 
 lsn_err label_class_by_lacv(const lsn_policy *p, uint32_t lacv, lsn_err code,
                             lsn_error *err, const policy_class **out)
 {
+    char id[POLICY_IDENT_MAX];
     *out = policy_class_by_lacv(p, lacv);
     if (!*out)
-        return core_fail(err, code, "unknown classification lacv %u in policy '%s'",
-                        (unsigned)lacv, p->name ? p->name : p->id);
+        return core_fail(err, code, "unknown classification lacv %u in policy %s",
+                        (unsigned)lacv, policy_ident(p, id, sizeof id));
     return LSN_OK;
 }
 

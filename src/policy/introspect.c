@@ -3,6 +3,10 @@
  * (include/liaison/introspect.h): a thin, read-only view over model.h for
  * clients that build label pickers. */
 #include "liaison/introspect.h"
+
+#include <string.h>
+#include <strings.h>
+
 #include "policy/model.h"
 
 size_t lsn_policy_class_count(const lsn_policy *p)
@@ -90,4 +94,81 @@ bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, size_t j,
         j -= ru->nrefs;
     }
     return false;
+}
+
+/* Does an xml:lang tag `have` answer the request `want`: the same tag, or
+ * the same primary subtag (fr-CA asks for fr; fr is answered by fr-BE)? */
+static bool lang_answers(const char *have, const char *want)
+{
+    if (!have || !*have)
+        return false;
+    size_t hn = strcspn(have, "-_"), wn = strcspn(want, "-_");
+    return hn == wn && strncasecmp(have, want, hn) == 0;
+}
+
+static bool any_lang(const marking_data *m, size_t n, const char *want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lang_answers(m[i].lang, want))
+            return true;
+    return false;
+}
+
+bool lsn_policy_speaks(const lsn_policy *p, const char *lang)
+{
+    if (!p)
+        return false;
+    if (!lang || !*lang || lang_answers("en", lang))
+        return true;
+    if (any_lang(p->markings, p->nmarkings, lang))
+        return true;
+    for (size_t i = 0; i < p->nqualifiers; i++)
+        if (lang_answers(p->qualifiers[i].lang, lang))
+            return true;
+    for (size_t i = 0; i < p->nclasses; i++)
+        if (any_lang(p->classes[i].markings, p->classes[i].nmarkings, lang))
+            return true;
+    for (size_t i = 0; i < p->ntags; i++) {
+        if (any_lang(p->tags[i].markings, p->tags[i].nmarkings, lang))
+            return true;
+        for (size_t k = 0; k < p->tags[i].nqualifiers; k++)
+            if (lang_answers(p->tags[i].qualifiers[k].lang, lang))
+                return true;
+    }
+    for (size_t i = 0; i < p->ncats; i++)
+        if (any_lang(p->cats[i].markings, p->cats[i].nmarkings, lang))
+            return true;
+    return false;
+}
+
+size_t lsn_policy_warning_count(const lsn_policy *p)
+{
+    return p ? p->nwarnings : 0;
+}
+
+const char *lsn_policy_warning_at(const lsn_policy *p, size_t i)
+{
+    return p && i < p->nwarnings ? p->warnings[i] : NULL;
+}
+
+size_t lsn_policy_group_count(const lsn_policy *p)
+{
+    return p ? p->ngroups : 0;
+}
+
+const char *lsn_policy_group_at(const lsn_policy *p, size_t i, size_t *ncats)
+{
+    if (!p || i >= p->ngroups)
+        return NULL;
+    if (ncats)
+        *ncats = p->groups[i].ncats;
+    return p->groups[i].name;
+}
+
+bool lsn_policy_group_category(const lsn_policy *p, size_t i, size_t j, size_t *cat)
+{
+    if (!p || i >= p->ngroups || j >= p->groups[i].ncats || !cat)
+        return false;
+    *cat = p->groups[i].cats[j];
+    return true;
 }

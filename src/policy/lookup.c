@@ -186,6 +186,10 @@ static const marking_data *find_lang(const marking_data *m, size_t n, const char
 {
     for (size_t i = 0; i < n; i++) {
         bool untagged = !m[i].lang || !m[i].lang[0];
+        /* the portion form's entries (and codes we do not know) are not
+         * the display marking's */
+        if ((m[i].codes & (MC_PORTION | MC_UNKNOWN)) && !(m[i].codes & ~(MC_PORTION | MC_UNKNOWN)))
+            continue;
         if (!lang ? untagged : (!untagged && name_eq_n(m[i].lang, lang, lang_len)))
             return &m[i];
     }

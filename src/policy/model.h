@@ -56,7 +56,12 @@ enum mark_code {
     MC_NO_NAME_DISPLAY = 1u << 5,
     MC_NO_MARKING_DISPLAY = 1u << 6,
     MC_SUPPRESS_CLASS_NAME = 1u << 7,
-    MC_REPLACE_POLICY = 1u << 8
+    MC_REPLACE_POLICY = 1u << 8,
+    /* The portion form (paragraphs, subject lines): "(NR)". */
+    MC_PORTION = 1u << 9,
+    /* A code of a later schema we do not know (a warning names it): the
+     * entry is kept out of the banner, where it may not belong. */
+    MC_UNKNOWN = 1u << 10
 };
 
 /* One <markingData>: an optional phrase in a language with its codes. */
@@ -241,6 +246,22 @@ struct lsn_policy {
     size_t nmarkings;
     marking_data *markings;
 
+    /* Named groups of categories from the SPIF's extensions (NATO's
+     * memberships: the nations of a mission or partnership), offered to
+     * label pickers as presets; they change no decision. */
+    size_t ngroups;
+    struct policy_group {
+        char *name;
+        size_t ncats;
+        uint32_t *cats; /* category indices */
+    } *groups;
+
+    /* What the loader did not understand and that changes no decision
+     * (an unknown marking code), one sentence each, at most
+     * POLICY_MAX_WARNINGS. */
+    size_t nwarnings;
+    char *warnings[8];
+
     /* Every string and array above lives in these chunks (policy/arena.c),
      * so that a load that fails half-way frees all it built at once. */
     struct policy_chunk *chunks;
@@ -288,5 +309,12 @@ const marking_data *marking_for_lang(const marking_data *m, size_t n, const char
 
 /* Case-insensitive ASCII string compare, for names. */
 bool name_eq(const char *a, const char *b);
+
+/* "NATO (1.3.26.1.3.1, version 79)": how messages name a policy, since one
+ * OID may be written by several versions (or authors). Writes into buf
+ * and returns it. */
+const char *policy_ident(const lsn_policy *p, char *buf, size_t size);
+#define POLICY_IDENT_MAX 256
+#define POLICY_MAX_WARNINGS 8
 
 #endif

@@ -2,6 +2,7 @@
  * policy sets: the policies a node knows, found by OID or by name. */
 #include "policy/model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -52,6 +53,18 @@ const char *lsn_policy_name(const lsn_policy *p)
     return p ? p->name : NULL;
 }
 
+const char *lsn_policy_version(const lsn_policy *p)
+{
+    return p ? p->version : NULL;
+}
+
+const char *policy_ident(const lsn_policy *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.64s (%.128s, version %.32s)", p->name ? p->name : "?",
+             p->id ? p->id : "?", p->version && p->version[0] ? p->version : "none");
+    return buf;
+}
+
 lsn_policy_set *lsn_policy_set_new(void)
 {
     return core_calloc(1, sizeof(lsn_policy_set));
@@ -71,12 +84,20 @@ lsn_err lsn_policy_set_add(lsn_policy_set *set, lsn_policy *p, lsn_error *err)
 {
     if (!set || !p)
         return core_fail(err, LSN_ERR_ARG, "lsn_policy_set_add: no set or no policy");
+    /* A label names its policy by OID alone, so two policies with one OID
+     * in a set - another version, or another author's policy under the same
+     * OID and version - would make a label valid or not by load order. */
     const lsn_policy *old = lsn_policy_set_find_id(set, p->id);
-    if (old)
+    if (old) {
+        char a[POLICY_IDENT_MAX], b[POLICY_IDENT_MAX];
         return core_fail(err, LSN_ERR_DUPLICATE,
-                        "%s: policy id %s ('%s') is already loaded (from %s)",
-                        p->source ? p->source : "policy", p->id, p->name,
-                        old->source ? old->source : "another policy");
+                        "%s: policy id %s is already loaded: %s is %s, already loaded from "
+                        "%s as %s",
+                        p->source ? p->source : "policy", p->id,
+                        p->source ? p->source : "this policy", policy_ident(p, a, sizeof a),
+                        old->source ? old->source : "another policy",
+                        policy_ident(old, b, sizeof b));
+    }
     if (set->n == set->cap) {
         if (set->cap >= POLICY_SET_MAX)
             return core_fail(err, LSN_ERR_LIMIT, "more than %u policies loaded",

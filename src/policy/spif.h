@@ -25,6 +25,14 @@ typedef struct spif_ctx {
 /* Refuse the policy: LSN_ERR_POLICY with "SOURCE: line N: <ELEMENT>: WHAT". */
 lsn_err spif_fail(spif_ctx *c, const snode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The named groups of categories of <extensions> (spif_groups.c). */
+lsn_err spif_groups(spif_ctx *c, const snode *extensions);
+
+/* Note what the loader ignores because it changes no decision (an unknown
+ * marking code): a warning of the policy, "SOURCE: line N: <ELEMENT>: WHAT".
+ * LSN_OK, or LSN_ERR_NOMEM. */
+lsn_err spif_warn(spif_ctx *c, const snode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 lsn_err spif_nomem(spif_ctx *c);
 
 /* An attribute copied into the arena. *out is NULL when absent (not an

@@ -5,8 +5,9 @@
  *
  * SPIFs are administrator input, but they are parsed as defensively as
  * labels: every refusal names the file, the line, the element and what is
- * wrong. libxml2 (through spif_tree.c) recovers from slips because real SPIFs have well-formedness
- * slips (a misspelt closing tag in the food policies). */
+ * wrong. A SPIF must be well-formed (spif_tree.c tolerates one slip only, a
+ * misspelt end tag, which a shared conformance vector has) and whole: every
+ * reference resolves, every tag set has tags and every tag categories. */
 #include "policy/spif.h"
 
 #include <errno.h>
@@ -144,9 +145,10 @@ static lsn_err parse_document(spif_ctx *c, snode *root)
          e = sn_next(e, "securityClassification"), i++)
         if ((rc = spif_resolve_rules(c, e, p->classes[i].nrules, p->classes[i].required)))
             return rc;
-    return (rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers))
-               ? rc
-               : spif_markings(c, root, &p->nmarkings, &p->markings);
+    if ((rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers)) ||
+        (rc = spif_markings(c, root, &p->nmarkings, &p->markings)))
+        return rc;
+    return spif_groups(c, sn_child(root, "extensions"));
 }
 
 lsn_err lsn_policy_load_memory(const char *data, size_t len, const char *source,

@@ -18,6 +18,7 @@ static const struct {
     { "noMarkingDisplay", MC_NO_MARKING_DISPLAY },
     { "suppressClassName", MC_SUPPRESS_CLASS_NAME },
     { "replacePolicy", MC_REPLACE_POLICY },
+    { "portionMarking", MC_PORTION },
 };
 
 /* The bit of a marking code name given as (s, len); 0 when unknown. */
@@ -54,9 +55,10 @@ lsn_err spif_markings(spif_ctx *c, const snode *holder, size_t *n, marking_data 
             if ((rc = spif_text(c, k, &s, &len)))
                 return rc;
             unsigned bit = code_bit(s, len);
-            if (!bit)
-                return spif_fail(c, k, "unknown marking code '%.*s'", (int)(len > 64 ? 64 : len), s);
-            v[i].codes |= bit;
+            if (!bit && (rc = spif_warn(c, k, "unknown marking code '%.*s' ignored",
+                                        (int)(len > 64 ? 64 : len), s)))
+                return rc;
+            v[i].codes |= bit ? bit : MC_UNKNOWN;
         }
     }
     *n = count;
@@ -89,8 +91,10 @@ lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier *
             code = sn_attr(mq, "code");
         if (code) {
             codes = code_bit(code, strlen(code));
+            if (!codes && (rc = spif_warn(c, mq, "unknown marking code '%.64s' ignored", code)))
+                return rc;
             if (!codes)
-                return spif_fail(c, mq, "unknown marking code '%.64s'", code);
+                codes = MC_UNKNOWN;
         }
         char *parent_lang;
         if ((rc = spif_attr(c, mq, "lang", false, &parent_lang)))

@@ -157,6 +157,10 @@ lsn_err spif_tagsets(spif_ctx *c, const snode *sets)
             if (name_eq(p->tagsets[i].name, ts->name) || strcmp(p->tagsets[i].id, ts->id) == 0)
                 return spif_fail(c, s, "tag set '%s' (%s) has the name or id of another",
                                  ts->name, ts->id);
+        /* A tag set or tag with nothing in it is a policy cut short, not a
+         * policy: refuse it rather than let its labels read as unrestricted. */
+        if (!sn_child(s, "securityCategoryTag"))
+            return spif_fail(c, s, "tag set '%s' has no <securityCategoryTag>", ts->name);
         for (snode *t = sn_child(s, "securityCategoryTag"); t;
              t = sn_next(t, "securityCategoryTag")) {
             policy_tag *tag = &p->tags[p->ntags];
@@ -166,6 +170,9 @@ lsn_err spif_tagsets(spif_ctx *c, const snode *sets)
             ts->ntags++;
             if ((rc = parse_tag(c, t, tag)))
                 return rc;
+            if (!sn_child(t, "tagCategory"))
+                return spif_fail(c, t, "tag '%.128s' of tag set '%s' has no <tagCategory>",
+                                 sn_attr(t, "name") ? sn_attr(t, "name") : "", ts->name);
             for (snode *k = sn_child(t, "tagCategory"); k; k = sn_next(k, "tagCategory")) {
                 policy_category *cat = &p->cats[p->ncats];
                 cat->index = p->ncats;

@@ -40,8 +40,12 @@ typedef struct spif_tree {
     void *ctxt;
 } spif_tree;
 
-/* Parse data (libxml2, no network, no entity expansion, a DTD refused,
- * recovery from well-formedness slips on) into t. Returns t->root, or NULL
+/* Parse data (libxml2, no network, no entity expansion, a DTD refused) into
+ * t. The document must be well-formed, with one exception that a shared
+ * conformance vector needs: a misspelt end tag that names no open element
+ * closes the element open there (see on_error in spif_tree.c). Anything
+ * else not well-formed, a truncated file above all, is refused with its
+ * line and column. Returns t->root, or NULL
  * with err set (LSN_ERR_NO_DATA, LSN_ERR_SYNTAX, LSN_ERR_LIMIT,
  * LSN_ERR_NOMEM). Call spif_tree_release(t) whatever the outcome. */
 snode *spif_tree_parse(spif_tree *t, const char *data, size_t len, const char *source,

@@ -19,6 +19,26 @@ lsn_err spif_fail(spif_ctx *c, const snode *at, const char *fmt, ...)
     return core_fail(c->err, LSN_ERR_POLICY, "%s: %s", c->src, what);
 }
 
+lsn_err spif_warn(spif_ctx *c, const snode *at, const char *fmt, ...)
+{
+    lsn_policy *p = c->p;
+    if (p->nwarnings >= POLICY_MAX_WARNINGS)
+        return LSN_OK; /* the first few say enough */
+    char what[LSN_ERROR_MESSAGE_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char line[LSN_ERROR_MESSAGE_MAX];
+    snprintf(line, sizeof line, "%s: line %ld: <%s>: %s", c->src, at ? at->line : 0L,
+             at ? at->name : "SPIF", what);
+    char *copy = policy_strdup(p, line);
+    if (!copy)
+        return spif_nomem(c);
+    p->warnings[p->nwarnings++] = copy;
+    return LSN_OK;
+}
+
 lsn_err spif_nomem(spif_ctx *c)
 {
     return core_fail(c->err, LSN_ERR_NOMEM, "%s: out of memory while loading the policy",

@@ -10,7 +10,8 @@
 #
 # Golden files: tests/golden/NAME.LANG.marking is the marking of
 # tests/vectors/liaison/NAME in LANG under the bundled policy (the 'nato-'
-# ones: of the spiffing vector NAME under the NATO v79 policy);
+# ones: of the spiffing vector NAME under the NATO v79 policy), and
+# NAME.LANG.portion its portion form (label mark --portion);
 # tests/golden/NAME.FORM is `label convert --to FORM` of the same label.
 # Regenerate with LIAISON_REGOLD=1 (then read the diff before committing).
 # tests/golden/TODO lists goldens ("FILE reason") that hold what a reader
@@ -163,6 +164,22 @@ expect "mark_reads_stdin" 0 "NATO UNCLASSIFIED - STAFF" \
     label mark --policy "$NATO_POLICY" - < "$SPIFFING/nato-4774-17-3.nato"
 expect "options_may_follow_the_label" 0 "NATO UNCLASSIFIED" \
     label mark "$SPIFFING/nato-4774-17-2.nato" --policy "$NATO_POLICY"
+# Marking verbs that do not mislead (issue 12): an invalid label's marking
+# is not printed unless asked for, and the exit status says invalid.
+expect_prefix "mark_of_an_invalid_label_says_invalid_and_exits_1" 1 "invalid: " \
+    label mark "$VEC/invalid-nr-no-context.nato"
+expect "mark_force_prints_an_invalid_label_and_still_exits_1" 1 "NATO RESTRICTED" \
+    label mark --force "$VEC/invalid-nr-no-context.nato"
+case "$err" in *"invalid label"*) forced=0 ;; *) forced=1 ;; esac
+ok $forced "mark_force_says_on_stderr_that_the_label_is_invalid" "err='$err'"
+expect_error "mark_in_an_unknown_language_is_an_error" "unknown language 'xx'" \
+    label mark --lang xx "$VEC/nr.nato"
+expect_error "clearance_mark_in_an_unknown_language_is_an_error" "unknown language 'de'" \
+    clearance mark --lang de "$VEC/jpn-desk-officer.xml"
+expect "mark_in_a_regional_variant_of_a_known_language" 0 "NATO RESTRICTED" \
+    label mark --lang en-GB "$VEC/nr.nato"
+expect_error "portion_where_the_policy_gives_none_is_an_error" "no portion marking" \
+    label mark --portion --policy "$SPIFFING/food-policy.xml" "$SPIFFING/food-label-water.xml"
 expect_prefix "cheap_chocolate_is_invalid" 1 "invalid: " \
     label validate --policy "$SPIFFING/food-policy.xml" "$SPIFFING/food-label-cheap-milk-chocolate.xml"
 expect "food_all_okay_clearance_granted" 0 "granted" \
@@ -195,6 +212,9 @@ expect_prefix "check_denies_a_label_with_no_equivalent_policy" 1 "denied: " \
 expect "policy_show_lists_id_and_name" 0 "1.2.826.0.1.6726289.0.0 Food" \
     policy show --policy "$SPIFFING/food-policy.xml"
 expect_prefix "policy_show_defaults_to_the_bundled_nato_policy" 0 "1.3.26.1.3.1 " policy show
+expect "policy_show_names_the_version" 0 "1.3.26.1.3.1 NATO (version 1)" policy show
+expect_error "two_policies_with_one_oid_are_refused_naming_both_versions" "version 79" \
+    policy show --policy "$NATO_POLICY" --policy "$GOLDEN/../../data/liaison-policy.xml"
 
 # ---- conformance -------------------------------------------------------------
 cat > "$TMP/failing.xml" <<XML
@@ -245,11 +265,14 @@ roundtrip() {
     cmp -s "$TMP/rt0.nato" "$TMP/rt3.nato" || rt_good=1
     rt_diag=""
     for lang in en fr; do
-        run label mark "$@" --lang $lang "$rt_file"
-        want=$out
+        # --force: invalid labels are marked too (exit 1); a language the
+        # policy has no marking data in is an error, and skipped here.
+        run label mark "$@" --force --lang $lang "$rt_file"
+        case "$err" in *"unknown language"*) continue ;; esac
+        want=$out want_rc=$rc
         for step in rt0.nato rt1.json rt2.xml rt3.nato; do
-            run label mark "$@" --lang $lang "$TMP/$step"
-            if [ "$rc" -ne 0 ] || [ "$out" != "$want" ]; then
+            run label mark "$@" --force --lang $lang "$TMP/$step"
+            if [ "$rc" -ne "$want_rc" ] || [ "$rc" -gt 1 ] || [ "$out" != "$want" ]; then
                 rt_good=1
                 rt_diag="$rt_diag $step/$lang: got '$out' ($err) want '$want';"
             fi
@@ -287,6 +310,10 @@ for f in "$VEC"/*.nato; do
     for lang in en fr; do
         golden "mark_${name}_${lang}_matches_golden" "$GOLDEN/$name.$lang.marking" \
             label mark --lang $lang "$f"
+    done
+    for lang in en fr; do
+        golden "portion_${name}_${lang}_matches_golden" "$GOLDEN/$name.$lang.portion" \
+            label mark --portion --lang $lang "$f"
     done
     golden "mark_${name}_fr_CA_falls_back_to_fr" "$GOLDEN/$name.fr.marking" \
         label mark --lang fr-CA "$f"

@@ -53,7 +53,8 @@ def main(path):
             for mq in tag.findall(NS + "markingQualifier"):
                 for q in mq.findall(NS + "qualifier"):
                     quals.append({"lang": q.get(XML_LANG), "kind": q.get("qualifierCode"),
-                                  "text": q.get("markingQualifier")})
+                                  "text": q.get("markingQualifier"),
+                                  "code": mq.get("markingCode")})
             policy["tagSets"].append({"name": ts.get("name"), "id": ts.get("id"),
                                       "type": ttype, "qualifiers": quals})
             for cat in tag.findall(NS + "tagCategory"):

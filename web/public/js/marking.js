@@ -13,7 +13,8 @@
 //   noNameDisplay / noMarkingDisplay hide it;
 // - language fallback: exact tag, then primary subtag, then untagged.
 
-const LOC_OTHER = new Set(['pageTop', 'documentStart', 'documentEnd']);
+// The portion form's entries ("NR" with portionMarking) are not the banner's.
+const LOC_OTHER = new Set(['pageTop', 'documentStart', 'documentEnd', 'portionMarking']);
 const LOC_BOTTOM = new Set(['pageBottom', 'pageTopBottom', 'noMarkingDisplay']);
 
 function atBottom(codes) {
@@ -70,7 +71,7 @@ function quals(list, lang) {
     let best = null;
     let rank = 3;
     for (const q of list || []) {
-      if (q.kind !== kind) continue;
+      if (q.kind !== kind || q.code === 'portionMarking') continue;
       const r = langRank(q.lang, lang);
       if (r >= 0 && r < rank) { rank = r; best = q; }
     }
