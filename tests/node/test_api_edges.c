@@ -134,7 +134,8 @@ static const probe PROBES[] = {
      NULL, "{\"label\":{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"privacyMark\":5}}", J,
      422, NULL},
     {"a_mark_with_a_null_privacy_mark_is_200", "POST", "/api/v1/labels/mark", GOOD, NULL,
-     "{\"label\":{\"policy\":\"NATO\",\"classification\":\"UNCLASSIFIED\",\"privacyMark\":null}}",
+     "{\"label\":{\"policy\":\"NATO\",\"classification\":\"UNCLASSIFIED\",\"privacyMark\":null,"
+     "\"categories\":[{\"tagSet\":\"Context\",\"values\":[\"NATO\"]}]}}",
      J, 200, NULL},
     {"a_mark_of_a_4774_string_that_is_not_xml_is_422", "POST", "/api/v1/labels/mark", GOOD, NULL,
      "{\"label\":\"not xml\"}", J, 422, NULL},
