@@ -190,6 +190,18 @@ bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label)
     return d == LSN_GRANT;
 }
 
+bool node_label_grants(node *n, const lsn_clearance *c, const char *label)
+{
+    lsn_decision d = LSN_DENY;
+    if (!c || !label)
+        return false;
+    node_label_entry *e = entry_for_text(n, label);
+    if (e && e->label && lsn_access_check(n->set, e->label, c, &d) != LSN_OK)
+        d = LSN_DENY;
+    entry_unref(e);
+    return d == LSN_GRANT;
+}
+
 static int dump_cb(const char *buf, size_t size, void *data)
 {
     strbuf_add(data, buf, size);

@@ -79,17 +79,19 @@ typedef struct post_wait {
     node *n;
     srv_deferred *d;
     char *answer;      /* {"channel":..,"marking":..,"markingFr":..,"id": */
+    char uuid[37];     /* the item's public id (given to the store) */
     size_t prefix_len; /* what is written; the rest is room for the tail */
     size_t cap;
 } post_wait;
 
-#define POST_TAIL_MAX (24 + 2 * STORE_HASH_LEN + 24) /* id,"contentHash":"HEX"}\n */
+#define POST_TAIL_MAX (40 + 2 * STORE_HASH_LEN + 24) /* "UUID","contentHash":"HEX"}\n */
 
 /* The store's completion, on its writer thread: keep it short. */
 static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
                       uint64_t seq, const lsn_error *err)
 {
     (void)seq;
+    (void)id; /* internal: the answer names the item by its public id */
     post_wait *w = ctx;
     srv_response a = {0};
     if (rc == LSN_OK) {
@@ -99,7 +101,7 @@ static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STOR
         char hex[2 * STORE_HASH_LEN + 1];
         node_hex(hash, STORE_HASH_LEN, hex);
         int k = snprintf(w->answer + w->prefix_len, w->cap - w->prefix_len,
-                         "%lld,\"contentHash\":\"%s\"}\n", (long long)id, hex);
+                         "\"%s\",\"contentHash\":\"%s\"}\n", w->uuid, hex);
         if (k > 0 && (size_t)k < w->cap - w->prefix_len) {
             srv_resp_text(&a, 201, "application/json", w->answer, w->prefix_len + (size_t)k);
             w->answer = NULL; /* the response owns it */
@@ -139,6 +141,7 @@ static void append(node *n, srv_request *req, srv_response *resp, const store_it
     w->answer = answer;
     w->prefix_len = k > 0 ? (size_t)k : 0;
     w->cap = cap;
+    store_uuid_text(it->uuid, w->uuid);
     w->d = srv_resp_defer(req, resp);
     if (!w->d) { /* resp holds the 503 */
         lsn_free(answer);
@@ -221,6 +224,7 @@ void node_h_post(srv_request *req, srv_response *resp)
         .body = json_string_value(jbody), .media_type = media,
         .attachment = att, .attachment_len = att_len, .created_ms = now_ms(),
     };
+    store_uuid_new(it.uuid); /* given, so that the answer can name it */
     store_audit_event post = {.time_ms = it.created_ms, .actor = r->user->name,
                               .action = "post", .outcome = "ok", .detail = channel};
     append(n, req, resp, &it, &post, channel_json, pl);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
@@ -114,6 +115,9 @@ static void node_release(node *n)
     node_auth_free(n);
     node_label_memo_free(n);
     node_channels_free(n);
+    node_visible_free(n);
+    sodium_memzero(n->cursor_seal, sizeof n->cursor_seal);
+    sodium_memzero(n->cursor_nonce, sizeof n->cursor_nonce);
     lsn_policy_set_free(n->set);
 }
 
@@ -189,8 +193,11 @@ int node_serve_main(int argc, char **argv)
     if (store_open(dbpath, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
     if (node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
-        node_label_memo_init(&n) != LSN_OK || node_channels_init(&n) != LSN_OK)
+        node_label_memo_init(&n) != LSN_OK || node_channels_init(&n) != LSN_OK ||
+        node_visible_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
+    if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
+        return fail(&n, &cfg, "cursor key", &err);
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;
 
@@ -209,7 +216,7 @@ int node_serve_main(int argc, char **argv)
     }
 
     srv_sse_hub_opts ho = {.queue_max = cfg.stream_queue, .replay = node_stream_replay,
-                           .replay_ctx = &n};
+                           .replay_ctx = &n, .event_id = node_stream_event_id};
     n.hub = srv_sse_hub_new(&ho);
     if (!n.hub)
         return fail(&n, &cfg, "cannot start the stream hub", NULL);

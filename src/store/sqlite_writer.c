@@ -65,6 +65,7 @@ static void undo(sq_store *s, uint64_t seq0, const uint8_t hash0[STORE_HASH_LEN]
 {
     if (!sqlite3_get_autocommit(s->w.db))
         (void)step_done(&s->w, SQ_ROLLBACK);
+    sq_class_cache_clear(s);
     s->audit_seq = seq0;
     memcpy(s->audit_hash, hash0, STORE_HASH_LEN);
 }
@@ -94,9 +95,12 @@ static int run_careful(sq_store *s, sq_req *group)
         r->rc = r->apply(s, r);
         if (r->rc != LSN_OK) {
             r->settled = 1;
-            if (sqlite3_get_autocommit(s->w.db))
+            if (sqlite3_get_autocommit(s->w.db)) {
+                sq_class_cache_clear(s);
                 return 0;
+            }
             (void)step_done(&s->w, SQ_ROLLBACK_TO);
+            sq_class_cache_clear(s);
             s->audit_seq = seq;
             memcpy(s->audit_hash, hash, sizeof hash);
         }
