@@ -533,7 +533,7 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
         size_t got = 0;
         if ((e = merge_ids(c, channel, vis, after, want, ids, &got, err)))
             break;
-        done = got < want;
+        int last_chunk = got < want;
         sqlite3_stmt *st = sq_prepare(c, SQ_ITEM_LISTED);
         if (!st) {
             e = sq_fail(c->db, err, "listing items");
@@ -553,12 +553,13 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
             row_item(st, &it);
             after = it.id;
             yielded++;
-            if (cb(ctx, &it) != STORE_NEXT || (limit && yielded >= limit))
+            if (cb(ctx, &it) != STORE_NEXT || (limit && yielded >= limit)) {
                 done = 1;
-            if (done)
                 break;
+            }
         }
         sqlite3_reset(st);
+        done = done || last_chunk;
     }
     if (tx)
         (void)sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
