@@ -11,7 +11,7 @@
  * Event ids: the item's public id (a random UUID), the same for every
  * reader who may see it and unchanged by anything it may not see. A
  * Last-Event-ID is honoured only when it names an item the reader may see
- * now; any other value (malformed, unknown, an item it may not see) is
+ * now, or is "0" (replay from the start); any other value (malformed, unknown, an item it may not see) is
  * refused with one and the same 400, so a resume tells nothing either. */
 #include <stdio.h>
 #include <string.h>
@@ -250,6 +250,10 @@ static bool resume_point(node *n, const node_reader *r, const char *lei, uint64_
     uint8_t uuid[STORE_UUID_LEN];
     store_item_ref ref;
     lsn_error err;
+    if (strcmp(lei, "0") == 0) {
+        *after = 0; /* "0": from the start (every item the reader may see) */
+        return true;
+    }
     if (!store_uuid_parse(lei, uuid))
         return false;
     if (store_item_find(n->st, uuid, &ref, &err) != LSN_OK) {

@@ -152,7 +152,10 @@ static node_visible *vis_make(node *n, const node_reader *r, const node_visible 
         }
         if (old->n)
             memcpy(v->ids, old->ids, old->n * sizeof *v->ids);
-        memcpy(v->bits, old->bits, x.bits_cap);
+        if (old->bits)
+            memcpy(v->bits, old->bits, x.bits_cap);
+        else /* decided when there was no class yet */
+            memset(v->bits, 0, x.bits_cap);
         v->n = old->n;
         v->upto = old->upto;
     }

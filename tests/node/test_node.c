@@ -893,6 +893,147 @@ static void test_cache_keeps_visibility(void)
 }
 
 /* An item's attachment rides the stream as {mediaType, size}, not bytes. */
+/* The status and body of a stream request with this Last-Event-ID text
+ * (raw), once the answer is whole; the body into out. */
+static long stream_refusal(int who, const char *lei, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    out[0] = '\0';
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\nLast-Event-ID: %s\r\n"
+                     "Accept: text/event-stream\r\n\r\n", TOK[who], lei);
+    char acc[8192] = "";
+    long status = -1;
+    if (write(fd, req, (size_t)n) == n && stream_until(fd, acc, sizeof acc, "}\n", 5000)) {
+        status = strtol(acc + 9, NULL, 10);
+        const char *body = strstr(acc, "\r\n\r\n");
+        snprintf(out, cap, "%s", body ? body + 4 : "");
+    }
+    close(fd);
+    return status;
+}
+
+/* Issue 8: ids and cursors tell nothing; issue 9: the small ones. */
+static void test_ids_and_cursors(void)
+{
+    long st;
+    http_result a, b, c;
+    /* limit=0 is below the API's minimum. */
+    tn_http(&N, "GET", "/api/v1/channels/space/items?limit=0", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "limit_0_is_400 (%ld)", a.status);
+    free(a.body);
+    tn_http(&N, "GET", "/api/v1/search?q=orbital&limit=0", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "search_limit_0_is_400 (%ld)", a.status);
+    free(a.body);
+    /* A search for white space is the client's error, not the node's. */
+    tn_http(&N, "GET", "/api/v1/search?q=%20%09%20", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "a_search_for_white_space_is_400 (%ld)", a.status);
+    free(a.body);
+    /* q is limited in characters: 512 two-byte characters are allowed. */
+    char q[8192] = "/api/v1/search?q=";
+    for (int i = 0; i < 512; i++)
+        strcat(q, "%C3%A9");
+    tn_http(&N, "GET", q, TOK[KENJI], NULL, 0, &a);
+    strcat(q, "%C3%A9");
+    tn_http(&N, "GET", q, TOK[KENJI], NULL, 0, &b);
+    ok(a.status == 200 && b.status == 400,
+       "q_is_limited_in_characters_not_bytes (512: %ld, 513: %ld)", a.status, b.status);
+    free(a.body);
+    free(b.body);
+
+    /* Ids are UUID strings. */
+    long long vis_a = post(INGRID, "women-peace-security", REL_JPN, "wombat visible one", &st);
+    json_t *j = tn_get_json(&N, "/api/v1/channels/women-peace-security/items", TOK[KENJI], &st);
+    const char *id0 = json_string_value(json_object_get(json_array_get(
+        json_object_get(j, "items"), 0), "id"));
+    ok(vis_a > 0 && id0 && strlen(id0) == 36 && id0[14] == '4', "item_ids_are_uuid_strings");
+    json_decref(j);
+
+    /* A reader's answers do not change when items it may not see are
+     * added: its listing, byte for byte, and the cursor after an item. */
+    http_result l1, l2, p1, p2;
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items", TOK[KENJI], NULL, 0, &l1);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?limit=1", TOK[KENJI], NULL,
+            0, &p1);
+    for (int i = 0; i < 5; i++)
+        post(INGRID, "women-peace-security", NATO_ONLY, "wombat nato only", &st);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items", TOK[KENJI], NULL, 0, &l2);
+    long long vis_b = post(INGRID, "women-peace-security", REL_JPN, "wombat visible two", &st);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?limit=1", TOK[KENJI], NULL,
+            0, &p2);
+    ok(l1.status == 200 && l1.len == l2.len && !memcmp(l1.body, l2.body, l1.len),
+       "a_listing_is_byte_identical_after_invisible_items_are_added");
+    ok(p1.status == 200 && p1.len == p2.len && !memcmp(p1.body, p2.body, p1.len),
+       "a_page_and_its_cursor_are_byte_identical_with_invisible_items_between");
+    /* Paging on from the cursor gives the next visible item, next to it. */
+    json_t *pj = json_loads(l2.body, 0, NULL);
+    char cur[128] = "", path[512];
+    const char *nx = json_string_value(json_object_get(pj, "next"));
+    if (nx && strlen(nx) < sizeof cur)
+        snprintf(cur, sizeof cur, "%s", nx);
+    json_decref(pj);
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", cur);
+    j = tn_get_json(&N, path, TOK[KENJI], &st);
+    ok(st == 200 && json_integer_value(json_object_get(j, "count")) == 1 &&
+           handle_of(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")) ==
+               vis_b,
+       "the_cursor_resumes_at_the_next_visible_item");
+    json_decref(j);
+    free(l1.body);
+    free(l2.body);
+    free(p1.body);
+    free(p2.body);
+
+    /* A forged cursor, another reader's, and a malformed one: one answer. */
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", cur);
+    tn_http(&N, "GET", path, TOK[MARCO], NULL, 0, &a);
+    char forged[128];
+    snprintf(forged, sizeof forged, "%s", cur);
+    forged[10] = forged[10] == 'A' ? 'B' : 'A';
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", forged);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &b);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?after=42", TOK[KENJI],
+            NULL, 0, &c);
+    ok(a.status == 400 && b.status == 400 && c.status == 400 && a.len == b.len &&
+           b.len == c.len && !memcmp(a.body, b.body, a.len) && !memcmp(b.body, c.body, b.len),
+       "another_readers_or_a_forged_cursor_is_refused_like_a_malformed_one (%ld %ld %ld)",
+       a.status, b.status, c.status);
+    free(a.body);
+    free(b.body);
+    free(c.body);
+    /* A listing cursor is not a search cursor. */
+    snprintf(path, sizeof path, "/api/v1/search?q=wombat&after=%s", cur);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "a_listing_cursor_is_refused_by_search");
+    free(a.body);
+
+    /* Last-Event-ID: an item the reader may not see, one that does not
+     * exist and a malformed one are refused alike; a visible one resumes. */
+    long long hidden = post(INGRID, "women-peace-security", NATO_ONLY, "wombat hidden", &st);
+    char r1[1024], r2[1024], r3[1024];
+    long s1 = stream_refusal(KENJI, uuid_of(hidden), r1, sizeof r1);
+    long s2 = stream_refusal(KENJI, uuid_of(99999999), r2, sizeof r2);
+    long s3 = stream_refusal(KENJI, "999999999999", r3, sizeof r3);
+    ok(s1 == 400 && s2 == 400 && s3 == 400 && !strcmp(r1, r2) && !strcmp(r2, r3),
+       "a_last_event_id_unknown_invisible_or_malformed_is_refused_alike (%ld %ld %ld)", s1,
+       s2, s3);
+    int fd = stream_open(KENJI, "women-peace-security", vis_a);
+    char acc[65536] = "", want[64];
+    snprintf(want, sizeof want, "id: %s\n", uuid_of(vis_b));
+    ok(fd >= 0 && stream_until(fd, acc, sizeof acc, want, 20000) && !strstr(acc, "nato only"),
+       "a_visible_last_event_id_resumes_after_it");
+    if (fd >= 0)
+        close(fd);
+}
+
 static void test_stream_attachment(void)
 {
     int fd = stream_open(KENJI, "emergency-management", -1);
@@ -1090,6 +1231,7 @@ int main(int argc, char **argv)
     test_cache_keeps_visibility();
     test_answers_are_jansson_json();
     test_stream_attachment();
+    test_ids_and_cursors();
     test_leak();
     test_raw_bytes();
     test_web();
