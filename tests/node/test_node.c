@@ -1034,6 +1034,62 @@ static void test_ids_and_cursors(void)
         close(fd);
 }
 
+/* Issue 9 item 6: a page's bytes are bounded (a few MiB): a listing of
+ * large items ends early with a cursor, and paging on reaches them all. */
+static void test_page_bytes_bounded(void)
+{
+    enum { BIG = 6, BODY = 900000 };
+    char *body = malloc(BODY + 1);
+    long long ids[BIG];
+    long st;
+    memset(body, 'a', BODY);
+    body[BODY] = '\0';
+    bool posted = true;
+    for (int i = 0; i < BIG; i++) {
+        body[0] = (char)('b' + i);
+        posted = posted && (ids[i] = post(INGRID, "political-consultations", REL_JPN, body, &st)) > 0;
+    }
+    free(body);
+    ok(posted, "large_items_are_posted");
+    http_result r;
+    tn_http(&N, "GET", "/api/v1/channels/political-consultations/items?limit=1000", TOK[KENJI],
+            NULL, 0, &r);
+    json_t *j = json_loads(r.body ? r.body : "", 0, NULL);
+    size_t count = json_array_size(json_object_get(j, "items"));
+    ok(r.status == 200 && r.len <= (4u << 20) && count >= 1 && count < 1000 &&
+           json_is_string(json_object_get(j, "next")),
+       "a_page_of_large_items_ends_early_within_4_MiB_with_a_cursor (%zu bytes, %zu items)",
+       r.len, count);
+    free(r.body);
+    /* Paging on from each cursor reaches every large item once. */
+    int found = 0, pages = 0;
+    char cur[128] = "";
+    for (; pages < 20 && j; pages++) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(j, "items"), i, it) {
+            long long h = handle_of(json_object_get(it, "id"));
+            for (int k = 0; k < BIG; k++)
+                found += h == ids[k];
+        }
+        const char *nx = json_string_value(json_object_get(j, "next"));
+        bool more = json_array_size(json_object_get(j, "items")) > 0 && nx &&
+                    strlen(nx) < sizeof cur;
+        if (more)
+            snprintf(cur, sizeof cur, "%s", nx);
+        json_decref(j);
+        j = NULL;
+        if (!more)
+            break;
+        char path[300];
+        snprintf(path, sizeof path,
+                 "/api/v1/channels/political-consultations/items?limit=1000&after=%s", cur);
+        j = tn_get_json(&N, path, TOK[KENJI], &st);
+    }
+    json_decref(j);
+    ok(found == BIG, "paging_on_reaches_every_large_item_once (%d of %d)", found, BIG);
+}
+
 static void test_stream_attachment(void)
 {
     int fd = stream_open(KENJI, "emergency-management", -1);
@@ -1232,6 +1288,7 @@ int main(int argc, char **argv)
     test_answers_are_jansson_json();
     test_stream_attachment();
     test_ids_and_cursors();
+    test_page_bytes_bounded();
     test_leak();
     test_raw_bytes();
     test_web();
