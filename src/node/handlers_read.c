@@ -147,6 +147,13 @@ static void page_unreserve(page *p)
     p->reserved = 0;
 }
 
+/* A page's text was sent and freed by the server: it leaves the count. */
+static void page_sent(void *ctx, size_t len)
+{
+    node *n = ctx;
+    atomic_fetch_sub_explicit(&n->pages_in_flight, len, memory_order_relaxed);
+}
+
 static void page_release(page *p)
 {
     page_unreserve(p);
@@ -260,12 +267,22 @@ static void page_answer(srv_response *resp, page *p, const char *context)
     strbuf_addf(&p->out, "],\"count\":%zu,\"next\":%s}\n", p->count, next);
     size_t len = 0;
     char *text = strbuf_take(&p->out, &len);
-    page_unreserve(p);
     if (!text) {
+        page_unreserve(p);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
-    srv_resp_text(resp, 200, "application/json", text, len);
+    /* The page stays counted in flight until the server has sent and
+     * freed it (page_sent): what is bounded is every answer not yet sent,
+     * not only those being made. */
+    if (len > p->reserved)
+        atomic_fetch_add_explicit(&p->n->pages_in_flight, len - p->reserved,
+                                  memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&p->n->pages_in_flight, p->reserved - len,
+                                  memory_order_relaxed);
+    p->reserved = 0;
+    srv_resp_text_tracked(resp, 200, "application/json", text, len, page_sent, p->n);
 }
 
 /* The reader's visible classes for a read; NULL with resp holding 500. */

@@ -22,7 +22,7 @@
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
 #define NODE_PAGE_BYTES_MAX (4u << 20) /* a page ends early (with its cursor) past this */
-#define NODE_PAGES_IN_FLIGHT_MAX (64u << 20) /* all pages being made at once */
+#define NODE_PAGES_IN_FLIGHT_MAX (64u << 20) /* all pages made and not yet sent */
 #define NODE_QUERY_CHARS_MAX 512u /* q= of a search, in characters */
 #define NODE_CURSOR_CHARS 75u     /* base64url of 56 sealed bytes */
 

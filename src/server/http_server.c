@@ -50,6 +50,23 @@ struct req_state {
     bool is_stream;
 };
 
+
+/* A text answer whose owner is told when it is freed (srv_resp_text_tracked). */
+typedef struct tracked_text {
+    char *text;
+    size_t len;
+    void (*released)(void *ctx, size_t len);
+    void *ctx;
+} tracked_text;
+
+static void tracked_text_free(void *cls)
+{
+    tracked_text *t = cls;
+    lsn_free(t->text);
+    t->released(t->ctx, t->len);
+    lsn_free(t);
+}
+
 static int64_t since_us(const struct timespec *t0)
 {
     struct timespec now;
@@ -97,6 +114,24 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
         strbuf_release(&b);
         if (mr)
             MHD_add_response_header(mr, "Content-Type", "application/json");
+    } else if (resp->text && resp->text_released) {
+        /* A tracked text: its owner hears when MHD frees it (sent). */
+        tracked_text *t = lsn_malloc(sizeof *t);
+        if (t) {
+            *t = (tracked_text){ .text = resp->text, .len = resp->text_len,
+                                 .released = resp->text_released,
+                                 .ctx = resp->text_released_ctx };
+            mr = MHD_create_response_from_buffer_with_free_callback_cls(
+                resp->text_len, resp->text, tracked_text_free, t);
+            if (!mr)
+                lsn_free(t);
+        }
+        if (mr) {
+            resp->text = NULL; /* MHD frees it */
+            resp->text_released = NULL;
+            MHD_add_response_header(mr, "Content-Type",
+                                    resp->content_type ? resp->content_type : "text/plain");
+        }
     } else if (resp->text) {
         mr = MHD_create_response_from_buffer_with_free_callback(resp->text_len, resp->text,
                                                                 lsn_free);
