@@ -523,9 +523,11 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
     if (e)
         return e;
     int64_t ids[MERGE_CHUNK];
+    char idlist[MERGE_CHUNK * 21 + 3];
     size_t yielded = 0;
-    /* One read transaction for every chunk, so that they see one state. */
-    int tx = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    /* No read transaction is needed across chunks: items are never removed,
+     * and the single writer commits ids in increasing order, so each chunk
+     * goes on after the last id yielded without gap or repeat. */
     for (int done = 0; !done && !e;) {
         size_t want = MERGE_CHUNK;
         if (limit && limit - yielded < want)
@@ -534,21 +536,25 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
         if ((e = merge_ids(c, channel, vis, after, want, ids, &got, err)))
             break;
         int last_chunk = got < want;
+        if (!got)
+            break;
+        /* The chunk's rows with one statement (a JSON array of ids): one
+         * step each, not a reset, bind and step per row. */
+        size_t k = 0;
+        idlist[k++] = '[';
+        for (size_t i = 0; i < got; i++)
+            k += (size_t)snprintf(idlist + k, sizeof idlist - k, "%s%lld", i ? "," : "",
+                                  (long long)ids[i]);
+        idlist[k++] = ']';
+        idlist[k] = '\0';
         sqlite3_stmt *st = sq_prepare(c, SQ_ITEM_LISTED);
         if (!st) {
             e = sq_fail(c->db, err, "listing items");
             break;
         }
-        for (size_t i = 0; i < got && !e; i++) {
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, ids[i]);
-            int rc = sqlite3_step(st);
-            if (rc == SQLITE_DONE)
-                continue; /* cannot happen: items are never removed */
-            if (rc != SQLITE_ROW) {
-                e = sq_fail(c->db, err, "listing items");
-                break;
-            }
+        sqlite3_bind_text(st, 1, idlist, (int)k, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             store_item it;
             row_item(st, &it);
             after = it.id;
@@ -558,11 +564,11 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
                 break;
             }
         }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            e = sq_fail(c->db, err, "listing items");
         sqlite3_reset(st);
         done = done || last_chunk;
     }
-    if (tx)
-        (void)sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     sq_reader_give(s, c);
     return e;
 }
