@@ -1034,7 +1034,7 @@ static void test_schema_upgrade(void)
     ok(whole, "every_item_survives_the_upgrade_whole");
     ok(memcmp(uuids[0], uuids[1], STORE_UUID_LEN) != 0 &&
            memcmp(uuids[1], uuids[2], STORE_UUID_LEN) != 0 &&
-           (uuids[0][6] & 0xf0) == 0x40,
+           (uuids[0][6] & 0xf0) == 0x70,
        "upgraded_items_get_distinct_random_uuids");
     store_item_ref ref = { 0 };
     ok(store_item_find(s, uuids[2], &ref, &err) == LSN_OK && ref.id == 3 &&

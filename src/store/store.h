@@ -296,7 +296,7 @@ void store_token_hash(const char *token, uint8_t out[STORE_HASH_LEN]);
  * bytes, NUL-terminated, written to out. */
 lsn_err store_token_new(char out[STORE_TOKEN_CHARS + 1], lsn_error *err) LSN_MUST_CHECK;
 
-/* A new random (version 4) UUID. */
+/* A new public id: a version 7 UUID (the time in ms, then 74 random bits). */
 void store_uuid_new(uint8_t out[STORE_UUID_LEN]);
 /* A UUID as its 36-character text (lower-case hex, dashes) into out[37]. */
 void store_uuid_text(const uint8_t uuid[STORE_UUID_LEN], char out[37]);

@@ -412,10 +412,10 @@ RURL=$(cat "$TMP/serve.out" "$TMP/serve.err" | sed -n 's/.*listening on \(http:[
 "$LIAISON" tail --url "$RURL" --token "$TJ" --channel cyber-defence --after 0 --limit 1 >"$TMP/rtail.out" 2>"$TMP/rtail.err" &
 RTAIL=$!
 run post --url "$RURL" --token "$TN" --channel cyber-defence --label "$VEC/nr.nato" --body "alliance only memo"
-[ "$rc" -eq 0 ] && case "$out" in ????????-????-4???-????-????????????" NATO RESTRICTED") true ;; *) false ;; esac
+[ "$rc" -eq 0 ] && case "$out" in ????????-????-7???-????-????????????" NATO RESTRICTED") true ;; *) false ;; esac
 ok $? "real_post_by_nato_staff_prints_id_and_marking" "rc=$rc out=$out err=$err"
 run post --url "$RURL" --token "$TN" --channel cyber-defence --label "$VEC/nr-rel-jpn.nato" --body "shared with Japan"
-[ "$rc" -eq 0 ] && case "$out" in ????????-????-4???-????-????????????" NATO RESTRICTED "*JPN*) true ;; *) false ;; esac
+[ "$rc" -eq 0 ] && case "$out" in ????????-????-7???-????-????????????" NATO RESTRICTED "*JPN*) true ;; *) false ;; esac
 ok $? "real_post_releasable_to_jpn" "rc=$rc out=$out err=$err"
 run post --url "$RURL" --token "$TJ" --channel cyber-defence --label "$VEC/nr.nato" --body "x"
 [ "$rc" -eq 1 ] && case "$err" in "liaison: "*clearance*) true ;; *) false ;; esac
