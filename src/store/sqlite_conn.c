@@ -44,10 +44,13 @@ static const char *const sql[SQ_NSTMT] = {
         "VALUES (?1,?2,?3,?4,?5)",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
     /* The group's items, in one statement: see sq_fts_index(). The class
-     * and channel go in as tokens of their own columns, so that a search
-     * is restricted to a reader's visible classes by the index itself. */
+     * (alone, and with the channel) and the channel go in as tokens of
+     * their own columns, so that a search is restricted to a reader's
+     * visible classes by the index itself. */
     [SQ_FTS_INDEX] = "INSERT INTO items_fts(rowid, body, cls, chan) "
-                     "SELECT items.id, items.body, 'k' || items.class, 'h' || channels.id "
+                     "SELECT items.id, items.body, "
+                     "'k' || items.class || ' k' || items.class || 'h' || channels.id, "
+                     "'h' || channels.id "
                      "FROM items JOIN channels ON channels.name = items.channel "
                      "WHERE items.id >= ?1 ORDER BY items.id",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
@@ -198,7 +201,8 @@ static const char schema_v2_to_v3[] =
     "CREATE VIRTUAL TABLE items_fts USING fts5(body, cls, chan, content='',\n"
     "  tokenize='unicode61 remove_diacritics 2');\n"
     "INSERT INTO items_fts(rowid, body, cls, chan)\n"
-    "  SELECT items.id, items.body, 'k' || items.class, 'h' || channels.id\n"
+    "  SELECT items.id, items.body,\n"
+    "  'k' || items.class || ' k' || items.class || 'h' || channels.id, 'h' || channels.id\n"
     "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
     "PRAGMA user_version = 3;\n";
 

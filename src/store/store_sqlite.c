@@ -616,8 +616,8 @@ static lsn_err match_expr(const char *q, int64_t channel_id, const store_classes
     if (n > STORE_FIELD_MAX)
         return lsn_fail(err, LSN_ERR_LIMIT, "the search is longer than %u bytes",
                         STORE_FIELD_MAX);
-    /* Worst case: every byte a lone quote; a class token is at most 22. */
-    size_t cap = 3 * n + 64 + (vis ? vis->n * 26 : 0);
+    /* Worst case: every byte a lone quote; a class token is at most 44. */
+    size_t cap = 3 * n + 64 + (vis ? vis->n * 48 : 0);
     char *m = lsn_malloc(cap);
     if (!m)
         return lsn_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
@@ -645,14 +645,20 @@ static lsn_err match_expr(const char *q, int64_t channel_id, const store_classes
         lsn_free(m);
         return lsn_fail(err, LSN_ERR_ARG, "the search has no words");
     }
-    if (channel_id > 0)
-        k += (size_t)snprintf(m + k, cap - k, " AND {chan}: h%lld", (long long)channel_id);
+    /* The visible classes' tokens, in this channel (kCLASShCHANNEL) or in
+     * any (kCLASS): one selective term, not the class's and the channel's
+     * (an AND with the channel's long list costs a skip per match). */
     if (vis) {
         k += (size_t)snprintf(m + k, cap - k, " AND {cls}: (");
-        for (size_t i = 0; i < vis->n; i++)
+        for (size_t i = 0; i < vis->n; i++) {
             k += (size_t)snprintf(m + k, cap - k, "%sk%lld", i ? " OR " : "",
                                   (long long)vis->ids[i]);
+            if (channel_id > 0)
+                k += (size_t)snprintf(m + k, cap - k, "h%lld", (long long)channel_id);
+        }
         m[k++] = ')';
+    } else if (channel_id > 0) {
+        k += (size_t)snprintf(m + k, cap - k, " AND {chan}: h%lld", (long long)channel_id);
     }
     m[k] = '\0';
     *out = m;
