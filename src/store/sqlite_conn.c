@@ -33,6 +33,7 @@
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_READ_BEGIN] = "BEGIN", /* a reader's: one snapshot, one lock, for many statements */
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_SAVEPOINT] = "SAVEPOINT w",

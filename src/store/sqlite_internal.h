@@ -5,6 +5,7 @@
 #define STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <sqlite3.h>
 
@@ -14,7 +15,7 @@
  * prepares a statement the first time it uses it. */
 typedef enum sq_stmt {
     /* writer */
-    SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
+    SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
     SQ_CLASS_INSERT, SQ_CLASS_ID,
     /* readers */
@@ -88,6 +89,11 @@ struct sq_store {
         char *label;
         int64_t id;
     } classes[SQ_CLASS_SLOTS];
+    /* The highest label class id committed (readers read it without SQL),
+     * and whether the open transaction added a class (the writer's: then
+     * run_group reads the highest id again after its COMMIT). */
+    _Atomic int64_t class_max;
+    int class_added;
     /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
     sqlite3_stmt *batch[SQ_NBATCH][SQ_BATCH_MAX + 1];
 
@@ -159,6 +165,10 @@ lsn_err sq_audit_head_load(sq_store *s, lsn_error *err);
 /* Forget the writer's label classes: after a rollback, some of them may
  * not exist. Writer only. */
 void sq_class_cache_clear(sq_store *s);
+
+/* Read the highest label class id into s->class_max (writer connection:
+ * at open, and after a commit that added a class). */
+lsn_err sq_class_max_load(sq_store *s, lsn_error *err);
 
 /* sqlite_writer.c */
 lsn_err sq_writer_start(sq_store *s, lsn_error *err);

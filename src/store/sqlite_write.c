@@ -136,6 +136,7 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
     lsn_err e = step_insert(c, st, "adding a label class", err);
     if (e)
         return e;
+    int added = sqlite3_changes(c->db) > 0;
     if (!(st = sq_prepare(c, SQ_CLASS_ID)))
         return sq_fail(c->db, err, "finding a label class");
     sqlite3_bind_text(st, 1, it->label, -1, SQLITE_STATIC);
@@ -148,6 +149,8 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
     }
     *id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    if (added)
+        s->class_added = 1; /* readers learn of it after the COMMIT */
     char *copy = lsn_strdup(it->label);
     if (copy) { /* not remembered when out of memory: found again next time */
         lsn_free(slot->label);

@@ -52,6 +52,7 @@ static int begin(sq_store *s, sq_req *group, uint64_t seq0,
                  const uint8_t hash0[STORE_HASH_LEN])
 {
     s->fts_from = 0; /* no item inserted by this transaction yet */
+    s->class_added = 0;
     if (step_done(&s->w, SQ_BEGIN))
         return 1;
     lsn_error e;
@@ -171,7 +172,12 @@ static void run_group(sq_store *s, sq_req *group)
         code = sq_fail(s->w.db, &e, "committing");
         undo(s, seq0, hash0);
         fail_group(s, group, code, &e, seq0, hash0);
+        return;
     }
+    /* A failure here (a read of one index) leaves the old value: the new
+     * classes' items are then listed after the next commit that adds one. */
+    if (s->class_added)
+        (void)sq_class_max_load(s, &e);
 }
 
 /* How long the writer may wait for the posters it has just woken to queue

@@ -525,9 +525,12 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
     int64_t ids[MERGE_CHUNK];
     char idlist[MERGE_CHUNK * 21 + 3];
     size_t yielded = 0;
-    /* No read transaction is needed across chunks: items are never removed,
-     * and the single writer commits ids in increasing order, so each chunk
-     * goes on after the last id yielded without gap or repeat. */
+    /* One read transaction for the seeks and the rows: one snapshot and one
+     * lock of the WAL instead of one per statement. (Chunks need no common
+     * snapshot: items are never removed and ids are committed in order.) */
+    sqlite3_stmt *tx = sq_prepare(c, SQ_READ_BEGIN);
+    if (tx && sqlite3_step(tx) != SQLITE_DONE)
+        tx = NULL;
     for (int done = 0; !done && !e;) {
         size_t want = MERGE_CHUNK;
         if (limit && limit - yielded < want)
@@ -568,6 +571,11 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
             e = sq_fail(c->db, err, "listing items");
         sqlite3_reset(st);
         done = done || last_chunk;
+    }
+    if (tx) {
+        sqlite3_stmt *end = sq_prepare(c, SQ_COMMIT);
+        if (end)
+            (void)sqlite3_step(end);
     }
     sq_reader_give(s, c);
     return e;
@@ -708,9 +716,12 @@ static lsn_err sq_class_list(store *b, int64_t after, store_class_cb cb, void *c
 
 static lsn_err sq_class_last_id(store *b, int64_t *id_out, lsn_error *err)
 {
-    *id_out = 0;
-    return query((sq_store *)b, SQ_CLASS_LAST, NONE, NONE, NONE, last_row, id_out,
-                 "reading the last label class", err);
+    /* Kept in memory by the writer: every read asks, and classes are only
+     * added by this process's writer (another process's are seen after a
+     * restart; only the items of a class unknown here go unlisted). */
+    (void)err;
+    *id_out = atomic_load(&((sq_store *)b)->class_max);
+    return LSN_OK;
 }
 
 static lsn_err sq_item_last_id(store *b, int64_t *id_out, lsn_error *err)
@@ -800,6 +811,22 @@ lsn_err sq_audit_head_load(sq_store *s, lsn_error *err)
     return e;
 }
 
+/* The highest label class id, read once at open (the writer's connection,
+ * before the writer starts). */
+lsn_err sq_class_max_load(sq_store *s, lsn_error *err)
+{
+    sqlite3_stmt *st = sq_prepare(&s->w, SQ_CLASS_LAST);
+    if (!st)
+        return sq_fail(s->w.db, err, "reading the last label class");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        atomic_store(&s->class_max, sqlite3_column_int64(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return sq_fail(s->w.db, err, "reading the last label class");
+    return LSN_OK;
+}
+
 lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 {
     *out = NULL;
@@ -827,7 +854,8 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 
     lsn_err e = sq_conn_open(&s->w, path, 1, err);
     if (e == LSN_OK && (e = sq_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_writer_start(s, err)) == LSN_OK) {
+        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_class_max_load(s, err)) == LSN_OK &&
+        (e = sq_writer_start(s, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;
     }
