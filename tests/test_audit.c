@@ -160,9 +160,10 @@ static void test_chain(void)
         if (sqlite3_prepare_v2(db, "SELECT object FROM audit WHERE seq = 2", -1, &st, NULL) ==
                 SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW) {
-            char want[32];
-            snprintf(want, sizeof want, "item:%lld", (long long)id);
-            object_ok = strcmp((const char *)sqlite3_column_text(st, 0), want) == 0;
+            /* item:UUID, the item's public id (the rowid stays inside). */
+            const char *obj = (const char *)sqlite3_column_text(st, 0);
+            uint8_t u[STORE_UUID_LEN];
+            object_ok = obj && strncmp(obj, "item:", 5) == 0 && store_uuid_parse(obj + 5, u);
         }
         sqlite3_finalize(st);
         sqlite3_close(db);

@@ -169,9 +169,11 @@ static void h_stream(srv_request *req, srv_response *resp)
 static struct { uint64_t id; meta m; char data[64]; } events[MAX_EVENTS];
 static _Atomic int nevents;
 
-static void replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit_ctx)
+static void replay(void *ctx, void *sub_reader, uint64_t after, srv_sse_emit emit,
+                   void *emit_ctx)
 {
     (void)ctx;
+    (void)sub_reader;
     int n = nevents;
     for (int i = 0; i < n; i++)
         if (events[i].id > after

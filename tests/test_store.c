@@ -212,7 +212,7 @@ static int search_count(store *s, const char *q)
 {
     int n = 0;
     lsn_error err;
-    if (store_item_search(s, q, NULL, 0, count_item, &n, &err) != LSN_OK) {
+    if (store_item_search(s, q, NULL, NULL, 0, count_item, &n, &err) != LSN_OK) {
         printf("# search '%s': %s\n", q, err.message);
         return -1;
     }
@@ -338,6 +338,8 @@ static void test_items(store *s)
     att.attachment = pdf;
     att.attachment_len = sizeof pdf;
     att.classification = -1;
+    /* Its own label: a label's classification is a property of the label. */
+    att.label = "{\"policy\":\"NATO\",\"classification\":\"NONE\"}";
     int64_t aid = 0;
     uint8_t h[STORE_HASH_LEN];
     ok(store_item_append(s, &att, NULL, &aid, h, &err) == LSN_OK && aid > ids[9],
@@ -382,59 +384,59 @@ static void test_items(store *s)
        "item_label_of_unknown_id_is_null");
 
     collect c = { 0 };
-    ok(store_item_list(s, "cyber-defence", 0, collect_cb, &c, &err) == LSN_OK && c.n == 7 &&
+    ok(store_item_list(s, "cyber-defence", NULL, 0, 0, collect_cb, &c, &err) == LSN_OK && c.n == 7 &&
            c.ids[0] == ids[0] && c.ids[6] == ids[6],
        "item_list_yields_channel_items_in_id_order");
     c = (collect){ .stop_at = 3 };
-    ok(store_item_list(s, "cyber-defence", ids[1], collect_cb, &c, &err) == LSN_OK &&
+    ok(store_item_list(s, "cyber-defence", NULL, ids[1], 0, collect_cb, &c, &err) == LSN_OK &&
            c.n == 3 && c.ids[0] == ids[2] && c.ids[2] == ids[4],
        "item_list_after_id_stops_when_callback_says_stop");
     c = (collect){ 0 };
-    ok(store_item_list(s, NULL, ids[5], collect_cb, &c, &err) == LSN_OK && c.n == 5 &&
+    ok(store_item_list(s, NULL, NULL, ids[5], 0, collect_cb, &c, &err) == LSN_OK && c.n == 5 &&
            c.ids[0] == ids[6] && c.ids[4] == aid,
        "item_list_of_every_channel_after_id");
     listed_att la = { .id = aid };
-    ok(store_item_list(s, NULL, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
+    ok(store_item_list(s, NULL, NULL, 0, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
            la.has_media && !la.has_bytes && la.len == sizeof pdf,
        "item_list_gives_the_attachment_size_not_its_bytes");
     la = (listed_att){ .id = aid };
-    ok(store_item_search(s, "chart", NULL, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
+    ok(store_item_search(s, "chart", NULL, NULL, 0, listed_att_cb, &la, &err) == LSN_OK && la.seen &&
            la.has_media && !la.has_bytes && la.len == sizeof pdf,
        "item_search_gives_the_attachment_size_not_its_bytes");
     c = (collect){ 0 };
-    ok(store_item_list(s, "space", 0, collect_cb, &c, &err) == LSN_OK && c.n == 0,
+    ok(store_item_list(s, "space", NULL, 0, 0, collect_cb, &c, &err) == LSN_OK && c.n == 0,
        "item_list_of_empty_channel_yields_nothing");
     int64_t last = 0;
     ok(store_item_last_id(s, &last, &err) == LSN_OK && last == aid, "item_last_id");
 
     /* Search. */
     c = (collect){ 0 };
-    lsn_err se = store_item_search(s, "submarine ODD", NULL, 0, collect_cb, &c, &err);
+    lsn_err se = store_item_search(s, "submarine ODD", NULL, NULL, 0, collect_cb, &c, &err);
     if (!ok(se == LSN_OK && c.n == 5 && c.ids[0] == ids[1] && c.ids[4] == ids[9],
             "search_finds_items_with_every_word_in_id_order"))
         printf("# %s (%d results)\n", se ? err.message : "", c.n);
     c = (collect){ 0 };
-    ok(store_item_search(s, "cables", "maritime-security", 0, collect_cb, &c, &err) ==
+    ok(store_item_search(s, "cables", "maritime-security", NULL, 0, collect_cb, &c, &err) ==
                LSN_OK &&
            c.n == 3,
        "search_restricted_to_a_channel");
     c = (collect){ .stop_at = 2 };
-    ok(store_item_search(s, "report", NULL, ids[3], collect_cb, &c, &err) == LSN_OK &&
+    ok(store_item_search(s, "report", NULL, NULL, ids[3], collect_cb, &c, &err) == LSN_OK &&
            c.n == 2 && c.ids[0] == ids[4] && c.ids[1] == ids[5],
        "search_after_id_with_stop_pages");
     c = (collect){ 0 };
-    ok(store_item_search(s, "chart", NULL, 0, collect_cb, &c, &err) == LSN_OK && c.n == 1 &&
+    ok(store_item_search(s, "chart", NULL, NULL, 0, collect_cb, &c, &err) == LSN_OK && c.n == 1 &&
            c.ids[0] == aid,
        "search_finds_the_attachment_item_by_body");
     c = (collect){ 0 };
-    ok(store_item_search(s, "\"cables OR NEAR( * :", NULL, 0, collect_cb, &c, &err) ==
+    ok(store_item_search(s, "\"cables OR NEAR( * :", NULL, NULL, 0, collect_cb, &c, &err) ==
                LSN_OK &&
            c.n == 0,
        "search_text_with_fts_syntax_is_taken_as_words_not_an_error");
-    ok(store_item_search(s, "  \t ", NULL, 0, collect_cb, &c, &err) == LSN_ERR_ARG,
+    ok(store_item_search(s, "  \t ", NULL, NULL, 0, collect_cb, &c, &err) == LSN_ERR_ARG,
        "search_without_words_is_refused");
     c = (collect){ 0 };
-    ok(store_item_search(s, "\xff\xfe -- \x01", NULL, 0, collect_cb, &c, &err) == LSN_OK &&
+    ok(store_item_search(s, "\xff\xfe -- \x01", NULL, NULL, 0, collect_cb, &c, &err) == LSN_OK &&
            c.n == 0,
        "search_of_bytes_that_are_not_words_finds_nothing_without_error");
 }
@@ -484,7 +486,7 @@ static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STO
 typedef struct audit_objects {
     uint64_t first;
     uint64_t n;
-    char objects[ASYNC_N][32];
+    char objects[ASYNC_N][48];
 } audit_objects;
 
 static int collect_object(void *ctx, const store_audit_event *ev)
@@ -550,8 +552,14 @@ static void test_async(store *s)
     audit_objects ao = { .first = st.seqs[0], .n = ASYNC_N };
     int named = store_audit_list(s, st.seqs[0] - 1, collect_object, &ao, &err) == LSN_OK;
     for (int i = 0; i < ASYNC_N && named; i++) {
-        char want[32];
-        snprintf(want, sizeof want, "item:%lld", (long long)st.ids[i]);
+        char want[48], u[37];
+        store_item *it = NULL;
+        named = store_item_get(s, st.ids[i], &it, &err) == LSN_OK && it;
+        if (!named)
+            break;
+        store_uuid_text(it->uuid, u);
+        lsn_free(it);
+        snprintf(want, sizeof want, "item:%s", u);
         uint64_t k = st.seqs[i] - ao.first;
         named = k < ASYNC_N && strcmp(ao.objects[k], want) == 0;
     }
@@ -856,52 +864,334 @@ static void test_index_failure(void)
 /* A version 1 file (its index filled by a trigger per item) is upgraded on
  * open: the trigger is dropped, what it indexed stays indexed, and new
  * items are indexed once, by the writer. */
+/* A data directory of the release before label classes (schema version
+ * 2), made by SQL exactly as that release wrote it: organisations, users,
+ * channels, items of two labels (one with an attachment, one without a
+ * classification), their full-text index (external content), and an audit
+ * chain. */
+static const char schema_v2_fixture[] =
+    "CREATE TABLE organisations(\n"
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, category TEXT NOT NULL);\n"
+    "CREATE TABLE users(\n"
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,\n"
+    "  organisation TEXT NOT NULL REFERENCES organisations(name),\n"
+    "  clearance TEXT NOT NULL, roles INTEGER NOT NULL,\n"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32));\n"
+    "CREATE TABLE channels(\n"
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, purpose TEXT NOT NULL);\n"
+    "CREATE TABLE items(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  channel TEXT NOT NULL REFERENCES channels(name),\n"
+    "  author TEXT NOT NULL, organisation TEXT NOT NULL,\n"
+    "  label TEXT NOT NULL, marking_en TEXT NOT NULL, marking_fr TEXT NOT NULL,\n"
+    "  classification INTEGER, body TEXT NOT NULL,\n"
+    "  media_type TEXT, attachment BLOB, created_ms INTEGER NOT NULL,\n"
+    "  content_hash BLOB NOT NULL CHECK (length(content_hash) = 32));\n"
+    "CREATE INDEX items_by_channel ON items(channel, id);\n"
+    "CREATE VIRTUAL TABLE items_fts USING fts5(body, content='items',\n"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n"
+    "CREATE TRIGGER items_no_update BEFORE UPDATE ON items BEGIN\n"
+    "  SELECT RAISE(ABORT, 'items are append-only'); END;\n"
+    "CREATE TRIGGER items_no_delete BEFORE DELETE ON items BEGIN\n"
+    "  SELECT RAISE(ABORT, 'items are append-only'); END;\n"
+    "CREATE TABLE audit(\n"
+    "  seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL, object TEXT NOT NULL, outcome TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL, hash BLOB NOT NULL CHECK (length(hash) = 32));\n"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+    "PRAGMA user_version = 2;\n"
+    "INSERT INTO organisations(name, category) VALUES ('NATO HQ', 'NATO'),\n"
+    "  ('Mission of Japan', 'JPN');\n"
+    "INSERT INTO users(name, organisation, clearance, roles, token_hash) VALUES\n"
+    "  ('aiko', 'Mission of Japan', '{\"c\":1}', 1, zeroblob(32));\n"
+    "INSERT INTO channels(name, purpose) VALUES ('cyber-defence', 'Cyber'),\n"
+    "  ('space', 'Space');\n";
+
+/* The fixture's items: id, channel, label, markings, classification (-1
+ * none), body, attachment (NULL none). */
+static const struct {
+    const char *channel, *label, *en, *fr;
+    int cls;
+    const char *body, *attachment;
+} v2_items[] = {
+    { "cyber-defence", "{\"l\":\"A\"}", "NATO SECRET", "NATO SECRET", 4,
+      "old alpha report", NULL },
+    { "space", "{\"l\":\"B\"}", "NATO UNCLASSIFIED", "NATO SANS CLASSIFICATION", -1,
+      "old bravo chart", "%PDF\x01" },
+    { "cyber-defence", "{\"l\":\"A\"}", "NATO SECRET", "NATO SECRET", 4,
+      "old charlie report", NULL },
+};
+#define V2_N (sizeof v2_items / sizeof v2_items[0])
+
+static int make_v2_file(const char *path)
+{
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return 0;
+    int good = sqlite3_exec(db, schema_v2_fixture, NULL, NULL, NULL) == SQLITE_OK;
+    for (size_t i = 0; good && i < V2_N; i++) {
+        sqlite3_stmt *st;
+        uint8_t h[STORE_HASH_LEN];
+        const char *a = v2_items[i].attachment;
+        store_content_hash(v2_items[i].label, v2_items[i].body, a ? "application/pdf" : NULL,
+                           (const uint8_t *)a, a ? strlen(a) : 0, h);
+        good = sqlite3_prepare_v2(db,
+                   "INSERT INTO items(channel, author, organisation, label, marking_en,"
+                   " marking_fr, classification, body, media_type, attachment, created_ms,"
+                   " content_hash) VALUES (?1,'aiko','Mission of Japan',?2,?3,?4,?5,?6,?7,?8,"
+                   " ?9,?10)", -1, &st, NULL) == SQLITE_OK;
+        if (!good)
+            break;
+        sqlite3_bind_text(st, 1, v2_items[i].channel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, v2_items[i].label, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, v2_items[i].en, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, v2_items[i].fr, -1, SQLITE_STATIC);
+        if (v2_items[i].cls >= 0)
+            sqlite3_bind_int(st, 5, v2_items[i].cls);
+        sqlite3_bind_text(st, 6, v2_items[i].body, -1, SQLITE_STATIC);
+        if (a) {
+            sqlite3_bind_text(st, 7, "application/pdf", -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 8, a, (int)strlen(a), SQLITE_STATIC);
+        }
+        sqlite3_bind_int64(st, 9, 1700000000000 + (int64_t)i);
+        sqlite3_bind_blob(st, 10, h, STORE_HASH_LEN, SQLITE_STATIC);
+        good = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    good = good && sqlite3_exec(db, "INSERT INTO items_fts(rowid, body) SELECT id, body "
+                                    "FROM items", NULL, NULL, NULL) == SQLITE_OK;
+    /* An audit chain of two records, hashed as the store does. */
+    uint8_t prev[STORE_HASH_LEN] = { 0 };
+    for (int i = 1; good && i <= 2; i++) {
+        char object[16];
+        snprintf(object, sizeof object, "item:%d", i);
+        store_audit_event ev = { .seq = (uint64_t)i, .time_ms = 1700000000000 + i,
+                                 .actor = "aiko", .action = "post", .object = object,
+                                 .outcome = "ok", .detail = "cyber-defence" };
+        audit_entry_hash(prev, &ev, ev.hash);
+        memcpy(prev, ev.hash, STORE_HASH_LEN);
+        sqlite3_stmt *st;
+        good = sqlite3_prepare_v2(db, "INSERT INTO audit VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", -1,
+                                  &st, NULL) == SQLITE_OK;
+        if (!good)
+            break;
+        sqlite3_bind_int64(st, 1, i);
+        sqlite3_bind_int64(st, 2, ev.time_ms);
+        sqlite3_bind_text(st, 3, ev.actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, ev.action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, ev.object, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, ev.outcome, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, ev.detail, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 8, ev.hash, STORE_HASH_LEN, SQLITE_STATIC);
+        good = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return good;
+}
+
+static int count_class(void *ctx, const store_label_class *c)
+{
+    (void)c;
+    ++*(int *)ctx;
+    return STORE_NEXT;
+}
+
 static void test_schema_upgrade(void)
 {
     char path[128];
-    store *s = open_fresh("upgrade", path, sizeof path);
+    snprintf(path, sizeof path, "%s/upgrade.db", dir);
     lsn_error err;
-    store_item it = sample_item("cyber-defence", "written by version two alpha");
+    store *s = NULL;
+    ok(make_v2_file(path), "version_2_fixture_made");
+    if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
+        return;
+    ok(raw_int(path, "PRAGMA user_version") == 3, "version_2_file_is_upgraded_to_3");
+    /* Every item is there, whole, under its old id, with a public id. */
+    int whole = 1;
+    uint8_t uuids[V2_N][STORE_UUID_LEN];
+    for (size_t i = 0; i < V2_N; i++) {
+        store_item *it = NULL;
+        const char *a = v2_items[i].attachment;
+        whole = whole && store_item_get(s, (int64_t)i + 1, &it, &err) == LSN_OK && it &&
+                strcmp(it->channel, v2_items[i].channel) == 0 &&
+                strcmp(it->label, v2_items[i].label) == 0 &&
+                strcmp(it->marking_en, v2_items[i].en) == 0 &&
+                strcmp(it->marking_fr, v2_items[i].fr) == 0 &&
+                it->classification == v2_items[i].cls &&
+                strcmp(it->body, v2_items[i].body) == 0 &&
+                (a ? it->attachment_len == strlen(a) &&
+                         memcmp(it->attachment, a, strlen(a)) == 0
+                   : it->media_type == NULL) &&
+                it->created_ms == 1700000000000 + (int64_t)i && store_item_intact(it);
+        if (it)
+            memcpy(uuids[i], it->uuid, STORE_UUID_LEN);
+        lsn_free(it);
+    }
+    ok(whole, "every_item_survives_the_upgrade_whole");
+    ok(memcmp(uuids[0], uuids[1], STORE_UUID_LEN) != 0 &&
+           memcmp(uuids[1], uuids[2], STORE_UUID_LEN) != 0 &&
+           (uuids[0][6] & 0xf0) == 0x70,
+       "upgraded_items_get_distinct_random_uuids");
+    store_item_ref ref = { 0 };
+    ok(store_item_find(s, uuids[2], &ref, &err) == LSN_OK && ref.id == 3 &&
+           ref.class_id == 1,
+       "upgraded_item_is_found_by_its_uuid");
+    int classes = 0;
+    ok(store_class_list(s, 0, count_class, &classes, &err) == LSN_OK && classes == 2,
+       "upgrade_makes_one_class_per_distinct_label");
+    audit_report r;
+    ok(audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT && r.entries == 2,
+       "audit_chain_survives_the_upgrade");
+    store_user *u = NULL;
+    store_channel *ch = NULL;
+    store_org *o = NULL;
+    ok(store_user_get(s, "aiko", &u, &err) == LSN_OK && u &&
+           store_channel_get(s, "space", &ch, &err) == LSN_OK && ch &&
+           store_org_get(s, "NATO HQ", &o, &err) == LSN_OK && o,
+       "users_channels_organisations_survive_the_upgrade");
+    lsn_free(u);
+    lsn_free(ch);
+    lsn_free(o);
+    ok(search_count(s, "old") == 3 && search_count(s, "chart") == 1,
+       "upgraded_items_are_searchable");
+    store_item it = sample_item("cyber-defence", "written after the upgrade old");
     int64_t id = 0;
-    if (!s || store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK ||
-        store_item_append(s, &it, NULL, &id, NULL, &err) != LSN_OK) {
-        ok(0, "schema_upgrade_setup");
+    ok(store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK && id == 4,
+       "append_after_the_upgrade_continues_the_ids");
+    ok(search_count(s, "old") == 4, "search_finds_items_from_before_and_after_the_upgrade");
+    store_close(s);
+    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_the_upgrade");
+    remove_db(path);
+}
+
+/* ---- visibility as an index ------------------------------------------------ */
+
+static store_item class_item(const char *channel, const char *label, const char *body)
+{
+    store_item it = sample_item(channel, body);
+    it.label = label;
+    return it;
+}
+
+typedef struct uuids_seen {
+    int64_t ids[4096];
+    size_t n;
+} uuids_seen;
+
+static int ids_cb(void *ctx, const store_item *it)
+{
+    uuids_seen *u = ctx;
+    if (u->n < 4096)
+        u->ids[u->n++] = it->id;
+    return STORE_NEXT;
+}
+
+/* Seeding through the store API, many items per transaction (the async
+ * append, then one blocking append to wait for the queue). */
+static void append_done(void *ctx, lsn_err rc, int64_t id, const uint8_t h[STORE_HASH_LEN],
+                        uint64_t seq, const lsn_error *err)
+{
+    (void)id, (void)h, (void)seq, (void)err;
+    if (rc != LSN_OK)
+        atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+static void test_visible_classes(void)
+{
+    char path[128];
+    store *s = open_fresh("visible", path, sizeof path);
+    lsn_error err;
+    if (!s || store_channel_add(s, "c", "C", NULL, &err) != LSN_OK ||
+        store_channel_add(s, "d", "D", NULL, &err) != LSN_OK) {
+        ok(0, "visible_setup");
         store_close(s);
         return;
     }
-    store_close(s);
-    ok(raw_int(path, "PRAGMA user_version") == 2, "a_new_store_has_schema_version_2");
-    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
-       "a_new_store_has_no_per_item_index_trigger");
-    /* Make it a version 1 file, and write an item as version 1 did. */
-    sqlite3 *db;
-    int made = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db,
-                            "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN\n"
-                            "  INSERT INTO items_fts(rowid, body) VALUES (new.id, new.body); END;\n"
-                            "INSERT INTO items(channel, author, organisation, label, marking_en,"
-                            " marking_fr, body, created_ms, content_hash) VALUES"
-                            " ('cyber-defence', 'aiko', 'Mission of Japan', '{}', 'x', 'x',"
-                            "  'written by version one bravo', 1, zeroblob(32));\n"
-                            "PRAGMA user_version = 1;",
-                            NULL, NULL, NULL) == SQLITE_OK;
-    sqlite3_close(db);
-    ok(made, "version_1_file_made");
-    if (!made || store_open(path, &s, &err) != LSN_OK) {
-        ok(0, "version_1_file_opens");
-        return;
+    /* Class 1: secret (invisible); class 2: the reader's. One visible item
+     * in 1,000, and the last visible one behind 150,000 invisible matches. */
+    const char *secret = "{\"l\":\"secret\"}", *open_ = "{\"l\":\"open\"}";
+    atomic_int failed = 0;
+    int64_t visible_ids[200];
+    size_t nv = 0;
+    store_item first = class_item("c", secret, "needle hay");
+    int64_t id = 0;
+    ok(store_item_append(s, &first, NULL, &id, NULL, &err) == LSN_OK, "secret_class_first");
+    for (int i = 1; i <= 150000; i++) {
+        bool vis = i % 1000 == 0;
+        store_item it = class_item((i / 1000 + i) % 2 ? "c" : "d", vis ? open_ : secret,
+                                   vis ? "needle visible" : "needle hay");
+        if (vis) {
+            if (store_item_append(s, &it, NULL, &id, NULL, &err) != LSN_OK)
+                failed++;
+            visible_ids[nv++] = id;
+        } else if (store_item_append_async(s, &it, NULL, append_done, &failed, &err) !=
+                   LSN_OK) {
+            failed++;
+        }
     }
-    it = sample_item("cyber-defence", "written after the upgrade charlie");
-    ok(store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK,
-       "append_after_the_upgrade_succeeds");
-    ok(search_count(s, "alpha") == 1 && search_count(s, "bravo") == 1 &&
-           search_count(s, "charlie") == 1 && search_count(s, "written") == 3,
-       "search_finds_items_from_before_and_after_the_upgrade_once");
+    store_item last = class_item("c", open_, "needle at the end");
+    if (store_item_append(s, &last, NULL, &id, NULL, &err) != LSN_OK)
+        failed++;
+    visible_ids[nv++] = id;
+    ok(failed == 0, "seeded_150000_items");
+    int64_t two = 2;
+    store_classes vis = { .ids = &two, .n = 1 };
+    uuids_seen u = { .n = 0 };
+    ok(store_item_search(s, "needle", NULL, &vis, 0, ids_cb, &u, &err) == LSN_OK &&
+           u.n == nv && u.ids[0] == visible_ids[0] && u.ids[nv - 1] == visible_ids[nv - 1],
+       "search_of_visible_classes_finds_every_visible_match_behind_150000_invisible");
+    u.n = 0;
+    ok(store_item_search(s, "needle end", "c", &vis, 0, ids_cb, &u, &err) == LSN_OK &&
+           u.n == 1 && u.ids[0] == visible_ids[nv - 1],
+       "a_visible_item_behind_150000_invisible_matches_is_the_first_result");
+    /* Paging, 7 at a time, through both channels: each visible item once,
+     * in arrival order. */
+    size_t seen = 0;
+    int64_t after = 0;
+    int in_order = 1;
+    for (int guard = 0; guard < 1000; guard++) {
+        u.n = 0;
+        if (store_item_list(s, NULL, &vis, after, 7, ids_cb, &u, &err) != LSN_OK || !u.n)
+            break;
+        for (size_t i = 0; i < u.n; i++)
+            in_order = in_order && seen + i < nv && u.ids[i] == visible_ids[seen + i];
+        seen += u.n;
+        after = u.ids[u.n - 1];
+    }
+    ok(in_order && seen == nv, "paging_a_reader_who_sees_1_in_1000_yields_each_once (%zu/%zu)",
+       seen, nv);
+    u.n = 0;
+    size_t in_c = 0;
+    for (size_t i = 0; i < nv; i++) {
+        store_item *it = NULL;
+        if (store_item_get(s, visible_ids[i], &it, &err) == LSN_OK && it)
+            in_c += strcmp(it->channel, "c") == 0;
+        lsn_free(it);
+    }
+    ok(in_c > 50 && store_item_list(s, "c", &vis, 0, 0, ids_cb, &u, &err) == LSN_OK &&
+           u.n == in_c,
+       "a_channel_listing_of_visible_classes_has_all_of_that_channel_and_only_it (%zu/%zu)",
+       u.n, in_c);
+    store_classes none = { .n = 0 };
+    u.n = 0;
+    ok(store_item_list(s, "c", &none, 0, 0, ids_cb, &u, &err) == LSN_OK && u.n == 0 &&
+           store_item_search(s, "needle", NULL, &none, 0, ids_cb, &u, &err) == LSN_OK &&
+           u.n == 0,
+       "a_reader_of_no_class_gets_nothing");
+    /* Every class decided so far: the listing by channel, bounded. */
+    store_classes upto1 = { .all_upto = 1 };
+    u.n = 0;
+    ok(store_item_search(s, "visible", NULL, &upto1, 0, ids_cb, &u, &err) == LSN_OK &&
+           u.n == 0,
+       "classes_after_all_upto_are_left_out");
+    int64_t last_class = 0;
+    ok(store_class_last_id(s, &last_class, &err) == LSN_OK && last_class == 2,
+       "one_class_per_distinct_label");
     store_close(s);
-    ok(raw_int(path, "PRAGMA user_version") == 2, "version_1_file_is_upgraded_to_2");
-    ok(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_fts_insert'") == 0,
-       "upgrade_drops_the_per_item_index_trigger");
-    ok(fts_index_matches_items(path), "index_holds_every_item_once_after_the_upgrade");
     remove_db(path);
 }
 
@@ -951,7 +1241,7 @@ static void test_alloc_failures(const char *path)
         collect c = { 0 };
         lsn_err e1 = store_org_get(s, "Mission of Japan", &o, &err);
         lsn_err e2 = store_item_get(s, 1, &it, &err);
-        lsn_err e3 = store_item_search(s, "report", NULL, 0, collect_cb, &c, &err);
+        lsn_err e3 = store_item_search(s, "report", NULL, NULL, 0, collect_cb, &c, &err);
         store_item post = sample_item("maritime-security", "allocation failure test");
         store_audit_event ev = { .actor = "aiko", .action = "post", .outcome = "ok" };
         async_state st = { .done = 0 };
@@ -1161,6 +1451,7 @@ int main(int argc, char **argv)
     test_lost_transaction();
     test_index_failure();
     test_schema_upgrade();
+    test_visible_classes();
     test_crash();
 
     remove_db(path);

@@ -60,6 +60,16 @@ static bool want_french(const cli_args *a)
            (a->lang[1] == 'r' || a->lang[1] == 'R') && (!a->lang[2] || a->lang[2] == '-');
 }
 
+/* An item's id as the node gives it: an opaque string (a UUID), or a
+ * number from an older node. */
+static void print_id(const json_t *id)
+{
+    if (json_is_string(id))
+        cli_put_clean(json_string_value(id), false);
+    else
+        printf("%" JSON_INTEGER_FORMAT, json_is_integer(id) ? json_integer_value(id) : 0);
+}
+
 /* Print one item (an object of the API's Item schema); in French when
  * `fr` and the node gave a French marking. */
 static void print_item(const json_t *it, const char *channel, bool fr)
@@ -71,8 +81,7 @@ static void print_item(const json_t *it, const char *channel, bool fr)
     fputs("==== ", stdout);
     cli_put_clean(marking, false);
     fputs(" ====\n#", stdout);
-    json_t *id = json_object_get(it, "id");
-    printf("%" JSON_INTEGER_FORMAT, json_is_integer(id) ? json_integer_value(id) : 0);
+    print_id(json_object_get(it, "id"));
     if (ch && *ch) {
         putchar(' ');
         cli_put_clean(ch, false);
@@ -223,10 +232,11 @@ int cli_cmd_post(const cli_verb *v, const cli_args *a)
         json_error_t jerr;
         json_t *j = json_loadb(r.body, r.len, 0, &jerr);
         json_t *id = json_object_get(j, "id");
-        if (!json_is_integer(id)) {
+        if (!json_is_integer(id) && !json_is_string(id)) {
             cli_error("post", "the node's reply holds no item id");
         } else {
-            printf("%" JSON_INTEGER_FORMAT " ", json_integer_value(id));
+            print_id(id);
+            putchar(' ');
             cli_put_clean(jstr(j, "marking"), false);
             putchar('\n');
             exit = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
@@ -266,6 +276,32 @@ static bool add_query(char *path, size_t size, const char *name, unsigned long l
     return w > 0 && (size_t)w < size - n;
 }
 
+/* The same with a text value, escaped (an opaque cursor). */
+static bool add_query_text(cli_http *h, char *path, size_t size, const char *name,
+                           const char *v)
+{
+    char *esc = cli_http_escape(h, v);
+    if (!esc)
+        return false;
+    size_t n = strlen(path);
+    int w = snprintf(path + n, size - n, "%c%s=%s", strchr(path, '?') ? '&' : '?', name, esc);
+    cli_http_free_string(esc);
+    return w > 0 && (size_t)w < size - n;
+}
+
+/* An --after value: the node's cursor (read) or event id (tail), opaque
+ * text passed on as given; printable ASCII, at most 127 characters. */
+static bool opaque_arg(const char *verb, const char *s)
+{
+    size_t n = strlen(s);
+    bool good = n > 0 && n < 128;
+    for (const char *c = s; good && *c; c++)
+        good = *c > 0x20 && *c < 0x7f;
+    if (!good)
+        cli_error(verb, "--after %s: not a cursor or event id", s);
+    return good;
+}
+
 /* "PREFIX" + escaped `text` + "SUFFIX" into path; false after reporting. */
 static bool build_path(cli_http *h, const char *verb, char *path, size_t size,
                        const char *prefix, const char *text, const char *suffix)
@@ -291,8 +327,8 @@ int cli_cmd_read(const cli_verb *v, const cli_args *a)
     (void)v;
     const char *channel = cli_opt(a, CLI_OPT_CHANNEL);
     const char *after_s = cli_opt(a, CLI_OPT_AFTER), *limit_s = cli_opt(a, CLI_OPT_LIMIT);
-    unsigned long long after = 0, limit = 0;
-    if ((after_s && !parse_count("read", "--after", after_s, 0, INT64_MAX, &after)) ||
+    unsigned long long limit = 0;
+    if ((after_s && !opaque_arg("read", after_s)) ||
         (limit_s && !parse_count("read", "--limit", limit_s, 1, 1000, &limit)))
         return CLI_EXIT_ERROR;
     cli_http *h = cli_http_new(a, "read");
@@ -300,7 +336,7 @@ int cli_cmd_read(const cli_verb *v, const cli_args *a)
         return CLI_EXIT_ERROR;
     char path[PATH_MAX_LEN];
     if (!build_path(h, "read", path, sizeof path, "/api/v1/channels/", channel, "/items") ||
-        (after_s && !add_query(path, sizeof path, "after", after)) ||
+        (after_s && !add_query_text(h, path, sizeof path, "after", after_s)) ||
         (limit_s && !add_query(path, sizeof path, "limit", limit))) {
         cli_http_free(h);
         return CLI_EXIT_ERROR;
@@ -344,8 +380,8 @@ typedef struct sse {
     char *data;          /* the event's data lines, joined by '\n' */
     size_t dlen, dcap;
     char event[64];      /* the event's type */
-    char id[32];         /* the id of this event, "" if none */
-    char last_id[32];    /* the last event id seen: resume from it */
+    char id[128];        /* the id of this event, "" if none */
+    char last_id[128];   /* the last event id seen: resume from it */
     long retry_ms;       /* the node's retry hint, 0 if none */
     const char *channel;
     bool fr;             /* French markings */
@@ -471,8 +507,8 @@ int cli_cmd_tail(const cli_verb *v, const cli_args *a)
     (void)v;
     const char *channel = cli_opt(a, CLI_OPT_CHANNEL);
     const char *after_s = cli_opt(a, CLI_OPT_AFTER), *limit_s = cli_opt(a, CLI_OPT_LIMIT);
-    unsigned long long after = 0, limit = 0;
-    if ((after_s && !parse_count("tail", "--after", after_s, 0, INT64_MAX, &after)) ||
+    unsigned long long limit = 0;
+    if ((after_s && !opaque_arg("tail", after_s)) ||
         (limit_s && !parse_count("tail", "--limit", limit_s, 1, UINT32_MAX, &limit)))
         return CLI_EXIT_ERROR;
     cli_http *h = cli_http_new(a, "tail");
@@ -485,7 +521,7 @@ int cli_cmd_tail(const cli_verb *v, const cli_args *a)
     }
     sse s = {.channel = channel, .limit = limit, .fr = want_french(a)};
     if (after_s)
-        snprintf(s.last_id, sizeof s.last_id, "%llu", after);
+        snprintf(s.last_id, sizeof s.last_id, "%s", after_s);
     long delay = TAIL_DELAY_MIN_MS;
     int exit = CLI_EXIT_ERROR;
     for (;;) {

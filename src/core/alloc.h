@@ -18,18 +18,4 @@ char *core_strndup(const char *s, size_t n);
  * used for untrusted input. */
 _Noreturn void core_misuse(const char *what);
 
-/* Transitional: the helpers' old names, for the files being rewritten on
- * the h-vis branch (src/store/sqlite_*.c, store_sqlite.c,
- * src/node/handlers_read.c, publish.c, decide.c), left untouched so that
- * the branches merge. Once
- * merged, run scripts/rename-core-helpers.sh on them and delete this
- * block (and its twin in core/error.h). Macros only: no lsn_ symbol is
- * defined by them. */
-#define lsn_malloc core_malloc
-#define lsn_calloc core_calloc
-#define lsn_realloc core_realloc
-#define lsn_strdup core_strdup
-#define lsn_strndup core_strndup
-#define lsn_misuse core_misuse
-
 #endif

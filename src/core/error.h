@@ -12,8 +12,4 @@ lsn_err core_fail(lsn_error *err, lsn_err code, const char *fmt, ...)
 /* Clear err to LSN_OK and an empty message. */
 void core_error_clear(lsn_error *err);
 
-/* Transitional: the old names (see the block at the end of core/alloc.h). */
-#define lsn_fail core_fail
-#define lsn_error_clear core_error_clear
-
 #endif

@@ -148,20 +148,20 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     if (out_len)
         *out_len = 0;
     if (!signer || !fed_identity_has_key(signer) || !content)
-        return lsn_fail(err, LSN_ERR_ARG, "signing needs the node's private key");
+        return core_fail(err, LSN_ERR_ARG, "signing needs the node's private key");
     char fresh[FED_UUID_SIZE];
     if (!uuid) {
         if (fed_uuid_new(fresh) != LSN_OK)
-            return lsn_fail(err, LSN_ERR_NOMEM, "no random UUID");
+            return core_fail(err, LSN_ERR_NOMEM, "no random UUID");
         uuid = fresh;
     } else if (!fed_uuid_valid(uuid)) {
-        return lsn_fail(err, LSN_ERR_ARG, "%s: not a lower-case UUID", uuid);
+        return core_fail(err, LSN_ERR_ARG, "%s: not a lower-case UUID", uuid);
     }
     uint8_t digest[FED_DIGEST_SIZE];
     if (fed_content_digest(content, digest) != LSN_OK)
-        return lsn_fail(err, LSN_ERR_ARG, "the content cannot be digested");
+        return core_fail(err, LSN_ERR_ARG, "the content cannot be digested");
     if (!fed_xmlsec_ready())
-        return lsn_fail(err, LSN_ERR_NOMEM, "libxmlsec1 could not be initialised");
+        return core_fail(err, LSN_ERR_NOMEM, "libxmlsec1 could not be initialised");
 
     xmlDocPtr ldoc = xml_parse(label_4774, label_len, "label", err);
     if (!ldoc)
@@ -169,7 +169,7 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     xmlNodePtr label = xmlDocGetRootElement(ldoc);
     if (!bt_is(label, BT_NS_4774, "originatorConfidentialityLabel")) {
         xmlFreeDoc(ldoc);
-        return lsn_fail(err, LSN_ERR_LABEL,
+        return core_fail(err, LSN_ERR_LABEL,
                         "the label is not a STANAG 4774 originatorConfidentialityLabel");
     }
 
@@ -207,14 +207,14 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     ctx->signKey = fed_xmlsec_key(fed_identity_pkey(signer));
     fed_xmlsec_clear_message();
     if (!ctx->signKey || xmlSecDSigCtxSign(ctx, sig) < 0) {
-        rc = lsn_fail(err, LSN_ERR_ARG, "signing failed: %s", fed_xmlsec_message());
+        rc = core_fail(err, LSN_ERR_ARG, "signing failed: %s", fed_xmlsec_message());
         goto done;
     }
     xmlChar *mem = NULL;
     int n = 0;
     xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
     if (mem && n > 0 && (size_t)n <= FED_BINDING_MAX_BYTES) {
-        *out = lsn_malloc((size_t)n + 1);
+        *out = core_malloc((size_t)n + 1);
         if (*out) {
             memcpy(*out, mem, (size_t)n);
             (*out)[n] = '\0';
@@ -223,13 +223,13 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
             rc = LSN_OK;
         }
     } else if (mem) {
-        rc = lsn_fail(err, LSN_ERR_LIMIT, "the binding is larger than %u bytes",
+        rc = core_fail(err, LSN_ERR_LIMIT, "the binding is larger than %u bytes",
                       FED_BINDING_MAX_BYTES);
     }
     xmlFree(mem);
 done:
     if (rc == LSN_ERR_NOMEM)
-        lsn_fail(err, rc, "out of memory while building the binding");
+        core_fail(err, rc, "out of memory while building the binding");
     if (ctx)
         xmlSecDSigCtxDestroy(ctx);
     xmlFreeDoc(doc);

@@ -194,7 +194,7 @@ static bool c14n_of(const xmlNode *n, char **out, size_t *len)
         xmlDocSetRootElement(d, copy);
         size = xmlC14NDocDumpMemory(d, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, &mem);
     }
-    bool ok = size > 0 && (*out = lsn_malloc((size_t)size + 1)) != NULL;
+    bool ok = size > 0 && (*out = core_malloc((size_t)size + 1)) != NULL;
     if (ok) {
         memcpy(*out, mem, (size_t)size);
         (*out)[size] = '\0';
@@ -250,7 +250,7 @@ static lsn_err read_signed(xmlSecDSigCtxPtr ctx, const fed_identity *pinned,
             refuse(reason, size, "the binding names the origin '%s', not the pinned "
                                  "certificate's node '%s'", b.origin, fed_identity_name(pinned));
         } else {
-            fed_binding *res = lsn_calloc(1, sizeof *res);
+            fed_binding *res = core_calloc(1, sizeof *res);
             if (!res || !c14n_of(b.label, &res->label_xml, &res->label_len)) {
                 fed_binding_free(res);
                 rc = LSN_ERR_NOMEM;

@@ -142,32 +142,32 @@ static bool fingerprint_of(X509 *cert, char out[FED_FINGERPRINT_SIZE])
 static lsn_err identity_from_cert(X509 *cert, const char *source, fed_identity **out,
                                   lsn_error *err)
 {
-    fed_identity *id = lsn_calloc(1, sizeof *id);
+    fed_identity *id = core_calloc(1, sizeof *id);
     if (!id) {
         X509_free(cert);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     id->cert = cert;
     id->pkey = X509_get_pubkey(cert);
     if (!key_is_p256(id->pkey)) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_ARG, "%s: not an ECDSA P-256 certificate", source);
+        return core_fail(err, LSN_ERR_ARG, "%s: not an ECDSA P-256 certificate", source);
     }
     if (!subject_entry(cert, NID_commonName, id->name, sizeof id->name) ||
         !name_ok(id->name)) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "%s: the subject has no single node name (CN)", source);
     }
     if (!subject_entry(cert, NID_organizationalUnitName, id->nation, sizeof id->nation) ||
         !nation_ok(id->nation)) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "%s: the subject has no single nation (OU)", source);
     }
     if (!fingerprint_of(cert, id->fingerprint)) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_NOMEM, "%s: cannot hash the certificate", source);
+        return core_fail(err, LSN_ERR_NOMEM, "%s: cannot hash the certificate", source);
     }
     *out = id;
     return LSN_OK;
@@ -178,15 +178,15 @@ lsn_err fed_identity_from_pem(const char *pem, size_t len, const char *source,
 {
     *out = NULL;
     if (!pem || len == 0 || len > PEM_MAX_BYTES)
-        return lsn_fail(err, LSN_ERR_ARG, "%s: not a PEM certificate", source);
+        return core_fail(err, LSN_ERR_ARG, "%s: not a PEM certificate", source);
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     if (!bio)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (!cert) {
         ERR_clear_error();
-        return lsn_fail(err, LSN_ERR_ARG, "%s: not a PEM certificate", source);
+        return core_fail(err, LSN_ERR_ARG, "%s: not a PEM certificate", source);
     }
     return identity_from_cert(cert, source, out, err);
 }
@@ -196,18 +196,18 @@ static lsn_err read_small(const char *path, char **data, size_t *len, lsn_error 
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
-    char *buf = lsn_malloc(PEM_MAX_BYTES + 1);
+        return core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+    char *buf = core_malloc(PEM_MAX_BYTES + 1);
     if (!buf) {
         fclose(f);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
     }
     size_t n = fread(buf, 1, PEM_MAX_BYTES + 1, f);
     bool bad = ferror(f) != 0;
     fclose(f);
     if (bad || n > PEM_MAX_BYTES) {
         lsn_free(buf);
-        return lsn_fail(err, LSN_ERR_IO, "%s: %s", path,
+        return core_fail(err, LSN_ERR_IO, "%s: %s", path,
                         bad ? "read error" : "larger than a certificate or key");
     }
     buf[n] = '\0';
@@ -243,9 +243,9 @@ lsn_err fed_identity_load(const char *dir, bool with_key, fed_identity **out,
     char crt[4096], key[4096];
     if (join_path(crt, sizeof crt, dir, FED_CERT_FILE) != 0 ||
         join_path(key, sizeof key, dir, FED_KEY_FILE) != 0)
-        return lsn_fail(err, LSN_ERR_ARG, "%s: path too long", dir);
+        return core_fail(err, LSN_ERR_ARG, "%s: path too long", dir);
     if (access(crt, F_OK) != 0)
-        return lsn_fail(err, LSN_ERR_IO,
+        return core_fail(err, LSN_ERR_IO,
                         "%s: no node identity (run 'liaison node init')", dir);
     fed_identity *id = NULL;
     lsn_err rc = fed_identity_load_certificate(crt, &id, err);
@@ -256,11 +256,11 @@ lsn_err fed_identity_load(const char *dir, bool with_key, fed_identity **out,
     struct stat st;
     if (stat(key, &st) != 0) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_IO, "%s: %s", key, strerror(errno));
+        return core_fail(err, LSN_ERR_IO, "%s: %s", key, strerror(errno));
     }
     if (st.st_mode & 077) {
         fed_identity_free(id);
-        return lsn_fail(err, LSN_ERR_IO,
+        return core_fail(err, LSN_ERR_IO,
                         "%s: the private key is readable by others (chmod 600)", key);
     }
     char *pem = NULL;
@@ -279,7 +279,7 @@ lsn_err fed_identity_load(const char *dir, bool with_key, fed_identity **out,
         EVP_PKEY_free(priv);
         fed_identity_free(id);
         ERR_clear_error();
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "%s: not the P-256 private key of %s", key, crt);
     }
     EVP_PKEY_free(id->pkey);
@@ -351,7 +351,7 @@ static lsn_err write_new_file(const char *path, mode_t mode, BIO *bio, lsn_error
     long n = BIO_get_mem_data(bio, &data);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0)
-        return lsn_fail(err, errno == EEXIST ? LSN_ERR_DUPLICATE : LSN_ERR_IO, "%s: %s",
+        return core_fail(err, errno == EEXIST ? LSN_ERR_DUPLICATE : LSN_ERR_IO, "%s: %s",
                         path, errno == EEXIST ? "already exists" : strerror(errno));
     size_t off = 0;
     while (n > 0 && off < (size_t)n) {
@@ -362,13 +362,13 @@ static lsn_err write_new_file(const char *path, mode_t mode, BIO *bio, lsn_error
             int e = errno;
             close(fd);
             unlink(path);
-            return lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(e));
+            return core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(e));
         }
         off += (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         unlink(path);
-        return lsn_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
+        return core_fail(err, LSN_ERR_IO, "%s: %s", path, strerror(errno));
     }
     return LSN_OK;
 }
@@ -379,20 +379,20 @@ lsn_err fed_identity_create(const char *dir, const char *name, const char *natio
     if (out)
         *out = NULL;
     if (!name_ok(name))
-        return lsn_fail(err, LSN_ERR_ARG,
+        return core_fail(err, LSN_ERR_ARG,
                         "a node name is 1-%d bytes without control characters",
                         FED_NAME_MAX);
     if (!nation_ok(nation))
-        return lsn_fail(err, LSN_ERR_ARG, "a nation is 1-%d printable characters",
+        return core_fail(err, LSN_ERR_ARG, "a nation is 1-%d printable characters",
                         FED_NAME_MAX);
     char crt[4096], key[4096];
     if (join_path(crt, sizeof crt, dir, FED_CERT_FILE) != 0 ||
         join_path(key, sizeof key, dir, FED_KEY_FILE) != 0)
-        return lsn_fail(err, LSN_ERR_ARG, "%s: path too long", dir);
+        return core_fail(err, LSN_ERR_ARG, "%s: path too long", dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return lsn_fail(err, LSN_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+        return core_fail(err, LSN_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
     if (access(crt, F_OK) == 0 || access(key, F_OK) == 0)
-        return lsn_fail(err, LSN_ERR_DUPLICATE,
+        return core_fail(err, LSN_ERR_DUPLICATE,
                         "%s already holds a node identity; it is never overwritten", dir);
 
     EVP_PKEY *pkey = EVP_EC_gen("P-256");
@@ -402,7 +402,7 @@ lsn_err fed_identity_create(const char *dir, const char *name, const char *natio
     if (!pkey || !cert || !kbio || !cbio ||
         !PEM_write_bio_PrivateKey(kbio, pkey, NULL, NULL, 0, NULL, NULL) ||
         !PEM_write_bio_X509(cbio, cert)) {
-        rc = lsn_fail(err, LSN_ERR_NOMEM, "cannot make the key pair: %s", ossl_reason());
+        rc = core_fail(err, LSN_ERR_NOMEM, "cannot make the key pair: %s", ossl_reason());
         goto done;
     }
     /* The key first: a crash between the two leaves a key without a

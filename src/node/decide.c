@@ -56,7 +56,7 @@ static uint64_t text_hash(const char *s, size_t len)
 
 static node_label_entry *entry_new(node *n, const char *text, size_t len, uint64_t hash)
 {
-    node_label_entry *e = lsn_malloc(sizeof *e + len + 1);
+    node_label_entry *e = core_malloc(sizeof *e + len + 1);
     if (!e)
         return NULL;
     atomic_init(&e->refs, 1);
@@ -128,8 +128,8 @@ static node_label_entry *entry_for_item(node *n, int64_t id, const char *label)
 
 lsn_err node_cache_init(node *n)
 {
-    n->slots = lsn_calloc(NODE_LABEL_CACHE_SLOTS, sizeof *n->slots);
-    n->texts = lsn_calloc(NODE_LABEL_TEXT_SLOTS, sizeof *n->texts);
+    n->slots = core_calloc(NODE_LABEL_CACHE_SLOTS, sizeof *n->slots);
+    n->texts = core_calloc(NODE_LABEL_TEXT_SLOTS, sizeof *n->texts);
     if (!n->slots || !n->texts) {
         lsn_free(n->slots);
         lsn_free(n->texts);
@@ -187,6 +187,18 @@ bool node_may_see(node *n, const node_reader *r, int64_t id, const char *label)
     }
     if (n->metrics)
         srv_metrics_decision(n->metrics, d == LSN_GRANT);
+    return d == LSN_GRANT;
+}
+
+bool node_label_grants(node *n, const lsn_clearance *c, const char *label)
+{
+    lsn_decision d = LSN_DENY;
+    if (!c || !label)
+        return false;
+    node_label_entry *e = entry_for_text(n, label);
+    if (e && e->label && lsn_access_check(n->set, e->label, c, &d) != LSN_OK)
+        d = LSN_DENY;
+    entry_unref(e);
     return d == LSN_GRANT;
 }
 

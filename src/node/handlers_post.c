@@ -79,23 +79,25 @@ static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size
 typedef struct post_wait {
     srv_deferred *d;
     char *answer;      /* {"channel":..,"marking":..,"markingFr":..,"id": */
+    char uuid[37];     /* the item's public id (given to the store) */
     size_t prefix_len; /* what is written; the rest is room for the tail */
     size_t cap;
 } post_wait;
 
-#define POST_TAIL_MAX (24 + 2 * STORE_HASH_LEN + 24) /* id,"contentHash":"HEX"}\n */
+#define POST_TAIL_MAX (40 + 2 * STORE_HASH_LEN + 24) /* "UUID","contentHash":"HEX"}\n */
 
 /* The service's completion, on the store's writer thread: keep it short. */
 static void post_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[STORE_HASH_LEN],
                       const svc_result *res)
 {
     post_wait *w = ctx;
+    (void)id; /* internal: the answer names the item by its public id */
     srv_response a = {0};
     if (rc == LSN_OK) {
         char hex[2 * STORE_HASH_LEN + 1];
         node_hex(hash, STORE_HASH_LEN, hex);
         int k = snprintf(w->answer + w->prefix_len, w->cap - w->prefix_len,
-                         "%lld,\"contentHash\":\"%s\"}\n", (long long)id, hex);
+                         "\"%s\",\"contentHash\":\"%s\"}\n", w->uuid, hex);
         if (k > 0 && (size_t)k < w->cap - w->prefix_len) {
             srv_resp_text(&a, 201, "application/json", w->answer, w->prefix_len + (size_t)k);
             w->answer = NULL; /* the response owns it */
@@ -132,6 +134,7 @@ static void commit(node *n, srv_request *req, srv_response *resp, svc_pending *p
     w->answer = answer;
     w->prefix_len = k > 0 ? (size_t)k : 0;
     w->cap = cap;
+    svc_pending_uuid(pd, w->uuid);
     w->d = srv_resp_defer(req, resp);
     if (!w->d) { /* resp holds the 503 */
         lsn_free(answer);

@@ -1,4 +1,4 @@
-/* node/item_json.c — an item as the API shows it: id, channel, label (the
+/* node/item_json.c — an item as the API shows it: id (its public UUID), channel, label (the
  * engine's JSON form, as an object), English and French markings, author,
  * organisation, creation time (RFC 3339, UTC, milliseconds), body, content
  * hash (hex) and the attachment's media type and size (its bytes only when
@@ -92,7 +92,9 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
      * (rendered by jansson once per distinct label, decide.c): the stored
      * label is not parsed again for every item. The bytes are those of
      * json_dumps of the whole object, keys in this order. */
-    json_t *head = json_pack("{s:I, s:s}", "id", (json_int_t)it->id, "channel", it->channel);
+    char uuid[37];
+    store_uuid_text(it->uuid, uuid); /* the public id: the rowid never leaves */
+    json_t *head = json_pack("{s:s, s:s}", "id", uuid, "channel", it->channel);
     json_t *tail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "marking", it->marking_en,
                              "markingFr", it->marking_fr, "author", it->author,
                              "organisation", it->organisation, "created", created,

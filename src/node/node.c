@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
@@ -128,6 +129,9 @@ static void node_release(node *n)
     node_cache_free(n);
     node_auth_free(n);
     svc_release(&n->svc);
+    node_visible_free(n);
+    sodium_memzero(n->cursor_seal, sizeof n->cursor_seal);
+    sodium_memzero(n->cursor_nonce, sizeof n->cursor_nonce);
     lsn_policy_set_free(n->set);
 }
 
@@ -200,10 +204,13 @@ int node_serve_main(int argc, char **argv)
     if (svc_store_open(cfg.data_dir, cfg.store, true, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
     if (svc_init(&n.svc, n.st, n.set, cfg.body_limit, true) != LSN_OK ||
-        node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK)
+        node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
+        node_visible_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.svc.decided = on_decided;
     n.svc.hook_ctx = &n;
+    if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
+        return fail(&n, &cfg, "cursor key", &err);
     n.body_limit = cfg.body_limit;
     n.web_dir = strcmp(web_dir, "none") == 0 ? NULL : web_dir;
 
@@ -222,7 +229,7 @@ int node_serve_main(int argc, char **argv)
     }
 
     srv_sse_hub_opts ho = {.queue_max = cfg.stream_queue, .replay = node_stream_replay,
-                           .replay_ctx = &n};
+                           .replay_ctx = &n, .event_id = node_stream_event_id};
     n.hub = srv_sse_hub_new(&ho);
     if (!n.hub)
         return fail(&n, &cfg, "cannot start the stream hub", NULL);

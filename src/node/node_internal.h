@@ -22,8 +22,10 @@
 #define NODE_LABEL_TEXT_MAX (16u << 10)  /* longer label texts are not kept by text */
 #define NODE_PAGE_DEFAULT 100u
 #define NODE_PAGE_MAX 1000u
-#define NODE_SEARCH_SCAN_MAX 100000u /* candidates looked at per request */
-#define NODE_PAGE_BYTES_MAX (256u << 20) /* a bigger page is refused (400: ask fewer) */
+#define NODE_PAGE_BYTES_MAX (4u << 20) /* a page ends early (with its cursor) past this */
+#define NODE_PAGES_IN_FLIGHT_MAX (64u << 20) /* all pages made and not yet sent */
+#define NODE_QUERY_CHARS_MAX 512u /* q= of a search, in characters */
+#define NODE_CURSOR_CHARS 75u     /* base64url of 56 sealed bytes */
 
 /* The rendered-item cache (item_json.c): direct-mapped by id, each text at
  * most ITEM_MAX bytes, all of them at most BYTES (bigger items are rendered
@@ -36,6 +38,8 @@
 /* A parsed label shared by the items whose label text is identical
  * (decide.c); reference-counted, immutable but for its lazily made JSON. */
 typedef struct node_label_entry node_label_entry;
+/* A reader's visible label classes (visible.c). */
+typedef struct node_visible node_visible;
 
 #define NODE_AUTH_TTL_MS 2000 /* longest a cached reader is trusted (auth.c) */
 
@@ -61,6 +65,11 @@ typedef struct node {
     const char *web_dir;      /* the web page's files, or NULL */
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
     svc svc;                  /* the service layer over st and set (service.h) */
+    struct node_visible_cache *visible; /* visible classes by clearance (visible.c) */
+    /* Paging cursors' keys (cursor.c), from DATA_DIR/cursor.key. */
+    uint8_t cursor_seal[32], cursor_nonce[32];
+    bool cursor_ready;
+    _Atomic size_t pages_in_flight; /* bytes of pages being made (handlers_read.c) */
 
     /* Label cache: the parsed label of an item, so a decision is a few
      * word operations and never a parse. Slot i is guarded by lock i % N.
@@ -128,6 +137,33 @@ void node_label_json_release(node_label_entry *ref);
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
+/* visible.c: the label classes reader r may see, decided by the engine
+ * once per class and clearance and cached (a reference: release it with
+ * node_visible_release); NULL with err set when the store failed or out
+ * of memory. A reader without a clearance sees no class. */
+node_visible *node_visible_get(node *n, const node_reader *r, lsn_error *err);
+void node_visible_release(node_visible *v); /* NULL is a no-op */
+/* Whether class_id is one of v's. */
+bool node_visible_has(const node_visible *v, int64_t class_id);
+/* v as the store's read filter, in buf (valid while v is held). */
+const store_classes *node_visible_classes(const node_visible *v, store_classes *buf);
+lsn_err node_visible_init(node *n);
+void node_visible_free(node *n);
+/* decide.c: does the engine grant clearance c the label with this text
+ * (parsed once per distinct text, cached)? Anything that fails denies. */
+bool node_label_grants(node *n, const lsn_clearance *c, const char *label);
+
+/* cursor.c: load (or make, on first start) DATA_DIR/cursor.key. */
+lsn_err node_cursor_init(node *n, const char *data_dir, lsn_error *err);
+/* The cursor after item `uuid` for this reader (a user name) and context
+ * ("list:CHANNEL", "search"): NODE_CURSOR_CHARS characters, NUL-ended. */
+void node_cursor_seal(const node *n, const char *reader, const char *context,
+                      const uint8_t uuid[STORE_UUID_LEN], char out[NODE_CURSOR_CHARS + 1]);
+/* Open a cursor: true and the item's uuid only if it was sealed by this
+ * node for this reader and context; false for anything else, alike. */
+bool node_cursor_open(const node *n, const char *reader, const char *context,
+                      const char *text, uint8_t uuid[STORE_UUID_LEN]);
+
 /* audit.c: append an audit event (durable) through the service layer
  * (svc_audit). Failure is reported on stderr and answered by the caller as
  * 500 where it matters (returns false). */
@@ -152,7 +188,10 @@ void node_hex(const uint8_t *h, size_t len, char *out);
 lsn_err node_publisher_start(node *n, lsn_error *err);
 void node_publisher_stop(node *n);
 void node_publisher_wake(node *n);
-void node_stream_replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit_ctx);
+void node_stream_replay(void *ctx, void *reader, uint64_t after, srv_sse_emit emit,
+                        void *emit_ctx);
+/* The SSE "id:" of a published item: its public id (hub option event_id). */
+size_t node_stream_event_id(const void *meta, char *buf, size_t cap);
 void node_h_stream(srv_request *req, srv_response *resp);
 
 /* handlers: the route table's entries. */

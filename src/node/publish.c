@@ -5,7 +5,14 @@
  * thread, which lists from the store what became durable after the last id
  * it published and publishes it in id order. Each subscriber's filter is
  * the reader's access decision (node_may_see); replay after Last-Event-ID
- * reads the store through the same filter. */
+ * reads from the store only the items of the reader's visible classes
+ * (visible.c), and they pass the same filter.
+ *
+ * Event ids: the item's public id (a random UUID), the same for every
+ * reader who may see it and unchanged by anything it may not see. A
+ * Last-Event-ID is honoured only when it names an item the reader may see
+ * now, or is "0" (replay from the start); any other value (malformed, unknown, an item it may not see) is
+ * refused with one and the same 400, so a resume tells nothing either. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +23,7 @@
 
 typedef struct item_meta {
     int64_t id;
+    const uint8_t *uuid;
     const char *label;
     const char *channel;
     const node_label_entry *entry; /* the live publisher's, or NULL (replay) */
@@ -25,6 +33,7 @@ typedef struct stream_reader {
     node *n;
     node_reader r;     /* its own copy: the stream outlives the request */
     char *channel;     /* NULL: every channel */
+    char *clearance_text; /* r.user->clearance points here */
 } stream_reader;
 
 static bool stream_filter(void *reader, const void *meta)
@@ -48,7 +57,19 @@ static void stream_reader_free(void *reader)
     lsn_clearance_free(s->r.clearance);
     lsn_free(s->r.user);
     lsn_free(s->channel);
+    lsn_free(s->clearance_text);
     lsn_free(s);
+}
+
+size_t node_stream_event_id(const void *meta, char *buf, size_t cap)
+{
+    const item_meta *m = meta;
+    char u[37];
+    if (!m || !m->uuid || cap < 36)
+        return 0;
+    store_uuid_text(m->uuid, u);
+    memcpy(buf, u, 36);
+    return 36;
 }
 
 /* --- replay ----------------------------------------------------------- */
@@ -66,7 +87,8 @@ static int replay_cb(void *ctx, const store_item *it)
     /* The event's data is the item's cached list form (the hub's filter
      * then decides, per reader, whether it is emitted). */
     char *data = node_item_fragment(rc->n, it, &len);
-    item_meta m = {.id = it->id, .label = it->label, .channel = it->channel};
+    item_meta m = {.id = it->id, .uuid = it->uuid, .label = it->label,
+                   .channel = it->channel};
     if (!data) {
         /* Out of memory: tell the hub (NULL data), which ends this stream
          * after what it has if the reader may see the item; the client
@@ -79,15 +101,25 @@ static int replay_cb(void *ctx, const store_item *it)
     return go ? STORE_NEXT : STORE_STOP;
 }
 
-void node_stream_replay(void *ctx, uint64_t after, srv_sse_emit emit, void *emit_ctx)
+void node_stream_replay(void *ctx, void *reader, uint64_t after, srv_sse_emit emit,
+                        void *emit_ctx)
 {
     node *n = ctx;
+    stream_reader *s = reader;
     replay_ctx rc = {.n = n, .emit = emit, .emit_ctx = emit_ctx};
     lsn_error err;
-    if (after > INT64_MAX)
+    if (after > INT64_MAX || !s)
         return;
-    if (store_item_list(n->st, NULL, (int64_t)after, replay_cb, &rc, &err) != LSN_OK)
+    node_visible *v = node_visible_get(n, &s->r, &err);
+    if (!v) {
         fprintf(stderr, "liaison: stream replay: %s\n", err.message);
+        return;
+    }
+    store_classes buf;
+    if (store_item_list(n->st, s->channel, node_visible_classes(v, &buf), (int64_t)after, 0,
+                        replay_cb, &rc, &err) != LSN_OK)
+        fprintf(stderr, "liaison: stream replay: %s\n", err.message);
+    node_visible_release(v);
 }
 
 /* --- publisher -------------------------------------------------------- */
@@ -110,7 +142,8 @@ static int publish_cb(void *ctx, const store_item *it)
     char *data = node_item_fragment(p->n, it, &len);
     if (data) {
         node_label_entry *e = node_label_get(p->n, it->id, it->label);
-        item_meta m = {.id = it->id, .label = it->label, .channel = it->channel, .entry = e};
+        item_meta m = {.id = it->id, .uuid = it->uuid, .label = it->label,
+                       .channel = it->channel, .entry = e};
         (void)srv_sse_publish_held(p->n->hub, (uint64_t)it->id, "item", data, len, &m);
         node_label_json_release(e);
         lsn_free(data);
@@ -146,7 +179,7 @@ static void publish_new(pub_scan *p)
             return;
         }
     }
-    if (store_item_list(n->st, NULL, p->last, publish_cb, p, &err) != LSN_OK)
+    if (store_item_list(n->st, NULL, NULL, p->last, 0, publish_cb, p, &err) != LSN_OK)
         fprintf(stderr, "liaison: publisher: %s\n", err.message);
     srv_sse_wake(n->hub);
     p->held = 0;
@@ -182,7 +215,7 @@ lsn_err node_publisher_start(node *n, lsn_error *err)
     pthread_cond_init(&n->pub_cond, NULL);
     n->published = last;
     if (pthread_create(&n->publisher, NULL, publisher_main, n) != 0) {
-        return lsn_fail(err, LSN_ERR_NOMEM, "cannot start the publisher thread");
+        return core_fail(err, LSN_ERR_NOMEM, "cannot start the publisher thread");
     }
     n->pub_started = true;
     return LSN_OK;
@@ -210,6 +243,31 @@ void node_publisher_stop(node *n)
 
 /* --- GET /api/v1/stream ----------------------------------------------- */
 
+/* The resume point of a Last-Event-ID: the internal id of the item it
+ * names, if this reader may see it; false for anything else. */
+static bool resume_point(node *n, const node_reader *r, const char *lei, uint64_t *after)
+{
+    uint8_t uuid[STORE_UUID_LEN];
+    store_item_ref ref;
+    lsn_error err;
+    if (strcmp(lei, "0") == 0) {
+        *after = 0; /* "0": from the start (every item the reader may see) */
+        return true;
+    }
+    if (!store_uuid_parse(lei, uuid))
+        return false;
+    if (store_item_find(n->st, uuid, &ref, &err) != LSN_OK) {
+        fprintf(stderr, "liaison: stream: %s\n", err.message);
+        return false;
+    }
+    node_visible *v = node_visible_get(n, r, &err);
+    bool ok = v && ref.id > 0 && node_visible_has(v, ref.class_id);
+    node_visible_release(v);
+    if (ok)
+        *after = (uint64_t)ref.id;
+    return ok;
+}
+
 void node_h_stream(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
@@ -217,20 +275,31 @@ void node_h_stream(srv_request *req, srv_response *resp)
     const char *channel = srv_req_query(req, "channel");
     if (channel && *channel && !node_channel_exists(n, channel, NULL, 0, resp))
         return;
+    const char *lei = srv_req_header(req, "Last-Event-ID");
+    uint64_t after = 0;
+    if (lei && !resume_point(n, r, lei, &after)) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "Last-Event-ID is not an event id of this stream.");
+        return;
+    }
     lsn_error err;
-    stream_reader *s = lsn_calloc(1, sizeof *s);
+    stream_reader *s = core_calloc(1, sizeof *s);
     size_t ulen = sizeof *r->user; /* only the fields the filter needs */
     if (s)
-        s->r.user = lsn_malloc(ulen);
+        s->r.user = core_malloc(ulen);
     if (!s || !s->r.user ||
-        (channel && *channel && !(s->channel = lsn_strdup(channel)))) {
-        if (s)
+        (channel && *channel && !(s->channel = core_strdup(channel))) ||
+        !(s->clearance_text = core_strdup(r->user->clearance))) {
+        if (s) {
             lsn_free(s->r.user);
+            lsn_free(s->channel);
+        }
         lsn_free(s);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
     memset(s->r.user, 0, ulen);
+    s->r.user->clearance = s->clearance_text; /* the visible classes' key */
     s->n = n;
     if (r->clearance && lsn_clearance_parse(n->set, r->user->clearance,
                                             strlen(r->user->clearance), LSN_FORM_JSON,
@@ -239,5 +308,5 @@ void node_h_stream(srv_request *req, srv_response *resp)
     char object[300];
     snprintf(object, sizeof object, "stream:%s", s->channel ? s->channel : "*");
     (void)node_audit(n, r->user->name, "stream", object, "ok", NULL);
-    srv_resp_sse(req, resp, s, stream_filter, stream_reader_free);
+    srv_resp_sse_from(req, resp, s, stream_filter, stream_reader_free, lei != NULL, after);
 }

@@ -203,6 +203,8 @@ typedef struct svc_post {
     size_t attachment_len;
     int64_t created_ms;        /* 0: now */
     const char *audit_detail;  /* the post record's detail; NULL: the channel */
+    const uint8_t *uuid;       /* the item's public id (STORE_UUID_LEN bytes), as a
+                                  peer gives its origin's; NULL: a new one */
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -217,6 +219,8 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
                         svc_result *res);
 /* The accepted label (borrowed from pd). */
 const svc_label *svc_pending_label(const svc_pending *pd);
+/* The accepted item's public id (UUID text, 36 characters) into out. */
+void svc_pending_uuid(const svc_pending *pd, char out[37]);
 
 /* Append, blocking until durable (the demo loader). Frees pd. */
 lsn_err svc_post_commit(svc *s, svc_pending *pd, int64_t *id_out,

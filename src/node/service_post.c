@@ -118,6 +118,12 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         .attachment = p->attachment, .attachment_len = p->attachment_len,
         .created_ms = p->created_ms ? p->created_ms : now_ms(),
     };
+    /* The public id is chosen here, not by the store, so that the answer
+     * can name the item before it is durable. */
+    if (p->uuid)
+        memcpy(pd->item.uuid, p->uuid, STORE_UUID_LEN);
+    else
+        store_uuid_new(pd->item.uuid);
     pd->post = (store_audit_event){.time_ms = pd->item.created_ms, .actor = a->name,
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};
@@ -128,6 +134,11 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
 const svc_label *svc_pending_label(const svc_pending *pd)
 {
     return pd->label;
+}
+
+void svc_pending_uuid(const svc_pending *pd, char out[37])
+{
+    store_uuid_text(pd->item.uuid, out);
 }
 
 void svc_pending_free(svc_pending *pd)

@@ -95,7 +95,7 @@ static void *deadline_thread(void *arg)
 
 srv_conn_guard *srv_conn_guard_new(const srv_conn_guard_opts *o)
 {
-    srv_conn_guard *g = lsn_calloc(1, sizeof *g);
+    srv_conn_guard *g = core_calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->o = *o;
@@ -142,7 +142,7 @@ void srv_conn_guard_admit(srv_conn_guard *g)
 
 srv_conn *srv_conn_guard_started(srv_conn_guard *g, int fd)
 {
-    srv_conn *c = lsn_calloc(1, sizeof *c);
+    srv_conn *c = core_calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->fd = fd;

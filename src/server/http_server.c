@@ -59,6 +59,23 @@ struct req_state {
     bool is_stream;
 };
 
+
+/* A text answer whose owner is told when it is freed (srv_resp_text_tracked). */
+typedef struct tracked_text {
+    char *text;
+    size_t len;
+    void (*released)(void *ctx, size_t len);
+    void *ctx;
+} tracked_text;
+
+static void tracked_text_free(void *cls)
+{
+    tracked_text *t = cls;
+    lsn_free(t->text);
+    t->released(t->ctx, t->len);
+    lsn_free(t);
+}
+
 static int64_t since_us(const struct timespec *t0)
 {
     struct timespec now;
@@ -106,6 +123,24 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
         strbuf_release(&b);
         if (mr)
             MHD_add_response_header(mr, "Content-Type", "application/json");
+    } else if (resp->text && resp->text_released) {
+        /* A tracked text: its owner hears when MHD frees it (sent). */
+        tracked_text *t = core_malloc(sizeof *t);
+        if (t) {
+            *t = (tracked_text){ .text = resp->text, .len = resp->text_len,
+                                 .released = resp->text_released,
+                                 .ctx = resp->text_released_ctx };
+            mr = MHD_create_response_from_buffer_with_free_callback_cls(
+                resp->text_len, resp->text, tracked_text_free, t);
+            if (!mr)
+                lsn_free(t);
+        }
+        if (mr) {
+            resp->text = NULL; /* MHD frees it */
+            resp->text_released = NULL;
+            MHD_add_response_header(mr, "Content-Type",
+                                    resp->content_type ? resp->content_type : "text/plain");
+        }
     } else if (resp->text) {
         mr = MHD_create_response_from_buffer_with_free_callback(resp->text_len, resp->text,
                                                                 lsn_free);
@@ -532,7 +567,7 @@ srv_server *srv_server_start(const srv_server_opts *o, lsn_error *err)
     s->metrics_srv = server_start(&mo, s->metrics, &why);
     if (!s->metrics_srv) {
         srv_server_stop(s, 0);
-        lsn_fail(err, why.code, "metrics listener: %s", why.message);
+        core_fail(err, why.code, "metrics listener: %s", why.message);
         return NULL;
     }
     return s;

@@ -10,8 +10,12 @@ static void drop_body(srv_response *r)
         json_decref(r->json);
     r->json = NULL;
     lsn_free(r->text);
+    if (r->text && r->text_released)
+        r->text_released(r->text_released_ctx, r->text_len);
     r->text = NULL;
     r->text_len = 0;
+    r->text_released = NULL;
+    r->text_released_ctx = NULL;
     r->content_type = NULL;
 }
 
@@ -39,6 +43,19 @@ void srv_resp_text(srv_response *r, int status, const char *content_type,
     r->text = text;
     r->text_len = len;
     r->content_type = content_type;
+}
+
+void srv_resp_text_tracked(srv_response *r, int status, const char *content_type,
+                           char *text, size_t len, void (*released)(void *, size_t),
+                           void *ctx)
+{
+    srv_resp_text(r, status, content_type, text, len);
+    if (text) {
+        r->text_released = released;
+        r->text_released_ctx = ctx;
+    } else if (released) {
+        released(ctx, len); /* never sent: released now */
+    }
 }
 
 void srv_resp_bytes(srv_response *r, int status, const char *content_type,

@@ -21,6 +21,10 @@ typedef struct srv_response {
     json_t *json;              /* owned: serialised and released */
     char *text;                /* owned (lsn_free): sent as is */
     size_t text_len;
+    /* Called once when text is freed (sent, or dropped), with its length:
+     * lets a handler bound the memory of the answers in flight. NULL: none. */
+    void (*text_released)(void *ctx, size_t len);
+    void *text_released_ctx;
     const char *content_type;  /* static string, or ctype, for text */
     char ctype[SRV_RESP_HEADER_VALUE_MAX]; /* a copied content type (srv_resp_bytes) */
     struct srv_sse_sub *sse;   /* owned: streamed until it ends */
@@ -40,6 +44,12 @@ void srv_resp_json(srv_response *r, int status, json_t *json);
  * content_type must be a string literal or otherwise outlive the response. */
 void srv_resp_text(srv_response *r, int status, const char *content_type,
                    char *text, size_t len);
+
+/* The same, calling released(ctx, len) once when the text is freed (after
+ * it was sent, or when the answer is dropped). */
+void srv_resp_text_tracked(srv_response *r, int status, const char *content_type,
+                           char *text, size_t len, void (*released)(void *, size_t),
+                           void *ctx);
 
 /* Set a response of raw bytes with a content type that need not outlive
  * the call (it is copied; one with CR, LF or over the header cap becomes

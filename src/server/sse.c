@@ -63,8 +63,21 @@ static void frame_unref(frame *f)
 /* Format "id: N\nevent: E\ndata: line\n...\n\n" once. Lines are found
  * with memchr: a JSON payload usually has none, and this runs once per
  * published event. */
-static frame *frame_make(uint64_t id, const char *event, const char *data, size_t len)
+static frame *frame_make(const srv_sse_hub *h, uint64_t id, const char *event,
+                         const char *data, size_t len, const void *meta)
 {
+    /* The id the client sees: the embedder's text for the event (an
+     * opaque public id), or the number. */
+    char idtext[SRV_SSE_ID_MAX + 1];
+    size_t idlen = 0;
+    if (h->o.event_id) {
+        idlen = h->o.event_id(meta, idtext, sizeof idtext);
+        if (idlen == 0 || idlen > SRV_SSE_ID_MAX || memchr(idtext, '\n', idlen) ||
+            memchr(idtext, '\r', idlen))
+            return NULL;
+    } else {
+        idlen = (size_t)snprintf(idtext, sizeof idtext, "%" PRIu64, id);
+    }
     size_t lines = 1;
     for (const char *c = data, *end = data + len; (c = memchr(c, '\n', (size_t)(end - c)));
          c++)
@@ -72,14 +85,16 @@ static frame *frame_make(uint64_t id, const char *event, const char *data, size_
     size_t evlen = event ? strlen(event) : 0;
     if (evlen > 64 || (event && strpbrk(event, "\r\n")))
         return NULL;
-    size_t cap = 32 + (evlen ? evlen + 8 : 0) + len + lines * 7 + 2;
+    size_t cap = 8 + idlen + (evlen ? evlen + 8 : 0) + len + lines * 7 + 2;
     frame *f = core_malloc(sizeof *f + cap);
     if (!f)
         return NULL;
     atomic_init(&f->refs, 1);
     f->id = id;
     char *p = f->data;
-    p += snprintf(p, 32, "id: %" PRIu64 "\n", id);
+    memcpy(p, "id: ", 4), p += 4;
+    memcpy(p, idtext, idlen), p += idlen;
+    *p++ = '\n';
     if (evlen) {
         memcpy(p, "event: ", 7), p += 7;
         memcpy(p, event, evlen), p += evlen;
@@ -146,7 +161,7 @@ static long publish(srv_sse_hub *h, uint64_t id, const char *event, const char *
 {
     if (!h || len > SRV_SSE_MAX_DATA || (!data && len))
         return -1;
-    frame *f = frame_make(id, event, data ? data : "", len);
+    frame *f = frame_make(h, id, event, data ? data : "", len, meta);
     if (!f)
         return -1;
     long n = 0;
@@ -354,7 +369,7 @@ static bool replay_emit(void *ctx, uint64_t id, const char *event,
     }
     if (len > SRV_SSE_MAX_DATA)
         return true; /* never published live either */
-    frame *f = frame_make(id, event, data ? data : "", len);
+    frame *f = frame_make(rb->sub->hub, id, event, data ? data : "", len, meta);
     if (!f) {
         rb->full = true;
         return false;
@@ -429,7 +444,7 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
     struct replay_buf rb = {.sub = s, .cap = h->o.queue_max};
     rb.items = core_calloc(rb.cap, sizeof *rb.items);
     if (rb.items)
-        h->o.replay(h->o.replay_ctx, last_id, replay_emit, &rb);
+        h->o.replay(h->o.replay_ctx, s->reader, last_id, replay_emit, &rb);
     else
         rb.full = true;
 
@@ -601,8 +616,15 @@ void srv_resp_sse(srv_request *req, srv_response *resp, void *reader,
                        "Last-Event-ID must be a decimal event id.");
         return;
     }
+    srv_resp_sse_from(req, resp, reader, filter, reader_free, lei != NULL, last);
+}
+
+void srv_resp_sse_from(srv_request *req, srv_response *resp, void *reader,
+                       srv_sse_filter filter, void (*reader_free)(void *), bool resume,
+                       uint64_t last)
+{
     srv_sse_sub *s = req->hub ? srv_sse_subscribe(req->hub, reader, filter, reader_free,
-                                                  lei != NULL, last)
+                                                  resume, last)
                               : NULL;
     if (!req->hub && reader_free)
         reader_free(reader);

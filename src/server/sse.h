@@ -40,9 +40,17 @@ typedef bool (*srv_sse_filter)(void *reader, const void *meta);
 typedef bool (*srv_sse_emit)(void *emit_ctx, uint64_t id, const char *event,
                              const char *data, size_t len, const void *meta);
 
-/* Replay the events after after_id (from the store) through emit. */
-typedef void (*srv_sse_replay)(void *ctx, uint64_t after_id, srv_sse_emit emit,
-                               void *emit_ctx);
+/* Replay the events after after_id (from the store) through emit, for the
+ * subscriber whose reader context is `reader` (so that the replayer can
+ * read only what that reader may see; the filter still decides). */
+typedef void (*srv_sse_replay)(void *ctx, void *reader, uint64_t after_id,
+                               srv_sse_emit emit, void *emit_ctx);
+
+/* The text of an event's "id:" line, from its meta, into buf (at most cap
+ * bytes, no NUL needed); returns its length, 0 when it has none (the event
+ * is then not sent). */
+typedef size_t (*srv_sse_event_id)(const void *meta, char *buf, size_t cap);
+#define SRV_SSE_ID_MAX 128
 
 typedef struct srv_sse_hub_opts {
     size_t queue_max;          /* events queued per subscriber (default 4096) */
@@ -51,6 +59,7 @@ typedef struct srv_sse_hub_opts {
     unsigned retry_ms;         /* the "retry:" sent to clients (default 2000) */
     srv_sse_replay replay;     /* NULL: Last-Event-ID is ignored */
     void *replay_ctx;
+    srv_sse_event_id event_id; /* NULL: the "id:" is the event's number */
     struct srv_metrics *metrics; /* may be NULL */
 } srv_sse_hub_opts;
 
@@ -108,6 +117,12 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
  * 503 when the hub is closed or full). reader is released in every case. */
 void srv_resp_sse(srv_request *req, srv_response *resp, void *reader,
                   srv_sse_filter filter, void (*reader_free)(void *));
+
+/* The same with the resume point given by the embedder (which read and
+ * checked Last-Event-ID itself): replay after last_id when resume. */
+void srv_resp_sse_from(srv_request *req, srv_response *resp, void *reader,
+                       srv_sse_filter filter, void (*reader_free)(void *), bool resume,
+                       uint64_t last_id);
 
 /* Server side: make the libmicrohttpd response that streams sub on the
  * connection conn (a struct MHD_Connection *). The response owns sub from

@@ -8,26 +8,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 
-#define ITEM_COLS                                                                \
-    "items.id, items.channel, items.author, items.organisation, items.label, "   \
-    "items.marking_en, items.marking_fr, items.classification, items.body, "     \
-    "items.media_type, items.attachment, items.created_ms, items.content_hash"
-/* Listings and search: the attachment's size instead of its bytes (which
- * can be megabytes, and which a listing never shows). */
+/* An item's columns, in the order row_item reads them (store_sqlite.c):
+ * its own, and its label class's. A fetch has the attachment's bytes (10);
+ * a listing or search only their count (13), since they can be megabytes
+ * that a listing never shows. */
+#define ITEM_COLS_HEAD                                                           \
+    "items.id, items.channel, items.author, items.organisation, "                \
+    "label_classes.label, label_classes.marking_en, label_classes.marking_fr, "  \
+    "label_classes.classification, items.body, items.media_type, "
+#define ITEM_COLS_TAIL "items.created_ms, items.content_hash, "
+#define ITEM_COLS_ID "items.uuid, items.class"
+#define ITEM_COLS ITEM_COLS_HEAD "items.attachment, " ITEM_COLS_TAIL "NULL, " ITEM_COLS_ID
 #define ITEM_LIST_COLS                                                           \
-    "items.id, items.channel, items.author, items.organisation, items.label, "   \
-    "items.marking_en, items.marking_fr, items.classification, items.body, "     \
-    "items.media_type, NULL, items.created_ms, items.content_hash, "             \
-    "length(items.attachment)"
+    ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
+#define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_READ_BEGIN] = "BEGIN", /* a reader's: one snapshot, one lock, for many statements */
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_SAVEPOINT] = "SAVEPOINT w",
@@ -38,9 +44,19 @@ static const char *const sql[SQ_NSTMT] = {
         "INSERT INTO users(name, organisation, clearance, roles, token_hash) "
         "VALUES (?1,?2,?3,?4,?5)",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
-    /* The group's items, in one statement: see sq_fts_index(). */
-    [SQ_FTS_INDEX] = "INSERT INTO items_fts(rowid, body) SELECT id, body FROM items "
-                     "WHERE id >= ?1 ORDER BY id",
+    /* The group's items, in one statement: see sq_fts_index(). The class
+     * (alone, and with the channel) and the channel go in as tokens of
+     * their own columns, so that a search is restricted to a reader's
+     * visible classes by the index itself. */
+    [SQ_FTS_INDEX] = "INSERT INTO items_fts(rowid, body, cls, chan) "
+                     "SELECT items.id, items.body, "
+                     "'k' || items.class || ' k' || items.class || 'h' || channels.id, "
+                     "'h' || channels.id "
+                     "FROM items JOIN channels ON channels.name = items.channel "
+                     "WHERE items.id >= ?1 ORDER BY items.id",
+    [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
+                        "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
+    [SQ_CLASS_ID] = "SELECT id FROM label_classes WHERE label = ?1",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
     [SQ_USER_GET] = "SELECT id, name, organisation, clearance, roles, token_hash "
@@ -51,19 +67,32 @@ static const char *const sql[SQ_NSTMT] = {
                      "FROM users ORDER BY id",
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
-    [SQ_ITEM_GET] = "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
-    [SQ_ITEM_LABEL] = "SELECT label FROM items WHERE id = ?1",
-    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS " FROM items WHERE channel = ?1 AND id > ?2 "
-                     "ORDER BY id",
-    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS " FROM items WHERE id > ?2 ORDER BY id",
+    [SQ_ITEM_GET] = "SELECT " ITEM_COLS ITEM_FROM "WHERE items.id = ?1",
+    /* The rows of a merged chunk: ?1 is a JSON array of ids. */
+    [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+                       "WHERE items.id IN (SELECT value FROM json_each(?1)) ORDER BY items.id",
+    [SQ_ITEM_LABEL] = "SELECT label_classes.label" ITEM_FROM "WHERE items.id = ?1",
+    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1",
+    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+                     "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 "
+                     "ORDER BY items.id",
+    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+                         "WHERE items.id > ?2 AND items.class <= ?3 ORDER BY items.id",
+    /* One class's next ids, by the (channel, class, id) or (class, id)
+     * index: ?3 < id < ?4, at most ?5 of them. */
+    [SQ_ITEM_IDS_CC] = "SELECT id FROM items WHERE channel = ?1 AND class = ?2 "
+                       "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
+    [SQ_ITEM_IDS_C] = "SELECT id FROM items WHERE class = ?2 "
+                      "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
     [SQ_ITEM_SEARCH] =
         "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.channel = ?3 "
+        "JOIN label_classes ON label_classes.id = items.class "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
         "ORDER BY items_fts.rowid",
-    [SQ_ITEM_SEARCH_ALL] =
-        "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 ORDER BY items_fts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
+    [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
+                      "FROM label_classes WHERE id > ?1 ORDER BY id",
+    [SQ_CLASS_LAST] = "SELECT coalesce(max(id), 0) FROM label_classes",
     [SQ_AUDIT_LIST] = "SELECT seq, time_ms, actor, action, object, outcome, detail, hash "
                       "FROM audit WHERE seq > ?1 ORDER BY seq",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -121,7 +150,64 @@ static const char schema_v1_to_v2[] =
     "DROP TRIGGER items_fts_insert;\n"
     "PRAGMA user_version = 2;\n";
 
-#define SCHEMA_VERSION 2
+/* Version 3: visibility as an index (docs/STORE.md).
+ *  - label_classes: each distinct canonical label once, with its markings;
+ *    an item refers to its class. A reader's visible classes are decided
+ *    once per class by the node, and reads fetch only those classes.
+ *  - items.uuid: a random public id (16 bytes); the rowid stays inside.
+ *  - indexes by (channel, class, id) and (class, id) for the per-class
+ *    reads; the FTS5 index becomes contentless with the class and the
+ *    channel as tokens of their own columns.
+ * Every item, its id, label, markings and content hash are kept; each old
+ * item gets a random UUID (lsn_uuid(), registered on the writer). */
+static const char schema_v2_to_v3[] =
+    "CREATE TABLE label_classes(\n"
+    "  id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE,\n"
+    "  marking_en TEXT NOT NULL, marking_fr TEXT NOT NULL, classification INTEGER);\n"
+    "INSERT INTO label_classes(label, marking_en, marking_fr, classification)\n"
+    "  SELECT label, marking_en, marking_fr, classification FROM\n"
+    "  (SELECT label, marking_en, marking_fr, classification, min(id) AS first\n"
+    "   FROM items GROUP BY label) ORDER BY first;\n"
+    "CREATE TABLE items_v3(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  uuid BLOB NOT NULL UNIQUE CHECK (length(uuid) = 16),\n"
+    "  channel TEXT NOT NULL REFERENCES channels(name),\n"
+    "  class INTEGER NOT NULL REFERENCES label_classes(id),\n"
+    "  author TEXT NOT NULL, organisation TEXT NOT NULL, body TEXT NOT NULL,\n"
+    "  media_type TEXT, attachment BLOB, created_ms INTEGER NOT NULL,\n"
+    "  content_hash BLOB NOT NULL CHECK (length(content_hash) = 32));\n"
+    "INSERT INTO items_v3(id, uuid, channel, class, author, organisation, body,\n"
+    "  media_type, attachment, created_ms, content_hash)\n"
+    "  SELECT items.id, lsn_uuid(), items.channel, label_classes.id, items.author,\n"
+    "  items.organisation, items.body, items.media_type, items.attachment,\n"
+    "  items.created_ms, items.content_hash\n"
+    "  FROM items JOIN label_classes ON label_classes.label = items.label ORDER BY items.id;\n"
+    "UPDATE sqlite_sequence SET seq = max(seq,\n"
+    "  (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'items'))\n"
+    "  WHERE name = 'items_v3';\n"
+    "DROP TABLE items_fts;\n"
+    "DROP TABLE items;\n"
+    "ALTER TABLE items_v3 RENAME TO items;\n"
+    "CREATE INDEX items_by_channel ON items(channel, id);\n"
+    "CREATE INDEX items_by_channel_class ON items(channel, class, id);\n"
+    "CREATE INDEX items_by_class ON items(class, id);\n"
+    "CREATE TRIGGER items_no_update BEFORE UPDATE ON items BEGIN\n"
+    "  SELECT RAISE(ABORT, 'items are append-only'); END;\n"
+    "CREATE TRIGGER items_no_delete BEFORE DELETE ON items BEGIN\n"
+    "  SELECT RAISE(ABORT, 'items are append-only'); END;\n"
+    "CREATE TRIGGER label_classes_no_update BEFORE UPDATE ON label_classes BEGIN\n"
+    "  SELECT RAISE(ABORT, 'label classes are append-only'); END;\n"
+    "CREATE TRIGGER label_classes_no_delete BEFORE DELETE ON label_classes BEGIN\n"
+    "  SELECT RAISE(ABORT, 'label classes are append-only'); END;\n"
+    "CREATE VIRTUAL TABLE items_fts USING fts5(body, cls, chan, content='',\n"
+    "  tokenize='unicode61 remove_diacritics 2');\n"
+    "INSERT INTO items_fts(rowid, body, cls, chan)\n"
+    "  SELECT items.id, items.body,\n"
+    "  'k' || items.class || ' k' || items.class || 'h' || channels.id, 'h' || channels.id\n"
+    "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
+    "PRAGMA user_version = 3;\n";
+
+#define SCHEMA_VERSION 3
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -130,17 +216,45 @@ lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
     switch (x) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-        return lsn_fail(err, LSN_ERR_DUPLICATE, "%s: already present (%s)", doing, msg);
+        return core_fail(err, LSN_ERR_DUPLICATE, "%s: already present (%s)", doing, msg);
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-        return lsn_fail(err, LSN_ERR_ARG, "%s: it names an unknown channel or organisation",
+        return core_fail(err, LSN_ERR_ARG, "%s: it names an unknown channel or organisation",
                         doing);
     case SQLITE_NOMEM:
-        return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
     default:
         if ((x & 0xff) == SQLITE_CONSTRAINT)
-            return lsn_fail(err, LSN_ERR_ARG, "%s: %s", doing, msg);
-        return lsn_fail(err, LSN_ERR_IO, "%s: %s", doing, msg);
+            return core_fail(err, LSN_ERR_ARG, "%s: %s", doing, msg);
+        return core_fail(err, LSN_ERR_IO, "%s: %s", doing, msg);
     }
+}
+
+/* A version 7 UUID (RFC 9562): the time in milliseconds, then 74 random
+ * bits. The time is what the item's `created` already shows to whoever may
+ * see it, and nothing about any other item; in return, new ids go in at
+ * the end of the store's uuid index instead of at random places, so that
+ * a group commit writes a few index pages, not one per item. */
+void store_uuid_new(uint8_t out[STORE_UUID_LEN])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    randombytes_buf(out, STORE_UUID_LEN);
+    for (int i = 0; i < 6; i++)
+        out[i] = (uint8_t)(ms >> (40 - 8 * i));
+    out[6] = (uint8_t)((out[6] & 0x0f) | 0x70); /* version 7 */
+    out[8] = (uint8_t)((out[8] & 0x3f) | 0x80); /* RFC 9562 variant */
+}
+
+/* lsn_uuid(): a new random UUID as a 16-byte blob (the migration to
+ * version 3 gives one to each item). */
+static void sql_uuid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint8_t u[STORE_UUID_LEN];
+    store_uuid_new(u);
+    sqlite3_result_blob(ctx, u, STORE_UUID_LEN, SQLITE_TRANSIENT);
 }
 
 static lsn_err exec(sq_conn *c, const char *q, lsn_error *err)
@@ -160,23 +274,24 @@ lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err)
          * mode); SQLite gives the -wal and -shm files the same mode. */
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return lsn_fail(err, LSN_ERR_IO, "cannot create the store %s: %s", path,
+            return core_fail(err, LSN_ERR_IO, "cannot create the store %s: %s", path,
                             strerror(errno));
         close(fd);
         flags |= SQLITE_OPEN_CREATE;
     }
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        lsn_err e = c->db ? lsn_fail(err, rc == SQLITE_NOMEM ? LSN_ERR_NOMEM : LSN_ERR_IO,
+        lsn_err e = c->db ? core_fail(err, rc == SQLITE_NOMEM ? LSN_ERR_NOMEM : LSN_ERR_IO,
                                      "cannot open the store %s: %s", path,
                                      sqlite3_errmsg(c->db))
-                          : lsn_fail(err, LSN_ERR_NOMEM, "cannot open the store %s", path);
+                          : core_fail(err, LSN_ERR_NOMEM, "cannot open the store %s", path);
         sqlite3_close(c->db);
         c->db = NULL;
         return e;
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_create_function(c->db, "lsn_uuid", 0, SQLITE_UTF8, NULL, sql_uuid, NULL, NULL);
     lsn_err e;
     if ((e = exec(c, "PRAGMA journal_mode=WAL", err)) ||
         (e = exec(c, "PRAGMA synchronous=FULL", err)) ||
@@ -219,10 +334,9 @@ sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which)
 static const struct {
     const char *head, *row;
 } batch_sql[SQ_NBATCH] = {
-    [SQ_BATCH_ITEMS] = { "INSERT INTO items(channel, author, organisation, label, marking_en, "
-                         "marking_fr, classification, body, media_type, attachment, "
-                         "created_ms, content_hash) VALUES ",
-                         "(?,?,?,?,?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_ITEMS] = { "INSERT INTO items(uuid, channel, class, author, organisation, body, "
+                         "media_type, attachment, created_ms, content_hash) VALUES ",
+                         "(?,?,?,?,?,?,?,?,?,?)" },
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
@@ -231,7 +345,7 @@ static const struct {
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
 {
     if (rows < 1 || rows > SQ_BATCH_MAX)
-        lsn_misuse("store: a batch of no rows, or of too many");
+        core_misuse("store: a batch of no rows, or of too many");
     sqlite3_stmt **slot = &s->batch[kind][rows];
     if (*slot) {
         sqlite3_reset(*slot);
@@ -242,7 +356,7 @@ sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
     char q[256 + SQ_BATCH_MAX * 32];
     size_t head = strlen(batch_sql[kind].head), row = strlen(batch_sql[kind].row);
     if (head + (size_t)rows * (row + 1) + 1 > sizeof q)
-        lsn_misuse("store: a batch statement longer than its buffer");
+        core_misuse("store: a batch statement longer than its buffer");
     char *cur = q;
     memcpy(cur, batch_sql[kind].head, head);
     cur += head;
@@ -288,8 +402,8 @@ static int user_version(sq_conn *c)
 static void sync_parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = slash ? lsn_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                      : lsn_strdup(".");
+    char *dir = slash ? core_strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                      : core_strdup(".");
     if (!dir)
         return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -309,7 +423,7 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
     if (v < 0) {
         e = sq_fail(c->db, err, "reading the schema version");
     } else if (v > SCHEMA_VERSION) {
-        e = lsn_fail(err, LSN_ERR_IO,
+        e = core_fail(err, LSN_ERR_IO,
                      "the store has schema version %d, newer than this program's %d", v,
                      SCHEMA_VERSION);
     } else {
@@ -317,7 +431,9 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
             e = exec(c, schema_v1, err);
         if (!e && v < 2)
             e = exec(c, schema_v1_to_v2, err);
-        /* Later versions: `if (!e && v < 3) e = exec(c, schema_v2_to_v3, err);` */
+        if (!e && v < 3)
+            e = exec(c, schema_v2_to_v3, err);
+        /* Later versions: `if (!e && v < 4) e = exec(c, schema_v3_to_v4, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -5,6 +5,7 @@
 #define STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <sqlite3.h>
 
@@ -14,12 +15,15 @@
  * prepares a statement the first time it uses it. */
 typedef enum sq_stmt {
     /* writer */
-    SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
+    SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
+    SQ_CLASS_INSERT, SQ_CLASS_ID,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
-    SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LABEL, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL,
-    SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_ALL, SQ_ITEM_LAST, SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
+    SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
+    SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
+    SQ_ITEM_SEARCH, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
+    SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     SQ_NSTMT
 } sq_stmt;
 
@@ -54,6 +58,7 @@ struct sq_req {
 };
 
 #define SQ_READERS_MAX 64
+#define SQ_CLASS_SLOTS 256
 
 struct sq_store {
     store base;
@@ -77,6 +82,18 @@ struct sq_store {
      * none yet). Every item with an id >= it was inserted by this
      * transaction (ids only grow), and sq_fts_index indexes them. */
     int64_t fts_from;
+    /* The writer's: label text -> label class id, for classes committed
+     * or inserted by the open transaction (cleared when one rolls back:
+     * sq_class_cache_clear). Direct-mapped by hash. */
+    struct sq_class_slot {
+        char *label;
+        int64_t id;
+    } classes[SQ_CLASS_SLOTS];
+    /* The highest label class id committed (readers read it without SQL),
+     * and whether the open transaction added a class (the writer's: then
+     * run_group reads the highest id again after its COMMIT). */
+    _Atomic int64_t class_max;
+    int class_added;
     /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
     sqlite3_stmt *batch[SQ_NBATCH][SQ_BATCH_MAX + 1];
 
@@ -144,6 +161,14 @@ lsn_err sq_fts_index(sq_store *s, lsn_error *err);
  * s->audit_seq / s->audit_hash: the chain continues from what is on disk,
  * even if another process appended since. Writer connection only. */
 lsn_err sq_audit_head_load(sq_store *s, lsn_error *err);
+
+/* Forget the writer's label classes: after a rollback, some of them may
+ * not exist. Writer only. */
+void sq_class_cache_clear(sq_store *s);
+
+/* Read the highest label class id into s->class_max (writer connection:
+ * at open, and after a commit that added a class). */
+lsn_err sq_class_max_load(sq_store *s, lsn_error *err);
 
 /* sqlite_writer.c */
 lsn_err sq_writer_start(sq_store *s, lsn_error *err);

@@ -25,9 +25,9 @@ lsn_err sq_reader_take(sq_store *s, sq_conn **out, lsn_error *err)
     pthread_mutex_unlock(&s->pool_mu);
 
     lsn_err e = LSN_OK;
-    c = lsn_calloc(1, sizeof *c);
+    c = core_calloc(1, sizeof *c);
     if (!c)
-        e = lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening a store connection");
+        e = core_fail(err, LSN_ERR_NOMEM, "out of memory opening a store connection");
     else if ((e = sq_conn_open(c, s->path, 0, err)) == LSN_OK &&
              sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
         e = sq_fail(c->db, err, "opening a reader");

@@ -26,9 +26,9 @@ static int64_t now_ms(void)
 static lsn_err need(const char *what, const char *v, size_t max, lsn_error *err)
 {
     if (!v || !*v)
-        return lsn_fail(err, LSN_ERR_ARG, "the %s is missing", what);
+        return core_fail(err, LSN_ERR_ARG, "the %s is missing", what);
     if (strnlen(v, max + 1) > max)
-        return lsn_fail(err, LSN_ERR_LIMIT, "the %s is longer than %zu bytes", what, max);
+        return core_fail(err, LSN_ERR_LIMIT, "the %s is longer than %zu bytes", what, max);
     return LSN_OK;
 }
 
@@ -92,30 +92,102 @@ typedef struct item_job {
     int64_t created_ms;
     const uint8_t *hash;
     store_audit_event *post; /* may be NULL */
+    uint8_t uuid[STORE_UUID_LEN];
+    int64_t class_id; /* the writer's */
     int64_t id;
 } item_job;
 
-/* Bind j's 12 values of an items row from parameter base + 1 on. */
+void sq_class_cache_clear(sq_store *s)
+{
+    for (size_t i = 0; i < SQ_CLASS_SLOTS; i++) {
+        lsn_free(s->classes[i].label);
+        s->classes[i].label = NULL;
+        s->classes[i].id = 0;
+    }
+}
+
+/* FNV-1a: a slot index (the slot's label is compared in full). */
+static size_t class_slot(const char *label)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *c = (const unsigned char *)label; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return (size_t)(h % SQ_CLASS_SLOTS);
+}
+
+/* The id of it's label class, added if new (in the open transaction).
+ * Remembered by label text, so that the usual append costs no statement. */
+static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_error *err)
+{
+    struct sq_class_slot *slot = &s->classes[class_slot(it->label)];
+    if (slot->label && strcmp(slot->label, it->label) == 0) {
+        *id = slot->id;
+        return LSN_OK;
+    }
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_CLASS_INSERT);
+    if (!st)
+        return sq_fail(c->db, err, "adding a label class");
+    sqlite3_bind_text(st, 1, it->label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->marking_en, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->marking_fr, -1, SQLITE_STATIC);
+    if (it->classification >= 0)
+        sqlite3_bind_int(st, 4, it->classification);
+    lsn_err e = step_insert(c, st, "adding a label class", err);
+    if (e)
+        return e;
+    int added = sqlite3_changes(c->db) > 0;
+    if (!(st = sq_prepare(c, SQ_CLASS_ID)))
+        return sq_fail(c->db, err, "finding a label class");
+    sqlite3_bind_text(st, 1, it->label, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        e = rc == SQLITE_DONE ? core_fail(err, LSN_ERR_IO, "a label class vanished")
+                              : sq_fail(c->db, err, "finding a label class");
+        sqlite3_reset(st);
+        return e;
+    }
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (added)
+        s->class_added = 1; /* readers learn of it after the COMMIT */
+    char *copy = core_strdup(it->label);
+    if (copy) { /* not remembered when out of memory: found again next time */
+        lsn_free(slot->label);
+        slot->label = copy;
+        slot->id = *id;
+    }
+    return LSN_OK;
+}
+
+/* Bind j's 10 values of an items row from parameter base + 1 on. */
 static void bind_item(sqlite3_stmt *st, int base, const item_job *j)
 {
     const store_item *it = j->item;
-    sqlite3_bind_text(st, base + 1, it->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 2, it->author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 3, it->organisation, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 4, it->label, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 5, it->marking_en, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 6, it->marking_fr, -1, SQLITE_STATIC);
-    if (it->classification >= 0)
-        sqlite3_bind_int(st, base + 7, it->classification);
-    sqlite3_bind_text(st, base + 8, it->body, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, base + 1, j->uuid, STORE_UUID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 2, it->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 3, j->class_id);
+    sqlite3_bind_text(st, base + 4, it->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 5, it->organisation, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 6, it->body, -1, SQLITE_STATIC);
     if (it->media_type) {
-        sqlite3_bind_text(st, base + 9, it->media_type, -1, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, base + 10,
+        sqlite3_bind_text(st, base + 7, it->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, base + 8,
                             it->attachment ? (const void *)it->attachment : "",
                             it->attachment ? it->attachment_len : 0, SQLITE_STATIC);
     }
-    sqlite3_bind_int64(st, base + 11, j->created_ms);
-    sqlite3_bind_blob(st, base + 12, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 9, j->created_ms);
+    sqlite3_bind_blob(st, base + 10, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+/* The public id an append uses: the caller's, or a new one. */
+static void job_uuid(item_job *j, const store_item *it)
+{
+    static const uint8_t zero[STORE_UUID_LEN];
+    if (memcmp(it->uuid, zero, STORE_UUID_LEN) == 0)
+        store_uuid_new(j->uuid);
+    else
+        memcpy(j->uuid, it->uuid, STORE_UUID_LEN);
 }
 
 /* Insert the items of jobs[0..k) with one statement, then the audit post
@@ -127,19 +199,23 @@ static void bind_item(sqlite3_stmt *st, int base, const item_job *j)
 static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
 {
     sq_conn *c = &s->w;
+    lsn_err e;
+    for (int i = 0; i < k; i++)
+        if ((e = class_id(s, jobs[i]->item, &jobs[i]->class_id, err)))
+            return e;
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
         return sq_fail(c->db, err, "appending an item");
     for (int i = 0; i < k; i++)
-        bind_item(st, 12 * i, jobs[i]);
-    lsn_err e = step_insert(c, st, "appending an item", err);
+        bind_item(st, 10 * i, jobs[i]);
+    e = step_insert(c, st, "appending an item", err);
     if (e)
         return e;
     /* The rows of one INSERT take consecutive ids, in order (AUTOINCREMENT:
      * each is one more than the largest before it; the writer holds the
      * write lock). */
     if (sqlite3_changes(c->db) != k)
-        return lsn_fail(err, LSN_ERR_IO, "appending items: %d rows written for %d",
+        return core_fail(err, LSN_ERR_IO, "appending items: %d rows written for %d",
                         sqlite3_changes(c->db), k);
     int64_t first = sqlite3_last_insert_rowid(c->db) - (k - 1);
     int posts = 0;
@@ -155,7 +231,7 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
     st = sq_batch_stmt(s, SQ_BATCH_AUDIT, posts);
     if (!st)
         return sq_fail(c->db, err, "appending to the audit log");
-    char objects[SQ_BATCH_MAX][32];
+    char objects[SQ_BATCH_MAX][48];
     const char *given[SQ_BATCH_MAX] = { NULL };
     for (int i = 0, n = 0; i < k; i++) {
         store_audit_event *ev = jobs[i]->post;
@@ -163,7 +239,9 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
             continue;
         given[i] = ev->object;
         if (!ev->object) {
-            snprintf(objects[i], sizeof objects[i], "item:%lld", (long long)jobs[i]->id);
+            char u[37];
+            store_uuid_text(jobs[i]->uuid, u);
+            snprintf(objects[i], sizeof objects[i], "item:%s", u);
             ev->object = objects[i];
         }
         audit_chain(s, ev);
@@ -220,7 +298,7 @@ static lsn_err check_event(const store_audit_event *ev, int object_optional,
         (e = need("audit object", ev->object, STORE_FIELD_MAX, err)))
         return e;
     if (ev->detail && strnlen(ev->detail, STORE_FIELD_MAX + 1) > STORE_FIELD_MAX)
-        return lsn_fail(err, LSN_ERR_LIMIT, "the audit detail is longer than %u bytes",
+        return core_fail(err, LSN_ERR_LIMIT, "the audit detail is longer than %u bytes",
                         STORE_FIELD_MAX);
     return LSN_OK;
 }
@@ -239,18 +317,18 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
         (e = need("French marking", it->marking_fr, STORE_FIELD_MAX, err)))
         return e;
     if (!it->body)
-        return lsn_fail(err, LSN_ERR_ARG, "the body is missing");
+        return core_fail(err, LSN_ERR_ARG, "the body is missing");
     if (strnlen(it->body, STORE_BODY_MAX + 1) > STORE_BODY_MAX)
-        return lsn_fail(err, LSN_ERR_LIMIT, "the body is longer than %u bytes",
+        return core_fail(err, LSN_ERR_LIMIT, "the body is longer than %u bytes",
                         STORE_BODY_MAX);
     if (it->attachment_len && !it->attachment)
-        return lsn_fail(err, LSN_ERR_ARG, "the attachment has a length but no bytes");
+        return core_fail(err, LSN_ERR_ARG, "the attachment has a length but no bytes");
     if (it->attachment && !it->media_type)
-        return lsn_fail(err, LSN_ERR_ARG, "an attachment needs a media type");
+        return core_fail(err, LSN_ERR_ARG, "an attachment needs a media type");
     if (it->media_type && (e = need("media type", it->media_type, 255, err)))
         return e;
     if (it->attachment_len > STORE_BODY_MAX)
-        return lsn_fail(err, LSN_ERR_LIMIT, "the attachment is longer than %u bytes",
+        return core_fail(err, LSN_ERR_LIMIT, "the attachment is longer than %u bytes",
                         STORE_BODY_MAX);
     if (post && (e = check_event(post, 1, err)))
         return e;
@@ -273,6 +351,7 @@ lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
                        it->attachment_len, hash);
     item_job j = { .item = it, .hash = hash, .post = post,
                    .created_ms = it->created_ms ? it->created_ms : now_ms() };
+    job_uuid(&j, it);
     if (post && !post->time_ms)
         post->time_ms = j.created_ms;
     sq_req r = { .apply = apply_item, .arg = &j };
@@ -311,7 +390,7 @@ static void complete_async(sq_req *r)
 static lsn_err copy_event(const store_audit_event *ev, store_audit_event *to, char **strs)
 {
     *to = *ev;
-    char *cur = lsn_malloc(sq_ssize(ev->actor) + sq_ssize(ev->action) + sq_ssize(ev->object) +
+    char *cur = core_malloc(sq_ssize(ev->actor) + sq_ssize(ev->action) + sq_ssize(ev->object) +
                            sq_ssize(ev->outcome) + sq_ssize(ev->detail));
     if (!cur)
         return LSN_ERR_NOMEM;
@@ -329,22 +408,23 @@ lsn_err sq_item_append_async(store *b, const store_item *it,
                                     void *ctx, lsn_error *err)
 {
     if (!done)
-        lsn_misuse("store_item_append_async: no completion callback");
+        core_misuse("store_item_append_async: no completion callback");
     lsn_err e = check_item(it, post, err);
     if (e)
         return e;
-    async_post *a = lsn_calloc(1, sizeof *a);
+    async_post *a = core_calloc(1, sizeof *a);
     if (!a || !(a->item = sq_copy_item(it)) ||
         (post && copy_event(post, &a->post, &a->strs) != LSN_OK)) {
         if (a)
             lsn_free(a->item);
         lsn_free(a);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory queueing an item");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory queueing an item");
     }
     store_content_hash(it->label, it->body, it->media_type, it->attachment,
                        it->attachment_len, a->hash);
     a->j = (item_job){ .item = a->item, .hash = a->hash, .post = post ? &a->post : NULL,
                        .created_ms = it->created_ms ? it->created_ms : now_ms() };
+    job_uuid(&a->j, it);
     if (post && !a->post.time_ms)
         a->post.time_ms = a->j.created_ms;
     a->done = done;

@@ -52,6 +52,7 @@ static int begin(sq_store *s, sq_req *group, uint64_t seq0,
                  const uint8_t hash0[STORE_HASH_LEN])
 {
     s->fts_from = 0; /* no item inserted by this transaction yet */
+    s->class_added = 0;
     if (step_done(&s->w, SQ_BEGIN))
         return 1;
     lsn_error e;
@@ -65,6 +66,7 @@ static void undo(sq_store *s, uint64_t seq0, const uint8_t hash0[STORE_HASH_LEN]
 {
     if (!sqlite3_get_autocommit(s->w.db))
         (void)step_done(&s->w, SQ_ROLLBACK);
+    sq_class_cache_clear(s);
     s->audit_seq = seq0;
     memcpy(s->audit_hash, hash0, STORE_HASH_LEN);
 }
@@ -83,7 +85,7 @@ static int run_careful(sq_store *s, sq_req *group)
         uint8_t hash[STORE_HASH_LEN];
         memcpy(hash, s->audit_hash, sizeof hash);
         r->rc = LSN_OK;
-        lsn_error_clear(&r->err);
+        core_error_clear(&r->err);
         if (!step_done(&s->w, SQ_SAVEPOINT)) {
             r->rc = sq_fail(s->w.db, &r->err, "starting a savepoint");
             r->settled = 1;
@@ -94,9 +96,12 @@ static int run_careful(sq_store *s, sq_req *group)
         r->rc = r->apply(s, r);
         if (r->rc != LSN_OK) {
             r->settled = 1;
-            if (sqlite3_get_autocommit(s->w.db))
+            if (sqlite3_get_autocommit(s->w.db)) {
+                sq_class_cache_clear(s);
                 return 0;
+            }
             (void)step_done(&s->w, SQ_ROLLBACK_TO);
+            sq_class_cache_clear(s);
             s->audit_seq = seq;
             memcpy(s->audit_hash, hash, sizeof hash);
         }
@@ -167,7 +172,12 @@ static void run_group(sq_store *s, sq_req *group)
         code = sq_fail(s->w.db, &e, "committing");
         undo(s, seq0, hash0);
         fail_group(s, group, code, &e, seq0, hash0);
+        return;
     }
+    /* A failure here (a read of one index) leaves the old value: the new
+     * classes' items are then listed after the next commit that adds one. */
+    if (s->class_added)
+        (void)sq_class_max_load(s, &e);
 }
 
 /* How long the writer may wait for the posters it has just woken to queue
@@ -239,7 +249,7 @@ static void *writer_main(void *arg)
 lsn_err sq_writer_start(sq_store *s, lsn_error *err)
 {
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
-        return lsn_fail(err, LSN_ERR_NOMEM, "cannot start the store's writer thread");
+        return core_fail(err, LSN_ERR_NOMEM, "cannot start the store's writer thread");
     return LSN_OK;
 }
 
@@ -256,7 +266,7 @@ static void enqueue_locked(sq_store *s, sq_req *r)
 {
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
-        lsn_misuse("store: write after close");
+        core_misuse("store: write after close");
     }
     if (s->tail)
         s->tail->next = r;
@@ -274,7 +284,7 @@ void sq_submit_async(sq_store *s, sq_req *r)
 {
     r->next = NULL;
     r->rc = LSN_OK;
-    lsn_error_clear(&r->err);
+    core_error_clear(&r->err);
     pthread_mutex_lock(&s->mu);
     enqueue_locked(s, r);
     pthread_mutex_unlock(&s->mu);
@@ -284,10 +294,10 @@ lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err)
 {
     r->next = NULL;
     r->rc = LSN_OK;
-    lsn_error_clear(&r->err);
+    core_error_clear(&r->err);
     r->complete = NULL;
     if (sem_init(&r->done, 0, 0) != 0)
-        return lsn_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
+        return core_fail(err, LSN_ERR_NOMEM, "cannot queue a write");
     pthread_mutex_lock(&s->mu);
     enqueue_locked(s, r);
     pthread_mutex_unlock(&s->mu);

@@ -1,5 +1,6 @@
 /* store/store.c — choosing a back-end by name (checking the interface
- * version its table implements), and closing. */
+ * version its table implements), closing, and the text form of an item's
+ * public id (UUID). */
 #include "store/store.h"
 
 #include <string.h>
@@ -36,4 +37,48 @@ void store_close(store *s)
 {
     if (s)
         s->ops->close(s);
+}
+
+void store_uuid_text(const uint8_t u[STORE_UUID_LEN], char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (size_t i = 0; i < STORE_UUID_LEN; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[u[i] >> 4];
+        out[k++] = hex[u[i] & 15];
+    }
+    out[k] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool store_uuid_parse(const char *t, uint8_t out[STORE_UUID_LEN])
+{
+    if (!t || strlen(t) != 36)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (t[i++] != '-')
+                return false;
+            continue;
+        }
+        int hi = hexval(t[i]), lo = hexval(t[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[k++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return true;
 }

@@ -7,10 +7,16 @@
  *
  * The store knows nothing of HTTP and nothing of what a label means: a label
  * is an opaque canonical string (the engine's JSON), with its markings in
- * English and French kept beside it for display. Deciding who may see an item
- * is the server's job: the listing and search functions yield *candidates* in
- * id order to a callback, which filters with the engine and says when to stop
- * — so per-reader filtering, counts and paging cursors stay correct.
+ * English and French kept beside it for display. Each distinct label is a
+ * *label class*, stored once; items refer to their class. Deciding who may
+ * see an item is the node's job: it decides once per class for a reader
+ * (the reader's *visible classes*), and the listing and search functions
+ * fetch only the items of the classes they are given, through indexes, so
+ * that their cost never grows with the items of other classes.
+ *
+ * Identifiers: an item has a random public id (a UUID, 16 bytes) and an
+ * internal one (`id`, increasing in arrival order). The internal id orders
+ * and resumes reads; it never leaves the node.
  *
  * Ownership, everywhere in this interface:
  *  - Input strings and buffers are borrowed for the duration of the call
@@ -34,6 +40,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +50,7 @@
 #define STORE_TOKEN_CHARS 43       /* base64url of 32 random bytes, no padding */
 #define STORE_FIELD_MAX (1u << 20) /* cap on any text field but an item body */
 #define STORE_BODY_MAX (64u << 20) /* cap on a body or an attachment */
+#define STORE_UUID_LEN 16          /* an item's public id: a random UUID */
 
 /* User roles: a bitmask. */
 enum {
@@ -78,7 +86,11 @@ typedef struct store_channel {
 } store_channel;
 
 typedef struct store_item {
-    int64_t id;               /* set by the store on append; increases */
+    int64_t id;               /* set by the store on append; increases; internal */
+    uint8_t uuid[STORE_UUID_LEN]; /* public id: on append, all zero = the store
+                                     makes a random one (federation gives the
+                                     origin's) */
+    int64_t class_id;         /* the label's class: set by the store */
     const char *channel;      /* a channel's name; must exist */
     const char *author;       /* a user's name (not checked: opaque) */
     const char *organisation; /* the author's organisation (opaque) */
@@ -93,6 +105,33 @@ typedef struct store_item {
     int64_t created_ms;       /* Unix time in milliseconds */
     uint8_t content_hash[STORE_HASH_LEN]; /* set by the store on append */
 } store_item;
+
+/* A label class: one distinct canonical label, with its markings. Ids
+ * increase from 1 as classes are added, and a class never changes. */
+typedef struct store_label_class {
+    int64_t id;
+    const char *label;
+    const char *marking_en;
+    const char *marking_fr;
+    int classification; /* -1 if none */
+} store_label_class;
+
+/* A reader's visible classes, for the reads below: `ids` sorted increasing,
+ * `n` of them — or, when all_upto > 0, every class with id <= all_upto
+ * (a reader who may see every class decided so far; classes added since
+ * are left out until decided). A NULL set means every class (the node's
+ * own reads: the publisher, tests). */
+typedef struct store_classes {
+    const int64_t *ids;
+    size_t n;
+    int64_t all_upto;
+} store_classes;
+
+/* Where an item is: its internal id and its class (item_find). */
+typedef struct store_item_ref {
+    int64_t id;       /* 0: no such item */
+    int64_t class_id;
+} store_item_ref;
 
 typedef struct store_audit_event {
     uint64_t seq;        /* set by the store: 1, 2, 3 ... with no gap */
@@ -111,10 +150,12 @@ typedef int (*store_user_cb)(void *ctx, const store_user *user);
 typedef int (*store_channel_cb)(void *ctx, const store_channel *channel);
 typedef int (*store_item_cb)(void *ctx, const store_item *item);
 typedef int (*store_audit_cb)(void *ctx, const store_audit_event *event);
+typedef int (*store_class_cb)(void *ctx, const store_label_class *cls);
 
 /* Completion of an asynchronous append: rc is LSN_OK and id, hash and seq
  * (the post record's sequence number, 0 without one) are set, or rc is the
- * error and err says why. Everything passed is borrowed for the call. */
+ * error and err says why. Everything passed is borrowed for the call. (A
+ * caller that needs the public id gives one: store_uuid_new.) */
 typedef void (*store_append_cb)(void *ctx, lsn_err rc, int64_t id,
                                 const uint8_t hash[STORE_HASH_LEN], uint64_t seq,
                                 const lsn_error *err);
@@ -160,9 +201,11 @@ typedef struct store_ops {
 
     /* Append an item, durably: returns only once the item (and, if `post`
      * is not NULL, its audit record, in the same transaction) is committed
-     * to disk. item->id and item->content_hash are ignored; the new id,
-     * content hash and audit sequence number are written to *id_out,
-     * hash_out (may be NULL) and post->seq / post->hash. */
+     * to disk. item->id, class_id and content_hash are ignored; its label
+     * class is found or added; its uuid is kept, or made if all zero. The
+     * new id, content hash and audit sequence number are written to
+     * *id_out, hash_out (may be NULL) and post->seq / post->hash. A post
+     * record without an object gets "item:UUID". */
     lsn_err (*item_append)(store *s, const store_item *item,
                            store_audit_event *post, int64_t *id_out,
                            uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
@@ -177,27 +220,45 @@ typedef struct store_ops {
     lsn_err (*item_append_async)(store *s, const store_item *item,
                                  const store_audit_event *post,
                                  store_append_cb done, void *ctx, lsn_error *err);
+    /* An item by internal id, whole (with its attachment's bytes). */
     lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
+    /* Where the item with public id `uuid` is (ref->id 0 if none): its
+     * class, for the reader's decision, read before anything else of the
+     * row, so that deciding on an item one may not see costs the same
+     * whatever its body or attachment. */
+    lsn_err (*item_find)(store *s, const uint8_t uuid[STORE_UUID_LEN],
+                         store_item_ref *ref, lsn_error *err);
     /* Only an item's label (*out, freed with lsn_free; NULL when there is
-     * no such item): what a reader's decision needs, read before the rest
-     * of a row, so that deciding on an item one may not see costs the same
-     * whatever its body or attachment (no size to time). */
+     * no such item). */
     lsn_err (*item_label)(store *s, int64_t id, char **out, lsn_error *err);
-    /* Yield the items of `channel` (NULL: every channel) with id > after, in
-     * increasing id order, until the callback answers STORE_STOP or none is
-     * left. Listed items carry no attachment bytes: `attachment` is NULL
-     * and `attachment_len` the attachment's size (item_get has the bytes). */
-    lsn_err (*item_list)(store *s, const char *channel, int64_t after,
-                         store_item_cb cb, void *ctx, lsn_error *err);
+    /* Yield the items of `channel` (NULL: every channel) whose class is in
+     * `vis` (NULL: any class), with id > after, in increasing id order,
+     * until `limit` were yielded (0: no limit), the callback answers
+     * STORE_STOP or none is left. Only items of those classes are read:
+     * the cost grows with the items yielded and the number of classes in
+     * vis (log N each), never with the items of other classes. Listed
+     * items carry no attachment bytes: `attachment` is NULL and
+     * `attachment_len` the attachment's size (item_get has the bytes). */
+    lsn_err (*item_list)(store *s, const char *channel, const store_classes *vis,
+                         int64_t after, size_t limit, store_item_cb cb, void *ctx,
+                         lsn_error *err);
     /* Full-text search of bodies: yield the items whose body holds every
      * word of `query` (plain words, not a query language: quotes and
      * operators are searched for as text), with id > after, in increasing id
-     * order, restricted to `channel` unless NULL; same callback contract. */
+     * order, restricted to `channel` unless NULL and to the classes of
+     * `vis` unless NULL — in the full-text query itself, so that matches
+     * of other classes cost nothing. Same callback contract. A query with
+     * no word is LSN_ERR_ARG. */
     lsn_err (*item_search)(store *s, const char *query, const char *channel,
-                           int64_t after, store_item_cb cb, void *ctx,
-                           lsn_error *err);
+                           const store_classes *vis, int64_t after, store_item_cb cb,
+                           void *ctx, lsn_error *err);
     /* The highest item id (0 when empty). */
     lsn_err (*item_last_id)(store *s, int64_t *id_out, lsn_error *err);
+    /* Yield the label classes with id > after in increasing id order. */
+    lsn_err (*class_list)(store *s, int64_t after, store_class_cb cb, void *ctx,
+                          lsn_error *err);
+    /* The highest label class id (0 when there is none). */
+    lsn_err (*class_last_id)(store *s, int64_t *id_out, lsn_error *err);
 
     /* Append an audit event durably; sets ev->seq and ev->hash. */
     lsn_err (*audit_append)(store *s, store_audit_event *ev, lsn_error *err);
@@ -245,6 +306,13 @@ void store_token_hash(const char *token, uint8_t out[STORE_HASH_LEN]);
  * bytes, NUL-terminated, written to out. */
 lsn_err store_token_new(char out[STORE_TOKEN_CHARS + 1], lsn_error *err) LSN_MUST_CHECK;
 
+/* A new public id: a version 7 UUID (the time in ms, then 74 random bits). */
+void store_uuid_new(uint8_t out[STORE_UUID_LEN]);
+/* A UUID as its 36-character text (lower-case hex, dashes) into out[37]. */
+void store_uuid_text(const uint8_t uuid[STORE_UUID_LEN], char out[37]);
+/* Parse the 36-character text form; false for anything else. */
+bool store_uuid_parse(const char *text, uint8_t out[STORE_UUID_LEN]);
+
 /* Thin wrappers, so that callers read `store_item_get(s, ...)`. */
 static inline lsn_err store_org_add(store *s, const char *name, const char *category,
                                     int64_t *id, lsn_error *err)
@@ -285,17 +353,27 @@ static inline lsn_err store_item_append_async(store *s, const store_item *item,
 { return s->ops->item_append_async(s, item, post, done, ctx, err); }
 static inline lsn_err store_item_get(store *s, int64_t id, store_item **out, lsn_error *err)
 { return s->ops->item_get(s, id, out, err); }
+static inline lsn_err store_item_find(store *s, const uint8_t uuid[STORE_UUID_LEN],
+                                      store_item_ref *ref, lsn_error *err)
+{ return s->ops->item_find(s, uuid, ref, err); }
 static inline lsn_err store_item_label(store *s, int64_t id, char **out, lsn_error *err)
 { return s->ops->item_label(s, id, out, err); }
-static inline lsn_err store_item_list(store *s, const char *channel, int64_t after,
-                                      store_item_cb cb, void *ctx, lsn_error *err)
-{ return s->ops->item_list(s, channel, after, cb, ctx, err); }
+static inline lsn_err store_item_list(store *s, const char *channel,
+                                      const store_classes *vis, int64_t after,
+                                      size_t limit, store_item_cb cb, void *ctx,
+                                      lsn_error *err)
+{ return s->ops->item_list(s, channel, vis, after, limit, cb, ctx, err); }
 static inline lsn_err store_item_search(store *s, const char *query, const char *channel,
-                                        int64_t after, store_item_cb cb, void *ctx,
-                                        lsn_error *err)
-{ return s->ops->item_search(s, query, channel, after, cb, ctx, err); }
+                                        const store_classes *vis, int64_t after,
+                                        store_item_cb cb, void *ctx, lsn_error *err)
+{ return s->ops->item_search(s, query, channel, vis, after, cb, ctx, err); }
 static inline lsn_err store_item_last_id(store *s, int64_t *id, lsn_error *err)
 { return s->ops->item_last_id(s, id, err); }
+static inline lsn_err store_class_list(store *s, int64_t after, store_class_cb cb,
+                                       void *ctx, lsn_error *err)
+{ return s->ops->class_list(s, after, cb, ctx, err); }
+static inline lsn_err store_class_last_id(store *s, int64_t *id, lsn_error *err)
+{ return s->ops->class_last_id(s, id, err); }
 static inline lsn_err store_audit_append(store *s, store_audit_event *ev, lsn_error *err)
 { return s->ops->audit_append(s, ev, err); }
 static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb cb,

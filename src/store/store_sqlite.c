@@ -1,6 +1,7 @@
 /* store/store_sqlite.c — the SQLite back-end of the store interface
  * (store.h): opening and closing, its store_ops table, and the reading
- * entries (rows to records and callbacks, search). Reads take a connection
+ * entries (rows to records and callbacks, reads restricted to a reader's
+ * visible label classes, search). Every item row is read by row_item. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
 
@@ -56,6 +57,9 @@ static void row_channel(sqlite3_stmt *st, store_channel *c)
     c->purpose = col_text(st, 2);
 }
 
+/* Every item read goes through here (ITEM_COLS / ITEM_LIST_COLS of
+ * sqlite_conn.c): a fetch has the attachment's bytes in column 10; a
+ * listing or search has NULL there and the attachment's size in 13. */
 static void row_item(sqlite3_stmt *st, store_item *it)
 {
     it->id = sqlite3_column_int64(st, 0);
@@ -72,17 +76,28 @@ static void row_item(sqlite3_stmt *st, store_item *it)
                          ? NULL : col_text(st, 9);
     it->attachment = sqlite3_column_blob(st, 10);
     it->attachment_len = it->attachment ? (size_t)sqlite3_column_bytes(st, 10) : 0;
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+        it->attachment_len = (size_t)sqlite3_column_int64(st, 13);
     it->created_ms = sqlite3_column_int64(st, 11);
     col_hash(st, 12, it->content_hash);
+    /* A uuid of another size (only a tampered file has one) reads as
+     * zeros beyond its end. */
+    const void *u = sqlite3_column_blob(st, 14);
+    int un = sqlite3_column_bytes(st, 14);
+    memset(it->uuid, 0, STORE_UUID_LEN);
+    if (u && un > 0)
+        memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
+    it->class_id = sqlite3_column_int64(st, 15);
 }
 
-/* A row of a listing or search (ITEM_LIST_COLS): no attachment bytes, only
- * their count in column 13. */
-static void row_item_listed(sqlite3_stmt *st, store_item *it)
+static void row_class(sqlite3_stmt *st, store_label_class *c)
 {
-    row_item(st, it);
-    it->attachment_len = sqlite3_column_type(st, 13) == SQLITE_NULL
-                             ? 0 : (size_t)sqlite3_column_int64(st, 13);
+    c->id = sqlite3_column_int64(st, 0);
+    c->label = col_text(st, 1);
+    c->marking_en = col_text(st, 2);
+    c->marking_fr = col_text(st, 3);
+    c->classification = sqlite3_column_type(st, 4) == SQLITE_NULL
+                            ? -1 : sqlite3_column_int(st, 4);
 }
 
 static void row_audit(sqlite3_stmt *st, store_audit_event *ev)
@@ -114,7 +129,7 @@ const char *sq_put(char **cur, const char *s)
 
 static void *copy_org(const store_org *o)
 {
-    store_org *c = lsn_malloc(sizeof *c + sq_ssize(o->name) + sq_ssize(o->category));
+    store_org *c = core_malloc(sizeof *c + sq_ssize(o->name) + sq_ssize(o->category));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -126,7 +141,7 @@ static void *copy_org(const store_org *o)
 
 static void *copy_user(const store_user *u)
 {
-    store_user *c = lsn_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
+    store_user *c = core_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
                                sq_ssize(u->clearance));
     if (!c)
         return NULL;
@@ -140,7 +155,7 @@ static void *copy_user(const store_user *u)
 
 static void *copy_channel(const store_channel *ch)
 {
-    store_channel *c = lsn_malloc(sizeof *c + sq_ssize(ch->name) + sq_ssize(ch->purpose));
+    store_channel *c = core_malloc(sizeof *c + sq_ssize(ch->name) + sq_ssize(ch->purpose));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -156,7 +171,7 @@ void *sq_copy_item(const store_item *it)
                sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
                sq_ssize(it->marking_fr) + sq_ssize(it->body) + sq_ssize(it->media_type) +
                it->attachment_len;
-    store_item *c = lsn_malloc(n);
+    store_item *c = core_malloc(n);
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -188,6 +203,7 @@ typedef struct arg {
     const char *text;
     int64_t num;
     const void *blob;
+    int len; /* a blob's length; 0: STORE_HASH_LEN */
 } arg;
 
 #define TEXT(t) ((arg){ .kind = A_TEXT, .text = (t) })
@@ -218,7 +234,8 @@ static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn 
         case A_TEXT: sqlite3_bind_text(st, i + 1, args[i].text, -1, SQLITE_STATIC); break;
         case A_INT: sqlite3_bind_int64(st, i + 1, args[i].num); break;
         case A_BLOB:
-            sqlite3_bind_blob(st, i + 1, args[i].blob, STORE_HASH_LEN, SQLITE_STATIC);
+            sqlite3_bind_blob(st, i + 1, args[i].blob,
+                              args[i].len ? args[i].len : STORE_HASH_LEN, SQLITE_STATIC);
             break;
         }
     }
@@ -261,7 +278,7 @@ static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); r
 static void *copy_text_row(sqlite3_stmt *st)
 {
     const char *t = (const char *)sqlite3_column_text(st, 0);
-    return t ? lsn_strdup(t) : NULL;
+    return t ? core_strdup(t) : NULL;
 }
 
 static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite3_stmt *),
@@ -273,7 +290,7 @@ static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite
     if (e)
         return e;
     if (g.nomem)
-        return lsn_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
     *out = g.out;
     return LSN_OK;
 }
@@ -286,6 +303,7 @@ typedef struct list_ctx {
         store_channel_cb channel;
         store_item_cb item;
         store_audit_cb audit;
+        store_class_cb cls;
     } cb;
     void *ctx;
 } list_ctx;
@@ -304,7 +322,8 @@ typedef struct list_ctx {
 ROW_TO_CALLBACK(org_row, store_org, row_org, org)
 ROW_TO_CALLBACK(user_row, store_user, row_user, user)
 ROW_TO_CALLBACK(channel_row, store_channel, row_channel, channel)
-ROW_TO_CALLBACK(item_row, store_item, row_item_listed, item)
+ROW_TO_CALLBACK(item_row, store_item, row_item, item)
+ROW_TO_CALLBACK(class_row, store_label_class, row_class, cls)
 ROW_TO_CALLBACK(audit_row, store_audit_event, row_audit, audit)
 
 static int last_row(void *ctx, sqlite3_stmt *st)
@@ -319,7 +338,7 @@ static lsn_err sq_org_get(store *b, const char *name, store_org **out, lsn_error
 {
     *out = NULL;
     if (!name)
-        return lsn_fail(err, LSN_ERR_ARG, "no organisation named");
+        return core_fail(err, LSN_ERR_ARG, "no organisation named");
     return get_one((sq_store *)b, SQ_ORG_GET, TEXT(name), copy_org_row, (void **)out,
                    "reading an organisation", err);
 }
@@ -335,7 +354,7 @@ static lsn_err sq_user_get(store *b, const char *name, store_user **out, lsn_err
 {
     *out = NULL;
     if (!name)
-        return lsn_fail(err, LSN_ERR_ARG, "no user named");
+        return core_fail(err, LSN_ERR_ARG, "no user named");
     return get_one((sq_store *)b, SQ_USER_GET, TEXT(name), copy_user_row, (void **)out,
                    "reading a user", err);
 }
@@ -345,7 +364,7 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
 {
     *out = NULL;
     if (!hash)
-        return lsn_fail(err, LSN_ERR_ARG, "no token hash");
+        return core_fail(err, LSN_ERR_ARG, "no token hash");
     return get_one((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), copy_user_row,
                    (void **)out, "finding a user by token", err);
 }
@@ -362,7 +381,7 @@ static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
 {
     *out = NULL;
     if (!name)
-        return lsn_fail(err, LSN_ERR_ARG, "no channel named");
+        return core_fail(err, LSN_ERR_ARG, "no channel named");
     return get_one((sq_store *)b, SQ_CHANNEL_GET, TEXT(name), copy_channel_row,
                    (void **)out, "reading a channel", err);
 }
@@ -386,32 +405,234 @@ static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
                    "reading an item's label", err);
 }
 
-static lsn_err sq_item_list(store *b, const char *channel, int64_t after,
-                            store_item_cb cb, void *ctx, lsn_error *err)
+static int find_row(void *ctx, sqlite3_stmt *st)
 {
-    list_ctx l = { .cb.item = cb, .ctx = ctx };
+    store_item_ref *ref = ctx;
+    ref->id = sqlite3_column_int64(st, 0);
+    ref->class_id = sqlite3_column_int64(st, 1);
+    return STORE_STOP;
+}
+
+static lsn_err sq_item_find(store *b, const uint8_t uuid[STORE_UUID_LEN],
+                            store_item_ref *ref, lsn_error *err)
+{
+    ref->id = ref->class_id = 0;
+    arg key = { .kind = A_BLOB, .blob = uuid, .len = STORE_UUID_LEN };
+    return query((sq_store *)b, SQ_ITEM_FIND, key, NONE, NONE, find_row, ref,
+                 "finding an item", err);
+}
+
+/* ---- reads restricted to a reader's visible classes ------------------- */
+
+/* The next ids of the visible classes, merged: for each class, the ids
+ * after the cursor below the best `want` found so far (its (channel,
+ * class, id) or (class, id) index gives them in order, one seek each); the
+ * `want` smallest of all are kept in a max-heap. Then each row is read by
+ * id. So a chunk costs a seek per visible class and a row per item
+ * yielded, whatever the number of items of other classes. */
+typedef struct id_heap {
+    int64_t *v;
+    size_t n, cap;
+} id_heap;
+
+static void heap_push(id_heap *h, int64_t x) /* h->n < h->cap */
+{
+    size_t i = h->n++;
+    while (i && h->v[(i - 1) / 2] < x) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = x;
+}
+
+static void heap_replace_top(id_heap *h, int64_t x) /* x < h->v[0] */
+{
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        int64_t mv = x;
+        if (l < h->n && h->v[l] > mv)
+            m = l, mv = h->v[l];
+        if (r < h->n && h->v[r] > mv)
+            m = r;
+        if (m == i)
+            break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    h->v[i] = x;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Up to `want` ids (sorted, into ids[]) of the classes of vis in channel
+ * (NULL: any) after `after`; *got says how many. */
+static lsn_err merge_ids(sq_conn *c, const char *channel, const store_classes *vis,
+                         int64_t after, size_t want, int64_t *ids, size_t *got,
+                         lsn_error *err)
+{
+    sqlite3_stmt *st = sq_prepare(c, channel ? SQ_ITEM_IDS_CC : SQ_ITEM_IDS_C);
+    if (!st)
+        return sq_fail(c->db, err, "listing items");
+    id_heap h = { .v = ids, .cap = want };
+    for (size_t k = 0; k < vis->n; k++) {
+        int64_t below = h.n == h.cap ? h.v[0] : INT64_MAX;
+        sqlite3_reset(st);
+        if (channel)
+            sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, vis->ids[k]);
+        sqlite3_bind_int64(st, 3, after);
+        sqlite3_bind_int64(st, 4, below);
+        sqlite3_bind_int64(st, 5, (int64_t)want);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            if (h.n < h.cap)
+                heap_push(&h, id);
+            else if (id < h.v[0])
+                heap_replace_top(&h, id);
+            else
+                break; /* the class's next ids are larger still */
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            lsn_err e = sq_fail(c->db, err, "listing items");
+            sqlite3_reset(st);
+            return e;
+        }
+    }
+    sqlite3_reset(st);
+    qsort(ids, h.n, sizeof *ids, cmp_id);
+    *got = h.n;
+    return LSN_OK;
+}
+
+#define MERGE_CHUNK 256 /* ids merged at a time (the last chunk may be short) */
+
+static lsn_err list_classes(sq_store *s, const char *channel, const store_classes *vis,
+                            int64_t after, size_t limit, store_item_cb cb, void *ctx,
+                            lsn_error *err)
+{
+    if (vis->n == 0)
+        return LSN_OK; /* nothing is visible: nothing to read */
+    sq_conn *c;
+    lsn_err e = sq_reader_take(s, &c, err);
+    if (e)
+        return e;
+    int64_t ids[MERGE_CHUNK];
+    char idlist[MERGE_CHUNK * 21 + 3];
+    size_t yielded = 0;
+    /* One read transaction for the seeks and the rows: one snapshot and one
+     * lock of the WAL instead of one per statement. (Chunks need no common
+     * snapshot: items are never removed and ids are committed in order.) */
+    sqlite3_stmt *tx = sq_prepare(c, SQ_READ_BEGIN);
+    if (tx && sqlite3_step(tx) != SQLITE_DONE)
+        tx = NULL;
+    for (int done = 0; !done && !e;) {
+        size_t want = MERGE_CHUNK;
+        if (limit && limit - yielded < want)
+            want = limit - yielded;
+        size_t got = 0;
+        if ((e = merge_ids(c, channel, vis, after, want, ids, &got, err)))
+            break;
+        int last_chunk = got < want;
+        if (!got)
+            break;
+        /* The chunk's rows with one statement (a JSON array of ids): one
+         * step each, not a reset, bind and step per row. */
+        size_t k = 0;
+        idlist[k++] = '[';
+        for (size_t i = 0; i < got; i++)
+            k += (size_t)snprintf(idlist + k, sizeof idlist - k, "%s%lld", i ? "," : "",
+                                  (long long)ids[i]);
+        idlist[k++] = ']';
+        idlist[k] = '\0';
+        sqlite3_stmt *st = sq_prepare(c, SQ_ITEM_LISTED);
+        if (!st) {
+            e = sq_fail(c->db, err, "listing items");
+            break;
+        }
+        sqlite3_bind_text(st, 1, idlist, (int)k, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            store_item it;
+            row_item(st, &it);
+            after = it.id;
+            yielded++;
+            if (cb(ctx, &it) != STORE_NEXT || (limit && yielded >= limit)) {
+                done = 1;
+                break;
+            }
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            e = sq_fail(c->db, err, "listing items");
+        sqlite3_reset(st);
+        done = done || last_chunk;
+    }
+    if (tx) {
+        sqlite3_stmt *end = sq_prepare(c, SQ_COMMIT);
+        if (end)
+            (void)sqlite3_step(end);
+    }
+    sq_reader_give(s, c);
+    return e;
+}
+
+/* The rows of the "every class" listings to the callback, up to limit. */
+typedef struct limited {
+    list_ctx l;
+    size_t limit, n;
+} limited;
+
+static int limited_row(void *ctx, sqlite3_stmt *st)
+{
+    limited *m = ctx;
+    int go = item_row(&m->l, st);
+    if (m->limit && ++m->n >= m->limit)
+        return STORE_STOP;
+    return go;
+}
+
+static lsn_err sq_item_list(store *b, const char *channel, const store_classes *vis,
+                            int64_t after, size_t limit, store_item_cb cb, void *ctx,
+                            lsn_error *err)
+{
+    if (vis && vis->all_upto <= 0)
+        return list_classes((sq_store *)b, channel, vis, after, limit, cb, ctx, err);
+    limited m = { .l = { .cb.item = cb, .ctx = ctx }, .limit = limit };
     return query((sq_store *)b, channel ? SQ_ITEM_LIST : SQ_ITEM_LIST_ALL,
-                 channel ? TEXT(channel) : NONE, INT(after), NONE, item_row, &l,
+                 channel ? TEXT(channel) : NONE, INT(after),
+                 INT(vis ? vis->all_upto : INT64_MAX), limited_row, &m,
                  "listing items", err);
 }
 
-/* Plain words to an FTS5 query: each whitespace-separated word becomes a
- * quoted string (quotes doubled), and the strings are ANDed. So nothing a
- * reader types is taken as FTS5 syntax. */
-static lsn_err match_expr(const char *q, char **out, lsn_error *err)
+/* Plain words to an FTS5 query on the body column: each whitespace-
+ * separated word becomes a quoted string (quotes doubled), and the
+ * strings are ANDed; so nothing a reader types is taken as FTS5 syntax.
+ * Then, when given, the channel's token and the visible classes' tokens
+ * (columns of their own: sqlite_conn.c, SQ_FTS_INDEX). */
+static lsn_err match_expr(const char *q, int64_t channel_id, const store_classes *vis,
+                          char **out, lsn_error *err)
 {
     *out = NULL;
     if (!q)
-        return lsn_fail(err, LSN_ERR_ARG, "the search has no words");
+        return core_fail(err, LSN_ERR_ARG, "the search has no words");
     size_t n = strnlen(q, STORE_FIELD_MAX + 1);
     if (n > STORE_FIELD_MAX)
-        return lsn_fail(err, LSN_ERR_LIMIT, "the search is longer than %u bytes",
+        return core_fail(err, LSN_ERR_LIMIT, "the search is longer than %u bytes",
                         STORE_FIELD_MAX);
-    char *m = lsn_malloc(3 * n + 2); /* worst case: every byte a lone quote */
+    /* Worst case: every byte a lone quote; a class token is at most 44. */
+    size_t cap = 3 * n + 64 + (vis ? vis->n * 48 : 0);
+    char *m = core_malloc(cap);
     if (!m)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
     size_t k = 0;
     int words = 0;
+    memcpy(m, "{body}: (", 9);
+    k = 9;
     for (size_t i = 0; i < n;) {
         while (i < n && strchr(" \t\r\n\f\v", q[i]))
             i++;
@@ -427,28 +648,80 @@ static lsn_err match_expr(const char *q, char **out, lsn_error *err)
         }
         m[k++] = '"';
     }
-    m[k] = '\0';
+    m[k++] = ')';
     if (!words) {
         lsn_free(m);
-        return lsn_fail(err, LSN_ERR_ARG, "the search has no words");
+        return core_fail(err, LSN_ERR_ARG, "the search has no words");
     }
+    /* The visible classes' tokens, in this channel (kCLASShCHANNEL) or in
+     * any (kCLASS): one selective term, not the class's and the channel's
+     * (an AND with the channel's long list costs a skip per match). */
+    if (vis) {
+        k += (size_t)snprintf(m + k, cap - k, " AND {cls}: (");
+        for (size_t i = 0; i < vis->n; i++) {
+            k += (size_t)snprintf(m + k, cap - k, "%sk%lld", i ? " OR " : "",
+                                  (long long)vis->ids[i]);
+            if (channel_id > 0)
+                k += (size_t)snprintf(m + k, cap - k, "h%lld", (long long)channel_id);
+        }
+        m[k++] = ')';
+    } else if (channel_id > 0) {
+        k += (size_t)snprintf(m + k, cap - k, " AND {chan}: h%lld", (long long)channel_id);
+    }
+    m[k] = '\0';
     *out = m;
     return LSN_OK;
 }
 
-static lsn_err sq_item_search(store *b, const char *q, const char *channel, int64_t after,
-                              store_item_cb cb, void *ctx, lsn_error *err)
+static lsn_err sq_item_search(store *b, const char *q, const char *channel,
+                              const store_classes *vis, int64_t after, store_item_cb cb,
+                              void *ctx, lsn_error *err)
 {
     char *m;
-    lsn_err e = match_expr(q, &m, err);
+    lsn_err e = match_expr(q, 0, NULL, &m, err); /* the words are checked first */
     if (e)
         return e;
+    lsn_free(m);
+    if (vis && vis->all_upto <= 0 && vis->n == 0)
+        return LSN_OK; /* nothing is visible: nothing to search */
+    int64_t bound = vis && vis->all_upto > 0 ? vis->all_upto : INT64_MAX;
+    if (vis && vis->all_upto > 0)
+        vis = NULL; /* every class so far: bounded below, not by tokens */
+    int64_t channel_id = 0;
+    if (channel) {
+        store_channel *ch = NULL;
+        if ((e = b->ops->channel_get(b, channel, &ch, err)))
+            return e;
+        channel_id = ch ? ch->id : -1;
+        lsn_free(ch);
+        if (channel_id < 0)
+            return LSN_OK; /* no such channel: no match */
+    }
+    if ((e = match_expr(q, channel_id, vis, &m, err)))
+        return e;
     list_ctx l = { .cb.item = cb, .ctx = ctx };
-    e = query((sq_store *)b, channel ? SQ_ITEM_SEARCH : SQ_ITEM_SEARCH_ALL, TEXT(m),
-              INT(after), channel ? TEXT(channel) : NONE, item_row, &l, "searching",
-              err);
+    e = query((sq_store *)b, SQ_ITEM_SEARCH, TEXT(m), INT(after), INT(bound), item_row, &l,
+              "searching", err);
     lsn_free(m);
     return e;
+}
+
+static lsn_err sq_class_list(store *b, int64_t after, store_class_cb cb, void *ctx,
+                             lsn_error *err)
+{
+    list_ctx l = { .cb.cls = cb, .ctx = ctx };
+    return query((sq_store *)b, SQ_CLASS_LIST, INT(after), NONE, NONE, class_row, &l,
+                 "listing label classes", err);
+}
+
+static lsn_err sq_class_last_id(store *b, int64_t *id_out, lsn_error *err)
+{
+    /* Kept in memory by the writer: every read asks, and classes are only
+     * added by this process's writer (another process's are seen after a
+     * restart; only the items of a class unknown here go unlisted). */
+    (void)err;
+    *id_out = atomic_load(&((sq_store *)b)->class_max);
+    return LSN_OK;
 }
 
 static lsn_err sq_item_last_id(store *b, int64_t *id_out, lsn_error *err)
@@ -474,6 +747,7 @@ static void sq_close(store *b)
     sq_writer_stop(s);
     sq_readers_close(s);
     sq_batch_finalize(s); /* before the writer's connection closes */
+    sq_class_cache_clear(s);
     sq_conn_close(&s->w); /* the last connection: checkpoints the WAL */
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake);
@@ -500,10 +774,13 @@ static const store_ops sqlite_ops = {
     .item_append = sq_item_append,
     .item_append_async = sq_item_append_async,
     .item_get = sq_item_get,
+    .item_find = sq_item_find,
     .item_label = sq_item_label,
     .item_list = sq_item_list,
     .item_search = sq_item_search,
     .item_last_id = sq_item_last_id,
+    .class_list = sq_class_list,
+    .class_last_id = sq_class_last_id,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
 };
@@ -535,21 +812,37 @@ lsn_err sq_audit_head_load(sq_store *s, lsn_error *err)
     return e;
 }
 
+/* The highest label class id, read once at open (the writer's connection,
+ * before the writer starts). */
+lsn_err sq_class_max_load(sq_store *s, lsn_error *err)
+{
+    sqlite3_stmt *st = sq_prepare(&s->w, SQ_CLASS_LAST);
+    if (!st)
+        return sq_fail(s->w.db, err, "reading the last label class");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        atomic_store(&s->class_max, sqlite3_column_int64(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return sq_fail(s->w.db, err, "reading the last label class");
+    return LSN_OK;
+}
+
 lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 {
     *out = NULL;
     if (!path || !*path)
-        return lsn_fail(err, LSN_ERR_ARG, "no store path");
+        return core_fail(err, LSN_ERR_ARG, "no store path");
     if (sodium_init() < 0)
-        return lsn_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
-    sq_store *s = lsn_calloc(1, sizeof *s);
+        return core_fail(err, LSN_ERR_IO, "libsodium could not be initialised");
+    sq_store *s = core_calloc(1, sizeof *s);
     if (!s)
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     s->base.ops = &sqlite_ops;
-    s->path = lsn_strdup(path);
+    s->path = core_strdup(path);
     if (!s->path) {
         lsn_free(s);
-        return lsn_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
@@ -562,7 +855,8 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
 
     lsn_err e = sq_conn_open(&s->w, path, 1, err);
     if (e == LSN_OK && (e = sq_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_writer_start(s, err)) == LSN_OK) {
+        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_class_max_load(s, err)) == LSN_OK &&
+        (e = sq_writer_start(s, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;
     }

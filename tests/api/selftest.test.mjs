@@ -149,10 +149,10 @@ const FRAGMENTS = [
     "          description: The node is serving.\n",
     "          description: The node is serving.\n          headers:\n            X-Liaison-Version:\n              required: true\n              schema: { type: string }\n",
     /GET \/healthz -> 200: headers: .*x-liaison-version/],
-  ['a stream event whose data does not match (Item.id a string)',
-    "      required: [id, channel, label, marking, markingFr, author, organisation, created, body, contentHash]\n      properties:\n        id: { type: integer, format: int64 }",
-    "      required: [id, channel, label, marking, markingFr, author, organisation, created, body, contentHash]\n      properties:\n        id: { type: string }",
-    /\/api\/v1\/stream\?channel=cyber-defence -> 200 \(event\): data: \/id must be string/],
+  ['a stream event whose data does not match (Item.id an integer)',
+    "      required: [id, channel, label, marking, markingFr, author, organisation, created, body, contentHash]\n      properties:\n        id: { $ref: '#/components/schemas/ItemId' }",
+    "      required: [id, channel, label, marking, markingFr, author, organisation, created, body, contentHash]\n      properties:\n        id: { type: integer }",
+    /\/api\/v1\/stream\?channel=cyber-defence -> 200 \(event\): data: \/id must be integer/],
 ];
 for (const [name, from, to, expected] of FRAGMENTS) {
   test(`a deliberately wrong spec fragment is a violation: ${name}`, async () => {

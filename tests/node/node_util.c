@@ -192,7 +192,7 @@ bool tn_http(const test_node *n, const char *method, const char *path, const cha
     CURL *c = curl_easy_init();
     if (!c)
         return false;
-    char url[2048], auth[256];
+    char url[8192], auth[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", n->port, path);
     struct curl_slist *h = NULL;
     if (token) {

@@ -72,6 +72,39 @@ static bool expect_grant(const char *label_json, int reader)
 }
 
 /* POST an item; returns its id (0 on refusal), status in *st. */
+/* Items are named by their public UUIDs (strings). The tests keep a small
+ * number per item, a "handle": the order in which the test first saw the
+ * UUID (so the posts of the test have increasing handles), and map it back
+ * to the UUID for paths and Last-Event-ID. A handle the test never saw
+ * (an id that does not exist) maps to a UUID no item has. */
+#define MAX_HANDLES 16384
+static char handles[MAX_HANDLES][40];
+static long long nhandles;
+
+static long long handle_of(json_t *v)
+{
+    const char *u = json_string_value(v);
+    if (!u || strlen(u) != 36)
+        return 0;
+    for (long long i = nhandles - 1; i >= 0; i--)
+        if (strcmp(handles[i], u) == 0)
+            return i + 1;
+    if (nhandles == MAX_HANDLES)
+        return 0;
+    memcpy(handles[nhandles], u, 37);
+    return ++nhandles;
+}
+
+static const char *uuid_of(long long h)
+{
+    static _Thread_local char unknown[40];
+    if (h >= 1 && h <= nhandles)
+        return handles[h - 1];
+    snprintf(unknown, sizeof unknown, "00000000-0000-4000-8000-%012llx",
+             (unsigned long long)h & 0xffffffffffffull);
+    return unknown;
+}
+
 static long long post(int who, const char *channel, const char *label, const char *body,
                       long *st)
 {
@@ -88,7 +121,7 @@ static long long post(int who, const char *channel, const char *label, const cha
     long long id = 0;
     json_t *j = json_loads(r.body, 0, NULL);
     if (r.status == 201)
-        id = json_integer_value(json_object_get(j, "id"));
+        id = handle_of(json_object_get(j, "id"));
     json_decref(j);
     free(r.body);
     return id;
@@ -100,11 +133,11 @@ static size_t list_all(int who, const char *channel, int limit, long long *ids, 
                        bool *leaked_cursor, long long max_visible_expected)
 {
     size_t n = 0;
-    long long after = 0;
+    char after[128] = "";
     for (int pages = 0; pages < 1000; pages++) {
-        char path[256];
+        char path[384];
         long st;
-        snprintf(path, sizeof path, "/api/v1/channels/%s/items?after=%lld&limit=%d", channel,
+        snprintf(path, sizeof path, "/api/v1/channels/%s/items?after=%s&limit=%d", channel,
                  after, limit);
         json_t *j = tn_get_json(&N, path, TOK[who], &st);
         json_t *items = json_object_get(j, "items");
@@ -112,19 +145,20 @@ static size_t list_all(int who, const char *channel, int limit, long long *ids, 
         json_t *it;
         json_array_foreach(items, i, it) {
             if (n < cap)
-                ids[n++] = json_integer_value(json_object_get(it, "id"));
+                ids[n++] = handle_of(json_object_get(it, "id"));
         }
-        long long next = json_integer_value(json_object_get(j, "next"));
+        const char *next = json_string_value(json_object_get(j, "next"));
         (void)max_visible_expected;
-        /* The cursor is always an id the reader was shown (or the one it
-         * gave): never the id of an item it may not see. */
-        if (json_array_size(items) && next != ids[n - 1])
+        /* The cursor is an opaque string, never an item's id. */
+        if (json_array_size(items) && (!next || strlen(next) >= sizeof after ||
+                                       strstr(next, uuid_of(ids[n - 1]))))
             *leaked_cursor = true;
         size_t got = json_array_size(items);
+        if (next && strlen(next) < sizeof after)
+            snprintf(after, sizeof after, "%s", next);
         json_decref(j);
         if (got < (size_t)limit)
             break;
-        after = next;
     }
     return n;
 }
@@ -205,7 +239,7 @@ static void test_leak(void)
             if (want != contains(seen, ns, ids[i]))
                 wrong_list++;
             char path[64];
-            snprintf(path, sizeof path, "/api/v1/items/%lld", ids[i]);
+            snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(ids[i]));
             http_result h;
             tn_http(&N, "GET", path, TOK[r], NULL, 0, &h);
             if ((h.status == 200) != want)
@@ -215,20 +249,22 @@ static void test_leak(void)
         /* Search: every visible leak probe, no invisible one. */
         long long found[2048];
         size_t nf = 0;
-        long long after = 0;
+        char after[128] = "";
         for (int pages = 0; pages < 100; pages++) {
-            char path[128];
+            char path[256];
             long st;
-            snprintf(path, sizeof path, "/api/v1/search?q=leakprobe&limit=50&after=%lld", after);
+            snprintf(path, sizeof path, "/api/v1/search?q=leakprobe&limit=50&after=%s", after);
             json_t *j = tn_get_json(&N, path, TOK[r], &st);
             size_t i;
             json_t *it;
             json_array_foreach(json_object_get(j, "items"), i, it) {
                 if (nf < 2048)
-                    found[nf++] = json_integer_value(json_object_get(it, "id"));
+                    found[nf++] = handle_of(json_object_get(it, "id"));
             }
             size_t got = json_array_size(json_object_get(j, "items"));
-            after = json_integer_value(json_object_get(j, "next"));
+            const char *next = json_string_value(json_object_get(j, "next"));
+            if (next && strlen(next) < sizeof after)
+                snprintf(after, sizeof after, "%s", next);
             json_decref(j);
             if (got < 50)
                 break;
@@ -353,8 +389,8 @@ static void test_fixed(void)
 
     /* Invisible answers exactly as missing. */
     char p1[64], p2[64];
-    snprintf(p1, sizeof p1, "/api/v1/items/%lld", secret);
-    snprintf(p2, sizeof p2, "/api/v1/items/%lld", secret + 1000000);
+    snprintf(p1, sizeof p1, "/api/v1/items/%s", uuid_of(secret));
+    snprintf(p2, sizeof p2, "/api/v1/items/%s", uuid_of(secret + 1000000));
     http_result a, b;
     tn_http(&N, "GET", p1, TOK[KENJI], NULL, 0, &a);
     tn_http(&N, "GET", p2, TOK[KENJI], NULL, 0, &b);
@@ -368,7 +404,7 @@ static void test_fixed(void)
     ok(a.status == 200 && strstr(a.body, "zebra"), "nato_staff_reads_the_nato_only_item");
     free(a.body);
 
-    snprintf(p1, sizeof p1, "/api/v1/items/%lld", fra);
+    snprintf(p1, sizeof p1, "/api/v1/items/%s", uuid_of(fra));
     tn_http(&N, "GET", p1, TOK[CLAIRE], NULL, 0, &a);
     ok(a.status == 200 && strstr(a.body, "Releasable to FRA"),
        "fra_reader_sees_an_item_releasable_to_fra");
@@ -491,7 +527,7 @@ static int stream_open(int who, const char *channel, long long last_id)
     }
     char req[1024], last[64] = "";
     if (last_id >= 0)
-        snprintf(last, sizeof last, "Last-Event-ID: %lld\r\n", last_id);
+        snprintf(last, sizeof last, "Last-Event-ID: %s\r\n", uuid_of(last_id));
     int n = snprintf(req, sizeof req,
                      "GET /api/v1/stream?channel=%s HTTP/1.1\r\nHost: x\r\n"
                      "Authorization: Bearer %s\r\n%sAccept: text/event-stream\r\n\r\n",
@@ -533,7 +569,7 @@ static void test_stream(void)
     int fd = stream_open(KENJI, "maritime-security", early - 1);
     char acc[65536] = "";
     char early_id[64];
-    snprintf(early_id, sizeof early_id, "id: %lld\n", early);
+    snprintf(early_id, sizeof early_id, "id: %s\n", uuid_of(early));
     ok(fd >= 0 && stream_until(fd, acc, sizeof acc, early_id, 20000) &&
            strstr(acc, "buoy before any stream"),
        "an_item_posted_with_no_subscriber_is_replayed_to_a_resuming_one");
@@ -549,11 +585,11 @@ static void test_stream(void)
     long long hidden = post(INGRID, "maritime-security", NATO_ONLY, "periscope nato only", &st);
     long long shown = post(INGRID, "maritime-security", REL_JPN, "periscope for japan", &st);
     char want[64];
-    snprintf(want, sizeof want, "id: %lld", shown);
+    snprintf(want, sizeof want, "id: %s", uuid_of(shown));
     bool got = stream_until(fd, acc, sizeof acc, want, 20000);
     ok(got, "stream_delivers_a_visible_new_item");
     char unwanted[64];
-    snprintf(unwanted, sizeof unwanted, "id: %lld\n", hidden);
+    snprintf(unwanted, sizeof unwanted, "id: %s\n", uuid_of(hidden));
     ok(got && !strstr(acc, unwanted) && !strstr(acc, "periscope nato only"),
        "stream_does_not_deliver_an_invisible_item");
     close(fd);
@@ -589,7 +625,7 @@ static long long post_attached(int who, const char *channel, const char *label,
     tn_http(&N, "POST", path, TOK[who], text, strlen(text), &r);
     free(text);
     json_t *j = json_loads(r.body, 0, NULL);
-    long long id = r.status == 201 ? json_integer_value(json_object_get(j, "id")) : 0;
+    long long id = r.status == 201 ? handle_of(json_object_get(j, "id")) : 0;
     json_decref(j);
     free(r.body);
     return id;
@@ -671,7 +707,7 @@ static json_t *page_item(json_t *page, long long id)
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(page, "items"), i, it)
-        if (json_integer_value(json_object_get(it, "id")) == id)
+        if (handle_of(json_object_get(it, "id")) == id)
             return it;
     return NULL;
 }
@@ -697,7 +733,7 @@ static void test_attachments(void)
 
     /* Fetch by id carries the data too. */
     char path[128];
-    snprintf(path, sizeof path, "/api/v1/items/%lld", pub);
+    snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(pub));
     json_t *item = tn_get_json(&N, path, TOK[KENJI], &st);
     att = json_object_get(item, "attachment");
     ok(st == 200 && json_string_value(json_object_get(att, "data")) &&
@@ -709,7 +745,7 @@ static void test_attachments(void)
     /* The raw bytes, with their type, as a download, not sniffed. */
     static char resp[65536];
     char v[256];
-    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", pub);
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(pub));
     size_t total = raw_get(path, KENJI, resp, sizeof resp);
     size_t blen;
     const char *body = raw_body(resp, total, &blen);
@@ -725,9 +761,9 @@ static void test_attachments(void)
 
     /* Invisible: the same 404 as a missing item (and as the item route). */
     static char r1[8192], r2[8192];
-    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec);
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(sec));
     size_t n1 = raw_get(path, KENJI, r1, sizeof r1);
-    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec + 1000000);
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(sec + 1000000));
     size_t n2 = raw_get(path, KENJI, r2, sizeof r2);
     size_t b1, b2;
     const char *x1 = raw_body(r1, n1, &b1), *x2 = raw_body(r2, n2, &b2);
@@ -736,7 +772,7 @@ static void test_attachments(void)
        "an_invisible_attachment_answers_exactly_like_a_missing_one");
     ok(!memmem(r1, n1, "application/pdf", 15) && !memmem(r1, n1, "glacier", 7),
        "the_invisible_attachment_404_echoes_nothing_of_it");
-    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", sec);
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(sec));
     total = raw_get(path, INGRID, resp, sizeof resp);
     body = raw_body(resp, total, &blen);
     ok(!strncmp(resp, "HTTP/1.1 200", 12) && blen == sizeof ATT_BYTES,
@@ -744,7 +780,7 @@ static void test_attachments(void)
 
     /* An item without attachment: 404 naming that, for one who sees it. */
     long long plain = post(INGRID, "climate-security", REL_JPN, "no attachment here", &st);
-    snprintf(path, sizeof path, "/api/v1/items/%lld/attachment", plain);
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(plain));
     item = tn_get_json(&N, path, TOK[KENJI], &st);
     ok(st == 404, "a_visible_item_without_attachment_has_no_attachment_route");
     json_decref(item);
@@ -770,7 +806,7 @@ static void test_answers_are_jansson_json(void)
 {
     ok(rendered_by_jansson("/api/v1/channels/climate-security/items", INGRID) &&
            rendered_by_jansson("/api/v1/channels/climate-security/items?limit=1", KENJI) &&
-           rendered_by_jansson("/api/v1/channels/counter-terrorism/items?after=999999", KENJI),
+           rendered_by_jansson("/api/v1/channels/counter-terrorism/items?limit=2", KENJI),
        "a_listing_is_the_compact_json_jansson_renders");
     ok(rendered_by_jansson("/api/v1/search?q=glacier", INGRID),
        "a_search_answer_is_the_compact_json_jansson_renders");
@@ -781,8 +817,7 @@ static void test_answers_are_jansson_json(void)
     json_t *it;
     json_array_foreach(json_object_get(page, "items"), i, it) {
         char path[128];
-        snprintf(path, sizeof path, "/api/v1/items/%lld",
-                 (long long)json_integer_value(json_object_get(it, "id")));
+        snprintf(path, sizeof path, "/api/v1/items/%s", json_string_value(json_object_get(it, "id")));
         all = all && rendered_by_jansson(path, INGRID);
     }
     json_decref(page);
@@ -799,7 +834,7 @@ static void test_cache_keeps_visibility(void)
     long long before = post(INGRID, "arms-control", REL_JPN, "quokka releasable", &st);
     ok(sec > 0 && before > 0, "cache_test_items_are_posted");
     char path[128];
-    snprintf(path, sizeof path, "/api/v1/items/%lld", sec);
+    snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(sec));
 
     /* Warm every route as NATO staff. */
     json_t *j = tn_get_json(&N, path, TOK[INGRID], &st);
@@ -816,22 +851,26 @@ static void test_cache_keeps_visibility(void)
     /* Then the Japanese reader, by every route. */
     http_result a, b;
     tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &a);
-    snprintf(path, sizeof path, "/api/v1/items/%lld", sec + 1000000);
+    snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(sec + 1000000));
     tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &b);
     ok(a.status == 404 && a.len == b.len && !memcmp(a.body, b.body, a.len),
        "jpn_reader_after_a_warm_cache_gets_the_nato_only_item_as_missing");
     free(a.body);
     free(b.body);
     j = tn_get_json(&N, "/api/v1/channels/arms-control/items", TOK[KENJI], &st);
-    ok(st == 200 && !page_item(j, sec) && page_item(j, before) &&
-           json_integer_value(json_object_get(j, "next")) != sec,
+    const char *nx = json_string_value(json_object_get(j, "next"));
+    ok(st == 200 && !page_item(j, sec) && page_item(j, before) && nx &&
+           !strstr(nx, uuid_of(sec)),
        "jpn_reader_after_a_warm_cache_does_not_list_the_nato_only_item");
+    char q[300], cursor[128] = "";
+    if (nx && strlen(nx) < sizeof cursor)
+        snprintf(cursor, sizeof cursor, "%s", nx);
     json_decref(j);
-    char q[160];
-    snprintf(q, sizeof q, "/api/v1/channels/arms-control/items?after=%lld", before);
+    snprintf(q, sizeof q, "/api/v1/channels/arms-control/items?after=%s", cursor);
     j = tn_get_json(&N, q, TOK[KENJI], &st);
-    ok(st == 200 && json_integer_value(json_object_get(j, "count")) == 0 &&
-           json_integer_value(json_object_get(j, "next")) == before,
+    nx = json_string_value(json_object_get(j, "next"));
+    ok(st == 200 && json_integer_value(json_object_get(j, "count")) == 0 && nx &&
+           strcmp(nx, cursor) == 0,
        "jpn_reader_after_a_warm_cache_pages_past_it_without_a_trace");
     json_decref(j);
     j = tn_get_json(&N, "/api/v1/search?q=quokka", TOK[KENJI], &st);
@@ -844,8 +883,8 @@ static void test_cache_keeps_visibility(void)
     char acc[65536] = "";
     long long after = post(INGRID, "arms-control", REL_JPN, "quokka after", &st);
     char want[64], unwanted[64];
-    snprintf(want, sizeof want, "id: %lld\n", after);
-    snprintf(unwanted, sizeof unwanted, "id: %lld\n", sec);
+    snprintf(want, sizeof want, "id: %s\n", uuid_of(after));
+    snprintf(unwanted, sizeof unwanted, "id: %s\n", uuid_of(sec));
     bool got = fd >= 0 && stream_until(fd, acc, sizeof acc, want, 20000);
     ok(got && !strstr(acc, unwanted) && !strstr(acc, "treaty nato only"),
        "jpn_reader_after_a_warm_cache_does_not_get_it_from_the_stream");
@@ -854,6 +893,203 @@ static void test_cache_keeps_visibility(void)
 }
 
 /* An item's attachment rides the stream as {mediaType, size}, not bytes. */
+/* The status and body of a stream request with this Last-Event-ID text
+ * (raw), once the answer is whole; the body into out. */
+static long stream_refusal(int who, const char *lei, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    out[0] = '\0';
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\nLast-Event-ID: %s\r\n"
+                     "Accept: text/event-stream\r\n\r\n", TOK[who], lei);
+    char acc[8192] = "";
+    long status = -1;
+    if (write(fd, req, (size_t)n) == n && stream_until(fd, acc, sizeof acc, "}\n", 5000)) {
+        status = strtol(acc + 9, NULL, 10);
+        const char *body = strstr(acc, "\r\n\r\n");
+        snprintf(out, cap, "%s", body ? body + 4 : "");
+    }
+    close(fd);
+    return status;
+}
+
+/* Issue 8: ids and cursors tell nothing; issue 9: the small ones. */
+static void test_ids_and_cursors(void)
+{
+    long st;
+    http_result a, b, c;
+    /* limit=0 is below the API's minimum. */
+    tn_http(&N, "GET", "/api/v1/channels/space/items?limit=0", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "limit_0_is_400 (%ld)", a.status);
+    free(a.body);
+    tn_http(&N, "GET", "/api/v1/search?q=orbital&limit=0", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "search_limit_0_is_400 (%ld)", a.status);
+    free(a.body);
+    /* A search for white space is the client's error, not the node's. */
+    tn_http(&N, "GET", "/api/v1/search?q=%20%09%20", TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "a_search_for_white_space_is_400 (%ld)", a.status);
+    free(a.body);
+    /* q is limited in characters: 512 two-byte characters are allowed. */
+    char q[8192] = "/api/v1/search?q=";
+    for (int i = 0; i < 512; i++)
+        strcat(q, "%C3%A9");
+    tn_http(&N, "GET", q, TOK[KENJI], NULL, 0, &a);
+    strcat(q, "%C3%A9");
+    tn_http(&N, "GET", q, TOK[KENJI], NULL, 0, &b);
+    ok(a.status == 200 && b.status == 400,
+       "q_is_limited_in_characters_not_bytes (512: %ld, 513: %ld)", a.status, b.status);
+    free(a.body);
+    free(b.body);
+
+    /* Ids are UUID strings. */
+    long long vis_a = post(INGRID, "women-peace-security", REL_JPN, "wombat visible one", &st);
+    json_t *j = tn_get_json(&N, "/api/v1/channels/women-peace-security/items", TOK[KENJI], &st);
+    const char *id0 = json_string_value(json_object_get(json_array_get(
+        json_object_get(j, "items"), 0), "id"));
+    ok(vis_a > 0 && id0 && strlen(id0) == 36 && id0[14] == '7', "item_ids_are_uuid_strings");
+    json_decref(j);
+
+    /* A reader's answers do not change when items it may not see are
+     * added: its listing, byte for byte, and the cursor after an item. */
+    http_result l1, l2, p1, p2;
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items", TOK[KENJI], NULL, 0, &l1);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?limit=1", TOK[KENJI], NULL,
+            0, &p1);
+    for (int i = 0; i < 5; i++)
+        post(INGRID, "women-peace-security", NATO_ONLY, "wombat nato only", &st);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items", TOK[KENJI], NULL, 0, &l2);
+    long long vis_b = post(INGRID, "women-peace-security", REL_JPN, "wombat visible two", &st);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?limit=1", TOK[KENJI], NULL,
+            0, &p2);
+    ok(l1.status == 200 && l1.len == l2.len && !memcmp(l1.body, l2.body, l1.len),
+       "a_listing_is_byte_identical_after_invisible_items_are_added");
+    ok(p1.status == 200 && p1.len == p2.len && !memcmp(p1.body, p2.body, p1.len),
+       "a_page_and_its_cursor_are_byte_identical_with_invisible_items_between");
+    /* Paging on from the cursor gives the next visible item, next to it. */
+    json_t *pj = json_loads(l2.body, 0, NULL);
+    char cur[128] = "", path[512];
+    const char *nx = json_string_value(json_object_get(pj, "next"));
+    if (nx && strlen(nx) < sizeof cur)
+        snprintf(cur, sizeof cur, "%s", nx);
+    json_decref(pj);
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", cur);
+    j = tn_get_json(&N, path, TOK[KENJI], &st);
+    ok(st == 200 && json_integer_value(json_object_get(j, "count")) == 1 &&
+           handle_of(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")) ==
+               vis_b,
+       "the_cursor_resumes_at_the_next_visible_item");
+    json_decref(j);
+    free(l1.body);
+    free(l2.body);
+    free(p1.body);
+    free(p2.body);
+
+    /* A forged cursor, another reader's, and a malformed one: one answer. */
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", cur);
+    tn_http(&N, "GET", path, TOK[MARCO], NULL, 0, &a);
+    char forged[128];
+    snprintf(forged, sizeof forged, "%s", cur);
+    forged[10] = forged[10] == 'A' ? 'B' : 'A';
+    snprintf(path, sizeof path, "/api/v1/channels/women-peace-security/items?after=%s", forged);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &b);
+    tn_http(&N, "GET", "/api/v1/channels/women-peace-security/items?after=42", TOK[KENJI],
+            NULL, 0, &c);
+    ok(a.status == 400 && b.status == 400 && c.status == 400 && a.len == b.len &&
+           b.len == c.len && !memcmp(a.body, b.body, a.len) && !memcmp(b.body, c.body, b.len),
+       "another_readers_or_a_forged_cursor_is_refused_like_a_malformed_one (%ld %ld %ld)",
+       a.status, b.status, c.status);
+    free(a.body);
+    free(b.body);
+    free(c.body);
+    /* A listing cursor is not a search cursor. */
+    snprintf(path, sizeof path, "/api/v1/search?q=wombat&after=%s", cur);
+    tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &a);
+    ok(a.status == 400, "a_listing_cursor_is_refused_by_search");
+    free(a.body);
+
+    /* Last-Event-ID: an item the reader may not see, one that does not
+     * exist and a malformed one are refused alike; a visible one resumes. */
+    long long hidden = post(INGRID, "women-peace-security", NATO_ONLY, "wombat hidden", &st);
+    char r1[1024], r2[1024], r3[1024];
+    long s1 = stream_refusal(KENJI, uuid_of(hidden), r1, sizeof r1);
+    long s2 = stream_refusal(KENJI, uuid_of(99999999), r2, sizeof r2);
+    long s3 = stream_refusal(KENJI, "999999999999", r3, sizeof r3);
+    ok(s1 == 400 && s2 == 400 && s3 == 400 && !strcmp(r1, r2) && !strcmp(r2, r3),
+       "a_last_event_id_unknown_invisible_or_malformed_is_refused_alike (%ld %ld %ld)", s1,
+       s2, s3);
+    int fd = stream_open(KENJI, "women-peace-security", vis_a);
+    char acc[65536] = "", want[64];
+    snprintf(want, sizeof want, "id: %s\n", uuid_of(vis_b));
+    ok(fd >= 0 && stream_until(fd, acc, sizeof acc, want, 20000) && !strstr(acc, "nato only"),
+       "a_visible_last_event_id_resumes_after_it");
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Issue 9 item 6: a page's bytes are bounded (a few MiB): a listing of
+ * large items ends early with a cursor, and paging on reaches them all. */
+static void test_page_bytes_bounded(void)
+{
+    enum { BIG = 6, BODY = 900000 };
+    char *body = malloc(BODY + 1);
+    long long ids[BIG];
+    long st;
+    memset(body, 'a', BODY);
+    body[BODY] = '\0';
+    bool posted = true;
+    for (int i = 0; i < BIG; i++) {
+        body[0] = (char)('b' + i);
+        posted = posted && (ids[i] = post(INGRID, "political-consultations", REL_JPN, body, &st)) > 0;
+    }
+    free(body);
+    ok(posted, "large_items_are_posted");
+    http_result r;
+    tn_http(&N, "GET", "/api/v1/channels/political-consultations/items?limit=1000", TOK[KENJI],
+            NULL, 0, &r);
+    json_t *j = json_loads(r.body ? r.body : "", 0, NULL);
+    size_t count = json_array_size(json_object_get(j, "items"));
+    ok(r.status == 200 && r.len <= (4u << 20) && count >= 1 && count < 1000 &&
+           json_is_string(json_object_get(j, "next")),
+       "a_page_of_large_items_ends_early_within_4_MiB_with_a_cursor (%zu bytes, %zu items)",
+       r.len, count);
+    free(r.body);
+    /* Paging on from each cursor reaches every large item once. */
+    int found = 0, pages = 0;
+    char cur[128] = "";
+    for (; pages < 20 && j; pages++) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(j, "items"), i, it) {
+            long long h = handle_of(json_object_get(it, "id"));
+            for (int k = 0; k < BIG; k++)
+                found += h == ids[k];
+        }
+        const char *nx = json_string_value(json_object_get(j, "next"));
+        bool more = json_array_size(json_object_get(j, "items")) > 0 && nx &&
+                    strlen(nx) < sizeof cur;
+        if (more)
+            snprintf(cur, sizeof cur, "%s", nx);
+        json_decref(j);
+        j = NULL;
+        if (!more)
+            break;
+        char path[300];
+        snprintf(path, sizeof path,
+                 "/api/v1/channels/political-consultations/items?limit=1000&after=%s", cur);
+        j = tn_get_json(&N, path, TOK[KENJI], &st);
+    }
+    json_decref(j);
+    ok(found == BIG, "paging_on_reaches_every_large_item_once (%d of %d)", found, BIG);
+}
+
 static void test_stream_attachment(void)
 {
     int fd = stream_open(KENJI, "emergency-management", -1);
@@ -864,7 +1100,7 @@ static void test_stream_attachment(void)
     long long id = post_attached(INGRID, "emergency-management", REL_JPN, "evacuation map",
                                  "image/png");
     char want[64];
-    snprintf(want, sizeof want, "id: %lld\n", id);
+    snprintf(want, sizeof want, "id: %s\n", uuid_of(id));
     bool got = stream_until(fd, acc, sizeof acc, "evacuation map", 20000);
     ok(got && strstr(acc, want) && strstr(acc, "\"mediaType\":\"image/png\"") &&
            strstr(acc, "\"size\":9") && !strstr(acc, ATT_B64),
@@ -1059,7 +1295,7 @@ static void test_reader_cache(const char *exe, const char *data)
             &r);
     json_t *a = json_loads(r.body, 0, NULL);
     const char *hash = json_string_value(json_object_get(a, "contentHash"));
-    ok(r.status == 201 && json_integer_value(json_object_get(a, "id")) > id &&
+    ok(r.status == 201 && handle_of(json_object_get(a, "id")) > id &&
            !strcmp(json_string_value(json_object_get(a, "channel")) ?: "", "late-channel") &&
            strstr(json_string_value(json_object_get(a, "marking")) ?: "", "JPN") &&
            json_string_value(json_object_get(a, "markingFr")) && hash && strlen(hash) == 64 &&
@@ -1105,6 +1341,8 @@ int main(int argc, char **argv)
     test_cache_keeps_visibility();
     test_answers_are_jansson_json();
     test_stream_attachment();
+    test_ids_and_cursors();
+    test_page_bytes_bounded();
     test_leak();
     test_raw_bytes();
     test_web();

@@ -30,7 +30,7 @@ static const char *LABEL =
     "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\"]}]}";
 
 typedef struct acked {
-    long long id;
+    char id[40]; /* the item's public id (UUID) */
     char body[64];
     char hash[65];
 } acked;
@@ -57,7 +57,8 @@ static void *post_loop(void *arg)
         if (sent && r.status == 201) {
             json_t *j = json_loads(r.body, 0, NULL);
             acked *a = &p->acks[p->nacks++];
-            a->id = json_integer_value(json_object_get(j, "id"));
+            snprintf(a->id, sizeof a->id, "%s",
+                     json_string_value(json_object_get(j, "id")) ?: "");
             snprintf(a->body, sizeof a->body, "%s", body);
             snprintf(a->hash, sizeof a->hash, "%s",
                      json_string_value(json_object_get(j, "contentHash")) ?: "");
@@ -71,17 +72,15 @@ static void *post_loop(void *arg)
     return NULL;
 }
 
-/* Every acknowledged post of P is present and intact on the running node.
- * Returns the highest acknowledged id. */
-static long long check_acked(const poster *P, int acked_n, const char *when)
+/* Every acknowledged post of P is present and intact on the running node. */
+static void check_acked(const poster *P, int acked_n, const char *when)
 {
     int missing = 0, altered = 0;
-    long long max_id = 0;
     for (int t = 0; t < NTHREADS; t++)
         for (int i = 0; i < P[t].nacks; i++) {
             const acked *a = &P[t].acks[i];
-            char path[64];
-            snprintf(path, sizeof path, "/api/v1/items/%lld", a->id);
+            char path[96];
+            snprintf(path, sizeof path, "/api/v1/items/%s", a->id);
             long st;
             json_t *j = tn_get_json(&N, path, TOKEN, &st);
             if (st != 200)
@@ -90,14 +89,11 @@ static long long check_acked(const poster *P, int acked_n, const char *when)
                      strcmp(json_string_value(json_object_get(j, "contentHash")) ?: "", a->hash))
                 altered++;
             json_decref(j);
-            if (a->id > max_id)
-                max_id = a->id;
         }
     ok(missing == 0, "every_acknowledged_item_is_present_after_the_%s (%d missing of %d)",
        when, missing, acked_n);
     ok(altered == 0, "every_acknowledged_item_is_intact_after_the_%s (%d altered)", when,
        altered);
-    return max_id;
 }
 
 /* Post from NTHREADS threads into P until stop_posting (or PER_THREAD
@@ -148,14 +144,19 @@ int main(int argc, char **argv)
 
     if (!ok(tn_start(&N, argv[1], data, "--threads 4"), "node_restarts_on_the_same_data"))
         return tap_done();
-    long long max_id = check_acked(P, acked_n, "kill");
+    check_acked(P, acked_n, "kill");
     http_result r;
     char req[1024];
     snprintf(req, sizeof req, "{\"label\":%s,\"body\":\"after the crash\"}", LABEL);
     tn_http(&N, "POST", "/api/v1/channels/cyber-defence/items", TOKEN, req, strlen(req), &r);
     json_t *j = json_loads(r.body, 0, NULL);
-    ok(r.status == 201 && json_integer_value(json_object_get(j, "id")) > max_id,
-       "ids_go_on_increasing_after_restart");
+    const char *nid = json_string_value(json_object_get(j, "id"));
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/items/%s", nid ?: "none");
+    long st2;
+    json_t *got = tn_get_json(&N, path, TOKEN, &st2);
+    ok(r.status == 201 && nid && st2 == 200, "posts_go_on_after_restart");
+    json_decref(got);
     json_decref(j);
     free(r.body);
     /* SIGTERM under the same load: posts waiting for their commit are

@@ -83,9 +83,9 @@ async function post(page, body) {
     document.getElementById('compose-error').textContent.trim() !== '');
   const err = await page.textContent('#compose-error');
   assert.equal(err.trim(), '', `posting failed: ${err}`);
-  const m = (await page.textContent('#compose-status')).match(/Posted item (\d+)/);
+  const m = (await page.textContent('#compose-status')).match(/Posted item ([0-9a-f-]{36})/);
   assert.ok(m, 'the page reports the new item id');
-  return Number(m[1]);
+  return m[1];  // an opaque public id (a UUID): compared, never counted
 }
 
 const itemCard = (page, text) => page.locator('.item', { hasText: text });
@@ -396,7 +396,7 @@ async function waitPosted(page) {
   await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
     document.getElementById('compose-error').textContent.trim() !== '');
   assert.equal((await page.textContent('#compose-error')).trim(), '', 'posted without error');
-  return Number((await page.textContent('#compose-status')).match(/Posted item (\d+)/)[1]);
+  return (await page.textContent('#compose-status')).match(/Posted item ([0-9a-f-]{36})/)[1];
 }
 
 test('a document attached in the page is posted, marked in the list, previewed and downloaded in the detail; a reader who may not see the item never gets it', async () => {
@@ -485,7 +485,7 @@ test('an attached image is previewed in the detail, and other types are offered 
   assert.equal(await page.locator('#doc-preview').count(), 0, 'no inline preview of a PDF');
   assert.match(await page.textContent('#detail-doc'), /No preview for application\/pdf/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#doc-download')]);
-  assert.match(download.suggestedFilename(), /^liaison-item-\d+\.pdf$/);
+  assert.match(download.suggestedFilename(), /^liaison-item-[0-9a-f-]{36}\.pdf$/);
   assert.deepEqual(fs.readFileSync(await download.path()), pdfBytes);
   assert.deepEqual(page.errors, []);
   await page.context().close();

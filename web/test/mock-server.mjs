@@ -116,7 +116,8 @@ export function startMock({ port = 0, credentialsFile } = {}) {
   const policy = loadPolicy();
   const items = [];
   const subscribers = new Set();
-  let nextId = 1;
+  // Ids are random UUIDs and cursors opaque, as the node's.
+  const cursorOf = (it) => Buffer.from(`c:${it.id}`).toString('base64url');
   const byToken = new Map(USERS.map((u) => [u.token, u]));
 
   // Items keep their document's bytes aside: lists and the stream give
@@ -125,7 +126,7 @@ export function startMock({ port = 0, credentialsFile } = {}) {
   const docs = new Map();
   const add = (channel, author, label, body, created, attachment) => {
     const item = {
-      id: nextId++, channel, label, author: author.user, organisation: author.organisation,
+      id: crypto.randomUUID(), channel, label, author: author.user, organisation: author.organisation,
       created: created || new Date().toISOString(), body,
       marking: markLabel(policy, label, null), marking_fr: markLabel(policy, label, 'fr'),
     };
@@ -199,9 +200,16 @@ export function startMock({ port = 0, credentialsFile } = {}) {
       const ch = decodeURIComponent(m[1]);
       if (!CHANNELS.some((c) => c.name === ch)) return fail(res, 404, 'not_found', 'No such channel.');
       if (req.method === 'GET') {
-        const after = Number(url.searchParams.get('after') || 0);
+        const cursor = url.searchParams.get('after');
         const limit = Math.min(Number(url.searchParams.get('limit') || 100), 1000);
-        return json(res, 200, { items: items.filter((i) => i.channel === ch && i.id > after && visible(i)).slice(0, limit) });
+        let from = 0;
+        if (cursor) {
+          from = items.findIndex((i) => cursorOf(i) === cursor) + 1;
+          if (from === 0) return fail(res, 400, 'bad_request', 'The cursor (after) is not valid here.');
+        }
+        const page = items.slice(from).filter((i) => i.channel === ch && visible(i)).slice(0, limit);
+        const next = page.length ? cursorOf(page[page.length - 1]) : cursor;
+        return json(res, 200, { items: page, count: page.length, next });
       }
       if (req.method === 'POST') {
         if (!(req.headers['content-type'] || '').startsWith('application/json')) return fail(res, 415, 'unsupported_media_type', 'Send application/json.');
@@ -228,13 +236,13 @@ export function startMock({ port = 0, credentialsFile } = {}) {
       }
       return fail(res, 405, 'method_not_allowed', 'GET or POST.');
     }
-    if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/(\d+)$/))) {
-      const it = items.find((i) => i.id === Number(m[1]));
+    if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/([0-9a-f-]{36})$/))) {
+      const it = items.find((i) => i.id === m[1]);
       if (!it || !visible(it)) return fail(res, 404, 'not_found', 'No such item.');
       return json(res, 200, full(it));
     }
-    if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/(\d+)\/attachment$/))) {
-      const it = items.find((i) => i.id === Number(m[1]));
+    if (req.method === 'GET' && (m = p.match(/^\/api\/v1\/items\/([0-9a-f-]{36})\/attachment$/))) {
+      const it = items.find((i) => i.id === m[1]);
       if (!it || !visible(it) || !docs.has(it.id)) return fail(res, 404, 'not_found', 'No such item or document.');
       const d = docs.get(it.id);
       res.writeHead(200, { 'Content-Type': d.mediaType, 'Content-Length': d.bytes.length, 'Cache-Control': 'no-store',
@@ -245,7 +253,7 @@ export function startMock({ port = 0, credentialsFile } = {}) {
       const q = (url.searchParams.get('q') || '').trim().toLowerCase();
       if (!q) return fail(res, 400, 'bad_request', 'The query parameter "q" is required.');
       const words = q.split(/\s+/);
-      return json(res, 200, { items: items.filter((i) => visible(i) && words.every((w) => i.body.toLowerCase().includes(w))).reverse() });
+      return json(res, 200, { items: items.filter((i) => visible(i) && words.every((w) => i.body.toLowerCase().includes(w))) });
     }
     if (req.method === 'POST' && p === '/api/v1/labels/mark') {
       let body;
@@ -258,8 +266,10 @@ export function startMock({ port = 0, credentialsFile } = {}) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
       res.write('retry: 1000\n\n');
       const s = { res, user, channel: url.searchParams.get('channel') };
-      const last = Number(req.headers['last-event-id'] || 0);
-      if (last) for (const it of items) if (it.id > last && visible(it)) sendEvent(res, it);
+      const last = req.headers['last-event-id'];
+      const at = last ? items.findIndex((i) => i.id === last && visible(i)) : -1;
+      if (last && at < 0) { res.end(); return; }
+      if (last) for (const it of items.slice(at + 1)) if (visible(it)) sendEvent(res, it);
       subscribers.add(s);
       const beat = setInterval(() => res.write(':\n\n'), 15000);
       req.on('close', () => { clearInterval(beat); subscribers.delete(s); });

@@ -103,18 +103,22 @@ export class Api {
    *  client-side). */
   mark(label) { return this.request('POST', '/api/v1/labels/mark', { label }); }
 
-  /** Every visible item of a channel, oldest first (paged with `after`). */
+  /** Every visible item of a channel, oldest first (arrival order on the
+   *  node), paged with the node's `next` cursor: an opaque string, passed
+   *  back as it came (ids and cursors are never numbers to compare). */
   async items(channel, max = 5000) {
     const out = [];
-    let after = 0;
-    const limit = 500;  // the node allows at most 500 a page (openapi.yaml says 1000)
+    let after = null;
+    const limit = 500;
     while (out.length < max) {
-      const q = `?limit=${limit}${after ? `&after=${after}` : ''}`;
+      const q = `?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
       const page = await this.request('GET', `/api/v1/channels/${encodeURIComponent(channel)}/items${q}`);
       const items = (page?.items || []).map(normaliseItem);
       out.push(...items);
-      if (items.length < limit) break;
-      after = items[items.length - 1].id;
+      // A page may end early (the node bounds a page's bytes): go on while
+      // there is a cursor and the page was not empty.
+      if (!items.length || typeof page?.next !== 'string') break;
+      after = page.next;
     }
     return out;
   }

@@ -32,10 +32,11 @@ function card(item, fresh) {
     item.attachment ? h('div', { class: 'item-attach' }, attachmentChip(item.attachment, open)) : null);
 }
 
-/** Show `items` (any order) newest first. */
+/** Show `items` (in the node's order: arrival, oldest first) newest
+ *  first. Ids are opaque strings: never compared as numbers. */
 export function showItems(items, emptyText) {
   state.seen = new Set(items.map((i) => i.id));
-  const sorted = [...items].sort((a, b) => b.id - a.id);
+  const sorted = [...items].reverse();
   fill(list(), sorted.map((i) => card(i, false)));
   status().textContent = sorted.length ? `${sorted.length} item${sorted.length === 1 ? '' : 's'} you may see.` : emptyText;
 }
