@@ -1205,18 +1205,22 @@ static void test_metrics(void)
     ok(N.metrics_port > 0 && r.status == 200 && d0 >= 0, "metrics_listener_counts_decisions");
     free(r.body);
 
-    /* Kenji (Japan) asks for an item he may not see: denied, 404. */
+    /* Kenji (Japan) asks for an item he may not see: 404, and he is then
+     * refused a post beyond his clearance — a denied decision (reads of
+     * invisible items decide nothing: the visible classes are cached). */
     long st;
     long long hidden = post(INGRID, "space", NATO_ONLY, "metrics oracle probe", &st);
-    char path[64];
-    snprintf(path, sizeof path, "/api/v1/items/%lld", hidden);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(hidden));
     tn_http(&N, "GET", path, TOK[KENJI], NULL, 0, &r);
     long hidden_status = r.status;
     free(r.body);
+    long refused_status;
+    (void)post(KENJI, "space", NATO_ONLY, "beyond his clearance", &refused_status);
     tn_http(&M, "GET", "/metrics", NULL, NULL, 0, &r);
     long long d1 = sample(r.body, denied);
     free(r.body);
-    ok(hidden > 0 && hidden_status == 404 && d1 > d0,
+    ok(hidden > 0 && hidden_status == 404 && refused_status == 403 && d1 > d0,
        "a_denied_decision_moves_the_counter_on_the_metrics_listener (%lld -> %lld)", d0, d1);
 
     bool same = true;
