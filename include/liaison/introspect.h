@@ -69,6 +69,12 @@ bool lsn_policy_category_requirement_at(const lsn_policy *p, size_t i, size_t j,
  * out of range. */
 const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *lang);
 
+/* Category i's own marking phrase in language lang (fr-CA -> fr), or NULL
+ * when the policy gives none in that language (untagged phrases are not
+ * taken: they are the default language's) or i is out of range. NATO's SPIF
+ * gives French names of nations this way ("Japon"). */
+const char *lsn_policy_category_phrase(const lsn_policy *p, size_t i, const char *lang);
+
 #ifdef __cplusplus
 }
 #endif
