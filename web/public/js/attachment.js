@@ -47,7 +47,7 @@ export function requestBytes(payload) {
 export function formatSize(n) {
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return t('size.unknown');
   if (n < 1024) return t('doc.bytes', n);
-  const units = ['KB', 'MB', 'GB'];
+  const units = t('size.units');
   let v = n / 1024;
   let u = 0;
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }

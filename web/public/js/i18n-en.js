@@ -95,6 +95,7 @@ export const en = {
   'file.empty': (name) => `“${name}” is empty: there is nothing to attach.`,
   'file.tooBig': (name, is, most, limit) => `“${name}” is ${is}; this node accepts documents of at most ${most} ` +
     `(each post, message and document together, is limited to ${limit}, and a document grows by a third when sent). Choose a smaller file.`,
+  'size.units': ['KB', 'MB', 'GB'],
   'size.unknown': 'size unknown',
   'detail.title': (who) => `Item by ${who}`,
   'detail.policy': 'Policy',

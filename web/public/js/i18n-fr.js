@@ -96,6 +96,7 @@ export const fr = {
   'file.empty': (name) => `« ${name} » est vide : il n’y a rien à joindre.`,
   'file.tooBig': (name, is, most, limit) => `« ${name} » fait ${is} ; ce nœud accepte des documents d’au plus ${most} ` +
     `(chaque publication, message et document ensemble, est limitée à ${limit}, et un document grossit d’un tiers à l’envoi). Choisissez un fichier plus petit.`,
+  'size.units': ['Ko', 'Mo', 'Go'],
   'size.unknown': 'taille inconnue',
   'detail.title': (who) => `Élément de ${who}`,
   'detail.policy': 'Politique',
