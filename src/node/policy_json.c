@@ -76,9 +76,12 @@ void node_h_policy(srv_request *req, srv_response *resp)
             if ((k.excluded_classes >> c & 1) && lsn_policy_class_at(p, c, &ci))
                 json_array_append_new(excl, json_string(ci.name));
         }
-        json_t *cat = json_pack("{s:s, s:I, s:s, s:o, s:b}", "name", k.name, "lacv",
+        /* markingFr: the category's French phrase, when the policy has one
+         * (the page names nations with it: "Japon"). */
+        json_t *cat = json_pack("{s:s, s:I, s:s, s:o, s:b, s:s?}", "name", k.name, "lacv",
                                 (json_int_t)k.lacv, "type", k.type, "excludedBy", excl,
-                                "obsolete", k.obsolete);
+                                "obsolete", k.obsolete, "markingFr",
+                                lsn_policy_category_phrase(p, i, "fr"));
         /* The SPIF's requiredCategory rules, so a picker can add what a
          * choice requires ("all") and warn about the rest. */
         size_t nr = lsn_policy_category_requirement_count(p, i);

@@ -336,6 +336,27 @@ static void test_fixed(void)
        "policy_lists_classifications_with_colours_and_french_marking");
     ok(json_array_size(json_object_get(pol, "tagSets")) >= 2,
        "policy_lists_category_tag_sets");
+    /* A category's French phrase (the page names nations with it); none
+     * for a category the policy gives no French phrase. */
+    {
+        const char *jpn_fr = NULL;
+        bool nato_has_fr = true;
+        size_t ti, ci;
+        json_t *ts, *cat;
+        json_array_foreach(json_object_get(pol, "tagSets"), ti, ts) {
+            if (strcmp(json_string_value(json_object_get(ts, "name")), "Releasable To") != 0)
+                continue;
+            json_array_foreach(json_object_get(ts, "categories"), ci, cat) {
+                const char *name = json_string_value(json_object_get(cat, "name"));
+                if (!strcmp(name, "JPN"))
+                    jpn_fr = json_string_value(json_object_get(cat, "markingFr"));
+                if (!strcmp(name, "NATO"))
+                    nato_has_fr = json_string_value(json_object_get(cat, "markingFr")) != NULL;
+            }
+        }
+        ok(jpn_fr && !strcmp(jpn_fr, "Japon") && !nato_has_fr,
+           "policy_gives_a_category_french_phrase_when_the_spif_has_one");
+    }
     /* The SPIF's requiredCategory rules, as docs/WEB.md gives them: Context
      * "Releasable" needs a nation (oneOrMore) and Releasable To NATO (all). */
     json_t *relreq = NULL;
@@ -1171,6 +1192,12 @@ static void test_web(void)
     free(r.body);
     tn_http(&N, "GET", "/.hidden", NULL, NULL, 0, &r);
     ok(r.status == 404, "no_hidden_file_is_served");
+    free(r.body);
+    /* The operator's named releases, a JSON file beside the page. */
+    tn_http(&N, "GET", "/presets.json", NULL, NULL, 0, &r);
+    json_t *pj = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    ok(json_is_array(json_object_get(pj, "presets")), "the_page_presets_json_is_served");
+    json_decref(pj);
     free(r.body);
 }
 
