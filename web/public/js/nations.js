@@ -1,4 +1,5 @@
-// nations.js — nation names in English and French, by ISO 3166 alpha-3 code.
+// nations.js — nation names in English and French, by ISO 3166 alpha-3 code
+// (and the few communities a release may name).
 //
 // A FALLBACK only: the page takes a category's French name from the policy
 // (its French marking phrase: `markingFr` from the node, `markingData`
@@ -22,6 +23,13 @@ export const NATION_NAMES = {
   ROU: ['Romania', 'Roumanie'], SVK: ['Slovakia', 'Slovaquie'], SVN: ['Slovenia', 'Slovénie'],
   SWE: ['Sweden', 'Suède'], TUR: ['Türkiye', 'Turquie'], UKR: ['Ukraine', 'Ukraine'],
   USA: ['United States', 'États-Unis'],
+  // Not nations: the communities and missions NATO also releases to
+  // (ADatP-4774 Table 17; the bundled policy's Releasable To).
+  EAPC: ['Euro-Atlantic Partnership Council', 'Conseil de partenariat euro-atlantique'],
+  ISAF: ['International Security Assistance Force', "Force internationale d'assistance à la sécurité"],
+  KFOR: ['Kosovo Force', 'Force pour le Kosovo'],
+  PFP: ['Partnership for Peace', 'Partenariat pour la paix'],
+  'RESOLUTE SUPPORT': ['Resolute Support Mission', 'Mission Resolute Support'],
 };
 
 function phrase(cat, lang) {
