@@ -472,8 +472,14 @@ static void test_fixed(void)
     memset(huge, 'a', big + 64);
     memcpy(huge, "{\"label\":\"x\",\"body\":\"", 21);
     memcpy(huge + big + 60, "\"}", 3);
+    /* Straight to the node, not through the validating proxy: the node
+     * answers 413 on the Content-Length and closes, and a proxy still
+     * sending the body may get a reset that loses the answer. */
+    test_node saved = N;
+    N.port = N.node_port;
     expect_error("oversized_body_is_413", "POST", "/api/v1/channels/space/items", TOK[INGRID],
                  huge, big + 62, 413, "payload_too_large");
+    N = saved;
     free(huge);
     expect_error("unknown_channel_is_404", "GET", "/api/v1/channels/no-such/items", TOK[KENJI],
                  NULL, 0, 404, "not_found");
