@@ -357,6 +357,25 @@ static void test_fixed(void)
         ok(jpn_fr && !strcmp(jpn_fr, "Japon") && !nato_has_fr,
            "policy_gives_a_category_french_phrase_when_the_spif_has_one");
     }
+    /* The policy's version and its named groups (the bundled policy's
+     * memberships extension: AP4), for the picker's named releases. */
+    {
+        json_t *g0 = json_array_get(json_object_get(pol, "groups"), 0);
+        json_t *vals = json_object_get(g0, "values");
+        char got[64] = "";
+        size_t vi;
+        json_t *v;
+        json_array_foreach(vals, vi, v) {
+            strncat(got, json_string_value(v), sizeof got - strlen(got) - 2);
+            strcat(got, " ");
+        }
+        const char *ver = json_string_value(json_object_get(pol, "version"));
+        ok(ver && !strcmp(ver, "1") && json_array_size(json_object_get(pol, "groups")) == 1 &&
+               !strcmp(json_string_value(json_object_get(g0, "name")), "AP4") &&
+               !strcmp(json_string_value(json_object_get(g0, "tagSet")), "Releasable To") &&
+               !strcmp(got, "AUS JPN KOR NZL "),
+           "policy_gives_its_version_and_named_groups (%s)", got);
+    }
     /* The SPIF's requiredCategory rules, as docs/WEB.md gives them: Context
      * "Releasable" needs a nation (oneOrMore) and Releasable To NATO (all). */
     json_t *relreq = NULL;
