@@ -443,6 +443,18 @@ static void test_fixed(void)
     tn_http(&N, "GET", p1, TOK[INGRID], NULL, 0, &a);
     ok(a.status == 200 && strstr(a.body, "zebra"), "nato_staff_reads_the_nato_only_item");
     free(a.body);
+    /* Beside the markings, the portion form for compact listings. */
+    {
+        char pj[64];
+        snprintf(pj, sizeof pj, "/api/v1/items/%s", uuid_of(jpn));
+        json_t *it = tn_get_json(&N, pj, TOK[KENJI], &st);
+        const char *pe = json_string_value(json_object_get(it, "portionMarking"));
+        const char *pf = json_string_value(json_object_get(it, "portionMarkingFr"));
+        ok(st == 200 && pe && pf && !strcmp(pe, "(NR REL TO JPN)") && !strcmp(pf, "(NDR REL TO JPN)"),
+           "an_item_gives_its_portion_marking_in_english_and_french (%s, %s)", pe ? pe : "-",
+           pf ? pf : "-");
+        json_decref(it);
+    }
 
     snprintf(p1, sizeof p1, "/api/v1/items/%s", uuid_of(fra));
     tn_http(&N, "GET", p1, TOK[CLAIRE], NULL, 0, &a);

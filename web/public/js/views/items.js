@@ -20,6 +20,11 @@ export function attachmentChip(att, onOpen) {
   att.size !== null ? [' · ', h('span', { class: 'attach-size' }, formatSize(att.size))] : null);
 }
 
+/** The item's portion marking in the page's language, or null. */
+function portion(item) {
+  return (state.lang === 'fr' ? item.portionMarkingFr : item.portionMarking) || null;
+}
+
 function card(item, fresh) {
   const open = () => openDetail(item);
   return h('li', { class: `item${fresh ? ' fresh' : ''}`, dataset: { id: String(item.id), channel: item.channel || '' } },
@@ -31,7 +36,9 @@ function card(item, fresh) {
       timeEl(item.created, state.lang, state.utc),
       h('button', { type: 'button', class: 'link', onclick: open,
         'aria-label': t('item.detailsOf', item.author) }, t('item.details'))),
-    h('p', { class: 'item-body', translate: 'no' }, item.body),
+    // The portion form leads the text, as on a marked paragraph: "(NR) …".
+    h('p', { class: 'item-body', translate: 'no' },
+      portion(item) ? [h('span', { class: 'portion' }, portion(item)), ' '] : null, item.body),
     item.attachment ? h('div', { class: 'item-attach' }, attachmentChip(item.attachment, open)) : null);
 }
 
