@@ -317,6 +317,10 @@ static void *writer_main(void *arg)
 
 lsn_err writer_start(writer *w, const writer_ops *ops, void *be, lsn_error *err)
 {
+    if (ops->run_max < 1 || ops->run_max > WRITER_RUN_MAX || !ops->begin ||
+        !ops->audit_head || !ops->insert_items || !ops->insert_audit || !ops->commit ||
+        !ops->rollback || !ops->savepoint || !ops->savepoint_end || !ops->in_transaction)
+        core_misuse("store: a back-end's writer_ops is incomplete");
     *w = (writer){ .ops = ops, .be = be };
     lsn_err e = ops->audit_head(be, &w->seq, w->hash, err);
     if (e)

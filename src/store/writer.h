@@ -133,7 +133,8 @@ typedef struct writer {
 } writer;
 
 /* Read the audit head through ops->audit_head and start the writer thread
- * ("store-writer"). On failure nothing is left to stop. */
+ * ("store-writer"). On failure nothing is left to stop. An incomplete ops
+ * table is a programmer's error: it aborts. */
 lsn_err writer_start(writer *w, const writer_ops *ops, void *be, lsn_error *err)
     LSN_MUST_CHECK;
 /* Run every queued write (completing each), then stop the thread. */
