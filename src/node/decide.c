@@ -309,12 +309,17 @@ json_t *node_label_equivalent(const node *n, const node_label_entry *e)
     if (lsn_label_translate(e->label, n->set, lsn_policy_id(own), &t, &err) != LSN_OK)
         return NULL;
     json_t *en = marking_json(t, "en"), *fr = marking_json(t, "fr");
+    lsn_class_info ci = {0};
+    int ix = lsn_label_class_index(t);
+    bool has_class = ix >= 0 && lsn_policy_class_at(own, (size_t)ix, &ci) && ci.name;
     lsn_label_free(t);
-    if (!en || !fr) {
+    if (!en || !fr || !has_class) {
         json_decref(en);
         json_decref(fr);
         return NULL;
     }
-    return json_pack("{s:s, s:o, s:o}", "policy", lsn_policy_name(own), "marking", en,
-                     "markingFr", fr);
+    /* The classification's name: the page colours the banner by it (the
+     * national policy's own classifications have no colour on this node). */
+    return json_pack("{s:s, s:s, s:o, s:o}", "policy", lsn_policy_name(own), "classification",
+                     ci.name, "marking", en, "markingFr", fr);
 }

@@ -143,7 +143,7 @@ json_t *node_label_portion(const node_label_entry *e, const char *lang);
 json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
 /* When an entry's label is under another policy of the set than the
  * node's own: its equivalent under the node's policy (lsn_label_translate)
- * as {"policy", "marking", "markingFr"}; NULL when the label is under the
+ * as {"policy", "classification", "marking", "markingFr"}; NULL when the label is under the
  * node's policy or has no equivalent. */
 json_t *node_label_equivalent(const node *n, const node_label_entry *e);
 /* Set up / release the node's caches (labels and rendered items). */
