@@ -13,6 +13,7 @@ packages=(
   libssl-dev libxmlsec1-dev libxmlsec1-openssl  # src/federation: keys, XML-DSig
   openssl  # tests/cli/client_test.sh makes a self-signed certificate
   chromium nodejs
+  fonts-ipafont-gothic  # the web page's Japanese markings in the browser test and screenshots
 )
 
 missing=()

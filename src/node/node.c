@@ -79,20 +79,47 @@ static void usage(void)
            default_web_dir());
 }
 
-static lsn_err load_policy(node *n, const char *path, lsn_error *err)
+/* data/jpn-illustrative-policy.xml, compiled in (src/node/meson.build) for
+ * --demo: an illustrative national policy, not an official one. */
+#define JPN_ILLUSTRATIVE_OID "2.25.251642713772810140366533035959921199786"
+extern const char node_jpn_policy_data[];
+extern const size_t node_jpn_policy_data_len;
+
+/* Add one policy to the node's set: from a file, or the bundled one (path
+ * NULL), or the compiled-in illustrative Japanese policy (jpn). */
+static lsn_err add_policy(node *n, const char *path, bool jpn, lsn_error *err)
 {
     lsn_policy *p = NULL;
-    lsn_err rc = path ? lsn_policy_load_file(path, &p, err) : lsn_policy_load_default(&p, err);
+    lsn_err rc = path ? lsn_policy_load_file(path, &p, err)
+                 : jpn ? lsn_policy_load_memory(node_jpn_policy_data, node_jpn_policy_data_len,
+                                                "jpn-illustrative-policy.xml (built in)", &p, err)
+                       : lsn_policy_load_default(&p, err);
     if (rc != LSN_OK)
         return rc;
-    n->set = lsn_policy_set_new();
-    if (!n->set) {
-        lsn_policy_unref(p);
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
-    }
     rc = lsn_policy_set_add(n->set, p, err);
-    n->policy = p;
     lsn_policy_unref(p); /* the set holds its own reference */
+    return rc;
+}
+
+/* The node's policy set: the first --policy (else the bundled policy) is
+ * the node's own, the one its users' clearances and the label picker use;
+ * the other --policy files, and with --demo the illustrative Japanese
+ * policy, are loaded beside it so that labels under them are read and
+ * translated through their equivalences (docs/NODE.md, "Several
+ * policies"). */
+static lsn_err load_policies(node *n, const srv_strings *files, bool demo, lsn_error *err)
+{
+    n->set = lsn_policy_set_new();
+    if (!n->set)
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
+    lsn_err rc = add_policy(n, files->n ? files->v[0] : NULL, false, err);
+    for (size_t i = 1; rc == LSN_OK && i < files->n; i++)
+        rc = add_policy(n, files->v[i], false, err);
+    if (rc == LSN_OK && demo &&
+        !lsn_policy_set_find_id(n->set, JPN_ILLUSTRATIVE_OID))
+        rc = add_policy(n, NULL, true, err);
+    if (rc == LSN_OK)
+        n->policy = lsn_policy_set_at(n->set, 0);
     return rc;
 }
 
@@ -199,7 +226,7 @@ int node_serve_main(int argc, char **argv)
 
     if (srv_crypto_init(&err) != LSN_OK)
         return fail(&n, &cfg, "start-up", &err);
-    if (load_policy(&n, cfg.policy, &err) != LSN_OK)
+    if (load_policies(&n, &cfg.policies, demo, &err) != LSN_OK)
         return fail(&n, &cfg, "policy", &err);
     if (svc_store_open(cfg.data_dir, cfg.store, true, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);

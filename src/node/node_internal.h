@@ -137,6 +137,15 @@ void node_label_json_release(node_label_entry *ref);
  * lang, as a new JSON string; JSON null when the policy gives none (or the
  * label did not parse). */
 json_t *node_label_portion(const node_label_entry *e, const char *lang);
+/* The display marking of an entry's label in lang, as a new JSON string,
+ * only when the label's policy has marking data in that language (NULL
+ * otherwise: no field rather than another language's words). */
+json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
+/* When an entry's label is under another policy of the set than the
+ * node's own: its equivalent under the node's policy (lsn_label_translate)
+ * as {"policy", "classification", "marking", "markingFr"}; NULL when the label is under the
+ * node's policy or has no equivalent. */
+json_t *node_label_equivalent(const node *n, const node_label_entry *e);
 /* Set up / release the node's caches (labels and rendered items). */
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);

@@ -6,7 +6,8 @@
  * which remembers labels posted before), the label is within the actor's
  * own clearance, and the label releases the item to no nation but the
  * actor's own and the policy's community unless the actor is a release
- * authority (service_roles.c). Every refusal is audited here. Then the
+ * authority (service_roles.c; a label under a national policy is judged
+ * as its equivalent under the node's own). Every refusal is audited here. Then the
  * item is appended with its post record in one transaction — blocking
  * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
  * node's POST, whose answer waits for the group commit without holding a
@@ -43,6 +44,29 @@ static lsn_err refuse(svc *s, const svc_actor *a, const char *channel, const cha
     snprintf(object, sizeof object, "channel:%s", channel ? channel : "");
     (void)svc_audit(s, a->name, "post", object, "refused", why);
     return svc_refuse(res, kind, rc, "%s", sentence);
+}
+
+/* The release rule is the node's community's: a label under another
+ * policy of the set (a national policy) is judged as its equivalent under
+ * the node's own policy, the label every reader of the node is decided on.
+ * One that has no equivalent counts as releasing beyond the author's
+ * nation (it could not have passed the clearance check anyway: clearances
+ * are under the node's policy). */
+static size_t release_foreign(svc *s, const svc_actor *a, const lsn_label *l, char *out,
+                              size_t cap)
+{
+    const lsn_policy *own = lsn_policy_set_at(s->set, 0);
+    if (!own || lsn_label_policy(l) == own)
+        return svc_release_foreign(a, l, out, cap);
+    lsn_label *t = NULL;
+    lsn_error err;
+    if (lsn_label_translate(l, s->set, lsn_policy_id(own), &t, &err) != LSN_OK) {
+        snprintf(out, cap, "a policy with no equivalent under %s", lsn_policy_name(own));
+        return 1;
+    }
+    size_t n = svc_release_foreign(a, t, out, cap);
+    lsn_label_free(t);
+    return n;
 }
 
 lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pending **out,
@@ -89,9 +113,9 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     }
     if (!svc_allowed(a->roles, SVC_ACT_RELEASE)) {
         char foreign[256];
-        if (svc_release_foreign(a, l->label, foreign, sizeof foreign) > 0) {
+        if (release_foreign(s, a, l->label, foreign, sizeof foreign) > 0) {
             char why[400], sentence[LSN_ERROR_MESSAGE_MAX];
-            const lsn_policy *pol = lsn_label_policy(l->label);
+            const lsn_policy *pol = lsn_policy_set_at(s->set, 0);
             snprintf(why, sizeof why, "release to %s without the release authority role",
                      foreign);
             snprintf(sentence, sizeof sentence,

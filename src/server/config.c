@@ -8,7 +8,9 @@
 #include "core/error.h"
 #include "server/config.h"
 
-typedef enum opt_type { OPT_STRING, OPT_SIZE, OPT_UINT } opt_type;
+/* OPT_LIST: a repeatable string option; each use (flag or file line) adds
+ * a value to an srv_strings, in order (the file's first, then the flags'). */
+typedef enum opt_type { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_LIST } opt_type;
 
 typedef struct option {
     const char *key;
@@ -28,8 +30,10 @@ static const option options[] = {
      "directory holding the node's store and audit log"},
     {"listen", OPT_STRING, OFF(listen), "127.0.0.1:8470", 0, 0, "HOST:PORT",
      "address to listen on; [::1]:8470 for IPv6, port 0 picks a free port"},
-    {"policy", OPT_STRING, OFF(policy), NULL, 0, 0, "FILE",
-     "SPIF policy file (default: the bundled policy)"},
+    {"policy", OPT_LIST, OFF(policies), NULL, 0, 0, "FILE",
+     "SPIF policy file; repeatable: the first is the node's own policy (default: the "
+     "bundled policy), the others are loaded beside it so that labels under them "
+     "are read and translated"},
     {"store", OPT_STRING, OFF(store), NULL, 0, 0, "URI",
      "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db)"},
     {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
@@ -102,6 +106,18 @@ static bool parse_number(const char *s, bool suffix, unsigned long long *out)
 static lsn_err set_opt(srv_config *cfg, const option *o, const char *value, lsn_error *err)
 {
     void *field = (char *)cfg + o->offset;
+    if (o->type == OPT_LIST) {
+        srv_strings *l = field;
+        if (!value || !*value)
+            return core_fail(err, LSN_ERR_ARG, "%s needs a value", o->key);
+        if (l->n >= SRV_STRINGS_MAX)
+            return core_fail(err, LSN_ERR_LIMIT, "%s is given more than %u times", o->key,
+                             SRV_STRINGS_MAX);
+        if (!(l->v[l->n] = core_strdup(value)))
+            return core_fail(err, LSN_ERR_NOMEM, "out of memory setting %s", o->key);
+        l->n++;
+        return LSN_OK;
+    }
     if (o->type == OPT_STRING) {
         char *copy = NULL;
         if (value && *value) {
@@ -151,6 +167,11 @@ void srv_config_release(srv_config *cfg)
             char **slot = (char **)((char *)cfg + options[i].offset);
             lsn_free(*slot);
             *slot = NULL;
+        } else if (options[i].type == OPT_LIST) {
+            srv_strings *l = (srv_strings *)((char *)cfg + options[i].offset);
+            for (size_t k = 0; k < l->n; k++)
+                lsn_free(l->v[k]);
+            l->n = 0;
         }
 }
 

@@ -16,10 +16,17 @@
 #include <stdio.h>
 #include "liaison/error.h"
 
+/* The values of a repeatable option, in the order given. */
+#define SRV_STRINGS_MAX 16u
+typedef struct srv_strings {
+    char *v[SRV_STRINGS_MAX];
+    size_t n;
+} srv_strings;
+
 typedef struct srv_config {
     char *data_dir;        /* --data-dir   (default ./liaison-data) */
     char *listen;          /* --listen     (default 127.0.0.1:8470) */
-    char *policy;          /* --policy     (NULL: the bundled policy) */
+    srv_strings policies;  /* --policy, repeatable (none: the bundled policy) */
     char *store;           /* --store      URI (NULL: sqlite:DATA_DIR/liaison.db) */
     char *tls_cert;        /* --tls-cert   PEM file, or NULL */
     char *tls_key;         /* --tls-key    PEM file, or NULL */

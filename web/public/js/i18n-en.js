@@ -101,6 +101,7 @@ export const en = {
   'detail.policy': 'Policy',
   'detail.privacy': 'Privacy mark',
   'detail.close': 'Close',
+  'item.equivalent': (policy) => `Equivalent under ${policy}:`,
   'detail.markingEn': 'Marking (English)',
   'detail.markingFr': 'Marking (French)',
   'detail.author': 'Author',

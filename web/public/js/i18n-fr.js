@@ -102,6 +102,7 @@ export const fr = {
   'detail.policy': 'Politique',
   'detail.privacy': 'Mention de confidentialité',
   'detail.close': 'Fermer',
+  'item.equivalent': (policy) => `Équivalent sous la politique ${policy} :`,
   'detail.markingEn': 'Marquage (anglais)',
   'detail.markingFr': 'Marquage (français)',
   'detail.author': 'Auteur',
