@@ -60,6 +60,10 @@ static const option options[] = {
      "max-connections)"},
     {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
      "events queued per stream client before it is dropped as too slow"},
+    {"session-idle", OPT_UINT, OFF(session_idle), "1800", 60, 86400, "SECONDS",
+     "a web session unused this long ends (sign in again)"},
+    {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",
+     "a web session ends this long after sign-in, used or not"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -28,6 +28,8 @@ typedef struct srv_config {
     unsigned max_connections;  /* --max-connections */
     unsigned timeout;      /* --timeout    idle seconds per connection */
     size_t conn_memory;    /* --connection-memory bytes per connection */
+    unsigned session_idle; /* --session-idle seconds (node/sessions.c) */
+    unsigned session_max;  /* --session-max seconds */
     unsigned stream_queue; /* --stream-queue events per stream client */
     char *metrics_listen;  /* --metrics-listen (default 127.0.0.1:8471; "none": off) */
     unsigned per_address;  /* --per-address-connections (0: no cap) */

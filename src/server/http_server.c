@@ -253,6 +253,37 @@ static void auth_challenge(srv_response *resp, srv_auth_result r)
     }
 }
 
+/* Authenticate a request by its session cookie: false with resp holding
+ * the 401 (no such session) or 403 (a state-changing request without the
+ * session's CSRF token). */
+static bool session_begin(srv_server *s, struct MHD_Connection *c, srv_request *rq,
+                          const char *cookie, srv_response *resp)
+{
+    if (!srv_token_well_formed(cookie)) {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED, "The session cookie is not valid.");
+        srv_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+        return false;
+    }
+    srv_token_hash(cookie, strlen(cookie), rq->session_hash);
+    rq->user = s->o.auth.lookup_session(s->o.auth.ctx, rq->session_hash);
+    if (!rq->user) {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED,
+                       "The session has ended: sign in again.");
+        srv_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+        return false;
+    }
+    rq->by_session = true;
+    if (rq->method != SRV_GET &&
+        !srv_csrf_check(rq->session_hash,
+                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, SRV_CSRF_HEADER))) {
+        srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
+                       "This request lacks its session's CSRF token (the " SRV_CSRF_HEADER
+                       " header): send it as the page does.");
+        return false;
+    }
+    return true;
+}
+
 /* First call for a request: route, authenticate, check the announced size.
  * Answers at once when any of these fails, before reading a body. */
 static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
@@ -295,10 +326,22 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
     st->route = r;
     if (s->o.routes[r].auth) {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        srv_auth_result ar = srv_authenticate(&s->o.auth, h, &rq->user);
-        if (ar != SRV_AUTH_OK) {
-            auth_challenge(&resp, ar);
-            return send_response(s, c, st, &resp);
+        const char *cookie = h || !s->o.auth.lookup_session
+                                 ? NULL
+                                 : MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+                                                               SRV_SESSION_COOKIE);
+        if (cookie) {
+            /* A web session: the cookie, and for anything that changes
+             * state, the session's CSRF token in a header that another
+             * site's page cannot set. */
+            if (!session_begin(s, c, rq, cookie, &resp))
+                return send_response(s, c, st, &resp);
+        } else {
+            srv_auth_result ar = srv_authenticate(&s->o.auth, h, &rq->user);
+            if (ar != SRV_AUTH_OK) {
+                auth_challenge(&resp, ar);
+                return send_response(s, c, st, &resp);
+            }
         }
         /* The right the route needs: refused before any of its work. */
         const char *why = s->o.routes[r].need && s->o.auth.allow

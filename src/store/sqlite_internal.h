@@ -16,7 +16,7 @@
 typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
+    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
     SQ_CLASS_INSERT, SQ_CLASS_ID,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
@@ -136,6 +136,8 @@ lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id
 lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
                        int64_t *id_out, lsn_error *err);
 lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
+lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
+                       lsn_error *err);
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
                        int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
 lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,

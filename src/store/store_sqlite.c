@@ -48,6 +48,8 @@ static void row_user(sqlite3_stmt *st, store_user *u)
     u->clearance = col_text(st, 3);
     u->roles = (unsigned)sqlite3_column_int64(st, 4);
     col_hash(st, 5, u->token_hash);
+    u->password_hash = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : col_text(st, 6);
+    u->status = (unsigned)sqlite3_column_int(st, 7);
 }
 
 static void row_channel(sqlite3_stmt *st, store_channel *c)
@@ -142,7 +144,7 @@ static void *copy_org(const store_org *o)
 static void *copy_user(const store_user *u)
 {
     store_user *c = core_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
-                               sq_ssize(u->clearance));
+                               sq_ssize(u->clearance) + sq_ssize(u->password_hash));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -150,6 +152,7 @@ static void *copy_user(const store_user *u)
     c->name = sq_put(&cur, u->name);
     c->organisation = sq_put(&cur, u->organisation);
     c->clearance = sq_put(&cur, u->clearance);
+    c->password_hash = sq_put(&cur, u->password_hash);
     return c;
 }
 
@@ -768,6 +771,7 @@ static const store_ops sqlite_ops = {
     .user_get = sq_user_get,
     .user_find_by_token = sq_user_find_by_token,
     .user_list = sq_user_list,
+    .user_update = sq_user_update,
     .channel_add = sq_channel_add,
     .channel_get = sq_channel_get,
     .channel_list = sq_channel_list,
