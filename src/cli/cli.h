@@ -173,6 +173,16 @@ int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+/* cmd_users.c: accounts */
+int cli_cmd_user_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_disable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_enable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_remove(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_passwd(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_token(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_clearance(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_roles(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);
