@@ -185,6 +185,7 @@ void node_user_changed(void *ctx, const char *name)
     node *n = ctx;
     node_sessions_end_user(n, name);
     node_auth_invalidate(n);
+    node_streams_end_user(n, name);
 }
 
 void node_auth_release(void *ctx, void *user)

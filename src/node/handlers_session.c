@@ -124,6 +124,7 @@ void node_h_signout(srv_request *req, srv_response *resp)
     char object[300];
     snprintf(object, sizeof object, "user:%s", r->user->name);
     (void)node_session_end(n, req->session_hash);
+    node_streams_end_session(n, req->session_hash);
     (void)node_audit(n, r->user->name, "session.signout", object, "ok", NULL);
     srv_resp_header(resp, "Set-Cookie",
                     SRV_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; Secure; "

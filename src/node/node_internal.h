@@ -233,6 +233,10 @@ void node_stream_replay(void *ctx, void *reader, uint64_t after, srv_sse_emit em
 /* The SSE "id:" of a published item: its public id (hub option event_id). */
 size_t node_stream_event_id(const void *meta, char *buf, size_t cap);
 void node_h_stream(srv_request *req, srv_response *resp);
+/* End the live streams of a user (account changed) or of one session
+ * (signed out): the page then reconnects and is refused. */
+void node_streams_end_user(node *n, const char *user);
+void node_streams_end_session(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 
 /* handlers: the route table's entries. */
 void node_h_me(srv_request *req, srv_response *resp);

@@ -7,16 +7,22 @@ import { relabel } from './views/banner.js';
 import { renderChannels } from './views/channels.js';
 import { showItems, prependItem } from './views/items.js';
 import { renderCompose, composeLangChanged } from './views/compose.js';
+import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFields,
+  clearSignInFields } from './views/signin.js';
+import { mountUsers } from './views/users.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
 let stopStream = null;
 
-async function signIn(token) {
+/** Sign in with a token, or (token '') in the web session whose CSRF
+ *  token is `csrf`. */
+async function signIn(token, csrf = null) {
   const api = new Api('', token);
+  api.csrf = csrf;
   const [me, policy, channels] = await Promise.all([api.me(), api.policy(), api.channels()]);
   Object.assign(state, { api, me, policy, channels: channels.channels || [] });
-  sessionStorage.setItem(TOKEN_KEY, token);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
 }
 
 function showApp() {
@@ -33,6 +39,7 @@ function showApp() {
   const first = location.hash.startsWith('#channel=') ? decodeURIComponent(location.hash.slice(9)) : null;
   openChannel(state.channels.some((c) => c.name === first) ? first : state.channels[0]?.name);
   stopStream = state.api.stream(onLive, onStreamState);
+  mountUsers(state);
 }
 
 function onStreamState(s) {
@@ -116,9 +123,10 @@ function applyLang() {
   relabel();
 }
 
-function signOut() {
+async function signOut() {
   stopStream?.();
   sessionStorage.removeItem(TOKEN_KEY);
+  if (state.api?.csrf) await endSession(state.api.csrf);
   location.hash = '';
   location.reload();
 }
@@ -141,12 +149,16 @@ function wire() {
   }
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const token = $('token').value.trim();
-    if (!token) { $('signin-error').textContent = 'Enter your access token.'; return; }
+    const f = signInFields();
+    if (!f.token && !(f.name && f.password)) {
+      $('signin-error').textContent = 'Enter your user name and password, or an access token.';
+      return;
+    }
     $('signin-error').textContent = 'Signing in…';
     try {
-      await signIn(token);
-      $('token').value = '';
+      if (f.token) await signIn(f.token);
+      else await signIn('', (await passwordSignIn(f.name, f.password)).csrf);
+      clearSignInFields();
       $('signin-error').textContent = '';
       showApp();
     } catch (e) {
@@ -164,8 +176,18 @@ function wire() {
 }
 
 async function start() {
+  mountPasswordForm();
   wire();
   const token = sessionStorage.getItem(TOKEN_KEY);
+  const session = token ? null : await resumeSession();
+  if (session) {
+    try {
+      await signIn('', session.csrf);
+      return showApp();
+    } catch (e) {
+      return showSignIn(plainWords(e));
+    }
+  }
   if (!token) return showSignIn();
   try {
     await signIn(token);
