@@ -136,7 +136,29 @@ static void test_directory(store *s)
        "wrong_token_hash_finds_no_user");
     ok(store_user_get(s, "aiko", &f, &err) == LSN_OK && f && f->id == uid,
        "user_get_by_name");
+    ok(f && f->password_hash == NULL && f->status == STORE_USER_ACTIVE,
+       "a_new_user_is_active_without_a_password");
     lsn_free(f);
+    /* Account changes (schema step 5): one UPDATE, NULL fields untouched. */
+    store_user_change uc = {.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
+                            .status = STORE_USER_DISABLED, .roles = -1};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_get(s, "aiko", &f, &err) == LSN_OK && f &&
+           f->status == STORE_USER_DISABLED && f->password_hash &&
+           strcmp(f->password_hash, uc.password_hash) == 0 &&
+           strcmp(f->clearance, u.clearance) == 0 &&
+           f->roles == (STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY),
+       "user_update_sets_password_and_status_and_leaves_the_rest");
+    lsn_free(f);
+    uc = (store_user_change){.password_hash = "", .status = STORE_USER_ACTIVE, .roles = -1};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_get(s, "aiko", &f, &err) == LSN_OK && f && !f->password_hash &&
+           f->status == STORE_USER_ACTIVE,
+       "user_update_removes_a_password_with_an_empty_one");
+    lsn_free(f);
+    uc = (store_user_change){.status = STORE_USER_DISABLED, .roles = -1};
+    ok(store_user_update(s, "nobody", &uc, &err) == LSN_ERR_ARG,
+       "user_update_of_an_unknown_user_is_refused");
     n = 0;
     ok(store_user_list(s, count_user, &n, &err) == LSN_OK &&
            n == 1,
@@ -1009,7 +1031,7 @@ static void test_schema_upgrade(void)
     ok(make_v2_file(path), "version_2_fixture_made");
     if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
         return;
-    ok(raw_int(path, "PRAGMA user_version") == 3, "version_2_file_is_upgraded_to_3");
+    ok(raw_int(path, "PRAGMA user_version") == 5, "version_2_file_is_upgraded_to_the_current_version");
     /* Every item is there, whole, under its old id, with a public id. */
     int whole = 1;
     uint8_t uuids[V2_N][STORE_UUID_LEN];

@@ -64,8 +64,20 @@ void node_h_signin(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
+    /* Bound the memory and CPU that unauthenticated callers can make the
+     * node spend on Argon2id at once. */
+    if (atomic_fetch_add_explicit(&n->signins, 1, memory_order_acq_rel) >= NODE_SIGNINS_AT_ONCE) {
+        atomic_fetch_sub_explicit(&n->signins, 1, memory_order_acq_rel);
+        srv_resp_error(resp, 503, SRV_E_UNAVAILABLE,
+                       "Too many sign-ins at once; try again in a moment.");
+        srv_resp_header(resp, "Retry-After", "1");
+        json_decref(in);
+        return;
+    }
     svc_result res;
-    if (svc_sign_in(&n->svc, name, password, client, &res) != LSN_OK) {
+    lsn_err checked = svc_sign_in(&n->svc, name, password, client, &res);
+    atomic_fetch_sub_explicit(&n->signins, 1, memory_order_acq_rel);
+    if (checked != LSN_OK) {
         if (res.refusal == SVC_FORBIDDEN) {
             node_throttle_failed(n, name, client);
             srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED, "%s", res.reason);

@@ -49,6 +49,9 @@ typedef struct node_visible node_visible;
 #define NODE_THROTTLE_FREE_ADDR 20u
 #define NODE_THROTTLE_FIRST_S 5
 #define NODE_THROTTLE_MAX_S 900
+/* Password checks at once (each Argon2id verification takes 64 MiB and a
+ * core for a moment): more wait outside, answered 503 with Retry-After. */
+#define NODE_SIGNINS_AT_ONCE 4u
 
 struct node_label_slot {
     int64_t id;          /* 0: empty */
@@ -73,6 +76,7 @@ typedef struct node {
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
     struct node_sessions *sessions; /* web sessions (sessions.c); may be NULL */
     struct node_throttle *throttle; /* failed sign-ins (throttle.c); may be NULL */
+    _Atomic unsigned signins;       /* password checks running (handlers_session.c) */
     svc svc;                  /* the service layer over st and set (service.h) */
     struct node_visible_cache *visible; /* visible classes by clearance (visible.c) */
     /* Paging cursors' keys (cursor.c), from DATA_DIR/cursor.key. */
