@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -230,6 +231,91 @@ int cli_cmd_user_set_roles(const cli_verb *v, const cli_args *a)
         roles_text(roles ? roles : STORE_ROLE_MEMBER, text, sizeof text);
         printf("roles of %s: %s\n", a->operands[0], text);
     }
+    admin_close(&ad);
+    return exit;
+}
+
+/* ---- named access tokens ------------------------------------------------ */
+
+int cli_cmd_token_add(const cli_verb *v, const cli_args *a)
+{
+    const char *days_text = cli_opt(a, CLI_OPT_EXPIRES);
+    long days = 0;
+    if (days_text) {
+        char *end = NULL;
+        days = strtol(days_text, &end, 10);
+        if (!*days_text || *end || days < 1 || days > 3650) {
+            cli_error("--expires", "'%s' is not a number of days from 1 to 3650", days_text);
+            return CLI_EXIT_ERROR;
+        }
+    }
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    int64_t expires = days ? ((int64_t)time(NULL) + (int64_t)days * 86400) * 1000 : 0;
+    char token[STORE_TOKEN_CHARS + 1];
+    svc_result res;
+    int exit = admin_outcome("token add",
+                             svc_token_add(&ad.s, &ad.actor, a->operands[0],
+                                           cli_opt(a, CLI_OPT_NAME), expires, token, &res),
+                             &res);
+    if (exit == CLI_EXIT_OK) {
+        printf("%s\n", token);
+        fflush(stdout);
+        fprintf(stderr, "liaison: token '%s' of %s added%s; shown once, stored only as a "
+                "hash\n", cli_opt(a, CLI_OPT_NAME), a->operands[0],
+                days ? "" : " (no expiry)");
+    }
+    sodium_memzero(token, sizeof token);
+    admin_close(&ad);
+    return exit;
+}
+
+/* A time in ms as UTC text. */
+static void utc_text(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, cap, "?");
+}
+
+static int token_cb(void *ctx, const store_token *t)
+{
+    (void)ctx;
+    char made[32], until[32] = "never";
+    utc_text(t->created_ms, made, sizeof made);
+    if (t->expires_ms)
+        utc_text(t->expires_ms, until, sizeof until);
+    printf("%s\t%s\t%s\n", t->name, made, until);
+    return STORE_NEXT;
+}
+
+int cli_cmd_token_list(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    svc_result res;
+    int exit = admin_outcome(
+        "token list", svc_token_list(&ad.s, &ad.actor, a->operands[0], token_cb, NULL, &res),
+        &res);
+    admin_close(&ad);
+    return exit;
+}
+
+int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    svc_result res;
+    int exit = admin_outcome("token revoke",
+                             svc_token_revoke(&ad.s, &ad.actor, a->operands[0],
+                                              cli_opt(a, CLI_OPT_NAME), &res),
+                             &res);
+    if (exit == CLI_EXIT_OK)
+        printf("token '%s' of %s revoked\n", cli_opt(a, CLI_OPT_NAME), a->operands[0]);
     admin_close(&ad);
     return exit;
 }

@@ -185,6 +185,23 @@ const cli_verb cli_verbs[] = {
      "Replaces the user's roles by those given with --role (repeatable: "
      "member, release-authority, auditor, administrator). Audited.",
      cli_cmd_user_set_roles, SVC_ACT_ADMINISTER},
+    {"token", "add", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME | CLI_OPT_EXPIRES, CLI_OPT_NAME,
+     "give a user a named access token, with an expiry",
+     "Prints a new access token named NAME (unique for the user) ONCE on "
+     "standard output; only its SHA-256 is stored. With --expires DAYS it "
+     "stops working after that many days. For programs; the user's own "
+     "token (user add, user token) is not touched. Audited.",
+     cli_cmd_token_add, SVC_ACT_ADMINISTER},
+    {"token", "list", "USER", 1, 1, USER_OPTS, 0,
+     "list a user's named access tokens",
+     "Prints one line per token: its name, when it was made and when it "
+     "expires (or 'never'), in UTC; never the token itself.",
+     cli_cmd_token_list, SVC_ACT_ADMINISTER},
+    {"token", "revoke", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME, CLI_OPT_NAME,
+     "revoke a user's named access token",
+     "The token NAME of USER stops working (a running node sees it within "
+     "2 s; through the API at once). Audited.",
+     cli_cmd_token_revoke, SVC_ACT_ADMINISTER},
 #undef USER_OPTS
     {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_PURPOSE, 0,
      "add a channel to a node's data directory",

@@ -180,6 +180,11 @@ void node_auth_invalidate(node *n)
         atomic_fetch_add_explicit(&n->auth->gen, 1, memory_order_acq_rel);
 }
 
+void node_token_revoked(void *ctx)
+{
+    node_auth_invalidate(ctx);
+}
+
 void node_user_changed(void *ctx, const char *name)
 {
     node *n = ctx;

@@ -5,11 +5,16 @@
  *   DELETE /api/v1/users/{name}           remove (the name stays taken)
  *   PUT    /api/v1/users/{name}/password  {password}
  *   POST   /api/v1/users/{name}/token     a new bearer token (the old one stops)
+ *   GET    /api/v1/users/{name}/tokens    named access tokens (names, times)
+ *   POST   /api/v1/users/{name}/tokens    {name, expiresDays}: a new one, shown once
+ *   DELETE /api/v1/users/{name}/tokens/{token}  revoke one
+ * (the token routes: the user themself or an administrator)
  * Thin adapters over the service (service_users.c: rights, checks, audit;
  * its user_changed hook ends the user's sessions and empties the reader
  * cache, so that a disabled user is out at once). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 
 #include "node_internal.h"
@@ -190,4 +195,77 @@ void node_h_user_token(srv_request *req, srv_response *resp)
     else
         srv_resp_json(resp, 201, json_pack("{s:s, s:s}", "name", name, "token", token));
     sodium_memzero(token, sizeof token);
+}
+
+static int token_cb(void *ctx, const store_token *t)
+{
+    json_t *o = json_pack("{s:s, s:I}", "name", t->name, "created", (json_int_t)t->created_ms);
+    if (o && t->expires_ms)
+        json_object_set_new(o, "expires", json_integer(t->expires_ms));
+    return o && json_array_append_new(ctx, o) == 0 ? STORE_NEXT : STORE_STOP;
+}
+
+void node_h_tokens(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    svc_actor a = svc_actor_of(req->user);
+    json_t *list = json_array();
+    svc_result res;
+    if (!list)
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
+    else if (svc_token_list(&n->svc, &a, srv_req_param(req, "name"), token_cb, list, &res) !=
+             LSN_OK)
+        node_resp_refusal(resp, &res);
+    else
+        srv_resp_json(resp, 200, json_pack("{s:O}", "tokens", list));
+    json_decref(list);
+}
+
+#define TOKEN_DAYS_MAX 3650u
+
+void node_h_token_add(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    svc_actor a = svc_actor_of(req->user);
+    json_t *in;
+    if (!body_object(req, resp, &in, "{\"name\": NAME, \"expiresDays\": DAYS}"))
+        return;
+    const char *name = json_string_value(json_object_get(in, "name"));
+    json_t *jd = json_object_get(in, "expiresDays");
+    json_int_t days = jd ? json_integer_value(jd) : 0;
+    if (!name || (jd && (!json_is_integer(jd) || days < 1 || days > TOKEN_DAYS_MAX))) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
+                       "A token is {\"name\": NAME, \"expiresDays\": 1 to %u (none: no "
+                       "expiry)}.", TOKEN_DAYS_MAX);
+        json_decref(in);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t expires = days ? ((int64_t)ts.tv_sec + (int64_t)days * 86400) * 1000 : 0;
+    char token[STORE_TOKEN_CHARS + 1];
+    svc_result res;
+    if (svc_token_add(&n->svc, &a, srv_req_param(req, "name"), name, expires, token, &res) !=
+        LSN_OK) {
+        node_resp_refusal(resp, &res);
+    } else {
+        json_t *o = json_pack("{s:s, s:s}", "name", name, "token", token);
+        if (o && expires)
+            json_object_set_new(o, "expires", json_integer(expires));
+        srv_resp_json(resp, 201, o);
+    }
+    sodium_memzero(token, sizeof token);
+    json_decref(in);
+}
+
+void node_h_token_revoke(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    svc_actor a = svc_actor_of(req->user);
+    svc_result res;
+    if (svc_token_revoke(&n->svc, &a, srv_req_param(req, "name"), srv_req_param(req, "token"),
+                         &res) != LSN_OK)
+        node_resp_refusal(resp, &res);
+    else
+        resp->status = 204;
 }

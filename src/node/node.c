@@ -54,6 +54,9 @@ static const srv_route node_routes[] = {
     {SRV_DELETE, "/api/v1/users/{name}", node_h_user_remove, true, "remove a user (the name stays taken)", SVC_ACT_ADMINISTER},
     {SRV_PUT, "/api/v1/users/{name}/password", node_h_user_password, true, "set a user's password", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/users/{name}/token", node_h_user_token, true, "a new bearer token for a user (in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users/{name}/tokens", node_h_tokens, true, "a user's named access tokens (the user or an administrator)", SVC_ACT_NONE},
+    {SRV_POST, "/api/v1/users/{name}/tokens", node_h_token_add, true, "a new named access token with an expiry (in the answer, once)", SVC_ACT_NONE},
+    {SRV_DELETE, "/api/v1/users/{name}/tokens/{token}", node_h_token_revoke, true, "revoke a named access token", SVC_ACT_NONE},
     {SRV_POST, "/api/v1/session", node_h_signin, false, "sign in with a password: a session cookie and its CSRF token", SVC_ACT_NONE},
     {SRV_GET, "/api/v1/session", node_h_session, true, "the caller's session and its CSRF token", SVC_ACT_NONE},
     {SRV_DELETE, "/api/v1/session", node_h_signout, true, "sign out: the session ends on the node", SVC_ACT_NONE},
@@ -222,6 +225,7 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "out of memory", NULL);
     n.svc.decided = on_decided;
     n.svc.user_changed = node_user_changed;
+    n.svc.token_revoked = node_token_revoked;
     n.svc.hook_ctx = &n;
     if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
         return fail(&n, &cfg, "cursor key", &err);

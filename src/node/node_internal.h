@@ -272,6 +272,12 @@ void node_h_user_token(srv_request *req, srv_response *resp);
 json_t *node_roles_json(unsigned roles);
 /* The service's user_changed hook: drop cached readers, end sessions. */
 void node_user_changed(void *ctx, const char *name);
+/* The service's token_revoked hook: drop cached readers. */
+void node_token_revoked(void *ctx);
+/* handlers_users.c: named access tokens (their owner or an administrator). */
+void node_h_tokens(srv_request *req, srv_response *resp);
+void node_h_token_add(srv_request *req, srv_response *resp);
+void node_h_token_revoke(srv_request *req, srv_response *resp);
 /* The answer of a service refusal: its status, error code and sentence. */
 void node_resp_refusal(srv_response *resp, const svc_result *res);
 /* The right a route needs (node.c's route table names an act): NULL when

@@ -120,6 +120,8 @@ typedef struct svc {
     /* A user's account changed (disabled, removed, new clearance, roles,
      * password or token): drop what is cached of them, end their sessions. */
     void (*user_changed)(void *ctx, const char *name);
+    /* A token was revoked: forget cached readers (nothing else changes). */
+    void (*token_revoked)(void *ctx);
     void *hook_ctx;
 } svc;
 
@@ -304,6 +306,18 @@ lsn_err svc_user_get(svc *s, const svc_actor *a, const char *name, store_user **
 /* Every user to cb (administrators). */
 lsn_err svc_user_list(svc *s, const svc_actor *a, store_user_cb cb, void *ctx,
                       svc_result *res);
+/* Named access tokens (for programs), by their owner or an administrator:
+ * add one (a name of 1..64 characters, unique for the user; expires_ms 0:
+ * never) and write it to token_out once (only its hash is stored); list a
+ * user's (names and times, never the tokens); revoke one by name (it stops
+ * on the next request: the user_changed hook). Audited. */
+lsn_err svc_token_add(svc *s, const svc_actor *a, const char *user, const char *name,
+                      int64_t expires_ms, char token_out[STORE_TOKEN_CHARS + 1],
+                      svc_result *res);
+lsn_err svc_token_list(svc *s, const svc_actor *a, const char *user, store_token_cb cb,
+                       void *ctx, svc_result *res);
+lsn_err svc_token_revoke(svc *s, const svc_actor *a, const char *user, const char *name,
+                         svc_result *res);
 /* Check a password sign-in: LSN_OK when user name is active and the
  * password is theirs; otherwise SVC_FORBIDDEN with one sentence whatever
  * the reason (and the same cost: a dummy hash is verified). Audited, with

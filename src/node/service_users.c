@@ -295,3 +295,83 @@ lsn_err svc_sign_in(svc *s, const char *name, const char *password, const char *
     }
     return finish(s, &who, "session.signin", object, detail, LSN_OK, res);
 }
+
+/* ---- named access tokens ------------------------------------------------ */
+
+lsn_err svc_token_add(svc *s, const svc_actor *a, const char *user, const char *name,
+                      int64_t expires_ms, char token_out[STORE_TOKEN_CHARS + 1],
+                      svc_result *res)
+{
+    char object[300], detail[320];
+    begin(res, user, object);
+    token_out[0] = '\0';
+    if (!may(a, user, true))
+        return refuse_right(s, a, "token.add", object, res);
+    lsn_error err;
+    lsn_err rc = LSN_OK;
+    size_t n = name ? strlen(name) : 0;
+    bool plain = n > 0 && n <= 64;
+    for (size_t i = 0; plain && i < n; i++)
+        plain = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+    store_user *u = NULL;
+    if (!plain) {
+        rc = svc_refuse(res, SVC_MALFORMED, LSN_ERR_ARG,
+                        "A token's name has 1 to 64 characters, none of them control ones.");
+    } else if ((rc = store_user_get(s->st, user, &u, &err)) != LSN_OK) {
+        rc = svc_refuse(res, SVC_FAILED, rc, "The user could not be read.");
+    } else if (!u || u->status == STORE_USER_REMOVED) {
+        rc = svc_refuse(res, SVC_NOT_FOUND, LSN_ERR_ARG, "There is no user '%s'.", user);
+    } else {
+        uint8_t hash[STORE_HASH_LEN];
+        store_token t = {.user = user, .name = name, .expires_ms = expires_ms};
+        if ((rc = store_token_new(token_out, &err)) == LSN_OK) {
+            store_token_hash(token_out, hash);
+            rc = store_token_add(s->st, &t, hash, &err);
+        }
+        if (rc == LSN_ERR_DUPLICATE)
+            svc_refuse(res, SVC_DUPLICATE, rc, "%s already has a token named '%s'.", user, name);
+        else if (rc != LSN_OK)
+            svc_refuse(res, SVC_FAILED, rc, "The token could not be stored: %s", err.message);
+    }
+    lsn_free(u);
+    snprintf(detail, sizeof detail, "token '%s'%s", name ? name : "",
+             expires_ms ? ", with an expiry" : ", no expiry");
+    rc = finish(s, a, "token.add", object, detail, rc, res);
+    if (rc != LSN_OK)
+        sodium_memzero(token_out, STORE_TOKEN_CHARS + 1);
+    return rc;
+}
+
+lsn_err svc_token_list(svc *s, const svc_actor *a, const char *user, store_token_cb cb,
+                       void *ctx, svc_result *res)
+{
+    char object[300];
+    begin(res, user, object);
+    if (!may(a, user, true))
+        return refuse_right(s, a, "token.list", object, res);
+    lsn_error err;
+    lsn_err rc = store_token_list(s->st, user, cb, ctx, &err);
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The tokens could not be listed.");
+    return LSN_OK;
+}
+
+lsn_err svc_token_revoke(svc *s, const svc_actor *a, const char *user, const char *name,
+                         svc_result *res)
+{
+    char object[300], detail[320];
+    begin(res, user, object);
+    if (!may(a, user, true))
+        return refuse_right(s, a, "token.revoke", object, res);
+    lsn_error err;
+    lsn_err rc = user && name ? store_token_revoke(s->st, user, name, &err) : LSN_ERR_ARG;
+    if (rc == LSN_ERR_ARG)
+        svc_refuse(res, SVC_NOT_FOUND, rc, "%s has no token named '%s'.", user ? user : "",
+                   name ? name : "");
+    else if (rc != LSN_OK)
+        svc_refuse(res, SVC_FAILED, rc, "The token could not be revoked: %s", err.message);
+    else if (s->token_revoked)
+        s->token_revoked(s->hook_ctx); /* the cached reader of that token goes */
+    snprintf(detail, sizeof detail, "token '%s'", name ? name : "");
+    return finish(s, a, "token.revoke", object, detail, rc, res);
+}

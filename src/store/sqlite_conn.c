@@ -34,6 +34,8 @@
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
                   "password_hash, status "
+#define USER_COLS_T "SELECT users.id, users.name, users.organisation, users.clearance, " \
+                    "users.roles, users.token_hash, users.password_hash, users.status "
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -55,6 +57,9 @@ static const char *const sql[SQ_NSTMT] = {
         "clearance = coalesce(?4, clearance), roles = coalesce(?5, roles), "
         "token_hash = coalesce(?6, token_hash) WHERE name = ?1",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
+    [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
+                        "VALUES (?1,?2,?3,?4,?5)",
+    [SQ_TOKEN_DELETE] = "DELETE FROM tokens WHERE user = ?1 AND name = ?2",
     /* The group's items, in one statement: see sq_fts_index(). The class
      * (alone, and with the channel) and the channel go in as tokens of
      * their own columns, so that a search is restricted to a reader's
@@ -72,8 +77,14 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
     [SQ_USER_GET] = USER_COLS
                     "FROM users WHERE name = ?1",
-    [SQ_USER_BY_TOKEN] = USER_COLS
-                         "FROM users WHERE token_hash = ?1",
+    /* A user's own token, or one of their named tokens not expired (?2:
+     * now in ms). */
+    [SQ_USER_BY_TOKEN] = USER_COLS "FROM users WHERE token_hash = ?1 UNION ALL "
+                         USER_COLS_T "FROM tokens JOIN users ON users.name = tokens.user "
+                         "WHERE tokens.hash = ?1 AND (tokens.expires_ms IS NULL OR "
+                         "tokens.expires_ms > ?2) LIMIT 1",
+    [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
+                      "WHERE user = ?1 ORDER BY name",
     [SQ_USER_LIST] = USER_COLS
                      "FROM users ORDER BY id",
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
@@ -223,11 +234,17 @@ static const char schema_v2_to_v3[] =
  * crypto_pwhash_str string; NULL: no password sign-in) and a status
  * (0 active, 1 disabled, 2 removed: store.h STORE_USER_*). A removed user
  * keeps its row: items and audit records name it, and the name must not
- * be given to somebody else. */
+ * be given to somebody else. Named access tokens (for programs): each
+ * stored as its SHA-256 with its owner, name, time made and expiry (NULL:
+ * none); the user's first token stays in users.token_hash. */
 static const char schema_people[] =
     "ALTER TABLE users ADD COLUMN password_hash TEXT;\n"
     "ALTER TABLE users ADD COLUMN status INTEGER NOT NULL DEFAULT 0\n"
     "  CHECK (status IN (0, 1, 2));\n"
+    "CREATE TABLE tokens(\n"
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),\n"
+    "  user TEXT NOT NULL REFERENCES users(name), name TEXT NOT NULL,\n"
+    "  created_ms INTEGER NOT NULL, expires_ms INTEGER, UNIQUE (user, name));\n"
     "PRAGMA user_version = 5;\n";
 
 #define SCHEMA_VERSION 5

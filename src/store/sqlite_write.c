@@ -574,3 +574,64 @@ lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
     sq_req r = { .apply = apply_user_update, .arg = &j };
     return sq_submit((sq_store *)b, &r, err);
 }
+
+/* Named access tokens. */
+typedef struct token_job {
+    const store_token *t;
+    const uint8_t *hash;
+    const char *user, *name; /* revoke */
+} token_job;
+
+static lsn_err apply_token_add(sq_store *s, sq_req *r)
+{
+    token_job *j = r->arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_INSERT);
+    if (!st)
+        return sq_fail(c->db, &r->err, "adding a token");
+    sqlite3_bind_blob(st, 1, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->t->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, j->t->created_ms ? j->t->created_ms : now_ms());
+    if (j->t->expires_ms)
+        sqlite3_bind_int64(st, 5, j->t->expires_ms);
+    return step_insert(c, st, "adding a token", &r->err);
+}
+
+lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                     lsn_error *err)
+{
+    lsn_err e;
+    if ((e = need("token's user", t->user, STORE_FIELD_MAX, err)) ||
+        (e = need("token's name", t->name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.t = t, .hash = hash};
+    sq_req r = { .apply = apply_token_add, .arg = &j };
+    return sq_submit((sq_store *)b, &r, err);
+}
+
+static lsn_err apply_token_revoke(sq_store *s, sq_req *r)
+{
+    token_job *j = r->arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_DELETE);
+    if (!st)
+        return sq_fail(c->db, &r->err, "revoking a token");
+    sqlite3_bind_text(st, 1, j->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->name, -1, SQLITE_STATIC);
+    lsn_err e = step_insert(c, st, "revoking a token", &r->err);
+    if (e == LSN_OK && sqlite3_changes(c->db) == 0)
+        e = core_fail(&r->err, LSN_ERR_ARG, "no such token");
+    return e;
+}
+
+lsn_err sq_token_revoke(store *b, const char *user, const char *name, lsn_error *err)
+{
+    lsn_err e;
+    if ((e = need("token's user", user, STORE_FIELD_MAX, err)) ||
+        (e = need("token's name", name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.user = user, .name = name};
+    sq_req r = { .apply = apply_token_revoke, .arg = &j };
+    return sq_submit((sq_store *)b, &r, err);
+}

@@ -84,6 +84,15 @@ typedef struct store_user {
 /* A user's status: only an active user signs in or is authenticated. */
 enum { STORE_USER_ACTIVE = 0, STORE_USER_DISABLED = 1, STORE_USER_REMOVED = 2 };
 
+/* A named access token of a user (for programs); only its hash is stored. */
+typedef struct store_token {
+    const char *user;
+    const char *name;
+    int64_t created_ms;
+    int64_t expires_ms; /* 0: never */
+} store_token;
+typedef int (*store_token_cb)(void *ctx, const store_token *token);
+
 /* A change to an account: each field NULL (or -1) leaves its column as is. */
 typedef struct store_user_change {
     const char *password_hash;       /* "" removes the password */
@@ -209,6 +218,15 @@ typedef struct store_ops {
      * such user" when there is none). */
     lsn_err (*user_update)(store *s, const char *name, const store_user_change *ch,
                            lsn_error *err);
+    /* Named access tokens: add one (the user must exist; LSN_ERR_DUPLICATE
+     * when the user has a token of that name), list a user's (by name),
+     * revoke one (LSN_ERR_ARG "no such token" when absent). A named token
+     * finds its user through user_find_by_token until it expires. */
+    lsn_err (*token_add)(store *s, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                         lsn_error *err);
+    lsn_err (*token_list)(store *s, const char *user, store_token_cb cb, void *ctx,
+                          lsn_error *err);
+    lsn_err (*token_revoke)(store *s, const char *user, const char *name, lsn_error *err);
 
     /* Channels. */
     lsn_err (*channel_add)(store *s, const char *name, const char *purpose,
@@ -352,6 +370,15 @@ static inline lsn_err store_user_find_by_token(store *s, const uint8_t h[STORE_H
 static inline lsn_err store_user_update(store *s, const char *name,
                                         const store_user_change *ch, lsn_error *err)
 { return s->ops->user_update(s, name, ch, err); }
+static inline lsn_err store_token_add(store *s, const store_token *t,
+                                      const uint8_t h[STORE_HASH_LEN], lsn_error *err)
+{ return s->ops->token_add(s, t, h, err); }
+static inline lsn_err store_token_list(store *s, const char *user, store_token_cb cb,
+                                       void *ctx, lsn_error *err)
+{ return s->ops->token_list(s, user, cb, ctx, err); }
+static inline lsn_err store_token_revoke(store *s, const char *user, const char *name,
+                                         lsn_error *err)
+{ return s->ops->token_revoke(s, user, name, err); }
 static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,

@@ -298,6 +298,22 @@ static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite
     return LSN_OK;
 }
 
+/* The same with two parameters. */
+static lsn_err get_one2(sq_store *s, sq_stmt which, arg k1, arg k2,
+                        void *(*copy)(sqlite3_stmt *), void **out, const char *doing,
+                        lsn_error *err)
+{
+    get_ctx g = { .copy = copy };
+    *out = NULL;
+    lsn_err e = query(s, which, k1, k2, NONE, get_row, &g, doing, err);
+    if (e)
+        return e;
+    if (g.nomem)
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+    *out = g.out;
+    return LSN_OK;
+}
+
 /* _list: each row to the caller's callback. */
 typedef struct list_ctx {
     union {
@@ -307,6 +323,7 @@ typedef struct list_ctx {
         store_item_cb item;
         store_audit_cb audit;
         store_class_cb cls;
+        store_token_cb token;
     } cb;
     void *ctx;
 } list_ctx;
@@ -368,8 +385,11 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
     *out = NULL;
     if (!hash)
         return core_fail(err, LSN_ERR_ARG, "no token hash");
-    return get_one((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), copy_user_row,
-                   (void **)out, "finding a user by token", err);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), INT(now), copy_user_row,
+                    (void **)out, "finding a user by token", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -377,6 +397,25 @@ static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *er
     list_ctx l = { .cb.user = cb, .ctx = ctx };
     return query((sq_store *)b, SQ_USER_LIST, NONE, NONE, NONE, user_row, &l,
                  "listing users", err);
+}
+
+static int token_row(void *ctx, sqlite3_stmt *st)
+{
+    list_ctx *l = ctx;
+    store_token t = {.user = col_text(st, 0), .name = col_text(st, 1),
+                     .created_ms = sqlite3_column_int64(st, 2),
+                     .expires_ms = sqlite3_column_int64(st, 3)};
+    return l->cb.token(l->ctx, &t);
+}
+
+static lsn_err sq_token_list(store *b, const char *user, store_token_cb cb, void *ctx,
+                             lsn_error *err)
+{
+    list_ctx l = { .cb.token = cb, .ctx = ctx };
+    if (!user)
+        return core_fail(err, LSN_ERR_ARG, "no user named");
+    return query((sq_store *)b, SQ_TOKEN_LIST, TEXT(user), NONE, NONE, token_row, &l,
+                 "listing tokens", err);
 }
 
 static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
@@ -772,6 +811,9 @@ static const store_ops sqlite_ops = {
     .user_find_by_token = sq_user_find_by_token,
     .user_list = sq_user_list,
     .user_update = sq_user_update,
+    .token_add = sq_token_add,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
     .channel_add = sq_channel_add,
     .channel_get = sq_channel_get,
     .channel_list = sq_channel_list,

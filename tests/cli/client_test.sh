@@ -262,6 +262,23 @@ expect "user_set_clearance_accepts_a_valid_one" 0 "clearance of ayumi set" \
 expect "user_set_roles_replaces_the_roles" 0 "roles of ayumi: member,auditor" \
     user set-roles ayumi --role member --role auditor --data-dir "$P"
 expect_err "user_set_roles_needs_a_role" 2 "--role is required" user set-roles ayumi --data-dir "$P"
+run token add ayumi --name "nightly export" --expires 30 --data-dir "$P"
+NAMED=$out
+[ "$rc" -eq 0 ] && printf '%s' "$NAMED" | grep -Eq '^[A-Za-z0-9_-]{43}$' &&
+    [ "$("$PROBE" "$P/liaison.db" "$NAMED")" = "ayumi|$JPN|5" ]
+ok $? "token_add_prints_a_named_token_that_finds_its_user" "rc=$rc out=$out err=$err"
+expect_err "token_add_refuses_a_name_taken" 2 "already has a token named 'nightly export'" \
+    token add ayumi --name "nightly export" --data-dir "$P"
+expect_err "token_add_refuses_a_bad_expiry" 2 "not a number of days" \
+    token add ayumi --name other --expires 0 --data-dir "$P"
+run token list ayumi --data-dir "$P"
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^nightly export	[0-9T:-]+Z	[0-9T:-]+Z$' &&
+    ! printf '%s' "$out" | grep -q "$NAMED"
+ok $? "token_list_names_times_and_never_the_token" "rc=$rc out=$out err=$err"
+expect "token_revoke_says_so" 0 "token 'nightly export' of ayumi revoked" \
+    token revoke ayumi --name "nightly export" --data-dir "$P"
+[ "$("$PROBE" "$P/liaison.db" "$NAMED")" = none ]
+ok $? "a_revoked_token_finds_nobody"
 expect "user_remove_says_so" 0 "user goro removed" user remove goro --data-dir "$P"
 expect_err "a_removed_user_cannot_be_enabled" 2 "There is no user 'goro'" \
     user enable goro --data-dir "$P"

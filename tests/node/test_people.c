@@ -329,6 +329,42 @@ int main(int argc, char **argv)
            audited(marco, "user.disable", "refused", "user:marco.bellini"),
        "administrators_acts_and_refusals_are_audited");
 
+    /* Named access tokens: made by their owner (or an administrator), with
+     * an expiry, listed without the secret, revoked at once. */
+    char *claire = cred("claire.dubois", "token");
+    ok(call("POST", "/api/v1/users/claire.dubois/tokens", claire, NULL, NULL,
+            "{\"name\":\"nightly export\",\"expiresDays\":30}", &a) == 201 &&
+           strstr(a.body, "\"token\"") && strstr(a.body, "\"expires\""),
+       "owner_adds_a_named_token_with_an_expiry");
+    char named[128] = "";
+    {
+        json_t *j = json_loads(a.body, 0, NULL);
+        snprintf(named, sizeof named, "%s",
+                 json_string_value(json_object_get(j, "token")) ? json_string_value(json_object_get(j, "token")) : "");
+        json_decref(j);
+    }
+    ok(named[0] && call("GET", "/api/v1/me", named, NULL, NULL, NULL, &a) == 200 &&
+           strstr(a.body, "\"claire.dubois\""),
+       "a_named_token_authenticates_its_owner");
+    ok(call("POST", "/api/v1/users/claire.dubois/tokens", claire, NULL, NULL,
+            "{\"name\":\"nightly export\"}", &a) == 409,
+       "token_names_are_unique_per_user");
+    ok(call("POST", "/api/v1/users/claire.dubois/tokens", kenji_tok, NULL, NULL,
+            "{\"name\":\"not mine\"}", &a) == 403,
+       "another_member_cannot_add_a_token_for_someone_else");
+    ok(call("GET", "/api/v1/users/claire.dubois/tokens", marco, NULL, NULL, NULL, &a) == 200 &&
+           strstr(a.body, "nightly export") && !strstr(a.body, named),
+       "administrator_lists_a_users_tokens_without_the_secret");
+    ok(call("DELETE", "/api/v1/users/claire.dubois/tokens/nightly%20export", claire, NULL, NULL,
+            NULL, &a) == 204 &&
+           call("GET", "/api/v1/me", named, NULL, NULL, NULL, &a) == 401 &&
+           call("GET", "/api/v1/me", claire, NULL, NULL, NULL, &a) == 200,
+       "revoked_named_token_stops_at_once_and_the_others_work");
+    ok(audited(marco, "token.add", "ok", "user:claire.dubois") &&
+           audited(marco, "token.revoke", "ok", "user:claire.dubois"),
+       "token_acts_are_audited");
+    free(claire);
+
     /* Removal: everything stops, the name stays taken. */
     ok(call("DELETE", "/api/v1/users/min-jun.park", marco, NULL, NULL, NULL, &a) == 204 &&
            call("GET", "/api/v1/me", NULL, s.cookie, NULL, NULL, &a) == 401 &&
