@@ -184,6 +184,7 @@ int cli_cmd_user_passwd(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_token(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_set_clearance(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_set_roles(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);

@@ -19,6 +19,7 @@
 
 #include "admin.h"
 #include "core/alloc.h"
+#include "server/client_cert.h"
 
 static const char *const status_names[] = {"active", "disabled", "removed"};
 
@@ -75,9 +76,10 @@ int cli_cmd_user_show(const cli_verb *v, const cli_args *a)
         char roles[128];
         roles_text(u->roles, roles, sizeof roles);
         printf("name: %s\norganisation: %s\nroles: %s\nstatus: %s\npassword: %s\n"
-               "clearance: %s\n",
+               "certificate: %s\nclearance: %s\n",
                u->name, u->organisation, roles, status_name(u->status),
-               u->password_hash ? "set" : "none", u->clearance);
+               u->password_hash ? "set" : "none", u->has_cert ? "bound" : "none",
+               u->clearance);
     }
     lsn_free(u);
     admin_close(&ad);
@@ -316,6 +318,36 @@ int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a)
                              &res);
     if (exit == CLI_EXIT_OK)
         printf("token '%s' of %s revoked\n", cli_opt(a, CLI_OPT_NAME), a->operands[0]);
+    admin_close(&ad);
+    return exit;
+}
+
+int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a)
+{
+    const char *file = cli_opt(a, CLI_OPT_CERTIFICATE);
+    bool none = strcmp(file, "none") == 0;
+    uint8_t fp[SRV_CERT_FP_LEN];
+    lsn_error err = {0};
+    if (!none && srv_cert_file_fingerprint(file, fp, &err) != LSN_OK) {
+        cli_error("user set-certificate", "%s", err.message);
+        return CLI_EXIT_ERROR;
+    }
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    svc_result res;
+    int exit = admin_outcome("user set-certificate",
+                             svc_user_set_certificate(&ad.s, &ad.actor, a->operands[0],
+                                                      none ? NULL : fp, &res),
+                             &res);
+    if (exit == CLI_EXIT_OK) {
+        char hex[2 * SRV_CERT_FP_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, fp, sizeof fp);
+        if (none)
+            printf("%s: no certificate\n", a->operands[0]);
+        else
+            printf("%s: certificate SHA-256 %s\n", a->operands[0], hex);
+    }
     admin_close(&ad);
     return exit;
 }

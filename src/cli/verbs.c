@@ -185,6 +185,14 @@ const cli_verb cli_verbs[] = {
      "Replaces the user's roles by those given with --role (repeatable: "
      "member, release-authority, auditor, administrator). Audited.",
      cli_cmd_user_set_roles, SVC_ACT_ADMINISTER},
+    {"user", "set-certificate", "NAME", 1, 1, USER_OPTS | CLI_OPT_CERTIFICATE,
+     CLI_OPT_CERTIFICATE,
+     "bind a user to a client certificate (smart card)",
+     "Binds the user to the certificate in CERT (PEM or DER) by its SHA-256 "
+     "fingerprint, printed; 'none' unbinds. With TLS and --tls-client-ca, a "
+     "client presenting that certificate (chained to a trusted CA) is signed "
+     "in as the user. One user per certificate. Audited.",
+     cli_cmd_user_set_certificate, SVC_ACT_ADMINISTER},
     {"token", "add", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME | CLI_OPT_EXPIRES, CLI_OPT_NAME,
      "give a user a named access token, with an expiry",
      "Prints a new access token named NAME (unique for the user) ONCE on "

@@ -174,6 +174,23 @@ void *node_auth_lookup_session(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]
     return lookup(n, hash, user);
 }
 
+void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32])
+{
+    /* Not cached: a certificate sign-in reads the store each request, so a
+     * change to the user or the binding is seen at once. */
+    node *n = ctx;
+    struct auth_entry *e = core_calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (svc_reader_load_cert(&n->svc, fp, &e->r, NULL) != LSN_OK || !e->r.user) {
+        lsn_free(e);
+        return NULL;
+    }
+    e->born_ms = mono_ms();
+    atomic_init(&e->refs, 1);
+    return &e->r;
+}
+
 void node_auth_invalidate(node *n)
 {
     if (n->auth)

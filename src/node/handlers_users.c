@@ -26,11 +26,11 @@ static const char *const status_names[] = {"active", "disabled", "removed"};
 static json_t *user_json(const store_user *u)
 {
     json_t *clr = json_loads(u->clearance, 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:o, s:s, s:b}", "name", u->name, "organisation",
+    return json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:b}", "name", u->name, "organisation",
                      u->organisation, "clearance", clr ? clr : json_null(), "roles",
                      node_roles_json(u->roles), "status",
                      u->status <= STORE_USER_REMOVED ? status_names[u->status] : "removed",
-                     "password", u->password_hash != NULL);
+                     "password", u->password_hash != NULL, "certificate", u->has_cert);
 }
 
 static int list_cb(void *ctx, const store_user *u)

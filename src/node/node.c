@@ -257,6 +257,7 @@ int node_serve_main(int argc, char **argv)
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
+        .tls_client_ca = cfg.tls_client_ca,
         .body_limit = cfg.body_limit,
         /* Posts wait for their commit without a thread (deferred answers),
          * but reads still wait for the durable audit records they append,
@@ -270,6 +271,7 @@ int node_serve_main(int argc, char **argv)
         .nroutes = sizeof node_routes / sizeof node_routes[0],
         .auth = {.lookup = node_auth_lookup, .release = node_auth_release,
                  .allow = node_auth_allow, .lookup_session = node_auth_lookup_session,
+                 .lookup_cert = node_auth_lookup_cert,
                  .ctx = &n},
         .hub = n.hub, .app = &n,
     };

@@ -152,6 +152,9 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
 /* The same by token hash (the node's authentication). */
 lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
                               lsn_error *err);
+/* The same by a client certificate's fingerprint. */
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+                             lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
 /* ---- channels (channels.c) ---------------------------------------------- */
@@ -306,6 +309,10 @@ lsn_err svc_user_get(svc *s, const svc_actor *a, const char *name, store_user **
 /* Every user to cb (administrators). */
 lsn_err svc_user_list(svc *s, const svc_actor *a, store_user_cb cb, void *ctx,
                       svc_result *res);
+/* Bind user name to the client certificate with SHA-256 fingerprint fp
+ * (NULL: unbind): presenting it over TLS signs them in. Administrators. */
+lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
+                                 const uint8_t fp[STORE_HASH_LEN], svc_result *res);
 /* Named access tokens (for programs), by their owner or an administrator:
  * add one (a name of 1..64 characters, unique for the user; expires_ms 0:
  * never) and write it to token_out once (only its hash is stored); list a

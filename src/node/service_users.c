@@ -375,3 +375,25 @@ lsn_err svc_token_revoke(svc *s, const svc_actor *a, const char *user, const cha
     snprintf(detail, sizeof detail, "token '%s'", name ? name : "");
     return finish(s, a, "token.revoke", object, detail, rc, res);
 }
+
+lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
+                                 const uint8_t fp[STORE_HASH_LEN], svc_result *res)
+{
+    char object[300], detail[100] = "certificate unbound";
+    begin(res, name, object);
+    if (!may(a, name, false))
+        return refuse_right(s, a, "user.set-certificate", object, res);
+    store_user_change ch = {.status = -1, .roles = -1, .cert_fingerprint = fp,
+                            .clear_cert = fp == NULL};
+    if (fp) {
+        char hex[2 * STORE_HASH_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, fp, STORE_HASH_LEN);
+        snprintf(detail, sizeof detail, "certificate SHA-256 %.64s", hex);
+    }
+    lsn_err rc = change(s, name, &ch, res);
+    if (rc == LSN_ERR_DUPLICATE || (rc != LSN_OK && res->refusal == SVC_FAILED &&
+                                    strstr(res->reason, "already")))
+        rc = svc_refuse(res, SVC_DUPLICATE, LSN_ERR_DUPLICATE,
+                        "That certificate is bound to another user already.");
+    return finish(s, a, "user.set-certificate", object, detail, rc, res);
+}

@@ -35,6 +35,11 @@ typedef struct srv_auth {
      * hash, or NULL (no such session, or it ended). May be NULL: no
      * sessions. Its result is released by `release` as lookup's is. */
     void *(*lookup_session)(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+    /* The user bound to the client certificate with this SHA-256
+     * fingerprint (server/client_cert.h), or NULL. May be NULL. Asked only
+     * with TLS and tls-client-ca, when the request has neither a bearer
+     * token nor a session cookie. Released by `release`. */
+    void *(*lookup_cert)(void *ctx, const uint8_t fingerprint[32]);
     void *ctx;
 } srv_auth;
 

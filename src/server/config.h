@@ -23,6 +23,7 @@ typedef struct srv_config {
     char *store;           /* --store      URI (NULL: sqlite:DATA_DIR/liaison.db) */
     char *tls_cert;        /* --tls-cert   PEM file, or NULL */
     char *tls_key;         /* --tls-key    PEM file, or NULL */
+    char *tls_client_ca;   /* --tls-client-ca PEM file, or NULL */
     size_t body_limit;     /* --body-limit bytes (default 1 MiB) */
     unsigned threads;      /* --threads    (0: number of CPUs) */
     unsigned max_connections;  /* --max-connections */

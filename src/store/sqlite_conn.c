@@ -33,9 +33,10 @@
 
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
-                  "password_hash, status "
+                  "password_hash, status, cert_fingerprint "
 #define USER_COLS_T "SELECT users.id, users.name, users.organisation, users.clearance, " \
-                    "users.roles, users.token_hash, users.password_hash, users.status "
+                    "users.roles, users.token_hash, users.password_hash, users.status, " \
+                    "users.cert_fingerprint "
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -55,7 +56,8 @@ static const char *const sql[SQ_NSTMT] = {
         "UPDATE users SET password_hash = CASE WHEN ?2 IS NULL THEN password_hash "
         "WHEN ?2 = '' THEN NULL ELSE ?2 END, status = coalesce(?3, status), "
         "clearance = coalesce(?4, clearance), roles = coalesce(?5, roles), "
-        "token_hash = coalesce(?6, token_hash) WHERE name = ?1",
+        "token_hash = coalesce(?6, token_hash), cert_fingerprint = CASE WHEN ?7 = 1 "
+        "THEN NULL ELSE coalesce(?8, cert_fingerprint) END WHERE name = ?1",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
     [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
                         "VALUES (?1,?2,?3,?4,?5)",
@@ -83,6 +85,7 @@ static const char *const sql[SQ_NSTMT] = {
                          USER_COLS_T "FROM tokens JOIN users ON users.name = tokens.user "
                          "WHERE tokens.hash = ?1 AND (tokens.expires_ms IS NULL OR "
                          "tokens.expires_ms > ?2) LIMIT 1",
+    [SQ_USER_BY_CERT] = USER_COLS "FROM users WHERE cert_fingerprint = ?1",
     [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
                       "WHERE user = ?1 ORDER BY name",
     [SQ_USER_LIST] = USER_COLS
@@ -236,11 +239,17 @@ static const char schema_v2_to_v3[] =
  * keeps its row: items and audit records name it, and the name must not
  * be given to somebody else. Named access tokens (for programs): each
  * stored as its SHA-256 with its owner, name, time made and expiry (NULL:
- * none); the user's first token stays in users.token_hash. */
+ * none); the user's first token stays in users.token_hash. A user may be
+ * bound to a client certificate by its SHA-256 fingerprint (one user per
+ * certificate). */
 static const char schema_people[] =
     "ALTER TABLE users ADD COLUMN password_hash TEXT;\n"
     "ALTER TABLE users ADD COLUMN status INTEGER NOT NULL DEFAULT 0\n"
     "  CHECK (status IN (0, 1, 2));\n"
+    "ALTER TABLE users ADD COLUMN cert_fingerprint BLOB\n"
+    "  CHECK (cert_fingerprint IS NULL OR length(cert_fingerprint) = 32);\n"
+    "CREATE UNIQUE INDEX users_by_cert ON users(cert_fingerprint)\n"
+    "  WHERE cert_fingerprint IS NOT NULL;\n"
     "CREATE TABLE tokens(\n"
     "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),\n"
     "  user TEXT NOT NULL REFERENCES users(name), name TEXT NOT NULL,\n"

@@ -556,6 +556,9 @@ static lsn_err apply_user_update(sq_store *s, sq_req *r)
         sqlite3_bind_int64(st, 5, ch->roles);
     if (ch->token_hash)
         sqlite3_bind_blob(st, 6, ch->token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, ch->clear_cert ? 1 : 0);
+    if (ch->cert_fingerprint)
+        sqlite3_bind_blob(st, 8, ch->cert_fingerprint, STORE_HASH_LEN, SQLITE_STATIC);
     lsn_err e = step_insert(c, st, "changing a user", &r->err);
     if (e == LSN_OK && sqlite3_changes(c->db) == 0)
         e = core_fail(&r->err, LSN_ERR_ARG, "no such user");

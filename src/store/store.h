@@ -79,6 +79,8 @@ typedef struct store_user {
     uint8_t token_hash[STORE_HASH_LEN]; /* store_token_hash(token); never the token */
     const char *password_hash; /* crypto_pwhash_str's string; NULL: no password */
     unsigned status;           /* STORE_USER_* */
+    bool has_cert;             /* bound to a client certificate ... */
+    uint8_t cert_fingerprint[STORE_HASH_LEN]; /* ... with this SHA-256 of its DER */
 } store_user;
 
 /* A user's status: only an active user signs in or is authenticated. */
@@ -100,6 +102,8 @@ typedef struct store_user_change {
     const char *clearance;           /* canonical JSON */
     int64_t roles;                   /* STORE_ROLE_* bits, or -1 */
     const uint8_t *token_hash;       /* a new bearer token's hash (STORE_HASH_LEN) */
+    const uint8_t *cert_fingerprint; /* bind a client certificate (STORE_HASH_LEN) */
+    bool clear_cert;                 /* unbind the client certificate */
 } store_user_change;
 
 typedef struct store_channel {
@@ -214,6 +218,9 @@ typedef struct store_ops {
     lsn_err (*user_find_by_token)(store *s, const uint8_t hash[STORE_HASH_LEN],
                                   store_user **out, lsn_error *err);
     lsn_err (*user_list)(store *s, store_user_cb cb, void *ctx, lsn_error *err);
+    /* The user bound to the client certificate with this fingerprint. */
+    lsn_err (*user_find_by_cert)(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                 store_user **out, lsn_error *err);
     /* Change user `name` durably (LSN_ERR_NOT_FOUND-like LSN_ERR_ARG "no
      * such user" when there is none). */
     lsn_err (*user_update)(store *s, const char *name, const store_user_change *ch,
@@ -379,6 +386,9 @@ static inline lsn_err store_token_list(store *s, const char *user, store_token_c
 static inline lsn_err store_token_revoke(store *s, const char *user, const char *name,
                                          lsn_error *err)
 { return s->ops->token_revoke(s, user, name, err); }
+static inline lsn_err store_user_find_by_cert(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                              store_user **out, lsn_error *err)
+{ return s->ops->user_find_by_cert(s, fp, out, err); }
 static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,

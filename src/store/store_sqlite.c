@@ -50,6 +50,8 @@ static void row_user(sqlite3_stmt *st, store_user *u)
     col_hash(st, 5, u->token_hash);
     u->password_hash = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : col_text(st, 6);
     u->status = (unsigned)sqlite3_column_int(st, 7);
+    u->has_cert = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    col_hash(st, 8, u->cert_fingerprint);
 }
 
 static void row_channel(sqlite3_stmt *st, store_channel *c)
@@ -390,6 +392,16 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), INT(now), copy_user_row,
                     (void **)out, "finding a user by token", err);
+}
+
+static lsn_err sq_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
+                                    store_user **out, lsn_error *err)
+{
+    *out = NULL;
+    if (!fp)
+        return core_fail(err, LSN_ERR_ARG, "no fingerprint");
+    return get_one((sq_store *)b, SQ_USER_BY_CERT, HASH(fp), copy_user_row, (void **)out,
+                   "finding a user by certificate", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -811,6 +823,7 @@ static const store_ops sqlite_ops = {
     .user_find_by_token = sq_user_find_by_token,
     .user_list = sq_user_list,
     .user_update = sq_user_update,
+    .user_find_by_cert = sq_user_find_by_cert,
     .token_add = sq_token_add,
     .token_list = sq_token_list,
     .token_revoke = sq_token_revoke,
