@@ -42,9 +42,12 @@ void node_h_signin(srv_request *req, srv_response *resp)
         return;
     const char *name = json_string_value(json_object_get(in, "name"));
     const char *password = json_string_value(json_object_get(in, "password"));
-    if (!json_is_object(in) || !name || !password) {
+    /* Bounded before anything: the name goes into the audit log. */
+    if (!json_is_object(in) || !name || !password || !*name || strlen(name) > 255 ||
+        strlen(password) > 1024) {
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
-                       "A sign-in is {\"name\": NAME, \"password\": PASSWORD}.");
+                       "A sign-in is {\"name\": NAME (1 to 255 bytes), \"password\": "
+                       "PASSWORD}.");
         json_decref(in);
         return;
     }

@@ -263,6 +263,14 @@ int main(int argc, char **argv)
     ok(sign_in("nobody.at.all", "whatever-password", &s, &a) == 401 &&
            strstr(a.body, "wrong"),
        "unknown_user_answered_as_a_wrong_password");
+    {
+        char big[400], req[600];
+        memset(big, 'x', 300);
+        big[300] = '\0';
+        snprintf(req, sizeof req, "{\"name\":\"%s\",\"password\":\"whatever-password\"}", big);
+        ok(call("POST", "/api/v1/session", NULL, NULL, NULL, req, &a) == 400,
+           "an_overlong_user_name_is_refused_before_anything");
+    }
     ok(audited(marco, "session.signin", "refused", "user:yui.nakamura"),
        "failed_signins_are_audited");
     ok(audited(marco, "session.signin", "ok", "user:kenji.watanabe") &&
