@@ -117,7 +117,47 @@ static void test_directory(store *s)
        "wrong_token_hash_finds_no_user");
     ok(store_user_get(s, "aiko", &f, &err) == LSN_OK && f && f->id == uid,
        "user_get_by_name");
+    ok(f && f->password_hash == NULL && f->status == STORE_USER_ACTIVE,
+       "a_new_user_is_active_without_a_password");
     lsn_free(f);
+    /* Account changes: one update, NULL fields untouched. */
+    store_user_change uc = {.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
+                            .status = STORE_USER_DISABLED, .roles = -1};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_get(s, "aiko", &f, &err) == LSN_OK && f &&
+           f->status == STORE_USER_DISABLED && f->password_hash &&
+           strcmp(f->password_hash, uc.password_hash) == 0 &&
+           strcmp(f->clearance, u.clearance) == 0 &&
+           f->roles == (STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY),
+       "user_update_sets_password_and_status_and_leaves_the_rest");
+    lsn_free(f);
+    uc = (store_user_change){.password_hash = "", .status = STORE_USER_ACTIVE, .roles = -1};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_get(s, "aiko", &f, &err) == LSN_OK && f && !f->password_hash &&
+           f->status == STORE_USER_ACTIVE,
+       "user_update_removes_a_password_with_an_empty_one");
+    lsn_free(f);
+    uc = (store_user_change){.status = STORE_USER_DISABLED, .roles = -1};
+    /* Named tokens: found until they expire, revoked by name. */
+    uint8_t th[STORE_HASH_LEN], tx[STORE_HASH_LEN];
+    memset(th, 0x5a, sizeof th);
+    memset(tx, 0xa5, sizeof tx);
+    store_token tk = {.user = "aiko", .name = "export"};
+    store_token old_tk = {.user = "aiko", .name = "expired", .expires_ms = 1000};
+    ok(store_token_add(s, &tk, th, &err) == LSN_OK && store_token_add(s, &old_tk, tx, &err) == LSN_OK,
+       "named_tokens_added");
+    ok(store_token_add(s, &tk, tx, &err) == LSN_ERR_DUPLICATE, "token_name_unique_per_user");
+    ok(store_user_find_by_token(s, th, &f, &err) == LSN_OK && f && strcmp(f->name, "aiko") == 0,
+       "a_named_token_finds_its_user");
+    lsn_free(f);
+    ok(store_user_find_by_token(s, tx, &f, &err) == LSN_OK && f == NULL,
+       "an_expired_token_finds_nobody");
+    ok(store_token_revoke(s, "aiko", "export", &err) == LSN_OK &&
+           store_user_find_by_token(s, th, &f, &err) == LSN_OK && f == NULL,
+       "a_revoked_token_finds_nobody");
+    ok(store_token_revoke(s, "aiko", "export", &err) == LSN_ERR_ARG, "revoking_twice_is_refused");
+    ok(store_user_update(s, "nobody", &uc, &err) == LSN_ERR_ARG,
+       "user_update_of_an_unknown_user_is_refused");
     n = 0;
     ok(store_user_list(s, count_user, &n, &err) == LSN_OK &&
            n == 1,

@@ -51,7 +51,8 @@ enum cli_opt_bit {
     CLI_OPT_UUID = 1u << 22,
     CLI_OPT_STORE = 1u << 23,
     CLI_OPT_FORCE = 1u << 24, /* no argument */
-    CLI_OPT_PORTION = 1u << 25 /* no argument */
+    CLI_OPT_PORTION = 1u << 25, /* no argument */
+    CLI_OPT_EXPIRES = 1u << 26
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -173,6 +174,20 @@ int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+/* cmd_users.c: accounts */
+int cli_cmd_user_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_disable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_enable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_remove(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_passwd(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_token(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_clearance(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_roles(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);

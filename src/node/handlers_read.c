@@ -31,18 +31,12 @@ static void store_failed(srv_response *resp, const lsn_error *err)
     srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
 }
 
-static json_t *roles_json(unsigned roles)
+json_t *node_roles_json(unsigned roles)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {STORE_ROLE_MEMBER, "member"},
-        {STORE_ROLE_RELEASE_AUTHORITY, "release_authority"},
-        {STORE_ROLE_AUDITOR, "auditor"},
-        {STORE_ROLE_ADMINISTRATOR, "administrator"},
-    };
     json_t *a = json_array();
-    for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++)
-        if (roles & names[i].bit)
-            json_array_append_new(a, json_string(names[i].name));
+    for (unsigned bit = 1; a && bit <= STORE_ROLE_ADMINISTRATOR; bit <<= 1)
+        if (roles & bit)
+            json_array_append_new(a, json_string(svc_role_name(bit)));
     return a;
 }
 
@@ -65,7 +59,7 @@ void node_h_me(srv_request *req, srv_response *resp)
                             "clearance", clr ? clr : json_null(),
                             "clearanceMarking", clearance_marking(r->clearance, "en"),
                             "clearanceMarkingFr", clearance_marking(r->clearance, "fr"),
-                            "roles", roles_json(r->user->roles),
+                            "roles", node_roles_json(r->user->roles),
                             /* so a client can refuse an oversized post beforehand */
                             "bodyLimit", (json_int_t)app(req)->body_limit));
 }

@@ -48,6 +48,18 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/channels", node_h_channel_add, true, "add a channel", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/organisations", node_h_org_add, true, "add an organisation", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/users", node_h_user_add, true, "add a user (its token is in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users", node_h_users, true, "every user (administrators)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users/{name}", node_h_user_show, true, "one user (administrators)", SVC_ACT_ADMINISTER},
+    {SRV_PATCH, "/api/v1/users/{name}", node_h_user_update, true, "change a user's status, clearance or roles", SVC_ACT_ADMINISTER},
+    {SRV_DELETE, "/api/v1/users/{name}", node_h_user_remove, true, "remove a user (the name stays taken)", SVC_ACT_ADMINISTER},
+    {SRV_PUT, "/api/v1/users/{name}/password", node_h_user_password, true, "set a user's password", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/users/{name}/token", node_h_user_token, true, "a new bearer token for a user (in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users/{name}/tokens", node_h_tokens, true, "a user's named access tokens (the user or an administrator)", SVC_ACT_NONE},
+    {SRV_POST, "/api/v1/users/{name}/tokens", node_h_token_add, true, "a new named access token with an expiry (in the answer, once)", SVC_ACT_NONE},
+    {SRV_DELETE, "/api/v1/users/{name}/tokens/{token}", node_h_token_revoke, true, "revoke a named access token", SVC_ACT_NONE},
+    {SRV_POST, "/api/v1/session", node_h_signin, false, "sign in with a password: a session cookie and its CSRF token", SVC_ACT_NONE},
+    {SRV_GET, "/api/v1/session", node_h_session, true, "the caller's session and its CSRF token", SVC_ACT_NONE},
+    {SRV_DELETE, "/api/v1/session", node_h_signout, true, "sign out: the session ends on the node", SVC_ACT_NONE},
     {SRV_GET, "/api/v1/audit", node_h_audit, true, "the audit log", SVC_ACT_AUDIT},
     {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item", SVC_ACT_POST},
     {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see", SVC_ACT_READ},
@@ -155,6 +167,8 @@ static void node_release(node *n)
     srv_sse_hub_free(n->hub);
     node_cache_free(n);
     node_auth_free(n);
+    node_sessions_free(n);
+    node_throttle_free(n);
     svc_release(&n->svc);
     node_visible_free(n);
     sodium_memzero(n->cursor_seal, sizeof n->cursor_seal);
@@ -232,9 +246,13 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "store", &err);
     if (svc_init(&n.svc, n.st, n.set, cfg.body_limit, true) != LSN_OK ||
         node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
-        node_visible_init(&n) != LSN_OK)
+        node_visible_init(&n) != LSN_OK ||
+        node_sessions_init(&n, cfg.session_idle, cfg.session_max) != LSN_OK ||
+        node_throttle_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.svc.decided = on_decided;
+    n.svc.user_changed = node_user_changed;
+    n.svc.token_revoked = node_token_revoked;
     n.svc.hook_ctx = &n;
     if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
         return fail(&n, &cfg, "cursor key", &err);
@@ -266,6 +284,7 @@ int node_serve_main(int argc, char **argv)
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
+        .tls_client_ca = cfg.tls_client_ca,
         .body_limit = cfg.body_limit,
         /* Posts wait for their commit without a thread (deferred answers),
          * but reads still wait for the durable audit records they append,
@@ -278,7 +297,9 @@ int node_serve_main(int argc, char **argv)
         .metrics_listen = srv_config_metrics_address(&cfg), .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
         .auth = {.lookup = node_auth_lookup, .release = node_auth_release,
-                 .allow = node_auth_allow, .ctx = &n},
+                 .allow = node_auth_allow, .lookup_session = node_auth_lookup_session,
+                 .lookup_cert = node_auth_lookup_cert,
+                 .ctx = &n},
         .hub = n.hub, .app = &n,
     };
     n.srv = srv_server_start(&o, &err);

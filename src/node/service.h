@@ -117,6 +117,11 @@ typedef struct svc {
      * an item became durable (wake the stream's publisher). */
     void (*decided)(void *ctx, bool granted);
     void (*appended)(void *ctx);
+    /* A user's account changed (disabled, removed, new clearance, roles,
+     * password or token): drop what is cached of them, end their sessions. */
+    void (*user_changed)(void *ctx, const char *name);
+    /* A token was revoked: forget cached readers (nothing else changes). */
+    void (*token_revoked)(void *ctx);
     void *hook_ctx;
 } svc;
 
@@ -147,6 +152,9 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
 /* The same by token hash (the node's authentication). */
 lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
                               lsn_error *err);
+/* The same by a client certificate's fingerprint. */
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+                             lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
 /* ---- channels (channels.c) ---------------------------------------------- */
@@ -257,6 +265,7 @@ typedef struct svc_new_user {
     size_t clearance_len;
     lsn_form clearance_form;   /* LSN_FORM_AUTO: detect */
     unsigned roles;            /* STORE_ROLE_* bits; 0: member */
+    const char *password;      /* NULL: no password sign-in (a token only) */
 } svc_new_user;
 /* Adds the user with its clearance in canonical JSON and a new bearer
  * token, written to token_out (shown once; only its hash is stored: wipe
@@ -265,6 +274,64 @@ typedef struct svc_new_user {
 lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
                      char token_out[STORE_TOKEN_CHARS + 1], char *marking_out,
                      size_t marking_cap, svc_result *res);
+
+/* ---- accounts (service_users.c) ---------------------------------------- */
+
+#define SVC_PASSWORD_MIN 10
+#define SVC_PASSWORD_MAX 256
+#define SVC_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
+
+/* Hash a password (SVC_PASSWORD_MIN..MAX bytes) with Argon2id into out. */
+lsn_err svc_password_hash(const char *password, char out[SVC_PASSWORD_HASH_MAX],
+                          svc_result *res);
+/* Set user name's password: an administrator, or the user themself. */
+lsn_err svc_user_passwd(svc *s, const svc_actor *a, const char *name, const char *password,
+                        svc_result *res);
+/* Enable, disable or remove (STORE_USER_*) user name: an administrator,
+ * never on themself. A removed user's token and password stop working for
+ * good; the name stays taken. */
+lsn_err svc_user_set_status(svc *s, const svc_actor *a, const char *name, unsigned status,
+                            svc_result *res);
+/* A new clearance (any form), validated against the policy. */
+lsn_err svc_user_set_clearance(svc *s, const svc_actor *a, const char *name,
+                               const char *clearance, size_t len, lsn_form form,
+                               svc_result *res);
+/* New roles (STORE_ROLE_* bits; 0: member). */
+lsn_err svc_user_set_roles(svc *s, const svc_actor *a, const char *name, unsigned roles,
+                           svc_result *res);
+/* A new bearer token for user name (the old one stops working), written to
+ * token_out once: an administrator, or the user themself. */
+lsn_err svc_user_token_new(svc *s, const svc_actor *a, const char *name,
+                           char token_out[STORE_TOKEN_CHARS + 1], svc_result *res);
+/* User name's record (*out, lsn_free): an administrator or the user. */
+lsn_err svc_user_get(svc *s, const svc_actor *a, const char *name, store_user **out,
+                     svc_result *res);
+/* Every user to cb (administrators). */
+lsn_err svc_user_list(svc *s, const svc_actor *a, store_user_cb cb, void *ctx,
+                      svc_result *res);
+/* Bind user name to the client certificate with SHA-256 fingerprint fp
+ * (NULL: unbind): presenting it over TLS signs them in. Administrators. */
+lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
+                                 const uint8_t fp[STORE_HASH_LEN], svc_result *res);
+/* Named access tokens (for programs), by their owner or an administrator:
+ * add one (a name of 1..64 characters, unique for the user; expires_ms 0:
+ * never) and write it to token_out once (only its hash is stored); list a
+ * user's (names and times, never the tokens); revoke one by name (it stops
+ * on the next request: the user_changed hook). Audited. */
+lsn_err svc_token_add(svc *s, const svc_actor *a, const char *user, const char *name,
+                      int64_t expires_ms, char token_out[STORE_TOKEN_CHARS + 1],
+                      svc_result *res);
+lsn_err svc_token_list(svc *s, const svc_actor *a, const char *user, store_token_cb cb,
+                       void *ctx, svc_result *res);
+lsn_err svc_token_revoke(svc *s, const svc_actor *a, const char *user, const char *name,
+                         svc_result *res);
+/* Check a password sign-in: LSN_OK when user name is active and the
+ * password is theirs; otherwise SVC_FORBIDDEN with one sentence whatever
+ * the reason (and the same cost: a dummy hash is verified). Audited, with
+ * the client's address (may be NULL). Slowing repeated failures down is
+ * the caller's (the node's throttle). */
+lsn_err svc_sign_in(svc *s, const char *name, const char *password, const char *client,
+                    svc_result *res);
 
 /* ---- the audit log (service_audit.c) ----------------------------------- */
 

@@ -40,6 +40,9 @@ static const option options[] = {
      "PEM certificate chain; serve HTTPS (needs tls-key)"},
     {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",
      "PEM private key for tls-cert"},
+    {"tls-client-ca", OPT_STRING, OFF(tls_client_ca), NULL, 0, 0, "FILE",
+     "PEM of the CAs whose client certificates sign users in (users bound with "
+     "'liaison user set-certificate'); needs tls-cert"},
     {"body-limit", OPT_SIZE, OFF(body_limit), "1048576", 1024, 1ull << 30, "BYTES",
      "largest request body accepted (larger: 413)"},
     {"threads", OPT_UINT, OFF(threads), "0", 0, 256, "N",
@@ -64,6 +67,10 @@ static const option options[] = {
      "max-connections)"},
     {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
      "events queued per stream client before it is dropped as too slow"},
+    {"session-idle", OPT_UINT, OFF(session_idle), "1800", 60, 86400, "SECONDS",
+     "a web session unused this long ends (sign in again)"},
+    {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",
+     "a web session ends this long after sign-in, used or not"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -353,6 +360,8 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key)
         return core_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
+    if (cfg->tls_client_ca && !cfg->tls_cert)
+        return core_fail(err, LSN_ERR_ARG, "tls-client-ca needs tls-cert and tls-key");
     if (!cfg->data_dir)
         return core_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
     const char *ml = srv_config_metrics_address(cfg);

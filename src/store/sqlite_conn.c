@@ -31,6 +31,13 @@
     ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 
+/* A user's columns, in the order row_user reads them (store_sqlite.c). */
+#define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
+                  "password_hash, status, cert_fingerprint "
+#define USER_COLS_T "SELECT users.id, users.name, users.organisation, users.clearance, " \
+                    "users.roles, users.token_hash, users.password_hash, users.status, " \
+                    "users.cert_fingerprint "
+
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_READ_BEGIN] = "BEGIN", /* a reader's: one snapshot, one lock, for many statements */
@@ -41,9 +48,20 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_ROLLBACK_TO] = "ROLLBACK TO w",
     [SQ_ORG_INSERT] = "INSERT INTO organisations(name, category) VALUES (?1,?2)",
     [SQ_USER_INSERT] =
-        "INSERT INTO users(name, organisation, clearance, roles, token_hash) "
-        "VALUES (?1,?2,?3,?4,?5)",
+        "INSERT INTO users(name, organisation, clearance, roles, token_hash, password_hash) "
+        "VALUES (?1,?2,?3,?4,?5,?6)",
+    /* One statement for every change of an account (store_user_change):
+     * a NULL parameter leaves its column as it is. */
+    [SQ_USER_UPDATE] =
+        "UPDATE users SET password_hash = CASE WHEN ?2 IS NULL THEN password_hash "
+        "WHEN ?2 = '' THEN NULL ELSE ?2 END, status = coalesce(?3, status), "
+        "clearance = coalesce(?4, clearance), roles = coalesce(?5, roles), "
+        "token_hash = coalesce(?6, token_hash), cert_fingerprint = CASE WHEN ?7 = 1 "
+        "THEN NULL ELSE coalesce(?8, cert_fingerprint) END WHERE name = ?1",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
+    [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
+                        "VALUES (?1,?2,?3,?4,?5)",
+    [SQ_TOKEN_DELETE] = "DELETE FROM tokens WHERE user = ?1 AND name = ?2",
     /* The group's items, in one statement: see sq_fts_index(). The class
      * (alone, and with the channel) and the channel go in as tokens of
      * their own columns, so that a search is restricted to a reader's
@@ -59,11 +77,18 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_CLASS_ID] = "SELECT id FROM label_classes WHERE label = ?1",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
-    [SQ_USER_GET] = "SELECT id, name, organisation, clearance, roles, token_hash "
+    [SQ_USER_GET] = USER_COLS
                     "FROM users WHERE name = ?1",
-    [SQ_USER_BY_TOKEN] = "SELECT id, name, organisation, clearance, roles, token_hash "
-                         "FROM users WHERE token_hash = ?1",
-    [SQ_USER_LIST] = "SELECT id, name, organisation, clearance, roles, token_hash "
+    /* A user's own token, or one of their named tokens not expired (?2:
+     * now in ms). */
+    [SQ_USER_BY_TOKEN] = USER_COLS "FROM users WHERE token_hash = ?1 UNION ALL "
+                         USER_COLS_T "FROM tokens JOIN users ON users.name = tokens.user "
+                         "WHERE tokens.hash = ?1 AND (tokens.expires_ms IS NULL OR "
+                         "tokens.expires_ms > ?2) LIMIT 1",
+    [SQ_USER_BY_CERT] = USER_COLS "FROM users WHERE cert_fingerprint = ?1",
+    [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
+                      "WHERE user = ?1 ORDER BY name",
+    [SQ_USER_LIST] = USER_COLS
                      "FROM users ORDER BY id",
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
@@ -207,7 +232,31 @@ static const char schema_v2_to_v3[] =
     "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
     "PRAGMA user_version = 3;\n";
 
-#define SCHEMA_VERSION 3
+/* Version 5 (people, issue 11; the lead renumbers at merge): accounts that
+ * can be managed. A user may have a password (Argon2id, libsodium's
+ * crypto_pwhash_str string; NULL: no password sign-in) and a status
+ * (0 active, 1 disabled, 2 removed: store.h STORE_USER_*). A removed user
+ * keeps its row: items and audit records name it, and the name must not
+ * be given to somebody else. Named access tokens (for programs): each
+ * stored as its SHA-256 with its owner, name, time made and expiry (NULL:
+ * none); the user's first token stays in users.token_hash. A user may be
+ * bound to a client certificate by its SHA-256 fingerprint (one user per
+ * certificate). */
+static const char schema_people[] =
+    "ALTER TABLE users ADD COLUMN password_hash TEXT;\n"
+    "ALTER TABLE users ADD COLUMN status INTEGER NOT NULL DEFAULT 0\n"
+    "  CHECK (status IN (0, 1, 2));\n"
+    "ALTER TABLE users ADD COLUMN cert_fingerprint BLOB\n"
+    "  CHECK (cert_fingerprint IS NULL OR length(cert_fingerprint) = 32);\n"
+    "CREATE UNIQUE INDEX users_by_cert ON users(cert_fingerprint)\n"
+    "  WHERE cert_fingerprint IS NOT NULL;\n"
+    "CREATE TABLE tokens(\n"
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),\n"
+    "  user TEXT NOT NULL REFERENCES users(name), name TEXT NOT NULL,\n"
+    "  created_ms INTEGER NOT NULL, expires_ms INTEGER, UNIQUE (user, name));\n"
+    "PRAGMA user_version = 5;\n";
+
+#define SCHEMA_VERSION 5
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -433,7 +482,9 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
             e = exec(c, schema_v1_to_v2, err);
         if (!e && v < 3)
             e = exec(c, schema_v2_to_v3, err);
-        /* Later versions: `if (!e && v < 4) e = exec(c, schema_v3_to_v4, err);` */
+        /* Version 4 is another step's (integrity); people is 5. */
+        if (!e && v < 5)
+            e = exec(c, schema_people, err);
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

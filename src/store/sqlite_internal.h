@@ -17,10 +17,11 @@
 typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
+    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_TOKEN_INSERT,
+    SQ_TOKEN_DELETE, SQ_FTS_INDEX,
     SQ_CLASS_INSERT, SQ_CLASS_ID,
     /* readers */
-    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
+    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
     SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
     SQ_ITEM_SEARCH, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
@@ -101,6 +102,11 @@ lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id
 lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
                        int64_t *id_out, lsn_error *err);
 lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
+lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                     lsn_error *err);
+lsn_err sq_token_revoke(store *b, const char *user, const char *name, lsn_error *err);
+lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
+                       lsn_error *err);
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
                        int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
 lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,

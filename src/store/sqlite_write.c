@@ -205,6 +205,7 @@ typedef struct row_job {
     const char *t1, *t2, *t3;
     int64_t n4;
     const uint8_t *blob5;
+    const char *t6; /* a user's password hash (NULL: none) */
     int64_t id;
 } row_job;
 
@@ -222,6 +223,10 @@ static lsn_err apply_row(void *be, void *arg, lsn_error *err)
         sqlite3_bind_text(st, 3, j->t3, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, j->n4);
         sqlite3_bind_blob(st, 5, j->blob5, STORE_HASH_LEN, SQLITE_STATIC);
+        if (j->t6)
+            sqlite3_bind_text(st, 6, j->t6, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 6);
     }
     lsn_err e = step_insert(c, st, j->doing, err);
     if (e == LSN_OK)
@@ -270,6 +275,114 @@ lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *e
         return e;
     row_job j = { .which = SQ_USER_INSERT, .doing = "adding a user", .t1 = u->name,
                   .t2 = u->organisation, .t3 = u->clearance, .n4 = (int64_t)u->roles,
-                  .blob5 = u->token_hash };
+                  .blob5 = u->token_hash, .t6 = u->password_hash };
     return submit_row((sq_store *)b, &j, id_out, err);
+}
+
+/* A change to an account: one UPDATE, NULL parameters leave a column. */
+typedef struct user_job {
+    const char *name;
+    const store_user_change *ch;
+} user_job;
+
+static lsn_err apply_user_update(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    user_job *j = arg;
+    const store_user_change *ch = j->ch;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_USER_UPDATE);
+    if (!st)
+        return sq_fail(c->db, err, "changing a user");
+    sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
+    if (ch->password_hash)
+        sqlite3_bind_text(st, 2, ch->password_hash, -1, SQLITE_STATIC);
+    if (ch->status >= 0)
+        sqlite3_bind_int(st, 3, ch->status);
+    if (ch->clearance)
+        sqlite3_bind_text(st, 4, ch->clearance, -1, SQLITE_STATIC);
+    if (ch->roles >= 0)
+        sqlite3_bind_int64(st, 5, ch->roles);
+    if (ch->token_hash)
+        sqlite3_bind_blob(st, 6, ch->token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, ch->clear_cert ? 1 : 0);
+    if (ch->cert_fingerprint)
+        sqlite3_bind_blob(st, 8, ch->cert_fingerprint, STORE_HASH_LEN, SQLITE_STATIC);
+    lsn_err e = step_insert(c, st, "changing a user", err);
+    if (e == LSN_OK && sqlite3_changes(c->db) == 0)
+        e = core_fail(err, LSN_ERR_ARG, "no such user");
+    return e;
+}
+
+lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
+                       lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("user name", name, STORE_FIELD_MAX, err)))
+        return e;
+    if (ch->status > STORE_USER_REMOVED)
+        return core_fail(err, LSN_ERR_ARG, "no such status");
+    user_job j = {.name = name, .ch = ch};
+    return writer_apply(&((sq_store *)b)->writer, apply_user_update, &j, err);
+}
+
+/* Named access tokens. */
+typedef struct token_job {
+    const store_token *t;
+    const uint8_t *hash;
+    const char *user, *name; /* revoke */
+} token_job;
+
+static lsn_err apply_token_add(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    token_job *j = arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_INSERT);
+    if (!st)
+        return sq_fail(c->db, err, "adding a token");
+    sqlite3_bind_blob(st, 1, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->t->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, j->t->created_ms ? j->t->created_ms : writer_now_ms());
+    if (j->t->expires_ms)
+        sqlite3_bind_int64(st, 5, j->t->expires_ms);
+    return step_insert(c, st, "adding a token", err);
+}
+
+lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                     lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("token's user", t->user, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("token's name", t->name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.t = t, .hash = hash};
+    return writer_apply(&((sq_store *)b)->writer, apply_token_add, &j, err);
+}
+
+static lsn_err apply_token_revoke(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    token_job *j = arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_DELETE);
+    if (!st)
+        return sq_fail(c->db, err, "revoking a token");
+    sqlite3_bind_text(st, 1, j->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->name, -1, SQLITE_STATIC);
+    lsn_err e = step_insert(c, st, "revoking a token", err);
+    if (e == LSN_OK && sqlite3_changes(c->db) == 0)
+        e = core_fail(err, LSN_ERR_ARG, "no such token");
+    return e;
+}
+
+lsn_err sq_token_revoke(store *b, const char *user, const char *name, lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("token's user", user, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("token's name", name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.user = user, .name = name};
+    return writer_apply(&((sq_store *)b)->writer, apply_token_revoke, &j, err);
 }

@@ -77,7 +77,34 @@ typedef struct store_user {
     const char *clearance;    /* opaque: the engine's JSON clearance */
     unsigned roles;           /* STORE_ROLE_* bits */
     uint8_t token_hash[STORE_HASH_LEN]; /* store_token_hash(token); never the token */
+    const char *password_hash; /* crypto_pwhash_str's string; NULL: no password */
+    unsigned status;           /* STORE_USER_* */
+    bool has_cert;             /* bound to a client certificate ... */
+    uint8_t cert_fingerprint[STORE_HASH_LEN]; /* ... with this SHA-256 of its DER */
 } store_user;
+
+/* A user's status: only an active user signs in or is authenticated. */
+enum { STORE_USER_ACTIVE = 0, STORE_USER_DISABLED = 1, STORE_USER_REMOVED = 2 };
+
+/* A named access token of a user (for programs); only its hash is stored. */
+typedef struct store_token {
+    const char *user;
+    const char *name;
+    int64_t created_ms;
+    int64_t expires_ms; /* 0: never */
+} store_token;
+typedef int (*store_token_cb)(void *ctx, const store_token *token);
+
+/* A change to an account: each field NULL (or -1) leaves its column as is. */
+typedef struct store_user_change {
+    const char *password_hash;       /* "" removes the password */
+    int status;                      /* STORE_USER_*, or -1 */
+    const char *clearance;           /* canonical JSON */
+    int64_t roles;                   /* STORE_ROLE_* bits, or -1 */
+    const uint8_t *token_hash;       /* a new bearer token's hash (STORE_HASH_LEN) */
+    const uint8_t *cert_fingerprint; /* bind a client certificate (STORE_HASH_LEN) */
+    bool clear_cert;                 /* unbind the client certificate */
+} store_user_change;
 
 typedef struct store_channel {
     int64_t id;
@@ -166,7 +193,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 1u
+#define STORE_OPS_VERSION 2u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -191,6 +218,22 @@ typedef struct store_ops {
     lsn_err (*user_find_by_token)(store *s, const uint8_t hash[STORE_HASH_LEN],
                                   store_user **out, lsn_error *err);
     lsn_err (*user_list)(store *s, store_user_cb cb, void *ctx, lsn_error *err);
+    /* The user bound to the client certificate with this fingerprint. */
+    lsn_err (*user_find_by_cert)(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                 store_user **out, lsn_error *err);
+    /* Change user `name` durably (LSN_ERR_NOT_FOUND-like LSN_ERR_ARG "no
+     * such user" when there is none). */
+    lsn_err (*user_update)(store *s, const char *name, const store_user_change *ch,
+                           lsn_error *err);
+    /* Named access tokens: add one (the user must exist; LSN_ERR_DUPLICATE
+     * when the user has a token of that name), list a user's (by name),
+     * revoke one (LSN_ERR_ARG "no such token" when absent). A named token
+     * finds its user through user_find_by_token until it expires. */
+    lsn_err (*token_add)(store *s, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                         lsn_error *err);
+    lsn_err (*token_list)(store *s, const char *user, store_token_cb cb, void *ctx,
+                          lsn_error *err);
+    lsn_err (*token_revoke)(store *s, const char *user, const char *name, lsn_error *err);
 
     /* Channels. */
     lsn_err (*channel_add)(store *s, const char *name, const char *purpose,
@@ -331,6 +374,21 @@ static inline lsn_err store_user_get(store *s, const char *name, store_user **ou
 static inline lsn_err store_user_find_by_token(store *s, const uint8_t h[STORE_HASH_LEN],
                                                store_user **out, lsn_error *err)
 { return s->ops->user_find_by_token(s, h, out, err); }
+static inline lsn_err store_user_update(store *s, const char *name,
+                                        const store_user_change *ch, lsn_error *err)
+{ return s->ops->user_update(s, name, ch, err); }
+static inline lsn_err store_token_add(store *s, const store_token *t,
+                                      const uint8_t h[STORE_HASH_LEN], lsn_error *err)
+{ return s->ops->token_add(s, t, h, err); }
+static inline lsn_err store_token_list(store *s, const char *user, store_token_cb cb,
+                                       void *ctx, lsn_error *err)
+{ return s->ops->token_list(s, user, cb, ctx, err); }
+static inline lsn_err store_token_revoke(store *s, const char *user, const char *name,
+                                         lsn_error *err)
+{ return s->ops->token_revoke(s, user, name, err); }
+static inline lsn_err store_user_find_by_cert(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                              store_user **out, lsn_error *err)
+{ return s->ops->user_find_by_cert(s, fp, out, err); }
 static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,

@@ -49,6 +49,10 @@ static void row_user(sqlite3_stmt *st, store_user *u)
     u->clearance = col_text(st, 3);
     u->roles = (unsigned)sqlite3_column_int64(st, 4);
     col_hash(st, 5, u->token_hash);
+    u->password_hash = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : col_text(st, 6);
+    u->status = (unsigned)sqlite3_column_int(st, 7);
+    u->has_cert = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    col_hash(st, 8, u->cert_fingerprint);
 }
 
 static void row_channel(sqlite3_stmt *st, store_channel *c)
@@ -130,7 +134,7 @@ static void *copy_org(const store_org *o)
 static void *copy_user(const store_user *u)
 {
     store_user *c = core_malloc(sizeof *c + copy_ssize(u->name) + copy_ssize(u->organisation) +
-                               copy_ssize(u->clearance));
+                               copy_ssize(u->clearance) + copy_ssize(u->password_hash));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -138,6 +142,7 @@ static void *copy_user(const store_user *u)
     c->name = copy_put(&cur, u->name);
     c->organisation = copy_put(&cur, u->organisation);
     c->clearance = copy_put(&cur, u->clearance);
+    c->password_hash = copy_put(&cur, u->password_hash);
     return c;
 }
 
@@ -252,6 +257,22 @@ static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite
     return LSN_OK;
 }
 
+/* The same with two parameters. */
+static lsn_err get_one2(sq_store *s, sq_stmt which, arg k1, arg k2,
+                        void *(*copy)(sqlite3_stmt *), void **out, const char *doing,
+                        lsn_error *err)
+{
+    get_ctx g = { .copy = copy };
+    *out = NULL;
+    lsn_err e = query(s, which, k1, k2, NONE, get_row, &g, doing, err);
+    if (e)
+        return e;
+    if (g.nomem)
+        return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+    *out = g.out;
+    return LSN_OK;
+}
+
 /* _list: each row to the caller's callback. */
 typedef struct list_ctx {
     union {
@@ -261,6 +282,7 @@ typedef struct list_ctx {
         store_item_cb item;
         store_audit_cb audit;
         store_class_cb cls;
+        store_token_cb token;
     } cb;
     void *ctx;
 } list_ctx;
@@ -322,8 +344,21 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
     *out = NULL;
     if (!hash)
         return core_fail(err, LSN_ERR_ARG, "no token hash");
-    return get_one((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), copy_user_row,
-                   (void **)out, "finding a user by token", err);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), INT(now), copy_user_row,
+                    (void **)out, "finding a user by token", err);
+}
+
+static lsn_err sq_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
+                                    store_user **out, lsn_error *err)
+{
+    *out = NULL;
+    if (!fp)
+        return core_fail(err, LSN_ERR_ARG, "no fingerprint");
+    return get_one((sq_store *)b, SQ_USER_BY_CERT, HASH(fp), copy_user_row, (void **)out,
+                   "finding a user by certificate", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -331,6 +366,25 @@ static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *er
     list_ctx l = { .cb.user = cb, .ctx = ctx };
     return query((sq_store *)b, SQ_USER_LIST, NONE, NONE, NONE, user_row, &l,
                  "listing users", err);
+}
+
+static int token_row(void *ctx, sqlite3_stmt *st)
+{
+    list_ctx *l = ctx;
+    store_token t = {.user = col_text(st, 0), .name = col_text(st, 1),
+                     .created_ms = sqlite3_column_int64(st, 2),
+                     .expires_ms = sqlite3_column_int64(st, 3)};
+    return l->cb.token(l->ctx, &t);
+}
+
+static lsn_err sq_token_list(store *b, const char *user, store_token_cb cb, void *ctx,
+                             lsn_error *err)
+{
+    list_ctx l = { .cb.token = cb, .ctx = ctx };
+    if (!user)
+        return core_fail(err, LSN_ERR_ARG, "no user named");
+    return query((sq_store *)b, SQ_TOKEN_LIST, TEXT(user), NONE, NONE, token_row, &l,
+                 "listing tokens", err);
 }
 
 static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
@@ -723,6 +777,11 @@ static const store_ops sqlite_ops = {
     .user_get = sq_user_get,
     .user_find_by_token = sq_user_find_by_token,
     .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_find_by_cert = sq_user_find_by_cert,
+    .token_add = sq_token_add,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
     .channel_add = sq_channel_add,
     .channel_get = sq_channel_get,
     .channel_list = sq_channel_list,

@@ -159,6 +159,9 @@ lsn_err writer_item_append_async(writer *w, const store_item *it,
 lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err);
 /* Run fn(be, arg, err) in a group and wait for its commit. */
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err);
+/* Unix time in milliseconds: what a record is stamped with when its
+ * caller gave no time. */
+int64_t writer_now_ms(void);
 /* A required text field: present, not empty, at most max bytes. */
 lsn_err writer_need(const char *what, const char *v, size_t max, lsn_error *err);
 

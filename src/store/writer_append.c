@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "store/copy.h"
 
-static int64_t now_ms(void)
+int64_t writer_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -84,7 +84,7 @@ static void prepare(writer_item *j, const store_item *it, const uint8_t *hash,
 {
     static const uint8_t zero[STORE_UUID_LEN];
     *j = (writer_item){ .item = it, .hash = hash, .post = post,
-                        .created_ms = it->created_ms ? it->created_ms : now_ms() };
+                        .created_ms = it->created_ms ? it->created_ms : writer_now_ms() };
     if (memcmp(it->uuid, zero, STORE_UUID_LEN) == 0)
         store_uuid_new(j->uuid);
     else
@@ -190,7 +190,7 @@ lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err)
     if (e)
         return e;
     if (!ev->time_ms)
-        ev->time_ms = now_ms();
+        ev->time_ms = writer_now_ms();
     writer_req r = { .kind = WRITER_AUDIT, .event = ev };
     return writer_submit(w, &r, err);
 }

@@ -1,6 +1,7 @@
 // api.js — the node's HTTP API (docs/api/openapi.yaml), for the page.
 //
-// Every call carries `Authorization: Bearer TOKEN`. The live stream is read
+// Every call carries `Authorization: Bearer TOKEN`, or (signed in with a
+// password) the session cookie and, when it changes state, X-CSRF-Token. The live stream is read
 // with fetch() and a small Server-Sent Events parser rather than
 // EventSource, because EventSource cannot send that header and a token in a
 // URL ends up in logs and history; resuming uses `Last-Event-ID`.
@@ -38,12 +39,18 @@ export class Api {
     this.token = token;
   }
 
+  // Without a token the page is in a web session: the browser sends the
+  // HttpOnly cookie itself, and `csrf` (signin.js) goes with every request
+  // that changes something.
   headers(extra = {}) {
-    return { Accept: 'application/json', Authorization: `Bearer ${this.token}`, ...extra };
+    const h = { Accept: 'application/json', ...extra };
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    return h;
   }
 
   async request(method, path, body) {
     const init = { method, headers: this.headers(), cache: 'no-store' };
+    if (method !== 'GET' && this.csrf) init.headers['X-CSRF-Token'] = this.csrf;
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);

@@ -7,7 +7,7 @@ export const en = {
   'signin.token': 'Access token',
   'signin.submit': 'Sign in',
   'signin.kept': 'The token is kept in this browser tab only and is forgotten when the tab closes or you sign out.',
-  'signin.empty': 'Enter your access token.',
+  'signin.empty': 'Enter your user name and password, or an access token.',
   'signin.busy': 'Signing in…',
   'session.ended': 'Your session has ended: the node no longer accepts this token. Sign in again.',
   who: 'Signed in as',

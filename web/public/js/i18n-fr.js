@@ -8,7 +8,7 @@ export const fr = {
   'signin.token': 'Jeton d’accès',
   'signin.submit': 'Se connecter',
   'signin.kept': 'Le jeton n’est conservé que dans cet onglet ; il est oublié à sa fermeture ou à la déconnexion.',
-  'signin.empty': 'Saisissez votre jeton d’accès.',
+  'signin.empty': 'Saisissez votre nom d’utilisateur et votre mot de passe, ou un jeton d’accès.',
   'signin.busy': 'Connexion…',
   'session.ended': 'Votre session a pris fin : le nœud n’accepte plus ce jeton. Reconnectez-vous.',
   who: 'Connecté en tant que',
