@@ -27,6 +27,8 @@ export function plainWords(err) {
   if (err instanceof ApiError) {
     if (err.code === 'invalid') return t('err.invalid', err.message);
     if (err.code === 'bad_request' || err.code === 'malformed_json') return t('err.refused', err.message);
+    if (err.code === 'signin_refused') return t('err.signin_refused');
+    if (err.code === 'signin_throttled') return t('err.signin_throttled', err.wait || 0);
     if (PLAIN.includes(err.code)) return t(`err.${err.code}`);
     return t('err.status', err.status);
   }

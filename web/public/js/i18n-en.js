@@ -134,6 +134,8 @@ export const en = {
   'err.forbiddenPart': (why) => `The node refused this post: ${why}.`,
   'err.status': (n) => `The node answered ${n}.`,
   'err.unreachable': 'The node could not be reached. Check the connection and try again.',
+  'err.signin_refused': 'The user name or the password is wrong.',
+  'err.signin_throttled': (n) => `Too many failed sign-ins. Wait ${n} seconds, then try again.`,
   'err.unauthorized': 'The token was not accepted. Check it and sign in again.',
   'err.forbidden': 'You may not post this: the label is beyond your own clearance.',
   'err.not_found': 'Not found (or not visible to you).',

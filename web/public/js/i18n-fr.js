@@ -135,6 +135,8 @@ export const fr = {
   'err.forbiddenPart': (why) => `Le nœud a refusé cette publication : ${why}.`,
   'err.status': (n) => `Le nœud a répondu ${n}.`,
   'err.unreachable': 'Le nœud est injoignable. Vérifiez la connexion et réessayez.',
+  'err.signin_refused': 'Le nom d’utilisateur ou le mot de passe est erroné.',
+  'err.signin_throttled': (n) => `Trop d’échecs de connexion. Attendez ${n} secondes, puis réessayez.`,
   'err.unauthorized': 'Le jeton n’a pas été accepté. Vérifiez-le et reconnectez-vous.',
   'err.forbidden': 'Vous ne pouvez pas publier ceci : le label dépasse votre habilitation.',
   'err.not_found': 'Introuvable (ou non visible pour vous).',

@@ -32,7 +32,9 @@ export async function passwordSignIn(name, password) {
   if (res.status === 201 && data?.csrfToken) return { csrf: data.csrfToken };
   if (res.status === 429) {
     const wait = Number(res.headers.get('Retry-After')) || 0;
-    throw new ApiError(429, 'signin_throttled', `Too many failed sign-ins. Wait ${wait} seconds, then try again.`);
+    const e = new ApiError(429, 'signin_throttled', `Too many failed sign-ins. Wait ${wait} seconds, then try again.`);
+    e.wait = wait;
+    throw e;
   }
   if (res.status === 401) throw new ApiError(401, 'signin_refused', 'The user name or the password is wrong.');
   throw new ApiError(res.status, data?.error || `http_${res.status}`, data?.message || `The node answered ${res.status}.`);
