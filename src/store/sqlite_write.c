@@ -95,6 +95,7 @@ typedef struct item_job {
     uint8_t uuid[STORE_UUID_LEN];
     int64_t class_id; /* the writer's */
     int64_t id;
+    seal_digests dig; /* of body and attachment: the poster's thread's work */
 } item_job;
 
 void sq_class_cache_clear(sq_store *s)
@@ -225,6 +226,14 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
     }
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */
+    sq_sealing seals[SQ_BATCH_MAX];
+    for (int i = 0; i < k; i++)
+        seals[i] = (sq_sealing){ .item = jobs[i]->item, .id = jobs[i]->id,
+                                 .class_id = jobs[i]->class_id, .uuid = jobs[i]->uuid,
+                                 .created_ms = jobs[i]->created_ms,
+                                 .content_hash = jobs[i]->hash, .dig = &jobs[i]->dig };
+    if ((e = sq_seal_insert(s, seals, k, err)))
+        return e;
     if (!posts)
         return LSN_OK;
 
@@ -352,6 +361,7 @@ lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
     item_job j = { .item = it, .hash = hash, .post = post,
                    .created_ms = it->created_ms ? it->created_ms : now_ms() };
     job_uuid(&j, it);
+    seal_digest(it, &j.dig);
     if (post && !post->time_ms)
         post->time_ms = j.created_ms;
     sq_req r = { .apply = apply_item, .arg = &j };
@@ -425,6 +435,7 @@ lsn_err sq_item_append_async(store *b, const store_item *it,
     a->j = (item_job){ .item = a->item, .hash = a->hash, .post = post ? &a->post : NULL,
                        .created_ms = it->created_ms ? it->created_ms : now_ms() };
     job_uuid(&a->j, it);
+    seal_digest(it, &a->j.dig);
     if (post && !a->post.time_ms)
         a->post.time_ms = a->j.created_ms;
     a->done = done;
@@ -434,7 +445,7 @@ lsn_err sq_item_append_async(store *b, const store_item *it,
     return LSN_OK;
 }
 
-static lsn_err apply_audit(sq_store *s, sq_req *r)
+lsn_err sq_apply_audit(sq_store *s, sq_req *r)
 {
     return audit_insert(s, r->arg, &r->err);
 }
@@ -446,7 +457,7 @@ lsn_err sq_audit_append(store *b, store_audit_event *ev, lsn_error *err)
         return e;
     if (!ev->time_ms)
         ev->time_ms = now_ms();
-    sq_req r = { .apply = apply_audit, .arg = ev };
+    sq_req r = { .apply = sq_apply_audit, .arg = ev };
     return sq_submit((sq_store *)b, &r, err);
 }
 

@@ -174,6 +174,7 @@ static void run_group(sq_store *s, sq_req *group)
         fail_group(s, group, code, &e, seq0, hash0);
         return;
     }
+    sq_seal_committed(s); /* anchor the new head: never before its commit */
     /* A failure here (a read of one index) leaves the old value: the new
      * classes' items are then listed after the next commit that adds one. */
     if (s->class_added)
