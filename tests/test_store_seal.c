@@ -100,7 +100,7 @@ static int tamper(const char *path, const char *sql)
 
 typedef struct alarms {
     int n;
-    int64_t ids[16];
+    int64_t ids[64];
 } alarms;
 
 static void on_alarm(void *ctx, int64_t id, const uint8_t uuid[STORE_UUID_LEN],
@@ -109,14 +109,14 @@ static void on_alarm(void *ctx, int64_t id, const uint8_t uuid[STORE_UUID_LEN],
     alarms *a = ctx;
     (void)uuid;
     (void)why;
-    if (a->n < 16)
+    if (a->n < 64)
         a->ids[a->n] = id;
     a->n++;
 }
 
 static int alarmed(const alarms *a, int64_t id)
 {
-    for (int i = 0; i < a->n && i < 16; i++)
+    for (int i = 0; i < a->n && i < 64; i++)
         if (a->ids[i] == id)
             return 1;
     return 0;
@@ -199,8 +199,9 @@ static void test_tampering(void)
     posted renamed = post(s, "golf gets another public id", NULL, NULL);
     posted intact = post(s, "hotel is left alone", "text/plain", "untouched");
     posted jpn = post_as(s, secret_rel_jpn, "india releasable to japan", NULL, NULL);
+    posted smuggled = post(s, "juliet is nato secret", NULL, NULL);
     store_verify_report r;
-    ok(store_verify(s, &r, &err) == LSN_OK && r.ok && r.items == 9 && r.posted == 9,
+    ok(store_verify(s, &r, &err) == LSN_OK && r.ok && r.items == 10 && r.posted == 10,
        "verify_passes_an_untouched_store");
     int64_t jpn_class = class_of(s, jpn.id), own_class = class_of(s, relabelled.id);
     store_close(s);
@@ -227,11 +228,16 @@ static void test_tampering(void)
              "  X'%s' WHERE id = %lld;"
              "UPDATE items SET attachment = CAST('altered bytes!' AS BLOB) WHERE id = %lld;"
              "DELETE FROM items WHERE id = %lld; DELETE FROM item_seals WHERE item_id = %lld;"
-             "UPDATE items SET uuid = randomblob(16) WHERE id = %lld;",
+             "UPDATE items SET uuid = randomblob(16) WHERE id = %lld;"
+             /* The full-text index says the NATO SECRET item is of the
+              * Japan class (its row is untouched). */
+             "INSERT INTO items_fts(rowid, body, cls, chan) SELECT %lld, 'smuggled', "
+             "  'k%lld k%lldh' || id, 'h' || id FROM channels WHERE name = 'cyber-defence';",
              confidential_rel_jpn, (long long)own_class, (long long)jpn_class,
              (long long)swapped.id, (long long)forged.id, hex, (long long)rehashed.id,
              (long long)attached.id, (long long)deleted.id, (long long)deleted.id,
-             (long long)renamed.id);
+             (long long)renamed.id, (long long)smuggled.id, (long long)jpn_class,
+             (long long)jpn_class);
     ok(own_class > 0 && jpn_class > 0 && own_class != jpn_class && tamper(path, sql),
        "database_altered_behind_the_store");
 
@@ -275,8 +281,8 @@ static void test_tampering(void)
 
     seen ls = { 0 };
     lsn_err lrc = store_item_list(s, "cyber-defence", NULL, 0, 0, collect, &ls, &err);
-    ok(lrc == LSN_OK && ls.n == 3 && listed(&ls, attached.id) && listed(&ls, intact.id) &&
-           listed(&ls, jpn.id),
+    ok(lrc == LSN_OK && ls.n == 4 && listed(&ls, attached.id) && listed(&ls, intact.id) &&
+           listed(&ls, jpn.id) && listed(&ls, smuggled.id),
        "listing_withholds_every_altered_row (%d listed)", ls.n);
     /* A reader's visible classes (the node's listing): every class here. */
     int64_t all[] = { 1, 2, 3, 4 };
@@ -295,6 +301,10 @@ static void test_tampering(void)
     ok(store_item_search(s, "original", NULL, NULL, 0, collect, &found, &err) == LSN_OK &&
            found.n == 0,
        "search_does_not_serve_forged_bodies");
+    seen smug = { 0 };
+    lrc = store_item_search(s, "smuggled", "cyber-defence", &vjpn, 0, collect, &smug, &err);
+    ok(lrc == LSN_OK && smug.n == 0 && alarmed(&al, smuggled.id),
+       "search_through_an_altered_index_does_not_serve_another_class (%d found)", smug.n);
     seen widened = { 0 };
     ok(store_item_search(s, "alpha", NULL, NULL, 0, collect, &widened, &err) == LSN_OK &&
            widened.n == 0,

@@ -216,6 +216,11 @@ lsn_err sq_seal_insert(sq_store *s, const sq_sealing *in, int n, lsn_error *err)
  * SQ_SEAL_COL) at `level`: 1 to hand it on, 0 to withhold it (it failed
  * its seal: audited, alarm raised). */
 int sq_seal_row(sq_store *s, sqlite3_stmt *st, const store_item *it, seal_level level);
+/* Whether the item `it`, read by a restricted read through an index, is
+ * of `channel` (NULL: any) and of a class of `vis` (NULL: any): 1, or 0
+ * after raising the alarm (the index was altered; withhold it). */
+int sq_seal_asked(sq_store *s, const store_item *it, const char *channel,
+                  const store_classes *vis);
 /* The `anchor` entry of the ops table. */
 lsn_err sq_anchor_read(store *b, store_anchor *out, lsn_error *err);
 

@@ -200,6 +200,30 @@ int sq_seal_row(sq_store *s, sqlite3_stmt *st, const store_item *it, seal_level 
     return 0;
 }
 
+/* A restricted read finds its rows through indexes (the full-text index's
+ * class and channel tokens, the (channel, class, id) index) and reads each
+ * row by id: an index altered in the file could hand it a row of another
+ * class or channel, whose seal is intact. So the row itself must be of
+ * what was asked. */
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int sq_seal_asked(sq_store *s, const store_item *it, const char *channel,
+                  const store_classes *vis)
+{
+    int asked = !channel || strcmp(it->channel, channel) == 0;
+    if (asked && vis)
+        asked = vis->all_upto > 0 ? it->class_id <= vis->all_upto
+                                  : bsearch(&it->class_id, vis->ids, vis->n, sizeof *vis->ids,
+                                            cmp_id) != NULL;
+    if (!asked)
+        raise_alarm(s, it, "not of the channel or class read (an index was altered)");
+    return asked;
+}
+
 /* ---- the anchor ---------------------------------------------------------- */
 
 lsn_err sq_anchor_read(store *b, store_anchor *out, lsn_error *err)

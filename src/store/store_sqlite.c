@@ -329,6 +329,9 @@ typedef struct list_ctx {
     } cb;
     void *ctx;
     sq_store *s; /* for item rows' seal check */
+    /* A search's: the channel and classes asked for (sq_seal_asked). */
+    const char *channel;
+    const store_classes *vis;
 } list_ctx;
 
 /* A row to the caller's typed callback: `name` reads the row with `reader`
@@ -353,7 +356,8 @@ static int item_row(void *ctx, sqlite3_stmt *st)
 {
     list_ctx *l = ctx;
     store_item it;
-    if (!row_item(l->s, st, SEAL_LISTED, &it))
+    if (!row_item(l->s, st, SEAL_LISTED, &it) ||
+        ((l->channel || l->vis) && !sq_seal_asked(l->s, &it, l->channel, l->vis)))
         return STORE_NEXT;
     return l->cb.item(l->ctx, &it);
 }
@@ -591,7 +595,8 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             store_item it;
-            int intact = row_item(s, st, SEAL_LISTED, &it);
+            int intact = row_item(s, st, SEAL_LISTED, &it) &&
+                         sq_seal_asked(s, &it, channel, vis);
             after = it.id; /* past a withheld row too */
             if (!intact)
                 continue;
@@ -736,7 +741,8 @@ static lsn_err sq_item_search(store *b, const char *q, const char *channel,
     }
     if ((e = match_expr(q, channel_id, vis, &m, err)))
         return e;
-    list_ctx l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b };
+    list_ctx l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b, .channel = channel,
+                   .vis = vis };
     e = query((sq_store *)b, SQ_ITEM_SEARCH, TEXT(m), INT(after), INT(bound), item_row, &l,
               "searching", err);
     lsn_free(m);
