@@ -124,7 +124,7 @@ static int list_all(store *s, int run, int times)
         lsn_error err;
         rows = 0;
         double t0 = now_s();
-        if (store_item_list(s, "bench", 0, count_row, &rows, &err) != LSN_OK) {
+        if (store_item_list(s, "bench", NULL, 0, 0, count_row, &rows, &err) != LSN_OK) {
             fprintf(stderr, "liaison-store-bench: %s\n", err.message);
             return 1;
         }
