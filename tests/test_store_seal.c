@@ -344,6 +344,42 @@ static void test_tampering(void)
     remove_db(path);
 }
 
+/* The class row keeps the markings of the label's first item: a later item
+ * of the same label with other markings (a policy upgraded between them)
+ * is shown with the class's, and sealed with them — not withheld. */
+static void test_markings_of_the_class(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/markings.db", dir);
+    remove_db(path);
+    store *s = NULL;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK ||
+        store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
+        ok(0, "markings_store_opens");
+        return;
+    }
+    alarms al = { 0 };
+    store_set_alarm(s, on_alarm, &al);
+    posted first = post(s, "marked under the first policy", NULL, NULL);
+    store_item it = {
+        .channel = "cyber-defence", .author = "anna", .organisation = "NATO HQ",
+        .label = nato_secret, .marking_en = "NATO SECRET (new wording)",
+        .marking_fr = "NATO SECRET (nouveau)", .classification = 4,
+        .body = "marked under the upgraded policy",
+    };
+    int64_t later = 0;
+    ok(store_item_append(s, &it, NULL, &later, NULL, &err) == LSN_OK, "later_item_appended");
+    store_item *got = NULL;
+    ok(store_item_get(s, later, &got, &err) == LSN_OK && got &&
+           strcmp(got->marking_en, "NATO SECRET") == 0 && al.n == 0,
+       "a_later_item_of_a_label_with_other_markings_is_served_with_the_class_markings");
+    lsn_free(got);
+    (void)first;
+    store_close(s);
+    remove_db(path);
+}
+
 static void test_key_file(void)
 {
     char path[128], key[160];
@@ -401,6 +437,7 @@ int main(void)
         return 1;
     }
     test_tampering();
+    test_markings_of_the_class();
     test_key_file();
     rmdir(dir);
     return tap_done();

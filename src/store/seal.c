@@ -212,8 +212,77 @@ static void mb_str(mac_buf *m, const char *s)
     mb_raw(m, s ? s : "", n);
 }
 
-void seal_mac(const seal_keys *k, const store_item *it, const seal_digests *d,
-              uint8_t out[SEAL_LEN])
+/* The class's text, encoded as the digest reads it: field(label),
+ * field(marking_en), field(marking_fr), u64(classification, -1 if none).
+ * Returns its length, or 0 when it does not fit `cap`. */
+static size_t class_text(const store_item *it, unsigned char *out, size_t cap)
+{
+    const char *f[3] = { it->label, it->marking_en, it->marking_fr };
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = f[i] ? strlen(f[i]) : 0;
+        if (k + 8 + n + 8 > cap)
+            return 0;
+        for (int j = 7; j >= 0; j--)
+            out[k++] = (uint8_t)(n >> (8 * j));
+        memcpy(out + k, f[i] ? f[i] : "", n);
+        k += n;
+    }
+    /* As stored in the class: a negative one is stored as NULL, read as -1. */
+    uint64_t c = (uint64_t)(int64_t)(it->classification < 0 ? -1 : it->classification);
+    for (int j = 7; j >= 0; j--)
+        out[k++] = (uint8_t)(c >> (8 * j));
+    return k;
+}
+
+/* The last classes this thread hashed: a class's text is a few hundred
+ * bytes, hashed once instead of once per row read. Only a text equal byte
+ * for byte to the one hashed gets its digest. */
+#define CLASS_MEMO_SLOTS 8
+#define CLASS_MEMO_TEXT 1024
+static _Thread_local struct class_memo {
+    size_t len; /* 0: empty */
+    uint8_t digest[SEAL_LEN];
+    unsigned char text[CLASS_MEMO_TEXT];
+} class_memo[CLASS_MEMO_SLOTS];
+
+static void class_hash(const unsigned char *text, size_t n, uint8_t out[SEAL_LEN])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, SEAL_LEN);
+    put_str(&h, "liaison class v1");
+    crypto_generichash_update(&h, text, n);
+    crypto_generichash_final(&h, out, SEAL_LEN);
+}
+
+void seal_class_digest(const store_item *it, uint8_t out[SEAL_LEN])
+{
+    unsigned char text[CLASS_MEMO_TEXT];
+    size_t n = class_text(it, text, sizeof text);
+    if (!n) { /* too long to remember: hashed field by field */
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, SEAL_LEN);
+        put_str(&h, "liaison class v1");
+        put_str(&h, it->label);
+        put_str(&h, it->marking_en);
+        put_str(&h, it->marking_fr);
+        put_u64(&h, (uint64_t)(int64_t)(it->classification < 0 ? -1 : it->classification));
+        crypto_generichash_final(&h, out, SEAL_LEN);
+        return;
+    }
+    struct class_memo *m = &class_memo[(uint64_t)it->class_id % CLASS_MEMO_SLOTS];
+    if (m->len == n && memcmp(m->text, text, n) == 0) {
+        memcpy(out, m->digest, SEAL_LEN);
+        return;
+    }
+    class_hash(text, n, out);
+    memcpy(m->text, text, n);
+    memcpy(m->digest, out, SEAL_LEN);
+    m->len = n;
+}
+
+void seal_mac(const seal_keys *k, const store_item *it, const uint8_t cls[SEAL_LEN],
+              const seal_digests *d, uint8_t out[SEAL_LEN])
 {
     mac_buf m;
     memcpy(&m.h, k->mac0, sizeof m.h); /* crypto_generichash_init with the key */
@@ -222,14 +291,10 @@ void seal_mac(const seal_keys *k, const store_item *it, const seal_digests *d,
     mb_u64(&m, (uint64_t)it->id);
     mb_raw(&m, it->uuid, STORE_UUID_LEN);
     mb_u64(&m, (uint64_t)it->class_id);
+    mb_raw(&m, cls, SEAL_LEN);
     mb_str(&m, it->channel);
     mb_str(&m, it->author);
     mb_str(&m, it->organisation);
-    mb_str(&m, it->label);
-    mb_str(&m, it->marking_en);
-    mb_str(&m, it->marking_fr);
-    /* As stored in the class: a negative one is stored as NULL, read as -1. */
-    mb_u64(&m, (uint64_t)(int64_t)(it->classification < 0 ? -1 : it->classification));
     mb_u64(&m, (uint64_t)it->created_ms);
     mb_raw(&m, d->body, SEAL_LEN);
     if (it->media_type) {
@@ -256,8 +321,9 @@ const char *seal_check(const seal_keys *k, const store_item *it, seal_level leve
     seal_digests d;
     memcpy(d.body, row->body, SEAL_LEN);
     memcpy(d.attachment, row->attachment, SEAL_LEN);
-    uint8_t mac[SEAL_LEN];
-    seal_mac(k, it, &d, mac);
+    uint8_t cls[SEAL_LEN], mac[SEAL_LEN];
+    seal_class_digest(it, cls);
+    seal_mac(k, it, cls, &d, mac);
     if (sodium_memcmp(mac, row->mac, SEAL_LEN) != 0)
         return "label or row altered";
     if (level == SEAL_LABEL)

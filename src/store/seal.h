@@ -3,12 +3,12 @@
  * The content hash (hash.h) shows an accident, not an attacker: whoever can
  * write the database file can recompute it. A seal is a keyed BLAKE2b-256
  * MAC (libsodium's crypto_generichash with a key) over an item's row id,
- * public id (UUID), label class id, channel, author, organisation, its
- * class's label, markings and classification (the label the item is
- * decided on is its class's), creation time, a digest of its body, its
- * attachment's media type, size and digest, and its content hash. So a
- * relabelled class row, a class id swapped in an item row, a forged body
- * or a seal moved to another item all fail. The key lives in a file beside the database
+ * public id (UUID), label class id, a digest of its class's label, markings
+ * and classification as the class row holds them (the label the item is
+ * decided on is its class's), channel, author, organisation, creation time,
+ * a digest of its body, its attachment's media type, size and digest, and
+ * its content hash. So a relabelled class row, a class id swapped in an
+ * item row, a forged body or a seal moved to another item all fail. The key lives in a file beside the database
  * (PATH.key, mode 0600, made on first open), never in it.
  *
  * The body and attachment enter the MAC through digests kept beside the MAC
@@ -19,6 +19,10 @@
  *   - a listing also checks the body against its digest and the attachment's
  *     size against the sealed size (it reads no attachment bytes);
  *   - a fetch also checks the attachment's bytes against their digest.
+ * The class's digest is a plain function of the class row's text, so a
+ * reading thread remembers it for the last classes it read
+ * (seal_class_digest): a listing hashes a class's label once, not once per
+ * row — and still compares the row's text with what it hashed.
  *
  * The same key file also yields (crypto_kdf) the Ed25519 key that signs the
  * audit chain's anchor (anchor.h). This module is back-end independent. */
@@ -80,12 +84,18 @@ int seal_key_path(const char *db_path, char *out, size_t n);
 /* Digest an item's body and attachment. */
 void seal_digest(const store_item *it, seal_digests *d);
 
+/* The digest of an item's class as the MAC covers it: the label, markings
+ * and classification of `it` (the class row's). Remembered per thread for
+ * a few classes, keyed by the whole text (a row whose text differs is
+ * hashed again). */
+void seal_class_digest(const store_item *it, uint8_t out[SEAL_LEN]);
+
 /* The MAC of an item: `it` gives the row's fields (id, uuid, class_id,
- * created_ms and content_hash included, with its class's label, markings
- * and classification; body and attachment bytes are not read — their
- * digests are `d`), attachment_len its attachment's size. */
-void seal_mac(const seal_keys *k, const store_item *it, const seal_digests *d,
-              uint8_t out[SEAL_LEN]);
+ * created_ms and content_hash included; body and attachment bytes are not
+ * read — their digests are `d`; nor its label and markings — their digest
+ * is `cls`, seal_class_digest), attachment_len its attachment's size. */
+void seal_mac(const seal_keys *k, const store_item *it, const uint8_t cls[SEAL_LEN],
+              const seal_digests *d, uint8_t out[SEAL_LEN]);
 
 /* Check an item read at `level` against its seal row. Returns NULL when
  * intact, else a short reason ("no seal", "label or row altered", "body

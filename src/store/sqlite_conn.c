@@ -61,7 +61,8 @@ static const char *const sql[SQ_NSTMT] = {
                      "WHERE items.id >= ?1 ORDER BY items.id",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
-    [SQ_CLASS_ID] = "SELECT id FROM label_classes WHERE label = ?1",
+    [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
+                    "WHERE label = ?1",
     /* Every item as it is, to seal it (the upgrade to version 4). */
     [SQ_ITEM_TO_SEAL] = "SELECT " ITEM_COLS ITEM_FROM "ORDER BY items.id",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",

@@ -90,6 +90,7 @@ struct sq_store {
     struct sq_class_slot {
         char *label;
         int64_t id;
+        uint8_t digest[SEAL_LEN]; /* of the class row's text (seal.h) */
     } classes[SQ_CLASS_SLOTS];
     /* The highest label class id committed (readers read it without SQL),
      * and whether the open transaction added a class (the writer's: then
@@ -207,6 +208,7 @@ typedef struct sq_sealing {
     const store_item *item;
     int64_t id, class_id, created_ms;
     const uint8_t *uuid;
+    const uint8_t *class_digest; /* seal_class_digest of the class row */
     const uint8_t *content_hash;
     const seal_digests *dig;
 } sq_sealing;

@@ -85,9 +85,10 @@ lsn_err sq_seal_schema_v4(sq_conn *c, const seal_keys *k, lsn_error *err)
         store_item it;
         sq_row_item_raw(rd, &it);
         seal_digests d;
-        uint8_t mac[SEAL_LEN];
+        uint8_t cls[SEAL_LEN], mac[SEAL_LEN];
         seal_digest(&it, &d);
-        seal_mac(k, &it, &d, mac);
+        seal_class_digest(&it, cls);
+        seal_mac(k, &it, cls, &d, mac);
         sqlite3_bind_int64(wr, 1, it.id);
         sqlite3_bind_blob(wr, 2, d.body, SEAL_LEN, SQLITE_STATIC);
         sqlite3_bind_blob(wr, 3, d.attachment, SEAL_LEN, SQLITE_STATIC);
@@ -121,7 +122,7 @@ lsn_err sq_seal_insert(sq_store *s, const sq_sealing *in, int n, lsn_error *err)
         if (!it.media_type)
             it.attachment_len = 0;
         memcpy(it.content_hash, in[i].content_hash, STORE_HASH_LEN);
-        seal_mac(&s->keys, &it, in[i].dig, mac[i]);
+        seal_mac(&s->keys, &it, in[i].class_digest, in[i].dig, mac[i]);
         sqlite3_bind_int64(st, 4 * i + 1, it.id);
         sqlite3_bind_blob(st, 4 * i + 2, in[i].dig->body, SEAL_LEN, SQLITE_STATIC);
         sqlite3_bind_blob(st, 4 * i + 3, in[i].dig->attachment, SEAL_LEN, SQLITE_STATIC);

@@ -94,6 +94,7 @@ typedef struct item_job {
     store_audit_event *post; /* may be NULL */
     uint8_t uuid[STORE_UUID_LEN];
     int64_t class_id; /* the writer's */
+    uint8_t class_digest[SEAL_LEN]; /* of the class row's text (seal.h) */
     int64_t id;
     seal_digests dig; /* of body and attachment: the poster's thread's work */
 } item_job;
@@ -116,13 +117,18 @@ static size_t class_slot(const char *label)
     return (size_t)(h % SQ_CLASS_SLOTS);
 }
 
-/* The id of it's label class, added if new (in the open transaction).
- * Remembered by label text, so that the usual append costs no statement. */
-static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_error *err)
+/* The id of it's label class, added if new (in the open transaction),
+ * and the digest of the class row's text that its seal covers: the row's
+ * markings, which are the first item's of the label (a later item of the
+ * same label is shown with them). Remembered by label text, so that the
+ * usual append costs no statement. */
+static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id,
+                        uint8_t digest[SEAL_LEN], lsn_error *err)
 {
     struct sq_class_slot *slot = &s->classes[class_slot(it->label)];
     if (slot->label && strcmp(slot->label, it->label) == 0) {
         *id = slot->id;
+        memcpy(digest, slot->digest, SEAL_LEN);
         return LSN_OK;
     }
     sq_conn *c = &s->w;
@@ -149,6 +155,12 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         return e;
     }
     *id = sqlite3_column_int64(st, 0);
+    store_item row = { .class_id = *id, .label = it->label,
+                       .marking_en = (const char *)sqlite3_column_text(st, 1),
+                       .marking_fr = (const char *)sqlite3_column_text(st, 2),
+                       .classification = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                             ? -1 : sqlite3_column_int(st, 3) };
+    seal_class_digest(&row, digest);
     sqlite3_reset(st);
     if (added)
         s->class_added = 1; /* readers learn of it after the COMMIT */
@@ -157,6 +169,7 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         lsn_free(slot->label);
         slot->label = copy;
         slot->id = *id;
+        memcpy(slot->digest, digest, SEAL_LEN);
     }
     return LSN_OK;
 }
@@ -202,7 +215,7 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
     sq_conn *c = &s->w;
     lsn_err e;
     for (int i = 0; i < k; i++)
-        if ((e = class_id(s, jobs[i]->item, &jobs[i]->class_id, err)))
+        if ((e = class_id(s, jobs[i]->item, &jobs[i]->class_id, jobs[i]->class_digest, err)))
             return e;
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
@@ -230,6 +243,7 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
     for (int i = 0; i < k; i++)
         seals[i] = (sq_sealing){ .item = jobs[i]->item, .id = jobs[i]->id,
                                  .class_id = jobs[i]->class_id, .uuid = jobs[i]->uuid,
+                                 .class_digest = jobs[i]->class_digest,
                                  .created_ms = jobs[i]->created_ms,
                                  .content_hash = jobs[i]->hash, .dig = &jobs[i]->dig };
     if ((e = sq_seal_insert(s, seals, k, err)))
