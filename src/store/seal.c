@@ -317,7 +317,7 @@ const char *seal_check(const seal_keys *k, const store_item *it, seal_level leve
                        const seal_row *row)
 {
     if (!row->present)
-        return "no seal";
+        return "no seal (its seal row is missing)";
     seal_digests d;
     memcpy(d.body, row->body, SEAL_LEN);
     memcpy(d.attachment, row->attachment, SEAL_LEN);
@@ -325,18 +325,18 @@ const char *seal_check(const seal_keys *k, const store_item *it, seal_level leve
     seal_class_digest(it, cls);
     seal_mac(k, it, cls, &d, mac);
     if (sodium_memcmp(mac, row->mac, SEAL_LEN) != 0)
-        return "label or row altered";
+        return "label or row altered (its seal does not match)";
     if (level == SEAL_LABEL)
         return NULL;
     uint8_t got[SEAL_LEN];
     digest(it->body ? it->body : "", it->body ? strlen(it->body) : 0, "liaison body v1", got);
     if (sodium_memcmp(got, row->body, SEAL_LEN) != 0)
-        return "body altered";
+        return "body altered (its seal does not match)";
     if (level == SEAL_LISTED || !it->media_type)
         return NULL;
     digest(it->attachment ? (const void *)it->attachment : "",
            it->attachment ? it->attachment_len : 0, "liaison attachment v1", got);
     if (sodium_memcmp(got, row->attachment, SEAL_LEN) != 0)
-        return "attachment altered";
+        return "attachment altered (its seal does not match)";
     return NULL;
 }

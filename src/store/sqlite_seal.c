@@ -1,8 +1,10 @@
 /* store/sqlite_seal.c — the SQLite back-end's seals and audit anchor: the
  * item_seals table (schema version 4), sealing items in the writer's
  * transaction, checking every item row as it is read (sq_seal_row, called
- * from row_item of store_sqlite.c, which every item read goes through), the alarm for an item that
- * fails, and the anchor's check at open and its note after each commit.
+ * from row_item of store_sqlite.c, which every item read goes through) and
+ * that a restricted read's row is of what it asked for (sq_seal_asked), the
+ * alarm for an item that fails, and the anchor's check at open and its
+ * note after each commit.
  * The MAC and key are seal.c's, the anchor's file anchor.c's. */
 #include "store/sqlite_internal.h"
 
@@ -80,7 +82,7 @@ lsn_err sq_seal_schema_v4(sq_conn *c, const seal_keys *k, lsn_error *err)
                            -1, &wr, NULL) != SQLITE_OK) {
         e = sq_fail(c->db, err, "sealing the stored items");
     }
-    int rc;
+    int rc = SQLITE_DONE;
     while (!e && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
         store_item it;
         sq_row_item_raw(rd, &it);
@@ -160,7 +162,7 @@ static void raise_alarm(sq_store *s, const store_item *it, const char *why)
     alarm_req *a = core_calloc(1, sizeof *a);
     if (a) {
         snprintf(a->object, sizeof a->object, "item:%s", u);
-        snprintf(a->detail, sizeof a->detail, "withheld: %s (its seal does not match)", why);
+        snprintf(a->detail, sizeof a->detail, "withheld: %s", why);
         a->ev = (store_audit_event){ .actor = "system", .action = "integrity",
                                      .object = a->object, .outcome = "alarm",
                                      .detail = a->detail };
@@ -175,8 +177,7 @@ static void raise_alarm(sq_store *s, const store_item *it, const char *why)
     if (s->base.alarm)
         s->base.alarm(s->base.alarm_ctx, it->id, it->uuid, why);
     else
-        fprintf(stderr, "liaison: ALARM: item %s withheld: %s (its seal does not match)\n",
-                u, why);
+        fprintf(stderr, "liaison: ALARM: item %s withheld: %s\n", u, why);
 }
 
 /* ---- checking rows as they are read ------------------------------------- */
