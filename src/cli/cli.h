@@ -173,6 +173,7 @@ int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+int cli_cmd_verify(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);

@@ -138,6 +138,11 @@ void node_label_json_release(node_label_entry *ref);
  * label did not parse). */
 json_t *node_label_portion(const node_label_entry *e, const char *lang);
 /* Set up / release the node's caches (labels and rendered items). */
+/* integrity.c: the store's alarm for an item that fails its seal (a
+ * store_alarm_cb; ctx is the node): a line on stderr, a metric. */
+void node_integrity_alarm(void *ctx, int64_t item_id, const uint8_t uuid[STORE_UUID_LEN],
+                          const char *why);
+
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
