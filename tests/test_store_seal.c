@@ -6,7 +6,8 @@
  * changed, an item deleted. Each altered item is withheld on every read
  * path (fetch, label, listing of every class and of visible classes,
  * search), audited and raised as an alarm, and store_verify names it; a
- * deleted item is named by its post record (item:UUID). The key file:
+ * deleted item is named by its post record (item:UUID); an item whose
+ * alarm record cannot be allocated is still withheld and alarmed. The key file:
  * made 0600, and refused when wider, of the wrong size, or missing while
  * the store holds seals. */
 #include <stdio.h>
@@ -344,6 +345,93 @@ static void test_tampering(void)
     remove_db(path);
 }
 
+/* Every allocation of the library fails. */
+static void *no_malloc(size_t n, void *ctx)
+{
+    (void)n;
+    (void)ctx;
+    return NULL;
+}
+
+static void *no_realloc(void *p, size_t n, void *ctx)
+{
+    (void)p;
+    (void)n;
+    (void)ctx;
+    return NULL;
+}
+
+static void plain_free(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* The alarm's audit record is queued to the writer without waiting, in a
+ * request allocated on the reading thread. When that allocation fails the
+ * item is still withheld and the alarm still raised (only its record is
+ * lost, said on stderr); the next alarm is audited again. */
+static void test_alarm_out_of_memory(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/alarm.db", dir);
+    remove_db(path);
+    store *s = NULL;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK ||
+        store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
+        ok(0, "alarm_store_opens");
+        return;
+    }
+    posted unaudited = post(s, "kilo will be forged", NULL, NULL);
+    posted audited = post(s, "lima will be forged", NULL, NULL);
+    posted intact = post(s, "mike is left alone", NULL, NULL);
+    store_close(s);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE items SET body = 'forged' WHERE id IN (%lld, %lld);",
+             (long long)unaudited.id, (long long)audited.id);
+    ok(tamper(path, sql), "alarm_database_altered");
+    if (store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "alarm_store_reopens: %s", err.message);
+        return;
+    }
+    alarms al = { 0 };
+    store_set_alarm(s, on_alarm, &al);
+    char *label = NULL;
+    /* A reading connection exists before allocations fail. */
+    ok(store_item_label(s, intact.id, &label, &err) == LSN_OK && label, "alarm_intact_read");
+    lsn_free(label);
+
+    lsn_allocator none = { no_malloc, no_realloc, plain_free, NULL };
+    lsn_set_allocator(&none);
+    store_item *it = NULL;
+    lsn_err e = store_item_get(s, unaudited.id, &it, &err);
+    lsn_set_allocator(NULL);
+    ok(e == LSN_OK && !it && al.n == 1 && alarmed(&al, unaudited.id),
+       "an_item_failing_its_seal_is_withheld_and_alarmed_when_its_record_cannot_be_allocated");
+    lsn_free(it);
+    it = NULL;
+    ok(store_item_get(s, audited.id, &it, &err) == LSN_OK && !it && al.n == 2 &&
+           alarmed(&al, audited.id),
+       "the_next_alarm_is_raised_once_allocations_succeed");
+    lsn_free(it);
+    store_close(s); /* commits the queued record */
+
+    if (store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "alarm_store_reopens_again");
+        return;
+    }
+    integrity in = { "" };
+    char want_lost[64], want_kept[64];
+    snprintf(want_lost, sizeof want_lost, "item:%s ", unaudited.text);
+    snprintf(want_kept, sizeof want_kept, "item:%s ", audited.text);
+    ok(store_audit_list(s, 0, collect_integrity, &in, &err) == LSN_OK &&
+           strstr(in.objects, want_kept) && !strstr(in.objects, want_lost),
+       "the_alarm_record_is_committed_once_allocations_succeed");
+    store_close(s);
+    remove_db(path);
+}
+
 /* The class row keeps the markings of the label's first item: a later item
  * of the same label with other markings (a policy upgraded between them)
  * is shown with the class's, and sealed with them — not withheld. */
@@ -438,6 +526,7 @@ int main(void)
     }
     test_tampering();
     test_markings_of_the_class();
+    test_alarm_out_of_memory();
     test_key_file();
     rmdir(dir);
     return tap_done();
