@@ -188,6 +188,7 @@ int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);
+int cli_cmd_verify(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);

@@ -1,5 +1,6 @@
 /* cli/cmd_admin.c — offline administration of a node's data directory:
- * `liaison org add`, `user add`, `channel add` and `audit verify`.
+ * `liaison org add`, `user add`, `channel add`, `audit verify` and
+ * `verify` (the whole store: items' seals, posts, chain and anchor).
  *
  * These verbs open the node's store directly (as `sqlite3` opens a file)
  * through the one function the node uses too (svc_store_open: --store URI,
@@ -188,7 +189,7 @@ int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a)
     admin ad;
     if (!admin_open(&ad, v, a, false, false))
         return CLI_EXIT_ERROR;
-    audit_report r;
+    store_verify_report r;
     svc_result res;
     int exit;
     if (svc_audit_verify(&ad.s, &ad.actor, &r, &res) != LSN_OK) {
@@ -196,7 +197,33 @@ int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a)
         exit = CLI_EXIT_ERROR;
     } else {
         printf("%s\n", res.reason);
-        exit = r.fault == AUDIT_INTACT ? CLI_EXIT_OK : CLI_EXIT_NO;
+        exit = r.ok ? CLI_EXIT_OK : CLI_EXIT_NO;
+    }
+    admin_close(&ad);
+    return exit;
+}
+
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+int cli_cmd_verify(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    store_verify_report r;
+    svc_result res;
+    int exit;
+    if (svc_store_verify(&ad.s, &ad.actor, &r, &res) != LSN_OK) {
+        cli_error("verify", "%s", res.reason);
+        exit = CLI_EXIT_ERROR;
+    } else {
+        store_verify_lines(&r, print_line, NULL);
+        printf("%s\n", res.reason);
+        exit = r.ok ? CLI_EXIT_OK : CLI_EXIT_NO;
     }
     admin_close(&ad);
     return exit;

@@ -217,12 +217,23 @@ const cli_verb cli_verbs[] = {
      "recorded in the audit log.",
      cli_cmd_channel_add, SVC_ACT_ADMINISTER},
     {"audit", "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
-     "verify the hash chain of a node's audit log",
+     "verify the hash chain of a node's audit log and its anchor",
      "Walks the audit log and prints 'audit: N entries, chain intact, head "
      "HASH' (exit 0), or names the first altered, removed or reordered entry "
-     "(exit 1). Keep the head elsewhere: entries cut off at the end cannot "
-     "be seen from the chain alone. The verification is itself recorded.",
+     "(exit 1). Entries cut off at the end are found through the log's "
+     "signed anchor (DIR/liaison.db.anchor): 'chain intact but TRUNCATED' "
+     "(exit 1). The verification is itself recorded.",
      cli_cmd_audit_verify, SVC_ACT_AUDIT},
+    {NULL, "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
+     "verify a node's whole store: items, posts, audit chain and anchor",
+     "Checks every item against its seal (a keyed MAC over its ids, "
+     "channel, author, label, markings, time and content, with a key kept "
+     "outside the database: DIR/liaison.db.key), that every item the audit "
+     "log says was posted is still there, the audit log's hash chain, and "
+     "its signed anchor (so that records cut off at the end are seen). "
+     "Prints one line per check and per failure and exits 0 when the store "
+     "is intact, 1 naming what failed. The verification is itself recorded.",
+     cli_cmd_verify, SVC_ACT_AUDIT},
     /* --- end administrative verbs --- */
     /* --- federation verbs (cmd_federation.c, src/federation) --- */
     {"node", "init", "", 0, 0, CLI_OPT_DATA | CLI_OPT_NAME | CLI_OPT_NATION | CLI_OPT_POLICY,

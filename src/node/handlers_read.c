@@ -382,8 +382,12 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
     }
     store_item *it = NULL;
     lsn_err rc = store_item_get(n->st, ref.id, &it, &err);
-    if (rc == LSN_OK && !it) /* items are never removed: a store failure */
-        rc = core_fail(&err, LSN_ERR_IO, "item %s vanished", text);
+    if (rc == LSN_OK && !it) {
+        /* Withheld by the store: it fails its seal (altered in the
+         * database; audited and alarmed there). Absent, as any other. */
+        no_such_item(resp);
+        return NULL;
+    }
     if (rc != LSN_OK) {
         store_failed(resp, &err);
         return NULL;

@@ -244,6 +244,7 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "policy", &err);
     if (svc_store_open(cfg.data_dir, cfg.store, true, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
+    store_set_alarm(n.st, node_integrity_alarm, &n);
     if (svc_init(&n.svc, n.st, n.set, cfg.body_limit, true) != LSN_OK ||
         node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
         node_visible_init(&n) != LSN_OK ||

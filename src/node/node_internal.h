@@ -193,6 +193,11 @@ json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
  * node's policy or has no equivalent. */
 json_t *node_label_equivalent(const node *n, const node_label_entry *e);
 /* Set up / release the node's caches (labels and rendered items). */
+/* integrity.c: the store's alarm for an item that fails its seal (a
+ * store_alarm_cb; ctx is the node): a line on stderr, a metric. */
+void node_integrity_alarm(void *ctx, int64_t item_id, const uint8_t uuid[STORE_UUID_LEN],
+                          const char *why);
+
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 

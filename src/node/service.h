@@ -31,6 +31,7 @@
 
 #include "liaison/liaison.h"
 #include "store/audit.h"
+#include "store/verify.h"
 #include "store/store.h"
 
 /* ---- rights ----------------------------------------------------------- */
@@ -339,11 +340,18 @@ lsn_err svc_sign_in(svc *s, const char *name, const char *password, const char *
  * the reading is itself audited. */
 lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
                        store_audit_cb cb, void *ctx, svc_result *res);
-/* Verify the audit chain (needs SVC_ACT_AUDIT) into *report; the
- * verification is itself audited with the head it saw. On LSN_OK
- * res->reason holds the line to show ("audit: N entries, chain intact, head
- * HEX" or names the first bad entry). */
-lsn_err svc_audit_verify(svc *s, const svc_actor *a, audit_report *report,
+/* Verify the audit chain and its signed anchor (needs SVC_ACT_AUDIT) into
+ * *report (report->ok: nothing failed); the verification is itself audited
+ * with the head it saw. On LSN_OK res->reason holds the line to show
+ * ("audit: N entries, chain intact, head HEX", "... chain intact but
+ * TRUNCATED ..." or names the first bad entry). */
+lsn_err svc_audit_verify(svc *s, const svc_actor *a, store_verify_report *report,
+                         svc_result *res);
+/* Verify the whole store (needs SVC_ACT_AUDIT): every item against its
+ * seal, every posted item still there, the audit chain and its anchor
+ * (store_verify). The verification is itself audited, after it looked, with
+ * what it found. store_verify_lines(report, ...) gives the lines to show. */
+lsn_err svc_store_verify(svc *s, const svc_actor *a, store_verify_report *report,
                          svc_result *res);
 
 /* Append one audit record now (acts not covered above: node start and stop,

@@ -30,6 +30,11 @@
 #define ITEM_LIST_COLS                                                           \
     ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
+/* Every item read also reads the item's seal (sqlite_seal.c) as columns
+ * 16-18, after the item's own (NULL when the item has none): a join on its
+ * rowid costs less than a lookup of its own per row. */
+#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac"
+#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id "
 
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
@@ -74,7 +79,10 @@ static const char *const sql[SQ_NSTMT] = {
                      "WHERE items.id >= ?1 ORDER BY items.id",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
-    [SQ_CLASS_ID] = "SELECT id FROM label_classes WHERE label = ?1",
+    [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
+                    "WHERE label = ?1",
+    /* Every item as it is, to seal it (the upgrade to version 4). */
+    [SQ_ITEM_TO_SEAL] = "SELECT " ITEM_COLS ITEM_FROM "ORDER BY items.id",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
     [SQ_USER_GET] = USER_COLS
@@ -92,16 +100,22 @@ static const char *const sql[SQ_NSTMT] = {
                      "FROM users ORDER BY id",
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
-    [SQ_ITEM_GET] = "SELECT " ITEM_COLS ITEM_FROM "WHERE items.id = ?1",
+    [SQ_ITEM_GET] = "SELECT " ITEM_COLS SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     /* The rows of a merged chunk: ?1 is a JSON array of ids. */
-    [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                        "WHERE items.id IN (SELECT value FROM json_each(?1)) ORDER BY items.id",
-    [SQ_ITEM_LABEL] = "SELECT label_classes.label" ITEM_FROM "WHERE items.id = ?1",
+    /* The row without body and attachment: enough to check its seal at a
+     * cost that does not depend on the body's size. */
+    [SQ_ITEM_LABEL] = "SELECT items.id, items.channel, items.author, items.organisation, "
+                      "label_classes.label, label_classes.marking_en, "
+                      "label_classes.marking_fr, label_classes.classification, NULL, "
+                      "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
+                      ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1",
-    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                      "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 "
                      "ORDER BY items.id",
-    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                          "WHERE items.id > ?2 AND items.class <= ?3 ORDER BY items.id",
     /* One class's next ids, by the (channel, class, id) or (class, id)
      * index: ?3 < id < ?4, at most ?5 of them. */
@@ -110,8 +124,8 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_ITEM_IDS_C] = "SELECT id FROM items WHERE class = ?2 "
                       "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
     [SQ_ITEM_SEARCH] =
-        "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        "JOIN label_classes ON label_classes.id = items.class "
+        "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_fts JOIN items ON items.id = "
+        "items_fts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
         "ORDER BY items_fts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
@@ -232,7 +246,9 @@ static const char schema_v2_to_v3[] =
     "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
     "PRAGMA user_version = 3;\n";
 
-/* Version 5 (people, issue 11; the lead renumbers at merge): accounts that
+/* Version 4: item_seals (sqlite_seal.c, sq_seal_schema_v4). */
+
+/* Version 5 (people, issue 11): accounts that
  * can be managed. A user may have a password (Argon2id, libsodium's
  * crypto_pwhash_str string; NULL: no password sign-in) and a status
  * (0 active, 1 disabled, 2 removed: store.h STORE_USER_*). A removed user
@@ -389,6 +405,9 @@ static const struct {
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_SEALS] = { "INSERT INTO item_seals(item_id, body_digest, attachment_digest, "
+                         "mac) VALUES ",
+                         "(?,?,?,?)" },
 };
 
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
@@ -463,7 +482,7 @@ static void sync_parent_dir(const char *path)
     lsn_free(dir);
 }
 
-lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
+lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
 {
     lsn_err e = exec(c, "BEGIN IMMEDIATE", err);
     if (e)
@@ -482,9 +501,11 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
             e = exec(c, schema_v1_to_v2, err);
         if (!e && v < 3)
             e = exec(c, schema_v2_to_v3, err);
-        /* Version 4 is another step's (integrity); people is 5. */
+        if (!e && v < 4)
+            e = sq_seal_schema_v4(c, k, err);
         if (!e && v < 5)
             e = exec(c, schema_people, err);
+        /* Later versions: `if (!e && v < 6) e = exec(c, schema_v5_to_v6, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

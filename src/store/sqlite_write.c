@@ -56,13 +56,18 @@ static size_t class_slot(const char *label)
     return (size_t)(h % SQ_CLASS_SLOTS);
 }
 
-/* The id of it's label class, added if new (in the open transaction).
- * Remembered by label text, so that the usual append costs no statement. */
-static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_error *err)
+/* The id of it's label class, added if new (in the open transaction),
+ * and the digest of the class row's text that its seal covers: the row's
+ * markings, which are the first item's of the label (a later item of the
+ * same label is shown with them). Remembered by label text, so that the
+ * usual append costs no statement. */
+static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id,
+                        uint8_t digest[SEAL_LEN], lsn_error *err)
 {
     struct sq_class_slot *slot = &s->classes[class_slot(it->label)];
     if (slot->label && strcmp(slot->label, it->label) == 0) {
         *id = slot->id;
+        memcpy(digest, slot->digest, SEAL_LEN);
         return LSN_OK;
     }
     sq_conn *c = &s->w;
@@ -89,6 +94,12 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         return e;
     }
     *id = sqlite3_column_int64(st, 0);
+    store_item row = { .class_id = *id, .label = it->label,
+                       .marking_en = (const char *)sqlite3_column_text(st, 1),
+                       .marking_fr = (const char *)sqlite3_column_text(st, 2),
+                       .classification = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                             ? -1 : sqlite3_column_int(st, 3) };
+    seal_class_digest(&row, digest);
     sqlite3_reset(st);
     if (added)
         s->class_added = 1; /* readers learn of it after the COMMIT */
@@ -97,6 +108,7 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         lsn_free(slot->label);
         slot->label = copy;
         slot->id = *id;
+        memcpy(slot->digest, digest, SEAL_LEN);
     }
     return LSN_OK;
 }
@@ -121,7 +133,8 @@ static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t 
     sqlite3_bind_blob(st, base + 10, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
 }
 
-/* writer_ops.insert_items: items[0..k) with one statement. One statement
+/* writer_ops.insert_items: items[0..k) with one statement, then their
+ * seals (sqlite_seal.c) with another. One statement
  * per run of items rather than per item: each INSERT pays its own
  * AUTOINCREMENT bookkeeping, foreign-key counters and statement journal
  * (~9k instructions an item). */
@@ -131,8 +144,9 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     sq_conn *c = &s->w;
     lsn_err e;
     int64_t classes[WRITER_RUN_MAX];
+    uint8_t digests[WRITER_RUN_MAX][SEAL_LEN]; /* of each one's class row */
     for (int i = 0; i < k; i++)
-        if ((e = class_id(s, items[i]->item, &classes[i], err)))
+        if ((e = class_id(s, items[i]->item, &classes[i], digests[i], err)))
             return e;
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
@@ -153,7 +167,15 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
         items[i]->id = first + i;
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */
-    return LSN_OK;
+    sq_sealing seals[WRITER_RUN_MAX];
+    for (int i = 0; i < k; i++)
+        seals[i] = (sq_sealing){ .item = items[i]->item, .id = items[i]->id,
+                                 .class_id = classes[i], .uuid = items[i]->uuid,
+                                 .class_digest = digests[i],
+                                 .created_ms = items[i]->created_ms,
+                                 .content_hash = items[i]->hash,
+                                 .dig = &items[i]->seal_digests };
+    return sq_seal_insert(s, seals, k, err);
 }
 
 /* writer_ops.insert_audit: evs[0..n) with one statement. */

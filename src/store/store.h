@@ -172,6 +172,28 @@ typedef struct store_audit_event {
     uint8_t hash[STORE_HASH_LEN]; /* set by the store: the chain hash */
 } store_audit_event;
 
+/* The audit chain's anchor (anchor.h) as read back from its file. */
+typedef enum store_anchor_state {
+    STORE_ANCHOR_NONE, /* no anchor yet (an empty log, or a store never anchored) */
+    STORE_ANCHOR_OK,   /* read, and its signature verifies */
+    STORE_ANCHOR_BAD,  /* unreadable, malformed or forged: `why` says */
+} store_anchor_state;
+
+typedef struct store_anchor {
+    store_anchor_state state;
+    uint64_t seq;                 /* the head's sequence number */
+    uint8_t hash[STORE_HASH_LEN]; /* ... and its chain hash */
+    char why[256];
+} store_anchor;
+
+/* Called when a stored item fails its seal check (seal.h) as it is read:
+ * the item is withheld (answered as absent) and the store has queued an
+ * audit record of it; `uuid` is the public id its row holds, `why` a short
+ * reason ("body altered"). May be called from any reading thread, never
+ * from the writer. */
+typedef void (*store_alarm_cb)(void *ctx, int64_t item_id,
+                               const uint8_t uuid[STORE_UUID_LEN], const char *why);
+
 typedef int (*store_org_cb)(void *ctx, const store_org *org);
 typedef int (*store_user_cb)(void *ctx, const store_user *user);
 typedef int (*store_channel_cb)(void *ctx, const store_channel *channel);
@@ -263,6 +285,10 @@ typedef struct store_ops {
     lsn_err (*item_append_async)(store *s, const store_item *item,
                                  const store_audit_event *post,
                                  store_append_cb done, void *ctx, lsn_error *err);
+    /* Every item a read entry below hands out (item_get, item_label,
+     * item_list, item_search) has passed its seal check (seal.h); one that
+     * fails is left out as if absent, audited, and the alarm
+     * (store_set_alarm) is raised. */
     /* An item by internal id, whole (with its attachment's bytes). */
     lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
     /* Where the item with public id `uuid` is (ref->id 0 if none): its
@@ -309,12 +335,27 @@ typedef struct store_ops {
      * stored (no checking: see audit_verify). */
     lsn_err (*audit_list)(store *s, uint64_t after, store_audit_cb cb, void *ctx,
                           lsn_error *err);
+    /* Read the audit chain's signed anchor (anchor.h): *out says whether
+     * there is one, whether its signature verifies, and the head it names.
+     * An error only if it could not be read at all. */
+    lsn_err (*anchor)(store *s, store_anchor *out, lsn_error *err);
 } store_ops;
 
 /* A back-end's handle begins with this. */
 struct store {
     const store_ops *ops;
+    /* The integrity alarm (store_set_alarm); NULL: a line on stderr. */
+    store_alarm_cb alarm;
+    void *alarm_ctx;
 };
+
+/* Set the function told of every item that fails its seal check. Call it
+ * before the store is used from several threads. */
+static inline void store_set_alarm(store *s, store_alarm_cb cb, void *ctx)
+{
+    s->alarm = cb;
+    s->alarm_ctx = ctx;
+}
 
 /* Open the store named by `where`: "sqlite:PATH", or a plain PATH (a SQLite
  * database file, created with its schema if absent). On success *out is a
@@ -437,5 +478,7 @@ static inline lsn_err store_audit_append(store *s, store_audit_event *ev, lsn_er
 static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb cb,
                                        void *ctx, lsn_error *err)
 { return s->ops->audit_list(s, after, cb, ctx, err); }
+static inline lsn_err store_anchor_read(store *s, store_anchor *out, lsn_error *err)
+{ return s->ops->anchor(s, out, err); }
 
 #endif

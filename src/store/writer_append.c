@@ -1,8 +1,9 @@
 /* store/writer_append.c — the writing entries of store_ops that are the
  * same for every back-end: appending an item (blocking and asynchronous)
  * and an audit event, and running a back-end's own write in a group. Each
- * checks its input on the caller's thread, hashes the item's content and
- * chooses its UUID there, then queues a request to the writer (writer.c). */
+ * checks its input on the caller's thread, hashes the item's content,
+ * digests its body and attachment for its seal (seal.h) and chooses its
+ * UUID there, then queues a request to the writer (writer.c). */
 #include "store/writer.h"
 
 #include <string.h>
@@ -78,7 +79,8 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
 }
 
 /* Fill j for `it` (whose hash is already in `hash`): its time, its public
- * id (the caller's, or a new one), and the post record's time. */
+ * id (the caller's, or a new one), the digests its seal covers (here, on
+ * the poster's thread, like the hash) and the post record's time. */
 static void prepare(writer_item *j, const store_item *it, const uint8_t *hash,
                     store_audit_event *post)
 {
@@ -89,6 +91,7 @@ static void prepare(writer_item *j, const store_item *it, const uint8_t *hash,
         store_uuid_new(j->uuid);
     else
         memcpy(j->uuid, it->uuid, STORE_UUID_LEN);
+    seal_digest(it, &j->seal_digests);
     if (post && !post->time_ms)
         post->time_ms = j->created_ms;
 }

@@ -78,14 +78,17 @@ expect_err() { # expect_err NAME RC TEXT ARGS...: exit code, stderr contains TEX
 sql() { # sql DB STATEMENT: run SQL on the file behind the store's back
     python3 -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.executescript("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;" + sys.argv[2])
+c.executescript("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;"
+                "DROP TRIGGER IF EXISTS items_no_update; DROP TRIGGER IF EXISTS items_no_delete;"
+                "DROP TRIGGER IF EXISTS item_seals_no_delete;" + sys.argv[2])
 c.commit()
 c.close()' "$1" "$2"
 }
 
-restore() { # restore: put the pristine copy of the store back
+restore() { # restore: put the pristine copy of the store (and its anchor) back
     rm -f "$DB-wal" "$DB-shm"
     cp "$TMP/pristine.db" "$DB"
+    cp "$TMP/pristine.anchor" "$DB.anchor"
 }
 
 # ---- administrative verbs ------------------------------------------------
@@ -302,6 +305,7 @@ ok $? "every_account_act_and_refusal_is_audited" "$acts"
 [ ! -e "$DB-wal" ] || [ ! -s "$DB-wal" ]
 ok $? "the_store_is_checkpointed_when_the_command_ends"
 cp "$DB" "$TMP/pristine.db"
+cp "$DB.anchor" "$TMP/pristine.anchor"
 sql "$DB" "UPDATE audit SET detail = 'nation KOR' WHERE seq = 3;"
 run audit verify --data-dir "$D"
 [ "$rc" -eq 1 ] && case "$out" in "audit: entry 3 altered, chain broken"*) true ;; *) false ;; esac
@@ -324,6 +328,28 @@ ok $? "audit_verify_names_an_entry_whose_hash_was_replaced" "rc=$rc out='$out'"
 restore
 run audit verify --data-dir "$D"
 [ "$rc" -eq 0 ]; ok $? "the_restored_copy_verifies_again" "rc=$rc out='$out'"
+
+# The end of the log cut off: the chain alone cannot tell, its signed
+# anchor (DB.anchor, written after each commit) can.
+key_mode=$(stat -c %a "$DB.key" 2>/dev/null)
+[ "$key_mode" = 600 ] && [ "$(stat -c %s "$DB.key")" = 32 ]
+ok $? "the_store_key_is_made_0600_beside_the_database" "mode=$key_mode"
+run verify --data-dir "$D"
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q '^verify: the store is intact$'
+ok $? "verify_passes_an_untouched_store" "rc=$rc out='$out' err='$err'"
+sql "$DB" "DELETE FROM audit WHERE seq >= (SELECT max(seq) - 1 FROM audit);"
+run audit verify --data-dir "$D"
+[ "$rc" -eq 1 ] && case "$out" in "audit: "*" chain intact but TRUNCATED"*) true ;; *) false ;; esac
+ok $? "audit_verify_reports_a_truncated_tail" "rc=$rc out='$out'"
+run verify --data-dir "$D"
+[ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q '^audit log TRUNCATED: its anchor names record'
+ok $? "verify_reports_a_truncated_tail" "rc=$rc out='$out'"
+restore
+chmod 644 "$DB.key"
+run verify --data-dir "$D"
+[ "$rc" -eq 2 ] && case "$err" in *"has mode 0644: it must be readable by its owner only"*) true ;; *) false ;; esac
+ok $? "a_store_key_readable_by_others_is_refused" "rc=$rc err='$err'"
+chmod 600 "$DB.key"
 
 # ---- client verbs, against the fake node --------------------------------
 rm -f "$TMP/port"
@@ -574,6 +600,27 @@ ok $? "every_exchange_with_the_real_node_conforms_to_docs_api_openapi_yaml" "$ch
 run audit verify --data-dir "$R"
 [ "$rc" -eq 0 ] && case "$out" in "audit: "*" entries, chain intact, head "*) true ;; *) false ;; esac
 ok $? "real_audit_chain_holds_administrative_and_node_acts" "rc=$rc out=$out err=$err"
+
+# Items altered behind the node's back: `verify` names each one by its
+# public id (the first moved to another label class, the last deleted).
+run verify --data-dir "$R"
+[ "$rc" -eq 0 ]; ok $? "real_verify_passes_the_node_store" "rc=$rc out=$out err=$err"
+RDB=$R/liaison.db
+item_uuid() { # item_uuid DB min|max: the public id of the first or last item
+    python3 -c 'import sqlite3, sys, uuid
+b = sqlite3.connect(sys.argv[1]).execute("select uuid from items where id = (select %s(id) from items)" % sys.argv[2]).fetchone()[0]
+print(uuid.UUID(bytes=b))' "$1" "$2"
+}
+first=$(item_uuid "$RDB" min)
+last=$(item_uuid "$RDB" max)
+hf=$(printf '%s' "$first" | tr -d -); hl=$(printf '%s' "$last" | tr -d -)
+sql "$RDB" "UPDATE items SET class = (SELECT id FROM label_classes WHERE id <> (SELECT class FROM items WHERE uuid = X'$hf') LIMIT 1) WHERE uuid = X'$hf';
+DELETE FROM item_seals WHERE item_id = (SELECT id FROM items WHERE uuid = X'$hl'); DELETE FROM items WHERE uuid = X'$hl';"
+run verify --data-dir "$R"
+[ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q "^item $first ALTERED" &&
+    printf '%s' "$out" | grep -q "^item $last DELETED: its post record remains" &&
+    printf '%s' "$out" | grep -q '^verify: the store FAILED verification$'
+ok $? "real_verify_names_an_altered_and_a_deleted_item" "rc=$rc out=$out err=$err"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
