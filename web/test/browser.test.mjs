@@ -153,6 +153,7 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   const context = await chrome.browser.newContext({ viewport: { width: 1366, height: 820 } });
   const page = await context.newPage();
   await page.goto(node.url + '/');
+  await page.waitForSelector('#signin-password'); // the page's script is wired (else Enter reloads)
   await page.focus('#token');
   await page.keyboard.type(jpnRelease.token);
   await page.keyboard.press('Enter');

@@ -83,6 +83,7 @@ export async function signedIn(browser, url, user, viewport = { width: 1366, hei
   page.on('pageerror', (e) => errors.push(String(e)));
   page.errors = errors;
   await page.goto(url + '/');
+  await page.waitForSelector('#signin-password'); // the page's script is wired (else a submit reloads)
   await page.fill('#token', user.token);
   await page.click('#signin-form button[type=submit]');
   await page.waitForSelector('#app:not([hidden])');

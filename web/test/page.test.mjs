@@ -274,6 +274,7 @@ test('times show their zone; UTC is a choice remembered across reloads', async (
   const context = await chrome.browser.newContext({ viewport: { width: 1366, height: 820 }, timezoneId: 'Asia/Tokyo' });
   const page = await context.newPage();
   await page.goto(node.url + '/');
+  await page.waitForSelector('#signin-password'); // the page's script is wired
   await page.fill('#token', jpn.token);
   await page.click('#signin-form button[type=submit]');
   await listed(page, channels[0]);
