@@ -12,8 +12,7 @@
 #include "server/body.h"
 #include "server/errors.h"
 
-/* The request's JSON object, or false with resp holding the 400. */
-static bool body_object(srv_request *req, srv_response *resp, json_t **in, const char *shape)
+bool node_body_object(srv_request *req, srv_response *resp, json_t **in, const char *shape)
 {
     if (!srv_json_body(req, resp, in))
         return false;
@@ -30,7 +29,7 @@ void node_h_org_add(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!body_object(req, resp, &in, "{\"name\": NAME, \"category\": VALUE}"))
+    if (!node_body_object(req, resp, &in, "{\"name\": NAME, \"category\": VALUE}"))
         return;
     const char *name = json_string_value(json_object_get(in, "name"));
     const char *cat = json_string_value(json_object_get(in, "category"));
@@ -47,7 +46,7 @@ void node_h_channel_add(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!body_object(req, resp, &in, "{\"name\": NAME, \"purpose\": TEXT}"))
+    if (!node_body_object(req, resp, &in, "{\"name\": NAME, \"purpose\": TEXT}"))
         return;
     const char *name = json_string_value(json_object_get(in, "name"));
     const char *purpose = json_string_value(json_object_get(in, "purpose"));
@@ -65,7 +64,7 @@ void node_h_user_add(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!body_object(req, resp, &in,
+    if (!node_body_object(req, resp, &in,
                      "{\"name\": NAME, \"organisation\": NAME, \"clearance\": CLEARANCE, "
                      "\"roles\": [ROLE, ...]}"))
         return;

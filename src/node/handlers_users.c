@@ -67,18 +67,6 @@ void node_h_user_show(srv_request *req, srv_response *resp)
     lsn_free(u);
 }
 
-static bool body_object(srv_request *req, srv_response *resp, json_t **in, const char *shape)
-{
-    if (!srv_json_body(req, resp, in))
-        return false;
-    if (!json_is_object(*in)) {
-        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "A request is %s.", shape);
-        json_decref(*in);
-        return false;
-    }
-    return true;
-}
-
 /* The user's record as the answer of a change. */
 static void answer_user(node *n, const svc_actor *a, const char *name, srv_response *resp)
 {
@@ -97,7 +85,7 @@ void node_h_user_update(srv_request *req, srv_response *resp)
     svc_actor a = svc_actor_of(req->user);
     const char *name = srv_req_param(req, "name");
     json_t *in;
-    if (!body_object(req, resp, &in,
+    if (!node_body_object(req, resp, &in,
                      "{\"status\": \"active\"|\"disabled\", \"clearance\": CLEARANCE, "
                      "\"roles\": [ROLE, ...]} (any of them)"))
         return;
@@ -170,7 +158,7 @@ void node_h_user_password(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!body_object(req, resp, &in, "{\"password\": PASSWORD}"))
+    if (!node_body_object(req, resp, &in, "{\"password\": PASSWORD}"))
         return;
     svc_result res;
     const char *pw = json_string_value(json_object_get(in, "password"));
@@ -228,7 +216,7 @@ void node_h_token_add(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!body_object(req, resp, &in, "{\"name\": NAME, \"expiresDays\": DAYS}"))
+    if (!node_body_object(req, resp, &in, "{\"name\": NAME, \"expiresDays\": DAYS}"))
         return;
     const char *name = json_string_value(json_object_get(in, "name"));
     json_t *jd = json_object_get(in, "expiresDays");

@@ -304,6 +304,10 @@ void node_resp_refusal(srv_response *resp, const svc_result *res);
  * the caller holds it, else the refusal's sentence. */
 const char *node_auth_allow(void *ctx, void *user, unsigned act);
 
+/* handlers_admin.c: the request's JSON object (its shape named in the 400
+ * "A request is SHAPE."), or false with resp holding the 400. */
+bool node_body_object(srv_request *req, srv_response *resp, json_t **in, const char *shape);
+
 /* static.c: the web page. */
 void node_h_index(srv_request *req, srv_response *resp);
 void node_h_static(srv_request *req, srv_response *resp);

@@ -62,11 +62,10 @@ static lsn_err reader_fill(svc *s, store_user *u, svc_reader *r, lsn_error *err)
     return rc;
 }
 
-lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
+/* The reader of user u as the store found it (rc, u: its answer): nobody
+ * when there is no such user or it is disabled or removed. */
+static lsn_err reader_of(svc *s, lsn_err rc, store_user *u, svc_reader *r, lsn_error *err)
 {
-    memset(r, 0, sizeof *r);
-    store_user *u = NULL;
-    lsn_err rc = store_user_get(s->st, name, &u, err);
     if (rc != LSN_OK || !u)
         return rc;
     if (u->status != STORE_USER_ACTIVE) { /* disabled or removed: nobody */
@@ -74,6 +73,14 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
         return LSN_OK;
     }
     return reader_fill(s, u, r, err);
+}
+
+lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
+{
+    memset(r, 0, sizeof *r);
+    store_user *u = NULL;
+    lsn_err rc = store_user_get(s->st, name, &u, err);
+    return reader_of(s, rc, u, r, err);
 }
 
 lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
@@ -82,13 +89,7 @@ lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_re
     memset(r, 0, sizeof *r);
     store_user *u = NULL;
     lsn_err rc = store_user_find_by_token(s->st, hash, &u, err);
-    if (rc != LSN_OK || !u)
-        return rc;
-    if (u->status != STORE_USER_ACTIVE) { /* disabled or removed: nobody */
-        lsn_free(u);
-        return LSN_OK;
-    }
-    return reader_fill(s, u, r, err);
+    return reader_of(s, rc, u, r, err);
 }
 
 lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
@@ -97,13 +98,7 @@ lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reade
     memset(r, 0, sizeof *r);
     store_user *u = NULL;
     lsn_err rc = store_user_find_by_cert(s->st, fp, &u, err);
-    if (rc != LSN_OK || !u)
-        return rc;
-    if (u->status != STORE_USER_ACTIVE) {
-        lsn_free(u);
-        return LSN_OK;
-    }
-    return reader_fill(s, u, r, err);
+    return reader_of(s, rc, u, r, err);
 }
 
 void svc_reader_release(svc_reader *r)
