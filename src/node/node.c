@@ -16,12 +16,14 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "federation/identity.h"
 #include "node.h"
 #include "node_internal.h"
 #include "server/config.h"
 #include "server/errors.h"
 
 #define NODE_DEFAULT_THREADS 32u
+#define NODE_DEMO_NAME "NATO HQ" /* --demo's node, unless --node-name */
 
 #ifndef NODE_WEB_DIR_SOURCE
 #define NODE_WEB_DIR_SOURCE "web/public"
@@ -54,6 +56,7 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/labels/mark", node_h_mark, true, "validate a label and give its markings (nothing stored)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/items/{id}/attachment", node_h_attachment, true, "an item's attachment as raw bytes (404 as for the item)", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/items/{id}/binding", node_h_binding, true, "an item's signed STANAG 4778 binding, verbatim (404 as for the item)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items", SVC_ACT_READ},
     {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)", SVC_ACT_READ},
 };
@@ -129,6 +132,7 @@ static void node_release(node *n)
     node_cache_free(n);
     node_auth_free(n);
     svc_release(&n->svc);
+    fed_identity_free(n->me);
     node_visible_free(n);
     sodium_memzero(n->cursor_seal, sizeof n->cursor_seal);
     sodium_memzero(n->cursor_nonce, sizeof n->cursor_nonce);
@@ -209,6 +213,16 @@ int node_serve_main(int argc, char **argv)
         return fail(&n, &cfg, "out of memory", NULL);
     n.svc.decided = on_decided;
     n.svc.hook_ctx = &n;
+    /* The node's identity signs every item it accepts: made on first start. */
+    bool made = false;
+    if (svc_identity_open(cfg.data_dir, n.set, cfg.node_name, cfg.node_nation,
+                          demo ? NODE_DEMO_NAME : NULL, &made, &n.me, &err) != LSN_OK)
+        return fail(&n, &cfg, "node identity", &err);
+    n.svc.me = n.me;
+    if (made)
+        printf("liaison: node identity created in %s: %s (%s), SHA-256 %s\n", cfg.data_dir,
+               fed_identity_name(n.me), fed_identity_nation(n.me),
+               fed_identity_fingerprint(n.me));
     if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
         return fail(&n, &cfg, "cursor key", &err);
     n.body_limit = cfg.body_limit;

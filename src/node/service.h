@@ -33,6 +33,9 @@
 #include "store/audit.h"
 #include "store/store.h"
 
+struct fed_identity; /* federation/identity.h */
+struct svc_peers;    /* service_peer.c */
+
 /* ---- rights ----------------------------------------------------------- */
 
 /* What an actor asks to do. Routes and CLI verbs name one. */
@@ -113,6 +116,12 @@ typedef struct svc {
     size_t body_limit;             /* bytes of an item's body */
     struct svc_label_memo *memo;   /* posted labels (service_label.c); may be NULL */
     struct svc_channels *channels; /* known channels (channels.c); may be NULL */
+    /* The node's identity (borrowed; with its key): an accepted post is
+     * signed by it (its STANAG 4778 binding, stored with the item). NULL:
+     * items are stored without a binding (a store without identity). */
+    const struct fed_identity *me;
+    /* The peers (service_peer.c): loaded at init, kept by svc_peer_add. */
+    struct svc_peers *peers;
     /* Hooks, each may be NULL: an access decision on a post was made (metrics);
      * an item became durable (wake the stream's publisher). */
     void (*decided)(void *ctx, bool granted);
@@ -149,6 +158,24 @@ lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_re
                               lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
+/* ---- the node's identity (service_identity.c) -------------------------- */
+
+/* The policy set's own spelling of the category value `nation` (any tag
+ * set, matched without regard to case: "nato" -> "NATO"), or NULL when no
+ * policy of the set knows it (or nation is NULL). */
+const char *svc_nation_value(const lsn_policy_set *set, const char *nation);
+
+/* The node's identity in data_dir, with its key: loaded, or — when the
+ * directory has neither node.crt nor node.key — made for `name` (NULL:
+ * default_name; both NULL: the host's name) and `nation` (NULL: the first policy's own name, when it is
+ * a category value), and *created set. A name or nation given that the
+ * existing identity does not have is refused (LSN_ERR_ARG): an identity is
+ * never overwritten. *out to free with fed_identity_free. */
+lsn_err svc_identity_open(const char *data_dir, const lsn_policy_set *set, const char *name,
+                          const char *nation, const char *default_name, bool *created,
+                          struct fed_identity **out,
+                          lsn_error *err) LSN_MUST_CHECK;
+
 /* ---- channels (channels.c) ---------------------------------------------- */
 
 /* 1 if channel `name` exists, 0 if not, -1 if the store failed. When
@@ -165,6 +192,8 @@ int svc_channel_known(svc *s, const char *name, char *json_out, size_t json_cap)
 typedef struct svc_label {
     lsn_label *label;   /* for the access and release checks */
     char *canon;        /* canonical JSON (what the store keeps) */
+    char *xml4774;      /* STANAG 4774 XML (what an item's binding signs) */
+    size_t xml4774_len;
     char *en, *fr;      /* markings */
     char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
     int class_index;    /* lsn_label_class_index */
@@ -205,6 +234,10 @@ typedef struct svc_post {
     const char *audit_detail;  /* the post record's detail; NULL: the channel */
     const uint8_t *uuid;       /* the item's public id (STORE_UUID_LEN bytes), as a
                                   peer gives its origin's; NULL: a new one */
+    const char *binding;       /* the origin's signed binding, verified by the
+                                  caller, stored verbatim (a peer's item); NULL:
+                                  this node signs one when it has an identity */
+    size_t binding_len;
 } svc_post;
 
 /* An accepted post, not yet durable. */

@@ -60,6 +60,12 @@ static const option options[] = {
      "max-connections)"},
     {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
      "events queued per stream client before it is dropped as too slow"},
+    {"node-name", OPT_STRING, OFF(node_name), NULL, 0, 0, "NAME",
+     "the name of the node identity made when the data directory has none (default: "
+     "the host's name; --demo: NATO HQ)"},
+    {"node-nation", OPT_STRING, OFF(node_nation), NULL, 0, 0, "CODE",
+     "the nation of the node identity made when the data directory has none, a category "
+     "value of the policy (default: the policy's own name, e.g. NATO)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -5,6 +5,7 @@
  * fsync()ed the WAL before it returns — the writer acknowledges a post only
  * after its COMMIT returned (see docs/STORE.md). */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_AUDIT_LIST] = "SELECT seq, time_ms, actor, action, object, outcome, detail, hash "
                       "FROM audit WHERE seq > ?1 ORDER BY seq",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    SQ_FED_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -207,7 +209,7 @@ static const char schema_v2_to_v3[] =
     "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
     "PRAGMA user_version = 3;\n";
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 6 /* 4 and 5: other branches' steps, renumbered at merge */
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -434,6 +436,8 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
         if (!e && v < 3)
             e = exec(c, schema_v2_to_v3, err);
         /* Later versions: `if (!e && v < 4) e = exec(c, schema_v3_to_v4, err);` */
+        if (!e && v < 6)
+            e = exec(c, sq_schema_v5_to_v6, err);
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -6,6 +6,7 @@
  * rows in one multi-row INSERT (sq_apply_items) — then indexes the group's
  * bodies (sq_fts_index). */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -222,6 +223,8 @@ static lsn_err insert_items(sq_store *s, item_job **jobs, int k, lsn_error *err)
     for (int i = 0; i < k; i++) {
         jobs[i]->id = first + i;
         posts += jobs[i]->post != NULL;
+        if ((e = sq_fed_item_written(s, jobs[i]->id, jobs[i]->item, err)))
+            return e;
     }
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */

@@ -4,6 +4,8 @@
  * visible label classes, search). Every item row is read by row_item. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
+#include "store/store_fed.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -88,6 +90,7 @@ static void row_item(sqlite3_stmt *st, store_item *it)
     if (u && un > 0)
         memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
     it->class_id = sqlite3_column_int64(st, 15);
+    it->fed = (struct store_item_fed){ 0 };
 }
 
 static void row_class(sqlite3_stmt *st, store_label_class *c)
@@ -167,7 +170,9 @@ static void *copy_channel(const store_channel *ch)
 
 void *sq_copy_item(const store_item *it)
 {
-    size_t n = sizeof *it + sq_ssize(it->channel) + sq_ssize(it->author) +
+    /* The outbox's peer ids first, where the block is aligned for them. */
+    size_t n = sizeof *it + it->fed.outbox_n * sizeof(int64_t) +
+               (it->fed.binding ? it->fed.binding_len + 1 : 0) + sq_ssize(it->channel) + sq_ssize(it->author) +
                sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
                sq_ssize(it->marking_fr) + sq_ssize(it->body) + sq_ssize(it->media_type) +
                it->attachment_len;
@@ -176,6 +181,17 @@ void *sq_copy_item(const store_item *it)
         return NULL;
     char *cur = (char *)(c + 1);
     *c = *it;
+    if (it->fed.outbox_n) {
+        memcpy(cur, it->fed.outbox, it->fed.outbox_n * sizeof(int64_t));
+        c->fed.outbox = (const int64_t *)(void *)cur;
+        cur += it->fed.outbox_n * sizeof(int64_t);
+    }
+    if (it->fed.binding) {
+        memcpy(cur, it->fed.binding, it->fed.binding_len);
+        cur[it->fed.binding_len] = '\0';
+        c->fed.binding = cur;
+        cur += it->fed.binding_len + 1;
+    }
     c->channel = sq_put(&cur, it->channel);
     c->author = sq_put(&cur, it->author);
     c->organisation = sq_put(&cur, it->organisation);
@@ -783,6 +799,7 @@ static const store_ops sqlite_ops = {
     .class_last_id = sq_class_last_id,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
+    .fed = &sq_fed_ops,
 };
 
 static int audit_head_row(void *ctx, sqlite3_stmt *st)
