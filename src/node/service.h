@@ -32,6 +32,7 @@
 #include "liaison/liaison.h"
 #include "store/audit.h"
 #include "store/store.h"
+#include "store/store_fed.h"
 
 struct fed_identity; /* federation/identity.h */
 struct svc_peers;    /* service_peer.c */
@@ -298,6 +299,45 @@ typedef struct svc_new_user {
 lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
                      char token_out[STORE_TOKEN_CHARS + 1], char *marking_out,
                      size_t marking_cap, svc_result *res);
+
+/* The administrative acts' common steps (service_admin.c), for the other
+ * files of acts: a name's check, the right's check (audited when refused),
+ * the act's audit record, a store refusal in words. */
+bool svc_admin_text_ok(const char *what, const char *s, size_t max, svc_result *res);
+bool svc_admin_may(svc *s, const svc_actor *a, const char *action, const char *object,
+                   svc_result *res, lsn_err *rc);
+lsn_err svc_admin_finish(svc *s, const svc_actor *a, const char *action, const char *object,
+                         const char *detail, lsn_err rc, svc_result *res);
+lsn_err svc_admin_store_refused(const char *what, lsn_err rc, const lsn_error *err,
+                                svc_result *res);
+
+/* ---- peers (service_peer.c; the guard: guard.h) ------------------------- */
+
+typedef struct svc_new_peer {
+    const char *name;               /* its certificate's node name (CN) */
+    const char *url;                /* https://HOST:PORT: its federation listener */
+    const char *nation;             /* a category value; its certificate's (OU) */
+    const char *certificate;        /* PEM, pinned */
+    size_t certificate_len;
+    const char *max_classification; /* the highest agreed; NULL: the policy's */
+    const char *via;                /* a known peer relaying for it; NULL: direct */
+} svc_new_peer;
+
+/* Add a peer (needs SVC_ACT_ADMINISTER; audited as peer.add): the checks
+ * above, then the store; the guard knows it from the next post on. */
+lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_result *res);
+/* Yield every peer (needs SVC_ACT_ADMINISTER; the listing is audited). */
+lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
+                      svc_result *res);
+
+/* The peers' clearances in memory (svc_init loads them; svc_release frees
+ * them). */
+lsn_err svc_peers_init(svc *s, lsn_error *err);
+void svc_peers_free(svc *s);
+/* The peers (ids) the guard releases an item of `label` to: each peer's
+ * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
+ * them; NULL when none. LSN_ERR_NOMEM. */
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
 
 /* ---- the audit log (service_audit.c) ----------------------------------- */
 

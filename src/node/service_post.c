@@ -6,8 +6,10 @@
  * which remembers labels posted before), the label is within the actor's
  * own clearance, and the label releases the item to no nation but the
  * actor's own and the policy's community unless the actor is a release
- * authority (service_roles.c). Every refusal is audited here. Then the
- * item is appended with its post record in one transaction — blocking
+ * authority (service_roles.c). Every refusal is audited here. Then this
+ * node signs the item's STANAG 4778 binding, and the guard names the peers
+ * it goes to (service_peer.c). The item is appended with its binding, its
+ * outbox entries and its post record in one transaction — blocking
  * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
  * node's POST, whose answer waits for the group commit without holding a
  * thread). */
@@ -25,6 +27,7 @@ struct svc_pending {
     svc_label *label;   /* a reference */
     char *binding;      /* the binding this node signed (owned); NULL: none, or
                            the post's own (borrowed) */
+    int64_t *outbox;    /* the peers the guard releases the item to (owned) */
     store_item item;    /* borrows the post's strings */
     store_audit_event post;
     svc_post_done done; /* the asynchronous caller's */
@@ -167,6 +170,15 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         svc_pending_free(pd);
         return rc;
     }
+    /* The guard: one outbox entry per peer the label releases the item to,
+     * written with the item in its transaction. (A peer's item is not
+     * passed on yet: relaying is to come.) */
+    if (!p->binding &&
+        svc_peers_outbox(s, l->label, &pd->outbox, &pd->item.fed.outbox_n) != LSN_OK) {
+        svc_pending_free(pd);
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+    }
+    pd->item.fed.outbox = pd->outbox;
     *out = pd;
     return LSN_OK;
 }
@@ -187,6 +199,7 @@ void svc_pending_free(svc_pending *pd)
         return;
     svc_label_release(pd->label);
     lsn_free(pd->binding);
+    lsn_free(pd->outbox);
     lsn_free(pd);
 }
 
