@@ -51,7 +51,10 @@ enum cli_opt_bit {
     CLI_OPT_UUID = 1u << 22,
     CLI_OPT_STORE = 1u << 23,
     CLI_OPT_FORCE = 1u << 24, /* no argument */
-    CLI_OPT_PORTION = 1u << 25 /* no argument */
+    CLI_OPT_PORTION = 1u << 25, /* no argument */
+    /* peers (cmd_admin.c) */
+    CLI_OPT_MAX_CLASS = 1u << 26,
+    CLI_OPT_VIA = 1u << 27
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -172,6 +175,8 @@ int cli_cmd_search(const cli_verb *v, const cli_args *a);
 int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_peer_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_peer_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);

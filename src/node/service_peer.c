@@ -88,6 +88,8 @@ static int load_cb(void *ctx, const store_peer *p)
 
 lsn_err svc_peers_init(svc *s, lsn_error *err)
 {
+    if (!s->set)
+        return LSN_OK; /* no policy, no guard (an administrative verb): nothing goes out */
     s->peers = core_calloc(1, sizeof *s->peers);
     if (!s->peers)
         return core_fail(err, LSN_ERR_NOMEM, "out of memory");
