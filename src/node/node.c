@@ -50,6 +50,8 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/channels", node_h_channel_add, true, "add a channel", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/organisations", node_h_org_add, true, "add an organisation", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/users", node_h_user_add, true, "add a user (its token is in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/peers", node_h_peers, true, "the peer nodes: state, last contact, items waiting, last acknowledged, last error", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/peers", node_h_peer_add, true, "register a peer node (its certificate pinned)", SVC_ACT_ADMINISTER},
     {SRV_GET, "/api/v1/audit", node_h_audit, true, "the audit log", SVC_ACT_AUDIT},
     {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item", SVC_ACT_POST},
     {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see", SVC_ACT_READ},

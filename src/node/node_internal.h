@@ -205,6 +205,8 @@ void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
 void node_h_attachment(srv_request *req, srv_response *resp);
 void node_h_binding(srv_request *req, srv_response *resp);
+void node_h_peers(srv_request *req, srv_response *resp);
+void node_h_peer_add(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
 /* handlers_admin.c: administration and the audit log over HTTP. */
 void node_h_org_add(srv_request *req, srv_response *resp);

@@ -1393,6 +1393,68 @@ static void test_bindings(const char *exe, const char *data)
     ok(!strncmp(resp, "HTTP/1.1 200", 12), "nato_staff_gets_the_nato_only_items_binding");
 }
 
+/* --- peers through the API (issue 10) ----------------------------------- */
+
+static json_t *peers_of(int who, long *st)
+{
+    return tn_get_json(&N, "/api/v1/peers", TOK[who], st);
+}
+
+static void test_peers_api(const char *exe, const char *data)
+{
+    char cmd[1200], crt[400];
+    snprintf(cmd, sizeof cmd, "'%s' node init --data-dir '%s/../jpn-node' --name 'JPN MOD' "
+             "--nation JPN >/dev/null", exe, data);
+    snprintf(crt, sizeof crt, "%s/../jpn-node/node.crt", data);
+    FILE *f = system(cmd) == 0 ? fopen(crt, "rb") : NULL;
+    static char pem[8192];
+    size_t pl = f ? fread(pem, 1, sizeof pem - 1, f) : 0;
+    if (f)
+        fclose(f);
+    pem[pl] = '\0';
+    ok(pl > 0, "a_peer_certificate_is_made");
+
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "JPN MOD", "url",
+                            "https://127.0.0.1:9001", "nation", "JPN", "certificate", pem,
+                            "maxClassification", "SECRET");
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    http_result r;
+    tn_http(&N, "POST", "/api/v1/peers", TOK[KENJI], text, strlen(text), &r);
+    ok(r.status == 403, "a_member_may_not_add_a_peer (%ld)", r.status);
+    free(r.body);
+    tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
+    json_t *j = json_loads(r.body, 0, NULL);
+    ok(r.status == 201 && !strcmp(json_string_value(json_object_get(j, "name")), "JPN MOD") &&
+           !strcmp(json_string_value(json_object_get(j, "state")), "new") &&
+           json_integer_value(json_object_get(j, "waiting")) == 0 &&
+           json_string_value(json_object_get(j, "fingerprint")),
+       "an_administrator_adds_a_peer (%ld)", r.status);
+    json_decref(j);
+    free(r.body);
+    tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
+    ok(r.status == 409, "a_peer_is_added_once (%ld)", r.status);
+    free(r.body);
+    free(text);
+
+    /* From now on, what the guard releases to JPN waits in its outbox. */
+    long st1, st2;
+    long long to_jpn = post(INGRID, "space", REL_JPN, "for the peer", &st1);
+    long long nato = post(INGRID, "space", NATO_ONLY, "not for the peer", &st2);
+    long st;
+    j = peers_of(MARCO, &st);
+    json_t *p0 = json_array_get(json_object_get(j, "peers"), 0);
+    ok(to_jpn > 0 && nato > 0 && st == 200 &&
+           json_array_size(json_object_get(j, "peers")) == 1 &&
+           json_integer_value(json_object_get(p0, "waiting")) == 1 &&
+           json_integer_value(json_object_get(p0, "lastAcknowledged")) == 0,
+       "a_post_releasable_to_the_peer_waits_in_its_outbox_and_a_nato_only_one_does_not");
+    json_decref(j);
+    j = peers_of(KENJI, &st);
+    ok(st == 403, "a_member_may_not_list_the_peers (%ld)", st);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1436,6 +1498,7 @@ int main(int argc, char **argv)
     test_raw_bytes();
     test_web();
     test_metrics();
+    test_peers_api(argv[1], data);
 
     int status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sigterm_stops_the_node_with_exit_0");
