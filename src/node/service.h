@@ -330,6 +330,31 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
 lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
                       svc_result *res);
 
+/* An item as a peer sends it: the origin's signed binding and the content
+ * it binds, for a channel. */
+typedef struct svc_peer_item {
+    const char *channel;
+    const char *binding;       /* the signed STANAG 4778 bytes, kept verbatim */
+    size_t binding_len;
+    const char *body;
+    size_t body_len;
+    const char *media_type;    /* NULL: no attachment */
+    const uint8_t *attachment;
+    size_t attachment_len;
+} svc_peer_item;
+
+/* Accept an item from peer `peer` (by name) through the one acceptance:
+ * its binding verified against the peer's pinned certificate only (the
+ * origin must be the peer: relays are to come), the content checked
+ * against the signed digest, the label taken from the signed bytes and
+ * decided again here — it must release the item to this node (its own
+ * peer clearance) and lie within the sender's — then svc_post_* with the
+ * origin's UUID and the binding stored as it came. An item already held
+ * (same UUID) is a duplicate: LSN_OK with *duplicate set and its id.
+ * Refusals are audited (fed.receive). */
+lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
+                             int64_t *id_out, bool *duplicate, svc_result *res);
+
 /* The peers' clearances in memory (svc_init loads them; svc_release frees
  * them). */
 lsn_err svc_peers_init(svc *s, lsn_error *err);

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "federation/binding.h"
 #include "federation/identity.h"
 #include "guard.h"
 #include "service.h"
@@ -22,8 +23,10 @@
 typedef struct svc_peer_entry {
     int64_t id;
     char *name;
+    char *nation;
     char *via;              /* NULL: direct */
     lsn_clearance *clearance;
+    fed_identity *cert;     /* pinned: its bindings verify with it alone */
 } svc_peer_entry;
 
 struct svc_peers {
@@ -37,8 +40,10 @@ struct svc_peers {
 static void entry_clear(svc_peer_entry *e)
 {
     lsn_free(e->name);
+    lsn_free(e->nation);
     lsn_free(e->via);
     lsn_clearance_free(e->clearance);
+    fed_identity_free(e->cert);
 }
 
 /* Remember a peer (under mu, or before the service is shared). A peer
@@ -58,12 +63,16 @@ static lsn_err remember(svc *s, const store_peer *p)
         ps->cap = cap;
     }
     svc_peer_entry e = {.id = p->id, .name = core_strdup(p->name),
+                        .nation = core_strdup(p->nation),
                         .via = p->via ? core_strdup(p->via) : NULL};
-    if (!e.name || (p->via && !e.via)) {
+    if (!e.name || !e.nation || (p->via && !e.via)) {
         entry_clear(&e);
         return LSN_ERR_NOMEM;
     }
     lsn_error err;
+    if (fed_identity_from_pem(p->certificate, strlen(p->certificate), "a peer's certificate",
+                              &e.cert, &err) != LSN_OK)
+        e.cert = NULL; /* nothing of it will verify */
     if (guard_peer_clearance(s->set, p->nation, p->max_classification, &e.clearance, &err) !=
         LSN_OK) {
         fprintf(stderr, "liaison: peer %s: %s; it will receive nothing\n", p->name,
@@ -242,8 +251,8 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
                      .max_classification = p->max_classification, .via = p->via};
     lsn_error err;
     rc = store_peer_add(s->st, &sp, &sp.id, &err);
-    lsn_free(pem);
     if (rc != LSN_OK) {
+        lsn_free(pem);
         svc_admin_store_refused(what, rc, &err, res);
         return svc_admin_finish(s, a, "peer.add", object, NULL, rc, res);
     }
@@ -254,6 +263,7 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
         if (r != LSN_OK)
             fprintf(stderr, "liaison: peer %s: not remembered until restart\n", p->name);
     }
+    lsn_free(pem);
     snprintf(detail, sizeof detail, "%s %s%s%s SHA-256 %s", nation, p->url,
              p->via ? " via " : "", p->via ? p->via : "", fp);
     return svc_admin_finish(s, a, "peer.add", object, detail, LSN_OK, res);
@@ -269,4 +279,106 @@ lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
     if ((rc = store_peer_list(s->st, cb, ctx, &err)) != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The store failed: %s", err.message);
     return LSN_OK;
+}
+
+/* ---- items from a peer ------------------------------------------------------ */
+
+/* Audit a refused item from a peer, then fill res. */
+static lsn_err refuse_item(svc *s, const char *peer, const char *why, svc_result *res,
+                           svc_refusal kind, const char *sentence)
+{
+    char actor[300];
+    snprintf(actor, sizeof actor, "peer:%s", peer ? peer : "");
+    (void)svc_audit(s, actor, "fed.receive", "item", "refused", why);
+    return svc_refuse(res, kind, LSN_ERR_ARG, "%s", sentence);
+}
+
+lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
+                             int64_t *id_out, bool *duplicate, svc_result *res)
+{
+    *id_out = 0;
+    *duplicate = false;
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
+    if (!s->peers || !s->me || !in->binding)
+        return refuse_item(s, peer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
+                           "This node takes no items from peers.");
+    /* The peer's pinned certificate and clearance, copied out of the lock. */
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = peer ? find(s->peers, peer) : NULL;
+    fed_binding *b = NULL;
+    char why[512] = "";
+    lsn_err rc = LSN_OK;
+    if (e && e->cert && e->clearance)
+        rc = fed_binding_verify(e->cert, in->binding, in->binding_len, &b, why, sizeof why);
+    /* Entries are never removed before svc_release, so the clearance
+     * stays valid out of the lock (the array may move; it does not). */
+    const lsn_clearance *sender = e ? e->clearance : NULL;
+    char nation[65] = "";
+    if (e && e->clearance)
+        snprintf(nation, sizeof nation, "%s", e->nation);
+    bool known = e && e->cert && e->clearance;
+    pthread_mutex_unlock(&s->peers->mu);
+    if (!known)
+        return refuse_item(s, peer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
+    if (!b) /* verify before anything else of it is read */
+        return refuse_item(s, peer, why, res, SVC_INVALID, "The binding does not verify.");
+    fed_content c = {.body = in->body, .body_len = in->body_len,
+                     .has_attachment = in->media_type != NULL, .media_type = in->media_type,
+                     .attachment = in->attachment, .attachment_len = in->attachment_len};
+    uint8_t uuid[STORE_UUID_LEN];
+    if (!fed_binding_content_matches(b, &c) || !store_uuid_parse(b->uuid, uuid)) {
+        fed_binding_free(b);
+        return refuse_item(s, peer, "content does not match the signed digest", res,
+                           SVC_INVALID, "The content does not match its binding.");
+    }
+    /* Already here (by its origin's UUID): a duplicate, answered as done. */
+    store_item_ref ref;
+    lsn_error err;
+    if (store_item_find(s->st, uuid, &ref, &err) != LSN_OK) {
+        fed_binding_free(b);
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
+    }
+    if (ref.id) {
+        fed_binding_free(b);
+        *duplicate = true;
+        *id_out = ref.id;
+        return LSN_OK;
+    }
+    /* Decide again, here: the label taken from the signed bytes must
+     * release the item to this node (its own peer clearance) and lie
+     * within the sender's (the acceptance checks it as the author's). */
+    json_t *label = json_stringn(b->label_xml, b->label_len);
+    svc_label *l = NULL;
+    lsn_clearance *mine = NULL;
+    bool to_me = false;
+    if (label && svc_label_get(s, label, &l, res) == LSN_OK &&
+        guard_peer_clearance(s->set, fed_identity_nation(s->me), NULL, &mine, &err) == LSN_OK)
+        to_me = guard_releases(s->set, l->label, mine, NULL);
+    svc_label_release(l);
+    lsn_clearance_free(mine);
+    if (!to_me) {
+        json_decref(label);
+        fed_binding_free(b);
+        return refuse_item(s, peer, "label invalid here or not releasable to this node", res,
+                           SVC_FORBIDDEN, "The item is not releasable to this node.");
+    }
+    char actor[300], origin[FED_NAME_MAX + 1];
+    snprintf(actor, sizeof actor, "peer:%s", peer);
+    snprintf(origin, sizeof origin, "%s", b->origin);
+    svc_actor a = {.name = actor, .organisation = origin, .org_category = nation,
+                   .clearance = sender,
+                   .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
+    svc_post p = {.channel = in->channel, .label = label, .body = in->body,
+                  .body_len = in->body_len, .media_type = in->media_type,
+                  .attachment = in->attachment, .attachment_len = in->attachment_len,
+                  .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
+                  .binding = in->binding, .binding_len = in->binding_len,
+                  .audit_detail = origin};
+    rc = svc_post_now(s, &a, &p, id_out, res);
+    json_decref(label);
+    fed_binding_free(b);
+    return rc;
 }

@@ -274,6 +274,118 @@ int main(int argc, char **argv)
     fed_binding_free(b);
     lsn_free(xml);
 
+    /* Japan's node receives what our outbox holds for it. */
+    char bdata[200], jdir[200], acrt[260];
+    snprintf(bdata, sizeof bdata, "%s/b-data", DIR_);
+    snprintf(jdir, sizeof jdir, "%s/jpn", DIR_);
+    snprintf(acrt, sizeof acrt, "%s/node.crt", data);
+    store *bst = NULL;
+    fed_identity *bme = NULL;
+    svc bn;
+    size_t al = 0;
+    char *apem = slurp(acrt, &al);
+    bool bup = apem && svc_store_open(bdata, NULL, true, &bst, &err) == LSN_OK &&
+               fed_identity_load(jdir, true, &bme, &err) == LSN_OK &&
+               svc_init(&bn, bst, SET, 1 << 20, true) == LSN_OK;
+    if (bup) {
+        bn.me = bme;
+        json_array_foreach(items, i, it) {
+            const char *chn = json_string_value(json_object_get(it, "channel"));
+            if (svc_channel_known(&bn, chn, NULL, 0) == 0)
+                (void)svc_channel_add(&bn, &admin, chn, NULL, &res);
+        }
+        svc_new_peer pa = {.name = "Liaison Office Tokyo", .url = "https://lo.example:8472",
+                           .nation = "NATO", .certificate = apem, .certificate_len = al};
+        bup = svc_peer_add(&bn, &admin, &pa, &res) == LSN_OK;
+    }
+    ok(bup, "a_second_node_registers_the_first_as_its_peer (%s)", res.reason);
+
+    size_t taken = 0, dups = 0;
+    bool verbatim = true;
+    for (size_t k = 0; bup && k < nj; k++) {
+        store_item *item = NULL;
+        char *bx = NULL;
+        size_t bxl = 0;
+        if (store_item_get(st, want_j[k], &item, &err) != LSN_OK || !item ||
+            store_item_binding(st, want_j[k], &bx, &bxl, &err) != LSN_OK || !bx) {
+            lsn_free(item);
+            break;
+        }
+        svc_peer_item pi = {.channel = item->channel, .binding = bx, .binding_len = bxl,
+                            .body = item->body, .body_len = strlen(item->body)};
+        int64_t got = 0;
+        bool dup = false;
+        if (svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) == LSN_OK &&
+            !dup)
+            taken++;
+        else
+            printf("# item %lld: %s\n", (long long)want_j[k], res.reason);
+        char *again = NULL;
+        size_t al2 = 0;
+        verbatim = verbatim && store_item_binding(bst, got, &again, &al2, &err) == LSN_OK &&
+                   again && al2 == bxl && !memcmp(again, bx, bxl);
+        lsn_free(again);
+        if (k == 0 && svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) ==
+                          LSN_OK && dup)
+            dups++;
+        if (k == 1) { /* altered: a byte of the label, then of the body */
+            char *jp = strstr(bx, "<GenericValue>JPN</GenericValue>");
+            if (jp) {
+                memcpy(jp + 14, "KOR", 3);
+                ok(svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                           LSN_OK && res.refusal == SVC_INVALID,
+                   "a_binding_with_an_altered_label_is_refused (%s)", res.reason);
+                memcpy(jp + 14, "JPN", 3);
+            }
+            pi.body = "altered body";
+            pi.body_len = strlen(pi.body);
+            ok(svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                       LSN_OK && res.refusal == SVC_INVALID,
+               "an_item_whose_content_is_not_the_signed_one_is_refused");
+            ok(svc_peer_item_accept(&bn, "Nobody", &pi, &got, &dup, &res) != LSN_OK &&
+                   res.refusal == SVC_FORBIDDEN,
+               "an_item_from_an_unknown_peer_is_refused");
+        }
+        lsn_free(bx);
+        lsn_free(item);
+    }
+    ok(bup && taken == nj, "the_peer_accepts_every_item_of_its_outbox (%zu of %zu)", taken, nj);
+    ok(dups == 1, "an_item_received_twice_is_a_duplicate_stored_once");
+    ok(verbatim, "the_received_binding_is_stored_byte_for_byte");
+
+    /* A NATO-only item of ours, signed by us: Japan's node decides again
+     * and refuses it. */
+    int64_t nato_id = 0;
+    for (int64_t id = 1; id <= (int64_t)posted && !nato_id; id++) {
+        bool in_j = false;
+        for (size_t k = 0; k < nj; k++)
+            in_j = in_j || want_j[k] == id;
+        if (!in_j)
+            nato_id = id;
+    }
+    store_item *ni = NULL;
+    char *nx = NULL;
+    size_t nxl = 0;
+    bool refused = false;
+    if (bup && nato_id && store_item_get(st, nato_id, &ni, &err) == LSN_OK && ni &&
+        store_item_binding(st, nato_id, &nx, &nxl, &err) == LSN_OK && nx) {
+        svc_peer_item pi = {.channel = ni->channel, .binding = nx, .binding_len = nxl,
+                            .body = ni->body, .body_len = strlen(ni->body)};
+        int64_t got = 0;
+        bool dup = false;
+        refused = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                      LSN_OK && res.refusal == SVC_FORBIDDEN;
+    }
+    ok(refused, "the_receiver_decides_again_and_refuses_an_item_not_releasable_to_it (%s)",
+       res.reason);
+    lsn_free(ni);
+    lsn_free(nx);
+    if (bup)
+        svc_release(&bn);
+    store_close(bst);
+    fed_identity_free(bme);
+    free(apem);
+
     /* The audit names the peer and its certificate. */
     lsn_clearance_free(cj);
     lsn_clearance_free(ck);
