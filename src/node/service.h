@@ -350,7 +350,9 @@ typedef struct svc_peer_item {
  * decided again here — it must release the item to this node (its own
  * peer clearance) and lie within the sender's — then svc_post_* with the
  * origin's UUID and the binding stored as it came. An item already held
- * (same UUID) is a duplicate: LSN_OK with *duplicate set and its id.
+ * with the same binding bytes (the same origin and UUID) is a duplicate:
+ * LSN_OK with *duplicate set and its id; a UUID held with other bytes is
+ * refused (SVC_DUPLICATE), so that no peer pre-empts another's item.
  * Refusals are audited (fed.receive). */
 lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                              int64_t *id_out, bool *duplicate, svc_result *res);

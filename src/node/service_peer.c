@@ -342,7 +342,22 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     }
     if (ref.id) {
+        /* The same (origin, UUID) is the same signed bytes, forwarded
+         * verbatim; other bytes under a UUID we hold are another origin's
+         * claim on it (or an altered copy): refused, never a duplicate, so
+         * that no peer can pre-empt another's item. */
+        char *held = NULL;
+        size_t held_len = 0;
+        lsn_err e2 = store_item_binding(s->st, ref.id, &held, &held_len, &err);
+        bool same = e2 == LSN_OK && held && held_len == in->binding_len &&
+                    memcmp(held, in->binding, held_len) == 0;
+        lsn_free(held);
         fed_binding_free(b);
+        if (e2 != LSN_OK)
+            return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
+        if (!same)
+            return refuse_item(s, peer, "UUID already held with another binding", res,
+                               SVC_DUPLICATE, "An item with this id is already held.");
         *duplicate = true;
         *id_out = ref.id;
         return LSN_OK;

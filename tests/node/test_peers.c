@@ -378,6 +378,42 @@ int main(int argc, char **argv)
     }
     ok(refused, "the_receiver_decides_again_and_refuses_an_item_not_releasable_to_it (%s)",
        res.reason);
+
+    /* Our own signature over a UUID Japan's node already holds, with other
+     * bytes (a later signing time): not a duplicate, refused. */
+    bool preempt = false;
+    if (bup) {
+        store_item *first = NULL;
+        char *fx = NULL;
+        size_t fxl = 0;
+        if (store_item_get(st, want_j[0], &first, &err) == LSN_OK && first &&
+            store_item_binding(st, want_j[0], &fx, &fxl, &err) == LSN_OK && fx) {
+            char uu[37], *resigned = NULL;
+            size_t rl = 0;
+            store_uuid_text(first->uuid, uu);
+            fed_binding *fb = NULL;
+            char why2[256];
+            fed_content fc = {.body = first->body, .body_len = strlen(first->body)};
+            if (fed_binding_verify(me, fx, fxl, &fb, why2, sizeof why2) == LSN_OK && fb &&
+                fed_binding_sign(me, uu, fb->label_xml, fb->label_len, &fc, 1700000000,
+                                 &resigned, &rl, &err) == LSN_OK) {
+                svc_peer_item pi = {.channel = first->channel, .binding = resigned,
+                                    .binding_len = rl, .body = first->body,
+                                    .body_len = strlen(first->body)};
+                int64_t got = 0;
+                bool dup = true;
+                preempt = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup,
+                                               &res) != LSN_OK &&
+                          res.refusal == SVC_DUPLICATE && !dup;
+            }
+            fed_binding_free(fb);
+            lsn_free(resigned);
+        }
+        lsn_free(first);
+        lsn_free(fx);
+    }
+    ok(preempt, "a_uuid_held_with_other_bytes_is_refused_not_taken_as_a_duplicate (%s)",
+       res.reason);
     lsn_free(ni);
     lsn_free(nx);
     if (bup)
