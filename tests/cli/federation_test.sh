@@ -160,5 +160,13 @@ run audit verify --data-dir "$HQ"
 [ "$rc" -eq 0 ]
 ok $? peer_acts_keep_the_audit_chain_intact "$(diag)"
 
+# serve never overwrites an identity: a name or nation it does not have stops it.
+run serve --data-dir "$HQ" --node-name "Someone Else" --listen 127.0.0.1:0 --metrics-listen none
+[ "$rc" -eq 2 ] && echo "$err" | grep -q 'the data directory.s node is "NATO HQ" (NATO)'
+ok $? serve_refuses_a_node_name_its_identity_does_not_have "$(diag)"
+run serve --data-dir "$TMP/fresh" --node-nation ATLANTIS --listen 127.0.0.1:0 --metrics-listen none
+[ "$rc" -eq 2 ] && echo "$err" | grep -q "ATLANTIS: not a category value" && [ ! -e "$TMP/fresh/node.key" ]
+ok $? serve_refuses_a_new_identity_for_a_nation_the_policy_does_not_know "$(diag)"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
