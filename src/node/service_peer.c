@@ -304,23 +304,22 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
         return refuse_item(s, peer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
                            "This node takes no items from peers.");
     /* The peer's pinned certificate and clearance, copied out of the lock. */
+    /* Entries are never removed before svc_release, so the certificate
+     * and clearance they point to stay valid out of the lock (the array
+     * may move; they do not), and verification runs unlocked. */
     pthread_mutex_lock(&s->peers->mu);
     const svc_peer_entry *e = peer ? find(s->peers, peer) : NULL;
-    fed_binding *b = NULL;
-    char why[512] = "";
-    lsn_err rc = LSN_OK;
-    if (e && e->cert && e->clearance)
-        rc = fed_binding_verify(e->cert, in->binding, in->binding_len, &b, why, sizeof why);
-    /* Entries are never removed before svc_release, so the clearance
-     * stays valid out of the lock (the array may move; it does not). */
+    const fed_identity *cert = e ? e->cert : NULL;
     const lsn_clearance *sender = e ? e->clearance : NULL;
     char nation[65] = "";
-    if (e && e->clearance)
+    if (e)
         snprintf(nation, sizeof nation, "%s", e->nation);
-    bool known = e && e->cert && e->clearance;
     pthread_mutex_unlock(&s->peers->mu);
-    if (!known)
+    if (!cert || !sender)
         return refuse_item(s, peer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
+    fed_binding *b = NULL;
+    char why[512] = "";
+    lsn_err rc = fed_binding_verify(cert, in->binding, in->binding_len, &b, why, sizeof why);
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
