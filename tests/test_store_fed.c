@@ -105,6 +105,12 @@ int main(void)
     got = (char *)"x";
     ok(store_item_binding(s, idb, &got, &len, &err) == LSN_OK && !got,
        "an_item_without_binding_has_none");
+    store_item big = item("c", "too big a binding");
+    big.fed.binding = xml;
+    big.fed.binding_len = STORE_FIELD_MAX + 1;
+    int64_t idbig = 0;
+    ok(store_item_append(s, &big, NULL, &idbig, NULL, &err) == LSN_ERR_LIMIT,
+       "a_binding_over_the_cap_is_refused_before_queueing");
     store_item *whole = NULL;
     ok(store_item_get(s, ida, &whole, &err) == LSN_OK && whole && !whole->fed.binding &&
            !whole->fed.outbox,

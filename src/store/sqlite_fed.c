@@ -44,6 +44,21 @@ static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_er
     return e;
 }
 
+lsn_err sq_fed_item_check(const store_item *it, lsn_error *err)
+{
+    if (it->fed.binding && it->fed.binding_len > STORE_FIELD_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
+                         STORE_FIELD_MAX);
+    if (it->fed.binding_len && !it->fed.binding)
+        return core_fail(err, LSN_ERR_ARG, "the binding has a length but no bytes");
+    if (it->fed.outbox_n > STORE_OUTBOX_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "an item is queued for more than %u peers",
+                         STORE_OUTBOX_MAX);
+    if (it->fed.outbox_n && !it->fed.outbox)
+        return core_fail(err, LSN_ERR_ARG, "the outbox has a count but no peers");
+    return LSN_OK;
+}
+
 lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_error *err)
 {
     sq_conn *c = &s->w;

@@ -30,6 +30,11 @@
 /* Schema step to version 6: bindings, peers, outboxes. */
 extern const char sq_schema_v5_to_v6[];
 
+/* The federation fields' caps, checked before an item is queued: a
+ * binding of at most STORE_FIELD_MAX bytes, at most STORE_OUTBOX_MAX
+ * peers. */
+lsn_err sq_fed_item_check(const store_item *item, lsn_error *err);
+
 struct sq_store;
 /* Writer only, inside the open transaction: store the binding and the
  * outbox entries of `item`, just inserted as row `id`. */

@@ -335,7 +335,7 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
                         STORE_BODY_MAX);
     if (post && (e = check_event(post, 1, err)))
         return e;
-    return LSN_OK;
+    return sq_fed_item_check(it, err);
 }
 
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,

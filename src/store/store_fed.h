@@ -31,6 +31,9 @@ typedef struct store_peer {
     uint64_t last_acked;            /* the last sequence it made durable */
 } store_peer;
 
+/* At most this many outbox entries per item (store_item.fed.outbox_n). */
+#define STORE_OUTBOX_MAX 4096
+
 typedef int (*store_peer_cb)(void *ctx, const store_peer *peer);
 /* One outbox entry: the peer's sequence number and the item's internal id. */
 typedef int (*store_outbox_cb)(void *ctx, uint64_t seq, int64_t item);

@@ -172,8 +172,8 @@ void *sq_copy_item(const store_item *it)
 {
     /* The outbox's peer ids first, where the block is aligned for them. */
     size_t n = sizeof *it + it->fed.outbox_n * sizeof(int64_t) +
-               (it->fed.binding ? it->fed.binding_len + 1 : 0) + sq_ssize(it->channel) + sq_ssize(it->author) +
-               sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
+               (it->fed.binding ? it->fed.binding_len + 1 : 0) + sq_ssize(it->channel) +
+               sq_ssize(it->author) + sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
                sq_ssize(it->marking_fr) + sq_ssize(it->body) + sq_ssize(it->media_type) +
                it->attachment_len;
     store_item *c = core_malloc(n);
