@@ -117,6 +117,33 @@ int main(void)
        "a_read_item_carries_no_federation_fields");
     lsn_free(whole);
 
+    /* A binding made later, when first asked for: the first one kept stays. */
+    static const char later[] = "<b>made when asked</b>", other[] = "<b>another</b>";
+    got = NULL;
+    ok(store_item_binding_keep(s, idb, later, sizeof later - 1, &got, &len, &err) == LSN_OK &&
+           got && len == sizeof later - 1 && memcmp(got, later, len) == 0,
+       "a_binding_kept_later_is_given_back");
+    lsn_free(got);
+    got = NULL;
+    ok(store_item_binding_keep(s, idb, other, sizeof other - 1, &got, &len, &err) == LSN_OK &&
+           got && len == sizeof later - 1 && memcmp(got, later, len) == 0,
+       "a_second_binding_kept_gives_back_the_first");
+    lsn_free(got);
+    got = NULL;
+    ok(store_item_binding(s, idb, &got, &len, &err) == LSN_OK && got &&
+           len == sizeof later - 1 && memcmp(got, later, len) == 0,
+       "the_kept_binding_is_read_back");
+    lsn_free(got);
+    got = NULL;
+    ok(store_item_binding_keep(s, ida, other, sizeof other - 1, &got, &len, &err) == LSN_OK &&
+           got && len == sizeof xml - 1 && memcmp(got, xml, len) == 0,
+       "keeping_a_binding_never_replaces_the_one_written_with_the_item");
+    lsn_free(got);
+    got = NULL;
+    ok(store_item_binding_keep(s, idb + 1000, other, sizeof other - 1, &got, &len, &err) ==
+               LSN_ERR_ARG && !got,
+       "keeping_a_binding_of_no_item_is_refused");
+
     /* Peers. */
     store_peer jpn = {.name = "JPN MOD", .url = "https://jpn.example:8472", .nation = "JPN",
                       .certificate = "-----BEGIN CERTIFICATE-----\n", .max_classification =

@@ -569,11 +569,12 @@ void node_h_binding(srv_request *req, srv_response *resp)
     char *xml = NULL;
     size_t len = 0;
     lsn_error err;
-    if (store_item_binding(app(req)->st, id, &xml, &len, &err) != LSN_OK) {
+    /* Signed now when it was not at acceptance (service_binding.c). */
+    if (svc_item_binding(&app(req)->svc, id, &xml, &len, &err) != LSN_OK) {
         store_failed(resp, &err);
         return;
     }
-    if (!xml) { /* stored before the node had an identity */
+    if (!xml) { /* a node without identity */
         srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "This item has no binding.");
         return;
     }

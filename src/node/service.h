@@ -311,6 +311,18 @@ lsn_err svc_admin_finish(svc *s, const svc_actor *a, const char *action, const c
 lsn_err svc_admin_store_refused(const char *what, lsn_err rc, const lsn_error *err,
                                 svc_result *res);
 
+/* ---- an item's binding (service_binding.c) ----------------------------- */
+
+/* Sign item `it` (its uuid, content and time) with label l as this node
+ * (s->me, required): *out (lsn_free) and *len. */
+lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char **out,
+                         size_t *len, lsn_error *err);
+/* Item `id`'s binding: the one stored, or — when there is none and the
+ * node has an identity — one signed now and kept, the first kept winning
+ * (the same bytes ever after). *out NULL: none (no identity). The caller
+ * decides beforehand whether the reader may see the item. */
+lsn_err svc_item_binding(svc *s, int64_t id, char **out, size_t *len, lsn_error *err);
+
 /* ---- peers (service_peer.c; the guard: guard.h) ------------------------- */
 
 typedef struct svc_new_peer {

@@ -6,9 +6,12 @@
  * which remembers labels posted before), the label is within the actor's
  * own clearance, and the label releases the item to no nation but the
  * actor's own and the policy's community unless the actor is a release
- * authority (service_roles.c). Every refusal is audited here. Then this
- * node signs the item's STANAG 4778 binding, and the guard names the peers
- * it goes to (service_peer.c). The item is appended with its binding, its
+ * authority (service_roles.c). Every refusal is audited here. Then the
+ * guard names the peers the item goes to (service_peer.c) and, when there
+ * is one, this node signs the item's STANAG 4778 binding; an item that goes
+ * to no peer is signed only when its binding is first asked for
+ * (service_binding.c), which keeps signing off the post path of a node
+ * without peers. The item is appended with its binding (if any), its
  * outbox entries and its post record in one transaction — blocking
  * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
  * node's POST, whose answer waits for the group commit without holding a
@@ -18,7 +21,6 @@
 #include <time.h>
 
 #include "core/alloc.h"
-#include "federation/binding.h"
 #include "service.h"
 
 
@@ -52,10 +54,12 @@ static lsn_err refuse(svc *s, const svc_actor *a, const char *channel, const cha
 }
 
 /* The item's STANAG 4778 binding: a peer's, verified by the caller and
- * kept verbatim, or signed here by this node (its origin). Signing is the
- * dearest step of a post (~1.5 M instructions, docs/PERFORMANCE.md): it
- * runs on the poster's thread — the server's pool, one thread a core — not
- * on the store's single writer. */
+ * kept verbatim; or, for an item the guard sends to a peer, signed here by
+ * this node (its origin) so that it leaves with its binding; else none yet
+ * (made when first asked for: svc_item_binding). Signing is the dearest
+ * step of a post (~1.5 M instructions, docs/PERFORMANCE.md): it runs on
+ * the poster's thread — the server's pool, one thread a core — not on the
+ * store's single writer. */
 static lsn_err bind_item(svc *s, const svc_post *p, svc_pending *pd, svc_result *res)
 {
     if (p->binding) {
@@ -63,18 +67,11 @@ static lsn_err bind_item(svc *s, const svc_post *p, svc_pending *pd, svc_result 
         pd->item.fed.binding_len = p->binding_len;
         return LSN_OK;
     }
-    if (!s->me)
+    if (!s->me || !pd->item.fed.outbox_n)
         return LSN_OK;
-    char uuid[37];
-    store_uuid_text(pd->item.uuid, uuid);
-    fed_content c = {.body = p->body, .body_len = p->body_len,
-                     .has_attachment = p->media_type != NULL, .media_type = p->media_type,
-                     .attachment = p->attachment, .attachment_len = p->attachment_len};
     lsn_error err;
     size_t len = 0;
-    lsn_err rc = fed_binding_sign(s->me, uuid, pd->label->xml4774, pd->label->xml4774_len,
-                                  &c, (time_t)(pd->item.created_ms / 1000), &pd->binding,
-                                  &len, &err);
+    lsn_err rc = svc_binding_sign(s, &pd->item, pd->label, &pd->binding, &len, &err);
     if (rc != LSN_OK) {
         fprintf(stderr, "liaison: post: signing the binding: %s\n", err.message);
         return svc_refuse(res, SVC_FAILED, rc, "The item could not be signed.");
@@ -166,10 +163,6 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     pd->post = (store_audit_event){.time_ms = pd->item.created_ms, .actor = a->name,
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};
-    if ((rc = bind_item(s, p, pd, res)) != LSN_OK) {
-        svc_pending_free(pd);
-        return rc;
-    }
     /* The guard: one outbox entry per peer the label releases the item to,
      * written with the item in its transaction. (A peer's item is not
      * passed on yet: relaying is to come.) */
@@ -179,6 +172,10 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
     pd->item.fed.outbox = pd->outbox;
+    if ((rc = bind_item(s, p, pd, res)) != LSN_OK) {
+        svc_pending_free(pd);
+        return rc;
+    }
     *out = pd;
     return LSN_OK;
 }

@@ -288,8 +288,52 @@ static lsn_err fed_peer_add(store *b, const store_peer *p, int64_t *id_out, lsn_
     return e;
 }
 
+/* ---- a binding made when first asked for ------------------------------ */
+
+typedef struct keep_job {
+    int64_t id;
+    const char *xml;
+    size_t len;
+} keep_job;
+
+static lsn_err apply_keep(sq_store *s, sq_req *r)
+{
+    keep_job *j = r->arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_FED_BINDING_KEEP);
+    if (!st)
+        return sq_fail(c->db, &r->err, "keeping an item's binding");
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_blob64(st, 2, j->xml, j->len, SQLITE_STATIC);
+    return step_done(c, st, "keeping an item's binding", &r->err);
+}
+
+static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size_t len,
+                                     char **out, size_t *out_len, lsn_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!xml || !len)
+        return core_fail(err, LSN_ERR_ARG, "no binding to keep");
+    if (len > STORE_FIELD_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
+                         STORE_FIELD_MAX);
+    keep_job j = { .id = id, .xml = xml, .len = len };
+    sq_req r = { .apply = apply_keep, .arg = &j };
+    lsn_err e = sq_submit((sq_store *)b, &r, err);
+    if (e)
+        return e;
+    /* Ours, or the one stored first: the same bytes for every caller. */
+    if ((e = fed_item_binding(b, id, out, out_len, err)))
+        return e;
+    if (!*out)
+        return core_fail(err, LSN_ERR_ARG, "no item %lld", (long long)id);
+    return LSN_OK;
+}
+
 const store_fed_ops sq_fed_ops = {
     .item_binding = fed_item_binding,
+    .item_binding_keep = fed_item_binding_keep,
     .peer_add = fed_peer_add,
     .peer_list = fed_peer_list,
     .outbox_list = fed_outbox_list,

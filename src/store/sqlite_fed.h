@@ -9,6 +9,9 @@
 /* The statements, as entries of sqlite_conn.c's table (sq_stmt order). */
 #define SQ_FED_SQL                                                                     \
     [SQ_FED_BINDING_INSERT] = "INSERT INTO item_bindings(item, xml) VALUES (?1,?2)",   \
+    /* A binding made when first asked for: the first one stored stays. */             \
+    [SQ_FED_BINDING_KEEP] = "INSERT OR IGNORE INTO item_bindings(item, xml) "          \
+                            "SELECT id, ?2 FROM items WHERE id = ?1",                  \
     /* The next sequence of the peer's outbox: gapless, since only the writer     \
      * inserts and entries are never removed. */                                      \
     [SQ_FED_OUTBOX_INSERT] = "INSERT INTO outbox(peer, seq, item) "                    \

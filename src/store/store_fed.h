@@ -4,8 +4,9 @@
  * released to it.
  *
  * A binding and an item's outbox entries are written by the item's append,
- * in its transaction (store_item.fed); the functions here read them, and
- * add and list peers. A back-end's store_ops.fed points to its table.
+ * in its transaction (store_item.fed); a binding made later, when first
+ * asked for, by item_binding_keep; the functions here read them, and add
+ * and list peers. A back-end's store_ops.fed points to its table.
  * Ownership and errors as in store.h. */
 #ifndef STORE_STORE_FED_H
 #define STORE_STORE_FED_H
@@ -42,6 +43,13 @@ typedef struct store_fed_ops {
     /* The binding stored with item `id`: *out (NUL-terminated, lsn_free)
      * and *len; *out NULL when the item has none. */
     lsn_err (*item_binding)(store *s, int64_t id, char **out, size_t *len, lsn_error *err);
+    /* Keep `xml` as the binding of item `id` when it has none yet (through
+     * the writer, in a group), and give back the binding now stored: *out
+     * (lsn_free) is xml's bytes, or those another caller stored first —
+     * so that an item's binding, once given out, is the same bytes ever
+     * after. LSN_ERR_ARG when there is no item `id`. */
+    lsn_err (*item_binding_keep)(store *s, int64_t id, const char *xml, size_t len,
+                                 char **out, size_t *out_len, lsn_error *err);
     /* Add a peer (name, url, nation, certificate required; via, when given,
      * must name a peer). LSN_ERR_DUPLICATE when the name is taken. */
     lsn_err (*peer_add)(store *s, const store_peer *p, int64_t *id_out, lsn_error *err);
@@ -56,6 +64,10 @@ typedef struct store_fed_ops {
 static inline lsn_err store_item_binding(store *s, int64_t id, char **out, size_t *len,
                                          lsn_error *err)
 { return s->ops->fed->item_binding(s, id, out, len, err); }
+static inline lsn_err store_item_binding_keep(store *s, int64_t id, const char *xml,
+                                              size_t len, char **out, size_t *out_len,
+                                              lsn_error *err)
+{ return s->ops->fed->item_binding_keep(s, id, xml, len, out, out_len, err); }
 static inline lsn_err store_peer_add(store *s, const store_peer *p, int64_t *id,
                                      lsn_error *err)
 { return s->ops->fed->peer_add(s, p, id, err); }

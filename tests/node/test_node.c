@@ -1358,6 +1358,13 @@ static void test_bindings(const char *exe, const char *data)
            !strncmp(v, "application/xml", 15) && blen > 0 &&
            memmem(b, blen, "urn:nato:stanag:4778:bindinginformation:1:0", 43),
        "a_reader_who_sees_the_item_gets_its_signed_binding_as_xml");
+    /* No peers: it was signed at that first request, and kept. */
+    static char again[65536];
+    size_t total2 = raw_get(path, KENJI, again, sizeof again);
+    size_t blen2;
+    const char *bb = raw_body(again, total2, &blen2);
+    ok(!strncmp(again, "HTTP/1.1 200", 12) && blen2 == blen && !memcmp(b, bb, blen),
+       "a_second_request_gets_the_same_binding_bytes");
     snprintf(xml, sizeof xml, "%s/../binding.xml", data);
     snprintf(body, sizeof body, "%s/../binding-body.txt", data);
     bool files = write_file(xml, b, blen) && write_file(body, text, strlen(text));

@@ -217,6 +217,7 @@ int main(int argc, char **argv)
               guard_peer_clearance(SET, "NATO", NULL, &ch, &err) == LSN_OK;
     int64_t want_j[64], want_k[64], want_h[64];
     size_t nj = 0, nk = 0, nh = 0, posted = 0;
+    int64_t unsent = 0; /* an item the guard sends to no peer */
     json_array_foreach(items, i, it) {
         json_t *label = json_object_get(it, "label");
         const char *body = json_string_value(json_object_get(it, "body"));
@@ -229,9 +230,12 @@ int main(int argc, char **argv)
         const lsn_label *l = svc_pending_label(pd)->label;
         bool to_j = guard_releases(SET, l, cj, NULL), to_h = guard_releases(SET, l, ch, NULL),
              to_k = guard_releases(SET, l, ck, cj);
+        bool to_none = !to_j && !to_h && !to_k;
         if (svc_post_commit(&s, pd, &id, NULL, &res) != LSN_OK)
             break;
         posted++;
+        if (to_none && !unsent)
+            unsent = id;
         if (to_j && nj < 64)
             want_j[nj++] = id;
         if (to_k && nk < 64)
@@ -272,6 +276,30 @@ int main(int argc, char **argv)
            !strcmp(b->origin, "Liaison Office Tokyo"),
        "a_posted_item_carries_its_binding_signed_by_this_node (%s)", why);
     fed_binding_free(b);
+    lsn_free(xml);
+
+    /* An item that goes to no peer was not signed when posted: its binding
+     * is made when first asked for, and is the same bytes ever after. */
+    xml = (char *)"x";
+    ok(unsent && store_item_binding(st, unsent, &xml, &xl, &err) == LSN_OK && !xml,
+       "an_item_sent_to_no_peer_is_not_signed_when_posted");
+    char *x2 = NULL;
+    size_t x2l = 0;
+    b = NULL;
+    ok(svc_item_binding(&s, unsent, &xml, &xl, &err) == LSN_OK && xml &&
+           fed_binding_verify(me, xml, xl, &b, why, sizeof why) == LSN_OK && b &&
+           !strcmp(b->origin, "Liaison Office Tokyo"),
+       "its_binding_is_signed_by_this_node_when_first_asked_for (%s)", why);
+    fed_binding_free(b);
+    ok(svc_item_binding(&s, unsent, &x2, &x2l, &err) == LSN_OK && x2 && xml && x2l == xl &&
+           !memcmp(x2, xml, xl),
+       "asked_again_it_is_the_same_bytes");
+    lsn_free(x2);
+    x2 = NULL;
+    ok(store_item_binding(st, unsent, &x2, &x2l, &err) == LSN_OK && x2 && xml && x2l == xl &&
+           !memcmp(x2, xml, xl),
+       "the_binding_made_when_asked_is_stored");
+    lsn_free(x2);
     lsn_free(xml);
 
     /* Japan's node receives what our outbox holds for it. */
