@@ -95,6 +95,12 @@ LSN_API bool lsn_policy_group_category(const lsn_policy *p, size_t i, size_t j, 
 LSN_API size_t lsn_policy_warning_count(const lsn_policy *p);
 LSN_API const char *lsn_policy_warning_at(const lsn_policy *p, size_t i);
 
+/* Category i's own marking phrase in language lang (fr-CA -> fr), or NULL
+ * when the policy gives none in that language (untagged phrases are not
+ * taken: they are the default language's) or i is out of range. NATO's SPIF
+ * gives French names of nations this way ("Japon"). */
+const char *lsn_policy_category_phrase(const lsn_policy *p, size_t i, const char *lang);
+
 #ifdef __cplusplus
 }
 #endif

@@ -273,3 +273,12 @@ void node_label_json_release(node_label_entry *ref)
 {
     entry_unref(ref);
 }
+
+json_t *node_label_portion(const node_label_entry *e, const char *lang)
+{
+    char buf[1024];
+    if (!e || !e->label ||
+        lsn_label_portion_marking(e->label, lang, buf, sizeof buf, NULL) != LSN_OK)
+        return json_null();
+    return json_string(buf);
+}

@@ -1,7 +1,8 @@
 /* node/item_json.c — an item as the API shows it: id (its public UUID), channel, label (the
  * engine's JSON form, as an object), English and French markings, author,
  * organisation, creation time (RFC 3339, UTC, milliseconds), body, content
- * hash (hex) and the attachment's media type and size (its bytes only when
+ * hash (hex), the portion markings ("(NR)", English and French; null where
+ * the policy gives none) and the attachment's media type and size (its bytes only when
  * asked for: GET /items/{id}). Only ever called for an item the reader may
  * see: the caller decides first (node_may_see).
  *
@@ -110,6 +111,12 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
     /* The reader was allowed to see the item, so its label parsed for the
      * decision and has a JSON form; null only if that fails (out of memory). */
     const char *label = head && tail ? node_label_json(n, it->id, it->label, &ref) : NULL;
+    /* The portion form, for where an item is listed compactly. */
+    if (tail && (json_object_set_new(tail, "portionMarking", node_label_portion(ref, "en")) ||
+                 json_object_set_new(tail, "portionMarkingFr", node_label_portion(ref, "fr")))) {
+        json_decref(tail);
+        tail = NULL;
+    }
     strbuf hb, b;
     strbuf_init(&hb, 1u << 20); /* id and channel name */
     /* A body is capped by the store (64 MiB), an attachment too (base64

@@ -134,6 +134,10 @@ bool node_may_see_entry(node *n, const node_reader *r, const node_label_entry *e
  * (*ref NULL when the answer is NULL). */
 const char *node_label_json(node *n, int64_t id, const char *label, node_label_entry **ref);
 void node_label_json_release(node_label_entry *ref);
+/* The portion marking ("(NR)", "(NS REL TO JPN)") of an entry's label in
+ * lang, as a new JSON string; JSON null when the policy gives none (or the
+ * label did not parse). */
+json_t *node_label_portion(const node_label_entry *e, const char *lang);
 /* Set up / release the node's caches (labels and rendered items). */
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);

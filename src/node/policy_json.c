@@ -2,7 +2,8 @@
  * label picker that offers only valid choices: the classifications (LACV,
  * name, hierarchy, banner colours, markings in English and French) and the
  * categories by tag set (type, which classifications exclude each, and
- * what each requires: the SPIF's requiredCategory rules).
+ * what each requires: the SPIF's requiredCategory rules), and the SPIF's
+ * named groups of categories (presets for the picker).
  * Everything comes from the loaded SPIF through the public introspection
  * API; nothing is hard-coded here. */
 #include <stdio.h>
@@ -35,6 +36,38 @@ static const char *foreground_for(const char *bg)
     double r = v[0] * 16 + v[1], g = v[2] * 16 + v[3], b = v[4] * 16 + v[5];
     double lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0;
     return lum > 0.5 ? "#000000" : "#FFFFFF";
+}
+
+/* The SPIF's named groups (NATO's memberships: the nations of a mission or
+ * partnership), for the picker to offer as named releases: each as its
+ * name, the tag set of its first category and the values of its
+ * categories in that tag set. */
+static json_t *groups_json(const lsn_policy *p)
+{
+    json_t *out = json_array();
+    size_t ng = lsn_policy_group_count(p);
+    for (size_t g = 0; out && g < ng; g++) {
+        size_t ncats = 0;
+        const char *name = lsn_policy_group_at(p, g, &ncats);
+        const char *tag_set = NULL;
+        json_t *values = json_array();
+        for (size_t j = 0; values && j < ncats; j++) {
+            size_t ci;
+            lsn_category_info info;
+            if (!lsn_policy_group_category(p, g, j, &ci) || !lsn_policy_category_at(p, ci, &info))
+                continue;
+            if (!tag_set)
+                tag_set = info.tag_set;
+            if (!strcmp(info.tag_set, tag_set))
+                json_array_append_new(values, json_string(info.name));
+        }
+        if (name && tag_set)
+            json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "name", name, "tagSet",
+                                                 tag_set, "values", values));
+        else
+            json_decref(values);
+    }
+    return out;
 }
 
 void node_h_policy(srv_request *req, srv_response *resp)
@@ -76,9 +109,12 @@ void node_h_policy(srv_request *req, srv_response *resp)
             if ((k.excluded_classes >> c & 1) && lsn_policy_class_at(p, c, &ci))
                 json_array_append_new(excl, json_string(ci.name));
         }
-        json_t *cat = json_pack("{s:s, s:I, s:s, s:o, s:b}", "name", k.name, "lacv",
+        /* markingFr: the category's French phrase, when the policy has one
+         * (the page names nations with it: "Japon"). */
+        json_t *cat = json_pack("{s:s, s:I, s:s, s:o, s:b, s:s?}", "name", k.name, "lacv",
                                 (json_int_t)k.lacv, "type", k.type, "excludedBy", excl,
-                                "obsolete", k.obsolete);
+                                "obsolete", k.obsolete, "markingFr",
+                                lsn_policy_category_phrase(p, i, "fr"));
         /* The SPIF's requiredCategory rules, so a picker can add what a
          * choice requires ("all") and warn about the rest. */
         size_t nr = lsn_policy_category_requirement_count(p, i);
@@ -101,7 +137,8 @@ void node_h_policy(srv_request *req, srv_response *resp)
         json_array_append_new(cur, cat);
     }
     srv_resp_json(resp, 200,
-                  json_pack("{s:s, s:s, s:o, s:o}", "id", lsn_policy_id(p), "name",
-                            lsn_policy_name(p), "classifications", classes, "tagSets",
-                            tagsets));
+                  json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o}", "id", lsn_policy_id(p), "name",
+                            lsn_policy_name(p), "version", lsn_policy_version(p),
+                            "classifications", classes, "tagSets", tagsets, "groups",
+                            groups_json(p)));
 }

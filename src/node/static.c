@@ -31,6 +31,8 @@ static const char *media_type(const char *name)
         return "image/svg+xml";
     if (!strcmp(dot, ".png"))
         return "image/png";
+    if (!strcmp(dot, ".json")) /* presets.json: the operator's named releases */
+        return "application/json";
     return NULL;
 }
 

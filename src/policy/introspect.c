@@ -51,6 +51,15 @@ const char *lsn_policy_class_marking(const lsn_policy *p, size_t i, const char *
     return m && m->phrase && m->phrase[0] ? m->phrase : c->name;
 }
 
+const char *lsn_policy_category_phrase(const lsn_policy *p, size_t i, const char *lang)
+{
+    if (!p || i >= p->ncats || !lang)
+        return NULL;
+    const policy_category *c = &p->cats[i];
+    const marking_data *m = marking_for_lang(c->markings, c->nmarkings, lang);
+    return m && m->lang && m->phrase && m->phrase[0] ? m->phrase : NULL;
+}
+
 static const char *rule_op_name(rule_op op)
 {
     switch (op) {

@@ -5,6 +5,7 @@
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,7 +16,7 @@
 /* Bindings and outbox entries are append-only, as items are: the binding
  * is what the origin signed, and an outbox sequence, once given, is what a
  * peer acknowledges. A peer's row changes (its state, its cursor). */
-const char sq_schema_v5_to_v6[] =
+static const char schema_fed[] =
     "CREATE TABLE item_bindings(\n"
     "  item INTEGER PRIMARY KEY REFERENCES items(id), xml BLOB NOT NULL);\n"
     "CREATE TRIGGER item_bindings_no_update BEFORE UPDATE ON item_bindings BEGIN\n"
@@ -33,8 +34,17 @@ const char sq_schema_v5_to_v6[] =
     "  item INTEGER NOT NULL REFERENCES items(id),\n"
     "  PRIMARY KEY (peer, seq)) WITHOUT ROWID;\n"
     "CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox BEGIN\n"
-    "  SELECT RAISE(ABORT, 'outbox entries are append-only'); END;\n"
-    "PRAGMA user_version = 6;\n";
+    "  SELECT RAISE(ABORT, 'outbox entries are append-only'); END;\n";
+
+lsn_err sq_schema_fed(sq_conn *c, int version, lsn_error *err)
+{
+    char pragma[40];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+    if (sqlite3_exec(c->db, schema_fed, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(c->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(c->db, err, "adding federation's tables");
+    return LSN_OK;
+}
 
 static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
 {
@@ -42,21 +52,6 @@ static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_er
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return e;
-}
-
-lsn_err sq_fed_item_check(const store_item *it, lsn_error *err)
-{
-    if (it->fed.binding && it->fed.binding_len > STORE_FIELD_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
-                         STORE_FIELD_MAX);
-    if (it->fed.binding_len && !it->fed.binding)
-        return core_fail(err, LSN_ERR_ARG, "the binding has a length but no bytes");
-    if (it->fed.outbox_n > STORE_OUTBOX_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "an item is queued for more than %u peers",
-                         STORE_OUTBOX_MAX);
-    if (it->fed.outbox_n && !it->fed.outbox)
-        return core_fail(err, LSN_ERR_ARG, "the outbox has a count but no peers");
-    return LSN_OK;
 }
 
 lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_error *err)
@@ -225,16 +220,6 @@ static lsn_err fed_outbox_list(store *b, int64_t peer, uint64_t after, size_t li
 
 /* ---- the registry's writes -------------------------------------------- */
 
-static lsn_err need(const char *what, const char *v, lsn_error *err)
-{
-    if (!v || !*v)
-        return core_fail(err, LSN_ERR_ARG, "the peer's %s is missing", what);
-    if (strnlen(v, STORE_FIELD_MAX + 1) > STORE_FIELD_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "the peer's %s is longer than %u bytes", what,
-                         STORE_FIELD_MAX);
-    return LSN_OK;
-}
-
 typedef struct peer_job {
     const store_peer *p;
     int64_t created_ms;
@@ -247,13 +232,13 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static lsn_err apply_peer(sq_store *s, sq_req *r)
+static lsn_err apply_peer(void *be, void *arg, lsn_error *err)
 {
-    peer_job *j = r->arg;
-    sq_conn *c = &s->w;
+    peer_job *j = arg;
+    sq_conn *c = &((sq_store *)be)->w;
     sqlite3_stmt *st = sq_prepare(c, SQ_FED_PEER_INSERT);
     if (!st)
-        return sq_fail(c->db, &r->err, "adding a peer");
+        return sq_fail(c->db, err, "adding a peer");
     sqlite3_bind_text(st, 1, j->p->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, j->p->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, j->p->nation, -1, SQLITE_STATIC);
@@ -261,7 +246,7 @@ static lsn_err apply_peer(sq_store *s, sq_req *r)
     bind_text_or_null(st, 5, j->p->max_classification);
     bind_text_or_null(st, 6, j->p->via);
     sqlite3_bind_int64(st, 7, j->created_ms);
-    lsn_err e = step_done(c, st, "adding a peer", &r->err);
+    lsn_err e = step_done(c, st, "adding a peer", err);
     if (e == LSN_OK)
         j->id = sqlite3_last_insert_rowid(c->db);
     return e;
@@ -270,19 +255,19 @@ static lsn_err apply_peer(sq_store *s, sq_req *r)
 static lsn_err fed_peer_add(store *b, const store_peer *p, int64_t *id_out, lsn_error *err)
 {
     lsn_err e;
-    if ((e = need("name", p->name, err)) || (e = need("URL", p->url, err)) ||
-        (e = need("nation", p->nation, err)) ||
-        (e = need("certificate", p->certificate, err)))
+    if ((e = writer_need("peer's name", p->name, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("peer's URL", p->url, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("peer's nation", p->nation, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("peer's certificate", p->certificate, STORE_FIELD_MAX, err)))
         return e;
-    if (p->via && (e = need("relay", p->via, err)))
+    if (p->via && (e = writer_need("peer's relay", p->via, STORE_FIELD_MAX, err)))
         return e;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     peer_job j = { .p = p, .created_ms = p->created_ms ? p->created_ms
                                                        : (int64_t)ts.tv_sec * 1000 +
                                                              ts.tv_nsec / 1000000 };
-    sq_req r = { .apply = apply_peer, .arg = &j };
-    e = sq_submit((sq_store *)b, &r, err);
+    e = writer_apply(&((sq_store *)b)->writer, apply_peer, &j, err);
     if (id_out)
         *id_out = e ? 0 : j.id;
     return e;
@@ -296,16 +281,16 @@ typedef struct keep_job {
     size_t len;
 } keep_job;
 
-static lsn_err apply_keep(sq_store *s, sq_req *r)
+static lsn_err apply_keep(void *be, void *arg, lsn_error *err)
 {
-    keep_job *j = r->arg;
-    sq_conn *c = &s->w;
+    keep_job *j = arg;
+    sq_conn *c = &((sq_store *)be)->w;
     sqlite3_stmt *st = sq_prepare(c, SQ_FED_BINDING_KEEP);
     if (!st)
-        return sq_fail(c->db, &r->err, "keeping an item's binding");
+        return sq_fail(c->db, err, "keeping an item's binding");
     sqlite3_bind_int64(st, 1, j->id);
     sqlite3_bind_blob64(st, 2, j->xml, j->len, SQLITE_STATIC);
-    return step_done(c, st, "keeping an item's binding", &r->err);
+    return step_done(c, st, "keeping an item's binding", err);
 }
 
 static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size_t len,
@@ -319,8 +304,7 @@ static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size
         return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
                          STORE_FIELD_MAX);
     keep_job j = { .id = id, .xml = xml, .len = len };
-    sq_req r = { .apply = apply_keep, .arg = &j };
-    lsn_err e = sq_submit((sq_store *)b, &r, err);
+    lsn_err e = writer_apply(&((sq_store *)b)->writer, apply_keep, &j, err);
     if (e)
         return e;
     /* Ours, or the one stored first: the same bytes for every caller. */

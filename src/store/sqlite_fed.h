@@ -30,13 +30,11 @@
     [SQ_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = ?1 AND seq > ?2 " \
                            "ORDER BY seq LIMIT ?3"
 
-/* Schema step to version 6: bindings, peers, outboxes. */
-extern const char sq_schema_v5_to_v6[];
-
-/* The federation fields' caps, checked before an item is queued: a
- * binding of at most STORE_FIELD_MAX bytes, at most STORE_OUTBOX_MAX
- * peers. */
-lsn_err sq_fed_item_check(const store_item *item, lsn_error *err);
+struct sq_conn;
+/* The schema step that adds bindings, peers and outboxes, run inside the
+ * migration's transaction: it sets the schema version to `version` (its
+ * number is sqlite_conn.c's SCHEMA_FED). */
+lsn_err sq_schema_fed(struct sq_conn *c, int version, lsn_error *err);
 
 struct sq_store;
 /* Writer only, inside the open transaction: store the binding and the

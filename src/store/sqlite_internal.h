@@ -1,15 +1,16 @@
 /* store/sqlite_internal.h — what the files of the SQLite back-end share:
- * the store handle, connections with their prepared statements, and the
- * group-commit writer's request. Not for use outside src/store. */
+ * the store handle, connections with their prepared statements, and its
+ * side of the group-commit writer (writer.h). Not for use outside
+ * src/store. */
 #ifndef STORE_SQLITE_INTERNAL_H
 #define STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <semaphore.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/writer.h"
 
 /* Every statement, by number; the SQL is in sqlite_conn.c. A connection
  * prepares a statement the first time it uses it. */
@@ -33,7 +34,7 @@ typedef enum sq_stmt {
 /* The writer's multi-row inserts: items, and audit records. A run of up to
  * SQ_BATCH_MAX items of one group is one INSERT (sqlite_write.c). */
 typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_NBATCH } sq_batch;
-#define SQ_BATCH_MAX 32
+#define SQ_BATCH_MAX WRITER_RUN_MAX
 
 typedef struct sq_conn {
     sqlite3 *db;
@@ -42,23 +43,6 @@ typedef struct sq_conn {
 } sq_conn;
 
 typedef struct sq_store sq_store;
-typedef struct sq_req sq_req;
-
-/* A write, queued by a poster and run by the writer thread inside the open
- * group transaction. A blocking request lives on the poster's stack and the
- * poster sleeps on `done`; an asynchronous one (complete != NULL) is
- * heap-allocated, and the writer calls `complete` (which frees it) once its
- * group is committed. */
-struct sq_req {
-    lsn_err (*apply)(sq_store *s, sq_req *r); /* runs on the writer */
-    void (*complete)(sq_req *r);               /* NULL: a blocking request */
-    void *arg;
-    lsn_err rc;
-    lsn_error err;
-    int settled; /* the writer's: rc is final for this group */
-    sem_t done; /* a blocking request: posted by the writer when finished */
-    sq_req *next;
-};
 
 #define SQ_READERS_MAX 64
 #define SQ_CLASS_SLOTS 256
@@ -68,19 +52,7 @@ struct sq_store {
     char *path;
     sq_conn w; /* the writer's connection: only the writer thread uses it
                   once open returns */
-
-    pthread_mutex_t mu;  /* guards the queue */
-    pthread_cond_t wake; /* the writer waits on it for work */
-    sq_req *head, *tail;
-    size_t queued;        /* requests in the queue */
-    size_t gather_target; /* while gathering: wake the writer at this many */
-    int gathering;
-    int stopping;
-    pthread_t writer;
-
-    /* The audit chain's head, known to the writer only. */
-    uint64_t audit_seq;
-    uint8_t audit_hash[STORE_HASH_LEN];
+    writer writer; /* the group-commit writer (writer.h), with sq_writer_ops */
     /* The writer's: the first item id inserted by the open transaction (0:
      * none yet). Every item with an id >= it was inserted by this
      * transaction (ids only grow), and sq_fts_index indexes them. */
@@ -94,7 +66,7 @@ struct sq_store {
     } classes[SQ_CLASS_SLOTS];
     /* The highest label class id committed (readers read it without SQL),
      * and whether the open transaction added a class (the writer's: then
-     * run_group reads the highest id again after its COMMIT). */
+     * its commit reads the highest id again: sqlite_writer.c). */
     _Atomic int64_t class_max;
     int class_added;
     /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
@@ -126,13 +98,6 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
  * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
 
-/* store_sqlite.c */
-/* One-block copies (see store.h, "Ownership"): the size of a string with
- * its NUL (0 for NULL), a string appended at *cur, an item copied whole. */
-size_t sq_ssize(const char *s);
-const char *sq_put(char **cur, const char *s);
-void *sq_copy_item(const store_item *it);
-
 /* sqlite_write.c: the writing entries of the ops table. */
 lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id_out,
                    lsn_error *err);
@@ -145,25 +110,16 @@ lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_e
                              store_append_cb done, void *ctx, lsn_error *err);
 lsn_err sq_audit_append(store *b, store_audit_event *ev, lsn_error *err);
 
-/* Whether r appends an item. */
-int sq_req_is_item(const sq_req *r);
-/* Insert the run of item requests starting at `first` (up to SQ_BATCH_MAX
- * of them) with one statement, and their audit records with one more; set
- * *rest to the first request after the run. On failure nothing says which
- * request failed, and none is settled: the group is rolled back and run
- * the careful way. Writer only. */
-lsn_err sq_apply_items(sq_store *s, sq_req *first, sq_req **rest, lsn_error *err);
+/* The writer's inserts (writer_ops.insert_items, .insert_audit). */
+lsn_err sq_insert_items(void *be, writer_item *const *items, int n, lsn_error *err);
+lsn_err sq_insert_audit(void *be, const store_audit_event *const *evs, int n,
+                        lsn_error *err);
 
 /* Add the bodies of the items the open transaction inserted (id >=
  * s->fts_from) to the full-text index, in one statement, so that FTS5
  * writes one segment per group. Writer only; nothing to do when
  * s->fts_from is 0. */
 lsn_err sq_fts_index(sq_store *s, lsn_error *err);
-
-/* Read the audit chain's head (last seq and hash) from the database into
- * s->audit_seq / s->audit_hash: the chain continues from what is on disk,
- * even if another process appended since. Writer connection only. */
-lsn_err sq_audit_head_load(sq_store *s, lsn_error *err);
 
 /* Forget the writer's label classes: after a rollback, some of them may
  * not exist. Writer only. */
@@ -173,15 +129,9 @@ void sq_class_cache_clear(sq_store *s);
  * at open, and after a commit that added a class). */
 lsn_err sq_class_max_load(sq_store *s, lsn_error *err);
 
-/* sqlite_writer.c */
-lsn_err sq_writer_start(sq_store *s, lsn_error *err);
-/* Run every queued write, then stop the writer thread. */
-void sq_writer_stop(sq_store *s);
-/* Queue r, wait until it is committed (or has failed), return r->rc and
- * copy the detail into err. */
-lsn_err sq_submit(sq_store *s, sq_req *r, lsn_error *err);
-/* Queue r (with r->complete set) and return at once. */
-void sq_submit_async(sq_store *s, sq_req *r);
+/* sqlite_writer.c: the SQLite writer_ops (transactions, savepoints, the
+ * audit head, the commit with its full-text indexing). */
+extern const writer_ops sq_writer_ops;
 
 /* sqlite_read.c */
 lsn_err sq_reader_take(sq_store *s, sq_conn **out, lsn_error *err);

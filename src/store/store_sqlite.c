@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store/audit.h"
+#include "store/copy.h"
 
 /* ---- reading rows ------------------------------------------------------ */
 
@@ -117,98 +118,41 @@ static void row_audit(sqlite3_stmt *st, store_audit_event *ev)
 
 /* ---- copying a row into one owned block --------------------------------- */
 
-size_t sq_ssize(const char *s) { return s ? strlen(s) + 1 : 0; }
-
-const char *sq_put(char **cur, const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    memcpy(*cur, s, n);
-    const char *r = *cur;
-    *cur += n;
-    return r;
-}
-
 static void *copy_org(const store_org *o)
 {
-    store_org *c = core_malloc(sizeof *c + sq_ssize(o->name) + sq_ssize(o->category));
+    store_org *c = core_malloc(sizeof *c + copy_ssize(o->name) + copy_ssize(o->category));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
     *c = *o;
-    c->name = sq_put(&cur, o->name);
-    c->category = sq_put(&cur, o->category);
+    c->name = copy_put(&cur, o->name);
+    c->category = copy_put(&cur, o->category);
     return c;
 }
 
 static void *copy_user(const store_user *u)
 {
-    store_user *c = core_malloc(sizeof *c + sq_ssize(u->name) + sq_ssize(u->organisation) +
-                               sq_ssize(u->clearance));
+    store_user *c = core_malloc(sizeof *c + copy_ssize(u->name) + copy_ssize(u->organisation) +
+                               copy_ssize(u->clearance));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
     *c = *u;
-    c->name = sq_put(&cur, u->name);
-    c->organisation = sq_put(&cur, u->organisation);
-    c->clearance = sq_put(&cur, u->clearance);
+    c->name = copy_put(&cur, u->name);
+    c->organisation = copy_put(&cur, u->organisation);
+    c->clearance = copy_put(&cur, u->clearance);
     return c;
 }
 
 static void *copy_channel(const store_channel *ch)
 {
-    store_channel *c = core_malloc(sizeof *c + sq_ssize(ch->name) + sq_ssize(ch->purpose));
+    store_channel *c = core_malloc(sizeof *c + copy_ssize(ch->name) + copy_ssize(ch->purpose));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
     *c = *ch;
-    c->name = sq_put(&cur, ch->name);
-    c->purpose = sq_put(&cur, ch->purpose);
-    return c;
-}
-
-void *sq_copy_item(const store_item *it)
-{
-    /* The outbox's peer ids first, where the block is aligned for them. */
-    size_t n = sizeof *it + it->fed.outbox_n * sizeof(int64_t) +
-               (it->fed.binding ? it->fed.binding_len + 1 : 0) + sq_ssize(it->channel) +
-               sq_ssize(it->author) + sq_ssize(it->organisation) + sq_ssize(it->label) + sq_ssize(it->marking_en) +
-               sq_ssize(it->marking_fr) + sq_ssize(it->body) + sq_ssize(it->media_type) +
-               it->attachment_len;
-    store_item *c = core_malloc(n);
-    if (!c)
-        return NULL;
-    char *cur = (char *)(c + 1);
-    *c = *it;
-    if (it->fed.outbox_n) {
-        memcpy(cur, it->fed.outbox, it->fed.outbox_n * sizeof(int64_t));
-        c->fed.outbox = (const int64_t *)(void *)cur;
-        cur += it->fed.outbox_n * sizeof(int64_t);
-    }
-    if (it->fed.binding) {
-        memcpy(cur, it->fed.binding, it->fed.binding_len);
-        cur[it->fed.binding_len] = '\0';
-        c->fed.binding = cur;
-        cur += it->fed.binding_len + 1;
-    }
-    c->channel = sq_put(&cur, it->channel);
-    c->author = sq_put(&cur, it->author);
-    c->organisation = sq_put(&cur, it->organisation);
-    c->label = sq_put(&cur, it->label);
-    c->marking_en = sq_put(&cur, it->marking_en);
-    c->marking_fr = sq_put(&cur, it->marking_fr);
-    c->body = sq_put(&cur, it->body);
-    c->media_type = sq_put(&cur, it->media_type);
-    if (it->media_type) {
-        /* An attachment present but empty still gets a non-NULL pointer. */
-        if (it->attachment_len)
-            memcpy(cur, it->attachment, it->attachment_len);
-        c->attachment = (const uint8_t *)cur;
-    } else {
-        c->attachment = NULL;
-        c->attachment_len = 0;
-    }
+    c->name = copy_put(&cur, ch->name);
+    c->purpose = copy_put(&cur, ch->purpose);
     return c;
 }
 
@@ -290,7 +234,7 @@ static int get_row(void *ctx, sqlite3_stmt *st)
 static void *copy_org_row(sqlite3_stmt *st) { store_org o; row_org(st, &o); return copy_org(&o); }
 static void *copy_user_row(sqlite3_stmt *st) { store_user u; row_user(st, &u); return copy_user(&u); }
 static void *copy_channel_row(sqlite3_stmt *st) { store_channel c; row_channel(st, &c); return copy_channel(&c); }
-static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); return sq_copy_item(&i); }
+static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); return copy_item(&i); }
 static void *copy_text_row(sqlite3_stmt *st)
 {
     const char *t = (const char *)sqlite3_column_text(st, 0);
@@ -760,13 +704,11 @@ static lsn_err sq_audit_list(store *b, uint64_t after, store_audit_cb cb, void *
 static void sq_close(store *b)
 {
     sq_store *s = (sq_store *)b;
-    sq_writer_stop(s);
+    writer_stop(&s->writer);
     sq_readers_close(s);
     sq_batch_finalize(s); /* before the writer's connection closes */
     sq_class_cache_clear(s);
     sq_conn_close(&s->w); /* the last connection: checkpoints the WAL */
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
     lsn_free(s->path);
@@ -802,33 +744,6 @@ static const store_ops sqlite_ops = {
     .fed = &sq_fed_ops,
 };
 
-static int audit_head_row(void *ctx, sqlite3_stmt *st)
-{
-    sq_store *s = ctx;
-    s->audit_seq = (uint64_t)sqlite3_column_int64(st, 0);
-    col_hash(st, 1, s->audit_hash);
-    return STORE_STOP;
-}
-
-lsn_err sq_audit_head_load(sq_store *s, lsn_error *err)
-{
-    sqlite3_stmt *st = sq_prepare(&s->w, SQ_AUDIT_HEAD);
-    if (!st)
-        return sq_fail(s->w.db, err, "reading the audit log");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        audit_head_row(s, st);
-    } else if (rc == SQLITE_DONE) { /* an empty log: the chain starts at zero */
-        s->audit_seq = 0;
-        memset(s->audit_hash, 0, STORE_HASH_LEN);
-    }
-    lsn_err e = LSN_OK;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        e = sq_fail(s->w.db, err, "reading the audit log");
-    sqlite3_reset(st);
-    return e;
-}
-
 /* The highest label class id, read once at open (the writer's connection,
  * before the writer starts). */
 lsn_err sq_class_max_load(sq_store *s, lsn_error *err)
@@ -861,25 +776,18 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
         lsn_free(s);
         return core_fail(err, LSN_ERR_NOMEM, "out of memory opening the store");
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for the gather wait */
-    pthread_cond_init(&s->wake, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
 
     lsn_err e = sq_conn_open(&s->w, path, 1, err);
     if (e == LSN_OK && (e = sq_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = sq_audit_head_load(s, err)) == LSN_OK && (e = sq_class_max_load(s, err)) == LSN_OK &&
-        (e = sq_writer_start(s, err)) == LSN_OK) {
+        (e = sq_class_max_load(s, err)) == LSN_OK &&
+        (e = writer_start(&s->writer, &sq_writer_ops, s, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;
     }
+    sq_batch_finalize(s);
     sq_conn_close(&s->w);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
     lsn_free(s->path);

@@ -43,7 +43,7 @@ let nodeUrl;
 let token;
 before(async () => {
   assert.ok(exe, 'LIAISON_EXE names the liaison binary');
-  node = spawn(exe, ['serve', '--demo', '--data-dir', path.join(tmp, 'data'), '--listen', '127.0.0.1:0'],
+  node = spawn(exe, ['serve', '--demo', '--data-dir', path.join(tmp, 'data'), '--listen', '127.0.0.1:0', '--metrics-listen', 'none'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   nodeUrl = await listening(node, 'listening on ');
   const creds = JSON.parse(fs.readFileSync(path.join(tmp, 'data', 'demo-credentials.json'), 'utf8'));

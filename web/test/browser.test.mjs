@@ -79,13 +79,13 @@ async function offered(page, tagSet) {
 async function post(page, body) {
   await page.fill('#compose-body', body);
   await page.click('#compose-post');
-  await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
+  await page.waitForFunction(() => document.getElementById('compose-status').dataset.itemId !== undefined ||
     document.getElementById('compose-error').textContent.trim() !== '');
   const err = await page.textContent('#compose-error');
   assert.equal(err.trim(), '', `posting failed: ${err}`);
-  const m = (await page.textContent('#compose-status')).match(/Posted item ([0-9a-f-]{36})/);
-  assert.ok(m, 'the page reports the new item id');
-  return m[1];  // an opaque public id (a UUID): compared, never counted
+  const id = await page.getAttribute('#compose-status', 'data-item-id');
+  assert.ok(id, 'the page reports the new item id');
+  return id;  // opaque
 }
 
 const itemCard = (page, text) => page.locator('.item', { hasText: text });
@@ -199,7 +199,7 @@ test('the page works from the keyboard: sign in, pick a classification and a nat
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'compose-post', 'then Post');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
+  await page.waitForFunction(() => document.getElementById('compose-status').dataset.itemId !== undefined ||
     document.getElementById('compose-error').textContent.trim() !== '');
   assert.equal((await page.textContent('#compose-error')).trim(), '', 'posted without error');
   await itemCard(page, text).waitFor({ timeout: 10000 });
@@ -260,7 +260,7 @@ test('composing NATO RESTRICTED, Releasable to Japan gives the engine\'s marking
   for (const [ts, name] of [['Context', 'Releasable'], ['Releasable To', 'NATO']]) {
     const opt = poster.locator(`#tagsets details[data-tagset="${ts}"] .cat-opt[data-name="${name}"]`).first();
     assert.ok(await opt.locator('input').isChecked(), `${ts} ${name} is added by the picker`);
-    assert.match(await opt.textContent(), /\(auto\)/, `${ts} ${name} is shown as implied`);
+    assert.match(await opt.textContent(), /\(added\)/, `${ts} ${name} is shown as implied`);
   }
   const want = 'NATO RESTRICTED Releasable to JPN';
   const preview = await poster.locator('#preview-banner').textContent();
@@ -360,7 +360,10 @@ test('the French toggle changes the markings', async () => {
   const text = unique('French marking check');
   await postApi(nato, relToJapan(), text);
   const me = await apiGet(jpn, '/api/v1/me');
-  const clearance = { en: me.clearance_marking ?? me.clearanceMarking, fr: me.clearance_marking_fr ?? me.clearanceMarkingFr };
+  // A clearance listing classifications ({A|B|C}) is said "up to C" (page.test.mjs).
+  const said = (m, upTo) => m && m.replace(/\{(?:[^{}|]*\|)+([^{}|]*)\}/g, `${upTo} $1`);
+  const clearance = { en: said(me.clearance_marking ?? me.clearanceMarking, 'up to'),
+    fr: said(me.clearance_marking_fr ?? me.clearanceMarkingFr, 'jusqu’à') };
   const page = await signedIn(chrome.browser, node.url, jpn);
   await openChannel(page, channel);
   const banner = itemCard(page, text).locator('.banner');
@@ -393,10 +396,10 @@ test('the French toggle changes the markings', async () => {
 const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 async function waitPosted(page) {
-  await page.waitForFunction(() => /Posted item/.test(document.getElementById('compose-status').textContent) ||
+  await page.waitForFunction(() => document.getElementById('compose-status').dataset.itemId !== undefined ||
     document.getElementById('compose-error').textContent.trim() !== '');
   assert.equal((await page.textContent('#compose-error')).trim(), '', 'posted without error');
-  return (await page.textContent('#compose-status')).match(/Posted item ([0-9a-f-]{36})/)[1];
+  return page.getAttribute('#compose-status', 'data-item-id');
 }
 
 test('a document attached in the page is posted, marked in the list, previewed and downloaded in the detail; a reader who may not see the item never gets it', async () => {
@@ -568,14 +571,21 @@ test('a refusal by the node is shown beside the form, in plain words', async () 
   const page = await signedIn(chrome.browser, node.url, jpn);
   await openChannel(page, channel);
   await chooseClassification(page, 'RESTRICTED');
+  // Japan's desk officer starts released to Japan (page.test.mjs); here the
+  // release is taken off and Context NATO ticked instead.
+  const panel = page.locator('#tagsets details[data-tagset="Releasable To"]');
+  await panel.locator('summary').click();
+  await panel.locator('.cat-opt[data-name="JPN"] input').uncheck();
+  await tick(page, 'Context', 'NATO');
   const rel = '#tagsets details[data-tagset="Releasable To"] .cat-opt input:checked';
   assert.equal(await page.locator(rel).count(), 0, 'no nation chosen');
-  assert.match(await page.textContent('#label-notes'), /could not read this yourself/, 'the picker warns before posting');
+  assert.match(await page.textContent('#label-notes'), /could not read this yourself \(Context: NATO/, 'the picker warns before posting, naming the part');
   await page.fill('#compose-body', unique('Refused post'));
   await page.click('#compose-post');
   await page.waitForFunction(() => document.getElementById('compose-error').textContent.trim() !== '');
   const err = await page.textContent('#compose-error');
   assert.match(err, /clearance/i, err);
+  assert.match(err, /Context: NATO/, `the refusal says which part failed: ${err}`);
   assert.doesNotMatch(err, /forbidden|403|You may not post this: You may not/, 'plain words, said once');
   assert.equal(await page.getAttribute('#compose-error', 'role'), 'alert');
   assert.equal(await page.locator('#compose-form #compose-error').count(), 1, 'beside the form');

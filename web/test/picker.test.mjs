@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { loadPolicy } from './mock-server.mjs';
 import { markLabel, bannerColours } from '../public/js/marking.js';
 import {
-  catKey, heldClassifications, offeredTagSets, buildLabel, authorCannotRead,
+  catKey, heldClassifications, offeredTagSets, buildLabel, authorCannotRead, defaultChoices,
 } from '../public/js/picker.js';
+import { MESSAGES } from '../public/js/i18n.js';
+import { categoryName, NATION_NAMES } from '../public/js/nations.js';
 
 const policy = loadPolicy();
 const natoStaff = {
@@ -116,12 +118,44 @@ test('the policy JSON states the requirements the picker follows (requiredCatego
 
 test('picking a nation adds what "all" rules require, transitively, shown as implied', () => {
   const { label, implied, problems, guidance } = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Releasable To', 'KOR')]));
-  assert.match(implied.get(key('Context', 'Releasable')), /required by KOR/);
-  assert.match(implied.get(key('Releasable To', 'NATO')), /required by Releasable/);
+  assert.match(implied.get(key('Context', 'Releasable')), /needed by KOR/);
+  assert.match(implied.get(key('Releasable To', 'NATO')), /needed by Releasable/);
   assert.deepEqual(problems, []);
   assert.ok(guidance.length >= 1);
   assert.deepEqual(label.categories.find((g) => g.tagSet === 'Releasable To').values, ['JPN', 'KOR', 'NATO']);
   // Never above one's clearance, nor an excluded nation, implied or not.
   const s = buildLabel(policy, natoStaff, 'TOP SECRET', new Set([key('Releasable To', 'JPN')]));
   assert.ok(!JSON.stringify(s.label).includes('JPN'));
+});
+
+test('the default label is one the user may post: a partner releases to their own nation, NATO staff write Context NATO', () => {
+  const j = buildLabel(policy, jpnDesk, 'RESTRICTED', defaultChoices(policy, jpnDesk, 'JPN', 'RESTRICTED'));
+  assert.deepEqual(j.label.categories, [
+    { tagSet: 'Releasable To', type: 'enumeratedPermissive', values: ['JPN', 'NATO'] },
+    { tagSet: 'Context', type: 'permissive', values: ['Releasable'] }]);
+  assert.equal(authorCannotRead(policy, jpnDesk, j.label), null);
+  assert.deepEqual(j.problems, []);
+  const n = buildLabel(policy, natoStaff, 'RESTRICTED', defaultChoices(policy, natoStaff, 'NATO', 'RESTRICTED'));
+  assert.deepEqual(n.label.categories, [{ tagSet: 'Context', type: 'permissive', values: ['NATO'] }]);
+  // Before this fix the default ignored the user: Context NATO for everyone.
+  const old = buildLabel(policy, jpnDesk, 'RESTRICTED', defaultChoices(policy));
+  assert.notEqual(authorCannotRead(policy, jpnDesk, old.label), null);
+});
+
+test('a refusal names the part that fails', () => {
+  const { label } = buildLabel(policy, jpnDesk, 'RESTRICTED', new Set([key('Context', 'NATO')]));
+  assert.match(authorCannotRead(policy, jpnDesk, label), /^Context: NATO\b/);
+  assert.match(authorCannotRead(policy, jpnDesk, { policy: policy.id, classification: 'TOP SECRET' }), /TOP SECRET/);
+  const a = { policy: policy.id, classification: 'RESTRICTED', categories: [{ tagSet: 'Additional Sensitivity', type: 'restrictive', values: ['ATOMAL'] }] };
+  assert.match(authorCannotRead(policy, jpnDesk, a), /Additional Sensitivity: .*ATOMAL/);
+});
+
+test('the English and French message tables have the same keys, and nations have names in both', () => {
+  assert.deepEqual(Object.keys(MESSAGES.fr).sort(), Object.keys(MESSAGES.en).sort());
+  const jpn = policy.categories.find((c) => c.tagSet === 'Releasable To' && c.name === 'JPN');
+  assert.equal(categoryName(jpn, 'en'), 'Japan');
+  assert.equal(categoryName(jpn, 'fr'), 'Japon', 'French from the policy');
+  for (const c of policy.categories.filter((x) => x.tagSet === 'Releasable To' && x.name !== 'NATO')) {
+    assert.ok(NATION_NAMES[c.name], `a name for ${c.name}`);
+  }
 });

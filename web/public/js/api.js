@@ -15,30 +15,21 @@ export class ApiError extends Error {
 }
 
 import { normaliseMe, normaliseItem, normalisePolicy } from './normalise.js';
+import { t } from './i18n.js';
 
-const PLAIN = {
-  unauthorized: 'The token was not accepted. Check it and sign in again.',
-  forbidden: 'You may not post this: the label is beyond your own clearance.',
-  not_found: 'Not found (or not visible to you).',
-  payload_too_large: 'The message and its document are too large for this node. Shorten the message or attach a smaller document.',
-  unsupported_media_type: 'The node did not accept the request format.',
-  unavailable: 'The node is busy or stopping. Try again in a moment.',
-  internal: 'The node met an internal error.',
-};
+const PLAIN = ['unauthorized', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type',
+  'unavailable', 'internal'];
 
-/** A sentence for people, from an error or anything thrown. */
+/** A sentence for people, from an error or anything thrown (in the page's
+ *  language; the node's own explanation, in English, is quoted after it). */
 export function plainWords(err) {
   if (err instanceof ApiError) {
-    if (err.code === 'invalid') {
-      return /label/i.test(err.message) ? err.message : `The label is not valid under the policy: ${err.message}`;
-    }
-    if (err.code === 'bad_request' || err.code === 'malformed_json') return `The node refused the request: ${err.message}`;
-    if (err.code === 'forbidden' && err.message) {
-      return /^you may not/i.test(err.message) ? err.message : `You may not post this: ${err.message}`;
-    }
-    return PLAIN[err.code] || err.message || `The node answered ${err.status}.`;
+    if (err.code === 'invalid') return t('err.invalid', err.message);
+    if (err.code === 'bad_request' || err.code === 'malformed_json') return t('err.refused', err.message);
+    if (PLAIN.includes(err.code)) return t(`err.${err.code}`);
+    return t('err.status', err.status);
   }
-  return 'The node could not be reached. Check the connection and try again.';
+  return t('err.unreachable');
 }
 
 export class Api {
@@ -65,7 +56,7 @@ export class Api {
     }
     if (!res.ok) {
       throw new ApiError(res.status, data?.error || `http_${res.status}`,
-        data?.message || `The node answered ${res.status}.`);
+        data?.message || `HTTP ${res.status}`);
     }
     return data;
   }
@@ -94,7 +85,7 @@ export class Api {
     if (!res.ok) {
       let data = null;
       try { data = await res.json(); } catch { data = null; }
-      throw new ApiError(res.status, data?.error || `http_${res.status}`, data?.message || `The node answered ${res.status}.`);
+      throw new ApiError(res.status, data?.error || `http_${res.status}`, data?.message || `HTTP ${res.status}`);
     }
     return res.blob();
   }
@@ -111,7 +102,7 @@ export class Api {
     let after = null;
     const limit = 500;
     while (out.length < max) {
-      const q = `?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const q = `?limit=${limit}${after !== null ? `&after=${encodeURIComponent(after)}` : ''}`;
       const page = await this.request('GET', `/api/v1/channels/${encodeURIComponent(channel)}/items${q}`);
       const items = (page?.items || []).map(normaliseItem);
       out.push(...items);

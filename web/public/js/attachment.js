@@ -11,6 +11,8 @@
 // raw bytes at GET /api/v1/items/{id}/attachment. Both work here.
 
 /** The node's default request limit, when it does not state its own. */
+import { t } from './i18n.js';
+
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 /** Room kept for the label, the message and the JSON around the document
@@ -43,10 +45,9 @@ export function requestBytes(payload) {
 
 /** "24 bytes", "12.3 KB", "1.2 MB" (1 KB = 1024 bytes). */
 export function formatSize(n) {
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return 'size unknown';
-  if (n === 1) return '1 byte';
-  if (n < 1024) return `${n} bytes`;
-  const units = ['KB', 'MB', 'GB'];
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return t('size.unknown');
+  if (n < 1024) return t('doc.bytes', n);
+  const units = t('size.units');
   let v = n / 1024;
   let u = 0;
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
@@ -131,17 +132,15 @@ export function mediaTypeOf(name, browserType) {
 /** Why a chosen file cannot be attached (a sentence), or null. */
 export function refuseFile(file, limit = DEFAULT_BODY_LIMIT) {
   const max = maxDocumentBytes(limit);
-  if (file.size === 0) return `“${file.name}” is empty: there is nothing to attach.`;
+  if (file.size === 0) return t('file.empty', file.name);
   if (file.size > max) {
     let is = formatSize(file.size);
     let most = formatSize(max);
     if (is === most) {  // rounded alike: say the bytes
-      is = `${file.size.toLocaleString('en')} bytes`;
-      most = `${max.toLocaleString('en')} bytes`;
+      is = t('doc.bytes', file.size.toLocaleString('en'));
+      most = t('doc.bytes', max.toLocaleString('en'));
     }
-    return `“${file.name}” is ${is}; this node accepts documents of at most ` +
-      `${most} (each post, message and document together, is limited to ` +
-      `${formatSize(limit)}, and a document grows by a third when sent). Choose a smaller file.`;
+    return t('file.tooBig', file.name, is, most, formatSize(limit));
   }
   return null;
 }

@@ -38,12 +38,22 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** A short date-time in the reader's locale, and the ISO form as a title. */
-export function timeEl(iso) {
+/** A date-time with its zone, in the page's language: the reader's local
+ *  zone (its short name, e.g. "CET" or "GMT+9") or UTC when chosen; the ISO
+ *  form as a title. */
+export function formatTime(iso, lang, utc) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso ?? '');
+  return d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    timeZoneName: 'short', ...(utc ? { timeZone: 'UTC' } : {}),
+  });
+}
+
+export function timeEl(iso, lang = 'en', utc = false) {
   const d = new Date(iso);
   const ok = !Number.isNaN(d.getTime());
-  return h('time', { datetime: ok ? d.toISOString() : undefined, title: iso || '' },
-    ok ? d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : String(iso ?? ''));
+  return h('time', { datetime: ok ? d.toISOString() : undefined, title: iso || '' }, formatTime(iso, lang, utc));
 }
 
 const SVG = 'http://www.w3.org/2000/svg';

@@ -135,12 +135,15 @@ export function markLabel(policy, label, lang) {
 }
 
 /** The banner colours of a classification: background from the policy; text
- *  the policy's `foreground` if the node gives one, else black or white,
- *  whichever contrasts more (WCAG relative luminance). */
+ *  the node's `foreground` if it gives one that meets WCAG AA, else black
+ *  or white, whichever contrasts more (WCAG relative luminance). */
 export function bannerColours(policy, classificationName) {
   const cls = policy?.classifications.find((c) => c.name === classificationName);
   const bg = normaliseColour(cls?.colour) || '#5b6370';
-  return { background: bg, foreground: normaliseColour(cls?.foreground) || contrastText(bg) };
+  // The node's foreground only when it meets WCAG AA (4.5:1) on the colour.
+  const given = normaliseColour(cls?.foreground);
+  const fg = given && contrastRatio(given, bg) >= 4.5 ? given : contrastText(bg);
+  return { background: bg, foreground: fg };
 }
 
 const NAMED = {
@@ -161,6 +164,12 @@ function luminance(hex) {
   const ch = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
     .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
   return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
+}
+
+/** The WCAG contrast ratio of two #rrggbb colours (1 to 21). */
+export function contrastRatio(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
 }
 
 function contrastText(bg) {

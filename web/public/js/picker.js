@@ -15,6 +15,8 @@
 //   author's clearance holds there, so the author can still read the item
 //   (NATO staff releasing to JPN keep NATO: Releasable To {NATO, JPN}).
 
+import { t } from './i18n.js';
+
 const RESTRICTIVE = new Set(['restrictive', 'enumeratedRestrictive']);
 
 /** A key for a category: tag set, kind and name. */
@@ -92,9 +94,9 @@ export function offeredTagSets(policy, clearance, classification) {
     }
     if (cat.obsolete) continue;
     if (!allowedAt(cat, classification)) {
-      g.withheld.push({ cat, why: `not releasable at ${classification}` });
+      g.withheld.push({ cat, why: t('why.excluded', classification) });
     } else if (RESTRICTIVE.has(cat.type) && !held.has(cat)) {
-      g.withheld.push({ cat, why: 'not held in your clearance' });
+      g.withheld.push({ cat, why: t('why.notHeld') });
     } else {
       g.offered.push(cat);
     }
@@ -124,10 +126,10 @@ function rulesOf(cat) {
  *  the first few of a long list ("ALB, AUS, AUT… (42) in Releasable To"). */
 function describeRule(rule, named) {
   const tagSets = [...new Set(rule.refs.map((r) => r.tagSet))];
-  if (rule.refs.some((r) => r.lacv == null)) return `the values in ${tagSets.join(', ')}`;
-  const names = named.map((n, i) => (n ? n.name : `LACV ${rule.refs[i].lacv}`));
+  if (rule.refs.some((r) => r.lacv == null)) return t('rule.anyIn', tagSets.join(', '));
+  const names = named.map((n, i) => (n ? n.name : `#${rule.refs[i].lacv}`));
   const list = names.length > 4 ? `${names.slice(0, 3).join(', ')}… (${names.length})` : names.join(', ');
-  return `${list} in ${tagSets.join(', ')}`;
+  return t('rule.listIn', list, tagSets.join(', '));
 }
 
 /**
@@ -152,7 +154,7 @@ export function buildLabel(policy, clearance, classification, chosen) {
     if (c.type === 'enumeratedPermissive' && sets.has(c.tagSet) && !picked.has(c) &&
         allowedAt(c, classification)) {
       picked.add(c);
-      implied.set(catKey(c), 'kept so that you can read it');
+      implied.set(catKey(c), t('implied.kept'));
     }
   }
   // Requirements (operation "all" with a named category), to a fixed point.
@@ -164,7 +166,7 @@ export function buildLabel(policy, clearance, classification, chosen) {
         const need = byRequirement(policy, req);
         if (need && !picked.has(need) && allowedAt(need, classification)) {
           picked.add(need);
-          implied.set(catKey(need), `required by ${c.name}`);
+          implied.set(catKey(need), t('implied.required', c.name));
           changed = true;
         }
       }
@@ -185,11 +187,11 @@ export function buildLabel(policy, clearance, classification, chosen) {
         !(implied.has(catKey(p)) && !chosen.has(catKey(p))));
       const what = describeRule(rule, named);
       if (rule.operation === 'onlyOne') {
-        guidance.push(`${c.name}: choose exactly one of ${what}.`);
-        if (matches.length !== 1) problems.push(`${c.name} needs exactly one of ${what}.`);
+        guidance.push(t('guide.one', c.name, what));
+        if (matches.length !== 1) problems.push(t('problem.one', c.name, what));
       } else {
-        guidance.push(`${c.name}: choose at least one of ${what}.`);
-        if (!matches.length) problems.push(`${c.name} needs at least one of ${what}.`);
+        guidance.push(t('guide.some', c.name, what));
+        if (!matches.length) problems.push(t('problem.some', c.name, what));
       }
     }
   }
@@ -206,31 +208,47 @@ export function buildLabel(policy, clearance, classification, chosen) {
   return { label, implied, problems, guidance: [...new Set(guidance)] };
 }
 
-/** The default choices: the policy's context of the organisation, if any
- *  category in a non-enumerated permissive tag set carries the policy's
- *  own name (NATO: Context NATO). */
-export function defaultChoices(policy) {
+/** The default choices: the label most of a user's items carry, which the
+ *  user may post. For a partner's user (`nation` names a value they hold in
+ *  an enumerated permissive tag set, e.g. Releasable To JPN): released to
+ *  their own nation (the rules then add Context Releasable and NATO). For
+ *  the policy's own staff: the policy's context (a non-enumerated permissive
+ *  category named as the policy: Context NATO). Empty when neither fits. */
+export function defaultChoices(policy, clearance = null, nation = null, classification = null) {
+  const ok = (set) => !classification ||
+    authorCannotRead(policy, clearance, buildLabel(policy, clearance, classification, set).label) === null;
+  if (nation && !same(nation, policy.name)) {
+    for (const c of heldCategories(policy, clearance)) {
+      if (c.type === 'enumeratedPermissive' && same(c.name, nation) && !c.obsolete &&
+          (!classification || allowedAt(c, classification))) {
+        const set = new Set([catKey(c)]);
+        if (ok(set)) return set;
+      }
+    }
+  }
   const out = new Set();
   for (const c of policy.categories) {
     if (c.type === 'permissive' && same(c.name, policy.name) && !c.obsolete) out.add(catKey(c));
   }
-  return out;
+  return !clearance || ok(out) ? out : new Set();
 }
 
-/** Why the author could not read a label, or null when they could (the
- *  node refuses such a post with 403; the picker says so beforehand). */
+/** Why the author could not read a label — naming the part that fails —
+ *  or null when they could (the node refuses such a post with 403; the
+ *  picker says so beforehand, and says it again for the node's refusal). */
 export function authorCannotRead(policy, clearance, label) {
   const classes = heldClassifications(policy, clearance);
   if (!classes.some((c) => same(c.name, label.classification))) {
-    return `your clearance does not hold ${label.classification}`;
+    return t('lock.class', label.classification);
   }
   const held = heldCategories(policy, clearance);
   for (const g of label.categories || []) {
     const cats = g.values.map((v) => policy.categories.find((c) => c.tagSet === g.tagSet &&
       c.type === g.type && c.name === v)).filter(Boolean);
     const f = family(g.type);
-    if (f === 'R' && !cats.every((c) => held.has(c))) return `you do not hold every ${g.tagSet} value`;
-    if (f === 'P' && !cats.some((c) => held.has(c))) return `you hold none of its ${g.tagSet} values`;
+    const missing = cats.filter((c) => !held.has(c)).map((c) => c.name);
+    if (f === 'R' && missing.length) return t('lock.restrictive', g.tagSet, missing.join(', '));
+    if (f === 'P' && !cats.some((c) => held.has(c))) return t('lock.permissive', g.tagSet, g.values.join(', '));
   }
   return null;
 }

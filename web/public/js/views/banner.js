@@ -17,7 +17,7 @@ export function itemMarking(item, lang = state.lang) {
 /** A banner element; it follows the language toggle (see relabel()). */
 export function banner(classification, en, fr, extraClass = '') {
   const { background, foreground } = bannerColours(state.policy, classification);
-  const el = h('div', { class: `banner ${extraClass}`.trim(), dataset: { classification: classification || '' } });
+  const el = h('div', { class: `banner ${extraClass}`.trim(), translate: 'no', dataset: { classification: classification || '' } });
   el.dataset.markingEn = en || '';
   el.dataset.markingFr = fr || en || '';
   el.style.backgroundColor = background;

@@ -1,6 +1,7 @@
 // views/channels.js — the channel list, with counts of live arrivals.
 import { h, fill } from '../dom.js';
 import { state } from '../state.js';
+import { t } from '../i18n.js';
 
 export function renderChannels(onPick) {
   const ul = document.getElementById('channels');
@@ -11,7 +12,7 @@ export function renderChannels(onPick) {
       h('button', { type: 'button', class: `channel${current ? ' current' : ''}`,
         'aria-current': current ? 'page' : undefined, title: c.purpose,
         dataset: { channel: c.name }, onclick: () => onPick(c.name) },
-      h('span', { class: 'hash' }, '#'), h('span', { class: 'cname' }, c.name),
-      n ? h('span', { class: 'badge', 'aria-label': `${n} new` }, String(n)) : null));
+      h('span', { class: 'hash' }, '#'), h('span', { class: 'cname', translate: 'no' }, c.name),
+      n ? h('span', { class: 'badge', 'aria-label': t('channel.new', n) }, String(n)) : null));
   }));
 }

@@ -18,6 +18,8 @@ import {
   catKey, heldClassifications, offeredTagSets, buildLabel, defaultChoices, authorCannotRead,
 } from '../picker.js';
 import { banner, relabel } from './banner.js';
+import { t, listWords } from '../i18n.js';
+import { categoryName } from '../nations.js';
 
 let classification = null;
 let chosen = new Set();
@@ -39,60 +41,74 @@ function toggleCompose() {
   root.classList.toggle('expanded', expanded);
   const btn = document.getElementById('compose-toggle');
   btn.setAttribute('aria-expanded', String(expanded));
-  btn.textContent = expanded ? 'Hide the form' : 'Write an item';
+  btn.textContent = expanded ? t('compose.hide') : t('compose.show');
   if (expanded) root.querySelector('input[name=classification]:checked')?.focus();
 }
 
 const bodyLimit = () => state.me?.body_limit || DEFAULT_BODY_LIMIT;
 
+/** A category's name in the page's language (a nation's name), or null. */
 function localName(cat) {
-  const fr = (cat.markingData || []).find((m) => m.lang === 'fr' && m.phrase);
-  return state.lang === 'fr' && fr ? fr.phrase : null;
+  return categoryName(cat, state.lang);
 }
 
-/** Build the compose form for the current channel. */
+/** How a tag set restricts readers, in a desk officer's words. */
+function tagSetHint(type) {
+  if (type === 'enumeratedPermissive' || type === 'permissive') return t('ts.permissive');
+  if (type === 'enumeratedRestrictive' || type === 'restrictive') return t('ts.restrictive');
+  return t('ts.informative');
+}
+
+/** Build the compose form for the current channel. The first time, the
+ *  label is the user's most common one (picker.js: defaultChoices): for a
+ *  partner, their lowest classification but one, released to their nation. */
 export function renderCompose(posted) {
   onPosted = posted;
   const { policy, me } = state;
   const classes = heldClassifications(policy, me.clearance);
   if (!classification || !classes.some((c) => c.name === classification)) {
     classification = classes.length ? classes[Math.min(1, classes.length - 1)].name : null;
-    chosen = defaultChoices(policy);
+    chosen = defaultChoices(policy, me.clearance, me.nation, classification);
   }
   // A document chosen for one channel never goes to another.
   attached = null;
   reading = null;
+  renderForm();
+}
+
+function renderForm() {
+  const classes = heldClassifications(state.policy, state.me.clearance);
   const root = document.getElementById('compose');
   root.classList.toggle('expanded', expanded);
   fill(root,
     h('div', { class: 'compose-head' },
-      h('h2', { id: 'compose-title' }, 'New item', state.current ? h('span', { class: 'muted' }, ` in #${state.current}`) : null),
+      h('h2', { id: 'compose-title' }, t('compose.title'), state.current ? h('span', { class: 'muted', translate: 'no' }, ` #${state.current}`) : null),
       h('button', { type: 'button', class: 'compose-toggle', id: 'compose-toggle', 'aria-controls': 'compose-form',
-        'aria-expanded': String(expanded), onclick: toggleCompose }, expanded ? 'Hide the form' : 'Write an item')),
+        'aria-expanded': String(expanded), onclick: toggleCompose }, expanded ? t('compose.hide') : t('compose.show'))),
     h('form', { id: 'compose-form', class: 'compose-form', novalidate: true, onsubmit: submit },
       h('fieldset', { class: 'classes' },
-        h('legend', {}, 'Classification'),
+        h('legend', {}, t('compose.classification')),
         h('div', { class: 'class-row' }, classes.map((c) => classChip(c)))),
       h('div', { id: 'tagsets' }),
       h('div', { class: 'preview-wrap' },
-        h('span', { class: 'small muted', id: 'preview-caption' }, 'Marking of this label'),
+        h('span', { class: 'small muted', id: 'preview-caption' }, t('preview.caption')),
         h('div', { id: 'preview', 'aria-live': 'polite', 'aria-describedby': 'preview-caption' }),
         h('ul', { id: 'label-notes', class: 'notes' })),
-      h('label', { for: 'compose-body' }, 'Message'),
-      h('textarea', { id: 'compose-body', rows: 2, required: true, placeholder: 'Write the message…',
+      h('label', { for: 'compose-body' }, t('compose.message')),
+      h('textarea', { id: 'compose-body', rows: 2, required: true, placeholder: t('compose.placeholder'),
         'aria-describedby': 'compose-keys', onkeydown: postOnCtrlEnter }),
-      h('p', { id: 'compose-keys', class: 'small muted keys' }, 'Ctrl+Enter posts.'),
+      h('p', { id: 'compose-keys', class: 'small muted keys' }, t('compose.keys')),
       h('div', { class: 'attach', id: 'compose-attach' },
         h('input', { type: 'file', id: 'compose-file', class: 'file-input', onchange: pickFile,
           'aria-describedby': 'compose-file-hint' }),
-        h('label', { for: 'compose-file', class: 'button file-button' }, clipIcon(), ' Attach a document…'),
+        h('label', { for: 'compose-file', class: 'button file-button' }, clipIcon(), ` ${t('compose.attach')}`),
         h('span', { id: 'compose-file-hint', class: 'small muted' },
-          `One document, up to ${formatSize(maxDocumentBytes(bodyLimit()))}.`),
+          t('compose.attachHint', formatSize(maxDocumentBytes(bodyLimit())))),
         h('div', { id: 'compose-file-chosen', class: 'file-chosen', hidden: true })),
       h('div', { class: 'actions' },
         h('p', { id: 'compose-error', class: 'error', role: 'alert' }),
         h('p', { id: 'compose-status', class: 'small muted', role: 'status' }),
-        h('button', { type: 'submit', class: 'primary', id: 'compose-post' }, 'Post'))));
+        h('button', { type: 'submit', class: 'primary', id: 'compose-post' }, t('compose.post')))));
   renderTagSets();
 }
 
@@ -101,7 +117,7 @@ function classChip(c) {
   const id = `cls-${c.lacv}`;
   const input = h('input', { type: 'radio', name: 'classification', id, value: c.name,
     checked: c.name === classification, onchange: () => { classification = c.name; renderTagSets(); } });
-  const chip = h('label', { for: id, class: 'class-chip' }, c.name);
+  const chip = h('label', { for: id, class: 'class-chip', translate: 'no' }, c.name);
   chip.style.setProperty('--chip-bg', background);
   chip.style.setProperty('--chip-fg', foreground);
   return h('span', { class: 'class-opt' }, input, chip);
@@ -126,8 +142,7 @@ function renderTagSets() {
   const rank = (g) => (g.type === 'enumeratedPermissive' ? 0 : 1);
   fill(box, [...groups].sort((a, b) => rank(a) - rank(b)).map((g) => tagSetPanel(g, built)));
   if (dropped.length) {
-    document.getElementById('compose-error').textContent =
-      `Removed ${dropped.join(', ')}: not valid at ${classification}.`;
+    document.getElementById('compose-error').textContent = t('compose.dropped', dropped.join(', '), classification);
   } else {
     document.getElementById('compose-error').textContent = '';
   }
@@ -145,31 +160,63 @@ function tagSetPanel(g, built) {
       h('input', { type: 'checkbox', id, value: cat.name, checked: chosen.has(key) || Boolean(why),
         disabled: Boolean(why) && !chosen.has(key), title: why,
         onchange: (e) => { if (e.target.checked) chosen.add(key); else chosen.delete(key); renderTagSets(); refocus(id); } }),
-      h('label', { for: id, title: why || local || cat.name }, cat.name,
-        local ? h('span', { class: 'muted small' }, ` ${local}`) : null,
-        why ? h('span', { class: 'implied small' }, ' (auto)') : null));
+      h('label', { for: id, title: why || local || cat.name }, h('span', { translate: 'no', class: 'cat-code' }, cat.name),
+        local ? h('span', { class: 'muted small cat-local' }, ` ${local}`) : null,
+        why ? h('span', { class: 'implied small' }, ` ${t('compose.auto')}`) : null));
   }));
   const applyFilter = (q) => {
     for (const el of grid.children) el.hidden = q !== '' && !el.textContent.toLowerCase().includes(q);
   };
   const filter = g.offered.length > 12
-    ? h('input', { type: 'search', class: 'filter', placeholder: `Filter ${g.tagSet}`, 'aria-label': `Filter ${g.tagSet}`,
+    ? h('input', { type: 'search', class: 'filter', placeholder: t('compose.filter'), 'aria-label': t('compose.filterOf', g.tagSet),
       value: filters.get(fsId) || '',
       oninput: (e) => { filters.set(fsId, e.target.value); applyFilter(e.target.value.trim().toLowerCase()); } })
     : null;
   applyFilter((filters.get(fsId) || '').trim().toLowerCase());
   const withheld = g.withheld.length
-    ? h('p', { class: 'withheld small muted' }, `Not offered: ${g.withheld.map((w) => w.cat.name).join(', ')} (${[...new Set(g.withheld.map((w) => w.why))].join('; ')}).`)
+    ? h('p', { class: 'withheld small muted' }, t('compose.withheld', g.withheld.map((w) => w.cat.name).join(', '), [...new Set(g.withheld.map((w) => w.why))].join('; ')))
     : null;
   const picked = g.offered.filter((c) => chosen.has(catKey(c)) || built.implied.has(catKey(c))).map((c) => c.name);
   const det = h('details', { class: 'tagset', id: fsId, open: openSets.has(fsId),
     dataset: { tagset: g.tagSet, type: g.type },
     ontoggle: (e) => { if (e.target.open) openSets.add(fsId); else openSets.delete(fsId); } },
-  h('summary', {}, h('span', { class: 'ts-name' }, g.tagSet), ' ',
-    h('span', { class: 'ts-picked' }, picked.length ? picked.join(', ') : 'none')),
-  h('fieldset', {}, h('legend', { class: 'visually-hidden' }, g.tagSet), filter,
-    g.offered.length ? grid : h('p', { class: 'small muted' }, 'Nothing to offer at this classification.'), withheld));
+  h('summary', {}, h('span', { class: 'ts-name', translate: 'no' }, g.tagSet), ' ',
+    h('span', { class: 'ts-picked', translate: 'no' }, picked.length ? picked.join(', ') : '—')),
+  h('fieldset', {}, h('legend', { class: 'visually-hidden' }, g.tagSet),
+    h('p', { class: 'small muted ts-hint' }, tagSetHint(g.type)),
+    presetRow(g), filter,
+    g.offered.length ? grid : h('p', { class: 'small muted' }, t('compose.nothing')), withheld));
   return det;
+}
+
+/** The named releases (presets.js) for this tag set, as buttons: one
+ *  click ticks the group's values that are offered at this classification. */
+function presetRow(g) {
+  const mine = state.presets.filter((p) => p.tagSet === g.tagSet && g.type === 'enumeratedPermissive');
+  if (!mine.length) return null;
+  return h('div', { class: 'presets', role: 'group', 'aria-label': t('preset.group') },
+    h('span', { class: 'small muted' }, t('preset.label')), ' ',
+    mine.map((p) => {
+      const names = p.values.map((v) => {
+        const cat = g.offered.find((c) => c.name === v) || g.withheld.find((w) => w.cat.name === v)?.cat;
+        return (cat && localName(cat)) || v;
+      });
+      const title = `${(state.lang === 'fr' ? p.fr : p.en) || p.name}: ${listWords(names)}`;
+      return h('button', { type: 'button', class: 'preset small', dataset: { preset: p.name }, title,
+        'aria-label': t('preset.aria', p.name, listWords(names)), onclick: () => applyPreset(g, p) }, p.name);
+    }));
+}
+
+function applyPreset(g, p) {
+  const skipped = [];
+  for (const v of p.values) {
+    const cat = g.offered.find((c) => c.name === v);
+    if (cat) chosen.add(catKey(cat)); else skipped.push(v);
+  }
+  renderTagSets();
+  document.getElementById('compose-error').textContent = skipped.length
+    ? t('preset.skipped', p.name, skipped.join(', '), classification) : '';
+  document.querySelector(`#tagsets .preset[data-preset="${CSS.escape(p.name)}"]`)?.focus();
 }
 
 function refocus(id) {
@@ -183,7 +230,7 @@ async function preview(built) {
   const notes = document.getElementById('label-notes');
   const problems = [...built.problems];
   const lock = authorCannotRead(state.policy, state.me.clearance, built.label);
-  if (lock) problems.push(`You could not read this yourself (${lock}); the node will refuse it.`);
+  if (lock) problems.push(t('lock.warn', lock));
   // Guidance for the rules the picker does not fill in (oneOrMore, onlyOne),
   // unless a problem already says it.
   const guidance = (built.guidance || []).filter((g) => !problems.some((p) => p.startsWith(g.split(':')[0])));
@@ -201,7 +248,7 @@ async function preview(built) {
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) markEndpoint = false;
       else if (e instanceof ApiError && e.code === 'invalid') {
-        if (seq === previewSeq) fill(notes, [...problems, `Not valid yet: ${e.message}`].map((p) => h('li', {}, p)));
+        if (seq === previewSeq) fill(notes, [...problems, t('preview.invalid', e.message)].map((p) => h('li', {}, p)));
       }
     }
   }
@@ -219,9 +266,7 @@ async function preview(built) {
   const b = banner(built.label.classification, en, fr, 'preview');
   b.id = 'preview-banner';
   fill(box, b);
-  document.getElementById('preview-caption').textContent = approximate
-    ? 'Marking of this label (approximate: this node does not preview markings; the posted item shows the exact one)'
-    : 'Marking of this label';
+  document.getElementById('preview-caption').textContent = approximate ? t('preview.approximate') : t('preview.caption');
   relabel(box);
 }
 
@@ -254,9 +299,9 @@ function showChosen() {
   fill(box, clipIcon(), ' ',
     h('strong', { class: 'file-name' }, attached.name), ' ',
     h('span', { class: 'muted file-what' }, `${attached.mediaType}, ${formatSize(attached.size)}`),
-    attached.data === null ? h('span', { class: 'muted small' }, ' (reading…)') : null, ' ',
+    attached.data === null ? h('span', { class: 'muted small' }, ` ${t('file.reading')}`) : null, ' ',
     h('button', { type: 'button', class: 'ghost small', id: 'compose-file-remove', onclick: removeFile,
-      'aria-label': `Remove the document ${attached.name}` }, 'Remove'));
+      'aria-label': t('file.removeOf', attached.name) }, t('file.remove')));
 }
 
 function removeFile() {
@@ -265,7 +310,7 @@ function removeFile() {
   const input = document.getElementById('compose-file');
   input.value = '';
   showChosen();
-  document.getElementById('compose-status').textContent = 'Document removed.';
+  document.getElementById('compose-status').textContent = t('file.removed');
   input.focus();
 }
 
@@ -295,7 +340,7 @@ async function pickFile(ev) {
       attached = null;
       input.value = '';
       showChosen();
-      err.textContent = `“${file.name}” could not be read. Choose it again.`;
+      err.textContent = t('file.unreadable', file.name);
     }
   });
   reading = read;
@@ -310,29 +355,30 @@ async function submit(ev) {
   const btn = document.getElementById('compose-post');
   err.textContent = '';
   document.getElementById('compose-status').textContent = '';
-  if (!state.current) { err.textContent = 'Choose a channel to post in.'; return; }
-  if (!bodyEl.value.trim()) { err.textContent = 'Write a message first.'; bodyEl.focus(); return; }
+  delete document.getElementById('compose-status').dataset.itemId;
+  if (!state.current) { err.textContent = t('compose.noChannel'); return; }
+  if (!bodyEl.value.trim()) { err.textContent = t('compose.empty'); bodyEl.focus(); return; }
   const { label } = buildLabel(state.policy, state.me.clearance, classification, chosen);
   btn.disabled = true;
   try {
     const wanted = attached;
     if (reading) await reading;
     if (wanted && (attached !== wanted || wanted.data === null)) {
-      if (!err.textContent) err.textContent = 'The document was not read: choose it again, or remove it.';
+      if (!err.textContent) err.textContent = t('file.notRead');
       return;
     }
     const doc = attached;
     const size = requestBytes(Api.postBody(label, bodyEl.value, doc));
     if (size > bodyLimit()) {
-      err.textContent = `The message${doc ? ' and its document' : ''} come to ${formatSize(size)}; this node accepts ` +
-        `at most ${formatSize(bodyLimit())} per post. Shorten the message${doc ? ' or attach a smaller document' : ''}.`;
+      err.textContent = t('compose.tooBig', Boolean(doc), formatSize(size), formatSize(bodyLimit()));
       return;
     }
     const res = await state.api.post(state.current, label, bodyEl.value, doc);
     bodyEl.value = '';
     err.textContent = '';
-    document.getElementById('compose-status').textContent =
-      `Posted item ${res.id} as ${res.marking}${doc ? `, with the document ${doc.name} (${formatSize(doc.size)})` : ''}.`;
+    const status = document.getElementById('compose-status');
+    status.textContent = t('compose.posted', res.marking, doc ? `${doc.name} (${formatSize(doc.size)})` : null);
+    status.dataset.itemId = String(res.id);
     if (doc) {
       attached = null;
       document.getElementById('compose-file').value = '';
@@ -340,13 +386,22 @@ async function submit(ev) {
     }
     onPosted(res);
   } catch (e) {
-    err.textContent = plainWords(e);
+    // The node's 403 does not say which part of the label failed: the
+    // picker knows, so it says (else the node's words).
+    const lock = e instanceof ApiError && e.code === 'forbidden'
+      ? authorCannotRead(state.policy, state.me.clearance, label) : null;
+    err.textContent = lock ? t('err.forbiddenPart', lock) : plainWords(e);
   } finally {
     btn.disabled = false;
   }
 }
 
-/** Called when the language changes: names of nations follow it. */
+/** Called when the language changes: the form is drawn again in it,
+ *  keeping the message and the document. */
 export function composeLangChanged() {
-  if (document.getElementById('tagsets') && state.policy) renderTagSets();
+  if (!document.getElementById('compose-form') || !state.policy) return;
+  const body = document.getElementById('compose-body').value;
+  renderForm();
+  document.getElementById('compose-body').value = body;
+  showChosen();
 }

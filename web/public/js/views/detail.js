@@ -14,6 +14,8 @@ import { state } from '../state.js';
 import { plainWords } from '../api.js';
 import { base64ToBytes, essence, fileName, formatSize, previewKind } from '../attachment.js';
 import { banner, itemBanner, itemMarking, relabel } from './banner.js';
+import { t } from '../i18n.js';
+import { categoryName } from '../nations.js';
 
 const TEXT_PREVIEW_MAX = 200000;  // characters shown inline; the download has all
 
@@ -29,11 +31,16 @@ function row(term, ...value) {
 function labelRows(label) {
   const policyName = state.policy && label?.policy === state.policy.id && state.policy.name
     ? `${state.policy.name} (${label.policy})` : label?.policy ?? '—';
-  const rows = [row('Policy', policyName), row('Classification', label?.classification ?? '—')];
+  const rows = [row(t('detail.policy'), policyName), row(t('compose.classification'), label?.classification ?? '—')];
   for (const g of label?.categories || []) {
-    rows.push(row([g.tagSet, ' ', h('span', { class: 'muted ts-type' }, `(${g.type || 'any'})`)], g.values.join(', ')));
+    const named = g.values.map((v) => {
+      const cat = state.policy?.categories.find((c) => c.tagSet === g.tagSet && c.name === v);
+      const n = cat && categoryName(cat, state.lang);
+      return n ? `${v} (${n})` : v;
+    });
+    rows.push(row(h('span', { translate: 'no' }, g.tagSet), h('span', { translate: 'no' }, named.join(', '))));
   }
-  if (label?.privacyMark) rows.push(row('Privacy mark', label.privacyMark));
+  if (label?.privacyMark) rows.push(row(t('detail.privacy'), label.privacyMark));
   return rows;
 }
 
@@ -57,31 +64,32 @@ export function openDetail(item) {
   for (const u of urls) URL.revokeObjectURL(u);
   urls = [];
   const mine = ++seq;
-  const close = h('button', { type: 'button', class: 'ghost', onclick: () => dlg.close() }, 'Close');
+  const close = h('button', { type: 'button', class: 'ghost', onclick: () => dlg.close() }, t('detail.close'));
   const att = item.attachment;
   fill(dlg,
     itemBanner(item),
     h('div', { class: 'detail-body' },
-      h('h2', { id: 'detail-title' }, `Item ${item.id}`),
-      h('p', { class: 'item-body' }, item.body),
+      h('h2', { id: 'detail-title' }, t('detail.title', item.author)),
+      h('p', { class: 'item-body', translate: 'no' }, item.body),
       h('dl', { class: 'facts' },
-        row('Marking (English)', h('span', { lang: 'en' }, itemMarking(item, 'en'))),
-        row('Marquage (français)', h('span', { lang: 'fr' }, itemMarking(item, 'fr'))),
-        row('Author', item.author),
-        row('Organisation', item.organisation),
-        item.channel ? row('Channel', `#${item.channel}`) : null,
-        row('Created', timeEl(item.created), ' ', h('span', { class: 'muted small' }, item.created)),
-        row('Content hash', h('code', { class: 'hash' }, item.content_hash || '(not given by the node)'),
-          h('span', { class: 'muted small' }, ' SHA-256 over the label, the message and the document'))),
+        row(t('detail.markingEn'), h('span', { lang: 'en', translate: 'no' }, itemMarking(item, 'en'))),
+        row(t('detail.markingFr'), h('span', { lang: 'fr', translate: 'no' }, itemMarking(item, 'fr'))),
+        row(t('detail.author'), item.author),
+        row(t('detail.organisation'), item.organisation),
+        item.channel ? row(t('detail.channel'), `#${item.channel}`) : null,
+        row(t('detail.created'), timeEl(item.created, state.lang, state.utc), ' ', h('span', { class: 'muted small' }, item.created)),
+        row(t('detail.id'), h('code', { class: 'hash' }, String(item.id))),
+        row(t('detail.hash'), h('code', { class: 'hash' }, item.content_hash || t('detail.noHash')),
+          h('span', { class: 'muted small' }, ` ${t('detail.hashWhat')}`))),
       att ? h('section', { class: 'doc', id: 'detail-doc', 'aria-labelledby': 'doc-title' },
-        h('h3', { id: 'doc-title' }, clipIcon(), ' Attached document'),
+        h('h3', { id: 'doc-title' }, clipIcon(), ` ${t('doc.title')}`),
         h('dl', { class: 'facts' },
-          row('Media type', h('code', {}, att.mediaType)),
-          row('Size', h('span', { id: 'doc-size' }, att.size !== null ? sizeText(att.size) : '—'))),
-        h('div', { id: 'doc-body' }, h('p', { class: 'muted' }, 'Loading the document…'))) : null,
-      h('h3', {}, 'Label'),
+          row(t('doc.type'), h('code', {}, att.mediaType)),
+          row(t('doc.size'), h('span', { id: 'doc-size' }, att.size !== null ? sizeText(att.size) : '—'))),
+        h('div', { id: 'doc-body' }, h('p', { class: 'muted' }, t('doc.loading')))) : null,
+      h('h3', {}, t('detail.label')),
       h('dl', { class: 'facts' }, labelRows(item.label)),
-      h('details', {}, h('summary', {}, 'Label as JSON'),
+      h('details', {}, h('summary', {}, t('detail.json')),
         h('pre', { class: 'json' }, JSON.stringify(item.label, null, 2))),
       h('div', { class: 'actions' }, close)));
   if (!dlg.open) dlg.showModal();
@@ -90,7 +98,7 @@ export function openDetail(item) {
 }
 
 function sizeText(n) {
-  return n < 1024 ? formatSize(n) : `${formatSize(n)} (${n.toLocaleString('en')} bytes)`;
+  return n < 1024 ? formatSize(n) : `${formatSize(n)} (${t('doc.bytes', n.toLocaleString(state.lang))})`;
 }
 
 async function documentBytes(item) {
@@ -120,7 +128,7 @@ async function loadDocument(item, mine) {
   try {
     doc = await documentBytes(item);
   } catch (e) {
-    if (mine === seq) fill(box(), h('p', { class: 'error' }, `The document could not be loaded. ${plainWords(e)}`));
+    if (mine === seq) fill(box(), h('p', { class: 'error' }, t('doc.failed', plainWords(e))));
     return;
   }
   if (mine !== seq) return;
@@ -133,28 +141,27 @@ async function loadDocument(item, mine) {
   const parts = [
     h('p', { class: 'doc-actions' },
       h('a', { href: url, download: name, class: 'button', id: 'doc-download',
-        'aria-label': `Download the document as ${name} (${formatSize(bytes.length)})` },
-      'Download ', h('span', { class: 'doc-name' }, name))),
-    h('div', { class: 'small muted doc-handling' },
-      'The downloaded file carries no marking of its own: handle it as ', handling, '.'),
+        'aria-label': t('doc.downloadAs', name, formatSize(bytes.length)) },
+      `${t('doc.download')} `, h('span', { class: 'doc-name' }, name))),
+    h('div', { class: 'small muted doc-handling' }, t('doc.handle'), ' ', handling, '.'),
   ];
   const kind = previewKind(mediaType);
   if (kind === 'text') {
     const text = new TextDecoder('utf-8').decode(bytes);
-    parts.push(h('h4', {}, 'Preview'),
-      h('pre', { class: 'doc-text', id: 'doc-preview', tabindex: '0', 'aria-label': 'Preview of the document (text)' },
+    parts.push(h('h4', {}, t('doc.preview')),
+      h('pre', { class: 'doc-text', id: 'doc-preview', tabindex: '0', translate: 'no', 'aria-label': t('doc.previewText') },
         text.length > TEXT_PREVIEW_MAX ? text.slice(0, TEXT_PREVIEW_MAX) : text),
-      text.length > TEXT_PREVIEW_MAX ? h('p', { class: 'small muted' }, 'Only the beginning is shown; download the document for all of it.') : null);
+      text.length > TEXT_PREVIEW_MAX ? h('p', { class: 'small muted' }, t('doc.partial')) : null);
   } else if (kind === 'image') {
-    const img = h('img', { class: 'doc-image', id: 'doc-preview', alt: `Preview of the attached image (${mediaType})` });
+    const img = h('img', { class: 'doc-image', id: 'doc-preview', alt: t('doc.previewImage', mediaType) });
     img.addEventListener('error', () => {
-      img.replaceWith(h('p', { class: 'muted' }, 'This image cannot be shown here; download it to open it.'));
+      img.replaceWith(h('p', { class: 'muted' }, t('doc.badImage')));
     });
     img.src = await dataUrl(new Blob([bytes], { type: essence(mediaType) }));
     if (mine !== seq) return;
-    parts.push(h('h4', {}, 'Preview'), img);
+    parts.push(h('h4', {}, t('doc.preview')), img);
   } else {
-    parts.push(h('p', { class: 'muted small' }, `No preview for ${mediaType} here: download the document to open it.`));
+    parts.push(h('p', { class: 'muted small' }, t('doc.noPreview', mediaType)));
   }
   fill(box(), parts);
   relabel(box());

@@ -1,7 +1,10 @@
 // views/items.js — a channel's items, newest first, each under its banner.
+// Item ids are opaque strings: order comes from the node (oldest first in a
+// channel's pages) and the items' times, never from the ids.
 import { h, fill, timeEl, clipIcon } from '../dom.js';
 import { formatSize } from '../attachment.js';
 import { state } from '../state.js';
+import { t } from '../i18n.js';
 import { itemBanner } from './banner.js';
 import { openDetail } from './detail.js';
 
@@ -11,10 +14,15 @@ const status = () => document.getElementById('list-status');
 /** The mark of an attached document: icon, media type and size. */
 export function attachmentChip(att, onOpen) {
   const what = `${att.mediaType}${att.size !== null ? `, ${formatSize(att.size)}` : ''}`;
-  return h('button', { type: 'button', class: 'attach-chip', onclick: onOpen, title: 'Open the item to download or preview the document',
-    'aria-label': `Attached document: ${what}. Open to download or preview.` },
-  clipIcon(), h('span', { class: 'attach-type' }, att.mediaType),
+  return h('button', { type: 'button', class: 'attach-chip', onclick: onOpen, title: t('attach.open'),
+    'aria-label': t('attach.label', what) },
+  clipIcon(), h('span', { class: 'attach-type', translate: 'no' }, att.mediaType),
   att.size !== null ? [' · ', h('span', { class: 'attach-size' }, formatSize(att.size))] : null);
+}
+
+/** The item's portion marking in the page's language, or null. */
+function portion(item) {
+  return (state.lang === 'fr' ? item.portionMarkingFr : item.portionMarking) || null;
 }
 
 function card(item, fresh) {
@@ -22,29 +30,59 @@ function card(item, fresh) {
   return h('li', { class: `item${fresh ? ' fresh' : ''}`, dataset: { id: String(item.id), channel: item.channel || '' } },
     itemBanner(item),
     h('div', { class: 'item-meta' },
-      h('span', { class: 'author' }, item.author),
-      h('span', { class: 'muted' }, item.organisation),
-      item.channel && state.current === null ? h('span', { class: 'chip' }, `#${item.channel}`) : null,
-      timeEl(item.created),
+      h('span', { class: 'author', translate: 'no' }, item.author),
+      h('span', { class: 'muted', translate: 'no' }, item.organisation),
+      item.channel && state.current === null ? h('span', { class: 'chip', translate: 'no' }, `#${item.channel}`) : null,
+      timeEl(item.created, state.lang, state.utc),
       h('button', { type: 'button', class: 'link', onclick: open,
-        'aria-label': `Details of item ${item.id}` }, 'Details')),
-    h('p', { class: 'item-body' }, item.body),
+        'aria-label': t('item.detailsOf', item.author) }, t('item.details'))),
+    // The portion form leads the text, as on a marked paragraph: "(NR) …".
+    h('p', { class: 'item-body', translate: 'no' },
+      portion(item) ? [h('span', { class: 'portion' }, portion(item)), ' '] : null, item.body),
     item.attachment ? h('div', { class: 'item-attach' }, attachmentChip(item.attachment, open)) : null);
 }
 
-/** Show `items` (in the node's order: arrival, oldest first) newest
- *  first. Ids are opaque strings: never compared as numbers. */
-export function showItems(items, emptyText) {
-  state.seen = new Set(items.map((i) => i.id));
-  const sorted = [...items].reverse();
-  fill(list(), sorted.map((i) => card(i, false)));
-  status().textContent = sorted.length ? `${sorted.length} item${sorted.length === 1 ? '' : 's'} you may see.` : emptyText;
+function time(i) {
+  const v = Date.parse(i.created);
+  return Number.isNaN(v) ? 0 : v;
+}
+
+/** Newest first: by time, and for equal times the later in the node's order. */
+function newestFirst(items) {
+  return items.map((i, n) => [i, n]).sort((a, b) => time(b[0]) - time(a[0]) || b[1] - a[1]).map(([i]) => i);
+}
+
+let emptyKey = 'items.empty';
+
+/** Show `items` (in the node's order) newest first. */
+export function showItems(items, emptyText = emptyKey) {
+  emptyKey = emptyText;
+  state.shown = newestFirst(items);
+  state.seen = new Set(items.map((i) => String(i.id)));
+  redrawItems();
+}
+
+/** Draw the listed items again (language or time zone changed). */
+export function redrawItems() {
+  fill(list(), state.shown.map((i) => card(i, Boolean(i.fresh))));
+  status().textContent = state.shown.length ? t('items.count', state.shown.length) : t(emptyKey);
+}
+
+/** No items listed, and a status (loading, or why they could not load). */
+export function clearItems(text) {
+  state.shown = [];
+  state.seen = new Set();
+  fill(list());
+  status().textContent = text;
 }
 
 /** A live item for the channel on screen: on top, highlighted. */
 export function prependItem(item) {
-  if (state.seen.has(item.id)) return;
-  state.seen.add(item.id);
-  list().prepend(card(item, true));
-  status().textContent = `New item ${item.id} arrived.`;
+  const id = String(item.id);
+  if (state.seen.has(id)) return;
+  state.seen.add(id);
+  const fresh = { ...item, fresh: true };
+  state.shown.unshift(fresh);
+  list().prepend(card(fresh, true));
+  status().textContent = t('items.arrived');
 }
