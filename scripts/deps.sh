@@ -10,9 +10,12 @@ packages=(
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
   libmicrohttpd-dev libcurl4-openssl-dev
+  libgnutls28-dev  # src/server/client_cert.c: libmicrohttpd's TLS, client certificates
+  curl  # tests/cli/cert_test.sh presents client certificates
   libssl-dev libxmlsec1-dev libxmlsec1-openssl  # src/federation: keys, XML-DSig
-  openssl  # tests/cli/client_test.sh makes a self-signed certificate
+  openssl  # tests/cli/client_test.sh, cert_test.sh make certificates
   chromium nodejs
+  fonts-ipafont-gothic  # the web page's Japanese markings in the browser test and screenshots
 )
 
 missing=()

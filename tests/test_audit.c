@@ -11,6 +11,7 @@
 #include "liaison/alloc.h"
 #include "store/audit.h"
 #include "store/store.h"
+#include "store/verify.h"
 #include "tap.h"
 
 static char dir[64];
@@ -22,6 +23,10 @@ static void remove_db(const char *path)
     snprintf(p, sizeof p, "%s-wal", path);
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s.key", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s.anchor", path);
     unlink(p);
 }
 
@@ -278,6 +283,105 @@ static void test_tampering(void)
     ok(r.fault == AUDIT_ALTERED && r.first_bad == 2, "altered_stored_hash_is_found");
 }
 
+/* ---- the anchor: records cut off at the end -------------------------------- */
+
+static store_verify_report verify_anchor(const char *path)
+{
+    store_verify_report r;
+    memset(&r, 0, sizeof r);
+    store *s;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK) {
+        printf("# open: %s\n", err.message);
+        r.audit.fault = (audit_fault)-1;
+        return r;
+    }
+    if (store_verify_audit(s, &r, &err) != LSN_OK)
+        r.audit.fault = (audit_fault)-1;
+    store_close(s);
+    return r;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[4096];
+    size_t n;
+    int good = in && out;
+    while (good && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        good = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out)
+        good = fclose(out) == 0 && good;
+    return good;
+}
+
+static int append_reads(const char *path, int n)
+{
+    store *s;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK)
+        return 0;
+    int good = 1;
+    for (int i = 0; i < n; i++) {
+        store_audit_event ev = { .actor = "aiko", .action = "read", .object = "item:1",
+                                 .outcome = "ok" };
+        good &= store_audit_append(s, &ev, &err) == LSN_OK;
+    }
+    store_close(s);
+    return good;
+}
+
+static void test_truncation(void)
+{
+    char path[128], anchor[160], saved[200];
+    store_verify_report r;
+
+    make_log("anchored", path, sizeof path);
+    snprintf(anchor, sizeof anchor, "%s.anchor", path);
+    ok(access(anchor, F_OK) == 0, "closing_a_store_leaves_its_anchor");
+    r = verify_anchor(path);
+    ok(r.ok && r.anchor.state == STORE_ANCHOR_OK && r.anchor.seq == 8,
+       "untouched_log_matches_its_anchor (seq %llu)", (unsigned long long)r.anchor.seq);
+
+    make_log("truncated", path, sizeof path);
+    ok(tamper(path, "DELETE FROM audit WHERE seq > 6"), "tamper_remove_the_last_two_entries");
+    r = verify_anchor(path);
+    ok(r.audit.fault == AUDIT_INTACT && r.audit.entries == 6,
+       "the_chain_alone_cannot_see_a_cut_tail");
+    ok(!r.ok && r.truncated, "removed_tail_is_reported_as_truncation");
+    /* Later opens and writes must not anchor the cut log over the evidence. */
+    ok(append_reads(path, 1), "the_truncated_store_still_takes_writes");
+    r = verify_anchor(path);
+    ok(!r.ok && r.truncated && r.anchor.seq == 8, "the_anchor_is_kept_after_truncation");
+    ok(append_reads(path, 2), "writes_past_the_anchor_seq");
+    r = verify_anchor(path);
+    ok(!r.ok && r.rewritten, "records_rewritten_at_the_anchor_seq_are_reported");
+
+    /* A crash between a commit and its anchor's write: the anchor lags. */
+    make_log("lagging", path, sizeof path);
+    snprintf(anchor, sizeof anchor, "%s.anchor", path);
+    snprintf(saved, sizeof saved, "%s.saved", anchor);
+    ok(copy_file(anchor, saved) && append_reads(path, 3) && rename(saved, anchor) == 0,
+       "an_older_anchor_put_back");
+    r = verify_anchor(path);
+    ok(r.ok && r.anchor.state == STORE_ANCHOR_OK && !r.truncated && !r.rewritten,
+       "an_anchor_behind_the_head_is_accepted");
+
+    /* A forged anchor. */
+    make_log("forged", path, sizeof path);
+    snprintf(anchor, sizeof anchor, "%s.anchor", path);
+    FILE *f = fopen(anchor, "r+b");
+    if (f) {
+        fseek(f, 15, SEEK_SET);
+        fputc(7, f); /* the seq's low byte: 8 becomes 7 */
+        fclose(f);
+    }
+    r = verify_anchor(path);
+    ok(!r.ok && r.anchor.state == STORE_ANCHOR_BAD, "an_anchor_that_does_not_verify_is_bad");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/liaison-audit-XXXXXX");
@@ -288,12 +392,13 @@ int main(void)
     test_chain();
     test_two_writers();
     test_tampering();
+    test_truncation();
     ok(strcmp(audit_fault_name(AUDIT_REORDERED), "reordered") == 0, "fault_names");
 
     /* Clean up the temp dir. */
     const char *names[] = { "chain", "intact", "altered", "altered-time", "altered-last",
                             "removed", "removed-first", "removed-renumbered", "reordered",
-                            "rehashed" };
+                            "rehashed", "anchored", "truncated", "lagging", "forged" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[160];
         snprintf(p, sizeof p, "%s/%s.db", dir, names[i]);

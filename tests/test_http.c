@@ -700,6 +700,20 @@ static void test_listen_and_config(void)
            && strstr(e.message, ":2:") != NULL, "config_file_error_names_the_line");
     ok(srv_config_set(&cfg, "tls-cert", "/x.pem", &e) == LSN_OK
            && srv_config_check(&cfg, &e) == LSN_ERR_ARG, "config_tls_cert_needs_key");
+    /* --policy is repeatable: the file's values, then the flags', in order. */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    text = "policy = /p/nato.xml\n";
+    wrote = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    if (fd >= 0)
+        close(fd);
+    srv_config_release(&cfg);
+    char *pargv[] = {"--policy", "/p/jpn.xml", "--config", path, "--policy=/p/x.xml"};
+    ok(wrote && srv_config_init(&cfg, &e) == LSN_OK && cfg.policies.n == 0 &&
+           srv_config_args(&cfg, 5, pargv, NULL, NULL, &e) == LSN_OK && cfg.policies.n == 3 &&
+           strcmp(cfg.policies.v[0], "/p/nato.xml") == 0 &&
+           strcmp(cfg.policies.v[1], "/p/jpn.xml") == 0 &&
+           strcmp(cfg.policies.v[2], "/p/x.xml") == 0,
+       "config_policy_is_repeatable_file_first_then_flags");
     unlink(path);
     srv_config_release(&cfg);
 }

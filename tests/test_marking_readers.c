@@ -236,6 +236,16 @@ int main(int argc, char **argv)
         printf("# %s\n", err.message);
     lsn_policy_unref(p);
     policy = lsn_policy_set_at(set, 0);
+    /* The demo node (--demo) reads the illustrative Japanese policy too
+     * (docs/NODE.md, "Several policies"): one demo item is posted under it.
+     * It sits beside demo.json; the labels generated here stay NATO's. */
+    char jpn[1024];
+    const char *slash = strrchr(demo, '/');
+    snprintf(jpn, sizeof jpn, "%.*s%sjpn-illustrative-policy.xml",
+             slash ? (int)(slash - demo) : 0, demo, slash ? "/" : "");
+    if (!ok(lsn_policy_set_load_file(set, jpn, &err) == LSN_OK,
+            "demo_national_policy_loads_beside"))
+        printf("# %s\n", err.message);
     if (!ok(load_readers(demo), "every_demo_clearance_reads"))
         return tap_done();
 

@@ -34,6 +34,10 @@ static void remove_db(const char *path)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.key", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s.anchor", path);
+    unlink(p);
 }
 
 static store *open_fresh(const char *name, char *path, size_t n)
@@ -551,7 +555,11 @@ static void test_schema_upgrade(void)
     ok(make_v2_file(path), "version_2_fixture_made");
     if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
         return;
-    ok(raw_int(path, "PRAGMA user_version") == 4, "version_2_file_is_upgraded_to_the_newest (4)");
+    ok(raw_int(path, "PRAGMA user_version") == 6, "version_2_file_is_upgraded_to_the_current_version");
+    ok(raw_int(path, "SELECT count(*) FROM items WHERE id NOT IN "
+                     "(SELECT item_id FROM item_seals)") == 0 &&
+           raw_int(path, "SELECT count(*) FROM item_seals") == V2_N,
+       "upgrade_seals_every_item_stored_before");
     /* Every item is there, whole, under its old id, with a public id. */
     int whole = 1;
     uint8_t uuids[V2_N][STORE_UUID_LEN];

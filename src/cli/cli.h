@@ -52,9 +52,10 @@ enum cli_opt_bit {
     CLI_OPT_STORE = 1u << 23,
     CLI_OPT_FORCE = 1u << 24, /* no argument */
     CLI_OPT_PORTION = 1u << 25, /* no argument */
+    CLI_OPT_EXPIRES = 1u << 26,
     /* peers (cmd_admin.c) */
-    CLI_OPT_MAX_CLASS = 1u << 26,
-    CLI_OPT_VIA = 1u << 27
+    CLI_OPT_MAX_CLASS = 1u << 27,
+    CLI_OPT_VIA = 1u << 28
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -178,6 +179,21 @@ int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_peer_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_peer_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+/* cmd_users.c: accounts */
+int cli_cmd_user_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_disable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_enable(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_remove(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_passwd(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_token(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_clearance(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_roles(const cli_verb *v, const cli_args *a);
+int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);
+int cli_cmd_verify(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);

@@ -1,5 +1,6 @@
 /* cli/cmd_admin.c — offline administration of a node's data directory:
- * `liaison org add`, `user add`, `channel add` and `audit verify`.
+ * `liaison org add`, `user add`, `channel add`, `audit verify` and
+ * `verify` (the whole store: items' seals, posts, chain and anchor).
  *
  * These verbs open the node's store directly (as `sqlite3` opens a file)
  * through the one function the node uses too (svc_store_open: --store URI,
@@ -22,17 +23,7 @@
 
 #include <sodium.h>
 
-#include "cli.h"
-#include "node/service.h"
-
-/* The offline operator and its service. */
-typedef struct admin {
-    char name[128]; /* "cli:LOGIN" */
-    svc_actor actor;
-    svc s;
-    store *st;
-    lsn_policy_set *set;
-} admin;
+#include "admin.h"
 
 static const char *data_dir(const cli_args *a)
 {
@@ -52,7 +43,7 @@ static void operator_of(admin *ad, const char *dir)
                             .roles = owner ? STORE_ROLE_ADMINISTRATOR | STORE_ROLE_AUDITOR : 0};
 }
 
-static void admin_close(admin *ad)
+void admin_close(admin *ad)
 {
     svc_release(&ad->s);
     store_close(ad->st);
@@ -62,8 +53,8 @@ static void admin_close(admin *ad)
 /* Open the store of the data directory (with `create`, a missing directory
  * and store are made) and the service over it. The verb's right is checked
  * first, from the table. Returns false after reporting. */
-static bool admin_open(admin *ad, const cli_verb *v, const cli_args *a, bool create,
-                       bool policy)
+bool admin_open(admin *ad, const cli_verb *v, const cli_args *a, bool create,
+                bool policy)
 {
     memset(ad, 0, sizeof *ad);
     const char *dir = data_dir(a);
@@ -93,7 +84,7 @@ static bool admin_open(admin *ad, const cli_verb *v, const cli_args *a, bool cre
 }
 
 /* The exit code of a service result, reporting a refusal. */
-static int outcome(const char *what, lsn_err rc, const svc_result *res)
+int admin_outcome(const char *what, lsn_err rc, const svc_result *res)
 {
     if (rc == LSN_OK)
         return CLI_EXIT_OK;
@@ -104,11 +95,11 @@ static int outcome(const char *what, lsn_err rc, const svc_result *res)
 int cli_cmd_org_add(const cli_verb *v, const cli_args *a)
 {
     admin ad;
-    if (!admin_open(&ad, v, a, true, false))
+    if (!admin_open(&ad, v, a, true, true)) /* the policy names the nations */
         return CLI_EXIT_ERROR;
     const char *name = a->operands[0], *nation = cli_opt(a, CLI_OPT_NATION);
     svc_result res;
-    int exit = outcome("org add", svc_org_add(&ad.s, &ad.actor, name, nation, &res), &res);
+    int exit = admin_outcome("org add", svc_org_add(&ad.s, &ad.actor, name, nation, &res), &res);
     if (exit == CLI_EXIT_OK)
         printf("organisation %s added (%s)\n", name, nation);
     admin_close(&ad);
@@ -122,7 +113,7 @@ int cli_cmd_channel_add(const cli_verb *v, const cli_args *a)
         return CLI_EXIT_ERROR;
     const char *name = a->operands[0];
     svc_result res;
-    int exit = outcome("channel add",
+    int exit = admin_outcome("channel add",
                        svc_channel_add(&ad.s, &ad.actor, name, cli_opt(a, CLI_OPT_PURPOSE), &res),
                        &res);
     if (exit == CLI_EXIT_OK)
@@ -133,7 +124,7 @@ int cli_cmd_channel_add(const cli_verb *v, const cli_args *a)
 
 /* The clearance argument: inline JSON (it starts with '{') or a file in any
  * clearance form. Its bytes into *text (free()), its form into *form. */
-static bool clearance_text(const char *arg, char **text, size_t *len, lsn_form *form)
+bool admin_clearance_text(const char *arg, char **text, size_t *len, lsn_form *form)
 {
     const char *p = arg;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
@@ -168,7 +159,7 @@ int cli_cmd_user_add(const cli_verb *v, const cli_args *a)
     svc_new_user u = {.name = a->operands[0], .organisation = cli_opt(a, CLI_OPT_ORG),
                       .roles = rolebits};
     char *ctext = NULL;
-    if (!clearance_text(a->clearance, &ctext, &u.clearance_len, &u.clearance_form))
+    if (!admin_clearance_text(a->clearance, &ctext, &u.clearance_len, &u.clearance_form))
         return CLI_EXIT_ERROR;
     u.clearance = ctext;
     admin ad;
@@ -178,7 +169,7 @@ int cli_cmd_user_add(const cli_verb *v, const cli_args *a)
     }
     char token[STORE_TOKEN_CHARS + 1];
     svc_result res;
-    int exit = outcome("user add",
+    int exit = admin_outcome("user add",
                        svc_user_add(&ad.s, &ad.actor, &u, token, NULL, 0, &res), &res);
     if (exit == CLI_EXIT_OK) {
         /* The one and only time the token is shown: stdout alone, so that
@@ -199,7 +190,7 @@ int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a)
     admin ad;
     if (!admin_open(&ad, v, a, false, false))
         return CLI_EXIT_ERROR;
-    audit_report r;
+    store_verify_report r;
     svc_result res;
     int exit;
     if (svc_audit_verify(&ad.s, &ad.actor, &r, &res) != LSN_OK) {
@@ -207,7 +198,33 @@ int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a)
         exit = CLI_EXIT_ERROR;
     } else {
         printf("%s\n", res.reason);
-        exit = r.fault == AUDIT_INTACT ? CLI_EXIT_OK : CLI_EXIT_NO;
+        exit = r.ok ? CLI_EXIT_OK : CLI_EXIT_NO;
+    }
+    admin_close(&ad);
+    return exit;
+}
+
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+int cli_cmd_verify(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    store_verify_report r;
+    svc_result res;
+    int exit;
+    if (svc_store_verify(&ad.s, &ad.actor, &r, &res) != LSN_OK) {
+        cli_error("verify", "%s", res.reason);
+        exit = CLI_EXIT_ERROR;
+    } else {
+        store_verify_lines(&r, print_line, NULL);
+        printf("%s\n", res.reason);
+        exit = r.ok ? CLI_EXIT_OK : CLI_EXIT_NO;
     }
     admin_close(&ad);
     return exit;
@@ -235,7 +252,7 @@ int cli_cmd_peer_add(const cli_verb *v, const cli_args *a)
                       .max_classification = cli_opt(a, CLI_OPT_MAX_CLASS),
                       .via = cli_opt(a, CLI_OPT_VIA)};
     svc_result res;
-    int exit = outcome("peer add", svc_peer_add(&ad.s, &ad.actor, &p, &res), &res);
+    int exit = admin_outcome("peer add", svc_peer_add(&ad.s, &ad.actor, &p, &res), &res);
     if (exit == CLI_EXIT_OK)
         printf("peer %s added (%s, %s)\n", p.name, p.nation, p.url);
     free(pem);
@@ -274,7 +291,7 @@ int cli_cmd_peer_list(const cli_verb *v, const cli_args *a)
     if (!admin_open(&ad, v, a, false, true))
         return CLI_EXIT_ERROR;
     svc_result res;
-    int exit = outcome("peer list", svc_peer_list(&ad.s, &ad.actor, peer_line, NULL, &res),
+    int exit = admin_outcome("peer list", svc_peer_list(&ad.s, &ad.actor, peer_line, NULL, &res),
                        &res);
     admin_close(&ad);
     return exit;

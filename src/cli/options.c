@@ -42,7 +42,7 @@ static const cli_option options[] = {
     {CLI_OPT_ROLE, "role", "ROLE",
      "member, release-authority, auditor or administrator (repeatable)"},
     {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
-    {CLI_OPT_NAME, "name", "NAME", "the node's name (at most 64 bytes)"},
+    {CLI_OPT_NAME, "name", "NAME", "the node's name, or a token's (at most 64 bytes)"},
     {CLI_OPT_CERTIFICATE, "certificate", "FILE",
      "the origin node's certificate (PEM), pinned: the one to verify with"},
     {CLI_OPT_CONTENT, "content", "FILE", "the item's content (its body) ('-': stdin)"},
@@ -53,6 +53,7 @@ static const cli_option options[] = {
     {CLI_OPT_MAX_CLASS, "max-classification", "CLASS",
      "the highest classification agreed with the peer (default: the policy's highest)"},
     {CLI_OPT_VIA, "via", "PEER", "the peer that relays for it (default: direct)"},
+    {CLI_OPT_EXPIRES, "expires", "DAYS", "the token expires after DAYS days (1 to 3650; default: never)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

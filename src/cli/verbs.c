@@ -114,12 +114,14 @@ const cli_verb cli_verbs[] = {
 #undef NODE_OPTS
     /* --- end client verbs --- */
     /* --- administrative verbs (cmd_admin.c): a node's data directory --- */
-    {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_NATION, CLI_OPT_NATION,
+    {"org", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_NATION | CLI_OPT_POLICY,
+     CLI_OPT_NATION,
      "add an organisation to a node's data directory",
      "Adds the organisation NAME, standing for the policy category value "
-     "VALUE (the nation or body in Releasable To: JPN, FRA, NATO, ...). The "
-     "data directory is created when missing. The act is recorded in the "
-     "audit log.",
+     "VALUE (the nation or body in Releasable To: JPN, FRA, NATO, ...), which "
+     "must be a value of a releasability category of the policy (--policy, "
+     "else the bundled one): --nation ATL is refused. The data directory is "
+     "created when missing. The act is recorded in the audit log.",
      cli_cmd_org_add, SVC_ACT_ADMINISTER},
     {"user", "add", "NAME", 1, 1,
      CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_ORG | CLI_OPT_CLEARANCE | CLI_OPT_ROLE |
@@ -133,17 +135,94 @@ const cli_verb cli_verbs[] = {
      "standard output; the node keeps only its SHA-256 hash. The act is "
      "recorded in the audit log.",
      cli_cmd_user_add, SVC_ACT_ADMINISTER},
+#define USER_OPTS (CLI_OPT_DATA | CLI_OPT_STORE)
+    {"user", "list", "", 0, 0, USER_OPTS, 0,
+     "list a node's users",
+     "Prints one line per user: name, organisation, roles (comma-separated) "
+     "and status (active, disabled or removed), separated by tabs.",
+     cli_cmd_user_list, SVC_ACT_ADMINISTER},
+    {"user", "show", "NAME", 1, 1, USER_OPTS, 0,
+     "print one user's account",
+     "Prints name, organisation, roles, status, whether a password is set, "
+     "and the clearance in canonical JSON, one 'key: value' line each.",
+     cli_cmd_user_show, SVC_ACT_ADMINISTER},
+    {"user", "disable", "NAME", 1, 1, USER_OPTS, 0,
+     "stop a user signing in or using their token",
+     "The user's token and password stop working (a running node sees it "
+     "within 2 s; its administrator's API acts at once) and their web "
+     "sessions end. 'user enable' undoes it. Audited.",
+     cli_cmd_user_disable, SVC_ACT_ADMINISTER},
+    {"user", "enable", "NAME", 1, 1, USER_OPTS, 0,
+     "let a disabled user in again",
+     "The user's token and password work again. A removed user cannot be "
+     "enabled. Audited.",
+     cli_cmd_user_enable, SVC_ACT_ADMINISTER},
+    {"user", "remove", "NAME", 1, 1, USER_OPTS, 0,
+     "remove a user for good",
+     "The user's token and password are destroyed and their sessions end; "
+     "the name stays taken, since items and audit records name it. Audited.",
+     cli_cmd_user_remove, SVC_ACT_ADMINISTER},
+    {"user", "passwd", "NAME", 1, 1, USER_OPTS, 0,
+     "set a user's password for the web page's sign-in",
+     "Reads the new password (10 to 256 characters) from the first line of "
+     "standard input (not echoed on a terminal) and stores its Argon2id "
+     "hash. The user's web sessions end. Audited.",
+     cli_cmd_user_passwd, SVC_ACT_ADMINISTER},
+    {"user", "token", "NAME", 1, 1, USER_OPTS, 0,
+     "give a user a new bearer token",
+     "Prints a new token ONCE on standard output (only its SHA-256 is "
+     "stored); the user's old token stops working. Audited.",
+     cli_cmd_user_token, SVC_ACT_ADMINISTER},
+    {"user", "set-clearance", "NAME", 1, 1, USER_OPTS | CLI_OPT_CLEARANCE | CLI_OPT_POLICY,
+     CLI_OPT_CLEARANCE,
+     "change a user's clearance",
+     "The clearance FILE (any clearance form) or inline JSON is checked "
+     "against the policy (--policy, else the bundled one) and stored in "
+     "canonical JSON; an invalid one is refused. Audited.",
+     cli_cmd_user_set_clearance, SVC_ACT_ADMINISTER},
+    {"user", "set-roles", "NAME", 1, 1, USER_OPTS | CLI_OPT_ROLE, 0,
+     "change a user's roles",
+     "Replaces the user's roles by those given with --role (repeatable: "
+     "member, release-authority, auditor, administrator). Audited.",
+     cli_cmd_user_set_roles, SVC_ACT_ADMINISTER},
+    {"user", "set-certificate", "NAME", 1, 1, USER_OPTS | CLI_OPT_CERTIFICATE,
+     CLI_OPT_CERTIFICATE,
+     "bind a user to a client certificate (smart card)",
+     "Binds the user to the certificate in CERT (PEM or DER) by its SHA-256 "
+     "fingerprint, printed; 'none' unbinds. With TLS and --tls-client-ca, a "
+     "client presenting that certificate (chained to a trusted CA) is signed "
+     "in as the user. One user per certificate. Audited.",
+     cli_cmd_user_set_certificate, SVC_ACT_ADMINISTER},
+    {"token", "add", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME | CLI_OPT_EXPIRES, CLI_OPT_NAME,
+     "give a user a named access token, with an expiry",
+     "Prints a new access token named NAME (unique for the user) ONCE on "
+     "standard output; only its SHA-256 is stored. With --expires DAYS it "
+     "stops working after that many days. For programs; the user's own "
+     "token (user add, user token) is not touched. Audited.",
+     cli_cmd_token_add, SVC_ACT_ADMINISTER},
+    {"token", "list", "USER", 1, 1, USER_OPTS, 0,
+     "list a user's named access tokens",
+     "Prints one line per token: its name, when it was made and when it "
+     "expires (or 'never'), in UTC; never the token itself.",
+     cli_cmd_token_list, SVC_ACT_ADMINISTER},
+    {"token", "revoke", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME, CLI_OPT_NAME,
+     "revoke a user's named access token",
+     "The token NAME of USER stops working (a running node sees it within "
+     "2 s; through the API at once). Audited.",
+     cli_cmd_token_revoke, SVC_ACT_ADMINISTER},
+#undef USER_OPTS
     {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_PURPOSE, 0,
      "add a channel to a node's data directory",
      "Adds the channel NAME with a purpose (default: its name). The act is "
      "recorded in the audit log.",
      cli_cmd_channel_add, SVC_ACT_ADMINISTER},
     {"audit", "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
-     "verify the hash chain of a node's audit log",
+     "verify the hash chain of a node's audit log and its anchor",
      "Walks the audit log and prints 'audit: N entries, chain intact, head "
      "HASH' (exit 0), or names the first altered, removed or reordered entry "
-     "(exit 1). Keep the head elsewhere: entries cut off at the end cannot "
-     "be seen from the chain alone. The verification is itself recorded.",
+     "(exit 1). Entries cut off at the end are found through the log's "
+     "signed anchor (DIR/liaison.db.anchor): 'chain intact but TRUNCATED' "
+     "(exit 1). The verification is itself recorded.",
      cli_cmd_audit_verify, SVC_ACT_AUDIT},
     {"peer", "add", "NAME", 1, 1,
      CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE |
@@ -165,6 +244,16 @@ const cli_verb cli_verbs[] = {
      "Prints one line per peer: name, nation, URL, relay, state, last "
      "contact, items waiting, last acknowledged sequence, last error.",
      cli_cmd_peer_list, SVC_ACT_ADMINISTER},
+    {NULL, "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
+     "verify a node's whole store: items, posts, audit chain and anchor",
+     "Checks every item against its seal (a keyed MAC over its ids, "
+     "channel, author, label, markings, time and content, with a key kept "
+     "outside the database: DIR/liaison.db.key), that every item the audit "
+     "log says was posted is still there, the audit log's hash chain, and "
+     "its signed anchor (so that records cut off at the end are seen). "
+     "Prints one line per check and per failure and exits 0 when the store "
+     "is intact, 1 naming what failed. The verification is itself recorded.",
+     cli_cmd_verify, SVC_ACT_AUDIT},
     /* --- end administrative verbs --- */
     /* --- federation verbs (cmd_federation.c, src/federation) --- */
     {"node", "init", "", 0, 0, CLI_OPT_DATA | CLI_OPT_NAME | CLI_OPT_NATION | CLI_OPT_POLICY,

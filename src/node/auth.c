@@ -8,12 +8,16 @@
  * table keyed by the FULL token hash (compared in constant time: a cache
  * hit is the same token, never another user's), each entry shared by the
  * requests that use it (reference counted, immutable once built) and
- * trusted for NODE_AUTH_TTL_MS at most. Users change only through the
- * offline admin verbs, which write the store while the node may run: a
- * token not in the cache is always looked up in the store (new users work
- * at once; misses are not cached), and a change to an existing user (a
- * future revocation or clearance change) reaches requests within the TTL.
- * docs/NODE.md says the same. */
+ * trusted for NODE_AUTH_TTL_MS at most. A token not in the cache is always
+ * looked up in the store (new users work at once; misses are not cached).
+ * A change made through the node (an administrator disables a user, sets
+ * a clearance...) empties the cache at once (node_auth_invalidate, from
+ * the service's user_changed hook) and ends the user's sessions; a change
+ * made by the offline verbs, which write the store while the node may run,
+ * reaches requests within the TTL. Web sessions (sessions.c) are cached
+ * here too, keyed by their cookie's hash and marked as such, so that a
+ * session's cookie is never taken for a bearer token. docs/NODE.md says
+ * the same. */
 #include <string.h>
 #include <time.h>
 
@@ -29,12 +33,18 @@ struct auth_entry {
     node_reader r;
     _Atomic unsigned refs; /* one for the cache slot, one per request using it */
     int64_t born_ms;       /* monotonic time it was read from the store */
+    unsigned gen;          /* the cache's generation when it was read */
+    bool session;          /* keyed by a session's hash, not a token's */
     uint8_t hash[SRV_TOKEN_HASH_LEN];
 };
 
 struct node_auth_cache {
     struct auth_entry *slots[NODE_AUTH_SLOTS];
     pthread_mutex_t locks[NODE_AUTH_LOCKS];
+    /* Bumped when an account changes (node_auth_invalidate): entries of an
+     * older generation are misses, and an entry read before the bump is
+     * never installed. */
+    _Atomic unsigned gen;
 };
 
 static int64_t mono_ms(void)
@@ -80,29 +90,32 @@ void node_auth_free(node *n)
     n->auth = NULL;
 }
 
-/* Read the reader of a token hash from the store (the service layer's
- * loader); NULL if no such user. */
-static struct auth_entry *entry_load(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+/* Read the reader of a token hash (or of a session's user) from the store
+ * (the service layer's loaders); NULL if no such active user. */
+static struct auth_entry *entry_load(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN],
+                                     const char *session_user)
 {
     struct auth_entry *e = core_calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    if (svc_reader_load_token(&n->svc, hash, &e->r, NULL) != LSN_OK || !e->r.user) {
+    lsn_err rc = session_user ? svc_reader_load(&n->svc, session_user, &e->r, NULL)
+                              : svc_reader_load_token(&n->svc, hash, &e->r, NULL);
+    if (rc != LSN_OK || !e->r.user) {
         lsn_free(e);
         return NULL;
     }
     memcpy(e->hash, hash, SRV_TOKEN_HASH_LEN);
+    e->session = session_user != NULL;
     e->born_ms = mono_ms();
     atomic_init(&e->refs, 1);
     return e;
 }
 
-void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+static void *lookup(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN], const char *session_user)
 {
-    node *n = ctx;
     struct node_auth_cache *c = n->auth;
     if (!c) { /* no cache (a test's node): one private reader per request */
-        struct auth_entry *e = entry_load(n, hash);
+        struct auth_entry *e = entry_load(n, hash, session_user);
         return e ? &e->r : NULL;
     }
     /* The hash is SHA-256 of a random token: any 4 of its bytes index
@@ -112,11 +125,13 @@ void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
     size_t slot = h % NODE_AUTH_SLOTS;
     pthread_mutex_t *lock = &c->locks[slot % NODE_AUTH_LOCKS];
     int64_t now = mono_ms();
+    unsigned gen = atomic_load_explicit(&c->gen, memory_order_acquire);
 
     pthread_mutex_lock(lock);
     struct auth_entry *e = c->slots[slot];
-    if (e && now - e->born_ms < NODE_AUTH_TTL_MS && now >= e->born_ms &&
-        srv_token_hash_equal(e->hash, hash)) {
+    if (e && now - e->born_ms < NODE_AUTH_TTL_MS && now >= e->born_ms && e->gen == gen &&
+        e->session == (session_user != NULL) && srv_token_hash_equal(e->hash, hash) &&
+        (!session_user || strcmp(e->r.user->name, session_user) == 0)) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         pthread_mutex_unlock(lock);
         return &e->r;
@@ -126,16 +141,73 @@ void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
     /* Miss or expired: read the store without holding the lock (SQLite and
      * a parse are slow), then install the fresh entry. Two threads missing
      * together both read; the later install wins, both answers are right. */
-    e = entry_load(n, hash);
+    e = entry_load(n, hash, session_user);
     if (!e)
         return NULL; /* unknown tokens are not cached: a new user works at once */
+    e->gen = gen;
     atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed); /* the caller's */
     pthread_mutex_lock(lock);
-    struct auth_entry *old = c->slots[slot];
-    c->slots[slot] = e;
+    struct auth_entry *old = NULL;
+    /* Read before an account changed: answer this request, cache nothing. */
+    if (atomic_load_explicit(&c->gen, memory_order_acquire) == gen) {
+        old = c->slots[slot];
+        c->slots[slot] = e;
+    } else {
+        atomic_fetch_sub_explicit(&e->refs, 1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(lock);
     entry_unref(old); /* freed once the last request using it releases it */
     return &e->r;
+}
+
+void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+{
+    return lookup(ctx, hash, NULL);
+}
+
+void *node_auth_lookup_session(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+{
+    node *n = ctx;
+    char user[256];
+    if (!node_session_user(n, hash, user, sizeof user))
+        return NULL;
+    return lookup(n, hash, user);
+}
+
+void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32])
+{
+    /* Not cached: a certificate sign-in reads the store each request, so a
+     * change to the user or the binding is seen at once. */
+    node *n = ctx;
+    struct auth_entry *e = core_calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (svc_reader_load_cert(&n->svc, fp, &e->r, NULL) != LSN_OK || !e->r.user) {
+        lsn_free(e);
+        return NULL;
+    }
+    e->born_ms = mono_ms();
+    atomic_init(&e->refs, 1);
+    return &e->r;
+}
+
+void node_auth_invalidate(node *n)
+{
+    if (n->auth)
+        atomic_fetch_add_explicit(&n->auth->gen, 1, memory_order_acq_rel);
+}
+
+void node_token_revoked(void *ctx)
+{
+    node_auth_invalidate(ctx);
+}
+
+void node_user_changed(void *ctx, const char *name)
+{
+    node *n = ctx;
+    node_sessions_end_user(n, name);
+    node_auth_invalidate(n);
+    node_streams_end_user(n, name);
 }
 
 void node_auth_release(void *ctx, void *user)

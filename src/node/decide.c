@@ -18,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "liaison/introspect.h"
 #include "node_internal.h"
 
 struct node_label_entry {
@@ -281,4 +282,44 @@ json_t *node_label_portion(const node_label_entry *e, const char *lang)
         lsn_label_portion_marking(e->label, lang, buf, sizeof buf, NULL) != LSN_OK)
         return json_null();
     return json_string(buf);
+}
+
+/* The marking of l in lang as a new JSON string; NULL when it fails. */
+static json_t *marking_json(const lsn_label *l, const char *lang)
+{
+    char buf[2048];
+    if (lsn_label_marking(l, lang, buf, sizeof buf, NULL) != LSN_OK)
+        return NULL;
+    return json_string(buf);
+}
+
+json_t *node_label_marking_in(const node_label_entry *e, const char *lang)
+{
+    const lsn_policy *p = e && e->label ? lsn_label_policy(e->label) : NULL;
+    return p && lsn_policy_speaks(p, lang) ? marking_json(e->label, lang) : NULL;
+}
+
+json_t *node_label_equivalent(const node *n, const node_label_entry *e)
+{
+    const lsn_policy *own = n->policy;
+    if (!own || !e || !e->label || lsn_label_policy(e->label) == own)
+        return NULL;
+    lsn_label *t = NULL;
+    lsn_error err;
+    if (lsn_label_translate(e->label, n->set, lsn_policy_id(own), &t, &err) != LSN_OK)
+        return NULL;
+    json_t *en = marking_json(t, "en"), *fr = marking_json(t, "fr");
+    lsn_class_info ci = {0};
+    int ix = lsn_label_class_index(t);
+    bool has_class = ix >= 0 && lsn_policy_class_at(own, (size_t)ix, &ci) && ci.name;
+    lsn_label_free(t);
+    if (!en || !fr || !has_class) {
+        json_decref(en);
+        json_decref(fr);
+        return NULL;
+    }
+    /* The classification's name: the page colours the banner by it (the
+     * national policy's own classifications have no colour on this node). */
+    return json_pack("{s:s, s:s, s:o, s:o}", "policy", lsn_policy_name(own), "classification",
+                     ci.name, "marking", en, "markingFr", fr);
 }

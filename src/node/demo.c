@@ -1,7 +1,8 @@
 /* node/demo.c — `liaison serve --demo`: seed an empty store from a demo
  * data file (data/demo.json: organisations, users with clearances in the
  * engine's JSON form and roles, channels, labelled items), and write each
- * user's name, organisation, clearance marking, roles and bearer token to
+ * user's name, organisation, clearance marking, roles, bearer token and
+ * password (random, made here) to
  * DATA/demo-credentials.json (mode 0600). Everything goes through the
  * service layer, as the node's own administrator for the organisations,
  * users and channels, and as its author for each item: an item is accepted
@@ -15,6 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -85,7 +88,14 @@ static lsn_err seed_users(node *n, json_t *users, json_t *creds, lsn_error *err)
                            .clearance_len = ctext ? strlen(ctext) : 0,
                            .clearance_form = LSN_FORM_JSON,
                            .roles = roles_from(json_object_get(u, "roles"))};
-        char token[STORE_TOKEN_CHARS + 1], mark[2048];
+        char token[STORE_TOKEN_CHARS + 1], mark[2048], password[24];
+        /* Each demo user gets a random password (16 base64url characters):
+         * no well-known password ships with the product. */
+        unsigned char raw[12];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(password, sizeof password, raw, sizeof raw,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        nu.password = password;
         svc_result res;
         lsn_err rc = svc_user_add(&n->svc, &demo_admin, &nu, token, mark, sizeof mark, &res);
         free(ctext);
@@ -95,10 +105,12 @@ static lsn_err seed_users(node *n, json_t *users, json_t *creds, lsn_error *err)
         for (unsigned bit = 1; bit <= STORE_ROLE_ADMINISTRATOR; bit <<= 1)
             if (nu.roles & bit)
                 json_array_append_new(roles, json_string(svc_role_name(bit)));
-        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:o, s:s}", "user", name,
+        json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "user", name,
                                                "organisation", org, "clearance", mark,
-                                               "roles", roles, "token", token));
-        memset(token, 0, sizeof token);
+                                               "roles", roles, "token", token, "password",
+                                               password));
+        sodium_memzero(token, sizeof token);
+        sodium_memzero(password, sizeof password);
     }
     return LSN_OK;
 }

@@ -32,18 +32,12 @@ static void store_failed(srv_response *resp, const lsn_error *err)
     srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
 }
 
-static json_t *roles_json(unsigned roles)
+json_t *node_roles_json(unsigned roles)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {STORE_ROLE_MEMBER, "member"},
-        {STORE_ROLE_RELEASE_AUTHORITY, "release_authority"},
-        {STORE_ROLE_AUDITOR, "auditor"},
-        {STORE_ROLE_ADMINISTRATOR, "administrator"},
-    };
     json_t *a = json_array();
-    for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++)
-        if (roles & names[i].bit)
-            json_array_append_new(a, json_string(names[i].name));
+    for (unsigned bit = 1; a && bit <= STORE_ROLE_ADMINISTRATOR; bit <<= 1)
+        if (roles & bit)
+            json_array_append_new(a, json_string(svc_role_name(bit)));
     return a;
 }
 
@@ -66,7 +60,7 @@ void node_h_me(srv_request *req, srv_response *resp)
                             "clearance", clr ? clr : json_null(),
                             "clearanceMarking", clearance_marking(r->clearance, "en"),
                             "clearanceMarkingFr", clearance_marking(r->clearance, "fr"),
-                            "roles", roles_json(r->user->roles),
+                            "roles", node_roles_json(r->user->roles),
                             /* so a client can refuse an oversized post beforehand */
                             "bodyLimit", (json_int_t)app(req)->body_limit));
 }
@@ -399,8 +393,12 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
     store_item *it = NULL;
     lsn_error err;
     lsn_err rc = store_item_get(app(req)->st, id, &it, &err);
-    if (rc == LSN_OK && !it) /* items are never removed: a store failure */
-        rc = core_fail(&err, LSN_ERR_IO, "item %lld vanished", (long long)id);
+    if (rc == LSN_OK && !it) {
+        /* Withheld by the store: it fails its seal (altered in the
+         * database; audited and alarmed there). Absent, as any other. */
+        no_such_item(resp);
+        return NULL;
+    }
     if (rc != LSN_OK) {
         store_failed(resp, &err);
         return NULL;
@@ -574,8 +572,8 @@ void node_h_binding(srv_request *req, srv_response *resp)
         store_failed(resp, &err);
         return;
     }
-    if (!xml) { /* a node without identity */
-        srv_resp_error(resp, 404, SRV_E_NOT_FOUND, "This item has no binding.");
+    if (!xml) { /* a node without identity, or an item withheld (its seal) */
+        no_such_item(resp);
         return;
     }
     srv_resp_text(resp, 200, "application/xml", xml, len);

@@ -2,7 +2,9 @@
  * engine's JSON form, as an object), English and French markings, author,
  * organisation, creation time (RFC 3339, UTC, milliseconds), body, content
  * hash (hex), the portion markings ("(NR)", English and French; null where
- * the policy gives none) and the attachment's media type and size (its bytes only when
+ * the policy gives none), for a label under another policy than the node's
+ * its Japanese marking (markingJa, when that policy speaks Japanese) and its
+ * equivalent under the node's policy (equivalent), and the attachment's media type and size (its bytes only when
  * asked for: GET /items/{id}). Only ever called for an item the reader may
  * see: the caller decides first (node_may_see).
  *
@@ -114,6 +116,19 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
     /* The portion form, for where an item is listed compactly. */
     if (tail && (json_object_set_new(tail, "portionMarking", node_label_portion(ref, "en")) ||
                  json_object_set_new(tail, "portionMarkingFr", node_label_portion(ref, "fr")))) {
+        json_decref(tail);
+        tail = NULL;
+    }
+    /* A label under another policy than the node's (a national policy):
+     * its Japanese marking when its policy speaks Japanese, and its
+     * equivalent under the node's policy, the one readers are decided on. */
+    json_t *ja = tail ? node_label_marking_in(ref, "ja") : NULL;
+    if (ja && json_object_set_new(tail, "markingJa", ja) != 0) {
+        json_decref(tail);
+        tail = NULL;
+    }
+    json_t *eq = tail ? node_label_equivalent(n, ref) : NULL;
+    if (eq && json_object_set_new(tail, "equivalent", eq) != 0) {
         json_decref(tail);
         tail = NULL;
     }

@@ -52,6 +52,18 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/users", node_h_user_add, true, "add a user (its token is in the answer, once)", SVC_ACT_ADMINISTER},
     {SRV_GET, "/api/v1/peers", node_h_peers, true, "the peer nodes: state, last contact, items waiting, last acknowledged, last error", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/peers", node_h_peer_add, true, "register a peer node (its certificate pinned)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users", node_h_users, true, "every user (administrators)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users/{name}", node_h_user_show, true, "one user (administrators)", SVC_ACT_ADMINISTER},
+    {SRV_PATCH, "/api/v1/users/{name}", node_h_user_update, true, "change a user's status, clearance or roles", SVC_ACT_ADMINISTER},
+    {SRV_DELETE, "/api/v1/users/{name}", node_h_user_remove, true, "remove a user (the name stays taken)", SVC_ACT_ADMINISTER},
+    {SRV_PUT, "/api/v1/users/{name}/password", node_h_user_password, true, "set a user's password", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/users/{name}/token", node_h_user_token, true, "a new bearer token for a user (in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/users/{name}/tokens", node_h_tokens, true, "a user's named access tokens (the user or an administrator)", SVC_ACT_NONE},
+    {SRV_POST, "/api/v1/users/{name}/tokens", node_h_token_add, true, "a new named access token with an expiry (in the answer, once)", SVC_ACT_NONE},
+    {SRV_DELETE, "/api/v1/users/{name}/tokens/{token}", node_h_token_revoke, true, "revoke a named access token", SVC_ACT_NONE},
+    {SRV_POST, "/api/v1/session", node_h_signin, false, "sign in with a password: a session cookie and its CSRF token", SVC_ACT_NONE},
+    {SRV_GET, "/api/v1/session", node_h_session, true, "the caller's session and its CSRF token", SVC_ACT_NONE},
+    {SRV_DELETE, "/api/v1/session", node_h_signout, true, "sign out: the session ends on the node", SVC_ACT_NONE},
     {SRV_GET, "/api/v1/audit", node_h_audit, true, "the audit log", SVC_ACT_AUDIT},
     {SRV_POST, "/api/v1/channels/{channel}/items", node_h_post, true, "post a labelled item", SVC_ACT_POST},
     {SRV_GET, "/api/v1/channels/{channel}/items", node_h_list, true, "a channel's items the caller may see", SVC_ACT_READ},
@@ -84,20 +96,47 @@ static void usage(void)
            default_web_dir());
 }
 
-static lsn_err load_policy(node *n, const char *path, lsn_error *err)
+/* data/jpn-illustrative-policy.xml, compiled in (src/node/meson.build) for
+ * --demo: an illustrative national policy, not an official one. */
+#define JPN_ILLUSTRATIVE_OID "2.25.251642713772810140366533035959921199786"
+extern const char node_jpn_policy_data[];
+extern const size_t node_jpn_policy_data_len;
+
+/* Add one policy to the node's set: from a file, or the bundled one (path
+ * NULL), or the compiled-in illustrative Japanese policy (jpn). */
+static lsn_err add_policy(node *n, const char *path, bool jpn, lsn_error *err)
 {
     lsn_policy *p = NULL;
-    lsn_err rc = path ? lsn_policy_load_file(path, &p, err) : lsn_policy_load_default(&p, err);
+    lsn_err rc = path ? lsn_policy_load_file(path, &p, err)
+                 : jpn ? lsn_policy_load_memory(node_jpn_policy_data, node_jpn_policy_data_len,
+                                                "jpn-illustrative-policy.xml (built in)", &p, err)
+                       : lsn_policy_load_default(&p, err);
     if (rc != LSN_OK)
         return rc;
-    n->set = lsn_policy_set_new();
-    if (!n->set) {
-        lsn_policy_unref(p);
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
-    }
     rc = lsn_policy_set_add(n->set, p, err);
-    n->policy = p;
     lsn_policy_unref(p); /* the set holds its own reference */
+    return rc;
+}
+
+/* The node's policy set: the first --policy (else the bundled policy) is
+ * the node's own, the one its users' clearances and the label picker use;
+ * the other --policy files, and with --demo the illustrative Japanese
+ * policy, are loaded beside it so that labels under them are read and
+ * translated through their equivalences (docs/NODE.md, "Several
+ * policies"). */
+static lsn_err load_policies(node *n, const srv_strings *files, bool demo, lsn_error *err)
+{
+    n->set = lsn_policy_set_new();
+    if (!n->set)
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
+    lsn_err rc = add_policy(n, files->n ? files->v[0] : NULL, false, err);
+    for (size_t i = 1; rc == LSN_OK && i < files->n; i++)
+        rc = add_policy(n, files->v[i], false, err);
+    if (rc == LSN_OK && demo &&
+        !lsn_policy_set_find_id(n->set, JPN_ILLUSTRATIVE_OID))
+        rc = add_policy(n, NULL, true, err);
+    if (rc == LSN_OK)
+        n->policy = lsn_policy_set_at(n->set, 0);
     return rc;
 }
 
@@ -133,6 +172,8 @@ static void node_release(node *n)
     srv_sse_hub_free(n->hub);
     node_cache_free(n);
     node_auth_free(n);
+    node_sessions_free(n);
+    node_throttle_free(n);
     svc_release(&n->svc);
     fed_identity_free(n->me);
     node_visible_free(n);
@@ -205,15 +246,20 @@ int node_serve_main(int argc, char **argv)
 
     if (srv_crypto_init(&err) != LSN_OK)
         return fail(&n, &cfg, "start-up", &err);
-    if (load_policy(&n, cfg.policy, &err) != LSN_OK)
+    if (load_policies(&n, &cfg.policies, demo, &err) != LSN_OK)
         return fail(&n, &cfg, "policy", &err);
     if (svc_store_open(cfg.data_dir, cfg.store, true, &n.st, &err) != LSN_OK)
         return fail(&n, &cfg, "store", &err);
+    store_set_alarm(n.st, node_integrity_alarm, &n);
     if (svc_init(&n.svc, n.st, n.set, cfg.body_limit, true) != LSN_OK ||
         node_cache_init(&n) != LSN_OK || node_auth_init(&n) != LSN_OK ||
-        node_visible_init(&n) != LSN_OK)
+        node_visible_init(&n) != LSN_OK ||
+        node_sessions_init(&n, cfg.session_idle, cfg.session_max) != LSN_OK ||
+        node_throttle_init(&n) != LSN_OK)
         return fail(&n, &cfg, "out of memory", NULL);
     n.svc.decided = on_decided;
+    n.svc.user_changed = node_user_changed;
+    n.svc.token_revoked = node_token_revoked;
     n.svc.hook_ctx = &n;
     /* The node's identity signs every item it accepts: made on first start. */
     bool made = false;
@@ -255,6 +301,7 @@ int node_serve_main(int argc, char **argv)
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,
+        .tls_client_ca = cfg.tls_client_ca,
         .body_limit = cfg.body_limit,
         /* Posts wait for their commit without a thread (deferred answers),
          * but reads still wait for the durable audit records they append,
@@ -267,7 +314,9 @@ int node_serve_main(int argc, char **argv)
         .metrics_listen = srv_config_metrics_address(&cfg), .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
         .auth = {.lookup = node_auth_lookup, .release = node_auth_release,
-                 .allow = node_auth_allow, .ctx = &n},
+                 .allow = node_auth_allow, .lookup_session = node_auth_lookup_session,
+                 .lookup_cert = node_auth_lookup_cert,
+                 .ctx = &n},
         .hub = n.hub, .app = &n,
     };
     n.srv = srv_server_start(&o, &err);

@@ -42,6 +42,16 @@ typedef struct node_label_entry node_label_entry;
 typedef struct node_visible node_visible;
 
 #define NODE_AUTH_TTL_MS 2000 /* longest a cached reader is trusted (auth.c) */
+#define NODE_SESSIONS_MAX 100000u /* web sessions at once (sessions.c) */
+/* Failed sign-ins (throttle.c): free failures per user name and per client
+ * address, then a closed time from FIRST_S doubling up to MAX_S. */
+#define NODE_THROTTLE_FREE_USER 3u
+#define NODE_THROTTLE_FREE_ADDR 20u
+#define NODE_THROTTLE_FIRST_S 5
+#define NODE_THROTTLE_MAX_S 900
+/* Password checks at once (each Argon2id verification takes 64 MiB and a
+ * core for a moment): more wait outside, answered 503 with Retry-After. */
+#define NODE_SIGNINS_AT_ONCE 4u
 
 struct node_label_slot {
     int64_t id;          /* 0: empty */
@@ -64,6 +74,9 @@ typedef struct node {
     size_t body_limit;
     const char *web_dir;      /* the web page's files, or NULL */
     struct node_auth_cache *auth; /* readers by token hash (auth.c); may be NULL */
+    struct node_sessions *sessions; /* web sessions (sessions.c); may be NULL */
+    struct node_throttle *throttle; /* failed sign-ins (throttle.c); may be NULL */
+    _Atomic unsigned signins;       /* password checks running (handlers_session.c) */
     svc svc;                  /* the service layer over st and set (service.h) */
     struct fed_identity *me;  /* the node's identity, with its key (svc.me) */
     struct node_visible_cache *visible; /* visible classes by clearance (visible.c) */
@@ -110,6 +123,39 @@ void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 void node_auth_release(void *ctx, void *user);
 lsn_err node_auth_init(node *n);
 void node_auth_free(node *n);
+/* The same for a web session's cookie hash (srv_auth lookup_session). */
+void *node_auth_lookup_session(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+/* The same for a client certificate's fingerprint (not cached). */
+void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32]);
+/* Forget every cached reader (an account changed): the next request of
+ * each token or session reads the store again. */
+void node_auth_invalidate(node *n);
+
+/* sessions.c: web sessions in memory, by the hash of their cookie. */
+lsn_err node_sessions_init(node *n, unsigned idle_s, unsigned max_s);
+void node_sessions_free(node *n);
+/* A new session for user: its cookie value into token (shown once, in the
+ * Set-Cookie) and its hash. LSN_ERR_LIMIT when NODE_SESSIONS_MAX live. */
+lsn_err node_session_new(node *n, const char *user, char token[SRV_TOKEN_LEN + 1],
+                         uint8_t hash[SRV_TOKEN_HASH_LEN]);
+/* The user of a live session (into user, cap bytes), marking it used;
+ * false when there is none or it has expired (then it is gone). */
+bool node_session_user(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN], char *user,
+                       size_t cap);
+/* End one session (sign-out); false when there was none. */
+bool node_session_end(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+/* End every session of user. */
+void node_sessions_end_user(node *n, const char *user);
+unsigned node_sessions_idle_s(const node *n);
+unsigned node_sessions_max_s(const node *n);
+
+/* throttle.c: failed sign-ins slowed per user name and client address. */
+lsn_err node_throttle_init(node *n);
+void node_throttle_free(node *n);
+/* Seconds before user may try again from client (0: now). */
+unsigned node_throttle_wait(node *n, const char *user, const char *client);
+void node_throttle_failed(node *n, const char *user, const char *client);
+void node_throttle_succeeded(node *n, const char *user);
 
 /* channels.c: svc_channel_known answering for a handler: true if the
  * channel exists; else false with resp holding 404 "No such channel." or a
@@ -138,7 +184,21 @@ void node_label_json_release(node_label_entry *ref);
  * lang, as a new JSON string; JSON null when the policy gives none (or the
  * label did not parse). */
 json_t *node_label_portion(const node_label_entry *e, const char *lang);
+/* The display marking of an entry's label in lang, as a new JSON string,
+ * only when the label's policy has marking data in that language (NULL
+ * otherwise: no field rather than another language's words). */
+json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
+/* When an entry's label is under another policy of the set than the
+ * node's own: its equivalent under the node's policy (lsn_label_translate)
+ * as {"policy", "classification", "marking", "markingFr"}; NULL when the label is under the
+ * node's policy or has no equivalent. */
+json_t *node_label_equivalent(const node *n, const node_label_entry *e);
 /* Set up / release the node's caches (labels and rendered items). */
+/* integrity.c: the store's alarm for an item that fails its seal (a
+ * store_alarm_cb; ctx is the node): a line on stderr, a metric. */
+void node_integrity_alarm(void *ctx, int64_t item_id, const uint8_t uuid[STORE_UUID_LEN],
+                          const char *why);
+
 lsn_err node_cache_init(node *n);
 void node_cache_free(node *n);
 
@@ -198,6 +258,10 @@ void node_stream_replay(void *ctx, void *reader, uint64_t after, srv_sse_emit em
 /* The SSE "id:" of a published item: its public id (hub option event_id). */
 size_t node_stream_event_id(const void *meta, char *buf, size_t cap);
 void node_h_stream(srv_request *req, srv_response *resp);
+/* End the live streams of a user (account changed) or of one session
+ * (signed out): the page then reconnects and is refused. */
+void node_streams_end_user(node *n, const char *user);
+void node_streams_end_session(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 
 /* handlers: the route table's entries. */
 void node_h_me(srv_request *req, srv_response *resp);
@@ -217,6 +281,27 @@ void node_h_org_add(srv_request *req, srv_response *resp);
 void node_h_user_add(srv_request *req, srv_response *resp);
 void node_h_channel_add(srv_request *req, srv_response *resp);
 void node_h_audit(srv_request *req, srv_response *resp);
+/* handlers_session.c: sign-in, the session, sign-out. */
+void node_h_signin(srv_request *req, srv_response *resp);
+void node_h_session(srv_request *req, srv_response *resp);
+void node_h_signout(srv_request *req, srv_response *resp);
+/* handlers_users.c: the administrator's accounts. */
+void node_h_users(srv_request *req, srv_response *resp);
+void node_h_user_show(srv_request *req, srv_response *resp);
+void node_h_user_update(srv_request *req, srv_response *resp);
+void node_h_user_remove(srv_request *req, srv_response *resp);
+void node_h_user_password(srv_request *req, srv_response *resp);
+void node_h_user_token(srv_request *req, srv_response *resp);
+/* Roles (STORE_ROLE_* bits) as the API's list of names (handlers_read.c). */
+json_t *node_roles_json(unsigned roles);
+/* The service's user_changed hook: drop cached readers, end sessions. */
+void node_user_changed(void *ctx, const char *name);
+/* The service's token_revoked hook: drop cached readers. */
+void node_token_revoked(void *ctx);
+/* handlers_users.c: named access tokens (their owner or an administrator). */
+void node_h_tokens(srv_request *req, srv_response *resp);
+void node_h_token_add(srv_request *req, srv_response *resp);
+void node_h_token_revoke(srv_request *req, srv_response *resp);
 /* The answer of a service refusal: its status, error code and sentence. */
 void node_resp_refusal(srv_response *resp, const svc_result *res);
 /* The right a route needs (node.c's route table names an act): NULL when

@@ -34,7 +34,34 @@ typedef struct stream_reader {
     node_reader r;     /* its own copy: the stream outlives the request */
     char *channel;     /* NULL: every channel */
     char *clearance_text; /* r.user->clearance points here */
+    char *user;        /* whose stream: ended when their account changes */
+    bool by_session;   /* opened in a web session ... */
+    uint8_t session[SRV_TOKEN_HASH_LEN]; /* ... with this hash: ended at sign-out */
 } stream_reader;
+
+static bool reader_is_user(void *reader, void *ctx)
+{
+    const stream_reader *s = reader;
+    return s->user && strcmp(s->user, ctx) == 0;
+}
+
+static bool reader_is_session(void *reader, void *ctx)
+{
+    const stream_reader *s = reader;
+    return s->by_session && srv_token_hash_equal(s->session, ctx);
+}
+
+void node_streams_end_user(node *n, const char *user)
+{
+    if (n->hub && user)
+        (void)srv_sse_hub_end(n->hub, reader_is_user, (void *)user);
+}
+
+void node_streams_end_session(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN])
+{
+    if (n->hub)
+        (void)srv_sse_hub_end(n->hub, reader_is_session, (void *)hash);
+}
 
 static bool stream_filter(void *reader, const void *meta)
 {
@@ -58,6 +85,7 @@ static void stream_reader_free(void *reader)
     lsn_free(s->r.user);
     lsn_free(s->channel);
     lsn_free(s->clearance_text);
+    lsn_free(s->user);
     lsn_free(s);
 }
 
@@ -289,10 +317,12 @@ void node_h_stream(srv_request *req, srv_response *resp)
         s->r.user = core_malloc(ulen);
     if (!s || !s->r.user ||
         (channel && *channel && !(s->channel = core_strdup(channel))) ||
-        !(s->clearance_text = core_strdup(r->user->clearance))) {
+        !(s->clearance_text = core_strdup(r->user->clearance)) ||
+        !(s->user = core_strdup(r->user->name))) {
         if (s) {
             lsn_free(s->r.user);
             lsn_free(s->channel);
+            lsn_free(s->clearance_text);
         }
         lsn_free(s);
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
@@ -301,6 +331,8 @@ void node_h_stream(srv_request *req, srv_response *resp)
     memset(s->r.user, 0, ulen);
     s->r.user->clearance = s->clearance_text; /* the visible classes' key */
     s->n = n;
+    s->by_session = req->by_session;
+    memcpy(s->session, req->session_hash, sizeof s->session);
     if (r->clearance && lsn_clearance_parse(n->set, r->user->clearance,
                                             strlen(r->user->clearance), LSN_FORM_JSON,
                                             &s->r.clearance, &err) != LSN_OK)

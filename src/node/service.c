@@ -77,6 +77,10 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
     lsn_err rc = store_user_get(s->st, name, &u, err);
     if (rc != LSN_OK || !u)
         return rc;
+    if (u->status != STORE_USER_ACTIVE) { /* disabled or removed: nobody */
+        lsn_free(u);
+        return LSN_OK;
+    }
     return reader_fill(s, u, r, err);
 }
 
@@ -88,6 +92,25 @@ lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_re
     lsn_err rc = store_user_find_by_token(s->st, hash, &u, err);
     if (rc != LSN_OK || !u)
         return rc;
+    if (u->status != STORE_USER_ACTIVE) { /* disabled or removed: nobody */
+        lsn_free(u);
+        return LSN_OK;
+    }
+    return reader_fill(s, u, r, err);
+}
+
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+                             lsn_error *err)
+{
+    memset(r, 0, sizeof *r);
+    store_user *u = NULL;
+    lsn_err rc = store_user_find_by_cert(s->st, fp, &u, err);
+    if (rc != LSN_OK || !u)
+        return rc;
+    if (u->status != STORE_USER_ACTIVE) {
+        lsn_free(u);
+        return LSN_OK;
+    }
     return reader_fill(s, u, r, err);
 }
 

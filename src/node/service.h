@@ -31,6 +31,7 @@
 
 #include "liaison/liaison.h"
 #include "store/audit.h"
+#include "store/verify.h"
 #include "store/store.h"
 #include "store/store_fed.h"
 
@@ -127,6 +128,11 @@ typedef struct svc {
      * an item became durable (wake the stream's publisher). */
     void (*decided)(void *ctx, bool granted);
     void (*appended)(void *ctx);
+    /* A user's account changed (disabled, removed, new clearance, roles,
+     * password or token): drop what is cached of them, end their sessions. */
+    void (*user_changed)(void *ctx, const char *name);
+    /* A token was revoked: forget cached readers (nothing else changes). */
+    void (*token_revoked)(void *ctx);
     void *hook_ctx;
 } svc;
 
@@ -157,6 +163,9 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
 /* The same by token hash (the node's authentication). */
 lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
                               lsn_error *err);
+/* The same by a client certificate's fingerprint. */
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+                             lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
 /* ---- the node's identity (service_identity.c) -------------------------- */
@@ -291,6 +300,7 @@ typedef struct svc_new_user {
     size_t clearance_len;
     lsn_form clearance_form;   /* LSN_FORM_AUTO: detect */
     unsigned roles;            /* STORE_ROLE_* bits; 0: member */
+    const char *password;      /* NULL: no password sign-in (a token only) */
 } svc_new_user;
 /* Adds the user with its clearance in canonical JSON and a new bearer
  * token, written to token_out (shown once; only its hash is stored: wipe
@@ -319,7 +329,8 @@ lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char 
                          size_t *len, lsn_error *err);
 /* Item `id`'s binding: the one stored, or — when there is none and the
  * node has an identity — one signed now and kept, the first kept winning
- * (the same bytes ever after). *out NULL: none (no identity). The caller
+ * (the same bytes ever after). *out NULL: none (no identity, or an item
+ * the store withholds: it fails its seal). The caller
  * decides beforehand whether the reader may see the item. */
 lsn_err svc_item_binding(svc *s, int64_t id, char **out, size_t *len, lsn_error *err);
 
@@ -378,17 +389,82 @@ void svc_peers_free(svc *s);
  * them; NULL when none. LSN_ERR_NOMEM. */
 lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
 
+/* ---- accounts (service_users.c) ---------------------------------------- */
+
+#define SVC_PASSWORD_MIN 10
+#define SVC_PASSWORD_MAX 256
+#define SVC_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
+
+/* Hash a password (SVC_PASSWORD_MIN..MAX bytes) with Argon2id into out. */
+lsn_err svc_password_hash(const char *password, char out[SVC_PASSWORD_HASH_MAX],
+                          svc_result *res);
+/* Set user name's password: an administrator, or the user themself. */
+lsn_err svc_user_passwd(svc *s, const svc_actor *a, const char *name, const char *password,
+                        svc_result *res);
+/* Enable, disable or remove (STORE_USER_*) user name: an administrator,
+ * never on themself. A removed user's token and password stop working for
+ * good; the name stays taken. */
+lsn_err svc_user_set_status(svc *s, const svc_actor *a, const char *name, unsigned status,
+                            svc_result *res);
+/* A new clearance (any form), validated against the policy. */
+lsn_err svc_user_set_clearance(svc *s, const svc_actor *a, const char *name,
+                               const char *clearance, size_t len, lsn_form form,
+                               svc_result *res);
+/* New roles (STORE_ROLE_* bits; 0: member). */
+lsn_err svc_user_set_roles(svc *s, const svc_actor *a, const char *name, unsigned roles,
+                           svc_result *res);
+/* A new bearer token for user name (the old one stops working), written to
+ * token_out once: an administrator, or the user themself. */
+lsn_err svc_user_token_new(svc *s, const svc_actor *a, const char *name,
+                           char token_out[STORE_TOKEN_CHARS + 1], svc_result *res);
+/* User name's record (*out, lsn_free): an administrator or the user. */
+lsn_err svc_user_get(svc *s, const svc_actor *a, const char *name, store_user **out,
+                     svc_result *res);
+/* Every user to cb (administrators). */
+lsn_err svc_user_list(svc *s, const svc_actor *a, store_user_cb cb, void *ctx,
+                      svc_result *res);
+/* Bind user name to the client certificate with SHA-256 fingerprint fp
+ * (NULL: unbind): presenting it over TLS signs them in. Administrators. */
+lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
+                                 const uint8_t fp[STORE_HASH_LEN], svc_result *res);
+/* Named access tokens (for programs), by their owner or an administrator:
+ * add one (a name of 1..64 characters, unique for the user; expires_ms 0:
+ * never) and write it to token_out once (only its hash is stored); list a
+ * user's (names and times, never the tokens); revoke one by name (it stops
+ * on the next request: the user_changed hook). Audited. */
+lsn_err svc_token_add(svc *s, const svc_actor *a, const char *user, const char *name,
+                      int64_t expires_ms, char token_out[STORE_TOKEN_CHARS + 1],
+                      svc_result *res);
+lsn_err svc_token_list(svc *s, const svc_actor *a, const char *user, store_token_cb cb,
+                       void *ctx, svc_result *res);
+lsn_err svc_token_revoke(svc *s, const svc_actor *a, const char *user, const char *name,
+                         svc_result *res);
+/* Check a password sign-in: LSN_OK when user name is active and the
+ * password is theirs; otherwise SVC_FORBIDDEN with one sentence whatever
+ * the reason (and the same cost: a dummy hash is verified). Audited, with
+ * the client's address (may be NULL). Slowing repeated failures down is
+ * the caller's (the node's throttle). */
+lsn_err svc_sign_in(svc *s, const char *name, const char *password, const char *client,
+                    svc_result *res);
+
 /* ---- the audit log (service_audit.c) ----------------------------------- */
 
 /* Yield up to `limit` audit records with seq > after (needs SVC_ACT_AUDIT);
  * the reading is itself audited. */
 lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
                        store_audit_cb cb, void *ctx, svc_result *res);
-/* Verify the audit chain (needs SVC_ACT_AUDIT) into *report; the
- * verification is itself audited with the head it saw. On LSN_OK
- * res->reason holds the line to show ("audit: N entries, chain intact, head
- * HEX" or names the first bad entry). */
-lsn_err svc_audit_verify(svc *s, const svc_actor *a, audit_report *report,
+/* Verify the audit chain and its signed anchor (needs SVC_ACT_AUDIT) into
+ * *report (report->ok: nothing failed); the verification is itself audited
+ * with the head it saw. On LSN_OK res->reason holds the line to show
+ * ("audit: N entries, chain intact, head HEX", "... chain intact but
+ * TRUNCATED ..." or names the first bad entry). */
+lsn_err svc_audit_verify(svc *s, const svc_actor *a, store_verify_report *report,
+                         svc_result *res);
+/* Verify the whole store (needs SVC_ACT_AUDIT): every item against its
+ * seal, every posted item still there, the audit chain and its anchor
+ * (store_verify). The verification is itself audited, after it looked, with
+ * what it found. store_verify_lines(report, ...) gives the lines to show. */
+lsn_err svc_store_verify(svc *s, const svc_actor *a, store_verify_report *report,
                          svc_result *res);
 
 /* Append one audit record now (acts not covered above: node start and stop,

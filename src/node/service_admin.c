@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "liaison/introspect.h"
 #include "service.h"
 
 /* A name or value: non-empty, at most max bytes, no control characters. */
@@ -70,6 +71,22 @@ static lsn_err store_refused(const char *what, lsn_err rc, const lsn_error *err,
     return svc_refuse(res, SVC_FAILED, rc, "%s: %s", what, err->message);
 }
 
+/* Whether some loaded policy has `value` in a permissive (releasability)
+ * tag set: an organisation stands for one of those, or for nothing. */
+static bool nation_known(svc *s, const char *value)
+{
+    for (size_t k = 0, np = s->set ? lsn_policy_set_count(s->set) : 0; k < np; k++) {
+        const lsn_policy *p = lsn_policy_set_at(s->set, k);
+        for (size_t i = 0, nc = lsn_policy_category_count(p); i < nc; i++) {
+            lsn_category_info c;
+            if (lsn_policy_category_at(p, i, &c) && c.type && strstr(c.type, "ermissive") &&
+                strcmp(c.name, value) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 lsn_err svc_org_add(svc *s, const svc_actor *a, const char *name, const char *category,
                     svc_result *res)
 {
@@ -82,6 +99,12 @@ lsn_err svc_org_add(svc *s, const svc_actor *a, const char *name, const char *ca
     if (!text_ok("organisation's name", name, 255, res) ||
         !text_ok("organisation's category", category, 255, res))
         return finish(s, a, "org.add", object, NULL, LSN_ERR_ARG, res);
+    if (!nation_known(s, category)) {
+        rc = svc_refuse(res, SVC_INVALID, LSN_ERR_ARG,
+                        "The policy knows no nation or body '%s' (a value of a "
+                        "releasability category, such as JPN or NATO).", category);
+        return finish(s, a, "org.add", object, NULL, rc, res);
+    }
     lsn_error err;
     rc = store_org_add(s->st, name, category, NULL, &err);
     if (rc != LSN_OK)
@@ -162,14 +185,20 @@ lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
     lsn_clearance_free(c);
 
     unsigned roles = u->roles ? u->roles : STORE_ROLE_MEMBER;
+    char pwhash[SVC_PASSWORD_HASH_MAX];
+    if (u->password && (rc = svc_password_hash(u->password, pwhash, res)) != LSN_OK) {
+        lsn_free(canon);
+        return finish(s, a, "user.add", object, NULL, rc, res);
+    }
     store_user su = {.name = u->name, .organisation = u->organisation, .clearance = canon,
-                     .roles = roles};
+                     .roles = roles, .password_hash = u->password ? pwhash : NULL};
     if ((rc = store_token_new(token_out, &err)) == LSN_OK) {
         /* Only the hash is stored; the token is shown once by the caller. */
         store_token_hash(token_out, su.token_hash);
         rc = store_user_add(s->st, &su, NULL, &err);
     }
     lsn_free(canon);
+    sodium_memzero(pwhash, sizeof pwhash);
     if (rc != LSN_OK) {
         sodium_memzero(token_out, STORE_TOKEN_CHARS + 1);
         store_refused(what, rc, &err, res);

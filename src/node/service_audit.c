@@ -1,6 +1,8 @@
 /* node/service_audit.c — reading and verifying the audit log: for
  * auditors only (svc_acts), and each reading is itself recorded. */
 #include <stdio.h>
+#include <string.h>
+
 #include <sodium.h>
 
 #include "service.h"
@@ -52,29 +54,65 @@ lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
     return LSN_OK;
 }
 
-lsn_err svc_audit_verify(svc *s, const svc_actor *a, audit_report *report, svc_result *res)
+lsn_err svc_audit_verify(svc *s, const svc_actor *a, store_verify_report *report,
+                         svc_result *res)
 {
     if (!may_audit(s, a, "audit.verify", res))
         return LSN_ERR_ARG;
     lsn_error err;
-    lsn_err rc = audit_verify(s->st, report, &err);
+    lsn_err rc = store_verify_audit(s->st, report, &err);
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The audit log could not be read: %s",
                           err.message);
     /* The check is an act too; its record carries the head it saw, so a
      * later verification can tell the log was not cut short before it. */
+    const audit_report *r = &report->audit;
     char line[256], hex[2 * STORE_HASH_LEN + 1];
-    sodium_bin2hex(hex, sizeof hex, report->head, STORE_HASH_LEN);
-    if (report->fault == AUDIT_INTACT)
+    sodium_bin2hex(hex, sizeof hex, r->head, STORE_HASH_LEN);
+    if (r->fault == AUDIT_INTACT && !report->ok)
+        /* The chain holds, but not what its signed anchor says. */
+        snprintf(line, sizeof line, "audit: %llu entries, chain intact but %s",
+                 (unsigned long long)r->entries,
+                 report->truncated   ? "TRUNCATED: records were removed from its end"
+                 : report->rewritten ? "REWRITTEN: it is not the chain its anchor signed"
+                                     : "its anchor is bad (run liaison verify)");
+    else if (r->fault == AUDIT_INTACT)
         snprintf(line, sizeof line, "audit: %llu entries, chain intact, head %s",
-                 (unsigned long long)report->entries, hex);
+                 (unsigned long long)r->entries, hex);
     else
         snprintf(line, sizeof line, "audit: entry %llu %s, chain broken (%llu entries read)",
-                 (unsigned long long)report->first_bad, audit_fault_name(report->fault),
-                 (unsigned long long)report->entries);
-    if (!svc_audit(s, a->name, "audit.verify", "audit",
-                   report->fault == AUDIT_INTACT ? "ok" : "broken", line))
+                 (unsigned long long)r->first_bad, audit_fault_name(r->fault),
+                 (unsigned long long)r->entries);
+    if (!svc_audit(s, a->name, "audit.verify", "audit", report->ok ? "ok" : "broken", line))
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The verification could not be recorded.");
     snprintf(res->reason, sizeof res->reason, "%s", line);
+    return LSN_OK;
+}
+
+/* Append every line to the detail of the audit record (bounded). */
+static void join_line(void *ctx, const char *line)
+{
+    char *d = ctx;
+    size_t n = strlen(d);
+    if (n + 3 < 1024)
+        snprintf(d + n, 1024 - n, "%s%s", n ? "; " : "", line);
+}
+
+lsn_err svc_store_verify(svc *s, const svc_actor *a, store_verify_report *report,
+                         svc_result *res)
+{
+    if (!may_audit(s, a, "verify", res))
+        return LSN_ERR_ARG;
+    lsn_error err;
+    lsn_err rc = store_verify(s->st, report, &err);
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The store could not be read: %s", err.message);
+    /* Recorded after it looked, with what it found: it cannot hide it. */
+    char detail[1024] = "";
+    store_verify_lines(report, join_line, detail);
+    if (!svc_audit(s, a->name, "verify", "store", report->ok ? "ok" : "broken", detail))
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The verification could not be recorded.");
+    snprintf(res->reason, sizeof res->reason, "verify: %s",
+             report->ok ? "the store is intact" : "the store FAILED verification");
     return LSN_OK;
 }

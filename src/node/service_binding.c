@@ -32,14 +32,13 @@ lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char 
                             (time_t)(it->created_ms / 1000), out, len, err);
 }
 
-/* Sign item `id` now, from what the store holds of it. */
+/* Sign item `id` now, from what the store holds of it; *out NULL when the
+ * store withholds it (it fails its seal: never signed). */
 static lsn_err sign_stored(svc *s, int64_t id, char **out, size_t *len, lsn_error *err)
 {
     store_item *it = NULL;
     lsn_err rc = store_item_get(s->st, id, &it, err);
-    if (rc == LSN_OK && !it)
-        rc = core_fail(err, LSN_ERR_ARG, "no item %lld", (long long)id);
-    if (rc != LSN_OK)
+    if (rc != LSN_OK || !it)
         return rc;
     json_t *j = json_loads(it->label, 0, NULL);
     svc_label *l = NULL;
@@ -62,7 +61,7 @@ lsn_err svc_item_binding(svc *s, int64_t id, char **out, size_t *len, lsn_error 
         return rc;
     char *made = NULL;
     size_t made_len = 0;
-    if ((rc = sign_stored(s, id, &made, &made_len, err)) != LSN_OK)
+    if ((rc = sign_stored(s, id, &made, &made_len, err)) != LSN_OK || !made)
         return rc;
     rc = store_item_binding_keep(s->st, id, made, made_len, out, len, err);
     lsn_free(made);

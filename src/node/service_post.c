@@ -6,11 +6,12 @@
  * which remembers labels posted before), the label is within the actor's
  * own clearance, and the label releases the item to no nation but the
  * actor's own and the policy's community unless the actor is a release
- * authority (service_roles.c). Every refusal is audited here. Then the
- * guard names the peers the item goes to (service_peer.c) and, when there
- * is one, this node signs the item's STANAG 4778 binding; an item that goes
- * to no peer is signed only when its binding is first asked for
- * (service_binding.c), which keeps signing off the post path of a node
+ * authority (service_roles.c; a label under a national policy is judged
+ * as its equivalent under the node's own). Every refusal is audited here.
+ * Then the guard names the peers the item goes to (service_peer.c) and,
+ * when there is one, this node signs the item's STANAG 4778 binding; an
+ * item that goes to no peer is signed only when its binding is first asked
+ * for (service_binding.c), which keeps signing off the post path of a node
  * without peers. The item is appended with its binding (if any), its
  * outbox entries and its post record in one transaction — blocking
  * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
@@ -81,6 +82,30 @@ static lsn_err bind_item(svc *s, const svc_post *p, svc_pending *pd, svc_result 
     return LSN_OK;
 }
 
+
+/* The release rule is the node's community's: a label under another
+ * policy of the set (a national policy) is judged as its equivalent under
+ * the node's own policy, the label every reader of the node is decided on.
+ * One that has no equivalent counts as releasing beyond the author's
+ * nation (it could not have passed the clearance check anyway: clearances
+ * are under the node's policy). */
+static size_t release_foreign(svc *s, const svc_actor *a, const lsn_label *l, char *out,
+                              size_t cap)
+{
+    const lsn_policy *own = lsn_policy_set_at(s->set, 0);
+    if (!own || lsn_label_policy(l) == own)
+        return svc_release_foreign(a, l, out, cap);
+    lsn_label *t = NULL;
+    lsn_error err;
+    if (lsn_label_translate(l, s->set, lsn_policy_id(own), &t, &err) != LSN_OK) {
+        snprintf(out, cap, "a policy with no equivalent under %s", lsn_policy_name(own));
+        return 1;
+    }
+    size_t n = svc_release_foreign(a, t, out, cap);
+    lsn_label_free(t);
+    return n;
+}
+
 lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pending **out,
                         svc_result *res)
 {
@@ -125,9 +150,9 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     }
     if (!svc_allowed(a->roles, SVC_ACT_RELEASE)) {
         char foreign[256];
-        if (svc_release_foreign(a, l->label, foreign, sizeof foreign) > 0) {
+        if (release_foreign(s, a, l->label, foreign, sizeof foreign) > 0) {
             char why[400], sentence[LSN_ERROR_MESSAGE_MAX];
-            const lsn_policy *pol = lsn_label_policy(l->label);
+            const lsn_policy *pol = lsn_policy_set_at(s->set, 0);
             snprintf(why, sizeof why, "release to %s without the release authority role",
                      foreign);
             snprintf(sentence, sizeof sentence,

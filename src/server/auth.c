@@ -92,3 +92,33 @@ srv_auth_result srv_authenticate(const srv_auth *auth, const char *header, void 
     sodium_memzero(hash, sizeof hash);
     return *user ? SRV_AUTH_OK : SRV_AUTH_UNKNOWN;
 }
+
+bool srv_token_well_formed(const char *text)
+{
+    size_t n = 0;
+    while (text && token_char(text[n]) && n <= SRV_TOKEN_MAX)
+        n++;
+    return text && n > 0 && n <= SRV_TOKEN_MAX && text[n] == '\0';
+}
+
+void srv_csrf_token(const uint8_t session_hash[SRV_TOKEN_HASH_LEN], char out[SRV_CSRF_LEN + 1])
+{
+    static const char what[] = "liaison csrf token v1";
+    unsigned char mac[32];
+    crypto_generichash(mac, sizeof mac, (const unsigned char *)what, sizeof what - 1,
+                       session_hash, SRV_TOKEN_HASH_LEN);
+    sodium_bin2base64(out, SRV_CSRF_LEN + 1, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(mac, sizeof mac);
+}
+
+bool srv_csrf_check(const uint8_t session_hash[SRV_TOKEN_HASH_LEN], const char *sent)
+{
+    if (!sent || strlen(sent) != SRV_CSRF_LEN)
+        return false;
+    char want[SRV_CSRF_LEN + 1];
+    srv_csrf_token(session_hash, want);
+    bool same = sodium_memcmp(want, sent, SRV_CSRF_LEN) == 0;
+    sodium_memzero(want, sizeof want);
+    return same;
+}

@@ -16,6 +16,9 @@
 #define SRV_TOKEN_HASH_LEN 32   /* SHA-256 */
 #define SRV_TOKEN_MAX 128       /* longest token accepted in a header */
 #define SRV_TOKEN_LEN 47        /* "lsn_" + 43 base64url characters */
+#define SRV_SESSION_COOKIE "lsn_session" /* the web session's cookie */
+#define SRV_CSRF_HEADER "X-CSRF-Token"   /* the page sends its session's token */
+#define SRV_CSRF_LEN 43                  /* base64url of 32 bytes */
 
 typedef struct srv_auth {
     /* Return the user (embedder's opaque pointer) whose stored token hash
@@ -28,6 +31,15 @@ typedef struct srv_auth {
      * never 0 here): NULL if so, else the sentence of the 403. May be NULL
      * when no route names a right. */
     const char *(*allow)(void *ctx, void *user, unsigned need);
+    /* The user of a web session whose cookie (SRV_SESSION_COOKIE) hashes to
+     * hash, or NULL (no such session, or it ended). May be NULL: no
+     * sessions. Its result is released by `release` as lookup's is. */
+    void *(*lookup_session)(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
+    /* The user bound to the client certificate with this SHA-256
+     * fingerprint (server/client_cert.h), or NULL. May be NULL. Asked only
+     * with TLS and tls-client-ca, when the request has neither a bearer
+     * token nor a session cookie. Released by `release`. */
+    void *(*lookup_cert)(void *ctx, const uint8_t fingerprint[32]);
     void *ctx;
 } srv_auth;
 
@@ -59,6 +71,22 @@ lsn_err srv_token_generate(char out[SRV_TOKEN_LEN + 1],
  * *user is what the lookup returned. The request hash is wiped after use. */
 srv_auth_result srv_authenticate(const srv_auth *auth, const char *header,
                                  void **user) LSN_MUST_CHECK;
+
+/* Whether text is a well-formed token (a cookie's value): b64token
+ * characters only, 1..SRV_TOKEN_MAX of them. */
+bool srv_token_well_formed(const char *text) LSN_MUST_CHECK;
+
+/* The CSRF token of the session whose cookie hashes to session_hash: a
+ * keyed BLAKE2b of a constant under that hash, in base64url (out holds
+ * SRV_CSRF_LEN + 1). Only who holds the session (or its hash) can make it;
+ * the page learns it from the sign-in's answer and sends it in the
+ * SRV_CSRF_HEADER header of every state-changing request. */
+void srv_csrf_token(const uint8_t session_hash[SRV_TOKEN_HASH_LEN], char out[SRV_CSRF_LEN + 1]);
+
+/* Whether `sent` (may be NULL) is the CSRF token of session_hash (compared
+ * in constant time). */
+bool srv_csrf_check(const uint8_t session_hash[SRV_TOKEN_HASH_LEN], const char *sent)
+    LSN_MUST_CHECK;
 
 /* Wipe len bytes at p in a way the compiler keeps. */
 void srv_wipe(void *p, size_t len);

@@ -8,7 +8,9 @@
 #include "core/error.h"
 #include "server/config.h"
 
-typedef enum opt_type { OPT_STRING, OPT_SIZE, OPT_UINT } opt_type;
+/* OPT_LIST: a repeatable string option; each use (flag or file line) adds
+ * a value to an srv_strings, in order (the file's first, then the flags'). */
+typedef enum opt_type { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_LIST } opt_type;
 
 typedef struct option {
     const char *key;
@@ -28,14 +30,19 @@ static const option options[] = {
      "directory holding the node's store and audit log"},
     {"listen", OPT_STRING, OFF(listen), "127.0.0.1:8470", 0, 0, "HOST:PORT",
      "address to listen on; [::1]:8470 for IPv6, port 0 picks a free port"},
-    {"policy", OPT_STRING, OFF(policy), NULL, 0, 0, "FILE",
-     "SPIF policy file (default: the bundled policy)"},
+    {"policy", OPT_LIST, OFF(policies), NULL, 0, 0, "FILE",
+     "SPIF policy file; repeatable: the first is the node's own policy (default: the "
+     "bundled policy), the others are loaded beside it so that labels under them "
+     "are read and translated"},
     {"store", OPT_STRING, OFF(store), NULL, 0, 0, "URI",
      "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db)"},
     {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
      "PEM certificate chain; serve HTTPS (needs tls-key)"},
     {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",
      "PEM private key for tls-cert"},
+    {"tls-client-ca", OPT_STRING, OFF(tls_client_ca), NULL, 0, 0, "FILE",
+     "PEM of the CAs whose client certificates sign users in (users bound with "
+     "'liaison user set-certificate'); needs tls-cert"},
     {"body-limit", OPT_SIZE, OFF(body_limit), "1048576", 1024, 1ull << 30, "BYTES",
      "largest request body accepted (larger: 413)"},
     {"threads", OPT_UINT, OFF(threads), "0", 0, 256, "N",
@@ -66,6 +73,10 @@ static const option options[] = {
     {"node-nation", OPT_STRING, OFF(node_nation), NULL, 0, 0, "CODE",
      "the nation of the node identity made when the data directory has none, a category "
      "value of the policy (default: the policy's own name, e.g. NATO)"},
+    {"session-idle", OPT_UINT, OFF(session_idle), "1800", 60, 86400, "SECONDS",
+     "a web session unused this long ends (sign in again)"},
+    {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",
+     "a web session ends this long after sign-in, used or not"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -108,6 +119,18 @@ static bool parse_number(const char *s, bool suffix, unsigned long long *out)
 static lsn_err set_opt(srv_config *cfg, const option *o, const char *value, lsn_error *err)
 {
     void *field = (char *)cfg + o->offset;
+    if (o->type == OPT_LIST) {
+        srv_strings *l = field;
+        if (!value || !*value)
+            return core_fail(err, LSN_ERR_ARG, "%s needs a value", o->key);
+        if (l->n >= SRV_STRINGS_MAX)
+            return core_fail(err, LSN_ERR_LIMIT, "%s is given more than %u times", o->key,
+                             SRV_STRINGS_MAX);
+        if (!(l->v[l->n] = core_strdup(value)))
+            return core_fail(err, LSN_ERR_NOMEM, "out of memory setting %s", o->key);
+        l->n++;
+        return LSN_OK;
+    }
     if (o->type == OPT_STRING) {
         char *copy = NULL;
         if (value && *value) {
@@ -157,6 +180,11 @@ void srv_config_release(srv_config *cfg)
             char **slot = (char **)((char *)cfg + options[i].offset);
             lsn_free(*slot);
             *slot = NULL;
+        } else if (options[i].type == OPT_LIST) {
+            srv_strings *l = (srv_strings *)((char *)cfg + options[i].offset);
+            for (size_t k = 0; k < l->n; k++)
+                lsn_free(l->v[k]);
+            l->n = 0;
         }
 }
 
@@ -338,6 +366,8 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key)
         return core_fail(err, LSN_ERR_ARG, "tls-cert and tls-key must be given together");
+    if (cfg->tls_client_ca && !cfg->tls_cert)
+        return core_fail(err, LSN_ERR_ARG, "tls-client-ca needs tls-cert and tls-key");
     if (!cfg->data_dir)
         return core_fail(err, LSN_ERR_ARG, "data-dir must not be empty");
     const char *ml = srv_config_metrics_address(cfg);

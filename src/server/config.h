@@ -16,18 +16,28 @@
 #include <stdio.h>
 #include "liaison/error.h"
 
+/* The values of a repeatable option, in the order given. */
+#define SRV_STRINGS_MAX 16u
+typedef struct srv_strings {
+    char *v[SRV_STRINGS_MAX];
+    size_t n;
+} srv_strings;
+
 typedef struct srv_config {
     char *data_dir;        /* --data-dir   (default ./liaison-data) */
     char *listen;          /* --listen     (default 127.0.0.1:8470) */
-    char *policy;          /* --policy     (NULL: the bundled policy) */
+    srv_strings policies;  /* --policy, repeatable (none: the bundled policy) */
     char *store;           /* --store      URI (NULL: sqlite:DATA_DIR/liaison.db) */
     char *tls_cert;        /* --tls-cert   PEM file, or NULL */
     char *tls_key;         /* --tls-key    PEM file, or NULL */
+    char *tls_client_ca;   /* --tls-client-ca PEM file, or NULL */
     size_t body_limit;     /* --body-limit bytes (default 1 MiB) */
     unsigned threads;      /* --threads    (0: number of CPUs) */
     unsigned max_connections;  /* --max-connections */
     unsigned timeout;      /* --timeout    idle seconds per connection */
     size_t conn_memory;    /* --connection-memory bytes per connection */
+    unsigned session_idle; /* --session-idle seconds (node/sessions.c) */
+    unsigned session_max;  /* --session-max seconds */
     unsigned stream_queue; /* --stream-queue events per stream client */
     char *metrics_listen;  /* --metrics-listen (default 127.0.0.1:8471; "none": off) */
     unsigned per_address;  /* --per-address-connections (0: no cap) */

@@ -17,6 +17,7 @@
 #define SRV_E_MEDIA_TYPE         "unsupported_media_type"
 #define SRV_E_INVALID            "invalid"
 #define SRV_E_UNAVAILABLE        "unavailable"
+#define SRV_E_TOO_MANY           "too_many_attempts"
 #define SRV_E_INTERNAL           "internal"
 
 /* Fill r with status and a JSON error body. The message is printf-formatted

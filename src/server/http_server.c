@@ -22,6 +22,7 @@
 #include "core/strbuf.h"
 #include "server/config.h"
 #include "server/conn_guard.h"
+#include "server/client_cert.h"
 #include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
@@ -41,7 +42,7 @@ struct srv_server {
     _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
     _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
     uint16_t port;
-    char *tls_cert_pem, *tls_key_pem;
+    char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
     size_t tls_key_len;
 };
 
@@ -253,6 +254,48 @@ static void auth_challenge(srv_response *resp, srv_auth_result r)
     }
 }
 
+/* The user of the client's certificate, if it presented one that chains
+ * to a trusted CA and is bound to a user. */
+static bool cert_user(srv_server *s, struct MHD_Connection *c, srv_request *rq)
+{
+    uint8_t fp[SRV_CERT_FP_LEN];
+    if (!srv_client_cert_fingerprint(c, fp))
+        return false;
+    rq->user = s->o.auth.lookup_cert(s->o.auth.ctx, fp);
+    return rq->user != NULL;
+}
+
+/* Authenticate a request by its session cookie: false with resp holding
+ * the 401 (no such session) or 403 (a state-changing request without the
+ * session's CSRF token). */
+static bool session_begin(srv_server *s, struct MHD_Connection *c, srv_request *rq,
+                          const char *cookie, srv_response *resp)
+{
+    if (!srv_token_well_formed(cookie)) {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED, "The session cookie is not valid.");
+        srv_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+        return false;
+    }
+    srv_token_hash(cookie, strlen(cookie), rq->session_hash);
+    rq->user = s->o.auth.lookup_session(s->o.auth.ctx, rq->session_hash);
+    if (!rq->user) {
+        srv_resp_error(resp, 401, SRV_E_UNAUTHORIZED,
+                       "The session has ended: sign in again.");
+        srv_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+        return false;
+    }
+    rq->by_session = true;
+    if (rq->method != SRV_GET &&
+        !srv_csrf_check(rq->session_hash,
+                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, SRV_CSRF_HEADER))) {
+        srv_resp_error(resp, 403, SRV_E_FORBIDDEN,
+                       "This request lacks its session's CSRF token (the " SRV_CSRF_HEADER
+                       " header): send it as the page does.");
+        return false;
+    }
+    return true;
+}
+
 /* First call for a request: route, authenticate, check the announced size.
  * Answers at once when any of these fails, before reading a body. */
 static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
@@ -295,10 +338,25 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
     st->route = r;
     if (s->o.routes[r].auth) {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        srv_auth_result ar = srv_authenticate(&s->o.auth, h, &rq->user);
-        if (ar != SRV_AUTH_OK) {
-            auth_challenge(&resp, ar);
-            return send_response(s, c, st, &resp);
+        const char *cookie = h || !s->o.auth.lookup_session
+                                 ? NULL
+                                 : MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+                                                               SRV_SESSION_COOKIE);
+        if (cookie) {
+            /* A web session: the cookie, and for anything that changes
+             * state, the session's CSRF token in a header that another
+             * site's page cannot set. */
+            if (!session_begin(s, c, rq, cookie, &resp))
+                return send_response(s, c, st, &resp);
+        } else if (!h && s->tls_ca_pem && s->o.auth.lookup_cert &&
+                   cert_user(s, c, rq)) {
+            /* signed in by a client certificate bound to a user */
+        } else {
+            srv_auth_result ar = srv_authenticate(&s->o.auth, h, &rq->user);
+            if (ar != SRV_AUTH_OK) {
+                auth_challenge(&resp, ar);
+                return send_response(s, c, st, &resp);
+            }
         }
         /* The right the route needs: refused before any of its work. */
         const char *why = s->o.routes[r].need && s->o.auth.allow
@@ -523,6 +581,7 @@ static void free_server(srv_server *s)
         lsn_free(s->tls_key_pem);
     }
     lsn_free(s->tls_cert_pem);
+    lsn_free(s->tls_ca_pem);
     srv_conn_guard_free(s->guard);
     if (s->own_metrics)
         srv_metrics_free(s->metrics);
@@ -647,6 +706,10 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
             free_server(s);
             return NULL;
         }
+        if (o->tls_client_ca && !(s->tls_ca_pem = read_pem(o->tls_client_ca, &cl, err))) {
+            free_server(s);
+            return NULL;
+        }
         flags |= MHD_USE_TLS;
     }
 
@@ -688,6 +751,8 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     if (s->tls_cert_pem) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem);
         OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem);
+        if (s->tls_ca_pem) /* ask clients for a certificate (not required) */
+            OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_ca_pem);
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT

@@ -27,6 +27,8 @@ typedef struct srv_server_opts {
     const char *listen;          /* "host:port", "[::1]:port"; port 0 = any */
     const char *tls_cert;        /* PEM file paths; both or neither */
     const char *tls_key;
+    const char *tls_client_ca;   /* PEM of the CAs whose client certificates are
+                                    accepted (srv_auth.lookup_cert); NULL: none */
     size_t body_limit;           /* bytes (default 1 MiB) */
     unsigned threads;            /* default: number of CPUs (at most 64) */
     unsigned max_connections;    /* default 1024 */

@@ -29,6 +29,7 @@ struct srv_metrics {
     size_t nroutes;
     struct route_slot *slots; /* nroutes + 1: the last is "no route" */
     _Atomic uint64_t granted, denied, items, delivered, dropped, cut_deadline, cut_evicted;
+    _Atomic uint64_t integrity; /* stored items withheld: their seal failed */
     _Atomic int64_t stream_clients;
 };
 
@@ -112,6 +113,12 @@ void srv_metrics_stream_dropped(srv_metrics *m)
 {
     if (m)
         atomic_fetch_add_explicit(&m->dropped, 1, memory_order_relaxed);
+}
+
+void srv_metrics_integrity_alarm(srv_metrics *m)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->integrity, 1, memory_order_relaxed);
 }
 
 void srv_metrics_conn_closed(srv_metrics *m, bool evicted)
@@ -232,6 +239,12 @@ char *srv_metrics_render(const srv_metrics *m, size_t *len)
         (long long)atomic_load_explicit(&m->stream_clients, memory_order_relaxed),
         (unsigned long long)ld(&m->delivered), (unsigned long long)ld(&m->dropped),
         (unsigned long long)ld(&m->cut_deadline), (unsigned long long)ld(&m->cut_evicted));
+    strbuf_addf(&b,
+        "# HELP liaison_integrity_alarms_total Stored items withheld because they fail "
+        "their seal (altered in the database).\n"
+        "# TYPE liaison_integrity_alarms_total counter\n"
+        "liaison_integrity_alarms_total %llu\n",
+        (unsigned long long)ld(&m->integrity));
     return strbuf_take(&b, len);
 }
 

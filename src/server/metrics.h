@@ -38,6 +38,8 @@ void srv_metrics_stream_clients(srv_metrics *m, int delta);
 /* Events written to stream clients, and clients dropped for being slow. */
 void srv_metrics_stream_delivered(srv_metrics *m, uint64_t n);
 void srv_metrics_stream_dropped(srv_metrics *m);
+/* A stored item failed its seal and was withheld (an integrity alarm). */
+void srv_metrics_integrity_alarm(srv_metrics *m);
 /* A connection closed for not delivering its request in time: at the
  * deadline, or evicted to make room for a new one (conn_guard.h). */
 void srv_metrics_conn_closed(srv_metrics *m, bool evicted);

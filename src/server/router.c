@@ -1,6 +1,9 @@
 /* server/router.c — matching a method and path against the route table. */
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include "server/errors.h"
 #include "server/router.h"
@@ -227,4 +230,20 @@ const char *srv_req_header(const srv_request *req, const char *name)
         return NULL;
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn_,
                                        MHD_HEADER_KIND, name);
+}
+
+void srv_req_client(const srv_request *req, char *out, size_t cap)
+{
+    snprintf(out, cap, "?");
+    const union MHD_ConnectionInfo *ci =
+        req->conn_ ? MHD_get_connection_info((struct MHD_Connection *)req->conn_,
+                                             MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+                   : NULL;
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    if (getnameinfo(sa, len, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(out, cap, "?");
 }

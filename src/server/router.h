@@ -45,6 +45,8 @@ typedef struct srv_request {
     const char *body;          /* the request body (NUL-terminated), or NULL */
     size_t body_len;
     void *user;                /* the authenticated user (embedder's), or NULL */
+    bool by_session;           /* user came from a web session's cookie ... */
+    uint8_t session_hash[32];  /* ... whose hash this is (SRV_TOKEN_HASH_LEN) */
     void *app;                 /* the embedder's context (srv_server_opts.app) */
     struct srv_metrics *metrics;
     struct srv_sse_hub *hub;   /* the server's SSE hub, or NULL */
@@ -98,6 +100,8 @@ bool srv_req_query_uint(const srv_request *req, const char *name, uint64_t def,
 /* The whole decimal number v (digits only, at least one) into *out if it
  * is at most max; false otherwise (*out untouched). */
 bool srv_parse_uint(const char *v, uint64_t max, uint64_t *out);
+/* The client's address as text (numeric host) into out; "?" when unknown. */
+void srv_req_client(const srv_request *req, char *out, size_t cap);
 /* A request header (case-insensitive name), or NULL. */
 const char *srv_req_header(const srv_request *req, const char *name);
 

@@ -306,6 +306,30 @@ void srv_sse_hub_close(srv_sse_hub *h)
     pthread_rwlock_unlock(&h->lock);
 }
 
+size_t srv_sse_hub_end(srv_sse_hub *h, bool (*which)(void *reader, void *ctx), void *ctx)
+{
+    size_t n = 0;
+    if (!h)
+        return 0;
+    pthread_rwlock_rdlock(&h->lock);
+    for (size_t i = 0; i < h->nsubs; i++) {
+        srv_sse_sub *s = h->subs[i];
+        if (!which(s->reader, ctx))
+            continue;
+        pthread_mutex_lock(&s->mu);
+        s->closing = true;
+        bool wake = s->suspended && s->conn;
+        if (wake)
+            s->suspended = false;
+        pthread_mutex_unlock(&s->mu);
+        if (wake)
+            MHD_resume_connection(s->conn);
+        n++;
+    }
+    pthread_rwlock_unlock(&h->lock);
+    return n;
+}
+
 void srv_sse_hub_free(srv_sse_hub *h)
 {
     if (!h)

@@ -76,6 +76,10 @@ void srv_sse_hub_close(srv_sse_hub *h);
 /* Free the hub. All subscribers must be gone (the server stopped). NULL is
  * a no-op. */
 void srv_sse_hub_free(srv_sse_hub *h);
+/* End the streams whose reader `which` picks (a user disabled, a session
+ * ended): each writes what it already holds, then ends; nothing more is
+ * queued for it. Returns how many. */
+size_t srv_sse_hub_end(srv_sse_hub *h, bool (*which)(void *reader, void *ctx), void *ctx);
 
 /* Publish an event to every subscriber whose filter accepts meta. data need
  * not be NUL-terminated; newlines in it become separate data: lines. event

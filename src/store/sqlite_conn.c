@@ -31,6 +31,18 @@
 #define ITEM_LIST_COLS                                                           \
     ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
+/* Every item read also reads the item's seal (sqlite_seal.c) as columns
+ * 16-18, after the item's own (NULL when the item has none): a join on its
+ * rowid costs less than a lookup of its own per row. */
+#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac"
+#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id "
+
+/* A user's columns, in the order row_user reads them (store_sqlite.c). */
+#define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
+                  "password_hash, status, cert_fingerprint "
+#define USER_COLS_T "SELECT users.id, users.name, users.organisation, users.clearance, " \
+                    "users.roles, users.token_hash, users.password_hash, users.status, " \
+                    "users.cert_fingerprint "
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -42,9 +54,20 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_ROLLBACK_TO] = "ROLLBACK TO w",
     [SQ_ORG_INSERT] = "INSERT INTO organisations(name, category) VALUES (?1,?2)",
     [SQ_USER_INSERT] =
-        "INSERT INTO users(name, organisation, clearance, roles, token_hash) "
-        "VALUES (?1,?2,?3,?4,?5)",
+        "INSERT INTO users(name, organisation, clearance, roles, token_hash, password_hash) "
+        "VALUES (?1,?2,?3,?4,?5,?6)",
+    /* One statement for every change of an account (store_user_change):
+     * a NULL parameter leaves its column as it is. */
+    [SQ_USER_UPDATE] =
+        "UPDATE users SET password_hash = CASE WHEN ?2 IS NULL THEN password_hash "
+        "WHEN ?2 = '' THEN NULL ELSE ?2 END, status = coalesce(?3, status), "
+        "clearance = coalesce(?4, clearance), roles = coalesce(?5, roles), "
+        "token_hash = coalesce(?6, token_hash), cert_fingerprint = CASE WHEN ?7 = 1 "
+        "THEN NULL ELSE coalesce(?8, cert_fingerprint) END WHERE name = ?1",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
+    [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
+                        "VALUES (?1,?2,?3,?4,?5)",
+    [SQ_TOKEN_DELETE] = "DELETE FROM tokens WHERE user = ?1 AND name = ?2",
     /* The group's items, in one statement: see sq_fts_index(). The class
      * (alone, and with the channel) and the channel go in as tokens of
      * their own columns, so that a search is restricted to a reader's
@@ -57,27 +80,43 @@ static const char *const sql[SQ_NSTMT] = {
                      "WHERE items.id >= ?1 ORDER BY items.id",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
-    [SQ_CLASS_ID] = "SELECT id FROM label_classes WHERE label = ?1",
+    [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
+                    "WHERE label = ?1",
+    /* Every item as it is, to seal it (the upgrade to version 4). */
+    [SQ_ITEM_TO_SEAL] = "SELECT " ITEM_COLS ITEM_FROM "ORDER BY items.id",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
-    [SQ_USER_GET] = "SELECT id, name, organisation, clearance, roles, token_hash "
+    [SQ_USER_GET] = USER_COLS
                     "FROM users WHERE name = ?1",
-    [SQ_USER_BY_TOKEN] = "SELECT id, name, organisation, clearance, roles, token_hash "
-                         "FROM users WHERE token_hash = ?1",
-    [SQ_USER_LIST] = "SELECT id, name, organisation, clearance, roles, token_hash "
+    /* A user's own token, or one of their named tokens not expired (?2:
+     * now in ms). */
+    [SQ_USER_BY_TOKEN] = USER_COLS "FROM users WHERE token_hash = ?1 UNION ALL "
+                         USER_COLS_T "FROM tokens JOIN users ON users.name = tokens.user "
+                         "WHERE tokens.hash = ?1 AND (tokens.expires_ms IS NULL OR "
+                         "tokens.expires_ms > ?2) LIMIT 1",
+    [SQ_USER_BY_CERT] = USER_COLS "FROM users WHERE cert_fingerprint = ?1",
+    [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
+                      "WHERE user = ?1 ORDER BY name",
+    [SQ_USER_LIST] = USER_COLS
                      "FROM users ORDER BY id",
     [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
     [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
-    [SQ_ITEM_GET] = "SELECT " ITEM_COLS ITEM_FROM "WHERE items.id = ?1",
+    [SQ_ITEM_GET] = "SELECT " ITEM_COLS SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     /* The rows of a merged chunk: ?1 is a JSON array of ids. */
-    [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                        "WHERE items.id IN (SELECT value FROM json_each(?1)) ORDER BY items.id",
-    [SQ_ITEM_LABEL] = "SELECT label_classes.label" ITEM_FROM "WHERE items.id = ?1",
+    /* The row without body and attachment: enough to check its seal at a
+     * cost that does not depend on the body's size. */
+    [SQ_ITEM_LABEL] = "SELECT items.id, items.channel, items.author, items.organisation, "
+                      "label_classes.label, label_classes.marking_en, "
+                      "label_classes.marking_fr, label_classes.classification, NULL, "
+                      "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
+                      ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1",
-    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                      "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 "
                      "ORDER BY items.id",
-    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS ITEM_FROM
+    [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
                          "WHERE items.id > ?2 AND items.class <= ?3 ORDER BY items.id",
     /* One class's next ids, by the (channel, class, id) or (class, id)
      * index: ?3 < id < ?4, at most ?5 of them. */
@@ -86,8 +125,8 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_ITEM_IDS_C] = "SELECT id FROM items WHERE class = ?2 "
                       "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
     [SQ_ITEM_SEARCH] =
-        "SELECT " ITEM_LIST_COLS " FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        "JOIN label_classes ON label_classes.id = items.class "
+        "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_fts JOIN items ON items.id = "
+        "items_fts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
         "ORDER BY items_fts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
@@ -209,10 +248,36 @@ static const char schema_v2_to_v3[] =
     "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n"
     "PRAGMA user_version = 3;\n";
 
+/* Version 4: item_seals (sqlite_seal.c, sq_seal_schema_v4). */
+
+/* Version 5 (people, issue 11): accounts that
+ * can be managed. A user may have a password (Argon2id, libsodium's
+ * crypto_pwhash_str string; NULL: no password sign-in) and a status
+ * (0 active, 1 disabled, 2 removed: store.h STORE_USER_*). A removed user
+ * keeps its row: items and audit records name it, and the name must not
+ * be given to somebody else. Named access tokens (for programs): each
+ * stored as its SHA-256 with its owner, name, time made and expiry (NULL:
+ * none); the user's first token stays in users.token_hash. A user may be
+ * bound to a client certificate by its SHA-256 fingerprint (one user per
+ * certificate). */
+static const char schema_people[] =
+    "ALTER TABLE users ADD COLUMN password_hash TEXT;\n"
+    "ALTER TABLE users ADD COLUMN status INTEGER NOT NULL DEFAULT 0\n"
+    "  CHECK (status IN (0, 1, 2));\n"
+    "ALTER TABLE users ADD COLUMN cert_fingerprint BLOB\n"
+    "  CHECK (cert_fingerprint IS NULL OR length(cert_fingerprint) = 32);\n"
+    "CREATE UNIQUE INDEX users_by_cert ON users(cert_fingerprint)\n"
+    "  WHERE cert_fingerprint IS NOT NULL;\n"
+    "CREATE TABLE tokens(\n"
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),\n"
+    "  user TEXT NOT NULL REFERENCES users(name), name TEXT NOT NULL,\n"
+    "  created_ms INTEGER NOT NULL, expires_ms INTEGER, UNIQUE (user, name));\n"
+    "PRAGMA user_version = 5;\n";
+
 /* Federation's step (sqlite_fed.c): bindings, peers, outboxes. Its number
- * is given here, so that steps landing before it renumber it in one place. */
-#define SCHEMA_FED 4
-#define SCHEMA_VERSION 4
+ * is given here, so that a step landing before it renumbers it in one place. */
+#define SCHEMA_FED 6
+#define SCHEMA_VERSION 6
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -345,6 +410,9 @@ static const struct {
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_SEALS] = { "INSERT INTO item_seals(item_id, body_digest, attachment_digest, "
+                         "mac) VALUES ",
+                         "(?,?,?,?)" },
 };
 
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
@@ -419,7 +487,7 @@ static void sync_parent_dir(const char *path)
     lsn_free(dir);
 }
 
-lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
+lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
 {
     lsn_err e = exec(c, "BEGIN IMMEDIATE", err);
     if (e)
@@ -438,9 +506,13 @@ lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err)
             e = exec(c, schema_v1_to_v2, err);
         if (!e && v < 3)
             e = exec(c, schema_v2_to_v3, err);
+        if (!e && v < 4)
+            e = sq_seal_schema_v4(c, k, err);
+        if (!e && v < 5)
+            e = exec(c, schema_people, err);
         if (!e && v < SCHEMA_FED)
             e = sq_schema_fed(c, SCHEMA_FED, err);
-        /* Later versions: `if (!e && v < 5) e = exec(c, schema_v4_to_v5, err);` */
+        /* Later versions: `if (!e && v < 7) e = exec(c, schema_v6_to_v7, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

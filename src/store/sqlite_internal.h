@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <sqlite3.h>
 
+#include "store/anchor.h"
+#include "store/seal.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -17,10 +19,11 @@
 typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_CHANNEL_INSERT, SQ_FTS_INDEX,
-    SQ_CLASS_INSERT, SQ_CLASS_ID,
+    SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_TOKEN_INSERT,
+    SQ_TOKEN_DELETE, SQ_FTS_INDEX,
+    SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL,
     /* readers */
-    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST,
+    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
     SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
     SQ_ITEM_SEARCH, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
@@ -33,7 +36,7 @@ typedef enum sq_stmt {
 
 /* The writer's multi-row inserts: items, and audit records. A run of up to
  * SQ_BATCH_MAX items of one group is one INSERT (sqlite_write.c). */
-typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_NBATCH } sq_batch;
+typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_BATCH_SEALS, SQ_NBATCH } sq_batch;
 #define SQ_BATCH_MAX WRITER_RUN_MAX
 
 typedef struct sq_conn {
@@ -63,6 +66,7 @@ struct sq_store {
     struct sq_class_slot {
         char *label;
         int64_t id;
+        uint8_t digest[SEAL_LEN]; /* of the class row's text (seal.h) */
     } classes[SQ_CLASS_SLOTS];
     /* The highest label class id committed (readers read it without SQL),
      * and whether the open transaction added a class (the writer's: then
@@ -76,6 +80,10 @@ struct sq_store {
     pthread_cond_t pool_cv;
     sq_conn *pool_free;
     int readers; /* connections opened for reading */
+
+    /* Seals and the audit anchor (sqlite_seal.c). */
+    seal_keys keys;
+    anchor_writer *anchor; /* NULL while frozen: see sq_seal_anchor_start */
 };
 
 /* sqlite_conn.c */
@@ -92,8 +100,9 @@ sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which);
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows);
 /* Finalize the batch statements: before the writer's connection closes. */
 void sq_batch_finalize(sq_store *s);
-/* Create or upgrade the schema; refuse a database from a newer version. */
-lsn_err sq_schema_migrate(sq_conn *c, lsn_error *err);
+/* Create or upgrade the schema; refuse a database from a newer version.
+ * `k` seals the items already stored when the seals' table is added. */
+lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err);
 /* Turn the error state of `db` into an lsn_error: a constraint becomes
  * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
@@ -104,6 +113,11 @@ lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id
 lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
                        int64_t *id_out, lsn_error *err);
 lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
+lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                     lsn_error *err);
+lsn_err sq_token_revoke(store *b, const char *user, const char *name, lsn_error *err);
+lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
+                       lsn_error *err);
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
                        int64_t *id_out, uint8_t hash_out[STORE_HASH_LEN], lsn_error *err);
 lsn_err sq_item_append_async(store *b, const store_item *it, const store_audit_event *post,
@@ -128,6 +142,50 @@ void sq_class_cache_clear(sq_store *s);
 /* Read the highest label class id into s->class_max (writer connection:
  * at open, and after a commit that added a class). */
 lsn_err sq_class_max_load(sq_store *s, lsn_error *err);
+
+/* The item of a row of an item statement as it is, unchecked: for the
+ * upgrade that seals the stored items (row_item checks every other read). */
+void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
+
+/* sqlite_seal.c: seals of items and the audit anchor (seal.h, anchor.h). */
+/* Every item statement reads the item's seal as columns SQ_SEAL_COL..+2:
+ * body digest, attachment digest, MAC (sqlite_conn.c, SEAL_COLS). */
+#define SQ_SEAL_COL 16
+/* Load (or, for a store without seals, make) the key of s->path. */
+lsn_err sq_seal_open(sq_store *s, lsn_error *err);
+/* Schema step to version 4: the item_seals table, and a seal for every
+ * item already stored. In the migration's transaction. */
+lsn_err sq_seal_schema_v4(sq_conn *c, const seal_keys *k, lsn_error *err);
+/* Check the anchor against the log (whose head it reads through
+ * sq_writer_ops.audit_head, after the anchor) and start the anchor's
+ * writer into s->anchor, which the group-commit writer is then given: its
+ * after_commit notes each new head (writer.c). A mismatch leaves s->anchor
+ * NULL (frozen) and raises an alarm. Before writer_start. */
+lsn_err sq_seal_anchor_start(sq_store *s, lsn_error *err);
+/* Stop the anchor's writer, wipe the keys. After the writer stopped. */
+void sq_seal_close(sq_store *s);
+/* An item to seal, in the writer, once its id is known. */
+typedef struct sq_sealing {
+    const store_item *item;
+    int64_t id, class_id, created_ms;
+    const uint8_t *uuid;
+    const uint8_t *class_digest; /* seal_class_digest of the class row */
+    const uint8_t *content_hash;
+    const seal_digests *dig;
+} sq_sealing;
+/* Insert the seals of n (<= SQ_BATCH_MAX) items just inserted. Writer only. */
+lsn_err sq_seal_insert(sq_store *s, const sq_sealing *in, int n, lsn_error *err);
+/* Check the item `it` just read from row `st` (seal columns at
+ * SQ_SEAL_COL) at `level`: 1 to hand it on, 0 to withhold it (it failed
+ * its seal: audited, alarm raised). */
+int sq_seal_row(sq_store *s, sqlite3_stmt *st, const store_item *it, seal_level level);
+/* Whether the item `it`, read by a restricted read through an index, is
+ * of `channel` (NULL: any) and of a class of `vis` (NULL: any): 1, or 0
+ * after raising the alarm (the index was altered; withhold it). */
+int sq_seal_asked(sq_store *s, const store_item *it, const char *channel,
+                  const store_classes *vis);
+/* The `anchor` entry of the ops table. */
+lsn_err sq_anchor_read(store *b, store_anchor *out, lsn_error *err);
 
 /* sqlite_writer.c: the SQLite writer_ops (transactions, savepoints, the
  * audit head, the commit with its full-text indexing). */

@@ -57,13 +57,18 @@ static size_t class_slot(const char *label)
     return (size_t)(h % SQ_CLASS_SLOTS);
 }
 
-/* The id of it's label class, added if new (in the open transaction).
- * Remembered by label text, so that the usual append costs no statement. */
-static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_error *err)
+/* The id of it's label class, added if new (in the open transaction),
+ * and the digest of the class row's text that its seal covers: the row's
+ * markings, which are the first item's of the label (a later item of the
+ * same label is shown with them). Remembered by label text, so that the
+ * usual append costs no statement. */
+static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id,
+                        uint8_t digest[SEAL_LEN], lsn_error *err)
 {
     struct sq_class_slot *slot = &s->classes[class_slot(it->label)];
     if (slot->label && strcmp(slot->label, it->label) == 0) {
         *id = slot->id;
+        memcpy(digest, slot->digest, SEAL_LEN);
         return LSN_OK;
     }
     sq_conn *c = &s->w;
@@ -90,6 +95,12 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         return e;
     }
     *id = sqlite3_column_int64(st, 0);
+    store_item row = { .class_id = *id, .label = it->label,
+                       .marking_en = (const char *)sqlite3_column_text(st, 1),
+                       .marking_fr = (const char *)sqlite3_column_text(st, 2),
+                       .classification = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                             ? -1 : sqlite3_column_int(st, 3) };
+    seal_class_digest(&row, digest);
     sqlite3_reset(st);
     if (added)
         s->class_added = 1; /* readers learn of it after the COMMIT */
@@ -98,6 +109,7 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id, lsn_erro
         lsn_free(slot->label);
         slot->label = copy;
         slot->id = *id;
+        memcpy(slot->digest, digest, SEAL_LEN);
     }
     return LSN_OK;
 }
@@ -122,7 +134,8 @@ static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t 
     sqlite3_bind_blob(st, base + 10, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
 }
 
-/* writer_ops.insert_items: items[0..k) with one statement. One statement
+/* writer_ops.insert_items: items[0..k) with one statement, then their
+ * seals (sqlite_seal.c) with another. One statement
  * per run of items rather than per item: each INSERT pays its own
  * AUTOINCREMENT bookkeeping, foreign-key counters and statement journal
  * (~9k instructions an item). */
@@ -132,8 +145,9 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     sq_conn *c = &s->w;
     lsn_err e;
     int64_t classes[WRITER_RUN_MAX];
+    uint8_t digests[WRITER_RUN_MAX][SEAL_LEN]; /* of each one's class row */
     for (int i = 0; i < k; i++)
-        if ((e = class_id(s, items[i]->item, &classes[i], err)))
+        if ((e = class_id(s, items[i]->item, &classes[i], digests[i], err)))
             return e;
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
@@ -158,7 +172,15 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     }
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */
-    return LSN_OK;
+    sq_sealing seals[WRITER_RUN_MAX];
+    for (int i = 0; i < k; i++)
+        seals[i] = (sq_sealing){ .item = items[i]->item, .id = items[i]->id,
+                                 .class_id = classes[i], .uuid = items[i]->uuid,
+                                 .class_digest = digests[i],
+                                 .created_ms = items[i]->created_ms,
+                                 .content_hash = items[i]->hash,
+                                 .dig = &items[i]->seal_digests };
+    return sq_seal_insert(s, seals, k, err);
 }
 
 /* writer_ops.insert_audit: evs[0..n) with one statement. */
@@ -210,6 +232,7 @@ typedef struct row_job {
     const char *t1, *t2, *t3;
     int64_t n4;
     const uint8_t *blob5;
+    const char *t6; /* a user's password hash (NULL: none) */
     int64_t id;
 } row_job;
 
@@ -227,6 +250,10 @@ static lsn_err apply_row(void *be, void *arg, lsn_error *err)
         sqlite3_bind_text(st, 3, j->t3, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, j->n4);
         sqlite3_bind_blob(st, 5, j->blob5, STORE_HASH_LEN, SQLITE_STATIC);
+        if (j->t6)
+            sqlite3_bind_text(st, 6, j->t6, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 6);
     }
     lsn_err e = step_insert(c, st, j->doing, err);
     if (e == LSN_OK)
@@ -275,6 +302,114 @@ lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *e
         return e;
     row_job j = { .which = SQ_USER_INSERT, .doing = "adding a user", .t1 = u->name,
                   .t2 = u->organisation, .t3 = u->clearance, .n4 = (int64_t)u->roles,
-                  .blob5 = u->token_hash };
+                  .blob5 = u->token_hash, .t6 = u->password_hash };
     return submit_row((sq_store *)b, &j, id_out, err);
+}
+
+/* A change to an account: one UPDATE, NULL parameters leave a column. */
+typedef struct user_job {
+    const char *name;
+    const store_user_change *ch;
+} user_job;
+
+static lsn_err apply_user_update(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    user_job *j = arg;
+    const store_user_change *ch = j->ch;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_USER_UPDATE);
+    if (!st)
+        return sq_fail(c->db, err, "changing a user");
+    sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
+    if (ch->password_hash)
+        sqlite3_bind_text(st, 2, ch->password_hash, -1, SQLITE_STATIC);
+    if (ch->status >= 0)
+        sqlite3_bind_int(st, 3, ch->status);
+    if (ch->clearance)
+        sqlite3_bind_text(st, 4, ch->clearance, -1, SQLITE_STATIC);
+    if (ch->roles >= 0)
+        sqlite3_bind_int64(st, 5, ch->roles);
+    if (ch->token_hash)
+        sqlite3_bind_blob(st, 6, ch->token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, ch->clear_cert ? 1 : 0);
+    if (ch->cert_fingerprint)
+        sqlite3_bind_blob(st, 8, ch->cert_fingerprint, STORE_HASH_LEN, SQLITE_STATIC);
+    lsn_err e = step_insert(c, st, "changing a user", err);
+    if (e == LSN_OK && sqlite3_changes(c->db) == 0)
+        e = core_fail(err, LSN_ERR_ARG, "no such user");
+    return e;
+}
+
+lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
+                       lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("user name", name, STORE_FIELD_MAX, err)))
+        return e;
+    if (ch->status > STORE_USER_REMOVED)
+        return core_fail(err, LSN_ERR_ARG, "no such status");
+    user_job j = {.name = name, .ch = ch};
+    return writer_apply(&((sq_store *)b)->writer, apply_user_update, &j, err);
+}
+
+/* Named access tokens. */
+typedef struct token_job {
+    const store_token *t;
+    const uint8_t *hash;
+    const char *user, *name; /* revoke */
+} token_job;
+
+static lsn_err apply_token_add(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    token_job *j = arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_INSERT);
+    if (!st)
+        return sq_fail(c->db, err, "adding a token");
+    sqlite3_bind_blob(st, 1, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->t->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, j->t->created_ms ? j->t->created_ms : writer_now_ms());
+    if (j->t->expires_ms)
+        sqlite3_bind_int64(st, 5, j->t->expires_ms);
+    return step_insert(c, st, "adding a token", err);
+}
+
+lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                     lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("token's user", t->user, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("token's name", t->name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.t = t, .hash = hash};
+    return writer_apply(&((sq_store *)b)->writer, apply_token_add, &j, err);
+}
+
+static lsn_err apply_token_revoke(void *be, void *arg, lsn_error *err)
+{
+    sq_store *s = be;
+    token_job *j = arg;
+    sq_conn *c = &s->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_TOKEN_DELETE);
+    if (!st)
+        return sq_fail(c->db, err, "revoking a token");
+    sqlite3_bind_text(st, 1, j->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->name, -1, SQLITE_STATIC);
+    lsn_err e = step_insert(c, st, "revoking a token", err);
+    if (e == LSN_OK && sqlite3_changes(c->db) == 0)
+        e = core_fail(err, LSN_ERR_ARG, "no such token");
+    return e;
+}
+
+lsn_err sq_token_revoke(store *b, const char *user, const char *name, lsn_error *err)
+{
+    lsn_err e;
+    if ((e = writer_need("token's user", user, STORE_FIELD_MAX, err)) ||
+        (e = writer_need("token's name", name, STORE_FIELD_MAX, err)))
+        return e;
+    token_job j = {.user = user, .name = name};
+    return writer_apply(&((sq_store *)b)->writer, apply_token_revoke, &j, err);
 }

@@ -77,7 +77,34 @@ typedef struct store_user {
     const char *clearance;    /* opaque: the engine's JSON clearance */
     unsigned roles;           /* STORE_ROLE_* bits */
     uint8_t token_hash[STORE_HASH_LEN]; /* store_token_hash(token); never the token */
+    const char *password_hash; /* crypto_pwhash_str's string; NULL: no password */
+    unsigned status;           /* STORE_USER_* */
+    bool has_cert;             /* bound to a client certificate ... */
+    uint8_t cert_fingerprint[STORE_HASH_LEN]; /* ... with this SHA-256 of its DER */
 } store_user;
+
+/* A user's status: only an active user signs in or is authenticated. */
+enum { STORE_USER_ACTIVE = 0, STORE_USER_DISABLED = 1, STORE_USER_REMOVED = 2 };
+
+/* A named access token of a user (for programs); only its hash is stored. */
+typedef struct store_token {
+    const char *user;
+    const char *name;
+    int64_t created_ms;
+    int64_t expires_ms; /* 0: never */
+} store_token;
+typedef int (*store_token_cb)(void *ctx, const store_token *token);
+
+/* A change to an account: each field NULL (or -1) leaves its column as is. */
+typedef struct store_user_change {
+    const char *password_hash;       /* "" removes the password */
+    int status;                      /* STORE_USER_*, or -1 */
+    const char *clearance;           /* canonical JSON */
+    int64_t roles;                   /* STORE_ROLE_* bits, or -1 */
+    const uint8_t *token_hash;       /* a new bearer token's hash (STORE_HASH_LEN) */
+    const uint8_t *cert_fingerprint; /* bind a client certificate (STORE_HASH_LEN) */
+    bool clear_cert;                 /* unbind the client certificate */
+} store_user_change;
 
 typedef struct store_channel {
     int64_t id;
@@ -154,6 +181,28 @@ typedef struct store_audit_event {
     uint8_t hash[STORE_HASH_LEN]; /* set by the store: the chain hash */
 } store_audit_event;
 
+/* The audit chain's anchor (anchor.h) as read back from its file. */
+typedef enum store_anchor_state {
+    STORE_ANCHOR_NONE, /* no anchor yet (an empty log, or a store never anchored) */
+    STORE_ANCHOR_OK,   /* read, and its signature verifies */
+    STORE_ANCHOR_BAD,  /* unreadable, malformed or forged: `why` says */
+} store_anchor_state;
+
+typedef struct store_anchor {
+    store_anchor_state state;
+    uint64_t seq;                 /* the head's sequence number */
+    uint8_t hash[STORE_HASH_LEN]; /* ... and its chain hash */
+    char why[256];
+} store_anchor;
+
+/* Called when a stored item fails its seal check (seal.h) as it is read:
+ * the item is withheld (answered as absent) and the store has queued an
+ * audit record of it; `uuid` is the public id its row holds, `why` a short
+ * reason ("body altered"). May be called from any reading thread, never
+ * from the writer. */
+typedef void (*store_alarm_cb)(void *ctx, int64_t item_id,
+                               const uint8_t uuid[STORE_UUID_LEN], const char *why);
+
 typedef int (*store_org_cb)(void *ctx, const store_org *org);
 typedef int (*store_user_cb)(void *ctx, const store_user *user);
 typedef int (*store_channel_cb)(void *ctx, const store_channel *channel);
@@ -175,7 +224,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 2u
+#define STORE_OPS_VERSION 3u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -200,6 +249,22 @@ typedef struct store_ops {
     lsn_err (*user_find_by_token)(store *s, const uint8_t hash[STORE_HASH_LEN],
                                   store_user **out, lsn_error *err);
     lsn_err (*user_list)(store *s, store_user_cb cb, void *ctx, lsn_error *err);
+    /* The user bound to the client certificate with this fingerprint. */
+    lsn_err (*user_find_by_cert)(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                 store_user **out, lsn_error *err);
+    /* Change user `name` durably (LSN_ERR_NOT_FOUND-like LSN_ERR_ARG "no
+     * such user" when there is none). */
+    lsn_err (*user_update)(store *s, const char *name, const store_user_change *ch,
+                           lsn_error *err);
+    /* Named access tokens: add one (the user must exist; LSN_ERR_DUPLICATE
+     * when the user has a token of that name), list a user's (by name),
+     * revoke one (LSN_ERR_ARG "no such token" when absent). A named token
+     * finds its user through user_find_by_token until it expires. */
+    lsn_err (*token_add)(store *s, const store_token *t, const uint8_t hash[STORE_HASH_LEN],
+                         lsn_error *err);
+    lsn_err (*token_list)(store *s, const char *user, store_token_cb cb, void *ctx,
+                          lsn_error *err);
+    lsn_err (*token_revoke)(store *s, const char *user, const char *name, lsn_error *err);
 
     /* Channels. */
     lsn_err (*channel_add)(store *s, const char *name, const char *purpose,
@@ -229,6 +294,10 @@ typedef struct store_ops {
     lsn_err (*item_append_async)(store *s, const store_item *item,
                                  const store_audit_event *post,
                                  store_append_cb done, void *ctx, lsn_error *err);
+    /* Every item a read entry below hands out (item_get, item_label,
+     * item_list, item_search) has passed its seal check (seal.h); one that
+     * fails is left out as if absent, audited, and the alarm
+     * (store_set_alarm) is raised. */
     /* An item by internal id, whole (with its attachment's bytes). */
     lsn_err (*item_get)(store *s, int64_t id, store_item **out, lsn_error *err);
     /* Where the item with public id `uuid` is (ref->id 0 if none): its
@@ -278,12 +347,27 @@ typedef struct store_ops {
 
     /* Federation: bindings, peers, outboxes (store_fed.h). */
     const struct store_fed_ops *fed;
+    /* Read the audit chain's signed anchor (anchor.h): *out says whether
+     * there is one, whether its signature verifies, and the head it names.
+     * An error only if it could not be read at all. */
+    lsn_err (*anchor)(store *s, store_anchor *out, lsn_error *err);
 } store_ops;
 
 /* A back-end's handle begins with this. */
 struct store {
     const store_ops *ops;
+    /* The integrity alarm (store_set_alarm); NULL: a line on stderr. */
+    store_alarm_cb alarm;
+    void *alarm_ctx;
 };
+
+/* Set the function told of every item that fails its seal check. Call it
+ * before the store is used from several threads. */
+static inline void store_set_alarm(store *s, store_alarm_cb cb, void *ctx)
+{
+    s->alarm = cb;
+    s->alarm_ctx = ctx;
+}
 
 /* Open the store named by `where`: "sqlite:PATH", or a plain PATH (a SQLite
  * database file, created with its schema if absent). On success *out is a
@@ -343,6 +427,21 @@ static inline lsn_err store_user_get(store *s, const char *name, store_user **ou
 static inline lsn_err store_user_find_by_token(store *s, const uint8_t h[STORE_HASH_LEN],
                                                store_user **out, lsn_error *err)
 { return s->ops->user_find_by_token(s, h, out, err); }
+static inline lsn_err store_user_update(store *s, const char *name,
+                                        const store_user_change *ch, lsn_error *err)
+{ return s->ops->user_update(s, name, ch, err); }
+static inline lsn_err store_token_add(store *s, const store_token *t,
+                                      const uint8_t h[STORE_HASH_LEN], lsn_error *err)
+{ return s->ops->token_add(s, t, h, err); }
+static inline lsn_err store_token_list(store *s, const char *user, store_token_cb cb,
+                                       void *ctx, lsn_error *err)
+{ return s->ops->token_list(s, user, cb, ctx, err); }
+static inline lsn_err store_token_revoke(store *s, const char *user, const char *name,
+                                         lsn_error *err)
+{ return s->ops->token_revoke(s, user, name, err); }
+static inline lsn_err store_user_find_by_cert(store *s, const uint8_t fp[STORE_HASH_LEN],
+                                              store_user **out, lsn_error *err)
+{ return s->ops->user_find_by_cert(s, fp, out, err); }
 static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,
@@ -391,5 +490,7 @@ static inline lsn_err store_audit_append(store *s, store_audit_event *ev, lsn_er
 static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb cb,
                                        void *ctx, lsn_error *err)
 { return s->ops->audit_list(s, after, cb, ctx, err); }
+static inline lsn_err store_anchor_read(store *s, store_anchor *out, lsn_error *err)
+{ return s->ops->anchor(s, out, err); }
 
 #endif

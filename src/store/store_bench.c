@@ -7,8 +7,12 @@
  * asynchronous append instead, keeping at most WINDOW in flight (as an
  * event-driven server with that many concurrent posts would).
  *
+ * With -l LISTINGS, each run then lists the whole channel LISTINGS times
+ * and prints the best time per row read (every row's seal is checked as
+ * it is read: docs/PERFORMANCE.md, "Seals and anchor").
+ *
  *   liaison-store-bench [-t THREADS] [-n PER_THREAD] [-r RUNS] [-d DIR]
- *                       [-s BODY_BYTES] [-a WINDOW] */
+ *                       [-s BODY_BYTES] [-a WINDOW] [-l LISTINGS] */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -97,11 +101,40 @@ static int post_async(store *s, int total, int inflight, const char *body)
     return atomic_load(&w.failed);
 }
 
+static int count_row(void *ctx, const store_item *it)
+{
+    (void)it;
+    ++*(long *)ctx;
+    return STORE_NEXT;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* List the whole channel `times` times; print the best time per row. */
+static int list_all(store *s, int run, int times)
+{
+    double best = 0;
+    long rows = 0;
+    for (int l = 0; l < times; l++) {
+        lsn_error err;
+        rows = 0;
+        double t0 = now_s();
+        if (store_item_list(s, "bench", NULL, 0, 0, count_row, &rows, &err) != LSN_OK) {
+            fprintf(stderr, "liaison-store-bench: %s\n", err.message);
+            return 1;
+        }
+        double dt = now_s() - t0;
+        if (l == 0 || dt < best)
+            best = dt;
+    }
+    printf("run %d: listing %ld rows, best of %d: %.1f ms = %.2f us per row\n", run, rows,
+           times, best * 1e3, best * 1e6 / (double)(rows ? rows : 1));
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -125,10 +158,10 @@ static int number(const char *s)
 
 int main(int argc, char **argv)
 {
-    int threads = 32, per = 1000, runs = 5, body_bytes = 200, inflight = 0;
+    int threads = 32, per = 1000, runs = 5, body_bytes = 200, inflight = 0, listings = 0;
     const char *dir = "/tmp";
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:r:d:s:a:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:r:d:s:a:l:")) != -1) {
         switch (opt) {
         case 't': threads = number(optarg); break;
         case 'n': per = number(optarg); break;
@@ -136,9 +169,11 @@ int main(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 's': body_bytes = number(optarg); break;
         case 'a': inflight = number(optarg); break;
+        case 'l': listings = number(optarg); break;
         default:
             fprintf(stderr, "usage: liaison-store-bench [-t THREADS] [-n PER_THREAD] "
-                            "[-r RUNS] [-d DIR] [-s BODY_BYTES] [-a WINDOW]\n");
+                            "[-r RUNS] [-d DIR] [-s BODY_BYTES] [-a WINDOW] "
+                            "[-l LISTINGS]\n");
             return 2;
         }
     }
@@ -177,12 +212,18 @@ int main(int argc, char **argv)
             }
         }
         double dt = now_s() - t0;
+        if (listings && !failed)
+            failed = list_all(s, r + 1, listings);
         store_close(s);
         char side[4200];
         unlink(path);
         snprintf(side, sizeof side, "%s-wal", path);
         unlink(side);
         snprintf(side, sizeof side, "%s-shm", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s.key", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s.anchor", path);
         unlink(side);
         if (failed)
             return 1;

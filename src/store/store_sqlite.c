@@ -1,7 +1,9 @@
 /* store/store_sqlite.c — the SQLite back-end of the store interface
  * (store.h): opening and closing, its store_ops table, and the reading
  * entries (rows to records and callbacks, reads restricted to a reader's
- * visible label classes, search). Every item row is read by row_item. Reads take a connection
+ * visible label classes, search). Every item row is read by row_item,
+ * which checks it against its seal (sqlite_seal.c) and withholds one that
+ * fails: fetch, label, listing, search and stream. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
@@ -51,6 +53,10 @@ static void row_user(sqlite3_stmt *st, store_user *u)
     u->clearance = col_text(st, 3);
     u->roles = (unsigned)sqlite3_column_int64(st, 4);
     col_hash(st, 5, u->token_hash);
+    u->password_hash = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : col_text(st, 6);
+    u->status = (unsigned)sqlite3_column_int(st, 7);
+    u->has_cert = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    col_hash(st, 8, u->cert_fingerprint);
 }
 
 static void row_channel(sqlite3_stmt *st, store_channel *c)
@@ -60,10 +66,10 @@ static void row_channel(sqlite3_stmt *st, store_channel *c)
     c->purpose = col_text(st, 2);
 }
 
-/* Every item read goes through here (ITEM_COLS / ITEM_LIST_COLS of
- * sqlite_conn.c): a fetch has the attachment's bytes in column 10; a
- * listing or search has NULL there and the attachment's size in 13. */
-static void row_item(sqlite3_stmt *st, store_item *it)
+/* An item row as it is (ITEM_COLS / ITEM_LIST_COLS of sqlite_conn.c): a
+ * fetch has the attachment's bytes in column 10; a listing or search has
+ * NULL there and the attachment's size in 13. Unchecked: row_item. */
+void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
 {
     it->id = sqlite3_column_int64(st, 0);
     it->channel = col_text(st, 1);
@@ -92,6 +98,16 @@ static void row_item(sqlite3_stmt *st, store_item *it)
         memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
     it->class_id = sqlite3_column_int64(st, 15);
     it->fed = (struct store_item_fed){ 0 };
+}
+
+/* Every item read goes through here: the row, checked against its seal
+ * (columns SQ_SEAL_COL.., sqlite_seal.c) at `level` — what the read has in
+ * hand. 1: hand it on; 0: it failed (audited, alarm raised) and is
+ * withheld, as if absent. */
+static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item *it)
+{
+    sq_row_item_raw(st, it);
+    return sq_seal_row(s, st, it, level);
 }
 
 static void row_class(sqlite3_stmt *st, store_label_class *c)
@@ -133,7 +149,7 @@ static void *copy_org(const store_org *o)
 static void *copy_user(const store_user *u)
 {
     store_user *c = core_malloc(sizeof *c + copy_ssize(u->name) + copy_ssize(u->organisation) +
-                               copy_ssize(u->clearance));
+                               copy_ssize(u->clearance) + copy_ssize(u->password_hash));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -141,6 +157,7 @@ static void *copy_user(const store_user *u)
     c->name = copy_put(&cur, u->name);
     c->organisation = copy_put(&cur, u->organisation);
     c->clearance = copy_put(&cur, u->clearance);
+    c->password_hash = copy_put(&cur, u->password_hash);
     return c;
 }
 
@@ -218,41 +235,60 @@ static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn 
 
 /* _get: the first row, copied. */
 typedef struct get_ctx {
-    void *(*copy)(sqlite3_stmt *st);
+    void *(*copy)(struct get_ctx *g, sqlite3_stmt *st);
+    sq_store *s;
     void *out;
     int nomem;
+    int withheld; /* an item row that failed its seal: not found */
 } get_ctx;
 
 static int get_row(void *ctx, sqlite3_stmt *st)
 {
     get_ctx *g = ctx;
-    g->out = g->copy(st);
-    g->nomem = g->out == NULL;
+    g->out = g->copy(g, st);
+    g->nomem = g->out == NULL && !g->withheld;
     return STORE_STOP;
 }
 
-static void *copy_org_row(sqlite3_stmt *st) { store_org o; row_org(st, &o); return copy_org(&o); }
-static void *copy_user_row(sqlite3_stmt *st) { store_user u; row_user(st, &u); return copy_user(&u); }
-static void *copy_channel_row(sqlite3_stmt *st) { store_channel c; row_channel(st, &c); return copy_channel(&c); }
-static void *copy_item_row(sqlite3_stmt *st) { store_item i; row_item(st, &i); return copy_item(&i); }
-static void *copy_text_row(sqlite3_stmt *st)
+static void *copy_org_row(get_ctx *g, sqlite3_stmt *st) { (void)g; store_org o; row_org(st, &o); return copy_org(&o); }
+static void *copy_user_row(get_ctx *g, sqlite3_stmt *st) { (void)g; store_user u; row_user(st, &u); return copy_user(&u); }
+static void *copy_channel_row(get_ctx *g, sqlite3_stmt *st) { (void)g; store_channel c; row_channel(st, &c); return copy_channel(&c); }
+static void *copy_item_row(get_ctx *g, sqlite3_stmt *st)
 {
-    const char *t = (const char *)sqlite3_column_text(st, 0);
-    return t ? core_strdup(t) : NULL;
+    store_item i;
+    g->withheld = !row_item(g->s, st, SEAL_FULL, &i);
+    return g->withheld ? NULL : copy_item(&i);
+}
+/* SQ_ITEM_LABEL: the row without body and attachment, checked. */
+static void *copy_label_row(get_ctx *g, sqlite3_stmt *st)
+{
+    store_item i;
+    g->withheld = !row_item(g->s, st, SEAL_LABEL, &i);
+    return g->withheld ? NULL : core_strdup(i.label);
 }
 
-static lsn_err get_one(sq_store *s, sq_stmt which, arg key, void *(*copy)(sqlite3_stmt *),
-                       void **out, const char *doing, lsn_error *err)
+/* The first row of `which` with parameters k1 and k2 (NONE: none),
+ * copied by `copy`; NULL when there is none. */
+static lsn_err get_one2(sq_store *s, sq_stmt which, arg k1, arg k2,
+                        void *(*copy)(get_ctx *g, sqlite3_stmt *), void **out,
+                        const char *doing, lsn_error *err)
 {
-    get_ctx g = { .copy = copy };
+    get_ctx g = { .copy = copy, .s = s };
     *out = NULL;
-    lsn_err e = query(s, which, key, NONE, NONE, get_row, &g, doing, err);
+    lsn_err e = query(s, which, k1, k2, NONE, get_row, &g, doing, err);
     if (e)
         return e;
     if (g.nomem)
         return core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
     *out = g.out;
     return LSN_OK;
+}
+
+static lsn_err get_one(sq_store *s, sq_stmt which, arg key,
+                       void *(*copy)(get_ctx *g, sqlite3_stmt *), void **out,
+                       const char *doing, lsn_error *err)
+{
+    return get_one2(s, which, key, NONE, copy, out, doing, err);
 }
 
 /* _list: each row to the caller's callback. */
@@ -264,8 +300,13 @@ typedef struct list_ctx {
         store_item_cb item;
         store_audit_cb audit;
         store_class_cb cls;
+        store_token_cb token;
     } cb;
     void *ctx;
+    sq_store *s; /* for item rows' seal check */
+    /* A search's: the channel and classes asked for (sq_seal_asked). */
+    const char *channel;
+    const store_classes *vis;
 } list_ctx;
 
 /* A row to the caller's typed callback: `name` reads the row with `reader`
@@ -282,9 +323,19 @@ typedef struct list_ctx {
 ROW_TO_CALLBACK(org_row, store_org, row_org, org)
 ROW_TO_CALLBACK(user_row, store_user, row_user, user)
 ROW_TO_CALLBACK(channel_row, store_channel, row_channel, channel)
-ROW_TO_CALLBACK(item_row, store_item, row_item, item)
 ROW_TO_CALLBACK(class_row, store_label_class, row_class, cls)
 ROW_TO_CALLBACK(audit_row, store_audit_event, row_audit, audit)
+
+/* An item row to the callback; one that fails its seal is skipped. */
+static int item_row(void *ctx, sqlite3_stmt *st)
+{
+    list_ctx *l = ctx;
+    store_item it;
+    if (!row_item(l->s, st, SEAL_LISTED, &it) ||
+        ((l->channel || l->vis) && !sq_seal_asked(l->s, &it, l->channel, l->vis)))
+        return STORE_NEXT;
+    return l->cb.item(l->ctx, &it);
+}
 
 static int last_row(void *ctx, sqlite3_stmt *st)
 {
@@ -325,8 +376,21 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
     *out = NULL;
     if (!hash)
         return core_fail(err, LSN_ERR_ARG, "no token hash");
-    return get_one((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), copy_user_row,
-                   (void **)out, "finding a user by token", err);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), INT(now), copy_user_row,
+                    (void **)out, "finding a user by token", err);
+}
+
+static lsn_err sq_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
+                                    store_user **out, lsn_error *err)
+{
+    *out = NULL;
+    if (!fp)
+        return core_fail(err, LSN_ERR_ARG, "no fingerprint");
+    return get_one((sq_store *)b, SQ_USER_BY_CERT, HASH(fp), copy_user_row, (void **)out,
+                   "finding a user by certificate", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -334,6 +398,25 @@ static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *er
     list_ctx l = { .cb.user = cb, .ctx = ctx };
     return query((sq_store *)b, SQ_USER_LIST, NONE, NONE, NONE, user_row, &l,
                  "listing users", err);
+}
+
+static int token_row(void *ctx, sqlite3_stmt *st)
+{
+    list_ctx *l = ctx;
+    store_token t = {.user = col_text(st, 0), .name = col_text(st, 1),
+                     .created_ms = sqlite3_column_int64(st, 2),
+                     .expires_ms = sqlite3_column_int64(st, 3)};
+    return l->cb.token(l->ctx, &t);
+}
+
+static lsn_err sq_token_list(store *b, const char *user, store_token_cb cb, void *ctx,
+                             lsn_error *err)
+{
+    list_ctx l = { .cb.token = cb, .ctx = ctx };
+    if (!user)
+        return core_fail(err, LSN_ERR_ARG, "no user named");
+    return query((sq_store *)b, SQ_TOKEN_LIST, TEXT(user), NONE, NONE, token_row, &l,
+                 "listing tokens", err);
 }
 
 static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
@@ -361,7 +444,7 @@ static lsn_err sq_item_get(store *b, int64_t id, store_item **out, lsn_error *er
 
 static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
 {
-    return get_one((sq_store *)b, SQ_ITEM_LABEL, INT(id), copy_text_row, (void **)out,
+    return get_one((sq_store *)b, SQ_ITEM_LABEL, INT(id), copy_label_row, (void **)out,
                    "reading an item's label", err);
 }
 
@@ -519,8 +602,11 @@ static lsn_err list_classes(sq_store *s, const char *channel, const store_classe
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             store_item it;
-            row_item(st, &it);
-            after = it.id;
+            int intact = row_item(s, st, SEAL_LISTED, &it) &&
+                         sq_seal_asked(s, &it, channel, vis);
+            after = it.id; /* past a withheld row too */
+            if (!intact)
+                continue;
             yielded++;
             if (cb(ctx, &it) != STORE_NEXT || (limit && yielded >= limit)) {
                 done = 1;
@@ -550,7 +636,10 @@ typedef struct limited {
 static int limited_row(void *ctx, sqlite3_stmt *st)
 {
     limited *m = ctx;
-    int go = item_row(&m->l, st);
+    store_item it;
+    if (!row_item(m->l.s, st, SEAL_LISTED, &it))
+        return STORE_NEXT; /* withheld: not yielded */
+    int go = m->l.cb.item(m->l.ctx, &it);
     if (m->limit && ++m->n >= m->limit)
         return STORE_STOP;
     return go;
@@ -562,7 +651,7 @@ static lsn_err sq_item_list(store *b, const char *channel, const store_classes *
 {
     if (vis && vis->all_upto <= 0)
         return list_classes((sq_store *)b, channel, vis, after, limit, cb, ctx, err);
-    limited m = { .l = { .cb.item = cb, .ctx = ctx }, .limit = limit };
+    limited m = { .l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b }, .limit = limit };
     return query((sq_store *)b, channel ? SQ_ITEM_LIST : SQ_ITEM_LIST_ALL,
                  channel ? TEXT(channel) : NONE, INT(after),
                  INT(vis ? vis->all_upto : INT64_MAX), limited_row, &m,
@@ -659,7 +748,8 @@ static lsn_err sq_item_search(store *b, const char *q, const char *channel,
     }
     if ((e = match_expr(q, channel_id, vis, &m, err)))
         return e;
-    list_ctx l = { .cb.item = cb, .ctx = ctx };
+    list_ctx l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b, .channel = channel,
+                   .vis = vis };
     e = query((sq_store *)b, SQ_ITEM_SEARCH, TEXT(m), INT(after), INT(bound), item_row, &l,
               "searching", err);
     lsn_free(m);
@@ -705,6 +795,7 @@ static void sq_close(store *b)
 {
     sq_store *s = (sq_store *)b;
     writer_stop(&s->writer);
+    sq_seal_close(s); /* the last anchor, after the last commit */
     sq_readers_close(s);
     sq_batch_finalize(s); /* before the writer's connection closes */
     sq_class_cache_clear(s);
@@ -726,6 +817,11 @@ static const store_ops sqlite_ops = {
     .user_get = sq_user_get,
     .user_find_by_token = sq_user_find_by_token,
     .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_find_by_cert = sq_user_find_by_cert,
+    .token_add = sq_token_add,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
     .channel_add = sq_channel_add,
     .channel_get = sq_channel_get,
     .channel_list = sq_channel_list,
@@ -742,6 +838,7 @@ static const store_ops sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .fed = &sq_fed_ops,
+    .anchor = sq_anchor_read,
 };
 
 /* The highest label class id, read once at open (the writer's connection,
@@ -780,12 +877,15 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err)
     pthread_cond_init(&s->pool_cv, NULL);
 
     lsn_err e = sq_conn_open(&s->w, path, 1, err);
-    if (e == LSN_OK && (e = sq_schema_migrate(&s->w, err)) == LSN_OK &&
+    if (e == LSN_OK && (e = sq_seal_open(s, err)) == LSN_OK &&
+        (e = sq_schema_migrate(&s->w, &s->keys, err)) == LSN_OK &&
         (e = sq_class_max_load(s, err)) == LSN_OK &&
-        (e = writer_start(&s->writer, &sq_writer_ops, s, err)) == LSN_OK) {
+        (e = sq_seal_anchor_start(s, err)) == LSN_OK &&
+        (e = writer_start(&s->writer, &sq_writer_ops, s, s->anchor, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;
     }
+    sq_seal_close(s);
     sq_batch_finalize(s);
     sq_conn_close(&s->w);
     pthread_mutex_destroy(&s->pool_mu);

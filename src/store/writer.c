@@ -54,12 +54,13 @@ static void head_back(writer *w, const head *h)
 
 /* The one place that runs after a group is durable and before anyone is
  * told: the committed head (seq, hash) and whether this group moved it.
- * Nothing to do yet; the audit anchor (a signed copy of the head kept
- * outside the database) is written from here. */
+ * The audit anchor (a signed copy of the head kept outside the database,
+ * anchor.h) is told the new head here, never before its commit: its own
+ * thread writes it soon after. */
 static void after_commit(writer *w, bool moved)
 {
-    (void)w;
-    (void)moved;
+    if (w->anchor && moved && w->committed_seq > 0)
+        anchor_writer_note(w->anchor, w->committed_seq, w->committed_hash);
 }
 
 /* ---- running one request -------------------------------------------------- */
@@ -315,13 +316,14 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-lsn_err writer_start(writer *w, const writer_ops *ops, void *be, lsn_error *err)
+lsn_err writer_start(writer *w, const writer_ops *ops, void *be, anchor_writer *anchor,
+                     lsn_error *err)
 {
     if (ops->run_max < 1 || ops->run_max > WRITER_RUN_MAX || !ops->begin ||
         !ops->audit_head || !ops->insert_items || !ops->insert_audit || !ops->commit ||
         !ops->rollback || !ops->savepoint || !ops->savepoint_end || !ops->in_transaction)
         core_misuse("store: a back-end's writer_ops is incomplete");
-    *w = (writer){ .ops = ops, .be = be };
+    *w = (writer){ .ops = ops, .be = be, .anchor = anchor };
     lsn_err e = ops->audit_head(be, &w->seq, w->hash, err);
     if (e)
         return e;

@@ -30,6 +30,8 @@
 #include <semaphore.h>
 #include <stdbool.h>
 
+#include "store/anchor.h"
+#include "store/seal.h"
 #include "store/store.h"
 
 /* The longest run of consecutive item appends handed to one insert_items. */
@@ -44,6 +46,7 @@ typedef struct writer_item {
     int64_t created_ms;      /* the item's time (the caller's, or now) */
     uint8_t uuid[STORE_UUID_LEN]; /* the public id to store */
     store_audit_event *post; /* its post record, or NULL; chained by the writer */
+    seal_digests seal_digests; /* of body and attachment, for its seal (seal.h) */
     int64_t id;              /* out: the internal id the back-end gave it */
 } writer_item;
 
@@ -130,13 +133,18 @@ typedef struct writer {
      * open group; `committed_*` only after a commit. Writer thread only. */
     uint64_t seq, committed_seq;
     uint8_t hash[STORE_HASH_LEN], committed_hash[STORE_HASH_LEN];
+    /* The back-end's anchor of the audit head (anchor.h), borrowed; NULL
+     * when it has none (or it is frozen). Told each committed head that
+     * moved: never before its commit. */
+    anchor_writer *anchor;
 } writer;
 
 /* Read the audit head through ops->audit_head and start the writer thread
- * ("store-writer"). On failure nothing is left to stop. An incomplete ops
- * table is a programmer's error: it aborts. */
-lsn_err writer_start(writer *w, const writer_ops *ops, void *be, lsn_error *err)
-    LSN_MUST_CHECK;
+ * ("store-writer"). `anchor` (may be NULL) is noted each new committed head
+ * (after_commit); it must outlive writer_stop. On failure nothing is left
+ * to stop. An incomplete ops table is a programmer's error: it aborts. */
+lsn_err writer_start(writer *w, const writer_ops *ops, void *be, anchor_writer *anchor,
+                     lsn_error *err) LSN_MUST_CHECK;
 /* Run every queued write (completing each), then stop the thread. */
 void writer_stop(writer *w);
 
@@ -159,6 +167,9 @@ lsn_err writer_item_append_async(writer *w, const store_item *it,
 lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err);
 /* Run fn(be, arg, err) in a group and wait for its commit. */
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err);
+/* Unix time in milliseconds: what a record is stamped with when its
+ * caller gave no time. */
+int64_t writer_now_ms(void);
 /* A required text field: present, not empty, at most max bytes. */
 lsn_err writer_need(const char *what, const char *v, size_t max, lsn_error *err);
 

@@ -1,8 +1,9 @@
 /* store/writer_append.c — the writing entries of store_ops that are the
  * same for every back-end: appending an item (blocking and asynchronous)
  * and an audit event, and running a back-end's own write in a group. Each
- * checks its input on the caller's thread, hashes the item's content and
- * chooses its UUID there, then queues a request to the writer (writer.c). */
+ * checks its input on the caller's thread, hashes the item's content,
+ * digests its body and attachment for its seal (seal.h) and chooses its
+ * UUID there, then queues a request to the writer (writer.c). */
 #include "store/store_fed.h"
 #include "store/writer.h"
 
@@ -13,7 +14,7 @@
 #include "core/error.h"
 #include "store/copy.h"
 
-static int64_t now_ms(void)
+int64_t writer_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -96,17 +97,19 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
 }
 
 /* Fill j for `it` (whose hash is already in `hash`): its time, its public
- * id (the caller's, or a new one), and the post record's time. */
+ * id (the caller's, or a new one), the digests its seal covers (here, on
+ * the poster's thread, like the hash) and the post record's time. */
 static void prepare(writer_item *j, const store_item *it, const uint8_t *hash,
                     store_audit_event *post)
 {
     static const uint8_t zero[STORE_UUID_LEN];
     *j = (writer_item){ .item = it, .hash = hash, .post = post,
-                        .created_ms = it->created_ms ? it->created_ms : now_ms() };
+                        .created_ms = it->created_ms ? it->created_ms : writer_now_ms() };
     if (memcmp(it->uuid, zero, STORE_UUID_LEN) == 0)
         store_uuid_new(j->uuid);
     else
         memcpy(j->uuid, it->uuid, STORE_UUID_LEN);
+    seal_digest(it, &j->seal_digests);
     if (post && !post->time_ms)
         post->time_ms = j->created_ms;
 }
@@ -208,7 +211,7 @@ lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err)
     if (e)
         return e;
     if (!ev->time_ms)
-        ev->time_ms = now_ms();
+        ev->time_ms = writer_now_ms();
     writer_req r = { .kind = WRITER_AUDIT, .event = ev };
     return writer_submit(w, &r, err);
 }

@@ -102,9 +102,21 @@ export async function makeChecker(specPath) {
     const problems = [];
     const headers = ex.reqHeaders;
     const security = operation.security || doc.security || [];
-    if (security.length && !security.some((s) => Object.keys(s).length === 0) &&
-        !/^Bearer +\S+$/i.test(headers.authorization || '')) { // the scheme is case-insensitive (RFC 9110 §11.1)
-      problems.push('no bearer token');
+    // A requirement is met when each of its schemes is: a bearer token
+    // (the scheme is case-insensitive, RFC 9110 §11.1), or an API key in a
+    // cookie (the web page's session).
+    const schemes = (doc.components && doc.components.securitySchemes) || {};
+    const met = (name) => {
+      const sc = schemes[name] || {};
+      if (sc.type === 'http' && sc.scheme === 'bearer')
+        return /^Bearer +\S+$/i.test(headers.authorization || '');
+      if (sc.type === 'apiKey' && sc.in === 'cookie')
+        return (headers.cookie || '').split(/; */).some((c) => c.startsWith(`${sc.name}=`) &&
+                                                             c.length > sc.name.length + 1);
+      return false;
+    };
+    if (security.length && !security.some((s) => Object.keys(s).every(met))) {
+      problems.push('no bearer token or session cookie');
     }
     let body;
     if (operation.requestBody) {
@@ -193,7 +205,10 @@ export async function makeChecker(specPath) {
           `(${Object.keys(response.content).join(', ')})`);
     }
 
-    const headerResult = api.validator.validateResponseHeaders(ex.resHeaders, operation,
+    // Node gives Set-Cookie as a list (one per cookie): as the text of each.
+    const resHeaders = Object.fromEntries(Object.entries(ex.resHeaders)
+      .map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+    const headerResult = api.validator.validateResponseHeaders(resHeaders, operation,
       { statusCode: ex.status });
     if (!headerResult.valid) bad(`headers: ${describe(headerResult.errors)}`);
     // openapi-backend checks the documented headers that are present; a

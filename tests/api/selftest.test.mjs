@@ -130,8 +130,8 @@ test('the spec as it is: the same traffic conforms and check-report.sh passes', 
 
 const FRAGMENTS = [
   ['an undocumented status (404 dropped from GET /api/v1/items/{id})',
-    "'404':\n          description: No such item — or one the caller may not see (the same answer).",
-    "'410':\n          description: No such item — or one the caller may not see (the same answer).",
+    "'404':\n          description: No such item — or one the caller may not see, or one withheld because it was altered in the database (the same answer).",
+    "'410':\n          description: No such item — or one the caller may not see, or one withheld because it was altered in the database (the same answer).",
     /status 404 is not documented for getItem/],
   ['an accepted out-of-range value (limit at most 2 in listings)',
     "schema: { type: integer, minimum: 1, maximum: 1000, default: 100 }\n      responses:\n        '200':\n          description: |\n            The visible items.",

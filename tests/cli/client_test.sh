@@ -78,14 +78,17 @@ expect_err() { # expect_err NAME RC TEXT ARGS...: exit code, stderr contains TEX
 sql() { # sql DB STATEMENT: run SQL on the file behind the store's back
     python3 -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.executescript("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;" + sys.argv[2])
+c.executescript("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;"
+                "DROP TRIGGER IF EXISTS items_no_update; DROP TRIGGER IF EXISTS items_no_delete;"
+                "DROP TRIGGER IF EXISTS item_seals_no_delete;" + sys.argv[2])
 c.commit()
 c.close()' "$1" "$2"
 }
 
-restore() { # restore: put the pristine copy of the store back
+restore() { # restore: put the pristine copy of the store (and its anchor) back
     rm -f "$DB-wal" "$DB-shm"
     cp "$TMP/pristine.db" "$DB"
+    cp "$TMP/pristine.anchor" "$DB.anchor"
 }
 
 # ---- administrative verbs ------------------------------------------------
@@ -210,9 +213,99 @@ expect_err "audit_verify_refuses_a_missing_store_file" 2 "no store at $S/none.db
 expect_err "serve_refuses_an_unknown_store_scheme" 2 "unknown store scheme" \
     serve --data-dir "$TMP/dd" --store "mysql:db" --listen 127.0.0.1:0
 
+# ---- accounts (issue 11): user list/show/disable/enable/remove/passwd/
+# token/set-clearance/set-roles, on a data directory of their own; an
+# organisation's nation must be one the policy knows.
+P=$TMP/people
+expect_err "org_add_refuses_a_nation_the_policy_does_not_know" 2 "knows no nation or body 'ATL'" \
+    org add Atlantis --nation ATL --data-dir "$P"
+run org add "$JPN" --nation JPN --data-dir "$P"
+run user add ayumi --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$P"
+AYUMI=$out
+run user add goro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$P"
+expect "user_list_prints_name_org_roles_status" 0 "ayumi	$JPN	member	active
+goro	$JPN	member	active" user list --data-dir "$P"
+run user show ayumi --data-dir "$P"
+[ "$rc" -eq 0 ] && printf '%s\n' "$out" | grep -qx "status: active" &&
+    printf '%s\n' "$out" | grep -qx "password: none"
+ok $? "user_show_prints_the_account" "rc=$rc out=$out err=$err"
+expect "user_disable_says_so" 0 "user ayumi disabled" user disable ayumi --data-dir "$P"
+PROBE_OUT=$("$PROBE" "$P/liaison.db" "$AYUMI"); PROBE_RC=$?
+python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+sys.exit(0 if c.execute("select status from users where name = ?", ("ayumi",)).fetchone()[0] == 1 else 1)' "$P/liaison.db"
+ok $? "user_disable_marks_the_user_disabled_in_the_store"
+expect "user_enable_says_so" 0 "user ayumi enabled" user enable ayumi --data-dir "$P"
+expect_err "user_disable_names_an_unknown_user" 2 "There is no user 'nobody'" \
+    user disable nobody --data-dir "$P"
+echo short | "$LIAISON" user passwd ayumi --data-dir "$P" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "10 to 256 characters" "$TMP/err"
+ok $? "user_passwd_refuses_a_short_password" "$(cat "$TMP/err")"
+echo "a long enough password" | "$LIAISON" user passwd ayumi --data-dir "$P" >"$TMP/out" 2>"$TMP/err"
+rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+[ "$rc" -eq 0 ] && [ "$out" = "password of ayumi set" ]
+ok $? "user_passwd_reads_standard_input" "rc=$rc out=$out err=$err"
+python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+h = c.execute("select password_hash from users where name = ?", ("ayumi",)).fetchone()[0]
+sys.exit(0 if h.startswith("$argon2id$") and "long enough" not in h else 1)' "$P/liaison.db"
+ok $? "the_store_holds_an_argon2id_hash_of_the_password"
+run user token ayumi --data-dir "$P"
+NEWTOK=$out
+[ "$rc" -eq 0 ] && printf '%s' "$NEWTOK" | grep -Eq '^[A-Za-z0-9_-]{43}$' && [ "$NEWTOK" != "$AYUMI" ]
+ok $? "user_token_prints_a_new_token" "rc=$rc out=$out err=$err"
+PROBE_OUT=$("$PROBE" "$P/liaison.db" "$AYUMI")
+[ "$PROBE_OUT" = none ] && [ "$("$PROBE" "$P/liaison.db" "$NEWTOK")" = "ayumi|$JPN|1" ]
+ok $? "user_token_replaces_the_old_token" "$PROBE_OUT"
+expect_err "user_set_clearance_refuses_an_invalid_clearance" 2 "BOGUS" \
+    user set-clearance ayumi --clearance '{"policy":"NATO","classifications":["BOGUS"]}' --data-dir "$P"
+expect "user_set_clearance_accepts_a_valid_one" 0 "clearance of ayumi set" \
+    user set-clearance ayumi --data-dir "$P" \
+    --clearance '{"policy":"NATO","maxClassification":"RESTRICTED","categories":[{"tagSet":"Context","values":["NATO","Releasable"]},{"tagSet":"Releasable To","values":["JPN"]}]}'
+expect "user_set_roles_replaces_the_roles" 0 "roles of ayumi: member,auditor" \
+    user set-roles ayumi --role member --role auditor --data-dir "$P"
+expect_err "user_set_roles_needs_a_role" 2 "--role is required" user set-roles ayumi --data-dir "$P"
+run token add ayumi --name "nightly export" --expires 30 --data-dir "$P"
+NAMED=$out
+[ "$rc" -eq 0 ] && printf '%s' "$NAMED" | grep -Eq '^[A-Za-z0-9_-]{43}$' &&
+    [ "$("$PROBE" "$P/liaison.db" "$NAMED")" = "ayumi|$JPN|5" ]
+ok $? "token_add_prints_a_named_token_that_finds_its_user" "rc=$rc out=$out err=$err"
+expect_err "token_add_refuses_a_name_taken" 2 "already has a token named 'nightly export'" \
+    token add ayumi --name "nightly export" --data-dir "$P"
+expect_err "token_add_refuses_a_bad_expiry" 2 "not a number of days" \
+    token add ayumi --name other --expires 0 --data-dir "$P"
+run token list ayumi --data-dir "$P"
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -Eq '^nightly export	[0-9T:-]+Z	[0-9T:-]+Z$' &&
+    ! printf '%s' "$out" | grep -q "$NAMED"
+ok $? "token_list_names_times_and_never_the_token" "rc=$rc out=$out err=$err"
+expect "token_revoke_says_so" 0 "token 'nightly export' of ayumi revoked" \
+    token revoke ayumi --name "nightly export" --data-dir "$P"
+[ "$("$PROBE" "$P/liaison.db" "$NAMED")" = none ]
+ok $? "a_revoked_token_finds_nobody"
+expect "user_remove_says_so" 0 "user goro removed" user remove goro --data-dir "$P"
+expect_err "a_removed_user_cannot_be_enabled" 2 "There is no user 'goro'" \
+    user enable goro --data-dir "$P"
+acts=$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute("select action, object, outcome from audit where action like ? order by seq", ("user.%",)): print("|".join(r))' "$P/liaison.db" | grep -v "user.add")
+want_acts="user.disable|user:ayumi|ok
+user.enable|user:ayumi|ok
+user.disable|user:nobody|refused
+user.passwd|user:ayumi|refused
+user.passwd|user:ayumi|ok
+user.token|user:ayumi|ok
+user.set-clearance|user:ayumi|refused
+user.set-clearance|user:ayumi|ok
+user.set-roles|user:ayumi|ok
+user.remove|user:goro|ok
+user.enable|user:goro|refused"
+[ "$acts" = "$want_acts" ]
+ok $? "every_account_act_and_refusal_is_audited" "$acts"
+
 [ ! -e "$DB-wal" ] || [ ! -s "$DB-wal" ]
 ok $? "the_store_is_checkpointed_when_the_command_ends"
 cp "$DB" "$TMP/pristine.db"
+cp "$DB.anchor" "$TMP/pristine.anchor"
 sql "$DB" "UPDATE audit SET detail = 'nation KOR' WHERE seq = 3;"
 run audit verify --data-dir "$D"
 [ "$rc" -eq 1 ] && case "$out" in "audit: entry 3 altered, chain broken"*) true ;; *) false ;; esac
@@ -235,6 +328,28 @@ ok $? "audit_verify_names_an_entry_whose_hash_was_replaced" "rc=$rc out='$out'"
 restore
 run audit verify --data-dir "$D"
 [ "$rc" -eq 0 ]; ok $? "the_restored_copy_verifies_again" "rc=$rc out='$out'"
+
+# The end of the log cut off: the chain alone cannot tell, its signed
+# anchor (DB.anchor, written after each commit) can.
+key_mode=$(stat -c %a "$DB.key" 2>/dev/null)
+[ "$key_mode" = 600 ] && [ "$(stat -c %s "$DB.key")" = 32 ]
+ok $? "the_store_key_is_made_0600_beside_the_database" "mode=$key_mode"
+run verify --data-dir "$D"
+[ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q '^verify: the store is intact$'
+ok $? "verify_passes_an_untouched_store" "rc=$rc out='$out' err='$err'"
+sql "$DB" "DELETE FROM audit WHERE seq >= (SELECT max(seq) - 1 FROM audit);"
+run audit verify --data-dir "$D"
+[ "$rc" -eq 1 ] && case "$out" in "audit: "*" chain intact but TRUNCATED"*) true ;; *) false ;; esac
+ok $? "audit_verify_reports_a_truncated_tail" "rc=$rc out='$out'"
+run verify --data-dir "$D"
+[ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q '^audit log TRUNCATED: its anchor names record'
+ok $? "verify_reports_a_truncated_tail" "rc=$rc out='$out'"
+restore
+chmod 644 "$DB.key"
+run verify --data-dir "$D"
+[ "$rc" -eq 2 ] && case "$err" in *"has mode 0644: it must be readable by its owner only"*) true ;; *) false ;; esac
+ok $? "a_store_key_readable_by_others_is_refused" "rc=$rc err='$err'"
+chmod 600 "$DB.key"
 
 # ---- client verbs, against the fake node --------------------------------
 rm -f "$TMP/port"
@@ -485,6 +600,27 @@ ok $? "every_exchange_with_the_real_node_conforms_to_docs_api_openapi_yaml" "$ch
 run audit verify --data-dir "$R"
 [ "$rc" -eq 0 ] && case "$out" in "audit: "*" entries, chain intact, head "*) true ;; *) false ;; esac
 ok $? "real_audit_chain_holds_administrative_and_node_acts" "rc=$rc out=$out err=$err"
+
+# Items altered behind the node's back: `verify` names each one by its
+# public id (the first moved to another label class, the last deleted).
+run verify --data-dir "$R"
+[ "$rc" -eq 0 ]; ok $? "real_verify_passes_the_node_store" "rc=$rc out=$out err=$err"
+RDB=$R/liaison.db
+item_uuid() { # item_uuid DB min|max: the public id of the first or last item
+    python3 -c 'import sqlite3, sys, uuid
+b = sqlite3.connect(sys.argv[1]).execute("select uuid from items where id = (select %s(id) from items)" % sys.argv[2]).fetchone()[0]
+print(uuid.UUID(bytes=b))' "$1" "$2"
+}
+first=$(item_uuid "$RDB" min)
+last=$(item_uuid "$RDB" max)
+hf=$(printf '%s' "$first" | tr -d -); hl=$(printf '%s' "$last" | tr -d -)
+sql "$RDB" "UPDATE items SET class = (SELECT id FROM label_classes WHERE id <> (SELECT class FROM items WHERE uuid = X'$hf') LIMIT 1) WHERE uuid = X'$hf';
+DELETE FROM item_seals WHERE item_id = (SELECT id FROM items WHERE uuid = X'$hl'); DELETE FROM items WHERE uuid = X'$hl';"
+run verify --data-dir "$R"
+[ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q "^item $first ALTERED" &&
+    printf '%s' "$out" | grep -q "^item $last DELETED: its post record remains" &&
+    printf '%s' "$out" | grep -q '^verify: the store FAILED verification$'
+ok $? "real_verify_names_an_altered_and_a_deleted_item" "rc=$rc out=$out err=$err"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

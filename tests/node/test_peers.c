@@ -216,10 +216,17 @@ int main(int argc, char **argv)
               guard_peer_clearance(SET, "KOR", "CONFIDENTIAL", &ck, &err) == LSN_OK &&
               guard_peer_clearance(SET, "NATO", NULL, &ch, &err) == LSN_OK;
     int64_t want_j[64], want_k[64], want_h[64];
-    size_t nj = 0, nk = 0, nh = 0, posted = 0;
+    size_t nj = 0, nk = 0, nh = 0, posted = 0, national = 0;
     int64_t unsent = 0; /* an item the guard sends to no peer */
     json_array_foreach(items, i, it) {
         json_t *label = json_object_get(it, "label");
+        /* The demo's item under a national policy: this test loads the
+         * bundled (NATO) policy only. */
+        const char *under = json_string_value(json_object_get(label, "policy"));
+        if (under && strcmp(under, "NATO")) {
+            national++;
+            continue;
+        }
         const char *body = json_string_value(json_object_get(it, "body"));
         svc_post p = {.channel = json_string_value(json_object_get(it, "channel")),
                       .label = label, .body = body, .body_len = strlen(body)};
@@ -243,7 +250,8 @@ int main(int argc, char **argv)
         if (to_h && nh < 64)
             want_h[nh++] = id;
     }
-    ok(cl && posted == json_array_size(items), "every_demo_item_is_posted (%zu)", posted);
+    ok(cl && national <= 1 && posted + national == json_array_size(items),
+       "every_demo_item_under_the_nato_policy_is_posted (%zu)", posted);
 
     /* A refused post creates no entry and takes no sequence. */
     json_t *lbl = json_object_get(json_array_get(items, 0), "label");

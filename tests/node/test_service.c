@@ -172,12 +172,17 @@ static void test_service(const char *dir)
     ok(rc == LSN_OK && sn.refused_release == 1 && sn.audit_reads == 101,
        "an_auditor_reads_the_refused_release_the_refused_reading_and_its_own (%d, %d)",
        sn.refused_release, sn.audit_reads);
-    audit_report rep;
-    ok(svc_audit_verify(&s, &nobody, &rep, &res) == LSN_OK && rep.fault == AUDIT_INTACT &&
-           strstr(res.reason, "chain intact"),
+    store_verify_report rep;
+    ok(svc_audit_verify(&s, &nobody, &rep, &res) == LSN_OK && rep.audit.fault == AUDIT_INTACT &&
+           rep.ok && strstr(res.reason, "chain intact"),
        "an_auditor_verifies_the_chain (%s)", res.reason);
     ok(svc_audit_verify(&s, &admin, &rep, &res) != LSN_OK && res.refusal == SVC_FORBIDDEN,
        "an_administrator_alone_may_not_verify_the_audit_log");
+    ok(svc_store_verify(&s, &nobody, &rep, &res) == LSN_OK && rep.ok && rep.items > 0 &&
+           rep.posted > 0 && strstr(res.reason, "intact"),
+       "an_auditor_verifies_the_whole_store (%s)", res.reason);
+    ok(svc_store_verify(&s, &admin, &rep, &res) != LSN_OK && res.refusal == SVC_FORBIDDEN,
+       "an_administrator_alone_may_not_verify_the_store");
 
     json_decref(to_kor);
     json_decref(to_jpn);

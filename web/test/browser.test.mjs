@@ -657,3 +657,36 @@ test('a narrow window (400 px): nothing overflows sideways, and who is signed in
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('an item posted under the national (Japanese) policy shows its Japanese banner text and its NATO equivalent', async (t) => {
+  if (!node.real) return t.skip('the mock node has no national policy: run against a real node (with-node.sh)');
+  // JAPAN SECRET releasable to Japan and NATO, under the illustrative
+  // Japanese policy the demo node loads beside NATO's.
+  const label = { policy: 'JPN-ILLUSTRATIVE', classification: 'GOKUHI',
+    categories: [{ tagSet: 'Release', values: ['JPN', 'NATO'] }] };
+  const text = unique('Marked under the national policy');
+  await postApi(jpn, label, text);
+  for (const [who, user] of [['NATO', nato], ['Japan', jpn]]) {
+    const page = await signedIn(chrome.browser, node.url, user);
+    await openChannel(page, channel);
+    const card = itemCard(page, text);
+    await card.waitFor();
+    assert.equal((await card.locator('.banner-ja').textContent()).trim(), '日本 極秘 開示先: 日本、NATO',
+      `${who}: the Japanese marking is shown`);
+    assert.equal(await card.locator('.banner-ja').getAttribute('lang'), 'ja');
+    assert.match(await card.locator('.equivalent').textContent(), /NATO SECRET Releasable to JPN/,
+      `${who}: the NATO equivalent is shown under the item's own banner`);
+    const own = card.locator('.banner').first();
+    assert.match(await own.textContent(), /JAPAN SECRET/);
+    assert.equal(await own.evaluate((e) => getComputedStyle(e).backgroundColor),
+      await page.evaluate((c) => { const d = document.createElement('div'); d.style.backgroundColor = c;
+        document.body.append(d); const v = getComputedStyle(d).backgroundColor; d.remove(); return v; },
+      bannerColours(policy, 'SECRET').background), `${who}: the banner takes NATO SECRET's colour`);
+    if (who === 'NATO') {
+      await card.scrollIntoViewIfNeeded();
+      await card.screenshot({ path: path.resolve(outDir, '../../docs/img/web-national-item.png') });
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});

@@ -1,6 +1,7 @@
 // api.js — the node's HTTP API (docs/api/openapi.yaml), for the page.
 //
-// Every call carries `Authorization: Bearer TOKEN`. The live stream is read
+// Every call carries `Authorization: Bearer TOKEN`, or (signed in with a
+// password) the session cookie and, when it changes state, X-CSRF-Token. The live stream is read
 // with fetch() and a small Server-Sent Events parser rather than
 // EventSource, because EventSource cannot send that header and a token in a
 // URL ends up in logs and history; resuming uses `Last-Event-ID`.
@@ -26,6 +27,8 @@ export function plainWords(err) {
   if (err instanceof ApiError) {
     if (err.code === 'invalid') return t('err.invalid', err.message);
     if (err.code === 'bad_request' || err.code === 'malformed_json') return t('err.refused', err.message);
+    if (err.code === 'signin_refused') return t('err.signin_refused');
+    if (err.code === 'signin_throttled') return t('err.signin_throttled', err.wait || 0);
     if (PLAIN.includes(err.code)) return t(`err.${err.code}`);
     return t('err.status', err.status);
   }
@@ -38,12 +41,18 @@ export class Api {
     this.token = token;
   }
 
+  // Without a token the page is in a web session: the browser sends the
+  // HttpOnly cookie itself, and `csrf` (signin.js) goes with every request
+  // that changes something.
   headers(extra = {}) {
-    return { Accept: 'application/json', Authorization: `Bearer ${this.token}`, ...extra };
+    const h = { Accept: 'application/json', ...extra };
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    return h;
   }
 
   async request(method, path, body) {
     const init = { method, headers: this.headers(), cache: 'no-store' };
+    if (method !== 'GET' && this.csrf) init.headers['X-CSRF-Token'] = this.csrf;
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);

@@ -11,6 +11,9 @@ import { relabel } from './views/banner.js';
 import { renderChannels } from './views/channels.js';
 import { showItems, prependItem, redrawItems, clearItems } from './views/items.js';
 import { renderCompose, composeLangChanged } from './views/compose.js';
+import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFields,
+  clearSignInFields } from './views/signin.js';
+import { mountUsers } from './views/users.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
@@ -18,12 +21,15 @@ let stopStream = null;
 let loadSeq = 0;      // the list being loaded (a late answer for an older one is dropped)
 let lastQuery = null; // the search on screen, for redrawing its words
 
-async function signIn(token) {
+/** Sign in with a token, or (token '') in the web session whose CSRF
+ *  token is `csrf`. */
+async function signIn(token, csrf = null) {
   const api = new Api('', token);
+  api.csrf = csrf;
   const [me, policy, channels] = await Promise.all([api.me(), api.policy(), api.channels()]);
   const presets = await loadPresets(policy);
   Object.assign(state, { api, me, policy, presets, channels: channels.channels || [] });
-  sessionStorage.setItem(TOKEN_KEY, token);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
 }
 
 function channelFromHash() {
@@ -52,6 +58,7 @@ function showApp() {
   const first = channelFromHash();
   openChannel(state.channels.some((c) => c.name === first) ? first : state.channels[0]?.name, { replace: true });
   stopStream = state.api.stream(onLive, onStreamState);
+  mountUsers(state);
 }
 
 let streamState = 'connecting';
@@ -184,9 +191,10 @@ function applyLang() {
   relabel();
 }
 
-function signOut() {
+async function signOut() {
   stopStream?.();
   sessionStorage.removeItem(TOKEN_KEY);
+  if (state.api?.csrf) await endSession(state.api.csrf);
   history.replaceState(null, '', location.pathname);
   location.reload();
 }
@@ -209,12 +217,16 @@ function wire() {
   }
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const token = $('token').value.trim();
-    if (!token) { $('signin-error').textContent = t('signin.empty'); return; }
+    const f = signInFields();
+    if (!f.token && !(f.name && f.password)) {
+      $('signin-error').textContent = t('signin.empty');
+      return;
+    }
     $('signin-error').textContent = t('signin.busy');
     try {
-      await signIn(token);
-      $('token').value = '';
+      if (f.token) await signIn(f.token);
+      else await signIn('', (await passwordSignIn(f.name, f.password)).csrf);
+      clearSignInFields();
       $('signin-error').textContent = '';
       showApp();
     } catch (e) {
@@ -242,11 +254,21 @@ function wire() {
 }
 
 async function start() {
+  mountPasswordForm();
   wire();
   document.documentElement.lang = state.lang;
   translateStatic();
   applyZone();
   const token = sessionStorage.getItem(TOKEN_KEY);
+  const session = token ? null : await resumeSession();
+  if (session) {
+    try {
+      await signIn('', session.csrf);
+      return showApp();
+    } catch (e) {
+      return showSignIn(plainWords(e));
+    }
+  }
   if (!token) return showSignIn();
   try {
     await signIn(token);

@@ -13,7 +13,7 @@ import { h, fill, timeEl, clipIcon } from '../dom.js';
 import { state } from '../state.js';
 import { plainWords } from '../api.js';
 import { base64ToBytes, essence, fileName, formatSize, previewKind } from '../attachment.js';
-import { banner, itemBanner, itemMarking, relabel } from './banner.js';
+import { banner, itemBanner, itemMarking, nationalMarks, relabel } from './banner.js';
 import { t } from '../i18n.js';
 import { categoryName } from '../nations.js';
 
@@ -68,6 +68,7 @@ export function openDetail(item) {
   const att = item.attachment;
   fill(dlg,
     itemBanner(item),
+    nationalMarks(item),
     h('div', { class: 'detail-body' },
       h('h2', { id: 'detail-title' }, t('detail.title', item.author)),
       h('p', { class: 'item-body', translate: 'no' }, item.body),

@@ -5,7 +5,7 @@ import { h, fill, timeEl, clipIcon } from '../dom.js';
 import { formatSize } from '../attachment.js';
 import { state } from '../state.js';
 import { t } from '../i18n.js';
-import { itemBanner } from './banner.js';
+import { itemBanner, nationalMarks } from './banner.js';
 import { openDetail } from './detail.js';
 
 const list = () => document.getElementById('items');
@@ -29,6 +29,7 @@ function card(item, fresh) {
   const open = () => openDetail(item);
   return h('li', { class: `item${fresh ? ' fresh' : ''}`, dataset: { id: String(item.id), channel: item.channel || '' } },
     itemBanner(item),
+    nationalMarks(item),
     h('div', { class: 'item-meta' },
       h('span', { class: 'author', translate: 'no' }, item.author),
       h('span', { class: 'muted', translate: 'no' }, item.organisation),
