@@ -10,7 +10,8 @@
  * classes, reads of visible classes (listing, search, fetch by UUID),
  * paging, the audit log and its chain, errors and limits, durability across
  * close and reopen and across a SIGKILL, concurrency (appends from many
- * threads, every completion called once) and allocation failures. What
+ * threads, every completion called once), allocation failures, and
+ * federation's bindings, peers and outboxes (store_contract_fed.c). What
  * only one back-end has (SQLite's files, schema upgrades, its full-text
  * index) is tested beside it (tests/test_store.c). */
 #include <dirent.h>
@@ -30,7 +31,11 @@
 #include "liaison/alloc.h"
 #include "store/audit.h"
 #include "store/store.h"
+#include "store_contract_fed.h"
+#define TAP_SHARED_COUNTERS
 #include "tap.h"
+
+int tap_n, tap_failed; /* shared with store_contract_fed.c */
 
 /* The store under test, as given (with {tmp} replaced). */
 static char uri[1024];
@@ -1550,6 +1555,8 @@ int main(int argc, char **argv)
         test_concurrent(&s);
     if (s)
         test_visible_classes(s);
+    if (s)
+        test_federation(&s, uri);
     store_close(s);
     test_alloc_failures();
     test_crash();

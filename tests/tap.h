@@ -8,7 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A test of several files defines TAP_SHARED_COUNTERS before including
+ * this in each, and its main file defines the counters once
+ * (`int tap_n, tap_failed;`), so that every file numbers the same run. */
+#ifdef TAP_SHARED_COUNTERS
+extern int tap_n, tap_failed;
+#else
 static int tap_n, tap_failed;
+#endif
 
 __attribute__((format(printf, 2, 3)))
 static inline int ok(int cond, const char *fmt, ...)

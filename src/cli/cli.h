@@ -52,7 +52,10 @@ enum cli_opt_bit {
     CLI_OPT_STORE = 1u << 23,
     CLI_OPT_FORCE = 1u << 24, /* no argument */
     CLI_OPT_PORTION = 1u << 25, /* no argument */
-    CLI_OPT_EXPIRES = 1u << 26
+    CLI_OPT_EXPIRES = 1u << 26,
+    /* peers (cmd_admin.c) */
+    CLI_OPT_MAX_CLASS = 1u << 27,
+    CLI_OPT_VIA = 1u << 28
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -173,6 +176,8 @@ int cli_cmd_search(const cli_verb *v, const cli_args *a);
 int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_peer_add(const cli_verb *v, const cli_args *a);
+int cli_cmd_peer_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
 /* cmd_users.c: accounts */
 int cli_cmd_user_list(const cli_verb *v, const cli_args *a);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -225,6 +226,73 @@ int cli_cmd_verify(const cli_verb *v, const cli_args *a)
         printf("%s\n", res.reason);
         exit = r.ok ? CLI_EXIT_OK : CLI_EXIT_NO;
     }
+    admin_close(&ad);
+    return exit;
+}
+
+/* ---- peers ---------------------------------------------------------------- */
+
+int cli_cmd_peer_add(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, true, true))
+        return CLI_EXIT_ERROR;
+    const char *file = cli_opt(a, CLI_OPT_CERTIFICATE);
+    char *pem = NULL;
+    size_t len = 0;
+    int e = cli_read_file(file, CLI_FILE_MAX, &pem, &len);
+    if (e) {
+        cli_error(file, "%s", strerror(e));
+        admin_close(&ad);
+        return CLI_EXIT_ERROR;
+    }
+    svc_new_peer p = {.name = a->operands[0], .url = cli_opt(a, CLI_OPT_URL),
+                      .nation = cli_opt(a, CLI_OPT_NATION), .certificate = pem,
+                      .certificate_len = len,
+                      .max_classification = cli_opt(a, CLI_OPT_MAX_CLASS),
+                      .via = cli_opt(a, CLI_OPT_VIA)};
+    svc_result res;
+    int exit = admin_outcome("peer add", svc_peer_add(&ad.s, &ad.actor, &p, &res), &res);
+    if (exit == CLI_EXIT_OK)
+        printf("peer %s added (%s, %s)\n", p.name, p.nation, p.url);
+    free(pem);
+    admin_close(&ad);
+    return exit;
+}
+
+static void print_time(int64_t ms, char *out, size_t cap)
+{
+    if (!ms) {
+        snprintf(out, cap, "never");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int peer_line(void *ctx, const store_peer *p)
+{
+    (void)ctx;
+    char contact[32];
+    print_time(p->last_contact_ms, contact, sizeof contact);
+    printf("%s\tnation %s\t%s%s%s\tstate %s\tlast contact %s\twaiting %llu\t"
+           "acknowledged %llu\tlast error %s\n",
+           p->name, p->nation, p->url, p->via ? " via " : "", p->via ? p->via : "", p->state,
+           contact, (unsigned long long)(p->last_seq - p->last_acked),
+           (unsigned long long)p->last_acked, p->last_error ? p->last_error : "none");
+    return STORE_NEXT;
+}
+
+int cli_cmd_peer_list(const cli_verb *v, const cli_args *a)
+{
+    admin ad;
+    if (!admin_open(&ad, v, a, false, true))
+        return CLI_EXIT_ERROR;
+    svc_result res;
+    int exit = admin_outcome("peer list", svc_peer_list(&ad.s, &ad.actor, peer_line, NULL, &res),
+                       &res);
     admin_close(&ad);
     return exit;
 }

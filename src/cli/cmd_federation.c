@@ -20,20 +20,6 @@ static const char *data_dir(const cli_args *a)
     return dir ? dir : SVC_DATA_DIR_DEFAULT;
 }
 
-/* The policy's own spelling of the category value `nation` (any tag set),
- * or NULL when no loaded policy knows it. */
-static const char *policy_value(const lsn_policy_set *set, const char *nation)
-{
-    for (size_t p = 0; p < lsn_policy_set_count(set); p++) {
-        const lsn_policy *pol = lsn_policy_set_at(set, p);
-        lsn_category_info ci;
-        for (size_t i = 0; lsn_policy_category_at(pol, i, &ci); i++)
-            if (!ci.obsolete && strcasecmp(ci.name, nation) == 0)
-                return ci.name;
-    }
-    return NULL;
-}
-
 static void print_identity(const fed_identity *id)
 {
     printf("name: %s\nnation: %s\nfingerprint: SHA-256 %s\n", fed_identity_name(id),
@@ -47,7 +33,7 @@ int cli_cmd_node_init(const cli_verb *v, const cli_args *a)
     lsn_policy_set *set = cli_policy_set(a);
     if (!set)
         return CLI_EXIT_ERROR;
-    const char *nation = policy_value(set, cli_opt(a, CLI_OPT_NATION));
+    const char *nation = svc_nation_value(set, cli_opt(a, CLI_OPT_NATION));
     if (!nation) {
         cli_error("--nation", "%s: not a category value of the policy",
                   cli_opt(a, CLI_OPT_NATION));

@@ -50,6 +50,9 @@ static const cli_option options[] = {
     {CLI_OPT_STORE, "store", "URI", "the node's store (default sqlite:DIR/liaison.db)"},
     {CLI_OPT_FORCE, "force", NULL, "print the marking of an invalid label too (still exits 1)"},
     {CLI_OPT_PORTION, "portion", NULL, "the portion form, for paragraphs and subject lines: (NR)"},
+    {CLI_OPT_MAX_CLASS, "max-classification", "CLASS",
+     "the highest classification agreed with the peer (default: the policy's highest)"},
+    {CLI_OPT_VIA, "via", "PEER", "the peer that relays for it (default: direct)"},
     {CLI_OPT_EXPIRES, "expires", "DAYS", "the token expires after DAYS days (1 to 3650; default: never)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])

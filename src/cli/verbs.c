@@ -224,6 +224,26 @@ const cli_verb cli_verbs[] = {
      "signed anchor (DIR/liaison.db.anchor): 'chain intact but TRUNCATED' "
      "(exit 1). The verification is itself recorded.",
      cli_cmd_audit_verify, SVC_ACT_AUDIT},
+    {"peer", "add", "NAME", 1, 1,
+     CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE |
+         CLI_OPT_MAX_CLASS | CLI_OPT_VIA | CLI_OPT_POLICY,
+     CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE,
+     "add a peer node to a node's data directory",
+     "Adds the peer NAME (its certificate's node name) reached at URL "
+     "(https://HOST:PORT, its federation listener), standing for NATION (a "
+     "category value of the policy; its certificate's), with its "
+     "certificate FILE pinned (compare its fingerprint, `liaison node show` "
+     "on the peer, over another channel first). The guard sends it what a "
+     "label releases to its nation, at most --max-classification; --via "
+     "names a known peer that relays for it. A running node learns of it at "
+     "its next start (the API's POST /api/v1/peers at once). Recorded in the "
+     "audit log.",
+     cli_cmd_peer_add, SVC_ACT_ADMINISTER},
+    {"peer", "list", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_POLICY, 0,
+     "list a node's peers and their outboxes",
+     "Prints one line per peer: name, nation, URL, relay, state, last "
+     "contact, items waiting, last acknowledged sequence, last error.",
+     cli_cmd_peer_list, SVC_ACT_ADMINISTER},
     {NULL, "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
      "verify a node's whole store: items, posts, audit chain and anchor",
      "Checks every item against its seal (a keyed MAC over its ids, "

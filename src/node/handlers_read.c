@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "store/store_fed.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "node_internal.h"
@@ -338,12 +339,11 @@ void node_h_list(srv_request *req, srv_response *resp)
     page_answer(resp, &p, context);
 }
 
-/* Fetch the item named by the route's {id} (its public UUID) and decide:
- * the item when this reader may see it (the caller frees it), else NULL
- * with resp holding the answer — the same 404 whether the item is absent
- * or not visible, and the same work and audit path either way. what is the
- * audit's object suffix. */
-static store_item *visible_item(srv_request *req, srv_response *resp, const char *what)
+/* Decide on the item named by the route's {id} (its public UUID): its
+ * internal id when this reader may see it, else 0 with resp holding the
+ * answer — the same 404 whether the item is absent or not visible, and the
+ * same work and audit path either way. what is the audit's object suffix. */
+static int64_t visible_id(srv_request *req, srv_response *resp, const char *what)
 {
     node *n = app(req);
     node_reader *r = reader(req);
@@ -351,7 +351,7 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
     uint8_t uuid[STORE_UUID_LEN];
     if (!param || !store_uuid_parse(param, uuid)) {
         no_such_item(resp);
-        return NULL;
+        return 0;
     }
     /* Where the item is and its class first: the decision reads no body or
      * attachment, so an item one may not see costs the same whatever their
@@ -360,11 +360,11 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
     lsn_error err;
     if (store_item_find(n->st, uuid, &ref, &err) != LSN_OK) {
         store_failed(resp, &err);
-        return NULL;
+        return 0;
     }
     node_visible *v = visible_for(req, resp);
     if (!v)
-        return NULL;
+        return 0;
     bool exists = ref.id > 0;
     bool visible = exists && node_visible_has(v, ref.class_id);
     node_visible_release(v);
@@ -374,14 +374,25 @@ static store_item *visible_item(srv_request *req, srv_response *resp, const char
     if (!node_audit(n, r->user->name, visible ? "read" : "deny", object,
                     visible ? "ok" : (exists ? "denied" : "absent"), NULL)) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The audit log failed; try again.");
-        return NULL;
+        return 0;
     }
     if (!visible) {
         no_such_item(resp);
-        return NULL;
+        return 0;
     }
+    return ref.id;
+}
+
+/* The item itself, when visible_id grants it (the caller frees it); else
+ * NULL with resp holding the answer. */
+static store_item *visible_item(srv_request *req, srv_response *resp, const char *what)
+{
+    int64_t id = visible_id(req, resp, what);
+    if (!id)
+        return NULL;
     store_item *it = NULL;
-    lsn_err rc = store_item_get(n->st, ref.id, &it, &err);
+    lsn_error err;
+    lsn_err rc = store_item_get(app(req)->st, id, &it, &err);
     if (rc == LSN_OK && !it) {
         /* Withheld by the store: it fails its seal (altered in the
          * database; audited and alarmed there). Absent, as any other. */
@@ -543,4 +554,27 @@ void node_h_search(srv_request *req, srv_response *resp)
         return;
     }
     page_answer(resp, &p, "search");
+}
+
+/* The item's signed STANAG 4778 binding, the bytes its origin signed,
+ * verbatim (docs/FEDERATION.md): `liaison binding verify` checks them
+ * against the origin's certificate. */
+void node_h_binding(srv_request *req, srv_response *resp)
+{
+    int64_t id = visible_id(req, resp, "/binding");
+    if (!id)
+        return;
+    char *xml = NULL;
+    size_t len = 0;
+    lsn_error err;
+    /* Signed now when it was not at acceptance (service_binding.c). */
+    if (svc_item_binding(&app(req)->svc, id, &xml, &len, &err) != LSN_OK) {
+        store_failed(resp, &err);
+        return;
+    }
+    if (!xml) { /* a node without identity, or an item withheld (its seal) */
+        no_such_item(resp);
+        return;
+    }
+    srv_resp_text(resp, 200, "application/xml", xml, len);
 }

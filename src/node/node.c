@@ -16,12 +16,14 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "federation/identity.h"
 #include "node.h"
 #include "node_internal.h"
 #include "server/config.h"
 #include "server/errors.h"
 
 #define NODE_DEFAULT_THREADS 32u
+#define NODE_DEMO_NAME "NATO HQ" /* --demo's node, unless --node-name */
 
 #ifndef NODE_WEB_DIR_SOURCE
 #define NODE_WEB_DIR_SOURCE "web/public"
@@ -48,6 +50,8 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/channels", node_h_channel_add, true, "add a channel", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/organisations", node_h_org_add, true, "add an organisation", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/users", node_h_user_add, true, "add a user (its token is in the answer, once)", SVC_ACT_ADMINISTER},
+    {SRV_GET, "/api/v1/peers", node_h_peers, true, "the peer nodes: state, last contact, items waiting, last acknowledged, last error", SVC_ACT_ADMINISTER},
+    {SRV_POST, "/api/v1/peers", node_h_peer_add, true, "register a peer node (its certificate pinned)", SVC_ACT_ADMINISTER},
     {SRV_GET, "/api/v1/users", node_h_users, true, "every user (administrators)", SVC_ACT_ADMINISTER},
     {SRV_GET, "/api/v1/users/{name}", node_h_user_show, true, "one user (administrators)", SVC_ACT_ADMINISTER},
     {SRV_PATCH, "/api/v1/users/{name}", node_h_user_update, true, "change a user's status, clearance or roles", SVC_ACT_ADMINISTER},
@@ -66,6 +70,7 @@ static const srv_route node_routes[] = {
     {SRV_POST, "/api/v1/labels/mark", node_h_mark, true, "validate a label and give its markings (nothing stored)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/items/{id}", node_h_item, true, "one item (404 if absent or not visible)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/items/{id}/attachment", node_h_attachment, true, "an item's attachment as raw bytes (404 as for the item)", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/items/{id}/binding", node_h_binding, true, "an item's signed STANAG 4778 binding, verbatim (404 as for the item)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items", SVC_ACT_READ},
     {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)", SVC_ACT_READ},
 };
@@ -170,6 +175,7 @@ static void node_release(node *n)
     node_sessions_free(n);
     node_throttle_free(n);
     svc_release(&n->svc);
+    fed_identity_free(n->me);
     node_visible_free(n);
     sodium_memzero(n->cursor_seal, sizeof n->cursor_seal);
     sodium_memzero(n->cursor_nonce, sizeof n->cursor_nonce);
@@ -255,6 +261,16 @@ int node_serve_main(int argc, char **argv)
     n.svc.user_changed = node_user_changed;
     n.svc.token_revoked = node_token_revoked;
     n.svc.hook_ctx = &n;
+    /* The node's identity signs every item it accepts: made on first start. */
+    bool made = false;
+    if (svc_identity_open(cfg.data_dir, n.set, cfg.node_name, cfg.node_nation,
+                          demo ? NODE_DEMO_NAME : NULL, &made, &n.me, &err) != LSN_OK)
+        return fail(&n, &cfg, "node identity", &err);
+    n.svc.me = n.me;
+    if (made)
+        printf("liaison: node identity created in %s: %s (%s), SHA-256 %s\n", cfg.data_dir,
+               fed_identity_name(n.me), fed_identity_nation(n.me),
+               fed_identity_fingerprint(n.me));
     if (node_cursor_init(&n, cfg.data_dir, &err) != LSN_OK)
         return fail(&n, &cfg, "cursor key", &err);
     n.body_limit = cfg.body_limit;

@@ -78,6 +78,7 @@ typedef struct node {
     struct node_throttle *throttle; /* failed sign-ins (throttle.c); may be NULL */
     _Atomic unsigned signins;       /* password checks running (handlers_session.c) */
     svc svc;                  /* the service layer over st and set (service.h) */
+    struct fed_identity *me;  /* the node's identity, with its key (svc.me) */
     struct node_visible_cache *visible; /* visible classes by clearance (visible.c) */
     /* Paging cursors' keys (cursor.c), from DATA_DIR/cursor.key. */
     uint8_t cursor_seal[32], cursor_nonce[32];
@@ -271,6 +272,9 @@ void node_h_mark(srv_request *req, srv_response *resp);
 void node_h_list(srv_request *req, srv_response *resp);
 void node_h_item(srv_request *req, srv_response *resp);
 void node_h_attachment(srv_request *req, srv_response *resp);
+void node_h_binding(srv_request *req, srv_response *resp);
+void node_h_peers(srv_request *req, srv_response *resp);
+void node_h_peer_add(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
 /* handlers_admin.c: administration and the audit log over HTTP. */
 void node_h_org_add(srv_request *req, srv_response *resp);

@@ -24,6 +24,13 @@ lsn_err svc_init(svc *s, store *st, const lsn_policy_set *set, size_t body_limit
         svc_release(s);
         return LSN_ERR_NOMEM;
     }
+    lsn_error err;
+    lsn_err rc = svc_peers_init(s, &err);
+    if (rc != LSN_OK) {
+        fprintf(stderr, "liaison: loading the peers: %s\n", err.message);
+        svc_release(s);
+        return rc;
+    }
     return LSN_OK;
 }
 
@@ -31,6 +38,7 @@ void svc_release(svc *s)
 {
     svc_channels_free(s);
     svc_label_memo_free(s);
+    svc_peers_free(s);
 }
 
 svc_actor svc_actor_of(const svc_reader *r)

@@ -33,6 +33,10 @@
 #include "store/audit.h"
 #include "store/verify.h"
 #include "store/store.h"
+#include "store/store_fed.h"
+
+struct fed_identity; /* federation/identity.h */
+struct svc_peers;    /* service_peer.c */
 
 /* ---- rights ----------------------------------------------------------- */
 
@@ -114,6 +118,12 @@ typedef struct svc {
     size_t body_limit;             /* bytes of an item's body */
     struct svc_label_memo *memo;   /* posted labels (service_label.c); may be NULL */
     struct svc_channels *channels; /* known channels (channels.c); may be NULL */
+    /* The node's identity (borrowed; with its key): an accepted post is
+     * signed by it (its STANAG 4778 binding, stored with the item). NULL:
+     * items are stored without a binding (a store without identity). */
+    const struct fed_identity *me;
+    /* The peers (service_peer.c): loaded at init, kept by svc_peer_add. */
+    struct svc_peers *peers;
     /* Hooks, each may be NULL: an access decision on a post was made (metrics);
      * an item became durable (wake the stream's publisher). */
     void (*decided)(void *ctx, bool granted);
@@ -158,6 +168,24 @@ lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reade
                              lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
+/* ---- the node's identity (service_identity.c) -------------------------- */
+
+/* The policy set's own spelling of the category value `nation` (any tag
+ * set, matched without regard to case: "nato" -> "NATO"), or NULL when no
+ * policy of the set knows it (or nation is NULL). */
+const char *svc_nation_value(const lsn_policy_set *set, const char *nation);
+
+/* The node's identity in data_dir, with its key: loaded, or — when the
+ * directory has neither node.crt nor node.key — made for `name` (NULL:
+ * default_name; both NULL: the host's name) and `nation` (NULL: the first policy's own name, when it is
+ * a category value), and *created set. A name or nation given that the
+ * existing identity does not have is refused (LSN_ERR_ARG): an identity is
+ * never overwritten. *out to free with fed_identity_free. */
+lsn_err svc_identity_open(const char *data_dir, const lsn_policy_set *set, const char *name,
+                          const char *nation, const char *default_name, bool *created,
+                          struct fed_identity **out,
+                          lsn_error *err) LSN_MUST_CHECK;
+
 /* ---- channels (channels.c) ---------------------------------------------- */
 
 /* 1 if channel `name` exists, 0 if not, -1 if the store failed. When
@@ -174,6 +202,8 @@ int svc_channel_known(svc *s, const char *name, char *json_out, size_t json_cap)
 typedef struct svc_label {
     lsn_label *label;   /* for the access and release checks */
     char *canon;        /* canonical JSON (what the store keeps) */
+    char *xml4774;      /* STANAG 4774 XML (what an item's binding signs) */
+    size_t xml4774_len;
     char *en, *fr;      /* markings */
     char *marking_json; /* "marking":EN,"markingFr":FR as jansson renders them */
     int class_index;    /* lsn_label_class_index */
@@ -214,6 +244,10 @@ typedef struct svc_post {
     const char *audit_detail;  /* the post record's detail; NULL: the channel */
     const uint8_t *uuid;       /* the item's public id (STORE_UUID_LEN bytes), as a
                                   peer gives its origin's; NULL: a new one */
+    const char *binding;       /* the origin's signed binding, verified by the
+                                  caller, stored verbatim (a peer's item); NULL:
+                                  this node signs one when it has an identity */
+    size_t binding_len;
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -275,6 +309,85 @@ typedef struct svc_new_user {
 lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
                      char token_out[STORE_TOKEN_CHARS + 1], char *marking_out,
                      size_t marking_cap, svc_result *res);
+
+/* The administrative acts' common steps (service_admin.c), for the other
+ * files of acts: a name's check, the right's check (audited when refused),
+ * the act's audit record, a store refusal in words. */
+bool svc_admin_text_ok(const char *what, const char *s, size_t max, svc_result *res);
+bool svc_admin_may(svc *s, const svc_actor *a, const char *action, const char *object,
+                   svc_result *res, lsn_err *rc);
+lsn_err svc_admin_finish(svc *s, const svc_actor *a, const char *action, const char *object,
+                         const char *detail, lsn_err rc, svc_result *res);
+lsn_err svc_admin_store_refused(const char *what, lsn_err rc, const lsn_error *err,
+                                svc_result *res);
+
+/* ---- an item's binding (service_binding.c) ----------------------------- */
+
+/* Sign item `it` (its uuid, content and time) with label l as this node
+ * (s->me, required): *out (lsn_free) and *len. */
+lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char **out,
+                         size_t *len, lsn_error *err);
+/* Item `id`'s binding: the one stored, or — when there is none and the
+ * node has an identity — one signed now and kept, the first kept winning
+ * (the same bytes ever after). *out NULL: none (no identity, or an item
+ * the store withholds: it fails its seal). The caller
+ * decides beforehand whether the reader may see the item. */
+lsn_err svc_item_binding(svc *s, int64_t id, char **out, size_t *len, lsn_error *err);
+
+/* ---- peers (service_peer.c; the guard: guard.h) ------------------------- */
+
+typedef struct svc_new_peer {
+    const char *name;               /* its certificate's node name (CN) */
+    const char *url;                /* https://HOST:PORT: its federation listener */
+    const char *nation;             /* a category value; its certificate's (OU) */
+    const char *certificate;        /* PEM, pinned */
+    size_t certificate_len;
+    const char *max_classification; /* the highest agreed; NULL: the policy's */
+    const char *via;                /* a known peer relaying for it; NULL: direct */
+} svc_new_peer;
+
+/* Add a peer (needs SVC_ACT_ADMINISTER; audited as peer.add): the checks
+ * above, then the store; the guard knows it from the next post on. */
+lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_result *res);
+/* Yield every peer (needs SVC_ACT_ADMINISTER; the listing is audited). */
+lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
+                      svc_result *res);
+
+/* An item as a peer sends it: the origin's signed binding and the content
+ * it binds, for a channel. */
+typedef struct svc_peer_item {
+    const char *channel;
+    const char *binding;       /* the signed STANAG 4778 bytes, kept verbatim */
+    size_t binding_len;
+    const char *body;
+    size_t body_len;
+    const char *media_type;    /* NULL: no attachment */
+    const uint8_t *attachment;
+    size_t attachment_len;
+} svc_peer_item;
+
+/* Accept an item from peer `peer` (by name) through the one acceptance:
+ * its binding verified against the peer's pinned certificate only (the
+ * origin must be the peer: relays are to come), the content checked
+ * against the signed digest, the label taken from the signed bytes and
+ * decided again here — it must release the item to this node (its own
+ * peer clearance) and lie within the sender's — then svc_post_* with the
+ * origin's UUID and the binding stored as it came. An item already held
+ * with the same binding bytes (the same origin and UUID) is a duplicate:
+ * LSN_OK with *duplicate set and its id; a UUID held with other bytes is
+ * refused (SVC_DUPLICATE), so that no peer pre-empts another's item.
+ * Refusals are audited (fed.receive). */
+lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
+                             int64_t *id_out, bool *duplicate, svc_result *res);
+
+/* The peers' clearances in memory (svc_init loads them; svc_release frees
+ * them). */
+lsn_err svc_peers_init(svc *s, lsn_error *err);
+void svc_peers_free(svc *s);
+/* The peers (ids) the guard releases an item of `label` to: each peer's
+ * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
+ * them; NULL when none. LSN_ERR_NOMEM. */
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
 
 /* ---- accounts (service_users.c) ---------------------------------------- */
 

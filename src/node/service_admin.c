@@ -209,3 +209,27 @@ lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,
         sodium_memzero(token_out, STORE_TOKEN_CHARS + 1);
     return rc;
 }
+
+/* The same checks for the other administrative acts (service_peer.c). */
+bool svc_admin_text_ok(const char *what, const char *s, size_t max, svc_result *res)
+{
+    return text_ok(what, s, max, res);
+}
+
+bool svc_admin_may(svc *s, const svc_actor *a, const char *action, const char *object,
+                   svc_result *res, lsn_err *rc)
+{
+    return may_administer(s, a, action, object, res, rc);
+}
+
+lsn_err svc_admin_finish(svc *s, const svc_actor *a, const char *action, const char *object,
+                         const char *detail, lsn_err rc, svc_result *res)
+{
+    return finish(s, a, action, object, detail, rc, res);
+}
+
+lsn_err svc_admin_store_refused(const char *what, lsn_err rc, const lsn_error *err,
+                                svc_result *res)
+{
+    return store_refused(what, rc, err, res);
+}

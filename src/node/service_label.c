@@ -38,6 +38,7 @@ static void entry_free(svc_label *e)
 {
     lsn_label_free(e->label);
     lsn_free(e->canon);
+    lsn_free(e->xml4774);
     lsn_free(e->en);
     lsn_free(e->fr);
     lsn_free(e->marking_json);
@@ -123,6 +124,7 @@ static svc_label *build(svc *n, char *key, size_t key_len, svc_result *res)
     }
     svc_label *e = core_calloc(1, sizeof *e);
     if (!e || lsn_label_write(l, LSN_FORM_JSON, &e->canon, NULL, &err) != LSN_OK ||
+        lsn_label_write(l, LSN_FORM_4774, &e->xml4774, &e->xml4774_len, &err) != LSN_OK ||
         !(e->en = marking(l, "en")) || !(e->fr = marking(l, "fr"))) {
         svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "The label could not be written.");
         if (e) {

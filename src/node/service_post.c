@@ -7,8 +7,13 @@
  * own clearance, and the label releases the item to no nation but the
  * actor's own and the policy's community unless the actor is a release
  * authority (service_roles.c; a label under a national policy is judged
- * as its equivalent under the node's own). Every refusal is audited here. Then the
- * item is appended with its post record in one transaction — blocking
+ * as its equivalent under the node's own). Every refusal is audited here.
+ * Then the guard names the peers the item goes to (service_peer.c) and,
+ * when there is one, this node signs the item's STANAG 4778 binding; an
+ * item that goes to no peer is signed only when its binding is first asked
+ * for (service_binding.c), which keeps signing off the post path of a node
+ * without peers. The item is appended with its binding (if any), its
+ * outbox entries and its post record in one transaction — blocking
  * (svc_post_commit: the demo loader) or not (svc_post_commit_async: the
  * node's POST, whose answer waits for the group commit without holding a
  * thread). */
@@ -23,6 +28,9 @@
 struct svc_pending {
     svc *s;
     svc_label *label;   /* a reference */
+    char *binding;      /* the binding this node signed (owned); NULL: none, or
+                           the post's own (borrowed) */
+    int64_t *outbox;    /* the peers the guard releases the item to (owned) */
     store_item item;    /* borrows the post's strings */
     store_audit_event post;
     svc_post_done done; /* the asynchronous caller's */
@@ -45,6 +53,35 @@ static lsn_err refuse(svc *s, const svc_actor *a, const char *channel, const cha
     (void)svc_audit(s, a->name, "post", object, "refused", why);
     return svc_refuse(res, kind, rc, "%s", sentence);
 }
+
+/* The item's STANAG 4778 binding: a peer's, verified by the caller and
+ * kept verbatim; or, for an item the guard sends to a peer, signed here by
+ * this node (its origin) so that it leaves with its binding; else none yet
+ * (made when first asked for: svc_item_binding). Signing is the dearest
+ * step of a post (~1.5 M instructions, docs/PERFORMANCE.md): it runs on
+ * the poster's thread — the server's pool, one thread a core — not on the
+ * store's single writer. */
+static lsn_err bind_item(svc *s, const svc_post *p, svc_pending *pd, svc_result *res)
+{
+    if (p->binding) {
+        pd->item.fed.binding = p->binding;
+        pd->item.fed.binding_len = p->binding_len;
+        return LSN_OK;
+    }
+    if (!s->me || !pd->item.fed.outbox_n)
+        return LSN_OK;
+    lsn_error err;
+    size_t len = 0;
+    lsn_err rc = svc_binding_sign(s, &pd->item, pd->label, &pd->binding, &len, &err);
+    if (rc != LSN_OK) {
+        fprintf(stderr, "liaison: post: signing the binding: %s\n", err.message);
+        return svc_refuse(res, SVC_FAILED, rc, "The item could not be signed.");
+    }
+    pd->item.fed.binding = pd->binding;
+    pd->item.fed.binding_len = len;
+    return LSN_OK;
+}
+
 
 /* The release rule is the node's community's: a label under another
  * policy of the set (a national policy) is judged as its equivalent under
@@ -151,6 +188,19 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     pd->post = (store_audit_event){.time_ms = pd->item.created_ms, .actor = a->name,
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};
+    /* The guard: one outbox entry per peer the label releases the item to,
+     * written with the item in its transaction. (A peer's item is not
+     * passed on yet: relaying is to come.) */
+    if (!p->binding &&
+        svc_peers_outbox(s, l->label, &pd->outbox, &pd->item.fed.outbox_n) != LSN_OK) {
+        svc_pending_free(pd);
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+    }
+    pd->item.fed.outbox = pd->outbox;
+    if ((rc = bind_item(s, p, pd, res)) != LSN_OK) {
+        svc_pending_free(pd);
+        return rc;
+    }
     *out = pd;
     return LSN_OK;
 }
@@ -170,6 +220,8 @@ void svc_pending_free(svc_pending *pd)
     if (!pd)
         return;
     svc_label_release(pd->label);
+    lsn_free(pd->binding);
+    lsn_free(pd->outbox);
     lsn_free(pd);
 }
 

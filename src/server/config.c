@@ -67,6 +67,12 @@ static const option options[] = {
      "max-connections)"},
     {"stream-queue", OPT_UINT, OFF(stream_queue), "4096", 16, 1u << 20, "N",
      "events queued per stream client before it is dropped as too slow"},
+    {"node-name", OPT_STRING, OFF(node_name), NULL, 0, 0, "NAME",
+     "the name of the node identity made when the data directory has none (default: "
+     "the host's name; --demo: NATO HQ)"},
+    {"node-nation", OPT_STRING, OFF(node_nation), NULL, 0, 0, "CODE",
+     "the nation of the node identity made when the data directory has none, a category "
+     "value of the policy (default: the policy's own name, e.g. NATO)"},
     {"session-idle", OPT_UINT, OFF(session_idle), "1800", 60, 86400, "SECONDS",
      "a web session unused this long ends (sign in again)"},
     {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",

@@ -43,6 +43,8 @@ typedef struct srv_config {
     unsigned per_address;  /* --per-address-connections (0: no cap) */
     unsigned request_deadline;    /* --request-deadline seconds */
     unsigned waiting_connections; /* --waiting-connections (0: half of max) */
+    char *node_name;       /* --node-name   a new identity's name (NULL: the host's) */
+    char *node_nation;     /* --node-nation a new identity's nation (NULL: the policy's) */
 } srv_config;
 
 /* Fill cfg with the defaults (allocates; release with srv_config_release). */

@@ -21,15 +21,29 @@ const char *copy_put(char **cur, const char *s)
 
 void *copy_item(const store_item *it)
 {
-    size_t n = sizeof *it + copy_ssize(it->channel) + copy_ssize(it->author) +
-               copy_ssize(it->organisation) + copy_ssize(it->label) + copy_ssize(it->marking_en) +
-               copy_ssize(it->marking_fr) + copy_ssize(it->body) + copy_ssize(it->media_type) +
-               it->attachment_len;
+    /* The outbox's peer ids first, where the block is aligned for them;
+     * then the binding (store_item.fed). */
+    size_t n = sizeof *it + it->fed.outbox_n * sizeof(int64_t) +
+               (it->fed.binding ? it->fed.binding_len + 1 : 0) + copy_ssize(it->channel) +
+               copy_ssize(it->author) + copy_ssize(it->organisation) + copy_ssize(it->label) +
+               copy_ssize(it->marking_en) + copy_ssize(it->marking_fr) + copy_ssize(it->body) +
+               copy_ssize(it->media_type) + it->attachment_len;
     store_item *c = core_malloc(n);
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
     *c = *it;
+    if (it->fed.outbox_n) {
+        memcpy(cur, it->fed.outbox, it->fed.outbox_n * sizeof(int64_t));
+        c->fed.outbox = (const int64_t *)(void *)cur;
+        cur += it->fed.outbox_n * sizeof(int64_t);
+    }
+    if (it->fed.binding) {
+        memcpy(cur, it->fed.binding, it->fed.binding_len);
+        cur[it->fed.binding_len] = '\0';
+        c->fed.binding = cur;
+        cur += it->fed.binding_len + 1;
+    }
     c->channel = copy_put(&cur, it->channel);
     c->author = copy_put(&cur, it->author);
     c->organisation = copy_put(&cur, it->organisation);

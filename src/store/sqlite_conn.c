@@ -5,6 +5,7 @@
  * fsync()ed the WAL before it returns — the writer acknowledges a post only
  * after its COMMIT returned (see docs/STORE.md). */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_AUDIT_LIST] = "SELECT seq, time_ms, actor, action, object, outcome, detail, hash "
                       "FROM audit WHERE seq > ?1 ORDER BY seq",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    SQ_FED_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -272,7 +274,10 @@ static const char schema_people[] =
     "  created_ms INTEGER NOT NULL, expires_ms INTEGER, UNIQUE (user, name));\n"
     "PRAGMA user_version = 5;\n";
 
-#define SCHEMA_VERSION 5
+/* Federation's step (sqlite_fed.c): bindings, peers, outboxes. Its number
+ * is given here, so that a step landing before it renumbers it in one place. */
+#define SCHEMA_FED 6
+#define SCHEMA_VERSION 6
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -505,7 +510,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_seal_schema_v4(c, k, err);
         if (!e && v < 5)
             e = exec(c, schema_people, err);
-        /* Later versions: `if (!e && v < 6) e = exec(c, schema_v5_to_v6, err);` */
+        if (!e && v < SCHEMA_FED)
+            e = sq_schema_fed(c, SCHEMA_FED, err);
+        /* Later versions: `if (!e && v < 7) e = exec(c, schema_v6_to_v7, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

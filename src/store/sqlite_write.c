@@ -7,6 +7,7 @@
  * its transaction and the audit chain's head are the writer's (writer.c,
  * sqlite_writer.c). */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
 
 #include <string.h>
 
@@ -163,8 +164,12 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
         return core_fail(err, LSN_ERR_IO, "appending items: %d rows written for %d",
                         sqlite3_changes(c->db), k);
     int64_t first = sqlite3_last_insert_rowid(c->db) - (k - 1);
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < k; i++) {
         items[i]->id = first + i;
+        /* Its binding and outbox entries, in the item's transaction. */
+        if ((e = sq_fed_item_written(s, items[i]->id, items[i]->item, err)))
+            return e;
+    }
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */
     sq_sealing seals[WRITER_RUN_MAX];

@@ -131,6 +131,15 @@ typedef struct store_item {
     size_t attachment_len;
     int64_t created_ms;       /* Unix time in milliseconds */
     uint8_t content_hash[STORE_HASH_LEN]; /* set by the store on append */
+    /* Federation (store_fed.h), written with the item in its transaction;
+     * all zero: none. Reads leave it zero (store_item_binding, the outbox
+     * reads have them). */
+    struct store_item_fed {
+        const char *binding;   /* the signed STANAG 4778 bytes, kept verbatim */
+        size_t binding_len;
+        const int64_t *outbox; /* peers (ids) the item is queued for */
+        size_t outbox_n;
+    } fed;
 } store_item;
 
 /* A label class: one distinct canonical label, with its markings. Ids
@@ -215,7 +224,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 2u
+#define STORE_OPS_VERSION 3u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -335,6 +344,9 @@ typedef struct store_ops {
      * stored (no checking: see audit_verify). */
     lsn_err (*audit_list)(store *s, uint64_t after, store_audit_cb cb, void *ctx,
                           lsn_error *err);
+
+    /* Federation: bindings, peers, outboxes (store_fed.h). */
+    const struct store_fed_ops *fed;
     /* Read the audit chain's signed anchor (anchor.h): *out says whether
      * there is one, whether its signature verifies, and the head it names.
      * An error only if it could not be read at all. */

@@ -6,6 +6,8 @@
  * fails: fetch, label, listing, search and stream. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
+#include "store/sqlite_fed.h"
+#include "store/store_fed.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -95,6 +97,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
     if (u && un > 0)
         memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
     it->class_id = sqlite3_column_int64(st, 15);
+    it->fed = (struct store_item_fed){ 0 };
 }
 
 /* Every item read goes through here: the row, checked against its seal
@@ -834,6 +837,7 @@ static const store_ops sqlite_ops = {
     .class_last_id = sq_class_last_id,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
+    .fed = &sq_fed_ops,
     .anchor = sq_anchor_read,
 };
 

@@ -4,6 +4,7 @@
  * checks its input on the caller's thread, hashes the item's content,
  * digests its body and attachment for its seal (seal.h) and chooses its
  * UUID there, then queues a request to the writer (writer.c). */
+#include "store/store_fed.h"
 #include "store/writer.h"
 
 #include <string.h>
@@ -48,6 +49,23 @@ static lsn_err check_event(const store_audit_event *ev, int object_optional,
 
 /* Everything about an item that can be checked before it is queued, so that
  * the writer's group rarely meets a refusal. */
+/* The federation fields' caps (store_item.fed): a binding of at most
+ * STORE_FIELD_MAX bytes, at most STORE_OUTBOX_MAX peers. */
+static lsn_err check_fed(const store_item *it, lsn_error *err)
+{
+    if (it->fed.binding && it->fed.binding_len > STORE_FIELD_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
+                         STORE_FIELD_MAX);
+    if (it->fed.binding_len && !it->fed.binding)
+        return core_fail(err, LSN_ERR_ARG, "the binding has a length but no bytes");
+    if (it->fed.outbox_n > STORE_OUTBOX_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "an item is queued for more than %u peers",
+                         STORE_OUTBOX_MAX);
+    if (it->fed.outbox_n && !it->fed.outbox)
+        return core_fail(err, LSN_ERR_ARG, "the outbox has a count but no peers");
+    return LSN_OK;
+}
+
 static lsn_err check_item(const store_item *it, const store_audit_event *post,
                           lsn_error *err)
 {
@@ -75,7 +93,7 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
                         STORE_BODY_MAX);
     if (post && (e = check_event(post, 1, err)))
         return e;
-    return LSN_OK;
+    return check_fed(it, err);
 }
 
 /* Fill j for `it` (whose hash is already in `hash`): its time, its public

@@ -129,5 +129,44 @@ grep -q "<mb:DataReference URI=\"urn:uuid:$UUID\">" "$TMP/b.xml" &&
     grep -q "<ds:DigestValue>$want_digest</ds:DigestValue>" "$TMP/b.xml"
 ok $? content_digest_is_sha384_of_the_documented_encoding "want $want_digest"
 
+# Peers (the service layer's registry, offline).
+JPN=$TMP/jpn
+KOR=$TMP/kor
+run node init --data-dir "$JPN" --name "JPN MOD" --nation JPN
+run node init --data-dir "$KOR" --name "KOR MND" --nation KOR
+run peer add "JPN MOD" --data-dir "$HQ" --url https://127.0.0.1:9001 --nation jpn \
+    --certificate "$JPN/node.crt" --max-classification SECRET
+[ "$rc" -eq 0 ] && echo "$out" | grep -q "^peer JPN MOD added"
+ok $? peer_add_registers_a_peer "$(diag)"
+run peer add "KOR MND" --data-dir "$HQ" --url https://127.0.0.1:9002 --nation KOR \
+    --certificate "$KOR/node.crt" --via "JPN MOD" --max-classification CONFIDENTIAL
+[ "$rc" -eq 0 ]
+ok $? peer_add_registers_a_relayed_peer "$(diag)"
+run peer add "KOR MND" --data-dir "$HQ" --url https://127.0.0.1:9002 --nation KOR \
+    --certificate "$JPN/node.crt"
+[ "$rc" -eq 2 ] && echo "$err" | grep -q 'The certificate is node "JPN MOD" of JPN'
+ok $? peer_add_refuses_another_nodes_certificate "$(diag)"
+run node init --data-dir "$TMP/aus" --name "AUS DFAT" --nation AUS
+run peer add "AUS DFAT" --data-dir "$HQ" --url https://127.0.0.1:9003 --nation AUS \
+    --certificate "$TMP/aus/node.crt" --via "Nobody"
+[ "$rc" -eq 2 ] && echo "$err" | grep -q 'No peer named "Nobody" to relay'
+ok $? peer_add_refuses_an_unknown_relay "$(diag)"
+run peer list --data-dir "$HQ"
+[ "$rc" -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 2 ] &&
+    echo "$out" | grep -q "^JPN MOD	nation JPN	https://127.0.0.1:9001	state new	last contact never	waiting 0	acknowledged 0	last error none$" &&
+    echo "$out" | grep -q "^KOR MND	nation KOR	https://127.0.0.1:9002 via JPN MOD	state new"
+ok $? peer_list_prints_state_contact_waiting_acknowledged_error "$(diag)"
+run audit verify --data-dir "$HQ"
+[ "$rc" -eq 0 ]
+ok $? peer_acts_keep_the_audit_chain_intact "$(diag)"
+
+# serve never overwrites an identity: a name or nation it does not have stops it.
+run serve --data-dir "$HQ" --node-name "Someone Else" --listen 127.0.0.1:0 --metrics-listen none
+[ "$rc" -eq 2 ] && echo "$err" | grep -q 'the data directory.s node is "NATO HQ" (NATO)'
+ok $? serve_refuses_a_node_name_its_identity_does_not_have "$(diag)"
+run serve --data-dir "$TMP/fresh" --node-nation ATLANTIS --listen 127.0.0.1:0 --metrics-listen none
+[ "$rc" -eq 2 ] && echo "$err" | grep -q "ATLANTIS: not a category value" && [ ! -e "$TMP/fresh/node.key" ]
+ok $? serve_refuses_a_new_identity_for_a_nation_the_policy_does_not_know "$(diag)"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1373,6 +1373,159 @@ static void test_reader_cache(const char *exe, const char *data)
     free(r.body);
 }
 
+/* --- the signed binding (issue 10) -------------------------------------- */
+
+/* Write len bytes to path; false on failure. */
+static bool write_file(const char *path, const char *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool good = fwrite(bytes, 1, len, f) == len;
+    return fclose(f) == 0 && good;
+}
+
+/* Run `EXE binding verify XML --certificate DATA/node.crt --content BODY`;
+ * its exit status, its output in out. */
+static int verify_binding(const char *exe, const char *data, const char *xml,
+                          const char *body, char *out, size_t cap)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "'%s' binding verify '%s' --certificate '%s/node.crt' "
+             "--content '%s' 2>&1", exe, xml, data, body);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_bindings(const char *exe, const char *data)
+{
+    long st1, st2;
+    const char *text = "binding briefing, Tokyo";
+    /* The visible one last: the next test resumes a stream after it. */
+    long long sec = post(INGRID, "climate-security", NATO_ONLY, "binding secret", &st2);
+    long long pub = post(INGRID, "climate-security", REL_JPN, text, &st1);
+    ok(pub > 0 && sec > 0, "items_to_bind_are_posted");
+
+    char path[128], xml[400], body[400], out[2048];
+    snprintf(path, sizeof path, "/api/v1/items/%s/binding", uuid_of(pub));
+    static char resp[65536];
+    size_t total = raw_get(path, KENJI, resp, sizeof resp);
+    size_t blen;
+    const char *b = raw_body(resp, total, &blen);
+    char v[256] = "";
+    ok(!strncmp(resp, "HTTP/1.1 200", 12) && raw_header(resp, "Content-Type", v, sizeof v) &&
+           !strncmp(v, "application/xml", 15) && blen > 0 &&
+           memmem(b, blen, "urn:nato:stanag:4778:bindinginformation:1:0", 43),
+       "a_reader_who_sees_the_item_gets_its_signed_binding_as_xml");
+    /* No peers: it was signed at that first request, and kept. */
+    static char again[65536];
+    size_t total2 = raw_get(path, KENJI, again, sizeof again);
+    size_t blen2;
+    const char *bb = raw_body(again, total2, &blen2);
+    ok(!strncmp(again, "HTTP/1.1 200", 12) && blen2 == blen && !memcmp(b, bb, blen),
+       "a_second_request_gets_the_same_binding_bytes");
+    snprintf(xml, sizeof xml, "%s/../binding.xml", data);
+    snprintf(body, sizeof body, "%s/../binding-body.txt", data);
+    bool files = write_file(xml, b, blen) && write_file(body, text, strlen(text));
+    int rc = files ? verify_binding(exe, data, xml, body, out, sizeof out) : -1;
+    ok(rc == 0 && strstr(out, "verified") && strstr(out, uuid_of(pub)) &&
+           strstr(out, "content: matches the signed digest") &&
+           strstr(out, "marking: NATO RESTRICTED Releasable to JPN"),
+       "the_served_binding_verifies_offline_against_the_nodes_certificate (%d)", rc);
+
+    /* One byte of the label changed: refused. */
+    char *jpn = files ? memmem(b, blen, "<GenericValue>JPN</GenericValue>", 32) : NULL;
+    if (jpn) {
+        memcpy(jpn + 14, "KOR", 3);
+        files = write_file(xml, b, blen);
+    }
+    rc = jpn && files ? verify_binding(exe, data, xml, body, out, sizeof out) : -1;
+    ok(rc == 1 && strstr(out, "refused"), "an_altered_served_binding_is_refused (%d)", rc);
+
+    /* Invisible: the same 404 as a missing item, byte for byte. */
+    static char r1[8192], r2[8192];
+    snprintf(path, sizeof path, "/api/v1/items/%s/binding", uuid_of(sec));
+    size_t n1 = raw_get(path, KENJI, r1, sizeof r1);
+    snprintf(path, sizeof path, "/api/v1/items/%s/binding", uuid_of(sec + 1000000));
+    size_t n2 = raw_get(path, KENJI, r2, sizeof r2);
+    size_t b1, b2;
+    const char *x1 = raw_body(r1, n1, &b1), *x2 = raw_body(r2, n2, &b2);
+    ok(!strncmp(r1, "HTTP/1.1 404", 12) && !strncmp(r2, "HTTP/1.1 404", 12) && b1 == b2 &&
+           !memcmp(x1, x2, b1) && strstr(x1, "No such item.") &&
+           !memmem(r1, n1, "4778", 4),
+       "an_invisible_items_binding_answers_exactly_like_a_missing_one");
+    snprintf(path, sizeof path, "/api/v1/items/%s/binding", uuid_of(sec));
+    total = raw_get(path, INGRID, resp, sizeof resp);
+    ok(!strncmp(resp, "HTTP/1.1 200", 12), "nato_staff_gets_the_nato_only_items_binding");
+}
+
+/* --- peers through the API (issue 10) ----------------------------------- */
+
+static json_t *peers_of(int who, long *st)
+{
+    return tn_get_json(&N, "/api/v1/peers", TOK[who], st);
+}
+
+static void test_peers_api(const char *exe, const char *data)
+{
+    char cmd[1200], crt[400];
+    snprintf(cmd, sizeof cmd, "'%s' node init --data-dir '%s/../jpn-node' --name 'JPN MOD' "
+             "--nation JPN >/dev/null", exe, data);
+    snprintf(crt, sizeof crt, "%s/../jpn-node/node.crt", data);
+    FILE *f = system(cmd) == 0 ? fopen(crt, "rb") : NULL;
+    static char pem[8192];
+    size_t pl = f ? fread(pem, 1, sizeof pem - 1, f) : 0;
+    if (f)
+        fclose(f);
+    pem[pl] = '\0';
+    ok(pl > 0, "a_peer_certificate_is_made");
+
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "JPN MOD", "url",
+                            "https://127.0.0.1:9001", "nation", "JPN", "certificate", pem,
+                            "maxClassification", "SECRET");
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    http_result r;
+    tn_http(&N, "POST", "/api/v1/peers", TOK[KENJI], text, strlen(text), &r);
+    ok(r.status == 403, "a_member_may_not_add_a_peer (%ld)", r.status);
+    free(r.body);
+    tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
+    json_t *j = json_loads(r.body, 0, NULL);
+    ok(r.status == 201 && !strcmp(json_string_value(json_object_get(j, "name")), "JPN MOD") &&
+           !strcmp(json_string_value(json_object_get(j, "state")), "new") &&
+           json_integer_value(json_object_get(j, "waiting")) == 0 &&
+           json_string_value(json_object_get(j, "fingerprint")),
+       "an_administrator_adds_a_peer (%ld)", r.status);
+    json_decref(j);
+    free(r.body);
+    tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
+    ok(r.status == 409, "a_peer_is_added_once (%ld)", r.status);
+    free(r.body);
+    free(text);
+
+    /* From now on, what the guard releases to JPN waits in its outbox. */
+    long st1, st2;
+    long long to_jpn = post(INGRID, "space", REL_JPN, "for the peer", &st1);
+    long long nato = post(INGRID, "space", NATO_ONLY, "not for the peer", &st2);
+    long st;
+    j = peers_of(MARCO, &st);
+    json_t *p0 = json_array_get(json_object_get(j, "peers"), 0);
+    ok(to_jpn > 0 && nato > 0 && st == 200 &&
+           json_array_size(json_object_get(j, "peers")) == 1 &&
+           json_integer_value(json_object_get(p0, "waiting")) == 1 &&
+           json_integer_value(json_object_get(p0, "lastAcknowledged")) == 0,
+       "a_post_releasable_to_the_peer_waits_in_its_outbox_and_a_nato_only_one_does_not");
+    json_decref(j);
+    j = peers_of(KENJI, &st);
+    ok(st == 403, "a_member_may_not_list_the_peers (%ld)", st);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1406,6 +1559,7 @@ int main(int argc, char **argv)
     test_reader_cache(argv[1], data);
     test_stream();
     test_attachments();
+    test_bindings(argv[1], data);
     test_cache_keeps_visibility();
     test_answers_are_jansson_json();
     test_stream_attachment();
@@ -1415,6 +1569,7 @@ int main(int argc, char **argv)
     test_raw_bytes();
     test_web();
     test_metrics();
+    test_peers_api(argv[1], data);
 
     int status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sigterm_stops_the_node_with_exit_0");

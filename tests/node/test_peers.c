@@ -1,0 +1,480 @@
+/* tests/node/test_peers.c — peers through the service layer, no HTTP: the
+ * registry's checks (administrator only, the certificate's node and
+ * nation, https, the policy's nations and classifications, a known relay),
+ * and the outbox: each demo item posted creates exactly the outbox entries
+ * the guard allows, one gapless sequence per peer, in the item's
+ * transaction, with the item's signed binding beside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "../tap.h"
+#include "federation/binding.h"
+#include "federation/identity.h"
+#include "node/guard.h"
+#include "node/service.h"
+#include "store/store_fed.h"
+
+static lsn_policy_set *SET;
+static char DIR_[64];
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    *len = buf ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+/* A node identity NAME of NATION in DIR_/sub; its certificate's PEM. */
+static char *make_node(const char *sub, const char *name, const char *nation, size_t *len)
+{
+    char dir[200], crt[260];
+    snprintf(dir, sizeof dir, "%s/%s", DIR_, sub);
+    lsn_error err;
+    if (fed_identity_create(dir, name, nation, NULL, &err) != LSN_OK) {
+        printf("# %s: %s\n", name, err.message);
+        return NULL;
+    }
+    snprintf(crt, sizeof crt, "%s/node.crt", dir);
+    return slurp(crt, len);
+}
+
+typedef struct outbox_seen {
+    int64_t items[256];
+    uint64_t seqs[256];
+    size_t n;
+} outbox_seen;
+
+static int outbox_cb(void *ctx, uint64_t seq, int64_t item)
+{
+    outbox_seen *o = ctx;
+    if (o->n < 256) {
+        o->seqs[o->n] = seq;
+        o->items[o->n++] = item;
+    }
+    return STORE_NEXT;
+}
+
+typedef struct peers_seen {
+    char names[8][80];
+    uint64_t last_seq[8];
+    size_t n;
+} peers_seen;
+
+static int peers_cb(void *ctx, const store_peer *p)
+{
+    peers_seen *ps = ctx;
+    if (ps->n < 8) {
+        snprintf(ps->names[ps->n], sizeof ps->names[0], "%s", p->name);
+        ps->last_seq[ps->n++] = p->last_seq;
+    }
+    return STORE_NEXT;
+}
+
+/* The peer's outbox is exactly `want[0..n)` (item ids, in order), with
+ * sequences 1..n. */
+static bool outbox_is(store *st, int64_t peer, const int64_t *want, size_t n)
+{
+    outbox_seen o = {0};
+    lsn_error err;
+    if (store_outbox_list(st, peer, 0, 0, outbox_cb, &o, &err) != LSN_OK || o.n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (o.items[i] != want[i] || o.seqs[i] != i + 1)
+            return false;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_peers DEMO_JSON\n");
+        return 2;
+    }
+    lsn_policy *pol = NULL;
+    SET = lsn_policy_set_new();
+    if (!SET || lsn_policy_load_default(&pol, NULL) != LSN_OK ||
+        lsn_policy_set_add(SET, pol, NULL) != LSN_OK)
+        return 2;
+    lsn_policy_unref(pol);
+    snprintf(DIR_, sizeof DIR_, "/tmp/liaison-peers-XXXXXX");
+    if (!mkdtemp(DIR_))
+        return 2;
+
+    size_t jl = 0, kl = 0, hl = 0, ol = 0;
+    char *jpn = make_node("jpn", "JPN MOD", "JPN", &jl);
+    char *kor = make_node("kor", "KOR MND", "KOR", &kl);
+    char *hq = make_node("hq", "NATO HQ", "NATO", &hl);
+    char *other = make_node("other", "Somebody", "JPN", &ol);
+    char data[200];
+    snprintf(data, sizeof data, "%s/data", DIR_);
+    store *st = NULL;
+    lsn_error err;
+    fed_identity *me = NULL;
+    bool made = false;
+    bool up = jpn && kor && hq && other &&
+              svc_store_open(data, NULL, true, &st, &err) == LSN_OK &&
+              svc_identity_open(data, SET, "Liaison Office Tokyo", "nato", NULL, &made, &me,
+                                &err) == LSN_OK && made &&
+              !strcmp(fed_identity_nation(me), "NATO");
+    svc s;
+    up = up && svc_init(&s, st, SET, 1 << 20, true) == LSN_OK;
+    if (!ok(up, "a_node_with_an_identity_and_a_store"))
+        return tap_done();
+    s.me = me;
+
+    svc_actor admin = {.name = "admin", .roles = STORE_ROLE_ADMINISTRATOR};
+    svc_actor member = {.name = "m", .roles = STORE_ROLE_MEMBER | STORE_ROLE_AUDITOR};
+    svc_result res;
+    svc_new_peer pj = {.name = "JPN MOD", .url = "https://jpn.example:8472", .nation = "jpn",
+                       .certificate = jpn, .certificate_len = jl,
+                       .max_classification = "SECRET"};
+    svc_new_peer pk = {.name = "KOR MND", .url = "https://kor.example:8472", .nation = "KOR",
+                       .certificate = kor, .certificate_len = kl,
+                       .max_classification = "CONFIDENTIAL"};
+    svc_new_peer ph = {.name = "NATO HQ", .url = "https://hq.example:8472", .nation = "NATO",
+                       .certificate = hq, .certificate_len = hl};
+
+    ok(svc_peer_add(&s, &member, &pj, &res) != LSN_OK && res.refusal == SVC_FORBIDDEN,
+       "a_non_administrator_may_not_add_a_peer");
+    svc_new_peer bad = pj;
+    bad.url = "http://jpn.example:8472";
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_MALFORMED,
+       "a_peer_is_reached_over_https_only (%s)", res.reason);
+    bad = pj;
+    bad.certificate = other;
+    bad.certificate_len = ol;
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_INVALID &&
+           strstr(res.reason, "Somebody"),
+       "a_certificate_of_another_node_is_refused (%s)", res.reason);
+    bad = pj;
+    bad.nation = "KOR";
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_INVALID,
+       "a_certificate_of_another_nation_is_refused (%s)", res.reason);
+    bad = pj;
+    bad.nation = "ATLANTIS";
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_INVALID,
+       "a_nation_the_policy_does_not_know_is_refused");
+    bad = pj;
+    bad.max_classification = "ULTRA";
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_INVALID,
+       "a_classification_the_policy_does_not_know_is_refused");
+    bad = pk;
+    bad.via = "JPN MOD";
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_NOT_FOUND,
+       "a_relay_must_be_a_known_peer (%s)", res.reason);
+    bad = pj;
+    bad.certificate = "not a certificate";
+    bad.certificate_len = 17;
+    ok(svc_peer_add(&s, &admin, &bad, &res) != LSN_OK && res.refusal == SVC_INVALID,
+       "a_peer_without_a_certificate_is_refused");
+
+    ok(svc_peer_add(&s, &admin, &pj, &res) == LSN_OK &&
+           svc_peer_add(&s, &admin, &ph, &res) == LSN_OK,
+       "an_administrator_adds_peers (%s)", res.reason);
+    ok(svc_peer_add(&s, &admin, &pj, &res) != LSN_OK && res.refusal == SVC_DUPLICATE,
+       "a_peer_name_is_taken_once");
+    pk.via = "JPN MOD";
+    ok(svc_peer_add(&s, &admin, &pk, &res) == LSN_OK,
+       "a_peer_relayed_through_another_is_added (%s)", res.reason);
+
+    /* The demo data set's items, posted by NATO staff. */
+    json_t *demo = json_load_file(argv[1], 0, NULL);
+    json_t *items = json_object_get(demo, "items");
+    ok(svc_org_add(&s, &admin, "NATO International Staff", "NATO", &res) == LSN_OK,
+       "organisation_added");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *ch = json_string_value(json_object_get(it, "channel"));
+        if (svc_channel_known(&s, ch, NULL, 0) == 0)
+            (void)svc_channel_add(&s, &admin, ch, NULL, &res);
+    }
+    const char *clr = "{\"policy\":\"NATO\",\"maxClassification\":\"TOP SECRET\","
+                      "\"categories\":[{\"tagSet\":\"Additional Sensitivity\",\"values\":"
+                      "[\"ATOMAL\"]},{\"tagSet\":\"Context\",\"values\":[\"NATO\","
+                      "\"Releasable\"]},{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\"]}]}";
+    char tok[STORE_TOKEN_CHARS + 1];
+    svc_new_user u = {.name = "ingrid", .organisation = "NATO International Staff",
+                      .clearance = clr, .clearance_len = strlen(clr),
+                      .clearance_form = LSN_FORM_JSON,
+                      .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
+    svc_reader r;
+    ok(svc_user_add(&s, &admin, &u, tok, NULL, 0, &res) == LSN_OK &&
+           svc_reader_load(&s, "ingrid", &r, &err) == LSN_OK && r.user,
+       "an_author_who_may_post_every_demo_item");
+    svc_actor ingrid = svc_actor_of(&r);
+
+    /* The guard's answer for each peer, from its own function. */
+    lsn_clearance *cj = NULL, *ck = NULL, *ch = NULL;
+    bool cl = guard_peer_clearance(SET, "JPN", "SECRET", &cj, &err) == LSN_OK &&
+              guard_peer_clearance(SET, "KOR", "CONFIDENTIAL", &ck, &err) == LSN_OK &&
+              guard_peer_clearance(SET, "NATO", NULL, &ch, &err) == LSN_OK;
+    int64_t want_j[64], want_k[64], want_h[64];
+    size_t nj = 0, nk = 0, nh = 0, posted = 0, national = 0;
+    int64_t unsent = 0; /* an item the guard sends to no peer */
+    json_array_foreach(items, i, it) {
+        json_t *label = json_object_get(it, "label");
+        /* The demo's item under a national policy: this test loads the
+         * bundled (NATO) policy only. */
+        const char *under = json_string_value(json_object_get(label, "policy"));
+        if (under && strcmp(under, "NATO")) {
+            national++;
+            continue;
+        }
+        const char *body = json_string_value(json_object_get(it, "body"));
+        svc_post p = {.channel = json_string_value(json_object_get(it, "channel")),
+                      .label = label, .body = body, .body_len = strlen(body)};
+        int64_t id = 0;
+        svc_pending *pd = NULL;
+        if (svc_post_accept(&s, &ingrid, &p, &pd, &res) != LSN_OK)
+            break;
+        const lsn_label *l = svc_pending_label(pd)->label;
+        bool to_j = guard_releases(SET, l, cj, NULL), to_h = guard_releases(SET, l, ch, NULL),
+             to_k = guard_releases(SET, l, ck, cj);
+        bool to_none = !to_j && !to_h && !to_k;
+        if (svc_post_commit(&s, pd, &id, NULL, &res) != LSN_OK)
+            break;
+        posted++;
+        if (to_none && !unsent)
+            unsent = id;
+        if (to_j && nj < 64)
+            want_j[nj++] = id;
+        if (to_k && nk < 64)
+            want_k[nk++] = id;
+        if (to_h && nh < 64)
+            want_h[nh++] = id;
+    }
+    ok(cl && national <= 1 && posted + national == json_array_size(items),
+       "every_demo_item_under_the_nato_policy_is_posted (%zu)", posted);
+
+    /* A refused post creates no entry and takes no sequence. */
+    json_t *lbl = json_object_get(json_array_get(items, 0), "label");
+    svc_post lost = {.channel = "nowhere", .label = lbl, .body = "x", .body_len = 1};
+    int64_t lid = 0;
+    ok(svc_post_now(&s, &ingrid, &lost, &lid, &res) != LSN_OK, "a_refused_post");
+
+    peers_seen ps = {0};
+    ok(svc_peer_list(&s, &member, peers_cb, &ps, &res) != LSN_OK &&
+           res.refusal == SVC_FORBIDDEN,
+       "a_non_administrator_may_not_list_the_peers");
+    ok(svc_peer_list(&s, &admin, peers_cb, &ps, &res) == LSN_OK && ps.n == 3 &&
+           !strcmp(ps.names[0], "JPN MOD") && ps.last_seq[0] == nj &&
+           ps.last_seq[1] == nh && ps.last_seq[2] == nk,
+       "the_peer_list_gives_each_outboxs_last_sequence");
+    ok(nj == 22 && outbox_is(st, 1, want_j, nj),
+       "jpn_outbox_holds_exactly_what_the_guard_releases_to_jpn_in_order (%zu)", nj);
+    ok(nh == 37 && outbox_is(st, 2, want_h, nh),
+       "nato_hq_outbox_holds_every_item_but_the_atomal_one (%zu)", nh);
+    ok(nk == 14 && outbox_is(st, 3, want_k, nk),
+       "kor_outbox_through_jpn_holds_what_both_may_hold (%zu)", nk);
+
+    /* Each item carries its signed binding, verified with our certificate. */
+    char *xml = NULL;
+    size_t xl = 0;
+    fed_binding *b = NULL;
+    char why[512] = "";
+    ok(store_item_binding(st, want_j[0], &xml, &xl, &err) == LSN_OK && xml &&
+           fed_binding_verify(me, xml, xl, &b, why, sizeof why) == LSN_OK && b &&
+           !strcmp(b->origin, "Liaison Office Tokyo"),
+       "a_posted_item_carries_its_binding_signed_by_this_node (%s)", why);
+    fed_binding_free(b);
+    lsn_free(xml);
+
+    /* An item that goes to no peer was not signed when posted: its binding
+     * is made when first asked for, and is the same bytes ever after. */
+    xml = (char *)"x";
+    ok(unsent && store_item_binding(st, unsent, &xml, &xl, &err) == LSN_OK && !xml,
+       "an_item_sent_to_no_peer_is_not_signed_when_posted");
+    char *x2 = NULL;
+    size_t x2l = 0;
+    b = NULL;
+    ok(svc_item_binding(&s, unsent, &xml, &xl, &err) == LSN_OK && xml &&
+           fed_binding_verify(me, xml, xl, &b, why, sizeof why) == LSN_OK && b &&
+           !strcmp(b->origin, "Liaison Office Tokyo"),
+       "its_binding_is_signed_by_this_node_when_first_asked_for (%s)", why);
+    fed_binding_free(b);
+    ok(svc_item_binding(&s, unsent, &x2, &x2l, &err) == LSN_OK && x2 && xml && x2l == xl &&
+           !memcmp(x2, xml, xl),
+       "asked_again_it_is_the_same_bytes");
+    lsn_free(x2);
+    x2 = NULL;
+    ok(store_item_binding(st, unsent, &x2, &x2l, &err) == LSN_OK && x2 && xml && x2l == xl &&
+           !memcmp(x2, xml, xl),
+       "the_binding_made_when_asked_is_stored");
+    lsn_free(x2);
+    lsn_free(xml);
+
+    /* Japan's node receives what our outbox holds for it. */
+    char bdata[200], jdir[200], acrt[260];
+    snprintf(bdata, sizeof bdata, "%s/b-data", DIR_);
+    snprintf(jdir, sizeof jdir, "%s/jpn", DIR_);
+    snprintf(acrt, sizeof acrt, "%s/node.crt", data);
+    store *bst = NULL;
+    fed_identity *bme = NULL;
+    svc bn;
+    size_t al = 0;
+    char *apem = slurp(acrt, &al);
+    bool bup = apem && svc_store_open(bdata, NULL, true, &bst, &err) == LSN_OK &&
+               fed_identity_load(jdir, true, &bme, &err) == LSN_OK &&
+               svc_init(&bn, bst, SET, 1 << 20, true) == LSN_OK;
+    if (bup) {
+        bn.me = bme;
+        json_array_foreach(items, i, it) {
+            const char *chn = json_string_value(json_object_get(it, "channel"));
+            if (svc_channel_known(&bn, chn, NULL, 0) == 0)
+                (void)svc_channel_add(&bn, &admin, chn, NULL, &res);
+        }
+        svc_new_peer pa = {.name = "Liaison Office Tokyo", .url = "https://lo.example:8472",
+                           .nation = "NATO", .certificate = apem, .certificate_len = al};
+        bup = svc_peer_add(&bn, &admin, &pa, &res) == LSN_OK;
+    }
+    ok(bup, "a_second_node_registers_the_first_as_its_peer (%s)", res.reason);
+
+    size_t taken = 0, dups = 0;
+    bool verbatim = true;
+    for (size_t k = 0; bup && k < nj; k++) {
+        store_item *item = NULL;
+        char *bx = NULL;
+        size_t bxl = 0;
+        if (store_item_get(st, want_j[k], &item, &err) != LSN_OK || !item ||
+            store_item_binding(st, want_j[k], &bx, &bxl, &err) != LSN_OK || !bx) {
+            lsn_free(item);
+            break;
+        }
+        svc_peer_item pi = {.channel = item->channel, .binding = bx, .binding_len = bxl,
+                            .body = item->body, .body_len = strlen(item->body)};
+        int64_t got = 0;
+        bool dup = false;
+        if (svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) == LSN_OK &&
+            !dup)
+            taken++;
+        else
+            printf("# item %lld: %s\n", (long long)want_j[k], res.reason);
+        char *again = NULL;
+        size_t al2 = 0;
+        verbatim = verbatim && store_item_binding(bst, got, &again, &al2, &err) == LSN_OK &&
+                   again && al2 == bxl && !memcmp(again, bx, bxl);
+        lsn_free(again);
+        if (k == 0 && svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) ==
+                          LSN_OK && dup)
+            dups++;
+        if (k == 1) { /* altered: a byte of the label, then of the body */
+            char *jp = strstr(bx, "<GenericValue>JPN</GenericValue>");
+            if (jp) {
+                memcpy(jp + 14, "KOR", 3);
+                ok(svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                           LSN_OK && res.refusal == SVC_INVALID,
+                   "a_binding_with_an_altered_label_is_refused (%s)", res.reason);
+                memcpy(jp + 14, "JPN", 3);
+            }
+            pi.body = "altered body";
+            pi.body_len = strlen(pi.body);
+            ok(svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                       LSN_OK && res.refusal == SVC_INVALID,
+               "an_item_whose_content_is_not_the_signed_one_is_refused");
+            ok(svc_peer_item_accept(&bn, "Nobody", &pi, &got, &dup, &res) != LSN_OK &&
+                   res.refusal == SVC_FORBIDDEN,
+               "an_item_from_an_unknown_peer_is_refused");
+        }
+        lsn_free(bx);
+        lsn_free(item);
+    }
+    ok(bup && taken == nj, "the_peer_accepts_every_item_of_its_outbox (%zu of %zu)", taken, nj);
+    ok(dups == 1, "an_item_received_twice_is_a_duplicate_stored_once");
+    ok(verbatim, "the_received_binding_is_stored_byte_for_byte");
+
+    /* A NATO-only item of ours, signed by us: Japan's node decides again
+     * and refuses it. */
+    int64_t nato_id = 0;
+    for (int64_t id = 1; id <= (int64_t)posted && !nato_id; id++) {
+        bool in_j = false;
+        for (size_t k = 0; k < nj; k++)
+            in_j = in_j || want_j[k] == id;
+        if (!in_j)
+            nato_id = id;
+    }
+    store_item *ni = NULL;
+    char *nx = NULL;
+    size_t nxl = 0;
+    bool refused = false;
+    if (bup && nato_id && store_item_get(st, nato_id, &ni, &err) == LSN_OK && ni &&
+        store_item_binding(st, nato_id, &nx, &nxl, &err) == LSN_OK && nx) {
+        svc_peer_item pi = {.channel = ni->channel, .binding = nx, .binding_len = nxl,
+                            .body = ni->body, .body_len = strlen(ni->body)};
+        int64_t got = 0;
+        bool dup = false;
+        refused = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) !=
+                      LSN_OK && res.refusal == SVC_FORBIDDEN;
+    }
+    ok(refused, "the_receiver_decides_again_and_refuses_an_item_not_releasable_to_it (%s)",
+       res.reason);
+
+    /* Our own signature over a UUID Japan's node already holds, with other
+     * bytes (a later signing time): not a duplicate, refused. */
+    bool preempt = false;
+    if (bup) {
+        store_item *first = NULL;
+        char *fx = NULL;
+        size_t fxl = 0;
+        if (store_item_get(st, want_j[0], &first, &err) == LSN_OK && first &&
+            store_item_binding(st, want_j[0], &fx, &fxl, &err) == LSN_OK && fx) {
+            char uu[37], *resigned = NULL;
+            size_t rl = 0;
+            store_uuid_text(first->uuid, uu);
+            fed_binding *fb = NULL;
+            char why2[256];
+            fed_content fc = {.body = first->body, .body_len = strlen(first->body)};
+            if (fed_binding_verify(me, fx, fxl, &fb, why2, sizeof why2) == LSN_OK && fb &&
+                fed_binding_sign(me, uu, fb->label_xml, fb->label_len, &fc, 1700000000,
+                                 &resigned, &rl, &err) == LSN_OK) {
+                svc_peer_item pi = {.channel = first->channel, .binding = resigned,
+                                    .binding_len = rl, .body = first->body,
+                                    .body_len = strlen(first->body)};
+                int64_t got = 0;
+                bool dup = true;
+                preempt = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup,
+                                               &res) != LSN_OK &&
+                          res.refusal == SVC_DUPLICATE && !dup;
+            }
+            fed_binding_free(fb);
+            lsn_free(resigned);
+        }
+        lsn_free(first);
+        lsn_free(fx);
+    }
+    ok(preempt, "a_uuid_held_with_other_bytes_is_refused_not_taken_as_a_duplicate (%s)",
+       res.reason);
+    lsn_free(ni);
+    lsn_free(nx);
+    if (bup)
+        svc_release(&bn);
+    store_close(bst);
+    fed_identity_free(bme);
+    free(apem);
+
+    /* The audit names the peer and its certificate. */
+    lsn_clearance_free(cj);
+    lsn_clearance_free(ck);
+    lsn_clearance_free(ch);
+    svc_reader_release(&r);
+    json_decref(demo);
+    svc_release(&s);
+    store_close(st);
+    fed_identity_free(me);
+    free(jpn);
+    free(kor);
+    free(hq);
+    free(other);
+    lsn_policy_set_free(SET);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
+    if (system(cmd) != 0)
+        ok(0, "cleanup");
+    return tap_done();
+}
