@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startNode, userOf, launch, signedIn, outDir } from './harness.mjs';
+import { startNode, userOf, launch, signedIn, outDir, docsImgDir } from './harness.mjs';
 import { normalisePolicy } from '../public/js/normalise.js';
 import { bannerColours } from '../public/js/marking.js';
 
@@ -685,7 +685,7 @@ test('an item posted under the national (Japanese) policy shows its Japanese ban
       bannerColours(policy, 'SECRET').background), `${who}: the banner takes NATO SECRET's colour`);
     if (who === 'NATO') {
       await card.scrollIntoViewIfNeeded();
-      await card.screenshot({ path: path.resolve(outDir, '../../docs/img/web-national-item.png') });
+      await card.screenshot({ path: path.join(docsImgDir, 'web-national-item.png') });
     }
     assert.deepEqual(page.errors, []);
     await page.context().close();

@@ -15,6 +15,11 @@ import { startMock } from './mock-server.mjs';
 import { startFront } from './front.mjs';
 
 export const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-output');
+// The screenshots the docs show (docs/img/) are rewritten only when asked
+// (LIAISON_DOCS_IMG=1 web/run-tests.sh against a real node): a plain test
+// run writes them to test-output/ and leaves the tracked files alone.
+export const docsImgDir = process.env.LIAISON_DOCS_IMG === '1'
+  ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img') : outDir;
 
 /** {url, users: [{user, organisation, clearance, token}], close()} */
 export async function startNode() {

@@ -13,18 +13,18 @@
 //   the computed colours;
 // - French on: no English interface text left in the main view and
 //   compose (the message table is the reference); screenshots of the main
-//   view and compose in English and French go to docs/img/;
+//   view and compose in English and French go to docs/img/ (with
+//   LIAISON_DOCS_IMG=1; else to test-output/);
 // - times carry their zone; UTC is a choice remembered across reloads;
 // - back, forward and #channel= in the address work; a favicon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startNode, userOf, launch, signedIn } from './harness.mjs';
+import { startNode, userOf, launch, signedIn, docsImgDir } from './harness.mjs';
 import { MESSAGES } from '../public/js/i18n.js';
 
-const imgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img');
+const imgDir = docsImgDir;
 
 let node;
 let chrome;
