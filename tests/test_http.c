@@ -4,7 +4,7 @@
  * filtered per reader and resumed with Last-Event-ID, Prometheus metrics,
  * and a graceful stop with a request in flight. Plus table-driven unit
  * checks of the router, the listen-address parser, the config table and
- * tokens. Every loop and wait is bounded. */
+ * tokens; the access log and the log level. Every loop and wait is bounded. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include "server/deferred.h"
 #include "server/errors.h"
 #include "server/http_server.h"
+#include "server/log.h"
 #include "server/request_check.h"
 
 #define BODY_LIMIT 4096
@@ -1725,6 +1726,177 @@ static void test_stub_sigterm(const char *stub)
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stub_exits_cleanly_on_sigterm");
 }
 
+/* ------------------------------------------------- access log, log level */
+
+static const char *user_name_of(void *ctx, void *user)
+{
+    (void)ctx;
+    return user; /* the stub's user is its name */
+}
+
+/* Point stderr at a file (restore with the returned descriptor). */
+static int stderr_to(const char *path)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+        dup2(fd, 2);
+        close(fd);
+    }
+    return saved;
+}
+
+static void stderr_back(int saved)
+{
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Issue 11: a server of its own with an access log, and stderr caught: at
+ * the default level a browser closing its stream leaves no line there. */
+static void test_access_log(void)
+{
+    char dir[] = "/tmp/liaison-alog-XXXXXX";
+    if (!mkdtemp(dir)) {
+        ok(0, "access_log_tmpdir");
+        return;
+    }
+    char logpath[64], errpath[64];
+    snprintf(logpath, sizeof logpath, "%s/access.log", dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+
+    /* The level filters: debug lines only at debug. */
+    int saved = stderr_to(errpath);
+    srv_log(SRV_LOG_DEBUG, "test: hidden at info");
+    srv_log(SRV_LOG_INFO, "test: shown at info");
+    srv_log_set_level(SRV_LOG_ERROR);
+    srv_log(SRV_LOG_WARN, "test: hidden at error");
+    srv_log_set_level(SRV_LOG_DEBUG);
+    srv_log(SRV_LOG_DEBUG, "test: shown at debug");
+    srv_log_set_level(SRV_LOG_INFO);
+    stderr_back(saved);
+    const char *e = slurp(errpath);
+    srv_log_level lv;
+    ok(e && !strstr(e, "hidden") && strstr(e, "liaison: test: shown at info\n") &&
+           strstr(e, "liaison: test: shown at debug\n"),
+       "log_level_filters_lines");
+    ok(srv_log_level_parse("warn", &lv) && lv == SRV_LOG_WARN &&
+           !srv_log_level_parse("verbose", &lv),
+       "log_level_names_parse");
+
+    srv_sse_hub *own_hub = srv_sse_hub_new(&(srv_sse_hub_opts){.queue_max = 16,
+                                                               .heartbeat_ms = 300,
+                                                               .replay = replay});
+    lsn_error err;
+    srv_server_opts o = {
+        .listen = "127.0.0.1:0", .routes = routes, .nroutes = NROUTES, .threads = 2,
+        .access_log = logpath, .hub = own_hub,
+        .auth = {.lookup = lookup, .release = release_user, .user_name = user_name_of},
+    };
+    saved = stderr_to(errpath);
+    srv_server *a = own_hub ? srv_server_start(&o, &err) : NULL;
+    uint16_t saved_port = port;
+    srv_sse_hub *saved_hub = hub;
+    if (a) {
+        port = srv_server_port(a);
+        hub = own_hub;
+        reply r;
+        get("/api/v1/channels/secret-word/items?after=needle", good_token, &r);
+        get("/healthz", NULL, &r);
+        get("/api/v1/me", "wrong-token", &r);
+        get("/no/such/path-with-id-42", NULL, &r);
+        /* A browser closes its stream; the next event finds the socket gone. */
+        static char sb[16384];
+        size_t have = 0;
+        int fd = open_stream(0, NULL, sb, sizeof sb, &have);
+        if (fd >= 0) {
+            wait_subscribers(1);
+            close(fd);
+            for (int i = 0; i < 20 && srv_sse_hub_subscribers(own_hub); i++) {
+                char data[32];
+                snprintf(data, sizeof data, "{\"n\":%d}", i);
+                srv_sse_publish(own_hub, (uint64_t)(1000 + i), "item", data, strlen(data),
+                                &(meta){0});
+                struct timespec ts = {0, 50 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
+        ok(fd >= 0 && srv_sse_hub_subscribers(own_hub) == 0, "closed_stream_is_dropped");
+        port = saved_port;
+        hub = saved_hub;
+        srv_server_stop(a, 1000);
+    }
+    stderr_back(saved);
+    srv_sse_hub_free(own_hub);
+    ok(a != NULL, "access_log_server_starts (%s)", a ? "ok" : err.message);
+    e = slurp(errpath);
+    ok(e && !strstr(e, "liaison: http:"), "closed_stream_leaves_no_error_line (%s)",
+       e ? e : "");
+
+    char *text = slurp(logpath);
+    int lines = 0, valid = 0;
+    bool items = false, stream = false, unmatched = false, anon = false, bad_token = false;
+    for (char *line = text, *nl; line && *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        lines++;
+        json_t *j = json_loads(line, 0, NULL);
+        const char *t = json_string_value(json_object_get(j, "time"));
+        const char *route = json_string_value(json_object_get(j, "route"));
+        const char *user = json_string_value(json_object_get(j, "user"));
+        json_int_t status = json_integer_value(json_object_get(j, "status"));
+        if (j && json_object_size(j) == 8 && t && strlen(t) == 24 && t[10] == 'T' &&
+            t[23] == 'Z' && json_is_string(json_object_get(j, "client")) &&
+            json_is_string(json_object_get(j, "method")) && status >= 100 &&
+            json_is_number(json_object_get(j, "duration_ms")))
+            valid++;
+        if (route && strcmp(route, "/api/v1/channels/{channel}/items") == 0 && user &&
+            strcmp(user, user_name) == 0 && status == 200 &&
+            json_integer_value(json_object_get(j, "bytes")) > 0)
+            items = true;
+        if (route && strcmp(route, "/api/v1/stream") == 0 && status == 200 &&
+            json_is_null(json_object_get(j, "bytes")))
+            stream = true;
+        if (json_is_null(json_object_get(j, "route")) && status == 404)
+            unmatched = true;
+        if (route && strcmp(route, "/healthz") == 0 && json_is_null(json_object_get(j, "user")))
+            anon = true;
+        if (route && strcmp(route, "/api/v1/me") == 0 && status == 401 && !user)
+            bad_token = true;
+        json_decref(j);
+        *nl = '\n';
+    }
+    ok(lines == 5 && valid == 5, "access_log_one_valid_json_line_per_request (%d lines, %d valid)",
+       lines, valid);
+    ok(items && anon && bad_token && unmatched, "access_log_has_route_user_status_bytes");
+    ok(stream, "access_log_logs_a_stream_once_when_it_ends");
+    ok(text && !strstr(text, "secret-word") && !strstr(text, "needle") &&
+           !strstr(text, "path-with-id") && !strstr(text, good_token) &&
+           !strstr(text, "wrong-token"),
+       "access_log_keeps_paths_queries_and_tokens_out");
+    unlink(logpath);
+    unlink(errpath);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1780,6 +1952,7 @@ int main(int argc, char **argv)
 
     test_tls();
     test_ipv6();
+    test_access_log();
     test_stub_sigterm(argc > 1 ? argv[1] : NULL);
     test_graceful_stop();
     srv_sse_hub_free(hub);

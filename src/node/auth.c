@@ -217,6 +217,13 @@ void node_auth_release(void *ctx, void *user)
         entry_unref((struct auth_entry *)user); /* r is the entry's first member */
 }
 
+const char *node_auth_user_name(void *ctx, void *user)
+{
+    (void)ctx;
+    const node_reader *r = user;
+    return r && r->user ? r->user->name : NULL;
+}
+
 const char *node_auth_allow(void *ctx, void *user, unsigned act)
 {
     (void)ctx;

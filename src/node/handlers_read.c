@@ -16,6 +16,7 @@
 #include "core/strbuf.h"
 #include "node_internal.h"
 #include "server/errors.h"
+#include "server/log.h"
 
 static node *app(const srv_request *req) { return req->app; }
 static node_reader *reader(const srv_request *req) { return req->user; }
@@ -28,7 +29,7 @@ static void no_such_item(srv_response *resp)
 
 static void store_failed(srv_response *resp, const lsn_error *err)
 {
-    fprintf(stderr, "liaison: store: %s\n", err->message);
+    srv_log(SRV_LOG_ERROR, "store: %s", err->message);
     srv_resp_error(resp, 500, SRV_E_INTERNAL, "The store failed; try again.");
 }
 

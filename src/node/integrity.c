@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "node_internal.h"
+#include "server/log.h"
 
 void node_integrity_alarm(void *ctx, int64_t item_id, const uint8_t uuid[STORE_UUID_LEN],
                           const char *why)
@@ -14,9 +15,9 @@ void node_integrity_alarm(void *ctx, int64_t item_id, const uint8_t uuid[STORE_U
     char u[37];
     (void)item_id; /* internal: the operator knows items by their public id */
     store_uuid_text(uuid, u);
-    fprintf(stderr,
-            "liaison: ALARM: item %s withheld: %s (it was altered in the database; "
-            "run liaison verify)\n",
+    srv_log(SRV_LOG_ERROR,
+            "ALARM: item %s withheld: %s (it was altered in the database; "
+            "run liaison verify)",
             u, why);
     srv_metrics_integrity_alarm(n->metrics); /* NULL before the server starts */
 }

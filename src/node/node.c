@@ -21,6 +21,7 @@
 #include "node_internal.h"
 #include "server/config.h"
 #include "server/errors.h"
+#include "server/log.h"
 
 #define NODE_DEFAULT_THREADS 32u
 #define NODE_DEMO_NAME "NATO HQ" /* --demo's node, unless --node-name */
@@ -184,7 +185,7 @@ static void node_release(node *n)
 
 static int fail(node *n, srv_config *cfg, const char *what, const lsn_error *err)
 {
-    fprintf(stderr, "liaison: serve: %s%s%s\n", what, err ? ": " : "", err ? err->message : "");
+    srv_log(SRV_LOG_ERROR, "serve: %s%s%s", what, err ? ": " : "", err ? err->message : "");
     if (n->srv)
         srv_server_stop(n->srv, 0);
     node_release(n);
@@ -204,12 +205,12 @@ int node_serve_main(int argc, char **argv)
     const char *web_dir = default_web_dir();
 
     if (srv_config_init(&cfg, &err) != LSN_OK) {
-        fprintf(stderr, "liaison: serve: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "serve: %s", err.message);
         return 2;
     }
     if (argc - 1 > (int)(sizeof rest / sizeof rest[0])) {
         srv_config_release(&cfg);
-        fprintf(stderr, "liaison: serve: too many arguments\n");
+        srv_log(SRV_LOG_ERROR, "serve: too many arguments");
         return 2;
     }
     if (srv_config_args(&cfg, argc - 1, argv + 1, rest, &nrest, &err) != LSN_OK)
@@ -232,13 +233,16 @@ int node_serve_main(int argc, char **argv)
         } else if (strncmp(a, "--web-dir=", 10) == 0) {
             web_dir = a + 10;
         } else {
-            fprintf(stderr, "liaison: serve: %s: unknown option (try 'liaison serve --help')\n", a);
+            srv_log(SRV_LOG_ERROR, "serve: %s: unknown option (try 'liaison serve --help')", a);
             srv_config_release(&cfg);
             return 2;
         }
     }
     if (srv_config_check(&cfg, &err) != LSN_OK)
         return fail(&n, &cfg, "bad settings", &err);
+    srv_log_level level = SRV_LOG_INFO;
+    (void)srv_log_level_parse(cfg.log_level, &level); /* checked just above */
+    srv_log_set_level(level);
 
     /* Before any thread starts, so that every thread inherits the mask and
      * the signals reach only sigwait. */
@@ -311,11 +315,12 @@ int node_serve_main(int argc, char **argv)
         .max_connections = cfg.max_connections, .timeout = cfg.timeout,
         .conn_memory = cfg.conn_memory, .per_address = cfg.per_address,
         .request_deadline = cfg.request_deadline, .max_waiting = cfg.waiting_connections,
-        .metrics_listen = srv_config_metrics_address(&cfg), .routes = node_routes,
+        .metrics_listen = srv_config_metrics_address(&cfg),
+        .access_log = srv_config_access_log(&cfg), .routes = node_routes,
         .nroutes = sizeof node_routes / sizeof node_routes[0],
         .auth = {.lookup = node_auth_lookup, .release = node_auth_release,
                  .allow = node_auth_allow, .lookup_session = node_auth_lookup_session,
-                 .lookup_cert = node_auth_lookup_cert,
+                 .lookup_cert = node_auth_lookup_cert, .user_name = node_auth_user_name,
                  .ctx = &n},
         .hub = n.hub, .app = &n,
     };
@@ -345,7 +350,7 @@ int node_serve_main(int argc, char **argv)
     fflush(stdout);
 
     int sig = srv_signals_wait();
-    fprintf(stderr, "liaison: signal %d: stopping\n", sig);
+    srv_log(SRV_LOG_INFO, "signal %d: stopping", sig);
     srv_server_stop(n.srv, 10000);
     n.srv = NULL;
     n.metrics = NULL;

@@ -121,6 +121,8 @@ typedef svc_reader node_reader;
  * cache (LSN_ERR_NOMEM); node_auth_free frees it once no request runs. */
 void *node_auth_lookup(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 void node_auth_release(void *ctx, void *user);
+/* The reader's user name (srv_auth user_name, for the access log). */
+const char *node_auth_user_name(void *ctx, void *user);
 lsn_err node_auth_init(node *n);
 void node_auth_free(node *n);
 /* The same for a web session's cookie hash (srv_auth lookup_session). */

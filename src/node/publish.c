@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "node_internal.h"
 #include "server/errors.h"
+#include "server/log.h"
 
 typedef struct item_meta {
     int64_t id;
@@ -140,13 +141,13 @@ void node_stream_replay(void *ctx, void *reader, uint64_t after, srv_sse_emit em
         return;
     node_visible *v = node_visible_get(n, &s->r, &err);
     if (!v) {
-        fprintf(stderr, "liaison: stream replay: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "stream replay: %s", err.message);
         return;
     }
     store_classes buf;
     if (store_item_list(n->st, s->channel, node_visible_classes(v, &buf), (int64_t)after, 0,
                         replay_cb, &rc, &err) != LSN_OK)
-        fprintf(stderr, "liaison: stream replay: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "stream replay: %s", err.message);
     node_visible_release(v);
 }
 
@@ -197,7 +198,7 @@ static void publish_new(pub_scan *p)
     if (srv_sse_hub_subscribers(n->hub) == 0) {
         int64_t top = 0;
         if (store_item_last_id(n->st, &top, &err) != LSN_OK) {
-            fprintf(stderr, "liaison: publisher: %s\n", err.message);
+            srv_log(SRV_LOG_ERROR, "publisher: %s", err.message);
             return;
         }
         if (top <= p->last)
@@ -208,7 +209,7 @@ static void publish_new(pub_scan *p)
         }
     }
     if (store_item_list(n->st, NULL, NULL, p->last, 0, publish_cb, p, &err) != LSN_OK)
-        fprintf(stderr, "liaison: publisher: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "publisher: %s", err.message);
     srv_sse_wake(n->hub);
     p->held = 0;
 }
@@ -285,7 +286,7 @@ static bool resume_point(node *n, const node_reader *r, const char *lei, uint64_
     if (!store_uuid_parse(lei, uuid))
         return false;
     if (store_item_find(n->st, uuid, &ref, &err) != LSN_OK) {
-        fprintf(stderr, "liaison: stream: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "stream: %s", err.message);
         return false;
     }
     node_visible *v = node_visible_get(n, r, &err);

@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "service.h"
+#include "server/log.h"
 
 lsn_err svc_channels_init(svc *s);   /* channels.c */
 void svc_channels_free(svc *s);
@@ -27,7 +28,7 @@ lsn_err svc_init(svc *s, store *st, const lsn_policy_set *set, size_t body_limit
     lsn_error err;
     lsn_err rc = svc_peers_init(s, &err);
     if (rc != LSN_OK) {
-        fprintf(stderr, "liaison: loading the peers: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "loading the peers: %s", err.message);
         svc_release(s);
         return rc;
     }
@@ -151,7 +152,7 @@ bool svc_audit(svc *s, const char *actor, const char *action, const char *object
     };
     lsn_error err;
     if (store_audit_append(s->st, &ev, &err) != LSN_OK) {
-        fprintf(stderr, "liaison: audit: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "audit: %s", err.message);
         return false;
     }
     return true;

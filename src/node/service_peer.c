@@ -19,6 +19,7 @@
 #include "guard.h"
 #include "service.h"
 #include "store/store_fed.h"
+#include "server/log.h"
 
 typedef struct svc_peer_entry {
     int64_t id;
@@ -75,7 +76,7 @@ static lsn_err remember(svc *s, const store_peer *p)
         e.cert = NULL; /* nothing of it will verify */
     if (guard_peer_clearance(s->set, p->nation, p->max_classification, &e.clearance, &err) !=
         LSN_OK) {
-        fprintf(stderr, "liaison: peer %s: %s; it will receive nothing\n", p->name,
+        srv_log(SRV_LOG_ERROR, "peer %s: %s; it will receive nothing", p->name,
                 err.message);
         e.clearance = NULL;
     }
@@ -261,7 +262,7 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
         lsn_err r = remember(s, &sp);
         pthread_mutex_unlock(&s->peers->mu);
         if (r != LSN_OK)
-            fprintf(stderr, "liaison: peer %s: not remembered until restart\n", p->name);
+            srv_log(SRV_LOG_WARN, "peer %s: not remembered until restart", p->name);
     }
     lsn_free(pem);
     snprintf(detail, sizeof detail, "%s %s%s%s SHA-256 %s", nation, p->url,

@@ -23,6 +23,7 @@
 
 #include "core/alloc.h"
 #include "service.h"
+#include "server/log.h"
 
 
 struct svc_pending {
@@ -74,7 +75,7 @@ static lsn_err bind_item(svc *s, const svc_post *p, svc_pending *pd, svc_result 
     size_t len = 0;
     lsn_err rc = svc_binding_sign(s, &pd->item, pd->label, &pd->binding, &len, &err);
     if (rc != LSN_OK) {
-        fprintf(stderr, "liaison: post: signing the binding: %s\n", err.message);
+        srv_log(SRV_LOG_ERROR, "post: signing the binding: %s", err.message);
         return svc_refuse(res, SVC_FAILED, rc, "The item could not be signed.");
     }
     pd->item.fed.binding = pd->binding;
@@ -228,7 +229,7 @@ void svc_pending_free(svc_pending *pd)
 /* What a failed append means for the author. */
 static void append_failed(lsn_err rc, const lsn_error *err, svc_result *res)
 {
-    fprintf(stderr, "liaison: post: %s\n", err ? err->message : "the store failed");
+    srv_log(SRV_LOG_ERROR, "post: %s", err ? err->message : "the store failed");
     if (rc == LSN_ERR_LIMIT)
         svc_refuse(res, SVC_TOO_LARGE, rc, "The item is too large.");
     else

@@ -40,6 +40,9 @@ typedef struct srv_auth {
      * with TLS and tls-client-ca, when the request has neither a bearer
      * token nor a session cookie. Released by `release`. */
     void *(*lookup_cert)(void *ctx, const uint8_t fingerprint[32]);
+    /* The name of a user the lookups returned, for the access log (valid
+     * until release). May be NULL: the log says null. */
+    const char *(*user_name)(void *ctx, void *user);
     void *ctx;
 } srv_auth;
 

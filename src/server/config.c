@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "server/config.h"
+#include "server/log.h"
 
 /* OPT_LIST: a repeatable string option; each use (flag or file line) adds
  * a value to an srv_strings, in order (the file's first, then the flags'). */
@@ -56,6 +57,11 @@ static const option options[] = {
     {"metrics-listen", OPT_STRING, OFF(metrics_listen), "127.0.0.1:8471", 0, 0, "HOST:PORT",
      "address of the metrics listener (GET /metrics, for operators only: keep it on "
      "loopback); 'none': no metrics"},
+    {"access-log", OPT_STRING, OFF(access_log), "none", 0, 0, "FILE",
+     "JSON lines access log, one line per answered request (time, client, user, method, "
+     "route pattern, status, bytes, duration_ms); '-': standard output; 'none': off"},
+    {"log-level", OPT_STRING, OFF(log_level), "info", 0, 0, "LEVEL",
+     "the node's messages on standard error: error, warn, info or debug"},
     {"per-address-connections", OPT_UINT, OFF(per_address), "128", 0, 1000000, "N",
      "concurrent connections from one client address (0: no cap, e.g. behind a proxy)"},
     {"request-deadline", OPT_UINT, OFF(request_deadline), "30", 1, 3600, "SECONDS",
@@ -374,7 +380,17 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err)
     lsn_error why;
     if (ml && srv_parse_listen(ml, host, sizeof host, &port, &why))
         return core_fail(err, LSN_ERR_ARG, "metrics-listen: %s", why.message);
+    srv_log_level level;
+    if (!srv_log_level_parse(cfg->log_level ? cfg->log_level : "info", &level))
+        return core_fail(err, LSN_ERR_ARG, "log-level: '%s' is not error, warn, info or debug",
+                         cfg->log_level);
     return LSN_OK;
+}
+
+const char *srv_config_access_log(const srv_config *cfg)
+{
+    const char *a = cfg->access_log;
+    return a && *a && strcmp(a, "none") != 0 ? a : NULL;
 }
 
 const char *srv_config_metrics_address(const srv_config *cfg)

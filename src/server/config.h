@@ -40,6 +40,8 @@ typedef struct srv_config {
     unsigned session_max;  /* --session-max seconds */
     unsigned stream_queue; /* --stream-queue events per stream client */
     char *metrics_listen;  /* --metrics-listen (default 127.0.0.1:8471; "none": off) */
+    char *access_log;      /* --access-log FILE, "-" stdout, "none" (default) */
+    char *log_level;       /* --log-level error|warn|info|debug (default info) */
     unsigned per_address;  /* --per-address-connections (0: no cap) */
     unsigned request_deadline;    /* --request-deadline seconds */
     unsigned waiting_connections; /* --waiting-connections (0: half of max) */
@@ -74,6 +76,10 @@ lsn_err srv_config_check(const srv_config *cfg, lsn_error *err) LSN_MUST_CHECK;
 /* The metrics listener's address, or NULL when metrics-listen is "none"
  * (or empty). */
 const char *srv_config_metrics_address(const srv_config *cfg);
+
+/* The access log's file ("-": stdout), or NULL when access-log is "none"
+ * (or empty). */
+const char *srv_config_access_log(const srv_config *cfg);
 
 /* Help text for the options (one per line, with default), and a Markdown
  * table of them for docs. */

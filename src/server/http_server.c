@@ -27,6 +27,8 @@
 #include "server/errors.h"
 #include "server/http_server.h"
 #include "server/request_check.h"
+#include "server/log.h"
+#include "server/access_log.h"
 
 #define TLS_FILE_MAX (1u << 20)
 #define JSON_RESPONSE_MAX (256u << 20) /* a sanity cap: handlers page their answers */
@@ -38,6 +40,7 @@ struct srv_server {
     bool own_metrics;        /* false for the metrics listener: it shows its parent's */
     srv_conn_guard *guard;
     srv_server *metrics_srv; /* the metrics listener, or NULL */
+    srv_access_log *access_log; /* --access-log, or NULL */
     _Atomic unsigned in_flight;
     _Atomic unsigned parked; /* deferred requests suspended (deferred.h) */
     _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
@@ -55,6 +58,7 @@ struct req_state {
     srv_deferred *deferred; /* the handler deferred its answer */
     long route;         /* -1 until matched */
     int status;         /* what was queued; 0 if nothing was */
+    long long bytes;    /* body bytes queued; -1 for a stream */
     bool responded;
     bool too_large;
     bool is_stream;
@@ -106,6 +110,7 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
         mr = srv_sse_sub_start(resp->sse, c);
         resp->sse = NULL; /* the MHD response owns it now */
         st->is_stream = true;
+        st->bytes = -1;
     } else if (resp->json) {
         /* One rendering pass into a growing buffer (json_dumpb renders
          * twice: to size, then to write — a whole listing, twice). */
@@ -116,6 +121,7 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
             size_t len;
             char *buf = strbuf_take(&b, &len);
             if (buf) {
+                st->bytes = (long long)len;
                 mr = MHD_create_response_from_buffer_with_free_callback(len, buf, lsn_free);
                 if (!mr)
                     lsn_free(buf);
@@ -127,6 +133,7 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
     } else if (resp->text && resp->text_released) {
         /* A tracked text: its owner hears when MHD frees it (sent). */
         tracked_text *t = core_malloc(sizeof *t);
+        st->bytes = (long long)resp->text_len;
         if (t) {
             *t = (tracked_text){ .text = resp->text, .len = resp->text_len,
                                  .released = resp->text_released,
@@ -143,6 +150,7 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
                                     resp->content_type ? resp->content_type : "text/plain");
         }
     } else if (resp->text) {
+        st->bytes = (long long)resp->text_len;
         mr = MHD_create_response_from_buffer_with_free_callback(resp->text_len, resp->text,
                                                                 lsn_free);
         if (mr) {
@@ -151,6 +159,7 @@ static enum MHD_Result send_response(srv_server *s, struct MHD_Connection *c,
                                     resp->content_type ? resp->content_type : "text/plain");
         }
     } else {
+        st->bytes = 0;
         mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (!mr) {
@@ -449,6 +458,31 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     return send_response(s, c, st, &resp);
 }
 
+/* One access log line: the route's pattern, never the path (ids and
+ * search words stay out of the log); the user's name, never a token. */
+static void log_access(srv_server *s, struct MHD_Connection *c, const struct req_state *st)
+{
+    char client[INET6_ADDRSTRLEN + 1] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                               : sizeof(struct sockaddr_in);
+        if (getnameinfo(ci->client_addr, len, client, sizeof client, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            client[0] = '\0';
+    }
+    const char *user = st->req.user && s->o.auth.user_name
+                           ? s->o.auth.user_name(s->o.auth.ctx, st->req.user) : NULL;
+    srv_access_entry e = {
+        .client = client[0] ? client : NULL, .user = user,
+        .method = st->req.method_name,
+        .route = st->route >= 0 ? s->o.routes[st->route].pattern : NULL,
+        .status = st->status, .bytes = st->bytes, .duration_us = since_us(&st->start),
+    };
+    srv_access_log_write(s->access_log, &e);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -465,6 +499,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (st->status && s->own_metrics)
         srv_metrics_request(s->metrics, st->route >= 0 ? (size_t)st->route : (size_t)-1,
                             st->status, st->is_stream ? -1 : since_us(&st->start));
+    if (st->status && s->access_log)
+        log_access(s, c, st);
     if (st->req.user && s->o.auth.release)
         s->o.auth.release(s->o.auth.ctx, st->req.user);
     srv_deferred_release(st->deferred);
@@ -525,10 +561,30 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static _Atomic long log_second;
 static _Atomic unsigned log_count, log_dropped;
 
+/* A peer that went away mid-answer (a browser closing its stream, a
+ * client giving up) is ordinary: libmicrohttpd's words for it are logged
+ * at debug level; anything else it says is a warning. */
+static srv_log_level mhd_level(const char *line)
+{
+    static const char *const peer_gone[] = {
+        "socket is no longer available", "Connection reset", "Broken pipe",
+        "closed by remote", "Socket disconnected",
+    };
+    for (size_t i = 0; i < sizeof peer_gone / sizeof peer_gone[0]; i++)
+        if (strstr(line, peer_gone[i]))
+            return SRV_LOG_DEBUG;
+    return SRV_LOG_WARN;
+}
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    srv_log_level level = mhd_level(line);
+    if (!srv_log_enabled(level))
+        return; /* filtered lines do not use up the burst */
     long now = (long)time(NULL);
     long was = atomic_load(&log_second);
     if (now != was && atomic_compare_exchange_strong(&log_second, &was, now))
@@ -537,8 +593,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         atomic_fetch_add(&log_dropped, 1);
         return;
     }
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
@@ -548,8 +602,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
             *p = '?';
     unsigned dropped = atomic_exchange(&log_dropped, 0);
     if (dropped)
-        fprintf(stderr, "liaison: http: (%u similar messages suppressed)\n", dropped);
-    fprintf(stderr, "liaison: http: %s\n", line);
+        srv_log(level, "http: (%u similar messages suppressed)", dropped);
+    srv_log(level, "http: %s", line);
 }
 
 static char *read_pem(const char *path, size_t *len, lsn_error *err)
@@ -582,6 +636,7 @@ static void free_server(srv_server *s)
     }
     lsn_free(s->tls_cert_pem);
     lsn_free(s->tls_ca_pem);
+    srv_access_log_close(s->access_log);
     srv_conn_guard_free(s->guard);
     if (s->own_metrics)
         srv_metrics_free(s->metrics);
@@ -688,6 +743,10 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
         core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
         return NULL;
     }
+    if (o->access_log && !(s->access_log = srv_access_log_open(o->access_log, err))) {
+        free_server(s);
+        return NULL;
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
                    | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -729,8 +788,8 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (shared && !is_loopback(ai->ai_addr))
-        fprintf(stderr, "liaison: http: warning: the metrics listener (%s) is not on "
-                        "loopback: whoever reaches it reads the access-decision counters\n",
+        srv_log(SRV_LOG_WARN, "http: the metrics listener (%s) is not on "
+                        "loopback: whoever reaches it reads the access-decision counters",
                 o->listen);
 
     struct MHD_OptionItem opts[24];
@@ -839,7 +898,7 @@ void srv_server_stop(srv_server *s, unsigned grace_ms)
     for (unsigned waited = 0; atomic_load_explicit(&s->parked, memory_order_acquire) > 0;
          waited += 5) {
         if (!told && waited >= grace_ms + 1000 && (told = true))
-            fprintf(stderr, "liaison: http: waiting for %u deferred answers\n",
+            srv_log(SRV_LOG_INFO, "http: waiting for %u deferred answers",
                     atomic_load(&s->parked));
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);

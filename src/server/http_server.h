@@ -42,6 +42,8 @@ typedef struct srv_server_opts {
     const char *metrics_listen;  /* "host:port" of a second listener serving GET
                                   * /metrics (and /healthz); NULL: none. Metrics are
                                   * never served on the API's listener. */
+    const char *access_log;      /* file for the JSON lines access log, "-" for
+                                  * stdout (server/access_log.h); NULL: none */
     const srv_route *routes;     /* THE route table; borrowed */
     size_t nroutes;
     srv_auth auth;               /* token hash → user */

@@ -1526,6 +1526,50 @@ static void test_peers_api(const char *exe, const char *data)
     json_decref(j);
 }
 
+/* Issue 11: the node's access log (--access-log, written through the
+ * run above): one JSON line per answered request, the route's pattern and
+ * the reader's name; never an item id from a path, never a token. */
+static void test_access_log(const char *dir)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/access.log", dir);
+    FILE *f = fopen(path, "r");
+    ok(f != NULL, "access_log_file_exists");
+    if (!f)
+        return;
+    static char line[8192];
+    int lines = 0, valid = 0, raw_paths = 0, tokens = 0;
+    bool item_line = false, stream_line = false;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        for (int i = 0; i < NREADERS; i++)
+            if (TOK[i] && strstr(line, TOK[i]))
+                tokens++;
+        json_t *j = json_loads(line, 0, NULL);
+        const char *route = json_string_value(json_object_get(j, "route"));
+        const char *user = json_string_value(json_object_get(j, "user"));
+        if (j && json_object_size(j) == 8 && json_is_string(json_object_get(j, "time")) &&
+            json_is_integer(json_object_get(j, "status")) &&
+            json_is_string(json_object_get(j, "method")))
+            valid++;
+        const char *items = strstr(line, "/api/v1/items/");
+        if (items && items[14] != '{')
+            raw_paths++;
+        if (route && strcmp(route, "/api/v1/items/{id}") == 0 && user &&
+            json_integer_value(json_object_get(j, "status")) == 200)
+            item_line = true;
+        if (route && strcmp(route, "/api/v1/stream") == 0 && user)
+            stream_line = true;
+        json_decref(j);
+    }
+    fclose(f);
+    ok(lines > 50 && valid == lines, "node_access_log_is_one_json_object_per_line (%d/%d)",
+       valid, lines);
+    ok(item_line && stream_line, "node_access_log_names_the_route_pattern_and_the_reader");
+    ok(raw_paths == 0 && tokens == 0, "node_access_log_holds_no_item_path_and_no_token (%d, %d)",
+       raw_paths, tokens);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1545,7 +1589,9 @@ int main(int argc, char **argv)
         return 2;
     char data[300];
     snprintf(data, sizeof data, "%s/data", dir);
-    bool up = tn_start(&N, argv[1], data, "--threads 4");
+    char extra[400];
+    snprintf(extra, sizeof extra, "--threads 4 --access-log %s/access.log", dir);
+    bool up = tn_start(&N, argv[1], data, extra);
     ok(up, "node_starts_with_demo_data");
     if (!up)
         return tap_done();
@@ -1574,6 +1620,7 @@ int main(int argc, char **argv)
     int status = tn_stop(&N, SIGTERM);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sigterm_stops_the_node_with_exit_0");
     ok(tn_openapi_conforms(&N), "every_exchange_of_this_test_conforms_to_docs_api_openapi_yaml");
+    test_access_log(dir);
 
     for (int i = 0; i < NREADERS; i++) {
         free(TOK[i]);
