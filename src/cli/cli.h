@@ -55,11 +55,17 @@ enum cli_opt_bit {
     CLI_OPT_EXPIRES = 1u << 26,
     /* peers (cmd_admin.c) */
     CLI_OPT_MAX_CLASS = 1u << 27,
-    CLI_OPT_VIA = 1u << 28
+    CLI_OPT_VIA = 1u << 28,
+    /* the audit log's filters (cmd_audit.c); the mask is 64 bits wide */
+    CLI_OPT_ACTOR = 1ull << 29,
+    CLI_OPT_ACTION = 1ull << 30,
+    CLI_OPT_OBJECT = 1ull << 31,
+    CLI_OPT_SINCE = 1ull << 32,
+    CLI_OPT_UNTIL = 1ull << 33
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
-#define CLI_OPT_SLOTS 32
+#define CLI_OPT_SLOTS 64
 #define CLI_MAX_ROLES 8
 
 #define CLI_MAX_POLICIES 64
@@ -83,7 +89,7 @@ typedef struct cli_args {
 } cli_args;
 
 /* The argument of the single-valued option `bit`, NULL when absent. */
-const char *cli_opt(const cli_args *a, unsigned bit);
+const char *cli_opt(const cli_args *a, unsigned long long bit);
 
 struct cli_verb;
 typedef int (*cli_handler)(const struct cli_verb *verb, const cli_args *args);
@@ -95,8 +101,8 @@ typedef struct cli_verb {
     const char *name;      /* "validate" */
     const char *operands;  /* "LABEL", shown in the usage line */
     int min_operands, max_operands;
-    unsigned opts;         /* enum cli_opt_bit: the options it takes */
-    unsigned required;     /* the options it cannot do without */
+    unsigned long long opts; /* enum cli_opt_bit: the options it takes */
+    unsigned long long required; /* the options it cannot do without */
     const char *help;      /* one line */
     const char *details;   /* a paragraph for `VERB --help`; may be NULL */
     cli_handler handler;
@@ -179,6 +185,8 @@ int cli_cmd_channel_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_peer_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_peer_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_audit_verify(const cli_verb *v, const cli_args *a);
+int cli_cmd_audit_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_audit_export(const cli_verb *v, const cli_args *a);
 /* cmd_users.c: accounts */
 int cli_cmd_user_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_show(const cli_verb *v, const cli_args *a);

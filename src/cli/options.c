@@ -10,7 +10,7 @@
 #include "cli.h"
 
 typedef struct cli_option {
-    unsigned bit;        /* enum cli_opt_bit */
+    unsigned long long bit; /* enum cli_opt_bit */
     const char *name;    /* long name, without "--" */
     const char *arg;     /* argument name for help */
     const char *help;
@@ -54,6 +54,11 @@ static const cli_option options[] = {
      "the highest classification agreed with the peer (default: the policy's highest)"},
     {CLI_OPT_VIA, "via", "PEER", "the peer that relays for it (default: direct)"},
     {CLI_OPT_EXPIRES, "expires", "DAYS", "the token expires after DAYS days (1 to 3650; default: never)"},
+    {CLI_OPT_ACTOR, "actor", "A", "only records by this actor (exact)"},
+    {CLI_OPT_ACTION, "action", "X", "only records of this action (exact)"},
+    {CLI_OPT_OBJECT, "object", "O", "only records on this object (exact)"},
+    {CLI_OPT_SINCE, "since", "TIME", "only records at or after TIME (Unix ms or YYYY-MM-DDTHH:MM:SSZ)"},
+    {CLI_OPT_UNTIL, "until", "TIME", "only records before TIME (same forms)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -154,9 +159,9 @@ void cli_help_all(void)
            "exit status: 0 success, 1 invalid/denied/failed checks, 2 error\n");
 }
 
-const char *cli_opt(const cli_args *a, unsigned bit)
+const char *cli_opt(const cli_args *a, unsigned long long bit)
 {
-    return bit ? a->value[__builtin_ctz(bit)] : NULL;
+    return bit ? a->value[__builtin_ctzll(bit)] : NULL;
 }
 
 static const char *verb_label(const cli_verb *v, char *buf, size_t size)
@@ -224,7 +229,7 @@ int cli_parse_args(const cli_verb *v, int argc, char **argv, cli_args *out)
         default: break;
         }
         if (options[c].bit != CLI_OPT_POLICY && options[c].bit != CLI_OPT_ROLE)
-            out->value[__builtin_ctz(options[c].bit)] = options[c].arg ? optarg : "";
+            out->value[__builtin_ctzll(options[c].bit)] = options[c].arg ? optarg : "";
     }
     if (out->help)
         return 0;

@@ -224,6 +224,27 @@ const cli_verb cli_verbs[] = {
      "signed anchor (DIR/liaison.db.anchor): 'chain intact but TRUNCATED' "
      "(exit 1). The verification is itself recorded.",
      cli_cmd_audit_verify, SVC_ACT_AUDIT},
+    {"audit", "show", "", 0, 0,
+     CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_ACTOR | CLI_OPT_ACTION | CLI_OPT_OBJECT |
+         CLI_OPT_SINCE | CLI_OPT_UNTIL,
+     0, "print a node's audit log, filtered, one record a line",
+     "Prints the records of the audit log that match every filter given, "
+     "oldest first, one a line: 'SEQ TIME ACTOR ACTION OBJECT OUTCOME — "
+     "DETAIL' (TIME in UTC). --actor, --action and --object match exactly; "
+     "--since and --until bound the time (since <= time < until), as Unix "
+     "milliseconds or YYYY-MM-DDTHH:MM:SSZ. The reading is itself recorded.",
+     cli_cmd_audit_show, SVC_ACT_AUDIT},
+    {"audit", "export", "", 0, 0,
+     CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_ACTOR | CLI_OPT_ACTION | CLI_OPT_OBJECT |
+         CLI_OPT_SINCE | CLI_OPT_UNTIL,
+     0, "export a node's audit log as JSON lines",
+     "The same records as 'audit show' (the same filters), one JSON object a "
+     "line: seq, time (Unix milliseconds), actor, action, object, outcome, "
+     "detail and hash, the record's chain hash (hex). An unfiltered export "
+     "can be checked against the chain independently (docs/STORE.md gives "
+     "the hash); its last hash is the head 'audit verify' prints. The "
+     "reading is itself recorded.",
+     cli_cmd_audit_export, SVC_ACT_AUDIT},
     {"peer", "add", "NAME", 1, 1,
      CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE |
          CLI_OPT_MAX_CLASS | CLI_OPT_VIA | CLI_OPT_POLICY,

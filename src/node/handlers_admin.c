@@ -131,10 +131,17 @@ void node_h_audit(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
-    uint64_t after, limit;
+    uint64_t after, limit, since, until;
     if (!srv_req_query_uint(req, "after", 0, INT64_MAX, &after, resp) ||
-        !srv_req_query_uint(req, "limit", NODE_PAGE_DEFAULT, NODE_PAGE_MAX, &limit, resp))
+        !srv_req_query_uint(req, "limit", NODE_PAGE_DEFAULT, NODE_PAGE_MAX, &limit, resp) ||
+        !srv_req_query_uint(req, "since", 0, INT64_MAX, &since, resp) ||
+        !srv_req_query_uint(req, "until", 0, INT64_MAX, &until, resp))
         return;
+    svc_audit_filter f = {.actor = srv_req_query(req, "actor"),
+                          .action = srv_req_query(req, "action"),
+                          .object = srv_req_query(req, "object"),
+                          .since_ms = (int64_t)since,
+                          .until_ms = (int64_t)until};
     if (limit == 0) {
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "limit must be at least 1.");
         return;
@@ -143,7 +150,7 @@ void node_h_audit(srv_request *req, srv_response *resp)
     svc_result res;
     if (!list) {
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
-    } else if (svc_audit_read(&n->svc, &a, after, (size_t)limit, audit_cb, list, &res) !=
+    } else if (svc_audit_read(&n->svc, &a, after, (size_t)limit, &f, audit_cb, list, &res) !=
                LSN_OK) {
         node_resp_refusal(resp, &res);
     } else {

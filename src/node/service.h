@@ -449,10 +449,20 @@ lsn_err svc_sign_in(svc *s, const char *name, const char *password, const char *
 
 /* ---- the audit log (service_audit.c) ----------------------------------- */
 
-/* Yield up to `limit` audit records with seq > after (needs SVC_ACT_AUDIT);
- * the reading is itself audited. */
+/* Which audit records a reading wants: every field NULL or 0 is no
+ * filter; actor, action and object match exactly; since <= time < until
+ * (Unix milliseconds; until 0: no end). */
+typedef struct svc_audit_filter {
+    const char *actor, *action, *object;
+    int64_t since_ms, until_ms;
+} svc_audit_filter;
+
+/* Yield up to `limit` audit records with seq > after that match *f (NULL:
+ * all) (needs SVC_ACT_AUDIT); the reading is itself audited. The one
+ * filter of the API's GET /api/v1/audit and `liaison audit show/export`. */
 lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
-                       store_audit_cb cb, void *ctx, svc_result *res);
+                       const svc_audit_filter *f, store_audit_cb cb, void *ctx,
+                       svc_result *res);
 /* Verify the audit chain and its signed anchor (needs SVC_ACT_AUDIT) into
  * *report (report->ok: nothing failed); the verification is itself audited
  * with the head it saw. On LSN_OK res->reason holds the line to show

@@ -1,5 +1,6 @@
 /* node/service_audit.c — reading and verifying the audit log: for
  * auditors only (svc_acts), and each reading is itself recorded. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,17 +9,32 @@
 #include "service.h"
 
 typedef struct audit_page {
+    const svc_audit_filter *f;
     store_audit_cb cb;
     void *ctx;
     size_t left;
     uint64_t last;
 } audit_page;
 
+static bool same(const char *want, const char *have)
+{
+    return !want || strcmp(want, have ? have : "") == 0;
+}
+
+static bool matches(const svc_audit_filter *f, const store_audit_event *ev)
+{
+    return !f || (same(f->actor, ev->actor) && same(f->action, ev->action) &&
+                  same(f->object, ev->object) && ev->time_ms >= f->since_ms &&
+                  (f->until_ms == 0 || ev->time_ms < f->until_ms));
+}
+
 static int page_cb(void *ctx, const store_audit_event *ev)
 {
     audit_page *p = ctx;
     if (p->left == 0)
         return STORE_STOP;
+    if (!matches(p->f, ev))
+        return STORE_NEXT;
     p->left--;
     p->last = ev->seq;
     return p->cb(p->ctx, ev) == STORE_NEXT && p->left ? STORE_NEXT : STORE_STOP;
@@ -36,16 +52,21 @@ static bool may_audit(svc *s, const svc_actor *a, const char *action, svc_result
 }
 
 lsn_err svc_audit_read(svc *s, const svc_actor *a, uint64_t after, size_t limit,
-                       store_audit_cb cb, void *ctx, svc_result *res)
+                       const svc_audit_filter *f, store_audit_cb cb, void *ctx,
+                       svc_result *res)
 {
     if (!may_audit(s, a, "audit.read", res))
         return LSN_ERR_ARG;
     /* Recorded first: a reading that fails half-way was still a reading. */
     char detail[64];
-    snprintf(detail, sizeof detail, "after %llu, limit %zu", (unsigned long long)after, limit);
+    if (limit == SIZE_MAX)
+        snprintf(detail, sizeof detail, "after %llu, all", (unsigned long long)after);
+    else
+        snprintf(detail, sizeof detail, "after %llu, limit %zu", (unsigned long long)after,
+                 limit);
     if (!svc_audit(s, a->name, "audit.read", "audit", "ok", detail))
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The reading could not be recorded.");
-    audit_page p = {.cb = cb, .ctx = ctx, .left = limit};
+    audit_page p = {.f = f, .cb = cb, .ctx = ctx, .left = limit};
     lsn_error err;
     lsn_err rc = limit ? store_audit_list(s->st, after, page_cb, &p, &err) : LSN_OK;
     if (rc != LSN_OK)

@@ -7,6 +7,7 @@
  * only auditors read the audit log; only administrators add organisations,
  * users and channels. Every refusal is a 403 with a sentence saying why,
  * and is itself in the audit log. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,30 @@ static const char *REL_KOR =
 static const char *NATO_ONLY =
     "{\"policy\":\"NATO\",\"classification\":\"SECRET\",\"categories\":["
     "{\"tagSet\":\"Context\",\"values\":[\"NATO\"]}]}";
+
+/* GET /api/v1/audit?limit=1000 plus `query` as `tok`: the number of records
+ * (SIZE_MAX on any failure, or when one's `key` is not `want`). */
+static size_t records_where(const char *tok, const char *query, const char *key,
+                            const char *want)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/audit?limit=1000%s", query);
+    http_result r = {0};
+    if (!tn_http(&N, "GET", path, tok, NULL, 0, &r))
+        return SIZE_MAX;
+    json_t *j = r.status == 200 ? json_loads(r.body ? r.body : "", 0, NULL) : NULL;
+    free(r.body);
+    json_t *list = json_object_get(j, "records"), *rec;
+    size_t n = json_is_array(list) ? json_array_size(list) : SIZE_MAX, i;
+    json_array_foreach(list, i, rec)
+    {
+        const char *v = json_string_value(json_object_get(rec, key ? key : "seq"));
+        if (key && (!v || strcmp(v, want) != 0))
+            n = SIZE_MAX;
+    }
+    json_decref(j);
+    return n;
+}
 
 static char *token(const char *user)
 {
@@ -133,6 +158,25 @@ int main(int argc, char **argv)
            strstr(b, "kenji.watanabe"),
        "an_auditor_reads_the_audit_log_which_holds_the_refused_release (%ld)", st);
     free(b);
+
+    /* The audit log's filters (issue 11, for auditors): only what matches. */
+    size_t k_all = records_where(marco, "", NULL, NULL);
+    size_t k_post = records_where(marco, "&action=post", "action", "post");
+    size_t k_kenji = records_where(marco, "&actor=kenji.watanabe", "actor", "kenji.watanabe");
+    size_t k_obj = records_where(marco, "&object=audit", "object", "audit");
+    ok(k_post > 0 && k_kenji > 0 && k_obj > 0 && k_post < k_all && k_kenji < k_all,
+       "the_audit_log_filters_by_action_actor_object (%zu post, %zu kenji, %zu audit of %zu)",
+       k_post, k_kenji, k_obj, k_all);
+    size_t k_future = records_where(marco, "&since=4102444800000", NULL, NULL);
+    size_t k_past = records_where(marco, "&until=1", NULL, NULL);
+    size_t k_now = records_where(marco, "&since=1&until=4102444800000", NULL, NULL);
+    ok(k_future == 0 && k_past == 0 && k_now > 0,
+       "the_audit_log_filters_by_time (%zu future, %zu before 1970, %zu between)", k_future,
+       k_past, k_now);
+    st = call("GET", "/api/v1/audit?since=yesterday", marco, NULL, NULL);
+    st2 = call("GET", "/api/v1/audit?action=post", kenji, NULL, NULL);
+    ok(st == 400 && st2 == 403, "a_bad_time_is_refused_and_filters_need_the_role (%ld, %ld)", st,
+       st2);
 
     /* Administration. */
     const char *chan = "{\"name\":\"roles-channel\",\"purpose\":\"testing roles\"}";

@@ -165,10 +165,10 @@ static void test_service(const char *dir)
        "acceptance_refuses_an_invalid_label_naming_why (%s)", res.reason);
 
     seen sn = {0};
-    ok(svc_audit_read(&s, &kenji, 0, 1000, audit_cb, &sn, &res) != LSN_OK &&
+    ok(svc_audit_read(&s, &kenji, 0, 1000, NULL, audit_cb, &sn, &res) != LSN_OK &&
            res.refusal == SVC_FORBIDDEN && sn.refused_release == 0,
        "a_member_may_not_read_the_audit_log");
-    lsn_err rc = svc_audit_read(&s, &nobody, 0, 1000, audit_cb, &sn, &res);
+    lsn_err rc = svc_audit_read(&s, &nobody, 0, 1000, NULL, audit_cb, &sn, &res);
     ok(rc == LSN_OK && sn.refused_release == 1 && sn.audit_reads == 101,
        "an_auditor_reads_the_refused_release_the_refused_reading_and_its_own (%d, %d)",
        sn.refused_release, sn.audit_reads);

@@ -14,6 +14,7 @@ import { renderCompose, composeLangChanged } from './views/compose.js';
 import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFields,
   clearSignInFields } from './views/signin.js';
 import { mountUsers } from './views/users.js';
+import { mountAudit } from './views/audit.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
@@ -59,6 +60,7 @@ function showApp() {
   openChannel(state.channels.some((c) => c.name === first) ? first : state.channels[0]?.name, { replace: true });
   stopStream = state.api.stream(onLive, onStreamState);
   mountUsers(state);
+  mountAudit(state);
 }
 
 let streamState = 'connecting';
