@@ -8,6 +8,7 @@
 // the cookie lasts. An access token (for programs) still works below the
 // password form.
 
+import { t } from '../i18n.js';
 import { h } from '../dom.js';
 import { ApiError } from '../api.js';
 
@@ -69,17 +70,14 @@ export async function endSession(csrf) {
 export function mountPasswordForm() {
   const form = $('signin-form');
   if (!form || $('signin-name')) return;
-  const intro = form.querySelector('p.muted');
-  if (intro) {
-    intro.textContent = 'Labelled information exchange. Sign in with your user name and password, ' +
-      'or with an access token.';
-  }
+  // Labelled data-i18n like the page's own text, so that translateStatic
+  // gives them in the page's language (i18n-en.js, i18n-fr.js).
   const box = h('div', { class: 'signin-password' },
-    h('label', { for: 'signin-name' }, 'User name'),
+    h('label', { for: 'signin-name', dataset: { i18n: 'signin.name' } }, t('signin.name')),
     h('input', { id: 'signin-name', name: 'username', type: 'text', autocomplete: 'username', spellcheck: 'false' }),
-    h('label', { for: 'signin-password' }, 'Password'),
+    h('label', { for: 'signin-password', dataset: { i18n: 'signin.password' } }, t('signin.password')),
     h('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password' }),
-    h('p', { class: 'muted small' }, 'Or an access token:'));
+    h('p', { class: 'muted small', dataset: { i18n: 'signin.orToken' } }, t('signin.orToken')));
   const tokenLabel = form.querySelector('label[for="token"]');
   form.insertBefore(box, tokenLabel || form.firstChild);
 }

@@ -5,11 +5,12 @@
 // sessions and token stop on the node at once; the act is audited there.
 import { h, fill } from '../dom.js';
 import { plainWords } from '../api.js';
+import { t } from '../i18n.js';
 
-const ROLE_WORDS = {
-  member: 'member', release_authority: 'release authority', auditor: 'auditor', administrator: 'administrator',
-};
-const STATUS_WORDS = { active: 'Active', disabled: 'Disabled', removed: 'Removed' };
+const ROLES = ['member', 'release_authority', 'auditor', 'administrator'];
+const STATUSES = ['active', 'disabled', 'removed'];
+const roleWord = (r) => (ROLES.includes(r) ? t(`users.role.${r}`) : r);
+const statusWord = (v) => (STATUSES.includes(v) ? t(`users.status.${v}`) : v);
 
 function dialog() {
   let d = document.getElementById('users-dialog');
@@ -39,27 +40,27 @@ async function render(state, d, message = '') {
           let said;
           try {
             await state.api.request('PATCH', `/api/v1/users/${encodeURIComponent(u.name)}`, { status: next });
-            said = next === 'disabled' ? `${u.name} is disabled: signed out everywhere.` : `${u.name} may sign in again.`;
+            said = t(next === 'disabled' ? 'users.disabled' : 'users.enabled', u.name);
           } catch (e) {
             said = plainWords(e);
           }
           render(state, d, said);
         },
-      }, next === 'disabled' ? 'Disable' : 'Enable');
+      }, t(next === 'disabled' ? 'users.disable' : 'users.enable'));
     return h('tr', { dataset: { user: u.name, status: u.status } },
       h('th', { scope: 'row' }, u.name),
       h('td', {}, u.organisation),
-      h('td', {}, (u.roles || []).map((r) => ROLE_WORDS[r] || r).join(', ')),
-      h('td', { class: 'user-status' }, STATUS_WORDS[u.status] || u.status),
+      h('td', {}, (u.roles || []).map(roleWord).join(', ')),
+      h('td', { class: 'user-status' }, statusWord(u.status)),
       h('td', {}, action));
   };
   fill(d,
-    h('h2', { id: 'users-title' }, 'Users'),
+    h('h2', { id: 'users-title' }, t('users.title')),
     h('p', { class: 'muted', role: 'status', id: 'users-status' }, error || message),
     h('table', { class: 'users-table' },
-      h('thead', {}, h('tr', {}, ['User', 'Organisation', 'Roles', 'Status', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['users.user', 'users.organisation', 'users.roles', 'users.statusCol', null].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
       h('tbody', {}, users.map(row))),
-    h('form', { method: 'dialog' }, h('button', { class: 'primary' }, 'Close')));
+    h('form', { method: 'dialog' }, h('button', { class: 'primary' }, t('users.close'))));
 }
 
 /** Add the "Users" button to the top bar for an administrator. */
@@ -74,6 +75,7 @@ export function mountUsers(state) {
       await render(state, d);
       if (!d.open) d.showModal();
     },
-  }, 'Users');
+  }, t('users.title'));
+  btn.dataset.i18n = 'users.title';
   tools.insertBefore(btn, document.getElementById('signout'));
 }
