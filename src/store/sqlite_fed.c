@@ -81,47 +81,6 @@ lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_e
 
 /* ---- reads ------------------------------------------------------------ */
 
-/* Run statement `which` on a reader with up to three integer parameters
- * (n of them), calling row(ctx, st) for each row until it answers
- * STORE_STOP. */
-static lsn_err read_rows(sq_store *s, sq_stmt which, const int64_t *params, int n,
-                         int (*row)(void *ctx, sqlite3_stmt *st), void *ctx,
-                         const char *doing, lsn_error *err)
-{
-    sq_conn *c;
-    lsn_err e = sq_reader_take(s, &c, err);
-    if (e)
-        return e;
-    sqlite3_stmt *st = sq_prepare(c, which);
-    if (!st) {
-        e = sq_fail(c->db, err, doing);
-        sq_reader_give(s, c);
-        return e;
-    }
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_int64(st, i + 1, params[i]);
-    for (;;) {
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            e = sq_fail(c->db, err, doing);
-            break;
-        }
-        int r = row(ctx, st);
-        if (r < 0) {
-            e = core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
-            break;
-        }
-        if (r != STORE_NEXT)
-            break;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    sq_reader_give(s, c);
-    return e;
-}
-
 typedef struct blob_out {
     char *data;
     size_t len;
@@ -145,7 +104,7 @@ static lsn_err fed_item_binding(store *b, int64_t id, char **out, size_t *len,
                                 lsn_error *err)
 {
     blob_out o = { 0 };
-    lsn_err e = read_rows((sq_store *)b, SQ_FED_BINDING_GET, &id, 1, binding_row, &o,
+    lsn_err e = sq_query((sq_store *)b, SQ_FED_BINDING_GET, SQ_INT(id), SQ_NONE, SQ_NONE, binding_row, &o,
                           "reading an item's binding", err);
     if (e) {
         lsn_free(o.data);
@@ -194,7 +153,7 @@ static int peer_row(void *ctx, sqlite3_stmt *st)
 static lsn_err fed_peer_list(store *b, store_peer_cb cb, void *ctx, lsn_error *err)
 {
     peer_ctx p = { cb, ctx };
-    return read_rows((sq_store *)b, SQ_FED_PEER_LIST, NULL, 0, peer_row, &p,
+    return sq_query((sq_store *)b, SQ_FED_PEER_LIST, SQ_NONE, SQ_NONE, SQ_NONE, peer_row, &p,
                      "listing the peers", err);
 }
 
@@ -213,8 +172,8 @@ static lsn_err fed_outbox_list(store *b, int64_t peer, uint64_t after, size_t li
                                store_outbox_cb cb, void *ctx, lsn_error *err)
 {
     outbox_ctx o = { cb, ctx };
-    int64_t params[3] = { peer, (int64_t)after, limit ? (int64_t)limit : -1 };
-    return read_rows((sq_store *)b, SQ_FED_OUTBOX_LIST, params, 3, outbox_row, &o,
+    return sq_query((sq_store *)b, SQ_FED_OUTBOX_LIST, SQ_INT(peer), SQ_INT((int64_t)after),
+                    SQ_INT(limit ? (int64_t)limit : -1), outbox_row, &o,
                      "reading an outbox", err);
 }
 

@@ -194,6 +194,28 @@ extern const writer_ops sq_writer_ops;
 /* sqlite_read.c */
 lsn_err sq_reader_take(sq_store *s, sq_conn **out, lsn_error *err);
 void sq_reader_give(sq_store *s, sq_conn *c);
+
+/* A statement's parameter (store_sqlite.c sq_query): text, integer, blob
+ * (len 0: STORE_HASH_LEN bytes) or none. */
+typedef struct sq_arg {
+    enum { SQ_A_NONE, SQ_A_TEXT, SQ_A_INT, SQ_A_BLOB } kind;
+    const char *text;
+    int64_t num;
+    const void *blob;
+    int len;
+} sq_arg;
+#define SQ_TEXT(t) ((sq_arg){ .kind = SQ_A_TEXT, .text = (t) })
+#define SQ_INT(n) ((sq_arg){ .kind = SQ_A_INT, .num = (n) })
+#define SQ_HASH(b) ((sq_arg){ .kind = SQ_A_BLOB, .blob = (b) })
+#define SQ_NONE ((sq_arg){ .kind = SQ_A_NONE })
+/* Called with each row: STORE_NEXT, STORE_STOP, or < 0 when out of
+ * memory (the query then fails with LSN_ERR_NOMEM). */
+typedef int (*sq_row_fn)(void *ctx, sqlite3_stmt *st);
+/* Run statement `which` on a reader connection with up to three
+ * parameters, handing each row to fn until it answers other than
+ * STORE_NEXT. The one read loop of the SQLite back-end. */
+lsn_err sq_query(sq_store *s, sq_stmt which, sq_arg a1, sq_arg a2, sq_arg a3, sq_row_fn fn,
+                 void *ctx, const char *doing, lsn_error *err);
 void sq_readers_close(sq_store *s);
 
 #endif

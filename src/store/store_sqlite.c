@@ -175,24 +175,8 @@ static void *copy_channel(const store_channel *ch)
 
 /* ---- one query, rows to a function ------------------------------------ */
 
-typedef struct arg {
-    enum { A_NONE, A_TEXT, A_INT, A_BLOB } kind;
-    const char *text;
-    int64_t num;
-    const void *blob;
-    int len; /* a blob's length; 0: STORE_HASH_LEN */
-} arg;
-
-#define TEXT(t) ((arg){ .kind = A_TEXT, .text = (t) })
-#define INT(n) ((arg){ .kind = A_INT, .num = (n) })
-#define HASH(b) ((arg){ .kind = A_BLOB, .blob = (b) })
-#define NONE ((arg){ .kind = A_NONE })
-
-/* Called with each row; answers STORE_NEXT or STORE_STOP. */
-typedef int (*row_fn)(void *ctx, sqlite3_stmt *st);
-
-static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn fn,
-                     void *ctx, const char *doing, lsn_error *err)
+lsn_err sq_query(sq_store *s, sq_stmt which, sq_arg a1, sq_arg a2, sq_arg a3, sq_row_fn fn,
+                 void *ctx, const char *doing, lsn_error *err)
 {
     sq_conn *c;
     lsn_err e = sq_reader_take(s, &c, err);
@@ -204,13 +188,13 @@ static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn 
         sq_reader_give(s, c);
         return e;
     }
-    const arg args[3] = { a1, a2, a3 };
+    const sq_arg args[3] = { a1, a2, a3 };
     for (int i = 0; i < 3; i++) {
         switch (args[i].kind) {
-        case A_NONE: break;
-        case A_TEXT: sqlite3_bind_text(st, i + 1, args[i].text, -1, SQLITE_STATIC); break;
-        case A_INT: sqlite3_bind_int64(st, i + 1, args[i].num); break;
-        case A_BLOB:
+        case SQ_A_NONE: break;
+        case SQ_A_TEXT: sqlite3_bind_text(st, i + 1, args[i].text, -1, SQLITE_STATIC); break;
+        case SQ_A_INT: sqlite3_bind_int64(st, i + 1, args[i].num); break;
+        case SQ_A_BLOB:
             sqlite3_bind_blob(st, i + 1, args[i].blob,
                               args[i].len ? args[i].len : STORE_HASH_LEN, SQLITE_STATIC);
             break;
@@ -224,7 +208,12 @@ static lsn_err query(sq_store *s, sq_stmt which, arg a1, arg a2, arg a3, row_fn 
             e = sq_fail(c->db, err, doing);
             break;
         }
-        if (fn(ctx, st) != STORE_NEXT)
+        int r = fn(ctx, st);
+        if (r < 0) {
+            e = core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+            break;
+        }
+        if (r != STORE_NEXT)
             break;
     }
     sqlite3_reset(st);
@@ -267,15 +256,15 @@ static void *copy_label_row(get_ctx *g, sqlite3_stmt *st)
     return g->withheld ? NULL : core_strdup(i.label);
 }
 
-/* The first row of `which` with parameters k1 and k2 (NONE: none),
+/* The first row of `which` with parameters k1 and k2 (SQ_NONE: none),
  * copied by `copy`; NULL when there is none. */
-static lsn_err get_one2(sq_store *s, sq_stmt which, arg k1, arg k2,
+static lsn_err get_one2(sq_store *s, sq_stmt which, sq_arg k1, sq_arg k2,
                         void *(*copy)(get_ctx *g, sqlite3_stmt *), void **out,
                         const char *doing, lsn_error *err)
 {
     get_ctx g = { .copy = copy, .s = s };
     *out = NULL;
-    lsn_err e = query(s, which, k1, k2, NONE, get_row, &g, doing, err);
+    lsn_err e = sq_query(s, which, k1, k2, SQ_NONE, get_row, &g, doing, err);
     if (e)
         return e;
     if (g.nomem)
@@ -284,11 +273,11 @@ static lsn_err get_one2(sq_store *s, sq_stmt which, arg k1, arg k2,
     return LSN_OK;
 }
 
-static lsn_err get_one(sq_store *s, sq_stmt which, arg key,
+static lsn_err get_one(sq_store *s, sq_stmt which, sq_arg key,
                        void *(*copy)(get_ctx *g, sqlite3_stmt *), void **out,
                        const char *doing, lsn_error *err)
 {
-    return get_one2(s, which, key, NONE, copy, out, doing, err);
+    return get_one2(s, which, key, SQ_NONE, copy, out, doing, err);
 }
 
 /* _list: each row to the caller's callback. */
@@ -350,14 +339,14 @@ static lsn_err sq_org_get(store *b, const char *name, store_org **out, lsn_error
     *out = NULL;
     if (!name)
         return core_fail(err, LSN_ERR_ARG, "no organisation named");
-    return get_one((sq_store *)b, SQ_ORG_GET, TEXT(name), copy_org_row, (void **)out,
+    return get_one((sq_store *)b, SQ_ORG_GET, SQ_TEXT(name), copy_org_row, (void **)out,
                    "reading an organisation", err);
 }
 
 static lsn_err sq_org_list(store *b, store_org_cb cb, void *ctx, lsn_error *err)
 {
     list_ctx l = { .cb.org = cb, .ctx = ctx };
-    return query((sq_store *)b, SQ_ORG_LIST, NONE, NONE, NONE, org_row, &l,
+    return sq_query((sq_store *)b, SQ_ORG_LIST, SQ_NONE, SQ_NONE, SQ_NONE, org_row, &l,
                  "listing organisations", err);
 }
 
@@ -366,7 +355,7 @@ static lsn_err sq_user_get(store *b, const char *name, store_user **out, lsn_err
     *out = NULL;
     if (!name)
         return core_fail(err, LSN_ERR_ARG, "no user named");
-    return get_one((sq_store *)b, SQ_USER_GET, TEXT(name), copy_user_row, (void **)out,
+    return get_one((sq_store *)b, SQ_USER_GET, SQ_TEXT(name), copy_user_row, (void **)out,
                    "reading a user", err);
 }
 
@@ -379,7 +368,7 @@ static lsn_err sq_user_find_by_token(store *b, const uint8_t hash[STORE_HASH_LEN
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, HASH(hash), INT(now), copy_user_row,
+    return get_one2((sq_store *)b, SQ_USER_BY_TOKEN, SQ_HASH(hash), SQ_INT(now), copy_user_row,
                     (void **)out, "finding a user by token", err);
 }
 
@@ -389,14 +378,14 @@ static lsn_err sq_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
     *out = NULL;
     if (!fp)
         return core_fail(err, LSN_ERR_ARG, "no fingerprint");
-    return get_one((sq_store *)b, SQ_USER_BY_CERT, HASH(fp), copy_user_row, (void **)out,
+    return get_one((sq_store *)b, SQ_USER_BY_CERT, SQ_HASH(fp), copy_user_row, (void **)out,
                    "finding a user by certificate", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
 {
     list_ctx l = { .cb.user = cb, .ctx = ctx };
-    return query((sq_store *)b, SQ_USER_LIST, NONE, NONE, NONE, user_row, &l,
+    return sq_query((sq_store *)b, SQ_USER_LIST, SQ_NONE, SQ_NONE, SQ_NONE, user_row, &l,
                  "listing users", err);
 }
 
@@ -415,7 +404,7 @@ static lsn_err sq_token_list(store *b, const char *user, store_token_cb cb, void
     list_ctx l = { .cb.token = cb, .ctx = ctx };
     if (!user)
         return core_fail(err, LSN_ERR_ARG, "no user named");
-    return query((sq_store *)b, SQ_TOKEN_LIST, TEXT(user), NONE, NONE, token_row, &l,
+    return sq_query((sq_store *)b, SQ_TOKEN_LIST, SQ_TEXT(user), SQ_NONE, SQ_NONE, token_row, &l,
                  "listing tokens", err);
 }
 
@@ -425,26 +414,26 @@ static lsn_err sq_channel_get(store *b, const char *name, store_channel **out,
     *out = NULL;
     if (!name)
         return core_fail(err, LSN_ERR_ARG, "no channel named");
-    return get_one((sq_store *)b, SQ_CHANNEL_GET, TEXT(name), copy_channel_row,
+    return get_one((sq_store *)b, SQ_CHANNEL_GET, SQ_TEXT(name), copy_channel_row,
                    (void **)out, "reading a channel", err);
 }
 
 static lsn_err sq_channel_list(store *b, store_channel_cb cb, void *ctx, lsn_error *err)
 {
     list_ctx l = { .cb.channel = cb, .ctx = ctx };
-    return query((sq_store *)b, SQ_CHANNEL_LIST, NONE, NONE, NONE, channel_row, &l,
+    return sq_query((sq_store *)b, SQ_CHANNEL_LIST, SQ_NONE, SQ_NONE, SQ_NONE, channel_row, &l,
                  "listing channels", err);
 }
 
 static lsn_err sq_item_get(store *b, int64_t id, store_item **out, lsn_error *err)
 {
-    return get_one((sq_store *)b, SQ_ITEM_GET, INT(id), copy_item_row, (void **)out,
+    return get_one((sq_store *)b, SQ_ITEM_GET, SQ_INT(id), copy_item_row, (void **)out,
                    "reading an item", err);
 }
 
 static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
 {
-    return get_one((sq_store *)b, SQ_ITEM_LABEL, INT(id), copy_label_row, (void **)out,
+    return get_one((sq_store *)b, SQ_ITEM_LABEL, SQ_INT(id), copy_label_row, (void **)out,
                    "reading an item's label", err);
 }
 
@@ -460,8 +449,8 @@ static lsn_err sq_item_find(store *b, const uint8_t uuid[STORE_UUID_LEN],
                             store_item_ref *ref, lsn_error *err)
 {
     ref->id = ref->class_id = 0;
-    arg key = { .kind = A_BLOB, .blob = uuid, .len = STORE_UUID_LEN };
-    return query((sq_store *)b, SQ_ITEM_FIND, key, NONE, NONE, find_row, ref,
+    sq_arg key = { .kind = SQ_A_BLOB, .blob = uuid, .len = STORE_UUID_LEN };
+    return sq_query((sq_store *)b, SQ_ITEM_FIND, key, SQ_NONE, SQ_NONE, find_row, ref,
                  "finding an item", err);
 }
 
@@ -652,9 +641,9 @@ static lsn_err sq_item_list(store *b, const char *channel, const store_classes *
     if (vis && vis->all_upto <= 0)
         return list_classes((sq_store *)b, channel, vis, after, limit, cb, ctx, err);
     limited m = { .l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b }, .limit = limit };
-    return query((sq_store *)b, channel ? SQ_ITEM_LIST : SQ_ITEM_LIST_ALL,
-                 channel ? TEXT(channel) : NONE, INT(after),
-                 INT(vis ? vis->all_upto : INT64_MAX), limited_row, &m,
+    return sq_query((sq_store *)b, channel ? SQ_ITEM_LIST : SQ_ITEM_LIST_ALL,
+                 channel ? SQ_TEXT(channel) : SQ_NONE, SQ_INT(after),
+                 SQ_INT(vis ? vis->all_upto : INT64_MAX), limited_row, &m,
                  "listing items", err);
 }
 
@@ -750,7 +739,7 @@ static lsn_err sq_item_search(store *b, const char *q, const char *channel,
         return e;
     list_ctx l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b, .channel = channel,
                    .vis = vis };
-    e = query((sq_store *)b, SQ_ITEM_SEARCH, TEXT(m), INT(after), INT(bound), item_row, &l,
+    e = sq_query((sq_store *)b, SQ_ITEM_SEARCH, SQ_TEXT(m), SQ_INT(after), SQ_INT(bound), item_row, &l,
               "searching", err);
     lsn_free(m);
     return e;
@@ -760,7 +749,7 @@ static lsn_err sq_class_list(store *b, int64_t after, store_class_cb cb, void *c
                              lsn_error *err)
 {
     list_ctx l = { .cb.cls = cb, .ctx = ctx };
-    return query((sq_store *)b, SQ_CLASS_LIST, INT(after), NONE, NONE, class_row, &l,
+    return sq_query((sq_store *)b, SQ_CLASS_LIST, SQ_INT(after), SQ_NONE, SQ_NONE, class_row, &l,
                  "listing label classes", err);
 }
 
@@ -777,7 +766,7 @@ static lsn_err sq_class_last_id(store *b, int64_t *id_out, lsn_error *err)
 static lsn_err sq_item_last_id(store *b, int64_t *id_out, lsn_error *err)
 {
     *id_out = 0;
-    return query((sq_store *)b, SQ_ITEM_LAST, NONE, NONE, NONE, last_row, id_out,
+    return sq_query((sq_store *)b, SQ_ITEM_LAST, SQ_NONE, SQ_NONE, SQ_NONE, last_row, id_out,
                  "reading the last item id", err);
 }
 
@@ -785,7 +774,7 @@ static lsn_err sq_audit_list(store *b, uint64_t after, store_audit_cb cb, void *
                              lsn_error *err)
 {
     list_ctx l = { .cb.audit = cb, .ctx = ctx };
-    return query((sq_store *)b, SQ_AUDIT_LIST, INT((int64_t)after), NONE, NONE, audit_row,
+    return sq_query((sq_store *)b, SQ_AUDIT_LIST, SQ_INT((int64_t)after), SQ_NONE, SQ_NONE, audit_row,
                  &l, "reading the audit log", err);
 }
 
