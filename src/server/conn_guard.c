@@ -1,6 +1,8 @@
 /* server/conn_guard.c — the waiting FIFO, its deadline thread and the
  * waiting share (conn_guard.h). */
+#include <netinet/in.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "core/alloc.h"
@@ -19,7 +21,48 @@ struct srv_conn_guard {
     bool stop;
     srv_conn *head, *tail; /* waiting, oldest first */
     size_t nwaiting;
+    srv_conn *live;        /* every connection not yet cut */
+    size_t nlive;
 };
+
+/* The client address as bytes (IPv4: 4, IPv6: 16); 0 when neither. */
+static unsigned char addr_bytes(const struct sockaddr *sa, unsigned char out[16])
+{
+    if (sa && sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+static void unlink_live(srv_conn_guard *g, srv_conn *c)
+{
+    if (!c->lprev && g->live != c)
+        return; /* not in the list */
+    if (c->lprev)
+        c->lprev->lnext = c->lnext;
+    else
+        g->live = c->lnext;
+    if (c->lnext)
+        c->lnext->lprev = c->lprev;
+    c->lprev = c->lnext = NULL;
+    g->nlive--;
+}
+
+/* Live connections from this address. A linear walk: at most max_live
+ * records, and only when a connection is accepted. */
+static size_t live_from(const srv_conn_guard *g, const unsigned char *a, unsigned char len)
+{
+    size_t n = 0;
+    for (const srv_conn *c = g->live; c; c = c->lnext)
+        if (c->addr_len == len && memcmp(c->addr, a, len) == 0)
+            n++;
+    return n;
+}
 
 static int64_t now_ms(void)
 {
@@ -67,6 +110,7 @@ static void append_waiting(srv_conn_guard *g, srv_conn *c)
 static void cut(srv_conn_guard *g, srv_conn *c, bool evicted)
 {
     unlink_waiting(g, c);
+    unlink_live(g, c);
     c->cut = true;
     shutdown(c->fd, SHUT_RDWR);
     srv_metrics_conn_closed(g->o.metrics, evicted);
@@ -132,12 +176,21 @@ void srv_conn_guard_free(srv_conn_guard *g)
     lsn_free(g);
 }
 
-void srv_conn_guard_admit(srv_conn_guard *g)
+bool srv_conn_guard_admit(srv_conn_guard *g, const struct sockaddr *addr)
 {
+    unsigned char a[16];
+    unsigned char len = addr_bytes(addr, a);
+    bool yes = true;
     pthread_mutex_lock(&g->lock);
-    if (g->nwaiting >= g->o.max_waiting && g->head)
+    if (g->o.per_address && len && live_from(g, a, len) >= g->o.per_address)
+        yes = false;
+    else if (g->o.max_live && g->nlive >= g->o.max_live && !g->head)
+        yes = false; /* full of connections being answered: none to evict */
+    else if (g->head && (g->nwaiting >= g->o.max_waiting ||
+                         (g->o.max_live && g->nlive >= g->o.max_live)))
         cut(g, g->head, true);
     pthread_mutex_unlock(&g->lock);
+    return yes;
 }
 
 srv_conn *srv_conn_guard_started(srv_conn_guard *g, int fd)
@@ -146,7 +199,16 @@ srv_conn *srv_conn_guard_started(srv_conn_guard *g, int fd)
     if (!c)
         return NULL;
     c->fd = fd;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+        c->addr_len = addr_bytes((struct sockaddr *)&peer, c->addr);
     pthread_mutex_lock(&g->lock);
+    c->lnext = g->live;
+    if (g->live)
+        g->live->lprev = c;
+    g->live = c;
+    g->nlive++;
     append_waiting(g, c);
     pthread_mutex_unlock(&g->lock);
     return c;
@@ -176,6 +238,7 @@ void srv_conn_guard_closed(srv_conn_guard *g, srv_conn *c)
         return;
     pthread_mutex_lock(&g->lock);
     unlink_waiting(g, c);
+    unlink_live(g, c);
     pthread_mutex_unlock(&g->lock);
     lsn_free(c);
 }

@@ -24,8 +24,14 @@
  * the socket is closed, so a descriptor is never shut down after it could
  * have been reused.
  *
- * A connection per client address is capped by libmicrohttpd itself
- * (MHD_OPTION_PER_IP_CONNECTION_LIMIT); see http_server.c. */
+ * The guard also holds the server's connection limits, total and per
+ * client address, and counts only connections it has not closed:
+ * libmicrohttpd's own limits would count a connection closed by the guard
+ * until its thread has noticed, so a flood accepted in one burst could fill
+ * them with connections already cut and lock out the complete request that
+ * came after (libmicrohttpd keeps a looser limit of its own as a backstop;
+ * http_server.c). With a pool of threads each accepting, a limit can be
+ * overshot by at most one connection per thread. */
 #ifndef SERVER_CONN_GUARD_H
 #define SERVER_CONN_GUARD_H
 
@@ -34,6 +40,7 @@
 #include <stdint.h>
 
 struct srv_metrics;
+struct sockaddr;
 
 typedef struct srv_conn_guard srv_conn_guard;
 
@@ -45,6 +52,9 @@ typedef struct srv_conn {
     int64_t since_ms;            /* waiting since (monotonic ms) */
     bool waiting, cut;
     struct srv_conn *prev, *next; /* in the waiting FIFO */
+    struct srv_conn *lprev, *lnext; /* in the list of live connections */
+    unsigned char addr[16];      /* client address (IPv4 in the first 4) */
+    unsigned char addr_len;      /* 0: unknown (never counted per address) */
     /* the server's: the request target as libmicrohttpd parsed the request
      * line, before it split the query (http_server.c, request-line check) */
     const char *line_uri;
@@ -55,6 +65,8 @@ typedef struct srv_conn {
 typedef struct srv_conn_guard_opts {
     unsigned deadline_s;         /* a request must arrive whole within this */
     unsigned max_waiting;        /* connections waiting for a request at once */
+    unsigned max_live;           /* connections at once (0: no limit) */
+    unsigned per_address;        /* connections per client address (0: no limit) */
     struct srv_metrics *metrics; /* counts closings; may be NULL */
 } srv_conn_guard_opts;
 
@@ -65,9 +77,11 @@ srv_conn_guard *srv_conn_guard_new(const srv_conn_guard_opts *o);
  * closed). NULL is a no-op. */
 void srv_conn_guard_free(srv_conn_guard *g);
 
-/* A connection is about to be accepted: if the waiting share is full,
- * close the connection that has waited longest. */
-void srv_conn_guard_admit(srv_conn_guard *g);
+/* A connection from addr is about to be accepted. False: refuse it (its
+ * address has per_address live connections, or max_live are live and none
+ * is waiting). True: accept it, after closing the connection that has
+ * waited longest if the waiting share, or the total, is full. */
+bool srv_conn_guard_admit(srv_conn_guard *g, const struct sockaddr *addr);
 /* A connection was accepted on socket fd: it starts waiting. Returns its
  * record (NULL when out of memory: the connection is then not guarded). */
 srv_conn *srv_conn_guard_started(srv_conn_guard *g, int fd);

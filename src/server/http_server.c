@@ -524,15 +524,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
 }
 
-/* A connection is about to be accepted (after libmicrohttpd's own limits,
- * total and per address): make room in the waiting share. */
+/* A connection is about to be accepted (after libmicrohttpd's backstop
+ * limit): the guard's limits, and room in the waiting share. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    (void)addr;
     (void)addrlen;
     srv_server *s = cls;
-    srv_conn_guard_admit(s->guard);
-    return MHD_YES;
+    return srv_conn_guard_admit(s->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 /* The request line was parsed: note where libmicrohttpd put the target and
@@ -737,6 +735,7 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     if (s->metrics)
         s->guard = srv_conn_guard_new(&(srv_conn_guard_opts){
             .deadline_s = s->o.request_deadline, .max_waiting = s->o.max_waiting,
+            .max_live = s->o.max_connections, .per_address = s->o.per_address,
             .metrics = s->metrics});
     if (!s->metrics || !s->guard) {
         free_server(s);
@@ -796,15 +795,16 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
     size_t n = 0;
 #define OPT(k, v, p) (opts[n++] = (struct MHD_OptionItem){(k), (intptr_t)(v), (p)})
     OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, NULL);
+    /* The limits are the guard's (conn_guard.h); libmicrohttpd's, which
+     * also counts connections the guard has cut but its thread has not yet
+     * closed, is twice as loose: a backstop on descriptors. */
+    OPT(MHD_OPTION_CONNECTION_LIMIT, 2 * s->o.max_connections, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.conn_memory, NULL);
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s);
     OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s);
-    if (s->o.per_address)
-        OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.per_address, NULL);
     if (s->o.threads > 1)
         OPT(MHD_OPTION_THREAD_POOL_SIZE, s->o.threads, NULL);
     if (s->tls_cert_pem) {
