@@ -220,7 +220,19 @@ void node_h_mark(srv_request *req, srv_response *resp)
         node_resp_refusal(resp, &res);
         return;
     }
-    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", l->en,
-                                       "markingFr", l->fr));
+    json_t *out = json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", l->en, "markingFr", l->fr);
+    /* A label under a national policy: its Japanese marking when that
+     * policy writes one, and its equivalent under the node's policy (the
+     * label its readers will be decided on), as an item carries them. */
+    json_t *ja = node_marking_in(l->label, "ja"), *eq = node_equivalent(n, l->label);
+    if (out && ja)
+        json_object_set_new(out, "markingJa", ja);
+    else
+        json_decref(ja);
+    if (out && eq)
+        json_object_set_new(out, "equivalent", eq);
+    else
+        json_decref(eq);
+    srv_resp_json(resp, 200, out);
     svc_label_release(l);
 }

@@ -195,6 +195,10 @@ json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
  * as {"policy", "classification", "marking", "markingFr"}; NULL when the label is under the
  * node's policy or has no equivalent. */
 json_t *node_label_equivalent(const node *n, const node_label_entry *e);
+/* The same two for a label of the node's set (the preview of a label being
+ * composed, POST /api/v1/labels/mark). */
+json_t *node_marking_in(const lsn_label *l, const char *lang);
+json_t *node_equivalent(const node *n, const lsn_label *l);
 /* Set up / release the node's caches (labels and rendered items). */
 /* integrity.c: the store's alarm for an item that fails its seal (a
  * store_alarm_cb; ctx is the node): a line on stderr, a metric. */

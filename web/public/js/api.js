@@ -71,7 +71,12 @@ export class Api {
   }
 
   async me() { return normaliseMe(await this.request('GET', '/api/v1/me')); }
-  async policy() { return normalisePolicy(await this.request('GET', '/api/v1/policy')); }
+  /** The node's policy, or (`id`: OID or name) another it holds (a
+   *  national policy, with each choice's equivalent under the node's). */
+  async policy(id = null) {
+    const q = id ? `?policy=${encodeURIComponent(id)}` : '';
+    return normalisePolicy(await this.request('GET', `/api/v1/policy${q}`));
+  }
   channels() { return this.request('GET', '/api/v1/channels'); }
   async item(id) { return normaliseItem(await this.request('GET', `/api/v1/items/${encodeURIComponent(id)}`)); }
   async search(q, limit = 100) {
