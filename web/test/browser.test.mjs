@@ -718,6 +718,10 @@ test('a Japanese desk officer composes under the national (Japanese) policy from
 
   await page.selectOption('#compose-policy', jpnPolicy[0]);
   await page.waitForSelector('#compose-form input[name=classification][value="GOKUHI"]');
+  // The choice is kept for the tab: after a reload the form is under it again.
+  await page.reload();
+  await page.waitForSelector('#compose-form input[name=classification][value="GOKUHI"]');
+  assert.equal(await page.inputValue('#compose-policy'), jpnPolicy[0], 'the choice is kept after a reload');
   // Its classifications, never above the clearance (SECRET: no TOKUTEI HIMITSU),
   // with their Japanese markings in a Japanese font.
   const classes = await page.$$eval('#compose-form input[name=classification]', (els) => els.map((e) => e.value));

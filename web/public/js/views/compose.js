@@ -47,6 +47,15 @@ const national = () => (composing && composing.me === state.me ? composing : nul
 const cp = () => national()?.policy || state.policy;
 const cc = () => national()?.clearance || state.me.clearance;
 
+/** The id of the policy the signed-in user chose in this tab, or null
+ *  (another user's choice is not theirs). */
+function keptPolicy() {
+  try {
+    const k = JSON.parse(sessionStorage.getItem(POLICY_KEY) || 'null');
+    return k && k.user === state.me.user && typeof k.id === 'string' ? k.id : null;
+  } catch { return null; }
+}
+
 /** Signing out forgets the choice of policy. */
 export function composeSignedOut() {
   sessionStorage.removeItem(POLICY_KEY);
@@ -90,8 +99,8 @@ export function renderCompose(posted) {
   attached = null;
   reading = null;
   renderForm();
-  // The policy chosen earlier in this tab, if the node still holds it.
-  const kept = sessionStorage.getItem(POLICY_KEY);
+  // The policy this user chose earlier in this tab, if the node still holds it.
+  const kept = keptPolicy();
   if (kept && kept !== cp().id && (state.policy.policies || []).some((p) => p.id === kept)) {
     choosePolicy(kept);
   }
@@ -123,7 +132,7 @@ async function choosePolicy(id) {
         : { policy, clearance: clearanceUnder(state.policy, state.me.clearance, policy), me: state.me };
     }
     composing = next;
-    sessionStorage.setItem(POLICY_KEY, id);
+    sessionStorage.setItem(POLICY_KEY, JSON.stringify({ user: state.me.user, id }));
   } catch (e) {
     if (err()) err().textContent = plainWords(e);
     return;
