@@ -14,7 +14,8 @@
 const cli_verb cli_verbs[] = {
     {"label", "validate", "LABEL", 1, 1, CLI_OPT_POLICY, 0,
      "check a label against its policy",
-     "Prints 'valid' and exits 0, or 'invalid: REASON' and exits 1. A label "
+     "Prints 'valid' and exits 0, or 'invalid: REASON' and exits 1, each "
+     "followed by the policy used (name, OID, version). A label "
      "that names an unknown classification or category is invalid too. "
      "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
      "(detected), or '-' for standard input.",
