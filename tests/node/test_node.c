@@ -490,6 +490,8 @@ static void test_fixed(void)
     tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], inv, strlen(inv), &r);
     ok(r.status == 422 && strstr(r.body, "\"invalid\"") && strstr(r.body, "requires"),
        "invalid_label_is_422_naming_the_rule");
+    ok(r.status == 422 && strstr(r.body, "under NATO (OID 1.3.26.1.3.1"),
+       "invalid_label_names_the_policy_it_was_judged_under");
     free(r.body);
     const char *unk = "{\"label\":{\"policy\":\"NATO\",\"classification\":\"ULTRA\"},\"body\":\"x\"}";
     expect_error("unknown_classification_is_422", "POST", "/api/v1/channels/space/items",
