@@ -293,6 +293,8 @@ void node_h_user_show(srv_request *req, srv_response *resp);
 void node_h_user_update(srv_request *req, srv_response *resp);
 void node_h_user_remove(srv_request *req, srv_response *resp);
 void node_h_user_password(srv_request *req, srv_response *resp);
+void node_h_user_certificate(srv_request *req, srv_response *resp);
+void node_h_user_certificate_remove(srv_request *req, srv_response *resp);
 void node_h_user_token(srv_request *req, srv_response *resp);
 /* Roles (STORE_ROLE_* bits) as the API's list of names (handlers_read.c). */
 json_t *node_roles_json(unsigned roles);

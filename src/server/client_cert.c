@@ -5,6 +5,7 @@
  * of the trust file that issued it, which the embedder maps to a user
  * (srv_auth.lookup_cert). libmicrohttpd's TLS is GnuTLS: the certificate
  * and its verification come from the connection's GnuTLS session. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <gnutls/gnutls.h>
@@ -144,6 +145,38 @@ lsn_err srv_cert_dn_canonical(const char *dn, char *out, size_t cap, lsn_error *
     return rc;
 }
 
+/* The fingerprint of the certificate in pem (PEM or DER, len bytes); what
+ * names it in errors. */
+static lsn_err datum_fingerprint(const gnutls_datum_t *pem, const char *what,
+                                 uint8_t out[SRV_CERT_FP_LEN], lsn_error *err)
+{
+    gnutls_x509_crt_t crt;
+    lsn_err rc = LSN_OK;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
+    int r = gnutls_x509_crt_import(crt, pem, GNUTLS_X509_FMT_PEM);
+    if (r < 0)
+        r = gnutls_x509_crt_import(crt, pem, GNUTLS_X509_FMT_DER);
+    size_t len = SRV_CERT_FP_LEN;
+    if (r < 0)
+        rc = core_fail(err, LSN_ERR_SYNTAX, "%s: not an X.509 certificate (%s)", what,
+                       gnutls_strerror(r));
+    else if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, out, &len) < 0 ||
+             len != SRV_CERT_FP_LEN)
+        rc = core_fail(err, LSN_ERR_SYNTAX, "%s: no fingerprint", what);
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
+lsn_err srv_cert_pem_fingerprint(const char *pem, size_t len, uint8_t out[SRV_CERT_FP_LEN],
+                                 lsn_error *err)
+{
+    if (!pem || len == 0 || len > UINT_MAX)
+        return core_fail(err, LSN_ERR_SYNTAX, "the certificate is empty");
+    gnutls_datum_t d = {(unsigned char *)(uintptr_t)pem, (unsigned)len};
+    return datum_fingerprint(&d, "the certificate", out, err);
+}
+
 lsn_err srv_cert_file_fingerprint(const char *path, uint8_t out[SRV_CERT_FP_LEN],
                                   lsn_error *err)
 {
@@ -151,23 +184,7 @@ lsn_err srv_cert_file_fingerprint(const char *path, uint8_t out[SRV_CERT_FP_LEN]
     int r = gnutls_load_file(path, &pem);
     if (r < 0)
         return core_fail(err, LSN_ERR_IO, "%s: cannot read (%s)", path, gnutls_strerror(r));
-    gnutls_x509_crt_t crt;
-    lsn_err rc = LSN_OK;
-    if (gnutls_x509_crt_init(&crt) < 0) {
-        gnutls_free(pem.data);
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
-    }
-    r = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM);
-    if (r < 0)
-        r = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_DER);
-    size_t len = SRV_CERT_FP_LEN;
-    if (r < 0)
-        rc = core_fail(err, LSN_ERR_SYNTAX, "%s: not an X.509 certificate (%s)", path,
-                       gnutls_strerror(r));
-    else if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, out, &len) < 0 ||
-             len != SRV_CERT_FP_LEN)
-        rc = core_fail(err, LSN_ERR_SYNTAX, "%s: no fingerprint", path);
-    gnutls_x509_crt_deinit(crt);
+    lsn_err rc = datum_fingerprint(&pem, path, out, err);
     gnutls_free(pem.data);
     return rc;
 }

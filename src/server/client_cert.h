@@ -36,6 +36,10 @@ void srv_ca_list_free(srv_ca_list *cas);
 bool srv_client_cert_read(void *conn, const srv_ca_list *cas,
                           srv_client_cert *out) LSN_MUST_CHECK;
 
+/* The fingerprint of the certificate in a PEM (or DER) buffer of len bytes. */
+lsn_err srv_cert_pem_fingerprint(const char *pem, size_t len, uint8_t out[SRV_CERT_FP_LEN],
+                                 lsn_error *err) LSN_MUST_CHECK;
+
 /* The fingerprint of the certificate in a PEM (or DER) file. */
 lsn_err srv_cert_file_fingerprint(const char *path, uint8_t out[SRV_CERT_FP_LEN],
                                   lsn_error *err) LSN_MUST_CHECK;

@@ -15,7 +15,9 @@
 // docs/img/web-users.png and web-users-fr.png with LIAISON_DOCS_IMG=1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startNode, launch, outDir, docsImgDir } from './harness.mjs';
 
 let node;
@@ -204,6 +206,22 @@ test('the administrator\'s users view does what the CLI does: roles, clearance (
   const me = await fetch(node.url + '/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(me.status, 401, 'the revoked token stops at once');
 
+  // A smart card: bound by subject under the CA whose certificate is given
+  // (the repository's test node certificate stands for the CA), then unbound.
+  const caPem = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+    '../../fuzz/binding-node/node.crt'), 'utf8');
+  await page.fill('#manage-cert-subject', 'CN=Mette Sorensen, O=Embassy of Denmark, C=DK');
+  await page.fill('#manage-cert-issuer', caPem);
+  await page.click('#manage-cert-bind-subject');
+  await page.waitForFunction((n) => document.getElementById('users-status').textContent.includes(`${n} is bound`), who);
+  u = await (await asAdmin('GET', `/api/v1/users/${who}`)).json();
+  assert.equal(u.certificateSubject, 'CN=Mette Sorensen,O=Embassy of Denmark,C=DK', 'kept in canonical form');
+  assert.match(await page.textContent('#manage-cert-now'), /CN=Mette Sorensen,O=Embassy of Denmark,C=DK/);
+  await page.click('#manage-cert-unbind');
+  await page.waitForFunction((n) => document.getElementById('users-status').textContent.includes(`${n} is bound to no`), who);
+  u = await (await asAdmin('GET', `/api/v1/users/${who}`)).json();
+  assert.equal(u.certificate, false);
+
   // French, for the docs.
   await page.keyboard.press('Escape');
   await page.click('#lang-fr');
@@ -223,7 +241,7 @@ test('the administrator\'s users view does what the CLI does: roles, clearance (
   const audit = await (await fetch(node.url + `/api/v1/audit?object=${encodeURIComponent(`user:${who}`)}`,
     { headers: { Authorization: `Bearer ${byName('marco.bellini').token}` } })).json();
   const actions = new Set((audit.records || []).map((r) => r.action));
-  for (const a of ['user.set-roles', 'user.set-clearance', 'user.passwd', 'token.revoke', 'user.remove']) {
+  for (const a of ['user.set-roles', 'user.set-clearance', 'user.passwd', 'token.revoke', 'user.set-certificate', 'user.remove']) {
     assert.ok(actions.has(a), `audited: ${a} (${[...actions]})`);
   }
   assert.deepEqual(page.errors, []);

@@ -4,8 +4,8 @@
 // does the rest of what `liaison user ...` does: set roles and clearance
 // (PATCH; the node validates the clearance against its policy and says
 // why it refuses one), a new password (PUT .../password), the user's
-// named tokens listed and revoked (GET/DELETE .../tokens), and removal
-// (DELETE). Only shown to administrators (the node refuses anyone else
+// named tokens listed and revoked (GET/DELETE .../tokens), the client
+// certificate binding (PUT/DELETE .../certificate), and removal (DELETE). Only shown to administrators (the node refuses anyone else
 // anyway). A disabled or removed user's sessions and tokens stop on the
 // node at once; every act is audited there.
 import { h, fill } from '../dom.js';
@@ -37,6 +37,34 @@ async function act(state, method, url, body, done) {
   } catch (e) {
     return plainWords(e);
   }
+}
+
+/** The user's client-certificate binding (smart cards): a certificate
+ *  (PEM), or a subject under the CA that issues it (PUT .../certificate),
+ *  or none (DELETE). */
+function certificateFields(state, u, base, again) {
+  const pem = h('textarea', { id: 'manage-cert-pem', rows: 3, spellcheck: 'false', translate: 'no',
+    placeholder: '-----BEGIN CERTIFICATE-----' });
+  const subject = h('input', { type: 'text', id: 'manage-cert-subject', spellcheck: 'false', translate: 'no',
+    placeholder: 'CN=…,O=…,C=…' });
+  const issuer = h('textarea', { id: 'manage-cert-issuer', rows: 3, spellcheck: 'false', translate: 'no',
+    placeholder: '-----BEGIN CERTIFICATE-----' });
+  const now = u.certificateSubject ? t('users.certSubjectNow', u.certificateSubject)
+    : u.certificate ? t('users.certFingerprintNow') : t('users.certNone');
+  return h('fieldset', {}, h('legend', {}, t('users.certificate')),
+    h('p', { id: 'manage-cert-now', class: 'small' }, now, ' ',
+      u.certificate ? h('button', { type: 'button', class: 'ghost small', id: 'manage-cert-unbind',
+        onclick: async () => again(await act(state, 'DELETE', `${base}/certificate`, undefined,
+          t('users.certUnbound', u.name))) }, t('users.certUnbind')) : null),
+    h('label', { for: 'manage-cert-pem' }, t('users.certPem')), pem,
+    h('button', { type: 'button', id: 'manage-cert-bind', onclick: async () =>
+      again(await act(state, 'PUT', `${base}/certificate`, { certificate: pem.value },
+        t('users.certBound', u.name))) }, t('users.certBind')),
+    h('label', { for: 'manage-cert-subject' }, t('users.certSubject')), subject,
+    h('label', { for: 'manage-cert-issuer' }, t('users.certIssuer')), issuer,
+    h('button', { type: 'button', id: 'manage-cert-bind-subject', onclick: async () =>
+      again(await act(state, 'PUT', `${base}/certificate`, { subject: subject.value, issuer: issuer.value },
+        t('users.certBound', u.name))) }, t('users.certBindSubject')));
 }
 
 /** The panel that manages one user. */
@@ -91,6 +119,7 @@ async function managePanel(state, d, u) {
       again(await act(state, 'PUT', `${base}/password`, { password: pw }, t('users.passwordSet', u.name)));
     } }, t('users.setPassword'))),
   h('fieldset', {}, h('legend', {}, t('users.tokens')), h('ul', { id: 'manage-tokens' }, tokenRows)),
+  certificateFields(state, u, base, again),
   h('p', {}, h('button', { type: 'button', id: 'manage-remove', class: 'danger', onclick: async () => {
     if (!window.confirm(t('users.removeConfirm', u.name))) return;
     d.dataset.manage = '';
