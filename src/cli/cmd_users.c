@@ -80,6 +80,12 @@ int cli_cmd_user_show(const cli_verb *v, const cli_args *a)
                u->name, u->organisation, roles, status_name(u->status),
                u->password_hash ? "set" : "none", u->has_cert ? "bound" : "none",
                u->clearance);
+        if (u->cert_subject) {
+            char hex[2 * SRV_CERT_FP_LEN + 1];
+            sodium_bin2hex(hex, sizeof hex, u->cert_issuer, SRV_CERT_FP_LEN);
+            printf("certificate subject: %s\ncertificate issuer: CA SHA-256 %s\n",
+                   u->cert_subject, hex);
+        }
     }
     lsn_free(u);
     admin_close(&ad);

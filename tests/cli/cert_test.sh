@@ -147,6 +147,9 @@ st=$(me --cert impostor.pem --key impostor.key)
 [ "$st" = 401 ]; ok $? "the_same_subject_from_another_trusted_ca_is_401" "$st $(cat "$TMP/body")"
 st=$(me --cert stranger.pem --key stranger.key)
 [ "$st" = 401 ]; ok $? "the_same_subject_from_an_untrusted_ca_is_401" "$st"
+out=$("$LIAISON" user show yui.nakamura --data-dir "$TMP/d" 2>&1)
+case "$out" in *"certificate subject: CN=Yui Nakamura,O=MOFA,C=JP"*"certificate issuer: CA SHA-256 $cafp"*) true ;; *) false ;; esac
+ok $? "user_show_prints_the_subject_and_its_ca" "$out"
 "$LIAISON" audit show --action user.set-certificate --data-dir "$TMP/d" >"$TMP/out" 2>&1
 grep -q "Yui Nakamura" "$TMP/out"
 ok $? "binding_a_subject_is_audited" "$(cat "$TMP/out")"
