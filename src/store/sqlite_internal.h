@@ -31,6 +31,11 @@ typedef enum sq_stmt {
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
     SQ_FED_BINDING_GET, SQ_FED_PEER_LIST, SQ_FED_OUTBOX_LIST,
+    /* release requests and versions (sqlite_rel.h): writer, then readers */
+    SQ_REL_VERSION_INSERT, SQ_REL_HIDE, SQ_REL_ADOPT, SQ_REL_HISTORY_INSERT, SQ_REL_INSERT,
+    SQ_REL_AUTH_INSERT, SQ_REL_STATE, SQ_REL_ANSWER_GET, SQ_REL_ANSWER_SET, SQ_REL_SET_STATE,
+    SQ_REL_EXTEND,
+    SQ_REL_GET, SQ_REL_AUTHS, SQ_REL_HISTORY, SQ_REL_LIST, SQ_REL_DUE, SQ_REL_VERSIONS,
     SQ_NSTMT
 } sq_stmt;
 
