@@ -17,7 +17,11 @@
  *    once (restarted again: still one version, one adoption audited);
  *  - an item withdrawn is gone for every reader; narrowed, it is gone for
  *    those the new label no longer admits. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +215,50 @@ static size_t audited(const char *auditor, const char *action, const char *objec
     return n;
 }
 
+/* A stream of channel `space` as tok, resuming after Last-Event-ID lei
+ * (NULL: live only); the socket, or -1. */
+static int stream_open(const char *tok, const char *lei)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)N.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[1024], last[80] = "";
+    if (lei)
+        snprintf(last, sizeof last, "Last-Event-ID: %s\r\n", lei);
+    int n = snprintf(req, sizeof req,
+                     "GET /api/v1/stream?channel=space HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\n%sAccept: text/event-stream\r\n\r\n",
+                     tok, last);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Read fd into acc until `want` appears (at most timeout_ms: a bound on a
+ * wait for what must come, not a measure). */
+static bool stream_until(int fd, char *acc, size_t cap, const char *want, int timeout_ms)
+{
+    size_t len = strlen(acc);
+    for (int waited = 0; waited < timeout_ms && !strstr(acc, want); waited += 100) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(fd, acc + len, cap - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        acc[len] = '\0';
+    }
+    return strstr(acc, want) != NULL;
+}
+
 static bool start(void)
 {
     return tn_start(&N, EXE, DIR_, EXTRA);
@@ -270,6 +318,12 @@ int main(int argc, char **argv)
     ok(act(kenji, rid, "concur", NULL) == 403, "the_proposer_may_not_concur_without_the_role");
 
     /* --- adopted at the deadline, not before --- */
+    /* Korea's live stream, open before adoption (it sees the first heartbeat
+     * or nothing of X yet). */
+    int live = stream_open(minjun, NULL);
+    static char acc[1 << 16], acc2[1 << 16];
+    char want[80];
+    snprintf(want, sizeof want, "\"id\":\"%s\"", x);
     set_clock(D - 1);
     ok(strcmp(state_of(kenji, rid, NULL), "open") == 0, "open_at_T_minus_1ms");
     set_clock(D);
@@ -283,6 +337,21 @@ int main(int argc, char **argv)
        "listings_hold_the_item_once (%d, %d)", listed(minjun, x), listed(kenji, x));
     ok(act(yui, rid, "break-silence", "{\"reason\":\"too late\"}") == 409,
        "a_break_after_adoption_is_refused");
+    ok(live >= 0 && stream_until(live, acc, sizeof acc, want, 15000) &&
+           strstr(strstr(acc, want), "\"version\":2"),
+       "the_new_version_reaches_koreas_live_stream_as_a_new_item");
+    if (live >= 0)
+        close(live);
+    /* The author last saw version 1 (event id X): resuming after it he gets
+     * version 2, not a stream that skips it. */
+    char lei[40];
+    snprintf(lei, sizeof lei, "%s", x);
+    int resumed = stream_open(kenji, lei);
+    ok(resumed >= 0 && stream_until(resumed, acc2, sizeof acc2, want, 15000) &&
+           strstr(strstr(acc2, want), "\"version\":2"),
+       "a_reader_resuming_after_version_1_receives_version_2");
+    if (resumed >= 0)
+        close(resumed);
 
     /* --- a break at T - 1 stops it; at T + 1 it is refused --- */
     char y[37], rid2[37];
