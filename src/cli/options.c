@@ -59,6 +59,10 @@ static const cli_option options[] = {
     {CLI_OPT_OBJECT, "object", "O", "only records on this object (exact)"},
     {CLI_OPT_SINCE, "since", "TIME", "only records at or after TIME (Unix ms or YYYY-MM-DDTHH:MM:SSZ)"},
     {CLI_OPT_UNTIL, "until", "TIME", "only records before TIME (same forms)"},
+    {CLI_OPT_REASON, "reason", "TEXT", "why (a release request, a break of silence)"},
+    {CLI_OPT_DEADLINE, "deadline", "TIME",
+     "a release request's deadline, UTC: YYYY-MM-DDTHH:MM:SSZ (default: the node's)"},
+    {CLI_OPT_STATE, "state", "STATE", "only requests in STATE: open, adopted, silence-broken, withdrawn"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,25 @@ static bool stream_until(int fd, char *acc, size_t cap, const char *want, int ti
     return strstr(acc, want) != NULL;
 }
 
+/* `liaison ARGS --url THE-NODE` as tok: its exit status, its output in out. */
+static int cli(const char *tok, const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "LIAISON_TOKEN='%s' '%s' %s --url http://127.0.0.1:%d 2>&1", tok,
+             EXE, args, N.port);
+    FILE *p = popen(cmd, "r");
+    size_t len = 0;
+    out[0] = '\0';
+    if (!p)
+        return -1;
+    size_t r;
+    while (len + 1 < cap && (r = fread(out + len, 1, cap - 1 - len, p)) > 0)
+        len += r;
+    out[len] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static bool start(void)
 {
     return tn_start(&N, EXE, DIR_, EXTRA);
@@ -477,6 +497,35 @@ int main(int argc, char **argv)
     ok(audited(marco, "item.withdraw&actor=yui.nakamura", object) == 1,
        "the_withdrawal_is_audited");
     ok(call("POST", path, kenji, NULL, NULL) == 404, "withdrawn_once");
+
+    /* --- the same through the command line --- */
+    char c[37], out[4096], args[1024], crid[37] = "";
+    set_clock(T0);
+    ok(post(kenji, REL_JPN, "release candidate cli", c), "kenji_posts_for_the_cli");
+    snprintf(args, sizeof args, "release request %s --label '%s' --reason 'for the cli' "
+             "--deadline %s", c, REL_KOR_JPN, iso(D, when));
+    int rc = cli(kenji, args, out, sizeof out);
+    sscanf(out, "%36s", crid);
+    ok(rc == 0 && strstr(out, " open ") && strstr(out, "authority yui.nakamura"),
+       "cli_release_request_prints_the_request_and_its_authorities (%d: %s)", rc, out);
+    rc = cli(yui, "release list --state open", out, sizeof out);
+    ok(rc == 0 && strstr(out, crid), "cli_release_list_shows_it_to_the_authority (%d)", rc);
+    snprintf(args, sizeof args, "release concur %s", crid);
+    rc = cli(yui, args, out, sizeof out);
+    ok(rc == 0 && strstr(out, " adopted "), "cli_release_concur_adopts (%d: %s)", rc, out);
+    snprintf(args, sizeof args, "release show %s", crid);
+    rc = cli(kenji, args, out, sizeof out);
+    ok(rc == 0 && strstr(out, "concur") && strstr(out, " adopt "),
+       "cli_release_show_prints_the_history (%d: %s)", rc, out);
+    snprintf(args, sizeof args, "release break %s --reason 'too late'", crid);
+    ok(cli(yui, args, out, sizeof out) == 2, "cli_a_break_on_a_closed_request_exits_2");
+    snprintf(args, sizeof args, "item narrow %s --label '%s'", c, REL_JPN);
+    rc = cli(kenji, args, out, sizeof out);
+    ok(rc == 0 && strstr(out, " 3"), "cli_item_narrow_prints_the_new_version (%d: %s)", rc, out);
+    snprintf(args, sizeof args, "item withdraw %s", c);
+    rc = cli(kenji, args, out, sizeof out);
+    ok(rc == 0 && strstr(out, "withdrawn") && item_of(kenji, c, NULL) == 404,
+       "cli_item_withdraw (%d: %s)", rc, out);
 
     tn_stop(&N, SIGTERM);
     ok(conform1 && conform2 && tn_openapi_conforms(&N), "every_exchange_matches_the_openapi_spec");
