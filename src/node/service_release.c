@@ -134,14 +134,22 @@ static lsn_err item_for(svc *s, const svc_actor *a, const char *action,
     lsn_error err;
     if (item_current(s, item, c) != LSN_OK)
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
-    if (c->row && store_item_get(s->st, c->row, it, &err) != LSN_OK)
+    /* The label alone first: deciding on an item one may not read costs the
+     * same whatever its body or attachment; the item only once granted. */
+    char *text = NULL;
+    if (c->row && store_item_label(s->st, c->row, &text, &err) != LSN_OK)
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     bool visible = false;
-    if (*it) {
-        svc_result lr;
-        if (label_of_text(s, (*it)->label, l, &lr) == LSN_OK)
-            visible = may_read(s, a, *l);
+    svc_result lr;
+    if (text && label_of_text(s, text, l, &lr) == LSN_OK)
+        visible = may_read(s, a, *l);
+    lsn_free(text);
+    if (visible && store_item_get(s->st, c->row, it, &err) != LSN_OK) {
+        svc_label_release(*l);
+        *l = NULL;
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     }
+    visible = visible && *it;
     if (!visible) {
         svc_label_release(*l);
         lsn_free(*it);
@@ -453,8 +461,10 @@ static lsn_err may_see_request(svc *s, const svc_actor *a, const store_release *
     return LSN_OK;
 }
 
-lsn_err svc_release_get(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID_LEN],
-                        store_release **out, svc_result *res)
+/* The request for a party (see svc_release_get); its reading audited when
+ * `audit` (an act audits itself instead). */
+static lsn_err get_request(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID_LEN],
+                           store_release **out, svc_result *res, bool audit)
 {
     *out = NULL;
     res->refusal = SVC_DONE;
@@ -468,12 +478,27 @@ lsn_err svc_release_get(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID
         lsn_free(r);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     }
+    char object[64];
+    object_of("release", rid, object, sizeof object);
     if (!r || !yes) {
+        if (audit)
+            (void)svc_audit(s, a->name, "release.read", object, "refused",
+                            r ? "not a party" : "absent");
         lsn_free(r);
         return svc_refuse(res, SVC_NOT_FOUND, LSN_ERR_ARG, "No such release request.");
     }
+    if (audit && !svc_audit(s, a->name, "release.read", object, "ok", NULL)) {
+        lsn_free(r);
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The audit log failed; try again.");
+    }
     *out = r;
     return LSN_OK;
+}
+
+lsn_err svc_release_get(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID_LEN],
+                        store_release **out, svc_result *res)
+{
+    return get_request(s, a, rid, out, res, true);
 }
 
 lsn_err svc_release_list(svc *s, const svc_actor *a, const char *state, store_release_cb cb,
@@ -489,6 +514,8 @@ lsn_err svc_release_list(svc *s, const svc_actor *a, const char *state, store_re
     lsn_error err;
     if (store_release_list(s->st, a->name, state, cb, ctx, &err) != LSN_OK)
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
+    if (!svc_audit(s, a->name, "release.list", state ? state : "any", "ok", NULL))
+        return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The audit log failed; try again.");
     return LSN_OK;
 }
 
@@ -528,7 +555,7 @@ lsn_err svc_release_act(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID
      * the request adopted, or late. */
     (void)svc_release_settle(s);
     store_release *r = NULL;
-    lsn_err rc = svc_release_get(s, a, rid, &r, res);
+    lsn_err rc = get_request(s, a, rid, &r, res, false);
     if (rc != LSN_OK) {
         if (res->refusal == SVC_NOT_FOUND)
             (void)svc_audit(s, a->name, action, object, "refused", "no such request");

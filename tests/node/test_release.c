@@ -497,6 +497,11 @@ int main(int argc, char **argv)
     ok(audited(marco, "item.withdraw&actor=yui.nakamura", object) == 1,
        "the_withdrawal_is_audited");
     ok(call("POST", path, kenji, NULL, NULL) == 404, "withdrawn_once");
+    snprintf(object, sizeof object, "release:%s", rid);
+    ok(audited(marco, "release.read&actor=sarah.mitchell", object) == 1 &&
+           audited(marco, "release.request&actor=kenji.watanabe", object) == 1 &&
+           audited(marco, "release.break&actor=yui.nakamura", object) == 1,
+       "reads_and_acts_on_a_request_are_audited_refusals_too");
 
     /* --- the same through the command line --- */
     char c[37], out[4096], args[1024], crid[37] = "";
