@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -279,6 +280,23 @@ static int cli(const char *tok, const char *args, char *out, size_t cap)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* A break racing the deadline: threads break silence while the clock
+ * crosses the deadline and others settle; whatever interleaving, one
+ * outcome. */
+typedef struct racer {
+    const char *tok, *rid;
+    bool breaker;
+    long status;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    r->status = r->breaker ? act(r->tok, r->rid, "break-silence", "{\"reason\":\"race\"}")
+                           : (state_of(r->tok, r->rid, &r->status), r->status);
+    return NULL;
+}
+
 static bool start(void)
 {
     return tn_start(&N, EXE, DIR_, EXTRA);
@@ -458,6 +476,36 @@ int main(int argc, char **argv)
     ok(act(mette, rid6, "concur", NULL) == 200 &&
            strcmp(state_of(ingrid, rid6, NULL), "adopted") == 0 && item_of(kenji, m, NULL) == 200,
        "every_ally_concurring_adopts_and_japan_reads_it");
+
+    /* --- a break racing the deadline has one outcome --- */
+    char rr[37], rrid[37];
+    set_clock(T0);
+    ok(post(kenji, REL_JPN, "release candidate race", rr) &&
+           propose(kenji, rr, REL_KOR_JPN, D, rrid, NULL) == 201, "a_request_to_race");
+    set_clock(D - 1);
+    racer rc8[8];
+    pthread_t th[8];
+    for (int t = 0; t < 8; t++) {
+        rc8[t] = (racer){.tok = t % 2 ? yui : kenji, .rid = rrid, .breaker = t % 2 == 1};
+        pthread_create(&th[t], NULL, race, &rc8[t]);
+        if (t == 3)
+            set_clock(D); /* the deadline passes mid-race */
+    }
+    for (int t = 0; t < 8; t++)
+        pthread_join(th[t], NULL);
+    const char *outcome = state_of(kenji, rrid, NULL);
+    bool adopted = strcmp(outcome, "adopted") == 0, broken = strcmp(outcome, "silence-broken") == 0;
+    int breaks_ok = 0, breaks_late = 0;
+    for (int t = 1; t < 8; t += 2) {
+        breaks_ok += rc8[t].status == 200;
+        breaks_late += rc8[t].status == 409;
+    }
+    int rv = 0;
+    long seen_korea = item_of(minjun, rr, &rv);
+    ok((adopted && breaks_ok == 0 && breaks_late == 4 && seen_korea == 200 && rv == 2) ||
+           (broken && breaks_ok >= 1 && breaks_ok + breaks_late == 4 && seen_korea == 404),
+       "a_break_racing_the_deadline_has_one_outcome (%s, %d breaks counted, %d late, korea %ld)",
+       outcome, breaks_ok, breaks_late, seen_korea);
 
     /* --- killed between the deadline and adoption --- */
     char k[37], rid7[37];
