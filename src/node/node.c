@@ -250,6 +250,17 @@ int node_serve_main(int argc, char **argv)
     }
     if (srv_config_check(&cfg, &err) != LSN_OK)
         return fail(&n, &cfg, "bad settings", &err);
+    /* A request's default deadline must lie within the bounds a proposer's
+     * must (docs/RELEASE.md). */
+    if (cfg.release_deadline_min > cfg.release_deadline ||
+        cfg.release_deadline > cfg.release_deadline_max) {
+        lsn_error e = {0};
+        snprintf(e.message, sizeof e.message,
+                 "--release-deadline-min <= --release-deadline <= --release-deadline-max "
+                 "(%u, %u, %u)", cfg.release_deadline_min, cfg.release_deadline,
+                 cfg.release_deadline_max);
+        return fail(&n, &cfg, "bad settings", &e);
+    }
     srv_log_level level = SRV_LOG_INFO;
     (void)srv_log_level_parse(cfg.log_level, &level); /* checked just above */
     srv_log_set_level(level);

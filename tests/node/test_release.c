@@ -314,6 +314,13 @@ int main(int argc, char **argv)
         return 2;
     snprintf(CLOCK, sizeof CLOCK, "%s.clock", DIR_);
     snprintf(EXTRA, sizeof EXTRA, "--release-clock %s --release-settle-interval 3600", CLOCK);
+    char bad[700];
+    snprintf(bad, sizeof bad, "'%s' serve --data-dir '%s/bad' --listen 127.0.0.1:0 "
+             "--metrics-listen none --release-deadline-min 100 --release-deadline 60 "
+             ">/dev/null 2>&1", EXE, DIR_);
+    int bst = system(bad);
+    ok(WIFEXITED(bst) && WEXITSTATUS(bst) == 2,
+       "a_default_deadline_outside_the_bounds_is_refused_at_start");
     set_clock(T0);
     if (!ok(start(), "node_starts_with_a_clock_the_test_drives"))
         return 1;
