@@ -32,6 +32,7 @@
 #include "store/audit.h"
 #include "store/store.h"
 #include "store_contract_fed.h"
+#include "store_contract_rel.h"
 #define TAP_SHARED_COUNTERS
 #include "tap.h"
 
@@ -1581,6 +1582,8 @@ int main(int argc, char **argv)
         test_visible_classes(s);
     if (s)
         test_federation(&s, uri);
+    if (s)
+        test_release_versions(s);
     store_close(s);
     test_alloc_failures();
     test_crash();

@@ -6,6 +6,7 @@
  * after its COMMIT returned (see docs/STORE.md). */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +34,20 @@
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 /* Every item read also reads the item's seal (sqlite_seal.c) as columns
  * 16-18, after the item's own (NULL when the item has none): a join on its
- * rowid costs less than a lookup of its own per row. Then the attachment's
- * file name (SQ_NAME_COL, version 7), which the seal covers too. */
-#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac, " \
-                  "items.attachment_name"
-#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id "
+ * rowid costs less than a lookup of its own per row. */
+#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac" \
+                  VER_COLS NAME_COLS
+#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id " VER_JOIN
+/* ... then, as columns 19-20, the item's public id and version when the row
+ * is a later version of an item (sqlite_rel.c; NULL for a first version). */
+#define VER_COLS ", item_versions.item_uuid, item_versions.version"
+#define VER_JOIN "LEFT JOIN item_versions ON item_versions.row_id = items.id "
+/* ... then the attachment's file name (SQ_NAME_COL, 21), which the seal
+ * covers too. */
+#define NAME_COLS ", items.attachment_name"
+/* Rows a read serves: those not hidden (superseded by a later version, or
+ * withdrawn: store_rel.h). */
+#define NOT_HIDDEN "NOT EXISTS (SELECT 1 FROM item_hidden WHERE item_hidden.row_id = items.id)"
 
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
@@ -118,22 +128,30 @@ static const char *const sql[SQ_NSTMT] = {
                       "label_classes.marking_fr, label_classes.classification, NULL, "
                       "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
                       ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
-    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1",
+    /* The item's current row: its first, or the version linked to it, not
+     * hidden (a later version's own uuid is never given out). */
+    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
+                     "NOT EXISTS (SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "
+                     "UNION ALL SELECT items.id, items.class FROM item_versions v JOIN items "
+                     "ON items.id = v.row_id WHERE v.item_uuid = ?1 AND " NOT_HIDDEN
+                     " LIMIT 1",
     [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
-                     "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 "
+                     "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 AND " NOT_HIDDEN " "
                      "ORDER BY items.id",
     [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
-                         "WHERE items.id > ?2 AND items.class <= ?3 ORDER BY items.id",
+                         "WHERE items.id > ?2 AND items.class <= ?3 AND " NOT_HIDDEN
+                         " ORDER BY items.id",
     /* One class's next ids, by the (channel, class, id) or (class, id)
      * index: ?3 < id < ?4, at most ?5 of them. */
     [SQ_ITEM_IDS_CC] = "SELECT id FROM items WHERE channel = ?1 AND class = ?2 "
-                       "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
+                       "AND id > ?3 AND id < ?4 AND " NOT_HIDDEN " ORDER BY id LIMIT ?5",
     [SQ_ITEM_IDS_C] = "SELECT id FROM items WHERE class = ?2 "
-                      "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
+                      "AND id > ?3 AND id < ?4 AND " NOT_HIDDEN " ORDER BY id LIMIT ?5",
     [SQ_ITEM_SEARCH] =
         "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_fts JOIN items ON items.id = "
         "items_fts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 AND "
+        NOT_HIDDEN " "
         "ORDER BY items_fts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
@@ -143,6 +161,7 @@ static const char *const sql[SQ_NSTMT] = {
                       "FROM audit WHERE seq > ?1 ORDER BY seq",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     SQ_FED_SQL,
+    SQ_REL_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -301,7 +320,9 @@ static const char schema_people2[] =
  * is given here, so that a step landing before it renumbers it in one place. */
 #define SCHEMA_FED 6
 #define SCHEMA_PEOPLE2 7
-#define SCHEMA_VERSION 7
+/* Release requests and item versions (sqlite_rel.c). */
+#define SCHEMA_REL 8
+#define SCHEMA_VERSION 8
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -539,7 +560,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed(c, SCHEMA_FED, err);
         if (!e && v < SCHEMA_PEOPLE2)
             e = exec(c, schema_people2, err);
-        /* Later versions: `if (!e && v < 8) e = exec(c, schema_v7_to_v8, err);` */
+        if (!e && v < SCHEMA_REL)
+            e = sq_schema_rel(c, SCHEMA_REL, err);
+        /* Later versions: `if (!e && v < 9) e = exec(c, schema_v8_to_v9, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -31,6 +31,11 @@ typedef enum sq_stmt {
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
     SQ_FED_BINDING_GET, SQ_FED_PEER_LIST, SQ_FED_OUTBOX_LIST,
+    /* release requests and versions (sqlite_rel.h): writer, then readers */
+    SQ_REL_VERSION_INSERT, SQ_REL_HIDE, SQ_REL_ADOPT, SQ_REL_HISTORY_INSERT, SQ_REL_INSERT,
+    SQ_REL_AUTH_INSERT, SQ_REL_STATE, SQ_REL_ANSWER_GET, SQ_REL_ANSWER_SET, SQ_REL_SET_STATE,
+    SQ_REL_EXTEND,
+    SQ_REL_GET, SQ_REL_AUTHS, SQ_REL_HISTORY, SQ_REL_LIST, SQ_REL_DUE, SQ_REL_VERSIONS,
     SQ_NSTMT
 } sq_stmt;
 
@@ -151,7 +156,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
 /* Every item statement reads the item's seal as columns SQ_SEAL_COL..+2:
  * body digest, attachment digest, MAC (sqlite_conn.c, SEAL_COLS). */
 #define SQ_SEAL_COL 16
-#define SQ_NAME_COL 19 /* then the attachment's file name (items.attachment_name) */
+#define SQ_NAME_COL 21 /* after the version columns (19-20): the attachment's file name */
 /* Load (or, for a store without seals, make) the key of s->path. */
 lsn_err sq_seal_open(sq_store *s, lsn_error *err);
 /* Schema step to version 4: the item_seals table, and a seal for every

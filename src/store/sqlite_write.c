@@ -8,6 +8,7 @@
  * sqlite_writer.c). */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
 
 #include <string.h>
 
@@ -170,6 +171,10 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
         items[i]->id = first + i;
         /* Its binding and outbox entries, in the item's transaction. */
         if ((e = sq_fed_item_written(s, items[i]->id, items[i]->item, err)))
+            return e;
+        /* A later version: its link, the row it supersedes, its request. */
+        if ((e = sq_rel_item_written(s, items[i]->id, items[i]->item, items[i]->created_ms,
+                                     err)))
             return e;
     }
     if (!s->fts_from)

@@ -7,6 +7,8 @@
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
+#include "store/store_rel.h"
 #include "store/store_fed.h"
 
 #include <sodium.h>
@@ -104,6 +106,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
         memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
     it->class_id = sqlite3_column_int64(st, 15);
     it->fed = (struct store_item_fed){ 0 };
+    it->ver = (struct store_item_ver){ .version = 1 };
 }
 
 /* Every item read goes through here: the row, checked against its seal
@@ -113,7 +116,16 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
 static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item *it)
 {
     sq_row_item_raw(st, it);
-    return sq_seal_row(s, st, it, level);
+    if (!sq_seal_row(s, st, it, level))
+        return 0;
+    /* A later version of an item (sqlite_rel.c): sealed as its own row,
+     * served under the item's public id with its version. */
+    if (sqlite3_column_type(st, SQ_SEAL_COL + 3) != SQLITE_NULL &&
+        sqlite3_column_bytes(st, SQ_SEAL_COL + 3) == STORE_UUID_LEN) {
+        memcpy(it->uuid, sqlite3_column_blob(st, SQ_SEAL_COL + 3), STORE_UUID_LEN);
+        it->ver.version = sqlite3_column_int(st, SQ_SEAL_COL + 4);
+    }
+    return 1;
 }
 
 static void row_class(sqlite3_stmt *st, store_label_class *c)
@@ -847,6 +859,7 @@ static const store_ops sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .fed = &sq_fed_ops,
+    .rel = &sq_rel_ops,
     .anchor = sq_anchor_read,
 };
 
