@@ -78,6 +78,12 @@ static const char *const sql[SQ_NSTMT] = {
                      "'h' || channels.id "
                      "FROM items JOIN channels ON channels.name = items.channel "
                      "WHERE items.id >= ?1 ORDER BY items.id",
+    /* The same items in the per-class index (sqlite_class_fts.c): the
+     * class and channel's prefix, then the body. */
+    [SQ_CFTS_INDEX] = "INSERT INTO items_cfts(rowid, cbody) "
+                      "SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || "
+                      "items.body FROM items JOIN channels ON channels.name = items.channel "
+                      "WHERE items.id >= ?1 ORDER BY items.id",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
     [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
@@ -129,6 +135,12 @@ static const char *const sql[SQ_NSTMT] = {
         "items_fts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
         "ORDER BY items_fts.rowid",
+    /* The same through the per-class index: ?1 names the classes. */
+    [SQ_ITEM_SEARCH_CLS] =
+        "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_cfts JOIN items ON items.id = "
+        "items_cfts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
+        "WHERE items_cfts MATCH ?1 AND items_cfts.rowid > ?2 AND items.class <= ?3 "
+        "ORDER BY items_cfts.rowid",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
@@ -277,7 +289,19 @@ static const char schema_people[] =
 /* Federation's step (sqlite_fed.c): bindings, peers, outboxes. Its number
  * is given here, so that a step landing before it renumbers it in one place. */
 #define SCHEMA_FED 6
-#define SCHEMA_VERSION 6
+
+/* Search by class (sqlite_class_fts.c): a second contentless full-text
+ * index whose tokens are "kCLASShCHANNEL word", so that a reader who sees
+ * a few classes reads their postings only; filled with every item there
+ * is. (Steps 7-9 are other branches'; the number is the lead's to set.) */
+#define SCHEMA_CLASS_FTS 10
+static const char schema_class_fts[] =
+    "CREATE VIRTUAL TABLE items_cfts USING fts5(cbody, content='',\n"
+    "  tokenize='lsn_class remove_diacritics 2');\n"
+    "INSERT INTO items_cfts(rowid, cbody)\n"
+    "  SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || items.body\n"
+    "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n";
+#define SCHEMA_VERSION 10
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -363,6 +387,11 @@ lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err)
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_create_function(c->db, "lsn_uuid", 0, SQLITE_UTF8, NULL, sql_uuid, NULL, NULL);
     lsn_err e;
+    if (sq_class_fts_register(c->db) != LSN_OK) {
+        e = sq_fail(c->db, err, "registering the per-class search's tokenizer");
+        sq_conn_close(c);
+        return e;
+    }
     if ((e = exec(c, "PRAGMA journal_mode=WAL", err)) ||
         (e = exec(c, "PRAGMA synchronous=FULL", err)) ||
         (e = exec(c, "PRAGMA foreign_keys=ON", err))) {
@@ -512,7 +541,13 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_people, err);
         if (!e && v < SCHEMA_FED)
             e = sq_schema_fed(c, SCHEMA_FED, err);
-        /* Later versions: `if (!e && v < 7) e = exec(c, schema_v6_to_v7, err);` */
+        if (!e && v < SCHEMA_CLASS_FTS) {
+            char q[32];
+            snprintf(q, sizeof q, "PRAGMA user_version = %d;", SCHEMA_CLASS_FTS);
+            if (!(e = exec(c, schema_class_fts, err)))
+                e = exec(c, q, err);
+        }
+        /* Later versions: `if (!e && v < 11) e = exec(c, schema_v10_to_v11, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

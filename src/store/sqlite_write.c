@@ -205,7 +205,13 @@ lsn_err sq_fts_index(sq_store *s, lsn_error *err)
     if (!st)
         return sq_fail(c->db, err, "indexing the items' text");
     sqlite3_bind_int64(st, 1, s->fts_from);
-    return step_insert(c, st, "indexing the items' text", err);
+    lsn_err e = step_insert(c, st, "indexing the items' text", err);
+    if (e)
+        return e;
+    if (!(st = sq_prepare(c, SQ_CFTS_INDEX)))
+        return sq_fail(c->db, err, "indexing the items' text by class");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    return step_insert(c, st, "indexing the items' text by class", err);
 }
 /* The entries every back-end shares are the writer's (writer_append.c). */
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,
