@@ -1342,6 +1342,58 @@ static void test_search_by_class(store *s)
     ok(same && some > 40, "a_reader_of_few_classes_finds_what_the_word_index_finds (%d)", some);
 }
 
+static int count_cb(void *ctx, const store_item *it)
+{
+    (void)it;
+    ++*(size_t *)ctx;
+    return STORE_NEXT;
+}
+
+/* A class with many items in a channel: a back-end may search it another
+ * way once it has many (SQLite: items_cfts holds a (class, channel) pair's
+ * first 10,000 items, then items_fts serves it); every item is found
+ * before and after, whatever the group that crossed it. */
+static void test_search_of_a_big_class(store *s)
+{
+    lsn_error err;
+    if (store_channel_add(s, "big", "B", NULL, &err) != LSN_OK) {
+        ok(0, "big_class_setup");
+        return;
+    }
+    const char *label = "{\"l\":\"big\"}";
+    atomic_int failed = 0;
+    int64_t id = 0, cls = 0;
+    store_item first = class_item("big", label, "bigword first");
+    failed += store_item_append(s, &first, NULL, &id, NULL, &err) != LSN_OK;
+    cls = item_class(s, id);
+    store_classes one = { .ids = &cls, .n = 1 };
+    size_t total = 1, n;
+    for (int round = 0; round < 3; round++) {
+        int more = round == 0 ? 9997 : round == 1 ? 1 : 60;
+        for (int i = 0; i < more; i++) {
+            store_item it = class_item("big", label, "bigword in the big class");
+            if (store_item_append_async(s, &it, NULL, append_done, &failed, &err) != LSN_OK)
+                failed++;
+        }
+        store_item last = class_item("big", label, "bigword last of a round");
+        failed += store_item_append(s, &last, NULL, &id, NULL, &err) != LSN_OK;
+        total += (size_t)more + 1;
+        n = 0;
+        size_t n_all = 0;
+        int found = store_item_search(s, "bigword", "big", &one, 0, count_cb, &n, &err) ==
+                        LSN_OK &&
+                    store_item_search(s, "bigword", NULL, &one, 0, count_cb, &n_all, &err) ==
+                        LSN_OK;
+        ok(failed == 0 && found && n == total && n_all == total,
+           "a_reader_of_one_big_class_finds_each_of_its_items (%zu, %zu of %zu)", n, n_all,
+           total);
+    }
+    uuids_seen u = { .n = 0 };
+    ok(store_item_search(s, "last", "big", &one, 0, ids_cb, &u, &err) == LSN_OK && u.n == 3 &&
+           u.ids[2] == id,
+       "a_big_class_is_searched_in_order_to_its_last_item");
+}
+
 static void test_alloc_failures(void)
 {
     lsn_allocator a = { failing_malloc, failing_realloc, plain_free, NULL };
@@ -1640,6 +1692,8 @@ int main(int argc, char **argv)
         test_visible_classes(s);
     if (s)
         test_search_by_class(s);
+    if (s)
+        test_search_of_a_big_class(s);
     if (s)
         test_federation(&s, uri);
     store_close(s);

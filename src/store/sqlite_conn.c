@@ -79,11 +79,21 @@ static const char *const sql[SQ_NSTMT] = {
                      "FROM items JOIN channels ON channels.name = items.channel "
                      "WHERE items.id >= ?1 ORDER BY items.id",
     /* The same items in the per-class index (sqlite_class_fts.c): the
-     * class and channel's prefix, then the body. */
+     * class and channel's prefix, then the body; only the items of a
+     * (class, channel) pair that had fewer than ?2 items before this
+     * group (class_counts): see SQ_CFTS_PAIR_MAX. */
     [SQ_CFTS_INDEX] = "INSERT INTO items_cfts(rowid, cbody) "
                       "SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || "
                       "items.body FROM items JOIN channels ON channels.name = items.channel "
-                      "WHERE items.id >= ?1 ORDER BY items.id",
+                      "WHERE items.id >= ?1 AND coalesce((SELECT n FROM class_counts WHERE "
+                      "class = items.class AND channel = channels.id), 0) < ?2 "
+                      "ORDER BY items.id",
+    /* Then the pairs' counts, with the group's items. */
+    [SQ_CFTS_COUNT] = "INSERT INTO class_counts(class, channel, n) "
+                      "SELECT items.class, channels.id, count(*) FROM items JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 "
+                      "GROUP BY items.class, channels.id ORDER BY 1, 2 "
+                      "ON CONFLICT(class, channel) DO UPDATE SET n = n + excluded.n",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
     [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
@@ -141,6 +151,12 @@ static const char *const sql[SQ_NSTMT] = {
         "items_cfts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
         "WHERE items_cfts MATCH ?1 AND items_cfts.rowid > ?2 AND items.class <= ?3 "
         "ORDER BY items_cfts.rowid",
+    /* Whether any of the pairs (?1: a JSON array of [class, channel]) has
+     * ?2 items or more: then items_cfts does not hold all of its items. */
+    [SQ_CFTS_FULL] = "SELECT EXISTS(SELECT 1 FROM json_each(?1) AS p JOIN class_counts ON "
+                     "class_counts.class = json_extract(p.value, '$[0]') AND "
+                     "class_counts.channel = json_extract(p.value, '$[1]') "
+                     "WHERE class_counts.n >= ?2)",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
@@ -292,15 +308,28 @@ static const char schema_people[] =
 
 /* Search by class (sqlite_class_fts.c): a second contentless full-text
  * index whose tokens are "kCLASShCHANNEL word", so that a reader who sees
- * a few classes reads their postings only; filled with every item there
- * is. (Steps 7-9 are other branches'; the number is the lead's to set.) */
+ * a few classes reads their postings only; it holds the items of each
+ * (class, channel) pair until the pair has SQ_CFTS_PAIR_MAX items
+ * (class_counts: the items per pair). Filled here with what there is.
+ * (Steps 7-9 are other branches'; the number is the lead's to set.) */
 #define SCHEMA_CLASS_FTS 10
+#define XSTR(x) STR(x)
+#define STR(x) #x
 static const char schema_class_fts[] =
+    "CREATE TABLE class_counts(\n"
+    "  class INTEGER NOT NULL, channel INTEGER NOT NULL, n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (class, channel)) WITHOUT ROWID;\n"
     "CREATE VIRTUAL TABLE items_cfts USING fts5(cbody, content='',\n"
     "  tokenize='lsn_class remove_diacritics 2');\n"
     "INSERT INTO items_cfts(rowid, cbody)\n"
-    "  SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || items.body\n"
-    "  FROM items JOIN channels ON channels.name = items.channel ORDER BY items.id;\n";
+    "  SELECT id, 'k' || class || 'h' || chan || ' ' || body FROM\n"
+    "  (SELECT items.id, items.class, channels.id AS chan, items.body, row_number() OVER\n"
+    "   (PARTITION BY items.class, channels.id ORDER BY items.id) AS nth\n"
+    "   FROM items JOIN channels ON channels.name = items.channel)\n"
+    "  WHERE nth <= " XSTR(SQ_CFTS_PAIR_MAX) " ORDER BY id;\n"
+    "INSERT INTO class_counts(class, channel, n)\n"
+    "  SELECT items.class, channels.id, count(*) FROM items JOIN channels\n"
+    "  ON channels.name = items.channel GROUP BY items.class, channels.id;\n";
 #define SCHEMA_VERSION 10
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)

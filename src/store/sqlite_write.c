@@ -211,7 +211,13 @@ lsn_err sq_fts_index(sq_store *s, lsn_error *err)
     if (!(st = sq_prepare(c, SQ_CFTS_INDEX)))
         return sq_fail(c->db, err, "indexing the items' text by class");
     sqlite3_bind_int64(st, 1, s->fts_from);
-    return step_insert(c, st, "indexing the items' text by class", err);
+    sqlite3_bind_int64(st, 2, SQ_CFTS_PAIR_MAX);
+    if ((e = step_insert(c, st, "indexing the items' text by class", err)))
+        return e;
+    if (!(st = sq_prepare(c, SQ_CFTS_COUNT)))
+        return sq_fail(c->db, err, "counting the items by class");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    return step_insert(c, st, "counting the items by class", err);
 }
 /* The entries every back-end shares are the writer's (writer_append.c). */
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,

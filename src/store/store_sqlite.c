@@ -792,6 +792,29 @@ static lsn_err class_match_expr(const char *q, const int64_t *chans, size_t nch,
     return LSN_OK;
 }
 
+/* Whether items_cfts holds every item of each (class, channel) pair: none
+ * has reached SQ_CFTS_PAIR_MAX items (a count of the reader's own visible
+ * items, so the choice tells nothing of the others). */
+static lsn_err pairs_indexed(store *b, const int64_t *chans, size_t nch,
+                             const store_classes *vis, int *yes, lsn_error *err)
+{
+    char pairs[CLASS_SEARCH_TERMS_MAX * 48 + 4];
+    size_t k = 0;
+    pairs[k++] = '[';
+    for (size_t c = 0; c < nch; c++)
+        for (size_t v = 0; v < vis->n; v++)
+            k += (size_t)snprintf(pairs + k, sizeof pairs - k, "%s[%lld,%lld]",
+                                  k > 1 ? "," : "", (long long)vis->ids[v],
+                                  (long long)chans[c]);
+    pairs[k++] = ']';
+    pairs[k] = '\0';
+    int64_t full = 1;
+    lsn_err e = sq_query((sq_store *)b, SQ_CFTS_FULL, SQ_TEXT(pairs), SQ_INT(SQ_CFTS_PAIR_MAX),
+                         SQ_NONE, last_row, &full, "searching", err);
+    *yes = !e && !full;
+    return e;
+}
+
 static lsn_err sq_item_search(store *b, const char *q, const char *channel,
                               const store_classes *vis, int64_t after, store_item_cb cb,
                               void *ctx, lsn_error *err)
@@ -823,6 +846,8 @@ static lsn_err sq_item_search(store *b, const char *q, const char *channel,
     by_class = by_class && !chans.over && chans.n * vis->n <= CLASS_SEARCH_TERMS_MAX;
     if (by_class && chans.n == 0)
         return LSN_OK; /* no channel: no item */
+    if (by_class && (e = pairs_indexed(b, chans.id, chans.n, vis, &by_class, err)))
+        return e;
     e = by_class ? class_match_expr(q, chans.id, chans.n, vis, &m, err)
                  : match_expr(q, channel ? chans.id[0] : 0, vis, &m, err);
     if (e)
