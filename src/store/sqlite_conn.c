@@ -84,13 +84,15 @@ static const char *const sql[SQ_NSTMT] = {
      * group (class_counts): see SQ_CFTS_PAIR_MAX. */
     [SQ_CFTS_INDEX] = "INSERT INTO items_cfts(rowid, cbody) "
                       "SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || "
-                      "items.body FROM items JOIN channels ON channels.name = items.channel "
-                      "WHERE items.id >= ?1 AND coalesce((SELECT n FROM class_counts WHERE "
+                      "items.body FROM items NOT INDEXED JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 AND coalesce((SELECT n FROM class_counts WHERE "
                       "class = items.class AND channel = channels.id), 0) < ?2 "
                       "ORDER BY items.id",
-    /* Then the pairs' counts, with the group's items. */
+    /* Then the pairs' counts, with the group's items (NOT INDEXED: the
+     * group's rows by id, never a scan of an index of every item, which
+     * the planner would pick for the GROUP BY). */
     [SQ_CFTS_COUNT] = "INSERT INTO class_counts(class, channel, n) "
-                      "SELECT items.class, channels.id, count(*) FROM items JOIN channels "
+                      "SELECT items.class, channels.id, count(*) FROM items NOT INDEXED JOIN channels "
                       "ON channels.name = items.channel WHERE items.id >= ?1 "
                       "GROUP BY items.class, channels.id ORDER BY 1, 2 "
                       "ON CONFLICT(class, channel) DO UPDATE SET n = n + excluded.n",
