@@ -96,6 +96,10 @@ static const char *const sql[SQ_NSTMT] = {
                       "ON channels.name = items.channel WHERE items.id >= ?1 "
                       "GROUP BY items.class, channels.id ORDER BY 1, 2 "
                       "ON CONFLICT(class, channel) DO UPDATE SET n = n + excluded.n",
+    /* The pairs past the cap, by channel name (the writer remembers them). */
+    [SQ_CFTS_CLOSED] = "SELECT class_counts.class, channels.name FROM class_counts JOIN "
+                       "channels ON channels.id = class_counts.channel "
+                       "WHERE class_counts.n >= ?1",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
     [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "

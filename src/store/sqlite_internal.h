@@ -20,7 +20,7 @@ typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_TOKEN_INSERT,
-    SQ_TOKEN_DELETE, SQ_FTS_INDEX, SQ_CFTS_INDEX, SQ_CFTS_COUNT,
+    SQ_TOKEN_DELETE, SQ_FTS_INDEX, SQ_CFTS_INDEX, SQ_CFTS_COUNT, SQ_CFTS_CLOSED,
     SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT,
@@ -73,6 +73,16 @@ struct sq_store {
      * its commit reads the highest id again: sqlite_writer.c). */
     _Atomic int64_t class_max;
     int class_added;
+    /* The writer's: (class, channel) pairs past SQ_CFTS_PAIR_MAX, learnt
+     * after a group's counts (forgotten with the class cache on any
+     * rollback), and whether the open transaction inserted an item of a
+     * pair not known to be past it: if not, sq_fts_index skips the
+     * per-class index's statements. Direct-mapped by hash. */
+    struct sq_pair_slot {
+        int64_t class_id;
+        char *channel; /* NULL: empty */
+    } closed[SQ_CLASS_SLOTS];
+    int cfts_open;
     /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
     sqlite3_stmt *batch[SQ_NBATCH][SQ_BATCH_MAX + 1];
 
