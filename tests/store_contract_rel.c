@@ -123,6 +123,7 @@ void test_release_versions(store *s)
        "rel_a_first_version_reads_as_version_1");
     uint8_t pub[STORE_UUID_LEN];
     memcpy(pub, got ? got->uuid : (const uint8_t[16]){ 0 }, STORE_UUID_LEN);
+    int64_t v1_class = got ? got->class_id : 0;
     lsn_free(got);
 
     int64_t rq = request(s, pub, row1);
@@ -175,6 +176,7 @@ void test_release_versions(store *s)
     ok(store_item_get(s, row2, &got, &err) == LSN_OK && got && got->ver.version == 2 &&
            memcmp(got->uuid, pub, STORE_UUID_LEN) == 0,
        "rel_the_version_reads_under_the_items_id");
+    int64_t v2_class = got ? got->class_id : 0;
     lsn_free(got);
     seen l = { 0 };
     ok(store_item_list(s, "rel", NULL, 0, 0, seen_cb, &l, &err) == LSN_OK && l.n == 1 &&
@@ -184,6 +186,14 @@ void test_release_versions(store *s)
     ok(store_item_search(s, "words", "rel", NULL, 0, seen_cb, &q, &err) == LSN_OK &&
            q.n == 1 && q.ids[0] == row2,
        "rel_search_finds_the_new_version_only");
+    /* A reader of a few classes (the old version's and the new one's) searches through the per-class index
+     * (items_cfts): the superseded row is hidden there too. */
+    int64_t few[] = { v1_class, v2_class };
+    store_classes vis_few = { .ids = few, .n = 2 };
+    seen qc = { 0 };
+    ok(store_item_search(s, "words", "rel", &vis_few, 0, seen_cb, &qc, &err) == LSN_OK &&
+           qc.n == 1 && qc.ids[0] == row2,
+       "rel_search_by_a_reader_of_few_classes_finds_the_new_version_only");
     ok(store_release_get(s, r ? r->rid : none, &r, &err) == LSN_OK, "rel_get");
     lsn_free(r);
     size_t adopted = 0;

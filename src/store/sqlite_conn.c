@@ -92,6 +92,28 @@ static const char *const sql[SQ_NSTMT] = {
                      "'h' || channels.id "
                      "FROM items JOIN channels ON channels.name = items.channel "
                      "WHERE items.id >= ?1 ORDER BY items.id",
+    /* The same items in the per-class index (sqlite_class_fts.c): the
+     * class and channel's prefix, then the body; only the items of a
+     * (class, channel) pair that had fewer than ?2 items before this
+     * group (class_counts): see SQ_CFTS_PAIR_MAX. */
+    [SQ_CFTS_INDEX] = "INSERT INTO items_cfts(rowid, cbody) "
+                      "SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || "
+                      "items.body FROM items NOT INDEXED JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 AND coalesce((SELECT n FROM class_counts WHERE "
+                      "class = items.class AND channel = channels.id), 0) < ?2 "
+                      "ORDER BY items.id",
+    /* Then the pairs' counts, with the group's items (NOT INDEXED: the
+     * group's rows by id, never a scan of an index of every item, which
+     * the planner would pick for the GROUP BY). */
+    [SQ_CFTS_COUNT] = "INSERT INTO class_counts(class, channel, n) "
+                      "SELECT items.class, channels.id, count(*) FROM items NOT INDEXED JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 "
+                      "GROUP BY items.class, channels.id ORDER BY 1, 2 "
+                      "ON CONFLICT(class, channel) DO UPDATE SET n = n + excluded.n",
+    /* The pairs past the cap, by channel name (the writer remembers them). */
+    [SQ_CFTS_CLOSED] = "SELECT class_counts.class, channels.name FROM class_counts JOIN "
+                       "channels ON channels.id = class_counts.channel "
+                       "WHERE class_counts.n >= ?1",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
     [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
@@ -153,6 +175,19 @@ static const char *const sql[SQ_NSTMT] = {
         "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 AND "
         NOT_HIDDEN " "
         "ORDER BY items_fts.rowid",
+    /* The same through the per-class index: ?1 names the classes. */
+    [SQ_ITEM_SEARCH_CLS] =
+        "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_cfts JOIN items ON items.id = "
+        "items_cfts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
+        "WHERE items_cfts MATCH ?1 AND items_cfts.rowid > ?2 AND items.class <= ?3 AND "
+        NOT_HIDDEN " "
+        "ORDER BY items_cfts.rowid",
+    /* Whether any of the pairs (?1: a JSON array of [class, channel]) has
+     * ?2 items or more: then items_cfts does not hold all of its items. */
+    [SQ_CFTS_FULL] = "SELECT EXISTS(SELECT 1 FROM json_each(?1) AS p JOIN class_counts ON "
+                     "class_counts.class = json_extract(p.value, '$[0]') AND "
+                     "class_counts.channel = json_extract(p.value, '$[1]') "
+                     "WHERE class_counts.n >= ?2)",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
@@ -322,7 +357,31 @@ static const char schema_people2[] =
 #define SCHEMA_PEOPLE2 7
 /* Release requests and item versions (sqlite_rel.c). */
 #define SCHEMA_REL 8
-#define SCHEMA_VERSION 8
+
+/* Search by class (sqlite_class_fts.c): a second contentless full-text
+ * index whose tokens are "kCLASShCHANNEL word", so that a reader who sees
+ * a few classes reads their postings only; it holds the items of each
+ * (class, channel) pair until the pair has SQ_CFTS_PAIR_MAX items
+ * (class_counts: the items per pair). Filled here with what there is. */
+#define SCHEMA_CLASS_FTS 9
+#define XSTR(x) STR(x)
+#define STR(x) #x
+static const char schema_class_fts[] =
+    "CREATE TABLE class_counts(\n"
+    "  class INTEGER NOT NULL, channel INTEGER NOT NULL, n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (class, channel)) WITHOUT ROWID;\n"
+    "CREATE VIRTUAL TABLE items_cfts USING fts5(cbody, content='',\n"
+    "  tokenize='lsn_class remove_diacritics 2');\n"
+    "INSERT INTO items_cfts(rowid, cbody)\n"
+    "  SELECT id, 'k' || class || 'h' || chan || ' ' || body FROM\n"
+    "  (SELECT items.id, items.class, channels.id AS chan, items.body, row_number() OVER\n"
+    "   (PARTITION BY items.class, channels.id ORDER BY items.id) AS nth\n"
+    "   FROM items JOIN channels ON channels.name = items.channel)\n"
+    "  WHERE nth <= " XSTR(SQ_CFTS_PAIR_MAX) " ORDER BY id;\n"
+    "INSERT INTO class_counts(class, channel, n)\n"
+    "  SELECT items.class, channels.id, count(*) FROM items JOIN channels\n"
+    "  ON channels.name = items.channel GROUP BY items.class, channels.id;\n";
+#define SCHEMA_VERSION 9
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -408,6 +467,11 @@ lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err)
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_create_function(c->db, "lsn_uuid", 0, SQLITE_UTF8, NULL, sql_uuid, NULL, NULL);
     lsn_err e;
+    if (sq_class_fts_register(c->db) != LSN_OK) {
+        e = sq_fail(c->db, err, "registering the per-class search's tokenizer");
+        sq_conn_close(c);
+        return e;
+    }
     if ((e = exec(c, "PRAGMA journal_mode=WAL", err)) ||
         (e = exec(c, "PRAGMA synchronous=FULL", err)) ||
         (e = exec(c, "PRAGMA foreign_keys=ON", err))) {
@@ -562,7 +626,13 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_people2, err);
         if (!e && v < SCHEMA_REL)
             e = sq_schema_rel(c, SCHEMA_REL, err);
-        /* Later versions: `if (!e && v < 9) e = exec(c, schema_v8_to_v9, err);` */
+        if (!e && v < SCHEMA_CLASS_FTS) {
+            char q[32];
+            snprintf(q, sizeof q, "PRAGMA user_version = %d;", SCHEMA_CLASS_FTS);
+            if (!(e = exec(c, schema_class_fts, err)))
+                e = exec(c, q, err);
+        }
+        /* Later versions: `if (!e && v < 10) e = exec(c, schema_v9_to_v10, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
