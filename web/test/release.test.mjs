@@ -6,7 +6,8 @@
 // why; the node's refusal (a deadline out of its bounds) is shown in words.
 // Then, in French, a second request concurred by every authority (one
 // organisation, one authority) is adopted at once, and the item's detail
-// shows version 2.
+// shows version 2. Last, the proposer extends a request once (the button
+// goes) and withdraws it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -98,7 +99,8 @@ test('a proposer asks, an authority breaks silence with a reason, the proposer s
   assert.equal(await authority.locator(`${row} .rel-concur`).count(), 0, 'no more answers on a closed request');
   await authority.screenshot({ path: path.join(outDir, 'release-broken.png') });
 
-  await asker.click('#detail .actions button');
+  await asker.keyboard.press('Escape');
+  await asker.waitForSelector('#detail:not([open])', { state: 'attached' });
   const mine = await openRequests(asker, rid);
   assert.equal(await asker.textContent(`${mine} .rel-state`), 'silence broken');
   assert.equal(await asker.textContent(`${mine} li[data-user="yui.nakamura"] .rel-answer`), 'broke silence');
@@ -125,7 +127,8 @@ test('in French, a request every authority concurs with is adopted and the item 
   const sent = await askForKorea(asker, 'La Corée rejoint l’exercice');
   assert.match(sent, /^Demande envoyée : .*échéance .* UTC\. Autorités : yui\.nakamura\.$/, sent);
   const rid = await asker.getAttribute('#release-ask-status', 'data-rid');
-  await asker.click('#detail .actions button');
+  await asker.keyboard.press('Escape');
+  await asker.waitForSelector('#detail:not([open])', { state: 'attached' });
 
   const authority = await signedIn(chrome.browser, node.url, yui);
   await authority.click('#lang-fr');
@@ -152,4 +155,30 @@ test('in French, a request every authority concurs with is adopted and the item 
   assert.deepEqual([...asker.errors, ...authority.errors], []);
   await asker.context().close();
   await authority.context().close();
+});
+
+test('the proposer extends a request once, then withdraws it', { skip: !process.env.LIAISON_URL }, async () => {
+  const kenji = byName('kenji.watanabe');
+  const text = `third candidate ${Date.now()}`;
+  await postItem(kenji, text);
+  const asker = await signedIn(chrome.browser, node.url, kenji);
+  await openItem(asker, text);
+  await askForKorea(asker, 'Korea may need it');
+  const rid = await asker.getAttribute('#release-ask-status', 'data-rid');
+  await asker.keyboard.press('Escape');
+  const row = await openRequests(asker, rid);
+  assert.equal(await asker.locator(`${row} .rel-concur`).count(), 0, 'the proposer is not an authority');
+  const before = await asker.textContent(`${row} .rel-deadline`);
+  const later = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 16);
+  await asker.fill(`${row} .rel-extend-when`, later);
+  await asker.click(`${row} .rel-extend`);
+  await asker.waitForFunction((sel) => /extended/.test(document.querySelector(sel)?.textContent || ''), `${row} .rel-deadline`);
+  assert.equal(await asker.textContent(`${row} .rel-deadline`), `${later.replace('T', ' ')} UTC (extended)`);
+  assert.notEqual(before, await asker.textContent(`${row} .rel-deadline`));
+  assert.equal(await asker.locator(`${row} .rel-extend`).count(), 0, 'extended once only');
+  await asker.click(`${row} .rel-withdraw`);
+  await asker.waitForSelector(`#releases-dialog li[data-rid="${rid}"][data-state="withdrawn"]`);
+  assert.equal(await asker.textContent(`${row} .rel-state`), 'withdrawn');
+  assert.deepEqual(asker.errors, []);
+  await asker.context().close();
 });

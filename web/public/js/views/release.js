@@ -57,12 +57,14 @@ function form(item) {
     ev.preventDefault();
     const added = [...ev.target.querySelectorAll('input[name=release-add]:checked')]
       .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value }));
-    if (!added.length) { status.textContent = t('rel.pickOne'); return; }
-    if (!reason.value.trim()) { status.textContent = t('rel.needReason'); return; }
+    status.className = 'muted';
+    delete status.dataset.rid;
+    if (!added.length) { status.className = 'error'; status.textContent = t('rel.pickOne'); return; }
+    if (!reason.value.trim()) { status.className = 'error'; status.textContent = t('rel.needReason'); return; }
     const body = { label: widenedLabel(item.label, added), reason: reason.value.trim() };
     if (deadline.value) {
       const d = utcDeadline(deadline.value);
-      if (!d) { status.textContent = t('rel.badDeadline'); return; }
+      if (!d) { status.className = 'error'; status.textContent = t('rel.badDeadline'); return; }
       body.deadline = d;
     }
     status.textContent = t('rel.sending');
