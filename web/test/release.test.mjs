@@ -52,9 +52,12 @@ async function openItem(page, text) {
 }
 
 /** Ask, from the open detail, to add Korea; returns the status's text. */
-async function askForKorea(page, reason, deadline = '') {
+async function askForKorea(page, reason, deadline = '', after = 'NATO RESTRICTED Releasable to JPN, KOR') {
   if (await page.locator('#release-ask-open').count()) await page.click('#release-ask-open');
   await page.check('#release-ask-form input[name=release-add][value=KOR]');
+  // The marking after, as the node marks it, beside the marking now.
+  await page.waitForSelector('#release-after .banner');
+  await page.waitForFunction((m) => document.querySelector('#release-after .banner')?.textContent === m, after);
   await page.fill('#release-reason', reason);
   await page.fill('#release-deadline', deadline);
   await page.click('#release-ask-send');
@@ -124,7 +127,8 @@ test('in French, a request every authority concurs with is adopted and the item 
   await openItem(asker, text);
   assert.equal(await asker.textContent('#release-ask-open'), 'Demander une diffusion plus large');
   assert.equal(await asker.textContent('#detail-version'), '1');
-  const sent = await askForKorea(asker, 'La Corée rejoint l’exercice');
+  const sent = await askForKorea(asker, 'La Corée rejoint l’exercice', '',
+    'NATO DIFFUSION RESTREINTE Communicable à Japon, République de Corée');
   assert.match(sent, /^Demande envoyée : .*échéance .* UTC\. Autorités : yui\.nakamura\.$/, sent);
   const rid = await asker.getAttribute('#release-ask-status', 'data-rid');
   await asker.keyboard.press('Escape');
@@ -143,6 +147,10 @@ test('in French, a request every authority concurs with is adopted and the item 
   assert.equal(await authority.textContent(`${row} li[data-user="yui.nakamura"] .rel-answer`), 'approuve');
   await authority.screenshot({ path: path.join(outDir, 'release-adopted-fr.png') });
 
+  // Live: the stream brings version 2, which takes the card's place.
+  await asker.waitForFunction(() => document.getElementById('list-status').textContent ===
+    'Un élément a été rediffusé : version 2.');
+  assert.equal(await asker.locator(`.item[data-id="${id}"]`).count(), 1, 'one card for the item');
   const mine = await openRequests(asker, rid);
   assert.equal(await asker.textContent(`${mine} .rel-state`), 'adoptée');
   await asker.click('#releases-dialog form[method=dialog] button');

@@ -298,4 +298,7 @@ export const en = {
   'rel.withdraw': 'Withdraw',
   'rel.newDeadline': 'New deadline (UTC)',
   'rel.extend': 'Extend (once)',
+  'rel.before': 'Marking now',
+  'rel.after': 'Marking if adopted',
+  'rel.afterNone': 'Tick what to add.',
 };

@@ -299,4 +299,7 @@ export const fr = {
   'rel.withdraw': 'Retirer',
   'rel.newDeadline': 'Nouvelle échéance (UTC)',
   'rel.extend': 'Prolonger (une fois)',
+  'rel.before': 'Marquage actuel',
+  'rel.after': 'Marquage si adoptée',
+  'rel.afterNone': 'Cochez ce qu’il faut ajouter.',
 };

@@ -11,7 +11,7 @@ import { plainWords, ApiError } from '../api.js';
 import { state } from '../state.js';
 import { t } from '../i18n.js';
 import { widerChoices, widenedLabel, utcDeadline, utcText } from '../release.js';
-import { banner } from './banner.js';
+import { banner, itemBanner } from './banner.js';
 
 const STATES = ['open', 'adopted', 'silence-broken', 'withdrawn'];
 const ANSWERS = ['none', 'concur', 'break'];
@@ -53,6 +53,24 @@ function form(item) {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: true, disabled: true }), ` ${v}`)),
     g.values.map((c) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'release-add', value: c.name, dataset: { tagSet: g.tagSet } }), ` ${c.name}`))));
+  // The marking before and after, as the node marks them (POST
+  // /api/v1/labels/mark); a later answer for older choices is dropped.
+  const after = h('div', { id: 'release-after', class: 'release-after' }, h('span', { class: 'muted' }, t('rel.afterNone')));
+  let asked = 0;
+  const preview = async (ev) => {
+    const f = ev.currentTarget;
+    const added = [...f.querySelectorAll('input[name=release-add]:checked')]
+      .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value }));
+    const mine = ++asked;
+    if (!added.length) { fill(after, h('span', { class: 'muted' }, t('rel.afterNone'))); return; }
+    const label = widenedLabel(item.label, added);
+    try {
+      const m = await state.api.mark(label);
+      if (mine === asked) fill(after, banner(label.classification, m.marking, m.markingFr ?? m.marking_fr ?? m.marking, 'inline'));
+    } catch (e) {
+      if (mine === asked) fill(after, h('span', { class: 'error' }, releaseError(e)));
+    }
+  };
   const submit = async (ev) => {
     ev.preventDefault();
     const added = [...ev.target.querySelectorAll('input[name=release-add]:checked')]
@@ -79,9 +97,12 @@ function form(item) {
       status.textContent = releaseError(e);
     }
   };
-  return h('form', { id: 'release-ask-form', onsubmit: submit },
+  return h('form', { id: 'release-ask-form', onsubmit: submit, onchange: preview },
     h('h3', { id: 'release-ask-title' }, t('rel.ask')),
     groups.length ? boxes : h('p', { class: 'muted' }, t('rel.nothingWider')),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('rel.before')), h('dd', {}, itemBanner(item, 'inline')),
+      h('dt', {}, t('rel.after')), h('dd', {}, after)),
     h('label', { for: 'release-reason' }, t('rel.reason')),
     reason,
     h('p', { class: 'small muted' }, t('rel.reasonShown')),
