@@ -16,6 +16,7 @@ import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFie
 import { mountUsers } from './views/users.js';
 import { mountAudit } from './views/audit.js';
 import { mountPeers } from './views/peers.js';
+import { mountReleases } from './views/release.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
@@ -63,6 +64,7 @@ function showApp() {
   mountUsers(state);
   mountAudit(state);
   mountPeers(state);
+  mountReleases();
 }
 
 let streamState = 'connecting';

@@ -16,6 +16,7 @@ import { base64ToBytes, essence, fileName, formatSize, previewKind } from '../at
 import { banner, itemBanner, itemMarking, nationalMarks, relabel } from './banner.js';
 import { t } from '../i18n.js';
 import { categoryName } from '../nations.js';
+import { releaseSection } from './release.js';
 
 const TEXT_PREVIEW_MAX = 200000;  // characters shown inline; the download has all
 
@@ -80,6 +81,7 @@ export function openDetail(item) {
         item.channel ? row(t('detail.channel'), `#${item.channel}`) : null,
         row(t('detail.created'), timeEl(item.created, state.lang, state.utc), ' ', h('span', { class: 'muted small' }, item.created)),
         row(t('detail.id'), h('code', { class: 'hash' }, String(item.id))),
+        item.version ? row(t('detail.version'), h('span', { id: 'detail-version' }, String(item.version))) : null,
         row(t('detail.hash'), h('code', { class: 'hash' }, item.content_hash || t('detail.noHash')),
           h('span', { class: 'muted small' }, ` ${t('detail.hashWhat')}`))),
       att ? h('section', { class: 'doc', id: 'detail-doc', 'aria-labelledby': 'doc-title' },
@@ -93,6 +95,7 @@ export function openDetail(item) {
       h('dl', { class: 'facts' }, labelRows(item.label)),
       h('details', {}, h('summary', {}, t('detail.json')),
         h('pre', { class: 'json' }, JSON.stringify(item.label, null, 2))),
+      releaseSection(item),
       h('div', { class: 'actions' }, close)));
   if (!dlg.open) dlg.showModal();
   close.focus();

@@ -81,7 +81,16 @@ export function clearItems(text) {
 /** A live item for the channel on screen: on top, highlighted. */
 export function prependItem(item) {
   const id = String(item.id);
-  if (state.seen.has(id)) return;
+  if (state.seen.has(id)) {
+    // A later version of an item on screen (re-released or narrowed,
+    // docs/RELEASE.md): it takes the old one's place, under the same id.
+    const at = state.shown.findIndex((i) => String(i.id) === id);
+    if (at < 0 || !((item.version || 1) > (state.shown[at].version || 1))) return;
+    state.shown[at] = { ...item, fresh: true };
+    list().querySelector(`li[data-id="${CSS.escape(id)}"]`)?.replaceWith(card(state.shown[at], true));
+    status().textContent = t('items.newVersion', item.version);
+    return;
+  }
   state.seen.add(id);
   const fresh = { ...item, fresh: true };
   state.shown.unshift(fresh);
