@@ -28,6 +28,7 @@ typedef struct svc_peer_entry {
     char *via;              /* NULL: direct */
     lsn_clearance *clearance;
     fed_identity *cert;     /* pinned: its bindings verify with it alone */
+    uint64_t received;      /* the last of its sequences made durable here */
 } svc_peer_entry;
 
 struct svc_peers {
@@ -65,7 +66,8 @@ static lsn_err remember(svc *s, const store_peer *p)
     }
     svc_peer_entry e = {.id = p->id, .name = core_strdup(p->name),
                         .nation = core_strdup(p->nation),
-                        .via = p->via ? core_strdup(p->via) : NULL};
+                        .via = p->via ? core_strdup(p->via) : NULL,
+                        .received = p->received_seq};
     if (!e.name || !e.nation || (p->via && !e.via)) {
         entry_clear(&e);
         return LSN_ERR_NOMEM;
@@ -294,9 +296,11 @@ static lsn_err refuse_item(svc *s, const char *peer, const char *why, svc_result
     return svc_refuse(res, kind, LSN_ERR_ARG, "%s", sentence);
 }
 
-lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
-                             int64_t *id_out, bool *duplicate, svc_result *res)
+lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
+                              svc_pending **out, int64_t *id_out, bool *duplicate,
+                              svc_result *res)
 {
+    *out = NULL;
     *id_out = 0;
     *duplicate = false;
     res->refusal = SVC_DONE;
@@ -392,8 +396,68 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
                   .audit_detail = origin};
-    rc = svc_post_now(s, &a, &p, id_out, res);
+    rc = svc_post_accept(s, &a, &p, out, res);
+    /* The pending post borrows the label only during its acceptance (the
+     * store keeps the canonical form made there); the names it holds live
+     * on this stack: copied. */
+    if (rc == LSN_OK && svc_pending_keep_names(*out) != LSN_OK) {
+        svc_pending_free(*out);
+        *out = NULL;
+        rc = svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+    }
     json_decref(label);
     fed_binding_free(b);
     return rc;
+}
+
+lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
+                             int64_t *id_out, bool *duplicate, svc_result *res)
+{
+    svc_pending *pd = NULL;
+    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, res);
+    if (rc != LSN_OK || !pd)
+        return rc;
+    return svc_post_commit(s, pd, id_out, NULL, res);
+}
+
+/* ---- the transport's view of the registry -------------------------------- */
+
+bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received)
+{
+    if (!s->peers || !name)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, name);
+    if (e) {
+        *id = e->id;
+        *received = e->received;
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    return e != NULL;
+}
+
+void svc_peer_received_set(svc *s, int64_t id, uint64_t seq)
+{
+    pthread_mutex_lock(&s->peers->mu);
+    for (size_t i = 0; i < s->peers->n; i++)
+        if (s->peers->v[i].id == id)
+            s->peers->v[i].received = seq;
+    pthread_mutex_unlock(&s->peers->mu);
+}
+
+bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap)
+{
+    bool found = false;
+    if (!s->peers)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    for (size_t i = 0; i < s->peers->n && !found; i++) {
+        const svc_peer_entry *e = &s->peers->v[i];
+        if (e->cert && strcmp(fed_identity_fingerprint(e->cert), fingerprint) == 0) {
+            snprintf(name, cap, "%s", e->name);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    return found;
 }

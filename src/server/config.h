@@ -47,6 +47,10 @@ typedef struct srv_config {
     unsigned waiting_connections; /* --waiting-connections (0: half of max) */
     char *node_name;       /* --node-name   a new identity's name (NULL: the host's) */
     char *node_nation;     /* --node-nation a new identity's nation (NULL: the policy's) */
+    char *federation_listen;    /* --federation-listen HOST:PORT (NULL: none) */
+    unsigned federation_retry_min; /* --federation-retry-min ms: first backoff ceiling */
+    unsigned federation_retry_max; /* --federation-retry-max ms: the backoff's cap */
+    unsigned federation_probe;  /* --federation-probe ms between probes of an idle peer */
 } srv_config;
 
 /* Fill cfg with the defaults (allocates; release with srv_config_release). */

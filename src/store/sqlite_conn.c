@@ -277,7 +277,8 @@ static const char schema_people[] =
 /* Federation's step (sqlite_fed.c): bindings, peers, outboxes. Its number
  * is given here, so that a step landing before it renumbers it in one place. */
 #define SCHEMA_FED 6
-#define SCHEMA_VERSION 6
+#define SCHEMA_FED_TRANSPORT 7 /* the federation transport (issue 10); renumbered at merge */
+#define SCHEMA_VERSION 7
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -512,6 +513,8 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_people, err);
         if (!e && v < SCHEMA_FED)
             e = sq_schema_fed(c, SCHEMA_FED, err);
+        if (!e && v < SCHEMA_FED_TRANSPORT)
+            e = sq_schema_fed_transport(c, SCHEMA_FED_TRANSPORT, err);
         /* Later versions: `if (!e && v < 7) e = exec(c, schema_v6_to_v7, err);` */
     }
     if (e) {

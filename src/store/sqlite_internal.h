@@ -30,6 +30,7 @@ typedef enum sq_stmt {
     SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
+    SQ_FED_PEER_NOTE, SQ_FED_PEER_RECEIVED,
     SQ_FED_BINDING_GET, SQ_FED_PEER_LIST, SQ_FED_OUTBOX_LIST,
     SQ_NSTMT
 } sq_stmt;
