@@ -239,6 +239,13 @@ static void note(fed_link *l, const char *state, const char *error, bool contact
     lsn_error err;
     if (store_peer_note(l->f->n->st, l->id, &sn, &err) != LSN_OK)
         srv_log(SRV_LOG_WARN, "fed: noting %s's state: %s", l->name, err.message);
+    /* A change of state is audited (not every failed retry). */
+    if (strcmp(state, l->state) != 0) {
+        char object[300];
+        snprintf(object, sizeof object, "peer:%s", l->name);
+        (void)svc_audit(&l->f->n->svc, "system", "fed.peer", object, state,
+                        error ? error : "");
+    }
     snprintf(l->state, sizeof l->state, "%s", state);
     snprintf(l->last_error, sizeof l->last_error, "%s", e);
 }
@@ -330,6 +337,11 @@ static bool wait_ms(fed_link *l, uint64_t gen, int64_t ms, bool wake_on_items)
     return !f->stop;
 }
 
+static node *n_of(const fed_link *l)
+{
+    return l->f->n;
+}
+
 static void *link_main(void *arg)
 {
     fed_link *l = arg;
@@ -359,6 +371,15 @@ static void *link_main(void *arg)
             l->failures = 0;
             last_probe = now_ms();
             note(l, "up", NULL, true, l->acked != before);
+            if (l->acked > before) {
+                /* The release, in this node's audit: what the peer made
+                 * durable. */
+                char object[300], detail[120];
+                snprintf(object, sizeof object, "peer:%s", l->name);
+                snprintf(detail, sizeof detail, "sequences %llu-%llu acknowledged",
+                         (unsigned long long)before + 1, (unsigned long long)l->acked);
+                (void)svc_audit(&n_of(l)->svc, "system", "fed.send", object, "ok", detail);
+            }
             if (sent && l->acked != before)
                 continue; /* more may wait: send at once */
             if (sent) {

@@ -398,6 +398,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
  * fed_identity_fingerprint; false: none). */
 bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received);
 void svc_peer_received_set(svc *s, int64_t id, uint64_t seq);
+bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap);
 bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap);
 
 /* ---- the federation transport's receiving side (service_fed.c) ---------- */
@@ -443,6 +444,11 @@ void svc_peers_free(svc *s);
  * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
  * them; NULL when none. LSN_ERR_NOMEM. */
 lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
+
+/* The guard's decision for an item, for its post record: "released to
+ * A, B; withheld from C" over every registered peer, given the ids the
+ * item goes to. Returns the number of peers (0: nothing written). */
+size_t svc_peers_release_note(svc *s, const int64_t *ids, size_t n, char *out, size_t cap);
 
 /* ---- accounts (service_users.c) ---------------------------------------- */
 

@@ -163,6 +163,31 @@ lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *
     return rc;
 }
 
+size_t svc_peers_release_note(svc *s, const int64_t *ids, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!s->peers || !cap)
+        return 0;
+    char to[1024] = "", held[1024] = "";
+    size_t peers;
+    pthread_mutex_lock(&s->peers->mu);
+    peers = s->peers->n;
+    for (size_t i = 0; i < peers; i++) {
+        const svc_peer_entry *e = &s->peers->v[i];
+        bool sent = false;
+        for (size_t k = 0; k < n && !sent; k++)
+            sent = ids[k] == e->id;
+        char *b = sent ? to : held;
+        size_t l = strlen(b);
+        snprintf(b + l, sizeof to - l, "%s%s", l ? ", " : "", e->name);
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    if (peers)
+        snprintf(out, cap, "released to %s; withheld from %s", to[0] ? to : "none",
+                 held[0] ? held : "none");
+    return peers;
+}
+
 /* ---- the administrator's acts -------------------------------------------- */
 
 typedef struct via_find {
@@ -432,6 +457,18 @@ bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received)
         *id = e->id;
         *received = e->received;
     }
+    pthread_mutex_unlock(&s->peers->mu);
+    return e != NULL;
+}
+
+bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap)
+{
+    if (!s->peers || !name)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, name);
+    if (e)
+        snprintf(nation, cap, "%s", e->nation);
     pthread_mutex_unlock(&s->peers->mu);
     return e != NULL;
 }

@@ -33,6 +33,7 @@ struct svc_pending {
                            the post's own (borrowed) */
     int64_t *outbox;    /* the peers the guard releases the item to (owned) */
     char *names;        /* svc_pending_keep_names' copies (owned) */
+    char *detail;       /* the post record's detail with the guard's decision (owned) */
     store_item item;    /* borrows the post's strings */
     store_audit_event post;
     svc_post_done done; /* the asynchronous caller's */
@@ -199,6 +200,20 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
     pd->item.fed.outbox = pd->outbox;
+    /* Every release and every withholding is in the audit: the post
+     * record names the peers the guard released the item to and those it
+     * withheld it from. */
+    char note[2100];
+    if (!p->binding &&
+        svc_peers_release_note(s, pd->outbox, pd->item.fed.outbox_n, note, sizeof note)) {
+        size_t len = strlen(pd->post.detail) + strlen(note) + 3;
+        if (!(pd->detail = core_malloc(len))) {
+            svc_pending_free(pd);
+            return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+        }
+        snprintf(pd->detail, len, "%s; %s", pd->post.detail, note);
+        pd->post.detail = pd->detail;
+    }
     if ((rc = bind_item(s, p, pd, res)) != LSN_OK) {
         svc_pending_free(pd);
         return rc;
@@ -243,6 +258,7 @@ void svc_pending_free(svc_pending *pd)
     lsn_free(pd->binding);
     lsn_free(pd->outbox);
     lsn_free(pd->names);
+    lsn_free(pd->detail);
     lsn_free(pd);
 }
 
