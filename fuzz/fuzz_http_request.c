@@ -58,6 +58,8 @@ static const srv_route routes[] = {
     {SRV_GET, "/api/v1/items/{id}/attachment", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/search", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/stream", h_none, true, NULL, 0},
+    /* The federation listener's one route (src/node/fed_listen.c). */
+    {SRV_PUT, "/fed/v1/send/{txn}", h_none, false, NULL, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
