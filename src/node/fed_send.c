@@ -442,6 +442,9 @@ static int load_cb(void *ctx, const store_peer *p)
     }
     f->links = v;
     fed_link *l = &v[f->nlinks];
+    /* A peer reached through a relay gets no direct link: what is queued
+     * for it waits (relaying is to come, docs/FEDERATION.md). */
+    bool relayed = p->via != NULL;
     *l = (fed_link){.f = f, .id = p->id, .name = core_strdup(p->name),
                     .url = core_strdup(p->url), .pem = core_strdup(p->certificate),
                     .acked = p->last_acked};
@@ -450,8 +453,8 @@ static int load_cb(void *ctx, const store_peer *p)
     f->nlinks++;
     if (!l->name || !l->url || !l->pem)
         lc->failed = true;
-    else if (!key_pin(l->pem, l->pin, sizeof l->pin))
-        l->pin[0] = '\0'; /* not a certificate: never started */
+    else if (relayed || !key_pin(l->pem, l->pin, sizeof l->pin))
+        l->pin[0] = '\0'; /* relayed, or not a certificate: never started */
     return lc->failed ? STORE_STOP : STORE_NEXT;
 }
 
@@ -494,7 +497,6 @@ lsn_err node_fed_start(node *n, const char *data_dir, unsigned retry_min, unsign
         fed_free(f);
         return rc;
     }
-    /* Relayed peers are reached through their relay: not yet (no thread). */
     for (size_t i = 0; i < f->nlinks; i++) {
         fed_link *l = &f->links[i];
         if (!l->pin[0])
