@@ -48,6 +48,7 @@ typedef struct fed_link {
     struct node_fed *f;
     int64_t id;
     char *name, *url, *pem;
+    char *via;            /* its relay's name; NULL: direct */
     char pin[80];         /* "sha256//BASE64" of the pinned certificate's key */
     uint64_t acked;       /* the cursor: last sequence the peer made durable */
     unsigned failures;    /* in a row */
@@ -337,6 +338,56 @@ static bool wait_ms(fed_link *l, uint64_t gen, int64_t ms, bool wake_on_items)
     return !f->stop;
 }
 
+/* A peer reached through `relay` has no link of its own: its items go to
+ * the relay (every one of them is in the relay's outbox too: the guard
+ * releases an item to a relayed peer only when it releases it to the
+ * relay), which forwards them under its own guard. Its cursor moves as the
+ * relay acknowledges them: both outboxes are in item order, so every entry
+ * whose item is at or before the relay's last acknowledged item has been
+ * handed over. Runs on the relay's thread, the only one that touches the
+ * relayed peers' links. */
+static void hand_over(fed_link *relay)
+{
+    struct node_fed *f = relay->f;
+    node *n = f->n;
+    entries one = {.n = 0};
+    lsn_error err;
+    if (!relay->acked ||
+        store_outbox_list(n->st, relay->id, relay->acked - 1, 1, entry_cb, &one, &err) !=
+            LSN_OK ||
+        !one.n)
+        return;
+    int64_t upto = one.v[0].item;
+    for (size_t i = 0; i < f->nlinks; i++) {
+        fed_link *v = &f->links[i];
+        if (!v->via || strcmp(v->via, relay->name) != 0)
+            continue;
+        uint64_t before = v->acked;
+        for (;;) {
+            entries es = {.n = 0};
+            if (store_outbox_list(n->st, v->id, v->acked, FED_BATCH, entry_cb, &es, &err) !=
+                LSN_OK)
+                break;
+            size_t k = 0;
+            while (k < es.n && es.v[k].item <= upto)
+                k++;
+            if (k)
+                v->acked = es.v[k - 1].seq;
+            if (k < FED_BATCH)
+                break;
+        }
+        if (v->acked != before) {
+            note(v, "up", NULL, true, true);
+            char object[300], detail[400];
+            snprintf(object, sizeof object, "peer:%s", v->name);
+            snprintf(detail, sizeof detail, "sequences %llu-%llu handed to the relay %s",
+                     (unsigned long long)before + 1, (unsigned long long)v->acked,
+                     relay->name);
+            (void)svc_audit(&n->svc, "system", "fed.send", object, "ok", detail);
+        }
+    }
+}
+
 static node *n_of(const fed_link *l)
 {
     return l->f->n;
@@ -351,6 +402,7 @@ static void *link_main(void *arg)
     pthread_setname_np(pthread_self(), tname);
     CURL *c = curl_easy_init();
     int64_t last_probe = 0; /* probe at once: learn the peer's state */
+    hand_over(l); /* what it acknowledged before a restart, for peers it relays to */
     for (;;) {
         pthread_mutex_lock(&f->mu);
         bool stop = f->stop;
@@ -359,7 +411,7 @@ static void *link_main(void *arg)
         pthread_mutex_unlock(&f->mu);
         if (stop || !c)
             break;
-        char why[512] = "";
+        char why[1024] = "";
         size_t sent = 0;
         uint64_t before = l->acked;
         bool idle = false;
@@ -379,6 +431,7 @@ static void *link_main(void *arg)
                 snprintf(detail, sizeof detail, "sequences %llu-%llu acknowledged",
                          (unsigned long long)before + 1, (unsigned long long)l->acked);
                 (void)svc_audit(&n_of(l)->svc, "system", "fed.send", object, "ok", detail);
+                hand_over(l);
             }
             if (sent && l->acked != before)
                 continue; /* more may wait: send at once */
@@ -447,11 +500,12 @@ static int load_cb(void *ctx, const store_peer *p)
     bool relayed = p->via != NULL;
     *l = (fed_link){.f = f, .id = p->id, .name = core_strdup(p->name),
                     .url = core_strdup(p->url), .pem = core_strdup(p->certificate),
+                    .via = relayed ? core_strdup(p->via) : NULL,
                     .acked = p->last_acked};
     snprintf(l->state, sizeof l->state, "%s", p->state);
     snprintf(l->last_error, sizeof l->last_error, "%s", p->last_error ? p->last_error : "");
     f->nlinks++;
-    if (!l->name || !l->url || !l->pem)
+    if (!l->name || !l->url || !l->pem || (relayed && !l->via))
         lc->failed = true;
     else if (relayed || !key_pin(l->pem, l->pin, sizeof l->pin))
         l->pin[0] = '\0'; /* relayed, or not a certificate: never started */
@@ -464,6 +518,7 @@ static void fed_free(struct node_fed *f)
         lsn_free(f->links[i].name);
         lsn_free(f->links[i].url);
         lsn_free(f->links[i].pem);
+        lsn_free(f->links[i].via);
     }
     lsn_free(f->links);
     pthread_mutex_destroy(&f->mu);

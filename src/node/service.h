@@ -248,6 +248,8 @@ typedef struct svc_post {
                                   caller, stored verbatim (a peer's item); NULL:
                                   this node signs one when it has an identity */
     size_t binding_len;
+    const char *from_peer;     /* a peer's item: the peer it came from and ... */
+    const char *origin;        /* ... its origin node, whom it is never relayed back to */
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -441,9 +443,11 @@ lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n, int64_t peer,
 lsn_err svc_peers_init(svc *s, lsn_error *err);
 void svc_peers_free(svc *s);
 /* The peers (ids) the guard releases an item of `label` to: each peer's
- * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
+ * clearance grants it, and its relay's too; never the peers named not_a
+ * or not_b (may be NULL: a relayed item's sender and origin). *ids (lsn_free) holds *n of
  * them; NULL when none. LSN_ERR_NOMEM. */
-lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, const char *not_b,
+                         int64_t **ids, size_t *n);
 
 /* The guard's decision for an item, for its post record: "released to
  * A, B; withheld from C" over every registered peer, given the ids the

@@ -133,7 +133,8 @@ static const svc_peer_entry *find(const struct svc_peers *ps, const char *name)
     return NULL;
 }
 
-lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n)
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, const char *not_b,
+                         int64_t **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
@@ -147,6 +148,9 @@ lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *
         const svc_peer_entry *relay = e->via ? find(ps, e->via) : NULL;
         if (!e->clearance || (e->via && (!relay || !relay->clearance)))
             continue; /* fail closed */
+        if ((not_a && (strcmp(e->name, not_a) == 0 || (e->via && strcmp(e->via, not_a) == 0))) ||
+            (not_b && (strcmp(e->name, not_b) == 0 || (e->via && strcmp(e->via, not_b) == 0))))
+            continue; /* never back to where a relayed item came from, nor through it */
         if (!guard_releases(s->set, label, e->clearance, relay ? relay->clearance : NULL))
             continue;
         if (!*ids && !(*ids = core_malloc(ps->n * sizeof **ids)))
@@ -350,6 +354,25 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     fed_binding *b = NULL;
     char why[512] = "";
     lsn_err rc = fed_binding_verify(cert, in->binding, in->binding_len, &b, why, sizeof why);
+    /* Relayed: the origin is a peer registered as reached through this
+     * sender (--via), and its own pinned certificate is the key — never
+     * the relay's, which cannot alter what it forwards. Nothing of the
+     * message chooses the key: each such peer's certificate is tried. */
+    const fed_identity *relayed[16];
+    size_t nrelayed = 0;
+    if (rc == LSN_OK && !b) {
+        pthread_mutex_lock(&s->peers->mu);
+        for (size_t i = 0; i < s->peers->n && nrelayed < 16; i++)
+            if (s->peers->v[i].via && s->peers->v[i].cert &&
+                strcmp(s->peers->v[i].via, peer) == 0)
+                relayed[nrelayed++] = s->peers->v[i].cert;
+        pthread_mutex_unlock(&s->peers->mu);
+    }
+    for (size_t i = 0; i < nrelayed && rc == LSN_OK && !b; i++) {
+        char why2[512];
+        rc = fed_binding_verify(relayed[i], in->binding, in->binding_len, &b, why2,
+                                sizeof why2);
+    }
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
@@ -420,7 +443,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
-                  .audit_detail = origin};
+                  .audit_detail = origin, .from_peer = peer, .origin = origin};
     rc = svc_post_accept(s, &a, &p, out, res);
     /* The pending post borrows the label only during its acceptance (the
      * store keeps the canonical form made there); the names it holds live

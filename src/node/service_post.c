@@ -192,10 +192,11 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};
     /* The guard: one outbox entry per peer the label releases the item to,
-     * written with the item in its transaction. (A peer's item is not
-     * passed on yet: relaying is to come.) */
-    if (!p->binding &&
-        svc_peers_outbox(s, l->label, &pd->outbox, &pd->item.fed.outbox_n) != LSN_OK) {
+     * written with the item in its transaction. A peer's item is relayed
+     * the same way (this node holds it, so its guard decides), the same
+     * signed bytes, never back to its sender or its origin. */
+    if (svc_peers_outbox(s, l->label, p->from_peer, p->origin, &pd->outbox,
+                         &pd->item.fed.outbox_n) != LSN_OK) {
         svc_pending_free(pd);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
@@ -204,8 +205,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
      * record names the peers the guard released the item to and those it
      * withheld it from. */
     char note[2100];
-    if (!p->binding &&
-        svc_peers_release_note(s, pd->outbox, pd->item.fed.outbox_n, note, sizeof note)) {
+    if (svc_peers_release_note(s, pd->outbox, pd->item.fed.outbox_n, note, sizeof note)) {
         size_t len = strlen(pd->post.detail) + strlen(note) + 3;
         if (!(pd->detail = core_malloc(len))) {
             svc_pending_free(pd);

@@ -68,6 +68,17 @@ bool fu_peer_add(const char *exe, const char *dir, const char *name, const char 
     return fu_run(exe, args) == 0;
 }
 
+bool fu_peer_add_via(const char *exe, const char *dir, const char *name, const char *nation,
+                     const char *peer_dir, int port, const char *via)
+{
+    char url[64], crt[512];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
+    snprintf(crt, sizeof crt, "%s/node.crt", peer_dir);
+    const char *args[] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
+                          nation, "--certificate", crt, "--via", via, NULL};
+    return fu_run(exe, args) == 0;
+}
+
 bool fu_start(test_node *t, const char *exe, const char *dir, int port)
 {
     char extra[200];

@@ -20,6 +20,9 @@ bool fu_node_init(const char *exe, const char *dir, const char *name, const char
  * federation listener is on 127.0.0.1:PORT. */
 bool fu_peer_add(const char *exe, const char *dir, const char *name, const char *nation,
                  const char *peer_dir, int port);
+/* The same for a peer reached through peer VIA. */
+bool fu_peer_add_via(const char *exe, const char *dir, const char *name, const char *nation,
+                     const char *peer_dir, int port, const char *via);
 /* Start a node on DIR (its demo data seeded when empty) with its
  * federation listener on PORT and short retries. */
 bool fu_start(test_node *t, const char *exe, const char *dir, int port);

@@ -1,9 +1,10 @@
 /* tests/node/test_fed_transport.c — the federation transport between real
  * nodes on 127.0.0.1 (issue 10): HQ (NATO) and TOKYO (JPN), each with its
- * federation listener on a random port, each the other's peer; SHAPE
+ * federation listener on a random port, each the other's peer; SEOUL
+ * (KOR), TOKYO's peer, which HQ reaches through TOKYO (--via); SHAPE
  * (NATO), a peer registered at TOKYO only, whose batches the test makes
  * itself (signed with `liaison binding sign`) to tamper with them; ROGUE,
- * a node no one registered.
+ * a node no one registered directly (TOKYO knows it through SHAPE).
  *
  * Usage: test_fed_transport LIAISON_EXE SOURCE_ROOT */
 #include <signal.h>
@@ -22,13 +23,17 @@
     "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
     "{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"                       \
     "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\"]}]}"
+#define REL_JPN_KOR                                                                        \
+    "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
+    "{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"                       \
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\",\"KOR\"]}]}"
 #define NATO_ONLY                                                                          \
     "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
     "{\"tagSet\":\"Context\",\"values\":[\"NATO\"]}]}"
 
 static const char *exe, *root;
-static char dir[256], A[300], B[300], C[300], D[300];
-static int pa, pb;
+static char dir[256], A[300], B[300], C[300], D[300], E[300], F[300];
+static int pa, pb, pe;
 
 /* Wait (at most 90 s) until a search for word at t finds `want` items. */
 static int wait_count(const test_node *t, const char *token, const char *word, int want)
@@ -60,8 +65,8 @@ static int audit_count(const char *d, const char *action, const char *needle)
     return n;
 }
 
-/* A binding signed by SHAPE (data directory C) for body, base64. */
-static char *signed_binding(const char *body, char uuid[37])
+/* A binding signed by the node of data directory `signer` for body. */
+static char *signed_by(const char *signer, const char *body, char uuid[37])
 {
     uint8_t u[16];
     randombytes_buf(u, sizeof u);
@@ -81,7 +86,7 @@ static char *signed_binding(const char *body, char uuid[37])
     fclose(f);
     snprintf(cmd, sizeof cmd,
              "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' --uuid %s > '%s'",
-             exe, C, label, bodyf, uuid, out);
+             exe, signer, label, bodyf, uuid, out);
     if (system(cmd) != 0)
         return NULL;
     f = fopen(out, "rb");
@@ -94,6 +99,11 @@ static char *signed_binding(const char *body, char uuid[37])
     return strndup(xml, n);
 }
 
+static char *signed_binding(const char *body, char uuid[37])
+{
+    return signed_by(C, body, uuid);
+}
+
 static char *b64(const char *p, size_t n)
 {
     size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
@@ -104,10 +114,10 @@ static char *b64(const char *p, size_t n)
 
 /* A batch item from SHAPE: seq, the binding (tampered at byte `flip`
  * when flip >= 0), the body. */
-static json_t *shape_item(unsigned seq, const char *body, long flip)
+static json_t *item_by(const char *signer, unsigned seq, const char *body, long flip)
 {
     char uuid[37];
-    char *xml = signed_binding(body, uuid);
+    char *xml = signed_by(signer, body, uuid);
     if (!xml)
         return NULL;
     size_t n = strlen(xml);
@@ -119,6 +129,11 @@ static json_t *shape_item(unsigned seq, const char *body, long flip)
     free(t);
     free(xml);
     return j;
+}
+
+static json_t *shape_item(unsigned seq, const char *body, long flip)
+{
+    return item_by(C, seq, body, flip);
 }
 
 /* The byte offset of the label's classification in a binding (where a
@@ -150,20 +165,32 @@ int main(int argc, char **argv)
     snprintf(B, sizeof B, "%s/tokyo", dir);
     snprintf(C, sizeof C, "%s/shape", dir);
     snprintf(D, sizeof D, "%s/rogue", dir);
+    snprintf(E, sizeof E, "%s/seoul", dir);
+    snprintf(F, sizeof F, "%s/stranger", dir);
     pa = fu_free_port();
     pb = fu_free_port();
     while (pb == pa)
         pb = fu_free_port();
+    pe = fu_free_port();
+    while (pe == pa || pe == pb)
+        pe = fu_free_port();
 
     ok(fu_node_init(exe, A, "HQ", "NATO") && fu_node_init(exe, B, "TOKYO", "JPN") &&
-           fu_node_init(exe, C, "SHAPE", "NATO") && fu_node_init(exe, D, "ROGUE", "NATO"),
-       "four node identities made");
+           fu_node_init(exe, C, "SHAPE", "NATO") && fu_node_init(exe, D, "ROGUE", "NATO") &&
+           fu_node_init(exe, E, "SEOUL", "KOR") && fu_node_init(exe, F, "STRANGER", "NATO"),
+       "six node identities made");
     ok(fu_peer_add(exe, A, "TOKYO", "JPN", B, pb) && fu_peer_add(exe, B, "HQ", "NATO", A, pa) &&
            fu_peer_add(exe, B, "SHAPE", "NATO", C, fu_free_port()),
        "HQ and TOKYO each the other's peer; SHAPE a peer of TOKYO");
+    ok(fu_peer_add(exe, B, "SEOUL", "KOR", E, pe) && fu_peer_add(exe, E, "TOKYO", "JPN", B, pb) &&
+           fu_peer_add_via(exe, A, "SEOUL", "KOR", E, pe, "TOKYO") &&
+           fu_peer_add_via(exe, E, "HQ", "NATO", A, pa, "TOKYO") &&
+           fu_peer_add_via(exe, B, "ROGUE", "NATO", D, fu_free_port(), "SHAPE"),
+       "SEOUL a peer of TOKYO, and of HQ through TOKYO; ROGUE known to TOKYO through SHAPE");
 
-    test_node a, b;
-    if (!ok(fu_start(&a, exe, A, pa) && fu_start(&b, exe, B, pb), "both nodes start")) {
+    test_node a, b, e;
+    if (!ok(fu_start(&a, exe, A, pa) && fu_start(&b, exe, B, pb) && fu_start(&e, exe, E, pe),
+            "the three nodes start")) {
         printf("1..%d\n", tap_n);
         return 1;
     }
@@ -215,6 +242,7 @@ int main(int argc, char **argv)
     sleep(1);
     if (!ok(fu_start(&b, exe, B, pb), "TOKYO starts again")) {
         tn_stop(&a, SIGKILL);
+        tn_stop(&e, SIGKILL);
         printf("1..%d\n", tap_n);
         return 1;
     }
@@ -223,7 +251,7 @@ int main(int argc, char **argv)
     /* An unknown certificate, or none, is refused; a known peer's batch
      * for another destination too. */
     http_result r;
-    fu_put(pb, B, D, "1-1", "{\"destination\":\"TOKYO\",\"items\":[]}", &r);
+    fu_put(pb, B, F, "1-1", "{\"destination\":\"TOKYO\",\"items\":[]}", &r);
     ok(r.status != 200 && (r.status == 0 || r.status == 403), "an_unknown_certificate_is_refused (%ld)",
        r.status);
     free(r.body);
@@ -284,8 +312,74 @@ int main(int argc, char **argv)
     json_decref(batch);
     ok(fu_count(&b, reader, "fedxgap") == 0, "nothing_after_a_gap_is_stored");
 
+    /* Relay: an item released to JPN and KOR, posted at HQ, reaches SEOUL
+     * through TOKYO — the same signed bytes, verified at SEOUL against
+     * HQ's certificate. */
+    char *kreader = tn_token(&e, "min-jun.park");
+    ok(fu_post(&a, poster, "cyber-defence", REL_JPN_KOR, "fedxrelayed to seoul", id),
+       "HQ accepts an item released to JPN and KOR");
+    ok(wait_count(&e, kreader, "fedxrelayed", 1) == 1,
+       "an_item_relayed_by_tokyo_arrives_at_seoul_once");
+    snprintf(path, sizeof path, "/api/v1/items/%s", id);
+    it = tn_get_json(&e, path, kreader, &st);
+    origin = json_object_get(it, "origin");
+    ok(st == 200 && json_is_string(json_object_get(origin, "node")) &&
+           strcmp(json_string_value(json_object_get(origin, "node")), "HQ") == 0 &&
+           strcmp(json_string_value(json_object_get(it, "author")), "peer:TOKYO") == 0,
+       "at_seoul_its_origin_is_hq_and_it_came_from_tokyo");
+    json_decref(it);
+    ok(wait_count(&e, kreader, "fedxalpha", 1) == 0, "an_item_not_releasable_to_kor_is_not_relayed");
+    char *bxml = NULL, *exml = NULL;
+    {
+        http_result h1, h2;
+        snprintf(path, sizeof path, "/api/v1/items/%s/binding", id);
+        if (tn_http(&b, "GET", path, reader, NULL, 0, &h1))
+            bxml = h1.body;
+        if (tn_http(&e, "GET", path, kreader, NULL, 0, &h2))
+            exml = h2.body;
+    }
+    ok(bxml && exml && strcmp(bxml, exml) == 0, "the_relay_forwards_the_same_signed_bytes");
+    free(bxml);
+    free(exml);
+    bool drained = false;
+    for (int i = 0; i < 300 && !drained; i++) {
+        peers = tn_get_json(&a, "/api/v1/peers", admin, &st);
+        json_t *pl = json_object_get(peers, "peers");
+        for (size_t k = 0; k < json_array_size(pl); k++) {
+            json_t *pk = json_array_get(pl, k);
+            if (strcmp(json_string_value(json_object_get(pk, "name")), "SEOUL") == 0)
+                drained = json_integer_value(json_object_get(pk, "waiting")) == 0;
+        }
+        json_decref(peers);
+        if (!drained)
+            usleep(100000);
+    }
+    ok(drained, "hq_counts_what_it_handed_to_the_relay_for_seoul");
+    /* A relay that alters a byte is caught at the destination: SHAPE
+     * forwards ROGUE's items to TOKYO, one altered. */
+    items = json_array();
+    json_array_append_new(items, item_by(D, 3, "fedxrelaytampered one", off));
+    json_array_append_new(items, item_by(D, 4, "fedxrelaygood two", -1));
+    batch = json_pack("{s:s, s:o}", "destination", "TOKYO", "items", items);
+    text = json_dumps(batch, JSON_COMPACT);
+    fu_put(pb, B, C, "3-4", text, &r);
+    ans = json_loads(r.body ? r.body : "", 0, NULL);
+    ok(r.status == 200 && json_integer_value(json_object_get(ans, "refused")) == 1 &&
+           json_integer_value(json_object_get(ans, "stored")) == 1,
+       "a_byte_altered_by_a_relay_is_refused_at_the_destination (%ld)", r.status);
+    json_decref(ans);
+    free(r.body);
+    free(text);
+    json_decref(batch);
+    ok(fu_count(&b, reader, "fedxrelaygood") == 1 && fu_count(&b, reader, "fedxrelaytampered") == 0,
+       "the_relayed_good_item_is_stored_and_the_altered_one_is_not");
+    free(kreader);
+
     tn_stop(&a, SIGTERM);
     tn_stop(&b, SIGTERM);
+    tn_stop(&e, SIGTERM);
+    const char *ve[] = {"verify", "--data-dir", E, NULL};
+    ok(fu_run(exe, ve) == 0, "seouls_audit_chain_verifies");
     const char *va[] = {"verify", "--data-dir", A, NULL};
     const char *vb[] = {"verify", "--data-dir", B, NULL};
     ok(fu_run(exe, va) == 0 && fu_run(exe, vb) == 0, "both_audit_chains_verify");
