@@ -24,6 +24,7 @@
  * certificate names a node, not a host, and it is pinned whole. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +66,7 @@ struct node_fed {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    _Atomic bool stopping; /* stop, read by an exchange in flight */
     uint64_t gen;         /* moved by every wake: new items */
     fed_link *links;
     size_t nlinks;
@@ -183,6 +185,14 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
+/* libcurl's progress callback: abandon an exchange when the node stops,
+ * so that a stop never waits for a slow peer's answer. */
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load(&((struct node_fed *)ctx)->stopping) ? 1 : 0;
+}
+
 /* PUT the batch; *status (0: no answer) and the answer. */
 static bool put(fed_link *l, CURL *c, const char *txn, const char *body, long *status,
                 answer *a, char *why, size_t why_cap)
@@ -214,6 +224,9 @@ static bool put(fed_link *l, CURL *c, const char *txn, const char *body, long *s
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, l->f);
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(h);
     *status = 0;
@@ -598,6 +611,7 @@ void node_fed_stop(node *n)
         return;
     pthread_mutex_lock(&f->mu);
     f->stop = true;
+    atomic_store(&f->stopping, true);
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
     for (size_t i = 0; i < f->nlinks; i++)
