@@ -239,7 +239,22 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         ok(fu_post(&a, poster, "maritime-security", REL_JPN, "fedxdown while away", id),
            "HQ accepts item %d while TOKYO is down", i + 1);
-    sleep(1);
+    bool down = false;
+    for (int i = 0; i < 300 && !down; i++) {
+        peers = tn_get_json(&a, "/api/v1/peers", admin, &st);
+        json_t *pl = json_object_get(peers, "peers");
+        for (size_t k = 0; k < json_array_size(pl); k++) {
+            json_t *pk = json_array_get(pl, k);
+            if (strcmp(json_string_value(json_object_get(pk, "name")), "TOKYO") == 0)
+                down = strcmp(json_string_value(json_object_get(pk, "state")), "down") == 0 &&
+                       json_is_string(json_object_get(pk, "lastError")) &&
+                       json_integer_value(json_object_get(pk, "waiting")) >= 3;
+        }
+        json_decref(peers);
+        if (!down)
+            usleep(100000);
+    }
+    ok(down, "hq_shows_tokyo_down_with_its_error_and_three_items_waiting");
     if (!ok(fu_start(&b, exe, B, pb), "TOKYO starts again")) {
         tn_stop(&a, SIGKILL);
         tn_stop(&e, SIGKILL);
