@@ -7,8 +7,12 @@
  * a node no one registered directly (TOKYO knows it through SHAPE).
  *
  * Usage: test_fed_transport LIAISON_EXE SOURCE_ROOT */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +66,56 @@ static int audit_count(const char *d, const char *action, const char *needle)
         n = -1;
     if (p)
         pclose(p);
+    return n;
+}
+
+/* A live stream of `channel` at t for token (a socket), from now on. */
+static int stream_open(const test_node *t, const char *token, const char *channel)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "GET /api/v1/stream?channel=%s HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
+                     channel, token);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Read from fd into acc for timeout_ms, or until `want` appears (NULL:
+ * read the whole time). */
+static bool stream_until(int fd, char *acc, size_t cap, const char *want, int timeout_ms)
+{
+    size_t len = strlen(acc);
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        if (want && strstr(acc, want))
+            return true;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(fd, acc + len, cap - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        acc[len] = '\0';
+    }
+    return want && strstr(acc, want) != NULL;
+}
+
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
     return n;
 }
 
@@ -262,6 +316,22 @@ int main(int argc, char **argv)
         return 1;
     }
     ok(wait_count(&b, reader, "fedxdown", 3) == 3, "items_posted_while_tokyo_was_down_arrive_once");
+
+    /* TOKYO's stream delivers a received item once, after its commit. */
+    static char acc[1 << 16];
+    acc[0] = '\0';
+    int sfd = stream_open(&b, reader, "space");
+    bool opened = sfd >= 0 && stream_until(sfd, acc, sizeof acc, "\r\n\r\n", 20000);
+    ok(fu_post(&a, poster, "space", REL_JPN, "fedxstreamone", id) &&
+           fu_post(&a, poster, "space", REL_JPN, "fedxstreamtwo", id),
+       "HQ accepts two items for TOKYO's stream");
+    bool both = opened && stream_until(sfd, acc, sizeof acc, "fedxstreamtwo", 60000) &&
+                strstr(acc, "fedxstreamone");
+    (void)stream_until(sfd, acc, sizeof acc, NULL, 2000); /* anything more? */
+    ok(both && occurrences(acc, "fedxstreamone") == 1 && occurrences(acc, "fedxstreamtwo") == 1,
+       "tokyos_stream_delivers_each_received_item_once");
+    if (sfd >= 0)
+        close(sfd);
 
     /* An unknown certificate, or none, is refused; a known peer's batch
      * for another destination too. */
