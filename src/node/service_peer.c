@@ -359,19 +359,29 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
      * the relay's, which cannot alter what it forwards. Nothing of the
      * message chooses the key: each such peer's certificate is tried. */
     const fed_identity *relayed[16];
+    const lsn_clearance *relayed_cl[16];
+    const lsn_clearance *origin_cl = NULL; /* a relayed item's origin's clearance */
     size_t nrelayed = 0;
     if (rc == LSN_OK && !b) {
         pthread_mutex_lock(&s->peers->mu);
         for (size_t i = 0; i < s->peers->n && nrelayed < 16; i++)
             if (s->peers->v[i].via && s->peers->v[i].cert &&
-                strcmp(s->peers->v[i].via, peer) == 0)
+                strcmp(s->peers->v[i].via, peer) == 0) {
+                relayed_cl[nrelayed] = s->peers->v[i].clearance;
                 relayed[nrelayed++] = s->peers->v[i].cert;
+            }
         pthread_mutex_unlock(&s->peers->mu);
     }
     for (size_t i = 0; i < nrelayed && rc == LSN_OK && !b; i++) {
         char why2[512];
         rc = fed_binding_verify(relayed[i], in->binding, in->binding_len, &b, why2,
                                 sizeof why2);
+        if (rc == LSN_OK && b && !(origin_cl = relayed_cl[i])) {
+            fed_binding_free(b); /* an origin with no clearance here sends nothing */
+            b = NULL;
+            snprintf(why, sizeof why, "the origin has no peer clearance here");
+            break;
+        }
     }
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
@@ -423,7 +433,10 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     bool to_me = false;
     if (label && svc_label_get(s, label, &l, res) == LSN_OK &&
         guard_peer_clearance(s->set, fed_identity_nation(s->me), NULL, &mine, &err) == LSN_OK)
-        to_me = guard_releases(s->set, l->label, mine, NULL);
+        /* A relayed item lies within its origin's agreed clearance too,
+         * not only the relay's. */
+        to_me = guard_releases(s->set, l->label, mine, NULL) &&
+                (!origin_cl || guard_releases(s->set, l->label, origin_cl, NULL));
     svc_label_release(l);
     lsn_clearance_free(mine);
     if (!to_me) {

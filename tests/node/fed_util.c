@@ -71,11 +71,27 @@ bool fu_peer_add(const char *exe, const char *dir, const char *name, const char 
 bool fu_peer_add_via(const char *exe, const char *dir, const char *name, const char *nation,
                      const char *peer_dir, int port, const char *via)
 {
+    return fu_peer_add_full(exe, dir, name, nation, peer_dir, port, via, NULL);
+}
+
+bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const char *nation,
+                      const char *peer_dir, int port, const char *via, const char *max)
+{
     char url[64], crt[512];
     snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
     snprintf(crt, sizeof crt, "%s/node.crt", peer_dir);
-    const char *args[] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
-                          nation, "--certificate", crt, "--via", via, NULL};
+    const char *args[16] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
+                            nation, "--certificate", crt};
+    int a = 11;
+    if (via) {
+        args[a++] = "--via";
+        args[a++] = via;
+    }
+    if (max) {
+        args[a++] = "--max-classification";
+        args[a++] = max;
+    }
+    args[a] = NULL;
     return fu_run(exe, args) == 0;
 }
 

@@ -23,6 +23,10 @@ bool fu_peer_add(const char *exe, const char *dir, const char *name, const char 
 /* The same for a peer reached through peer VIA. */
 bool fu_peer_add_via(const char *exe, const char *dir, const char *name, const char *nation,
                      const char *peer_dir, int port, const char *via);
+/* The same with a relay (may be NULL) and a highest classification agreed
+ * (may be NULL). */
+bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const char *nation,
+                      const char *peer_dir, int port, const char *via, const char *max);
 /* Start a node on DIR (its demo data seeded when empty) with its
  * federation listener on PORT and short retries. */
 bool fu_start(test_node *t, const char *exe, const char *dir, int port);

@@ -119,8 +119,10 @@ static int occurrences(const char *hay, const char *needle)
     return n;
 }
 
-/* A binding signed by the node of data directory `signer` for body. */
-static char *signed_by(const char *signer, const char *body, char uuid[37])
+/* A binding signed by the node of data directory `signer` for body, with
+ * the label of the vector file `vector` (NULL: NR REL JPN). */
+static char *signed_by(const char *signer, const char *vector, const char *body,
+                       char uuid[37])
 {
     uint8_t u[16];
     randombytes_buf(u, sizeof u);
@@ -132,7 +134,8 @@ static char *signed_by(const char *signer, const char *body, char uuid[37])
     char bodyf[400], out[400], label[600], cmd[2000];
     snprintf(bodyf, sizeof bodyf, "%s/body.txt", dir);
     snprintf(out, sizeof out, "%s/binding.xml", dir);
-    snprintf(label, sizeof label, "%s/tests/vectors/liaison/nr-rel-jpn.nato", root);
+    snprintf(label, sizeof label, "%s/tests/vectors/liaison/%s", root,
+             vector ? vector : "nr-rel-jpn.nato");
     FILE *f = fopen(bodyf, "w");
     if (!f)
         return NULL;
@@ -155,7 +158,7 @@ static char *signed_by(const char *signer, const char *body, char uuid[37])
 
 static char *signed_binding(const char *body, char uuid[37])
 {
-    return signed_by(C, body, uuid);
+    return signed_by(C, NULL, body, uuid);
 }
 
 static char *b64(const char *p, size_t n)
@@ -168,10 +171,11 @@ static char *b64(const char *p, size_t n)
 
 /* A batch item from SHAPE: seq, the binding (tampered at byte `flip`
  * when flip >= 0), the body. */
-static json_t *item_by(const char *signer, unsigned seq, const char *body, long flip)
+static json_t *item_by(const char *signer, const char *vector, unsigned seq, const char *body,
+                       long flip)
 {
     char uuid[37];
-    char *xml = signed_by(signer, body, uuid);
+    char *xml = signed_by(signer, vector, body, uuid);
     if (!xml)
         return NULL;
     size_t n = strlen(xml);
@@ -187,7 +191,7 @@ static json_t *item_by(const char *signer, unsigned seq, const char *body, long 
 
 static json_t *shape_item(unsigned seq, const char *body, long flip)
 {
-    return item_by(C, seq, body, flip);
+    return item_by(C, NULL, seq, body, flip);
 }
 
 /* The byte offset of the label's classification in a binding (where a
@@ -239,8 +243,9 @@ int main(int argc, char **argv)
     ok(fu_peer_add(exe, B, "SEOUL", "KOR", E, pe) && fu_peer_add(exe, E, "TOKYO", "JPN", B, pb) &&
            fu_peer_add_via(exe, A, "SEOUL", "KOR", E, pe, "TOKYO") &&
            fu_peer_add_via(exe, E, "HQ", "NATO", A, pa, "TOKYO") &&
-           fu_peer_add_via(exe, B, "ROGUE", "NATO", D, fu_free_port(), "SHAPE"),
-       "SEOUL a peer of TOKYO, and of HQ through TOKYO; ROGUE known to TOKYO through SHAPE");
+           fu_peer_add_full(exe, B, "ROGUE", "NATO", D, fu_free_port(), "SHAPE", "UNCLASSIFIED"),
+       "SEOUL a peer of TOKYO, and of HQ through TOKYO; ROGUE known to TOKYO through SHAPE, "
+       "agreed up to UNCLASSIFIED");
 
     test_node a, b, e;
     if (!ok(fu_start(&a, exe, A, pa) && fu_start(&b, exe, B, pb) && fu_start(&e, exe, E, pe),
@@ -441,17 +446,22 @@ int main(int argc, char **argv)
     }
     ok(drained, "hq_counts_what_it_handed_to_the_relay_for_seoul");
     /* A relay that alters a byte is caught at the destination: SHAPE
-     * forwards ROGUE's items to TOKYO, one altered. */
+     * forwards ROGUE's items to TOKYO, one altered; and one validly signed
+     * but above what TOKYO agreed with ROGUE (RESTRICTED, agreed up to
+     * UNCLASSIFIED), though within what it agreed with SHAPE. */
     items = json_array();
-    json_array_append_new(items, item_by(D, 3, "fedxrelaytampered one", off));
-    json_array_append_new(items, item_by(D, 4, "fedxrelaygood two", -1));
+    json_array_append_new(items, item_by(D, NULL, 3, "fedxrelaytampered one", off));
+    json_array_append_new(items, item_by(D, "nu-rel-che-jpn-ukr.nato", 4, "fedxrelaygood two", -1));
+    json_array_append_new(items, item_by(D, NULL, 5, "fedxrelayabove three", -1));
     batch = json_pack("{s:s, s:o}", "destination", "TOKYO", "items", items);
     text = json_dumps(batch, JSON_COMPACT);
-    fu_put(pb, B, C, "3-4", text, &r);
+    fu_put(pb, B, C, "3-5", text, &r);
     ans = json_loads(r.body ? r.body : "", 0, NULL);
-    ok(r.status == 200 && json_integer_value(json_object_get(ans, "refused")) == 1 &&
+    ok(r.status == 200 && json_integer_value(json_object_get(ans, "refused")) == 2 &&
            json_integer_value(json_object_get(ans, "stored")) == 1,
        "a_byte_altered_by_a_relay_is_refused_at_the_destination (%ld)", r.status);
+    ok(fu_count(&b, reader, "fedxrelayabove") == 0,
+       "a_relayed_item_above_its_origins_agreed_classification_is_refused");
     json_decref(ans);
     free(r.body);
     free(text);
