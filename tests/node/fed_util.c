@@ -38,16 +38,26 @@ int fu_run(const char *exe, const char *const *args)
 
 int fu_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    /* Below the kernel's ephemeral range (32768-60999 by default): a
+     * federation port stays registered across a node's restarts, and a
+     * port in the ephemeral range could meanwhile become the local end of
+     * some outgoing connection (Address already in use). */
+    static unsigned salt;
+    if (!salt)
+        salt = (unsigned)getpid() * 2654435761u;
+    for (int tries = 0; tries < 200; tries++) {
+        salt = salt * 1103515245u + 12345u;
+        int port = 20000 + (int)((salt >> 8) % 12000);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool free_ = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (free_)
+            return port;
+    }
+    return 0;
 }
 
 bool fu_node_init(const char *exe, const char *dir, const char *name, const char *nation)
@@ -102,7 +112,27 @@ bool fu_start(test_node *t, const char *exe, const char *dir, int port)
              "--federation-listen 127.0.0.1:%d --federation-retry-min 100 "
              "--federation-retry-max 1000 --federation-probe 300",
              port);
-    return tn_start(t, exe, dir, extra);
+    /* A port just released by a killed node may linger a moment: try
+     * again (tn_start stops a node that did not start). */
+    for (int i = 0; i < 5; i++) {
+        if (tn_start(t, exe, dir, extra))
+            return true;
+        sleep(1);
+    }
+    return false;
+}
+
+bool fu_start_unproxied(test_node *t, const char *exe, const char *dir, int port)
+{
+    char *proxy = getenv("LIAISON_OPENAPI_PROXY");
+    char *saved = proxy ? strdup(proxy) : NULL;
+    unsetenv("LIAISON_OPENAPI_PROXY");
+    bool ok = fu_start(t, exe, dir, port);
+    if (saved) {
+        setenv("LIAISON_OPENAPI_PROXY", saved, 1);
+        free(saved);
+    }
+    return ok;
 }
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)

@@ -12,7 +12,8 @@
 /* Run `EXE ARGS...` (NULL-terminated), its output to /dev/null; its exit
  * status (-1 if it did not exit). */
 int fu_run(const char *exe, const char *const *args);
-/* A free TCP port on 127.0.0.1 (bound then released). */
+/* A free TCP port on 127.0.0.1 below the ephemeral range (bound then
+ * released). */
 int fu_free_port(void);
 /* Make DIR's identity NAME of NATION. */
 bool fu_node_init(const char *exe, const char *dir, const char *name, const char *nation);
@@ -30,6 +31,9 @@ bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const 
 /* Start a node on DIR (its demo data seeded when empty) with its
  * federation listener on PORT and short retries. */
 bool fu_start(test_node *t, const char *exe, const char *dir, int port);
+/* The same without the validating proxy in front (a node whose API the
+ * test does not use). */
+bool fu_start_unproxied(test_node *t, const char *exe, const char *dir, int port);
 /* PUT body to https://127.0.0.1:PORT/fed/v1/send/TXN with the client
  * certificate and key of DIR (NULL: none), trusting the certificate of
  * SERVER_DIR only. *status 0 when the exchange failed (TLS refused...);
