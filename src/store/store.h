@@ -224,7 +224,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 3u
+#define STORE_OPS_VERSION 4u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -345,7 +345,8 @@ typedef struct store_ops {
     lsn_err (*audit_list)(store *s, uint64_t after, store_audit_cb cb, void *ctx,
                           lsn_error *err);
 
-    /* Federation: bindings, peers, outboxes (store_fed.h). */
+    /* Federation: bindings, peers, outboxes, the transport's writes (store_fed.h;
+     * version 4 added its peer_note and receive). */
     const struct store_fed_ops *fed;
     /* Read the audit chain's signed anchor (anchor.h): *out says whether
      * there is one, whether its signature verifies, and the head it names.
