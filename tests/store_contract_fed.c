@@ -77,6 +77,53 @@ static void async_done(void *ctx, lsn_err rc, int64_t id, const uint8_t hash[32]
     sem_post(&w->done);
 }
 
+/* The transport's writes: a received batch and the peer's received
+ * sequence in one transaction (all or none), and a peer's noted state. */
+static void test_transport(store *s, int64_t peer)
+{
+    lsn_error err;
+    store_item x = item("fed", "received one"), y = item("fed", "received two");
+    store_item bad = item("no-such-channel", "refused by the store");
+    store_uuid_new(x.uuid);
+    store_uuid_new(y.uuid);
+    store_audit_event px = {.actor = "peer:JPN", .action = "post", .outcome = "ok"},
+                      py = px;
+    const store_item *two[] = {&x, &y}, *with_bad[] = {&x, &bad};
+    store_audit_event *posts[] = {&px, &py}, *none[] = {NULL, NULL};
+    int64_t ids[2] = {0, 0};
+    ok(store_fed_receive(s, peer, 7, two, posts, 2, ids, &err) == LSN_OK && ids[0] > 0 &&
+           ids[1] == ids[0] + 1 && px.seq > 0 && py.seq == px.seq + 1,
+       "a_received_batch_is_stored_with_its_post_records");
+    store_peer seen[2] = {{0}};
+    ok(store_peer_list(s, count_peer, seen, &err) == LSN_OK && seen[peer - 1].received_seq == 7,
+       "the_peers_received_sequence_moves_with_its_batch");
+    int64_t last = 0, after = 0;
+    ok(store_item_last_id(s, &last, &err) == LSN_OK, "last_id_read");
+    store_uuid_new(x.uuid);
+    ok(store_fed_receive(s, peer, 9, with_bad, none, 2, ids, &err) != LSN_OK &&
+           store_item_last_id(s, &after, &err) == LSN_OK && after == last,
+       "a_batch_with_one_item_the_store_refuses_stores_nothing");
+    memset(seen, 0, sizeof seen);
+    ok(store_peer_list(s, count_peer, seen, &err) == LSN_OK && seen[peer - 1].received_seq == 7,
+       "and_leaves_the_received_sequence_where_it_was");
+    ok(store_fed_receive(s, peer, 10, NULL, NULL, 0, NULL, &err) == LSN_OK &&
+           store_peer_list(s, count_peer, seen, &err) == LSN_OK &&
+           seen[peer - 1].received_seq == 10,
+       "a_batch_of_refused_items_still_moves_the_sequence");
+    store_peer_state_note n = {.state = "down", .last_contact_ms = 0,
+                               .last_error = "connection refused", .last_acked = -1};
+    store_peer_state_note up = {.state = "up", .last_contact_ms = 1700000000000,
+                                .last_error = NULL, .last_acked = 2};
+    ok(store_peer_note(s, peer, &n, &err) == LSN_OK &&
+           store_peer_list(s, count_peer, seen, &err) == LSN_OK &&
+           seen[peer - 1].last_acked == 0,
+       "a_noted_failure_keeps_the_cursor");
+    ok(store_peer_note(s, peer, &up, &err) == LSN_OK &&
+           store_peer_list(s, count_peer, seen, &err) == LSN_OK &&
+           seen[peer - 1].last_acked == 2 && seen[peer - 1].last_contact_ms == 1700000000000,
+       "a_noted_exchange_moves_the_cursor_and_the_last_contact");
+}
+
 void test_federation(store **sp, const char *uri)
 {
     store *s = *sp;
@@ -224,5 +271,6 @@ void test_federation(store **sp, const char *uri)
                store_outbox_list(s, pk, 7, 0, outbox_cb, &o2, &err) == LSN_OK && o2.n == 1 &&
                o2.seq[0] == 8 && o2.item[0] == m,
            "a_peers_sequence_continues_after_a_restart");
+        test_transport(s, pj);
     }
 }

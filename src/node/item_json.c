@@ -114,6 +114,20 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
         json_decref(tail);
         tail = NULL;
     }
+    /* An item from a peer: its origin node (the organisation the
+     * acceptance recorded, the signer of its binding) and that node's
+     * nation, as the registry pins it. */
+    if (tail && strncmp(it->author, "peer:", 5) == 0) {
+        char nation[65];
+        json_t *o = json_pack("{s:s, s:o}", "node", it->organisation, "nation",
+                              svc_peer_nation(&n->svc, it->organisation, nation, sizeof nation)
+                                  ? json_string(nation)
+                                  : json_null());
+        if (!o || json_object_set_new(tail, "origin", o) != 0) {
+            json_decref(tail);
+            tail = NULL;
+        }
+    }
     if (tail && it->media_type) {
         json_t *a = attachment_json(it, with_data);
         if (!a || json_object_set_new(tail, "attachment", a) != 0) {

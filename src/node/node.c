@@ -167,6 +167,7 @@ static void on_appended(void *ctx)
     if (n->metrics)
         srv_metrics_items(n->metrics, 1);
     node_publisher_wake(n);
+    node_fed_wake(n); /* a new item may be in a peer's outbox */
 }
 
 static int count_cb(void *ctx, const store_user *u)
@@ -179,6 +180,10 @@ static int count_cb(void *ctx, const store_user *u)
 static void node_release(node *n)
 {
     node_release_ticker_stop(n);
+    if (n->fed_srv)
+        srv_server_stop(n->fed_srv, 0);
+    n->fed_srv = NULL;
+    node_fed_stop(n);
     node_publisher_stop(n);
     if (n->st)
         store_close(n->st);
@@ -359,6 +364,14 @@ int node_serve_main(int argc, char **argv)
     if (!n.srv)
         return fail(&n, &cfg, "server", &err);
     n.metrics = srv_server_metrics(n.srv);
+    /* Federation: the senders to the registered peers, and the listener
+     * for theirs (docs/FEDERATION.md). */
+    if (node_fed_start(&n, cfg.data_dir, cfg.federation_retry_min, cfg.federation_retry_max,
+                       cfg.federation_probe, &err) != LSN_OK)
+        return fail(&n, &cfg, "federation", &err);
+    if (cfg.federation_listen &&
+        node_fed_listen_start(&n, cfg.federation_listen, cfg.data_dir, &err) != LSN_OK)
+        return fail(&n, &cfg, "federation listener", &err);
     (void)node_audit(&n, "system", "node.start", cfg.listen, "ok", NULL);
 
     char host[256];
@@ -375,6 +388,16 @@ int node_serve_main(int argc, char **argv)
                mhost[0] ? mhost : "0.0.0.0", mv6 ? "]" : "",
                (unsigned)srv_server_metrics_port(n.srv));
     }
+    if (n.fed_srv) {
+        char fhost[256];
+        unsigned short fport;
+        if (srv_parse_listen(cfg.federation_listen, fhost, sizeof fhost, &fport, &err) != LSN_OK)
+            fhost[0] = '\0';
+        bool fv6 = strchr(fhost, ':') != NULL;
+        printf("liaison: federation on https://%s%s%s:%u\n", fv6 ? "[" : "",
+               fhost[0] ? fhost : "0.0.0.0", fv6 ? "]" : "",
+               (unsigned)srv_server_port(n.fed_srv));
+    }
     printf("liaison: listening on %s://%s%s%s:%u\n", cfg.tls_cert ? "https" : "http",
            v6 ? "[" : "", host[0] ? host : "0.0.0.0", v6 ? "]" : "",
            (unsigned)srv_server_port(n.srv));
@@ -382,6 +405,10 @@ int node_serve_main(int argc, char **argv)
 
     int sig = srv_signals_wait();
     srv_log(SRV_LOG_INFO, "signal %d: stopping", sig);
+    if (n.fed_srv)
+        srv_server_stop(n.fed_srv, 10000);
+    n.fed_srv = NULL;
+    node_fed_stop(&n);
     srv_server_stop(n.srv, 10000);
     n.srv = NULL;
     n.metrics = NULL;

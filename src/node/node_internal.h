@@ -69,6 +69,8 @@ typedef struct node {
     lsn_policy_set *set;
     const lsn_policy *policy; /* the node's policy (in set) */
     srv_server *srv;
+    srv_server *fed_srv;      /* the federation listener (fed_listen.c); NULL: none */
+    struct node_fed *fed;     /* the senders to peers (fed_send.c); NULL: none */
     srv_sse_hub *hub;
     srv_metrics *metrics;     /* the server's (set after start) */
     size_t body_limit;
@@ -117,6 +119,20 @@ typedef struct node {
     bool rel_stop, rel_started;
     unsigned rel_interval; /* seconds */
 } node;
+
+/* fed_listen.c: the federation listener (mutual TLS, peers only) on
+ * `listen`, the identity in data_dir as its certificate; its one route. */
+lsn_err node_fed_listen_start(node *n, const char *listen, const char *data_dir,
+                              lsn_error *err);
+void node_h_fed_send(srv_request *req, srv_response *resp);
+/* fed_send.c: one sending thread per registered peer (its outbox from its
+ * cursor, backoff in ms, probes); wake them (a new item); a peer was heard
+ * from (reset its backoff); stop them (before the store closes). */
+lsn_err node_fed_start(node *n, const char *data_dir, unsigned retry_min, unsigned retry_max,
+                       unsigned probe, lsn_error *err);
+void node_fed_wake(node *n);
+void node_fed_heard(node *n, const char *peer);
+void node_fed_stop(node *n);
 
 /* The authenticated caller: the store's user, its parsed clearance and its
  * organisation's category (service.h). */

@@ -268,6 +268,8 @@ typedef struct svc_post {
                                   caller, stored verbatim (a peer's item); NULL:
                                   this node signs one when it has an identity */
     size_t binding_len;
+    const char *from_peer;     /* a peer's item: the peer it came from and ... */
+    const char *origin;        /* ... its origin node, whom it is never relayed back to */
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -280,6 +282,10 @@ typedef struct svc_pending svc_pending;
  * says why and the refusal is audited. */
 lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pending **out,
                         svc_result *res);
+/* Copy the author, organisation and post record's detail into pd, so
+ * that the actor and post they came from may go (a peer's item, whose
+ * names live on the acceptance's stack). LSN_ERR_NOMEM. */
+lsn_err svc_pending_keep_names(svc_pending *pd);
 /* The accepted label (borrowed from pd). */
 const svc_label *svc_pending_label(const svc_pending *pd);
 /* The accepted item's public id (UUID text, 36 characters) into out. */
@@ -400,14 +406,73 @@ typedef struct svc_peer_item {
 lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                              int64_t *id_out, bool *duplicate, svc_result *res);
 
+/* The same in two steps, for a batch (service_fed.c): the checks, then
+ * *out, a pending post to commit (svc_post_commit, svc_post_commit_batch),
+ * or — for a duplicate (*duplicate, *id_out) or a refusal — NULL. */
+lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
+                              svc_pending **out, int64_t *id_out, bool *duplicate,
+                              svc_result *res);
+
+/* The registry as the transport needs it: peer `name`'s id and the last of
+ * its sequences made durable here (false: no such peer); that sequence
+ * moved once a batch committed; the name of the peer whose pinned
+ * certificate has this fingerprint (colon-separated hex, as
+ * fed_identity_fingerprint; false: none). */
+bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received);
+void svc_peer_received_set(svc *s, int64_t id, uint64_t seq);
+bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap);
+bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap);
+
+/* ---- the federation transport's receiving side (service_fed.c) ---------- */
+
+/* One item of a batch: the sender's sequence number for it and the item. */
+typedef struct svc_fed_in {
+    uint64_t seq;
+    svc_peer_item item;
+} svc_fed_in;
+
+typedef struct svc_fed_answer {
+    uint64_t acked;    /* the last of the sender's sequences durable here */
+    uint64_t expected; /* a gap: the sequence expected next (0: no gap) */
+    size_t stored, duplicates, refused;
+} svc_fed_answer;
+
+#define SVC_FED_BATCH_MAX 64 /* items in one batch */
+
+/* Take a batch from peer `peer` (the name its client certificate proved):
+ * items in sequence order; those at or below what is already durable are
+ * skipped; the first that does not follow is a gap (the rest is left, and
+ * ans->expected says which sequence to send). Each item goes through
+ * svc_peer_item_prepare (verified against the origin's pinned certificate,
+ * decided again here); a refused item is audited and passed over, never
+ * blocking those behind it; the accepted ones and the peer's new received
+ * sequence are stored in one transaction. One batch at a time per node.
+ * LSN_OK with ans filled; an error (the store failed, an unknown peer)
+ * with res. */
+lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_t n,
+                        svc_fed_answer *ans, svc_result *res);
+
+/* Commit accepted posts pds[0..n) and peer `peer`'s received sequence
+ * `seq` in one transaction (service_post.c); frees every pds[i]. ids (n)
+ * receive the items' internal ids. */
+lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n, int64_t peer,
+                              uint64_t seq, int64_t *ids, svc_result *res);
+
 /* The peers' clearances in memory (svc_init loads them; svc_release frees
  * them). */
 lsn_err svc_peers_init(svc *s, lsn_error *err);
 void svc_peers_free(svc *s);
 /* The peers (ids) the guard releases an item of `label` to: each peer's
- * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
+ * clearance grants it, and its relay's too; never the peers named not_a
+ * or not_b (may be NULL: a relayed item's sender and origin). *ids (lsn_free) holds *n of
  * them; NULL when none. LSN_ERR_NOMEM. */
-lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, const char *not_b,
+                         int64_t **ids, size_t *n);
+
+/* The guard's decision for an item, for its post record: "released to
+ * A, B; withheld from C" over every registered peer, given the ids the
+ * item goes to. Returns the number of peers (0: nothing written). */
+size_t svc_peers_release_note(svc *s, const int64_t *ids, size_t n, char *out, size_t cap);
 
 /* ---- release requests and corrections (service_release.c) -------------- */
 

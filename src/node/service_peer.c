@@ -28,6 +28,7 @@ typedef struct svc_peer_entry {
     char *via;              /* NULL: direct */
     lsn_clearance *clearance;
     fed_identity *cert;     /* pinned: its bindings verify with it alone */
+    uint64_t received;      /* the last of its sequences made durable here */
 } svc_peer_entry;
 
 struct svc_peers {
@@ -65,7 +66,8 @@ static lsn_err remember(svc *s, const store_peer *p)
     }
     svc_peer_entry e = {.id = p->id, .name = core_strdup(p->name),
                         .nation = core_strdup(p->nation),
-                        .via = p->via ? core_strdup(p->via) : NULL};
+                        .via = p->via ? core_strdup(p->via) : NULL,
+                        .received = p->received_seq};
     if (!e.name || !e.nation || (p->via && !e.via)) {
         entry_clear(&e);
         return LSN_ERR_NOMEM;
@@ -131,7 +133,8 @@ static const svc_peer_entry *find(const struct svc_peers *ps, const char *name)
     return NULL;
 }
 
-lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n)
+lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, const char *not_b,
+                         int64_t **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
@@ -145,6 +148,9 @@ lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *
         const svc_peer_entry *relay = e->via ? find(ps, e->via) : NULL;
         if (!e->clearance || (e->via && (!relay || !relay->clearance)))
             continue; /* fail closed */
+        if ((not_a && (strcmp(e->name, not_a) == 0 || (e->via && strcmp(e->via, not_a) == 0))) ||
+            (not_b && (strcmp(e->name, not_b) == 0 || (e->via && strcmp(e->via, not_b) == 0))))
+            continue; /* never back to where a relayed item came from, nor through it */
         if (!guard_releases(s->set, label, e->clearance, relay ? relay->clearance : NULL))
             continue;
         if (!*ids && !(*ids = core_malloc(ps->n * sizeof **ids)))
@@ -159,6 +165,31 @@ lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *
         *n = 0;
     }
     return rc;
+}
+
+size_t svc_peers_release_note(svc *s, const int64_t *ids, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!s->peers || !cap)
+        return 0;
+    char to[1024] = "", held[1024] = "";
+    size_t peers;
+    pthread_mutex_lock(&s->peers->mu);
+    peers = s->peers->n;
+    for (size_t i = 0; i < peers; i++) {
+        const svc_peer_entry *e = &s->peers->v[i];
+        bool sent = false;
+        for (size_t k = 0; k < n && !sent; k++)
+            sent = ids[k] == e->id;
+        char *b = sent ? to : held;
+        size_t l = strlen(b);
+        snprintf(b + l, sizeof to - l, "%s%s", l ? ", " : "", e->name);
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    if (peers)
+        snprintf(out, cap, "released to %s; withheld from %s", to[0] ? to : "none",
+                 held[0] ? held : "none");
+    return peers;
 }
 
 /* ---- the administrator's acts -------------------------------------------- */
@@ -294,9 +325,11 @@ static lsn_err refuse_item(svc *s, const char *peer, const char *why, svc_result
     return svc_refuse(res, kind, LSN_ERR_ARG, "%s", sentence);
 }
 
-lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
-                             int64_t *id_out, bool *duplicate, svc_result *res)
+lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
+                              svc_pending **out, int64_t *id_out, bool *duplicate,
+                              svc_result *res)
 {
+    *out = NULL;
     *id_out = 0;
     *duplicate = false;
     res->refusal = SVC_DONE;
@@ -321,6 +354,35 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
     fed_binding *b = NULL;
     char why[512] = "";
     lsn_err rc = fed_binding_verify(cert, in->binding, in->binding_len, &b, why, sizeof why);
+    /* Relayed: the origin is a peer registered as reached through this
+     * sender (--via), and its own pinned certificate is the key — never
+     * the relay's, which cannot alter what it forwards. Nothing of the
+     * message chooses the key: each such peer's certificate is tried. */
+    const fed_identity *relayed[16];
+    const lsn_clearance *relayed_cl[16];
+    const lsn_clearance *origin_cl = NULL; /* a relayed item's origin's clearance */
+    size_t nrelayed = 0;
+    if (rc == LSN_OK && !b) {
+        pthread_mutex_lock(&s->peers->mu);
+        for (size_t i = 0; i < s->peers->n && nrelayed < 16; i++)
+            if (s->peers->v[i].via && s->peers->v[i].cert &&
+                strcmp(s->peers->v[i].via, peer) == 0) {
+                relayed_cl[nrelayed] = s->peers->v[i].clearance;
+                relayed[nrelayed++] = s->peers->v[i].cert;
+            }
+        pthread_mutex_unlock(&s->peers->mu);
+    }
+    for (size_t i = 0; i < nrelayed && rc == LSN_OK && !b; i++) {
+        char why2[512];
+        rc = fed_binding_verify(relayed[i], in->binding, in->binding_len, &b, why2,
+                                sizeof why2);
+        if (rc == LSN_OK && b && !(origin_cl = relayed_cl[i])) {
+            fed_binding_free(b); /* an origin with no clearance here sends nothing */
+            b = NULL;
+            snprintf(why, sizeof why, "the origin has no peer clearance here");
+            break;
+        }
+    }
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
@@ -371,7 +433,10 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
     bool to_me = false;
     if (label && svc_label_get(s, label, &l, res) == LSN_OK &&
         guard_peer_clearance(s->set, fed_identity_nation(s->me), NULL, &mine, &err) == LSN_OK)
-        to_me = guard_releases(s->set, l->label, mine, NULL);
+        /* A relayed item lies within its origin's agreed clearance too,
+         * not only the relay's. */
+        to_me = guard_releases(s->set, l->label, mine, NULL) &&
+                (!origin_cl || guard_releases(s->set, l->label, origin_cl, NULL));
     svc_label_release(l);
     lsn_clearance_free(mine);
     if (!to_me) {
@@ -391,9 +456,81 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
-                  .audit_detail = origin};
-    rc = svc_post_now(s, &a, &p, id_out, res);
+                  .audit_detail = origin, .from_peer = peer, .origin = origin};
+    rc = svc_post_accept(s, &a, &p, out, res);
+    /* The pending post borrows the label only during its acceptance (the
+     * store keeps the canonical form made there); the names it holds live
+     * on this stack: copied. */
+    if (rc == LSN_OK && svc_pending_keep_names(*out) != LSN_OK) {
+        svc_pending_free(*out);
+        *out = NULL;
+        rc = svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+    }
     json_decref(label);
     fed_binding_free(b);
     return rc;
+}
+
+lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
+                             int64_t *id_out, bool *duplicate, svc_result *res)
+{
+    svc_pending *pd = NULL;
+    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, res);
+    if (rc != LSN_OK || !pd)
+        return rc;
+    return svc_post_commit(s, pd, id_out, NULL, res);
+}
+
+/* ---- the transport's view of the registry -------------------------------- */
+
+bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received)
+{
+    if (!s->peers || !name)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, name);
+    if (e) {
+        *id = e->id;
+        *received = e->received;
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    return e != NULL;
+}
+
+bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap)
+{
+    if (!s->peers || !name)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, name);
+    if (e)
+        snprintf(nation, cap, "%s", e->nation);
+    pthread_mutex_unlock(&s->peers->mu);
+    return e != NULL;
+}
+
+void svc_peer_received_set(svc *s, int64_t id, uint64_t seq)
+{
+    pthread_mutex_lock(&s->peers->mu);
+    for (size_t i = 0; i < s->peers->n; i++)
+        if (s->peers->v[i].id == id)
+            s->peers->v[i].received = seq;
+    pthread_mutex_unlock(&s->peers->mu);
+}
+
+bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap)
+{
+    bool found = false;
+    if (!s->peers)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    for (size_t i = 0; i < s->peers->n && !found; i++) {
+        const svc_peer_entry *e = &s->peers->v[i];
+        if (e->cert && strcmp(fed_identity_fingerprint(e->cert), fingerprint) == 0) {
+            snprintf(name, cap, "%s", e->name);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    return found;
 }

@@ -32,6 +32,8 @@ struct svc_pending {
     char *binding;      /* the binding this node signed (owned); NULL: none, or
                            the post's own (borrowed) */
     int64_t *outbox;    /* the peers the guard releases the item to (owned) */
+    char *names;        /* svc_pending_keep_names' copies (owned) */
+    char *detail;       /* the post record's detail with the guard's decision (owned) */
     store_item item;    /* borrows the post's strings */
     store_audit_event post;
     svc_post_done done; /* the asynchronous caller's */
@@ -196,19 +198,51 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};
     /* The guard: one outbox entry per peer the label releases the item to,
-     * written with the item in its transaction. (A peer's item is not
-     * passed on yet: relaying is to come.) */
-    if (!p->binding &&
-        svc_peers_outbox(s, l->label, &pd->outbox, &pd->item.fed.outbox_n) != LSN_OK) {
+     * written with the item in its transaction. A peer's item is relayed
+     * the same way (this node holds it, so its guard decides), the same
+     * signed bytes, never back to its sender or its origin. */
+    if (svc_peers_outbox(s, l->label, p->from_peer, p->origin, &pd->outbox,
+                         &pd->item.fed.outbox_n) != LSN_OK) {
         svc_pending_free(pd);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
     pd->item.fed.outbox = pd->outbox;
+    /* Every release and every withholding is in the audit: the post
+     * record names the peers the guard released the item to and those it
+     * withheld it from. */
+    char note[2100];
+    if (svc_peers_release_note(s, pd->outbox, pd->item.fed.outbox_n, note, sizeof note)) {
+        size_t len = strlen(pd->post.detail) + strlen(note) + 3;
+        if (!(pd->detail = core_malloc(len))) {
+            svc_pending_free(pd);
+            return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
+        }
+        snprintf(pd->detail, len, "%s; %s", pd->post.detail, note);
+        pd->post.detail = pd->detail;
+    }
     if ((rc = bind_item(s, p, pd, res)) != LSN_OK) {
         svc_pending_free(pd);
         return rc;
     }
     *out = pd;
+    return LSN_OK;
+}
+
+lsn_err svc_pending_keep_names(svc_pending *pd)
+{
+    const char *author = pd->item.author, *org = pd->item.organisation,
+               *detail = pd->post.detail ? pd->post.detail : "";
+    size_t la = strlen(author) + 1, lo = strlen(org) + 1, ld = strlen(detail) + 1;
+    char *m = core_malloc(la + lo + ld);
+    if (!m)
+        return LSN_ERR_NOMEM;
+    memcpy(m, author, la);
+    memcpy(m + la, org, lo);
+    memcpy(m + la + lo, detail, ld);
+    pd->names = m;
+    pd->item.author = pd->post.actor = m;
+    pd->item.organisation = m + la;
+    pd->post.detail = m + la + lo;
     return LSN_OK;
 }
 
@@ -229,6 +263,8 @@ void svc_pending_free(svc_pending *pd)
     svc_label_release(pd->label);
     lsn_free(pd->binding);
     lsn_free(pd->outbox);
+    lsn_free(pd->names);
+    lsn_free(pd->detail);
     lsn_free(pd);
 }
 
@@ -287,6 +323,35 @@ void svc_post_commit_async(svc *s, svc_pending *pd, svc_post_done done, void *ct
     lsn_err rc = store_item_append_async(s->st, &pd->item, &pd->post, async_done, pd, &err);
     if (rc != LSN_OK) /* refused before queueing: async_done was not called */
         async_done(pd, rc, 0, NULL, 0, &err);
+}
+
+lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n, int64_t peer,
+                              uint64_t seq, int64_t *ids, svc_result *res)
+{
+    res->refusal = SVC_DONE;
+    res->reason[0] = '\0';
+    const store_item **items = n ? core_calloc(n, sizeof *items) : NULL;
+    store_audit_event **posts = n ? core_calloc(n, sizeof *posts) : NULL;
+    lsn_err rc = LSN_ERR_NOMEM;
+    lsn_error err = {0};
+    if (!n || (items && posts)) {
+        for (size_t i = 0; i < n; i++) {
+            items[i] = &pds[i]->item;
+            posts[i] = &pds[i]->post;
+        }
+        rc = store_fed_receive(s->st, peer, seq, items, posts, n, ids, &err);
+    }
+    lsn_free(items);
+    lsn_free(posts);
+    for (size_t i = 0; i < n; i++)
+        svc_pending_free(pds[i]);
+    if (rc != LSN_OK) {
+        append_failed(rc, &err, res);
+        return rc;
+    }
+    if (n && s->appended)
+        s->appended(s->hook_ctx); /* the stream: after the commit, once */
+    return LSN_OK;
 }
 
 lsn_err svc_post_now(svc *s, const svc_actor *a, const svc_post *p, int64_t *id_out,

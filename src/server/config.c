@@ -79,6 +79,16 @@ static const option options[] = {
     {"node-nation", OPT_STRING, OFF(node_nation), NULL, 0, 0, "CODE",
      "the nation of the node identity made when the data directory has none, a category "
      "value of the policy (default: the policy's own name, e.g. NATO)"},
+    {"federation-listen", OPT_STRING, OFF(federation_listen), NULL, 0, 0, "HOST:PORT",
+     "the federation listener: HTTPS with mutual TLS, the node's identity as its "
+     "certificate, only registered peers' pinned certificates admitted (default: none)"},
+    {"federation-retry-min", OPT_UINT, OFF(federation_retry_min), "2000", 1, 3600000, "MS",
+     "a peer that failed is retried after a random delay below this, doubled at each "
+     "failure in a row (full jitter)"},
+    {"federation-retry-max", OPT_UINT, OFF(federation_retry_max), "600000", 1, 86400000, "MS",
+     "the cap of that delay (about ten minutes)"},
+    {"federation-probe", OPT_UINT, OFF(federation_probe), "30000", 10, 86400000, "MS",
+     "an idle peer is probed (an empty batch) this often"},
     {"session-idle", OPT_UINT, OFF(session_idle), "1800", 60, 86400, "SECONDS",
      "a web session unused this long ends (sign in again)"},
     {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",

@@ -52,6 +52,10 @@ typedef struct srv_config {
     unsigned release_deadline_max; /* --release-deadline-max seconds */
     unsigned release_settle;       /* --release-settle-interval seconds */
     char *release_clock;           /* --release-clock FILE (tests): the node's clock */
+    char *federation_listen;    /* --federation-listen HOST:PORT (NULL: none) */
+    unsigned federation_retry_min; /* --federation-retry-min ms: first backoff ceiling */
+    unsigned federation_retry_max; /* --federation-retry-max ms: the backoff's cap */
+    unsigned federation_probe;  /* --federation-probe ms between probes of an idle peer */
 } srv_config;
 
 /* Fill cfg with the defaults (allocates; release with srv_config_release). */

@@ -329,6 +329,13 @@ static enum MHD_Result begin_request(srv_server *s, struct MHD_Connection *c,
         srv_resp_header(&resp, "Connection", "close");
         return send_response(s, c, st, &resp);
     }
+    if (s->o.require_client_cert && !cert_user(s, c, rq)) {
+        /* No certificate, or one no peer pinned: nothing of the request is
+         * read or routed. */
+        srv_resp_error(&resp, 403, SRV_E_FORBIDDEN, "This listener takes known peers only.");
+        srv_resp_header(&resp, "Connection", "close");
+        return send_response(s, c, st, &resp);
+    }
     bool known = false;
     char allow[64];
     long r = srv_route_match(s->o.routes, s->o.nroutes, rq->method, url, rq, &known,
@@ -711,6 +718,12 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
         core_fail(err, LSN_ERR_ARG, "a TLS certificate and key must be given together");
         return NULL;
     }
+    if (o->require_client_cert &&
+        (!o->tls_cert || (!o->tls_client_ca && !o->tls_client_ca_pem) || !o->auth.lookup_cert)) {
+        core_fail(err, LSN_ERR_ARG, "client certificates need TLS, trusted certificates "
+                                    "and a lookup");
+        return NULL;
+    }
 
     srv_server *s = core_calloc(1, sizeof *s);
     if (!s) {
@@ -769,6 +782,12 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
         if (o->tls_client_ca && (!(s->tls_ca_pem = read_pem(o->tls_client_ca, &cl, err)) ||
                                  srv_ca_list_load(s->tls_ca_pem, cl, &s->tls_cas, err))) {
             free_server(s);
+            return NULL;
+        }
+        if (!o->tls_client_ca && o->tls_client_ca_pem &&
+            !(s->tls_ca_pem = core_strdup(o->tls_client_ca_pem))) {
+            free_server(s);
+            core_fail(err, LSN_ERR_NOMEM, "out of memory starting the server");
             return NULL;
         }
         flags |= MHD_USE_TLS;

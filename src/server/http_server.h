@@ -29,6 +29,12 @@ typedef struct srv_server_opts {
     const char *tls_key;
     const char *tls_client_ca;   /* PEM of the CAs whose client certificates are
                                     accepted (srv_auth.lookup_cert); NULL: none */
+    const char *tls_client_ca_pem; /* the same as PEM text (copied), instead of a file */
+    bool require_client_cert;    /* every request, before routing, needs a client
+                                    certificate that chains to tls_client_ca* and
+                                    that auth.lookup_cert knows (rq->user); else 403
+                                    and the connection closed (the federation
+                                    listener: peers only) */
     size_t body_limit;           /* bytes (default 1 MiB) */
     unsigned threads;            /* default: number of CPUs (at most 64) */
     unsigned max_connections;    /* default 1024 */

@@ -46,6 +46,19 @@ lsn_err sq_schema_fed(sq_conn *c, int version, lsn_error *err)
     return LSN_OK;
 }
 
+/* The transport's step: what this node made durable of each peer's
+ * sequence, moved with the batch that brought it. */
+lsn_err sq_schema_fed_transport(sq_conn *c, int version, lsn_error *err)
+{
+    char sql[120];
+    snprintf(sql, sizeof sql,
+             "ALTER TABLE peers ADD COLUMN received_seq INTEGER NOT NULL DEFAULT 0;"
+             "PRAGMA user_version = %d", version);
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(c->db, err, "adding the federation transport's column");
+    return LSN_OK;
+}
+
 static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
 {
     lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
@@ -144,6 +157,7 @@ static int peer_row(void *ctx, sqlite3_stmt *st)
         .last_error = col_text_or_null(st, 10),
         .last_acked = (uint64_t)sqlite3_column_int64(st, 11),
         .last_seq = (uint64_t)sqlite3_column_int64(st, 12),
+        .received_seq = (uint64_t)sqlite3_column_int64(st, 13),
     };
     if (!peer.name || !peer.url || !peer.nation || !peer.certificate || !peer.state)
         return -1; /* NOT NULL columns: only out of memory gives NULL */
@@ -274,7 +288,71 @@ static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size
     return LSN_OK;
 }
 
+/* ---- the transport's writes -------------------------------------------- */
+
+typedef struct note_job {
+    int64_t peer;
+    const store_peer_state_note *n;
+} note_job;
+
+static lsn_err apply_note(void *be, void *arg, lsn_error *err)
+{
+    note_job *j = arg;
+    sq_conn *c = &((sq_store *)be)->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_FED_PEER_NOTE);
+    if (!st)
+        return sq_fail(c->db, err, "noting a peer's state");
+    sqlite3_bind_int64(st, 1, j->peer);
+    sqlite3_bind_text(st, 2, j->n->state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, j->n->last_contact_ms);
+    bind_text_or_null(st, 4, j->n->last_error);
+    sqlite3_bind_int64(st, 5, j->n->last_acked);
+    return step_done(c, st, "noting a peer's state", err);
+}
+
+static lsn_err fed_peer_note(store *b, int64_t peer, const store_peer_state_note *n, lsn_error *err)
+{
+    lsn_err e = writer_need("peer's state", n->state, 32, err);
+    if (e)
+        return e;
+    if (n->last_error && strnlen(n->last_error, STORE_FIELD_MAX + 1) > STORE_FIELD_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "a peer's last error is too long");
+    note_job j = { .peer = peer, .n = n };
+    return writer_apply(&((sq_store *)b)->writer, apply_note, &j, err);
+}
+
+typedef struct received_job {
+    int64_t peer;
+    uint64_t seq;
+} received_job;
+
+static lsn_err apply_received(void *be, void *arg, lsn_error *err)
+{
+    received_job *j = arg;
+    sq_conn *c = &((sq_store *)be)->w;
+    sqlite3_stmt *st = sq_prepare(c, SQ_FED_PEER_RECEIVED);
+    if (!st)
+        return sq_fail(c->db, err, "moving a peer's received sequence");
+    sqlite3_bind_int64(st, 1, j->peer);
+    sqlite3_bind_int64(st, 2, (int64_t)j->seq);
+    lsn_err e = step_done(c, st, "moving a peer's received sequence", err);
+    if (!e && sqlite3_changes(c->db) != 1)
+        e = core_fail(err, LSN_ERR_ARG, "no peer %lld", (long long)j->peer);
+    return e;
+}
+
+static lsn_err fed_receive(store *b, int64_t peer, uint64_t last_seq,
+                           const store_item *const *items, store_audit_event *const *posts,
+                           size_t n, int64_t *ids, lsn_error *err)
+{
+    received_job j = { .peer = peer, .seq = last_seq };
+    return writer_batch_append(&((sq_store *)b)->writer, items, posts, n, apply_received, &j,
+                               ids, err);
+}
+
 const store_fed_ops sq_fed_ops = {
+    .peer_note = fed_peer_note,
+    .receive = fed_receive,
     .item_binding = fed_item_binding,
     .item_binding_keep = fed_item_binding_keep,
     .peer_add = fed_peer_add,

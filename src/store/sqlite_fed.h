@@ -20,12 +20,17 @@
     [SQ_FED_PEER_INSERT] = "INSERT INTO peers(name, url, nation, certificate, "        \
                            "max_classification, via, created_ms) "                     \
                            "VALUES (?1,?2,?3,?4,?5,?6,?7)",                            \
+    [SQ_FED_PEER_NOTE] = "UPDATE peers SET state = ?2, last_contact_ms = "            \
+                         "CASE WHEN ?3 > 0 THEN ?3 ELSE last_contact_ms END, "         \
+                         "last_error = ?4, last_acked = "                              \
+                         "CASE WHEN ?5 >= 0 THEN ?5 ELSE last_acked END WHERE id = ?1", \
+    [SQ_FED_PEER_RECEIVED] = "UPDATE peers SET received_seq = ?2 WHERE id = ?1",       \
     [SQ_FED_BINDING_GET] = "SELECT xml FROM item_bindings WHERE item = ?1",            \
     [SQ_FED_PEER_LIST] = "SELECT id, name, url, nation, certificate, "                 \
                          "max_classification, via, state, created_ms, "                \
                          "last_contact_ms, last_error, last_acked, "                   \
                          "(SELECT coalesce(max(seq), 0) FROM outbox "                  \
-                         " WHERE outbox.peer = peers.id) "                             \
+                         " WHERE outbox.peer = peers.id), received_seq "               \
                          "FROM peers ORDER BY id",                                     \
     [SQ_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = ?1 AND seq > ?2 " \
                            "ORDER BY seq LIMIT ?3"
@@ -35,6 +40,9 @@ struct sq_conn;
  * migration's transaction: it sets the schema version to `version` (its
  * number is sqlite_conn.c's SCHEMA_FED). */
 lsn_err sq_schema_fed(struct sq_conn *c, int version, lsn_error *err);
+/* The schema step of the transport: each peer's received_seq (the last of
+ * its sequences made durable here). Sets the version to `version`. */
+lsn_err sq_schema_fed_transport(struct sq_conn *c, int version, lsn_error *err);
 
 struct sq_store;
 /* Writer only, inside the open transaction: store the binding and the

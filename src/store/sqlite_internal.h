@@ -30,6 +30,7 @@ typedef enum sq_stmt {
     SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
+    SQ_FED_PEER_NOTE, SQ_FED_PEER_RECEIVED,
     SQ_FED_BINDING_GET, SQ_FED_PEER_LIST, SQ_FED_OUTBOX_LIST,
     /* release requests and versions (sqlite_rel.h): writer, then readers */
     SQ_REL_VERSION_INSERT, SQ_REL_HIDE, SQ_REL_ADOPT, SQ_REL_HISTORY_INSERT, SQ_REL_INSERT,

@@ -373,7 +373,8 @@ typedef struct store_ops {
     lsn_err (*audit_list)(store *s, uint64_t after, store_audit_cb cb, void *ctx,
                           lsn_error *err);
 
-    /* Federation: bindings, peers, outboxes (store_fed.h). */
+    /* Federation: bindings, peers, outboxes, the transport's writes (store_fed.h;
+     * version 4 added its peer_note and receive). */
     const struct store_fed_ops *fed;
     /* Release requests and item versions (store_rel.h). */
     const struct store_rel_ops *rel;

@@ -30,7 +30,16 @@ typedef struct store_peer {
     const char *last_error;         /* NULL: none */
     uint64_t last_seq;              /* the outbox's last sequence (0: empty) */
     uint64_t last_acked;            /* the last sequence it made durable */
+    uint64_t received_seq;          /* the last of ITS sequences made durable here */
 } store_peer;
+
+/* What the transport notes of a peer after an exchange (peer_note). */
+typedef struct store_peer_state_note {
+    const char *state;       /* "up", "down", "refused" (required) */
+    int64_t last_contact_ms; /* 0: unchanged */
+    const char *last_error;  /* NULL: none (cleared) */
+    int64_t last_acked;      /* the peer's acknowledgement; -1: unchanged */
+} store_peer_state_note;
 
 /* At most this many outbox entries per item (store_item.fed.outbox_n). */
 #define STORE_OUTBOX_MAX 4096
@@ -59,6 +68,16 @@ typedef struct store_fed_ops {
      * `limit` (0: all). */
     lsn_err (*outbox_list)(store *s, int64_t peer, uint64_t after, size_t limit,
                            store_outbox_cb cb, void *ctx, lsn_error *err);
+    /* Note an exchange with peer `peer` (its state, last contact, last
+     * error, last acknowledged sequence). */
+    lsn_err (*peer_note)(store *s, int64_t peer, const store_peer_state_note *n, lsn_error *err);
+    /* Store a batch received from peer `peer`: items[0..n) with their post
+     * records (posts[i] may be NULL), and the peer's received_seq set to
+     * `last_seq`, in one transaction — all of it durable or none. ids
+     * (n of them) receive the items' internal ids. */
+    lsn_err (*receive)(store *s, int64_t peer, uint64_t last_seq,
+                       const store_item *const *items, store_audit_event *const *posts,
+                       size_t n, int64_t *ids, lsn_error *err);
 } store_fed_ops;
 
 static inline lsn_err store_item_binding(store *s, int64_t id, char **out, size_t *len,
@@ -76,5 +95,14 @@ static inline lsn_err store_peer_list(store *s, store_peer_cb cb, void *ctx, lsn
 static inline lsn_err store_outbox_list(store *s, int64_t peer, uint64_t after, size_t limit,
                                         store_outbox_cb cb, void *ctx, lsn_error *err)
 { return s->ops->fed->outbox_list(s, peer, after, limit, cb, ctx, err); }
+
+static inline lsn_err store_peer_note(store *s, int64_t peer, const store_peer_state_note *n,
+                                      lsn_error *err)
+{ return s->ops->fed->peer_note(s, peer, n, err); }
+static inline lsn_err store_fed_receive(store *s, int64_t peer, uint64_t last_seq,
+                                        const store_item *const *items,
+                                        store_audit_event *const *posts, size_t n,
+                                        int64_t *ids, lsn_error *err)
+{ return s->ops->fed->receive(s, peer, last_seq, items, posts, n, ids, err); }
 
 #endif

@@ -112,6 +112,17 @@ static lsn_err run_one(writer *w, writer_req *r)
     }
     case WRITER_APPLY:
         return r->apply(w->be, r->arg, &r->err);
+    case WRITER_BATCH: {
+        /* The batch's items in runs, then its own write: one request, so
+         * that the careful path's savepoint keeps it whole or drops it. */
+        for (int i = 0; i < r->nitems; i += w->ops->run_max) {
+            int k = r->nitems - i < w->ops->run_max ? r->nitems - i : w->ops->run_max;
+            lsn_err e = insert_run(w, r->items + i, k, &r->err);
+            if (e)
+                return e;
+        }
+        return r->apply ? r->apply(w->be, r->arg, &r->err) : LSN_OK;
+    }
     }
     return LSN_ERR_ARG; /* unreachable */
 }

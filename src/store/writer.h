@@ -93,7 +93,7 @@ typedef struct writer_ops {
     bool (*in_transaction)(void *be);
 } writer_ops;
 
-enum writer_kind { WRITER_ITEM, WRITER_AUDIT, WRITER_APPLY };
+enum writer_kind { WRITER_ITEM, WRITER_AUDIT, WRITER_APPLY, WRITER_BATCH };
 
 /* A queued write. A blocking request lives on the poster's stack and the
  * poster sleeps on `done`; an asynchronous one (complete != NULL) is
@@ -104,8 +104,10 @@ struct writer_req {
     enum writer_kind kind;
     writer_item *item;        /* WRITER_ITEM */
     store_audit_event *event; /* WRITER_AUDIT: seq and hash set by the writer */
-    writer_apply_fn apply;    /* WRITER_APPLY */
+    writer_apply_fn apply;    /* WRITER_APPLY; WRITER_BATCH: after its items (may be NULL) */
     void *arg;
+    writer_item **items;      /* WRITER_BATCH: items written together, all or none */
+    int nitems;
     void (*complete)(writer_req *r); /* NULL: a blocking request */
     lsn_err rc;
     lsn_error err;
@@ -165,6 +167,14 @@ lsn_err writer_item_append_async(writer *w, const store_item *it,
                                  const store_audit_event *post, store_append_cb done,
                                  void *ctx, lsn_error *err);
 lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err);
+/* Append items its[0..n) (each with its post record posts[i], or NULL) and
+ * then run fn(be, arg, err) (may be NULL), all in one request: the whole is
+ * committed, or nothing of it (a federation batch and its cursor). ids_out
+ * receives the internal ids. n at most WRITER_BATCH_MAX. */
+#define WRITER_BATCH_MAX 256
+lsn_err writer_batch_append(writer *w, const store_item *const *its,
+                            store_audit_event *const *posts, size_t n, writer_apply_fn fn,
+                            void *arg, int64_t *ids_out, lsn_error *err);
 /* Run fn(be, arg, err) in a group and wait for its commit. */
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err);
 /* Unix time in milliseconds: what a record is stamped with when its

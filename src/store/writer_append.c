@@ -226,6 +226,45 @@ lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err)
     return writer_submit(w, &r, err);
 }
 
+lsn_err writer_batch_append(writer *w, const store_item *const *its,
+                            store_audit_event *const *posts, size_t n, writer_apply_fn fn,
+                            void *arg, int64_t *ids_out, lsn_error *err)
+{
+    if (n > WRITER_BATCH_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "a batch holds more than %d items",
+                         WRITER_BATCH_MAX);
+    lsn_err e = LSN_OK;
+    for (size_t i = 0; i < n && !e; i++)
+        e = check_item(its[i], posts[i], err);
+    if (e)
+        return e;
+    writer_item *js = n ? core_calloc(n, sizeof *js) : NULL;
+    writer_item **ptrs = n ? core_calloc(n, sizeof *ptrs) : NULL;
+    uint8_t (*hashes)[STORE_HASH_LEN] = n ? core_calloc(n, STORE_HASH_LEN) : NULL;
+    if (n && (!js || !ptrs || !hashes)) {
+        lsn_free(js);
+        lsn_free(ptrs);
+        lsn_free(hashes);
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory queueing a batch");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const store_item *it = its[i];
+        store_content_hash(it->label, it->body, it->media_type, it->attachment,
+                           it->attachment_len, hashes[i]);
+        prepare(&js[i], it, hashes[i], posts[i]);
+        ptrs[i] = &js[i];
+    }
+    writer_req r = { .kind = WRITER_BATCH, .items = ptrs, .nitems = (int)n, .apply = fn,
+                     .arg = arg };
+    e = writer_submit(w, &r, err);
+    for (size_t i = 0; i < n && ids_out; i++)
+        ids_out[i] = e ? 0 : js[i].id;
+    lsn_free(js);
+    lsn_free(ptrs);
+    lsn_free(hashes);
+    return e;
+}
+
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err)
 {
     writer_req r = { .kind = WRITER_APPLY, .apply = fn, .arg = arg };

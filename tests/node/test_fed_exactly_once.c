@@ -1,0 +1,184 @@
+/* tests/node/test_fed_exactly_once.c — nothing lost, nothing twice (issue
+ * 10): N items are posted at HQ, three in four released to JPN, while
+ * TOKYO — the receiving node — is killed with SIGKILL at random moments
+ * three times (and started again), then HQ once. Afterwards TOKYO holds
+ * exactly the releasable items HQ holds, each once; every item HQ
+ * acknowledged is there; both audit chains verify.
+ *
+ * N is LIAISON_FED_EXACTLY_ONCE_N (default 1000, what CI runs under ASan on
+ * two cores in about a minute; the issue's 10,000 runs with
+ * LIAISON_FED_EXACTLY_ONCE_N=10000). LIAISON_FED_SEED fixes the random
+ * moments (printed, to replay a failure).
+ *
+ * Usage: test_fed_exactly_once LIAISON_EXE */
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "../tap.h"
+#include "fed_util.h"
+
+#define REL_JPN                                                                            \
+    "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
+    "{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"                       \
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\"]}]}"
+#define NATO_ONLY                                                                          \
+    "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
+    "{\"tagSet\":\"Context\",\"values\":[\"NATO\"]}]}"
+
+static bool releasable(int i) { return i % 4 != 3; }
+
+/* counts[i]: how many items with body "eo-i" the store in d holds. */
+static bool read_counts(const char *d, int n, int *counts)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/liaison.db", d);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    memset(counts, 0, (size_t)n * sizeof *counts);
+    bool good = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+                sqlite3_prepare_v2(db, "SELECT body FROM items WHERE body LIKE 'eo-%'", -1, &st,
+                                   NULL) == SQLITE_OK;
+    while (good && sqlite3_step(st) == SQLITE_ROW) {
+        int i = atoi((const char *)sqlite3_column_text(st, 0) + 3);
+        if (i >= 0 && i < n)
+            counts[i]++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return good;
+}
+
+/* Wait until HQ's peer TOKYO has nothing waiting (at most `secs`). */
+static bool drained(const test_node *a, const char *admin, int secs)
+{
+    for (int i = 0; i < secs * 5; i++) {
+        long st = 0;
+        json_t *j = tn_get_json(a, "/api/v1/peers", admin, &st);
+        json_t *p = json_array_get(json_object_get(j, "peers"), 0);
+        bool done = st == 200 && p && json_integer_value(json_object_get(p, "waiting")) == 0;
+        json_decref(j);
+        if (done)
+            return true;
+        usleep(200000);
+    }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s LIAISON_EXE\n", argv[0]);
+        return 2;
+    }
+    const char *exe = argv[1];
+    const char *ns = getenv("LIAISON_FED_EXACTLY_ONCE_N");
+    int n = ns ? atoi(ns) : 1000;
+    if (n < 40)
+        n = 40;
+    const char *ss = getenv("LIAISON_FED_SEED");
+    unsigned seed = ss ? (unsigned)strtoul(ss, NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+    srand(seed);
+    printf("# N=%d, LIAISON_FED_SEED=%u\n", n, seed);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    char dir[] = "/tmp/lsn-fedx-eo-XXXXXX", A[300], B[300];
+    if (!mkdtemp(dir))
+        return 2;
+    snprintf(A, sizeof A, "%s/hq", dir);
+    snprintf(B, sizeof B, "%s/tokyo", dir);
+    int pa = fu_free_port(), pb = fu_free_port();
+    while (pb == pa)
+        pb = fu_free_port();
+    ok(fu_node_init(exe, A, "HQ", "NATO") && fu_node_init(exe, B, "TOKYO", "JPN") &&
+           fu_peer_add(exe, A, "TOKYO", "JPN", B, pb) &&
+           fu_peer_add(exe, B, "HQ", "NATO", A, pa),
+       "HQ and TOKYO, each the other's peer");
+    test_node a, b;
+    if (!ok(fu_start(&a, exe, A, pa) && fu_start_unproxied(&b, exe, B, pb), "both nodes start")) {
+        printf("1..%d\n", tap_n);
+        return 1;
+    }
+    char *poster = tn_token(&a, "ingrid.halvorsen"), *admin = tn_token(&a, "marco.bellini");
+
+    /* The random moments: TOKYO killed three times, each down for a few
+     * posts; HQ killed once, later. */
+    int kill_b[3], back_b[3], kill_a = n * 7 / 10 + rand() % (n / 5);
+    for (int k = 0; k < 3; k++) { /* windows that never overlap, all before kill_a */
+        kill_b[k] = n / 10 + k * n / 5 + rand() % (n / 10);
+        back_b[k] = kill_b[k] + 1 + rand() % (n / 20 + 1);
+    }
+    char *acked = calloc((size_t)n, 1);
+    int kills = 0, restarts_ok = 1;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < 3; k++) {
+            if (i == kill_b[k]) {
+                usleep((useconds_t)(rand() % 200000)); /* a random moment of its receiving */
+                tn_stop(&b, SIGKILL);
+                kills++;
+            }
+            if (i == back_b[k])
+                restarts_ok &= fu_start_unproxied(&b, exe, B, pb);
+        }
+        if (i == kill_a) {
+            usleep((useconds_t)(rand() % 200000));
+            tn_stop(&a, SIGKILL);
+            kills++;
+            restarts_ok &= fu_start(&a, exe, A, pa);
+        }
+        char body[32], id[37];
+        snprintf(body, sizeof body, "eo-%d", i);
+        acked[i] = fu_post(&a, poster, "cyber-defence", releasable(i) ? REL_JPN : NATO_ONLY,
+                           body, id);
+    }
+    ok(kills == 4 && restarts_ok, "TOKYO killed three times and HQ once, each started again");
+    int nacked = 0;
+    for (int i = 0; i < n; i++)
+        nacked += acked[i];
+    ok(nacked >= n - 2, "HQ acknowledged %d of %d posts (one in flight may be lost per kill)",
+       nacked, n);
+    ok(drained(&a, admin, 600), "HQ's outbox for TOKYO drains");
+    tn_stop(&a, SIGTERM);
+    tn_stop(&b, SIGTERM);
+
+    int *ca = calloc((size_t)n, sizeof *ca), *cb = calloc((size_t)n, sizeof *cb);
+    ok(read_counts(A, n, ca) && read_counts(B, n, cb), "both stores read");
+    int missing = 0, twice = 0, leaked = 0, lost_acked = 0;
+    for (int i = 0; i < n; i++) {
+        if (acked[i] && ca[i] != 1)
+            lost_acked++;
+        if (releasable(i) && ca[i] && cb[i] == 0)
+            missing++;
+        if (cb[i] > 1)
+            twice++;
+        if (cb[i] && (!releasable(i) || !ca[i]))
+            leaked++;
+    }
+    ok(lost_acked == 0, "every item HQ acknowledged is held at HQ once (%d not)", lost_acked);
+    ok(missing == 0, "tokyo_holds_every_releasable_item (%d missing)", missing);
+    ok(twice == 0, "tokyo_holds_each_item_once (%d twice)", twice);
+    ok(leaked == 0, "tokyo_holds_nothing_not_releasable_to_it (%d)", leaked);
+    const char *va[] = {"verify", "--data-dir", A, NULL};
+    const char *vb[] = {"verify", "--data-dir", B, NULL};
+    ok(fu_run(exe, va) == 0 && fu_run(exe, vb) == 0, "both_audit_chains_verify");
+    ok(tn_openapi_conforms(&a), "the API exchanges with HQ match the spec");
+
+    free(ca);
+    free(cb);
+    free(acked);
+    free(poster);
+    free(admin);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (tap_failed == 0 && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    curl_global_cleanup();
+    printf("1..%d\n", tap_n);
+    return tap_failed ? 1 : 0;
+}
