@@ -19,18 +19,29 @@ static lsn_err checked(lsn_err rc, store **out, lsn_error *err)
                     "this build speaks version %u", v, STORE_OPS_VERSION);
 }
 
-lsn_err store_open(const char *where, store **out, lsn_error *err)
+lsn_err store_open_keyed(const char *where, const char *key_dir, store **out,
+                         lsn_error *err)
 {
     *out = NULL;
     if (!where || !*where)
         return core_fail(err, LSN_ERR_ARG, "no store named");
     if (strncmp(where, "sqlite:", 7) == 0)
         return checked(store_sqlite_open(where + 7, out, err), out, err);
-    if (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0)
-        return core_fail(err, LSN_ERR_ARG, "the PostgreSQL store is not built in");
+    /* A URI goes to libpq whole; "postgresql:" before key=value pairs is
+     * only the scheme. */
+    if (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0)
+        return checked(store_pg_open(where, key_dir, out, err), out, err);
+    if (strncmp(where, "postgresql:", 11) == 0)
+        return checked(store_pg_open(where + 11, key_dir, out, err), out, err);
     if (strchr(where, ':') && !strchr(where, '/'))
-        return core_fail(err, LSN_ERR_ARG, "unknown store scheme in '%s' (sqlite:PATH)", where);
+        return core_fail(err, LSN_ERR_ARG,
+                         "unknown store scheme in '%s' (sqlite:PATH or postgresql://...)", where);
     return checked(store_sqlite_open(where, out, err), out, err);
+}
+
+lsn_err store_open(const char *where, store **out, lsn_error *err)
+{
+    return store_open_keyed(where, NULL, out, err);
 }
 
 void store_close(store *s)

@@ -376,9 +376,21 @@ static inline void store_set_alarm(store *s, store_alarm_cb cb, void *ctx)
  * (LSN_ERR_ARG). A node and its administrative verbs open their store
  * through svc_store_open (src/node/service.h), which names the default. */
 lsn_err store_open(const char *where, store **out, lsn_error *err) LSN_MUST_CHECK;
+/* The same, for every back-end: `key_dir` is where a store that is not a
+ * file keeps its key and anchor (PostgreSQL: KEY_DIR/postgresql.key and
+ * .anchor; the node gives its data directory). SQLite keeps them beside
+ * its file and ignores it. store_open is store_open_keyed(where, NULL):
+ * a PostgreSQL URI needs a key_dir ("postgresql://..." or "postgres://...",
+ * or "postgresql:" followed by libpq's key=value form). */
+lsn_err store_open_keyed(const char *where, const char *key_dir, store **out,
+                         lsn_error *err) LSN_MUST_CHECK;
 
 /* The SQLite back-end (store_sqlite.c). */
 lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err) LSN_MUST_CHECK;
+/* The PostgreSQL back-end (store_pg.c): `conninfo` is libpq's (a URI or
+ * key=value pairs); the database must be UTF8 with the C collation. */
+lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out,
+                      lsn_error *err) LSN_MUST_CHECK;
 
 /* Close a store; NULL is a no-op. */
 void store_close(store *s);
