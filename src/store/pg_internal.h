@@ -63,7 +63,17 @@ typedef struct pg_store {
 
     seal_keys keys;
     anchor_writer *anchor; /* NULL while frozen */
+
+    /* The writer's: the open transaction appended items (its commit
+     * notifies PG_NOTIFY_CHANNEL). */
+    int items_added;
+    /* changes_wait's connection, LISTENing (opened on first use). */
+    pg_conn listen;
 } pg_store;
+
+/* The channel every writer notifies once per transaction that appended
+ * items: a wake-up for the other node processes (store_changes_wait). */
+#define PG_NOTIFY_CHANNEL "liaison_items"
 
 /* A statement's parameter: text, integer (sent as text), bytes (binary;
  * len 0 with bytes set: STORE_HASH_LEN) or NULL. */

@@ -49,6 +49,7 @@ static lsn_err pw_begin(void *be, lsn_error *err)
         if (e)
             return e;
     }
+    s->items_added = 0;
     lsn_err e = pg_exec(&s->w, "BEGIN", "starting a transaction", err);
     if (e)
         return e;
@@ -78,6 +79,13 @@ static lsn_err pw_audit_head(void *be, uint64_t *seq, uint8_t hash[STORE_HASH_LE
 static lsn_err pw_commit(void *be, lsn_error *err)
 {
     pg_store *s = be;
+    /* One notification per transaction, delivered at its commit: the
+     * other node processes then read what follows their last item. */
+    if (s->items_added) {
+        lsn_err e = pg_exec(&s->w, "NOTIFY " PG_NOTIFY_CHANNEL, "notifying", err);
+        if (e)
+            return e;
+    }
     PGresult *r = PQexec(s->w.db, "COMMIT");
     lsn_err e = LSN_OK;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -191,6 +199,7 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
         return e;
     int64_t next = pg_col_int(r, 0, 0);
     PQclear(r);
+    s->items_added = 1;
     for (int i = 0; i < k; i++) {
         writer_item *j = items[i];
         const store_item *it = j->item;

@@ -224,7 +224,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 3u
+#define STORE_OPS_VERSION 4u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -351,6 +351,15 @@ typedef struct store_ops {
      * there is one, whether its signature verifies, and the head it names.
      * An error only if it could not be read at all. */
     lsn_err (*anchor)(store *s, store_anchor *out, lsn_error *err);
+    /* Wait, up to timeout_ms, for a sign that another process may have
+     * appended items to this store (several node processes on one
+     * PostgreSQL database: every writer notifies once per transaction
+     * that appended items). *woken tells whether a sign came; it is only
+     * a wake-up: the items are read from the store after the last one
+     * seen, and a caller polls on timeouts too, since a sign can be lost.
+     * LSN_ERR_ARG from a back-end that no other process appends items to
+     * (SQLite): nothing to wait for. One calling thread at a time. */
+    lsn_err (*changes_wait)(store *s, int timeout_ms, bool *woken, lsn_error *err);
 } store_ops;
 
 /* A back-end's handle begins with this. */
@@ -504,5 +513,7 @@ static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb 
 { return s->ops->audit_list(s, after, cb, ctx, err); }
 static inline lsn_err store_anchor_read(store *s, store_anchor *out, lsn_error *err)
 { return s->ops->anchor(s, out, err); }
+static inline lsn_err store_changes_wait(store *s, int timeout_ms, bool *woken, lsn_error *err)
+{ return s->ops->changes_wait(s, timeout_ms, woken, err); }
 
 #endif

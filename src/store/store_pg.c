@@ -8,6 +8,7 @@
 #include "store/pg_internal.h"
 #include "store/store_fed.h"
 
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -560,6 +561,38 @@ static lsn_err pg_audit_list(store *b, uint64_t after, store_audit_cb cb, void *
                     "reading the audit log", err);
 }
 
+/* ---- other processes' appends ------------------------------------------------------ */
+
+static lsn_err pg_changes_wait(store *b, int timeout_ms, bool *woken, lsn_error *err)
+{
+    pg_store *s = (pg_store *)b;
+    *woken = false;
+    if (s->listen.db && PQstatus(s->listen.db) != CONNECTION_OK)
+        pg_conn_close(&s->listen); /* the server went away: listen again */
+    if (!s->listen.db) {
+        lsn_err e = pg_conn_open(&s->listen, s->conninfo, err);
+        if (!e && (e = pg_exec(&s->listen, "LISTEN " PG_NOTIFY_CHANNEL, "listening", err)))
+            pg_conn_close(&s->listen);
+        if (e) {
+            /* Not reachable now: the caller's poll goes on meanwhile. */
+            struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+            return e;
+        }
+        *woken = true; /* anything may have happened while not listening */
+        return LSN_OK;
+    }
+    struct pollfd p = { .fd = PQsocket(s->listen.db), .events = POLLIN };
+    if (poll(&p, 1, timeout_ms) > 0 && !PQconsumeInput(s->listen.db))
+        return pg_fail(&s->listen, NULL, err, "waiting for notifications");
+    PGnotify *nt;
+    while ((nt = PQnotifies(s->listen.db))) {
+        *woken = true;
+        PQfreemem(nt);
+    }
+    return LSN_OK;
+}
+
 /* ---- open and close ----------------------------------------------------------------- */
 
 static void pg_close(store *b)
@@ -570,6 +603,7 @@ static void pg_close(store *b)
     pg_readers_close(s);
     pg_class_cache_clear(s);
     pg_conn_close(&s->w);
+    pg_conn_close(&s->listen);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
     lsn_free(s->conninfo);
@@ -610,6 +644,7 @@ static const store_ops pg_ops = {
     .audit_list = pg_audit_list,
     .fed = &pg_fed_ops,
     .anchor = pg_anchor_read,
+    .changes_wait = pg_changes_wait,
 };
 
 lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out, lsn_error *err)
