@@ -48,10 +48,6 @@
     "LEFT JOIN item_seals s ON s.item_id = i.id ORDER BY i.id"
 
 static const char *const sql[PG_NSTMT] = {
-    /* The write lock: every writer of the database (each node process, each
-     * administrative command) takes this row's lock first, so the audit
-     * head it reads next is the true one and its ids follow the last. */
-    [PG_LOCK] = "SELECT one FROM store_lock WHERE one = 1 FOR UPDATE",
     [PG_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [PG_ITEM_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM items",
     /* Only the first 256 KiB of a body are indexed: a tsvector holds at
@@ -322,55 +318,126 @@ void pg_conn_close(pg_conn *c)
     memset(c->prepared, 0, sizeof c->prepared);
 }
 
+/* Prepare `which` on c (once per connection), named "sN". */
+static lsn_err prepare(pg_conn *c, pg_stmt which, char name[16], const char *doing,
+                       lsn_error *err)
+{
+    snprintf(name, 16, "s%d", (int)which);
+    if (c->prepared[which])
+        return LSN_OK;
+    PGresult *p = PQprepare(c->db, name, sql[which], 0, NULL);
+    if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
+        lsn_err e = pg_fail(c, p, err, doing);
+        PQclear(p);
+        return e;
+    }
+    PQclear(p);
+    c->prepared[which] = 1;
+    return LSN_OK;
+}
+
+/* A statement's parameters as libpq takes them: integers as text (in
+ * nums), bytes in binary, NULL as NULL. */
+typedef struct params {
+    const char *values[PG_ARGS_MAX];
+    int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
+    char nums[PG_ARGS_MAX][24];
+} params;
+
+static void set_params(params *p, const pg_arg *args, int n)
+{
+    if (n > PG_ARGS_MAX)
+        core_misuse("store: too many parameters");
+    for (int i = 0; i < n; i++) {
+        p->lengths[i] = 0;
+        p->formats[i] = 0;
+        switch (args[i].kind) {
+        case PG_A_NULL: p->values[i] = NULL; break;
+        case PG_A_TEXT: p->values[i] = args[i].text; break;
+        case PG_A_INT:
+            snprintf(p->nums[i], sizeof p->nums[i], "%lld", (long long)args[i].num);
+            p->values[i] = p->nums[i];
+            break;
+        case PG_A_BYTES:
+            /* Binary: the bytes as they are (an empty value is not NULL). */
+            p->values[i] = args[i].bytes ? (const char *)args[i].bytes : "";
+            p->lengths[i] = (int)args[i].len;
+            p->formats[i] = 1;
+            break;
+        }
+    }
+}
+
 lsn_err pg_run(pg_conn *c, pg_stmt which, const pg_arg *args, int n, PGresult **res,
                const char *doing, lsn_error *err)
 {
     *res = NULL;
     char name[16];
-    snprintf(name, sizeof name, "s%d", (int)which);
-    if (!c->prepared[which]) {
-        PGresult *p = PQprepare(c->db, name, sql[which], 0, NULL);
-        if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
-            lsn_err e = pg_fail(c, p, err, doing);
-            PQclear(p);
-            return e;
-        }
-        PQclear(p);
-        c->prepared[which] = 1;
-    }
-    const char *values[PG_ARGS_MAX];
-    int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
-    char nums[PG_ARGS_MAX][24];
-    if (n > PG_ARGS_MAX)
-        core_misuse("store: too many parameters");
-    for (int i = 0; i < n; i++) {
-        lengths[i] = 0;
-        formats[i] = 0;
-        switch (args[i].kind) {
-        case PG_A_NULL: values[i] = NULL; break;
-        case PG_A_TEXT: values[i] = args[i].text; break;
-        case PG_A_INT:
-            snprintf(nums[i], sizeof nums[i], "%lld", (long long)args[i].num);
-            values[i] = nums[i];
-            break;
-        case PG_A_BYTES:
-            /* Binary: the bytes as they are (an empty value is not NULL). */
-            values[i] = args[i].bytes ? (const char *)args[i].bytes : "";
-            lengths[i] = (int)args[i].len;
-            formats[i] = 1;
-            break;
-        }
-    }
-    PGresult *r = PQexecPrepared(c->db, name, n, values, lengths, formats, 1);
+    lsn_err e = prepare(c, which, name, doing, err);
+    if (e)
+        return e;
+    params p;
+    set_params(&p, args, n);
+    PGresult *r = PQexecPrepared(c->db, name, n, p.values, p.lengths, p.formats, 1);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        lsn_err e = r ? pg_fail(c, r, err, doing)
-                      : core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
+        e = r ? pg_fail(c, r, err, doing)
+              : core_fail(err, LSN_ERR_NOMEM, "%s: out of memory", doing);
         PQclear(r);
         return e;
     }
     *res = r;
     return LSN_OK;
+}
+
+lsn_err pg_pipeline(pg_conn *c, const pg_pipe_stmt *q, int n, lsn_error *err)
+{
+    char name[16];
+    lsn_err e;
+    for (int i = 0; i < n; i++) /* prepared first: outside the pipeline */
+        if ((e = prepare(c, q[i].which, name, q[i].doing, err)))
+            return e;
+    if (!PQenterPipelineMode(c->db))
+        return pg_fail(c, NULL, err, "entering pipeline mode");
+    int sent = 0;
+    e = LSN_OK;
+    for (; sent < n; sent++) {
+        params p;
+        set_params(&p, q[sent].args, q[sent].n);
+        snprintf(name, sizeof name, "s%d", (int)q[sent].which);
+        if (!PQsendQueryPrepared(c->db, name, q[sent].n, p.values, p.lengths, p.formats, 1)) {
+            e = pg_fail(c, NULL, err, q[sent].doing);
+            break;
+        }
+    }
+    if (!PQpipelineSync(c->db) && !e)
+        e = pg_fail(c, NULL, err, "sending a pipeline");
+    /* Every result, then the sync's: the first failure says why; those
+     * after it were not run (PGRES_PIPELINE_ABORTED). */
+    for (int i = 0; i < sent; i++) {
+        PGresult *r = PQgetResult(c->db);
+        if (!r) {
+            if (!e)
+                e = pg_fail(c, NULL, err, q[i].doing);
+            break;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (!e && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            e = pg_fail(c, r, err, q[i].doing);
+        else if (!e && q[i].rows >= 0 && strtol(PQcmdTuples(r), NULL, 10) != q[i].rows)
+            e = core_fail(err, LSN_ERR_ARG, "%s: %s", q[i].doing, q[i].none);
+        PQclear(r);
+        PQclear(PQgetResult(c->db)); /* the NULL that ends each query's results */
+    }
+    for (PGresult *r; (r = PQgetResult(c->db));) { /* the sync */
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            break;
+    }
+    if (!PQexitPipelineMode(c->db) && !e)
+        e = pg_fail(c, NULL, err, "leaving pipeline mode");
+    return e;
 }
 
 /* ---- columns of binary results ------------------------------------------------ */

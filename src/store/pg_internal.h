@@ -17,7 +17,7 @@
  * prepares a statement the first time it uses it. */
 typedef enum pg_stmt {
     /* writer */
-    PG_LOCK, PG_AUDIT_HEAD, PG_ITEM_NEXT_ID, PG_ITEM_INSERT, PG_SEAL_INSERT, PG_AUDIT_INSERT,
+    PG_AUDIT_HEAD, PG_ITEM_NEXT_ID, PG_ITEM_INSERT, PG_SEAL_INSERT, PG_AUDIT_INSERT,
     PG_CLASS_INSERT, PG_CLASS_ID, PG_ORG_INSERT, PG_USER_INSERT, PG_USER_UPDATE,
     PG_CHANNEL_INSERT, PG_TOKEN_INSERT, PG_TOKEN_DELETE,
     PG_FED_BINDING_INSERT, PG_FED_BINDING_KEEP, PG_FED_OUTBOX_INSERT, PG_FED_PEER_INSERT,
@@ -103,6 +103,18 @@ void pg_conn_close(pg_conn *c);
  * rows (binary format) or its command status. */
 lsn_err pg_run(pg_conn *c, pg_stmt which, const pg_arg *args, int n, PGresult **res,
                const char *doing, lsn_error *err);
+/* Statements sent back to back and their results read after (libpq's
+ * pipeline mode: one round trip for all): each one's parameters, and the
+ * rows it must change (-1: any; otherwise `none` is the error). */
+typedef struct pg_pipe_stmt {
+    pg_stmt which;
+    const pg_arg *args;
+    int n;
+    int rows;
+    const char *doing, *none;
+} pg_pipe_stmt;
+/* Run q[0..n) in one pipeline; the first failure's error. */
+lsn_err pg_pipeline(pg_conn *c, const pg_pipe_stmt *q, int n, lsn_error *err);
 /* Run plain SQL (no parameters, no rows wanted). */
 lsn_err pg_exec(pg_conn *c, const char *sql, const char *doing, lsn_error *err);
 /* The error of a failed result (or of the connection when res is NULL):
@@ -161,10 +173,6 @@ lsn_err pg_audit_append(store *b, store_audit_event *ev, lsn_error *err);
 
 /* pg_seal.c */
 lsn_err pg_seal_open(pg_store *s, lsn_error *err);
-/* Insert the seal of item `it` (id, class, uuid, time and content hash
- * set) with the digests `dig` and its class row's digest. Writer only. */
-lsn_err pg_seal_insert(pg_store *s, const store_item *it, const uint8_t cls[SEAL_LEN],
-                       const seal_digests *dig, lsn_error *err);
 int pg_seal_row(pg_store *s, const PGresult *r, int row, const store_item *it,
                 seal_level level);
 int pg_seal_asked(pg_store *s, const store_item *it, const char *channel,

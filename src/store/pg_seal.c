@@ -1,6 +1,6 @@
 /* store/pg_seal.c — the PostgreSQL back-end's seals and audit anchor: the
  * key (KEY_DIR/postgresql.key: outside the database, as SQLite's beside
- * its file), sealing each item in the writer's transaction, checking every
+ * its file; the writer seals each item: pg_write.c), checking every
  * item row as it is read (pg_seal_row, from row_item of store_pg.c), and
  * the anchor (KEY_DIR/postgresql.anchor) checked at open. The MAC and key
  * are seal.c's, the anchor's file anchor.c's, the alarm alarm.c's. */
@@ -23,19 +23,6 @@ lsn_err pg_seal_open(pg_store *s, lsn_error *err)
     PQclear(r);
     int created;
     return seal_keys_load(s->key_path, !sealed, &s->keys, &created, err);
-}
-
-lsn_err pg_seal_insert(pg_store *s, const store_item *it, const uint8_t cls[SEAL_LEN],
-                       const seal_digests *dig, lsn_error *err)
-{
-    uint8_t mac[SEAL_LEN];
-    seal_mac(&s->keys, it, cls, dig, mac);
-    pg_arg a[] = { PG_INT(it->id), PG_BYTES(dig->body, SEAL_LEN),
-                   PG_BYTES(dig->attachment, SEAL_LEN), PG_BYTES(mac, SEAL_LEN) };
-    PGresult *r;
-    lsn_err e = pg_run(&s->w, PG_SEAL_INSERT, a, 4, &r, "sealing an item", err);
-    PQclear(r);
-    return e;
 }
 
 int pg_seal_row(pg_store *s, const PGresult *r, int row, const store_item *it,

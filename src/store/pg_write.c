@@ -18,20 +18,6 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-/* Run a statement whose result is not wanted but its count of rows. */
-static lsn_err run_count(pg_store *s, pg_stmt which, const pg_arg *a, int n, long *rows,
-                         const char *doing, lsn_error *err)
-{
-    PGresult *r;
-    lsn_err e = pg_run(&s->w, which, a, n, &r, doing, err);
-    if (e)
-        return e;
-    if (rows)
-        *rows = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return LSN_OK;
-}
-
 /* ---- writer_ops ------------------------------------------------------------------ */
 
 static lsn_err pw_begin(void *be, lsn_error *err)
@@ -50,10 +36,9 @@ static lsn_err pw_begin(void *be, lsn_error *err)
             return e;
     }
     s->items_added = 0;
-    lsn_err e = pg_exec(&s->w, "BEGIN", "starting a transaction", err);
-    if (e)
-        return e;
-    return run_count(s, PG_LOCK, NULL, 0, NULL, "taking the write lock", err);
+    /* One round trip: the transaction and its lock. */
+    return pg_exec(&s->w, "BEGIN; SELECT one FROM store_lock WHERE one = 1 FOR UPDATE",
+                   "starting a transaction", err);
 }
 
 static lsn_err pw_audit_head(void *be, uint64_t *seq, uint8_t hash[STORE_HASH_LEN],
@@ -81,12 +66,8 @@ static lsn_err pw_commit(void *be, lsn_error *err)
     pg_store *s = be;
     /* One notification per transaction, delivered at its commit: the
      * other node processes then read what follows their last item. */
-    if (s->items_added) {
-        lsn_err e = pg_exec(&s->w, "NOTIFY " PG_NOTIFY_CHANNEL, "notifying", err);
-        if (e)
-            return e;
-    }
-    PGresult *r = PQexec(s->w.db, "COMMIT");
+    PGresult *r = PQexec(s->w.db, s->items_added ? "NOTIFY " PG_NOTIFY_CHANNEL "; COMMIT"
+                                                 : "COMMIT");
     lsn_err e = LSN_OK;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
         e = pg_fail(&s->w, r, err, "committing");
@@ -188,8 +169,9 @@ static lsn_err class_id(pg_store *s, const store_item *it, int64_t *id,
 
 /* ---- items and audit records ----------------------------------------------------------- */
 
-/* writer_ops.insert_items: each item with its class, its seal, its binding
- * and outbox entries, ids after the highest (under the write lock). */
+/* writer_ops.insert_items: the run's items and their seals in one
+ * pipeline (one round trip), ids after the highest (under the write lock);
+ * classes found or added first; bindings and outbox entries after. */
 static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_error *err)
 {
     pg_store *s = be;
@@ -197,31 +179,34 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
     lsn_err e = pg_run(&s->w, PG_ITEM_NEXT_ID, NULL, 0, &r, "appending an item", err);
     if (e)
         return e;
-    int64_t next = pg_col_int(r, 0, 0);
+    int64_t first = pg_col_int(r, 0, 0);
     PQclear(r);
     s->items_added = 1;
+    pg_arg args[WRITER_RUN_MAX][11], seal[WRITER_RUN_MAX][4];
+    uint8_t mac[WRITER_RUN_MAX][SEAL_LEN];
+    pg_pipe_stmt q[2 * WRITER_RUN_MAX];
     for (int i = 0; i < k; i++) {
         writer_item *j = items[i];
         const store_item *it = j->item;
-        int64_t cls;
+        int64_t cls = 0;
         uint8_t digest[SEAL_LEN];
         if ((e = class_id(s, it, &cls, digest, err)))
             return e;
-        pg_arg a[] = {
-            PG_INT(next), PG_BYTES(j->uuid, STORE_UUID_LEN), PG_TEXT(it->channel), PG_INT(cls),
-            PG_TEXT(it->author), PG_TEXT(it->organisation), PG_TEXT(it->body),
-            PG_TEXT(it->media_type),
-            it->media_type ? PG_BYTES(it->attachment, it->attachment ? it->attachment_len : 0)
-                           : PG_NULL,
-            PG_INT(j->created_ms), PG_HASH(j->hash),
-        };
-        long rows = 0;
-        if ((e = run_count(s, PG_ITEM_INSERT, a, 11, &rows, "appending an item", err)))
-            return e;
-        if (rows != 1)
-            return core_fail(err, LSN_ERR_ARG, "appending an item: no channel '%s'",
-                             it->channel);
-        j->id = next++;
+        j->id = first + i;
+        pg_arg *a = args[i];
+        a[0] = PG_INT(j->id);
+        a[1] = PG_BYTES(j->uuid, STORE_UUID_LEN);
+        a[2] = PG_TEXT(it->channel);
+        a[3] = PG_INT(cls);
+        a[4] = PG_TEXT(it->author);
+        a[5] = PG_TEXT(it->organisation);
+        a[6] = PG_TEXT(it->body);
+        a[7] = PG_TEXT(it->media_type);
+        a[8] = it->media_type ? PG_BYTES(it->attachment, it->attachment ? it->attachment_len : 0)
+                              : PG_NULL;
+        a[9] = PG_INT(j->created_ms);
+        a[10] = PG_HASH(j->hash);
+        /* The seal, over the row as it will be stored. */
         store_item sealed = *it;
         sealed.id = j->id;
         sealed.class_id = cls;
@@ -230,25 +215,53 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
         if (!sealed.media_type)
             sealed.attachment_len = 0;
         memcpy(sealed.content_hash, j->hash, STORE_HASH_LEN);
-        if ((e = pg_seal_insert(s, &sealed, digest, &j->seal_digests, err)) ||
-            (e = pg_fed_item_written(s, j->id, it, err)))
-            return e;
+        seal_mac(&s->keys, &sealed, digest, &j->seal_digests, mac[i]);
+        seal[i][0] = PG_INT(j->id);
+        seal[i][1] = PG_BYTES(j->seal_digests.body, SEAL_LEN);
+        seal[i][2] = PG_BYTES(j->seal_digests.attachment, SEAL_LEN);
+        seal[i][3] = PG_BYTES(mac[i], SEAL_LEN);
+        /* An unknown channel inserts no row (the INSERT selects it). */
+        q[2 * i] = (pg_pipe_stmt){ .which = PG_ITEM_INSERT, .args = a, .n = 11, .rows = 1,
+                                   .doing = "appending an item",
+                                   .none = "it names an unknown channel" };
+        q[2 * i + 1] = (pg_pipe_stmt){ .which = PG_SEAL_INSERT, .args = seal[i], .n = 4,
+                                       .rows = -1, .doing = "sealing an item" };
     }
+    if ((e = pg_pipeline(&s->w, q, 2 * k, err)))
+        return e;
+    for (int i = 0; i < k; i++)
+        if ((e = pg_fed_item_written(s, items[i]->id, items[i]->item, err)))
+            return e;
     return LSN_OK;
 }
 
+/* writer_ops.insert_audit: the records in one pipeline. */
 static lsn_err pw_insert_audit(void *be, const store_audit_event *const *evs, int n,
                                lsn_error *err)
 {
     pg_store *s = be;
-    for (int i = 0; i < n; i++) {
-        const store_audit_event *ev = evs[i];
-        pg_arg a[] = { PG_INT((int64_t)ev->seq), PG_INT(ev->time_ms), PG_TEXT(ev->actor),
-                       PG_TEXT(ev->action), PG_TEXT(ev->object), PG_TEXT(ev->outcome),
-                       PG_TEXT(ev->detail ? ev->detail : ""), PG_HASH(ev->hash) };
-        lsn_err e = run_count(s, PG_AUDIT_INSERT, a, 8, NULL, "appending to the audit log", err);
+    pg_arg args[WRITER_RUN_MAX][8];
+    pg_pipe_stmt q[WRITER_RUN_MAX];
+    for (int done = 0; done < n;) {
+        int m = n - done < WRITER_RUN_MAX ? n - done : WRITER_RUN_MAX;
+        for (int i = 0; i < m; i++) {
+            const store_audit_event *ev = evs[done + i];
+            pg_arg *a = args[i];
+            a[0] = PG_INT((int64_t)ev->seq);
+            a[1] = PG_INT(ev->time_ms);
+            a[2] = PG_TEXT(ev->actor);
+            a[3] = PG_TEXT(ev->action);
+            a[4] = PG_TEXT(ev->object);
+            a[5] = PG_TEXT(ev->outcome);
+            a[6] = PG_TEXT(ev->detail ? ev->detail : "");
+            a[7] = PG_HASH(ev->hash);
+            q[i] = (pg_pipe_stmt){ .which = PG_AUDIT_INSERT, .args = a, .n = 8, .rows = -1,
+                                   .doing = "appending to the audit log" };
+        }
+        lsn_err e = pg_pipeline(&s->w, q, m, err);
         if (e)
             return e;
+        done += m;
     }
     return LSN_OK;
 }
