@@ -47,7 +47,7 @@ static const cli_option options[] = {
      "the origin node's certificate (PEM), pinned: the one to verify with"},
     {CLI_OPT_CONTENT, "content", "FILE", "the item's content (its body) ('-': stdin)"},
     {CLI_OPT_UUID, "uuid", "UUID", "the item's UUID (default: a fresh one)"},
-    {CLI_OPT_STORE, "store", "URI", "the node's store (default sqlite:DIR/liaison.db)"},
+    {CLI_OPT_STORE, "store", "URI", "the node's store: sqlite:PATH (default sqlite:DIR/liaison.db) or postgresql://..."},
     {CLI_OPT_FORCE, "force", NULL, "print the marking of an invalid label too (still exits 1)"},
     {CLI_OPT_PORTION, "portion", NULL, "the portion form, for paragraphs and subject lines: (NR)"},
     {CLI_OPT_MAX_CLASS, "max-classification", "CLASS",

@@ -511,6 +511,16 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
                          "the database's collation is %s: liaison needs C, so that names "
                          "compare byte for byte as on every node (createdb -E UTF8 "
                          "--locale=C -T template0)", coll);
+    /* Durable before acknowledged: a COMMIT that returned must be on
+     * stable storage, which a server running without fsync does not do. */
+    r = PQexec(c->db, "SELECT current_setting('fsync')");
+    int nosync = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                 strcmp(PQgetvalue(r, 0, 0), "on") != 0;
+    PQclear(r);
+    if (nosync)
+        return core_fail(err, LSN_ERR_ARG,
+                         "the PostgreSQL server runs with fsync off: a post it acknowledged "
+                         "could be lost in a crash (set fsync = on)");
     /* One migrator at a time: a lock of the transaction, so that two node
      * processes starting together do not both create the schema. */
     lsn_err e = pg_exec(c, "BEGIN; SELECT pg_advisory_xact_lock(7375911431)",

@@ -1,6 +1,6 @@
 /* tests/pg/test_store_pg.c — what only the PostgreSQL back-end has (the
  * contract suite runs the rest, store_contract_pg): the database it refuses
- * and why, the schema's version, the key kept outside the database.
+ * and why, a server without fsync, the schema's version, the key kept outside the database.
  *
  *   test_store_pg SOCKET_DIR   (a cluster of tests/pg/pg_cluster.sh, whose
  *                               superuser is "liaison") */
@@ -69,6 +69,16 @@ int main(int argc, char **argv)
            open_db("collated", &s, &err) == LSN_ERR_ARG && !s &&
            strstr(err.message, "collation") && strstr(err.message, "C.UTF-8"),
        "a_database_of_another_collation_is_refused_saying_why");
+
+    /* A server that does not sync its commits cannot keep a promise of
+     * durability: refused. */
+    ok(sql("liaison", "ALTER SYSTEM SET fsync = off") &&
+           sql("liaison", "SELECT pg_reload_conf(), pg_sleep(0.5)") &&
+           open_db("liaison", &s, &err) == LSN_ERR_ARG && !s && strstr(err.message, "fsync"),
+       "a_server_running_without_fsync_is_refused");
+    ok(sql("liaison", "ALTER SYSTEM RESET fsync") &&
+           sql("liaison", "SELECT pg_reload_conf(), pg_sleep(0.5)"),
+       "fsync_back_on");
 
     /* The node makes the schema, at its version; a newer one is refused. */
     ok(sql("liaison", "CREATE DATABASE fresh TEMPLATE template0 ENCODING 'UTF8' "
