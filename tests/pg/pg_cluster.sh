@@ -46,7 +46,7 @@ start() {
     --username=liaison >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; return 1; }
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $dir -c fsync=on -c synchronous_commit=on" \
+    -o "-c listen_addresses='' -k $dir" \
     start >/dev/null ||
     { cat "$dir/server.log" >&2; return 1; }
   as_owner "$bin/createdb" -h "$dir" -U liaison -E UTF8 --locale=C -T template0 liaison
