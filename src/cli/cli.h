@@ -61,7 +61,8 @@ enum cli_opt_bit {
     CLI_OPT_ACTION = 1ull << 30,
     CLI_OPT_OBJECT = 1ull << 31,
     CLI_OPT_SINCE = 1ull << 32,
-    CLI_OPT_UNTIL = 1ull << 33
+    CLI_OPT_UNTIL = 1ull << 33,
+    CLI_OPT_FROM = 1ull << 34
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -202,6 +203,7 @@ int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);
 int cli_cmd_verify(const cli_verb *v, const cli_args *a);
+int cli_cmd_store_migrate(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);
