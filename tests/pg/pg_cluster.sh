@@ -4,7 +4,9 @@
 #   pg_cluster.sh start DIR   initdb into DIR/data (UTF-8, C collation), start
 #                             postgres listening only on a Unix socket in DIR
 #                             (listen_addresses=''), create database "liaison"
+#                             (a DIR that holds a cluster already: started again)
 #   pg_cluster.sh stop DIR    stop it (fast shutdown) and remove DIR
+#   pg_cluster.sh halt DIR    stop it (fast shutdown), keeping DIR
 #   pg_cluster.sh run CMD ARG...
 #                             start a cluster in a new temporary directory,
 #                             run CMD with "{pghost}" in its arguments replaced
@@ -39,9 +41,14 @@ as_owner() {
 start() {
   local dir=$1 bin
   bin=$(bindir) || { echo "pg_cluster: PostgreSQL's server programs are not installed" >&2; return 3; }
+  if [ -f "$dir/data/PG_VERSION" ]; then
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses='' -k $dir" start >/dev/null
+    return
+  fi
   mkdir -p "$dir"
   chmod 0700 "$dir"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
   as_owner "$bin/initdb" -D "$dir/data" --encoding=UTF8 --locale=C --auth=trust \
     --username=liaison >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; return 1; }
@@ -59,6 +66,14 @@ stop() {
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$dir"
+}
+
+halt() {
+  local dir=$1 bin
+  bin=$(bindir) || return 0
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
 }
 
 run() {
@@ -79,6 +94,7 @@ run() {
 case "${1:-}" in
   start) start "$2" ;;
   stop) stop "$2" ;;
+  halt) halt "$2" ;;
   run) shift; run "$@" ;;
-  *) echo "usage: $0 start DIR | stop DIR | run CMD ARG..." >&2; exit 2 ;;
+  *) echo "usage: $0 start DIR | stop DIR | halt DIR | run CMD ARG..." >&2; exit 2 ;;
 esac
