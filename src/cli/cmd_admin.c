@@ -314,12 +314,15 @@ int cli_cmd_store_migrate(const cli_verb *v, const cli_args *a)
     }
     store *from = NULL, *to = NULL;
     lsn_error err = {0};
+    char shown[1024]; /* never a password on the terminal */
     if (store_open_keyed(from_uri, dir, &from, &err) != LSN_OK) {
-        cli_error("store migrate", "cannot open %s: %s", from_uri, err.message);
+        store_uri_redact(from_uri, shown, sizeof shown);
+        cli_error("store migrate", "cannot open %s: %s", shown, err.message);
         return CLI_EXIT_ERROR;
     }
     if (store_open_keyed(to_uri, dir, &to, &err) != LSN_OK) {
-        cli_error("store migrate", "cannot open %s: %s", to_uri, err.message);
+        store_uri_redact(to_uri, shown, sizeof shown);
+        cli_error("store migrate", "cannot open %s: %s", shown, err.message);
         store_close(from);
         return CLI_EXIT_ERROR;
     }

@@ -46,7 +46,10 @@ lsn_err svc_store_open(const char *data_dir, const char *uri, bool create, store
     /* A store that is not a file (PostgreSQL) keeps its key and anchor in
      * the data directory. */
     lsn_err rc = store_open_keyed(uri, data_dir, out, &why);
-    if (rc != LSN_OK) /* not err: the sentence must not be formatted into itself */
-        return core_fail(err, rc, "cannot open the store %s: %s", uri, why.message);
+    if (rc != LSN_OK) { /* not err: the sentence must not be formatted into itself */
+        char shown[1024]; /* never a password in a log */
+        store_uri_redact(uri, shown, sizeof shown);
+        return core_fail(err, rc, "cannot open the store %s: %s", shown, why.message);
+    }
     return LSN_OK;
 }

@@ -44,6 +44,46 @@ lsn_err store_open(const char *where, store **out, lsn_error *err)
     return store_open_keyed(where, NULL, out, err);
 }
 
+void store_uri_redact(const char *uri, char *out, size_t n)
+{
+    if (!n)
+        return;
+    size_t k = 0;
+    const char *p = uri ? uri : "";
+    const char *scheme = strstr(p, "://");
+    /* user:PASSWORD@host — only in the authority, before any '/', '?'. */
+    const char *auth = scheme ? scheme + 3 : NULL;
+    const char *at = auth ? strpbrk(auth, "@/?") : NULL;
+    const char *colon = at && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    for (; *p && k + 1 < n;) {
+        if (colon && p == colon + 1) {
+            for (const char *r = "***"; *r && k + 1 < n; r++)
+                out[k++] = *r;
+            p = at;
+            continue;
+        }
+        /* password=VALUE in key=value pairs or a URI's query. */
+        if (strncmp(p, "password=", 9) == 0 && (p == uri || strchr(" ?&", p[-1]))) {
+            for (const char *r = "password=***"; *r && k + 1 < n; r++)
+                out[k++] = *r;
+            p += 9;
+            if (*p == '\'') { /* a quoted value: up to the closing quote */
+                for (p++; *p && *p != '\''; p++)
+                    if (*p == '\\' && p[1])
+                        p++;
+                if (*p)
+                    p++;
+            } else {
+                while (*p && *p != ' ' && *p != '&')
+                    p++;
+            }
+            continue;
+        }
+        out[k++] = *p++;
+    }
+    out[k] = '\0';
+}
+
 void store_close(store *s)
 {
     if (s)

@@ -401,6 +401,11 @@ lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err) LSN_MUS
 lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out,
                       lsn_error *err) LSN_MUST_CHECK;
 
+/* `uri` as it may be shown (a log, an error): a password in it (a URI's
+ * user:PASSWORD@, or password=... of libpq's key=value form) becomes "***".
+ * Always NUL-terminated; cut at n - 1 bytes. */
+void store_uri_redact(const char *uri, char *out, size_t n);
+
 /* Close a store; NULL is a no-op. */
 void store_close(store *s);
 

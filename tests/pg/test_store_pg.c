@@ -114,6 +114,28 @@ int main(int argc, char **argv)
            !sql("fresh", "DELETE FROM item_seals"),
        "items_and_their_seals_are_append_only");
 
+    /* A password in a store's URI is never shown. */
+    static const struct { const char *in, *out; } shown[] = {
+        { "postgresql://liaison:s3cret@db.example/liaison?host=/x",
+          "postgresql://liaison:***@db.example/liaison?host=/x" },
+        { "postgresql://liaison@db.example/liaison?password=s3cret&host=/x",
+          "postgresql://liaison@db.example/liaison?password=***&host=/x" },
+        { "postgresql:host=/x password='s3 cret' dbname=liaison",
+          "postgresql:host=/x password=*** dbname=liaison" },
+        { "postgresql://liaison@/liaison?host=/x", "postgresql://liaison@/liaison?host=/x" },
+        { "sqlite:/srv/a:b@c/liaison.db", "sqlite:/srv/a:b@c/liaison.db" },
+    };
+    int redacted = 0;
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++) {
+        char out[256];
+        store_uri_redact(shown[i].in, out, sizeof out);
+        if (strcmp(out, shown[i].out) == 0)
+            redacted++;
+        else
+            printf("# %s -> %s\n", shown[i].in, out);
+    }
+    ok(redacted == (int)(sizeof shown / sizeof *shown), "a_password_in_a_store_uri_is_never_shown");
+
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", keydir);
     if (system(cmd) != 0)
