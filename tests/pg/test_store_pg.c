@@ -2,15 +2,19 @@
  * contract suite runs the rest, store_contract_pg): the database it refuses
  * and why, a server without fsync, the schema's version, the key kept outside the database.
  *
- *   test_store_pg SOCKET_DIR   (a cluster of tests/pg/pg_cluster.sh, whose
- *                               superuser is "liaison") */
+ *   test_store_pg SOCKET_DIR PG_CLUSTER_SH
+ *       (a cluster of tests/pg/pg_cluster.sh, whose superuser is "liaison";
+ *        the script stops and starts it under load) */
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "liaison/alloc.h"
+#include "store/audit.h"
 #include "store/store.h"
 #include "../tap.h"
 
@@ -45,10 +49,109 @@ static lsn_err open_db(const char *db, store **s, lsn_error *err)
     return store_open_keyed(uri, keydir, s, err);
 }
 
+/* ---- the server shut down under load ---------------------------------------- */
+
+#define POSTERS 4
+#define ACKS_MAX 100000
+
+static int64_t acked[ACKS_MAX];
+static atomic_int nacked, nfailed, posting;
+
+static void *poster(void *arg)
+{
+    store *s = arg;
+    while (atomic_load(&posting)) {
+        store_item it = { .channel = "load", .author = "a", .organisation = "o",
+                          .label = "{\"l\":1}", .marking_en = "X", .marking_fr = "X",
+                          .classification = -1, .body = "posted under a server restart" };
+        store_audit_event post = { .actor = "a", .action = "post", .outcome = "ok" };
+        int64_t id = 0;
+        lsn_error err;
+        if (store_item_append(s, &it, &post, &id, NULL, &err) == LSN_OK) {
+            int k = atomic_fetch_add(&nacked, 1);
+            if (k < ACKS_MAX)
+                acked[k] = id;
+        } else {
+            atomic_fetch_add(&nfailed, 1);
+            usleep(20000);
+        }
+    }
+    return NULL;
+}
+
+static int run_script(const char *script, const char *verb)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null 2>&1", script, verb, host);
+    return system(cmd);
+}
+
+/* A fast shutdown of the server while posters post, then a start: what
+ * was acknowledged is there, whole; the chain verifies; posting resumes
+ * (the store connects again). */
+static void test_server_restart(const char *script)
+{
+    store *s = NULL;
+    lsn_error err;
+    if (!ok(sql("liaison", "CREATE DATABASE restart TEMPLATE template0 ENCODING 'UTF8' "
+                           "LC_COLLATE 'C' LC_CTYPE 'C'") &&
+                open_db("restart", &s, &err) == LSN_OK &&
+                store_channel_add(s, "load", "load", NULL, &err) == LSN_OK,
+            "restart_setup"))
+        return;
+    atomic_store(&posting, 1);
+    pthread_t th[POSTERS];
+    for (int i = 0; i < POSTERS; i++)
+        pthread_create(&th[i], NULL, poster, s);
+    /* Bounded waits for what must happen, not timings. */
+    for (int i = 0; i < 300 && atomic_load(&nacked) < 50; i++)
+        usleep(100000);
+    int before = atomic_load(&nacked);
+    int down = run_script(script, "halt");
+    for (int i = 0; i < 300 && atomic_load(&nfailed) == 0; i++)
+        usleep(100000);
+    int failed_while_down = atomic_load(&nfailed);
+    int up = run_script(script, "start");
+    int after_start = atomic_load(&nacked);
+    for (int i = 0; i < 300 && atomic_load(&nacked) < after_start + 50; i++)
+        usleep(100000);
+    atomic_store(&posting, 0);
+    for (int i = 0; i < POSTERS; i++)
+        pthread_join(th[i], NULL);
+    int n = atomic_load(&nacked);
+    ok(down == 0 && up == 0 && before > 0 && failed_while_down > 0,
+       "posts_fail_while_the_server_is_down (%d acknowledged before, %d refused)", before,
+       failed_while_down);
+    ok(n >= after_start + 50, "posting_resumes_once_the_server_is_back (%d after, %d in all)",
+       n - after_start, n);
+    store_close(s);
+    s = NULL;
+    /* Reopened: every acknowledged item, whole; the chain. */
+    int missing = 0;
+    if (open_db("restart", &s, &err) == LSN_OK) {
+        for (int i = 0; i < n && i < ACKS_MAX; i++) {
+            store_item *it = NULL;
+            if (store_item_get(s, acked[i], &it, &err) != LSN_OK || !it ||
+                !store_item_intact(it) || strcmp(it->body, "posted under a server restart"))
+                missing++;
+            lsn_free(it);
+        }
+    } else {
+        missing = n;
+    }
+    ok(n > 0 && missing == 0, "every_acknowledged_post_is_there_after_the_restart (%d of %d)",
+       n - missing, n);
+    audit_report r;
+    ok(s && audit_verify(s, &r, &err) == LSN_OK && r.fault == AUDIT_INTACT &&
+           r.entries >= (uint64_t)n,
+       "the_audit_chain_verifies_after_the_restart");
+    store_close(s);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_store_pg SOCKET_DIR\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_store_pg SOCKET_DIR PG_CLUSTER_SH\n");
         return 2;
     }
     snprintf(host, sizeof host, "%s", argv[1]);
@@ -113,6 +216,8 @@ int main(int argc, char **argv)
     ok(!sql("fresh", "UPDATE items SET body = 'forged'") &&
            !sql("fresh", "DELETE FROM item_seals"),
        "items_and_their_seals_are_append_only");
+
+    test_server_restart(argv[2]);
 
     /* A password in a store's URI is never shown. */
     static const struct { const char *in, *out; } shown[] = {
