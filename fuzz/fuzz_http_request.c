@@ -50,6 +50,8 @@ static const srv_route routes[] = {
     {SRV_POST, "/api/v1/channels", h_none, true, NULL, 0},
     {SRV_POST, "/api/v1/organisations", h_none, true, NULL, 0},
     {SRV_POST, "/api/v1/users", h_none, true, NULL, 0},
+    {SRV_PUT, "/api/v1/users/{name}/certificate", h_none, true, NULL, 0},
+    {SRV_DELETE, "/api/v1/users/{name}/certificate", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/audit", h_none, true, NULL, 0},
     {SRV_POST, "/api/v1/channels/{channel}/items", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/channels/{channel}/items", h_none, true, NULL, 0},

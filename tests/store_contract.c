@@ -171,6 +171,30 @@ static void test_directory(store *s)
     ok(store_token_revoke(s, "aiko", "export", &err) == LSN_ERR_ARG, "revoking_twice_is_refused");
     ok(store_user_update(s, "nobody", &uc, &err) == LSN_ERR_ARG,
        "user_update_of_an_unknown_user_is_refused");
+    /* Client certificates by subject under an issuing CA. */
+    uint8_t ca1[STORE_HASH_LEN], ca2[STORE_HASH_LEN];
+    memset(ca1, 0x11, sizeof ca1);
+    memset(ca2, 0x22, sizeof ca2);
+    uc = (store_user_change){.status = -1, .roles = -1, .cert_subject = "CN=Aiko,O=MOFA,C=JP",
+                             .cert_issuer = ca1};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_find_by_cert_subject(s, "CN=Aiko,O=MOFA,C=JP", ca1, &f, &err) == LSN_OK &&
+           f && strcmp(f->name, "aiko") == 0 && f->cert_subject &&
+           strcmp(f->cert_subject, "CN=Aiko,O=MOFA,C=JP") == 0 &&
+           memcmp(f->cert_issuer, ca1, sizeof ca1) == 0,
+       "a_certificate_subject_under_its_issuer_finds_its_user");
+    lsn_free(f);
+    ok(store_user_find_by_cert_subject(s, "CN=Aiko,O=MOFA,C=JP", ca2, &f, &err) == LSN_OK &&
+           f == NULL,
+       "the_same_subject_under_another_issuer_finds_nobody");
+    uc = (store_user_change){.status = -1, .roles = -1, .cert_subject = "CN=Aiko"};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_ERR_ARG,
+       "a_certificate_subject_without_its_issuer_is_refused");
+    uc = (store_user_change){.status = -1, .roles = -1, .clear_cert = true};
+    ok(store_user_update(s, "aiko", &uc, &err) == LSN_OK &&
+           store_user_find_by_cert_subject(s, "CN=Aiko,O=MOFA,C=JP", ca1, &f, &err) == LSN_OK &&
+           f == NULL,
+       "clearing_the_certificate_clears_the_subject");
     n = 0;
     ok(store_user_list(s, count_user, &n, &err) == LSN_OK &&
            n == 1,

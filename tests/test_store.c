@@ -555,7 +555,7 @@ static void test_schema_upgrade(void)
     ok(make_v2_file(path), "version_2_fixture_made");
     if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
         return;
-    ok(raw_int(path, "PRAGMA user_version") == 6, "version_2_file_is_upgraded_to_the_current_version");
+    ok(raw_int(path, "PRAGMA user_version") == 7, "version_2_file_is_upgraded_to_the_current_version");
     ok(raw_int(path, "SELECT count(*) FROM items WHERE id NOT IN "
                      "(SELECT item_id FROM item_seals)") == 0 &&
            raw_int(path, "SELECT count(*) FROM item_seals") == V2_N,

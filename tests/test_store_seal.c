@@ -371,6 +371,70 @@ static void plain_free(void *p, void *ctx)
  * request allocated on the reading thread. When that allocation fails the
  * item is still withheld and the alarm still raised (only its record is
  * lost, said on stderr); the next alarm is audited again. */
+/* An attachment's file name is sealed with the item (schema 7): a name
+ * changed in the file withholds the item; a name added to an item posted
+ * without one too; the writer refuses a name that is a path. */
+static void test_attachment_name_sealed(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/seal-name.db", dir);
+    remove_db(path);
+    store *s = NULL;
+    lsn_error err;
+    if (store_open(path, &s, &err) != LSN_OK ||
+        store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) != LSN_OK) {
+        ok(0, "seal_name_store_opens");
+        return;
+    }
+    store_item it = {
+        .channel = "cyber-defence", .author = "anna", .organisation = "NATO HQ",
+        .label = nato_secret, .marking_en = "NATO SECRET", .marking_fr = "NATO SECRET",
+        .classification = 4, .body = "named", .media_type = "application/pdf",
+        .attachment = (const uint8_t *)"%PDF", .attachment_len = 4,
+        .attachment_name = "report.pdf",
+    };
+    store_audit_event ev = { .actor = "anna", .action = "post", .outcome = "ok" };
+    int64_t named_id = 0, renamed_id = 0, plain_id = 0, bad_id = 0;
+    store_uuid_new(it.uuid);
+    lsn_err r1 = store_item_append(s, &it, &ev, &named_id, NULL, &err);
+    store_uuid_new(it.uuid);
+    lsn_err r2 = store_item_append(s, &it, &ev, &renamed_id, NULL, &err);
+    it.attachment_name = NULL;
+    store_uuid_new(it.uuid);
+    lsn_err r3 = store_item_append(s, &it, &ev, &plain_id, NULL, &err);
+    it.attachment_name = "../../etc/passwd";
+    store_uuid_new(it.uuid);
+    ok(r1 == LSN_OK && r2 == LSN_OK && r3 == LSN_OK &&
+           store_item_append(s, &it, &ev, &bad_id, NULL, &err) == LSN_ERR_ARG,
+       "the_writer_refuses_a_file_name_that_is_a_path");
+    store_item *got = NULL;
+    ok(store_item_get(s, named_id, &got, &err) == LSN_OK && got && got->attachment_name &&
+           strcmp(got->attachment_name, "report.pdf") == 0,
+       "a_file_name_is_stored_and_served");
+    lsn_free(got);
+    store_close(s);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE items SET attachment_name = 'invoice.exe' WHERE id = %lld;"
+             "UPDATE items SET attachment_name = 'added.pdf' WHERE id = %lld;",
+             (long long)renamed_id, (long long)plain_id);
+    ok(tamper(path, sql), "file_names_altered_behind_the_store");
+    if (store_open(path, &s, &err) != LSN_OK) {
+        ok(0, "seal_name_store_reopens");
+        return;
+    }
+    ok(store_item_get(s, renamed_id, &got, &err) == LSN_OK && !got,
+       "an_item_whose_file_name_was_changed_is_withheld");
+    lsn_free(got);
+    ok(store_item_get(s, plain_id, &got, &err) == LSN_OK && !got,
+       "an_item_given_a_file_name_behind_the_store_is_withheld");
+    lsn_free(got);
+    ok(store_item_get(s, named_id, &got, &err) == LSN_OK && got,
+       "an_untouched_named_item_is_served");
+    lsn_free(got);
+    store_close(s);
+}
+
 static void test_alarm_out_of_memory(void)
 {
     char path[128];
@@ -525,6 +589,7 @@ int main(void)
         return 1;
     }
     test_tampering();
+    test_attachment_name_sealed();
     test_markings_of_the_class();
     test_alarm_out_of_memory();
     test_key_file();

@@ -62,7 +62,9 @@ enum cli_opt_bit {
     CLI_OPT_OBJECT = 1ull << 31,
     CLI_OPT_SINCE = 1ull << 32,
     CLI_OPT_UNTIL = 1ull << 33,
-    CLI_OPT_FROM = 1ull << 34
+    CLI_OPT_SUBJECT = 1ull << 34,
+    CLI_OPT_ISSUER = 1ull << 35,
+    CLI_OPT_FROM = 1ull << 36
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */

@@ -16,6 +16,21 @@ static int fail(const char *what, const lsn_error *err)
     return CLI_EXIT_ERROR;
 }
 
+/* Which policy a verdict was reached under, as " (policy NAME, OID X,
+ * version V)": two policies may read one label differently, so a verdict
+ * names the one it used (ADatP-4774 policies are known by OID and version). */
+static void policy_words(const lsn_label *label, char *out, size_t cap)
+{
+    const lsn_policy *p = label ? lsn_label_policy(label) : NULL;
+    out[0] = '\0';
+    if (!p)
+        return;
+    const char *name = lsn_policy_name(p), *oid = lsn_policy_id(p), *ver = lsn_policy_version(p);
+    snprintf(out, cap, " (policy %s, OID %s%s%s)", name && name[0] ? name : "unnamed",
+             oid && oid[0] ? oid : "none", ver && ver[0] ? ", version " : "",
+             ver && ver[0] ? ver : "");
+}
+
 int cli_cmd_label_validate(const cli_verb *v, const cli_args *a)
 {
     (void)v;
@@ -36,16 +51,17 @@ int cli_cmd_label_validate(const cli_verb *v, const cli_args *a)
         rc = fail(path, &err);
     } else {
         bool valid = false;
-        char reason[LSN_ERROR_MESSAGE_MAX] = "";
+        char reason[LSN_ERROR_MESSAGE_MAX] = "", under[LSN_ERROR_MESSAGE_MAX];
+        policy_words(label, under, sizeof under);
         e = lsn_label_validate(label, &valid, reason, sizeof reason);
         if (e != LSN_OK) {
             cli_error(path, "cannot validate: %s", lsn_strerror(e));
             rc = CLI_EXIT_ERROR;
         } else if (valid) {
-            printf("valid\n");
+            printf("valid%s\n", under);
             rc = CLI_EXIT_OK;
         } else {
-            printf("invalid: %s\n", reason[0] ? reason : "(no reason given)");
+            printf("invalid: %s%s\n", reason[0] ? reason : "(no reason given)", under);
             rc = CLI_EXIT_NO;
         }
     }
@@ -80,12 +96,14 @@ int cli_cmd_label_mark(const cli_verb *v, const cli_args *a)
          * asked for (--force), and the exit status says invalid either way. */
         bool force = cli_opt(a, CLI_OPT_FORCE) != NULL;
         if (!valid) {
+            char under[LSN_ERROR_MESSAGE_MAX];
+            policy_words(label, under, sizeof under);
             rc = CLI_EXIT_NO;
             if (!force)
-                printf("invalid: %s\n", reason[0] ? reason : "(no reason given)");
+                printf("invalid: %s%s\n", reason[0] ? reason : "(no reason given)", under);
             else
-                cli_error(path, "invalid label, marked anyway (--force): %s",
-                          reason[0] ? reason : "(no reason given)");
+                cli_error(path, "invalid label, marked anyway (--force): %s%s",
+                          reason[0] ? reason : "(no reason given)", under);
         }
         char *m = NULL;
         if (valid || force)

@@ -80,6 +80,12 @@ int cli_cmd_user_show(const cli_verb *v, const cli_args *a)
                u->name, u->organisation, roles, status_name(u->status),
                u->password_hash ? "set" : "none", u->has_cert ? "bound" : "none",
                u->clearance);
+        if (u->cert_subject) {
+            char hex[2 * SRV_CERT_FP_LEN + 1];
+            sodium_bin2hex(hex, sizeof hex, u->cert_issuer, SRV_CERT_FP_LEN);
+            printf("certificate subject: %s\ncertificate issuer: CA SHA-256 %s\n",
+                   u->cert_subject, hex);
+        }
     }
     lsn_free(u);
     admin_close(&ad);
@@ -322,9 +328,51 @@ int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a)
     return exit;
 }
 
+/* user set-certificate NAME --subject DN --issuer CAFILE */
+static int set_certificate_subject(const cli_verb *v, const cli_args *a)
+{
+    const char *dn = cli_opt(a, CLI_OPT_SUBJECT), *ca = cli_opt(a, CLI_OPT_ISSUER);
+    char subject[SRV_CERT_DN_MAX];
+    uint8_t issuer[SRV_CERT_FP_LEN];
+    lsn_error err = {0};
+    if (!ca) {
+        cli_error("user set-certificate", "--subject needs --issuer CAFILE, the CA that "
+                  "issues the certificates");
+        return CLI_EXIT_ERROR;
+    }
+    if (srv_cert_dn_canonical(dn, subject, sizeof subject, &err) != LSN_OK ||
+        srv_cert_file_fingerprint(ca, issuer, &err) != LSN_OK) {
+        cli_error("user set-certificate", "%s", err.message);
+        return CLI_EXIT_ERROR;
+    }
+    admin ad;
+    if (!admin_open(&ad, v, a, false, false))
+        return CLI_EXIT_ERROR;
+    svc_result res;
+    int exit = admin_outcome("user set-certificate",
+                             svc_user_set_certificate_subject(&ad.s, &ad.actor, a->operands[0],
+                                                              subject, issuer, &res),
+                             &res);
+    if (exit == CLI_EXIT_OK) {
+        char hex[2 * SRV_CERT_FP_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, issuer, sizeof issuer);
+        printf("%s: certificates with subject %s issued by CA SHA-256 %s\n", a->operands[0],
+               subject, hex);
+    }
+    admin_close(&ad);
+    return exit;
+}
+
 int cli_cmd_user_set_certificate(const cli_verb *v, const cli_args *a)
 {
     const char *file = cli_opt(a, CLI_OPT_CERTIFICATE);
+    if (!file == !cli_opt(a, CLI_OPT_SUBJECT) || (file && cli_opt(a, CLI_OPT_ISSUER))) {
+        cli_error("user set-certificate", "give --certificate FILE|none, or --subject DN "
+                  "--issuer CAFILE");
+        return CLI_EXIT_ERROR;
+    }
+    if (!file)
+        return set_certificate_subject(v, a);
     bool none = strcmp(file, "none") == 0;
     uint8_t fp[SRV_CERT_FP_LEN];
     lsn_error err = {0};

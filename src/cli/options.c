@@ -61,6 +61,10 @@ static const cli_option options[] = {
     {CLI_OPT_OBJECT, "object", "O", "only records on this object (exact)"},
     {CLI_OPT_SINCE, "since", "TIME", "only records at or after TIME (Unix ms or YYYY-MM-DDTHH:MM:SSZ)"},
     {CLI_OPT_UNTIL, "until", "TIME", "only records before TIME (same forms)"},
+    {CLI_OPT_SUBJECT, "subject", "DN",
+     "bind every certificate with this subject (\"CN=...,O=...\"), with --issuer"},
+    {CLI_OPT_ISSUER, "issuer", "FILE",
+     "the CA certificate (PEM) that must have issued it; in --tls-client-ca"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -14,7 +14,8 @@
 const cli_verb cli_verbs[] = {
     {"label", "validate", "LABEL", 1, 1, CLI_OPT_POLICY, 0,
      "check a label against its policy",
-     "Prints 'valid' and exits 0, or 'invalid: REASON' and exits 1. A label "
+     "Prints 'valid' and exits 0, or 'invalid: REASON' and exits 1, each "
+     "followed by the policy used (name, OID, version). A label "
      "that names an unknown classification or category is invalid too. "
      "LABEL is a file in STANAG 4774 XML, spiffing XML, JSON or BER form "
      "(detected), or '-' for standard input.",
@@ -185,13 +186,19 @@ const cli_verb cli_verbs[] = {
      "Replaces the user's roles by those given with --role (repeatable: "
      "member, release-authority, auditor, administrator). Audited.",
      cli_cmd_user_set_roles, SVC_ACT_ADMINISTER},
-    {"user", "set-certificate", "NAME", 1, 1, USER_OPTS | CLI_OPT_CERTIFICATE,
-     CLI_OPT_CERTIFICATE,
+    {"user", "set-certificate", "NAME", 1, 1,
+     USER_OPTS | CLI_OPT_CERTIFICATE | CLI_OPT_SUBJECT | CLI_OPT_ISSUER, 0,
      "bind a user to a client certificate (smart card)",
-     "Binds the user to the certificate in CERT (PEM or DER) by its SHA-256 "
-     "fingerprint, printed; 'none' unbinds. With TLS and --tls-client-ca, a "
-     "client presenting that certificate (chained to a trusted CA) is signed "
-     "in as the user. One user per certificate. Audited.",
+     "With --certificate FILE, binds the user to the certificate in FILE "
+     "(PEM or DER) by its SHA-256 fingerprint, printed; 'none' unbinds every "
+     "certificate. With --subject DN --issuer CAFILE, binds the user to every "
+     "certificate with that subject issued directly by the CA in CAFILE (one "
+     "of --tls-client-ca's), whatever its key and serial: a smart card "
+     "reissued under the same name still signs its holder in, one with that "
+     "subject from another CA does not. With TLS and --tls-client-ca, a "
+     "client presenting a bound certificate (chained to a trusted CA) is "
+     "signed in as the user; a binding by fingerprint comes first. One user "
+     "per certificate, and per subject under a CA. Audited.",
      cli_cmd_user_set_certificate, SVC_ACT_ADMINISTER},
     {"token", "add", "USER", 1, 1, USER_OPTS | CLI_OPT_NAME | CLI_OPT_EXPIRES, CLI_OPT_NAME,
      "give a user a named access token, with an expiry",

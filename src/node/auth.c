@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "server/client_cert.h"
 #include "node_internal.h"
 
 #define NODE_AUTH_SLOTS 1024u /* direct-mapped by the token hash */
@@ -174,7 +175,7 @@ void *node_auth_lookup_session(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]
     return lookup(n, hash, user);
 }
 
-void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32])
+void *node_auth_lookup_cert(void *ctx, const srv_client_cert *cert)
 {
     /* Not cached: a certificate sign-in reads the store each request, so a
      * change to the user or the binding is seen at once. */
@@ -182,7 +183,9 @@ void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32])
     struct auth_entry *e = core_calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    if (svc_reader_load_cert(&n->svc, fp, &e->r, NULL) != LSN_OK || !e->r.user) {
+    if (svc_reader_load_cert(&n->svc, cert->fingerprint, cert->subject,
+                             cert->has_issuer ? cert->issuer : NULL, &e->r, NULL) != LSN_OK ||
+        !e->r.user) {
         lsn_free(e);
         return NULL;
     }

@@ -293,20 +293,30 @@ static json_t *marking_json(const lsn_label *l, const char *lang)
     return json_string(buf);
 }
 
+json_t *node_marking_in(const lsn_label *l, const char *lang)
+{
+    const lsn_policy *p = l ? lsn_label_policy(l) : NULL;
+    return p && lsn_policy_speaks(p, lang) ? marking_json(l, lang) : NULL;
+}
+
 json_t *node_label_marking_in(const node_label_entry *e, const char *lang)
 {
-    const lsn_policy *p = e && e->label ? lsn_label_policy(e->label) : NULL;
-    return p && lsn_policy_speaks(p, lang) ? marking_json(e->label, lang) : NULL;
+    return node_marking_in(e ? e->label : NULL, lang);
 }
 
 json_t *node_label_equivalent(const node *n, const node_label_entry *e)
 {
+    return node_equivalent(n, e ? e->label : NULL);
+}
+
+json_t *node_equivalent(const node *n, const lsn_label *l)
+{
     const lsn_policy *own = n->policy;
-    if (!own || !e || !e->label || lsn_label_policy(e->label) == own)
+    if (!own || !l || lsn_label_policy(l) == own)
         return NULL;
     lsn_label *t = NULL;
     lsn_error err;
-    if (lsn_label_translate(e->label, n->set, lsn_policy_id(own), &t, &err) != LSN_OK)
+    if (lsn_label_translate(l, n->set, lsn_policy_id(own), &t, &err) != LSN_OK)
         return NULL;
     json_t *en = marking_json(t, "en"), *fr = marking_json(t, "fr");
     lsn_class_info ci = {0};

@@ -37,20 +37,26 @@ void node_resp_refusal(srv_response *resp, const svc_result *res)
                    res->reason[0] ? res->reason : "The request failed.");
 }
 
-/* Decode an optional attachment {"mediaType", "data" (base64)}. */
-static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size_t *len,
-                            srv_response *resp)
+/* Decode an optional attachment {"mediaType", "data" (base64), "fileName"
+ * (optional; checked by the service)}. */
+static bool read_attachment(json_t *a, const char **media, const char **file_name,
+                            uint8_t **bytes, size_t *len, srv_response *resp)
 {
     *media = NULL;
+    *file_name = NULL;
     *bytes = NULL;
     *len = 0;
     if (!a || json_is_null(a))
         return true;
     const char *mt = json_string_value(json_object_get(a, "mediaType"));
     json_t *d = json_object_get(a, "data");
-    if (!json_is_object(a) || !mt || !*mt || strlen(mt) > 255 || !json_is_string(d)) {
+    json_t *fn = json_object_get(a, "fileName");
+    if (!json_is_object(a) || !mt || !*mt || strlen(mt) > 255 || !json_is_string(d) ||
+        (fn && !json_is_null(fn) &&
+         (!json_is_string(fn) || strlen(json_string_value(fn)) != json_string_length(fn)))) {
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
-                       "An attachment is {\"mediaType\": TYPE, \"data\": BASE64}.");
+                       "An attachment is {\"mediaType\": TYPE, \"data\": BASE64, "
+                       "\"fileName\": NAME (optional)}.");
         return false;
     }
     size_t cap = json_string_length(d) / 4 * 3 + 3;
@@ -66,6 +72,7 @@ static bool read_attachment(json_t *a, const char **media, uint8_t **bytes, size
         return false;
     }
     *media = mt;
+    *file_name = fn ? json_string_value(fn) : NULL;
     *bytes = buf;
     return true;
 }
@@ -168,7 +175,7 @@ void node_h_post(srv_request *req, srv_response *resp)
         return;
     }
     json_t *jbody = json_object_get(in, "body");
-    const char *media;
+    const char *media, *file_name;
     uint8_t *att;
     size_t att_len;
     if (!json_object_get(in, "label") || !json_is_string(jbody)) {
@@ -178,14 +185,16 @@ void node_h_post(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
-    if (!read_attachment(json_object_get(in, "attachment"), &media, &att, &att_len, resp)) {
+    if (!read_attachment(json_object_get(in, "attachment"), &media, &file_name, &att, &att_len,
+                         resp)) {
         malformed(n, &a, channel, "malformed attachment");
         json_decref(in);
         return;
     }
     svc_post p = {.channel = channel, .label = json_object_get(in, "label"),
                   .body = json_string_value(jbody), .body_len = json_string_length(jbody),
-                  .media_type = media, .attachment = att, .attachment_len = att_len};
+                  .media_type = media, .attachment = att, .attachment_len = att_len,
+                  .attachment_name = file_name};
     svc_result res;
     svc_pending *pd = NULL;
     if (svc_post_accept(&n->svc, &a, &p, &pd, &res) != LSN_OK)
@@ -220,7 +229,19 @@ void node_h_mark(srv_request *req, srv_response *resp)
         node_resp_refusal(resp, &res);
         return;
     }
-    srv_resp_json(resp, 200, json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", l->en,
-                                       "markingFr", l->fr));
+    json_t *out = json_pack("{s:b, s:s, s:s}", "valid", 1, "marking", l->en, "markingFr", l->fr);
+    /* A label under a national policy: its Japanese marking when that
+     * policy writes one, and its equivalent under the node's policy (the
+     * label its readers will be decided on), as an item carries them. */
+    json_t *ja = node_marking_in(l->label, "ja"), *eq = node_equivalent(n, l->label);
+    if (out && ja)
+        json_object_set_new(out, "markingJa", ja);
+    else
+        json_decref(ja);
+    if (out && eq)
+        json_object_set_new(out, "equivalent", eq);
+    else
+        json_decref(eq);
+    srv_resp_json(resp, 200, out);
     svc_label_release(l);
 }

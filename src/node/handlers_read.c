@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/disposition.h"
 #include "core/alloc.h"
 #include "store/store_fed.h"
 #include "core/error.h"
@@ -461,9 +462,13 @@ void node_h_attachment(srv_request *req, srv_response *resp)
     }
     if (len)
         memcpy(bytes, it->attachment, len);
-    char disposition[80], uuid[37];
+    char disposition[SRV_RESP_HEADER_VALUE_MAX], uuid[37], fallback[48];
     store_uuid_text(it->uuid, uuid);
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"item-%s\"", uuid);
+    snprintf(fallback, sizeof fallback, "item-%s", uuid);
+    /* The poster's file name (checked by the store: no path, no control
+     * character), else item-UUID; always fits (SRV_RESP_HEADER_VALUE_MAX). */
+    if (!srv_content_disposition(it->attachment_name, fallback, disposition, sizeof disposition))
+        snprintf(disposition, sizeof disposition, "attachment");
     srv_resp_bytes(resp, 200, sane_media_type(it->media_type) ? it->media_type
                                                               : "application/octet-stream",
                    bytes, len);

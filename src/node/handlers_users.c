@@ -4,6 +4,9 @@
  *   PATCH  /api/v1/users/{name}           {status, clearance, roles}: any of them
  *   DELETE /api/v1/users/{name}           remove (the name stays taken)
  *   PUT    /api/v1/users/{name}/password  {password}
+ *   PUT    /api/v1/users/{name}/certificate  {certificate: PEM} or {subject: DN,
+ *                                         issuer: the CA's PEM}: bind (smart cards)
+ *   DELETE /api/v1/users/{name}/certificate  unbind every certificate
  *   POST   /api/v1/users/{name}/token     a new bearer token (the old one stops)
  *   GET    /api/v1/users/{name}/tokens    named access tokens (names, times)
  *   POST   /api/v1/users/{name}/tokens    {name, expiresDays}: a new one, shown once
@@ -19,6 +22,7 @@
 
 #include "node_internal.h"
 #include "server/body.h"
+#include "server/client_cert.h"
 #include "server/errors.h"
 
 static const char *const status_names[] = {"active", "disabled", "removed"};
@@ -26,11 +30,24 @@ static const char *const status_names[] = {"active", "disabled", "removed"};
 static json_t *user_json(const store_user *u)
 {
     json_t *clr = json_loads(u->clearance, 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:b}", "name", u->name, "organisation",
-                     u->organisation, "clearance", clr ? clr : json_null(), "roles",
-                     node_roles_json(u->roles), "status",
-                     u->status <= STORE_USER_REMOVED ? status_names[u->status] : "removed",
-                     "password", u->password_hash != NULL, "certificate", u->has_cert);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:b}", "name", u->name,
+                          "organisation", u->organisation, "clearance",
+                          clr ? clr : json_null(), "roles", node_roles_json(u->roles),
+                          "status",
+                          u->status <= STORE_USER_REMOVED ? status_names[u->status]
+                                                          : "removed",
+                          "password", u->password_hash != NULL, "certificate",
+                          u->has_cert || u->cert_subject != NULL);
+    if (o && u->cert_subject) {
+        char hex[2 * STORE_HASH_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, u->cert_issuer, STORE_HASH_LEN);
+        if (json_object_set_new(o, "certificateSubject", json_string(u->cert_subject)) ||
+            json_object_set_new(o, "certificateIssuer", json_string(hex))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
 }
 
 static int list_cb(void *ctx, const store_user *u)
@@ -169,6 +186,65 @@ void node_h_user_password(srv_request *req, srv_response *resp)
     else
         resp->status = 204;
     json_decref(in);
+}
+
+void node_h_user_certificate(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    svc_actor a = svc_actor_of(req->user);
+    const char *name = srv_req_param(req, "name");
+    static const char shape[] = "{\"certificate\": PEM} or {\"subject\": DN, \"issuer\": "
+                                "PEM of the CA that issues it}";
+    json_t *in;
+    if (!node_body_object(req, resp, &in, shape))
+        return;
+    json_t *jc = json_object_get(in, "certificate"), *js = json_object_get(in, "subject"),
+           *ji = json_object_get(in, "issuer");
+    uint8_t fp[SRV_CERT_FP_LEN];
+    char subject[SRV_CERT_DN_MAX];
+    lsn_error err = {0};
+    svc_result res;
+    lsn_err rc;
+    if (json_is_string(jc) && !js && !ji) {
+        if (srv_cert_pem_fingerprint(json_string_value(jc), json_string_length(jc), fp,
+                                     &err) != LSN_OK) {
+            srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "%s", err.message);
+            json_decref(in);
+            return;
+        }
+        rc = svc_user_set_certificate(&n->svc, &a, name, fp, &res);
+    } else if (!jc && json_is_string(js) && json_is_string(ji)) {
+        if (srv_cert_dn_canonical(json_string_value(js), subject, sizeof subject, &err) !=
+                LSN_OK ||
+            srv_cert_pem_fingerprint(json_string_value(ji), json_string_length(ji), fp,
+                                     &err) != LSN_OK) {
+            srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "%s", err.message);
+            json_decref(in);
+            return;
+        }
+        rc = svc_user_set_certificate_subject(&n->svc, &a, name, subject, fp, &res);
+    } else {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "A request is %s.", shape);
+        json_decref(in);
+        return;
+    }
+    json_decref(in);
+    if (rc != LSN_OK)
+        node_resp_refusal(resp, &res);
+    else
+        answer_user(n, &a, name, resp);
+}
+
+void node_h_user_certificate_remove(srv_request *req, srv_response *resp)
+{
+    node *n = req->app;
+    svc_actor a = svc_actor_of(req->user);
+    svc_result res;
+    if (svc_user_set_certificate(&n->svc, &a, srv_req_param(req, "name"), NULL, &res) !=
+        LSN_OK)
+        node_resp_refusal(resp, &res);
+    else
+        resp->status = 204;
 }
 
 void node_h_user_token(srv_request *req, srv_response *resp)

@@ -49,6 +49,11 @@ static json_t *attachment_json(const store_item *it, bool with_data)
 {
     json_t *a = json_pack("{s:s, s:I}", "mediaType", it->media_type, "size",
                           (json_int_t)it->attachment_len);
+    if (a && it->attachment_name &&
+        json_object_set_new(a, "fileName", json_string(it->attachment_name)) != 0) {
+        json_decref(a); /* (not UTF-8: the store refuses such a name) */
+        return NULL;
+    }
     if (!a || !with_data)
         return a;
     size_t b64len = sodium_base64_encoded_len(it->attachment_len,

@@ -58,6 +58,8 @@ static const srv_route node_routes[] = {
     {SRV_PATCH, "/api/v1/users/{name}", node_h_user_update, true, "change a user's status, clearance or roles", SVC_ACT_ADMINISTER},
     {SRV_DELETE, "/api/v1/users/{name}", node_h_user_remove, true, "remove a user (the name stays taken)", SVC_ACT_ADMINISTER},
     {SRV_PUT, "/api/v1/users/{name}/password", node_h_user_password, true, "set a user's password", SVC_ACT_ADMINISTER},
+    {SRV_PUT, "/api/v1/users/{name}/certificate", node_h_user_certificate, true, "bind a user to a client certificate, or to a subject under a CA", SVC_ACT_ADMINISTER},
+    {SRV_DELETE, "/api/v1/users/{name}/certificate", node_h_user_certificate_remove, true, "unbind a user's client certificates", SVC_ACT_ADMINISTER},
     {SRV_POST, "/api/v1/users/{name}/token", node_h_user_token, true, "a new bearer token for a user (in the answer, once)", SVC_ACT_ADMINISTER},
     {SRV_GET, "/api/v1/users/{name}/tokens", node_h_tokens, true, "a user's named access tokens (the user or an administrator)", SVC_ACT_NONE},
     {SRV_POST, "/api/v1/users/{name}/tokens", node_h_token_add, true, "a new named access token with an expiry (in the answer, once)", SVC_ACT_NONE},

@@ -134,7 +134,7 @@ void node_auth_free(node *n);
 /* The same for a web session's cookie hash (srv_auth lookup_session). */
 void *node_auth_lookup_session(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 /* The same for a client certificate's fingerprint (not cached). */
-void *node_auth_lookup_cert(void *ctx, const uint8_t fp[32]);
+void *node_auth_lookup_cert(void *ctx, const struct srv_client_cert *cert);
 /* Forget every cached reader (an account changed): the next request of
  * each token or session reads the store again. */
 void node_auth_invalidate(node *n);
@@ -201,6 +201,10 @@ json_t *node_label_marking_in(const node_label_entry *e, const char *lang);
  * as {"policy", "classification", "marking", "markingFr"}; NULL when the label is under the
  * node's policy or has no equivalent. */
 json_t *node_label_equivalent(const node *n, const node_label_entry *e);
+/* The same two for a label of the node's set (the preview of a label being
+ * composed, POST /api/v1/labels/mark). */
+json_t *node_marking_in(const lsn_label *l, const char *lang);
+json_t *node_equivalent(const node *n, const lsn_label *l);
 /* Set up / release the node's caches (labels and rendered items). */
 /* integrity.c: the store's alarm for an item that fails its seal (a
  * store_alarm_cb; ctx is the node): a line on stderr, a metric. */
@@ -299,6 +303,8 @@ void node_h_user_show(srv_request *req, srv_response *resp);
 void node_h_user_update(srv_request *req, srv_response *resp);
 void node_h_user_remove(srv_request *req, srv_response *resp);
 void node_h_user_password(srv_request *req, srv_response *resp);
+void node_h_user_certificate(srv_request *req, srv_response *resp);
+void node_h_user_certificate_remove(srv_request *req, srv_response *resp);
 void node_h_user_token(srv_request *req, srv_response *resp);
 /* Roles (STORE_ROLE_* bits) as the API's list of names (handlers_read.c). */
 json_t *node_roles_json(unsigned roles);

@@ -101,12 +101,17 @@ lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_re
     return reader_of(s, rc, u, r, err);
 }
 
-lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], const char *subject,
+                             const uint8_t issuer[STORE_HASH_LEN], svc_reader *r,
                              lsn_error *err)
 {
     memset(r, 0, sizeof *r);
     store_user *u = NULL;
     lsn_err rc = store_user_find_by_cert(s->st, fp, &u, err);
+    /* A binding to this very certificate comes first; then one to its
+     * subject, only under the CA that issued it. */
+    if (rc == LSN_OK && !u && subject && *subject && issuer)
+        rc = store_user_find_by_cert_subject(s->st, subject, issuer, &u, err);
     return reader_of(s, rc, u, r, err);
 }
 

@@ -163,8 +163,12 @@ lsn_err svc_reader_load(svc *s, const char *name, svc_reader *r, lsn_error *err)
 /* The same by token hash (the node's authentication). */
 lsn_err svc_reader_load_token(svc *s, const uint8_t hash[STORE_HASH_LEN], svc_reader *r,
                               lsn_error *err);
-/* The same by a client certificate's fingerprint. */
-lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], svc_reader *r,
+/* The same by a verified client certificate: the user bound to its
+ * fingerprint fp, else the one bound to its subject (a DN, "" or NULL:
+ * none) under the CA that issued it (issuer: the SHA-256 of that CA's
+ * certificate; NULL: none of the trusted CAs issued it directly). */
+lsn_err svc_reader_load_cert(svc *s, const uint8_t fp[STORE_HASH_LEN], const char *subject,
+                             const uint8_t issuer[STORE_HASH_LEN], svc_reader *r,
                              lsn_error *err);
 void svc_reader_release(svc_reader *r);
 
@@ -240,6 +244,7 @@ typedef struct svc_post {
     const char *media_type;    /* attachment's; NULL: none */
     const uint8_t *attachment;
     size_t attachment_len;
+    const char *attachment_name; /* its file name (store_attachment_name_ok); NULL: none */
     int64_t created_ms;        /* 0: now */
     const char *audit_detail;  /* the post record's detail; NULL: the channel */
     const uint8_t *uuid;       /* the item's public id (STORE_UUID_LEN bytes), as a
@@ -427,6 +432,15 @@ lsn_err svc_user_list(svc *s, const svc_actor *a, store_user_cb cb, void *ctx,
  * (NULL: unbind): presenting it over TLS signs them in. Administrators. */
 lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
                                  const uint8_t fp[STORE_HASH_LEN], svc_result *res);
+/* Bind user name to every client certificate with this subject (a DN in
+ * canonical form: srv_cert_dn_canonical) issued by the CA whose
+ * certificate has the SHA-256 issuer: smart cards reissued under the same
+ * name keep signing their holder in. One user per (subject, issuer).
+ * Administrators; audited. */
+lsn_err svc_user_set_certificate_subject(svc *s, const svc_actor *a, const char *name,
+                                         const char *subject,
+                                         const uint8_t issuer[STORE_HASH_LEN],
+                                         svc_result *res);
 /* Named access tokens (for programs), by their owner or an administrator:
  * add one (a name of 1..64 characters, unique for the user; expires_ms 0:
  * never) and write it to token_out once (only its hash is stored); list a

@@ -117,7 +117,14 @@ static svc_label *build(svc *n, char *key, size_t key_len, svc_result *res)
     bool valid = false;
     char reason[400] = "";
     if (lsn_label_validate(l, &valid, reason, sizeof reason) != LSN_OK || !valid) {
-        svc_refuse(res, SVC_INVALID, LSN_ERR_LABEL, "The label is invalid: %s",
+        /* Name the policy: two policies may share an OID (issue 12). */
+        const lsn_policy *p = lsn_label_policy(l);
+        const char *ver = p ? lsn_policy_version(p) : NULL;
+        svc_refuse(res, SVC_INVALID, LSN_ERR_LABEL,
+                   "The label is invalid under %s (OID %s%s%s): %s",
+                   p && lsn_policy_name(p) ? lsn_policy_name(p) : "its policy",
+                   p && lsn_policy_id(p) ? lsn_policy_id(p) : "none",
+                   ver && ver[0] ? ", version " : "", ver && ver[0] ? ver : "",
                    reason[0] ? reason : "it breaks a rule of the policy");
         lsn_label_free(l);
         return NULL;

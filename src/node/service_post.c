@@ -130,6 +130,11 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     if (p->body_len > s->body_limit)
         return refuse(s, a, p->channel, "body too large", res, SVC_TOO_LARGE, LSN_ERR_LIMIT,
                       "The body is too large.");
+    if ((p->attachment_name && !p->media_type) || !store_attachment_name_ok(p->attachment_name))
+        return refuse(s, a, p->channel, "bad attachment file name", res, SVC_MALFORMED,
+                      LSN_ERR_ARG,
+                      "An attachment's file name is 1 to 255 bytes of UTF-8 without '/', '\\' "
+                      "or a control character, and not '.' or '..'.");
 
     svc_label *l = NULL;
     lsn_err rc = svc_label_get(s, p->label, &l, res);
@@ -178,6 +183,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         .label = l->canon, .marking_en = l->en, .marking_fr = l->fr,
         .classification = l->class_index, .body = p->body, .media_type = p->media_type,
         .attachment = p->attachment, .attachment_len = p->attachment_len,
+        .attachment_name = p->attachment_name,
         .created_ms = p->created_ms ? p->created_ms : now_ms(),
     };
     /* The public id is chosen here, not by the store, so that the answer

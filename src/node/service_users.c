@@ -397,3 +397,32 @@ lsn_err svc_user_set_certificate(svc *s, const svc_actor *a, const char *name,
                         "That certificate is bound to another user already.");
     return finish(s, a, "user.set-certificate", object, detail, rc, res);
 }
+
+lsn_err svc_user_set_certificate_subject(svc *s, const svc_actor *a, const char *name,
+                                         const char *subject,
+                                         const uint8_t issuer[STORE_HASH_LEN],
+                                         svc_result *res)
+{
+    char object[300], detail[1200];
+    begin(res, name, object);
+    if (!may(a, name, false))
+        return refuse_right(s, a, "user.set-certificate", object, res);
+    char hex[2 * STORE_HASH_LEN + 1] = "";
+    if (issuer)
+        sodium_bin2hex(hex, sizeof hex, issuer, STORE_HASH_LEN);
+    snprintf(detail, sizeof detail, "certificate subject '%.1000s' issuer SHA-256 %.64s",
+             subject ? subject : "", hex);
+    if (!subject || !*subject || !issuer) {
+        lsn_err rc = svc_refuse(res, SVC_MALFORMED, LSN_ERR_ARG,
+                                "A certificate subject needs the CA that issues it.");
+        return finish(s, a, "user.set-certificate", object, detail, rc, res);
+    }
+    store_user_change ch = {.status = -1, .roles = -1, .cert_subject = subject,
+                            .cert_issuer = issuer};
+    lsn_err rc = change(s, name, &ch, res);
+    if (rc == LSN_ERR_DUPLICATE || (rc != LSN_OK && res->refusal == SVC_FAILED &&
+                                    strstr(res->reason, "already")))
+        rc = svc_refuse(res, SVC_DUPLICATE, LSN_ERR_DUPLICATE,
+                        "That subject under that CA is bound to another user already.");
+    return finish(s, a, "user.set-certificate", object, detail, rc, res);
+}

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include "liaison/error.h"
 
+struct srv_client_cert; /* server/client_cert.h */
+
 #define SRV_TOKEN_HASH_LEN 32   /* SHA-256 */
 #define SRV_TOKEN_MAX 128       /* longest token accepted in a header */
 #define SRV_TOKEN_LEN 47        /* "lsn_" + 43 base64url characters */
@@ -35,11 +37,12 @@ typedef struct srv_auth {
      * hash, or NULL (no such session, or it ended). May be NULL: no
      * sessions. Its result is released by `release` as lookup's is. */
     void *(*lookup_session)(void *ctx, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
-    /* The user bound to the client certificate with this SHA-256
-     * fingerprint (server/client_cert.h), or NULL. May be NULL. Asked only
-     * with TLS and tls-client-ca, when the request has neither a bearer
-     * token nor a session cookie. Released by `release`. */
-    void *(*lookup_cert)(void *ctx, const uint8_t fingerprint[32]);
+    /* The user bound to this verified client certificate (by its SHA-256
+     * fingerprint, or by its subject under its issuing CA:
+     * server/client_cert.h), or NULL. May be NULL. Asked only with TLS and
+     * tls-client-ca, when the request has neither a bearer token nor a
+     * session cookie. Released by `release`. */
+    void *(*lookup_cert)(void *ctx, const struct srv_client_cert *cert);
     /* The name of a user the lookups returned, for the access log (valid
      * until release). May be NULL: the log says null. */
     const char *(*user_name)(void *ctx, void *user);

@@ -46,6 +46,7 @@ struct srv_server {
     _Atomic bool stopping;   /* set by srv_server_stop: suspend no more */
     uint16_t port;
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+    srv_ca_list *tls_cas; /* tls_ca_pem parsed: who issued a client's certificate */
     size_t tls_key_len;
 };
 
@@ -267,10 +268,10 @@ static void auth_challenge(srv_response *resp, srv_auth_result r)
  * to a trusted CA and is bound to a user. */
 static bool cert_user(srv_server *s, struct MHD_Connection *c, srv_request *rq)
 {
-    uint8_t fp[SRV_CERT_FP_LEN];
-    if (!srv_client_cert_fingerprint(c, fp))
+    srv_client_cert cert;
+    if (!srv_client_cert_read(c, s->tls_cas, &cert))
         return false;
-    rq->user = s->o.auth.lookup_cert(s->o.auth.ctx, fp);
+    rq->user = s->o.auth.lookup_cert(s->o.auth.ctx, &cert);
     return rq->user != NULL;
 }
 
@@ -634,6 +635,7 @@ static void free_server(srv_server *s)
     }
     lsn_free(s->tls_cert_pem);
     lsn_free(s->tls_ca_pem);
+    srv_ca_list_free(s->tls_cas);
     srv_access_log_close(s->access_log);
     srv_conn_guard_free(s->guard);
     if (s->own_metrics)
@@ -764,7 +766,8 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
             free_server(s);
             return NULL;
         }
-        if (o->tls_client_ca && !(s->tls_ca_pem = read_pem(o->tls_client_ca, &cl, err))) {
+        if (o->tls_client_ca && (!(s->tls_ca_pem = read_pem(o->tls_client_ca, &cl, err)) ||
+                                 srv_ca_list_load(s->tls_ca_pem, cl, &s->tls_cas, err))) {
             free_server(s);
             return NULL;
         }

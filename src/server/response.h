@@ -11,7 +11,9 @@
 
 #define SRV_RESP_MAX_HEADERS 6
 #define SRV_RESP_HEADER_NAME_MAX 48
-#define SRV_RESP_HEADER_VALUE_MAX 256
+/* 1 KiB: a Content-Disposition with a 255-byte file name, percent-encoded
+ * (server/disposition.h), fits. */
+#define SRV_RESP_HEADER_VALUE_MAX 1024
 
 struct srv_sse_sub;
 struct srv_deferred;

@@ -27,7 +27,7 @@ void *copy_item(const store_item *it)
                (it->fed.binding ? it->fed.binding_len + 1 : 0) + copy_ssize(it->channel) +
                copy_ssize(it->author) + copy_ssize(it->organisation) + copy_ssize(it->label) +
                copy_ssize(it->marking_en) + copy_ssize(it->marking_fr) + copy_ssize(it->body) +
-               copy_ssize(it->media_type) + it->attachment_len;
+               copy_ssize(it->media_type) + copy_ssize(it->attachment_name) + it->attachment_len;
     store_item *c = core_malloc(n);
     if (!c)
         return NULL;
@@ -52,6 +52,7 @@ void *copy_item(const store_item *it)
     c->marking_fr = copy_put(&cur, it->marking_fr);
     c->body = copy_put(&cur, it->body);
     c->media_type = copy_put(&cur, it->media_type);
+    c->attachment_name = it->media_type ? copy_put(&cur, it->attachment_name) : NULL;
     if (it->media_type) {
         /* An attachment present but empty still gets a non-NULL pointer. */
         if (it->attachment_len)

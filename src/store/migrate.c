@@ -75,8 +75,11 @@ static int user_cb(void *ctx, const store_user *u)
         return fail(m, e);
     m->r->users++;
     store_user_change ch = { .status = (int)u->status, .roles = -1,
-                             .cert_fingerprint = u->has_cert ? u->cert_fingerprint : NULL };
-    if ((u->status || u->has_cert) && (e = store_user_update(m->to, u->name, &ch, m->err)))
+                             .cert_fingerprint = u->has_cert ? u->cert_fingerprint : NULL,
+                             .cert_subject = u->cert_subject,
+                             .cert_issuer = u->cert_subject ? u->cert_issuer : NULL };
+    if ((u->status || u->has_cert || u->cert_subject) &&
+        (e = store_user_update(m->to, u->name, &ch, m->err)))
         return fail(m, e);
     if ((e = store_token_list(m->from, u->name, token_cb, m, m->err)))
         return fail(m, e);

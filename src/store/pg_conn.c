@@ -17,12 +17,14 @@
 
 /* An item's columns, in the order pg_row_item_raw reads them (the same as
  * SQLite's): its own and its class's, the attachment's bytes (10) or only
- * their size (13), its public id and class, then its seal (16-18). */
+ * their size (13), its public id and class, its seal (16-18), then the
+ * attachment's file name (19, version 7), which the seal covers too. */
 #define ITEM_COLS_HEAD                                                             \
     "i.id, i.channel, i.author, i.organisation, c.label, c.marking_en, "           \
     "c.marking_fr, c.classification::int8, "
 #define ITEM_COLS_TAIL "i.created_ms, i.content_hash, "
-#define ITEM_COLS_SEAL ", i.uuid, i.class, s.body_digest, s.attachment_digest, s.mac"
+#define ITEM_COLS_SEAL ", i.uuid, i.class, s.body_digest, s.attachment_digest, s.mac, " \
+                       "i.attachment_name"
 #define ITEM_COLS ITEM_COLS_HEAD "i.body, i.media_type, i.attachment, " ITEM_COLS_TAIL \
                   "NULL::int8" ITEM_COLS_SEAL
 #define ITEM_LIST_COLS ITEM_COLS_HEAD "i.body, i.media_type, NULL::bytea, " ITEM_COLS_TAIL \
@@ -30,7 +32,8 @@
 #define ITEM_FROM " FROM items i JOIN label_classes c ON c.id = i.class " \
                   "LEFT JOIN item_seals s ON s.item_id = i.id "
 #define USER_COLS "SELECT u.id, u.name, u.organisation, u.clearance, u.roles, u.token_hash, " \
-                  "u.password_hash, u.status::int8, u.cert_fingerprint "
+                  "u.password_hash, u.status::int8, u.cert_fingerprint, u.cert_subject, " \
+                  "u.cert_issuer "
 /* The search's restriction to what was asked: the tokens the writer put in
  * each item's tsvector with weights of their own (A: class, and class in
  * channel; B: channel), so that a word of a body never stands for one. */
@@ -55,9 +58,9 @@ static const char *const sql[PG_NSTMT] = {
      * store's own limit. */
     [PG_ITEM_INSERT] =
         "INSERT INTO items(id, uuid, channel, class, author, organisation, body, "
-        "media_type, attachment, created_ms, content_hash, tsv) "
+        "media_type, attachment, created_ms, content_hash, attachment_name, tsv) "
         "SELECT $1::int8, $2::bytea, ch.name, $4::int8, $5::text, $6::text, $7::text, "
-        "$8::text, $9::bytea, $10::int8, $11::bytea, "
+        "$8::text, $9::bytea, $10::int8, $11::bytea, $12::text, "
         "to_tsvector('simple', left($7::text, 262144)) || "
         "setweight(format('k%s:1 k%sh%s:1', $4::int8, $4::int8, ch.id)::tsvector, 'A') || "
         "setweight(format('h%s:1', ch.id)::tsvector, 'B') "
@@ -88,8 +91,10 @@ static const char *const sql[PG_NSTMT] = {
         "WHEN $2::text = '' THEN NULL ELSE $2::text END, status = coalesce($3::int4, status), "
         "clearance = coalesce($4::text, clearance), roles = coalesce($5::int8, roles), "
         "token_hash = coalesce($6::bytea, token_hash), cert_fingerprint = CASE WHEN "
-        "$7::int4 = 1 THEN NULL ELSE coalesce($8::bytea, cert_fingerprint) END "
-        "WHERE name = $1::text",
+        "$7::int4 = 1 THEN NULL ELSE coalesce($8::bytea, cert_fingerprint) END, "
+        "cert_subject = CASE WHEN $7::int4 = 1 THEN NULL ELSE coalesce($9::text, cert_subject) "
+        "END, cert_issuer = CASE WHEN $7::int4 = 1 THEN NULL ELSE coalesce($10::bytea, "
+        "cert_issuer) END WHERE name = $1::text",
     [PG_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES ($1::text, $2::text) "
                           "RETURNING id",
     [PG_TOKEN_INSERT] = "INSERT INTO tokens(hash, \"user\", name, created_ms, expires_ms) "
@@ -121,6 +126,8 @@ static const char *const sql[PG_NSTMT] = {
     [PG_TOKEN_LIST] = "SELECT \"user\", name, created_ms, coalesce(expires_ms, 0) FROM tokens "
                       "WHERE \"user\" = $1::text ORDER BY name",
     [PG_USER_BY_CERT] = USER_COLS "FROM users u WHERE u.cert_fingerprint = $1::bytea",
+    [PG_USER_BY_CERT_SUBJECT] = USER_COLS "FROM users u WHERE u.cert_subject = $1::text "
+                                "AND u.cert_issuer = $2::bytea",
     [PG_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = $1::text",
     [PG_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
     [PG_ITEM_GET] = "SELECT " ITEM_COLS ITEM_FROM "WHERE i.id = $1::int8",
@@ -237,7 +244,19 @@ static const char schema_v6[] =
     "  FOR EACH ROW EXECUTE FUNCTION liaison_append_only();\n"
     "INSERT INTO liaison_schema VALUES (6);\n";
 
-#define SCHEMA_VERSION 6
+/* Version 7, SQLite's step 7 (people, issue 11, second part): an
+ * attachment's file name; users bound to client certificates by subject
+ * and issuing CA (one user per pair). */
+static const char schema_v6_to_v7[] =
+    "ALTER TABLE items ADD COLUMN attachment_name text;\n"
+    "ALTER TABLE users ADD COLUMN cert_subject text;\n"
+    "ALTER TABLE users ADD COLUMN cert_issuer bytea\n"
+    "  CHECK (cert_issuer IS NULL OR length(cert_issuer) = 32);\n"
+    "CREATE UNIQUE INDEX users_by_cert_subject ON users(cert_subject, cert_issuer)\n"
+    "  WHERE cert_subject IS NOT NULL;\n"
+    "UPDATE liaison_schema SET version = 7;\n";
+
+#define SCHEMA_VERSION 7
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -548,8 +567,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
                       SCHEMA_VERSION);
     if (!e && v < 1)
         e = pg_exec(c, schema_v6, "creating the schema", err);
-    /* Later versions: `if (!e && v < 7) e = pg_exec(c, schema_v6_to_v7, ...)`
-     * with `UPDATE liaison_schema SET version = 7`. */
+    if (!e && v < 7)
+        e = pg_exec(c, schema_v6_to_v7, "upgrading the schema to version 7", err);
+    /* Later versions: `if (!e && v < 8) e = pg_exec(c, schema_v7_to_v8, ...)`
+     * ending with `UPDATE liaison_schema SET version = 8`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

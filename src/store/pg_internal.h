@@ -23,7 +23,7 @@ typedef enum pg_stmt {
     PG_FED_BINDING_INSERT, PG_FED_BINDING_KEEP, PG_FED_OUTBOX_INSERT, PG_FED_PEER_INSERT,
     /* readers */
     PG_ORG_GET, PG_ORG_LIST, PG_USER_GET, PG_USER_BY_TOKEN, PG_USER_LIST, PG_TOKEN_LIST,
-    PG_USER_BY_CERT, PG_CHANNEL_GET, PG_CHANNEL_LIST, PG_ITEM_GET, PG_ITEM_LABEL,
+    PG_USER_BY_CERT, PG_USER_BY_CERT_SUBJECT, PG_CHANNEL_GET, PG_CHANNEL_LIST, PG_ITEM_GET, PG_ITEM_LABEL,
     PG_ITEM_FIND, PG_ITEM_LIST, PG_ITEM_LIST_ALL, PG_ITEM_LIST_CC, PG_ITEM_LIST_C,
     PG_ITEM_SEARCH, PG_ITEM_SEARCH_IN, PG_ITEM_LAST, PG_CLASS_LIST, PG_CLASS_LAST,
     PG_AUDIT_LIST, PG_AUDIT_HASH_AT, PG_HAS_SEALS,
@@ -151,6 +151,7 @@ lsn_err pg_query(pg_store *s, pg_stmt which, pg_arg *args, int n, int page_at, p
 void pg_row_item_raw(const PGresult *r, int row, store_item *it);
 /* Item rows carry the item's seal as columns PG_SEAL_COL..+2. */
 #define PG_SEAL_COL 16
+#define PG_NAME_COL 19 /* then the attachment's file name */
 
 /* pg_write.c */
 extern const writer_ops pg_writer_ops;

@@ -182,7 +182,7 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
     int64_t first = pg_col_int(r, 0, 0);
     PQclear(r);
     s->items_added = 1;
-    pg_arg args[WRITER_RUN_MAX][11], seal[WRITER_RUN_MAX][4];
+    pg_arg args[WRITER_RUN_MAX][12], seal[WRITER_RUN_MAX][4];
     uint8_t mac[WRITER_RUN_MAX][SEAL_LEN];
     pg_pipe_stmt q[2 * WRITER_RUN_MAX];
     for (int i = 0; i < k; i++) {
@@ -206,6 +206,7 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
                               : PG_NULL;
         a[9] = PG_INT(j->created_ms);
         a[10] = PG_HASH(j->hash);
+        a[11] = PG_TEXT(it->media_type ? it->attachment_name : NULL);
         /* The seal, over the row as it will be stored. */
         store_item sealed = *it;
         sealed.id = j->id;
@@ -221,7 +222,7 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
         seal[i][2] = PG_BYTES(j->seal_digests.attachment, SEAL_LEN);
         seal[i][3] = PG_BYTES(mac[i], SEAL_LEN);
         /* An unknown channel inserts no row (the INSERT selects it). */
-        q[2 * i] = (pg_pipe_stmt){ .which = PG_ITEM_INSERT, .args = a, .n = 11, .rows = 1,
+        q[2 * i] = (pg_pipe_stmt){ .which = PG_ITEM_INSERT, .args = a, .n = 12, .rows = 1,
                                    .doing = "appending an item",
                                    .none = "it names an unknown channel" };
         q[2 * i + 1] = (pg_pipe_stmt){ .which = PG_SEAL_INSERT, .args = seal[i], .n = 4,
@@ -304,7 +305,7 @@ lsn_err pg_audit_append(store *b, store_audit_event *ev, lsn_error *err)
 typedef struct row_job {
     pg_stmt which;
     const char *doing;
-    pg_arg args[8];
+    pg_arg args[10];
     int n;
     int must_change; /* 0 rows changed is "no such ..." (this sentence) */
     const char *none;
@@ -382,13 +383,19 @@ lsn_err pg_user_update(store *b, const char *name, const store_user_change *ch,
         return e;
     if (ch->status > STORE_USER_REMOVED)
         return core_fail(err, LSN_ERR_ARG, "no such status");
+    if (!ch->cert_subject != !ch->cert_issuer)
+        return core_fail(err, LSN_ERR_ARG, "a certificate subject needs its issuer");
+    if (ch->cert_subject &&
+        (e = writer_need("certificate subject", ch->cert_subject, STORE_FIELD_MAX, err)))
+        return e;
     row_job j = { .which = PG_USER_UPDATE, .doing = "changing a user",
                   .args = { PG_TEXT(name), PG_TEXT(ch->password_hash),
                             ch->status >= 0 ? PG_INT(ch->status) : PG_NULL,
                             PG_TEXT(ch->clearance), ch->roles >= 0 ? PG_INT(ch->roles) : PG_NULL,
                             PG_HASH(ch->token_hash), PG_INT(ch->clear_cert ? 1 : 0),
-                            PG_HASH(ch->cert_fingerprint) },
-                  .n = 8, .must_change = 1, .none = "no such user" };
+                            PG_HASH(ch->cert_fingerprint), PG_TEXT(ch->cert_subject),
+                            PG_HASH(ch->cert_issuer) },
+                  .n = 10, .must_change = 1, .none = "no such user" };
     return submit_row((pg_store *)b, &j, NULL, err);
 }
 

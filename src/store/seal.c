@@ -298,9 +298,13 @@ void seal_mac(const seal_keys *k, const store_item *it, const uint8_t cls[SEAL_L
     mb_u64(&m, (uint64_t)it->created_ms);
     mb_raw(&m, d->body, SEAL_LEN);
     if (it->media_type) {
-        uint8_t one = 1;
-        mb_raw(&m, &one, 1);
+        /* 2: with a file name (schema 7); 1 (items before it): without, so
+         * that their seals stay as they were made. */
+        uint8_t tag = it->attachment_name ? 2 : 1;
+        mb_raw(&m, &tag, 1);
         mb_str(&m, it->media_type);
+        if (it->attachment_name)
+            mb_str(&m, it->attachment_name);
         mb_u64(&m, (uint64_t)it->attachment_len);
         mb_raw(&m, d->attachment, SEAL_LEN);
     } else {

@@ -33,16 +33,18 @@
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 /* Every item read also reads the item's seal (sqlite_seal.c) as columns
  * 16-18, after the item's own (NULL when the item has none): a join on its
- * rowid costs less than a lookup of its own per row. */
-#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac"
+ * rowid costs less than a lookup of its own per row. Then the attachment's
+ * file name (SQ_NAME_COL, version 7), which the seal covers too. */
+#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac, " \
+                  "items.attachment_name"
 #define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id "
 
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
-                  "password_hash, status, cert_fingerprint "
+                  "password_hash, status, cert_fingerprint, cert_subject, cert_issuer "
 #define USER_COLS_T "SELECT users.id, users.name, users.organisation, users.clearance, " \
                     "users.roles, users.token_hash, users.password_hash, users.status, " \
-                    "users.cert_fingerprint "
+                    "users.cert_fingerprint, users.cert_subject, users.cert_issuer "
 
 static const char *const sql[SQ_NSTMT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -63,7 +65,9 @@ static const char *const sql[SQ_NSTMT] = {
         "WHEN ?2 = '' THEN NULL ELSE ?2 END, status = coalesce(?3, status), "
         "clearance = coalesce(?4, clearance), roles = coalesce(?5, roles), "
         "token_hash = coalesce(?6, token_hash), cert_fingerprint = CASE WHEN ?7 = 1 "
-        "THEN NULL ELSE coalesce(?8, cert_fingerprint) END WHERE name = ?1",
+        "THEN NULL ELSE coalesce(?8, cert_fingerprint) END, cert_subject = CASE WHEN ?7 = 1 "
+        "THEN NULL ELSE coalesce(?9, cert_subject) END, cert_issuer = CASE WHEN ?7 = 1 "
+        "THEN NULL ELSE coalesce(?10, cert_issuer) END WHERE name = ?1",
     [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
     [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
                         "VALUES (?1,?2,?3,?4,?5)",
@@ -95,6 +99,8 @@ static const char *const sql[SQ_NSTMT] = {
                          "WHERE tokens.hash = ?1 AND (tokens.expires_ms IS NULL OR "
                          "tokens.expires_ms > ?2) LIMIT 1",
     [SQ_USER_BY_CERT] = USER_COLS "FROM users WHERE cert_fingerprint = ?1",
+    [SQ_USER_BY_CERT_SUBJECT] = USER_COLS "FROM users WHERE cert_subject = ?1 "
+                                "AND cert_issuer = ?2",
     [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
                       "WHERE user = ?1 ORDER BY name",
     [SQ_USER_LIST] = USER_COLS
@@ -274,10 +280,28 @@ static const char schema_people[] =
     "  created_ms INTEGER NOT NULL, expires_ms INTEGER, UNIQUE (user, name));\n"
     "PRAGMA user_version = 5;\n";
 
+/* Version 7 (people, issue 11, second part; the lead renumbers at merge):
+ *  - items.attachment_name: an attachment's file name, as its poster gave
+ *    it (checked: no path separator, no control character; store.h); NULL
+ *    for items posted before, and for items without an attachment.
+ *  - users.cert_subject, users.cert_issuer: a user bound to every client
+ *    certificate with that subject DN issued by that CA (the SHA-256 of
+ *    the CA's certificate): smart cards are reissued, their subject stays.
+ *    One user per (subject, issuer). */
+static const char schema_people2[] =
+    "ALTER TABLE items ADD COLUMN attachment_name TEXT;\n"
+    "ALTER TABLE users ADD COLUMN cert_subject TEXT;\n"
+    "ALTER TABLE users ADD COLUMN cert_issuer BLOB\n"
+    "  CHECK (cert_issuer IS NULL OR length(cert_issuer) = 32);\n"
+    "CREATE UNIQUE INDEX users_by_cert_subject ON users(cert_subject, cert_issuer)\n"
+    "  WHERE cert_subject IS NOT NULL;\n"
+    "PRAGMA user_version = 7;\n";
+
 /* Federation's step (sqlite_fed.c): bindings, peers, outboxes. Its number
  * is given here, so that a step landing before it renumbers it in one place. */
 #define SCHEMA_FED 6
-#define SCHEMA_VERSION 6
+#define SCHEMA_PEOPLE2 7
+#define SCHEMA_VERSION 7
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -405,8 +429,9 @@ static const struct {
     const char *head, *row;
 } batch_sql[SQ_NBATCH] = {
     [SQ_BATCH_ITEMS] = { "INSERT INTO items(uuid, channel, class, author, organisation, body, "
-                         "media_type, attachment, created_ms, content_hash) VALUES ",
-                         "(?,?,?,?,?,?,?,?,?,?)" },
+                         "media_type, attachment, created_ms, content_hash, attachment_name) "
+                         "VALUES ",
+                         "(?,?,?,?,?,?,?,?,?,?,?)" },
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
@@ -512,7 +537,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_people, err);
         if (!e && v < SCHEMA_FED)
             e = sq_schema_fed(c, SCHEMA_FED, err);
-        /* Later versions: `if (!e && v < 7) e = exec(c, schema_v6_to_v7, err);` */
+        if (!e && v < SCHEMA_PEOPLE2)
+            e = exec(c, schema_people2, err);
+        /* Later versions: `if (!e && v < 8) e = exec(c, schema_v7_to_v8, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

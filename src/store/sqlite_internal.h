@@ -23,7 +23,7 @@ typedef enum sq_stmt {
     SQ_TOKEN_DELETE, SQ_FTS_INDEX,
     SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL,
     /* readers */
-    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT,
+    SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT, SQ_USER_BY_CERT_SUBJECT,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
     SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
     SQ_ITEM_SEARCH, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
@@ -151,6 +151,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
 /* Every item statement reads the item's seal as columns SQ_SEAL_COL..+2:
  * body digest, attachment digest, MAC (sqlite_conn.c, SEAL_COLS). */
 #define SQ_SEAL_COL 16
+#define SQ_NAME_COL 19 /* then the attachment's file name (items.attachment_name) */
 /* Load (or, for a store without seals, make) the key of s->path. */
 lsn_err sq_seal_open(sq_store *s, lsn_error *err);
 /* Schema step to version 4: the item_seals table, and a seal for every

@@ -114,7 +114,7 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id,
     return LSN_OK;
 }
 
-/* Bind j's 10 values of an items row from parameter base + 1 on. */
+/* Bind j's 11 values of an items row from parameter base + 1 on. */
 static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t class_id)
 {
     const store_item *it = j->item;
@@ -132,6 +132,8 @@ static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t 
     }
     sqlite3_bind_int64(st, base + 9, j->created_ms);
     sqlite3_bind_blob(st, base + 10, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    if (it->media_type && it->attachment_name)
+        sqlite3_bind_text(st, base + 11, it->attachment_name, -1, SQLITE_STATIC);
 }
 
 /* writer_ops.insert_items: items[0..k) with one statement, then their
@@ -153,7 +155,7 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     if (!st)
         return sq_fail(c->db, err, "appending an item");
     for (int i = 0; i < k; i++)
-        bind_item(st, 10 * i, items[i], classes[i]);
+        bind_item(st, 11 * i, items[i], classes[i]);
     e = step_insert(c, st, "appending an item", err);
     if (e)
         return e;
@@ -335,6 +337,10 @@ static lsn_err apply_user_update(void *be, void *arg, lsn_error *err)
     sqlite3_bind_int(st, 7, ch->clear_cert ? 1 : 0);
     if (ch->cert_fingerprint)
         sqlite3_bind_blob(st, 8, ch->cert_fingerprint, STORE_HASH_LEN, SQLITE_STATIC);
+    if (ch->cert_subject && ch->cert_issuer) {
+        sqlite3_bind_text(st, 9, ch->cert_subject, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 10, ch->cert_issuer, STORE_HASH_LEN, SQLITE_STATIC);
+    }
     lsn_err e = step_insert(c, st, "changing a user", err);
     if (e == LSN_OK && sqlite3_changes(c->db) == 0)
         e = core_fail(err, LSN_ERR_ARG, "no such user");
@@ -349,6 +355,11 @@ lsn_err sq_user_update(store *b, const char *name, const store_user_change *ch,
         return e;
     if (ch->status > STORE_USER_REMOVED)
         return core_fail(err, LSN_ERR_ARG, "no such status");
+    if (!ch->cert_subject != !ch->cert_issuer)
+        return core_fail(err, LSN_ERR_ARG, "a certificate subject needs its issuer");
+    if (ch->cert_subject &&
+        (e = writer_need("certificate subject", ch->cert_subject, STORE_FIELD_MAX, err)))
+        return e;
     user_job j = {.name = name, .ch = ch};
     return writer_apply(&((sq_store *)b)->writer, apply_user_update, &j, err);
 }

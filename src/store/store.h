@@ -50,6 +50,7 @@
 #define STORE_TOKEN_CHARS 43       /* base64url of 32 random bytes, no padding */
 #define STORE_FIELD_MAX (1u << 20) /* cap on any text field but an item body */
 #define STORE_BODY_MAX (64u << 20) /* cap on a body or an attachment */
+#define STORE_FILE_NAME_MAX 255u   /* bytes of an attachment's file name */
 #define STORE_UUID_LEN 16          /* an item's public id: a random UUID */
 
 /* User roles: a bitmask. */
@@ -81,6 +82,11 @@ typedef struct store_user {
     unsigned status;           /* STORE_USER_* */
     bool has_cert;             /* bound to a client certificate ... */
     uint8_t cert_fingerprint[STORE_HASH_LEN]; /* ... with this SHA-256 of its DER */
+    /* Bound to any client certificate with this subject (its RFC 4514 DN,
+     * as GnuTLS writes it) issued by the CA whose certificate has the
+     * SHA-256 cert_issuer; NULL: no such binding. */
+    const char *cert_subject;
+    uint8_t cert_issuer[STORE_HASH_LEN];
 } store_user;
 
 /* A user's status: only an active user signs in or is authenticated. */
@@ -103,7 +109,9 @@ typedef struct store_user_change {
     int64_t roles;                   /* STORE_ROLE_* bits, or -1 */
     const uint8_t *token_hash;       /* a new bearer token's hash (STORE_HASH_LEN) */
     const uint8_t *cert_fingerprint; /* bind a client certificate (STORE_HASH_LEN) */
-    bool clear_cert;                 /* unbind the client certificate */
+    const char *cert_subject;        /* bind certificates by subject ... */
+    const uint8_t *cert_issuer;      /* ... issued by this CA (STORE_HASH_LEN); both or none */
+    bool clear_cert;                 /* unbind every client certificate */
 } store_user_change;
 
 typedef struct store_channel {
@@ -129,6 +137,8 @@ typedef struct store_item {
     const char *media_type;   /* attachment's media type; NULL if none */
     const uint8_t *attachment; /* attachment bytes; NULL if none */
     size_t attachment_len;
+    const char *attachment_name; /* its file name as posted (store_attachment_name_ok);
+                                    NULL if none (older items, or not given) */
     int64_t created_ms;       /* Unix time in milliseconds */
     uint8_t content_hash[STORE_HASH_LEN]; /* set by the store on append */
     /* Federation (store_fed.h), written with the item in its transaction;
@@ -224,7 +234,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 4u
+#define STORE_OPS_VERSION 5u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -252,6 +262,11 @@ typedef struct store_ops {
     /* The user bound to the client certificate with this fingerprint. */
     lsn_err (*user_find_by_cert)(store *s, const uint8_t fp[STORE_HASH_LEN],
                                  store_user **out, lsn_error *err);
+    /* The user bound to certificates with this subject DN issued by the CA
+     * whose certificate's SHA-256 is issuer. */
+    lsn_err (*user_find_by_cert_subject)(store *s, const char *subject,
+                                         const uint8_t issuer[STORE_HASH_LEN],
+                                         store_user **out, lsn_error *err);
     /* Change user `name` durably (LSN_ERR_NOT_FOUND-like LSN_ERR_ARG "no
      * such user" when there is none). */
     lsn_err (*user_update)(store *s, const char *name, const store_user_change *ch,
@@ -409,6 +424,11 @@ void store_uri_redact(const char *uri, char *out, size_t n);
 /* Close a store; NULL is a no-op. */
 void store_close(store *s);
 
+/* Whether name may be an attachment's file name: 1 to STORE_FILE_NAME_MAX
+ * bytes of UTF-8, not "." or "..", without '/', '\\' or a control
+ * character (C0, DEL, C1, U+2028/9). NULL (no name) is allowed. */
+bool store_attachment_name_ok(const char *name);
+
 /* SHA-256 over a canonical, length-prefixed encoding of (label, body,
  * media type, attachment): the hash that binds an item's label to its
  * content. NULL media type / attachment differ from empty ones. */
@@ -468,6 +488,10 @@ static inline lsn_err store_token_revoke(store *s, const char *user, const char 
 static inline lsn_err store_user_find_by_cert(store *s, const uint8_t fp[STORE_HASH_LEN],
                                               store_user **out, lsn_error *err)
 { return s->ops->user_find_by_cert(s, fp, out, err); }
+static inline lsn_err store_user_find_by_cert_subject(store *s, const char *subject,
+                                                      const uint8_t issuer[STORE_HASH_LEN],
+                                                      store_user **out, lsn_error *err)
+{ return s->ops->user_find_by_cert_subject(s, subject, issuer, out, err); }
 static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn_error *err)
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,

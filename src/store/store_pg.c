@@ -39,6 +39,8 @@ static void row_user(const PGresult *r, int i, store_user *u)
     u->status = (unsigned)pg_col_int(r, i, 7);
     u->has_cert = !pg_col_null(r, i, 8);
     pg_col_hash(r, i, 8, u->cert_fingerprint);
+    u->cert_subject = pg_col_text_or_null(r, i, 9);
+    pg_col_hash(r, i, 10, u->cert_issuer);
 }
 
 static void row_channel(const PGresult *r, int i, store_channel *c)
@@ -64,6 +66,7 @@ void pg_row_item_raw(const PGresult *r, int i, store_item *it)
     it->attachment_len = it->attachment ? (size_t)PQgetlength(r, i, 10) : 0;
     if (!pg_col_null(r, i, 13))
         it->attachment_len = (size_t)pg_col_int(r, i, 13);
+    it->attachment_name = it->media_type ? pg_col_text_or_null(r, i, PG_NAME_COL) : NULL;
     it->created_ms = pg_col_int(r, i, 11);
     pg_col_hash(r, i, 12, it->content_hash);
     memset(it->uuid, 0, STORE_UUID_LEN);
@@ -120,7 +123,8 @@ static void *copy_org(const store_org *o)
 static void *copy_user(const store_user *u)
 {
     store_user *c = core_malloc(sizeof *c + copy_ssize(u->name) + copy_ssize(u->organisation) +
-                                copy_ssize(u->clearance) + copy_ssize(u->password_hash));
+                                copy_ssize(u->clearance) + copy_ssize(u->password_hash) +
+                                copy_ssize(u->cert_subject));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -129,6 +133,7 @@ static void *copy_user(const store_user *u)
     c->organisation = copy_put(&cur, u->organisation);
     c->clearance = copy_put(&cur, u->clearance);
     c->password_hash = copy_put(&cur, u->password_hash);
+    c->cert_subject = copy_put(&cur, u->cert_subject);
     return c;
 }
 
@@ -298,6 +303,18 @@ static lsn_err pg_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
     pg_arg a[] = { PG_HASH(fp) };
     return get_one((pg_store *)b, PG_USER_BY_CERT, a, 1, copy_user_row, (void **)out,
                    "finding a user by certificate", err);
+}
+
+static lsn_err pg_user_find_by_cert_subject(store *b, const char *subject,
+                                            const uint8_t issuer[STORE_HASH_LEN],
+                                            store_user **out, lsn_error *err)
+{
+    *out = NULL;
+    if (!subject || !issuer)
+        return core_fail(err, LSN_ERR_ARG, "no subject or issuer");
+    pg_arg a[] = { PG_TEXT(subject), PG_HASH(issuer) };
+    return get_one((pg_store *)b, PG_USER_BY_CERT_SUBJECT, a, 2, copy_user_row, (void **)out,
+                   "finding a user by certificate subject", err);
 }
 
 static lsn_err pg_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -624,6 +641,7 @@ static const store_ops pg_ops = {
     .user_list = pg_user_list,
     .user_update = pg_user_update,
     .user_find_by_cert = pg_user_find_by_cert,
+    .user_find_by_cert_subject = pg_user_find_by_cert_subject,
     .token_add = pg_token_add,
     .token_list = pg_token_list,
     .token_revoke = pg_token_revoke,

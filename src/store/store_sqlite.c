@@ -57,6 +57,8 @@ static void row_user(sqlite3_stmt *st, store_user *u)
     u->status = (unsigned)sqlite3_column_int(st, 7);
     u->has_cert = sqlite3_column_type(st, 8) != SQLITE_NULL;
     col_hash(st, 8, u->cert_fingerprint);
+    u->cert_subject = sqlite3_column_type(st, 9) == SQLITE_NULL ? NULL : col_text(st, 9);
+    col_hash(st, 10, u->cert_issuer);
 }
 
 static void row_channel(sqlite3_stmt *st, store_channel *c)
@@ -87,6 +89,10 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
     it->attachment_len = it->attachment ? (size_t)sqlite3_column_bytes(st, 10) : 0;
     if (sqlite3_column_type(st, 13) != SQLITE_NULL)
         it->attachment_len = (size_t)sqlite3_column_int64(st, 13);
+    /* The upgrade to version 4 reads items without it (SQ_ITEM_TO_SEAL). */
+    it->attachment_name = it->media_type && sqlite3_column_count(st) > SQ_NAME_COL &&
+                                  sqlite3_column_type(st, SQ_NAME_COL) != SQLITE_NULL
+                              ? col_text(st, SQ_NAME_COL) : NULL;
     it->created_ms = sqlite3_column_int64(st, 11);
     col_hash(st, 12, it->content_hash);
     /* A uuid of another size (only a tampered file has one) reads as
@@ -149,7 +155,8 @@ static void *copy_org(const store_org *o)
 static void *copy_user(const store_user *u)
 {
     store_user *c = core_malloc(sizeof *c + copy_ssize(u->name) + copy_ssize(u->organisation) +
-                               copy_ssize(u->clearance) + copy_ssize(u->password_hash));
+                               copy_ssize(u->clearance) + copy_ssize(u->password_hash) +
+                               copy_ssize(u->cert_subject));
     if (!c)
         return NULL;
     char *cur = (char *)(c + 1);
@@ -158,6 +165,7 @@ static void *copy_user(const store_user *u)
     c->organisation = copy_put(&cur, u->organisation);
     c->clearance = copy_put(&cur, u->clearance);
     c->password_hash = copy_put(&cur, u->password_hash);
+    c->cert_subject = copy_put(&cur, u->cert_subject);
     return c;
 }
 
@@ -380,6 +388,17 @@ static lsn_err sq_user_find_by_cert(store *b, const uint8_t fp[STORE_HASH_LEN],
         return core_fail(err, LSN_ERR_ARG, "no fingerprint");
     return get_one((sq_store *)b, SQ_USER_BY_CERT, SQ_HASH(fp), copy_user_row, (void **)out,
                    "finding a user by certificate", err);
+}
+
+static lsn_err sq_user_find_by_cert_subject(store *b, const char *subject,
+                                            const uint8_t issuer[STORE_HASH_LEN],
+                                            store_user **out, lsn_error *err)
+{
+    *out = NULL;
+    if (!subject || !issuer)
+        return core_fail(err, LSN_ERR_ARG, "no subject or issuer");
+    return get_one2((sq_store *)b, SQ_USER_BY_CERT_SUBJECT, SQ_TEXT(subject), SQ_HASH(issuer),
+                    copy_user_row, (void **)out, "finding a user by certificate subject", err);
 }
 
 static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *err)
@@ -818,6 +837,7 @@ static const store_ops sqlite_ops = {
     .user_list = sq_user_list,
     .user_update = sq_user_update,
     .user_find_by_cert = sq_user_find_by_cert,
+    .user_find_by_cert_subject = sq_user_find_by_cert_subject,
     .token_add = sq_token_add,
     .token_list = sq_token_list,
     .token_revoke = sq_token_revoke,

@@ -88,6 +88,11 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
         return core_fail(err, LSN_ERR_ARG, "an attachment needs a media type");
     if (it->media_type && (e = writer_need("media type", it->media_type, 255, err)))
         return e;
+    if (it->attachment_name && !it->media_type)
+        return core_fail(err, LSN_ERR_ARG, "a file name needs an attachment");
+    if (!store_attachment_name_ok(it->attachment_name))
+        return core_fail(err, LSN_ERR_ARG, "the attachment's file name is not allowed (a path, "
+                         "a control character, not UTF-8, or over %u bytes)", STORE_FILE_NAME_MAX);
     if (it->attachment_len > STORE_BODY_MAX)
         return core_fail(err, LSN_ERR_LIMIT, "the attachment is longer than %u bytes",
                         STORE_BODY_MAX);

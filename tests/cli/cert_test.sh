@@ -12,6 +12,11 @@
 # it runs; curl presents each certificate. Only the bound certificate from
 # the trusted CA signs its user in; a disabled user's certificate stops at
 # once (certificate sign-ins are not cached).
+#
+# Binding by subject under a CA: two CAs are trusted; a user bound to a
+# subject under the first is signed in by any certificate with that subject
+# the first CA issued (a reissued card, a new key), never by one with the
+# same subject from the second CA or from an untrusted one.
 set -u
 LIAISON=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # we cd below
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/liaison-cert.XXXXXX")
@@ -54,11 +59,25 @@ for who in kenji other; do
 done
 key rogue.key && openssl req -x509 -new -key rogue.key -out rogue.pem -days 2 \
     -subj "/CN=rogue" 2>/dev/null
-[ -s ca.pem ] && [ -s server.pem ] && [ -s kenji.pem ] && [ -s other.pem ] && [ -s rogue.pem ]
+# A second trusted CA, an untrusted one, and cards with one subject from each.
+for c in ca2 ca3; do
+    key "$c.key" && openssl req -x509 -new -key "$c.key" -out "$c.pem" -days 2 \
+        -subj "/CN=Smart Card CA $c" 2>/dev/null
+done
+card() { # card NAME CA
+    key "$1.key"
+    openssl req -new -key "$1.key" -out "$1.csr" -subj "/C=JP/O=MOFA/CN=Yui Nakamura" 2>/dev/null
+    openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial \
+        -out "$1.pem" -days 2 2>/dev/null
+}
+card card1 ca && card card2 ca && card impostor ca2 && card stranger ca3
+cat ca.pem ca2.pem >trusted.pem
+[ -s ca.pem ] && [ -s server.pem ] && [ -s kenji.pem ] && [ -s other.pem ] && [ -s rogue.pem ] &&
+    [ -s card1.pem ] && [ -s card2.pem ] && [ -s impostor.pem ] && [ -s stranger.pem ]
 ok $? "the_test_makes_its_certificates"
 
 "$LIAISON" serve --demo --data-dir "$TMP/d" --listen 127.0.0.1:0 --metrics-listen none \
-    --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem >"$TMP/log" 2>&1 &
+    --tls-cert server.pem --tls-key server.key --tls-client-ca trusted.pem >"$TMP/log" 2>&1 &
 PID=$!
 URL=
 for _ in $(seq 1 600); do
@@ -100,6 +119,43 @@ ok $? "a_bearer_token_takes_precedence_over_the_certificate" "$st $(cat "$TMP/bo
 "$LIAISON" user disable kenji.watanabe --data-dir "$TMP/d" >/dev/null 2>&1
 st=$(me --cert kenji.pem --key kenji.key)
 [ "$st" = 401 ]; ok $? "a_disabled_users_certificate_stops_at_once" "$st"
+
+# By subject under a CA. The DN is written as a person would (spaces).
+"$LIAISON" user set-certificate yui.nakamura --subject "CN=Yui Nakamura, O=MOFA, C=JP" \
+    --data-dir "$TMP/d" >"$TMP/out" 2>&1
+[ $? -eq 2 ] && grep -q -- "--issuer" "$TMP/out"
+ok $? "a_subject_without_its_issuer_is_refused" "$(cat "$TMP/out")"
+"$LIAISON" user set-certificate yui.nakamura --subject "not a dn" --issuer ca.pem \
+    --data-dir "$TMP/d" >"$TMP/out" 2>&1
+[ $? -eq 2 ]; ok $? "a_subject_that_is_not_a_dn_is_refused" "$(cat "$TMP/out")"
+out=$("$LIAISON" user set-certificate yui.nakamura --subject "CN=Yui Nakamura, O=MOFA, C=JP" \
+    --issuer ca.pem --data-dir "$TMP/d" 2>&1)
+cafp=$(openssl x509 -in ca.pem -outform DER | sha256sum | cut -d' ' -f1)
+[ "$out" = "yui.nakamura: certificates with subject CN=Yui Nakamura,O=MOFA,C=JP issued by CA SHA-256 $cafp" ]
+ok $? "set_certificate_binds_a_subject_under_a_ca" "$out / $cafp"
+out=$("$LIAISON" user set-certificate lars.jensen --subject "CN=Yui Nakamura,O=MOFA,C=JP" \
+    --issuer ca.pem --data-dir "$TMP/d" 2>&1)
+[ $? -eq 2 ] && case "$out" in *"another user"*) true ;; *) false ;; esac
+ok $? "a_subject_under_a_ca_signs_in_one_user_only" "$out"
+st=$(me --cert card1.pem --key card1.key)
+[ "$st" = 200 ] && grep -q '"name":"yui.nakamura"' "$TMP/body"
+ok $? "a_certificate_with_the_bound_subject_from_its_ca_signs_in" "$st $(cat "$TMP/body")"
+st=$(me --cert card2.pem --key card2.key)
+[ "$st" = 200 ] && grep -q '"name":"yui.nakamura"' "$TMP/body"
+ok $? "a_reissued_card_with_the_same_subject_signs_in" "$st $(cat "$TMP/body")"
+st=$(me --cert impostor.pem --key impostor.key)
+[ "$st" = 401 ]; ok $? "the_same_subject_from_another_trusted_ca_is_401" "$st $(cat "$TMP/body")"
+st=$(me --cert stranger.pem --key stranger.key)
+[ "$st" = 401 ]; ok $? "the_same_subject_from_an_untrusted_ca_is_401" "$st"
+out=$("$LIAISON" user show yui.nakamura --data-dir "$TMP/d" 2>&1)
+case "$out" in *"certificate subject: CN=Yui Nakamura,O=MOFA,C=JP"*"certificate issuer: CA SHA-256 $cafp"*) true ;; *) false ;; esac
+ok $? "user_show_prints_the_subject_and_its_ca" "$out"
+"$LIAISON" audit show --action user.set-certificate --data-dir "$TMP/d" >"$TMP/out" 2>&1
+grep -q "Yui Nakamura" "$TMP/out"
+ok $? "binding_a_subject_is_audited" "$(cat "$TMP/out")"
+"$LIAISON" user set-certificate yui.nakamura --certificate none --data-dir "$TMP/d" >/dev/null 2>&1
+st=$(me --cert card1.pem --key card1.key)
+[ "$st" = 401 ]; ok $? "none_unbinds_the_subject_too" "$st"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

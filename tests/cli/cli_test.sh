@@ -156,7 +156,9 @@ expect_error "missing_clearance_file_is_named" "$TMP/no-clearance.xml" \
     label check --policy "$NATO_POLICY" --clearance "$TMP/no-clearance.xml" "$SPIFFING/nato-4774-17-1.nato"
 
 # ---- verbs on the spiffing vectors ------------------------------------------
-expect "validate_nato_17_1_is_valid" 0 "valid" \
+# A verdict names the policy it used: the bundled policy and NATO's v79 share an OID.
+expect "validate_nato_17_1_is_valid_and_names_the_policy" 0 \
+    "valid (policy NATO, OID 1.3.26.1.3.1, version 79)" \
     label validate --policy "$NATO_POLICY" "$SPIFFING/nato-4774-17-1.nato"
 expect "mark_nato_17_1" 0 "NATO UNCLASSIFIED Releasable to ISAF, KFOR, RESOLUTE SUPPORT" \
     label mark --policy "$NATO_POLICY" "$SPIFFING/nato-4774-17-1.nato"
@@ -306,7 +308,7 @@ for f in "$VEC"/*.nato; do
         expect_prefix "validate_${name}_is_invalid" 1 "invalid: " label validate "$f"
         continue ;;
     esac
-    expect "validate_${name}_is_valid" 0 "valid" label validate "$f"
+    expect_prefix "validate_${name}_is_valid" 0 "valid (policy " label validate "$f"
     for lang in en fr; do
         golden "mark_${name}_${lang}_matches_golden" "$GOLDEN/$name.$lang.marking" \
             label mark --lang $lang "$f"
@@ -326,7 +328,7 @@ done
 # A releasable label must carry Releasable To NATO (the policy's second
 # requiredCategory of Context "Releasable"); the refusal names the rule.
 expect "validate_releasable_without_releasable_to_nato_names_the_rule" 1 \
-    "invalid: category 'Releasable' (Context) requires all of 'NATO' (Releasable To)" \
+    "invalid: category 'Releasable' (Context) requires all of 'NATO' (Releasable To) (policy NATO, OID 1.3.26.1.3.1, version 1)" \
     label validate "$VEC/invalid-nr-rel-jpn-no-nato.nato"
 for name in nato-4774-17-1 nato-4774-17-3; do
     golden "mark_${name}_en_matches_golden" "$GOLDEN/$name.en.marking" \

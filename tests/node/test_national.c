@@ -114,6 +114,87 @@ static void readers_see(const char *text, const char *id, const char *how)
     free(kor);
 }
 
+/* The entry of array `a` whose key k is v (borrowed), or NULL. */
+static json_t *entry(json_t *a, const char *k, const char *v)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e)
+        if (strcmp(str(e, k), v) == 0)
+            return e;
+    return NULL;
+}
+
+/* The compose form's policy choice (issue 12): the node lists the policies
+ * it holds, gives the national one as a label picker needs it (Japanese
+ * markings, each choice's equivalent under NATO's policy, which the
+ * author's clearance is checked against), and previews a national label
+ * with its Japanese marking and NATO equivalent. */
+static void policy_choice(void)
+{
+    char *kenji = tn_token(&N, "kenji.watanabe");
+    long st = 0;
+    json_t *own = tn_get_json(&N, "/api/v1/policy", kenji, &st);
+    json_t *listed = entry(json_object_get(own, "policies"), "name", "JPN-ILLUSTRATIVE");
+    ok(st == 200 && json_is_true(json_object_get(own, "node")) && listed &&
+           strcmp(str(listed, "id"), JPN_OID) == 0 &&
+           json_is_false(json_object_get(listed, "node")) &&
+           json_is_true(json_object_get(entry(json_object_get(own, "policies"), "name", "NATO"),
+                                        "node")),
+       "policy_lists_the_policies_the_node_holds");
+    ok(json_object_get(json_array_get(json_object_get(own, "classifications"), 0),
+                       "equivalent") == NULL &&
+           json_object_get(json_array_get(json_object_get(own, "classifications"), 0),
+                           "markingJa") == NULL,
+       "own_policy_has_no_equivalents_and_no_japanese");
+    json_decref(own);
+
+    json_t *jp = tn_get_json(&N, "/api/v1/policy?policy=JPN-ILLUSTRATIVE", kenji, &st);
+    json_t *gokuhi = entry(json_object_get(jp, "classifications"), "name", "GOKUHI");
+    ok(st == 200 && strcmp(str(jp, "id"), JPN_OID) == 0 &&
+           json_is_false(json_object_get(jp, "node")) &&
+           strcmp(str(gokuhi, "markingJa"), "極秘") == 0 &&
+           strcmp(str(json_object_get(gokuhi, "equivalent"), "classification"), "SECRET") == 0,
+       "national_policy_classification_has_japanese_marking_and_nato_equivalent");
+    json_t *release = json_object_get(json_array_get(json_object_get(jp, "tagSets"), 0),
+                                      "categories");
+    json_t *cat = entry(release, "name", "JPN");
+    json_t *eq = json_object_get(cat, "equivalent");
+    bool rel_to_jpn = false, ctx_releasable = false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(eq, i, e) {
+        rel_to_jpn |= !strcmp(str(e, "tagSet"), "Releasable To") && !strcmp(str(e, "name"), "JPN");
+        ctx_releasable |= !strcmp(str(e, "tagSet"), "Context") &&
+                          !strcmp(str(e, "name"), "Releasable");
+    }
+    ok(strcmp(str(cat, "markingJa"), "日本") == 0 && rel_to_jpn && ctx_releasable &&
+           json_array_size(eq) == 2,
+       "national_category_has_japanese_marking_and_its_nato_equivalents");
+    json_decref(jp);
+
+    json_t *by_oid = tn_get_json(&N, "/api/v1/policy?policy=" JPN_OID, kenji, &st);
+    ok(st == 200 && strcmp(str(by_oid, "name"), "JPN-ILLUSTRATIVE") == 0,
+       "national_policy_found_by_oid");
+    json_decref(by_oid);
+    json_decref(tn_get_json(&N, "/api/v1/policy?policy=NO-SUCH-POLICY", kenji, &st));
+    ok(st == 404, "unknown_policy_is_404");
+
+    char req[1024];
+    snprintf(req, sizeof req, "{\"label\":%s}", GOKUHI_JPN_NATO);
+    http_result r = {0};
+    json_t *m = tn_http(&N, "POST", "/api/v1/labels/mark", kenji, req, strlen(req), &r)
+                    ? json_loads(r.body ? r.body : "", 0, NULL)
+                    : NULL;
+    ok(r.status == 200 && strcmp(str(m, "markingJa"), "日本 極秘 開示先: 日本、NATO") == 0 &&
+           strcmp(str(json_object_get(m, "equivalent"), "classification"), "SECRET") == 0 &&
+           strstr(str(json_object_get(m, "equivalent"), "marking"), "NATO SECRET"),
+       "mark_of_a_national_label_gives_japanese_and_the_nato_equivalent");
+    json_decref(m);
+    free(r.body);
+    free(kenji);
+}
+
 /* Post the national item as the Japanese member; its id into id. */
 static bool post_national(const char *text, char id[64])
 {
@@ -147,6 +228,7 @@ int main(int argc, char **argv)
     ok(post_national("Japanese national item", id),
        "japanese_member_posts_under_the_national_policy");
     readers_see("Japanese national item", id, "demo");
+    policy_choice();
 
     /* The release rule judges the NATO equivalent: Korea is foreign. */
     char *kenji = tn_token(&N, "kenji.watanabe"), *body = NULL;

@@ -490,6 +490,8 @@ static void test_fixed(void)
     tn_http(&N, "POST", "/api/v1/channels/space/items", TOK[INGRID], inv, strlen(inv), &r);
     ok(r.status == 422 && strstr(r.body, "\"invalid\"") && strstr(r.body, "requires"),
        "invalid_label_is_422_naming_the_rule");
+    ok(r.status == 422 && strstr(r.body, "under NATO (OID 1.3.26.1.3.1"),
+       "invalid_label_names_the_policy_it_was_judged_under");
     free(r.body);
     const char *unk = "{\"label\":{\"policy\":\"NATO\",\"classification\":\"ULTRA\"},\"body\":\"x\"}";
     expect_error("unknown_classification_is_422", "POST", "/api/v1/channels/space/items",
@@ -768,6 +770,93 @@ static json_t *page_item(json_t *page, long long id)
         if (handle_of(json_object_get(it, "id")) == id)
             return it;
     return NULL;
+}
+
+/* POST an item whose attachment has a file name: the status, and its id
+ * into *id (0 on refusal). */
+static long post_named(const char *file_name, long long *id)
+{
+    json_t *req = json_pack("{s:o, s:s, s:{s:s, s:s, s:s}}", "label",
+                            json_loads(REL_JPN, 0, NULL), "body", "named attachment",
+                            "attachment", "mediaType", "application/pdf", "data", ATT_B64,
+                            "fileName", file_name);
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    http_result r;
+    tn_http(&N, "POST", "/api/v1/channels/climate-security/items", TOK[INGRID], text,
+            strlen(text), &r);
+    free(text);
+    json_t *j = json_loads(r.body, 0, NULL);
+    *id = r.status == 201 ? handle_of(json_object_get(j, "id")) : 0;
+    json_decref(j);
+    free(r.body);
+    return r.status;
+}
+
+/* Attachments keep the file name they were posted with (issue 11): in the
+ * item's JSON and as the download's name, percent-encoded (RFC 6266
+ * filename*); a name that is a path or carries a control character is
+ * refused. */
+static void test_attachment_names(void)
+{
+    long long id = 0;
+    const char *name = "Rapport d'\xc3\xa9tape \"v2\" 100%.pdf";
+    ok(post_named(name, &id) == 201 && id > 0, "an_attachment_with_a_file_name_is_posted");
+    long st;
+    json_t *page = tn_get_json(&N, "/api/v1/channels/climate-security/items", TOK[KENJI], &st);
+    json_t *att = json_object_get(page_item(page, id), "attachment");
+    ok(st == 200 && att && json_string_value(json_object_get(att, "fileName")) &&
+           !strcmp(json_string_value(json_object_get(att, "fileName")), name),
+       "a_listing_gives_the_attachment_file_name");
+    json_decref(page);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/items/%s", uuid_of(id));
+    json_t *item = tn_get_json(&N, path, TOK[KENJI], &st);
+    att = json_object_get(item, "attachment");
+    ok(st == 200 && json_string_value(json_object_get(att, "fileName")) &&
+           !strcmp(json_string_value(json_object_get(att, "fileName")), name),
+       "a_fetch_gives_the_attachment_file_name");
+    json_decref(item);
+
+    static char resp[65536];
+    char v[1024];
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(id));
+    raw_get(path, KENJI, resp, sizeof resp);
+    ok(raw_header(resp, "Content-Disposition", v, sizeof v) &&
+           !strcmp(v, "attachment; filename=\"Rapport d'__tape _v2_ 100_.pdf\"; "
+                      "filename*=UTF-8''Rapport%20d%27%C3%A9tape%20%22v2%22%20100%25.pdf"),
+       "the_download_is_named_by_its_file_name_in_rfc_6266_form (%s)", v);
+
+    /* An attachment posted without a name keeps its item-UUID name. */
+    long long plain = post_attached(INGRID, "climate-security", REL_JPN, "unnamed", "text/plain");
+    snprintf(path, sizeof path, "/api/v1/items/%s/attachment", uuid_of(plain));
+    raw_get(path, KENJI, resp, sizeof resp);
+    char want[128];
+    snprintf(want, sizeof want, "attachment; filename=\"item-%s\"", uuid_of(plain));
+    ok(raw_header(resp, "Content-Disposition", v, sizeof v) && !strcmp(v, want),
+       "an_attachment_without_a_name_downloads_as_item_uuid (%s)", v);
+
+    static const struct {
+        const char *name, *why;
+    } bad[] = {
+        {"../../etc/passwd", "a_file_name_with_a_slash_is_refused"},
+        {"..\\boot.ini", "a_file_name_with_a_backslash_is_refused"},
+        {"..", "a_file_name_of_dot_dot_is_refused"},
+        {"report\r\nSet-Cookie: x=y.pdf", "a_file_name_with_a_line_break_is_refused"},
+        {"esc\x1b[31m.txt", "a_file_name_with_a_control_character_is_refused"},
+        {"c1\xc2\x85.txt", "a_file_name_with_a_c1_control_is_refused"},
+        {"", "an_empty_file_name_is_refused"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        long got = post_named(bad[i].name, &id);
+        ok(got == 400 && id == 0, "%s (%ld)", bad[i].why, got);
+    }
+    char longname[300];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ok(post_named(longname, &id) == 400, "a_file_name_over_255_bytes_is_refused");
+    longname[255] = '\0';
+    ok(post_named(longname, &id) == 201, "a_file_name_of_255_bytes_is_kept");
 }
 
 static void test_attachments(void)
@@ -1605,6 +1694,7 @@ int main(int argc, char **argv)
     test_reader_cache(argv[1], data);
     test_stream();
     test_attachments();
+    test_attachment_names();
     test_bindings(argv[1], data);
     test_cache_keeps_visibility();
     test_answers_are_jansson_json();

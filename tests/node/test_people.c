@@ -382,6 +382,56 @@ int main(int argc, char **argv)
             "{\"status\":\"active\"}", &a) == 404,
        "removed_user_cannot_be_enabled");
 
+    /* Client certificates through the API (the same acts as `liaison user
+     * set-certificate`): a certificate (PEM), or a subject under the CA
+     * whose certificate is given; both audited; DELETE unbinds. The
+     * sign-in itself over TLS is node_cert_signin's. */
+    {
+        char *pem = NULL;
+        size_t pem_len = 0;
+        FILE *f = fopen(CERT_PEM, "rb");
+        if (f) {
+            pem = calloc(1, 65536);
+            pem_len = pem ? fread(pem, 1, 65535, f) : 0;
+            fclose(f);
+        }
+        json_t *by_cert = json_pack("{s:s}", "certificate", pem ? pem : "");
+        json_t *by_subject = json_pack("{s:s, s:s}", "subject", "CN=Yui Nakamura, O=MOFA, C=JP",
+                                       "issuer", pem ? pem : "");
+        char *j1 = json_dumps(by_cert, JSON_COMPACT), *j2 = json_dumps(by_subject, JSON_COMPACT);
+        ok(pem_len > 0 &&
+               call("PUT", "/api/v1/users/lars.jensen/certificate", marco, NULL, NULL, j1, &a) ==
+                   200 &&
+               strstr(a.body, "\"certificate\":true"),
+           "administrator_binds_a_certificate_through_the_api");
+        ok(call("PUT", "/api/v1/users/yui.nakamura/certificate", marco, NULL, NULL, j1, &a) == 409,
+           "a_certificate_bound_to_another_user_is_409");
+        ok(call("PUT", "/api/v1/users/yui.nakamura/certificate", marco, NULL, NULL, j2, &a) ==
+                   200 &&
+               strstr(a.body, "\"certificateSubject\":\"CN=Yui Nakamura,O=MOFA,C=JP\""),
+           "administrator_binds_a_subject_under_a_ca_through_the_api (%s)", a.body);
+        ok(call("PUT", "/api/v1/users/yui.nakamura/certificate", marco, NULL, NULL,
+                "{\"subject\":\"not a dn\",\"issuer\":\"x\"}", &a) == 400 &&
+               call("PUT", "/api/v1/users/yui.nakamura/certificate", marco, NULL, NULL,
+                    "{\"certificate\":\"-----BEGIN CERTIFICATE-----\\nAAAA\\n\"}", &a) == 400,
+           "a_subject_that_is_not_a_dn_or_a_certificate_that_is_not_one_is_400");
+        char *kenji_t = cred("kenji.watanabe", "token");
+        ok(call("PUT", "/api/v1/users/kenji.watanabe/certificate", kenji_t, NULL, NULL, j1, &a) ==
+               403,
+           "a_member_cannot_bind_a_certificate");
+        free(kenji_t);
+        ok(call("DELETE", "/api/v1/users/yui.nakamura/certificate", marco, NULL, NULL, NULL, &a) ==
+                   204 &&
+               call("GET", "/api/v1/users/yui.nakamura", marco, NULL, NULL, NULL, &a) == 200 &&
+               strstr(a.body, "\"certificate\":false") && !strstr(a.body, "certificateSubject"),
+           "delete_unbinds_the_subject");
+        ok(audited(marco, "user.set-certificate", "ok", "user:lars.jensen") &&
+               audited(marco, "user.set-certificate", "ok", "user:yui.nakamura"),
+           "certificate_bindings_through_the_api_are_audited");
+        free(j1), free(j2), free(pem);
+        json_decref(by_cert), json_decref(by_subject);
+    }
+
     /* Organisations: the nation must be one the policy knows. */
     ok(call("POST", "/api/v1/organisations", marco, NULL, NULL,
             "{\"name\":\"Atlantis Mission\",\"category\":\"ATL\"}", &a) == 422,

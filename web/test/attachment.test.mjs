@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_BODY_LIMIT, base64Size, base64Length, maxDocumentBytes, requestBytes, formatSize,
-  normaliseAttachment, fileName, previewKind, base64ToBytes, mediaTypeOf, refuseFile,
+  normaliseAttachment, fileName, safeFileName, previewKind, base64ToBytes, mediaTypeOf, refuseFile,
 } from '../public/js/attachment.js';
 import { normaliseItem } from '../public/js/normalise.js';
 import { Api } from '../public/js/api.js';
@@ -23,9 +23,11 @@ test('the size of a document is computed from its base64 data when the node give
 
 test('an attachment is read in both of the node\'s shapes', () => {
   const now = normaliseAttachment({ mediaType: 'text/plain', data: Buffer.from('hello').toString('base64') });
-  assert.deepEqual(now, { mediaType: 'text/plain', size: 5, data: 'aGVsbG8=' });
+  assert.deepEqual(now, { mediaType: 'text/plain', size: 5, data: 'aGVsbG8=', name: null });
   const later = normaliseAttachment({ mediaType: 'application/pdf', size: 4096 });
-  assert.deepEqual(later, { mediaType: 'application/pdf', size: 4096, data: null });
+  assert.deepEqual(later, { mediaType: 'application/pdf', size: 4096, data: null, name: null });
+  const named = normaliseAttachment({ mediaType: 'application/pdf', size: 1, fileName: 'Rapport d\'étape.pdf' });
+  assert.equal(named.name, 'Rapport d\'étape.pdf', 'the file name the node kept');
   assert.equal(normaliseAttachment(undefined), null);
   assert.equal(normaliseItem({ id: 1, body: 'x' }).attachment, null, 'an item without a document has none');
   assert.equal(normaliseItem({ id: 1, attachment: { mediaType: 'image/png', size: 9 } }).attachment.size, 9);
@@ -64,6 +66,17 @@ test('a downloaded document gets a file name from its media type', () => {
   assert.equal(fileName(7, 'application/x-weird'), 'liaison-item-7.bin', 'no made-up extension');
   assert.equal(fileName(7, 'audio/ogg'), 'liaison-item-7.ogg');
   assert.equal(fileName('../../x', 'text/plain'), 'liaison-item-x.txt', 'nothing but the id in the name');
+});
+
+test('a document keeps the file name it was posted with, never as a path', () => {
+  assert.equal(fileName(42, 'application/pdf', 'Étape 2.pdf'), 'Étape 2.pdf');
+  assert.equal(fileName(42, 'application/pdf', '../../etc/passwd'), '.._.._etc_passwd');
+  assert.equal(fileName(42, 'text/plain', 'a\\b\r\nc.txt'), 'a_b__c.txt');
+  assert.equal(fileName(42, 'application/pdf', '..'), 'liaison-item-42.pdf', 'a name that is a path step is dropped');
+  assert.equal(safeFileName('é'.repeat(200)).length, 127, 'cut to 255 bytes of UTF-8, whole characters');
+  const body = Api.postBody({}, 'x', { mediaType: 'text/plain', data: 'eA==', name: 'notes/v1.txt' });
+  assert.deepEqual(body.attachment, { mediaType: 'text/plain', data: 'eA==', fileName: 'notes_v1.txt' });
+  assert.equal(Api.postBody({}, 'x', { mediaType: 'text/plain', data: 'eA==' }).attachment.fileName, undefined);
 });
 
 test('only plain text and raster images are previewed inline', () => {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startNode, launch, outDir } from './harness.mjs';
+import { startNode, launch, outDir, docsImgDir } from './harness.mjs';
 
 let node;
 let chrome;
@@ -57,6 +57,22 @@ test('the auditor filters the audit log by action and sees only those records', 
   assert.ok(shown.length < all.length, 'fewer than unfiltered');
   assert.match(await page.textContent('#audit-status'), /\d+ records?\./);
   await page.screenshot({ path: path.join(outDir, 'audit.png') });
+  // The auditor's view for the docs, in English and in French.
+  await page.screenshot({ path: path.join(docsImgDir, 'web-audit.png') });
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#audit-dialog:not([open])', { state: 'attached' });
+  await page.click('#lang-fr');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  await page.click('#audit-open');
+  await page.waitForSelector('#audit-dialog[open] tbody tr');
+  await page.screenshot({ path: path.join(docsImgDir, 'web-audit-fr.png') });
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#audit-dialog:not([open])', { state: 'attached' });
+  await page.click('#lang-en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await page.click('#audit-open');
+  await page.waitForSelector('#audit-dialog[open] tbody tr');
+  await page.fill('#audit-action', 'post');
   // A filter nothing matches says so.
   await page.fill('#audit-actor', 'no.such.person');
   await page.click('#audit-filter button[type=submit]');

@@ -428,16 +428,17 @@ test('a document attached in the page is posted, marked in the list, previewed a
   const card = itemCard(natoReader, text);
   await card.waitFor({ timeout: 15000 });
   const chip = card.locator('.attach-chip');
-  assert.match(await chip.textContent(), new RegExp(`text/plain · ${bytes.length} bytes`));
-  assert.match(await chip.getAttribute('aria-label'), /Attached document: text\/plain/);
+  assert.match(await chip.textContent(), new RegExp(`annex-a\\.txt · text/plain · ${bytes.length} bytes`), 'the document keeps its file name');
+  assert.match(await chip.getAttribute('aria-label'), /Attached document: annex-a\.txt, text\/plain/);
   await chip.focus();
   await natoReader.keyboard.press('Enter');
   await natoReader.waitForSelector('#detail[open] #doc-preview');
   assert.equal(await natoReader.textContent('#doc-preview'), content, 'the text preview is the document, verbatim');
   assert.equal(await natoReader.locator('#detail #injected, #detail #injected-img').count(), 0, 'never markup');
   assert.match(await natoReader.textContent('#detail-doc'), /Media type\s*text\/plain/);
+  assert.equal(await natoReader.textContent('#doc-file-name'), 'annex-a.txt', 'the detail names the file');
   const [download] = await Promise.all([natoReader.waitForEvent('download'), natoReader.click('#doc-download')]);
-  assert.equal(download.suggestedFilename(), `liaison-item-${id}.txt`);
+  assert.equal(download.suggestedFilename(), 'annex-a.txt', `saved under its own name (item ${id})`);
   assert.deepEqual(fs.readFileSync(await download.path()), bytes, 'the download is the document, byte for byte');
   await natoReader.keyboard.press('Escape');
   await natoReader.waitForSelector('#detail:not([open])', { state: 'attached' });
@@ -690,4 +691,82 @@ test('an item posted under the national (Japanese) policy shows its Japanese ban
     assert.deepEqual(page.errors, []);
     await page.context().close();
   }
+});
+
+/** The font families the browser drew an element's text with (CDP). */
+async function fontsOf(page, selector) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  await cdp.detach();
+  return fonts.map((f) => f.familyName);
+}
+
+test('a Japanese desk officer composes under the national (Japanese) policy from the page; a NATO reader sees the NATO equivalent', async (t) => {
+  if (!node.real) return t.skip('the mock node holds one policy: run against a real node (with-node.sh)');
+  const page = await signedIn(chrome.browser, node.url, jpn);
+  await openChannel(page, channel);
+  // The node's own policy first, and by default.
+  const options = await page.$$eval('#compose-policy option', (els) => els.map((e) => [e.value, e.textContent, e.selected]));
+  assert.equal(options.length, 2, `the node's two policies are offered: ${JSON.stringify(options)}`);
+  assert.match(options[0][1], /^NATO \(this node's policy\)$/);
+  assert.equal(options[0][2], true, 'the node\'s policy is the default');
+  const jpnPolicy = options.find((o) => o[1] === 'JPN-ILLUSTRATIVE');
+  assert.ok(jpnPolicy, 'the illustrative Japanese policy is offered');
+
+  await page.selectOption('#compose-policy', jpnPolicy[0]);
+  await page.waitForSelector('#compose-form input[name=classification][value="GOKUHI"]');
+  // The choice is kept for the tab: after a reload the form is under it again.
+  await page.reload();
+  await page.waitForSelector('#compose-form input[name=classification][value="GOKUHI"]');
+  assert.equal(await page.inputValue('#compose-policy'), jpnPolicy[0], 'the choice is kept after a reload');
+  // Its classifications, never above the clearance (SECRET: no TOKUTEI HIMITSU),
+  // with their Japanese markings in a Japanese font.
+  const classes = await page.$$eval('#compose-form input[name=classification]', (els) => els.map((e) => e.value));
+  assert.deepEqual(classes, ['OPEN', 'TORIATSUKAI CHUI', 'HI', 'GOKUHI']);
+  const chip = page.locator('#compose-form input[value="GOKUHI"] + label .chip-ja');
+  assert.equal((await chip.textContent()).trim(), '極秘');
+  assert.equal(await chip.getAttribute('lang'), 'ja');
+  assert.match(await page.getAttribute('#compose-form input[value="GOKUHI"] + label', 'title'), /Equivalent under NATO: SECRET/);
+  const fonts = await fontsOf(page, '#compose-form input[value="GOKUHI"] + label .chip-ja');
+  assert.ok(fonts.some((f) => /IPA|CJK|Noto Sans JP/i.test(f)), `Japanese drawn with a Japanese font: ${fonts}`);
+  // Default: released to Japan, at the second classification.
+  assert.equal(await page.isChecked('#compose-form input[value="TORIATSUKAI CHUI"]'), true);
+  assert.deepEqual(await offered(page, 'Release'), ['JPN', 'NATO', 'AUS', 'KOR', 'NZL', 'USA']);
+  assert.equal((await page.locator('#tagsets details[data-tagset="Release"] .cat-opt[data-name="JPN"] .cat-ja').textContent()).trim(), '日本');
+
+  await chooseClassification(page, 'GOKUHI');
+  await tick(page, 'Release', 'NATO');
+  await page.waitForFunction(() => /極秘/.test(document.querySelector('#preview .banner-ja')?.textContent || ''));
+  assert.equal((await page.textContent('#preview .banner-ja')).trim(), '日本 極秘 開示先: 日本、NATO');
+  assert.match(await page.textContent('#preview .equivalent'), /Equivalent under NATO: NATO SECRET Releasable to JPN/);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('preview-banner')).backgroundColor),
+    await page.evaluate((c) => { const d = document.createElement('div'); d.style.backgroundColor = c;
+      document.body.append(d); const v = getComputedStyle(d).backgroundColor; d.remove(); return v; },
+    bannerColours(policy, 'SECRET').background), 'the preview takes NATO SECRET\'s colour');
+  // French words for the choice.
+  await page.click('#lang-fr');
+  await page.waitForFunction(() => /politique/i.test(document.getElementById('compose-policy-hint').textContent));
+  assert.match(await page.textContent('#compose-policy-hint'), /équivalent NATO/);
+  await page.click('#lang-en');
+  await page.waitForFunction(() => /equivalent/.test(document.getElementById('compose-policy-hint').textContent));
+
+  await page.locator('#compose').screenshot({ path: path.join(docsImgDir, 'web-compose-national.png') });
+  const text = unique('Composed under the national policy');
+  await post(page, text);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  const reader = await signedIn(chrome.browser, node.url, nato);
+  await openChannel(reader, channel);
+  const card = itemCard(reader, text);
+  await card.waitFor();
+  assert.match(await card.locator('.equivalent').textContent(), /NATO SECRET Releasable to JPN/,
+    'the NATO reader sees the item under its NATO equivalent');
+  assert.equal((await card.locator('.banner-ja').textContent()).trim(), '日本 極秘 開示先: 日本、NATO');
+  assert.deepEqual(reader.errors, []);
+  await reader.context().close();
 });

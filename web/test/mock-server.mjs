@@ -134,6 +134,7 @@ export function startMock({ port = 0, credentialsFile } = {}) {
     if (attachment) {
       docs.set(item.id, attachment);
       item.attachment = { mediaType: attachment.mediaType, size: attachment.bytes.length };
+      if (attachment.fileName) item.attachment.fileName = attachment.fileName;
       hash.update('\0').update(attachment.bytes);
     }
     item.content_hash = hash.digest('hex');
@@ -229,7 +230,11 @@ export function startMock({ port = 0, credentialsFile } = {}) {
             return fail(res, 400, 'bad_request', 'An attachment is {"mediaType": TYPE, "data": BASE64}.');
           }
           if (!/^[A-Za-z0-9+/\s]*={0,2}$/.test(a.data)) return fail(res, 400, 'bad_request', 'The attachment data is not base64.');
-          attachment = { mediaType: a.mediaType, bytes: Buffer.from(a.data, 'base64') };
+          // eslint-disable-next-line no-control-regex
+          if (a.fileName !== undefined && (typeof a.fileName !== 'string' || !a.fileName || /[/\\\u0000-\u001f\u007f-\u009f]/.test(a.fileName) || a.fileName === '.' || a.fileName === '..')) {
+            return fail(res, 400, 'bad_request', 'An attachment\'s file name has no path and no control character.');
+          }
+          attachment = { mediaType: a.mediaType, bytes: Buffer.from(a.data, 'base64'), fileName: a.fileName };
         }
         const it = add(ch, user, body.label, body.body, undefined, attachment);
         return json(res, 201, { id: it.id, marking: it.marking });

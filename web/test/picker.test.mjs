@@ -159,3 +159,48 @@ test('the English and French message tables have the same keys, and nations have
     assert.ok(NATION_NAMES[c.name], `a name for ${c.name}`);
   }
 });
+
+// A national policy as GET /api/v1/policy?policy=JPN-ILLUSTRATIVE gives it
+// (the fields the picker uses; the node's test pins the rest).
+const jpnPolicy = {
+  id: '2.25.251642713772810140366533035959921199786', name: 'JPN-ILLUSTRATIVE', node: false,
+  classifications: [['OPEN', 'UNCLASSIFIED', '公開'], ['TORIATSUKAI CHUI', 'RESTRICTED', '取扱注意'],
+    ['HI', 'CONFIDENTIAL', '秘'], ['GOKUHI', 'SECRET', '極秘'], ['TOKUTEI HIMITSU', 'TOP SECRET', '特定秘密']]
+    .map(([name, eq, ja], i) => ({ name, lacv: i + 1, hierarchy: i + 1, colour: null, markingJa: ja,
+      equivalent: { classification: eq } })),
+  categories: [['JPN', '日本'], ['NATO', 'NATO'], ['KOR', '韓国']].map(([name, ja]) => ({
+    tagSet: 'Release', type: 'permissive', name, excludedBy: [], markingJa: ja,
+    equivalent: [{ tagSet: 'Releasable To', type: 'enumeratedPermissive', name },
+      { tagSet: 'Context', type: 'permissive', name: 'Releasable' }],
+  })),
+};
+
+test('a national policy: the clearance said under it, its colours, the default label', async () => {
+  const { clearanceUnder, withEquivalentColours, isNodePolicy } = await import('../public/js/national.js');
+  assert.equal(clearanceUnder(policy, jpnDesk, policy), jpnDesk, 'the node\'s own policy: the clearance as it is');
+  assert.ok(isNodePolicy(policy, policy) && !isNodePolicy(policy, jpnPolicy));
+  const desk = clearanceUnder(policy, jpnDesk, jpnPolicy);
+  assert.deepEqual(desk.classifications, ['OPEN', 'TORIATSUKAI CHUI', 'HI', 'GOKUHI'],
+    'classifications whose equivalent the clearance holds: never above it');
+  assert.deepEqual(desk.categories, [{ tagSet: 'Release', type: 'permissive', values: ['JPN'] }],
+    'Japan\'s desk officer holds Release JPN (Releasable To JPN and Context Releasable), not NATO nor KOR');
+  assert.deepEqual(heldClassifications(jpnPolicy, desk).map((c) => c.name), desk.classifications);
+  const staff = clearanceUnder(policy, natoStaff, jpnPolicy);
+  assert.deepEqual(staff.categories[0].values, ['NATO'], 'NATO staff hold Release NATO');
+
+  // Default: released to one's own nation, at the second classification.
+  const cls = heldClassifications(jpnPolicy, desk)[1].name;
+  const d = defaultChoices(jpnPolicy, desk, 'JPN', cls);
+  const built = buildLabel(jpnPolicy, desk, cls, d);
+  assert.deepEqual(built.label, { policy: jpnPolicy.id, classification: 'TORIATSUKAI CHUI',
+    categories: [{ tagSet: 'Release', type: 'permissive', values: ['JPN'] }] });
+  assert.equal(authorCannotRead(jpnPolicy, desk, built.label), null);
+  const toKorea = buildLabel(jpnPolicy, desk, cls, new Set([catKey(jpnPolicy.categories[2])]));
+  assert.match(authorCannotRead(jpnPolicy, desk, toKorea.label) || '', /Release/,
+    'released to Korea alone: the author could not read it (the node would refuse it)');
+
+  const coloured = withEquivalentColours(policy, jpnPolicy);
+  assert.deepEqual(bannerColours(coloured, 'GOKUHI'), bannerColours(policy, 'SECRET'),
+    'a national classification takes its equivalent\'s colours');
+  assert.equal(withEquivalentColours(policy, policy), policy);
+});

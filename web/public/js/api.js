@@ -6,6 +6,8 @@
 // EventSource, because EventSource cannot send that header and a token in a
 // URL ends up in logs and history; resuming uses `Last-Event-ID`.
 
+import { safeFileName } from './attachment.js';
+
 /** An error from the node, with its stable code and a sentence for people. */
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -71,16 +73,26 @@ export class Api {
   }
 
   async me() { return normaliseMe(await this.request('GET', '/api/v1/me')); }
-  async policy() { return normalisePolicy(await this.request('GET', '/api/v1/policy')); }
+  /** The node's policy, or (`id`: OID or name) another it holds (a
+   *  national policy, with each choice's equivalent under the node's). */
+  async policy(id = null) {
+    const q = id ? `?policy=${encodeURIComponent(id)}` : '';
+    return normalisePolicy(await this.request('GET', `/api/v1/policy${q}`));
+  }
   channels() { return this.request('GET', '/api/v1/channels'); }
   async item(id) { return normaliseItem(await this.request('GET', `/api/v1/items/${encodeURIComponent(id)}`)); }
   async search(q, limit = 100) {
     const res = await this.request('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`);
     return { ...res, items: (res?.items || []).map(normaliseItem) };
   }
-  /** The JSON a post sends: {label, body, attachment?: {mediaType, data}}. */
+  /** The JSON a post sends: {label, body, attachment?: {mediaType, data,
+   *  fileName?}} (the file's name, made safe: safeFileName). */
   static postBody(label, body, attachment) {
-    return attachment ? { label, body, attachment: { mediaType: attachment.mediaType, data: attachment.data } } : { label, body };
+    if (!attachment) return { label, body };
+    const a = { mediaType: attachment.mediaType, data: attachment.data };
+    const name = safeFileName(attachment.name);
+    if (name) a.fileName = name;
+    return { label, body, attachment: a };
   }
   post(channel, label, body, attachment) {
     return this.request('POST', `/api/v1/channels/${encodeURIComponent(channel)}/items`, Api.postBody(label, body, attachment));

@@ -10,7 +10,7 @@ import { loadPresets } from './presets.js';
 import { relabel } from './views/banner.js';
 import { renderChannels } from './views/channels.js';
 import { showItems, prependItem, redrawItems, clearItems } from './views/items.js';
-import { renderCompose, composeLangChanged } from './views/compose.js';
+import { renderCompose, composeLangChanged, composeSignedOut } from './views/compose.js';
 import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFields,
   clearSignInFields } from './views/signin.js';
 import { mountUsers } from './views/users.js';
@@ -196,6 +196,7 @@ function applyLang() {
 async function signOut() {
   stopStream?.();
   sessionStorage.removeItem(TOKEN_KEY);
+  composeSignedOut();
   if (state.api?.csrf) await endSession(state.api.csrf);
   history.replaceState(null, '', location.pathname);
   location.reload();

@@ -54,14 +54,27 @@ export function formatSize(n) {
   return `${v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${units[u]}`;
 }
 
-/** An item's attachment in one shape: {mediaType, size, data} (size and
- *  data null when the node did not send them), or null. */
+/** An item's attachment in one shape: {mediaType, size, data, name}
+ *  (size, data and name null when the node did not send them), or null. */
 export function normaliseAttachment(a) {
   if (!a || typeof a !== 'object') return null;
   const mediaType = String(a.mediaType ?? a.media_type ?? 'application/octet-stream');
   const data = typeof a.data === 'string' ? a.data : null;
   const size = Number.isFinite(a.size) ? a.size : base64Size(data);
-  return { mediaType, size, data };
+  return { mediaType, size, data, name: safeFileName(a.fileName) };
+}
+
+/** A file name as the node keeps it: 1 to 255 bytes of UTF-8, never "." or
+ *  "..", with '_' for every '/', '\\' and control character (the node
+ *  refuses those: a name is never a path, nor a line break in a header).
+ *  null when nothing is left. */
+export function safeFileName(name) {
+  if (typeof name !== 'string') return null;
+  // eslint-disable-next-line no-control-regex
+  let s = name.replace(/[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '_');
+  const enc = new TextEncoder();
+  while (enc.encode(s).length > 255) s = Array.from(s).slice(0, -1).join('');
+  return s === '' || s === '.' || s === '..' ? null : s;
 }
 
 const EXT = {
@@ -85,9 +98,12 @@ export function essence(mediaType) {
   return String(mediaType || '').split(';')[0].trim().toLowerCase();
 }
 
-/** A file name for an item's document: "liaison-item-42.pdf". The node
- *  keeps no original name, so the name says where it came from. */
-export function fileName(itemId, mediaType) {
+/** A file name for an item's document: the name it was posted with when
+ *  the node has one, else "liaison-item-42.pdf", which says where it came
+ *  from (items posted before names were kept). */
+export function fileName(itemId, mediaType, name = null) {
+  const kept = safeFileName(name);
+  if (kept) return kept;
   const t = essence(mediaType);
   let ext = EXT[t];
   if (!ext) {

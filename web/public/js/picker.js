@@ -210,7 +210,8 @@ export function buildLabel(policy, clearance, classification, chosen) {
 
 /** The default choices: the label most of a user's items carry, which the
  *  user may post. For a partner's user (`nation` names a value they hold in
- *  an enumerated permissive tag set, e.g. Releasable To JPN): released to
+ *  a permissive tag set, e.g. Releasable To JPN, or Release JPN under a
+ *  national policy): released to
  *  their own nation (the rules then add Context Releasable and NATO). For
  *  the policy's own staff: the policy's context (a non-enumerated permissive
  *  category named as the policy: Context NATO). Empty when neither fits. */
@@ -219,7 +220,7 @@ export function defaultChoices(policy, clearance = null, nation = null, classifi
     authorCannotRead(policy, clearance, buildLabel(policy, clearance, classification, set).label) === null;
   if (nation && !same(nation, policy.name)) {
     for (const c of heldCategories(policy, clearance)) {
-      if (c.type === 'enumeratedPermissive' && same(c.name, nation) && !c.obsolete &&
+      if (family(c.type) === 'P' && same(c.name, nation) && !c.obsolete &&
           (!classification || allowedAt(c, classification))) {
         const set = new Set([catKey(c)]);
         if (ok(set)) return set;

@@ -1,6 +1,8 @@
 // views/compose.js — compose an item with the label picker.
 //
-// Classification first (only those the user's clearance holds), then the
+// The policy to post under, when the node holds several (its own first:
+// national.js says a national one in the clearance's terms), then the
+// classification (only those the user's clearance holds), then the
 // categories valid at it (picker.js decides), with the marking of the
 // label being built shown live: asked of the node (POST
 // /api/v1/labels/mark) when it has that endpoint, else computed here from
@@ -17,7 +19,8 @@ import { bannerColours, canMark, markLabel, plainMarking } from '../marking.js';
 import {
   catKey, heldClassifications, offeredTagSets, buildLabel, defaultChoices, authorCannotRead,
 } from '../picker.js';
-import { banner, relabel } from './banner.js';
+import { banner, relabel, nationalMarks } from './banner.js';
+import { clearanceUnder, isNodePolicy, withEquivalentColours } from '../national.js';
 import { t, listWords } from '../i18n.js';
 import { categoryName } from '../nations.js';
 
@@ -30,6 +33,33 @@ const openSets = new Set();  // tag-set panels the user opened (kept across re-r
 const filters = new Map();   // filter text per tag-set panel
 let attached = null;         // the document to send: {name, mediaType, size, data (base64)}
 let reading = null;          // the read of a chosen file, while it lasts
+// The policy posted under: null for the node's own, else {policy (with its
+// equivalents' colours), clearance (the user's, said under it)}. The
+// choice is kept for the tab (docs/WEB.md, "National policies").
+let composing = null;
+const POLICY_KEY = 'liaison.composePolicy';
+const policies = new Map();  // national policies fetched, by id
+
+/** The national choice, while it is the signed-in user's (a later
+ *  sign-in in this tab starts from the node's policy again). */
+const national = () => (composing && composing.me === state.me ? composing : null);
+/** The policy the form composes under, and the user's clearance in it. */
+const cp = () => national()?.policy || state.policy;
+const cc = () => national()?.clearance || state.me.clearance;
+
+/** The id of the policy the signed-in user chose in this tab, or null
+ *  (another user's choice is not theirs). */
+function keptPolicy() {
+  try {
+    const k = JSON.parse(sessionStorage.getItem(POLICY_KEY) || 'null');
+    return k && k.user === state.me.user && typeof k.id === 'string' ? k.id : null;
+  } catch { return null; }
+}
+
+/** Signing out forgets the choice of policy. */
+export function composeSignedOut() {
+  sessionStorage.removeItem(POLICY_KEY);
+}
 
 // In a narrow window the form folds away under its heading (the items
 // come first); on a laptop screen it is always open beside them (CSS).
@@ -64,20 +94,74 @@ function tagSetHint(type) {
  *  partner, their lowest classification but one, released to their nation. */
 export function renderCompose(posted) {
   onPosted = posted;
-  const { policy, me } = state;
-  const classes = heldClassifications(policy, me.clearance);
-  if (!classification || !classes.some((c) => c.name === classification)) {
-    classification = classes.length ? classes[Math.min(1, classes.length - 1)].name : null;
-    chosen = defaultChoices(policy, me.clearance, me.nation, classification);
-  }
+  resetChoices(false);
   // A document chosen for one channel never goes to another.
   attached = null;
   reading = null;
   renderForm();
+  // The policy this user chose earlier in this tab, if the node still holds it.
+  const kept = keptPolicy();
+  if (kept && kept !== cp().id && (state.policy.policies || []).some((p) => p.id === kept)) {
+    choosePolicy(kept);
+  }
+}
+
+/** The default label under the current policy, unless the choices still
+ *  fit it (`force`: always). */
+function resetChoices(force) {
+  const classes = heldClassifications(cp(), cc());
+  if (force || !classification || !classes.some((c) => c.name === classification)) {
+    classification = classes.length ? classes[Math.min(1, classes.length - 1)].name : null;
+    chosen = defaultChoices(cp(), cc(), state.me.nation, classification);
+  }
+}
+
+/** Compose under policy `id` (the node's own or a national one it holds):
+ *  fetched once, then the picker starts again from the default label. */
+async function choosePolicy(id) {
+  const err = () => document.getElementById('compose-error');
+  try {
+    let next = null;
+    if (id !== state.policy.id) {
+      if (!policies.has(id)) {
+        const p = await state.api.policy(id);
+        policies.set(id, withEquivalentColours(state.policy, p));
+      }
+      const policy = policies.get(id);
+      next = isNodePolicy(state.policy, policy) ? null
+        : { policy, clearance: clearanceUnder(state.policy, state.me.clearance, policy), me: state.me };
+    }
+    composing = next;
+    sessionStorage.setItem(POLICY_KEY, JSON.stringify({ user: state.me.user, id }));
+  } catch (e) {
+    if (err()) err().textContent = plainWords(e);
+    return;
+  }
+  resetChoices(true);
+  if (!document.getElementById('compose-form')) return;
+  const body = document.getElementById('compose-body').value;
+  renderForm();
+  document.getElementById('compose-body').value = body;
+  showChosen();
+  document.getElementById('compose-policy')?.focus();
+}
+
+/** The choice of policy: shown only when the node holds more than one. */
+function policyChoice() {
+  const list = state.policy.policies || [];
+  if (list.length < 2) return null;
+  return h('div', { class: 'policy-choice' },
+    h('label', { for: 'compose-policy' }, t('compose.policy')), ' ',
+    h('select', { id: 'compose-policy', 'aria-describedby': 'compose-policy-hint',
+      onchange: (e) => choosePolicy(e.target.value) },
+    list.map((p) => h('option', { value: p.id, selected: p.id === cp().id, translate: 'no' },
+      p.node ? t('compose.policyOwn', p.name) : p.name))),
+    h('p', { class: 'small muted', id: 'compose-policy-hint' },
+      national() ? t('compose.policyNational', state.policy.name) : t('compose.policyHint')));
 }
 
 function renderForm() {
-  const classes = heldClassifications(state.policy, state.me.clearance);
+  const classes = heldClassifications(cp(), cc());
   const root = document.getElementById('compose');
   root.classList.toggle('expanded', expanded);
   fill(root,
@@ -86,6 +170,7 @@ function renderForm() {
       h('button', { type: 'button', class: 'compose-toggle', id: 'compose-toggle', 'aria-controls': 'compose-form',
         'aria-expanded': String(expanded), onclick: toggleCompose }, expanded ? t('compose.hide') : t('compose.show'))),
     h('form', { id: 'compose-form', class: 'compose-form', novalidate: true, onsubmit: submit },
+      policyChoice(),
       h('fieldset', { class: 'classes' },
         h('legend', {}, t('compose.classification')),
         h('div', { class: 'class-row' }, classes.map((c) => classChip(c)))),
@@ -113,18 +198,24 @@ function renderForm() {
 }
 
 function classChip(c) {
-  const { background, foreground } = bannerColours(state.policy, c.name);
+  const { background, foreground } = bannerColours(cp(), c.name);
   const id = `cls-${c.lacv}`;
   const input = h('input', { type: 'radio', name: 'classification', id, value: c.name,
     checked: c.name === classification, onchange: () => { classification = c.name; renderTagSets(); } });
-  const chip = h('label', { for: id, class: 'class-chip', translate: 'no' }, c.name);
+  // Under a national policy: its Japanese marking (a Japanese font: lang)
+  // and what it is under the node's policy.
+  const eq = national() && c.equivalent
+    ? t('compose.equivalentClass', state.policy.name, c.equivalent.classification) : null;
+  const chip = h('label', { for: id, class: 'class-chip', translate: 'no', title: eq },
+    c.name, c.markingJa ? h('span', { class: 'chip-ja', lang: 'ja' }, ` ${c.markingJa}`) : null);
   chip.style.setProperty('--chip-bg', background);
   chip.style.setProperty('--chip-fg', foreground);
   return h('span', { class: 'class-opt' }, input, chip);
 }
 
 function renderTagSets() {
-  const { policy, me } = state;
+  const policy = cp();
+  const me = { clearance: cc() };
   const groups = offeredTagSets(policy, me.clearance, classification);
   // Choices no longer valid at this classification are dropped, and said so.
   const dropped = [];
@@ -162,6 +253,8 @@ function tagSetPanel(g, built) {
         onchange: (e) => { if (e.target.checked) chosen.add(key); else chosen.delete(key); renderTagSets(); refocus(id); } }),
       h('label', { for: id, title: why || local || cat.name }, h('span', { translate: 'no', class: 'cat-code' }, cat.name),
         local ? h('span', { class: 'muted small cat-local' }, ` ${local}`) : null,
+        cat.markingJa && cat.markingJa !== cat.name
+          ? h('span', { class: 'muted small cat-ja', lang: 'ja', translate: 'no' }, ` ${cat.markingJa}`) : null,
         why ? h('span', { class: 'implied small' }, ` ${t('compose.auto')}`) : null));
   }));
   const applyFilter = (q) => {
@@ -229,7 +322,7 @@ async function preview(built) {
   const box = document.getElementById('preview');
   const notes = document.getElementById('label-notes');
   const problems = [...built.problems];
-  const lock = authorCannotRead(state.policy, state.me.clearance, built.label);
+  const lock = authorCannotRead(cp(), cc(), built.label);
   if (lock) problems.push(t('lock.warn', lock));
   // Guidance for the rules the picker does not fill in (oneOrMore, onlyOne),
   // unless a problem already says it.
@@ -239,12 +332,14 @@ async function preview(built) {
 
   let en = null;
   let fr = null;
+  let marks = null;  // a national label's {markingJa, equivalent}, from the node
   let approximate = false;
   if (markEndpoint) {
     try {
       const m = await state.api.mark(built.label);
       en = m.marking;
       fr = m.markingFr ?? m.marking_fr ?? m.marking;
+      if (national()) marks = { markingJa: m.markingJa, equivalent: m.equivalent };
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) markEndpoint = false;
       else if (e instanceof ApiError && e.code === 'invalid') {
@@ -253,19 +348,24 @@ async function preview(built) {
     }
   }
   if (en === null) {
-    if (canMark(state.policy)) {
-      en = markLabel(state.policy, built.label, null);
-      fr = markLabel(state.policy, built.label, 'fr');
+    if (canMark(cp())) {
+      en = markLabel(cp(), built.label, null);
+      fr = markLabel(cp(), built.label, 'fr');
     } else {
-      en = plainMarking(state.policy, built.label, 'en');
-      fr = plainMarking(state.policy, built.label, 'fr');
+      en = plainMarking(cp(), built.label, 'en');
+      fr = plainMarking(cp(), built.label, 'fr');
       approximate = true;
     }
   }
   if (seq !== previewSeq) return;
-  const b = banner(built.label.classification, en, fr, 'preview');
+  // A national label takes its equivalent's colours (the node's policy
+  // gives them), with its Japanese marking and its equivalent under it.
+  const colourOf = national()
+    ? cp().classifications.find((c) => c.name === built.label.classification)?.equivalent?.classification
+    : built.label.classification;
+  const b = banner(colourOf || built.label.classification, en, fr, 'preview');
   b.id = 'preview-banner';
-  fill(box, b);
+  fill(box, b, marks ? nationalMarks(marks) : null);
   document.getElementById('preview-caption').textContent = approximate ? t('preview.approximate') : t('preview.caption');
   relabel(box);
 }
@@ -358,7 +458,7 @@ async function submit(ev) {
   delete document.getElementById('compose-status').dataset.itemId;
   if (!state.current) { err.textContent = t('compose.noChannel'); return; }
   if (!bodyEl.value.trim()) { err.textContent = t('compose.empty'); bodyEl.focus(); return; }
-  const { label } = buildLabel(state.policy, state.me.clearance, classification, chosen);
+  const { label } = buildLabel(cp(), cc(), classification, chosen);
   btn.disabled = true;
   try {
     const wanted = attached;
@@ -389,7 +489,7 @@ async function submit(ev) {
     // The node's 403 does not say which part of the label failed: the
     // picker knows, so it says (else the node's words).
     const lock = e instanceof ApiError && e.code === 'forbidden'
-      ? authorCannotRead(state.policy, state.me.clearance, label) : null;
+      ? authorCannotRead(cp(), cc(), label) : null;
     err.textContent = lock ? t('err.forbiddenPart', lock) : plainWords(e);
   } finally {
     btn.disabled = false;

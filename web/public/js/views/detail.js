@@ -85,6 +85,7 @@ export function openDetail(item) {
       att ? h('section', { class: 'doc', id: 'detail-doc', 'aria-labelledby': 'doc-title' },
         h('h3', { id: 'doc-title' }, clipIcon(), ` ${t('doc.title')}`),
         h('dl', { class: 'facts' },
+          att.name ? row(t('doc.name'), h('span', { id: 'doc-file-name', translate: 'no' }, att.name)) : null,
           row(t('doc.type'), h('code', {}, att.mediaType)),
           row(t('doc.size'), h('span', { id: 'doc-size' }, att.size !== null ? sizeText(att.size) : '—'))),
         h('div', { id: 'doc-body' }, h('p', { class: 'muted' }, t('doc.loading')))) : null,
@@ -135,7 +136,7 @@ async function loadDocument(item, mine) {
   if (mine !== seq) return;
   const { mediaType, bytes } = doc;
   document.getElementById('doc-size').textContent = sizeText(bytes.length);
-  const name = fileName(item.id, mediaType);
+  const name = fileName(item.id, mediaType, item.attachment.name);
   const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
   urls.push(url);
   const handling = banner(item.label?.classification, itemMarking(item, 'en'), itemMarking(item, 'fr'), 'inline');

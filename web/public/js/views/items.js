@@ -13,10 +13,11 @@ const status = () => document.getElementById('list-status');
 
 /** The mark of an attached document: icon, media type and size. */
 export function attachmentChip(att, onOpen) {
-  const what = `${att.mediaType}${att.size !== null ? `, ${formatSize(att.size)}` : ''}`;
+  const what = `${att.name ? `${att.name}, ` : ''}${att.mediaType}${att.size !== null ? `, ${formatSize(att.size)}` : ''}`;
   return h('button', { type: 'button', class: 'attach-chip', onclick: onOpen, title: t('attach.open'),
     'aria-label': t('attach.label', what) },
-  clipIcon(), h('span', { class: 'attach-type', translate: 'no' }, att.mediaType),
+  clipIcon(), att.name ? [h('span', { class: 'attach-name', translate: 'no' }, att.name), ' · '] : null,
+  h('span', { class: 'attach-type', translate: 'no' }, att.mediaType),
   att.size !== null ? [' · ', h('span', { class: 'attach-size' }, formatSize(att.size))] : null);
 }
 
