@@ -172,7 +172,7 @@ static bool node_start(void)
                           "--listen", "127.0.0.1:0", "--max-connections", "4096",
                           /* every client is 127.0.0.1; no fixed metrics port */
                           "--per-address-connections", "0", "--metrics-listen", "none"};
-        int a = 12;
+        int a = 13;
         if (opt.node_threads) {
             argv[a++] = "--threads";
             argv[a++] = (char *)opt.node_threads;
