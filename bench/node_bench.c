@@ -23,10 +23,13 @@
  *   liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]
  *                      [--posters C[,C...]] [--readers N] [--subscribers N]
  *                      [--rate R] [--pacers N] [--latency-seconds S]
- *                      [--stream-rate R] [--node-threads N] [--store URI] [--keep]
+ *                      [--stream-rate R] [--node-threads N] [--store URI] [--users N] [--keep]
  *
  * --store URI gives the node that store (e.g. postgresql://...: an empty
  * database; the node's key then goes in TMP/data).
+ * --users N: readers and subscribers cycle the first N demo users only (the
+ * demo has gained users since the morning's node: with the same 8, both
+ * nodes deliver the same share of posts to the same subscribers).
  *
  * HTTP is spoken over raw blocking sockets (one per worker thread, HTTP/1.1
  * keep-alive, Content-Length framing) and the stream is read by one epoll
@@ -98,6 +101,7 @@ typedef struct options {
     int subscribers;
     int rate;               /* posts/s of the latency phase */
     int stream_rate;        /* posts/s of the stream phase (0: flat out) */
+    int users;              /* readers and subscribers cycle the first N (0: all) */
     double latency_seconds; /* length of one latency run */
     int pacers;             /* connections that share the steady rate */
     const char *node_threads; /* the node's --threads (NULL: its default) */
@@ -271,6 +275,8 @@ static bool load_tokens(void)
         nusers++;
     }
     json_decref(a);
+    if (opt.users > 0 && opt.users < nusers)
+        nusers = opt.users; /* the poster's token is kept whatever its place */
     return nusers > 0 && poster_token;
 }
 
@@ -746,6 +752,8 @@ static bool parse_args(int argc, char **argv)
             opt.readers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--subscribers")) {
             opt.subscribers = (int)strtol(v, &end, 10);
+        } else if (!strcmp(a, "--users")) {
+            opt.users = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--node-threads")) {
             opt.node_threads = v;
             end = (char *)v + strspn(v, "0123456789");
@@ -805,7 +813,7 @@ int main(int argc, char **argv)
                 "usage: liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]\n"
                 "       [--posters C[,C...]] [--readers N] [--subscribers N]\n"
                 "       [--rate R] [--pacers N] [--latency-seconds S] [--stream-rate R]\n"
-                "       [--node-threads N] [--store URI] [--keep]\n");
+                "       [--node-threads N] [--store URI] [--users N] [--keep]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -10,7 +10,11 @@
  * large transactions (no HTTP). Not a test: figures go to
  * docs/PERFORMANCE.md ("Visibility as an index").
  *
- *   liaison-visibility-bench [-d DIR] [-r REPS] [N...]
+ *   liaison-visibility-bench [-d DIR] [-r REPS] [-R READER] [-k] [N...]
+ *
+ * -R all|0.1%|nothing measures that reader only (to profile one reader's
+ * reads, e.g. with valgrind --tool=callgrind --toggle-collect=sq_item_search);
+ * -k keeps each database (to try queries on it with the sqlite3 shell).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -114,11 +118,17 @@ int main(int argc, char **argv)
     int reps = 200;
     long sizes[8] = { 10000, 100000, 1000000 };
     int nsizes = 3, given = 0;
+    const char *only = NULL;
+    int keep = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "-r") && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-R") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "-k"))
+            keep = 1;
         else if (given < 8)
             sizes[given++] = atol(argv[i]);
     }
@@ -150,6 +160,8 @@ int main(int argc, char **argv)
         };
         const char *names[3] = { "all", "0.1%", "nothing" };
         for (int r = 0; r < 3; r++) {
+            if (only && strcmp(only, names[r]) != 0)
+                continue;
             collect c;
             /* A 50-item listing, from a cursor a tenth into the channel. */
             int64_t start = n / 10;
@@ -190,6 +202,10 @@ int main(int argc, char **argv)
             report("fetch", names[r], n, t, reps, (size_t)(r == 0));
         }
         store_close(s);
+        if (keep) {
+            printf("# kept %s\n", path);
+            continue;
+        }
         char extra[600];
         unlink(path);
         snprintf(extra, sizeof extra, "%s-wal", path);

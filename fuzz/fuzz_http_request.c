@@ -60,6 +60,15 @@ static const srv_route routes[] = {
     {SRV_GET, "/api/v1/items/{id}/attachment", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/search", h_none, true, NULL, 0},
     {SRV_GET, "/api/v1/stream", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/items/{id}/release-requests", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/items/{id}/withdraw", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/items/{id}/narrow", h_none, true, NULL, 0},
+    {SRV_GET, "/api/v1/release-requests", h_none, true, NULL, 0},
+    {SRV_GET, "/api/v1/release-requests/{rid}", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/release-requests/{rid}/concur", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/release-requests/{rid}/break-silence", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/release-requests/{rid}/withdraw", h_none, true, NULL, 0},
+    {SRV_POST, "/api/v1/release-requests/{rid}/extend", h_none, true, NULL, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

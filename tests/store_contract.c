@@ -32,6 +32,7 @@
 #include "store/audit.h"
 #include "store/store.h"
 #include "store_contract_fed.h"
+#include "store_contract_rel.h"
 #define TAP_SHARED_COUNTERS
 #include "tap.h"
 
@@ -1291,6 +1292,141 @@ static void plain_free(void *p, void *ctx)
  * the anchor's thread at open, a record copied out, the append's copy),
  * its failure is told as LSN_ERR_NOMEM, never as another error, a crash
  * or a leak. */
+/* A reader who sees a few classes searches another index than a reader
+ * who sees every class (SQLite: items_cfts, per class and channel, against
+ * items_fts): both must find the same items for the same words — phrases
+ * of several tokens, accents folded, quotes, punctuation — in one channel
+ * or in all. A reader of more classes than the per-class query takes goes
+ * through the word index: the same answers again. */
+static void test_search_by_class(store *s)
+{
+    lsn_error err;
+    if (store_channel_add(s, "sx", "X", NULL, &err) != LSN_OK ||
+        store_channel_add(s, "sy", "Y", NULL, &err) != LSN_OK) {
+        ok(0, "search_by_class_setup");
+        return;
+    }
+    static const char *const labels[3] = { "{\"l\":\"sbc-a\"}", "{\"l\":\"sbc-b\"}",
+                                           "{\"l\":\"sbc-c\"}" };
+    static const char *const bodies[] = {
+        "Caf\xc3\xa9 au lait, e-mail report", "cafe e-mail", "the \"quoted\" word",
+        "e mail in two words", "mail e reversed", "report on lait", "REPORT report",
+        "nothing here",
+    };
+    const size_t nb = sizeof bodies / sizeof *bodies;
+    int64_t cls[3] = { 0 };
+    int seeded = 1;
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < nb; i++) {
+            for (int k = 0; k < 3; k++) {
+                store_item it = class_item((i + (size_t)k + (size_t)round) % 2 ? "sx" : "sy",
+                                           labels[k], bodies[i]);
+                int64_t id = 0;
+                seeded &= store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK;
+                if (!cls[k])
+                    cls[k] = item_class(s, id);
+            }
+        }
+    }
+    ok(seeded && cls[0] && cls[1] && cls[2], "search_by_class_seeded");
+    static const char *const queries[] = {
+        "cafe", "caf\xc3\xa9", "CAFE", "e-mail", "mail e", "report", "lait report",
+        "\"quoted\"", "quoted", "au lait,", "e-mail report", "absent", "k1h1",
+    };
+    int64_t many[48];
+    int same = 1, some = 0;
+    for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
+        for (int ch = 0; ch < 3; ch++) {
+            const char *channel = ch == 0 ? NULL : ch == 1 ? "sx" : "sy";
+            for (int k = 0; k < 3; k++) {
+                /* The word index, every class, kept to class k by hand. */
+                store_classes all = { .all_upto = cls[2] };
+                uuids_seen want = { .n = 0 }, by_class = { .n = 0 }, by_word = { .n = 0 };
+                uuids_seen every = { .n = 0 };
+                if (store_item_search(s, queries[qi], channel, &all, 0, ids_cb, &every,
+                                      &err) != LSN_OK) {
+                    same = 0;
+                    continue;
+                }
+                for (size_t i = 0; i < every.n; i++)
+                    if (item_class(s, every.ids[i]) == cls[k])
+                        want.ids[want.n++] = every.ids[i];
+                store_classes one = { .ids = &cls[k], .n = 1 };
+                many[0] = cls[k];
+                for (int i = 1; i < 48; i++)
+                    many[i] = cls[2] + 1000 + i; /* classes with no item */
+                store_classes lots = { .ids = many, .n = 48 };
+                same &= store_item_search(s, queries[qi], channel, &one, 0, ids_cb, &by_class,
+                                          &err) == LSN_OK &&
+                        store_item_search(s, queries[qi], channel, &lots, 0, ids_cb, &by_word,
+                                          &err) == LSN_OK &&
+                        by_class.n == want.n && by_word.n == want.n &&
+                        memcmp(by_class.ids, want.ids, want.n * sizeof *want.ids) == 0 &&
+                        memcmp(by_word.ids, want.ids, want.n * sizeof *want.ids) == 0;
+                some += want.n > 0;
+                if (!same) {
+                    printf("# query '%s' channel %s class %d: %zu / %zu / %zu\n", queries[qi],
+                           channel ? channel : "-", k, want.n, by_class.n, by_word.n);
+                    break;
+                }
+            }
+        }
+    }
+    ok(same && some > 40, "a_reader_of_few_classes_finds_what_the_word_index_finds (%d)", some);
+}
+
+static int count_cb(void *ctx, const store_item *it)
+{
+    (void)it;
+    ++*(size_t *)ctx;
+    return STORE_NEXT;
+}
+
+/* A class with many items in a channel: a back-end may search it another
+ * way once it has many (SQLite: items_cfts holds a (class, channel) pair's
+ * first 10,000 items, then items_fts serves it); every item is found
+ * before and after, whatever the group that crossed it. */
+static void test_search_of_a_big_class(store *s)
+{
+    lsn_error err;
+    if (store_channel_add(s, "big", "B", NULL, &err) != LSN_OK) {
+        ok(0, "big_class_setup");
+        return;
+    }
+    const char *label = "{\"l\":\"big\"}";
+    atomic_int failed = 0;
+    int64_t id = 0, cls = 0;
+    store_item first = class_item("big", label, "bigword first");
+    failed += store_item_append(s, &first, NULL, &id, NULL, &err) != LSN_OK;
+    cls = item_class(s, id);
+    store_classes one = { .ids = &cls, .n = 1 };
+    size_t total = 1, n;
+    for (int round = 0; round < 3; round++) {
+        int more = round == 0 ? 9997 : round == 1 ? 1 : 60;
+        for (int i = 0; i < more; i++) {
+            store_item it = class_item("big", label, "bigword in the big class");
+            if (store_item_append_async(s, &it, NULL, append_done, &failed, &err) != LSN_OK)
+                failed++;
+        }
+        store_item last = class_item("big", label, "bigword last of a round");
+        failed += store_item_append(s, &last, NULL, &id, NULL, &err) != LSN_OK;
+        total += (size_t)more + 1;
+        n = 0;
+        size_t n_all = 0;
+        int found = store_item_search(s, "bigword", "big", &one, 0, count_cb, &n, &err) ==
+                        LSN_OK &&
+                    store_item_search(s, "bigword", NULL, &one, 0, count_cb, &n_all, &err) ==
+                        LSN_OK;
+        ok(failed == 0 && found && n == total && n_all == total,
+           "a_reader_of_one_big_class_finds_each_of_its_items (%zu, %zu of %zu)", n, n_all,
+           total);
+    }
+    uuids_seen u = { .n = 0 };
+    ok(store_item_search(s, "last", "big", &one, 0, ids_cb, &u, &err) == LSN_OK && u.n == 3 &&
+           u.ids[2] == id,
+       "a_big_class_is_searched_in_order_to_its_last_item");
+}
+
 static void test_alloc_failures(void)
 {
     lsn_allocator a = { failing_malloc, failing_realloc, plain_free, NULL };
@@ -1589,7 +1725,13 @@ int main(int argc, char **argv)
     if (s)
         test_visible_classes(s);
     if (s)
+        test_search_by_class(s);
+    if (s)
+        test_search_of_a_big_class(s);
+    if (s)
         test_federation(&s, uri);
+    if (s)
+        test_release_versions(s);
     store_close(s);
     test_alloc_failures();
     test_crash();

@@ -527,6 +527,18 @@ static void test_only_utf8(void)
     ok(rc == LSN_OK && l, "label_with_a_utf8_byte_order_mark_is_read");
     lsn_label_free(l);
     l = NULL;
+    /* Exactly "<?xml" and nothing after it, in a buffer of that size (no
+     * NUL): the encoding check must not read the byte after it (found by
+     * fuzz_binding_receive: a heap read one past the end under ASan). */
+    char *decl_only = malloc(5);
+    if (decl_only)
+        memcpy(decl_only, "<?xml", 5);
+    rc = decl_only ? lsn_label_parse(set, decl_only, 5, LSN_FORM_4774, &l, &err) : LSN_ERR_NOMEM;
+    ok(rc == LSN_ERR_SYNTAX && !l,
+       "a_label_of_only_the_start_of_an_xml_declaration_is_refused_without_reading_past_it");
+    free(decl_only);
+    lsn_label_free(l);
+    l = NULL;
 
     static const char *const stray[] = {
         /* in a Category, beside its values */

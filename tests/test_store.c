@@ -555,7 +555,7 @@ static void test_schema_upgrade(void)
     ok(make_v2_file(path), "version_2_fixture_made");
     if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
         return;
-    ok(raw_int(path, "PRAGMA user_version") == 7, "version_2_file_is_upgraded_to_the_current_version");
+    ok(raw_int(path, "PRAGMA user_version") == 9, "version_2_file_is_upgraded_to_the_current_version");
     ok(raw_int(path, "SELECT count(*) FROM items WHERE id NOT IN "
                      "(SELECT item_id FROM item_seals)") == 0 &&
            raw_int(path, "SELECT count(*) FROM item_seals") == V2_N,
@@ -608,6 +608,17 @@ static void test_schema_upgrade(void)
     lsn_free(o);
     ok(search_count(s, "old") == 3 && search_count(s, "chart") == 1,
        "upgraded_items_are_searchable");
+    /* Through the per-class index too (filled by the upgrade). */
+    int64_t class_a = 1, class_b = 2;
+    store_classes only_a = { .ids = &class_a, .n = 1 }, only_b = { .ids = &class_b, .n = 1 };
+    int in_a = 0, in_a_chan = 0, in_b = 0;
+    ok(store_item_search(s, "old", NULL, &only_a, 0, count_item, &in_a, &err) == LSN_OK &&
+           store_item_search(s, "report", "cyber-defence", &only_a, 0, count_item,
+                             &in_a_chan, &err) == LSN_OK &&
+           store_item_search(s, "chart", "space", &only_b, 0, count_item, &in_b, &err) ==
+               LSN_OK &&
+           in_a == 2 && in_a_chan == 2 && in_b == 1,
+       "upgraded_items_are_searchable_by_a_reader_of_one_class");
     store_item it = sample_item("cyber-defence", "written after the upgrade old");
     int64_t id = 0;
     ok(store_item_append(s, &it, NULL, &id, NULL, &err) == LSN_OK && id == 4,

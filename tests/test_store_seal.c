@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "liaison/alloc.h"
+#include "store/sqlite_internal.h" /* sq_class_fts_register */
 #include "store/store.h"
 #include "store/verify.h"
 #include "tap.h"
@@ -84,6 +85,7 @@ static int tamper(const char *path, const char *sql)
     sqlite3 *db;
     char *msg = NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+             sq_class_fts_register(db) == LSN_OK && /* to write items_cfts */
              sqlite3_exec(db,
                           "DROP TRIGGER IF EXISTS items_no_update;"
                           "DROP TRIGGER IF EXISTS items_no_delete;"
@@ -233,12 +235,15 @@ static void test_tampering(void)
              /* The full-text index says the NATO SECRET item is of the
               * Japan class (its row is untouched). */
              "INSERT INTO items_fts(rowid, body, cls, chan) SELECT %lld, 'smuggled', "
-             "  'k%lld k%lldh' || id, 'h' || id FROM channels WHERE name = 'cyber-defence';",
+             "  'k%lld k%lldh' || id, 'h' || id FROM channels WHERE name = 'cyber-defence';"
+             /* And so does the per-class index. */
+             "INSERT INTO items_cfts(rowid, cbody) SELECT %lld, 'k%lldh' || id || "
+             "  ' smuggled' FROM channels WHERE name = 'cyber-defence';",
              confidential_rel_jpn, (long long)own_class, (long long)jpn_class,
              (long long)swapped.id, (long long)forged.id, hex, (long long)rehashed.id,
              (long long)attached.id, (long long)deleted.id, (long long)deleted.id,
              (long long)renamed.id, (long long)smuggled.id, (long long)jpn_class,
-             (long long)jpn_class);
+             (long long)jpn_class, (long long)smuggled.id, (long long)jpn_class);
     ok(own_class > 0 && jpn_class > 0 && own_class != jpn_class && tamper(path, sql),
        "database_altered_behind_the_store");
 
@@ -306,6 +311,20 @@ static void test_tampering(void)
     lrc = store_item_search(s, "smuggled", "cyber-defence", &vjpn, 0, collect, &smug, &err);
     ok(lrc == LSN_OK && smug.n == 0 && alarmed(&al, smuggled.id),
        "search_through_an_altered_index_does_not_serve_another_class (%d found)", smug.n);
+    /* A reader of many classes goes through the word index (items_fts)
+     * instead of the per-class one: altered too, withheld too. */
+    int64_t jpn_many[40];
+    jpn_many[0] = jpn_class;
+    for (int i = 1; i < 40; i++)
+        jpn_many[i] = jpn_class + 1000 + i; /* classes with no item */
+    store_classes vmany = { .ids = jpn_many, .n = 40 };
+    int alarms_before = al.n;
+    smug.n = 0;
+    lrc = store_item_search(s, "smuggled", "cyber-defence", &vmany, 0, collect, &smug, &err);
+    ok(lrc == LSN_OK && smug.n == 0 && al.n > alarms_before && al.n <= 64 &&
+           al.ids[al.n - 1] == smuggled.id,
+       "search_through_the_altered_word_index_does_not_serve_another_class (%d found)",
+       smug.n);
     seen widened = { 0 };
     ok(store_item_search(s, "alpha", NULL, NULL, 0, collect, &widened, &err) == LSN_OK &&
            widened.n == 0,

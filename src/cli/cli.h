@@ -64,7 +64,11 @@ enum cli_opt_bit {
     CLI_OPT_UNTIL = 1ull << 33,
     CLI_OPT_SUBJECT = 1ull << 34,
     CLI_OPT_ISSUER = 1ull << 35,
-    CLI_OPT_FROM = 1ull << 36
+    /* release requests */
+    CLI_OPT_REASON = 1ull << 36,
+    CLI_OPT_DEADLINE = 1ull << 37,
+    CLI_OPT_STATE = 1ull << 38,
+    CLI_OPT_FROM = 1ull << 39
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -181,6 +185,21 @@ int cli_cmd_post(const cli_verb *v, const cli_args *a);
 int cli_cmd_read(const cli_verb *v, const cli_args *a);
 int cli_cmd_tail(const cli_verb *v, const cli_args *a);
 int cli_cmd_search(const cli_verb *v, const cli_args *a);
+/* The --label argument as JSON: an object (inline, or a file of the JSON
+ * label form) or a string (a file of STANAG 4774 XML). NULL after
+ * reporting. */
+struct json_t;
+struct json_t *cli_label_arg(const char *arg);
+/* Release requests and corrections (cmd_release.c): a node over HTTP. */
+int cli_cmd_release_request(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_list(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_show(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_concur(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_break(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_withdraw(const cli_verb *v, const cli_args *a);
+int cli_cmd_release_extend(const cli_verb *v, const cli_args *a);
+int cli_cmd_item_withdraw(const cli_verb *v, const cli_args *a);
+int cli_cmd_item_narrow(const cli_verb *v, const cli_args *a);
 /* Administrative verbs (cmd_admin.c): work on a data directory. */
 int cli_cmd_org_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_user_add(const cli_verb *v, const cli_args *a);

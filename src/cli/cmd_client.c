@@ -127,7 +127,7 @@ static int print_items(const char *verb, const cli_http_reply *r, const char *ch
 /* The label argument as JSON: an object (inline, or a file of the JSON
  * label form) or a string (a file holding STANAG 4774 XML). NULL after
  * reporting. */
-static json_t *label_arg(const char *arg)
+json_t *cli_label_arg(const char *arg)
 {
     const char *p = arg;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
@@ -179,7 +179,7 @@ int cli_cmd_post(const cli_verb *v, const cli_args *a)
         cli_error("post", "give --body or --body-file, not both");
         return CLI_EXIT_ERROR;
     }
-    json_t *label = label_arg(cli_opt(a, CLI_OPT_LABEL));
+    json_t *label = cli_label_arg(cli_opt(a, CLI_OPT_LABEL));
     if (!label)
         return CLI_EXIT_ERROR;
     char *text = NULL;

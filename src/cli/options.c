@@ -65,6 +65,10 @@ static const cli_option options[] = {
      "bind every certificate with this subject (\"CN=...,O=...\"), with --issuer"},
     {CLI_OPT_ISSUER, "issuer", "FILE",
      "the CA certificate (PEM) that must have issued it; in --tls-client-ca"},
+    {CLI_OPT_REASON, "reason", "TEXT", "why (a release request, a break of silence)"},
+    {CLI_OPT_DEADLINE, "deadline", "TIME",
+     "a release request's deadline, UTC: YYYY-MM-DDTHH:MM:SSZ (default: the node's)"},
+    {CLI_OPT_STATE, "state", "STATE", "only requests in STATE: open, adopted, silence-broken, withdrawn"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

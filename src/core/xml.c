@@ -83,7 +83,8 @@ lsn_err xml_require_utf8(const char *data, size_t len, const char *source, lsn_e
         if (u[i] == 0)
             return core_fail(err, LSN_ERR_SYNTAX, "%s: encoded in UTF-16 or UTF-32: only "
                             "UTF-8 is accepted", source);
-    if (len < 5 || memcmp(data, "<?xml", 5) != 0 || !is_space(data[5]))
+    /* "<?xml" and the white space after it: six bytes, all in the input. */
+    if (len < 6 || memcmp(data, "<?xml", 5) != 0 || !is_space(data[5]))
         return LSN_OK;
     const char *end = data + len;
     const char *decl_end = find(data, end, "?>");

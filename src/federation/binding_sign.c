@@ -34,28 +34,29 @@
 #include "federation/binding_tree.h"
 #include "federation/xmlsec_glue.h"
 
-/* Indentation text before a child at `depth`, so that the example in
- * docs/FEDERATION.md reads; it is part of what is signed like any text. */
-static bool indent(xmlNodePtr parent, int depth)
+bool bt_indent(xmlNodePtr parent, int depth)
 {
     static const char spaces[] = "\n                ";
     int n = 1 + 2 * depth;
     if (n > (int)sizeof spaces - 1)
         n = (int)sizeof spaces - 1;
     xmlNodePtr t = xmlNewTextLen((const xmlChar *)spaces, n);
-    return t && xmlAddChild(parent, t) != NULL;
+    if (t && !xmlAddChild(parent, t)) {
+        xmlFreeNode(t);
+        return false;
+    }
+    return t != NULL;
 }
 
-static xmlNodePtr add(xmlNodePtr parent, xmlNsPtr ns, const char *name,
-                      const char *text, int depth)
+xmlNodePtr bt_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
+                  int depth)
 {
-    if (!indent(parent, depth))
+    if (!bt_indent(parent, depth))
         return NULL;
     return xmlNewTextChild(parent, ns, (const xmlChar *)name, (const xmlChar *)text);
 }
 
-/* Register an element's Id attribute as an XML ID (so "#Id" resolves). */
-static bool register_id(xmlDocPtr doc, xmlNodePtr n)
+bool bt_register_id(xmlDocPtr doc, xmlNodePtr n)
 {
     xmlAttrPtr a = xmlHasProp(n, (const xmlChar *)"Id");
     xmlChar *v = a ? xmlNodeListGetString(doc, a->children, 1) : NULL;
@@ -64,47 +65,47 @@ static bool register_id(xmlDocPtr doc, xmlNodePtr n)
     return ok;
 }
 
-/* The MetadataBinding with the label copied in. NULL when out of memory. */
-static xmlNodePtr build_binding(xmlDocPtr doc, xmlNodePtr container, xmlNsPtr mb,
-                                xmlNsPtr ds, xmlNsPtr lsn, const xmlNode *label,
-                                const char *origin, const char *uuid,
-                                const uint8_t digest[FED_DIGEST_SIZE])
+xmlNodePtr bt_build_binding(const bt_kind *k, xmlDocPtr doc, xmlNodePtr container,
+                            xmlNsPtr mb, xmlNsPtr ds, xmlNsPtr lsn, const xmlNode *label,
+                            const char *signer, const char *uuid,
+                            const uint8_t digest[FED_DIGEST_SIZE])
 {
     char id[BT_ID_MAX], uri[64], b64[80];
-    snprintf(id, sizeof id, "%s%s", BT_BINDING_ID_PREFIX, uuid);
+    snprintf(id, sizeof id, "%s%s", k->binding_prefix, uuid);
     snprintf(uri, sizeof uri, "%s%s", BT_UUID_URN, uuid);
     if (!bt_base64(digest, FED_DIGEST_SIZE, b64, sizeof b64))
         return NULL;
-    xmlNodePtr b = add(container, mb, "MetadataBinding", NULL, 2);
+    xmlNodePtr b = bt_add(container, mb, "MetadataBinding", NULL, 2);
     if (!b || !xmlNewProp(b, (const xmlChar *)"Id", (const xmlChar *)id))
         return NULL;
-    xmlNodePtr m1 = add(b, mb, "Metadata", NULL, 3);
+    xmlNodePtr m1 = bt_add(b, mb, "Metadata", NULL, 3);
     xmlNodePtr copy = xmlDocCopyNode((xmlNodePtr)label, doc, 1);
-    if (!m1 || !copy || !indent(m1, 4) || !xmlAddChild(m1, copy) || !indent(m1, 3)) {
+    if (copy)
+        xmlNodeSetName(copy, (const xmlChar *)k->label_element);
+    if (!m1 || !copy || !bt_indent(m1, 4) || !xmlAddChild(m1, copy) || !bt_indent(m1, 3)) {
         xmlFreeNode(copy);
         return NULL;
     }
-    xmlNodePtr m2 = add(b, mb, "Metadata", NULL, 3);
-    if (!m2 || !add(m2, lsn, "Origin", origin, 4) || !indent(m2, 3))
+    xmlNodePtr m2 = bt_add(b, mb, "Metadata", NULL, 3);
+    if (!m2 || !bt_add(m2, lsn, k->node_element, signer, 4) || !bt_indent(m2, 3))
         return NULL;
-    xmlNodePtr dr = add(b, mb, "DataReference", NULL, 3);
-    xmlNodePtr dm = dr ? add(dr, ds, "DigestMethod", NULL, 4) : NULL;
+    xmlNodePtr dr = bt_add(b, mb, "DataReference", NULL, 3);
+    xmlNodePtr dm = dr ? bt_add(dr, ds, "DigestMethod", NULL, 4) : NULL;
     if (!dm || !xmlNewProp(dr, (const xmlChar *)"URI", (const xmlChar *)uri) ||
         !xmlNewProp(dm, (const xmlChar *)"Algorithm", (const xmlChar *)BT_ALG_DIGEST) ||
-        !add(dr, ds, "DigestValue", b64, 4) || !indent(dr, 3) || !indent(b, 2))
+        !bt_add(dr, ds, "DigestValue", b64, 4) || !bt_indent(dr, 3) || !bt_indent(b, 2))
         return NULL;
     return b;
 }
 
-/* The ds:Signature template with its two references and the signing time. */
-static xmlNodePtr build_signature(xmlDocPtr doc, xmlNodePtr container, xmlNsPtr lsn,
-                                  const char *uuid, time_t when, xmlNodePtr *props)
+xmlNodePtr bt_build_signature(const bt_kind *k, xmlDocPtr doc, xmlNodePtr container,
+                              xmlNsPtr lsn, const char *uuid, const char *const *refs,
+                              int nrefs, time_t when, xmlNodePtr *props)
 {
-    char sig_id[BT_ID_MAX], bref[BT_ID_MAX + 1], pid[BT_ID_MAX], pref[BT_ID_MAX + 1],
-        target[BT_ID_MAX + 1], stamp[BT_TIME_SIZE];
-    snprintf(sig_id, sizeof sig_id, "%s%s", BT_SIGNATURE_ID_PREFIX, uuid);
-    snprintf(bref, sizeof bref, "#%s%s", BT_BINDING_ID_PREFIX, uuid);
-    snprintf(pid, sizeof pid, "%s%s", BT_PROPS_ID_PREFIX, uuid);
+    char sig_id[BT_ID_MAX], pid[BT_ID_MAX], pref[BT_ID_MAX + 1], target[BT_ID_MAX + 1],
+        stamp[BT_TIME_SIZE];
+    snprintf(sig_id, sizeof sig_id, "%s%s", k->signature_prefix, uuid);
+    snprintf(pid, sizeof pid, "%s%s", k->props_prefix, uuid);
     snprintf(pref, sizeof pref, "#%s", pid);
     snprintf(target, sizeof target, "#%s", sig_id);
     if (!bt_format_time(when, stamp))
@@ -115,14 +116,14 @@ static xmlNodePtr build_signature(xmlDocPtr doc, xmlNodePtr container, xmlNsPtr 
         (const xmlChar *)sig_id, (const xmlChar *)"ds");
     if (!sig)
         return NULL;
-    if (!indent(container, 2) || !xmlAddChild(container, sig)) {
+    if (!bt_indent(container, 2) || !xmlAddChild(container, sig)) {
         xmlFreeNode(sig);
         return NULL;
     }
-    const char *uris[2] = {bref, pref};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i <= nrefs; i++) {
         xmlNodePtr ref = xmlSecTmplSignatureAddReference(
-            sig, xmlSecOpenSSLTransformSha384Id, NULL, (const xmlChar *)uris[i], NULL);
+            sig, xmlSecOpenSSLTransformSha384Id, NULL,
+            (const xmlChar *)(i < nrefs ? refs[i] : pref), NULL);
         if (!ref || !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId))
             return NULL;
     }
@@ -130,13 +131,25 @@ static xmlNodePtr build_signature(xmlDocPtr doc, xmlNodePtr container, xmlNsPtr 
     if (!obj)
         return NULL;
     xmlNodePtr sp = xmlNewChild(obj, sig->ns, (const xmlChar *)"SignatureProperties", NULL);
-    xmlNodePtr p = sp ? add(sp, sig->ns, "SignatureProperty", NULL, 1) : NULL;
+    xmlNodePtr p = sp ? bt_add(sp, sig->ns, "SignatureProperty", NULL, 1) : NULL;
     if (!p || !xmlNewProp(sp, (const xmlChar *)"Id", (const xmlChar *)pid) ||
         !xmlNewProp(p, (const xmlChar *)"Target", (const xmlChar *)target) ||
-        !add(p, lsn, "SigningTime", stamp, 2) || !indent(p, 1) || !indent(sp, 0))
+        !bt_add(p, lsn, "SigningTime", stamp, 2) || !bt_indent(p, 1) || !bt_indent(sp, 0))
         return NULL;
     *props = sp;
     return sig;
+}
+
+bool bt_sign(xmlNodePtr sig, const fed_identity *signer)
+{
+    xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+    if (!ctx)
+        return false;
+    ctx->signKey = fed_xmlsec_key(fed_identity_pkey(signer));
+    fed_xmlsec_clear_message();
+    bool ok = ctx->signKey && xmlSecDSigCtxSign(ctx, sig) >= 0;
+    xmlSecDSigCtxDestroy(ctx);
+    return ok;
 }
 
 lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
@@ -174,7 +187,6 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     }
 
     lsn_err rc = LSN_ERR_NOMEM;
-    xmlSecDSigCtxPtr ctx = NULL;
     xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
     xmlNodePtr root = doc ? xmlNewDocNode(doc, NULL, (const xmlChar *)"BindingInformation",
                                           NULL)
@@ -188,25 +200,25 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     if (!mb || !ds || !lsn)
         goto done;
     xmlSetNs(root, mb);
-    xmlNodePtr container = add(root, mb, "MetadataBindingContainer", NULL, 1);
+    xmlNodePtr container = bt_add(root, mb, "MetadataBindingContainer", NULL, 1);
     xmlNodePtr props = NULL;
-    xmlNodePtr binding = container ? build_binding(doc, container, mb, ds, lsn, label,
-                                                   fed_identity_name(signer), uuid, digest)
-                                   : NULL;
-    xmlNodePtr sig = binding ? build_signature(doc, container, lsn, uuid,
-                                               signing_time ? signing_time : time(NULL),
-                                               &props)
+    xmlNodePtr binding =
+        container ? bt_build_binding(&bt_origin_kind, doc, container, mb, ds, lsn, label,
+                                     fed_identity_name(signer), uuid, digest)
+                  : NULL;
+    char bref[BT_ID_MAX + 1];
+    snprintf(bref, sizeof bref, "#%s%s", BT_BINDING_ID_PREFIX, uuid);
+    const char *refs[] = {bref};
+    xmlNodePtr sig = binding ? bt_build_signature(&bt_origin_kind, doc, container, lsn, uuid,
+                                                  refs, 1,
+                                                  signing_time ? signing_time : time(NULL),
+                                                  &props)
                              : NULL;
-    if (!sig || !indent(container, 1) || !indent(root, 0) || !register_id(doc, binding) ||
-        !register_id(doc, props))
+    if (!sig || !bt_indent(container, 1) || !bt_indent(root, 0) ||
+        !bt_register_id(doc, binding) || !bt_register_id(doc, props))
         goto done;
 
-    ctx = xmlSecDSigCtxCreate(NULL);
-    if (!ctx)
-        goto done;
-    ctx->signKey = fed_xmlsec_key(fed_identity_pkey(signer));
-    fed_xmlsec_clear_message();
-    if (!ctx->signKey || xmlSecDSigCtxSign(ctx, sig) < 0) {
+    if (!bt_sign(sig, signer)) {
         rc = core_fail(err, LSN_ERR_ARG, "signing failed: %s", fed_xmlsec_message());
         goto done;
     }
@@ -230,8 +242,6 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
 done:
     if (rc == LSN_ERR_NOMEM)
         core_fail(err, rc, "out of memory while building the binding");
-    if (ctx)
-        xmlSecDSigCtxDestroy(ctx);
     xmlFreeDoc(doc);
     xmlFreeDoc(ldoc);
     return rc;

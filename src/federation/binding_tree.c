@@ -109,7 +109,29 @@ static bool id_with_uuid(const char *v, const char *prefix, char id[BT_ID_MAX],
     return true;
 }
 
+const bt_kind bt_origin_kind = {
+    .binding_prefix = BT_BINDING_ID_PREFIX,
+    .props_prefix = BT_PROPS_ID_PREFIX,
+    .signature_prefix = BT_SIGNATURE_ID_PREFIX,
+    .label_element = "originatorConfidentialityLabel",
+    .node_element = "Origin",
+};
+
+const bt_kind bt_translation_kind = {
+    .binding_prefix = BT_TRANSLATION_ID_PREFIX,
+    .props_prefix = BT_TRANSLATION_PROPS_ID_PREFIX,
+    .signature_prefix = BT_TRANSLATION_SIGNATURE_ID_PREFIX,
+    .label_element = "alternativeConfidentialityLabel",
+    .node_element = "Translator",
+};
+
 bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t size)
+{
+    return bt_read_binding_as(&bt_origin_kind, mb, out, reason, size);
+}
+
+bool bt_read_binding_as(const bt_kind *k, const xmlNode *mb, bt_binding *out, char *reason,
+                        size_t size)
 {
     static const char *const id_only[] = {"Id", NULL};
     static const char *const none[] = {NULL};
@@ -119,28 +141,36 @@ bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t si
 
     memset(out, 0, sizeof *out);
     if (!bt_is(mb, BT_NS_4778, "MetadataBinding") || !bt_attrs_only(mb, id_only) ||
-        !id_with_uuid(bt_attr(mb, "Id"), BT_BINDING_ID_PREFIX, out->id, uuid_from_id))
-        return fail(reason, size, "the MetadataBinding has no Id of the form binding-UUID");
+        !id_with_uuid(bt_attr(mb, "Id"), k->binding_prefix, out->id, uuid_from_id))
+        return fail(reason, size, k == &bt_origin_kind
+                                      ? "the MetadataBinding has no Id of the form binding-UUID"
+                                      : "the translation's MetadataBinding has no Id of the "
+                                        "form translation-UUID");
 
     xmlNode *m1 = bt_next_element(mb, NULL, &bad);
     if (!bt_is(m1, BT_NS_4778, "Metadata") || !bt_attrs_only(m1, none))
         return fail(reason, size, "the MetadataBinding does not start with the label's Metadata");
     xmlNode *label = bt_next_element(m1, NULL, &bad);
-    if (!bt_is(label, BT_NS_4774, "originatorConfidentialityLabel") ||
-        bt_next_element(m1, label, &bad))
-        return fail(reason, size,
-                    "the first Metadata does not hold exactly one STANAG 4774 "
-                    "originatorConfidentialityLabel");
+    if (!bt_is(label, BT_NS_4774, k->label_element) || bt_next_element(m1, label, &bad))
+        return fail(reason, size, k == &bt_origin_kind
+                                      ? "the first Metadata does not hold exactly one STANAG "
+                                        "4774 originatorConfidentialityLabel"
+                                      : "the translation's first Metadata does not hold "
+                                        "exactly one STANAG 4774 "
+                                        "alternativeConfidentialityLabel");
 
     xmlNode *m2 = bt_next_element(mb, m1, &bad);
     if (!bt_is(m2, BT_NS_4778, "Metadata") || !bt_attrs_only(m2, none))
         return fail(reason, size, "the MetadataBinding has no origin Metadata");
     xmlNode *origin = bt_next_element(m2, NULL, &bad);
     const char *name;
-    if (!bt_is(origin, BT_NS_LSN, "Origin") || !bt_attrs_only(origin, none) ||
+    if (!bt_is(origin, BT_NS_LSN, k->node_element) || !bt_attrs_only(origin, none) ||
         bt_next_element(m2, origin, &bad) || !(name = only_text(origin)) ||
         !name[0] || strlen(name) > FED_NAME_MAX)
-        return fail(reason, size, "the origin Metadata does not hold one lsn:Origin name");
+        return fail(reason, size, k == &bt_origin_kind
+                                      ? "the origin Metadata does not hold one lsn:Origin name"
+                                      : "the translator Metadata does not hold one "
+                                        "lsn:Translator name");
     snprintf(out->origin, sizeof out->origin, "%s", name);
 
     xmlNode *dr = bt_next_element(mb, m2, &bad);
@@ -173,13 +203,20 @@ bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t si
 bool bt_read_properties(const xmlNode *sp, const char *signature_id, char id[BT_ID_MAX],
                         time_t *signing_time, char *reason, size_t size)
 {
+    return bt_read_properties_as(&bt_origin_kind, sp, signature_id, id, signing_time, reason,
+                                 size);
+}
+
+bool bt_read_properties_as(const bt_kind *k, const xmlNode *sp, const char *signature_id,
+                           char id[BT_ID_MAX], time_t *signing_time, char *reason, size_t size)
+{
     static const char *const id_only[] = {"Id", NULL};
     static const char *const target_only[] = {"Target", NULL};
     static const char *const none[] = {NULL};
     bool bad = false;
 
     if (!bt_is(sp, BT_NS_DSIG, "SignatureProperties") || !bt_attrs_only(sp, id_only) ||
-        !id_with_uuid(bt_attr(sp, "Id"), BT_PROPS_ID_PREFIX, id, NULL))
+        !id_with_uuid(bt_attr(sp, "Id"), k->props_prefix, id, NULL))
         return fail(reason, size, "the SignatureProperties have no Id of the form properties-UUID");
     xmlNode *p = bt_next_element(sp, NULL, &bad);
     const char *target;

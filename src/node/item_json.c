@@ -36,7 +36,7 @@ void node_hex(const uint8_t *h, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static void rfc3339(int64_t ms, char out[32])
+void node_rfc3339(int64_t ms, char out[32])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -94,7 +94,7 @@ static int dump_cb(const char *buf, size_t size, void *data)
 char *node_item_render(node *n, const store_item *it, bool with_data, size_t *len)
 {
     char created[32], hash[2 * STORE_HASH_LEN + 1];
-    rfc3339(it->created_ms, created);
+    node_rfc3339(it->created_ms, created);
     node_hex(it->content_hash, STORE_HASH_LEN, hash);
     /* Two objects rendered by jansson around the label's own compact JSON
      * (rendered by jansson once per distinct label, decide.c): the stored
@@ -107,6 +107,13 @@ char *node_item_render(node *n, const store_item *it, bool with_data, size_t *le
                              "markingFr", it->marking_fr, "author", it->author,
                              "organisation", it->organisation, "created", created,
                              "body", it->body, "contentHash", hash);
+    /* Its version (1 as first posted; a release adopted or a narrowing
+     * makes the next, under the same id: docs/RELEASE.md). */
+    if (tail && json_object_set_new(tail, "version",
+                                    json_integer(it->ver.version > 0 ? it->ver.version : 1))) {
+        json_decref(tail);
+        tail = NULL;
+    }
     if (tail && it->media_type) {
         json_t *a = attachment_json(it, with_data);
         if (!a || json_object_set_new(tail, "attachment", a) != 0) {

@@ -76,6 +76,15 @@ static const srv_route node_routes[] = {
     {SRV_GET, "/api/v1/items/{id}/binding", node_h_binding, true, "an item's signed STANAG 4778 binding, verbatim (404 as for the item)", SVC_ACT_READ},
     {SRV_GET, "/api/v1/search", node_h_search, true, "full-text search over visible items", SVC_ACT_READ},
     {SRV_GET, "/api/v1/stream", node_h_stream, true, "live visible items (Server-Sent Events)", SVC_ACT_READ},
+    {SRV_POST, "/api/v1/items/{id}/release-requests", node_h_release_request, true, "propose to widen an item's release (silence procedure; 404 as for the item)", SVC_ACT_REQUEST_RELEASE},
+    {SRV_GET, "/api/v1/release-requests", node_h_release_list, true, "the release requests the caller proposed or decides on", SVC_ACT_READ},
+    {SRV_GET, "/api/v1/release-requests/{rid}", node_h_release_show, true, "a release request: state, authorities, history (its parties and auditors)", SVC_ACT_READ},
+    {SRV_POST, "/api/v1/release-requests/{rid}/concur", node_h_release_concur, true, "concur with a release request", SVC_ACT_DECIDE_RELEASE},
+    {SRV_POST, "/api/v1/release-requests/{rid}/break-silence", node_h_release_break, true, "break silence (with a reason): the request stops", SVC_ACT_DECIDE_RELEASE},
+    {SRV_POST, "/api/v1/release-requests/{rid}/withdraw", node_h_release_withdraw, true, "withdraw one's open request", SVC_ACT_REQUEST_RELEASE},
+    {SRV_POST, "/api/v1/release-requests/{rid}/extend", node_h_release_extend, true, "extend one's open request's deadline, once", SVC_ACT_REQUEST_RELEASE},
+    {SRV_POST, "/api/v1/items/{id}/withdraw", node_h_item_withdraw, true, "withdraw an item (its author or a release authority of its organisation)", SVC_ACT_CORRECT},
+    {SRV_POST, "/api/v1/items/{id}/narrow", node_h_item_narrow, true, "narrow an item's label at once (its author): a new version", SVC_ACT_CORRECT},
 };
 
 /* The web page's directory when --web-dir is not given: the installed
@@ -169,6 +178,7 @@ static int count_cb(void *ctx, const store_user *u)
 
 static void node_release(node *n)
 {
+    node_release_ticker_stop(n);
     node_publisher_stop(n);
     if (n->st)
         store_close(n->st);
@@ -242,6 +252,17 @@ int node_serve_main(int argc, char **argv)
     }
     if (srv_config_check(&cfg, &err) != LSN_OK)
         return fail(&n, &cfg, "bad settings", &err);
+    /* A request's default deadline must lie within the bounds a proposer's
+     * must (docs/RELEASE.md). */
+    if (cfg.release_deadline_min > cfg.release_deadline ||
+        cfg.release_deadline > cfg.release_deadline_max) {
+        lsn_error e = {0};
+        snprintf(e.message, sizeof e.message,
+                 "--release-deadline-min <= --release-deadline <= --release-deadline-max "
+                 "(%u, %u, %u)", cfg.release_deadline_min, cfg.release_deadline,
+                 cfg.release_deadline_max);
+        return fail(&n, &cfg, "bad settings", &e);
+    }
     srv_log_level level = SRV_LOG_INFO;
     (void)srv_log_level_parse(cfg.log_level, &level); /* checked just above */
     srv_log_set_level(level);
@@ -304,6 +325,14 @@ int node_serve_main(int argc, char **argv)
     if (node_publisher_start(&n, &err) != LSN_OK)
         return fail(&n, &cfg, "publisher", &err);
     n.svc.appended = on_appended; /* from here on, items wake the publisher */
+    /* Release requests: the operator's deadlines and clock; what became due
+     * while the node was down is adopted now, then every interval. */
+    n.svc.rel.deadline_ms = (int64_t)cfg.release_deadline * 1000;
+    n.svc.rel.min_ms = (int64_t)cfg.release_deadline_min * 1000;
+    n.svc.rel.max_ms = (int64_t)cfg.release_deadline_max * 1000;
+    n.svc.rel.clock_file = cfg.release_clock;
+    if (node_release_ticker_start(&n, cfg.release_settle) != LSN_OK)
+        return fail(&n, &cfg, "release requests' settler", NULL);
 
     srv_server_opts o = {
         .listen = cfg.listen, .tls_cert = cfg.tls_cert, .tls_key = cfg.tls_key,

@@ -115,6 +115,13 @@ typedef struct node {
      * Not started on a store no other process appends items to. */
     pthread_t watcher;
     bool watch_started;
+
+    /* The settler of release requests (release_ticker.c). */
+    pthread_t rel_thread;
+    pthread_mutex_t rel_lock;
+    pthread_cond_t rel_cond;
+    bool rel_stop, rel_started;
+    unsigned rel_interval; /* seconds */
 } node;
 
 /* The authenticated caller: the store's user, its parsed clearance and its
@@ -258,6 +265,8 @@ char *node_item_fragment(node *n, const store_item *it, size_t *len);
 bool node_item_fragment_add(node *n, const store_item *it, strbuf *out);
 lsn_err node_item_cache_init(node *n);
 void node_item_cache_free(node *n);
+/* A time (Unix ms) as RFC 3339 UTC with milliseconds into out[32]. */
+void node_rfc3339(int64_t ms, char out[32]);
 /* Hex of a hash into out[65]. */
 void node_hex(const uint8_t *h, size_t len, char *out);
 
@@ -288,6 +297,20 @@ void node_h_binding(srv_request *req, srv_response *resp);
 void node_h_peers(srv_request *req, srv_response *resp);
 void node_h_peer_add(srv_request *req, srv_response *resp);
 void node_h_search(srv_request *req, srv_response *resp);
+/* release_ticker.c: adopt due release requests at start and every
+ * `interval` seconds, until stopped (before the store closes). */
+lsn_err node_release_ticker_start(node *n, unsigned interval);
+void node_release_ticker_stop(node *n);
+/* handlers_release.c: release requests and corrections (docs/RELEASE.md). */
+void node_h_release_request(srv_request *req, srv_response *resp);
+void node_h_release_list(srv_request *req, srv_response *resp);
+void node_h_release_show(srv_request *req, srv_response *resp);
+void node_h_release_concur(srv_request *req, srv_response *resp);
+void node_h_release_break(srv_request *req, srv_response *resp);
+void node_h_release_withdraw(srv_request *req, srv_response *resp);
+void node_h_release_extend(srv_request *req, srv_response *resp);
+void node_h_item_withdraw(srv_request *req, srv_response *resp);
+void node_h_item_narrow(srv_request *req, srv_response *resp);
 /* handlers_admin.c: administration and the audit log over HTTP. */
 void node_h_org_add(srv_request *req, srv_response *resp);
 void node_h_user_add(srv_request *req, srv_response *resp);

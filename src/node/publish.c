@@ -311,6 +311,16 @@ void node_publisher_stop(node *n)
 
 /* --- GET /api/v1/stream ----------------------------------------------- */
 
+/* store_version_cb: the lowest row of an item (its first version). */
+static int first_row(void *ctx, int64_t row, int version, const char *hidden)
+{
+    (void)version, (void)hidden;
+    int64_t *first = ctx;
+    if (row < *first)
+        *first = row;
+    return STORE_NEXT;
+}
+
 /* The resume point of a Last-Event-ID: the internal id of the item it
  * names, if this reader may see it; false for anything else. */
 static bool resume_point(node *n, const node_reader *r, const char *lei, uint64_t *after)
@@ -331,8 +341,15 @@ static bool resume_point(node *n, const node_reader *r, const char *lei, uint64_
     node_visible *v = node_visible_get(n, r, &err);
     bool ok = v && ref.id > 0 && node_visible_has(v, ref.class_id);
     node_visible_release(v);
+    /* An item with later versions (docs/RELEASE.md) has one event id for
+     * all of them: resume after its first, so that a reader who last saw
+     * an earlier version loses nothing published since (one who saw the
+     * latest gets a few events again, which a client drops by id). */
+    int64_t first = ref.id;
+    if (ok && store_item_versions(n->st, uuid, first_row, &first, &err) != LSN_OK)
+        ok = false;
     if (ok)
-        *after = (uint64_t)ref.id;
+        *after = (uint64_t)first;
     return ok;
 }
 

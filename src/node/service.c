@@ -21,6 +21,9 @@ lsn_err svc_init(svc *s, store *st, const lsn_policy_set *set, size_t body_limit
     s->st = st;
     s->set = set;
     s->body_limit = body_limit;
+    s->rel = (struct svc_release_cfg){ .deadline_ms = SVC_RELEASE_DEADLINE_DEFAULT,
+                                       .min_ms = SVC_RELEASE_DEADLINE_MIN,
+                                       .max_ms = SVC_RELEASE_DEADLINE_MAX };
     if (caches && (svc_channels_init(s) != LSN_OK || svc_label_memo_init(s) != LSN_OK)) {
         svc_release(s);
         return LSN_ERR_NOMEM;

@@ -34,6 +34,7 @@
 #include "store/verify.h"
 #include "store/store.h"
 #include "store/store_fed.h"
+#include "store/store_rel.h"
 
 struct fed_identity; /* federation/identity.h */
 struct svc_peers;    /* service_peer.c */
@@ -49,6 +50,12 @@ typedef enum svc_act {
     SVC_ACT_RELEASE,    /* post an item releasable to another nation */
     SVC_ACT_AUDIT,      /* read or verify the audit log */
     SVC_ACT_ADMINISTER, /* add organisations, users, channels */
+    SVC_ACT_REQUEST_RELEASE, /* propose to widen an item's release (one may read it);
+                                withdraw or extend one's own request */
+    SVC_ACT_DECIDE_RELEASE,  /* concur with or break silence on a release request one
+                                is an authority of */
+    SVC_ACT_CORRECT,         /* withdraw or narrow an item (its author; withdraw: also a
+                                release authority of its organisation) */
     SVC_ACT_COUNT
 } svc_act;
 
@@ -124,6 +131,14 @@ typedef struct svc {
     const struct fed_identity *me;
     /* The peers (service_peer.c): loaded at init, kept by svc_peer_add. */
     struct svc_peers *peers;
+    /* Release requests (service_release.c): the default deadline and the
+     * bounds a proposer's must lie within (ms from now); the clock — the
+     * time in ms read from clock_file when set (tests drive the clock
+     * through it: `--release-clock`), else the system's. */
+    struct svc_release_cfg {
+        int64_t deadline_ms, min_ms, max_ms;
+        const char *clock_file;
+    } rel;
     /* Hooks, each may be NULL: an access decision on a post was made (metrics);
      * an item became durable (wake the stream's publisher). */
     void (*decided)(void *ctx, bool granted);
@@ -393,6 +408,74 @@ void svc_peers_free(svc *s);
  * clearance grants it, and its relay's too. *ids (lsn_free) holds *n of
  * them; NULL when none. LSN_ERR_NOMEM. */
 lsn_err svc_peers_outbox(svc *s, const lsn_label *label, int64_t **ids, size_t *n);
+
+/* ---- release requests and corrections (service_release.c) -------------- */
+
+#define SVC_RELEASE_DEADLINE_DEFAULT (24 * 3600 * 1000LL) /* 24 h */
+#define SVC_RELEASE_DEADLINE_MIN (60 * 1000LL)            /* a minute */
+#define SVC_RELEASE_DEADLINE_MAX (30 * 24 * 3600 * 1000LL) /* 30 days */
+
+/* The node's clock for release requests (ms): s->rel.clock_file's number
+ * when set and readable, else the system's time. */
+int64_t svc_now_ms(const svc *s);
+
+/* A proposal: widen item `item`'s release to `label`. */
+typedef struct svc_release_proposal {
+    const uint8_t *item;     /* the item's public id (STORE_UUID_LEN bytes) */
+    json_t *label;           /* the proposed label (as a post's) */
+    const char *reason;      /* required, at most 4000 bytes */
+    int64_t deadline_ms;     /* 0: the default; else within the bounds from now */
+} svc_release_proposal;
+
+/* Propose (needs SVC_ACT_REQUEST_RELEASE, and that the actor may read the
+ * item: otherwise SVC_NOT_FOUND, as for an unknown item). The label must be
+ * valid, under the item's policy, and admit everyone the item's admits and
+ * someone more at the same classification ("release"), or at a lower one
+ * ("downgrade", the same procedure); anything narrower is SVC_INVALID. The
+ * authorities: the active release authorities of the item's organisation;
+ * for an item of alliance staff (an organisation whose category is the
+ * policy's own name, NATO) under the node's policy, those of every allied
+ * organisation on the node (one whose release authorities are cleared for
+ * the policy's own name), deciding one per organisation. *out (lsn_free)
+ * is the request as stored. Audited (release.request). */
+lsn_err svc_release_propose(svc *s, const svc_actor *a, const svc_release_proposal *p,
+                            store_release **out, svc_result *res);
+/* Concur, break silence (reason required), withdraw or extend (to
+ * deadline_ms, once) request rid, as the store's act (store_rel.h) at the
+ * node's clock. A request the actor is no party of is SVC_NOT_FOUND; a
+ * closed or late one SVC_DUPLICATE (409); a retried answer is done. A
+ * concurrence that completes every organisation's adopts at once. Audited,
+ * refusals too. */
+lsn_err svc_release_act(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID_LEN],
+                        store_rel_act_kind kind, const char *reason, int64_t deadline_ms,
+                        svc_result *res);
+/* Request rid (*out, lsn_free) for its proposer, its authorities and
+ * auditors; SVC_NOT_FOUND for anyone else, as for an unknown one. Settles
+ * what is due first, so that its state is the clock's. */
+lsn_err svc_release_get(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID_LEN],
+                        store_release **out, svc_result *res);
+/* The requests the actor proposed or decides on, in state `state` (NULL:
+ * any), to cb. */
+lsn_err svc_release_list(svc *s, const svc_actor *a, const char *state, store_release_cb cb,
+                         void *ctx, svc_result *res);
+/* Adopt every request due at the node's clock (the deadline passed with no
+ * break, or every organisation concurred): a new version of the item with
+ * the proposed label, in one transaction with the request's adoption — at
+ * most once, whoever settles (the ticker, a request's route, the start).
+ * A request whose item changed since (withdrawn, another version) is closed
+ * instead. Returns how many were adopted. */
+size_t svc_release_settle(svc *s);
+
+/* Withdraw item `item` (its author, or a release authority of its
+ * organisation; SVC_NOT_FOUND when the actor may not read it): gone from
+ * every read, kept in the store and the audit log. */
+lsn_err svc_item_withdraw(svc *s, const svc_actor *a, const uint8_t item[STORE_UUID_LEN],
+                          svc_result *res);
+/* Narrow item `item` to `label` at once (its author only): the label must
+ * admit no one the current one does not; a new version. *version_out (may
+ * be NULL) is its number. */
+lsn_err svc_item_narrow(svc *s, const svc_actor *a, const uint8_t item[STORE_UUID_LEN],
+                        json_t *label, int *version_out, svc_result *res);
 
 /* ---- accounts (service_users.c) ---------------------------------------- */
 

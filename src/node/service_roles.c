@@ -25,6 +25,13 @@ const svc_right svc_acts[SVC_ACT_COUNT] = {
     [SVC_ACT_ADMINISTER] = {"administer", STORE_ROLE_ADMINISTRATOR,
                             "Adding organisations, users and channels needs the "
                             "administrator role."},
+    [SVC_ACT_REQUEST_RELEASE] = {"request-release", STORE_ROLE_MEMBER,
+                                 "Requesting a release needs the member role."},
+    [SVC_ACT_DECIDE_RELEASE] = {"decide-release", STORE_ROLE_RELEASE_AUTHORITY,
+                                "Deciding on a release request needs the release authority "
+                                "role."},
+    [SVC_ACT_CORRECT] = {"correct", STORE_ROLE_MEMBER,
+                         "Correcting an item needs the member role."},
 };
 
 bool svc_allowed(unsigned roles, svc_act act)

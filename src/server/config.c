@@ -83,6 +83,18 @@ static const option options[] = {
      "a web session unused this long ends (sign in again)"},
     {"session-max", OPT_UINT, OFF(session_max), "43200", 300, 604800, "SECONDS",
      "a web session ends this long after sign-in, used or not"},
+    {"release-deadline", OPT_UINT, OFF(release_deadline), "86400", 60, 2592000, "SECONDS",
+     "a release request's deadline when its proposer sets none (docs/RELEASE.md)"},
+    {"release-deadline-min", OPT_UINT, OFF(release_deadline_min), "60", 1, 2592000, "SECONDS",
+     "the earliest deadline a proposer may set, from now"},
+    {"release-deadline-max", OPT_UINT, OFF(release_deadline_max), "2592000", 60, 31536000,
+     "SECONDS", "the latest deadline a proposer may set (or extend to), from now"},
+    {"release-settle-interval", OPT_UINT, OFF(release_settle), "1", 1, 86400, "SECONDS",
+     "how often the node adopts release requests whose deadline passed (also at start "
+     "and on every release route)"},
+    {"release-clock", OPT_STRING, OFF(release_clock), NULL, 0, 0, "FILE",
+     "for tests: the node's clock for release requests is the number of milliseconds "
+     "since 1970 in FILE, read at each use (default: the system's clock)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

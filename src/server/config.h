@@ -47,6 +47,11 @@ typedef struct srv_config {
     unsigned waiting_connections; /* --waiting-connections (0: half of max) */
     char *node_name;       /* --node-name   a new identity's name (NULL: the host's) */
     char *node_nation;     /* --node-nation a new identity's nation (NULL: the policy's) */
+    unsigned release_deadline;     /* --release-deadline seconds: a request's default */
+    unsigned release_deadline_min; /* --release-deadline-min seconds */
+    unsigned release_deadline_max; /* --release-deadline-max seconds */
+    unsigned release_settle;       /* --release-settle-interval seconds */
+    char *release_clock;           /* --release-clock FILE (tests): the node's clock */
 } srv_config;
 
 /* Fill cfg with the defaults (allocates; release with srv_config_release). */

@@ -6,6 +6,7 @@
  * after its COMMIT returned (see docs/STORE.md). */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +34,20 @@
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 /* Every item read also reads the item's seal (sqlite_seal.c) as columns
  * 16-18, after the item's own (NULL when the item has none): a join on its
- * rowid costs less than a lookup of its own per row. Then the attachment's
- * file name (SQ_NAME_COL, version 7), which the seal covers too. */
-#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac, " \
-                  "items.attachment_name"
-#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id "
+ * rowid costs less than a lookup of its own per row. */
+#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac" \
+                  VER_COLS NAME_COLS
+#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id " VER_JOIN
+/* ... then, as columns 19-20, the item's public id and version when the row
+ * is a later version of an item (sqlite_rel.c; NULL for a first version). */
+#define VER_COLS ", item_versions.item_uuid, item_versions.version"
+#define VER_JOIN "LEFT JOIN item_versions ON item_versions.row_id = items.id "
+/* ... then the attachment's file name (SQ_NAME_COL, 21), which the seal
+ * covers too. */
+#define NAME_COLS ", items.attachment_name"
+/* Rows a read serves: those not hidden (superseded by a later version, or
+ * withdrawn: store_rel.h). */
+#define NOT_HIDDEN "NOT EXISTS (SELECT 1 FROM item_hidden WHERE item_hidden.row_id = items.id)"
 
 /* A user's columns, in the order row_user reads them (store_sqlite.c). */
 #define USER_COLS "SELECT id, name, organisation, clearance, roles, token_hash, " \
@@ -82,6 +92,28 @@ static const char *const sql[SQ_NSTMT] = {
                      "'h' || channels.id "
                      "FROM items JOIN channels ON channels.name = items.channel "
                      "WHERE items.id >= ?1 ORDER BY items.id",
+    /* The same items in the per-class index (sqlite_class_fts.c): the
+     * class and channel's prefix, then the body; only the items of a
+     * (class, channel) pair that had fewer than ?2 items before this
+     * group (class_counts): see SQ_CFTS_PAIR_MAX. */
+    [SQ_CFTS_INDEX] = "INSERT INTO items_cfts(rowid, cbody) "
+                      "SELECT items.id, 'k' || items.class || 'h' || channels.id || ' ' || "
+                      "items.body FROM items NOT INDEXED JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 AND coalesce((SELECT n FROM class_counts WHERE "
+                      "class = items.class AND channel = channels.id), 0) < ?2 "
+                      "ORDER BY items.id",
+    /* Then the pairs' counts, with the group's items (NOT INDEXED: the
+     * group's rows by id, never a scan of an index of every item, which
+     * the planner would pick for the GROUP BY). */
+    [SQ_CFTS_COUNT] = "INSERT INTO class_counts(class, channel, n) "
+                      "SELECT items.class, channels.id, count(*) FROM items NOT INDEXED JOIN channels "
+                      "ON channels.name = items.channel WHERE items.id >= ?1 "
+                      "GROUP BY items.class, channels.id ORDER BY 1, 2 "
+                      "ON CONFLICT(class, channel) DO UPDATE SET n = n + excluded.n",
+    /* The pairs past the cap, by channel name (the writer remembers them). */
+    [SQ_CFTS_CLOSED] = "SELECT class_counts.class, channels.name FROM class_counts JOIN "
+                       "channels ON channels.id = class_counts.channel "
+                       "WHERE class_counts.n >= ?1",
     [SQ_CLASS_INSERT] = "INSERT INTO label_classes(label, marking_en, marking_fr, "
                         "classification) VALUES (?1,?2,?3,?4) ON CONFLICT(label) DO NOTHING",
     [SQ_CLASS_ID] = "SELECT id, marking_en, marking_fr, classification FROM label_classes "
@@ -118,23 +150,44 @@ static const char *const sql[SQ_NSTMT] = {
                       "label_classes.marking_fr, label_classes.classification, NULL, "
                       "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
                       ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
-    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1",
+    /* The item's current row: its first, or the version linked to it, not
+     * hidden (a later version's own uuid is never given out). */
+    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
+                     "NOT EXISTS (SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "
+                     "UNION ALL SELECT items.id, items.class FROM item_versions v JOIN items "
+                     "ON items.id = v.row_id WHERE v.item_uuid = ?1 AND " NOT_HIDDEN
+                     " LIMIT 1",
     [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
-                     "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 "
+                     "WHERE items.channel = ?1 AND items.id > ?2 AND items.class <= ?3 AND " NOT_HIDDEN " "
                      "ORDER BY items.id",
     [SQ_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
-                         "WHERE items.id > ?2 AND items.class <= ?3 ORDER BY items.id",
+                         "WHERE items.id > ?2 AND items.class <= ?3 AND " NOT_HIDDEN
+                         " ORDER BY items.id",
     /* One class's next ids, by the (channel, class, id) or (class, id)
      * index: ?3 < id < ?4, at most ?5 of them. */
     [SQ_ITEM_IDS_CC] = "SELECT id FROM items WHERE channel = ?1 AND class = ?2 "
-                       "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
+                       "AND id > ?3 AND id < ?4 AND " NOT_HIDDEN " ORDER BY id LIMIT ?5",
     [SQ_ITEM_IDS_C] = "SELECT id FROM items WHERE class = ?2 "
-                      "AND id > ?3 AND id < ?4 ORDER BY id LIMIT ?5",
+                      "AND id > ?3 AND id < ?4 AND " NOT_HIDDEN " ORDER BY id LIMIT ?5",
     [SQ_ITEM_SEARCH] =
         "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_fts JOIN items ON items.id = "
         "items_fts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid > ?2 AND items.class <= ?3 AND "
+        NOT_HIDDEN " "
         "ORDER BY items_fts.rowid",
+    /* The same through the per-class index: ?1 names the classes. */
+    [SQ_ITEM_SEARCH_CLS] =
+        "SELECT " ITEM_LIST_COLS SEAL_COLS " FROM items_cfts JOIN items ON items.id = "
+        "items_cfts.rowid JOIN label_classes ON label_classes.id = items.class " SEAL_JOIN
+        "WHERE items_cfts MATCH ?1 AND items_cfts.rowid > ?2 AND items.class <= ?3 AND "
+        NOT_HIDDEN " "
+        "ORDER BY items_cfts.rowid",
+    /* Whether any of the pairs (?1: a JSON array of [class, channel]) has
+     * ?2 items or more: then items_cfts does not hold all of its items. */
+    [SQ_CFTS_FULL] = "SELECT EXISTS(SELECT 1 FROM json_each(?1) AS p JOIN class_counts ON "
+                     "class_counts.class = json_extract(p.value, '$[0]') AND "
+                     "class_counts.channel = json_extract(p.value, '$[1]') "
+                     "WHERE class_counts.n >= ?2)",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
@@ -143,6 +196,7 @@ static const char *const sql[SQ_NSTMT] = {
                       "FROM audit WHERE seq > ?1 ORDER BY seq",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     SQ_FED_SQL,
+    SQ_REL_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -301,7 +355,33 @@ static const char schema_people2[] =
  * is given here, so that a step landing before it renumbers it in one place. */
 #define SCHEMA_FED 6
 #define SCHEMA_PEOPLE2 7
-#define SCHEMA_VERSION 7
+/* Release requests and item versions (sqlite_rel.c). */
+#define SCHEMA_REL 8
+
+/* Search by class (sqlite_class_fts.c): a second contentless full-text
+ * index whose tokens are "kCLASShCHANNEL word", so that a reader who sees
+ * a few classes reads their postings only; it holds the items of each
+ * (class, channel) pair until the pair has SQ_CFTS_PAIR_MAX items
+ * (class_counts: the items per pair). Filled here with what there is. */
+#define SCHEMA_CLASS_FTS 9
+#define XSTR(x) STR(x)
+#define STR(x) #x
+static const char schema_class_fts[] =
+    "CREATE TABLE class_counts(\n"
+    "  class INTEGER NOT NULL, channel INTEGER NOT NULL, n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (class, channel)) WITHOUT ROWID;\n"
+    "CREATE VIRTUAL TABLE items_cfts USING fts5(cbody, content='',\n"
+    "  tokenize='lsn_class remove_diacritics 2');\n"
+    "INSERT INTO items_cfts(rowid, cbody)\n"
+    "  SELECT id, 'k' || class || 'h' || chan || ' ' || body FROM\n"
+    "  (SELECT items.id, items.class, channels.id AS chan, items.body, row_number() OVER\n"
+    "   (PARTITION BY items.class, channels.id ORDER BY items.id) AS nth\n"
+    "   FROM items JOIN channels ON channels.name = items.channel)\n"
+    "  WHERE nth <= " XSTR(SQ_CFTS_PAIR_MAX) " ORDER BY id;\n"
+    "INSERT INTO class_counts(class, channel, n)\n"
+    "  SELECT items.class, channels.id, count(*) FROM items JOIN channels\n"
+    "  ON channels.name = items.channel GROUP BY items.class, channels.id;\n";
+#define SCHEMA_VERSION 9
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -387,6 +467,11 @@ lsn_err sq_conn_open(sq_conn *c, const char *path, int create, lsn_error *err)
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_create_function(c->db, "lsn_uuid", 0, SQLITE_UTF8, NULL, sql_uuid, NULL, NULL);
     lsn_err e;
+    if (sq_class_fts_register(c->db) != LSN_OK) {
+        e = sq_fail(c->db, err, "registering the per-class search's tokenizer");
+        sq_conn_close(c);
+        return e;
+    }
     if ((e = exec(c, "PRAGMA journal_mode=WAL", err)) ||
         (e = exec(c, "PRAGMA synchronous=FULL", err)) ||
         (e = exec(c, "PRAGMA foreign_keys=ON", err))) {
@@ -539,7 +624,15 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed(c, SCHEMA_FED, err);
         if (!e && v < SCHEMA_PEOPLE2)
             e = exec(c, schema_people2, err);
-        /* Later versions: `if (!e && v < 8) e = exec(c, schema_v7_to_v8, err);` */
+        if (!e && v < SCHEMA_REL)
+            e = sq_schema_rel(c, SCHEMA_REL, err);
+        if (!e && v < SCHEMA_CLASS_FTS) {
+            char q[32];
+            snprintf(q, sizeof q, "PRAGMA user_version = %d;", SCHEMA_CLASS_FTS);
+            if (!(e = exec(c, schema_class_fts, err)))
+                e = exec(c, q, err);
+        }
+        /* Later versions: `if (!e && v < 10) e = exec(c, schema_v9_to_v10, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -20,17 +20,22 @@ typedef enum sq_stmt {
     /* writer */
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_TOKEN_INSERT,
-    SQ_TOKEN_DELETE, SQ_FTS_INDEX,
+    SQ_TOKEN_DELETE, SQ_FTS_INDEX, SQ_CFTS_INDEX, SQ_CFTS_COUNT, SQ_CFTS_CLOSED,
     SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT, SQ_USER_BY_CERT_SUBJECT,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
     SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
-    SQ_ITEM_SEARCH, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
+    SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_CLS, SQ_CFTS_FULL, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
     SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
     SQ_FED_BINDING_GET, SQ_FED_PEER_LIST, SQ_FED_OUTBOX_LIST,
+    /* release requests and versions (sqlite_rel.h): writer, then readers */
+    SQ_REL_VERSION_INSERT, SQ_REL_HIDE, SQ_REL_ADOPT, SQ_REL_HISTORY_INSERT, SQ_REL_INSERT,
+    SQ_REL_AUTH_INSERT, SQ_REL_STATE, SQ_REL_ANSWER_GET, SQ_REL_ANSWER_SET, SQ_REL_SET_STATE,
+    SQ_REL_EXTEND,
+    SQ_REL_GET, SQ_REL_AUTHS, SQ_REL_HISTORY, SQ_REL_LIST, SQ_REL_DUE, SQ_REL_VERSIONS,
     SQ_NSTMT
 } sq_stmt;
 
@@ -73,6 +78,16 @@ struct sq_store {
      * its commit reads the highest id again: sqlite_writer.c). */
     _Atomic int64_t class_max;
     int class_added;
+    /* The writer's: (class, channel) pairs past SQ_CFTS_PAIR_MAX, learnt
+     * after a group's counts (forgotten with the class cache on any
+     * rollback), and whether the open transaction inserted an item of a
+     * pair not known to be past it: if not, sq_fts_index skips the
+     * per-class index's statements. Direct-mapped by hash. */
+    struct sq_pair_slot {
+        int64_t class_id;
+        char *channel; /* NULL: empty */
+    } closed[SQ_CLASS_SLOTS];
+    int cfts_open;
     /* The writer's: batch[kind][n] inserts n rows, prepared on first use. */
     sqlite3_stmt *batch[SQ_NBATCH][SQ_BATCH_MAX + 1];
 
@@ -106,6 +121,18 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err);
 /* Turn the error state of `db` into an lsn_error: a constraint becomes
  * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
+
+/* The per-class index (items_cfts) holds the items of a (class, channel)
+ * pair until the pair has this many: past it, the pair is common enough
+ * that a reader who sees it finds its matches densely in items_fts (a
+ * seek per match costs only when the reader's matches are far apart in
+ * the word's postings: under 1 in ~800), and its writes cost nothing more.
+ * A reader of pairs all under it searches items_cfts. */
+#define SQ_CFTS_PAIR_MAX 10000
+
+/* sqlite_class_fts.c: register the per-class index's tokenizer
+ * ("lsn_class") on `db`; LSN_ERR_IO if SQLite has no FTS5. */
+lsn_err sq_class_fts_register(sqlite3 *db);
 
 /* sqlite_write.c: the writing entries of the ops table. */
 lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id_out,
@@ -151,7 +178,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
 /* Every item statement reads the item's seal as columns SQ_SEAL_COL..+2:
  * body digest, attachment digest, MAC (sqlite_conn.c, SEAL_COLS). */
 #define SQ_SEAL_COL 16
-#define SQ_NAME_COL 19 /* then the attachment's file name (items.attachment_name) */
+#define SQ_NAME_COL 21 /* after the version columns (19-20): the attachment's file name */
 /* Load (or, for a store without seals, make) the key of s->path. */
 lsn_err sq_seal_open(sq_store *s, lsn_error *err);
 /* Schema step to version 4: the item_seals table, and a seal for every

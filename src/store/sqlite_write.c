@@ -8,6 +8,7 @@
  * sqlite_writer.c). */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
 
 #include <string.h>
 
@@ -45,7 +46,50 @@ void sq_class_cache_clear(sq_store *s)
         lsn_free(s->classes[i].label);
         s->classes[i].label = NULL;
         s->classes[i].id = 0;
+        lsn_free(s->closed[i].channel);
+        s->closed[i].channel = NULL;
     }
+}
+
+/* The slot of a (class, channel) pair in s->closed. */
+static struct sq_pair_slot *pair_slot(sq_store *s, int64_t class_id, const char *channel)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)class_id;
+    for (const unsigned char *c = (const unsigned char *)channel; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return &s->closed[h % SQ_CLASS_SLOTS];
+}
+
+static int pair_closed(sq_store *s, int64_t class_id, const char *channel)
+{
+    struct sq_pair_slot *p = pair_slot(s, class_id, channel);
+    return p->channel && p->class_id == class_id && strcmp(p->channel, channel) == 0;
+}
+
+/* Remember the pairs past the cap (after the group's counts). */
+static lsn_err learn_closed(sq_store *s, lsn_error *err)
+{
+    sqlite3_stmt *st = sq_prepare(&s->w, SQ_CFTS_CLOSED);
+    if (!st)
+        return sq_fail(s->w.db, err, "reading the counts by class");
+    sqlite3_bind_int64(st, 1, SQ_CFTS_PAIR_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *ch = (const char *)sqlite3_column_text(st, 1);
+        if (!ch || pair_closed(s, id, ch))
+            continue;
+        char *copy = core_strdup(ch);
+        if (!copy)
+            continue; /* not remembered: its statements run, as before */
+        struct sq_pair_slot *p = pair_slot(s, id, ch);
+        lsn_free(p->channel);
+        p->channel = copy;
+        p->class_id = id;
+    }
+    lsn_err e = rc == SQLITE_DONE ? LSN_OK : sq_fail(s->w.db, err, "reading the counts by class");
+    sqlite3_reset(st);
+    return e;
 }
 
 /* FNV-1a: a slot index (the slot's label is compared in full). */
@@ -151,6 +195,8 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     for (int i = 0; i < k; i++)
         if ((e = class_id(s, items[i]->item, &classes[i], digests[i], err)))
             return e;
+    for (int i = 0; i < k && !s->cfts_open; i++)
+        s->cfts_open = !pair_closed(s, classes[i], items[i]->item->channel);
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
         return sq_fail(c->db, err, "appending an item");
@@ -170,6 +216,10 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
         items[i]->id = first + i;
         /* Its binding and outbox entries, in the item's transaction. */
         if ((e = sq_fed_item_written(s, items[i]->id, items[i]->item, err)))
+            return e;
+        /* A later version: its link, the row it supersedes, its request. */
+        if ((e = sq_rel_item_written(s, items[i]->id, items[i]->item, items[i]->created_ms,
+                                     err)))
             return e;
     }
     if (!s->fts_from)
@@ -207,7 +257,21 @@ lsn_err sq_fts_index(sq_store *s, lsn_error *err)
     if (!st)
         return sq_fail(c->db, err, "indexing the items' text");
     sqlite3_bind_int64(st, 1, s->fts_from);
-    return step_insert(c, st, "indexing the items' text", err);
+    lsn_err e = step_insert(c, st, "indexing the items' text", err);
+    if (e || !s->cfts_open)
+        return e; /* every item's pair is past the cap: counted no more */
+    if (!(st = sq_prepare(c, SQ_CFTS_INDEX)))
+        return sq_fail(c->db, err, "indexing the items' text by class");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    sqlite3_bind_int64(st, 2, SQ_CFTS_PAIR_MAX);
+    if ((e = step_insert(c, st, "indexing the items' text by class", err)))
+        return e;
+    if (!(st = sq_prepare(c, SQ_CFTS_COUNT)))
+        return sq_fail(c->db, err, "counting the items by class");
+    sqlite3_bind_int64(st, 1, s->fts_from);
+    if ((e = step_insert(c, st, "counting the items by class", err)))
+        return e;
+    return learn_closed(s, err);
 }
 /* The entries every back-end shares are the writer's (writer_append.c). */
 lsn_err sq_item_append(store *b, const store_item *it, store_audit_event *post,

@@ -22,6 +22,7 @@ static lsn_err sw_begin(void *be, lsn_error *err)
 {
     sq_store *s = be;
     s->fts_from = 0; /* no item inserted by this transaction yet */
+    s->cfts_open = 0;
     s->class_added = 0;
     if (step_done(&s->w, SQ_BEGIN))
         return LSN_OK;

@@ -150,6 +150,19 @@ typedef struct store_item {
         const int64_t *outbox; /* peers (ids) the item is queued for */
         size_t outbox_n;
     } fed;
+    /* Versions (store_rel.h). On a read: `version` is the item's version
+     * (1: as first posted) and `uuid` the item's public id. On append, all
+     * zero for a new item; for a later version of an item: `version` (2,
+     * 3 ...), `of` the item's public id (uuid is then the row's own, a new
+     * one), `supersedes` the row it replaces (hidden from reads in the same
+     * transaction) and `adopts` the release request it adopts (0: none),
+     * moved from open to adopted in the same transaction. */
+    struct store_item_ver {
+        int version;
+        uint8_t of[STORE_UUID_LEN];
+        int64_t supersedes;
+        int64_t adopts;
+    } ver;
 } store_item;
 
 /* A label class: one distinct canonical label, with its markings. Ids
@@ -362,6 +375,8 @@ typedef struct store_ops {
 
     /* Federation: bindings, peers, outboxes (store_fed.h). */
     const struct store_fed_ops *fed;
+    /* Release requests and item versions (store_rel.h). */
+    const struct store_rel_ops *rel;
     /* Read the audit chain's signed anchor (anchor.h): *out says whether
      * there is one, whether its signature verifies, and the head it names.
      * An error only if it could not be read at all. */

@@ -7,6 +7,8 @@
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
+#include "store/sqlite_rel.h"
+#include "store/store_rel.h"
 #include "store/store_fed.h"
 
 #include <sodium.h>
@@ -104,6 +106,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
         memcpy(it->uuid, u, un < STORE_UUID_LEN ? (size_t)un : STORE_UUID_LEN);
     it->class_id = sqlite3_column_int64(st, 15);
     it->fed = (struct store_item_fed){ 0 };
+    it->ver = (struct store_item_ver){ .version = 1 };
 }
 
 /* Every item read goes through here: the row, checked against its seal
@@ -113,7 +116,16 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
 static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item *it)
 {
     sq_row_item_raw(st, it);
-    return sq_seal_row(s, st, it, level);
+    if (!sq_seal_row(s, st, it, level))
+        return 0;
+    /* A later version of an item (sqlite_rel.c): sealed as its own row,
+     * served under the item's public id with its version. */
+    if (sqlite3_column_type(st, SQ_SEAL_COL + 3) != SQLITE_NULL &&
+        sqlite3_column_bytes(st, SQ_SEAL_COL + 3) == STORE_UUID_LEN) {
+        memcpy(it->uuid, sqlite3_column_blob(st, SQ_SEAL_COL + 3), STORE_UUID_LEN);
+        it->ver.version = sqlite3_column_int(st, SQ_SEAL_COL + 4);
+    }
+    return 1;
 }
 
 static void row_class(sqlite3_stmt *st, store_label_class *c)
@@ -730,6 +742,110 @@ static lsn_err match_expr(const char *q, int64_t channel_id, const store_classes
     return LSN_OK;
 }
 
+/* A search of a reader who sees at most this many (class, channel) pairs
+ * goes through the per-class index (items_cfts, sqlite_class_fts.c): its
+ * postings are the reader's only, read in order, however common the word.
+ * A reader who sees more classes searches items_fts with its class tokens
+ * (the word's postings, skipped through to each visible match). */
+#define CLASS_SEARCH_TERMS_MAX 32
+
+typedef struct channel_ids {
+    int64_t id[CLASS_SEARCH_TERMS_MAX];
+    size_t n;
+    int over; /* more channels than id[] holds */
+} channel_ids;
+
+static int channel_id_row(void *ctx, const store_channel *ch)
+{
+    channel_ids *c = ctx;
+    if (c->n == CLASS_SEARCH_TERMS_MAX) {
+        c->over = 1;
+        return STORE_STOP;
+    }
+    c->id[c->n++] = ch->id;
+    return STORE_NEXT;
+}
+
+/* The query of items_cfts: for each visible class in each channel,
+ * "kCLASShCHANNEL WORD" for every word, ANDed; the pairs ORed. Words are
+ * quoted (quotes doubled) as in match_expr; the prefix is ours, so a word
+ * cannot name another class. */
+static lsn_err class_match_expr(const char *q, const int64_t *chans, size_t nch,
+                                const store_classes *vis, char **out, lsn_error *err)
+{
+    *out = NULL;
+    size_t n = strlen(q); /* checked by match_expr: at most STORE_FIELD_MAX */
+    size_t words = 0;
+    for (size_t i = 0; i < n;) {
+        while (i < n && strchr(" \t\r\n\f\v", q[i]))
+            i++;
+        if (i == n)
+            break;
+        words++;
+        while (i < n && !strchr(" \t\r\n\f\v", q[i]))
+            i++;
+    }
+    size_t terms = nch * vis->n;
+    size_t cap = terms * (3 * n + words * 48 + 16) + 1;
+    char *m = core_malloc(cap);
+    if (!m)
+        return core_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
+    size_t k = 0;
+    for (size_t c = 0; c < nch; c++) {
+        for (size_t v = 0; v < vis->n; v++) {
+            char prefix[48];
+            int pl = snprintf(prefix, sizeof prefix, "k%lldh%lld ", (long long)vis->ids[v],
+                              (long long)chans[c]);
+            k += (size_t)snprintf(m + k, cap - k, "%s(", k ? " OR " : "");
+            int w = 0;
+            for (size_t i = 0; i < n;) {
+                while (i < n && strchr(" \t\r\n\f\v", q[i]))
+                    i++;
+                if (i == n)
+                    break;
+                if (w++)
+                    k += (size_t)snprintf(m + k, cap - k, " AND ");
+                m[k++] = '"';
+                memcpy(m + k, prefix, (size_t)pl);
+                k += (size_t)pl;
+                for (; i < n && !strchr(" \t\r\n\f\v", q[i]); i++) {
+                    if (q[i] == '"')
+                        m[k++] = '"';
+                    m[k++] = q[i];
+                }
+                m[k++] = '"';
+            }
+            m[k++] = ')';
+        }
+    }
+    m[k] = '\0';
+    *out = m;
+    return LSN_OK;
+}
+
+/* Whether items_cfts holds every item of each (class, channel) pair: none
+ * has reached SQ_CFTS_PAIR_MAX items (a count of the reader's own visible
+ * items, so the choice tells nothing of the others). */
+static lsn_err pairs_indexed(store *b, const int64_t *chans, size_t nch,
+                             const store_classes *vis, int *yes, lsn_error *err)
+{
+    char pairs[CLASS_SEARCH_TERMS_MAX * 48 + 4];
+    size_t k = 0;
+    pairs[k++] = '[';
+    for (size_t c = 0; c < nch; c++)
+        for (size_t v = 0; v < vis->n; v++)
+            k += (size_t)snprintf(pairs + k, sizeof pairs - k, "%s[%lld,%lld]",
+                                  k > 1 ? "," : "", (long long)vis->ids[v],
+                                  (long long)chans[c]);
+    pairs[k++] = ']';
+    pairs[k] = '\0';
+    int64_t full = 1;
+    lsn_err e = sq_query((sq_store *)b, SQ_CFTS_FULL, SQ_TEXT(pairs), SQ_INT(SQ_CFTS_PAIR_MAX),
+                         SQ_NONE, last_row, &full, "searching", err);
+    *yes = !e && !full;
+    return e;
+}
+
 static lsn_err sq_item_search(store *b, const char *q, const char *channel,
                               const store_classes *vis, int64_t after, store_item_cb cb,
                               void *ctx, lsn_error *err)
@@ -744,22 +860,33 @@ static lsn_err sq_item_search(store *b, const char *q, const char *channel,
     int64_t bound = vis && vis->all_upto > 0 ? vis->all_upto : INT64_MAX;
     if (vis && vis->all_upto > 0)
         vis = NULL; /* every class so far: bounded below, not by tokens */
-    int64_t channel_id = 0;
+    channel_ids chans = { .n = 0 };
+    int by_class = vis && vis->n <= CLASS_SEARCH_TERMS_MAX;
     if (channel) {
         store_channel *ch = NULL;
         if ((e = b->ops->channel_get(b, channel, &ch, err)))
             return e;
-        channel_id = ch ? ch->id : -1;
+        chans.id[0] = ch ? ch->id : -1;
+        chans.n = 1;
         lsn_free(ch);
-        if (channel_id < 0)
+        if (chans.id[0] < 0)
             return LSN_OK; /* no such channel: no match */
+    } else if (by_class && (e = b->ops->channel_list(b, channel_id_row, &chans, err))) {
+        return e;
     }
-    if ((e = match_expr(q, channel_id, vis, &m, err)))
+    by_class = by_class && !chans.over && chans.n * vis->n <= CLASS_SEARCH_TERMS_MAX;
+    if (by_class && chans.n == 0)
+        return LSN_OK; /* no channel: no item */
+    if (by_class && (e = pairs_indexed(b, chans.id, chans.n, vis, &by_class, err)))
+        return e;
+    e = by_class ? class_match_expr(q, chans.id, chans.n, vis, &m, err)
+                 : match_expr(q, channel ? chans.id[0] : 0, vis, &m, err);
+    if (e)
         return e;
     list_ctx l = { .cb.item = cb, .ctx = ctx, .s = (sq_store *)b, .channel = channel,
                    .vis = vis };
-    e = sq_query((sq_store *)b, SQ_ITEM_SEARCH, SQ_TEXT(m), SQ_INT(after), SQ_INT(bound), item_row, &l,
-              "searching", err);
+    e = sq_query((sq_store *)b, by_class ? SQ_ITEM_SEARCH_CLS : SQ_ITEM_SEARCH, SQ_TEXT(m),
+                 SQ_INT(after), SQ_INT(bound), item_row, &l, "searching", err);
     lsn_free(m);
     return e;
 }
@@ -857,6 +984,7 @@ static const store_ops sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .fed = &sq_fed_ops,
+    .rel = &sq_rel_ops,
     .anchor = sq_anchor_read,
     .changes_wait = sq_changes_wait,
 };

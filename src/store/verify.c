@@ -14,6 +14,7 @@
  *     item whose public id was altered is found altered (3) and, under the
  *     id it was posted with, missing (4). */
 #include "store/verify.h"
+#include "store/store_rel.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -82,6 +83,15 @@ static bool item_object(const char *o, uint8_t uuid[STORE_UUID_LEN])
     return o && strncmp(o, "item:", 5) == 0 && store_uuid_parse(o + 5, uuid);
 }
 
+/* store_version_cb: note that the item has a row, hidden or not. */
+static int any_row(void *ctx, int64_t row, int version, const char *hidden)
+{
+    (void)version;
+    (void)hidden;
+    *(int64_t *)ctx = row;
+    return STORE_STOP;
+}
+
 /* Phase 2 and 4 in one pass over the log. */
 static int on_record(void *ctx, const store_audit_event *ev)
 {
@@ -98,6 +108,11 @@ static int on_record(void *ctx, const store_audit_event *ev)
     v->r->posted++;
     store_item_ref ref;
     if ((v->rc = store_item_find(v->s, uuid, &ref, &v->err)) != LSN_OK)
+        return STORE_STOP;
+    /* A withdrawn item (store_rel.h) is not served but still stored: not
+     * missing. */
+    if (ref.id <= 0 && (v->rc = store_item_versions(v->s, uuid, any_row, &ref.id,
+                                                    &v->err)) != LSN_OK)
         return STORE_STOP;
     if (ref.id <= 0) { /* gone (an altered one is still found, and failed in 3) */
         if (v->r->missing < STORE_VERIFY_NAMED)

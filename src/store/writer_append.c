@@ -98,6 +98,11 @@ static lsn_err check_item(const store_item *it, const store_audit_event *post,
                         STORE_BODY_MAX);
     if (post && (e = check_event(post, 1, err)))
         return e;
+    /* A later version names its item (store_item.ver); a new item none. */
+    static const uint8_t none[STORE_UUID_LEN];
+    if (it->ver.version == 1 || it->ver.version < 0 ||
+        (it->ver.version >= 2 && memcmp(it->ver.of, none, STORE_UUID_LEN) == 0))
+        return core_fail(err, LSN_ERR_ARG, "a version is 2 or more, of a named item");
     return check_fed(it, err);
 }
 

@@ -49,8 +49,15 @@ before(async () => {
   const creds = JSON.parse(fs.readFileSync(path.join(tmp, 'data', 'demo-credentials.json'), 'utf8'));
   token = creds.find((c) => c.user === 'ingrid.halvorsen').token;
 });
-after(() => {
-  node?.kill('SIGTERM');
+after(async () => {
+  // Wait for the node to exit before removing its data directory: it writes
+  // there while stopping (its last audit record, the anchor), and a removal
+  // racing it fails with ENOTEMPTY (seen under a loaded machine).
+  if (node && node.exitCode === null && node.signalCode === null) {
+    const exited = new Promise((resolve) => node.once('exit', resolve));
+    node.kill('SIGTERM');
+    await exited;
+  }
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

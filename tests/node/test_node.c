@@ -205,6 +205,23 @@ static char *random_label(unsigned *seed)
     return out;
 }
 
+/* The label one classification up (a narrowing), or NULL at the top. */
+static char *bump_class(const char *label)
+{
+    for (size_t c = 0; c + 1 < sizeof CLASSES / sizeof CLASSES[0]; c++) {
+        char from[64];
+        snprintf(from, sizeof from, "\"classification\":\"%s\"", CLASSES[c]);
+        const char *at = strstr(label, from);
+        if (!at)
+            continue;
+        char *out = malloc(1100);
+        snprintf(out, 1100, "%.*s\"classification\":\"%s\"%s", (int)(at - label), label,
+                 CLASSES[c + 1], at + strlen(from));
+        return out;
+    }
+    return NULL;
+}
+
 static void test_leak(void)
 {
     unsigned seed = 20261123;
@@ -228,6 +245,30 @@ static void test_leak(void)
     }
     ok(n >= NRANDOM / 3, "leak_test_posted_enough_random_labels (%zu posted, %d invalid)", n,
        refused);
+    /* Versions (docs/RELEASE.md): every third item narrowed by its author to
+     * the next classification up — a new version under the same id, the
+     * old one never served again. What follows checks every route against
+     * the engine's decision on the current version's label. */
+    int narrowed = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        char *up = bump_class(labels[i]);
+        if (!up)
+            continue;
+        char path[96], req[1200];
+        snprintf(path, sizeof path, "/api/v1/items/%s/narrow", uuid_of(ids[i]));
+        snprintf(req, sizeof req, "{\"label\":%s}", up);
+        http_result h;
+        tn_http(&N, "POST", path, TOK[INGRID], req, strlen(req), &h);
+        if (h.status == 200) {
+            free(labels[i]);
+            labels[i] = up;
+            narrowed++;
+        } else {
+            free(up);
+        }
+        free(h.body);
+    }
+    ok(narrowed >= 3, "leak_test_narrowed_items_to_new_versions (%d)", narrowed);
 
     for (int r = 0; r < NREADERS; r++) {
         long long seen[2048];

@@ -51,8 +51,13 @@ if [ -z "$url" ]; then
   exit 1
 fi
 
+# A peer's certificate for the peers view's test (peers.test.mjs adds the
+# peer through the API, as an administrator would).
+"$bin" node init --data-dir "$data/peer-jpn" --name "JPN MOD" --nation JPN >/dev/null
+
 openapi_proxy_start "$url" "$data.openapi.txt"
 rc=0
+LIAISON_PEER_CERT="$data/peer-jpn/node.crt" \
 LIAISON_URL="$OPENAPI_URL" LIAISON_CREDENTIALS="$data/node/demo-credentials.json" \
   "$here/../run-tests.sh" || rc=$?
 openapi_proxy_stop

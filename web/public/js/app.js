@@ -15,6 +15,7 @@ import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFie
   clearSignInFields } from './views/signin.js';
 import { mountUsers } from './views/users.js';
 import { mountAudit } from './views/audit.js';
+import { mountPeers } from './views/peers.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
@@ -61,6 +62,7 @@ function showApp() {
   stopStream = state.api.stream(onLive, onStreamState);
   mountUsers(state);
   mountAudit(state);
+  mountPeers(state);
 }
 
 let streamState = 'connecting';
