@@ -7,6 +7,7 @@
  * returns only once its WAL record is flushed on the server; the writer
  * acknowledges a post only after its COMMIT returned (docs/STORE.md). */
 #include "store/pg_internal.h"
+#include "store/pg_rel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,20 @@
     "c.marking_fr, c.classification::int8, "
 #define ITEM_COLS_TAIL "i.created_ms, i.content_hash, "
 #define ITEM_COLS_SEAL ", i.uuid, i.class, s.body_digest, s.attachment_digest, s.mac, " \
-                       "i.attachment_name"
+                       "i.attachment_name, ver.item_uuid, ver.version::int8"
 #define ITEM_COLS ITEM_COLS_HEAD "i.body, i.media_type, i.attachment, " ITEM_COLS_TAIL \
                   "NULL::int8" ITEM_COLS_SEAL
 #define ITEM_LIST_COLS ITEM_COLS_HEAD "i.body, i.media_type, NULL::bytea, " ITEM_COLS_TAIL \
                        "octet_length(i.attachment)::int8" ITEM_COLS_SEAL
 #define ITEM_FROM " FROM items i JOIN label_classes c ON c.id = i.class " \
-                  "LEFT JOIN item_seals s ON s.item_id = i.id "
+                  "LEFT JOIN item_seals s ON s.item_id = i.id " VER_JOIN
+/* ... then, as columns 20-21 (PG_VER_COL), the item's public id and version
+ * when the row is a later version of an item (pg_rel.c; NULL for a first
+ * version). */
+#define VER_JOIN "LEFT JOIN item_versions ver ON ver.row_id = i.id "
+/* Rows a read serves: those not hidden (superseded by a later version, or
+ * withdrawn: store_rel.h). `t` names the items row. */
+#define NOT_HIDDEN(t) "NOT EXISTS (SELECT 1 FROM item_hidden h WHERE h.row_id = " t ".id)"
 #define USER_COLS "SELECT u.id, u.name, u.organisation, u.clearance, u.roles, u.token_hash, " \
                   "u.password_hash, u.status::int8, u.cert_fingerprint, u.cert_subject, " \
                   "u.cert_issuer "
@@ -39,16 +47,18 @@
  * channel; B: channel), so that a word of a body never stands for one. */
 #define SEARCH_HEAD "SELECT " ITEM_LIST_COLS ITEM_FROM \
                     "WHERE i.tsv @@ (plainto_tsquery('simple', $1::text)"
-#define SEARCH_TAIL " AND i.id > $3::int8 AND i.class <= $4::int8 ORDER BY i.id LIMIT $5::int8"
+#define SEARCH_TAIL " AND i.id > $3::int8 AND i.class <= $4::int8 AND " NOT_HIDDEN("i") \
+                    " ORDER BY i.id LIMIT $5::int8"
 /* One visible class's next ids, by the (channel, class, id) or (class, id)
  * index, merged: a seek and at most a page per class, whatever the items
  * of other classes. */
 #define MERGED(where)                                                              \
     "SELECT " ITEM_LIST_COLS " FROM (SELECT x.id FROM unnest($2::int8[]) AS v(cls) " \
     "CROSS JOIN LATERAL (SELECT id FROM items WHERE " where " class = v.cls "        \
-    "AND id > $3::int8 ORDER BY id LIMIT $4::int8) x ORDER BY x.id LIMIT $4::int8) ids " \
+    "AND id > $3::int8 AND " NOT_HIDDEN("items") " ORDER BY id LIMIT $4::int8) x "  \
+    "ORDER BY x.id LIMIT $4::int8) ids "                                             \
     "JOIN items i ON i.id = ids.id JOIN label_classes c ON c.id = i.class "          \
-    "LEFT JOIN item_seals s ON s.item_id = i.id ORDER BY i.id"
+    "LEFT JOIN item_seals s ON s.item_id = i.id " VER_JOIN "ORDER BY i.id"
 
 static const char *const sql[PG_NSTMT] = {
     [PG_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -136,11 +146,19 @@ static const char *const sql[PG_NSTMT] = {
     [PG_ITEM_LABEL] = "SELECT " ITEM_COLS_HEAD "NULL::text, i.media_type, NULL::bytea, "
                       ITEM_COLS_TAIL "octet_length(i.attachment)::int8" ITEM_COLS_SEAL
                       ITEM_FROM "WHERE i.id = $1::int8",
-    [PG_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = $1::bytea",
+    /* The item's current row: its first, or the version linked to it, not
+     * hidden (a later version's own uuid is never given out). */
+    [PG_ITEM_FIND] = "SELECT i.id, i.class FROM items i WHERE i.uuid = $1::bytea AND "
+                     NOT_HIDDEN("i") " AND NOT EXISTS (SELECT 1 FROM item_versions v "
+                     "WHERE v.row_id = i.id) UNION ALL SELECT i.id, i.class FROM "
+                     "item_versions v JOIN items i ON i.id = v.row_id WHERE "
+                     "v.item_uuid = $1::bytea AND " NOT_HIDDEN("i") " LIMIT 1",
     [PG_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM "WHERE i.channel = $1::text AND "
-                     "i.id > $2::int8 AND i.class <= $3::int8 ORDER BY i.id LIMIT $4::int8",
+                     "i.id > $2::int8 AND i.class <= $3::int8 AND " NOT_HIDDEN("i")
+                     " ORDER BY i.id LIMIT $4::int8",
     [PG_ITEM_LIST_ALL] = "SELECT " ITEM_LIST_COLS ITEM_FROM "WHERE i.id > $1::int8 AND "
-                         "i.class <= $2::int8 ORDER BY i.id LIMIT $3::int8",
+                         "i.class <= $2::int8 AND " NOT_HIDDEN("i")
+                         " ORDER BY i.id LIMIT $3::int8",
     [PG_ITEM_LIST_CC] = MERGED("channel = $1::text AND"),
     [PG_ITEM_LIST_C] = MERGED("$1::text IS NULL AND"),
     [PG_ITEM_SEARCH] = SEARCH_HEAD ") AND $2::text IS NULL" SEARCH_TAIL,
@@ -161,6 +179,7 @@ static const char *const sql[PG_NSTMT] = {
                          "FROM peers p ORDER BY p.id",
     [PG_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = $1::int8 AND "
                            "seq > $2::int8 ORDER BY seq LIMIT $3::int8",
+    PG_REL_SQL,
 };
 
 /* ---- the schema ------------------------------------------------------------ */
@@ -256,7 +275,14 @@ static const char schema_v6_to_v7[] =
     "  WHERE cert_subject IS NOT NULL;\n"
     "UPDATE liaison_schema SET version = 7;\n";
 
-#define SCHEMA_VERSION 7
+/* Version 8, SQLite's step 8 (release requests, issue 13): item versions,
+ * hidden rows, release requests with their authorities and history
+ * (pg_rel.c). SQLite's step 9 (a per-class full-text index) has no
+ * counterpart: the search here restricts by class tokens in each item's
+ * tsvector already, with the same results. */
+static const char schema_v7_to_v8[] = PG_REL_SCHEMA "UPDATE liaison_schema SET version = 8;\n";
+
+#define SCHEMA_VERSION 8
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -569,8 +595,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v6, "creating the schema", err);
     if (!e && v < 7)
         e = pg_exec(c, schema_v6_to_v7, "upgrading the schema to version 7", err);
-    /* Later versions: `if (!e && v < 8) e = pg_exec(c, schema_v7_to_v8, ...)`
-     * ending with `UPDATE liaison_schema SET version = 8`. */
+    if (!e && v < 8)
+        e = pg_exec(c, schema_v7_to_v8, "upgrading the schema to version 8", err);
+    /* Later versions: `if (!e && v < 9) e = pg_exec(c, schema_v8_to_v9, ...)`
+     * ending with `UPDATE liaison_schema SET version = 9`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

@@ -21,6 +21,9 @@ typedef enum pg_stmt {
     PG_CLASS_INSERT, PG_CLASS_ID, PG_ORG_INSERT, PG_USER_INSERT, PG_USER_UPDATE,
     PG_CHANNEL_INSERT, PG_TOKEN_INSERT, PG_TOKEN_DELETE,
     PG_FED_BINDING_INSERT, PG_FED_BINDING_KEEP, PG_FED_OUTBOX_INSERT, PG_FED_PEER_INSERT,
+    PG_REL_VERSION_INSERT, PG_REL_HIDE, PG_REL_ADOPT, PG_REL_HISTORY_INSERT, PG_REL_INSERT,
+    PG_REL_AUTH_INSERT, PG_REL_STATE, PG_REL_ANSWER_GET, PG_REL_ANSWER_SET, PG_REL_SET_STATE,
+    PG_REL_EXTEND,
     /* readers */
     PG_ORG_GET, PG_ORG_LIST, PG_USER_GET, PG_USER_BY_TOKEN, PG_USER_LIST, PG_TOKEN_LIST,
     PG_USER_BY_CERT, PG_USER_BY_CERT_SUBJECT, PG_CHANNEL_GET, PG_CHANNEL_LIST, PG_ITEM_GET, PG_ITEM_LABEL,
@@ -28,6 +31,7 @@ typedef enum pg_stmt {
     PG_ITEM_SEARCH, PG_ITEM_SEARCH_IN, PG_ITEM_LAST, PG_CLASS_LIST, PG_CLASS_LAST,
     PG_AUDIT_LIST, PG_AUDIT_HASH_AT, PG_HAS_SEALS,
     PG_FED_BINDING_GET, PG_FED_PEER_LIST, PG_FED_OUTBOX_LIST,
+    PG_REL_GET, PG_REL_AUTHS, PG_REL_HISTORY, PG_REL_LIST, PG_REL_DUE, PG_REL_VERSIONS,
     PG_NSTMT
 } pg_stmt;
 
@@ -152,6 +156,7 @@ void pg_row_item_raw(const PGresult *r, int row, store_item *it);
 /* Item rows carry the item's seal as columns PG_SEAL_COL..+2. */
 #define PG_SEAL_COL 16
 #define PG_NAME_COL 19 /* then the attachment's file name */
+#define PG_VER_COL 20  /* then the item's public id and version of a later version */
 
 /* pg_write.c */
 extern const writer_ops pg_writer_ops;

@@ -10,6 +10,7 @@
  * highest under that lock, so ids follow commit order across processes.
  * Organisations, users, channels and tokens are writer_apply functions. */
 #include "store/pg_internal.h"
+#include "store/pg_rel.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -230,9 +231,14 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
     }
     if ((e = pg_pipeline(&s->w, q, 2 * k, err)))
         return e;
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < k; i++) {
         if ((e = pg_fed_item_written(s, items[i]->id, items[i]->item, err)))
             return e;
+        /* A later version: its link, the row it supersedes, its request. */
+        if ((e = pg_rel_item_written(s, items[i]->id, items[i]->item, items[i]->created_ms,
+                                     err)))
+            return e;
+    }
     return LSN_OK;
 }
 

@@ -6,6 +6,8 @@
  * fails. Reads take a connection from the pool (pg_conn.c); the writing
  * entries and the writer's side are in pg_write.c. */
 #include "store/pg_internal.h"
+#include "store/pg_rel.h"
+#include "store/store_rel.h"
 #include "store/store_fed.h"
 
 #include <poll.h>
@@ -76,13 +78,23 @@ void pg_row_item_raw(const PGresult *r, int i, store_item *it)
     }
     it->class_id = pg_col_int(r, i, 15);
     it->fed = (struct store_item_fed){ 0 };
+    it->ver = (struct store_item_ver){ .version = 1 };
 }
 
 /* Every item read goes through here: the row, checked against its seal. */
 static int row_item(pg_store *s, const PGresult *r, int i, seal_level level, store_item *it)
 {
     pg_row_item_raw(r, i, it);
-    return pg_seal_row(s, r, i, it, level);
+    if (!pg_seal_row(s, r, i, it, level))
+        return 0;
+    /* A later version of an item (pg_rel.c): sealed as its own row,
+     * served under the item's public id with its version. */
+    if (PQnfields(r) > PG_VER_COL + 1 && !pg_col_null(r, i, PG_VER_COL) &&
+        PQgetlength(r, i, PG_VER_COL) == STORE_UUID_LEN) {
+        memcpy(it->uuid, PQgetvalue(r, i, PG_VER_COL), STORE_UUID_LEN);
+        it->ver.version = (int)pg_col_int(r, i, PG_VER_COL + 1);
+    }
+    return 1;
 }
 
 static void row_class(const PGresult *r, int i, store_label_class *c)
@@ -661,6 +673,7 @@ static const store_ops pg_ops = {
     .audit_append = pg_audit_append,
     .audit_list = pg_audit_list,
     .fed = &pg_fed_ops,
+    .rel = &pg_rel_ops,
     .anchor = pg_anchor_read,
     .changes_wait = pg_changes_wait,
 };
