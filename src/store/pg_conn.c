@@ -297,6 +297,9 @@ lsn_err pg_fail(pg_conn *c, const PGresult *res, lsn_error *err, const char *doi
     size_t n = strlen(m);
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
         m[--n] = '\0';
+    for (char *ch = m; *ch; ch++) /* one line: libpq's messages have several */
+        if (*ch == '\n' || *ch == '\t')
+            *ch = ' ';
     if (state && strcmp(state, "23505") == 0)
         return core_fail(err, LSN_ERR_DUPLICATE, "%s: already present (%s)", doing, m);
     if (state && strcmp(state, "23503") == 0)
