@@ -122,6 +122,15 @@ static const char *const sql[PG_NSTMT] = {
     [PG_FED_PEER_INSERT] = "INSERT INTO peers(name, url, nation, certificate, "
                            "max_classification, via, created_ms) VALUES ($1::text, $2::text, "
                            "$3::text, $4::text, $5::text, $6::text, $7::int8) RETURNING id",
+    /* The transport's notes of a peer (its state after an exchange), and
+     * the last of its sequences made durable here (with its batch). */
+    [PG_FED_PEER_NOTE] = "UPDATE peers SET state = $2::text, last_contact_ms = "
+                         "CASE WHEN $3::int8 > 0 THEN $3::int8 ELSE last_contact_ms END, "
+                         "last_error = $4::text, last_acked = "
+                         "CASE WHEN $5::int8 >= 0 THEN $5::int8 ELSE last_acked END "
+                         "WHERE id = $1::int8 RETURNING id",
+    [PG_FED_PEER_RECEIVED] = "UPDATE peers SET received_seq = $2::int8 WHERE id = $1::int8 "
+                             "RETURNING id",
 
     [PG_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = $1::text",
     [PG_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
@@ -175,8 +184,8 @@ static const char *const sql[PG_NSTMT] = {
     [PG_FED_PEER_LIST] = "SELECT p.id, p.name, p.url, p.nation, p.certificate, "
                          "p.max_classification, p.via, p.state, p.created_ms, "
                          "p.last_contact_ms, p.last_error, p.last_acked, "
-                         "(SELECT coalesce(max(seq), 0) FROM outbox o WHERE o.peer = p.id) "
-                         "FROM peers p ORDER BY p.id",
+                         "(SELECT coalesce(max(seq), 0) FROM outbox o WHERE o.peer = p.id), "
+                         "p.received_seq FROM peers p ORDER BY p.id",
     [PG_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = $1::int8 AND "
                            "seq > $2::int8 ORDER BY seq LIMIT $3::int8",
     PG_REL_SQL,
@@ -282,7 +291,14 @@ static const char schema_v6_to_v7[] =
  * tsvector already, with the same results. */
 static const char schema_v7_to_v8[] = PG_REL_SCHEMA "UPDATE liaison_schema SET version = 8;\n";
 
-#define SCHEMA_VERSION 8
+/* Version 9, SQLite's step 10 (the federation transport, issue 10): the
+ * last of each peer's sequences made durable here. */
+static const char schema_v8_to_v9[] =
+    "ALTER TABLE peers ADD COLUMN received_seq bigint NOT NULL DEFAULT 0\n"
+    "  CHECK (received_seq >= 0);\n"
+    "UPDATE liaison_schema SET version = 9;\n";
+
+#define SCHEMA_VERSION 9
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -600,8 +616,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v6_to_v7, "upgrading the schema to version 7", err);
     if (!e && v < 8)
         e = pg_exec(c, schema_v7_to_v8, "upgrading the schema to version 8", err);
-    /* Later versions: `if (!e && v < 9) e = pg_exec(c, schema_v8_to_v9, ...)`
-     * ending with `UPDATE liaison_schema SET version = 9`. */
+    if (!e && v < 9)
+        e = pg_exec(c, schema_v8_to_v9, "upgrading the schema to version 9", err);
+    /* Later versions: `if (!e && v < 10) e = pg_exec(c, schema_v9_to_v10, ...)`
+     * ending with `UPDATE liaison_schema SET version = 10`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

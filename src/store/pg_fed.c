@@ -95,6 +95,7 @@ static int peer_row(void *ctx, const PGresult *r, int i)
         .last_error = pg_col_text_or_null(r, i, 10),
         .last_acked = (uint64_t)pg_col_int(r, i, 11),
         .last_seq = (uint64_t)pg_col_int(r, i, 12),
+        .received_seq = (uint64_t)pg_col_int(r, i, 13),
     };
     return p->cb(p->ctx, &peer);
 }
@@ -198,7 +199,66 @@ static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size
     return LSN_OK;
 }
 
+/* ---- the transport's writes ------------------------------------------------------ */
+
+typedef struct note_job {
+    int64_t peer;
+    const store_peer_state_note *n;
+} note_job;
+
+static lsn_err apply_note(void *be, void *arg, lsn_error *err)
+{
+    note_job *j = arg;
+    pg_arg a[] = { PG_INT(j->peer), PG_TEXT(j->n->state), PG_INT(j->n->last_contact_ms),
+                   PG_TEXT(j->n->last_error),
+                   PG_INT(j->n->last_acked) };
+    int64_t id = 0;
+    lsn_err e = run_done(be, PG_FED_PEER_NOTE, a, 5, &id, "noting a peer's state", err);
+    return e;
+}
+
+static lsn_err fed_peer_note(store *b, int64_t peer, const store_peer_state_note *n, lsn_error *err)
+{
+    lsn_err e = writer_need("peer's state", n->state, 32, err);
+    if (e)
+        return e;
+    if (n->last_error && strnlen(n->last_error, STORE_FIELD_MAX + 1) > STORE_FIELD_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "a peer's last error is too long");
+    note_job j = { .peer = peer, .n = n };
+    return writer_apply(&((pg_store *)b)->writer, apply_note, &j, err);
+}
+
+typedef struct received_job {
+    int64_t peer;
+    uint64_t seq;
+} received_job;
+
+static lsn_err apply_received(void *be, void *arg, lsn_error *err)
+{
+    received_job *j = arg;
+    pg_arg a[] = { PG_INT(j->peer), PG_INT((int64_t)j->seq) };
+    int64_t id = 0;
+    lsn_err e = run_done(be, PG_FED_PEER_RECEIVED, a, 2, &id,
+                         "moving a peer's received sequence", err);
+    if (!e && id != j->peer)
+        e = core_fail(err, LSN_ERR_ARG, "no peer %lld", (long long)j->peer);
+    return e;
+}
+
+/* A received batch: its items and post records, and the peer's received
+ * sequence, in one request of the shared writer (all or none). */
+static lsn_err fed_receive(store *b, int64_t peer, uint64_t last_seq,
+                           const store_item *const *items, store_audit_event *const *posts,
+                           size_t n, int64_t *ids, lsn_error *err)
+{
+    received_job j = { .peer = peer, .seq = last_seq };
+    return writer_batch_append(&((pg_store *)b)->writer, items, posts, n, apply_received, &j,
+                               ids, err);
+}
+
 const store_fed_ops pg_fed_ops = {
+    .peer_note = fed_peer_note,
+    .receive = fed_receive,
     .item_binding = fed_item_binding,
     .item_binding_keep = fed_item_binding_keep,
     .peer_add = fed_peer_add,
