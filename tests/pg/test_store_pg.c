@@ -34,8 +34,15 @@ static int sql(const char *db, const char *q)
     if (good) {
         PGresult *r = PQexec(c, q);
         good = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-        if (!good)
-            printf("# %s: %s", q, PQresultErrorMessage(r));
+        if (!good) {
+            /* TAP: the server's message may span lines; each gets its '#'. */
+            printf("# %s: ", q);
+            for (const char *m = PQresultErrorMessage(r); *m; m++) {
+                putchar(*m);
+                if (*m == '\n' && m[1])
+                    fputs("# ", stdout);
+            }
+        }
         PQclear(r);
     }
     PQfinish(c);
