@@ -12,11 +12,14 @@ openapi_proxy_start() {
   OPENAPI_URL="$target"
   OPENAPI_PID=
   [ -n "${LIAISON_OPENAPI_PROXY:-}" ] && [ -n "${LIAISON_OPENAPI_SPEC:-}" ] || return 0
+  # The file exists before the first read: the background job may not have
+  # opened it yet, and a failed sed would end a `set -e` caller (exit 2).
+  : >"$report.out"
   "$LIAISON_OPENAPI_PROXY" --spec "$LIAISON_OPENAPI_SPEC" --target "$target" \
     --report "$report" >"$report.out" 2>&1 &
   OPENAPI_PID=$!
   for i in $(seq 1 1200); do
-    OPENAPI_URL=$(sed -n 's/^openapi proxy listening on \(http:[^ ]*\)$/\1/p' "$report.out")
+    OPENAPI_URL=$(sed -n 's/^openapi proxy listening on \(http:[^ ]*\)$/\1/p' "$report.out" || true)
     [ -n "$OPENAPI_URL" ] && return 0
     kill -0 "$OPENAPI_PID" 2>/dev/null || break
     sleep 0.1
