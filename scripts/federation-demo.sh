@@ -24,7 +24,8 @@
 #            temporary directory; kept only without --check)
 # Environment: LIAISON_EXE, a built `liaison` (default: build it as
 # scripts/run.sh does); LIAISON_DEMO_PORT, the first of ten ports
-# (default 8470 interactively, a random one with --check).
+# (default 8470 interactively, a random one with --check); LIAISON_DEMO_KEEP=1
+# keeps the data directory after --check (to read the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
