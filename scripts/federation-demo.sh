@@ -160,19 +160,19 @@ if [ $check = 1 ]; then
     "http://127.0.0.1:${web[HQ]}/api/v1/channels/cyber-defence/items"
   # Where the label releases it, read by a user of that nation (KOR's
   # clearance is CONFIDENTIAL: the item is RESTRICTED).
-  for at in "TOKYO marco.bellini" "DNK lars.jensen" "KOR min-jun.park"; do
-    set -- $at
+  for at in TOKYO:marco.bellini DNK:lars.jensen KOR:min-jun.park; do
+    node=${at%%:*} user=${at#*:}
     got=0
     for _ in $(seq 600); do
-      got=$(count "$1" "$2" "$word")
+      got=$(count "$node" "$user" "$word")
       if [ "$got" = 1 ]; then break; fi
       sleep 0.2
     done
     if [ "$got" != 1 ]; then
-      echo "federation-demo: the item did not arrive at $1" >&2
+      echo "federation-demo: the item did not arrive at $node" >&2
       exit 1
     fi
-    echo "federation-demo: the item arrived at $1"
+    echo "federation-demo: the item arrived at $node"
   done
   # Not released to JPN: not there, not even for the most cleared user.
   for u in kenji.watanabe ingrid.halvorsen; do
