@@ -99,8 +99,10 @@ static bool reaches(const lsn_label *l, int n)
 }
 
 /* A random label in the JSON form: any classification, a Context, a few
- * nations, now and then ATOMAL. Some are refused at posting (a nation
- * without the Context "Releasable"): those are left out. */
+ * nations, now and then ATOMAL. Under the SPIF, the Context "Releasable"
+ * requires NATO in "Releasable To" and each nation there requires that
+ * Context: such labels are the valid ones (a label the node still refuses
+ * at posting is left out). */
 static char *random_label(void)
 {
     static const char *const cls[] = {"UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"};
@@ -113,8 +115,10 @@ static char *random_label(void)
         json_array_append_new(ctx, json_string("Releasable"));
     json_array_append_new(cats, json_pack("{s:s, s:o}", "tagSet", "Context", "values", ctx));
     json_t *to = json_array();
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
-        if (rand() % 2)
+    bool releasable = json_array_size(ctx) == 2 ||
+                      strcmp(json_string_value(json_array_get(ctx, 0)), "Releasable") == 0;
+    for (size_t i = 0; releasable && i < sizeof rel / sizeof *rel; i++)
+        if (i == 0 || rand() % 2)
             json_array_append_new(to, json_string(rel[i]));
     if (json_array_size(to))
         json_array_append_new(cats,
