@@ -354,6 +354,20 @@ const cli_verb cli_verbs[] = {
      "signing time. An invalid label is refused (exit 1). For tests and "
      "demonstrations: a node signs its items itself.",
      cli_cmd_binding_sign, SVC_ACT_NONE},
+    {"binding", "translate", "FILE", 1, 1,
+     CLI_OPT_DATA | CLI_OPT_CERTIFICATE | CLI_OPT_POLICY | CLI_OPT_TO_POLICY,
+     CLI_OPT_TO_POLICY,
+     "add the equivalent label under another policy to a signed binding",
+     "Writes to standard output the binding FILE (an originator's, which "
+     "must verify against --certificate, the origin's pinned certificate; "
+     "default: this node's) with its label's equivalent under --to-policy (an "
+     "OID or a name of a policy loaded with --policy) added as an "
+     "alternativeConfidentialityLabel signed with the node's key from "
+     "--data-dir, as a node's boundary does for a peer of that policy "
+     "(docs/FEDERATION.md). The originator's bytes are unchanged. No "
+     "equivalent, or a binding that does not verify: 'refused: REASON', "
+     "exit 1. For tests and inspection.",
+     cli_cmd_binding_translate, SVC_ACT_NONE},
     {"binding", "verify", "FILE", 1, 1,
      CLI_OPT_CERTIFICATE | CLI_OPT_CONTENT | CLI_OPT_POLICY | CLI_OPT_LANG,
      CLI_OPT_CERTIFICATE,
