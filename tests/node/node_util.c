@@ -88,7 +88,7 @@ static bool start_proxy(test_node *n)
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
 {
     snprintf(n->dir, sizeof n->dir, "%s", dir);
-    char *argv[18];
+    char *argv[32];
     int a = 0;
     argv[a++] = (char *)exe;
     argv[a++] = "serve";
@@ -99,10 +99,10 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
     argv[a++] = "127.0.0.1:0";
     argv[a++] = "--metrics-listen"; /* never a fixed port: tests run side by side */
     argv[a++] = "127.0.0.1:0";
-    char extra_copy[256];
+    char extra_copy[2048];
     if (extra) {
         snprintf(extra_copy, sizeof extra_copy, "%s", extra);
-        for (char *t = strtok(extra_copy, " "); t && a < 17; t = strtok(NULL, " "))
+        for (char *t = strtok(extra_copy, " "); t && a < 31; t = strtok(NULL, " "))
             argv[a++] = t;
     }
     argv[a] = NULL;
