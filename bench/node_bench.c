@@ -23,8 +23,10 @@
  *   liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]
  *                      [--posters C[,C...]] [--readers N] [--subscribers N]
  *                      [--rate R] [--pacers N] [--latency-seconds S]
- *                      [--stream-rate R] [--node-threads N] [--users N] [--keep]
+ *                      [--stream-rate R] [--node-threads N] [--store URI] [--users N] [--keep]
  *
+ * --store URI gives the node that store (e.g. postgresql://...: an empty
+ * database; the node's key then goes in TMP/data).
  * --users N: readers and subscribers cycle the first N demo users only (the
  * demo has gained users since the morning's node: with the same 8, both
  * nodes deliver the same share of posts to the same subscribers).
@@ -103,6 +105,7 @@ typedef struct options {
     double latency_seconds; /* length of one latency run */
     int pacers;             /* connections that share the steady rate */
     const char *node_threads; /* the node's --threads (NULL: its default) */
+    const char *store;        /* the node's --store (NULL: its default) */
     bool keep;              /* keep the data directory */
 } options;
 
@@ -169,11 +172,20 @@ static bool node_start(void)
             dup2(fd, 2);
             close(fd);
         }
-        char *argv[] = {(char *)opt.liaison, "serve", "--demo", "--data-dir", data,
-                        "--listen", "127.0.0.1:0", "--max-connections", "4096",
-                        /* every client is 127.0.0.1; no fixed metrics port */
-                        "--per-address-connections", "0", "--metrics-listen", "none",
-                        opt.node_threads ? "--threads" : NULL, (char *)opt.node_threads, NULL};
+        char *argv[20] = {(char *)opt.liaison, "serve", "--demo", "--data-dir", data,
+                          "--listen", "127.0.0.1:0", "--max-connections", "4096",
+                          /* every client is 127.0.0.1; no fixed metrics port */
+                          "--per-address-connections", "0", "--metrics-listen", "none"};
+        int a = 13;
+        if (opt.node_threads) {
+            argv[a++] = "--threads";
+            argv[a++] = (char *)opt.node_threads;
+        }
+        if (opt.store) {
+            argv[a++] = "--store";
+            argv[a++] = (char *)opt.store;
+        }
+        argv[a] = NULL;
         execv(opt.liaison, argv);
         _exit(127);
     }
@@ -747,6 +759,9 @@ static bool parse_args(int argc, char **argv)
             end = (char *)v + strspn(v, "0123456789");
             if (end == v)
                 return false;
+        } else if (!strcmp(a, "--store")) {
+            opt.store = v;
+            end = (char *)v + strlen(v);
         } else if (!strcmp(a, "--pacers")) {
             opt.pacers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--rate")) {
@@ -798,7 +813,7 @@ int main(int argc, char **argv)
                 "usage: liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]\n"
                 "       [--posters C[,C...]] [--readers N] [--subscribers N]\n"
                 "       [--rate R] [--pacers N] [--latency-seconds S] [--stream-rate R]\n"
-                "       [--node-threads N] [--users N] [--keep]\n");
+                "       [--node-threads N] [--store URI] [--users N] [--keep]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

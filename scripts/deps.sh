@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages liaison needs to build, test and fuzz.
+#   scripts/deps.sh          what building and running need
+#   scripts/deps.sh --test   and what only the tests need (a PostgreSQL
+#                            server for the throwaway clusters of tests/pg)
 # Idempotent: packages already installed are not fetched again, and apt is
 # not touched at all when everything is present.
 set -euo pipefail
@@ -9,6 +12,7 @@ packages=(
   libxml2-dev libxml2-utils libjansson-dev libtasn1-6-dev libtasn1-bin
   clang libclang-rt-14-dev llvm valgrind
   libsqlite3-dev libsodium-dev
+  libpq-dev  # src/store/pg_*.c: the PostgreSQL back-end (libpq 14 or later)
   libmicrohttpd-dev libcurl4-openssl-dev
   libgnutls28-dev  # src/server/client_cert.c: libmicrohttpd's TLS, client certificates
   curl  # tests/cli/cert_test.sh presents client certificates
@@ -17,6 +21,15 @@ packages=(
   chromium nodejs
   fonts-ipafont-gothic  # the web page's Japanese markings in the browser test and screenshots
 )
+
+# Only the tests: the node talks to a PostgreSQL server it is given; the
+# tests start their own (tests/pg/pg_cluster.sh).
+test_packages=(
+  postgresql
+)
+if [ "${1:-}" = "--test" ]; then
+  packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do

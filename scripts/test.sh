@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh || exit 2
+scripts/deps.sh --test || exit 2
 # The validating proxy's npm packages (tests/api), once, before the tests
 # that use it start side by side.
 tests/api/npm-ci.sh || exit 2

@@ -40,6 +40,14 @@ int tap_n, tap_failed; /* shared with store_contract_fed.c */
 
 /* The store under test, as given (with {tmp} replaced). */
 static char uri[1024];
+static char tmp[64]; /* a new temporary directory: {tmp}, and the key's */
+
+/* Open the store under test (or `where`): a store that is not a file
+ * keeps its key and anchor in the temporary directory. */
+lsn_err contract_open(const char *where, store **out, lsn_error *err)
+{
+    return store_open_keyed(where, tmp, out, err);
+}
 
 static store_item sample_item(const char *channel, const char *body)
 {
@@ -728,7 +736,7 @@ static void test_audit(store **sp)
     /* Durability of the chain: it goes on after a reopen. */
     store_close(s);
     *sp = s = NULL;
-    ok(store_open(uri, sp, &err) == LSN_OK, "store_reopens_for_the_chain");
+    ok(contract_open(uri, sp, &err) == LSN_OK, "store_reopens_for_the_chain");
     if (!(s = *sp))
         return;
     store_audit_event next = { .actor = "auditor", .action = "verify", .object = "log",
@@ -866,7 +874,7 @@ static void test_completions(store **sp)
     ok(once, "close_calls_every_queued_completion_exactly_once_before_it_returns");
     ok(good, "every_completion_reports_success_with_an_id_and_a_record");
     lsn_error err;
-    ok(store_open(uri, sp, &err) == LSN_OK, "store_reopens_after_the_completions");
+    ok(contract_open(uri, sp, &err) == LSN_OK, "store_reopens_after_the_completions");
     if (!*sp)
         return;
     int present = 1;
@@ -1091,7 +1099,7 @@ static void test_concurrent(store **sp)
 
     store_close(*sp);
     *sp = NULL;
-    ok(store_open(uri, sp, &err) == LSN_OK, "store_reopens");
+    ok(contract_open(uri, sp, &err) == LSN_OK, "store_reopens");
     if (!*sp)
         return;
     int present = 1;
@@ -1429,7 +1437,7 @@ static void test_alloc_failures(void)
         atomic_store(&alloc_fail_at, n);
         store *s = NULL;
         lsn_error err;
-        lsn_err e = store_open(uri, &s, &err);
+        lsn_err e = contract_open(uri, &s, &err);
         if (e == LSN_ERR_NOMEM)
             nomem_seen++;
         if (e != LSN_OK) {
@@ -1515,7 +1523,7 @@ static int crash_child(const char *where, int fd)
 {
     store *s;
     lsn_error err;
-    if (store_open(where, &s, &err) != LSN_OK) {
+    if (contract_open(where, &s, &err) != LSN_OK) {
         fprintf(stderr, "crash child: %s\n", err.message);
         return 2;
     }
@@ -1535,7 +1543,7 @@ static void test_crash(void)
     lsn_error err;
     store *s = NULL;
     uint64_t entries0 = 0;
-    if (store_open(uri, &s, &err) != LSN_OK) {
+    if (contract_open(uri, &s, &err) != LSN_OK) {
         ok(0, "crash_test_setup");
         return;
     }
@@ -1552,7 +1560,7 @@ static void test_crash(void)
         close(p[0]);
         char fd[16];
         snprintf(fd, sizeof fd, "%d", p[1]);
-        execl("/proc/self/exe", "store_contract", "--crash-child", uri, fd, (char *)NULL);
+        execl("/proc/self/exe", "store_contract", "--crash-child", uri, fd, tmp, (char *)NULL);
         _exit(5);
     }
     close(p[1]);
@@ -1590,7 +1598,7 @@ static void test_crash(void)
     ok(nacks > 100, "crash_child_acknowledged_posts_before_the_kill (%zu)", nacks);
 
     s = NULL;
-    ok(store_open(uri, &s, &err) == LSN_OK, "store_reopens_after_sigkill");
+    ok(contract_open(uri, &s, &err) == LSN_OK, "store_reopens_after_sigkill");
     if (!s)
         return;
     size_t lost = 0, damaged = 0;
@@ -1622,27 +1630,26 @@ static void test_crash(void)
 
 /* ---- the store under test ------------------------------------------------------ */
 
-static char tmp[64]; /* the temporary directory of {tmp}, if any */
-
 /* uri = `given` with "{tmp}" replaced by a new temporary directory. */
 static int expand_uri(const char *given)
 {
-    const char *at = strstr(given, "{tmp}");
-    if (!at) {
-        snprintf(uri, sizeof uri, "%s", given);
-        return 1;
-    }
     snprintf(tmp, sizeof tmp, "/tmp/liaison-contract-XXXXXX");
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");
         return 0;
+    }
+    const char *at = strstr(given, "{tmp}");
+    if (!at) {
+        snprintf(uri, sizeof uri, "%s", given);
+        return 1;
     }
     int n = snprintf(uri, sizeof uri, "%.*s%s%s", (int)(at - given), given, tmp, at + 5);
     return n > 0 && (size_t)n < sizeof uri;
 }
 
 /* Remove the temporary directory and whatever the back-end made in it
- * (SQLite: the database, its -wal and -shm, PATH.key and PATH.anchor). */
+ * (SQLite: the database, its -wal and -shm, PATH.key and PATH.anchor;
+ * PostgreSQL: postgresql.key and postgresql.anchor). */
 static void remove_tmp(void)
 {
     if (!tmp[0])
@@ -1675,8 +1682,10 @@ static int is_empty(store *s)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--crash-child") == 0)
+    if (argc == 5 && strcmp(argv[1], "--crash-child") == 0) {
+        snprintf(tmp, sizeof tmp, "%s", argv[4]);
         return crash_child(argv[2], (int)strtol(argv[3], NULL, 10));
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: store_contract URI   (an empty store; {tmp} in the URI "
                         "is a new temporary directory)\n");
@@ -1687,7 +1696,7 @@ int main(int argc, char **argv)
     printf("# store contract on %s\n", uri);
     store *s = NULL;
     lsn_error err;
-    lsn_err e = store_open(uri, &s, &err);
+    lsn_err e = contract_open(uri, &s, &err);
     if (!ok(e == LSN_OK && s, "store_opens")) {
         printf("# %s\n", err.message);
         remove_tmp();

@@ -260,7 +260,7 @@ void test_federation(store **sp, const char *uri)
 
     /* Reopened: the sequences continue. */
     *sp = NULL;
-    if (ok(store_open(uri, &s, &err) == LSN_OK, "store_reopens")) {
+    if (ok(contract_open(uri, &s, &err) == LSN_OK, "store_reopens")) {
         *sp = s;
         store_item more = item("fed", "after reopening");
         more.fed.outbox = only_k;

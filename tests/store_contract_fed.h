@@ -9,4 +9,8 @@
  * reopens it from uri (*sp: the reopened store, or NULL). */
 void test_federation(store **sp, const char *uri);
 
+/* Open the store under test (store_contract.c): its key directory is the
+ * contract's temporary directory. */
+lsn_err contract_open(const char *where, store **out, lsn_error *err);
+
 #endif

@@ -194,6 +194,28 @@ void test_release_versions(store *s)
     ok(store_item_search(s, "words", "rel", &vis_few, 0, seen_cb, &qc, &err) == LSN_OK &&
            qc.n == 1 && qc.ids[0] == row2,
        "rel_search_by_a_reader_of_few_classes_finds_the_new_version_only");
+    /* Every way of listing (a channel or all, every class, classes up to a
+     * bound, or a few classes merged) serves the new version only, under
+     * the item's id: from just before the first version on, nothing else. */
+    store_classes vis_upto = { .all_upto = v2_class > v1_class ? v2_class : v1_class };
+    const struct {
+        const char *channel;
+        const store_classes *vis;
+        const char *name;
+    } ways[] = {
+        { NULL, NULL, "rel_every_channels_listing_has_the_new_version_only" },
+        { "rel", &vis_upto, "rel_a_listing_up_to_a_class_has_the_new_version_only" },
+        { NULL, &vis_upto, "rel_every_channel_up_to_a_class_has_the_new_version_only" },
+        { "rel", &vis_few, "rel_a_reader_of_few_classes_lists_the_new_version_only" },
+        { NULL, &vis_few, "rel_a_reader_of_few_classes_in_every_channel_lists_it_only" },
+    };
+    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+        seen lw = { 0 };
+        ok(store_item_list(s, ways[w].channel, ways[w].vis, row1 - 1, 0, seen_cb, &lw,
+                           &err) == LSN_OK && lw.n == 1 && lw.ids[0] == row2 &&
+               lw.versions[0] == 2 && memcmp(lw.uuids[0], pub, STORE_UUID_LEN) == 0,
+           "%s", ways[w].name);
+    }
     ok(store_release_get(s, r ? r->rid : none, &r, &err) == LSN_OK, "rel_get");
     lsn_free(r);
     size_t adopted = 0;

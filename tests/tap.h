@@ -20,12 +20,17 @@ static int tap_n, tap_failed;
 __attribute__((format(printf, 2, 3)))
 static inline int ok(int cond, const char *fmt, ...)
 {
+    /* One line per test: a description carrying a multi-line message (a
+     * PostgreSQL error, a command's output) would break the TAP stream. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
-    vprintf(fmt, ap);
-    printf("\n");
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    for (char *c = line; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    printf("%s %d - %s\n", cond ? "ok" : "not ok", ++tap_n, line);
     if (!cond)
         tap_failed++;
     fflush(stdout);

@@ -650,8 +650,11 @@ int main(void)
     remove_db(path);
     lsn_error err;
     store *none = NULL;
-    ok(store_open("postgresql://localhost/liaison", &none, &err) == LSN_ERR_ARG && !none,
+    ok(store_open("mysql:liaison", &none, &err) == LSN_ERR_ARG && !none,
        "unknown_backend_is_refused");
+    ok(store_open("postgresql://localhost/liaison", &none, &err) == LSN_ERR_ARG && !none &&
+           strstr(err.message, "key"),
+       "a_postgresql_store_without_a_key_directory_is_refused");
     ok(store_open("/nonexistent-dir/x/y.db", &none, &err) == LSN_ERR_IO && !none,
        "unwritable_path_is_an_io_error");
     test_refused_in_groups();

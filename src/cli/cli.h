@@ -67,7 +67,8 @@ enum cli_opt_bit {
     /* release requests */
     CLI_OPT_REASON = 1ull << 36,
     CLI_OPT_DEADLINE = 1ull << 37,
-    CLI_OPT_STATE = 1ull << 38
+    CLI_OPT_STATE = 1ull << 38,
+    CLI_OPT_FROM = 1ull << 39
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */
@@ -223,6 +224,7 @@ int cli_cmd_token_add(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_list(const cli_verb *v, const cli_args *a);
 int cli_cmd_token_revoke(const cli_verb *v, const cli_args *a);
 int cli_cmd_verify(const cli_verb *v, const cli_args *a);
+int cli_cmd_store_migrate(const cli_verb *v, const cli_args *a);
 /* Federation verbs (cmd_federation.c): node identity, signed bindings. */
 int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);

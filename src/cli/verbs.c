@@ -325,6 +325,21 @@ const cli_verb cli_verbs[] = {
      "Prints one line per check and per failure and exits 0 when the store "
      "is intact, 1 naming what failed. The verification is itself recorded.",
      cli_cmd_verify, SVC_ACT_AUDIT},
+    {"store", "migrate", "", 0, 0, CLI_OPT_DATA | CLI_OPT_FROM | CLI_OPT_TO,
+     CLI_OPT_FROM | CLI_OPT_TO,
+     "copy a node's whole store into another back-end",
+     "Copies the store at --from (sqlite:PATH, postgresql://...) into the one "
+     "at --to: organisations, channels, users, peers, label classes, items "
+     "(public ids, times, attachments, bindings, outboxes) and the audit log "
+     "record for record. The source's chain must verify; afterwards the "
+     "target's must verify to the same head, with as many items. The target "
+     "must be empty, or what an interrupted run left (it resumes); another "
+     "is refused. Every item is checked against its seal as it is read from "
+     "the source, and sealed again by the target with its own key (a "
+     "PostgreSQL store's is DIR/postgresql.key, --data-dir). Named access "
+     "tokens are not copied (their hashes are not given out): issue them "
+     "again. Stop the node first.",
+     cli_cmd_store_migrate, SVC_ACT_ADMINISTER},
     /* --- end administrative verbs --- */
     /* --- federation verbs (cmd_federation.c, src/federation) --- */
     {"node", "init", "", 0, 0, CLI_OPT_DATA | CLI_OPT_NAME | CLI_OPT_NATION | CLI_OPT_POLICY,

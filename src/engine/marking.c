@@ -256,19 +256,20 @@ typedef struct quals {
     const char *sep;
 } quals;
 
-/* Is qualifier q for the banner (portion false) or the portion form? A
- * qualifier whose markingCode is portionMarking is the portion form's
- * only; any other (or none) is the banner's. */
-static inline bool qual_for(const qualifier *q, bool portion)
+/* Is qualifier q the portion form's? One with no markingCode serves both
+ * forms; one whose code is portionMarking, the portion form only; which
+ * are the banner's the loader decided (banner_qualifiers). */
+static inline bool portion_qual(const qualifier *q)
 {
-    bool p = (q->codes & MC_PORTION) != 0;
-    return portion ? p : !p && !(q->codes & MC_UNKNOWN);
+    return !q->codes || (q->codes & MC_PORTION);
 }
 
 /* Each kind of qualifier in the best language available for it, among those
- * of the banner or (portion) of the portion form. */
-static void pick_quals_for(const qualifier *q, size_t n, const lang *lg, bool portion,
-                           quals *out)
+ * of the banner or (portion) of the portion form. The banner's are given
+ * alone (banner_qualifiers, spif_qualifiers), so only the portion form
+ * tests each one; inlined, so that the banner's loop has no test at all. */
+static void
+pick_quals_for(const qualifier *q, size_t n, const lang *lg, bool portion, quals *out)
 {
     int rp = 3, rs = 3, rsep = 3;
     out->prefix = out->suffix = out->sep = NULL;
@@ -276,7 +277,8 @@ static void pick_quals_for(const qualifier *q, size_t n, const lang *lg, bool po
         /* The default language: the first untagged one of each kind. */
         const char *pre = NULL, *suf = NULL, *sep = NULL;
         for (size_t i = 0; i < n; i++) {
-            if ((q[i].lang && q[i].lang[0]) || (q[i].codes && !qual_for(&q[i], portion)))
+            if ((q[i].lang && q[i].lang[0]) ||
+                (portion && !portion_qual(&q[i])))
                 continue;
             if (q[i].kind == QUAL_PREFIX)
                 pre = pre ? pre : q[i].text;
@@ -292,7 +294,7 @@ static void pick_quals_for(const qualifier *q, size_t n, const lang *lg, bool po
     }
     for (size_t i = 0; i < n; i++) {
         int r = lang_rank(q[i].lang, lg);
-        if (r < 0 || (q[i].codes && !qual_for(&q[i], portion)))
+        if (r < 0 || (portion && !portion_qual(&q[i])))
             continue;
         switch (q[i].kind) {
         case QUAL_PREFIX:
@@ -377,7 +379,7 @@ static void emit_categories(sink *o, const lsn_policy *p, const uint32_t *cats, 
             if (o->len > body)
                 emits(o, sep);
             quals tq;
-            pick_quals(tag->qualifiers, tag->nqualifiers, lg, &tq);
+            pick_quals(tag->banner_qualifiers, tag->nbanner_qualifiers, lg, &tq);
             tsuffix = tq.suffix;
             tsep = (tq.sep && *tq.sep) ? tq.sep : "/";
             emits(o, tq.prefix);
@@ -405,7 +407,7 @@ lsn_err lsn_label_marking(const lsn_label *label, const char *lang_tag, char *bu
 
     quals pq = { NULL, NULL, NULL };
     if (p->nqualifiers)
-        pick_quals(p->qualifiers, p->nqualifiers, &lg, &pq);
+        pick_quals(p->banner_qualifiers, p->nbanner_qualifiers, &lg, &pq);
     const char *sep = (pq.sep && *pq.sep) ? pq.sep : " ";
     bool group;
     const marking_data *pm = pick(p->markings, p->nmarkings, &lg, &group);
@@ -471,7 +473,7 @@ lsn_err lsn_clearance_marking(const lsn_clearance *c, const char *lang_tag, char
     lang lg;
     lang_init(&lg, lang_tag);
     quals pq;
-    pick_quals(p->qualifiers, p->nqualifiers, &lg, &pq);
+    pick_quals(p->banner_qualifiers, p->nbanner_qualifiers, &lg, &pq);
     const char *sep = (pq.sep && *pq.sep) ? pq.sep : " ";
 
     /* Held classifications by hierarchy (document order breaks ties). */

@@ -111,6 +111,12 @@ typedef struct node {
     pthread_cond_t pub_cond;
     bool pub_wake, pub_stop, pub_started;
     int64_t published; /* highest id published (under pub_lock) */
+    /* The watcher: wakes the publisher when another node process on the
+     * same store appended items (store_changes_wait), and every
+     * NODE_WATCH_MS in any case (a lost notification loses nothing).
+     * Not started on a store no other process appends items to. */
+    pthread_t watcher;
+    bool watch_started;
 
     /* The settler of release requests (release_ticker.c). */
     pthread_t rel_thread;

@@ -234,6 +234,35 @@ static void *publisher_main(void *arg)
     return NULL;
 }
 
+/* How long the watcher waits for a notification before it wakes the
+ * publisher anyway: the poll that covers a lost notification. */
+#define NODE_WATCH_MS 1000
+
+static bool publisher_stopping(node *n)
+{
+    pthread_mutex_lock(&n->pub_lock);
+    bool stop = n->pub_stop;
+    pthread_mutex_unlock(&n->pub_lock);
+    return stop;
+}
+
+/* Several node processes on one database: an item another process
+ * appended is published here from the durable log (after the last id
+ * published, in order), woken by its notification or by the poll. */
+static void *watcher_main(void *arg)
+{
+    node *n = arg;
+    while (!publisher_stopping(n)) {
+        bool woken = false;
+        lsn_error err;
+        lsn_err rc = store_changes_wait(n->st, NODE_WATCH_MS, &woken, &err);
+        if (rc != LSN_OK && rc != LSN_ERR_IO)
+            break;
+        node_publisher_wake(n);
+    }
+    return NULL;
+}
+
 lsn_err node_publisher_start(node *n, lsn_error *err)
 {
     int64_t last = 0;
@@ -247,6 +276,13 @@ lsn_err node_publisher_start(node *n, lsn_error *err)
         return core_fail(err, LSN_ERR_NOMEM, "cannot start the publisher thread");
     }
     n->pub_started = true;
+    /* A store that other processes append items to is watched; a SQLite
+     * store answers that there is nothing to wait for. */
+    bool woken;
+    lsn_error ignored;
+    if (store_changes_wait(n->st, 0, &woken, &ignored) != LSN_ERR_ARG &&
+        pthread_create(&n->watcher, NULL, watcher_main, n) == 0)
+        n->watch_started = true;
     return LSN_OK;
 }
 
@@ -268,6 +304,9 @@ void node_publisher_stop(node *n)
     pthread_mutex_unlock(&n->pub_lock);
     pthread_join(n->publisher, NULL);
     n->pub_started = false;
+    if (n->watch_started) /* within NODE_WATCH_MS */
+        pthread_join(n->watcher, NULL);
+    n->watch_started = false;
 }
 
 /* --- GET /api/v1/stream ----------------------------------------------- */

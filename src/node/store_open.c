@@ -1,5 +1,5 @@
 /* node/store_open.c — THE way to a node's store: from its URI
- * (`--store sqlite:PATH`), by default sqlite:DATA_DIR/liaison.db. `liaison
+ * (`--store sqlite:PATH` or `--store postgresql://...`), by default sqlite:DATA_DIR/liaison.db. `liaison
  * serve` and the administrative verbs (org add, user add, channel add,
  * audit verify) all open their store here, so they cannot disagree on where
  * it is or on the data directory's mode. */
@@ -43,8 +43,13 @@ lsn_err svc_store_open(const char *data_dir, const char *uri, bool create, store
     if (!create && path && access(path, F_OK) != 0)
         return core_fail(err, LSN_ERR_IO, "no store at %s", path);
     lsn_error why = {0};
-    lsn_err rc = store_open(uri, out, &why);
-    if (rc != LSN_OK) /* not err: the sentence must not be formatted into itself */
-        return core_fail(err, rc, "cannot open the store %s: %s", uri, why.message);
+    /* A store that is not a file (PostgreSQL) keeps its key and anchor in
+     * the data directory. */
+    lsn_err rc = store_open_keyed(uri, data_dir, out, &why);
+    if (rc != LSN_OK) { /* not err: the sentence must not be formatted into itself */
+        char shown[1024]; /* never a password in a log */
+        store_uri_redact(uri, shown, sizeof shown);
+        return core_fail(err, rc, "cannot open the store %s: %s", shown, why.message);
+    }
     return LSN_OK;
 }

@@ -181,7 +181,9 @@ typedef struct policy_tag {
     size_t first_cat;      /* categories first_cat .. first_cat+ncats-1 */
     size_t ncats;
     size_t nqualifiers;
-    qualifier *qualifiers;
+    qualifier *qualifiers;     /* document order */
+    size_t nbanner_qualifiers; /* the banner's alone (spif_qualifiers) */
+    qualifier *banner_qualifiers;
     size_t nmarkings;      /* tag-level markingData, if any */
     marking_data *markings;
 } policy_tag;
@@ -242,7 +244,9 @@ struct lsn_policy {
 
     /* Policy-level marking qualifiers and marking data. */
     size_t nqualifiers;
-    qualifier *qualifiers;
+    qualifier *qualifiers;     /* document order */
+    size_t nbanner_qualifiers; /* the banner's alone (spif_qualifiers) */
+    qualifier *banner_qualifiers;
     size_t nmarkings;
     marking_data *markings;
 

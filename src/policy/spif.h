@@ -52,7 +52,11 @@ lsn_err spif_kind(spif_ctx *c, const snode *n, bool required, tag_kind *out);
 /* spif_marking.c: every <markingData> and every <qualifier> of every
  * <markingQualifier> directly under `holder`. */
 lsn_err spif_markings(spif_ctx *c, const snode *holder, size_t *n, marking_data **out);
-lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier **out);
+/* The qualifiers under holder: all *n of them in document order, and the
+ * banner's alone (*nbanner: no markingCode, or one neither portionMarking
+ * nor unknown). */
+lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier **out,
+                        size_t *nbanner, qualifier **banner);
 
 /* spif_rules.c. <requiredCategory> children of holder, as written (cats
  * NULL). */

@@ -145,7 +145,8 @@ static lsn_err parse_document(spif_ctx *c, snode *root)
          e = sn_next(e, "securityClassification"), i++)
         if ((rc = spif_resolve_rules(c, e, p->classes[i].nrules, p->classes[i].required)))
             return rc;
-    if ((rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers)) ||
+    if ((rc = spif_qualifiers(c, root, &p->nqualifiers, &p->qualifiers, &p->nbanner_qualifiers,
+                              &p->banner_qualifiers)) ||
         (rc = spif_markings(c, root, &p->nmarkings, &p->markings)))
         return rc;
     return spif_groups(c, sn_child(root, "extensions"));

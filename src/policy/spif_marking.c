@@ -66,9 +66,19 @@ lsn_err spif_markings(spif_ctx *c, const snode *holder, size_t *n, marking_data 
     return LSN_OK;
 }
 
-lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier **out)
+/* Is q the banner's (no markingCode, or one that is neither the portion
+ * form's nor unknown)? marking.c reads the banner's without asking. */
+static bool banner_qualifier(const qualifier *q)
+{
+    return !q->codes || !(q->codes & (MC_PORTION | MC_UNKNOWN));
+}
+
+lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier **out,
+                        size_t *nbanner, qualifier **banner)
 {
     size_t count = 0;
+    *nbanner = 0;
+    *banner = NULL;
     for (snode *mq = sn_child(holder, "markingQualifier"); mq;
          mq = sn_next(mq, "markingQualifier"))
         for (snode *q = sn_child(mq, "qualifier"); q; q = sn_next(q, "qualifier"))
@@ -124,6 +134,18 @@ lsn_err spif_qualifiers(spif_ctx *c, const snode *holder, size_t *n, qualifier *
             i++;
         }
     }
+    /* The banner's alone, in document order: the banner marking, made far
+     * more often than the portion form, reads them without a test per
+     * qualifier (marking.c). */
+    qualifier *b = policy_array(c->p, count, sizeof *b);
+    if (!b)
+        return spif_nomem(c);
+    size_t nb = 0;
+    for (size_t k = 0; k < count; k++)
+        if (banner_qualifier(&v[k]))
+            b[nb++] = v[k];
+    *banner = b;
+    *nbanner = nb;
     *n = count;
     *out = v;
     return LSN_OK;

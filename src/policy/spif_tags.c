@@ -69,7 +69,8 @@ static lsn_err parse_tag(spif_ctx *c, snode *n, policy_tag *tag)
     if ((rc = spif_attr(c, n, "name", false, &tag->name)) ||
         (rc = spif_kind(c, n, true, &tag->kind)) ||
         (rc = spif_attr(c, n, "tag7Encoding", false, &tag->tag7_encoding)) ||
-        (rc = spif_qualifiers(c, n, &tag->nqualifiers, &tag->qualifiers)) ||
+        (rc = spif_qualifiers(c, n, &tag->nqualifiers, &tag->qualifiers, &tag->nbanner_qualifiers,
+                               &tag->banner_qualifiers)) ||
         (rc = spif_markings(c, n, &tag->nmarkings, &tag->markings)))
         return rc;
     tag->single_selection = spif_bool(n, "singleSelection");

@@ -36,7 +36,7 @@ static const option options[] = {
      "bundled policy), the others are loaded beside it so that labels under them "
      "are read and translated"},
     {"store", OPT_STRING, OFF(store), NULL, 0, 0, "URI",
-     "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db)"},
+     "the store: sqlite:PATH (default: sqlite:DATA_DIR/liaison.db) or postgresql://..."},
     {"tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, "FILE",
      "PEM certificate chain; serve HTTPS (needs tls-key)"},
     {"tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, "FILE",

@@ -7,6 +7,7 @@
  * group-commit writer notes each new head to it: after_commit, writer.c).
  * The MAC and key are seal.c's, the anchor's file anchor.c's. */
 #include "store/sqlite_internal.h"
+#include "store/alarm.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -138,47 +139,11 @@ lsn_err sq_seal_insert(sq_store *s, const sq_sealing *in, int n, lsn_error *err)
     return e;
 }
 
-/* ---- the alarm ------------------------------------------------------------ */
-
-/* An audit record queued without waiting: the alarm is raised on a reading
- * thread, which must not wait for the writer (and the record is committed
- * with the next group, before any later audit record of the same reader). */
-typedef struct alarm_req {
-    writer_req r;
-    store_audit_event ev;
-    char object[48];
-    char detail[160];
-} alarm_req;
-
-static void alarm_done(writer_req *r)
-{
-    lsn_free(r); /* r is the alarm_req's first member */
-}
+/* ---- the alarm (alarm.c, the same for every back-end) ------------------ */
 
 static void raise_alarm(sq_store *s, const store_item *it, const char *why)
 {
-    char u[37];
-    store_uuid_text(it->uuid, u);
-    alarm_req *a = core_calloc(1, sizeof *a);
-    if (a) {
-        snprintf(a->object, sizeof a->object, "item:%s", u);
-        snprintf(a->detail, sizeof a->detail, "withheld: %s", why);
-        a->ev = (store_audit_event){ .actor = "system", .action = "integrity",
-                                     .object = a->object, .outcome = "alarm",
-                                     .detail = a->detail };
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        a->ev.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        a->r = (writer_req){ .kind = WRITER_AUDIT, .event = &a->ev,
-                             .complete = alarm_done };
-        writer_submit_async(&s->writer, &a->r);
-    } else {
-        fprintf(stderr, "liaison: ALARM: out of memory auditing item %s\n", u);
-    }
-    if (s->base.alarm)
-        s->base.alarm(s->base.alarm_ctx, it->id, it->uuid, why);
-    else
-        fprintf(stderr, "liaison: ALARM: item %s withheld: %s\n", u, why);
+    store_alarm_raise(&s->base, &s->writer, it, why);
 }
 
 /* ---- checking rows as they are read ------------------------------------- */
@@ -208,23 +173,10 @@ int sq_seal_row(sq_store *s, sqlite3_stmt *st, const store_item *it, seal_level 
  * row by id: an index altered in the file could hand it a row of another
  * class or channel, whose seal is intact. So the row itself must be of
  * what was asked. */
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 int sq_seal_asked(sq_store *s, const store_item *it, const char *channel,
                   const store_classes *vis)
 {
-    int asked = !channel || strcmp(it->channel, channel) == 0;
-    if (asked && vis)
-        asked = vis->all_upto > 0 ? it->class_id <= vis->all_upto
-                                  : bsearch(&it->class_id, vis->ids, vis->n, sizeof *vis->ids,
-                                            cmp_id) != NULL;
-    if (!asked)
-        raise_alarm(s, it, "not of the channel or class read (an index was altered)");
-    return asked;
+    return store_alarm_asked(&s->base, &s->writer, it, channel, vis);
 }
 
 /* ---- the anchor ---------------------------------------------------------- */
@@ -236,8 +188,9 @@ lsn_err sq_anchor_read(store *b, store_anchor *out, lsn_error *err)
 }
 
 /* The stored hash of audit record `seq`; 0 if there is none. */
-static int stored_hash(sqlite3 *db, uint64_t seq, uint8_t out[STORE_HASH_LEN])
+static int stored_hash(void *ctx, uint64_t seq, uint8_t out[STORE_HASH_LEN])
 {
+    sqlite3 *db = ((sq_store *)ctx)->w.db;
     sqlite3_stmt *st;
     int found = 0;
     if (sqlite3_prepare_v2(db, "SELECT hash FROM audit WHERE seq = ?1", -1, &st, NULL) !=
@@ -254,51 +207,8 @@ static int stored_hash(sqlite3 *db, uint64_t seq, uint8_t out[STORE_HASH_LEN])
 
 lsn_err sq_seal_anchor_start(sq_store *s, lsn_error *err)
 {
-    store_anchor a;
-    uint64_t head_seq;
-    uint8_t head_hash[STORE_HASH_LEN];
-    lsn_err e = anchor_read(s->path, s->keys.sign_pk, &a, err);
-    /* The head after the anchor: another process (the node, an
-     * administrative command) may have committed and anchored meanwhile,
-     * and an anchor read after the head could look ahead of it. */
-    if (e || (e = sq_writer_ops.audit_head(s, &head_seq, head_hash, err)))
-        return e;
-    const char *bad = NULL;
-    char why[400];
-    uint8_t h[STORE_HASH_LEN];
-    if (a.state == STORE_ANCHOR_BAD) {
-        snprintf(why, sizeof why, "the audit anchor is bad: %s", a.why);
-        bad = why;
-    } else if (a.state == STORE_ANCHOR_OK && a.seq > head_seq) {
-        snprintf(why, sizeof why,
-                 "the audit log ends at record %llu but its anchor names record %llu: "
-                 "records were removed from its end",
-                 (unsigned long long)head_seq, (unsigned long long)a.seq);
-        bad = why;
-    } else if (a.state == STORE_ANCHOR_OK && a.seq > 0 &&
-               (!stored_hash(s->w.db, a.seq, h) ||
-                sodium_memcmp(h, a.hash, STORE_HASH_LEN) != 0)) {
-        snprintf(why, sizeof why,
-                 "audit record %llu is not the one its anchor names: the log was rewritten",
-                 (unsigned long long)a.seq);
-        bad = why;
-    }
-    if (bad) {
-        /* Keep the evidence: no anchor is written over it until a person
-         * has looked (liaison verify) and moved the file aside. */
-        fprintf(stderr, "liaison: ALARM: %s; the anchor is kept as it is (run liaison verify)\n",
-                bad);
-        s->anchor = NULL;
-        return LSN_OK;
-    }
-    s->anchor = anchor_writer_start(s->path, &s->keys, err);
-    if (!s->anchor)
-        return LSN_ERR_NOMEM;
-    /* A store never anchored (new, or from before anchors) is anchored as
-     * it is now. */
-    if (head_seq > 0)
-        anchor_writer_note(s->anchor, head_seq, head_hash);
-    return LSN_OK;
+    return anchor_check_start(s->path, &s->keys, sq_writer_ops.audit_head, stored_hash, s,
+                              &s->anchor, err);
 }
 
 void sq_seal_close(sq_store *s)

@@ -19,18 +19,69 @@ static lsn_err checked(lsn_err rc, store **out, lsn_error *err)
                     "this build speaks version %u", v, STORE_OPS_VERSION);
 }
 
-lsn_err store_open(const char *where, store **out, lsn_error *err)
+lsn_err store_open_keyed(const char *where, const char *key_dir, store **out,
+                         lsn_error *err)
 {
     *out = NULL;
     if (!where || !*where)
         return core_fail(err, LSN_ERR_ARG, "no store named");
     if (strncmp(where, "sqlite:", 7) == 0)
         return checked(store_sqlite_open(where + 7, out, err), out, err);
-    if (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0)
-        return core_fail(err, LSN_ERR_ARG, "the PostgreSQL store is not built in");
+    /* A URI goes to libpq whole; "postgresql:" before key=value pairs is
+     * only the scheme. */
+    if (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0)
+        return checked(store_pg_open(where, key_dir, out, err), out, err);
+    if (strncmp(where, "postgresql:", 11) == 0)
+        return checked(store_pg_open(where + 11, key_dir, out, err), out, err);
     if (strchr(where, ':') && !strchr(where, '/'))
-        return core_fail(err, LSN_ERR_ARG, "unknown store scheme in '%s' (sqlite:PATH)", where);
+        return core_fail(err, LSN_ERR_ARG,
+                         "unknown store scheme in '%s' (sqlite:PATH or postgresql://...)", where);
     return checked(store_sqlite_open(where, out, err), out, err);
+}
+
+lsn_err store_open(const char *where, store **out, lsn_error *err)
+{
+    return store_open_keyed(where, NULL, out, err);
+}
+
+void store_uri_redact(const char *uri, char *out, size_t n)
+{
+    if (!n)
+        return;
+    size_t k = 0;
+    const char *p = uri ? uri : "";
+    const char *scheme = strstr(p, "://");
+    /* user:PASSWORD@host — only in the authority, before any '/', '?'. */
+    const char *auth = scheme ? scheme + 3 : NULL;
+    const char *at = auth ? strpbrk(auth, "@/?") : NULL;
+    const char *colon = at && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    for (; *p && k + 1 < n;) {
+        if (colon && p == colon + 1) {
+            for (const char *r = "***"; *r && k + 1 < n; r++)
+                out[k++] = *r;
+            p = at;
+            continue;
+        }
+        /* password=VALUE in key=value pairs or a URI's query. */
+        if (strncmp(p, "password=", 9) == 0 && (p == uri || strchr(" ?&", p[-1]))) {
+            for (const char *r = "password=***"; *r && k + 1 < n; r++)
+                out[k++] = *r;
+            p += 9;
+            if (*p == '\'') { /* a quoted value: up to the closing quote */
+                for (p++; *p && *p != '\''; p++)
+                    if (*p == '\\' && p[1])
+                        p++;
+                if (*p)
+                    p++;
+            } else {
+                while (*p && *p != ' ' && *p != '&')
+                    p++;
+            }
+            continue;
+        }
+        out[k++] = *p++;
+    }
+    out[k] = '\0';
 }
 
 void store_close(store *s)

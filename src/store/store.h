@@ -247,7 +247,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 4u
+#define STORE_OPS_VERSION 5u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -382,6 +382,15 @@ typedef struct store_ops {
      * there is one, whether its signature verifies, and the head it names.
      * An error only if it could not be read at all. */
     lsn_err (*anchor)(store *s, store_anchor *out, lsn_error *err);
+    /* Wait, up to timeout_ms, for a sign that another process may have
+     * appended items to this store (several node processes on one
+     * PostgreSQL database: every writer notifies once per transaction
+     * that appended items). *woken tells whether a sign came; it is only
+     * a wake-up: the items are read from the store after the last one
+     * seen, and a caller polls on timeouts too, since a sign can be lost.
+     * LSN_ERR_ARG from a back-end that no other process appends items to
+     * (SQLite): nothing to wait for. One calling thread at a time. */
+    lsn_err (*changes_wait)(store *s, int timeout_ms, bool *woken, lsn_error *err);
 } store_ops;
 
 /* A back-end's handle begins with this. */
@@ -407,9 +416,26 @@ static inline void store_set_alarm(store *s, store_alarm_cb cb, void *ctx)
  * (LSN_ERR_ARG). A node and its administrative verbs open their store
  * through svc_store_open (src/node/service.h), which names the default. */
 lsn_err store_open(const char *where, store **out, lsn_error *err) LSN_MUST_CHECK;
+/* The same, for every back-end: `key_dir` is where a store that is not a
+ * file keeps its key and anchor (PostgreSQL: KEY_DIR/postgresql.key and
+ * .anchor; the node gives its data directory). SQLite keeps them beside
+ * its file and ignores it. store_open is store_open_keyed(where, NULL):
+ * a PostgreSQL URI needs a key_dir ("postgresql://..." or "postgres://...",
+ * or "postgresql:" followed by libpq's key=value form). */
+lsn_err store_open_keyed(const char *where, const char *key_dir, store **out,
+                         lsn_error *err) LSN_MUST_CHECK;
 
 /* The SQLite back-end (store_sqlite.c). */
 lsn_err store_sqlite_open(const char *path, store **out, lsn_error *err) LSN_MUST_CHECK;
+/* The PostgreSQL back-end (store_pg.c): `conninfo` is libpq's (a URI or
+ * key=value pairs); the database must be UTF8 with the C collation. */
+lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out,
+                      lsn_error *err) LSN_MUST_CHECK;
+
+/* `uri` as it may be shown (a log, an error): a password in it (a URI's
+ * user:PASSWORD@, or password=... of libpq's key=value form) becomes "***".
+ * Always NUL-terminated; cut at n - 1 bytes. */
+void store_uri_redact(const char *uri, char *out, size_t n);
 
 /* Close a store; NULL is a no-op. */
 void store_close(store *s);
@@ -532,5 +558,7 @@ static inline lsn_err store_audit_list(store *s, uint64_t after, store_audit_cb 
 { return s->ops->audit_list(s, after, cb, ctx, err); }
 static inline lsn_err store_anchor_read(store *s, store_anchor *out, lsn_error *err)
 { return s->ops->anchor(s, out, err); }
+static inline lsn_err store_changes_wait(store *s, int timeout_ms, bool *woken, lsn_error *err)
+{ return s->ops->changes_wait(s, timeout_ms, woken, err); }
 
 #endif

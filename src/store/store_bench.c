@@ -11,8 +11,11 @@
  * and prints the best time per row read (every row's seal is checked as
  * it is read: docs/PERFORMANCE.md, "Seals and anchor").
  *
+ * With -u URI, the store is that PostgreSQL database (postgresql://...; its
+ * key in DIR) instead: every run appends to it, so give it an empty one.
+ *
  *   liaison-store-bench [-t THREADS] [-n PER_THREAD] [-r RUNS] [-d DIR]
- *                       [-s BODY_BYTES] [-a WINDOW] [-l LISTINGS] */
+ *                       [-s BODY_BYTES] [-a WINDOW] [-l LISTINGS] [-u URI] */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -159,9 +162,9 @@ static int number(const char *s)
 int main(int argc, char **argv)
 {
     int threads = 32, per = 1000, runs = 5, body_bytes = 200, inflight = 0, listings = 0;
-    const char *dir = "/tmp";
+    const char *dir = "/tmp", *uri = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:r:d:s:a:l:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:r:d:s:a:l:u:")) != -1) {
         switch (opt) {
         case 't': threads = number(optarg); break;
         case 'n': per = number(optarg); break;
@@ -170,10 +173,11 @@ int main(int argc, char **argv)
         case 's': body_bytes = number(optarg); break;
         case 'a': inflight = number(optarg); break;
         case 'l': listings = number(optarg); break;
+        case 'u': uri = optarg; break;
         default:
             fprintf(stderr, "usage: liaison-store-bench [-t THREADS] [-n PER_THREAD] "
                             "[-r RUNS] [-d DIR] [-s BODY_BYTES] [-a WINDOW] "
-                            "[-l LISTINGS]\n");
+                            "[-l LISTINGS] [-u URI]\n");
             return 2;
         }
     }
@@ -192,8 +196,11 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/liaison-store-bench-%d-%d.db", dir, (int)getpid(), r);
         store *s;
         lsn_error err;
-        if (store_sqlite_open(path, &s, &err) != LSN_OK ||
-            store_channel_add(s, "bench", "benchmark", NULL, &err) != LSN_OK) {
+        lsn_err ce = LSN_OK;
+        if ((uri ? store_open_keyed(uri, dir, &s, &err) : store_sqlite_open(path, &s, &err)) !=
+                LSN_OK ||
+            ((ce = store_channel_add(s, "bench", "benchmark", NULL, &err)) != LSN_OK &&
+             !(uri && ce == LSN_ERR_DUPLICATE))) {
             fprintf(stderr, "liaison-store-bench: %s\n", err.message);
             return 1;
         }

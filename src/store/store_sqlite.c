@@ -941,6 +941,16 @@ static void sq_close(store *b)
     lsn_free(s);
 }
 
+/* Only this process appends items to its file (administrative commands
+ * append audit records, never items): nothing to wait for. */
+static lsn_err sq_changes_wait(store *b, int timeout_ms, bool *woken, lsn_error *err)
+{
+    (void)b;
+    (void)timeout_ms;
+    *woken = false;
+    return core_fail(err, LSN_ERR_ARG, "no other process appends items to a SQLite store");
+}
+
 static const store_ops sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .name = "sqlite",
@@ -976,6 +986,7 @@ static const store_ops sqlite_ops = {
     .fed = &sq_fed_ops,
     .rel = &sq_rel_ops,
     .anchor = sq_anchor_read,
+    .changes_wait = sq_changes_wait,
 };
 
 /* The highest label class id, read once at open (the writer's connection,

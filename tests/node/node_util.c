@@ -85,10 +85,20 @@ static bool start_proxy(test_node *n)
     return n->port != 0;
 }
 
+const char *tn_store_flag(void)
+{
+    static char flag[1100];
+    const char *store = getenv("LIAISON_TEST_STORE");
+    if (!store || !*store || strchr(store, '\''))
+        return "";
+    snprintf(flag, sizeof flag, " --store '%s'", store);
+    return flag;
+}
+
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
 {
     snprintf(n->dir, sizeof n->dir, "%s", dir);
-    char *argv[32];
+    char *argv[34];
     int a = 0;
     argv[a++] = (char *)exe;
     argv[a++] = "serve";
@@ -99,10 +109,17 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
     argv[a++] = "127.0.0.1:0";
     argv[a++] = "--metrics-listen"; /* never a fixed port: tests run side by side */
     argv[a++] = "127.0.0.1:0";
+    /* The store of every node a test starts, when the environment names
+     * one (meson runs test_node so on PostgreSQL: LIAISON_TEST_STORE). */
+    const char *store = getenv("LIAISON_TEST_STORE");
+    if (store && *store) {
+        argv[a++] = "--store";
+        argv[a++] = (char *)store;
+    }
     char extra_copy[2048];
     if (extra) {
         snprintf(extra_copy, sizeof extra_copy, "%s", extra);
-        for (char *t = strtok(extra_copy, " "); t && a < 31; t = strtok(NULL, " "))
+        for (char *t = strtok(extra_copy, " "); t && a < 33; t = strtok(NULL, " "))
             argv[a++] = t;
     }
     argv[a] = NULL;

@@ -29,6 +29,9 @@ typedef struct test_node {
  * --metrics-listen 127.0.0.1:0 EXTRA...`,
  * wait (at most 120 s) for its "listening on" line. false on failure. */
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra);
+/* " --store 'URI'" for an administrative command of the test, when the
+ * environment names the nodes' store (LIAISON_TEST_STORE), else "". */
+const char *tn_store_flag(void);
 /* SIGTERM (graceful) or SIGKILL, then reap; returns the exit status word.
  * Stops the validating proxy too (after the node), which closes its report. */
 int tn_stop(test_node *n, int sig);

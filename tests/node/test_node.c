@@ -1459,8 +1459,8 @@ static void test_reader_cache(const char *exe, const char *data)
             clr = json_dumps(json_object_get(u, "clearance"), JSON_COMPACT);
     char cmd[4096], token[256] = "";
     snprintf(cmd, sizeof cmd,
-             "'%s' user add cache-newcomer --data-dir '%s' --org 'Mission of Japan to NATO' "
-             "--clearance '%s' 2>/dev/null", exe, data, clr ? clr : "{}");
+             "'%s' user add cache-newcomer --data-dir '%s'%s --org 'Mission of Japan to NATO' "
+             "--clearance '%s' 2>/dev/null", exe, data, tn_store_flag(), clr ? clr : "{}");
     free(clr);
     FILE *f = popen(cmd, "r");
     if (f) {
@@ -1479,8 +1479,8 @@ static void test_reader_cache(const char *exe, const char *data)
     /* Known channels are remembered (channels.c), unknown ones are not. */
     long pst = 0;
     post(INGRID, "late-channel", REL_JPN, "too early", &pst);
-    snprintf(cmd, sizeof cmd, "'%s' channel add late-channel --data-dir '%s' >/dev/null 2>&1",
-             exe, data);
+    snprintf(cmd, sizeof cmd, "'%s' channel add late-channel --data-dir '%s'%s >/dev/null 2>&1",
+             exe, data, tn_store_flag());
     int rc = system(cmd);
     long pst2 = 0;
     long long id = post(INGRID, "late-channel", REL_JPN, "just in time", &pst2);

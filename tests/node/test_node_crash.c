@@ -179,8 +179,8 @@ int main(int argc, char **argv)
     ok(tn_openapi_conforms(&N), "every_exchange_after_the_restart_conforms_to_openapi_yaml");
 
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' audit verify --data-dir '%s' > '%s/verify.txt' 2>&1",
-             argv[1], data, dir);
+    snprintf(cmd, sizeof cmd, "'%s' audit verify --data-dir '%s'%s > '%s/verify.txt' 2>&1",
+             argv[1], data, tn_store_flag(), dir);
     int rc = system(cmd);
     ok(rc == 0, "audit_chain_verifies_after_the_crash (exit %d)", rc);
 

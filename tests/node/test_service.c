@@ -83,6 +83,11 @@ static void test_service(const char *dir)
     ok(svc_store_open(dir, "mysql:x", true, &st, &err) != LSN_OK &&
            strstr(err.message, "unknown store scheme"),
        "an_unknown_store_scheme_is_refused (%s)", err.message);
+    /* A store that cannot be reached: the error names it, not its password. */
+    ok(svc_store_open(dir, "postgresql://liaison:s3cret@/liaison?host=/nonexistent-dir",
+                      true, &st, &err) != LSN_OK && !st &&
+           strstr(err.message, "liaison:***@") && !strstr(err.message, "s3cret"),
+       "a_store_that_cannot_be_opened_is_named_without_its_password (%s)", err.message);
     ok(svc_store_open(dir, NULL, true, &st, &err) == LSN_OK && st &&
            st->ops->version == STORE_OPS_VERSION,
        "the_default_store_opens_at_the_interface_version");
