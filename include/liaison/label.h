@@ -90,6 +90,10 @@ LSN_API LSN_MUST_CHECK lsn_err lsn_label_marking(const lsn_label *label, const c
 LSN_API LSN_MUST_CHECK lsn_err lsn_label_portion_marking(const lsn_label *label, const char *lang,
                                                          char *buf, size_t size, size_t *needed);
 
+/* Whether policy `p` names the policy `oid` as equivalent in its SPIF
+ * (so that its labels may translate into it). */
+LSN_API bool lsn_policy_names_equivalent(const lsn_policy *p, const char *oid);
+
 /* Translate a label into the equivalent policy `target_oid`, which must be in
  * `set`. On success the caller owns *out. */
 LSN_API LSN_MUST_CHECK lsn_err lsn_label_translate(const lsn_label *label,

@@ -230,5 +230,6 @@ int cli_cmd_node_init(const cli_verb *v, const cli_args *a);
 int cli_cmd_node_show(const cli_verb *v, const cli_args *a);
 int cli_cmd_binding_sign(const cli_verb *v, const cli_args *a);
 int cli_cmd_binding_verify(const cli_verb *v, const cli_args *a);
+int cli_cmd_binding_translate(const cli_verb *v, const cli_args *a);
 
 #endif

@@ -251,7 +251,7 @@ int cli_cmd_peer_add(const cli_verb *v, const cli_args *a)
                       .nation = cli_opt(a, CLI_OPT_NATION), .certificate = pem,
                       .certificate_len = len,
                       .max_classification = cli_opt(a, CLI_OPT_MAX_CLASS),
-                      .via = cli_opt(a, CLI_OPT_VIA)};
+                      .via = cli_opt(a, CLI_OPT_VIA), .policy = a->to_policy};
     svc_result res;
     int exit = admin_outcome("peer add", svc_peer_add(&ad.s, &ad.actor, &p, &res), &res);
     if (exit == CLI_EXIT_OK)
@@ -275,12 +275,16 @@ static void print_time(int64_t ms, char *out, size_t cap)
 
 static int peer_line(void *ctx, const store_peer *p)
 {
-    (void)ctx;
+    const lsn_policy_set *set = ctx;
+    const lsn_policy *pol = p->policy ? lsn_policy_set_find_id(set, p->policy)
+                            : set && lsn_policy_set_count(set) ? lsn_policy_set_at(set, 0)
+                                                               : NULL;
     char contact[32];
     print_time(p->last_contact_ms, contact, sizeof contact);
-    printf("%s\tnation %s\t%s%s%s\tstate %s\tlast contact %s\twaiting %llu\t"
+    printf("%s\tnation %s\t%s%s%s\tpolicy %s\tstate %s\tlast contact %s\twaiting %llu\t"
            "acknowledged %llu\tlast error %s\n",
-           p->name, p->nation, p->url, p->via ? " via " : "", p->via ? p->via : "", p->state,
+           p->name, p->nation, p->url, p->via ? " via " : "", p->via ? p->via : "",
+           pol ? lsn_policy_name(pol) : p->policy ? p->policy : "(this node's)", p->state,
            contact, (unsigned long long)(p->last_seq - p->last_acked),
            (unsigned long long)p->last_acked, p->last_error ? p->last_error : "none");
     return STORE_NEXT;
@@ -292,8 +296,8 @@ int cli_cmd_peer_list(const cli_verb *v, const cli_args *a)
     if (!admin_open(&ad, v, a, false, true))
         return CLI_EXIT_ERROR;
     svc_result res;
-    int exit = admin_outcome("peer list", svc_peer_list(&ad.s, &ad.actor, peer_line, NULL, &res),
-                       &res);
+    int exit = admin_outcome(
+        "peer list", svc_peer_list(&ad.s, &ad.actor, peer_line, (void *)ad.s.set, &res), &res);
     admin_close(&ad);
     return exit;
 }

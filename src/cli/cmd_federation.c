@@ -1,5 +1,5 @@
-/* cli/cmd_federation.c — `liaison node init`, `node show`, `binding sign`
- * and `binding verify`: a node's identity and the signed STANAG 4778
+/* cli/cmd_federation.c — `liaison node init`, `node show`, `binding sign`,
+ * `binding translate` and `binding verify`: a node's identity and the signed STANAG 4778
  * binding of an item, through src/federation (docs/FEDERATION.md). */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "federation/binding.h"
 #include "federation/identity.h"
+#include "federation/translate.h"
 #include "liaison/introspect.h"
 #include "node/service.h"
 
@@ -129,6 +130,56 @@ done:
     free(content);
     fed_identity_free(id);
     lsn_label_free(label);
+    lsn_policy_set_free(set);
+    return status;
+}
+
+int cli_cmd_binding_translate(const cli_verb *v, const cli_args *a)
+{
+    (void)v;
+    int status = CLI_EXIT_ERROR;
+    fed_identity *me = NULL, *origin = NULL;
+    char *data = NULL, *out = NULL;
+    size_t len = 0, out_len = 0;
+    lsn_error err = {0};
+    lsn_policy_set *set = cli_policy_set(a);
+    if (!set)
+        return CLI_EXIT_ERROR;
+    const lsn_policy *to = lsn_policy_set_find_id(set, a->to_policy);
+    if (!to)
+        to = lsn_policy_set_find_name(set, a->to_policy);
+    if (!to) {
+        cli_error("--to-policy", "%s: not a policy loaded", a->to_policy);
+        goto done;
+    }
+    if (fed_identity_load(data_dir(a), true, &me, &err) != LSN_OK ||
+        (cli_opt(a, CLI_OPT_CERTIFICATE) &&
+         fed_identity_load_certificate(cli_opt(a, CLI_OPT_CERTIFICATE), &origin, &err) !=
+             LSN_OK)) {
+        cli_error("binding translate", "%s", err.message);
+        goto done;
+    }
+    int e = cli_read_file(a->operands[0], FED_BINDING_MAX_BYTES, &data, &len);
+    if (e != 0) {
+        cli_error(a->operands[0], "%s", strerror(e));
+        goto done;
+    }
+    if (fed_binding_translate(me, origin ? origin : me, data, len, set, lsn_policy_id(to), 0,
+                              &out, &out_len, &err) != LSN_OK) {
+        printf("refused: %s\n", err.message);
+        status = CLI_EXIT_NO;
+        goto done;
+    }
+    if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0) {
+        cli_error("binding translate", "cannot write the binding: %s", strerror(errno));
+        goto done;
+    }
+    status = CLI_EXIT_OK;
+done:
+    lsn_free(out);
+    free(data);
+    fed_identity_free(origin);
+    fed_identity_free(me);
     lsn_policy_set_free(set);
     return status;
 }

@@ -292,7 +292,7 @@ const cli_verb cli_verbs[] = {
      cli_cmd_audit_export, SVC_ACT_AUDIT},
     {"peer", "add", "NAME", 1, 1,
      CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE |
-         CLI_OPT_MAX_CLASS | CLI_OPT_VIA | CLI_OPT_POLICY,
+         CLI_OPT_MAX_CLASS | CLI_OPT_VIA | CLI_OPT_POLICY | CLI_OPT_TO_POLICY,
      CLI_OPT_URL | CLI_OPT_NATION | CLI_OPT_CERTIFICATE,
      "add a peer node to a node's data directory",
      "Adds the peer NAME (its certificate's node name) reached at URL "
@@ -301,13 +301,18 @@ const cli_verb cli_verbs[] = {
      "certificate FILE pinned (compare its fingerprint, `liaison node show` "
      "on the peer, over another channel first). The guard sends it what a "
      "label releases to its nation, at most --max-classification; --via "
-     "names a known peer that relays for it. A running node learns of it at "
+     "names a known peer that relays for it. --to-policy (an OID or a name "
+     "of a policy loaded with --policy, declared equivalent to the node's "
+     "own both ways) is the policy the peer's node decides under: the guard "
+     "decides on the equivalent label, at most --max-classification in that "
+     "policy's names, and the batch carries the translation signed by this "
+     "node (default: the node's own policy). A running node learns of it at "
      "its next start (the API's POST /api/v1/peers at once). Recorded in the "
      "audit log.",
      cli_cmd_peer_add, SVC_ACT_ADMINISTER},
     {"peer", "list", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_POLICY, 0,
      "list a node's peers and their outboxes",
-     "Prints one line per peer: name, nation, URL, relay, state, last "
+     "Prints one line per peer: name, nation, URL, relay, policy, state, last "
      "contact, items waiting, last acknowledged sequence, last error.",
      cli_cmd_peer_list, SVC_ACT_ADMINISTER},
     {NULL, "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,
@@ -364,6 +369,20 @@ const cli_verb cli_verbs[] = {
      "signing time. An invalid label is refused (exit 1). For tests and "
      "demonstrations: a node signs its items itself.",
      cli_cmd_binding_sign, SVC_ACT_NONE},
+    {"binding", "translate", "FILE", 1, 1,
+     CLI_OPT_DATA | CLI_OPT_CERTIFICATE | CLI_OPT_POLICY | CLI_OPT_TO_POLICY,
+     CLI_OPT_TO_POLICY,
+     "add the equivalent label under another policy to a signed binding",
+     "Writes to standard output the binding FILE (an originator's, which "
+     "must verify against --certificate, the origin's pinned certificate; "
+     "default: this node's) with its label's equivalent under --to-policy (an "
+     "OID or a name of a policy loaded with --policy) added as an "
+     "alternativeConfidentialityLabel signed with the node's key from "
+     "--data-dir, as a node's boundary does for a peer of that policy "
+     "(docs/FEDERATION.md). The originator's bytes are unchanged. No "
+     "equivalent, or a binding that does not verify: 'refused: REASON', "
+     "exit 1. For tests and inspection.",
+     cli_cmd_binding_translate, SVC_ACT_NONE},
     {"binding", "verify", "FILE", 1, 1,
      CLI_OPT_CERTIFICATE | CLI_OPT_CONTENT | CLI_OPT_POLICY | CLI_OPT_LANG,
      CLI_OPT_CERTIFICATE,

@@ -214,3 +214,11 @@ lsn_err lsn_label_translate(const lsn_label *label, const lsn_policy_set *set,
     *out = nl;
     return LSN_OK;
 }
+
+bool lsn_policy_names_equivalent(const lsn_policy *p, const char *oid)
+{
+    for (size_t i = 0; p && oid && i < p->nequiv_policies; i++)
+        if (engine_oid_eq(p->equiv_policies[i].id, oid))
+            return true;
+    return false;
+}

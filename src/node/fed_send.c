@@ -133,11 +133,13 @@ static json_t *b64_json(const void *p, size_t len)
     return j;
 }
 
-/* One outbox entry as the batch carries it: the signed bytes as stored,
- * the content they bind. An item the store withholds (it fails its seal)
+/* One outbox entry as the batch carries it: the signed bytes as stored
+ * (translated, with the originator's bytes unchanged inside, for a peer of
+ * another policy: svc_peer_binding_for), the content they bind. An item
+ * the store withholds (it fails its seal), or that cannot be translated,
  * is sent without binding: the peer refuses and audits it, and the
  * sequence is not left as a gap. */
-static json_t *item_json(node *n, const entry *e, size_t *bytes)
+static json_t *item_json(node *n, const char *peer, const entry *e, size_t *bytes)
 {
     store_item *it = NULL;
     char *binding = NULL;
@@ -147,6 +149,21 @@ static json_t *item_json(node *n, const entry *e, size_t *bytes)
         svc_item_binding(&n->svc, e->item, &binding, &blen, &err) != LSN_OK) {
         lsn_free(it);
         return NULL; /* the store failed: the batch waits */
+    }
+    if (it && binding) {
+        char *translated = NULL;
+        size_t tlen = 0;
+        if (svc_peer_binding_for(&n->svc, peer, it->label, binding, blen, &translated, &tlen,
+                                 &err) != LSN_OK) {
+            srv_log(SRV_LOG_WARN, "fed: outbox item %lld not translated for %s: %s",
+                    (long long)e->item, peer, err.message);
+            lsn_free(binding);
+            binding = NULL;
+        } else if (translated) {
+            lsn_free(binding);
+            binding = translated;
+            blen = tlen;
+        }
     }
     json_t *j = json_pack("{s:I}", "seq", (json_int_t)e->seq);
     if (j && it && binding) {
@@ -286,7 +303,7 @@ static bool exchange(fed_link *l, CURL *c, bool probe, bool *idle, size_t *sent,
     json_t *items = json_array();
     size_t bytes = 0, k = 0;
     for (; k < es.n && items && (k == 0 || bytes < FED_BATCH_BYTES); k++) {
-        json_t *j = item_json(n, &es.v[k], &bytes);
+        json_t *j = item_json(n, l->name, &es.v[k], &bytes);
         if (!j)
             break;
         json_array_append_new(items, j);

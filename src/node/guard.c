@@ -57,8 +57,16 @@ lsn_err guard_peer_clearance(const lsn_policy_set *set, const char *nation,
                              const char *max_classification, lsn_clearance **out,
                              lsn_error *err)
 {
+    return guard_peer_clearance_under(set, NULL, nation, max_classification, out, err);
+}
+
+lsn_err guard_peer_clearance_under(const lsn_policy_set *set, const char *policy_oid,
+                                   const char *nation, const char *max_classification,
+                                   lsn_clearance **out, lsn_error *err)
+{
     *out = NULL;
-    const lsn_policy *p = lsn_policy_set_count(set) ? lsn_policy_set_at(set, 0) : NULL;
+    const lsn_policy *p = policy_oid ? lsn_policy_set_find_id(set, policy_oid)
+                          : lsn_policy_set_count(set) ? lsn_policy_set_at(set, 0) : NULL;
     if (!p || !nation)
         return core_fail(err, LSN_ERR_ARG, "no policy or no nation");
     /* The classification: the one agreed, or the highest. */
@@ -134,4 +142,16 @@ bool guard_releases(const lsn_policy_set *set, const lsn_label *label,
         return true;
     d = LSN_DENY; /* the relay holds what it relays: its guard applies too */
     return lsn_access_check(set, label, relay, &d) == LSN_OK && d == LSN_GRANT;
+}
+
+lsn_err guard_label_for(const lsn_policy_set *set, const lsn_label *label,
+                        const char *policy_oid, lsn_label **out, lsn_error *err)
+{
+    *out = NULL;
+    const lsn_policy *lp = label ? lsn_label_policy(label) : NULL;
+    if (!lp)
+        return core_fail(err, LSN_ERR_ARG, "no label");
+    if (!policy_oid || strcmp(lsn_policy_id(lp), policy_oid) == 0)
+        return LSN_OK; /* the label itself */
+    return lsn_label_translate(label, set, policy_oid, out, err);
 }

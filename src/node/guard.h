@@ -20,6 +20,20 @@ lsn_err guard_peer_clearance(const lsn_policy_set *set, const char *nation,
                              const char *max_classification, lsn_clearance **out,
                              lsn_error *err) LSN_MUST_CHECK;
 
+/* The same under the policy `policy_oid` of the set (NULL: the first):
+ * the clearance of a peer whose node decides under another policy, in
+ * that policy's terms (its nation and classification names). */
+lsn_err guard_peer_clearance_under(const lsn_policy_set *set, const char *policy_oid,
+                                   const char *nation, const char *max_classification,
+                                   lsn_clearance **out, lsn_error *err) LSN_MUST_CHECK;
+
+/* The label a peer deciding under `policy_oid` (NULL: the label's own)
+ * decides on: LSN_OK with *out NULL when it is `label` itself, else *out
+ * (lsn_label_free) its translation into that policy — an error (no
+ * equivalent, not valid there) when there is none: fail closed. */
+lsn_err guard_label_for(const lsn_policy_set *set, const lsn_label *label,
+                        const char *policy_oid, lsn_label **out, lsn_error *err) LSN_MUST_CHECK;
+
 /* Whether `label` may go to the peer of clearance `peer` — and, when the
  * peer is reached through a relay, to the relay too (`relay`; NULL:
  * direct). Fail closed: any error is a no. */

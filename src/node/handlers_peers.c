@@ -29,8 +29,12 @@ static json_t *opt_string(const char *s)
 
 /* A peer as the API shows it; its certificate's fingerprint, to compare
  * with the peer's own `liaison node show`. */
-static json_t *peer_json(const store_peer *p)
+static json_t *peer_json(const lsn_policy_set *set, const store_peer *p)
 {
+    /* Its policy: the one registered, or ours (the set's first). */
+    const lsn_policy *pol = p->policy ? lsn_policy_set_find_id(set, p->policy)
+                            : lsn_policy_set_count(set) ? lsn_policy_set_at(set, 0) : NULL;
+    const char *pid = p->policy ? p->policy : pol ? lsn_policy_id(pol) : NULL;
     fed_identity *id = NULL;
     lsn_error err;
     const char *fp = NULL;
@@ -46,14 +50,24 @@ static json_t *peer_json(const store_peer *p)
                           "waiting", (json_int_t)(p->last_seq - p->last_acked),
                           "lastAcknowledged", (json_int_t)p->last_acked,
                           "lastError", opt_string(p->last_error));
+    if (j) {
+        json_object_set_new(j, "policy", opt_string(pid));
+        json_object_set_new(j, "policyName", opt_string(pol ? lsn_policy_name(pol) : NULL));
+    }
     fed_identity_free(id);
     return j;
 }
 
+typedef struct list_ctx {
+    const lsn_policy_set *set;
+    json_t *list;
+} list_ctx;
+
 static int list_cb(void *ctx, const store_peer *p)
 {
-    json_t *peer = peer_json(p);
-    return peer && json_array_append_new(ctx, peer) == 0 ? STORE_NEXT : STORE_STOP;
+    list_ctx *l = ctx;
+    json_t *peer = peer_json(l->set, p);
+    return peer && json_array_append_new(l->list, peer) == 0 ? STORE_NEXT : STORE_STOP;
 }
 
 void node_h_peers(srv_request *req, srv_response *resp)
@@ -66,7 +80,8 @@ void node_h_peers(srv_request *req, srv_response *resp)
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
-    if (svc_peer_list(&n->svc, &a, list_cb, list, &res) != LSN_OK) {
+    list_ctx lc = {.set = n->svc.set, .list = list};
+    if (svc_peer_list(&n->svc, &a, list_cb, &lc, &res) != LSN_OK) {
         json_decref(list);
         node_resp_refusal(resp, &res);
         return;
@@ -75,6 +90,7 @@ void node_h_peers(srv_request *req, srv_response *resp)
 }
 
 typedef struct find_ctx {
+    const lsn_policy_set *set;
     const char *name;
     json_t *found;
 } find_ctx;
@@ -84,7 +100,7 @@ static int find_cb(void *ctx, const store_peer *p)
     find_ctx *f = ctx;
     if (strcmp(p->name, f->name) != 0)
         return STORE_NEXT;
-    f->found = peer_json(p);
+    f->found = peer_json(f->set, p);
     return STORE_STOP;
 }
 
@@ -98,7 +114,8 @@ void node_h_peer_add(srv_request *req, srv_response *resp)
     if (!json_is_object(in)) {
         srv_resp_error(resp, 400, SRV_E_BAD_REQUEST,
                        "A request is {\"name\": NAME, \"url\": URL, \"nation\": CODE, "
-                       "\"certificate\": PEM, \"maxClassification\": CLASS, \"via\": PEER}.");
+                       "\"certificate\": PEM, \"maxClassification\": CLASS, \"via\": PEER, "
+                       "\"policy\": OID-or-NAME}.");
         json_decref(in);
         return;
     }
@@ -109,7 +126,8 @@ void node_h_peer_add(srv_request *req, srv_response *resp)
                       .certificate = cert, .certificate_len = cert ? strlen(cert) : 0,
                       .max_classification =
                           json_string_value(json_object_get(in, "maxClassification")),
-                      .via = json_string_value(json_object_get(in, "via"))};
+                      .via = json_string_value(json_object_get(in, "via")),
+                      .policy = json_string_value(json_object_get(in, "policy"))};
     svc_result res;
     if (svc_peer_add(&n->svc, &a, &p, &res) != LSN_OK) {
         node_resp_refusal(resp, &res);
@@ -117,7 +135,7 @@ void node_h_peer_add(srv_request *req, srv_response *resp)
         return;
     }
     /* The answer is the peer as the registry now holds it. */
-    find_ctx f = {.name = p.name};
+    find_ctx f = {.set = n->svc.set, .name = p.name};
     lsn_error err;
     if (store_peer_list(n->st, find_cb, &f, &err) != LSN_OK || !f.found)
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "The peer was added but cannot be read.");

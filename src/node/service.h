@@ -370,6 +370,8 @@ typedef struct svc_new_peer {
     size_t certificate_len;
     const char *max_classification; /* the highest agreed; NULL: the policy's */
     const char *via;                /* a known peer relaying for it; NULL: direct */
+    const char *policy;             /* its node's policy, OID or name, held here and
+                                       equivalent to ours; NULL: ours */
 } svc_new_peer;
 
 /* Add a peer (needs SVC_ACT_ADMINISTER; audited as peer.add): the checks
@@ -422,6 +424,14 @@ bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received);
 void svc_peer_received_set(svc *s, int64_t id, uint64_t seq);
 bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap);
 bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap);
+/* The binding that goes to peer `peer` for an item of label `label` (its
+ * stored canonical form) and binding `binding`: for a peer whose policy is
+ * another than the label's, the binding translated into it and signed by
+ * this node (translate.h) in *out (lsn_free); else *out NULL: the bytes as
+ * they are. An error (no equivalent, a binding that does not verify
+ * against this node or a peer, one already translated): nothing to send. */
+lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
+                             size_t len, char **out, size_t *out_len, lsn_error *err);
 
 /* ---- the federation transport's receiving side (service_fed.c) ---------- */
 

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "federation/binding.h"
 #include "federation/identity.h"
+#include "federation/translate.h"
 #include "guard.h"
 #include "service.h"
 #include "store/store_fed.h"
@@ -26,7 +27,9 @@ typedef struct svc_peer_entry {
     char *name;
     char *nation;
     char *via;              /* NULL: direct */
-    lsn_clearance *clearance;
+    char *policy;           /* its node's policy (OID) when not this node's; NULL: ours */
+    lsn_clearance *clearance; /* under its policy: what the guard decides on */
+    lsn_clearance *here;    /* under ours, when its policy is another: what it may post */
     fed_identity *cert;     /* pinned: its bindings verify with it alone */
     uint64_t received;      /* the last of its sequences made durable here */
 } svc_peer_entry;
@@ -44,13 +47,31 @@ static void entry_clear(svc_peer_entry *e)
     lsn_free(e->name);
     lsn_free(e->nation);
     lsn_free(e->via);
+    lsn_free(e->policy);
     lsn_clearance_free(e->clearance);
+    lsn_clearance_free(e->here);
     fed_identity_free(e->cert);
 }
 
 /* Remember a peer (under mu, or before the service is shared). A peer
  * whose clearance cannot be made (the policy changed since it was added)
  * is remembered without one: it receives nothing (fail closed). */
+/* This node's own policy: the set's first. */
+static const char *own_policy(const svc *s)
+{
+    return lsn_policy_set_count(s->set) ? lsn_policy_id(lsn_policy_set_at(s->set, 0)) : "";
+}
+
+/* Whether our policy declares `oid` equivalent, and it ours: the
+ * boundary translates both ways. */
+static bool equivalent_to_ours(const svc *s, const char *oid)
+{
+    const lsn_policy *ours = lsn_policy_set_at(s->set, 0), *theirs =
+        lsn_policy_set_find_id(s->set, oid);
+    return ours && theirs && lsn_policy_names_equivalent(ours, oid) &&
+           lsn_policy_names_equivalent(theirs, lsn_policy_id(ours));
+}
+
 static lsn_err remember(svc *s, const store_peer *p)
 {
     struct svc_peers *ps = s->peers;
@@ -68,7 +89,10 @@ static lsn_err remember(svc *s, const store_peer *p)
                         .nation = core_strdup(p->nation),
                         .via = p->via ? core_strdup(p->via) : NULL,
                         .received = p->received_seq};
-    if (!e.name || !e.nation || (p->via && !e.via)) {
+    bool other = p->policy && strcmp(p->policy, own_policy(s)) != 0;
+    if (other)
+        e.policy = core_strdup(p->policy);
+    if (!e.name || !e.nation || (p->via && !e.via) || (other && !e.policy)) {
         entry_clear(&e);
         return LSN_ERR_NOMEM;
     }
@@ -76,11 +100,21 @@ static lsn_err remember(svc *s, const store_peer *p)
     if (fed_identity_from_pem(p->certificate, strlen(p->certificate), "a peer's certificate",
                               &e.cert, &err) != LSN_OK)
         e.cert = NULL; /* nothing of it will verify */
-    if (guard_peer_clearance(s->set, p->nation, p->max_classification, &e.clearance, &err) !=
-        LSN_OK) {
+    if (guard_peer_clearance_under(s->set, e.policy, p->nation, p->max_classification,
+                                   &e.clearance, &err) != LSN_OK) {
         srv_log(SRV_LOG_ERROR, "peer %s: %s; it will receive nothing", p->name,
                 err.message);
         e.clearance = NULL;
+    }
+    /* What a peer of another policy may post here is decided under ours:
+     * its nation there, with no classification limit but ours (the one
+     * agreed is named in its policy's terms). Without it, nothing of the
+     * peer is accepted (fail closed). */
+    if (other && e.clearance &&
+        guard_peer_clearance(s->set, p->nation, NULL, &e.here, &err) != LSN_OK) {
+        srv_log(SRV_LOG_ERROR, "peer %s: %s; nothing of it will be accepted", p->name,
+                err.message);
+        e.here = NULL;
     }
     ps->v[ps->n++] = e;
     return LSN_OK;
@@ -133,6 +167,23 @@ static const svc_peer_entry *find(const struct svc_peers *ps, const char *name)
     return NULL;
 }
 
+/* The guard for one peer (and its relay): each decides on the label as
+ * its own policy has it — the equivalent label, for a peer of another
+ * policy; none (no equivalent, not valid there) is a no. */
+static bool releases_to(svc *s, const lsn_label *label, const svc_peer_entry *e,
+                        const svc_peer_entry *relay)
+{
+    lsn_label *mine = NULL, *relays = NULL;
+    lsn_error err;
+    bool ok = guard_label_for(s->set, label, e->policy, &mine, &err) == LSN_OK &&
+              (!relay || guard_label_for(s->set, label, relay->policy, &relays, &err) == LSN_OK) &&
+              guard_releases(s->set, mine ? mine : label, e->clearance, NULL) &&
+              (!relay || guard_releases(s->set, relays ? relays : label, relay->clearance, NULL));
+    lsn_label_free(mine);
+    lsn_label_free(relays);
+    return ok;
+}
+
 lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, const char *not_b,
                          int64_t **ids, size_t *n)
 {
@@ -151,7 +202,7 @@ lsn_err svc_peers_outbox(svc *s, const lsn_label *label, const char *not_a, cons
         if ((not_a && (strcmp(e->name, not_a) == 0 || (e->via && strcmp(e->via, not_a) == 0))) ||
             (not_b && (strcmp(e->name, not_b) == 0 || (e->via && strcmp(e->via, not_b) == 0))))
             continue; /* never back to where a relayed item came from, nor through it */
-        if (!guard_releases(s->set, label, e->clearance, relay ? relay->clearance : NULL))
+        if (!releases_to(s, label, e, relay))
             continue;
         if (!*ids && !(*ids = core_malloc(ps->n * sizeof **ids)))
             rc = LSN_ERR_NOMEM;
@@ -211,7 +262,7 @@ static int via_cb(void *ctx, const store_peer *p)
 
 /* The checks of a new peer; its certificate's fingerprint into fp. */
 static lsn_err check_peer(svc *s, const svc_new_peer *p, char *fp, size_t fp_cap,
-                          const char **nation_out, svc_result *res)
+                          const char **nation_out, const char **policy_out, svc_result *res)
 {
     if (!svc_admin_text_ok("peer's name", p->name, FED_NAME_MAX, res) ||
         !svc_admin_text_ok("peer's URL", p->url, 2048, res) ||
@@ -228,9 +279,32 @@ static lsn_err check_peer(svc *s, const svc_new_peer *p, char *fp, size_t fp_cap
     if (p->max_classification &&
         !svc_admin_text_ok("peer's classification", p->max_classification, 255, res))
         return LSN_ERR_ARG;
+    /* Its policy: one this node holds (by OID or name); another than ours
+     * only when ours declares it equivalent (the guard translates into it).
+     * Kept as the OID; NULL when it is ours. */
+    *policy_out = NULL;
+    if (p->policy) {
+        if (!svc_admin_text_ok("peer's policy", p->policy, 255, res))
+            return LSN_ERR_ARG;
+        const lsn_policy *pp = lsn_policy_set_find_id(s->set, p->policy);
+        if (!pp)
+            pp = lsn_policy_set_find_name(s->set, p->policy);
+        if (!pp)
+            return svc_refuse(res, SVC_INVALID, LSN_ERR_ARG,
+                              "The policy %s is not one this node holds.", p->policy);
+        if (strcmp(lsn_policy_id(pp), own_policy(s)) != 0) {
+            if (!equivalent_to_ours(s, lsn_policy_id(pp)))
+                return svc_refuse(res, SVC_INVALID, LSN_ERR_ARG,
+                                  "The policy %s is not declared equivalent to %s.",
+                                  lsn_policy_name(pp),
+                                  lsn_policy_name(lsn_policy_set_at(s->set, 0)));
+            *policy_out = lsn_policy_id(pp);
+        }
+    }
     lsn_clearance *c = NULL;
     lsn_error err;
-    if (guard_peer_clearance(s->set, nation, p->max_classification, &c, &err) != LSN_OK)
+    if (guard_peer_clearance_under(s->set, *policy_out, nation, p->max_classification, &c,
+                                   &err) != LSN_OK)
         return svc_refuse(res, SVC_INVALID, LSN_ERR_ARG, "No peer clearance: %s.",
                           err.message);
     lsn_clearance_free(c);
@@ -273,14 +347,15 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
     lsn_err rc = LSN_OK;
     if (!svc_admin_may(s, a, "peer.add", object, res, &rc))
         return rc;
-    const char *nation = NULL;
-    if ((rc = check_peer(s, p, fp, sizeof fp, &nation, res)) != LSN_OK)
+    const char *nation = NULL, *policy = NULL;
+    if ((rc = check_peer(s, p, fp, sizeof fp, &nation, &policy, res)) != LSN_OK)
         return svc_admin_finish(s, a, "peer.add", object, NULL, rc, res);
     char *pem = core_strndup(p->certificate, p->certificate_len);
     if (!pem)
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     store_peer sp = {.name = p->name, .url = p->url, .nation = nation, .certificate = pem,
-                     .max_classification = p->max_classification, .via = p->via};
+                     .max_classification = p->max_classification, .via = p->via,
+                     .policy = policy};
     lsn_error err;
     rc = store_peer_add(s->st, &sp, &sp.id, &err);
     if (rc != LSN_OK) {
@@ -296,8 +371,9 @@ lsn_err svc_peer_add(svc *s, const svc_actor *a, const svc_new_peer *p, svc_resu
             srv_log(SRV_LOG_WARN, "peer %s: not remembered until restart", p->name);
     }
     lsn_free(pem);
-    snprintf(detail, sizeof detail, "%s %s%s%s SHA-256 %s", nation, p->url,
-             p->via ? " via " : "", p->via ? p->via : "", fp);
+    snprintf(detail, sizeof detail, "%s %s%s%s%s%s SHA-256 %s", nation, p->url,
+             p->via ? " via " : "", p->via ? p->via : "", policy ? " policy " : "",
+             policy ? policy : "", fp);
     return svc_admin_finish(s, a, "peer.add", object, detail, LSN_OK, res);
 }
 
@@ -344,16 +420,25 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     pthread_mutex_lock(&s->peers->mu);
     const svc_peer_entry *e = peer ? find(s->peers, peer) : NULL;
     const fed_identity *cert = e ? e->cert : NULL;
-    const lsn_clearance *sender = e ? e->clearance : NULL;
+    /* What it may post, decided under our policy (guard.h). */
+    const lsn_clearance *sender = e ? (e->policy ? e->here : e->clearance) : NULL;
     char nation[65] = "";
     if (e)
         snprintf(nation, sizeof nation, "%s", e->nation);
     pthread_mutex_unlock(&s->peers->mu);
     if (!cert || !sender)
         return refuse_item(s, peer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
+    /* Verified as received: the origin's signature, and a translator's
+     * beside it (the sender's own, the only one that may translate on the
+     * way to us), with the label to decide on under our policy
+     * (translate.h). An alternative that is not a faithful translation is
+     * a refusal like a bad signature. */
+    fed_received *r = NULL;
     fed_binding *b = NULL;
     char why[512] = "";
-    lsn_err rc = fed_binding_verify(cert, in->binding, in->binding_len, &b, why, sizeof why);
+    lsn_err rc = fed_binding_receive(cert, cert, in->binding, in->binding_len, s->set,
+                                     own_policy(s), &r, why, sizeof why);
+    b = r ? r->binding : NULL;
     /* Relayed: the origin is a peer registered as reached through this
      * sender (--via), and its own pinned certificate is the key — never
      * the relay's, which cannot alter what it forwards. Nothing of the
@@ -374,10 +459,12 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     }
     for (size_t i = 0; i < nrelayed && rc == LSN_OK && !b; i++) {
         char why2[512];
-        rc = fed_binding_verify(relayed[i], in->binding, in->binding_len, &b, why2,
-                                sizeof why2);
+        rc = fed_binding_receive(relayed[i], cert, in->binding, in->binding_len, s->set,
+                                 own_policy(s), &r, why2, sizeof why2);
+        b = r ? r->binding : NULL;
         if (rc == LSN_OK && b && !(origin_cl = relayed_cl[i])) {
-            fed_binding_free(b); /* an origin with no clearance here sends nothing */
+            fed_received_free(r); /* an origin with no clearance here sends nothing */
+            r = NULL;
             b = NULL;
             snprintf(why, sizeof why, "the origin has no peer clearance here");
             break;
@@ -392,7 +479,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                      .attachment = in->attachment, .attachment_len = in->attachment_len};
     uint8_t uuid[STORE_UUID_LEN];
     if (!fed_binding_content_matches(b, &c) || !store_uuid_parse(b->uuid, uuid)) {
-        fed_binding_free(b);
+        fed_received_free(r);
         return refuse_item(s, peer, "content does not match the signed digest", res,
                            SVC_INVALID, "The content does not match its binding.");
     }
@@ -400,7 +487,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     store_item_ref ref;
     lsn_error err;
     if (store_item_find(s->st, uuid, &ref, &err) != LSN_OK) {
-        fed_binding_free(b);
+        fed_received_free(r);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     }
     if (ref.id) {
@@ -414,7 +501,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         bool same = e2 == LSN_OK && held && held_len == in->binding_len &&
                     memcmp(held, in->binding, held_len) == 0;
         lsn_free(held);
-        fed_binding_free(b);
+        fed_received_free(r);
         if (e2 != LSN_OK)
             return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
         if (!same)
@@ -427,7 +514,13 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     /* Decide again, here: the label taken from the signed bytes must
      * release the item to this node (its own peer clearance) and lie
      * within the sender's (the acceptance checks it as the author's). */
-    json_t *label = json_stringn(b->label_xml, b->label_len);
+    char *decided = NULL; /* the label decided on, in 4774 form, under our policy */
+    size_t decided_len = 0;
+    json_t *label = lsn_label_write(r->label, LSN_FORM_4774, &decided, &decided_len, &err) ==
+                            LSN_OK
+                        ? json_stringn(decided, decided_len)
+                        : NULL;
+    lsn_free(decided);
     svc_label *l = NULL;
     lsn_clearance *mine = NULL;
     bool to_me = false;
@@ -441,13 +534,18 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     lsn_clearance_free(mine);
     if (!to_me) {
         json_decref(label);
-        fed_binding_free(b);
+        fed_received_free(r);
         return refuse_item(s, peer, "label invalid here or not releasable to this node", res,
                            SVC_FORBIDDEN, "The item is not releasable to this node.");
     }
     char actor[300], origin[FED_NAME_MAX + 1];
     snprintf(actor, sizeof actor, "peer:%s", peer);
     snprintf(origin, sizeof origin, "%s", b->origin);
+    char detail[2 * FED_NAME_MAX + 64];
+    if (r->label_is_alternative)
+        snprintf(detail, sizeof detail, "%s; label as translated by %s", origin, r->translator);
+    else
+        snprintf(detail, sizeof detail, "%s", origin);
     svc_actor a = {.name = actor, .organisation = origin, .org_category = nation,
                    .clearance = sender,
                    .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
@@ -456,7 +554,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
-                  .audit_detail = origin, .from_peer = peer, .origin = origin};
+                  .audit_detail = detail, .from_peer = peer, .origin = origin};
     rc = svc_post_accept(s, &a, &p, out, res);
     /* The pending post borrows the label only during its acceptance (the
      * store keeps the canonical form made there); the names it holds live
@@ -467,7 +565,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         rc = svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }
     json_decref(label);
-    fed_binding_free(b);
+    fed_received_free(r);
     return rc;
 }
 
@@ -533,4 +631,49 @@ bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t
     }
     pthread_mutex_unlock(&s->peers->mu);
     return found;
+}
+
+lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
+                             size_t len, char **out, size_t *out_len, lsn_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!s->peers || !peer)
+        return core_fail(err, LSN_ERR_ARG, "no such peer");
+    char policy[256] = "";
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, peer);
+    if (e && e->policy)
+        snprintf(policy, sizeof policy, "%s", e->policy);
+    pthread_mutex_unlock(&s->peers->mu);
+    if (!e)
+        return core_fail(err, LSN_ERR_ARG, "no peer named %s", peer);
+    if (!policy[0])
+        return LSN_OK; /* it decides under our policy */
+    lsn_label *l = NULL;
+    lsn_err rc = lsn_label_parse(s->set, label, strlen(label), LSN_FORM_AUTO, &l, err);
+    if (rc != LSN_OK)
+        return rc;
+    bool same = strcmp(lsn_policy_id(lsn_label_policy(l)), policy) == 0;
+    lsn_label_free(l);
+    if (same)
+        return LSN_OK; /* already under its policy */
+    if (!s->me)
+        return core_fail(err, LSN_ERR_ARG, "no identity to sign a translation with");
+    /* The origin's pinned certificate: ours, or a peer's (an item received
+     * and forwarded). Entries are never removed before svc_release: their
+     * certificates stay valid out of the lock. */
+    rc = fed_binding_translate(s->me, s->me, binding, len, s->set, policy, 0, out, out_len, err);
+    for (size_t i = 0; rc == LSN_ERR_ARG; i++) {
+        pthread_mutex_lock(&s->peers->mu);
+        const fed_identity *origin = i < s->peers->n ? s->peers->v[i].cert : NULL;
+        bool more = i < s->peers->n;
+        pthread_mutex_unlock(&s->peers->mu);
+        if (!more)
+            break;
+        if (origin)
+            rc = fed_binding_translate(s->me, origin, binding, len, s->set, policy, 0, out,
+                                       out_len, err);
+    }
+    return rc;
 }

@@ -382,7 +382,8 @@ static const char schema_class_fts[] =
     "  SELECT items.class, channels.id, count(*) FROM items JOIN channels\n"
     "  ON channels.name = items.channel GROUP BY items.class, channels.id;\n";
 #define SCHEMA_FED_TRANSPORT 10 /* the federation transport (issue 10): peers.received_seq */
-#define SCHEMA_VERSION 10
+#define SCHEMA_FED_POLICY 11 /* equivalent policies (issue 10): peers.policy */
+#define SCHEMA_VERSION 11
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -635,7 +636,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
         }
         if (!e && v < SCHEMA_FED_TRANSPORT)
             e = sq_schema_fed_transport(c, SCHEMA_FED_TRANSPORT, err);
-        /* Later versions: `if (!e && v < 11) e = exec(c, schema_v10_to_v11, err);` */
+        if (!e && v < SCHEMA_FED_POLICY)
+            e = sq_schema_fed_policy(c, SCHEMA_FED_POLICY, err);
+        /* Later versions: `if (!e && v < 12) e = exec(c, schema_v11_to_v12, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

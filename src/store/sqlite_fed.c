@@ -59,6 +59,19 @@ lsn_err sq_schema_fed_transport(sq_conn *c, int version, lsn_error *err)
     return LSN_OK;
 }
 
+/* Equivalent policies' step: the policy a peer's node decides under (its
+ * OID), so that the boundary knows when to translate. NULL: the node's
+ * own, as every peer added before this step. */
+lsn_err sq_schema_fed_policy(sq_conn *c, int version, lsn_error *err)
+{
+    char sql[120];
+    snprintf(sql, sizeof sql, "ALTER TABLE peers ADD COLUMN policy TEXT; PRAGMA user_version = %d",
+             version);
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(c->db, err, "adding the peers' policy column");
+    return LSN_OK;
+}
+
 static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
 {
     lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
@@ -158,6 +171,7 @@ static int peer_row(void *ctx, sqlite3_stmt *st)
         .last_acked = (uint64_t)sqlite3_column_int64(st, 11),
         .last_seq = (uint64_t)sqlite3_column_int64(st, 12),
         .received_seq = (uint64_t)sqlite3_column_int64(st, 13),
+        .policy = col_text_or_null(st, 14),
     };
     if (!peer.name || !peer.url || !peer.nation || !peer.certificate || !peer.state)
         return -1; /* NOT NULL columns: only out of memory gives NULL */
@@ -219,6 +233,7 @@ static lsn_err apply_peer(void *be, void *arg, lsn_error *err)
     bind_text_or_null(st, 5, j->p->max_classification);
     bind_text_or_null(st, 6, j->p->via);
     sqlite3_bind_int64(st, 7, j->created_ms);
+    bind_text_or_null(st, 8, j->p->policy);
     lsn_err e = step_done(c, st, "adding a peer", err);
     if (e == LSN_OK)
         j->id = sqlite3_last_insert_rowid(c->db);

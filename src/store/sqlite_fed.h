@@ -18,8 +18,8 @@
                              "SELECT ?1, coalesce(max(seq), 0) + 1, ?2 "               \
                              "FROM outbox WHERE peer = ?1",                            \
     [SQ_FED_PEER_INSERT] = "INSERT INTO peers(name, url, nation, certificate, "        \
-                           "max_classification, via, created_ms) "                     \
-                           "VALUES (?1,?2,?3,?4,?5,?6,?7)",                            \
+                           "max_classification, via, created_ms, policy) "             \
+                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",                            \
     [SQ_FED_PEER_NOTE] = "UPDATE peers SET state = ?2, last_contact_ms = "            \
                          "CASE WHEN ?3 > 0 THEN ?3 ELSE last_contact_ms END, "         \
                          "last_error = ?4, last_acked = "                              \
@@ -30,7 +30,7 @@
                          "max_classification, via, state, created_ms, "                \
                          "last_contact_ms, last_error, last_acked, "                   \
                          "(SELECT coalesce(max(seq), 0) FROM outbox "                  \
-                         " WHERE outbox.peer = peers.id), received_seq "               \
+                         " WHERE outbox.peer = peers.id), received_seq, policy "               \
                          "FROM peers ORDER BY id",                                     \
     [SQ_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = ?1 AND seq > ?2 " \
                            "ORDER BY seq LIMIT ?3"
@@ -43,6 +43,9 @@ lsn_err sq_schema_fed(struct sq_conn *c, int version, lsn_error *err);
 /* The schema step of the transport: each peer's received_seq (the last of
  * its sequences made durable here). Sets the version to `version`. */
 lsn_err sq_schema_fed_transport(struct sq_conn *c, int version, lsn_error *err);
+/* The step of equivalent policies: each peer's policy (an OID; NULL: the
+ * node's own). Sets the version to `version`. */
+lsn_err sq_schema_fed_policy(struct sq_conn *c, int version, lsn_error *err);
 
 struct sq_store;
 /* Writer only, inside the open transaction: store the binding and the

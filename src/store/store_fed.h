@@ -24,6 +24,7 @@ typedef struct store_peer {
     const char *certificate;        /* PEM: pinned */
     const char *max_classification; /* the highest agreed; NULL: no limit but the policy's */
     const char *via;                /* the peer relaying for it; NULL: direct */
+    const char *policy;             /* its node's policy (OID); NULL: this node's own */
     const char *state;              /* on add: ignored ("new") */
     int64_t created_ms;
     int64_t last_contact_ms;        /* 0: never */

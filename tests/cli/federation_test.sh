@@ -2,7 +2,7 @@
 # tests/cli/federation_test.sh — the federation verbs of the `liaison`
 # command (TAP): node init / node show, binding sign / binding verify.
 #
-# usage: federation_test.sh LIAISON LIAISON_VECTORS_DIR
+# usage: federation_test.sh LIAISON LIAISON_VECTORS_DIR DATA_DIR (the repository's data/)
 #
 # Pins outputs and exit codes: the identity's files and modes, the
 # fingerprint against openssl's, refusal to overwrite, a nation the policy
@@ -12,6 +12,7 @@
 set -u
 LIAISON=$1
 VEC=$2
+DATA=$3
 
 n=0
 failed=0
@@ -87,6 +88,22 @@ origin: NATO HQ
 uuid: $UUID
 marking: NATO RESTRICTED Releasable to JPN" ] && echo "$out" | grep -q "^content: matches"
 ok $? binding_verify_prints_origin_uuid_marking "$(diag)"
+# binding translate: the originator's bytes unchanged, the equivalent
+# label beside them; one with no equivalent there is refused.
+JPOL="--policy $DATA/liaison-policy.xml --policy $DATA/jpn-illustrative-policy.xml"
+printf '%s' '{"policy":"NATO","classification":"RESTRICTED","categories":[{"tagSet":"Context","values":["Releasable"]},{"tagSet":"Releasable To","values":["JPN","NATO"]}]}' >"$TMP/rel.json"
+"$LIAISON" binding sign --data-dir "$HQ" --label "$TMP/rel.json" --content "$TMP/body" >"$TMP/rel.xml"
+run binding translate "$TMP/rel.xml" --data-dir "$HQ" --to-policy JPN-ILLUSTRATIVE $JPOL
+cp "$TMP/out" "$TMP/tr.xml"
+# everything of the originator's document up to its root's end tag
+head -c $(($(wc -c <"$TMP/rel.xml") - 26)) "$TMP/rel.xml" >"$TMP/prefix"
+[ "$rc" -eq 0 ] && grep -q "alternativeConfidentialityLabel" "$TMP/tr.xml" &&
+    cmp -s "$TMP/prefix" "$TMP/tr.xml" -n $(wc -c <"$TMP/prefix")
+ok $? binding_translate_adds_the_equivalent_beside_the_originators_bytes "$(diag)"
+run binding translate "$TMP/b.xml" --data-dir "$HQ" --to-policy JPN-ILLUSTRATIVE $JPOL
+[ "$rc" -eq 1 ] && echo "$out" | grep -q "^refused:"
+ok $? binding_translate_refuses_a_label_with_no_equivalent "$(diag)"
+
 run binding verify "$TMP/b.xml" --certificate "$HQ/node.crt" --lang fr
 echo "$out" | grep -q "^marking: NATO DIFFUSION RESTREINTE"
 ok $? binding_verify_marks_in_french "$(diag)"
@@ -153,9 +170,26 @@ run peer add "AUS DFAT" --data-dir "$HQ" --url https://127.0.0.1:9003 --nation A
 ok $? peer_add_refuses_an_unknown_relay "$(diag)"
 run peer list --data-dir "$HQ"
 [ "$rc" -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 2 ] &&
-    echo "$out" | grep -q "^JPN MOD	nation JPN	https://127.0.0.1:9001	state new	last contact never	waiting 0	acknowledged 0	last error none$" &&
-    echo "$out" | grep -q "^KOR MND	nation KOR	https://127.0.0.1:9002 via JPN MOD	state new"
+    echo "$out" | grep -q "^JPN MOD	nation JPN	https://127.0.0.1:9001	policy NATO	state new	last contact never	waiting 0	acknowledged 0	last error none$" &&
+    echo "$out" | grep -q "^KOR MND	nation KOR	https://127.0.0.1:9002 via JPN MOD	policy NATO	state new"
 ok $? peer_list_prints_state_contact_waiting_acknowledged_error "$(diag)"
+
+# A peer whose node decides under another policy, equivalent to ours both
+# ways (--to-policy, by name or OID); one the node does not hold is refused.
+POLICIES="--policy $DATA/liaison-policy.xml --policy $DATA/jpn-illustrative-policy.xml"
+run node init --data-dir "$TMP/tokyo" --name "TOKYO" --nation JPN
+run peer add "TOKYO" --data-dir "$HQ" --url https://127.0.0.1:9004 --nation JPN \
+    --certificate "$TMP/tokyo/node.crt" --to-policy 1.2.3.4 $POLICIES
+[ "$rc" -eq 2 ] && echo "$err" | grep -q 'The policy 1.2.3.4 is not one this node holds'
+ok $? peer_add_refuses_a_policy_the_node_does_not_hold "$(diag)"
+run peer add "TOKYO" --data-dir "$HQ" --url https://127.0.0.1:9004 --nation JPN \
+    --certificate "$TMP/tokyo/node.crt" --to-policy JPN-ILLUSTRATIVE $POLICIES
+[ "$rc" -eq 0 ]
+ok $? peer_add_takes_an_equivalent_policy "$(diag)"
+run peer list --data-dir "$HQ" $POLICIES
+[ "$rc" -eq 0 ] && echo "$out" | grep -q "^TOKYO	nation JPN	https://127.0.0.1:9004	policy JPN-ILLUSTRATIVE	state new"
+ok $? peer_list_prints_the_peers_policy "$(diag)"
+
 run audit verify --data-dir "$HQ"
 [ "$rc" -eq 0 ]
 ok $? peer_acts_keep_the_audit_chain_intact "$(diag)"

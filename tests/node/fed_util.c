@@ -107,11 +107,16 @@ bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const 
 
 bool fu_start(test_node *t, const char *exe, const char *dir, int port)
 {
-    char extra[200];
+    return fu_start_more(t, exe, dir, port, "");
+}
+
+bool fu_start_more(test_node *t, const char *exe, const char *dir, int port, const char *more)
+{
+    char extra[2048];
     snprintf(extra, sizeof extra,
              "--federation-listen 127.0.0.1:%d --federation-retry-min 100 "
-             "--federation-retry-max 1000 --federation-probe 300",
-             port);
+             "--federation-retry-max 1000 --federation-probe 300 %s",
+             port, more);
     /* A port just released by a killed node may linger a moment: try
      * again (tn_start stops a node that did not start). */
     for (int i = 0; i < 5; i++) {

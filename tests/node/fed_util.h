@@ -31,6 +31,8 @@ bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const 
 /* Start a node on DIR (its demo data seeded when empty) with its
  * federation listener on PORT and short retries. */
 bool fu_start(test_node *t, const char *exe, const char *dir, int port);
+/* The same with more options for `liaison serve` (MORE: "--policy F ..."). */
+bool fu_start_more(test_node *t, const char *exe, const char *dir, int port, const char *more);
 /* The same without the validating proxy in front (a node whose API the
  * test does not use). */
 bool fu_start_unproxied(test_node *t, const char *exe, const char *dir, int port);

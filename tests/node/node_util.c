@@ -98,7 +98,7 @@ const char *tn_store_flag(void)
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
 {
     snprintf(n->dir, sizeof n->dir, "%s", dir);
-    char *argv[20];
+    char *argv[34];
     int a = 0;
     argv[a++] = (char *)exe;
     argv[a++] = "serve";
@@ -116,10 +116,10 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
         argv[a++] = "--store";
         argv[a++] = (char *)store;
     }
-    char extra_copy[256];
+    char extra_copy[2048];
     if (extra) {
         snprintf(extra_copy, sizeof extra_copy, "%s", extra);
-        for (char *t = strtok(extra_copy, " "); t && a < 19; t = strtok(NULL, " "))
+        for (char *t = strtok(extra_copy, " "); t && a < 33; t = strtok(NULL, " "))
             argv[a++] = t;
     }
     argv[a] = NULL;

@@ -160,6 +160,45 @@ int main(int argc, char **argv)
        "a_restrictive_category_is_no_nation");
     ok(!guard_releases(set, LABELS[0], NULL, NULL), "no_peer_clearance_releases_nothing");
 
+    /* A peer whose node decides under the illustrative Japanese policy
+     * (argv[2]): its clearance made there, the label decided on its
+     * equivalent there; a label with no equivalent is no. */
+    if (argc > 2 && lsn_policy_set_load_file(set, argv[2], &err) == LSN_OK) {
+        const char *jpn = lsn_policy_id(lsn_policy_set_at(set, 1));
+        lsn_clearance *cj = NULL;
+        lsn_label *rel = NULL, *natoctx = NULL, *t = NULL, *none = NULL, *t2 = NULL;
+        const char *rel_json =
+            "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["
+            "{\"tagSet\":\"Context\",\"values\":[\"Releasable\"]},"
+            "{\"tagSet\":\"Releasable To\",\"values\":[\"JPN\",\"NATO\"]}]}";
+        const char *ctx_json =
+            "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["
+            "{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
+            "{\"tagSet\":\"Releasable To\",\"values\":[\"JPN\",\"NATO\"]}]}";
+        bool made = guard_peer_clearance_under(set, jpn, "JPN", NULL, &cj, &err) == LSN_OK &&
+                    lsn_label_parse(set, rel_json, strlen(rel_json), LSN_FORM_JSON, &rel,
+                                    &err) == LSN_OK &&
+                    lsn_label_parse(set, ctx_json, strlen(ctx_json), LSN_FORM_JSON, &natoctx,
+                                    &err) == LSN_OK;
+        ok(made, "a_peer_clearance_is_made_under_the_peers_policy");
+        ok(made && guard_label_for(set, rel, jpn, &t, &err) == LSN_OK && t &&
+               strcmp(lsn_policy_id(lsn_label_policy(t)), jpn) == 0 &&
+               guard_releases(set, t, cj, NULL),
+           "the_equivalent_label_is_released_to_a_japanese_policy_peer");
+        ok(made && guard_label_for(set, rel, lsn_policy_id(lsn_policy_set_at(set, 0)), &none,
+                                   &err) == LSN_OK && !none,
+           "a_peer_of_the_labels_own_policy_decides_on_the_label_itself");
+        ok(made && guard_label_for(set, natoctx, jpn, &t2, &err) != LSN_OK && !t2,
+           "a_label_with_no_equivalent_there_is_withheld");
+        lsn_label_free(t);
+        lsn_label_free(t2);
+        lsn_label_free(rel);
+        lsn_label_free(natoctx);
+        lsn_clearance_free(cj);
+    } else {
+        ok(false, "the illustrative Japanese policy loads (%s)", argc > 2 ? argv[2] : "none");
+    }
+
     for (size_t i = 0; i < NITEMS; i++)
         lsn_label_free(LABELS[i]);
     free(LABELS);

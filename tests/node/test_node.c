@@ -1629,12 +1629,25 @@ static void test_peers_api(const char *exe, const char *data)
     ok(r.status == 201 && !strcmp(json_string_value(json_object_get(j, "name")), "JPN MOD") &&
            !strcmp(json_string_value(json_object_get(j, "state")), "new") &&
            json_integer_value(json_object_get(j, "waiting")) == 0 &&
-           json_string_value(json_object_get(j, "fingerprint")),
-       "an_administrator_adds_a_peer (%ld)", r.status);
+           json_string_value(json_object_get(j, "fingerprint")) &&
+           !strcmp(json_string_value(json_object_get(j, "policy")) ?: "", "1.3.26.1.3.1") &&
+           !strcmp(json_string_value(json_object_get(j, "policyName")) ?: "", "NATO"),
+       "an_administrator_adds_a_peer_under_the_nodes_own_policy (%ld)", r.status);
     json_decref(j);
     free(r.body);
     tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
     ok(r.status == 409, "a_peer_is_added_once (%ld)", r.status);
+    free(r.body);
+    free(text);
+    /* A peer's policy must be one the node holds. */
+    req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "JPN MOD", "url",
+                    "https://127.0.0.1:9001", "nation", "JPN", "certificate", pem, "policy",
+                    "1.2.3.4");
+    text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    tn_http(&N, "POST", "/api/v1/peers", TOK[MARCO], text, strlen(text), &r);
+    ok(r.status == 422 && strstr(r.body, "not one this node holds"),
+       "a_peer_under_a_policy_the_node_does_not_hold_is_refused (%ld)", r.status);
     free(r.body);
     free(text);
 
