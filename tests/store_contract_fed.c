@@ -36,6 +36,23 @@ static int count_peer(void *ctx, const store_peer *p)
     return STORE_NEXT;
 }
 
+/* A peer's policy as read back (by name): "" for none. */
+typedef struct policy_seen {
+    const char *name;
+    char policy[64];
+    bool found;
+} policy_seen;
+
+static int policy_of(void *ctx, const store_peer *p)
+{
+    policy_seen *w = ctx;
+    if (strcmp(p->name, w->name) == 0) {
+        w->found = true;
+        snprintf(w->policy, sizeof w->policy, "%s", p->policy ? p->policy : "");
+    }
+    return STORE_NEXT;
+}
+
 typedef struct outbox_seen {
     uint64_t seq[64];
     int64_t item[64];
@@ -192,7 +209,7 @@ void test_federation(store **sp, const char *uri)
                       .certificate = "-----BEGIN CERTIFICATE-----\n", .max_classification =
                       "RESTRICTED"};
     store_peer kor = {.name = "KOR MND", .url = "https://kor.example:8472", .nation = "KOR",
-                      .certificate = "PEM", .via = "JPN MOD"};
+                      .certificate = "PEM", .via = "JPN MOD", .policy = "1.2.410.99.1"};
     store_peer ghost = {.name = "X", .url = "u", .nation = "X", .certificate = "PEM",
                         .via = "no such peer"};
     int64_t pj = 0, pk = 0;
@@ -200,6 +217,14 @@ void test_federation(store **sp, const char *uri)
     ok(store_peer_add(s, &kor, &pk, &err) == LSN_OK && pk > pj, "peer_relayed_by_another_added");
     ok(store_peer_add(s, &jpn, NULL, &err) == LSN_ERR_DUPLICATE, "a_peer_name_is_unique");
     ok(store_peer_add(s, &ghost, NULL, &err) != LSN_OK, "a_relay_must_be_a_known_peer");
+    /* A peer's policy (equivalent policies at the boundary) is kept; none
+     * reads back as none (the node's own). */
+    policy_seen pol_k = {.name = "KOR MND"}, pol_j = {.name = "JPN MOD"};
+    ok(store_peer_list(s, policy_of, &pol_k, &err) == LSN_OK && pol_k.found &&
+           strcmp(pol_k.policy, "1.2.410.99.1") == 0 &&
+           store_peer_list(s, policy_of, &pol_j, &err) == LSN_OK && pol_j.found &&
+           pol_j.policy[0] == '\0',
+       "a_peers_policy_is_kept_and_none_reads_back_as_none");
     store_peer no_url = jpn;
     no_url.name = "Y";
     no_url.url = NULL;

@@ -120,8 +120,9 @@ static const char *const sql[PG_NSTMT] = {
                              "coalesce(max(seq), 0) + 1, $2::int8 FROM outbox "
                              "WHERE peer = $1::int8",
     [PG_FED_PEER_INSERT] = "INSERT INTO peers(name, url, nation, certificate, "
-                           "max_classification, via, created_ms) VALUES ($1::text, $2::text, "
-                           "$3::text, $4::text, $5::text, $6::text, $7::int8) RETURNING id",
+                           "max_classification, via, created_ms, policy) VALUES ($1::text, "
+                           "$2::text, $3::text, $4::text, $5::text, $6::text, $7::int8, "
+                           "$8::text) RETURNING id",
     /* The transport's notes of a peer (its state after an exchange), and
      * the last of its sequences made durable here (with its batch). */
     [PG_FED_PEER_NOTE] = "UPDATE peers SET state = $2::text, last_contact_ms = "
@@ -185,7 +186,7 @@ static const char *const sql[PG_NSTMT] = {
                          "p.max_classification, p.via, p.state, p.created_ms, "
                          "p.last_contact_ms, p.last_error, p.last_acked, "
                          "(SELECT coalesce(max(seq), 0) FROM outbox o WHERE o.peer = p.id), "
-                         "p.received_seq FROM peers p ORDER BY p.id",
+                         "p.received_seq, p.policy FROM peers p ORDER BY p.id",
     [PG_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = $1::int8 AND "
                            "seq > $2::int8 ORDER BY seq LIMIT $3::int8",
     PG_REL_SQL,
@@ -298,7 +299,13 @@ static const char schema_v8_to_v9[] =
     "  CHECK (received_seq >= 0);\n"
     "UPDATE liaison_schema SET version = 9;\n";
 
-#define SCHEMA_VERSION 9
+/* Version 10, SQLite's step 11 (equivalent policies at the boundary):
+ * the policy a peer's node decides under (an OID; NULL: the node's own). */
+static const char schema_v9_to_v10[] =
+    "ALTER TABLE peers ADD COLUMN policy text;\n"
+    "UPDATE liaison_schema SET version = 10;\n";
+
+#define SCHEMA_VERSION 10
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -618,8 +625,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v7_to_v8, "upgrading the schema to version 8", err);
     if (!e && v < 9)
         e = pg_exec(c, schema_v8_to_v9, "upgrading the schema to version 9", err);
-    /* Later versions: `if (!e && v < 10) e = pg_exec(c, schema_v9_to_v10, ...)`
-     * ending with `UPDATE liaison_schema SET version = 10`. */
+    if (!e && v < 10)
+        e = pg_exec(c, schema_v9_to_v10, "upgrading the schema to version 10", err);
+    /* Later versions: `if (!e && v < 11) e = pg_exec(c, schema_v10_to_v11, ...)`
+     * ending with `UPDATE liaison_schema SET version = 11`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

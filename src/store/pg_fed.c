@@ -96,6 +96,7 @@ static int peer_row(void *ctx, const PGresult *r, int i)
         .last_acked = (uint64_t)pg_col_int(r, i, 11),
         .last_seq = (uint64_t)pg_col_int(r, i, 12),
         .received_seq = (uint64_t)pg_col_int(r, i, 13),
+        .policy = pg_col_text_or_null(r, i, 14),
     };
     return p->cb(p->ctx, &peer);
 }
@@ -141,8 +142,8 @@ static lsn_err apply_peer(void *be, void *arg, lsn_error *err)
     peer_job *j = arg;
     pg_arg a[] = { PG_TEXT(j->p->name), PG_TEXT(j->p->url), PG_TEXT(j->p->nation),
                    PG_TEXT(j->p->certificate), PG_TEXT(j->p->max_classification),
-                   PG_TEXT(j->p->via), PG_INT(j->created_ms) };
-    return run_done(be, PG_FED_PEER_INSERT, a, 7, &j->id, "adding a peer", err);
+                   PG_TEXT(j->p->via), PG_INT(j->created_ms), PG_TEXT(j->p->policy) };
+    return run_done(be, PG_FED_PEER_INSERT, a, 8, &j->id, "adding a peer", err);
 }
 
 static lsn_err fed_peer_add(store *b, const store_peer *p, int64_t *id_out, lsn_error *err)
