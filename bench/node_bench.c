@@ -23,10 +23,15 @@
  *   liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]
  *                      [--posters C[,C...]] [--readers N] [--subscribers N]
  *                      [--rate R] [--pacers N] [--latency-seconds S]
- *                      [--stream-rate R] [--node-threads N] [--store URI] [--users N] [--keep]
+ *                      [--stream-rate R] [--node-threads N] [--store URI] [--users N]
+ *                      [--processes N] [--keep]
  *
  * --store URI gives the node that store (e.g. postgresql://...: an empty
  * database; the node's key then goes in TMP/data).
+ * --processes N (1-4; needs a --store several processes can share, i.e.
+ * PostgreSQL): N `liaison serve` on one data directory and one store, started
+ * one after the other (the first seeds the demo); worker and subscriber i
+ * talk to process i mod N, and the node CPU figures are the sum of all N.
  * --users N: readers and subscribers cycle the first N demo users only (the
  * demo has gained users since the morning's node: with the same 8, both
  * nodes deliver the same share of posts to the same subscribers).
@@ -66,6 +71,7 @@
 #define MAX_WORKERS 1024
 #define MAX_SUBS 2048
 #define MAX_USERS 64
+#define MAX_NODES 4
 #define CONN_BUF 65536
 #define POST_CHANNEL "cyber-defence"
 /* The author of every post: the demo's NATO staff officer cleared TOP
@@ -106,12 +112,14 @@ typedef struct options {
     int pacers;             /* connections that share the steady rate */
     const char *node_threads; /* the node's --threads (NULL: its default) */
     const char *store;        /* the node's --store (NULL: its default) */
+    int processes;          /* node processes on that store */
     bool keep;              /* keep the data directory */
 } options;
 
 static options opt;
-static int node_port;
-static pid_t node_pid = -1;
+static int node_ports[MAX_NODES];
+static pid_t node_pids[MAX_NODES] = {-1, -1, -1, -1};
+static int nnodes;
 static char tmp_dir[256];
 static char *tokens[MAX_USERS], *users[MAX_USERS];
 static int nusers;
@@ -157,12 +165,16 @@ static double median(double *v, int n)
 
 /* Start the node with its output in TMP/node.log and wait (at most 120 s:
  * seeding the demo) for its "listening on" line, which names the port. */
-static bool node_start(void)
+static bool node_start(int k)
 {
     char data[300], log[300];
     snprintf(data, sizeof data, "%s/data", tmp_dir);
-    snprintf(log, sizeof log, "%s/node.log", tmp_dir);
-    node_pid = fork();
+    if (k == 0)
+        snprintf(log, sizeof log, "%s/node.log", tmp_dir);
+    else
+        snprintf(log, sizeof log, "%s/node-%d.log", tmp_dir, k + 1);
+    pid_t node_pid = fork();
+    int node_port = 0;
     if (node_pid < 0)
         return false;
     if (node_pid == 0) {
@@ -206,32 +218,47 @@ static bool node_start(void)
             break;
         }
     }
+    node_pids[k] = node_pid;
+    node_ports[k] = node_port;
+    nnodes = k + 1;
     return node_port > 0;
 }
 
-/* SIGTERM, then wait at most 60 s for the node to finish (SIGKILL after). */
-static int node_stop(void)
+/* SIGTERM, then wait at most 60 s for process k to finish (SIGKILL after). */
+static int node_stop_one(int k)
 {
     int status = -1;
-    if (node_pid <= 0)
+    if (node_pids[k] <= 0)
         return -1;
-    kill(node_pid, SIGTERM);
+    kill(node_pids[k], SIGTERM);
     for (int i = 0; i < 600; i++) {
-        if (waitpid(node_pid, &status, WNOHANG) == node_pid) {
-            node_pid = -1;
+        if (waitpid(node_pids[k], &status, WNOHANG) == node_pids[k]) {
+            node_pids[k] = -1;
             return status;
         }
         usleep(100000);
     }
-    kill(node_pid, SIGKILL);
-    waitpid(node_pid, &status, 0);
-    node_pid = -1;
+    kill(node_pids[k], SIGKILL);
+    waitpid(node_pids[k], &status, 0);
+    node_pids[k] = -1;
     return status;
 }
 
-/* The node's CPU time so far (user + system, all threads), in seconds,
+/* Stop every process; the first status that is not a clean exit, or 0. */
+static int node_stop(void)
+{
+    int worst = 0;
+    for (int k = 0; k < nnodes; k++) {
+        int st = node_stop_one(k);
+        if (worst == 0 && st != 0)
+            worst = st;
+    }
+    return worst;
+}
+
+/* Process k's CPU time so far (user + system, all threads), in seconds,
  * from /proc; 0 when it cannot be read. */
-static double node_cpu_s(void)
+static double node_cpu_one_s(pid_t node_pid)
 {
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)node_pid);
@@ -253,6 +280,15 @@ static double node_cpu_s(void)
     }
     long hz = sysconf(_SC_CLK_TCK);
     return hz > 0 ? (double)(ut + st) / (double)hz : 0;
+}
+
+/* The CPU time of every node process together. */
+static double node_cpu_s(void)
+{
+    double t = 0;
+    for (int k = 0; k < nnodes; k++)
+        t += node_cpu_one_s(node_pids[k]);
+    return t;
 }
 
 static bool load_tokens(void)
@@ -284,12 +320,14 @@ static bool load_tokens(void)
 
 typedef struct conn {
     int fd;
+    int node; /* the process it talks to, mod nnodes */
     size_t have;
     char buf[CONN_BUF];
 } conn;
 
-static int connect_node(void)
+static int connect_node(int which)
 {
+    int node_port = node_ports[which % nnodes];
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -326,7 +364,7 @@ static bool send_all(int fd, const char *p, size_t n)
 static int roundtrip(conn *c, const char *req, size_t len)
 {
     if (c->fd < 0) {
-        c->fd = connect_node();
+        c->fd = connect_node(c->node);
         c->have = 0;
         if (c->fd < 0)
             return -1;
@@ -483,8 +521,9 @@ static run_result run_workers(int kind, int n, double seconds, long rate)
             break;
         ws[i].c->fd = -1;
         ws[i].c->have = 0;
+        ws[i].c->node = i;
         /* connect before the clock starts, so that the run measures requests */
-        ws[i].c->fd = connect_node();
+        ws[i].c->fd = connect_node(i);
         if (pthread_create(&ws[i].t, &attr, work, &ws[i]) != 0)
             break;
         started++;
@@ -653,7 +692,7 @@ static bool subs_start(int n)
     if (sub_ep < 0)
         return false;
     for (int i = 0; i < n; i++) {
-        subs[i] = (sub_state){.fd = connect_node()};
+        subs[i] = (sub_state){.fd = connect_node(i)};
         if (subs[i].fd < 0)
             return false;
         char req[512];
@@ -727,7 +766,7 @@ static bool parse_args(int argc, char **argv)
                     /* Paced: flat out (0) the node now posts faster than one
                      * client thread reads 100 streams, and the node rightly
                      * ends the streams that fall behind. */
-                    .stream_rate = 4000};
+                    .stream_rate = 4000, .processes = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
@@ -762,6 +801,8 @@ static bool parse_args(int argc, char **argv)
         } else if (!strcmp(a, "--store")) {
             opt.store = v;
             end = (char *)v + strlen(v);
+        } else if (!strcmp(a, "--processes")) {
+            opt.processes = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--pacers")) {
             opt.pacers = (int)strtol(v, &end, 10);
         } else if (!strcmp(a, "--rate")) {
@@ -792,7 +833,8 @@ static bool parse_args(int argc, char **argv)
            opt.latency_seconds <= 600 && opt.runs >= 1 && opt.runs <= MAX_RUNS &&
            opt.readers >= 1 && opt.readers <= MAX_WORKERS && opt.subscribers >= 1 &&
            opt.subscribers <= MAX_SUBS && opt.rate >= 1 && opt.rate <= 100000 &&
-           opt.stream_rate >= 0 && opt.stream_rate <= 100000 && opt.nposters >= 1 && opt.pacers >= 1 && opt.pacers <= MAX_WORKERS;
+           opt.stream_rate >= 0 && opt.stream_rate <= 100000 && opt.nposters >= 1 && opt.pacers >= 1 && opt.pacers <= MAX_WORKERS &&
+           opt.processes >= 1 && opt.processes <= MAX_NODES;
 }
 
 static void print_runs(const char *what, const double *v, int n, const char *unit)
@@ -813,7 +855,8 @@ int main(int argc, char **argv)
                 "usage: liaison-node-bench [--liaison PATH] [--seconds S] [--runs N]\n"
                 "       [--posters C[,C...]] [--readers N] [--subscribers N]\n"
                 "       [--rate R] [--pacers N] [--latency-seconds S] [--stream-rate R]\n"
-                "       [--node-threads N] [--store URI] [--users N] [--keep]\n");
+                "       [--node-threads N] [--store URI] [--users N] [--processes N]\n"
+                "       [--keep]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -823,9 +866,15 @@ int main(int argc, char **argv)
         perror("node-bench: mkdtemp");
         return 1;
     }
-    if (!node_start()) {
-        fprintf(stderr, "node-bench: the node did not start (see %s/node.log)\n", tmp_dir);
-        return 1;
+    /* One after the other: the first seeds the demo, the others find the
+     * store not empty. */
+    for (int k = 0; k < opt.processes; k++) {
+        if (!node_start(k)) {
+            fprintf(stderr, "node-bench: node process %d did not start (see %s/node%s.log)\n",
+                    k + 1, tmp_dir, k ? "-N" : "");
+            node_stop();
+            return 1;
+        }
     }
     if (!load_tokens()) {
         fprintf(stderr, "node-bench: no demo credentials with %s\n", POSTER_USER);
@@ -833,9 +882,10 @@ int main(int argc, char **argv)
         return 1;
     }
     int failures = 0;
-    printf("liaison-node-bench: node %s on 127.0.0.1:%d (pid %d, --threads %s), data %s/data\n",
-           opt.liaison, node_port, (int)node_pid,
-           opt.node_threads ? opt.node_threads : "default", tmp_dir);
+    for (int k = 0; k < nnodes; k++)
+        printf("liaison-node-bench: node %s on 127.0.0.1:%d (pid %d, --threads %s), data %s/data\n",
+               opt.liaison, node_ports[k], (int)node_pids[k],
+               opt.node_threads ? opt.node_threads : "default", tmp_dir);
     printf("runs %d of %.1f s (latency runs %.1f s at %d posts/s over %d connections); "
            "%d demo users; posts to '%s' by %s, labels cycled "
            "(all nations / NATO+AP4 / NATO only)\n\n", opt.runs, opt.seconds,

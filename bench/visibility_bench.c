@@ -10,11 +10,13 @@
  * large transactions (no HTTP). Not a test: figures go to
  * docs/PERFORMANCE.md ("Visibility as an index").
  *
- *   liaison-visibility-bench [-d DIR] [-r REPS] [-R READER] [-k] [N...]
+ *   liaison-visibility-bench [-d DIR] [-r REPS] [-R READER] [-k] [-u URI] [N...]
  *
  * -R all|0.1%|nothing measures that reader only (to profile one reader's
  * reads, e.g. with valgrind --tool=callgrind --toggle-collect=sq_item_search);
  * -k keeps each database (to try queries on it with the sqlite3 shell).
+ * -u URI seeds and reads that store instead (postgresql://...: an empty
+ * database, its key in DIR); one size only, and the database is kept.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
     int nsizes = 3, given = 0;
     const char *only = NULL;
     int keep = 0;
+    const char *uri = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc)
             dir = argv[++i];
@@ -127,6 +130,8 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-R") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "-u") && i + 1 < argc)
+            uri = argv[++i];
         else if (!strcmp(argv[i], "-k"))
             keep = 1;
         else if (given < 8)
@@ -136,6 +141,10 @@ int main(int argc, char **argv)
         nsizes = given;
     if (reps < 2)
         reps = 2;
+    if (uri && nsizes != 1) {
+        fprintf(stderr, "-u URI: give one size (the database must be empty)\n");
+        return 2;
+    }
     double *t = malloc((size_t)reps * sizeof *t);
     for (int k = 0; k < nsizes; k++) {
         long n = sizes[k];
@@ -143,8 +152,9 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/liaison-visbench-%ld-%d.db", dir, n, (int)getpid());
         store *s = NULL;
         lsn_error err;
-        if (store_open(path, &s, &err) != LSN_OK) {
-            fprintf(stderr, "open %s: %s\n", path, err.message);
+        if ((uri ? store_open_keyed(uri, dir, &s, &err) : store_open(path, &s, &err)) !=
+            LSN_OK) {
+            fprintf(stderr, "open %s: %s\n", uri ? "the store" : path, err.message);
             return 1;
         }
         double t0 = now_s();
@@ -202,6 +212,8 @@ int main(int argc, char **argv)
             report("fetch", names[r], n, t, reps, (size_t)(r == 0));
         }
         store_close(s);
+        if (uri)
+            continue;
         if (keep) {
             printf("# kept %s\n", path);
             continue;

@@ -66,6 +66,14 @@ static store_item sample_item(const char *channel, const char *body)
 static int count_org(void *ctx, const store_org *o) { (void)o; ++*(int *)ctx; return STORE_NEXT; }
 static int count_user(void *ctx, const store_user *u) { (void)u; ++*(int *)ctx; return STORE_NEXT; }
 static int count_channel(void *ctx, const store_channel *c) { (void)c; ++*(int *)ctx; return STORE_NEXT; }
+/* Keep the hash token_list gives for "export" (row 0) and "expired" (row 1). */
+static int token_hash_cb(void *ctx, const store_token *t)
+{
+    uint8_t (*h)[STORE_HASH_LEN] = ctx;
+    if (t->hash)
+        memcpy(h[strcmp(t->name, "export") == 0 ? 0 : 1], t->hash, STORE_HASH_LEN);
+    return STORE_NEXT;
+}
 
 static void test_directory(store *s)
 {
@@ -161,6 +169,11 @@ static void test_directory(store *s)
     ok(store_token_add(s, &tk, th, &err) == LSN_OK && store_token_add(s, &old_tk, tx, &err) == LSN_OK,
        "named_tokens_added");
     ok(store_token_add(s, &tk, tx, &err) == LSN_ERR_DUPLICATE, "token_name_unique_per_user");
+    uint8_t listed[2][STORE_HASH_LEN];
+    memset(listed, 0, sizeof listed);
+    ok(store_token_list(s, "aiko", token_hash_cb, listed, &err) == LSN_OK &&
+           !memcmp(listed[0], th, STORE_HASH_LEN) && !memcmp(listed[1], tx, STORE_HASH_LEN),
+       "token_list_gives_each_tokens_hash");
     ok(store_user_find_by_token(s, th, &f, &err) == LSN_OK && f && strcmp(f->name, "aiko") == 0,
        "a_named_token_finds_its_user");
     lsn_free(f);

@@ -58,10 +58,20 @@ static int channel_cb(void *ctx, const store_channel *c)
     return STORE_NEXT;
 }
 
+/* A named token is copied by its hash (the clear token is never stored):
+ * it goes on working against the target. */
 static int token_cb(void *ctx, const store_token *t)
 {
-    (void)t;
-    ((mig *)ctx)->r->tokens_not_copied++;
+    mig *m = ctx;
+    if (!t->hash) {
+        m->r->tokens_not_copied++;
+        return STORE_NEXT;
+    }
+    lsn_err e = store_token_add(m->to, t, t->hash, m->err);
+    if (e == LSN_OK)
+        m->r->tokens++;
+    else if (e != LSN_ERR_DUPLICATE) /* a resumed migration: copied before */
+        return fail(m, e);
     return STORE_NEXT;
 }
 

@@ -24,7 +24,8 @@ typedef struct store_migrate_report {
     uint64_t orgs, channels, users, peers; /* added (already there: not counted) */
     uint64_t items, items_skipped;         /* copied; found already there */
     uint64_t audit, audit_skipped;         /* records appended; already there */
-    uint64_t tokens_not_copied;            /* named tokens to issue again */
+    uint64_t tokens;                       /* named tokens copied (by hash) */
+    uint64_t tokens_not_copied;            /* listed without a hash: issue again */
     uint64_t head_seq;                     /* the chain's head, in both */
     uint8_t head[STORE_HASH_LEN];
 } store_migrate_report;

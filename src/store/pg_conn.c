@@ -143,7 +143,8 @@ static const char *const sql[PG_NSTMT] = {
                          "u.name = t.\"user\" WHERE t.hash = $1::bytea AND "
                          "(t.expires_ms IS NULL OR t.expires_ms > $2::int8)) LIMIT 1",
     [PG_USER_LIST] = USER_COLS "FROM users u ORDER BY u.id",
-    [PG_TOKEN_LIST] = "SELECT \"user\", name, created_ms, coalesce(expires_ms, 0) FROM tokens "
+    [PG_TOKEN_LIST] = "SELECT \"user\", name, created_ms, coalesce(expires_ms, 0), hash "
+                      "FROM tokens "
                       "WHERE \"user\" = $1::text ORDER BY name",
     [PG_USER_BY_CERT] = USER_COLS "FROM users u WHERE u.cert_fingerprint = $1::bytea",
     [PG_USER_BY_CERT_SUBJECT] = USER_COLS "FROM users u WHERE u.cert_subject = $1::text "

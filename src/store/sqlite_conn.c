@@ -133,7 +133,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_USER_BY_CERT] = USER_COLS "FROM users WHERE cert_fingerprint = ?1",
     [SQ_USER_BY_CERT_SUBJECT] = USER_COLS "FROM users WHERE cert_subject = ?1 "
                                 "AND cert_issuer = ?2",
-    [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms FROM tokens "
+    [SQ_TOKEN_LIST] = "SELECT user, name, created_ms, expires_ms, hash FROM tokens "
                       "WHERE user = ?1 ORDER BY name",
     [SQ_USER_LIST] = USER_COLS
                      "FROM users ORDER BY id",

@@ -98,6 +98,11 @@ typedef struct store_token {
     const char *name;
     int64_t created_ms;
     int64_t expires_ms; /* 0: never */
+    /* token_list: the token's stored hash (STORE_HASH_LEN bytes, valid during
+     * the callback), so that `store migrate` can copy it; never the token,
+     * and never shown (the API and CLI list names and times only).
+     * token_add takes the hash as its own argument and ignores this. */
+    const uint8_t *hash;
 } store_token;
 typedef int (*store_token_cb)(void *ctx, const store_token *token);
 

@@ -339,8 +339,11 @@ static lsn_err pg_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *er
 static int token_row(void *ctx, const PGresult *r, int i)
 {
     list_ctx *l = ctx;
+    uint8_t hash[STORE_HASH_LEN];
+    pg_col_hash(r, i, 4, hash);
     store_token t = { .user = pg_col_text(r, i, 0), .name = pg_col_text(r, i, 1),
-                      .created_ms = pg_col_int(r, i, 2), .expires_ms = pg_col_int(r, i, 3) };
+                      .created_ms = pg_col_int(r, i, 2), .expires_ms = pg_col_int(r, i, 3),
+                      .hash = hash };
     return l->cb.token(l->ctx, &t);
 }
 

@@ -423,9 +423,11 @@ static lsn_err sq_user_list(store *b, store_user_cb cb, void *ctx, lsn_error *er
 static int token_row(void *ctx, sqlite3_stmt *st)
 {
     list_ctx *l = ctx;
+    uint8_t hash[STORE_HASH_LEN];
+    col_hash(st, 4, hash);
     store_token t = {.user = col_text(st, 0), .name = col_text(st, 1),
                      .created_ms = sqlite3_column_int64(st, 2),
-                     .expires_ms = sqlite3_column_int64(st, 3)};
+                     .expires_ms = sqlite3_column_int64(st, 3), .hash = hash};
     return l->cb.token(l->ctx, &t);
 }
 
