@@ -74,6 +74,13 @@ static int token_hash_cb(void *ctx, const store_token *t)
         memcpy(h[strcmp(t->name, "export") == 0 ? 0 : 1], t->hash, STORE_HASH_LEN);
     return STORE_NEXT;
 }
+/* The names of the local channels listed, one after the other ("a,b,"). */
+static int local_channels(void *ctx, const store_channel *c)
+{
+    if (c->local)
+        strcat(strcat((char *)ctx, c->name), ",");
+    return STORE_NEXT;
+}
 
 static void test_directory(store *s)
 {
@@ -235,6 +242,22 @@ static void test_directory(store *s)
                LSN_OK &&
            n == 2,
        "channel_list_yields_every_channel");
+
+    /* A channel kept local (issue 10): the flag is kept and read back, by
+     * get and by list; a channel added without it is not local. */
+    ok(store_channel_add_local(s, "liaison-office", "Kept local", true, NULL, &err) == LSN_OK,
+       "a_channel_kept_local_is_added");
+    ok(store_channel_get(s, "liaison-office", &ch, &err) == LSN_OK && ch && ch->local,
+       "a_channel_kept_local_reads_back_local");
+    lsn_free(ch);
+    ch = NULL;
+    ok(store_channel_get(s, "maritime-security", &ch, &err) == LSN_OK && ch && !ch->local,
+       "a_channel_added_plainly_is_not_local");
+    lsn_free(ch);
+    char locals[128] = "";
+    ok(store_channel_list(s, local_channels, locals, &err) == LSN_OK &&
+           strcmp(locals, "liaison-office,") == 0,
+       "channel_list_gives_the_local_flag (%s)", locals);
 }
 
 /* ---- items -------------------------------------------------------------- */

@@ -54,7 +54,8 @@ int main(void)
         return 2;
     lsn_error err;
     store *src = open_in("src.db"), *dst = open_in("dst.db"), *dst2 = open_in("dst2.db");
-    if (!ok(src && dst && dst2 && store_channel_add(src, "c", "purpose", NULL, &err) == LSN_OK,
+    if (!ok(src && dst && dst2 && store_channel_add(src, "c", "purpose", NULL, &err) == LSN_OK &&
+                store_channel_add_local(src, "kept", "local", true, NULL, &err) == LSN_OK,
             "stores_open"))
         return tap_done();
     /* A user with a named token (its hash only is stored). */
@@ -79,6 +80,12 @@ int main(void)
     lsn_err e = store_migrate(src, dst, &r, &err);
     if (!ok(e == LSN_OK && r.items == 1, "a_first_version_is_migrated"))
         printf("# %s\n", err.message);
+    store_channel *kc = NULL, *cc = NULL;
+    ok(store_channel_get(dst, "kept", &kc, &err) == LSN_OK && kc && kc->local &&
+           store_channel_get(dst, "c", &cc, &err) == LSN_OK && cc && !cc->local,
+       "a_channel_kept_local_stays_local_when_migrated");
+    lsn_free(kc);
+    lsn_free(cc);
     int n = 0;
     store_item_ref ref = { 0 };
     ok(store_item_list(dst, "c", NULL, 0, 0, count_cb, &n, &err) == LSN_OK && n == 1 &&

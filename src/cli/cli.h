@@ -68,7 +68,8 @@ enum cli_opt_bit {
     CLI_OPT_REASON = 1ull << 36,
     CLI_OPT_DEADLINE = 1ull << 37,
     CLI_OPT_STATE = 1ull << 38,
-    CLI_OPT_FROM = 1ull << 39
+    CLI_OPT_FROM = 1ull << 39,
+    CLI_OPT_LOCAL = 1ull << 40 /* no argument: channel add */
 };
 
 /* Bits are below this; cli_args.value is indexed by bit position. */

@@ -115,10 +115,11 @@ int cli_cmd_channel_add(const cli_verb *v, const cli_args *a)
     const char *name = a->operands[0];
     svc_result res;
     int exit = admin_outcome("channel add",
-                       svc_channel_add(&ad.s, &ad.actor, name, cli_opt(a, CLI_OPT_PURPOSE), &res),
+                       svc_channel_add(&ad.s, &ad.actor, name, cli_opt(a, CLI_OPT_PURPOSE),
+                                       cli_opt(a, CLI_OPT_LOCAL) != NULL, &res),
                        &res);
     if (exit == CLI_EXIT_OK)
-        printf("channel %s added\n", name);
+        printf("channel %s added%s\n", name, cli_opt(a, CLI_OPT_LOCAL) ? " (kept local)" : "");
     admin_close(&ad);
     return exit;
 }

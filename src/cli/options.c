@@ -44,6 +44,7 @@ static const cli_option options[] = {
     {CLI_OPT_ROLE, "role", "ROLE",
      "member, release-authority, auditor or administrator (repeatable)"},
     {CLI_OPT_PURPOSE, "purpose", "TEXT", "what the channel is for"},
+    {CLI_OPT_LOCAL, "local", NULL, "keep the channel local: none of its items goes to a peer"},
     {CLI_OPT_NAME, "name", "NAME", "the node's name, or a token's (at most 64 bytes)"},
     {CLI_OPT_CERTIFICATE, "certificate", "FILE",
      "the origin node's certificate (PEM), pinned: the one to verify with"},

@@ -256,9 +256,11 @@ const cli_verb cli_verbs[] = {
      "2 s; through the API at once). Audited.",
      cli_cmd_token_revoke, SVC_ACT_ADMINISTER},
 #undef USER_OPTS
-    {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_PURPOSE, 0,
+    {"channel", "add", "NAME", 1, 1, CLI_OPT_DATA | CLI_OPT_STORE | CLI_OPT_PURPOSE | CLI_OPT_LOCAL, 0,
      "add a channel to a node's data directory",
-     "Adds the channel NAME with a purpose (default: its name). The act is "
+     "Adds the channel NAME with a purpose (default: its name). With --local "
+     "the channel is kept local: none of its items is sent to a peer, and a "
+     "peer's item for a channel of that name is refused. The act is "
      "recorded in the audit log.",
      cli_cmd_channel_add, SVC_ACT_ADMINISTER},
     {"audit", "verify", "", 0, 0, CLI_OPT_DATA | CLI_OPT_STORE, 0,

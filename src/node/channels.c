@@ -6,7 +6,8 @@
  * JSON string for answers. A name not found is always asked of the store
  * again (a channel added while the node runs works at once). Should a verb
  * ever remove channels, the store still refuses an item for a missing
- * channel: this table only answers "known" early. */
+ * channel: this table only answers "known" early. A channel's local flag
+ * is set when it is added and never changed: remembered with its name. */
 #include <string.h>
 #include <sodium.h>
 
@@ -21,6 +22,7 @@
 struct channel_slot {
     char *name; /* NULL: empty */
     char *json; /* the name as a JSON string, as jansson renders it */
+    bool local; /* kept local (docs/FEDERATION.md) */
 };
 
 struct svc_channels {
@@ -85,6 +87,13 @@ static bool copy_out(const char *src, char *out, size_t cap)
 
 int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
 {
+    bool local;
+    return svc_channel_lookup(n, name, json_out, json_cap, &local);
+}
+
+int svc_channel_lookup(svc *n, const char *name, char *json_out, size_t json_cap, bool *local)
+{
+    *local = false;
     struct svc_channels *c = n->channels;
     size_t slot = 0;
     if (c) {
@@ -96,6 +105,7 @@ int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
         struct channel_slot *s = &c->slots[slot];
         if (s->name && strcmp(s->name, name) == 0 &&
             (!json_out || copy_out(s->json, json_out, json_cap))) {
+            *local = s->local;
             pthread_mutex_unlock(&c->lock);
             return 1;
         }
@@ -107,6 +117,7 @@ int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
         return -1;
     if (!ch)
         return 0;
+    *local = ch->local;
     lsn_free(ch);
     char *copy = core_strdup(name), *json = render(name);
     if (!copy || !json || (json_out && !copy_out(json, json_out, json_cap))) {
@@ -125,6 +136,7 @@ int svc_channel_known(svc *n, const char *name, char *json_out, size_t json_cap)
     lsn_free(s->json);
     s->name = copy;
     s->json = json;
+    s->local = *local;
     pthread_mutex_unlock(&c->lock);
     return 1;
 }

@@ -67,7 +67,8 @@ static lsn_err seed_channels(node *n, json_t *chans, lsn_error *err)
         svc_result res;
         lsn_err rc = svc_channel_add(&n->svc, &demo_admin,
                                      json_string_value(json_object_get(c, "name")),
-                                     json_string_value(json_object_get(c, "purpose")), &res);
+                                     json_string_value(json_object_get(c, "purpose")),
+                                     json_is_true(json_object_get(c, "local")), &res);
         if (rc != LSN_OK)
             return refused(err, rc, "channel", i, &res);
     }

@@ -46,16 +46,22 @@ void node_h_channel_add(srv_request *req, srv_response *resp)
     node *n = req->app;
     svc_actor a = svc_actor_of(req->user);
     json_t *in;
-    if (!node_body_object(req, resp, &in, "{\"name\": NAME, \"purpose\": TEXT}"))
+    if (!node_body_object(req, resp, &in,
+                          "{\"name\": NAME, \"purpose\": TEXT, \"local\": BOOLEAN}"))
         return;
     const char *name = json_string_value(json_object_get(in, "name"));
     const char *purpose = json_string_value(json_object_get(in, "purpose"));
+    json_t *jl = json_object_get(in, "local");
     svc_result res;
-    if (svc_channel_add(&n->svc, &a, name, purpose, &res) != LSN_OK)
+    if (jl && !json_is_boolean(jl)) {
+        srv_resp_error(resp, 400, SRV_E_BAD_REQUEST, "\"local\" is true or false.");
+    } else if (svc_channel_add(&n->svc, &a, name, purpose, json_is_true(jl), &res) != LSN_OK) {
         node_resp_refusal(resp, &res);
-    else
-        srv_resp_json(resp, 201, json_pack("{s:s, s:s}", "name", name, "purpose",
-                                           purpose && *purpose ? purpose : name));
+    } else {
+        srv_resp_json(resp, 201, json_pack("{s:s, s:s, s:b}", "name", name, "purpose",
+                                           purpose && *purpose ? purpose : name, "local",
+                                           json_is_true(jl)));
+    }
     json_decref(in);
 }
 

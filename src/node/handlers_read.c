@@ -69,8 +69,8 @@ void node_h_me(srv_request *req, srv_response *resp)
 
 static int channel_cb(void *ctx, const store_channel *c)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s}", "name", c->name, "purpose",
-                                         c->purpose ? c->purpose : ""));
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:b}", "name", c->name, "purpose",
+                                         c->purpose ? c->purpose : "", "local", c->local));
     return STORE_NEXT;
 }
 

@@ -212,6 +212,9 @@ lsn_err svc_identity_open(const char *data_dir, const lsn_policy_set *set, const
  * if it does not fit in json_cap). Found names are remembered (channels are
  * never removed); a miss always asks the store. */
 int svc_channel_known(svc *s, const char *name, char *json_out, size_t json_cap);
+/* The same, and whether the channel is kept local (*local; false when it
+ * is not known). */
+int svc_channel_lookup(svc *s, const char *name, char *json_out, size_t json_cap, bool *local);
 
 /* ---- labels (service_label.c) ------------------------------------------ */
 
@@ -316,8 +319,10 @@ lsn_err svc_post_now(svc *s, const svc_actor *a, const svc_post *p, int64_t *id_
  * without control characters; each act and refusal is audited. */
 lsn_err svc_org_add(svc *s, const svc_actor *a, const char *name, const char *category,
                     svc_result *res);
+/* `local`: the channel is kept local (docs/FEDERATION.md): none of its
+ * items goes to a peer, and a peer's item for it is refused. */
 lsn_err svc_channel_add(svc *s, const svc_actor *a, const char *name, const char *purpose,
-                        svc_result *res);
+                        bool local, svc_result *res);
 
 typedef struct svc_new_user {
     const char *name;

@@ -114,7 +114,7 @@ lsn_err svc_org_add(svc *s, const svc_actor *a, const char *name, const char *ca
 }
 
 lsn_err svc_channel_add(svc *s, const svc_actor *a, const char *name, const char *purpose,
-                        svc_result *res)
+                        bool local, svc_result *res)
 {
     char object[300], what[300];
     snprintf(object, sizeof object, "channel:%s", name ? name : "");
@@ -128,10 +128,12 @@ lsn_err svc_channel_add(svc *s, const svc_actor *a, const char *name, const char
         !text_ok("channel's purpose", purpose, 4096, res))
         return finish(s, a, "channel.add", object, NULL, LSN_ERR_ARG, res);
     lsn_error err;
-    rc = store_channel_add(s->st, name, purpose, NULL, &err);
+    rc = store_channel_add_local(s->st, name, purpose, local, NULL, &err);
     if (rc != LSN_OK)
         store_refused(what, rc, &err, res);
-    return finish(s, a, "channel.add", object, purpose, rc, res);
+    char detail[4200];
+    snprintf(detail, sizeof detail, "%s%s", purpose, local ? " (kept local)" : "");
+    return finish(s, a, "channel.add", object, detail, rc, res);
 }
 
 lsn_err svc_user_add(svc *s, const svc_actor *a, const svc_new_user *u,

@@ -118,11 +118,17 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     if (!svc_allowed(a->roles, SVC_ACT_POST))
         return refuse(s, a, p->channel, "no member role", res, SVC_FORBIDDEN, LSN_ERR_ARG,
                       svc_acts[SVC_ACT_POST].why);
-    int known = p->channel ? svc_channel_known(s, p->channel, NULL, 0) : 0;
+    bool local = false;
+    int known = p->channel ? svc_channel_lookup(s, p->channel, NULL, 0, &local) : 0;
     if (known < 0)
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     if (!known) /* not audited: a guessed name is not an act on anything */
         return svc_refuse(res, SVC_NOT_FOUND, LSN_ERR_ARG, "No such channel.");
+    /* A channel kept local here takes nothing from a peer, even though a
+     * channel of that name is shared on the peer's node. */
+    if (local && p->from_peer)
+        return refuse(s, a, p->channel, "channel kept local", res, SVC_FORBIDDEN, LSN_ERR_ARG,
+                      "This channel is kept local on this node.");
     if (!p->label || !p->body)
         return refuse(s, a, p->channel, "missing label or body", res, SVC_MALFORMED,
                       LSN_ERR_ARG, "A post needs a label and a body.");
@@ -200,9 +206,10 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     /* The guard: one outbox entry per peer the label releases the item to,
      * written with the item in its transaction. A peer's item is relayed
      * the same way (this node holds it, so its guard decides), the same
-     * signed bytes, never back to its sender or its origin. */
-    if (svc_peers_outbox(s, l->label, p->from_peer, p->origin, &pd->outbox,
-                         &pd->item.fed.outbox_n) != LSN_OK) {
+     * signed bytes, never back to its sender or its origin. An item of a
+     * channel kept local goes to no peer. */
+    if (!local && svc_peers_outbox(s, l->label, p->from_peer, p->origin, &pd->outbox,
+                                   &pd->item.fed.outbox_n) != LSN_OK) {
         svc_pending_free(pd);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_NOMEM, "Out of memory.");
     }

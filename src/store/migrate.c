@@ -50,7 +50,7 @@ static int org_cb(void *ctx, const store_org *o)
 static int channel_cb(void *ctx, const store_channel *c)
 {
     mig *m = ctx;
-    lsn_err e = store_channel_add(m->to, c->name, c->purpose, NULL, m->err);
+    lsn_err e = store_channel_add_local(m->to, c->name, c->purpose, c->local, NULL, m->err);
     if (e == LSN_OK)
         m->r->channels++;
     else if (e != LSN_ERR_DUPLICATE)

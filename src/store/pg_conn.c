@@ -105,7 +105,7 @@ static const char *const sql[PG_NSTMT] = {
         "cert_subject = CASE WHEN $7::int4 = 1 THEN NULL ELSE coalesce($9::text, cert_subject) "
         "END, cert_issuer = CASE WHEN $7::int4 = 1 THEN NULL ELSE coalesce($10::bytea, "
         "cert_issuer) END WHERE name = $1::text",
-    [PG_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES ($1::text, $2::text) "
+    [PG_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose, local) VALUES ($1::text, $2::text, $3::int8 <> 0) "
                           "RETURNING id",
     [PG_TOKEN_INSERT] = "INSERT INTO tokens(hash, \"user\", name, created_ms, expires_ms) "
                         "VALUES ($1::bytea, $2::text, $3::text, $4::int8, $5::int8)",
@@ -149,8 +149,8 @@ static const char *const sql[PG_NSTMT] = {
     [PG_USER_BY_CERT] = USER_COLS "FROM users u WHERE u.cert_fingerprint = $1::bytea",
     [PG_USER_BY_CERT_SUBJECT] = USER_COLS "FROM users u WHERE u.cert_subject = $1::text "
                                 "AND u.cert_issuer = $2::bytea",
-    [PG_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = $1::text",
-    [PG_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
+    [PG_CHANNEL_GET] = "SELECT id, name, purpose, local::int4::int8 FROM channels WHERE name = $1::text",
+    [PG_CHANNEL_LIST] = "SELECT id, name, purpose, local::int4::int8 FROM channels ORDER BY id",
     [PG_ITEM_GET] = "SELECT " ITEM_COLS ITEM_FROM "WHERE i.id = $1::int8",
     /* The row without body and attachment: its seal is checked at a cost
      * that does not depend on the body's size. */
@@ -306,7 +306,12 @@ static const char schema_v9_to_v10[] =
     "ALTER TABLE peers ADD COLUMN policy text;\n"
     "UPDATE liaison_schema SET version = 10;\n";
 
-#define SCHEMA_VERSION 10
+/* Version 11, SQLite's step 12 (issue 10): a channel kept local. */
+static const char schema_v10_to_v11[] =
+    "ALTER TABLE channels ADD COLUMN local boolean NOT NULL DEFAULT false;\n"
+    "UPDATE liaison_schema SET version = 11;\n";
+
+#define SCHEMA_VERSION 11
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -628,8 +633,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v8_to_v9, "upgrading the schema to version 9", err);
     if (!e && v < 10)
         e = pg_exec(c, schema_v9_to_v10, "upgrading the schema to version 10", err);
-    /* Later versions: `if (!e && v < 11) e = pg_exec(c, schema_v10_to_v11, ...)`
-     * ending with `UPDATE liaison_schema SET version = 11`. */
+    if (!e && v < 11)
+        e = pg_exec(c, schema_v10_to_v11, "upgrading the schema to version 11", err);
+    /* Later versions: `if (!e && v < 12) e = pg_exec(c, schema_v11_to_v12, ...)`
+     * ending with `UPDATE liaison_schema SET version = 12`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

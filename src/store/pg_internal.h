@@ -164,7 +164,7 @@ extern const writer_ops pg_writer_ops;
 void pg_class_cache_clear(pg_store *s);
 lsn_err pg_org_add(store *b, const char *name, const char *category, int64_t *id_out,
                    lsn_error *err);
-lsn_err pg_channel_add(store *b, const char *name, const char *purpose, int64_t *id_out,
+lsn_err pg_channel_add(store *b, const char *name, const char *purpose, bool local, int64_t *id_out,
                        lsn_error *err);
 lsn_err pg_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
 lsn_err pg_user_update(store *b, const char *name, const store_user_change *ch,

@@ -354,15 +354,15 @@ lsn_err pg_org_add(store *b, const char *name, const char *category, int64_t *id
     return submit_row((pg_store *)b, &j, id_out, err);
 }
 
-lsn_err pg_channel_add(store *b, const char *name, const char *purpose, int64_t *id_out,
-                       lsn_error *err)
+lsn_err pg_channel_add(store *b, const char *name, const char *purpose, bool local,
+                       int64_t *id_out, lsn_error *err)
 {
     lsn_err e;
     if ((e = writer_need("channel name", name, STORE_FIELD_MAX, err)) ||
         (e = writer_need("channel purpose", purpose, STORE_FIELD_MAX, err)))
         return e;
     row_job j = { .which = PG_CHANNEL_INSERT, .doing = "adding a channel",
-                  .args = { PG_TEXT(name), PG_TEXT(purpose) }, .n = 2 };
+                  .args = { PG_TEXT(name), PG_TEXT(purpose), PG_INT(local ? 1 : 0) }, .n = 3 };
     return submit_row((pg_store *)b, &j, id_out, err);
 }
 

@@ -78,7 +78,7 @@ static const char *const sql[SQ_NSTMT] = {
         "THEN NULL ELSE coalesce(?8, cert_fingerprint) END, cert_subject = CASE WHEN ?7 = 1 "
         "THEN NULL ELSE coalesce(?9, cert_subject) END, cert_issuer = CASE WHEN ?7 = 1 "
         "THEN NULL ELSE coalesce(?10, cert_issuer) END WHERE name = ?1",
-    [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose) VALUES (?1,?2)",
+    [SQ_CHANNEL_INSERT] = "INSERT INTO channels(name, purpose, local) VALUES (?1,?2,?3)",
     [SQ_TOKEN_INSERT] = "INSERT INTO tokens(hash, user, name, created_ms, expires_ms) "
                         "VALUES (?1,?2,?3,?4,?5)",
     [SQ_TOKEN_DELETE] = "DELETE FROM tokens WHERE user = ?1 AND name = ?2",
@@ -137,8 +137,8 @@ static const char *const sql[SQ_NSTMT] = {
                       "WHERE user = ?1 ORDER BY name",
     [SQ_USER_LIST] = USER_COLS
                      "FROM users ORDER BY id",
-    [SQ_CHANNEL_GET] = "SELECT id, name, purpose FROM channels WHERE name = ?1",
-    [SQ_CHANNEL_LIST] = "SELECT id, name, purpose FROM channels ORDER BY id",
+    [SQ_CHANNEL_GET] = "SELECT id, name, purpose, local FROM channels WHERE name = ?1",
+    [SQ_CHANNEL_LIST] = "SELECT id, name, purpose, local FROM channels ORDER BY id",
     [SQ_ITEM_GET] = "SELECT " ITEM_COLS SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     /* The rows of a merged chunk: ?1 is a JSON array of ids. */
     [SQ_ITEM_LISTED] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
@@ -383,7 +383,14 @@ static const char schema_class_fts[] =
     "  ON channels.name = items.channel GROUP BY items.class, channels.id;\n";
 #define SCHEMA_FED_TRANSPORT 10 /* the federation transport (issue 10): peers.received_seq */
 #define SCHEMA_FED_POLICY 11 /* equivalent policies (issue 10): peers.policy */
-#define SCHEMA_VERSION 11
+/* A channel kept local (issue 10): its items never go to a peer, and a
+ * peer's item for it is refused. */
+#define SCHEMA_CHANNEL_LOCAL 12
+static const char schema_channel_local[] =
+    "ALTER TABLE channels ADD COLUMN local INTEGER NOT NULL DEFAULT 0\n"
+    "  CHECK (local IN (0, 1));\n"
+    "PRAGMA user_version = " XSTR(SCHEMA_CHANNEL_LOCAL) ";\n";
+#define SCHEMA_VERSION 12
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -638,7 +645,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed_transport(c, SCHEMA_FED_TRANSPORT, err);
         if (!e && v < SCHEMA_FED_POLICY)
             e = sq_schema_fed_policy(c, SCHEMA_FED_POLICY, err);
-        /* Later versions: `if (!e && v < 12) e = exec(c, schema_v11_to_v12, err);` */
+        if (!e && v < SCHEMA_CHANNEL_LOCAL)
+            e = exec(c, schema_channel_local, err);
+        /* Later versions: `if (!e && v < 13) e = exec(c, schema_v12_to_v13, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -138,7 +138,7 @@ lsn_err sq_class_fts_register(sqlite3 *db);
 /* sqlite_write.c: the writing entries of the ops table. */
 lsn_err sq_org_add(store *b, const char *name, const char *category, int64_t *id_out,
                    lsn_error *err);
-lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
+lsn_err sq_channel_add(store *b, const char *name, const char *purpose, bool local,
                        int64_t *id_out, lsn_error *err);
 lsn_err sq_user_add(store *b, const store_user *u, int64_t *id_out, lsn_error *err);
 lsn_err sq_token_add(store *b, const store_token *t, const uint8_t hash[STORE_HASH_LEN],

@@ -297,6 +297,7 @@ typedef struct row_job {
     const char *doing;
     const char *t1, *t2, *t3;
     int64_t n4;
+    int flag3; /* without t3: bind n4 as ?3 (a channel's local flag) */
     const uint8_t *blob5;
     const char *t6; /* a user's password hash (NULL: none) */
     int64_t id;
@@ -320,6 +321,8 @@ static lsn_err apply_row(void *be, void *arg, lsn_error *err)
             sqlite3_bind_text(st, 6, j->t6, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 6);
+    } else if (j->flag3) {
+        sqlite3_bind_int64(st, 3, j->n4);
     }
     lsn_err e = step_insert(c, st, j->doing, err);
     if (e == LSN_OK)
@@ -347,7 +350,7 @@ lsn_err sq_org_add(store *b, const char *name, const char *category,
     return submit_row((sq_store *)b, &j, id_out, err);
 }
 
-lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
+lsn_err sq_channel_add(store *b, const char *name, const char *purpose, bool local,
                               int64_t *id_out, lsn_error *err)
 {
     lsn_err e;
@@ -355,7 +358,7 @@ lsn_err sq_channel_add(store *b, const char *name, const char *purpose,
         (e = writer_need("channel purpose", purpose, STORE_FIELD_MAX, err)))
         return e;
     row_job j = { .which = SQ_CHANNEL_INSERT, .doing = "adding a channel",
-                  .t1 = name, .t2 = purpose };
+                  .t1 = name, .t2 = purpose, .n4 = local ? 1 : 0, .flag3 = 1 };
     return submit_row((sq_store *)b, &j, id_out, err);
 }
 

@@ -123,6 +123,7 @@ typedef struct store_channel {
     int64_t id;
     const char *name;    /* "cyber-defence" */
     const char *purpose; /* a sentence */
+    bool local;          /* kept local: never sent to a peer, never taken from one */
 } store_channel;
 
 typedef struct store_item {
@@ -252,7 +253,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 5u
+#define STORE_OPS_VERSION 6u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -300,7 +301,10 @@ typedef struct store_ops {
     lsn_err (*token_revoke)(store *s, const char *user, const char *name, lsn_error *err);
 
     /* Channels. */
-    lsn_err (*channel_add)(store *s, const char *name, const char *purpose,
+    /* `local`: the channel is kept local (docs/FEDERATION.md): the guard
+     * queues none of its items to a peer, and a peer's item for it is
+     * refused. */
+    lsn_err (*channel_add)(store *s, const char *name, const char *purpose, bool local,
                            int64_t *id_out, lsn_error *err);
     lsn_err (*channel_get)(store *s, const char *name, store_channel **out,
                            lsn_error *err);
@@ -517,7 +521,10 @@ static inline lsn_err store_user_list(store *s, store_user_cb cb, void *ctx, lsn
 { return s->ops->user_list(s, cb, ctx, err); }
 static inline lsn_err store_channel_add(store *s, const char *name, const char *purpose,
                                         int64_t *id, lsn_error *err)
-{ return s->ops->channel_add(s, name, purpose, id, err); }
+{ return s->ops->channel_add(s, name, purpose, false, id, err); }
+static inline lsn_err store_channel_add_local(store *s, const char *name, const char *purpose,
+                                              bool local, int64_t *id, lsn_error *err)
+{ return s->ops->channel_add(s, name, purpose, local, id, err); }
 static inline lsn_err store_channel_get(store *s, const char *name, store_channel **out,
                                         lsn_error *err)
 { return s->ops->channel_get(s, name, out, err); }

@@ -50,6 +50,7 @@ static void row_channel(const PGresult *r, int i, store_channel *c)
     c->id = pg_col_int(r, i, 0);
     c->name = pg_col_text(r, i, 1);
     c->purpose = pg_col_text(r, i, 2);
+    c->local = pg_col_int(r, i, 3) != 0;
 }
 
 void pg_row_item_raw(const PGresult *r, int i, store_item *it)

@@ -68,6 +68,7 @@ static void row_channel(sqlite3_stmt *st, store_channel *c)
     c->id = sqlite3_column_int64(st, 0);
     c->name = col_text(st, 1);
     c->purpose = col_text(st, 2);
+    c->local = sqlite3_column_int(st, 3) != 0;
 }
 
 /* An item row as it is (ITEM_COLS / ITEM_LIST_COLS of sqlite_conn.c): a

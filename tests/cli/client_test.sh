@@ -114,6 +114,16 @@ expect "channel_add_without_purpose_uses_the_name" 0 "channel space added" \
     channel add space --data-dir "$D"
 expect_err "channel_add_refuses_an_empty_name" 2 "channel's name must not be empty" \
     channel add "" --data-dir "$D"
+# A channel kept local (issue 10), in a data directory of its own (the
+# audit counts below are of $D).
+expect "channel_add_local_says_it_is_kept_local" 0 "channel office added (kept local)" \
+    channel add office --local --data-dir "$TMP/local"
+run channel add shared --data-dir "$TMP/local"
+locals=$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(",".join(f"{n}={l}" for n, l in c.execute("select name, local from channels order by id")))' "$TMP/local/liaison.db")
+[ "$locals" = "office=1,shared=0" ]
+ok $? "channel_add_local_stores_the_flag_and_a_plain_add_does_not" "$locals"
 
 run user add taro --org "$JPN" --clearance "$VEC/jpn-desk-officer.xml" --data-dir "$D"
 TOKEN=$out

@@ -90,6 +90,60 @@ static bool outbox_is(store *st, int64_t peer, const int64_t *want, size_t n)
     return true;
 }
 
+/* Whether item is in the peer's outbox. */
+static bool in_outbox(store *st, int64_t peer, int64_t item)
+{
+    outbox_seen o = {0};
+    lsn_error err;
+    if (store_outbox_list(st, peer, 0, 0, outbox_cb, &o, &err) != LSN_OK)
+        return true; /* unknown: counted as there, so a check of "not there" fails */
+    for (size_t i = 0; i < o.n; i++)
+        if (o.items[i] == item)
+            return true;
+    return false;
+}
+
+/* Post into `channel`, as `a`, the first demo item whose label the guard
+ * releases to the peer clearance `to` (its id into *id). */
+static bool post_releasable(svc *s, const svc_actor *a, const char *channel, json_t *items,
+                            const lsn_clearance *to, int64_t *id)
+{
+    size_t i;
+    json_t *it;
+    svc_result res;
+    *id = 0;
+    json_array_foreach(items, i, it) {
+        json_t *label = json_object_get(it, "label");
+        const char *under = json_string_value(json_object_get(label, "policy"));
+        if (under && strcmp(under, "NATO"))
+            continue;
+        const char *body = json_string_value(json_object_get(it, "body"));
+        svc_post p = {.channel = channel, .label = label, .body = body, .body_len = strlen(body)};
+        svc_pending *pd = NULL;
+        if (svc_post_accept(s, a, &p, &pd, &res) != LSN_OK)
+            return false;
+        if (!guard_releases(SET, svc_pending_label(pd)->label, to, NULL)) {
+            svc_pending_free(pd);
+            continue;
+        }
+        return svc_post_commit(s, pd, id, NULL, &res) == LSN_OK;
+    }
+    return false;
+}
+
+typedef struct audit_find {
+    const char *detail;
+    bool found;
+} audit_find;
+
+static int audit_cb(void *ctx, const store_audit_event *ev)
+{
+    audit_find *f = ctx;
+    if (!strcmp(ev->outcome, "refused") && ev->detail && strstr(ev->detail, f->detail))
+        f->found = true;
+    return STORE_NEXT;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -193,7 +247,7 @@ int main(int argc, char **argv)
     json_array_foreach(items, i, it) {
         const char *ch = json_string_value(json_object_get(it, "channel"));
         if (svc_channel_known(&s, ch, NULL, 0) == 0)
-            (void)svc_channel_add(&s, &admin, ch, NULL, &res);
+            (void)svc_channel_add(&s, &admin, ch, NULL, false, &res);
     }
     const char *clr = "{\"policy\":\"NATO\",\"maxClassification\":\"TOP SECRET\","
                       "\"categories\":[{\"tagSet\":\"Additional Sensitivity\",\"values\":"
@@ -328,7 +382,7 @@ int main(int argc, char **argv)
         json_array_foreach(items, i, it) {
             const char *chn = json_string_value(json_object_get(it, "channel"));
             if (svc_channel_known(&bn, chn, NULL, 0) == 0)
-                (void)svc_channel_add(&bn, &admin, chn, NULL, &res);
+                (void)svc_channel_add(&bn, &admin, chn, NULL, false, &res);
         }
         svc_new_peer pa = {.name = "Liaison Office Tokyo", .url = "https://lo.example:8472",
                            .nation = "NATO", .certificate = apem, .certificate_len = al};
@@ -450,6 +504,64 @@ int main(int argc, char **argv)
     }
     ok(preempt, "a_uuid_held_with_other_bytes_is_refused_not_taken_as_a_duplicate (%s)",
        res.reason);
+
+    /* A channel kept local (issue 10): an item posted to it, with a label
+     * the guard releases to Japan, Korea and NATO HQ, is queued to none of
+     * them; the same label in a shared channel is queued (the control). */
+    store_channel *lc = NULL;
+    ok(svc_channel_add(&s, &admin, "lo-internal", "The office's own", true, &res) == LSN_OK &&
+           store_channel_get(st, "lo-internal", &lc, &err) == LSN_OK && lc && lc->local,
+       "a_channel_is_added_kept_local (%s)", res.reason);
+    lsn_free(lc);
+    int64_t lid2 = 0, sid = 0;
+    ok(post_releasable(&s, &ingrid, "lo-internal", items, cj, &lid2) && lid2 > 0 &&
+           !in_outbox(st, 1, lid2) && !in_outbox(st, 2, lid2) && !in_outbox(st, 3, lid2),
+       "an_item_of_a_local_channel_has_no_outbox_entry_for_any_peer");
+    ok(svc_channel_add(&s, &admin, "jpn-internal", NULL, false, &res) == LSN_OK &&
+           post_releasable(&s, &ingrid, "jpn-internal", items, cj, &sid) && sid > 0 &&
+           in_outbox(st, 1, sid),
+       "the_same_label_in_a_shared_channel_is_queued_to_the_peer");
+
+    /* Japan's node keeps "jpn-internal" local: our item for it is refused
+     * there and audited; the items behind it still arrive. */
+    bool local_refused = false, behind = false;
+    audit_find af = {.detail = "channel kept local"};
+    if (bup && svc_channel_add(&bn, &admin, "jpn-internal", NULL, true, &res) == LSN_OK) {
+        store_item *si = NULL;
+        char *sx = NULL;
+        size_t sxl = 0;
+        if (store_item_get(st, sid, &si, &err) == LSN_OK && si &&
+            store_item_binding(st, sid, &sx, &sxl, &err) == LSN_OK && sx) {
+            svc_peer_item pi = {.channel = si->channel, .binding = sx, .binding_len = sxl,
+                                .body = si->body, .body_len = strlen(si->body)};
+            int64_t got = 0;
+            bool dup = false;
+            local_refused = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup,
+                                                 &res) != LSN_OK &&
+                            res.refusal == SVC_FORBIDDEN && strstr(res.reason, "kept local");
+        }
+        lsn_free(si);
+        lsn_free(sx);
+        (void)store_audit_list(bst, 0, audit_cb, &af, &err);
+        int64_t next = 0;
+        si = NULL;
+        sx = NULL;
+        if (post_releasable(&s, &ingrid, "maritime-security", items, cj, &next) &&
+            store_item_get(st, next, &si, &err) == LSN_OK && si &&
+            store_item_binding(st, next, &sx, &sxl, &err) == LSN_OK && sx) {
+            svc_peer_item pi = {.channel = si->channel, .binding = sx, .binding_len = sxl,
+                                .body = si->body, .body_len = strlen(si->body)};
+            int64_t got = 0;
+            bool dup = false;
+            behind = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &pi, &got, &dup, &res) ==
+                         LSN_OK && got > 0 && !dup;
+        }
+        lsn_free(si);
+        lsn_free(sx);
+    }
+    ok(local_refused, "a_peers_item_for_a_channel_kept_local_here_is_refused (%s)", res.reason);
+    ok(af.found, "the_refusal_is_audited_on_the_receiver");
+    ok(behind, "the_item_behind_it_still_arrives (%s)", res.reason);
     lsn_free(ni);
     lsn_free(nx);
     if (bup)

@@ -201,6 +201,31 @@ int main(int argc, char **argv)
     ok(st == 201 && st2 == 201 && st3 == 409, "an_administrator_adds_a_channel_and_an_organisation "
        "(%ld, %ld; again %ld)", st, st2, st3);
     free(b);
+    /* A channel kept local (issue 10): said in the answer and the listing. */
+    st = call("POST", "/api/v1/channels", marco, "{\"name\":\"office-only\",\"local\":true}", &b);
+    json_t *lj = json_loads(b ? b : "", 0, NULL);
+    bool said = json_is_true(json_object_get(lj, "local"));
+    json_decref(lj);
+    free(b);
+    st2 = call("POST", "/api/v1/channels", marco, "{\"name\":\"bad-local\",\"local\":\"yes\"}",
+               NULL);
+    st3 = call("GET", "/api/v1/channels", kenji, NULL, &b);
+    lj = json_loads(b ? b : "", 0, NULL);
+    int locals = 0, shared = 0;
+    size_t ci;
+    json_t *c;
+    json_array_foreach(json_object_get(lj, "channels"), ci, c) {
+        const char *cn = json_string_value(json_object_get(c, "name"));
+        if (json_is_true(json_object_get(c, "local")))
+            locals += cn && !strcmp(cn, "office-only") ? 1 : 100;
+        else if (json_is_false(json_object_get(c, "local")))
+            shared++;
+    }
+    json_decref(lj);
+    free(b);
+    ok(st == 201 && said && st2 == 400 && st3 == 200 && locals == 1 && shared > 0,
+       "an_administrator_adds_a_channel_kept_local_and_the_listing_says_so (%ld, %ld, %ld, %d)",
+       st, st2, st3, locals);
     st = call("POST", "/api/v1/users", marco, user, &b);
     json_t *j = json_loads(b ? b : "", 0, NULL);
     char *audrey = json_string_value(json_object_get(j, "token"))

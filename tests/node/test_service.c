@@ -101,12 +101,12 @@ static void test_service(const char *dir)
            res.refusal == SVC_FORBIDDEN && strstr(res.reason, "administrator"),
        "a_non_administrator_may_not_add_an_organisation");
     ok(svc_org_add(&s, &admin, "Mission of Japan", "JPN", &res) == LSN_OK &&
-           svc_channel_add(&s, &admin, "space", NULL, &res) == LSN_OK,
+           svc_channel_add(&s, &admin, "space", NULL, false, &res) == LSN_OK,
        "an_administrator_adds_an_organisation_and_a_channel");
     ok(svc_org_add(&s, &admin, "Mission of Japan", "JPN", &res) != LSN_OK &&
            res.refusal == SVC_DUPLICATE,
        "a_name_taken_is_a_duplicate");
-    ok(svc_channel_add(&s, &admin, "bad\nname", NULL, &res) != LSN_OK &&
+    ok(svc_channel_add(&s, &admin, "bad\nname", NULL, false, &res) != LSN_OK &&
            res.refusal == SVC_MALFORMED,
        "a_name_with_a_control_character_is_malformed");
 

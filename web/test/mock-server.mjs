@@ -160,6 +160,13 @@ export function startMock({ port = 0, credentialsFile } = {}) {
   ];
   seed.forEach(([ch, who, cls, cats, body], i) =>
     add(ch, who, { policy: policy.id, classification: cls, categories: cats }, body, new Date(t0 + i * 600000).toISOString()));
+  // An item from a peer (federation, docs/FEDERATION.md): the node names its
+  // author `peer:NAME`, its organisation the origin node, and adds
+  // `origin {node, nation}`.
+  const fromPeer = add('maritime-security', { user: 'peer:NATO HQ', organisation: 'NATO HQ' },
+    { policy: policy.id, classification: 'RESTRICTED', categories: rel(['JPN']) },
+    'Relayed from Brussels: allied maritime exercise notice, week 48.', new Date(t0 + seed.length * 600000).toISOString());
+  fromPeer.origin = { node: 'NATO HQ', nation: 'NATO' };
 
   function sendEvent(res, item) {
     res.write(`id: ${item.id}\nevent: item\ndata: ${JSON.stringify(item)}\n\n`);

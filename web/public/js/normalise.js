@@ -6,7 +6,8 @@
 // `clearanceMarking`, `contentHash`) and categories nested under
 // `tagSets[].categories`, with `background`/`foreground` colours. The page
 // accepts both, so neither side waits for the other. An item's attached
-// document comes as {mediaType, size?, data?} (attachment.js).
+// document comes as {mediaType, size?, data?} (attachment.js); an item from
+// a peer carries `origin {node, nation}` (null here for a local one).
 import { normaliseAttachment } from './attachment.js';
 
 /** GET /api/v1/me */
@@ -28,7 +29,15 @@ export function normaliseItem(it) {
     marking_fr: it.marking_fr ?? it.markingFr ?? null,
     content_hash: it.content_hash ?? it.contentHash ?? null,
     attachment: normaliseAttachment(it.attachment),
+    origin: normaliseOrigin(it.origin),
   };
+}
+
+/** An item from a peer names its origin node ({node, nation}); a local
+ *  item has none (null). */
+function normaliseOrigin(o) {
+  if (!o || typeof o.node !== 'string' || o.node === '') return null;
+  return { node: o.node, nation: typeof o.nation === 'string' ? o.nation : null };
 }
 
 /** GET /api/v1/policy: a flat `categories` list (policy order), colours as

@@ -78,6 +78,8 @@ export function openDetail(item) {
         row(t('detail.markingFr'), h('span', { lang: 'fr', translate: 'no' }, itemMarking(item, 'fr'))),
         row(t('detail.author'), item.author),
         row(t('detail.organisation'), item.organisation),
+        item.origin ? row(t('detail.origin'), h('span', { id: 'detail-origin' }, t('item.from', item.origin.node),
+          item.origin.nation ? ` (${item.origin.nation})` : null)) : null,
         item.channel ? row(t('detail.channel'), `#${item.channel}`) : null,
         row(t('detail.created'), timeEl(item.created, state.lang, state.utc), ' ', h('span', { class: 'muted small' }, item.created)),
         row(t('detail.id'), h('code', { class: 'hash' }, String(item.id))),

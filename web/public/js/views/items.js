@@ -21,6 +21,13 @@ export function attachmentChip(att, onOpen) {
   att.size !== null ? [' · ', h('span', { class: 'attach-size' }, formatSize(att.size))] : null);
 }
 
+/** Where an item from a peer came from: "from NATO HQ" (its nation in the
+ *  tooltip). */
+export function originMark(origin) {
+  return h('span', { class: 'origin chip', title: origin.nation ? t('item.fromNation', origin.nation) : null },
+    t('item.from', origin.node));
+}
+
 /** The item's portion marking in the page's language, or null. */
 function portion(item) {
   return (state.lang === 'fr' ? item.portionMarkingFr : item.portionMarking) || null;
@@ -34,6 +41,7 @@ function card(item, fresh) {
     h('div', { class: 'item-meta' },
       h('span', { class: 'author', translate: 'no' }, item.author),
       h('span', { class: 'muted', translate: 'no' }, item.organisation),
+      item.origin ? originMark(item.origin) : null,
       item.channel && state.current === null ? h('span', { class: 'chip', translate: 'no' }, `#${item.channel}`) : null,
       timeEl(item.created, state.lang, state.utc),
       h('button', { type: 'button', class: 'link', onclick: open,
