@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "store/checks.h"
 #include "core/error.h"
 #include "store/copy.h"
 #include "store/store_rel.h"
@@ -262,21 +263,9 @@ static lsn_err apply_add(void *be, void *arg, lsn_error *err)
 static lsn_err rel_add(store *b, const store_release *r, const store_release_authority *a,
                        size_t n, int64_t *id_out, lsn_error *err)
 {
-    lsn_err e;
-    if ((e = writer_need("proposer", r->proposer, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("kind", r->kind, 16, err)) ||
-        (e = writer_need("label", r->label, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("marking", r->marking_en, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("marking", r->marking_fr, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("reason", r->reason, STORE_FIELD_MAX, err)))
+    lsn_err e = store_check_release(r, a, n, err);
+    if (e)
         return e;
-    if (n == 0 || n > STORE_REL_AUTH_MAX)
-        return core_fail(err, LSN_ERR_ARG, "a request has 1 to %d authorities",
-                         STORE_REL_AUTH_MAX);
-    for (size_t i = 0; i < n; i++)
-        if ((e = writer_need("authority", a[i].user, STORE_FIELD_MAX, err)) ||
-            (e = writer_need("organisation", a[i].organisation, STORE_FIELD_MAX, err)))
-            return e;
     add_job j = { .r = r, .a = a, .n = n };
     e = writer_apply(&((pg_store *)b)->writer, apply_add, &j, err);
     if (id_out)
@@ -392,9 +381,7 @@ static lsn_err apply_act(void *be, void *arg, lsn_error *err)
 static lsn_err rel_act(store *b, const store_rel_act *a, store_rel_outcome *outcome,
                        lsn_error *err)
 {
-    lsn_err e = writer_need("actor", a->actor, STORE_FIELD_MAX, err);
-    if (!e && a->reason && strlen(a->reason) > STORE_FIELD_MAX)
-        e = core_fail(err, LSN_ERR_LIMIT, "the reason is too long");
+    lsn_err e = store_check_rel_act(a, err);
     if (e)
         return e;
     act_job j = { .a = a, .outcome = STORE_REL_NOT_OPEN };

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "store/checks.h"
 #include "core/error.h"
 #include "store/store_fed.h"
 
@@ -242,13 +243,8 @@ static lsn_err apply_peer(void *be, void *arg, lsn_error *err)
 
 static lsn_err fed_peer_add(store *b, const store_peer *p, int64_t *id_out, lsn_error *err)
 {
-    lsn_err e;
-    if ((e = writer_need("peer's name", p->name, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("peer's URL", p->url, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("peer's nation", p->nation, STORE_FIELD_MAX, err)) ||
-        (e = writer_need("peer's certificate", p->certificate, STORE_FIELD_MAX, err)))
-        return e;
-    if (p->via && (e = writer_need("peer's relay", p->via, STORE_FIELD_MAX, err)))
+    lsn_err e = store_check_peer(p, err);
+    if (e)
         return e;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -286,13 +282,11 @@ static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size
 {
     *out = NULL;
     *out_len = 0;
-    if (!xml || !len)
-        return core_fail(err, LSN_ERR_ARG, "no binding to keep");
-    if (len > STORE_FIELD_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "the binding is longer than %u bytes",
-                         STORE_FIELD_MAX);
+    lsn_err e = store_check_binding(xml, len, err);
+    if (e)
+        return e;
     keep_job j = { .id = id, .xml = xml, .len = len };
-    lsn_err e = writer_apply(&((sq_store *)b)->writer, apply_keep, &j, err);
+    e = writer_apply(&((sq_store *)b)->writer, apply_keep, &j, err);
     if (e)
         return e;
     /* Ours, or the one stored first: the same bytes for every caller. */
@@ -327,11 +321,9 @@ static lsn_err apply_note(void *be, void *arg, lsn_error *err)
 
 static lsn_err fed_peer_note(store *b, int64_t peer, const store_peer_state_note *n, lsn_error *err)
 {
-    lsn_err e = writer_need("peer's state", n->state, 32, err);
+    lsn_err e = store_check_peer_note(n, err);
     if (e)
         return e;
-    if (n->last_error && strnlen(n->last_error, STORE_FIELD_MAX + 1) > STORE_FIELD_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "a peer's last error is too long");
     note_job j = { .peer = peer, .n = n };
     return writer_apply(&((sq_store *)b)->writer, apply_note, &j, err);
 }
