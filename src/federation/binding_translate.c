@@ -124,7 +124,7 @@ static lsn_err sign_container(xmlDocPtr doc, const fed_identity *translator,
     const char *refs[] = {tref, oref};
     xmlNodePtr props = NULL;
     xmlNodePtr tb = bt_build_binding(&bt_translation_kind, doc, c, mb, ds, lsn, label,
-                                     fed_identity_name(translator), b->uuid, b->digest);
+                                     fed_identity_name(translator), NULL, b->uuid, b->digest);
     xmlNodePtr sig = tb ? bt_build_signature(&bt_translation_kind, doc, c, lsn, b->uuid, refs,
                                              2, when ? when : time(NULL), &props)
                         : NULL;

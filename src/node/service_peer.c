@@ -483,6 +483,17 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         return refuse_item(s, peer, "content does not match the signed digest", res,
                            SVC_INVALID, "The content does not match its binding.");
     }
+    /* The channel is the origin's statement, signed with the label: the
+     * item is filed in the channel the signature covers, and a batch entry
+     * that states another (a peer or a relay re-filing it) is refused. */
+    if (!in->channel || strcmp(in->channel, b->channel) != 0) {
+        char detail[2 * FED_CHANNEL_MAX + 96];
+        snprintf(detail, sizeof detail, "stated channel '%.255s' is not the signed channel '%s'",
+                 in->channel ? in->channel : "", b->channel);
+        fed_received_free(r);
+        return refuse_item(s, peer, detail, res, SVC_INVALID,
+                           "The item's channel is not the one its origin signed.");
+    }
     /* Already here (by its origin's UUID): a duplicate, answered as done. */
     store_item_ref ref;
     lsn_error err;
@@ -549,6 +560,8 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     svc_actor a = {.name = actor, .organisation = origin, .org_category = nation,
                    .clearance = sender,
                    .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
+    /* in->channel is the signed channel, byte for byte (checked above),
+     * and outlives the pending post (b does not). */
     svc_post p = {.channel = in->channel, .label = label, .body = in->body,
                   .body_len = in->body_len, .media_type = in->media_type,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,

@@ -154,7 +154,8 @@ static char *shape_translated(const char *body)
     if (!write_file(lab, REL_JPN, strlen(REL_JPN)) || !write_file(bodyf, body, strlen(body)))
         return NULL;
     snprintf(cmd, sizeof cmd,
-             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' > '%s' && "
+             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' "
+             "--channel cyber-defence > '%s' && "
              "'%s' binding translate '%s' --data-dir '%s' --to-policy JPN-ILLUSTRATIVE %s > '%s'",
              exe, C, lab, bodyf, orig, exe, orig, C, POL_BOTH_JP, out);
     if (system(cmd) != 0)

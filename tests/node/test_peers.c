@@ -485,7 +485,7 @@ int main(int argc, char **argv)
             char why2[256];
             fed_content fc = {.body = first->body, .body_len = strlen(first->body)};
             if (fed_binding_verify(me, fx, fxl, &fb, why2, sizeof why2) == LSN_OK && fb &&
-                fed_binding_sign(me, uu, fb->label_xml, fb->label_len, &fc, 1700000000,
+                fed_binding_sign(me, uu, fb->channel, fb->label_xml, fb->label_len, &fc, 1700000000,
                                  &resigned, &rl, &err) == LSN_OK) {
                 svc_peer_item pi = {.channel = first->channel, .binding = resigned,
                                     .binding_len = rl, .body = first->body,
