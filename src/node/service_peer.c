@@ -391,27 +391,30 @@ lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
 
 /* ---- items from a peer ------------------------------------------------------ */
 
-/* Audit a refused item from a peer, then fill res. */
-static lsn_err refuse_item(svc *s, const char *peer, const char *why, svc_result *res,
-                           svc_refusal kind, const char *sentence)
+/* Audit a refused item from a peer (now, or into *defer for its batch),
+ * then fill res. */
+static lsn_err refuse_item(svc *s, const char *peer, svc_audit_note *defer, const char *why,
+                           svc_result *res, svc_refusal kind, const char *sentence)
 {
     char actor[300];
     snprintf(actor, sizeof actor, "peer:%s", peer ? peer : "");
-    (void)svc_audit(s, actor, "fed.receive", "item", "refused", why);
+    (void)svc_audit_or_note(s, defer, actor, "fed.receive", "item", "refused", why);
     return svc_refuse(res, kind, LSN_ERR_ARG, "%s", sentence);
 }
 
 lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                               svc_pending **out, int64_t *id_out, bool *duplicate,
-                              svc_result *res)
+                              svc_audit_note *defer, svc_result *res)
 {
+    if (defer)
+        defer->set = false;
     *out = NULL;
     *id_out = 0;
     *duplicate = false;
     res->refusal = SVC_DONE;
     res->reason[0] = '\0';
     if (!s->peers || !s->me || !in->binding)
-        return refuse_item(s, peer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
+        return refuse_item(s, peer, defer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
                            "This node takes no items from peers.");
     /* The peer's pinned certificate and clearance, copied out of the lock. */
     /* Entries are never removed before svc_release, so the certificate
@@ -427,7 +430,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         snprintf(nation, sizeof nation, "%s", e->nation);
     pthread_mutex_unlock(&s->peers->mu);
     if (!cert || !sender)
-        return refuse_item(s, peer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
+        return refuse_item(s, peer, defer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
     /* Verified as received: the origin's signature, and a translator's
      * beside it (the sender's own, the only one that may translate on the
      * way to us), with the label to decide on under our policy
@@ -473,14 +476,14 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
-        return refuse_item(s, peer, why, res, SVC_INVALID, "The binding does not verify.");
+        return refuse_item(s, peer, defer, why, res, SVC_INVALID, "The binding does not verify.");
     fed_content c = {.body = in->body, .body_len = in->body_len,
                      .has_attachment = in->media_type != NULL, .media_type = in->media_type,
                      .attachment = in->attachment, .attachment_len = in->attachment_len};
     uint8_t uuid[STORE_UUID_LEN];
     if (!fed_binding_content_matches(b, &c) || !store_uuid_parse(b->uuid, uuid)) {
         fed_received_free(r);
-        return refuse_item(s, peer, "content does not match the signed digest", res,
+        return refuse_item(s, peer, defer, "content does not match the signed digest", res,
                            SVC_INVALID, "The content does not match its binding.");
     }
     /* The channel is the origin's statement, signed with the label: the
@@ -491,7 +494,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         snprintf(detail, sizeof detail, "stated channel '%.255s' is not the signed channel '%s'",
                  in->channel ? in->channel : "", b->channel);
         fed_received_free(r);
-        return refuse_item(s, peer, detail, res, SVC_INVALID,
+        return refuse_item(s, peer, defer, detail, res, SVC_INVALID,
                            "The item's channel is not the one its origin signed.");
     }
     /* Already here (by its origin's UUID): a duplicate, answered as done. */
@@ -516,7 +519,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         if (e2 != LSN_OK)
             return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
         if (!same)
-            return refuse_item(s, peer, "UUID already held with another binding", res,
+            return refuse_item(s, peer, defer, "UUID already held with another binding", res,
                                SVC_DUPLICATE, "An item with this id is already held.");
         *duplicate = true;
         *id_out = ref.id;
@@ -546,7 +549,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     if (!to_me) {
         json_decref(label);
         fed_received_free(r);
-        return refuse_item(s, peer, "label invalid here or not releasable to this node", res,
+        return refuse_item(s, peer, defer, "label invalid here or not releasable to this node", res,
                            SVC_FORBIDDEN, "The item is not releasable to this node.");
     }
     char actor[300], origin[FED_NAME_MAX + 1];
@@ -567,7 +570,8 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
-                  .audit_detail = detail, .from_peer = peer, .origin = origin};
+                  .audit_detail = detail, .from_peer = peer, .origin = origin,
+                  .defer = defer};
     rc = svc_post_accept(s, &a, &p, out, res);
     /* The pending post borrows the label only during its acceptance (the
      * store keeps the canonical form made there); the names it holds live
@@ -586,7 +590,7 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                              int64_t *id_out, bool *duplicate, svc_result *res)
 {
     svc_pending *pd = NULL;
-    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, res);
+    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, NULL, res);
     if (rc != LSN_OK || !pd)
         return rc;
     return svc_post_commit(s, pd, id_out, NULL, res);

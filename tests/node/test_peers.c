@@ -134,14 +134,37 @@ static bool post_releasable(svc *s, const svc_actor *a, const char *channel, jso
 typedef struct audit_find {
     const char *detail;
     bool found;
+    int count;
 } audit_find;
 
 static int audit_cb(void *ctx, const store_audit_event *ev)
 {
     audit_find *f = ctx;
-    if (!strcmp(ev->outcome, "refused") && ev->detail && strstr(ev->detail, f->detail))
+    if (!strcmp(ev->outcome, "refused") && ev->detail && strstr(ev->detail, f->detail)) {
         f->found = true;
+        f->count++;
+    }
     return STORE_NEXT;
+}
+
+/* A store whose next batch from a peer fails to commit (as a full disk or
+ * a lost connection would make it), then works again. */
+static const store_fed_ops *real_fed;
+static int receive_failures;
+
+static lsn_err failing_receive(store *st, int64_t peer, uint64_t last_seq,
+                               const store_item *const *items,
+                               store_audit_event *const *posts, size_t n,
+                               store_audit_event *const *notes, size_t nnotes, int64_t *ids,
+                               lsn_error *err)
+{
+    if (receive_failures > 0) {
+        receive_failures--;
+        err->code = LSN_ERR_IO;
+        snprintf(err->message, sizeof err->message, "injected: the commit failed");
+        return LSN_ERR_IO;
+    }
+    return real_fed->receive(st, peer, last_seq, items, posts, n, notes, nnotes, ids, err);
 }
 
 int main(int argc, char **argv)
@@ -562,6 +585,54 @@ int main(int argc, char **argv)
     ok(local_refused, "a_peers_item_for_a_channel_kept_local_here_is_refused (%s)", res.reason);
     ok(af.found, "the_refusal_is_audited_on_the_receiver");
     ok(behind, "the_item_behind_it_still_arrives (%s)", res.reason);
+
+    /* A batch whose commit fails is sent again with the same txn: its
+     * refused item is audited once, not once per attempt. */
+    int64_t fresh = 0;
+    store_item *fi = NULL;
+    char *fx2 = NULL;
+    size_t fx2l = 0;
+    bool made_batch = bup && post_releasable(&s, &ingrid, "space", items, cj, &fresh) &&
+                      store_item_get(st, fresh, &fi, &err) == LSN_OK && fi &&
+                      store_item_binding(st, fresh, &fx2, &fx2l, &err) == LSN_OK && fx2;
+    int64_t bpeer = 0;
+    uint64_t brecv = 0;
+    made_batch = made_batch && svc_peer_lookup(&bn, "Liaison Office Tokyo", &bpeer, &brecv);
+    audit_find before_retry = {.detail = "content does not match"};
+    audit_find after_retry = {.detail = "content does not match"};
+    svc_fed_answer a1 = {0}, a2 = {0};
+    lsn_err r1 = LSN_ERR_ARG, r2 = LSN_ERR_ARG;
+    if (made_batch) {
+        svc_fed_in batch[2] = {
+            {.seq = brecv + 1,
+             .item = {.channel = fi->channel, .binding = fx2, .binding_len = fx2l,
+                      .body = "an altered body", .body_len = strlen("an altered body")}},
+            {.seq = brecv + 2,
+             .item = {.channel = fi->channel, .binding = fx2, .binding_len = fx2l,
+                      .body = fi->body, .body_len = strlen(fi->body)}},
+        };
+        (void)store_audit_list(bst, 0, audit_cb, &before_retry, &err);
+        store_ops failing = *bst->ops;
+        store_fed_ops failing_fed = *failing.fed;
+        real_fed = bst->ops->fed;
+        failing_fed.receive = failing_receive;
+        failing.fed = &failing_fed;
+        const store_ops *real = bst->ops;
+        bst->ops = &failing;
+        receive_failures = 1;
+        r1 = svc_fed_receive(&bn, "Liaison Office Tokyo", batch, 2, &a1, &res);
+        r2 = svc_fed_receive(&bn, "Liaison Office Tokyo", batch, 2, &a2, &res);
+        bst->ops = real;
+        (void)store_audit_list(bst, 0, audit_cb, &after_retry, &err);
+    }
+    ok(made_batch && r1 != LSN_OK && a1.acked == brecv && r2 == LSN_OK &&
+           a2.acked == brecv + 2 && a2.stored == 1 && a2.refused == 1,
+       "a_batch_that_failed_to_commit_is_taken_when_sent_again (%s)", res.reason);
+    ok(made_batch && after_retry.count == before_retry.count + 1,
+       "a_refused_item_is_audited_once_across_retries_of_its_batch (%d records)",
+       after_retry.count - before_retry.count);
+    lsn_free(fi);
+    lsn_free(fx2);
     lsn_free(ni);
     lsn_free(nx);
     if (bup)
