@@ -423,7 +423,8 @@ typedef struct svc_peer_item {
  * decided again here — it must release the item to this node (its own
  * peer clearance) and lie within the sender's — then svc_post_* with the
  * origin's UUID and the binding stored as it came. An item already held
- * with the same binding bytes (the same origin and UUID) is a duplicate:
+ * with the same binding bytes (the same origin and UUID), or the same
+ * originator's bytes under another translation, is a duplicate:
  * LSN_OK with *duplicate set and its id; a UUID held with other bytes is
  * refused (SVC_DUPLICATE), so that no peer pre-empts another's item.
  * Refusals are audited (fed.receive). */
@@ -452,8 +453,13 @@ bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t
  * stored canonical form) and binding `binding`: for a peer whose policy is
  * another than the label's, the binding translated into it and signed by
  * this node (translate.h) in *out (lsn_free); else *out NULL: the bytes as
- * they are. An error (no equivalent, a binding that does not verify
- * against this node or a peer, one already translated): nothing to send. */
+ * they are. A binding received translated (by the node that sent it here)
+ * has its translation cut out (fed_binding_original): the originator's
+ * bytes in *out for a peer of the originator's policy, else those bytes
+ * translated afresh by this node; the originator's label, not the one
+ * decided on here, says which. An error (no equivalent, a binding that
+ * does not verify against this node or a peer, an originator's policy not
+ * held here): nothing to send. */
 lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
                              size_t len, char **out, size_t *out_len, lsn_error *err);
 
