@@ -599,6 +599,13 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                   .audit_detail = detail, .from_peer = peer, .origin = origin,
                   .defer = defer};
     rc = svc_post_accept(s, &a, &p, out, res);
+    /* An unknown channel is not audited for a reader's guess; a peer's item
+     * for a channel this node does not have is a refusal like any other. */
+    if (rc != LSN_OK && res->refusal == SVC_NOT_FOUND) {
+        char why2[FED_CHANNEL_MAX + 64];
+        snprintf(why2, sizeof why2, "no channel '%s' on this node", b->channel);
+        (void)svc_audit_or_note(s, defer, actor, "fed.receive", "item", "refused", why2);
+    }
     /* The pending post borrows the label only during its acceptance (the
      * store keeps the canonical form made there); the names it holds live
      * on this stack: copied. */

@@ -10,8 +10,8 @@
  * followed by a genuine one: a byte of the body altered, a byte of the
  * signature value, a label swapped between two items, the signed element
  * wrapped (moved under ds:Object, a forged one in its place), an item
- * re-filed into another channel than the one HQ signed, then old batches
- * replayed. Each tampered item is refused and audited at TOKYO
+ * re-filed into another channel than the one HQ signed, one for a channel
+ * TOKYO does not have, then old batches replayed. Each tampered item is refused and audited at TOKYO
  * (`liaison audit show`), and the genuine item behind it arrives.
  *
  * Usage: test_fed_tamper LIAISON_EXE */
@@ -359,6 +359,40 @@ int main(int argc, char **argv)
        "the_refiling_is_audited_at_tokyo_exactly_once");
     ok(listed_in("cyber-defence", "tampfiled") && !listed_in("maritime-security", "tampfiled"),
        "the_item_is_filed_in_the_channel_its_origin_signed");
+
+    /* 7. An item HQ signed in a channel TOKYO does not have: refused and
+     * audited like any refusal (a reader's unknown channel is not an act
+     * to audit; a peer's item is), the item behind it stored. */
+    http_result cr;
+    char *admin = tn_token(&a, "marco.bellini");
+    const char *chan_json = "{\"name\":\"hq-only\",\"purpose\":\"HQ's own\"}";
+    bool chan = admin &&
+                tn_http(&a, "POST", "/api/v1/channels", admin, chan_json, strlen(chan_json),
+                        &cr) &&
+                cr.status == 201;
+    free(cr.body);
+    free(admin);
+    item h;
+    h.xml = NULL;
+    snprintf(h.body, sizeof h.body, "tamphqonly item");
+    if (chan && fu_post(&a, poster, "hq-only", REL_JPN, h.body, h.id)) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/items/%s/binding", h.id);
+        http_result hr;
+        if (tn_http(&a, "GET", path, poster, NULL, 0, &hr) && hr.status == 200)
+            h.xml = hr.body;
+        else
+            free(hr.body);
+    }
+    items = json_array();
+    json_array_append_new(items, entry_in(15, "hq-only", h.xml ? h.xml : "", h.body));
+    json_array_append_new(items, entry(16, g[0].xml, g[0].body));
+    st = send_batch("15-16", items, o);
+    ok(h.xml && st == 200 && o[0] == 1 && o[1] == 1 && o[3] == 16,
+       "an_item_for_a_channel_tokyo_lacks_is_refused_and_the_next_stored (%ld)", st);
+    ok(refusals("no channel") == 1 && refusals("") == before + 7,
+       "that_refusal_is_audited_at_tokyo");
+    free(h.xml);
 
     /* The reasons TOKYO recorded, into the test's log. */
     char show[700];
