@@ -93,7 +93,8 @@ static char *sign(const fed_identity *id, const char *uuid, const char *json, co
     fed_content c = {.body = body, .body_len = strlen(body)};
     char *out = NULL;
     lsn_error err = {0};
-    if (!label || fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c, 1796300000, &out, NULL,
+    if (!label || fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c,
+                                   1796300000, &out, NULL,
                                    &err) != LSN_OK)
         printf("# sign: %s\n", err.message);
     lsn_free(label);

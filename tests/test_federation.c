@@ -87,7 +87,8 @@ static char *sign(const fed_identity *id, const char *uuid, const char *label,
     fed_content c = {.body = body, .body_len = strlen(body)};
     char *out = NULL;
     lsn_error err = {0};
-    if (fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c, 1796300000, &out, NULL, &err) !=
+    if (fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c, 1796300000, &out,
+                         NULL, &err) !=
         LSN_OK)
         printf("# sign: %s\n", err.message);
     return out;
@@ -340,18 +341,21 @@ int main(int argc, char **argv)
         lsn_error err = {0};
         static const char spiffing[] =
             "<securityLabel xmlns=\"http://surevine.com/xmlns/spiffy\"/>";
-        ok(fed_binding_sign(hq, NULL, "cyber-defence", spiffing, sizeof spiffing - 1, &c, 0, &x, NULL, &err) ==
+        ok(fed_binding_sign(hq, NULL, "cyber-defence", spiffing, sizeof spiffing - 1, &c, 0, &x,
+                            NULL, &err) ==
                    LSN_ERR_LABEL && !x,
            "signing_refuses_a_label_that_is_not_4774");
         fed_identity *public_only = NULL;
         char crt[4200];
         snprintf(crt, sizeof crt, "%s/hq/" FED_CERT_FILE, tmp);
         ok(fed_identity_load_certificate(crt, &public_only, &err) == LSN_OK &&
-               fed_binding_sign(public_only, NULL, "cyber-defence", jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+               fed_binding_sign(public_only, NULL, "cyber-defence", jpn, strlen(jpn), &c, 0, &x,
+                                NULL, &err) ==
                    LSN_ERR_ARG && !x,
            "signing_needs_the_private_key");
         fed_identity_free(public_only);
-        ok(fed_binding_sign(hq, "not-a-uuid", "cyber-defence", jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+        ok(fed_binding_sign(hq, "not-a-uuid", "cyber-defence", jpn, strlen(jpn), &c, 0, &x, NULL,
+                            &err) ==
                    LSN_ERR_ARG && !x,
            "signing_refuses_a_malformed_uuid");
     }

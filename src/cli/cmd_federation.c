@@ -114,7 +114,8 @@ int cli_cmd_binding_sign(const cli_verb *v, const cli_args *a)
         goto done;
     }
     fed_content c = {.body = content, .body_len = content_len};
-    if (fed_binding_sign(id, cli_opt(a, CLI_OPT_UUID), cli_opt(a, CLI_OPT_CHANNEL), xml, xml_len, &c, 0, &binding,
+    if (fed_binding_sign(id, cli_opt(a, CLI_OPT_UUID), cli_opt(a, CLI_OPT_CHANNEL), xml,
+                         xml_len, &c, 0, &binding,
                          &binding_len, &err) != LSN_OK) {
         cli_error("binding sign", "%s", err.message);
         goto done;

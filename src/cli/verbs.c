@@ -368,8 +368,8 @@ const cli_verb cli_verbs[] = {
      "Writes to standard output the signed binding (docs/FEDERATION.md) of "
      "the label FILE (any label form, checked against the policy) to the "
      "content FILE, with the node's key from --data-dir: origin the node's "
-     "name, the --channel the item is filed in, the item's UUID, a SHA-384 digest of the content and the "
-     "signing time. An invalid label is refused (exit 1). For tests and "
+     "name, the --channel the item is filed in, the item's UUID, a SHA-384 "
+     "digest of the content and the signing time. An invalid label is refused (exit 1). For tests and "
      "demonstrations: a node signs its items itself.",
      cli_cmd_binding_sign, SVC_ACT_NONE},
     {"binding", "translate", "FILE", 1, 1,

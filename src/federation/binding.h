@@ -3,10 +3,11 @@
  *
  * The origin node signs, once, a MetadataBinding that holds the item's
  * 4774 label, the origin's name, the channel it posted the item in, the
- * item's UUID and a SHA-384 digest of the item's content bytes; the signed bytes then travel unchanged. A
- * receiver verifies them against the origin's pinned certificate and gets
- * back only what the signature covers. docs/FEDERATION.md gives the
- * profile (elements, algorithms, the order of the checks) and an example. */
+ * item's UUID and a SHA-384 digest of the item's content bytes; the signed
+ * bytes then travel unchanged. A receiver verifies them against the origin's
+ * pinned certificate and gets back only what the signature covers.
+ * docs/FEDERATION.md gives the profile (elements, algorithms, the order of
+ * the checks) and an example. */
 #ifndef FEDERATION_BINDING_H
 #define FEDERATION_BINDING_H
 
@@ -61,7 +62,8 @@ bool fed_uuid_valid(const char *s);
  * `signing_time` (0: now). On success *out (NUL-terminated, lsn_free) holds
  * the signed document and *out_len its length. */
 LSN_MUST_CHECK lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
-                                        const char *channel, const char *label_4774, size_t label_len,
+                                        const char *channel, const char *label_4774,
+                                        size_t label_len,
                                         const fed_content *content, time_t signing_time,
                                         char **out, size_t *out_len, lsn_error *err);
 

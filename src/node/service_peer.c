@@ -434,8 +434,8 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     res->refusal = SVC_DONE;
     res->reason[0] = '\0';
     if (!s->peers || !s->me || !in->binding)
-        return refuse_item(s, peer, defer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
-                           "This node takes no items from peers.");
+        return refuse_item(s, peer, defer, "no peers, no identity or no binding", res,
+                           SVC_FORBIDDEN, "This node takes no items from peers.");
     /* The peer's pinned certificate and clearance, copied out of the lock. */
     /* Entries are never removed before svc_release, so the certificate
      * and clearance they point to stay valid out of the lock (the array

@@ -11,8 +11,9 @@
  * signature value, a label swapped between two items, the signed element
  * wrapped (moved under ds:Object, a forged one in its place), an item
  * re-filed into another channel than the one HQ signed, one for a channel
- * TOKYO does not have, then old batches replayed. Each tampered item is refused and audited at TOKYO
- * (`liaison audit show`), and the genuine item behind it arrives.
+ * TOKYO does not have, then old batches replayed. Each tampered item is
+ * refused and audited at TOKYO (`liaison audit show`), and the genuine item
+ * behind it arrives.
  *
  * Usage: test_fed_tamper LIAISON_EXE */
 #include <signal.h>
