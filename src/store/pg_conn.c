@@ -317,8 +317,8 @@ static const char schema_v6_to_v7[] =
 /* Version 8, SQLite's step 8 (release requests, issue 13): item versions,
  * hidden rows, release requests with their authorities and history
  * (pg_rel.c). SQLite's step 9 (a per-class full-text index) has no
- * counterpart: the search here restricts by class tokens in each item's
- * tsvector already, with the same results. */
+ * counterpart: a search of a reader's classes reads them by their
+ * (class, id) index (SEARCH_MERGED), with the same results. */
 static const char schema_v7_to_v8[] = PG_REL_SCHEMA "UPDATE liaison_schema SET version = 8;\n";
 
 /* Version 9, SQLite's step 10 (the federation transport, issue 10): the
