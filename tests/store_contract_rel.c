@@ -264,8 +264,8 @@ void test_release_versions(store *s)
        "rel_history_has_open_and_withdraw");
 
     /* Withdrawing the item: gone from reads, still stored. */
-    ok(store_item_withdraw(s, row2, 77, &err) == LSN_OK, "rel_item_withdrawn");
-    ok(store_item_withdraw(s, row2, 78, &err) == LSN_ERR_DUPLICATE, "rel_withdrawn_once");
+    ok(store_item_withdraw(s, row2, 77, NULL, 0, &err) == LSN_OK, "rel_item_withdrawn");
+    ok(store_item_withdraw(s, row2, 78, NULL, 0, &err) == LSN_ERR_DUPLICATE, "rel_withdrawn_once");
     ok(store_item_find(s, pub, &ref, &err) == LSN_OK && ref.id == 0,
        "rel_a_withdrawn_item_is_not_found");
     seen l2 = { 0 };

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "store/copy.h"
 #include "store/store_rel.h"
+#include "store/store_fed.h"
 
 /* Run a writer's statement; *rows (when asked) the rows it changed. */
 static lsn_err run_w(pg_store *s, pg_stmt which, const pg_arg *a, int n, long *rows,
@@ -392,17 +393,25 @@ static lsn_err rel_act(store *b, const store_rel_act *a, store_rel_outcome *outc
 
 typedef struct hide_job {
     int64_t row, now_ms;
+    const int64_t *peers;
+    size_t npeers;
 } hide_job;
 
 static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
 {
     hide_job *j = arg;
-    return hide(be, j->row, "withdrawn", j->now_ms, err);
+    lsn_err e = hide(be, j->row, "withdrawn", j->now_ms, err);
+    /* The tombstone's outbox entries, in the same transaction. */
+    store_item q = { .fed = { .outbox = j->peers, .outbox_n = j->npeers } };
+    return e || !j->npeers ? e : pg_fed_item_written(be, j->row, &q, err);
 }
 
-static lsn_err rel_withdraw(store *b, int64_t row, int64_t now_ms, lsn_error *err)
+static lsn_err rel_withdraw(store *b, int64_t row, int64_t now_ms, const int64_t *peers,
+                            size_t npeers, lsn_error *err)
 {
-    hide_job j = { row, now_ms };
+    if (npeers > STORE_OUTBOX_MAX || (npeers && !peers))
+        return core_fail(err, LSN_ERR_ARG, "too many peers, or none given");
+    hide_job j = { row, now_ms, peers, npeers };
     return writer_apply(&((pg_store *)b)->writer, apply_withdraw, &j, err);
 }
 

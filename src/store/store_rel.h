@@ -134,8 +134,11 @@ typedef struct store_rel_ops {
     lsn_err (*versions)(store *s, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
                         void *ctx, lsn_error *err);
     /* Hide row `row` for good (the item withdrawn): LSN_ERR_DUPLICATE when
-     * it is hidden already. */
-    lsn_err (*withdraw)(store *s, int64_t row, int64_t now_ms, lsn_error *err);
+     * it is hidden already. With it, in its transaction, one outbox entry
+     * for `row` per peer of peers[0..npeers) (the origin's tombstone to
+     * the peers that had the item: docs/FEDERATION.md). */
+    lsn_err (*withdraw)(store *s, int64_t row, int64_t now_ms, const int64_t *peers,
+                        size_t npeers, lsn_error *err);
 } store_rel_ops;
 
 static inline lsn_err store_release_add(store *s, const store_release *r,
@@ -165,7 +168,7 @@ static inline lsn_err store_item_versions(store *s, const uint8_t item[STORE_UUI
                                           store_version_cb cb, void *ctx, lsn_error *err)
 { return s->ops->rel->versions(s, item, cb, ctx, err); }
 static inline lsn_err store_item_withdraw(store *s, int64_t row, int64_t now_ms,
-                                          lsn_error *err)
-{ return s->ops->rel->withdraw(s, row, now_ms, err); }
+                                          const int64_t *peers, size_t npeers, lsn_error *err)
+{ return s->ops->rel->withdraw(s, row, now_ms, peers, npeers, err); }
 
 #endif
