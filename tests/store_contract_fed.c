@@ -13,6 +13,7 @@
 
 #include "liaison/alloc.h"
 #include "store/store.h"
+#include "store/store_rel.h"
 #include "store/store_fed.h"
 #include "store_contract_fed.h"
 #define TAP_SHARED_COUNTERS
@@ -296,6 +297,16 @@ void test_federation(store **sp, const char *uri)
                store_outbox_list(s, pk, 7, 0, outbox_cb, &o2, &err) == LSN_OK && o2.n == 1 &&
                o2.seq[0] == 8 && o2.item[0] == m,
            "a_peers_sequence_continues_after_a_restart");
+        /* A withdrawal queues the withdrawn row for the peers given (the
+         * origin's tombstone), in its transaction; a second withdrawal of
+         * the row is refused and queues nothing. */
+        int64_t to_k[] = {pk};
+        outbox_seen ow = {0};
+        ok(store_item_withdraw(s, m, 99, to_k, 1, &err) == LSN_OK &&
+               store_item_withdraw(s, m, 100, to_k, 1, &err) == LSN_ERR_DUPLICATE &&
+               store_outbox_list(s, pk, 8, 0, outbox_cb, &ow, &err) == LSN_OK && ow.n == 1 &&
+               ow.seq[0] == 9 && ow.item[0] == m,
+           "a_withdrawal_queues_the_row_for_the_peers_given_once");
         test_transport(s, pj);
     }
 }
