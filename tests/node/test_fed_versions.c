@@ -1,10 +1,12 @@
 /* tests/node/test_fed_versions.c — a new version of an item, and its
- * withdrawal, reach the peers that hold it (issues 10 and 13), between two
+ * withdrawal, reach the peers that hold it (issues 10 and 13), between
  * real nodes on 127.0.0.1: HQ (NATO), whose release clock the test drives
- * (--release-clock), and TOKYO (JPN), each the other's peer; SHAPE (NATO),
- * a peer registered at TOKYO only, whose key the test holds to forge:
+ * (--release-clock), and TOKYO (JPN), each the other's peer; SEOUL (KOR),
+ * TOKYO's peer, which HQ reaches through TOKYO (--via); SHAPE (NATO), a
+ * peer registered at TOKYO only, whose key the test holds to forge:
  *  - a release adopted at HQ reaches TOKYO as version 2: Korea's reader
- *    there now reads it, Australia's does not; an item TOKYO never had
+ *    there now reads it, Australia's does not, and SEOUL, which never had
+ *    it, receives it through TOKYO as a new item; an item TOKYO never had
  *    arrives when a release admits Japan, as a new item would;
  *  - narrowed at HQ so that Japan is no longer admitted: TOKYO no longer
  *    serves it (a tombstone from its origin);
@@ -45,9 +47,9 @@
 #define T0 1900000000000LL /* the release clock: 2030-03-17T17:46:40Z */
 
 static const char *exe;
-static char dir[256], A[300], B[300], C[300], CLOCK[320];
-static int pa, pb;
-static test_node a, b;
+static char dir[256], A[300], B[300], C[300], E[300], CLOCK[320];
+static int pa, pb, pe;
+static test_node a, b, e;
 
 static void set_clock(long long ms)
 {
@@ -170,8 +172,9 @@ static long correct(const char *tok, const char *id, const char *what, const cha
 static char *label_of_binding(const char *xml)
 {
     const char *s = strstr(xml, "<originatorConfidentialityLabel");
-    const char *e = s ? strstr(s, "</originatorConfidentialityLabel>") : NULL;
-    return e ? strndup(s, (size_t)(e - s) + strlen("</originatorConfidentialityLabel>")) : NULL;
+    const char *end = s ? strstr(s, "</originatorConfidentialityLabel>") : NULL;
+    return end ? strndup(s, (size_t)(end - s) + strlen("</originatorConfidentialityLabel>"))
+               : NULL;
 }
 
 static json_t *b64(const char *p, size_t len)
@@ -199,28 +202,38 @@ int main(int argc, char **argv)
     snprintf(A, sizeof A, "%s/hq", dir);
     snprintf(B, sizeof B, "%s/tokyo", dir);
     snprintf(C, sizeof C, "%s/shape", dir);
+    snprintf(E, sizeof E, "%s/seoul", dir);
     snprintf(CLOCK, sizeof CLOCK, "%s/clock", dir);
     set_clock(T0);
     pa = fu_free_port();
     pb = fu_free_port();
     while (pb == pa)
         pb = fu_free_port();
+    pe = fu_free_port();
+    while (pe == pa || pe == pb)
+        pe = fu_free_port();
     ok(fu_node_init(exe, A, "HQ", "NATO") && fu_node_init(exe, B, "TOKYO", "JPN") &&
-           fu_node_init(exe, C, "SHAPE", "NATO"),
-       "three node identities made");
+           fu_node_init(exe, C, "SHAPE", "NATO") && fu_node_init(exe, E, "SEOUL", "KOR"),
+       "four node identities made");
     ok(fu_peer_add(exe, A, "TOKYO", "JPN", B, pb) && fu_peer_add(exe, B, "HQ", "NATO", A, pa) &&
            fu_peer_add(exe, B, "SHAPE", "NATO", C, fu_free_port()),
        "HQ and TOKYO each the other's peer; SHAPE a peer of TOKYO");
+    ok(fu_peer_add(exe, B, "SEOUL", "KOR", E, pe) && fu_peer_add(exe, E, "TOKYO", "JPN", B, pb) &&
+           fu_peer_add_via(exe, A, "SEOUL", "KOR", E, pe, "TOKYO") &&
+           fu_peer_add_via(exe, E, "HQ", "NATO", A, pa, "TOKYO"),
+       "SEOUL a peer of TOKYO, and of HQ through TOKYO");
     char more[700];
     snprintf(more, sizeof more, "--release-clock %s --release-settle-interval 3600", CLOCK);
-    if (!ok(fu_start_more(&a, exe, A, pa, more) && fu_start(&b, exe, B, pb),
-            "both nodes start")) {
+    if (!ok(fu_start_more(&a, exe, A, pa, more) && fu_start(&b, exe, B, pb) &&
+                fu_start(&e, exe, E, pe),
+            "the three nodes start")) {
         printf("1..%d\n", tap_n);
         return 1;
     }
     char *kenji_a = tn_token(&a, "kenji.watanabe"), *ingrid = tn_token(&a, "ingrid.halvorsen"),
          *kenji = tn_token(&b, "kenji.watanabe"), *minjun = tn_token(&b, "min-jun.park"),
-         *sarah = tn_token(&b, "sarah.mitchell"), *marco_b = tn_token(&b, "marco.bellini");
+         *sarah = tn_token(&b, "sarah.mitchell"), *marco_b = tn_token(&b, "marco.bellini"),
+         *minjun_e = tn_token(&e, "min-jun.park");
 
     /* --- a release adopted at HQ reaches TOKYO as version 2 --- */
     char x[37] = "";
@@ -234,6 +247,8 @@ int main(int argc, char **argv)
     int v = 0;
     ok(item_of(&b, sarah, x, NULL) == 404 && item_of(&b, kenji, x, &v) == 200 && v == 2,
        "australia_at_tokyo_still_does_not_and_japan_reads_version_2");
+    ok(wait_version(&e, minjun_e, x, 2) && listed(&e, minjun_e, "space", x) == 1,
+       "seoul_never_had_it_and_receives_version_2_through_tokyo_as_a_new_item");
     ok(listed(&b, kenji, "space", x) == 1 && fu_count(&b, kenji, "fvxalpha") == 1,
        "tokyo_lists_and_finds_it_once (%d, %d)", listed(&b, kenji, "space", x),
        fu_count(&b, kenji, "fvxalpha"));
@@ -357,6 +372,8 @@ int main(int argc, char **argv)
 
     tn_stop(&a, SIGTERM);
     tn_stop(&b, SIGTERM);
+    tn_stop(&e, SIGTERM);
+    free(minjun_e);
     free(kenji_a);
     free(ingrid);
     free(kenji);
