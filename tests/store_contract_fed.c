@@ -302,11 +302,28 @@ void test_federation(store **sp, const char *uri)
          * the row is refused and queues nothing. */
         int64_t to_k[] = {pk};
         outbox_seen ow = {0};
-        ok(store_item_withdraw(s, m, 99, to_k, 1, &err) == LSN_OK &&
-               store_item_withdraw(s, m, 100, to_k, 1, &err) == LSN_ERR_DUPLICATE &&
+        static const char tomb[] = "<tombstone>\0bytes kept as given</tombstone>";
+        store_audit_event ev = {.actor = "alice", .action = "item.withdraw", .object = "x",
+                                .outcome = "ok", .detail = "by its author"},
+                          ev2 = ev;
+        store_withdrawal w1 = {.row = m, .now_ms = 99, .peers = to_k, .npeers = 1,
+                               .tombstone = tomb, .tombstone_len = sizeof tomb - 1,
+                               .audit = &ev},
+                         w2 = {.row = m, .now_ms = 100, .peers = to_k, .npeers = 1,
+                               .tombstone = "<other/>", .tombstone_len = 8, .audit = &ev2};
+        ok(store_item_withdraw(s, &w1, &err) == LSN_OK && ev.seq > 0 &&
+               store_item_withdraw(s, &w2, &err) == LSN_ERR_DUPLICATE && ev2.seq == 0 &&
                store_outbox_list(s, pk, 8, 0, outbox_cb, &ow, &err) == LSN_OK && ow.n == 1 &&
                ow.seq[0] == 9 && ow.item[0] == m,
-           "a_withdrawal_queues_the_row_for_the_peers_given_once");
+           "a_withdrawal_queues_the_row_for_the_peers_given_once_with_its_audit_record");
+        char *kept = NULL, *none = NULL;
+        size_t kept_len = 0, none_len = 1;
+        ok(store_item_tombstone(s, m, &kept, &kept_len, &err) == LSN_OK && kept &&
+               kept_len == sizeof tomb - 1 && memcmp(kept, tomb, kept_len) == 0 &&
+               store_item_tombstone(s, m - 1, &none, &none_len, &err) == LSN_OK && !none &&
+               none_len == 0,
+           "a_withdrawals_tombstone_is_kept_verbatim_and_the_first_stays");
+        lsn_free(kept);
         test_transport(s, pj);
     }
 }

@@ -485,22 +485,26 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
 lsn_err svc_fed_version_outbox(svc *s, const store_item *old, const char *to_canon,
                                int64_t **ids, size_t *n);
 /* The origin: the peers a withdrawal of `it` (its current row) is queued
- * for: those its label releases it to. */
-lsn_err svc_fed_withdraw_outbox(svc *s, const store_item *it, int64_t **ids, size_t *n);
+ * for — those its label releases it to — and, when there are any, the
+ * tombstone signed here, kept with the withdrawal (*tombstone, lsn_free). */
+lsn_err svc_fed_withdraw_outbox(svc *s, const store_item *it, int64_t **ids, size_t *n,
+                                char **tombstone, size_t *len);
 
 /* The sender: whether outbox entry `it` (a row, as store_item_get reads
  * it: its item's public id and version) goes to `peer` as a tombstone —
  * the item is withdrawn, or the guard no longer releases this row's label
- * to the peer — and then *out, the tombstone signed by this node (lsn_free;
- * NULL with LSN_OK when this node is not the item's origin: it cannot sign
- * one, and the entry goes out without binding). *why NULL: send the row. */
+ * to the peer — and then *out (lsn_free): the tombstone kept with the
+ * withdrawal (the origin's, or the one a relay received), else one signed
+ * now by this node when it is the origin; NULL with LSN_OK when there is
+ * none (the entry goes out without binding). *why NULL: send the row. */
 lsn_err svc_fed_tombstone_due(svc *s, const char *peer, const store_item *it,
                               const char **why, char **out, size_t *len, lsn_error *err);
 
 /* The receiver, from svc_peer_item_prepare once the binding verified: a
  * later version or a tombstone (b; or an entry whose kind says so). A
- * tombstone is applied here (the item's copy hidden, audited): LSN_OK with
- * *done. A version: LSN_OK with *ver filled (the version to append: its
+ * tombstone is applied here (the item's copy hidden, audited, and queued
+ * with the origin's bytes for the peers this node released it to: a
+ * relay forwards it): LSN_OK with *done. A version: LSN_OK with *ver filled (the version to append: its
  * number, the item, the row it supersedes here) unless it is older than or
  * the same as what is held (*duplicate). Refusals audited, as res. */
 struct fed_binding;

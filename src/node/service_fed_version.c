@@ -55,15 +55,17 @@ static bool channel_local(svc *s, const char *channel)
     return local;
 }
 
-/* ids ∪= the peers `text` releases to. */
-static lsn_err add_released(svc *s, const char *text, int64_t **ids, size_t *n)
+/* ids ∪= the peers `text` releases to (never not_a nor not_b, nor
+ * through them). */
+static lsn_err add_released_but(svc *s, const char *text, const char *not_a, const char *not_b,
+                                int64_t **ids, size_t *n)
 {
     svc_label *l = label_of(s, text);
     if (!l)
         return LSN_OK; /* a label that cannot be read releases to no one */
     int64_t *more = NULL;
     size_t m = 0;
-    lsn_err rc = svc_peers_outbox(s, l->label, NULL, NULL, &more, &m);
+    lsn_err rc = svc_peers_outbox(s, l->label, not_a, not_b, &more, &m);
     svc_label_release(l);
     if (rc != LSN_OK)
         return rc;
@@ -91,6 +93,31 @@ static lsn_err add_released(svc *s, const char *text, int64_t **ids, size_t *n)
     return LSN_OK;
 }
 
+static lsn_err add_released(svc *s, const char *text, int64_t **ids, size_t *n)
+{
+    return add_released_but(s, text, NULL, NULL, ids, n);
+}
+
+/* The tombstone of row `it` (its item's public id and version), signed by
+ * this node, its origin. */
+static lsn_err sign_tombstone(svc *s, const store_item *it, const char *why, char **out,
+                              size_t *len, lsn_error *err)
+{
+    svc_label *l = label_of(s, it->label);
+    if (!l)
+        return core_fail(err, LSN_ERR_LABEL, "a stored label cannot be read");
+    char uuid[37];
+    store_uuid_text(it->uuid, uuid);
+    fed_content c = {.body = it->body, .body_len = strlen(it->body),
+                     .has_attachment = it->media_type != NULL, .media_type = it->media_type,
+                     .attachment = it->attachment, .attachment_len = it->attachment_len};
+    lsn_err rc = fed_binding_sign_version(s->me, uuid, it->ver.version > 1 ? it->ver.version : 1,
+                                          why, l->xml4774, l->xml4774_len, &c, 0, out, len,
+                                          err);
+    svc_label_release(l);
+    return rc;
+}
+
 lsn_err svc_fed_version_outbox(svc *s, const store_item *old, const char *to_canon,
                                int64_t **ids, size_t *n)
 {
@@ -109,19 +136,32 @@ lsn_err svc_fed_version_outbox(svc *s, const store_item *old, const char *to_can
     return rc;
 }
 
-lsn_err svc_fed_withdraw_outbox(svc *s, const store_item *it, int64_t **ids, size_t *n)
+lsn_err svc_fed_withdraw_outbox(svc *s, const store_item *it, int64_t **ids, size_t *n,
+                                char **tombstone, size_t *len)
 {
     *ids = NULL;
     *n = 0;
+    *tombstone = NULL;
+    *len = 0;
     if (!s->me || !s->peers || from_peer(it) || channel_local(s, it->channel))
         return LSN_OK;
-    return add_released(s, it->label, ids, n);
+    lsn_err rc = add_released(s, it->label, ids, n);
+    lsn_error err;
+    if (rc == LSN_OK && *n)
+        rc = sign_tombstone(s, it, FED_TOMBSTONE_WITHDRAWN, tombstone, len, &err);
+    if (rc != LSN_OK) {
+        lsn_free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
 }
 
 /* ---- the sender -------------------------------------------------------- */
 
 typedef struct state {
     bool withdrawn;
+    int64_t withdrawn_row;
     int64_t current; /* the row served (0: none) */
     int top;         /* the highest version held, hidden or not */
     int current_version;
@@ -130,8 +170,10 @@ typedef struct state {
 static int state_cb(void *ctx, int64_t row, int version, const char *hidden)
 {
     state *st = ctx;
-    if (hidden && strcmp(hidden, "withdrawn") == 0)
+    if (hidden && strcmp(hidden, "withdrawn") == 0) {
         st->withdrawn = true;
+        st->withdrawn_row = row;
+    }
     if (!hidden && version >= st->current_version) {
         st->current = row;
         st->current_version = version;
@@ -175,20 +217,14 @@ lsn_err svc_fed_tombstone_due(svc *s, const char *peer, const store_item *it,
         *why = FED_TOMBSTONE_NOT_RELEASED; /* narrowed: the peer is no longer admitted */
     else
         return LSN_OK;
-    if (!s->me || from_peer(it))
+    /* The origin's tombstone kept with the withdrawal: the same bytes to
+     * every peer, and the only one a relay can forward. */
+    if (st.withdrawn && (rc = store_item_tombstone(s->st, st.withdrawn_row, out, len, err)) !=
+                            LSN_OK)
+        return rc;
+    if (*out || !s->me || from_peer(it))
         return LSN_OK; /* only the origin signs for its item */
-    svc_label *l = label_of(s, it->label);
-    if (!l)
-        return core_fail(err, LSN_ERR_LABEL, "a stored label cannot be read");
-    char uuid[37];
-    store_uuid_text(it->uuid, uuid);
-    fed_content c = {.body = it->body, .body_len = strlen(it->body),
-                     .has_attachment = it->media_type != NULL, .media_type = it->media_type,
-                     .attachment = it->attachment, .attachment_len = it->attachment_len};
-    rc = fed_binding_sign_version(s->me, uuid, it->ver.version > 1 ? it->ver.version : 1, *why,
-                                  l->xml4774, l->xml4774_len, &c, 0, out, len, err);
-    svc_label_release(l);
-    return rc;
+    return sign_tombstone(s, it, *why, out, len, err);
 }
 
 /* ---- the receiver -------------------------------------------------------- */
@@ -280,13 +316,18 @@ lsn_err svc_fed_later_check(svc *s, const char *peer, const svc_peer_item *in,
             *duplicate = true;
             return LSN_OK;
         }
-        lsn_err rc = store_item_withdraw(s->st, st.current, svc_now_ms(s), NULL, 0, &err);
-        if (rc == LSN_ERR_DUPLICATE) {
-            *duplicate = true;
-            return LSN_OK;
-        }
-        if (rc != LSN_OK)
-            return svc_refuse(res, SVC_FAILED, rc, "The store failed; try again.");
+        /* A relay: the peers this node released its copy to (never back
+         * to the sender or the origin) get the origin's tombstone, its
+         * bytes kept and queued with the withdrawal. */
+        int64_t *fwd = NULL;
+        size_t nf = 0;
+        char *held = NULL;
+        lsn_err rc = store_item_label(s->st, st.current, &held, &err);
+        if (rc == LSN_OK && held)
+            rc = add_released_but(s, held, peer, b->origin, &fwd, &nf);
+        lsn_free(held);
+        /* Its audit record in the same transaction: a crash never leaves
+         * the copy hidden and the withdrawal unaudited. */
         char actor[300], detail[FED_NAME_MAX + 96];
         snprintf(actor, sizeof actor, PEER_ACTOR_PREFIX "%s", peer);
         snprintf(detail, sizeof detail, "%s by its origin %s (version %d)",
@@ -294,7 +335,22 @@ lsn_err svc_fed_later_check(svc *s, const char *peer, const svc_peer_item *in,
                      ? "withdrawn"
                      : "no longer released to this node",
                  b->origin, b->version);
-        (void)svc_audit(s, actor, "item.withdraw", object, "ok", detail);
+        store_audit_event ev = { .actor = actor, .action = "item.withdraw", .object = object,
+                                 .outcome = "ok", .detail = detail };
+        store_withdrawal w = { .row = st.current, .now_ms = svc_now_ms(s), .peers = fwd,
+                               .npeers = nf, .tombstone = in->binding,
+                               .tombstone_len = in->binding_len, .audit = &ev };
+        if (rc == LSN_OK)
+            rc = store_item_withdraw(s->st, &w, &err);
+        lsn_free(fwd);
+        if (rc == LSN_OK && nf && s->appended)
+            s->appended(s->hook_ctx); /* wakes the senders */
+        if (rc == LSN_ERR_DUPLICATE) {
+            *duplicate = true;
+            return LSN_OK;
+        }
+        if (rc != LSN_OK)
+            return svc_refuse(res, SVC_FAILED, rc, "The store failed; try again.");
         *done = true;
         return LSN_OK;
     }
@@ -314,14 +370,15 @@ void svc_fed_version_refused(svc *s, const char *peer, const struct store_item_v
 {
     if (!ver->supersedes)
         return;
-    lsn_error err;
-    if (store_item_withdraw(s->st, ver->supersedes, svc_now_ms(s), NULL, 0, &err) != LSN_OK)
-        return;
     char actor[300], object[64], uuid[37], detail[FED_NAME_MAX + 96];
     store_uuid_text(ver->of, uuid);
     snprintf(actor, sizeof actor, PEER_ACTOR_PREFIX "%s", peer);
     snprintf(object, sizeof object, "item:%s", uuid);
     snprintf(detail, sizeof detail, "its origin %s made version %d, not releasable here",
              origin, ver->version);
-    (void)svc_audit(s, actor, "item.withdraw", object, "ok", detail);
+    store_audit_event ev = { .actor = actor, .action = "item.withdraw", .object = object,
+                             .outcome = "ok", .detail = detail };
+    store_withdrawal w = { .row = ver->supersedes, .now_ms = svc_now_ms(s), .audit = &ev };
+    lsn_error err;
+    (void)store_item_withdraw(s->st, &w, &err);
 }

@@ -766,20 +766,27 @@ lsn_err svc_item_withdraw(svc *s, const svc_actor *a, const uint8_t item[STORE_U
     /* The peers its label released it to get the origin's tombstone,
      * queued in the withdrawal's transaction (service_fed_version.c). */
     int64_t *peers = NULL;
-    size_t np = 0;
-    rc = svc_fed_withdraw_outbox(s, it, &peers, &np);
+    size_t np = 0, tlen = 0;
+    char *tomb = NULL;
+    rc = svc_fed_withdraw_outbox(s, it, &peers, &np, &tomb, &tlen);
     lsn_free(it);
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The item could not be withdrawn.");
     lsn_error err;
-    rc = store_item_withdraw(s->st, c.row, svc_now_ms(s), peers, np, &err);
+    /* Its audit record in the withdrawal's transaction. */
+    store_audit_event ev = { .actor = a->name, .action = "item.withdraw", .object = object,
+                             .outcome = "ok",
+                             .detail = author ? "by its author" : "by a release authority" };
+    store_withdrawal w = { .row = c.row, .now_ms = svc_now_ms(s), .peers = peers,
+                           .npeers = np, .tombstone = tomb, .tombstone_len = tlen,
+                           .audit = &ev };
+    rc = store_item_withdraw(s->st, &w, &err);
     lsn_free(peers);
+    lsn_free(tomb);
     if (rc == LSN_OK && np && s->appended)
         s->appended(s->hook_ctx); /* wakes the senders */
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The item could not be withdrawn.");
-    (void)svc_audit(s, a->name, "item.withdraw", object, "ok",
-                    author ? "by its author" : "by a release authority");
     return LSN_OK;
 }
 

@@ -11,7 +11,9 @@
  *  - narrowed at HQ so that Japan is no longer admitted: TOKYO no longer
  *    serves it (a tombstone from its origin);
  *  - withdrawn at HQ: gone from every route at TOKYO, in the audit of both
- *    sides with who withdrew it;
+ *    sides with who withdrew it, and at SEOUL, which TOKYO forwards HQ's
+ *    tombstone to (the origin's bytes, verified there against HQ's
+ *    certificate);
  *  - a tombstone signed by SHAPE for HQ's item is refused and audited;
  *  - exactly once across a SIGKILL of TOKYO: versions and withdrawals sent
  *    while it is killed arrive once each.
@@ -285,6 +287,10 @@ int main(int argc, char **argv)
     ok(audit_count(A, "item.withdraw", object) == 1 &&
            audit_count(A, "item.withdraw", "kenji.watanabe") == 1,
        "hq_audits_who_withdrew_it");
+    ok(wait_version(&e, minjun_e, x, 0) && listed(&e, minjun_e, "space", x) == 0 &&
+           fu_count(&e, minjun_e, "fvxalpha") == 0 &&
+           audit_count(E, "item.withdraw", "withdrawn by its origin HQ") == 1,
+       "seoul_gets_the_origins_tombstone_through_its_relay_tokyo_and_hides_it");
     ok(audit_count(B, "item.withdraw", "withdrawn by its origin HQ") == 1 &&
            audit_count(B, "post", x) >= 1,
        "tokyo_audits_the_withdrawal_and_keeps_that_it_existed");
