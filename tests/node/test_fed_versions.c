@@ -330,6 +330,35 @@ int main(int argc, char **argv)
     ok(item_of(&b, kenji, z, NULL) == 200, "the_item_is_still_served_at_tokyo");
     ok(audit_count(B, "fed.receive", "a tombstone of an item of HQ signed by SHAPE") == 1,
        "the_forgery_is_audited_at_tokyo");
+    /* An entry's kind must be its signed binding's: SHAPE's own version 2
+     * of an item of its own, sent as an item, is refused; an unknown kind
+     * is refused; each consumes its sequence. */
+    char *v2 = NULL, own[37];
+    size_t v2len = 0;
+    fed_content vc = {.body = "fvxdelta", .body_len = 8};
+    bool v2made = label && fed_uuid_new(own) == LSN_OK &&
+                  fed_binding_sign_version(shape, own, 2, NULL, label, strlen(label), &vc, 0,
+                                           &v2, &v2len, &err) == LSN_OK;
+    json_t *as_item = json_pack("{s:i, s:s, s:s, s:o, s:s}", "seq", 2, "kind", "item",
+                                "channel", "space", "binding", b64(v2 ? v2 : "", v2len),
+                                "body", "fvxdelta");
+    json_t *bogus = json_pack("{s:i, s:s, s:s, s:o, s:s}", "seq", 3, "kind", "erratum",
+                              "channel", "space", "binding", b64(v2 ? v2 : "", v2len),
+                              "body", "fvxdelta");
+    doc = json_pack("{s:s, s:[o, o]}", "destination", "TOKYO", "items", as_item, bogus);
+    body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    r = (http_result){0};
+    put = fu_put(pb, B, C, "2-3", body, &r);
+    ok(v2made && put && r.status == 200 && r.body && strstr(r.body, "\"acked\":3") &&
+           strstr(r.body, "\"refused\":2") && fu_count(&b, kenji, "fvxdelta") == 0,
+       "a_version_sent_as_an_item_and_an_unknown_kind_are_refused (%ld %s)", r.status,
+       r.body ? r.body : "");
+    ok(audit_count(B, "fed.receive", "kind is not its signed binding") == 1,
+       "the_kind_mismatch_is_audited");
+    free(r.body);
+    free(body);
+    free(v2);
     free(forged);
     free(label);
     fed_identity_free(shape);
