@@ -158,6 +158,23 @@ static json_t *item_json(node *n, const char *peer, const entry *e, size_t *byte
         lsn_free(it);
         return NULL;
     }
+    if (tomb && tbytes) {
+        /* A peer of another policy gets it with the equivalent label
+         * beside the origin's, as items (translate.h). */
+        char *translated = NULL;
+        size_t trlen = 0;
+        if (svc_peer_binding_for(&n->svc, peer, it->label, tbytes, tomb_len, &translated,
+                                 &trlen, &err) != LSN_OK) {
+            srv_log(SRV_LOG_WARN, "fed: tombstone of item %lld not translated for %s: %s",
+                    (long long)e->item, peer, err.message);
+            lsn_free(tbytes);
+            tbytes = NULL;
+        } else if (translated) {
+            lsn_free(tbytes);
+            tbytes = translated;
+            tomb_len = trlen;
+        }
+    }
     if (tomb) {
         json_t *j = json_pack("{s:I, s:s}", "seq", (json_int_t)e->seq, "kind", "tombstone");
         if (j && tbytes) {
