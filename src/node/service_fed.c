@@ -12,7 +12,9 @@
  * acceptance and passed over — its sequence is consumed, so it never
  * blocks the items behind it. The stored items and the new received
  * sequence commit together; the stream and the items' post records follow
- * from that one commit. */
+ * from that one commit. A later version of an item or a tombstone
+ * (service_fed_version.c) is taken in order and alone: what precedes it
+ * is committed first. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -141,7 +143,7 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
             /* A version or a tombstone changes an item that an entry
              * before it may bring: what is taken so far is made durable
              * first, then this entry is decided alone, against the store
-             * as it now is (svc_fed_version.c). */
+             * as it now is (service_fed_version.c). */
             if (next != committed) {
                 svc_result r;
                 size_t stored = npd;
