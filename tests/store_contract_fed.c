@@ -13,6 +13,7 @@
 
 #include "liaison/alloc.h"
 #include "store/store.h"
+#include "store/store_rel.h"
 #include "store/store_fed.h"
 #include "store_contract_fed.h"
 #define TAP_SHARED_COUNTERS
@@ -319,6 +320,33 @@ void test_federation(store **sp, const char *uri)
                store_outbox_list(s, pk, 7, 0, outbox_cb, &o2, &err) == LSN_OK && o2.n == 1 &&
                o2.seq[0] == 8 && o2.item[0] == m,
            "a_peers_sequence_continues_after_a_restart");
+        /* A withdrawal queues the withdrawn row for the peers given (the
+         * origin's tombstone), in its transaction; a second withdrawal of
+         * the row is refused and queues nothing. */
+        int64_t to_k[] = {pk};
+        outbox_seen ow = {0};
+        static const char tomb[] = "<tombstone>\0bytes kept as given</tombstone>";
+        store_audit_event ev = {.actor = "alice", .action = "item.withdraw", .object = "x",
+                                .outcome = "ok", .detail = "by its author"},
+                          ev2 = ev;
+        store_withdrawal w1 = {.row = m, .now_ms = 99, .peers = to_k, .npeers = 1,
+                               .tombstone = tomb, .tombstone_len = sizeof tomb - 1,
+                               .audit = &ev},
+                         w2 = {.row = m, .now_ms = 100, .peers = to_k, .npeers = 1,
+                               .tombstone = "<other/>", .tombstone_len = 8, .audit = &ev2};
+        ok(store_item_withdraw(s, &w1, &err) == LSN_OK && ev.seq > 0 &&
+               store_item_withdraw(s, &w2, &err) == LSN_ERR_DUPLICATE && ev2.seq == 0 &&
+               store_outbox_list(s, pk, 8, 0, outbox_cb, &ow, &err) == LSN_OK && ow.n == 1 &&
+               ow.seq[0] == 9 && ow.item[0] == m,
+           "a_withdrawal_queues_the_row_for_the_peers_given_once_with_its_audit_record");
+        char *kept = NULL, *none = NULL;
+        size_t kept_len = 0, none_len = 1;
+        ok(store_item_tombstone(s, m, &kept, &kept_len, &err) == LSN_OK && kept &&
+               kept_len == sizeof tomb - 1 && memcmp(kept, tomb, kept_len) == 0 &&
+               store_item_tombstone(s, m - 1, &none, &none_len, &err) == LSN_OK && !none &&
+               none_len == 0,
+           "a_withdrawals_tombstone_is_kept_verbatim_and_the_first_stays");
+        lsn_free(kept);
         test_transport(s, pj);
     }
 }

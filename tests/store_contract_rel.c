@@ -264,8 +264,9 @@ void test_release_versions(store *s)
        "rel_history_has_open_and_withdraw");
 
     /* Withdrawing the item: gone from reads, still stored. */
-    ok(store_item_withdraw(s, row2, 77, &err) == LSN_OK, "rel_item_withdrawn");
-    ok(store_item_withdraw(s, row2, 78, &err) == LSN_ERR_DUPLICATE, "rel_withdrawn_once");
+    store_withdrawal w1 = { .row = row2, .now_ms = 77 }, w2 = { .row = row2, .now_ms = 78 };
+    ok(store_item_withdraw(s, &w1, &err) == LSN_OK, "rel_item_withdrawn");
+    ok(store_item_withdraw(s, &w2, &err) == LSN_ERR_DUPLICATE, "rel_withdrawn_once");
     ok(store_item_find(s, pub, &ref, &err) == LSN_OK && ref.id == 0,
        "rel_a_withdrawn_item_is_not_found");
     seen l2 = { 0 };

@@ -67,6 +67,25 @@ LSN_MUST_CHECK lsn_err fed_binding_sign(const fed_identity *signer, const char *
                                         const fed_content *content, time_t signing_time,
                                         char **out, size_t *out_len, lsn_error *err);
 
+/* A later version of an item, or a tombstone (docs/FEDERATION.md,
+ * "Versions and withdrawals"): the same profile, with lsn:Version (2, 3
+ * ...) and lsn:Tombstone beside lsn:Origin in the origin's Metadata, so
+ * that both are under the origin's signature. version 1 and no tombstone
+ * is fed_binding_sign's binding, byte for byte. `tombstone`: NULL (an item
+ * or a version), FED_TOMBSTONE_WITHDRAWN (the origin withdrew the item) or
+ * FED_TOMBSTONE_NOT_RELEASED (its version `version` no longer releases it
+ * to the peer: narrowed); the label and content digest are those of
+ * version `version`. */
+#define FED_TOMBSTONE_WITHDRAWN "withdrawn"
+#define FED_TOMBSTONE_NOT_RELEASED "not-released"
+#define FED_VERSION_MAX 1000000
+LSN_MUST_CHECK lsn_err fed_binding_sign_version(const fed_identity *signer, const char *uuid,
+                                                const char *channel, int version, const char *tombstone,
+                                                const char *label_4774, size_t label_len,
+                                                const fed_content *content,
+                                                time_t signing_time, char **out,
+                                                size_t *out_len, lsn_error *err);
+
 /* What a verified binding says; every field is taken from the bytes that
  * the signature covers. */
 typedef struct fed_binding {
@@ -77,6 +96,8 @@ typedef struct fed_binding {
     size_t label_len;
     uint8_t digest[FED_DIGEST_SIZE]; /* SHA-384 of the content encoding */
     time_t signing_time;
+    int version;            /* 1: as first posted; 2, 3 ...: a later version */
+    char tombstone[16];     /* "": an item; else FED_TOMBSTONE_* */
 } fed_binding;
 
 void fed_binding_free(fed_binding *b); /* NULL is a no-op */

@@ -158,11 +158,57 @@ bool bt_sign(xmlNodePtr sig, const fed_identity *signer)
     return ok;
 }
 
+/* lsn:Version and lsn:Tombstone after lsn:Origin, in the origin's
+ * Metadata (the second of binding b), each on a line of its own. */
+static bool add_after_origin(xmlDocPtr doc, xmlNodePtr b, xmlNsPtr lsn, const char *name,
+                             const char *text)
+{
+    xmlNodePtr m = b->children;
+    int seen = 0;
+    for (; m; m = m->next)
+        if (m->type == XML_ELEMENT_NODE && ++seen == 2)
+            break;
+    xmlNodePtr last = NULL;
+    for (xmlNodePtr c = m ? m->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            last = c;
+    if (!last)
+        return false;
+    xmlNodePtr ws = xmlNewDocText(doc, (const xmlChar *)"\n        ");
+    xmlNodePtr e = xmlNewDocNode(doc, lsn, (const xmlChar *)name, NULL);
+    xmlNodePtr t = xmlNewDocText(doc, (const xmlChar *)text);
+    if (!ws || !e || !t) {
+        xmlFreeNode(ws);
+        xmlFreeNode(e);
+        xmlFreeNode(t);
+        return false;
+    }
+    xmlAddChild(e, t);
+    xmlAddNextSibling(last, ws);
+    xmlAddNextSibling(ws, e);
+    return true;
+}
+
 lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid, const char *channel,
                          const char *label_4774, size_t label_len,
                          const fed_content *content, time_t signing_time, char **out,
                          size_t *out_len, lsn_error *err)
 {
+    return fed_binding_sign_version(signer, uuid, channel, 1, NULL, label_4774, label_len, content,
+                                    signing_time, out, out_len, err);
+}
+
+lsn_err fed_binding_sign_version(const fed_identity *signer, const char *uuid,
+                                 const char *channel, int version,
+                                 const char *tombstone, const char *label_4774,
+                                 size_t label_len, const fed_content *content,
+                                 time_t signing_time, char **out, size_t *out_len,
+                                 lsn_error *err)
+{
+    if (version < 1 || version > FED_VERSION_MAX ||
+        (tombstone && strcmp(tombstone, FED_TOMBSTONE_WITHDRAWN) != 0 &&
+         strcmp(tombstone, FED_TOMBSTONE_NOT_RELEASED) != 0))
+        return core_fail(err, LSN_ERR_ARG, "not a version or not a tombstone");
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -215,6 +261,11 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid, const cha
         container ? bt_build_binding(&bt_origin_kind, doc, container, mb, ds, lsn, label,
                                      fed_identity_name(signer), channel, uuid, digest)
                   : NULL;
+    char vtext[16];
+    snprintf(vtext, sizeof vtext, "%d", version);
+    if (binding && ((version > 1 && !add_after_origin(doc, binding, lsn, "Version", vtext)) ||
+                    (tombstone && !add_after_origin(doc, binding, lsn, "Tombstone", tombstone))))
+        binding = NULL;
     char bref[BT_ID_MAX + 1];
     snprintf(bref, sizeof bref, "#%s%s", BT_BINDING_ID_PREFIX, uuid);
     const char *refs[] = {bref};

@@ -127,6 +127,45 @@ const bt_kind bt_translation_kind = {
     .channel = false,
 };
 
+/* After lsn:Origin, an origin's binding may name a later version
+ * (lsn:Version, 2 ... FED_VERSION_MAX, in decimal without a leading zero)
+ * and then be a tombstone (lsn:Tombstone, withdrawn or not-released);
+ * nothing else. A translation has neither. */
+static bool read_version(const bt_kind *k, const xmlNode *m2, xmlNode *origin,
+                         bt_binding *out, bool *bad)
+{
+    static const char *const none[] = {NULL};
+    out->version = 1;
+    out->tombstone[0] = '\0';
+    xmlNode *e = bt_next_element(m2, origin, bad);
+    if (!e)
+        return true;
+    if (k != &bt_origin_kind)
+        return false;
+    const char *t;
+    if (bt_is(e, BT_NS_LSN, "Version")) {
+        if (!bt_attrs_only(e, none) || !(t = only_text(e)) || t[0] < '1' || t[0] > '9' ||
+            strlen(t) > 7)
+            return false;
+        long v = 0;
+        for (const char *c = t; *c; c++) {
+            if (*c < '0' || *c > '9')
+                return false;
+            v = v * 10 + (*c - '0');
+        }
+        if (v < 2 || v > FED_VERSION_MAX)
+            return false;
+        out->version = (int)v;
+        if (!(e = bt_next_element(m2, e, bad)))
+            return true;
+    }
+    if (!bt_is(e, BT_NS_LSN, "Tombstone") || !bt_attrs_only(e, none) || !(t = only_text(e)) ||
+        (strcmp(t, FED_TOMBSTONE_WITHDRAWN) != 0 && strcmp(t, FED_TOMBSTONE_NOT_RELEASED) != 0))
+        return false;
+    snprintf(out->tombstone, sizeof out->tombstone, "%s", t);
+    return bt_next_element(m2, e, bad) == NULL;
+}
+
 bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t size)
 {
     return bt_read_binding_as(&bt_origin_kind, mb, out, reason, size);
@@ -167,10 +206,11 @@ bool bt_read_binding_as(const bt_kind *k, const xmlNode *mb, bt_binding *out, ch
     xmlNode *origin = bt_next_element(m2, NULL, &bad);
     const char *name;
     if (!bt_is(origin, BT_NS_LSN, k->node_element) || !bt_attrs_only(origin, none) ||
-        bt_next_element(m2, origin, &bad) || !(name = only_text(origin)) ||
+        !read_version(k, m2, origin, out, &bad) || !(name = only_text(origin)) ||
         !name[0] || strlen(name) > FED_NAME_MAX)
         return fail(reason, size, k == &bt_origin_kind
-                                      ? "the origin Metadata does not hold one lsn:Origin name"
+                                      ? "the origin Metadata does not hold one lsn:Origin name "
+                                        "(then, alone, lsn:Version and lsn:Tombstone)"
                                       : "the translator Metadata does not hold one "
                                         "lsn:Translator name");
     snprintf(out->origin, sizeof out->origin, "%s", name);

@@ -78,6 +78,8 @@ typedef struct bt_binding {
     char uuid[FED_UUID_SIZE];
     char channel[FED_CHANNEL_MAX + 1]; /* the originator's kind only; else "" */
     uint8_t digest[FED_DIGEST_SIZE];
+    int version;             /* lsn:Version, 1 when absent (the origin's kind only) */
+    char tombstone[16];      /* lsn:Tombstone, "" when absent (the origin's kind only) */
 } bt_binding;
 
 /* Read a MetadataBinding strictly: Id="binding-UUID"; mb:Metadata with the

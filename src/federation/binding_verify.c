@@ -66,6 +66,8 @@ static lsn_err read_signed(xmlDocPtr bdoc, xmlDocPtr pdoc, const fed_identity *p
     snprintf(res->channel, sizeof res->channel, "%s", b.channel);
     memcpy(res->digest, b.digest, FED_DIGEST_SIZE);
     res->signing_time = when;
+    res->version = b.version;
+    snprintf(res->tombstone, sizeof res->tombstone, "%s", b.tombstone);
     *out = res;
     return LSN_OK;
 }

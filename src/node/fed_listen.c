@@ -86,6 +86,17 @@ static bool item_in(json_t *j, svc_fed_in *in, char **bind, char **att)
     json_t *body = json_object_get(j, "body");
     const char *mt = json_string_value(json_object_get(j, "mediaType"));
     const char *a = json_string_value(json_object_get(j, "attachment"));
+    /* The entry's kind (absent: an item); it must match what the binding
+     * says, which the acceptance checks. An unknown kind is refused. */
+    const char *kind = json_string_value(json_object_get(j, "kind"));
+    bool known = true;
+    in->item.kind = SVC_FED_ITEM;
+    if (kind && strcmp(kind, "version") == 0)
+        in->item.kind = SVC_FED_VERSION;
+    else if (kind && strcmp(kind, "tombstone") == 0)
+        in->item.kind = SVC_FED_TOMBSTONE;
+    else if (kind && strcmp(kind, "item") != 0)
+        known = false;
     in->item.channel = json_string_value(json_object_get(j, "channel"));
     in->item.body = json_string_value(body);
     in->item.body_len = json_string_length(body);
@@ -101,7 +112,9 @@ static bool item_in(json_t *j, svc_fed_in *in, char **bind, char **att)
     } else if (mt || a) {
         in->item.binding = NULL; /* half an attachment: refused */
     }
-    if (!in->item.channel || !in->item.body)
+    /* A tombstone carries its binding alone; an item or a version its
+     * channel and content too. */
+    if (!known || (in->item.kind != SVC_FED_TOMBSTONE && (!in->item.channel || !in->item.body)))
         in->item.binding = NULL;
     return true;
 }

@@ -145,10 +145,52 @@ static json_t *item_json(node *n, const char *peer, const entry *e, size_t *byte
     char *binding = NULL;
     size_t blen = 0;
     lsn_error err;
-    if (store_item_get(n->st, e->item, &it, &err) != LSN_OK ||
-        svc_item_binding(&n->svc, e->item, &binding, &blen, &err) != LSN_OK) {
+    if (store_item_get(n->st, e->item, &it, &err) != LSN_OK) {
         lsn_free(it);
         return NULL; /* the store failed: the batch waits */
+    }
+    /* Withdrawn, or no longer released to this peer (narrowed): a
+     * tombstone signed by the origin instead (service_fed_version.c). */
+    const char *tomb = NULL;
+    char *tbytes = NULL;
+    size_t tomb_len = 0;
+    if (it && svc_fed_tombstone_due(&n->svc, peer, it, &tomb, &tbytes, &tomb_len, &err) != LSN_OK) {
+        lsn_free(it);
+        return NULL;
+    }
+    if (tomb && tbytes) {
+        /* A peer of another policy gets it with the equivalent label
+         * beside the origin's, as items (translate.h). */
+        char *translated = NULL;
+        size_t trlen = 0;
+        if (svc_peer_binding_for(&n->svc, peer, it->label, tbytes, tomb_len, &translated,
+                                 &trlen, &err) != LSN_OK) {
+            srv_log(SRV_LOG_WARN, "fed: tombstone of item %lld not translated for %s: %s",
+                    (long long)e->item, peer, err.message);
+            lsn_free(tbytes);
+            tbytes = NULL;
+        } else if (translated) {
+            lsn_free(tbytes);
+            tbytes = translated;
+            tomb_len = trlen;
+        }
+    }
+    if (tomb) {
+        json_t *j = json_pack("{s:I, s:s}", "seq", (json_int_t)e->seq, "kind", "tombstone");
+        if (j && tbytes) {
+            json_object_set_new(j, "binding", b64_json(tbytes, tomb_len));
+            *bytes += tomb_len;
+        } else if (j) {
+            srv_log(SRV_LOG_WARN, "fed: outbox item %lld: no tombstone to send (not its "
+                    "origin); sent as refused", (long long)e->item);
+        }
+        lsn_free(tbytes);
+        lsn_free(it);
+        return j;
+    }
+    if (it && svc_item_binding(&n->svc, e->item, &binding, &blen, &err) != LSN_OK) {
+        lsn_free(it);
+        return NULL;
     }
     if (it && binding) {
         char *translated = NULL;
@@ -167,6 +209,8 @@ static json_t *item_json(node *n, const char *peer, const entry *e, size_t *byte
     }
     json_t *j = json_pack("{s:I}", "seq", (json_int_t)e->seq);
     if (j && it && binding) {
+        if (it->ver.version > 1) /* a later version: its binding says which */
+            json_object_set_new(j, "kind", json_string("version"));
         json_object_set_new(j, "channel", json_string(it->channel));
         json_object_set_new(j, "binding", b64_json(binding, blen));
         json_object_set_new(j, "body", json_string(it->body));

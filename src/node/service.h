@@ -290,6 +290,8 @@ typedef struct svc_post {
     const char *origin;        /* ... its origin node, whom it is never relayed back to */
     svc_audit_note *defer;     /* a refusal's audit record goes here, to be written
                                      with the batch (service_fed.c); NULL: now */
+    const struct store_item_ver *ver; /* a peer's later version of an item
+                                         (service_fed_version.c); NULL: a new item */
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -414,7 +416,12 @@ typedef struct svc_peer_item {
     const char *media_type;    /* NULL: no attachment */
     const uint8_t *attachment;
     size_t attachment_len;
+    int kind;                  /* SVC_FED_ITEM, _VERSION or _TOMBSTONE: the batch
+                                  entry's; it must match the signed binding */
 } svc_peer_item;
+
+/* A batch entry's kind (docs/FEDERATION.md, "Versions and withdrawals"). */
+enum { SVC_FED_ITEM = 0, SVC_FED_VERSION = 1, SVC_FED_TOMBSTONE = 2 };
 
 /* Accept an item from peer `peer` (by name) through the one acceptance:
  * its binding verified against the peer's pinned certificate only (the
@@ -491,6 +498,48 @@ typedef struct svc_fed_answer {
  * with res. */
 lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_t n,
                         svc_fed_answer *ans, svc_result *res);
+
+/* ---- versions and withdrawals to and from peers (service_fed_version.c) -- */
+
+/* The origin: the peers a new version of item `old` (its row, label
+ * `from`) with label `to` is queued for — those `to` releases it to (they
+ * receive the version) and those `from` released it to (the sender sends
+ * them a tombstone when `to` does not: svc_fed_tombstone_due). None for a
+ * peer's item (only its origin versions it), an item of a channel kept
+ * local, or a node with no identity. *ids (lsn_free) may be NULL. */
+lsn_err svc_fed_version_outbox(svc *s, const store_item *old, const char *to_canon,
+                               int64_t **ids, size_t *n);
+/* The origin: the peers a withdrawal of `it` (its current row) is queued
+ * for — those its label releases it to — and, when there are any, the
+ * tombstone signed here, kept with the withdrawal (*tombstone, lsn_free). */
+lsn_err svc_fed_withdraw_outbox(svc *s, const store_item *it, int64_t **ids, size_t *n,
+                                char **tombstone, size_t *len);
+
+/* The sender: whether outbox entry `it` (a row, as store_item_get reads
+ * it: its item's public id and version) goes to `peer` as a tombstone —
+ * the item is withdrawn, or the guard no longer releases this row's label
+ * to the peer — and then *out (lsn_free): the tombstone kept with the
+ * withdrawal (the origin's, or the one a relay received), else one signed
+ * now by this node when it is the origin; NULL with LSN_OK when there is
+ * none (the entry goes out without binding). *why NULL: send the row. */
+lsn_err svc_fed_tombstone_due(svc *s, const char *peer, const store_item *it,
+                              const char **why, char **out, size_t *len, lsn_error *err);
+
+/* The receiver, from svc_peer_item_prepare once the binding verified: a
+ * later version or a tombstone (b; or an entry whose kind says so). A
+ * tombstone is applied here (the item's copy hidden, audited, and queued
+ * with the origin's bytes for the peers this node released it to: a
+ * relay forwards it): LSN_OK with *done. A version: LSN_OK with *ver filled (the version to append: its
+ * number, the item, the row it supersedes here) unless it is older than or
+ * the same as what is held (*duplicate). Refusals audited, as res. */
+struct fed_binding;
+lsn_err svc_fed_later_check(svc *s, const char *peer, const svc_peer_item *in,
+                            const struct fed_binding *b, struct store_item_ver *ver,
+                            bool *done, bool *duplicate, svc_result *res);
+/* A version this node's guard refused: the copy it would have replaced is
+ * hidden too (the origin changed the label: fail closed), and audited. */
+void svc_fed_version_refused(svc *s, const char *peer, const struct store_item_ver *ver,
+                             const char *origin);
 
 /* Commit accepted posts pds[0..n), the audit records of the batch's
  * refused items notes[0..nnotes) and peer `peer`'s received sequence `seq`

@@ -22,14 +22,21 @@
 lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char **out,
                          size_t *len, lsn_error *err)
 {
+    /* A later version is signed under the item's public id with its
+     * number (on append: ver.of; on a read: uuid is the public id). */
+    static const uint8_t none[STORE_UUID_LEN];
+    bool later = it->ver.version >= 2;
     char uuid[37];
-    store_uuid_text(it->uuid, uuid);
+    store_uuid_text(later && memcmp(it->ver.of, none, STORE_UUID_LEN) != 0 ? it->ver.of
+                                                                            : it->uuid,
+                    uuid);
     fed_content c = {.body = it->body, .body_len = strlen(it->body),
                      .has_attachment = it->media_type != NULL, .media_type = it->media_type,
                      .attachment = it->attachment, .attachment_len = it->attachment_len};
     /* The item's own time, so that the signing time says when it was made. */
-    return fed_binding_sign(s->me, uuid, it->channel, l->xml4774, l->xml4774_len, &c,
-                            (time_t)(it->created_ms / 1000), out, len, err);
+    return fed_binding_sign_version(s->me, uuid, it->channel, later ? it->ver.version : 1, NULL,
+                                    l->xml4774, l->xml4774_len, &c,
+                                    (time_t)(it->created_ms / 1000), out, len, err);
 }
 
 /* Sign item `id` now, from what the store holds of it; *out NULL when the

@@ -14,7 +14,9 @@
  * stored items, the refusals' audit records and the new received sequence
  * commit together (one writer request), so that a batch sent again after a
  * failed commit is audited once; the stream and the items' post records
- * follow from that one commit. */
+ * follow from that one commit. A later version of an item or a tombstone
+ * (service_fed_version.c) is taken in order and alone: what precedes it
+ * (with its refusals' records) is committed first. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -68,6 +70,8 @@ static void *prep_main(void *arg)
     for (size_t k; (k = atomic_fetch_add(&j->next, 1)) < j->n;) {
         int64_t id = 0;
         prep_out *o = &j->out[k];
+        if (j->items[j->idx[k]].item.kind != SVC_FED_ITEM)
+            continue; /* a version or a tombstone: in order, alone (below) */
         o->rc = svc_peer_item_prepare(j->s, j->peer, &j->items[j->idx[k]].item, &o->pd, &id,
                                       &o->dup, &o->refusal, &o->res);
     }
@@ -136,10 +140,37 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
      * again after a failed commit is audited once, not once per attempt. */
     const svc_audit_note *refusals[SVC_FED_BATCH_MAX];
     uint64_t next = last; /* the last sequence this batch takes */
+    uint64_t committed = last; /* ... and the last made durable so far */
     lsn_err rc = LSN_OK;
     size_t j = 0;
     for (; j < k; j++) {
         prep_out *o = &job.out[j];
+        if (items[idx[j]].item.kind != SVC_FED_ITEM) {
+            /* A version or a tombstone changes an item that an entry
+             * before it may bring: what is taken so far is made durable
+             * first, then this entry is decided alone, against the store
+             * as it now is (service_fed_version.c). */
+            if (next != committed) {
+                svc_result r;
+                size_t stored = npd;
+                lsn_err c = svc_post_commit_batch(s, pds, npd, refusals, nrefused, peer_id,
+                                                  next, ids, &r);
+                npd = 0;
+                nrefused = 0;
+                if (c != LSN_OK) {
+                    *res = r;
+                    rc = c;
+                    next = committed; /* nothing of it is durable: sent again */
+                    break;
+                }
+                svc_peer_received_set(s, peer_id, next);
+                committed = next;
+                ans->stored += stored;
+            }
+            int64_t id = 0;
+            o->rc = svc_peer_item_prepare(s, peer, &items[idx[j]].item, &o->pd, &id, &o->dup,
+                                          &o->refusal, &o->res);
+        }
         if (o->rc != LSN_OK && o->res.refusal == SVC_FAILED) {
             /* The store or memory failed: not this item's fault. Stop
              * before it, so that it is sent again. */
@@ -170,8 +201,8 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
         ans->expected = 0; /* stopped by a failure, not a gap: `acked` says where */
     for (; j < k; j++) /* after a failure: sent again */
         svc_pending_free(job.out[j].pd);
-    if (next == last && !npd) {
-        ans->acked = last; /* nothing new (or the store failed on the first) */
+    if (next == committed && !npd) {
+        ans->acked = committed; /* nothing new (or the store failed on the first) */
     } else {
         /* What was taken, up to `next`, in one transaction; a failure
          * after it (rc) leaves the rest to the sender's next attempt. */
@@ -183,10 +214,10 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
         if (c == LSN_OK) {
             svc_peer_received_set(s, peer_id, next);
             ans->acked = next;
-            ans->stored = stored;
+            ans->stored += stored;
             rc = LSN_OK;
         } else {
-            ans->acked = last;
+            ans->acked = committed;
             ans->expected = 0;
             *res = r;
             rc = c;

@@ -499,6 +499,18 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
         return refuse_item(s, peer, defer, why, res, SVC_INVALID, "The binding does not verify.");
+    /* A later version or a tombstone: only from the item's origin
+     * (service_fed_version.c); a tombstone is applied there. */
+    struct store_item_ver ver = {0};
+    if (b->version > 1 || b->tombstone[0] || in->kind != SVC_FED_ITEM) {
+        bool done = false;
+        rc = svc_fed_later_check(s, peer, in, b, &ver, &done, duplicate, res);
+        *duplicate = *duplicate || done; /* a tombstone applied is answered as done */
+        if (rc != LSN_OK || *duplicate) {
+            fed_received_free(r);
+            return rc;
+        }
+    }
     fed_content c = {.body = in->body, .body_len = in->body_len,
                      .has_attachment = in->media_type != NULL, .media_type = in->media_type,
                      .attachment = in->attachment, .attachment_len = in->attachment_len};
@@ -520,9 +532,9 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                            "The item's channel is not the one its origin signed.");
     }
     /* Already here (by its origin's UUID): a duplicate, answered as done. */
-    store_item_ref ref;
+    store_item_ref ref = {0};
     lsn_error err;
-    if (store_item_find(s->st, uuid, &ref, &err) != LSN_OK) {
+    if (!ver.version && store_item_find(s->st, uuid, &ref, &err) != LSN_OK) {
         fed_received_free(r);
         return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
     }
@@ -573,6 +585,8 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     svc_label_release(l);
     lsn_clearance_free(mine);
     if (!to_me) {
+        if (ver.version)
+            svc_fed_version_refused(s, peer, &ver, b->origin);
         json_decref(label);
         fed_received_free(r);
         return refuse_item(s, peer, defer, "label invalid here or not releasable to this node", res,
@@ -586,6 +600,10 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         snprintf(detail, sizeof detail, "%s; label as translated by %s", origin, r->translator);
     else
         snprintf(detail, sizeof detail, "%s", origin);
+    if (ver.version) {
+        size_t dl = strlen(detail);
+        snprintf(detail + dl, sizeof detail - dl, "; version %d", ver.version);
+    }
     svc_actor a = {.name = actor, .organisation = origin, .org_category = nation,
                    .clearance = sender,
                    .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
@@ -594,7 +612,8 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     svc_post p = {.channel = in->channel, .label = label, .body = in->body,
                   .body_len = in->body_len, .media_type = in->media_type,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
-                  .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
+                  .created_ms = (int64_t)b->signing_time * 1000,
+                  .uuid = ver.version ? NULL : uuid, .ver = ver.version ? &ver : NULL,
                   .binding = in->binding, .binding_len = in->binding_len,
                   .audit_detail = detail, .from_peer = peer, .origin = origin,
                   .defer = defer};

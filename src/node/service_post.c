@@ -200,6 +200,8 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         memcpy(pd->item.uuid, p->uuid, STORE_UUID_LEN);
     else
         store_uuid_new(pd->item.uuid);
+    if (p->ver)
+        pd->item.ver = *p->ver; /* the row's uuid is its own (a new one) */
     pd->post = (store_audit_event){.time_ms = pd->item.created_ms, .actor = a->name,
                                    .action = "post", .outcome = "ok",
                                    .detail = p->audit_detail ? p->audit_detail : p->channel};

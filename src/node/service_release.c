@@ -624,7 +624,7 @@ static lsn_err append_version(svc *s, const uint8_t item[STORE_UUID_LEN], const 
     v.id = 0;
     v.class_id = 0;
     memset(v.content_hash, 0, sizeof v.content_hash);
-    v.fed = (struct store_item_fed){ 0 }; /* federated versions: to come */
+    v.fed = (struct store_item_fed){ 0 };
     v.label = l->canon;
     v.marking_en = l->en;
     v.marking_fr = l->fr;
@@ -634,12 +634,30 @@ static lsn_err append_version(svc *s, const uint8_t item[STORE_UUID_LEN], const 
     v.ver = (struct store_item_ver){ .version = c->version + 1, .supersedes = c->row,
                                      .adopts = adopts };
     memcpy(v.ver.of, item, STORE_UUID_LEN);
+    /* To the peers: those the new label releases to get the version, with
+     * its binding signed here under the item's id and the version's
+     * number; those the old one released to and the new one does not, a
+     * tombstone (service_fed_version.c) — queued in this transaction. */
+    int64_t *peers = NULL;
+    size_t np = 0;
+    char *binding = NULL;
+    size_t blen = 0;
+    if ((rc = svc_fed_version_outbox(s, old, l->canon, &peers, &np)) != LSN_OK ||
+        (np && (rc = svc_binding_sign(s, &v, l, &binding, &blen, err)) != LSN_OK)) {
+        lsn_free(peers);
+        lsn_free(old);
+        return rc;
+    }
+    v.fed = (struct store_item_fed){ .binding = binding, .binding_len = blen,
+                                     .outbox = peers, .outbox_n = np };
     char object[64];
     object_of("item", item, object, sizeof object);
     store_audit_event ev = { .time_ms = now, .actor = actor, .action = action,
                              .object = object, .outcome = "ok", .detail = detail };
     int64_t id = 0;
     rc = store_item_append(s->st, &v, &ev, &id, NULL, err);
+    lsn_free(peers);
+    lsn_free(binding);
     lsn_free(old);
     if (rc == LSN_OK && s->appended)
         s->appended(s->hook_ctx);
@@ -745,13 +763,30 @@ lsn_err svc_item_withdraw(svc *s, const svc_actor *a, const uint8_t item[STORE_U
                       "Only the item's author or a release authority of its organisation "
                       "may withdraw it.");
     }
+    /* The peers its label released it to get the origin's tombstone,
+     * queued in the withdrawal's transaction (service_fed_version.c). */
+    int64_t *peers = NULL;
+    size_t np = 0, tlen = 0;
+    char *tomb = NULL;
+    rc = svc_fed_withdraw_outbox(s, it, &peers, &np, &tomb, &tlen);
     lsn_free(it);
-    lsn_error err;
-    rc = store_item_withdraw(s->st, c.row, svc_now_ms(s), &err);
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The item could not be withdrawn.");
-    (void)svc_audit(s, a->name, "item.withdraw", object, "ok",
-                    author ? "by its author" : "by a release authority");
+    lsn_error err;
+    /* Its audit record in the withdrawal's transaction. */
+    store_audit_event ev = { .actor = a->name, .action = "item.withdraw", .object = object,
+                             .outcome = "ok",
+                             .detail = author ? "by its author" : "by a release authority" };
+    store_withdrawal w = { .row = c.row, .now_ms = svc_now_ms(s), .peers = peers,
+                           .npeers = np, .tombstone = tomb, .tombstone_len = tlen,
+                           .audit = &ev };
+    rc = store_item_withdraw(s->st, &w, &err);
+    lsn_free(peers);
+    lsn_free(tomb);
+    if (rc == LSN_OK && np && s->appended)
+        s->appended(s->hook_ctx); /* wakes the senders */
+    if (rc != LSN_OK)
+        return svc_refuse(res, SVC_FAILED, rc, "The item could not be withdrawn.");
     return LSN_OK;
 }
 

@@ -342,7 +342,16 @@ static const char schema_v10_to_v11[] =
     "ALTER TABLE channels ADD COLUMN local boolean NOT NULL DEFAULT false;\n"
     "UPDATE liaison_schema SET version = 11;\n";
 
-#define SCHEMA_VERSION 11
+/* Version 12, SQLite's step 13 (issues 10 and 13): a withdrawal's signed
+ * tombstone, kept verbatim with the withdrawn row. */
+static const char schema_v11_to_v12[] =
+    "CREATE TABLE item_tombstones(\n"
+    "  row_id bigint PRIMARY KEY REFERENCES items(id), xml bytea NOT NULL);\n"
+    "CREATE TRIGGER item_tombstones_append_only BEFORE UPDATE OR DELETE ON item_tombstones\n"
+    "  FOR EACH ROW EXECUTE FUNCTION liaison_append_only();\n"
+    "UPDATE liaison_schema SET version = 12;\n";
+
+#define SCHEMA_VERSION 12
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -666,8 +675,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v9_to_v10, "upgrading the schema to version 10", err);
     if (!e && v < 11)
         e = pg_exec(c, schema_v10_to_v11, "upgrading the schema to version 11", err);
-    /* Later versions: `if (!e && v < 12) e = pg_exec(c, schema_v11_to_v12, ...)`
-     * ending with `UPDATE liaison_schema SET version = 12`. */
+    if (!e && v < 12)
+        e = pg_exec(c, schema_v11_to_v12, "upgrading the schema to version 12", err);
+    /* Later versions: `if (!e && v < 13) e = pg_exec(c, schema_v12_to_v13, ...)`
+     * ending with `UPDATE liaison_schema SET version = 13`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

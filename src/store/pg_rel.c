@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "store/copy.h"
 #include "store/store_rel.h"
+#include "store/store_fed.h"
 
 /* Run a writer's statement; *rows (when asked) the rows it changed. */
 static lsn_err run_w(pg_store *s, pg_stmt which, const pg_arg *a, int n, long *rows,
@@ -390,20 +391,62 @@ static lsn_err rel_act(store *b, const store_rel_act *a, store_rel_outcome *outc
     return e;
 }
 
-typedef struct hide_job {
-    int64_t row, now_ms;
-} hide_job;
+typedef store_withdrawal hide_job;
 
 static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
 {
     hide_job *j = arg;
-    return hide(be, j->row, "withdrawn", j->now_ms, err);
+    lsn_err e = hide(be, j->row, "withdrawn", j->now_ms, err);
+    if (!e && j->tombstone) {
+        pg_arg a[] = { PG_INT(j->row), PG_BYTES(j->tombstone, j->tombstone_len) };
+        e = run_w(be, PG_REL_TOMBSTONE_INSERT, a, 2, NULL, "keeping a tombstone", err);
+    }
+    /* The tombstone's outbox entries, in the same transaction. */
+    store_item q = { .fed = { .outbox = j->peers, .outbox_n = j->npeers } };
+    return e || !j->npeers ? e : pg_fed_item_written(be, j->row, &q, err);
 }
 
-static lsn_err rel_withdraw(store *b, int64_t row, int64_t now_ms, lsn_error *err)
+static lsn_err rel_withdraw(store *b, const store_withdrawal *w, lsn_error *err)
 {
-    hide_job j = { row, now_ms };
-    return writer_apply(&((pg_store *)b)->writer, apply_withdraw, &j, err);
+    if (w->npeers > STORE_OUTBOX_MAX || (w->npeers && !w->peers))
+        return core_fail(err, LSN_ERR_ARG, "too many peers, or none given");
+    lsn_err e = w->tombstone ? store_check_binding(w->tombstone, w->tombstone_len, err) : LSN_OK;
+    if (e)
+        return e;
+    hide_job j = *w;
+    return writer_apply_audited(&((pg_store *)b)->writer, apply_withdraw, &j, w->audit, err);
+}
+
+typedef struct tomb_out {
+    char *data;
+    size_t len;
+} tomb_out;
+
+static int tombstone_row(void *ctx, const PGresult *r, int i)
+{
+    tomb_out *o = ctx;
+    size_t n = (size_t)PQgetlength(r, i, 0);
+    if (!(o->data = core_malloc(n + 1)))
+        return -1;
+    memcpy(o->data, PQgetvalue(r, i, 0), n);
+    o->data[n] = '\0';
+    o->len = n;
+    return STORE_STOP;
+}
+
+static lsn_err rel_tombstone(store *b, int64_t row, char **out, size_t *len, lsn_error *err)
+{
+    tomb_out o = { 0 };
+    pg_arg a[] = { PG_INT(row) };
+    lsn_err e = pg_query((pg_store *)b, PG_REL_TOMBSTONE_GET, a, 1, -1, tombstone_row, &o,
+                         "reading a tombstone", err);
+    if (e) {
+        lsn_free(o.data);
+        o = (tomb_out){ 0 };
+    }
+    *out = o.data;
+    *len = o.len;
+    return e;
 }
 
 const store_rel_ops pg_rel_ops = {
@@ -416,4 +459,5 @@ const store_rel_ops pg_rel_ops = {
     .act = rel_act,
     .versions = rel_versions,
     .withdraw = rel_withdraw,
+    .tombstone = rel_tombstone,
 };

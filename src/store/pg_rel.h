@@ -111,7 +111,10 @@
                         "(SELECT 1 FROM item_versions v WHERE v.row_id = i.id) "        \
                         "UNION ALL SELECT v.row_id, v.version::int8, h.why FROM "       \
                         "item_versions v LEFT JOIN item_hidden h ON h.row_id = "        \
-                        "v.row_id WHERE v.item_uuid = $1::bytea ORDER BY 2"
+                        "v.row_id WHERE v.item_uuid = $1::bytea ORDER BY 2",            \
+    [PG_REL_TOMBSTONE_INSERT] = "INSERT INTO item_tombstones(row_id, xml) "             \
+                                "VALUES ($1::int8, $2::bytea)",                         \
+    [PG_REL_TOMBSTONE_GET] = "SELECT xml FROM item_tombstones WHERE row_id = $1::int8"
 
 struct pg_store;
 /* Writer only, inside the open transaction: for a later version of an item

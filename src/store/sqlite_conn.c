@@ -390,7 +390,19 @@ static const char schema_channel_local[] =
     "ALTER TABLE channels ADD COLUMN local INTEGER NOT NULL DEFAULT 0\n"
     "  CHECK (local IN (0, 1));\n"
     "PRAGMA user_version = " XSTR(SCHEMA_CHANNEL_LOCAL) ";\n";
-#define SCHEMA_VERSION 12
+/* A withdrawal's signed tombstone (issues 10 and 13), kept verbatim with
+ * the withdrawn row so that every peer — and a relay's peers — gets the
+ * origin's bytes. */
+#define SCHEMA_TOMBSTONES 13
+static const char schema_tombstones[] =
+    "CREATE TABLE item_tombstones(\n"
+    "  row_id INTEGER PRIMARY KEY REFERENCES items(id), xml BLOB NOT NULL);\n"
+    "CREATE TRIGGER item_tombstones_no_update BEFORE UPDATE ON item_tombstones BEGIN\n"
+    "  SELECT RAISE(ABORT, 'tombstones are append-only'); END;\n"
+    "CREATE TRIGGER item_tombstones_no_delete BEFORE DELETE ON item_tombstones BEGIN\n"
+    "  SELECT RAISE(ABORT, 'tombstones are append-only'); END;\n"
+    "PRAGMA user_version = " XSTR(SCHEMA_TOMBSTONES) ";\n";
+#define SCHEMA_VERSION 13
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -647,7 +659,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed_policy(c, SCHEMA_FED_POLICY, err);
         if (!e && v < SCHEMA_CHANNEL_LOCAL)
             e = exec(c, schema_channel_local, err);
-        /* Later versions: `if (!e && v < 13) e = exec(c, schema_v12_to_v13, err);` */
+        if (!e && v < SCHEMA_TOMBSTONES)
+            e = exec(c, schema_tombstones, err);
+        /* Later versions: `if (!e && v < 14) e = exec(c, schema_v13_to_v14, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

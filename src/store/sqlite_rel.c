@@ -4,6 +4,8 @@
  * transaction each, on the writer) and reads. */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_rel.h"
+#include "store/sqlite_fed.h"
+#include "store/store_fed.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -518,20 +520,68 @@ static lsn_err rel_act(store *b, const store_rel_act *a, store_rel_outcome *outc
     return e;
 }
 
-typedef struct hide_job {
-    int64_t row, now_ms;
-} hide_job;
+typedef store_withdrawal hide_job;
 
 static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
 {
     hide_job *j = arg;
-    return hide(&((sq_store *)be)->w, j->row, "withdrawn", j->now_ms, err);
+    sq_conn *c = &((sq_store *)be)->w;
+    lsn_err e = hide(c, j->row, "withdrawn", j->now_ms, err);
+    if (!e && j->tombstone) {
+        sqlite3_stmt *st = sq_prepare(c, SQ_REL_TOMBSTONE_INSERT);
+        if (!st)
+            return sq_fail(c->db, err, "keeping a tombstone");
+        sqlite3_bind_int64(st, 1, j->row);
+        sqlite3_bind_blob64(st, 2, j->tombstone, j->tombstone_len, SQLITE_STATIC);
+        e = step_done(c, st, "keeping a tombstone", err);
+    }
+    /* The tombstone's outbox entries, in the same transaction. */
+    store_item q = { .fed = { .outbox = j->peers, .outbox_n = j->npeers } };
+    return e || !j->npeers ? e : sq_fed_item_written((sq_store *)be, j->row, &q, err);
 }
 
-static lsn_err rel_withdraw(store *b, int64_t row, int64_t now_ms, lsn_error *err)
+static lsn_err rel_withdraw(store *b, const store_withdrawal *w, lsn_error *err)
 {
-    hide_job j = { row, now_ms };
-    return writer_apply(&((sq_store *)b)->writer, apply_withdraw, &j, err);
+    if (w->npeers > STORE_OUTBOX_MAX || (w->npeers && !w->peers))
+        return core_fail(err, LSN_ERR_ARG, "too many peers, or none given");
+    lsn_err e = w->tombstone ? store_check_binding(w->tombstone, w->tombstone_len, err) : LSN_OK;
+    if (e)
+        return e;
+    hide_job j = *w;
+    return writer_apply_audited(&((sq_store *)b)->writer, apply_withdraw, &j, w->audit, err);
+}
+
+typedef struct tomb_out {
+    char *data;
+    size_t len;
+} tomb_out;
+
+static int tombstone_row(void *ctx, sqlite3_stmt *st)
+{
+    tomb_out *o = ctx;
+    const void *p = sqlite3_column_blob(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    if (!(o->data = core_malloc(n + 1)))
+        return -1;
+    if (n)
+        memcpy(o->data, p, n);
+    o->data[n] = '\0';
+    o->len = n;
+    return STORE_STOP;
+}
+
+static lsn_err rel_tombstone(store *b, int64_t row, char **out, size_t *len, lsn_error *err)
+{
+    tomb_out o = { 0 };
+    lsn_err e = sq_query((sq_store *)b, SQ_REL_TOMBSTONE_GET, SQ_INT(row), SQ_NONE, SQ_NONE,
+                         tombstone_row, &o, "reading a tombstone", err);
+    if (e) {
+        lsn_free(o.data);
+        o = (tomb_out){ 0 };
+    }
+    *out = o.data;
+    *len = o.len;
+    return e;
 }
 
 const store_rel_ops sq_rel_ops = {
@@ -544,4 +594,5 @@ const store_rel_ops sq_rel_ops = {
     .act = rel_act,
     .versions = rel_versions,
     .withdraw = rel_withdraw,
+    .tombstone = rel_tombstone,
 };

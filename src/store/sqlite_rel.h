@@ -59,7 +59,9 @@
                         "(SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "    \
                         "UNION ALL SELECT v.row_id, v.version, h.why FROM "             \
                         "item_versions v LEFT JOIN item_hidden h ON h.row_id = "        \
-                        "v.row_id WHERE v.item_uuid = ?1 ORDER BY 2"
+                        "v.row_id WHERE v.item_uuid = ?1 ORDER BY 2",                   \
+    [SQ_REL_TOMBSTONE_INSERT] = "INSERT INTO item_tombstones(row_id, xml) VALUES (?1,?2)", \
+    [SQ_REL_TOMBSTONE_GET] = "SELECT xml FROM item_tombstones WHERE row_id = ?1"
 
 struct sq_conn;
 /* The schema step that adds versions and release requests, run inside the

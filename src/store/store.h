@@ -253,7 +253,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 7u
+#define STORE_OPS_VERSION 8u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {

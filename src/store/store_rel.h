@@ -97,6 +97,21 @@ typedef enum store_rel_outcome {
     STORE_REL_EXTENDED,      /* EXTEND: extended already, or not later */
 } store_rel_outcome;
 
+/* A withdrawal (withdraw): row `row` hidden for good at now_ms; with it, in
+ * its transaction, the signed tombstone of the withdrawal (kept verbatim;
+ * NULL: none), one outbox entry for the row per peer of peers[0..npeers)
+ * (the origin's tombstone to the peers that had the item, or a relay's
+ * forwarding it: docs/FEDERATION.md) and its audit record (NULL: none). */
+typedef struct store_withdrawal {
+    int64_t row;
+    int64_t now_ms;
+    const int64_t *peers;
+    size_t npeers;
+    const char *tombstone;
+    size_t tombstone_len;
+    store_audit_event *audit;
+} store_withdrawal;
+
 typedef int (*store_release_cb)(void *ctx, const store_release *r);
 typedef int (*store_release_auth_cb)(void *ctx, const store_release_authority *a);
 typedef int (*store_release_event_cb)(void *ctx, const store_release_event *e);
@@ -133,9 +148,13 @@ typedef struct store_rel_ops {
      * too (the current one is the highest not hidden). */
     lsn_err (*versions)(store *s, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
                         void *ctx, lsn_error *err);
-    /* Hide row `row` for good (the item withdrawn): LSN_ERR_DUPLICATE when
-     * it is hidden already. */
-    lsn_err (*withdraw)(store *s, int64_t row, int64_t now_ms, lsn_error *err);
+    /* Withdraw w->row for good (see store_withdrawal), all in one
+     * transaction: LSN_ERR_DUPLICATE (and nothing written) when it is
+     * hidden already. */
+    lsn_err (*withdraw)(store *s, const store_withdrawal *w, lsn_error *err);
+    /* The tombstone kept with row `row`'s withdrawal (*out NUL-terminated,
+     * lsn_free; NULL when there is none). */
+    lsn_err (*tombstone)(store *s, int64_t row, char **out, size_t *len, lsn_error *err);
 } store_rel_ops;
 
 static inline lsn_err store_release_add(store *s, const store_release *r,
@@ -164,8 +183,10 @@ static inline lsn_err store_release_act(store *s, const store_rel_act *a,
 static inline lsn_err store_item_versions(store *s, const uint8_t item[STORE_UUID_LEN],
                                           store_version_cb cb, void *ctx, lsn_error *err)
 { return s->ops->rel->versions(s, item, cb, ctx, err); }
-static inline lsn_err store_item_withdraw(store *s, int64_t row, int64_t now_ms,
-                                          lsn_error *err)
-{ return s->ops->rel->withdraw(s, row, now_ms, err); }
+static inline lsn_err store_item_withdraw(store *s, const store_withdrawal *w, lsn_error *err)
+{ return s->ops->rel->withdraw(s, w, err); }
+static inline lsn_err store_item_tombstone(store *s, int64_t row, char **out, size_t *len,
+                                           lsn_error *err)
+{ return s->ops->rel->tombstone(s, row, out, len, err); }
 
 #endif

@@ -110,8 +110,16 @@ static lsn_err run_one(writer *w, writer_req *r)
         const store_audit_event *ev = r->event;
         return w->ops->insert_audit(w->be, &ev, 1, &r->err);
     }
-    case WRITER_APPLY:
-        return r->apply(w->be, r->arg, &r->err);
+    case WRITER_APPLY: {
+        /* With its audit record (writer_apply_audited): in the same
+         * request, so that both are written or neither. */
+        lsn_err e = r->apply(w->be, r->arg, &r->err);
+        if (e || !r->event)
+            return e;
+        chain(w, r->event);
+        const store_audit_event *ev = r->event;
+        return w->ops->insert_audit(w->be, &ev, 1, &r->err);
+    }
     case WRITER_BATCH: {
         /* The batch's items in runs, then its own write: one request, so
          * that the careful path's savepoint keeps it whole or drops it. */

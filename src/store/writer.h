@@ -182,6 +182,10 @@ lsn_err writer_batch_append(writer *w, const store_item *const *its,
                             void *arg, int64_t *ids_out, lsn_error *err);
 /* Run fn(be, arg, err) in a group and wait for its commit. */
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err);
+/* The same with audit record ev (NULL: none) written after fn in the same
+ * request: both, or neither. */
+lsn_err writer_apply_audited(writer *w, writer_apply_fn fn, void *arg, store_audit_event *ev,
+                             lsn_error *err);
 /* Unix time in milliseconds: what a record is stamped with when its
  * caller gave no time. */
 int64_t writer_now_ms(void);

@@ -275,3 +275,17 @@ lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err)
     writer_req r = { .kind = WRITER_APPLY, .apply = fn, .arg = arg };
     return writer_submit(w, &r, err);
 }
+
+lsn_err writer_apply_audited(writer *w, writer_apply_fn fn, void *arg, store_audit_event *ev,
+                             lsn_error *err)
+{
+    if (ev) {
+        lsn_err e = check_event(ev, 0, err);
+        if (e)
+            return e;
+        if (!ev->time_ms)
+            ev->time_ms = writer_now_ms();
+    }
+    writer_req r = { .kind = WRITER_APPLY, .apply = fn, .arg = arg, .event = ev };
+    return writer_submit(w, &r, err);
+}
