@@ -278,19 +278,6 @@ int main(int argc, char **argv)
     ok(audit_count(B, "post", "label as translated by HQ") >= 1,
        "tokyo_audits_the_item_as_decided_on_hqs_translation");
 
-    /* Withdrawn at HQ: its tombstone crosses the boundary too (translated
-     * as items are) and TOKYO no longer serves it (issues 10 and 13). */
-    char wpath[200];
-    snprintf(wpath, sizeof wpath, "/api/v1/items/%s/withdraw", id);
-    http_result rw = {0};
-    bool withdrawn = tn_http(&a, "POST", wpath, ingrid, NULL, 0, &rw) && rw.status == 200;
-    free(rw.body);
-    int left = -1;
-    for (int i = 0; withdrawn && i < 600 && (left = fu_count(&b, yuki, "fedeqsakura")) != 0; i++)
-        usleep(100000);
-    ok(withdrawn && left == 0 && audit_count(B, "item.withdraw", "withdrawn by its origin HQ") == 1,
-       "withdrawn_at_hq_the_item_is_gone_at_tokyo_under_the_other_policy (%d)", left);
-
     /* SHAPE's batch: a translation altered on the way (the alternative now
      * releases to KOR), then a faithful one: the first refused and audited,
      * the second stored. */
@@ -357,6 +344,26 @@ int main(int argc, char **argv)
            strcmp(str(json_object_get(it, "origin"), "node"), "HQ") == 0,
        "brussels_decides_on_hqs_own_label (%s)", str(lab, "classification"));
     json_decref(it);
+
+    /* Withdrawn at HQ: its tombstone crosses the boundary too (translated
+     * as items are) and TOKYO no longer serves it, nor BRUSSELS, which
+     * TOKYO sent it on to (issues 10 and 13). */
+    char wpath[200];
+    snprintf(wpath, sizeof wpath, "/api/v1/items/%s/withdraw", id);
+    http_result rw = {0};
+    bool withdrawn = tn_http(&a, "POST", wpath, ingrid, NULL, 0, &rw) && rw.status == 200;
+    free(rw.body);
+    int left = -1;
+    for (int i = 0; withdrawn && i < 600 && (left = fu_count(&b, yuki, "fedeqsakura")) != 0; i++)
+        usleep(100000);
+    ok(withdrawn && left == 0 && audit_count(B, "item.withdraw", "withdrawn by its origin HQ") == 1,
+       "withdrawn_at_hq_the_item_is_gone_at_tokyo_under_the_other_policy (%d)", left);
+
+    for (int i = 0; withdrawn && i < 600 && (left = fu_count(&d, bingrid, "fedeqsakura")) != 0;
+         i++)
+        usleep(100000);
+    ok(withdrawn && left == 0, "and_at_brussels_which_tokyo_sent_it_on_to (%d)", left);
+
     free(bingrid);
 
     free(ingrid);
