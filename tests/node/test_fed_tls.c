@@ -8,8 +8,9 @@
  * with none, fails the TLS handshake at TOKYO (libcurl reports a TLS
  * error; no HTTP status at all), as SHAPE does at first; HQ's passes.
  * Then an administrator registers SHAPE at the running TOKYO (POST
- * /api/v1/peers): SHAPE's certificate passes the handshake at once, and
- * the item SHAPE posted meanwhile arrives at TOKYO, with no restart.
+ * /api/v1/peers): SHAPE's certificate passes the handshake at once, the
+ * item SHAPE posted meanwhile arrives at TOKYO, and TOKYO sends SHAPE what
+ * it releases to it, with no restart of either.
  *
  * Usage: test_fed_tls LIAISON_EXE */
 #include <signal.h>
@@ -162,6 +163,14 @@ int main(int argc, char **argv)
     ok(st == 200, "a_peer_added_while_the_node_runs_passes_the_handshake_at_once (%ld)", st);
     ok(wait_count(&b, reader, "tlslate", 1) == 1,
        "its_item_arrives_without_a_restart_of_either_node");
+    /* And the other way: TOKYO's sender for SHAPE starts with the
+     * registration, not with TOKYO's next start. */
+    char *tposter = tn_token(&b, "ingrid.halvorsen");
+    ok(fu_post(&b, tposter, "cyber-defence", REL_JPN, "tlsback from tokyo", id),
+       "TOKYO accepts an item released to NATO and JPN");
+    ok(wait_count(&s, poster, "tlsback", 1) == 1,
+       "the_running_node_sends_to_a_peer_added_since_it_started");
+    free(tposter);
     ok(refused_at_tls(pb, B, F, "unknown, after"),
        "the_unknown_certificate_is_still_refused_after_the_registry_changed");
 
