@@ -545,14 +545,9 @@ static fed_link *link_new(struct node_fed *f, const store_peer *p)
     return l;
 }
 
-/* Append l to the list and start its thread (under f->mu). */
-static void link_add(struct node_fed *f, fed_link *l)
+/* Start l's thread, if it has a peer of its own to send to. */
+static void link_start(fed_link *l)
 {
-    if (f->last)
-        atomic_store(&f->last->next, l);
-    else
-        atomic_store(&f->links, l);
-    f->last = l;
     if (!l->pin[0])
         return;
     if (pthread_create(&l->thread, NULL, link_main, l) != 0) {
@@ -564,7 +559,8 @@ static void link_add(struct node_fed *f, fed_link *l)
 
 typedef struct load_ctx {
     struct node_fed *f;
-    const char *only; /* that peer alone (node_fed_add); NULL: all */
+    const char *only; /* that peer alone, started at once (node_fed_add);
+                         NULL: all, started by the caller once all are in */
     bool failed;
 } load_ctx;
 
@@ -583,10 +579,17 @@ static int load_cb(void *ctx, const store_peer *p)
     bool known = false;
     for (fed_link *k = atomic_load(&f->links); k && !known; k = atomic_load(&k->next))
         known = strcmp(k->name, l->name) == 0;
-    if (known || f->stop)
+    if (known || f->stop) {
         link_free(l); /* already served, or stopping */
-    else
-        link_add(f, l);
+    } else {
+        if (f->last)
+            atomic_store(&f->last->next, l);
+        else
+            atomic_store(&f->links, l);
+        f->last = l;
+        if (lc->only)
+            link_start(l);
+    }
     pthread_mutex_unlock(&f->mu);
     return lc->only ? STORE_STOP : STORE_NEXT;
 }
@@ -620,16 +623,22 @@ lsn_err node_fed_start(node *n, const char *data_dir, unsigned retry_min, unsign
         fed_free(f);
         return core_fail(err, LSN_ERR_IO, "libcurl failed to start");
     }
-    /* The senders start as their peers are read; n->fed is set after, but
-     * a sender reads it only through its link (l->f). */
     load_ctx lc = {.f = f};
     lsn_err rc = store_peer_list(n->st, load_cb, &lc, err);
     if (rc == LSN_OK && lc.failed)
         rc = core_fail(err, LSN_ERR_NOMEM, "out of memory loading the peers");
+    if (rc != LSN_OK) {
+        fed_free(f);
+        return rc;
+    }
+    /* Every link in before any thread starts: a relay's first hand_over
+     * finds the peers it relays to. */
+    pthread_mutex_lock(&f->mu);
+    for (fed_link *l = atomic_load(&f->links); l; l = atomic_load(&l->next))
+        link_start(l);
+    pthread_mutex_unlock(&f->mu);
     n->fed = f;
-    if (rc != LSN_OK)
-        node_fed_stop(n); /* the senders started before the failure */
-    return rc;
+    return LSN_OK;
 }
 
 void node_fed_add(node *n, const char *peer)
