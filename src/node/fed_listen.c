@@ -1,11 +1,15 @@
 /* node/fed_listen.c — the federation listener (--federation-listen): HTTPS
  * with mutual TLS on a listener of its own, for peers only.
  *
- * The node's identity (DATA/node.crt, node.key) is the server certificate;
- * the registered peers' pinned certificates are the only trusted client
- * certificates, and a request whose certificate is not one of them is
- * refused before it is routed (srv_server_opts.require_client_cert). The
- * peer a request comes from is the one whose pinned certificate it
+ * The node's identity (DATA/node.crt, node.key) is the server certificate.
+ * A client must present a certificate in the TLS handshake, and the
+ * handshake fails unless its SHA-256 fingerprint is the pinned one of a
+ * peer registered now (srv_server_opts.client_pin, read from the live
+ * registry: a peer added while the node runs is taken at once, and one
+ * no longer registered is refused at its next connection). An unknown
+ * certificate, or none, so never reaches HTTP. The same check runs again
+ * before a request is routed (require_client_cert: 403), as a second line.
+ * The peer a request comes from is the one whose pinned certificate it
  * presented — never a name in the message. One route: PUT
  * /fed/v1/send/{txn}, a batch of items (docs/FEDERATION.md), which names
  * its destination; the items go to svc_fed_receive. */
@@ -25,19 +29,31 @@
 #define FED_BODY_LIMIT (32u << 20) /* a batch: a few dozen items */
 #define FED_THREADS 4u
 
+/* A peer is known by its pinned certificate's fingerprint only (never by
+ * a subject: peers' certificates are self-signed or national): the name of
+ * the peer registered now with the certificate of fingerprint fp. */
+static bool fed_peer_of(node *n, const uint8_t fp[SRV_CERT_FP_LEN], char *name, size_t cap)
+{
+    char hex[SRV_CERT_FP_LEN * 3 + 1], *p = hex;
+    for (int i = 0; i < SRV_CERT_FP_LEN; i++)
+        p += snprintf(p, 4, i ? ":%02X" : "%02X", fp[i]);
+    return svc_peer_by_fingerprint(&n->svc, hex, name, cap);
+}
+
+/* The handshake's check (srv_server_opts.client_pin). */
+static bool fed_pinned(void *ctx, const uint8_t fp[SRV_CERT_FP_LEN])
+{
+    char name[FED_NAME_MAX + 1];
+    return fed_peer_of(ctx, fp, name, sizeof name);
+}
+
 /* The peer of a client certificate (srv_auth.lookup_cert): its name,
  * owned (freed by fed_release). */
-/* A peer is known by its pinned certificate's fingerprint only (never by
- * a subject: peers' certificates are self-signed or national). */
 static void *fed_lookup_cert(void *ctx, const srv_client_cert *cert)
 {
     node *n = ctx;
-    const uint8_t *fp = cert->fingerprint;
-    char hex[32 * 3 + 1], *p = hex;
-    for (int i = 0; i < 32; i++)
-        p += snprintf(p, 4, i ? ":%02X" : "%02X", fp[i]);
     char name[FED_NAME_MAX + 1];
-    if (!svc_peer_by_fingerprint(&n->svc, hex, name, sizeof name))
+    if (!fed_peer_of(n, cert->fingerprint, name, sizeof name))
         return NULL;
     node_fed_heard(n, name); /* any traffic from a peer: retry it now */
     return core_strdup(name);
@@ -183,52 +199,19 @@ static const srv_route fed_routes[] = {
      "a batch of items from a peer (mutual TLS: its pinned certificate)", SVC_ACT_NONE},
 };
 
-/* The peers' pinned certificates, one PEM after another: the listener's
- * trusted client certificates. */
-typedef struct pem_cat {
-    char *text;
-    size_t len;
-    bool failed;
-} pem_cat;
-
-static int pem_cb(void *ctx, const store_peer *p)
-{
-    pem_cat *c = ctx;
-    size_t l = strlen(p->certificate);
-    char *t = core_realloc(c->text, c->len + l + 2);
-    if (!t) {
-        c->failed = true;
-        return STORE_STOP;
-    }
-    memcpy(t + c->len, p->certificate, l);
-    c->len += l;
-    t[c->len++] = '\n';
-    t[c->len] = '\0';
-    c->text = t;
-    return STORE_NEXT;
-}
-
 lsn_err node_fed_listen_start(node *n, const char *listen, const char *data_dir,
                               lsn_error *err)
 {
     char crt[4096], key[4096];
     snprintf(crt, sizeof crt, "%s/node.crt", data_dir);
     snprintf(key, sizeof key, "%s/node.key", data_dir);
-    /* With no peer yet, trust only the node's own certificate, which no
-     * peer holds the key of: every connection is refused. */
-    pem_cat c = {0};
-    if (store_peer_list(n->st, pem_cb, &c, err) != LSN_OK) {
-        lsn_free(c.text);
-        return LSN_ERR_IO;
-    }
-    if (c.failed) {
-        lsn_free(c.text);
-        return core_fail(err, LSN_ERR_NOMEM, "out of memory");
-    }
+    /* No list of trusted certificates is given to TLS: it would be the
+     * peers of the moment the listener started. The pin is checked in
+     * the handshake against the registry as it is then. */
     srv_server_opts o = {
         .listen = listen, .tls_cert = crt, .tls_key = key,
-        .tls_client_ca = c.text ? NULL : crt, .tls_client_ca_pem = c.text,
-        .require_client_cert = true, .body_limit = FED_BODY_LIMIT, .threads = FED_THREADS,
+        .require_client_cert = true, .client_pin = {.pinned = fed_pinned, .ctx = n},
+        .body_limit = FED_BODY_LIMIT, .threads = FED_THREADS,
         .max_connections = 64, .timeout = 60, .per_address = 0, .request_deadline = 120,
         .routes = fed_routes, .nroutes = sizeof fed_routes / sizeof fed_routes[0],
         .auth = {.lookup_cert = fed_lookup_cert, .release = fed_release,
@@ -236,6 +219,5 @@ lsn_err node_fed_listen_start(node *n, const char *listen, const char *data_dir,
         .app = n,
     };
     n->fed_srv = srv_server_start(&o, err);
-    lsn_free(c.text);
     return n->fed_srv ? LSN_OK : LSN_ERR_IO;
 }

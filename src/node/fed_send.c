@@ -59,6 +59,7 @@ typedef struct fed_link {
     char last_error[256]; /* as last noted; "" none */
     pthread_t thread;
     bool started;
+    struct fed_link *_Atomic next; /* the links form a list that only grows */
 } fed_link;
 
 struct node_fed {
@@ -68,8 +69,11 @@ struct node_fed {
     bool stop;
     _Atomic bool stopping; /* stop, read by an exchange in flight */
     uint64_t gen;         /* moved by every wake: new items */
-    fed_link *links;
-    size_t nlinks;
+    /* One link per peer, from the start or added since (node_fed_add):
+     * appended under mu, never removed before node_fed_stop, so a thread
+     * may walk the list without the lock. */
+    fed_link *_Atomic links;
+    fed_link *last;       /* the list's tail (under mu) */
     char crt[4096], key[4096];
     unsigned retry_min, retry_max, probe;
 };
@@ -432,8 +436,7 @@ static void hand_over(fed_link *relay)
         !one.n)
         return;
     int64_t upto = one.v[0].item;
-    for (size_t i = 0; i < f->nlinks; i++) {
-        fed_link *v = &f->links[i];
+    for (fed_link *v = atomic_load(&f->links); v; v = atomic_load(&v->next)) {
         if (!v->via || strcmp(v->via, relay->name) != 0)
             continue;
         uint64_t before = v->acked;
@@ -553,24 +556,23 @@ static void *link_main(void *arg)
 
 /* ---- start, wake, stop ------------------------------------------------------ */
 
-typedef struct load_ctx {
-    struct node_fed *f;
-    bool failed;
-} load_ctx;
-
-static int load_cb(void *ctx, const store_peer *p)
+static void link_free(fed_link *l)
 {
-    load_ctx *lc = ctx;
-    struct node_fed *f = lc->f;
-    fed_link *v = core_realloc(f->links, (f->nlinks + 1) * sizeof *v);
-    if (!v) {
-        lc->failed = true;
-        return STORE_STOP;
-    }
-    f->links = v;
-    fed_link *l = &v[f->nlinks];
-    /* A peer reached through a relay gets no direct link: what is queued
-     * for it waits (relaying is to come, docs/FEDERATION.md). */
+    lsn_free(l->name);
+    lsn_free(l->url);
+    lsn_free(l->pem);
+    lsn_free(l->via);
+    lsn_free(l);
+}
+
+/* A link for peer p (not started), or NULL when out of memory. */
+static fed_link *link_new(struct node_fed *f, const store_peer *p)
+{
+    fed_link *l = core_calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    /* A peer reached through a relay gets no direct link: its items go to
+     * the relay (hand_over). */
     bool relayed = p->via != NULL;
     *l = (fed_link){.f = f, .id = p->id, .name = core_strdup(p->name),
                     .url = core_strdup(p->url), .pem = core_strdup(p->certificate),
@@ -578,23 +580,70 @@ static int load_cb(void *ctx, const store_peer *p)
                     .acked = p->last_acked};
     snprintf(l->state, sizeof l->state, "%s", p->state);
     snprintf(l->last_error, sizeof l->last_error, "%s", p->last_error ? p->last_error : "");
-    f->nlinks++;
-    if (!l->name || !l->url || !l->pem || (relayed && !l->via))
-        lc->failed = true;
-    else if (relayed || !key_pin(l->pem, l->pin, sizeof l->pin))
+    if (!l->name || !l->url || !l->pem || (relayed && !l->via)) {
+        link_free(l);
+        return NULL;
+    }
+    if (relayed || !key_pin(l->pem, l->pin, sizeof l->pin))
         l->pin[0] = '\0'; /* relayed, or not a certificate: never started */
-    return lc->failed ? STORE_STOP : STORE_NEXT;
+    return l;
+}
+
+/* Start l's thread, if it has a peer of its own to send to. */
+static void link_start(fed_link *l)
+{
+    if (!l->pin[0])
+        return;
+    if (pthread_create(&l->thread, NULL, link_main, l) != 0) {
+        srv_log(SRV_LOG_ERROR, "fed: cannot start the sender for %s", l->name);
+        return;
+    }
+    l->started = true;
+}
+
+typedef struct load_ctx {
+    struct node_fed *f;
+    const char *only; /* that peer alone, started at once (node_fed_add);
+                         NULL: all, started by the caller once all are in */
+    bool failed;
+} load_ctx;
+
+static int load_cb(void *ctx, const store_peer *p)
+{
+    load_ctx *lc = ctx;
+    struct node_fed *f = lc->f;
+    if (lc->only && strcmp(p->name, lc->only) != 0)
+        return STORE_NEXT;
+    fed_link *l = link_new(f, p);
+    if (!l) {
+        lc->failed = true;
+        return STORE_STOP;
+    }
+    pthread_mutex_lock(&f->mu);
+    bool known = false;
+    for (fed_link *k = atomic_load(&f->links); k && !known; k = atomic_load(&k->next))
+        known = strcmp(k->name, l->name) == 0;
+    if (known || f->stop) {
+        link_free(l); /* already served, or stopping */
+    } else {
+        if (f->last)
+            atomic_store(&f->last->next, l);
+        else
+            atomic_store(&f->links, l);
+        f->last = l;
+        if (lc->only)
+            link_start(l);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return lc->only ? STORE_STOP : STORE_NEXT;
 }
 
 static void fed_free(struct node_fed *f)
 {
-    for (size_t i = 0; i < f->nlinks; i++) {
-        lsn_free(f->links[i].name);
-        lsn_free(f->links[i].url);
-        lsn_free(f->links[i].pem);
-        lsn_free(f->links[i].via);
+    for (fed_link *l = atomic_load(&f->links), *next; l; l = next) {
+        next = atomic_load(&l->next);
+        link_free(l);
     }
-    lsn_free(f->links);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     lsn_free(f);
@@ -626,24 +675,31 @@ lsn_err node_fed_start(node *n, const char *data_dir, unsigned retry_min, unsign
         fed_free(f);
         return rc;
     }
-    for (size_t i = 0; i < f->nlinks; i++) {
-        fed_link *l = &f->links[i];
-        if (!l->pin[0])
-            continue;
-        if (pthread_create(&l->thread, NULL, link_main, l) != 0) {
-            srv_log(SRV_LOG_ERROR, "fed: cannot start the sender for %s", l->name);
-            continue;
-        }
-        l->started = true;
-    }
+    /* Every link in before any thread starts: a relay's first hand_over
+     * finds the peers it relays to. */
+    pthread_mutex_lock(&f->mu);
+    for (fed_link *l = atomic_load(&f->links); l; l = atomic_load(&l->next))
+        link_start(l);
+    pthread_mutex_unlock(&f->mu);
     n->fed = f;
     return LSN_OK;
+}
+
+void node_fed_add(node *n, const char *peer)
+{
+    struct node_fed *f = n->fed;
+    if (!f || !peer)
+        return;
+    load_ctx lc = {.f = f, .only = peer};
+    lsn_error err;
+    if (store_peer_list(n->st, load_cb, &lc, &err) != LSN_OK || lc.failed)
+        srv_log(SRV_LOG_WARN, "fed: no sender for %s until the node restarts", peer);
 }
 
 void node_fed_wake(node *n)
 {
     struct node_fed *f = n->fed;
-    if (!f || !f->nlinks)
+    if (!f)
         return;
     pthread_mutex_lock(&f->mu);
     f->gen++;
@@ -657,9 +713,9 @@ void node_fed_heard(node *n, const char *peer)
     if (!f)
         return;
     pthread_mutex_lock(&f->mu);
-    for (size_t i = 0; i < f->nlinks; i++)
-        if (f->links[i].backing_off && strcmp(f->links[i].name, peer) == 0) {
-            f->links[i].heard = true;
+    for (fed_link *l = atomic_load(&f->links); l; l = atomic_load(&l->next))
+        if (l->backing_off && strcmp(l->name, peer) == 0) {
+            l->heard = true;
             pthread_cond_broadcast(&f->cv);
         }
     pthread_mutex_unlock(&f->mu);
@@ -675,9 +731,10 @@ void node_fed_stop(node *n)
     atomic_store(&f->stopping, true);
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
-    for (size_t i = 0; i < f->nlinks; i++)
-        if (f->links[i].started)
-            pthread_join(f->links[i].thread, NULL);
+    /* No link is added once stop is set (load_cb checks it). */
+    for (fed_link *l = atomic_load(&f->links); l; l = atomic_load(&l->next))
+        if (l->started)
+            pthread_join(l->thread, NULL);
     fed_free(f);
     curl_global_cleanup();
     n->fed = NULL;

@@ -134,6 +134,9 @@ void node_h_peer_add(srv_request *req, srv_response *resp)
         json_decref(in);
         return;
     }
+    /* Served at once: its sender starts (the listener's handshake already
+     * reads the registry as it is now). */
+    node_fed_add(n, p.name);
     /* The answer is the peer as the registry now holds it. */
     find_ctx f = {.set = n->svc.set, .name = p.name};
     lsn_error err;

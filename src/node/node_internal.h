@@ -70,7 +70,9 @@ typedef struct node {
     const lsn_policy *policy; /* the node's policy (in set) */
     srv_server *srv;
     srv_server *fed_srv;      /* the federation listener (fed_listen.c); NULL: none */
-    struct node_fed *fed;     /* the senders to peers (fed_send.c); NULL: none */
+    struct node_fed *_Atomic fed; /* the senders to peers (fed_send.c); NULL: none.
+                                * Atomic: the API, started first, may read it (a
+                                * post wakes the senders, a peer added starts one) */
     srv_sse_hub *hub;
     srv_metrics *metrics;     /* the server's (set after start) */
     size_t body_limit;
@@ -136,6 +138,9 @@ void node_h_fed_send(srv_request *req, srv_response *resp);
  * from (reset its backoff); stop them (before the store closes). */
 lsn_err node_fed_start(node *n, const char *data_dir, unsigned retry_min, unsigned retry_max,
                        unsigned probe, lsn_error *err);
+/* A peer registered while the node runs (POST /api/v1/peers): its sender
+ * starts now (nothing when it has one already, or federation is off). */
+void node_fed_add(node *n, const char *peer);
 void node_fed_wake(node *n);
 void node_fed_heard(node *n, const char *peer);
 void node_fed_stop(node *n);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -16,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "server/client_cert.h"
+#include "server/conn_guard.h"
 
 struct srv_ca_list {
     gnutls_x509_crt_t *crts;
@@ -96,7 +98,8 @@ static void leaf_details(const gnutls_datum_t *der, const srv_ca_list *cas,
     gnutls_x509_crt_deinit(crt);
 }
 
-bool srv_client_cert_read(void *conn, const srv_ca_list *cas, srv_client_cert *out)
+bool srv_client_cert_read(void *conn, const srv_ca_list *cas, bool pinned,
+                          srv_client_cert *out)
 {
     memset(out, 0, sizeof *out);
     const union MHD_ConnectionInfo *ci =
@@ -105,9 +108,12 @@ bool srv_client_cert_read(void *conn, const srv_ca_list *cas, srv_client_cert *o
         return false;
     gnutls_session_t tls = (gnutls_session_t)ci->tls_session;
     unsigned status = 0;
-    /* Only a certificate that chains to a trusted CA, valid now, counts. */
-    if (gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509 ||
-        gnutls_certificate_verify_peers2(tls, &status) != GNUTLS_E_SUCCESS || status != 0)
+    /* Only a certificate that chains to a trusted CA, valid now, counts
+     * (or, pinned, the one the handshake took by its fingerprint). */
+    if (gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509)
+        return false;
+    if (!pinned &&
+        (gnutls_certificate_verify_peers2(tls, &status) != GNUTLS_E_SUCCESS || status != 0))
         return false;
     unsigned n = 0;
     const gnutls_datum_t *certs = gnutls_certificate_get_peers(tls, &n);
@@ -115,6 +121,68 @@ bool srv_client_cert_read(void *conn, const srv_ca_list *cas, srv_client_cert *o
         return false;
     crypto_hash_sha256(out->fingerprint, certs[0].data, certs[0].size);
     leaf_details(&certs[0], cas, out);
+    return true;
+}
+
+/* End the handshake with an alert that says why (libmicrohttpd just closes
+ * a connection whose handshake failed, which a client reads as an empty
+ * answer, not as a refusal): what GnuTLS is to return. */
+static int refuse(gnutls_session_t tls, gnutls_alert_description_t why)
+{
+    (void)gnutls_alert_send(tls, GNUTLS_AL_FATAL, why); /* best effort */
+    return GNUTLS_E_CERTIFICATE_ERROR;
+}
+
+/* The handshake's check of a pinned client certificate (GnuTLS calls it
+ * once the client has sent its certificate, or none, and proved it holds
+ * its key): 0 lets the handshake go on, anything else ends it. The pin
+ * comes from the connection's record: GnuTLS's session pointer is
+ * libmicrohttpd's connection, whose socket context is the srv_conn.
+ * Anything missing is a refusal. */
+static int pinned_verify(gnutls_session_t tls)
+{
+    unsigned n = 0;
+    const gnutls_datum_t *certs = gnutls_certificate_get_peers(tls, &n);
+    if (!certs || n == 0 || !certs[0].data || certs[0].size == 0 ||
+        gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509)
+        return refuse(tls, GNUTLS_A_CERTIFICATE_REQUIRED);
+    struct MHD_Connection *c = gnutls_session_get_ptr(tls);
+    const union MHD_ConnectionInfo *ci =
+        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    const srv_conn *sc = ci ? ci->socket_context : NULL;
+    const srv_cert_pin *pin = sc ? sc->pin : NULL;
+    if (!pin || !pin->pinned)
+        return refuse(tls, GNUTLS_A_INTERNAL_ERROR);
+    /* Valid now: a pinned certificate past its time is refused as a chain
+     * to a CA would be. */
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return refuse(tls, GNUTLS_A_INTERNAL_ERROR);
+    time_t now = time(NULL);
+    bool in_time = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 &&
+                   gnutls_x509_crt_get_activation_time(crt) <= now &&
+                   gnutls_x509_crt_get_expiration_time(crt) > now;
+    gnutls_x509_crt_deinit(crt);
+    if (!in_time)
+        return refuse(tls, GNUTLS_A_CERTIFICATE_EXPIRED);
+    uint8_t fp[SRV_CERT_FP_LEN];
+    crypto_hash_sha256(fp, certs[0].data, certs[0].size);
+    return pin->pinned(pin->ctx, fp) ? 0 : refuse(tls, GNUTLS_A_CERTIFICATE_UNKNOWN);
+}
+
+bool srv_client_cert_require(void *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+    if (!ci || !ci->tls_session)
+        return false;
+    gnutls_session_t tls = (gnutls_session_t)ci->tls_session;
+    /* Asked for (libmicrohttpd asks only with a trust list), and judged by
+     * pinned_verify, which GnuTLS runs with a certificate or without one
+     * and which refuses none with an alert (GNUTLS_CERT_REQUIRE would end
+     * such a handshake before it, silently). */
+    gnutls_certificate_server_set_request(tls, GNUTLS_CERT_REQUEST);
+    gnutls_session_set_verify_function(tls, pinned_verify);
     return true;
 }
 

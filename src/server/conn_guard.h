@@ -60,6 +60,9 @@ typedef struct srv_conn {
     const char *line_uri;
     size_t line_uri_len;
     bool line_uri_nul_escape;    /* it holds %00 */
+    /* the server's pinned client certificates, read in the TLS handshake
+     * (client_cert.c); NULL: none pinned */
+    const struct srv_cert_pin *pin;
 } srv_conn;
 
 typedef struct srv_conn_guard_opts {

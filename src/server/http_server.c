@@ -269,7 +269,7 @@ static void auth_challenge(srv_response *resp, srv_auth_result r)
 static bool cert_user(srv_server *s, struct MHD_Connection *c, srv_request *rq)
 {
     srv_client_cert cert;
-    if (!srv_client_cert_read(c, s->tls_cas, &cert))
+    if (!srv_client_cert_read(c, s->tls_cas, s->o.client_pin.pinned != NULL, &cert))
         return false;
     rq->user = s->o.auth.lookup_cert(s->o.auth.ctx, &cert);
     return rq->user != NULL;
@@ -525,7 +525,17 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     srv_server *s = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = i ? srv_conn_guard_started(s->guard, i->connect_fd) : NULL;
+        srv_conn *sc = i ? srv_conn_guard_started(s->guard, i->connect_fd) : NULL;
+        *socket_context = sc;
+        /* Pinned client certificates: the session exists, its handshake
+         * has not begun (libmicrohttpd tells us before it reads a byte).
+         * Without a record the handshake finds no pin and fails. */
+        if (s->o.client_pin.pinned) {
+            if (sc)
+                sc->pin = &s->o.client_pin;
+            if (!srv_client_cert_require(c))
+                srv_log(SRV_LOG_WARN, "http: a connection without TLS on a pinned listener");
+        }
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         srv_conn_guard_closed(s->guard, *socket_context);
         *socket_context = NULL;
@@ -719,7 +729,9 @@ static srv_server *server_start(const srv_server_opts *o, srv_metrics *shared, l
         return NULL;
     }
     if (o->require_client_cert &&
-        (!o->tls_cert || (!o->tls_client_ca && !o->tls_client_ca_pem) || !o->auth.lookup_cert)) {
+        (!o->tls_cert ||
+         (!o->tls_client_ca && !o->tls_client_ca_pem && !o->client_pin.pinned) ||
+         !o->auth.lookup_cert)) {
         core_fail(err, LSN_ERR_ARG, "client certificates need TLS, trusted certificates "
                                     "and a lookup");
         return NULL;

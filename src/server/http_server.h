@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "liaison/error.h"
 #include "server/auth.h"
+#include "server/client_cert.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/sse.h"
@@ -35,6 +36,12 @@ typedef struct srv_server_opts {
                                     that auth.lookup_cert knows (rq->user); else 403
                                     and the connection closed (the federation
                                     listener: peers only) */
+    srv_cert_pin client_pin;     /* with require_client_cert: pinned client
+                                    certificates, decided in the TLS handshake
+                                    (client_cert.h) — a client without one
+                                    pinned fails the handshake, before any
+                                    HTTP; tls_client_ca* is then not needed,
+                                    and the 403 above stays as a second line */
     size_t body_limit;           /* bytes (default 1 MiB) */
     unsigned threads;            /* default: number of CPUs (at most 64) */
     unsigned max_connections;    /* default 1024 */

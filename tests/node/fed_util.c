@@ -157,7 +157,17 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 bool fu_put(int port, const char *server_dir, const char *client_dir, const char *txn,
             const char *body, http_result *r)
 {
+    int code;
+    char why[CURL_ERROR_SIZE];
+    return fu_put_why(port, server_dir, client_dir, txn, body, r, &code, why);
+}
+
+bool fu_put_why(int port, const char *server_dir, const char *client_dir, const char *txn,
+                const char *body, http_result *r, int *code, char why[256])
+{
     memset(r, 0, sizeof *r);
+    *code = -1;
+    why[0] = '\0';
     CURL *c = curl_easy_init();
     if (!c)
         return false;
@@ -182,7 +192,9 @@ bool fu_put(int port, const char *server_dir, const char *client_dir, const char
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
     CURLcode rc = curl_easy_perform(c);
+    *code = (int)rc;
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(h);

@@ -3,7 +3,10 @@
  * TOKYO — the receiving node — is killed with SIGKILL at random moments
  * three times (and started again), then HQ once. Afterwards TOKYO holds
  * exactly the releasable items HQ holds, each once; every item HQ
- * acknowledged is there; both audit chains verify.
+ * acknowledged is there; both audit chains verify. A reader at TOKYO
+ * follows its stream all along, resuming with Last-Event-ID after each
+ * kill (as a browser's EventSource does): every item TOKYO holds was
+ * delivered on the stream exactly once.
  *
  * N is LIAISON_FED_EXACTLY_ONCE_N (default 1000, what CI runs under ASan on
  * two cores in about a minute; the issue's 10,000 runs with
@@ -11,8 +14,10 @@
  * moments (printed, to replay a failure).
  *
  * Usage: test_fed_exactly_once LIAISON_EXE */
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +58,120 @@ static bool read_counts(const char *d, int n, int *counts)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return good;
+}
+
+/* ---- a stream subscriber at TOKYO that resumes ------------------------------ */
+
+/* The subscriber: reads TOKYO's stream with libcurl (which undoes the
+ * chunked framing), counts each complete event whose item body is "eo-i",
+ * and when the stream ends (TOKYO killed) connects again, with
+ * Last-Event-ID the last event id it was given, until told to stop. */
+typedef struct follower {
+    pthread_mutex_t mu;
+    int port;             /* TOKYO's API, which moves at each start */
+    const char *token;
+    int n;
+    int *delivered;       /* per i: events carrying "eo-i" */
+    unsigned resumed;     /* connections made with a Last-Event-ID */
+    unsigned refused;     /* answers other than 200 (a resume point refused) */
+    char last_id[64];     /* "0" at first: every item the reader may see */
+    _Atomic bool stop;
+    char buf[1 << 16];    /* the current event, as it comes */
+    size_t len;
+    pthread_t thread;
+} follower;
+
+/* One complete event (its lines, without the blank line that ends it). */
+static void on_event(follower *f, char *ev)
+{
+    const char *id = NULL, *data = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(ev, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "id: ", 4) == 0)
+            id = line + 4;
+        else if (strncmp(line, "data: ", 6) == 0)
+            data = line + 6;
+    }
+    if (!id || !data)
+        return; /* a comment (heartbeat) */
+    pthread_mutex_lock(&f->mu);
+    snprintf(f->last_id, sizeof f->last_id, "%s", id);
+    const char *b = strstr(data, "\"body\":\"eo-");
+    if (b) {
+        int i = atoi(b + strlen("\"body\":\"eo-"));
+        if (i >= 0 && i < f->n)
+            f->delivered[i]++;
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+static size_t on_stream(char *p, size_t size, size_t nmemb, void *ctx)
+{
+    follower *f = ctx;
+    size_t n = size * nmemb;
+    for (size_t k = 0; k < n; k++) {
+        if (p[k] == '\r')
+            continue;
+        if (f->len + 1 >= sizeof f->buf)
+            return 0; /* an event larger than any item's: give up this stream */
+        f->buf[f->len++] = p[k];
+        if (f->len >= 2 && f->buf[f->len - 1] == '\n' && f->buf[f->len - 2] == '\n') {
+            f->buf[f->len] = '\0';
+            on_event(f, f->buf);
+            f->len = 0;
+        }
+    }
+    return n;
+}
+
+static int stream_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return ((follower *)ctx)->stop ? 1 : 0;
+}
+
+static void *follow(void *arg)
+{
+    follower *f = arg;
+    char url[160], auth[600], resume[120];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", f->token);
+    while (!f->stop) {
+        pthread_mutex_lock(&f->mu);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/stream?channel=cyber-defence",
+                 f->port);
+        snprintf(resume, sizeof resume, "Last-Event-ID: %s", f->last_id);
+        bool again = strcmp(f->last_id, "0") != 0;
+        pthread_mutex_unlock(&f->mu);
+        struct curl_slist *h = curl_slist_append(NULL, auth);
+        h = curl_slist_append(h, resume);
+        h = curl_slist_append(h, "Accept: text/event-stream");
+        CURL *c = curl_easy_init();
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stream_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+        f->len = 0; /* a partial event of a stream that ended is not counted */
+        CURLcode rc = curl_easy_perform(c);
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        pthread_mutex_lock(&f->mu);
+        if (status == 200 && again)
+            f->resumed++;
+        if (status != 0 && status != 200)
+            f->refused++;
+        pthread_mutex_unlock(&f->mu);
+        (void)rc;
+        curl_easy_cleanup(c);
+        curl_slist_free_all(h);
+        if (!f->stop)
+            usleep(200000); /* TOKYO down: try again */
+    }
+    return NULL;
 }
 
 /* Wait until HQ's peer TOKYO has nothing waiting (at most `secs`). */
@@ -106,6 +225,13 @@ int main(int argc, char **argv)
         return 1;
     }
     char *poster = tn_token(&a, "ingrid.halvorsen"), *admin = tn_token(&a, "marco.bellini");
+    char *reader = tn_token(&b, "kenji.watanabe");
+    static follower fl = {.mu = PTHREAD_MUTEX_INITIALIZER, .last_id = "0"};
+    fl.port = b.port; /* unproxied: the node itself */
+    fl.token = reader;
+    fl.n = n;
+    fl.delivered = calloc((size_t)n, sizeof *fl.delivered);
+    bool following = reader && pthread_create(&fl.thread, NULL, follow, &fl) == 0;
 
     /* The random moments: TOKYO killed three times, each down for a few
      * posts; HQ killed once, later. */
@@ -123,8 +249,12 @@ int main(int argc, char **argv)
                 tn_stop(&b, SIGKILL);
                 kills++;
             }
-            if (i == back_b[k])
+            if (i == back_b[k]) {
                 restarts_ok &= fu_start_unproxied(&b, exe, B, pb);
+                pthread_mutex_lock(&fl.mu);
+                fl.port = b.port;
+                pthread_mutex_unlock(&fl.mu);
+            }
         }
         if (i == kill_a) {
             usleep((useconds_t)(rand() % 200000));
@@ -144,10 +274,26 @@ int main(int argc, char **argv)
     ok(nacked >= n - 2, "HQ acknowledged %d of %d posts (one in flight may be lost per kill)",
        nacked, n);
     ok(drained(&a, admin, 600), "HQ's outbox for TOKYO drains");
+
+    /* The stream catches up with what TOKYO holds (read while it runs). */
+    int *ca = calloc((size_t)n, sizeof *ca), *cb = calloc((size_t)n, sizeof *cb);
+    bool caught_up = false;
+    for (int t = 0; following && t < 600 && !caught_up; t++) {
+        caught_up = read_counts(B, n, cb);
+        pthread_mutex_lock(&fl.mu);
+        for (int i = 0; i < n && caught_up; i++)
+            caught_up = !cb[i] || fl.delivered[i];
+        pthread_mutex_unlock(&fl.mu);
+        if (!caught_up)
+            usleep(100000);
+    }
+    usleep(1000000); /* room for a late second copy to show (not a pass condition) */
+    fl.stop = true;
+    if (following)
+        pthread_join(fl.thread, NULL);
     tn_stop(&a, SIGTERM);
     tn_stop(&b, SIGTERM);
 
-    int *ca = calloc((size_t)n, sizeof *ca), *cb = calloc((size_t)n, sizeof *cb);
     ok(read_counts(A, n, ca) && read_counts(B, n, cb), "both stores read");
     int missing = 0, twice = 0, leaked = 0, lost_acked = 0;
     for (int i = 0; i < n; i++) {
@@ -164,6 +310,23 @@ int main(int argc, char **argv)
     ok(missing == 0, "tokyo_holds_every_releasable_item (%d missing)", missing);
     ok(twice == 0, "tokyo_holds_each_item_once (%d twice)", twice);
     ok(leaked == 0, "tokyo_holds_nothing_not_releasable_to_it (%d)", leaked);
+    int unstreamed = 0, streamed_twice = 0, streamed_not_held = 0;
+    for (int i = 0; i < n; i++) {
+        if (cb[i] && fl.delivered[i] == 0)
+            unstreamed++;
+        if (fl.delivered[i] > 1)
+            streamed_twice++;
+        if (fl.delivered[i] && !cb[i])
+            streamed_not_held++;
+    }
+    ok(following && fl.resumed >= 3 && fl.refused == 0,
+       "the reader at TOKYO resumed its stream with Last-Event-ID after each kill "
+       "(%u resumptions, %u refused)", fl.resumed, fl.refused);
+    ok(following && unstreamed == 0 && streamed_not_held == 0,
+       "tokyos_stream_delivered_every_item_it_holds (%d not, %d not held)", unstreamed,
+       streamed_not_held);
+    ok(following && streamed_twice == 0, "tokyos_stream_delivered_each_item_once (%d twice)",
+       streamed_twice);
     const char *va[] = {"verify", "--data-dir", A, NULL};
     const char *vb[] = {"verify", "--data-dir", B, NULL};
     ok(fu_run(exe, va) == 0 && fu_run(exe, vb) == 0, "both_audit_chains_verify");
@@ -171,6 +334,8 @@ int main(int argc, char **argv)
 
     free(ca);
     free(cb);
+    free(fl.delivered);
+    free(reader);
     free(acked);
     free(poster);
     free(admin);

@@ -27,6 +27,7 @@
 
 #include "../tap.h"
 #include "fed_util.h"
+#include "tamper_util.h"
 
 #define REL_JPN                                                                            \
     "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
@@ -136,82 +137,6 @@ static long send_batch(const char *txn, json_t *items, long out[4])
     return r.status;
 }
 
-/* s with the first occurrence of `from` (a span [from, from + from_len))
- * replaced by `to`: a new string. */
-static char *splice(const char *s, const char *from, size_t from_len, const char *to,
-                    size_t to_len)
-{
-    size_t pre = (size_t)(from - s), n = strlen(s);
-    char *o = malloc(n - from_len + to_len + 1);
-    memcpy(o, s, pre);
-    memcpy(o + pre, to, to_len);
-    memcpy(o + pre + to_len, from + from_len, n - pre - from_len + 1);
-    return o;
-}
-
-/* The span of element `open` ... `close` (inclusive) in s. */
-static const char *span(const char *s, const char *open, const char *close, size_t *len)
-{
-    const char *p = strstr(s, open), *q = p ? strstr(p, close) : NULL;
-    if (!q)
-        return NULL;
-    *len = (size_t)(q + strlen(close) - p);
-    return p;
-}
-
-/* x's binding with y's signed label element in place of its own. */
-static char *swap_label(const char *x, const char *y)
-{
-    size_t lx, ly;
-    const char *px = span(x, "<originatorConfidentialityLabel", "</originatorConfidentialityLabel>",
-                          &lx);
-    const char *py = span(y, "<originatorConfidentialityLabel", "</originatorConfidentialityLabel>",
-                          &ly);
-    return px && py ? splice(x, px, lx, py, ly) : NULL;
-}
-
-/* Signature wrapping: x's signed mb:MetadataBinding moved under the
- * signature's ds:Object (where its Id still resolves), and a forged copy
- * carrying y's label put in its place, under the same Id. */
-static char *wrap(const char *x, const char *y)
-{
-    size_t lm;
-    const char *pm = span(x, "<mb:MetadataBinding ", "</mb:MetadataBinding>", &lm);
-    char *forged_doc = swap_label(x, y);
-    size_t lf;
-    const char *pf = forged_doc ? span(forged_doc, "<mb:MetadataBinding ",
-                                       "</mb:MetadataBinding>", &lf)
-                                : NULL;
-    if (!pm || !pf) {
-        free(forged_doc);
-        return NULL;
-    }
-    /* The original element into ds:Object, before the properties. */
-    const char *obj = strstr(forged_doc, "<ds:Object>");
-    char *moved = NULL;
-    if (obj) {
-        size_t at = (size_t)(obj - forged_doc) + strlen("<ds:Object>");
-        char *orig = strndup(pm, lm);
-        moved = splice(forged_doc, forged_doc + at, 0, orig, lm);
-        free(orig);
-    }
-    free(forged_doc);
-    return moved;
-}
-
-/* One byte of the signature value changed (to another base64 letter, so
- * that it still decodes). */
-static char *flip_signature(const char *x)
-{
-    const char *p = strstr(x, "<ds:SignatureValue>");
-    if (!p)
-        return NULL;
-    char *o = strdup(x);
-    char *c = o + (p - x) + strlen("<ds:SignatureValue>") + 10;
-    *c = *c == 'A' ? 'B' : 'A';
-    return o;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -272,7 +197,7 @@ int main(int argc, char **argv)
        "the_genuine_item_behind_the_altered_body_arrives");
 
     /* 2. One byte of the signature value altered. */
-    char *t = flip_signature(g[2].xml);
+    char *t = tamper_flip_signature(g[2].xml);
     items = json_array();
     json_array_append_new(items, entry(3, t, g[2].body));
     json_array_append_new(items, entry(4, g[3].xml, g[3].body));
@@ -287,7 +212,7 @@ int main(int argc, char **argv)
 
     /* 3. A label swapped: the NATO-only item's binding carrying the
      * released item's label element, with its own body. */
-    t = swap_label(x.xml, y.xml);
+    t = tamper_swap_label(x.xml, y.xml);
     items = json_array();
     json_array_append_new(items, entry(5, t ? t : "", x.body));
     json_array_append_new(items, entry(6, g[4].xml, g[4].body));
@@ -301,7 +226,7 @@ int main(int argc, char **argv)
 
     /* 4. Signature wrapping: the signed element moved under ds:Object, a
      * forged one carrying the released label in its place. */
-    t = wrap(x.xml, y.xml);
+    t = tamper_wrap(x.xml, y.xml);
     items = json_array();
     json_array_append_new(items, entry(7, t ? t : "", x.body));
     json_array_append_new(items, entry(8, g[5].xml, g[5].body));
@@ -332,7 +257,7 @@ int main(int argc, char **argv)
        "the_replayed_item_is_there_once_and_the_genuine_one_arrives");
     /* The altered body's item replayed with its own bytes under a UUID
      * TOKYO now holds with other bytes: another claim on it, refused. */
-    t = flip_signature(g[1].xml);
+    t = tamper_flip_signature(g[1].xml);
     items = json_array();
     json_array_append_new(items, entry(11, t, g[1].body));
     json_array_append_new(items, entry(12, g[7].xml, g[7].body));
