@@ -40,8 +40,10 @@ static lsn_err history_add(pg_store *s, int64_t request, int64_t time_ms, const 
 
 static lsn_err hide(pg_store *s, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
 {
-    pg_arg a[] = { PG_INT(row), PG_TEXT(why), PG_INT(now_ms) };
-    return run_w(s, PG_REL_HIDE, a, 3, NULL, "hiding an item's row", err);
+    uint8_t mac[SEAL_LEN]; /* the mark sealed (seal.h) */
+    seal_hidden_mac(&s->keys, row, why, now_ms, mac);
+    pg_arg a[] = { PG_INT(row), PG_TEXT(why), PG_INT(now_ms), PG_BYTES(mac, SEAL_LEN) };
+    return run_w(s, PG_REL_HIDE, a, 4, NULL, "hiding an item's row", err);
 }
 
 lsn_err pg_rel_item_written(pg_store *s, int64_t id, const store_item *it, int64_t now_ms,

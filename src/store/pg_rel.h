@@ -64,8 +64,8 @@
 #define PG_REL_SQL                                                                      \
     [PG_REL_VERSION_INSERT] = "INSERT INTO item_versions(row_id, item_uuid, version) "  \
                               "VALUES ($1::int8, $2::bytea, $3::int4)",                 \
-    [PG_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms) "                    \
-                    "VALUES ($1::int8, $2::text, $3::int8)",                            \
+    [PG_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms, mac) "               \
+                    "VALUES ($1::int8, $2::text, $3::int8, $4::bytea)",                 \
     [PG_REL_ADOPT] = "UPDATE release_requests SET state = 'adopted', closed_ms = $2::int8, " \
                      "new_row = $3::int8 WHERE id = $1::int8 AND state = 'open'",       \
     [PG_REL_HISTORY_INSERT] = "INSERT INTO release_history(request, seq, time_ms, "     \

@@ -33,11 +33,11 @@
     ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 /* Every item read also reads the item's seal (sqlite_seal.c) as columns
- * 16-18, after the item's own (NULL when the item has none): a join on its
- * rowid costs less than a lookup of its own per row. */
-#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac" \
+ * 16-18, kept in its own row since version 13 (NULL when the item has
+ * none): no join, and one INSERT writes an item with its seal. */
+#define SEAL_COLS ", items.body_digest, items.attachment_digest, items.mac" \
                   VER_COLS NAME_COLS
-#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id " VER_JOIN
+#define SEAL_JOIN VER_JOIN
 /* ... then, as columns 19-20, the item's public id and version when the row
  * is a later version of an item (sqlite_rel.c; NULL for a first version). */
 #define VER_COLS ", item_versions.item_uuid, item_versions.version"
@@ -120,6 +120,9 @@ static const char *const sql[SQ_NSTMT] = {
                     "WHERE label = ?1",
     /* Every item as it is, to seal it (the upgrade to version 4). */
     [SQ_ITEM_TO_SEAL] = "SELECT " ITEM_COLS ITEM_FROM "ORDER BY items.id",
+    /* Every later version with its seal (the upgrade to version 13). */
+    [SQ_ITEM_VERSIONED] = "SELECT " ITEM_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
+                          "WHERE item_versions.row_id IS NOT NULL ORDER BY items.id",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
     [SQ_USER_GET] = USER_COLS
@@ -189,6 +192,10 @@ static const char *const sql[SQ_NSTMT] = {
                      "class_counts.channel = json_extract(p.value, '$[1]') "
                      "WHERE class_counts.n >= ?2)",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
+    /* The next item's id, as AUTOINCREMENT would give it: the writer
+     * seals a row before inserting it, and the seal covers the id. */
+    [SQ_ITEM_NEXT_ID] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
+                        "name = 'items'), 0), coalesce((SELECT max(id) FROM items), 0)) + 1",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
     [SQ_CLASS_LAST] = "SELECT coalesce(max(id), 0) FROM label_classes",
@@ -390,7 +397,10 @@ static const char schema_channel_local[] =
     "ALTER TABLE channels ADD COLUMN local INTEGER NOT NULL DEFAULT 0\n"
     "  CHECK (local IN (0, 1));\n"
     "PRAGMA user_version = " XSTR(SCHEMA_CHANNEL_LOCAL) ";\n";
-#define SCHEMA_VERSION 12
+/* The seal in the item's row, version links and hidden marks sealed
+ * (sqlite_seal.c, sq_seal_schema_row). */
+#define SCHEMA_SEAL_ROW 13
+#define SCHEMA_VERSION 13
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -522,16 +532,13 @@ sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which)
 static const struct {
     const char *head, *row;
 } batch_sql[SQ_NBATCH] = {
-    [SQ_BATCH_ITEMS] = { "INSERT INTO items(uuid, channel, class, author, organisation, body, "
-                         "media_type, attachment, created_ms, content_hash, attachment_name) "
-                         "VALUES ",
-                         "(?,?,?,?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_ITEMS] = { "INSERT INTO items(id, uuid, channel, class, author, organisation, "
+                         "body, media_type, attachment, created_ms, content_hash, "
+                         "attachment_name, body_digest, attachment_digest, mac) VALUES ",
+                         "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
-    [SQ_BATCH_SEALS] = { "INSERT INTO item_seals(item_id, body_digest, attachment_digest, "
-                         "mac) VALUES ",
-                         "(?,?,?,?)" },
 };
 
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
@@ -647,7 +654,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed_policy(c, SCHEMA_FED_POLICY, err);
         if (!e && v < SCHEMA_CHANNEL_LOCAL)
             e = exec(c, schema_channel_local, err);
-        /* Later versions: `if (!e && v < 13) e = exec(c, schema_v12_to_v13, err);` */
+        if (!e && v < SCHEMA_SEAL_ROW)
+            e = sq_seal_schema_row(c, k, SCHEMA_SEAL_ROW, err);
+        /* Later versions: `if (!e && v < 14) e = exec(c, schema_v13_to_v14, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

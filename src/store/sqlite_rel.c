@@ -102,14 +102,19 @@ static lsn_err history_add(sq_conn *c, int64_t request, int64_t time_ms, const c
     return step_done(c, st, "writing a request's history", err);
 }
 
-static lsn_err hide(sq_conn *c, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
+/* Hide row `row` (superseded or withdrawn), the mark sealed (seal.h). */
+static lsn_err hide(sq_store *s, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
 {
+    sq_conn *c = &s->w;
     sqlite3_stmt *st = sq_prepare(c, SQ_REL_HIDE);
     if (!st)
         return sq_fail(c->db, err, "hiding an item's row");
+    uint8_t mac[SEAL_LEN];
+    seal_hidden_mac(&s->keys, row, why, now_ms, mac);
     sqlite3_bind_int64(st, 1, row);
     sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_blob(st, 4, mac, SEAL_LEN, SQLITE_STATIC);
     return step_done(c, st, "hiding an item's row", err);
 }
 
@@ -129,7 +134,7 @@ lsn_err sq_rel_item_written(sq_store *s, int64_t id, const store_item *it, int64
     /* The row replaced: hiding it twice is refused by its primary key, so
      * that two versions never supersede the same row. */
     if (!e && it->ver.supersedes)
-        e = hide(c, it->ver.supersedes, "superseded", now_ms, err);
+        e = hide(s, it->ver.supersedes, "superseded", now_ms, err);
     if (e || !it->ver.adopts)
         return e;
     if (!(st = sq_prepare(c, SQ_REL_ADOPT)))
@@ -525,7 +530,7 @@ typedef struct hide_job {
 static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
 {
     hide_job *j = arg;
-    return hide(&((sq_store *)be)->w, j->row, "withdrawn", j->now_ms, err);
+    return hide(be, j->row, "withdrawn", j->now_ms, err);
 }
 
 static lsn_err rel_withdraw(store *b, int64_t row, int64_t now_ms, lsn_error *err)

@@ -17,7 +17,8 @@
 #define SQ_REL_SQL                                                                     \
     [SQ_REL_VERSION_INSERT] = "INSERT INTO item_versions(row_id, item_uuid, version) "  \
                               "VALUES (?1,?2,?3)",                                      \
-    [SQ_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms) VALUES (?1,?2,?3)",  \
+    [SQ_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms, mac) "               \
+                    "VALUES (?1,?2,?3,?4)",                                             \
     [SQ_REL_ADOPT] = "UPDATE release_requests SET state = 'adopted', closed_ms = ?2, "  \
                      "new_row = ?3 WHERE id = ?1 AND state = 'open'",                   \
     [SQ_REL_HISTORY_INSERT] = "INSERT INTO release_history(request, seq, time_ms, "     \

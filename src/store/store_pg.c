@@ -80,6 +80,16 @@ void pg_row_item_raw(const PGresult *r, int i, store_item *it)
     it->class_id = pg_col_int(r, i, 15);
     it->fed = (struct store_item_fed){ 0 };
     it->ver = (struct store_item_ver){ .version = 1 };
+    /* A later version's link (pg_rel.c), which its seal covers: -1 for a
+     * link whose number is not a later version's or whose id is not an id
+     * (only a tampered database has one: its seal check fails). */
+    if (PQnfields(r) > PG_VER_COL + 1 && !pg_col_null(r, i, PG_VER_COL)) {
+        int64_t v = pg_col_int(r, i, PG_VER_COL + 1);
+        int okid = PQgetlength(r, i, PG_VER_COL) == STORE_UUID_LEN;
+        if (okid)
+            memcpy(it->ver.of, PQgetvalue(r, i, PG_VER_COL), STORE_UUID_LEN);
+        it->ver.version = v >= 2 && v <= INT32_MAX && okid ? (int)v : -1;
+    }
 }
 
 /* Every item read goes through here: the row, checked against its seal. */
@@ -88,13 +98,10 @@ static int row_item(pg_store *s, const PGresult *r, int i, seal_level level, sto
     pg_row_item_raw(r, i, it);
     if (!pg_seal_row(s, r, i, it, level))
         return 0;
-    /* A later version of an item (pg_rel.c): sealed as its own row,
-     * served under the item's public id with its version. */
-    if (PQnfields(r) > PG_VER_COL + 1 && !pg_col_null(r, i, PG_VER_COL) &&
-        PQgetlength(r, i, PG_VER_COL) == STORE_UUID_LEN) {
-        memcpy(it->uuid, PQgetvalue(r, i, PG_VER_COL), STORE_UUID_LEN);
-        it->ver.version = (int)pg_col_int(r, i, PG_VER_COL + 1);
-    }
+    /* A later version of an item (pg_rel.c): sealed as its own row with
+     * its link, served under the item's public id with its version. */
+    if (it->ver.version >= 2)
+        memcpy(it->uuid, it->ver.of, STORE_UUID_LEN);
     return 1;
 }
 
@@ -712,8 +719,10 @@ lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out, ls
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
     lsn_err e = pg_conn_open(&s->w, conninfo, err);
-    if (e == LSN_OK && (e = pg_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = pg_seal_open(s, err)) == LSN_OK && (e = pg_seal_anchor_start(s, err)) == LSN_OK &&
+    /* The key first: the upgrade to version 12 seals with it. */
+    if (e == LSN_OK && (e = pg_seal_open(s, err)) == LSN_OK &&
+        (e = pg_schema_migrate(&s->w, &s->keys, err)) == LSN_OK &&
+        (e = pg_seal_anchor_start(s, err)) == LSN_OK &&
         (e = writer_start(&s->writer, &pg_writer_ops, s, s->anchor, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;

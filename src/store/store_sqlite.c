@@ -108,6 +108,17 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
     it->class_id = sqlite3_column_int64(st, 15);
     it->fed = (struct store_item_fed){ 0 };
     it->ver = (struct store_item_ver){ .version = 1 };
+    /* A later version's link (sqlite_rel.c), which its seal covers: -1
+     * for a link whose number is not a later version's or whose id is not
+     * an id (only a tampered file has one: its seal check fails). */
+    if (sqlite3_column_count(st) > SQ_VER_COL + 1 &&
+        sqlite3_column_type(st, SQ_VER_COL) != SQLITE_NULL) {
+        int v = sqlite3_column_int(st, SQ_VER_COL + 1);
+        int okid = sqlite3_column_bytes(st, SQ_VER_COL) == STORE_UUID_LEN;
+        if (okid)
+            memcpy(it->ver.of, sqlite3_column_blob(st, SQ_VER_COL), STORE_UUID_LEN);
+        it->ver.version = v >= 2 && okid ? v : -1;
+    }
 }
 
 /* Every item read goes through here: the row, checked against its seal
@@ -119,13 +130,10 @@ static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item 
     sq_row_item_raw(st, it);
     if (!sq_seal_row(s, st, it, level))
         return 0;
-    /* A later version of an item (sqlite_rel.c): sealed as its own row,
-     * served under the item's public id with its version. */
-    if (sqlite3_column_type(st, SQ_SEAL_COL + 3) != SQLITE_NULL &&
-        sqlite3_column_bytes(st, SQ_SEAL_COL + 3) == STORE_UUID_LEN) {
-        memcpy(it->uuid, sqlite3_column_blob(st, SQ_SEAL_COL + 3), STORE_UUID_LEN);
-        it->ver.version = sqlite3_column_int(st, SQ_SEAL_COL + 4);
-    }
+    /* A later version of an item (sqlite_rel.c): sealed as its own row
+     * with its link, served under the item's public id with its version. */
+    if (it->ver.version >= 2)
+        memcpy(it->uuid, it->ver.of, STORE_UUID_LEN);
     return 1;
 }
 
