@@ -26,7 +26,14 @@
     "c.marking_fr, c.classification::int8, "
 #define ITEM_COLS_TAIL "i.created_ms, i.content_hash, "
 #define ITEM_COLS_SEAL ", i.uuid, i.class, i.body_digest, i.attachment_digest, i.mac, " \
-                       "i.attachment_name, ver.item_uuid, ver.version::int8"
+                       "i.attachment_name, ver.item_uuid, ver.version::int8, " LATER_COL
+/* ... then (PG_LATER_COL, 22) whether the row is superseded — a later
+ * version of its item exists — and yet not hidden: only a hidden mark
+ * removed behind the store's back makes one (row_item withholds it). */
+#define LATER_COL                                                                  \
+    "(EXISTS (SELECT 1 FROM item_versions nv WHERE nv.item_uuid = "                \
+    "coalesce(ver.item_uuid, i.uuid) AND nv.version > coalesce(ver.version, 1)) "  \
+    "AND NOT EXISTS (SELECT 1 FROM item_hidden nh WHERE nh.row_id = i.id))::int4::int8"
 #define ITEM_COLS ITEM_COLS_HEAD "i.body, i.media_type, i.attachment, " ITEM_COLS_TAIL \
                   "NULL::int8" ITEM_COLS_SEAL
 #define ITEM_LIST_COLS ITEM_COLS_HEAD "i.body, i.media_type, NULL::bytea, " ITEM_COLS_TAIL \
@@ -158,10 +165,13 @@ static const char *const sql[PG_NSTMT] = {
                       ITEM_COLS_TAIL "octet_length(i.attachment)::int8" ITEM_COLS_SEAL
                       ITEM_FROM "WHERE i.id = $1::int8",
     /* The item's current row: its first, or the version linked to it, not
-     * hidden (a later version's own uuid is never given out). */
-    [PG_ITEM_FIND] = "SELECT i.id, i.class FROM items i WHERE i.uuid = $1::bytea AND "
+     * hidden (a later version's own uuid is never given out); and whether
+     * it has later versions (then its history is checked: pg_item_find). */
+    [PG_ITEM_FIND] = "SELECT i.id, i.class, (EXISTS (SELECT 1 FROM item_versions w WHERE "
+                     "w.item_uuid = $1::bytea))::int4::int8 FROM items i WHERE "
+                     "i.uuid = $1::bytea AND "
                      NOT_HIDDEN("i") " AND NOT EXISTS (SELECT 1 FROM item_versions v "
-                     "WHERE v.row_id = i.id) UNION ALL SELECT i.id, i.class FROM "
+                     "WHERE v.row_id = i.id) UNION ALL SELECT i.id, i.class, 1::int8 FROM "
                      "item_versions v JOIN items i ON i.id = v.row_id WHERE "
                      "v.item_uuid = $1::bytea AND " NOT_HIDDEN("i") " LIMIT 1",
     [PG_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM "WHERE i.channel = $1::text AND "

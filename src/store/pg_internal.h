@@ -159,6 +159,7 @@ void pg_row_item_raw(const PGresult *r, int row, store_item *it);
 #define PG_SEAL_COL 16
 #define PG_NAME_COL 19 /* then the attachment's file name */
 #define PG_VER_COL 20  /* then the item's public id and version of a later version */
+#define PG_LATER_COL 22 /* then 1 for a superseded row not hidden (a mark removed) */
 
 /* pg_write.c */
 extern const writer_ops pg_writer_ops;

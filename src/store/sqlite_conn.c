@@ -43,8 +43,14 @@
 #define VER_COLS ", item_versions.item_uuid, item_versions.version"
 #define VER_JOIN "LEFT JOIN item_versions ON item_versions.row_id = items.id "
 /* ... then the attachment's file name (SQ_NAME_COL, 21), which the seal
- * covers too. */
-#define NAME_COLS ", items.attachment_name"
+ * covers too; then (SQ_LATER_COL, 22) whether the row is superseded — a
+ * later version of its item exists — and yet not hidden: only a hidden
+ * mark removed behind the store's back makes one (row_item withholds it).
+ * One seek in item_versions' index per row; the hidden mark's only then. */
+#define NAME_COLS ", items.attachment_name, EXISTS (SELECT 1 FROM item_versions nv WHERE " \
+                  "nv.item_uuid = coalesce(item_versions.item_uuid, items.uuid) AND "       \
+                  "nv.version > coalesce(item_versions.version, 1)) AND NOT EXISTS "       \
+                  "(SELECT 1 FROM item_hidden nh WHERE nh.row_id = items.id)"
 /* Rows a read serves: those not hidden (superseded by a later version, or
  * withdrawn: store_rel.h). */
 #define NOT_HIDDEN "NOT EXISTS (SELECT 1 FROM item_hidden WHERE item_hidden.row_id = items.id)"
@@ -154,10 +160,12 @@ static const char *const sql[SQ_NSTMT] = {
                       "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
                       ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     /* The item's current row: its first, or the version linked to it, not
-     * hidden (a later version's own uuid is never given out). */
-    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
+     * hidden (a later version's own uuid is never given out); and whether
+     * it has later versions (then its history is checked: sq_item_find). */
+    [SQ_ITEM_FIND] = "SELECT id, class, EXISTS (SELECT 1 FROM item_versions w WHERE "
+                     "w.item_uuid = ?1) FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
                      "NOT EXISTS (SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "
-                     "UNION ALL SELECT items.id, items.class FROM item_versions v JOIN items "
+                     "UNION ALL SELECT items.id, items.class, 1 FROM item_versions v JOIN items "
                      "ON items.id = v.row_id WHERE v.item_uuid = ?1 AND " NOT_HIDDEN
                      " LIMIT 1",
     [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN

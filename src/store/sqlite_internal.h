@@ -185,6 +185,7 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
 #define SQ_SEAL_COL 16
 #define SQ_VER_COL 19  /* then a later version's link: the item's public id, its number */
 #define SQ_NAME_COL 21 /* after the version columns (19-20): the attachment's file name */
+#define SQ_LATER_COL 22 /* then 1 for a superseded row not hidden (a mark removed) */
 /* Load (or, for a store without seals, make) the key of s->path. */
 lsn_err sq_seal_open(sq_store *s, lsn_error *err);
 /* Schema step to version 4: the item_seals table, and a seal for every

@@ -4,6 +4,7 @@
  * transaction each, on the writer) and reads. */
 #include "store/sqlite_internal.h"
 #include "store/sqlite_rel.h"
+#include "store/alarm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -317,17 +318,32 @@ static lsn_err rel_history(store *b, int64_t id, store_release_event_cb cb, void
 
 static int version_row(void *ctx, sqlite3_stmt *st)
 {
-    rel_ctx *x = ctx;
-    return x->version(x->ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                      col_text(st, 2));
+    store_versions_add(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                       col_text(st, 2), sqlite3_column_int64(st, 3),
+                       sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+    return STORE_NEXT;
+}
+
+/* The item's rows, gathered, then checked as a whole (alarm.h): its links
+ * and hidden marks are sealed. */
+lsn_err sq_item_history(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
+                        void *ctx, int *intact, lsn_error *err)
+{
+    sq_store *s = (sq_store *)b;
+    store_versions h = { 0 };
+    lsn_err e = sq_query(s, SQ_REL_VERSIONS, uuid_arg(item), SQ_NONE, SQ_NONE, version_row,
+                         &h, "reading an item's versions", err);
+    if (e) {
+        lsn_free(h.v);
+        return e;
+    }
+    return store_versions_end(b, &s->writer, &s->keys, item, &h, cb, ctx, intact, err);
 }
 
 static lsn_err rel_versions(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
                             void *ctx, lsn_error *err)
 {
-    rel_ctx x = { .version = cb, .ctx = ctx };
-    return sq_query((sq_store *)b, SQ_REL_VERSIONS, uuid_arg(item), SQ_NONE, SQ_NONE,
-                    version_row, &x, "reading an item's versions", err);
+    return sq_item_history(b, item, cb, ctx, NULL, err);
 }
 
 /* ---- writes, on the writer --------------------------------------------- */

@@ -6,6 +6,7 @@
  * fails: fetch, label, listing, search and stream. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
+#include "store/alarm.h"
 #include "store/sqlite_fed.h"
 #include "store/sqlite_rel.h"
 #include "store/store_rel.h"
@@ -134,6 +135,12 @@ static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item 
      * with its link, served under the item's public id with its version. */
     if (it->ver.version >= 2)
         memcpy(it->uuid, it->ver.of, STORE_UUID_LEN);
+    /* An earlier version served again: its hidden mark was removed. */
+    if (sqlite3_column_count(st) > SQ_LATER_COL && sqlite3_column_int(st, SQ_LATER_COL)) {
+        store_alarm_raise(&s->base, &s->writer, it,
+                          "an earlier version served again (its hidden mark removed)");
+        return 0;
+    }
     return 1;
 }
 
@@ -479,21 +486,36 @@ static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
                    "reading an item's label", err);
 }
 
+typedef struct found {
+    store_item_ref *ref;
+    int history; /* the item has later versions */
+} found;
+
 static int find_row(void *ctx, sqlite3_stmt *st)
 {
-    store_item_ref *ref = ctx;
-    ref->id = sqlite3_column_int64(st, 0);
-    ref->class_id = sqlite3_column_int64(st, 1);
+    found *f = ctx;
+    f->ref->id = sqlite3_column_int64(st, 0);
+    f->ref->class_id = sqlite3_column_int64(st, 1);
+    f->history = sqlite3_column_int(st, 2);
     return STORE_STOP;
 }
 
+/* An item with later versions, or none served, has its history checked
+ * (sqlite_rel.c): a hidden mark or version link altered, added or removed
+ * (an earlier version served again) withholds it, with the alarm. */
 static lsn_err sq_item_find(store *b, const uint8_t uuid[STORE_UUID_LEN],
                             store_item_ref *ref, lsn_error *err)
 {
     ref->id = ref->class_id = 0;
+    found f = { .ref = ref };
     sq_arg key = { .kind = SQ_A_BLOB, .blob = uuid, .len = STORE_UUID_LEN };
-    return sq_query((sq_store *)b, SQ_ITEM_FIND, key, SQ_NONE, SQ_NONE, find_row, ref,
-                 "finding an item", err);
+    lsn_err e = sq_query((sq_store *)b, SQ_ITEM_FIND, key, SQ_NONE, SQ_NONE, find_row, &f,
+                         "finding an item", err);
+    int intact = 1;
+    if (!e && (f.history || !ref->id) &&
+        !(e = sq_item_history(b, uuid, NULL, NULL, &intact, err)) && !intact)
+        ref->id = ref->class_id = 0;
+    return e;
 }
 
 /* ---- reads restricted to a reader's visible classes ------------------- */
