@@ -49,6 +49,17 @@ static const char *REL_JPN_KOR =
     "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
     "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\",\"KOR\"]}]}";
 
+/* The narrowed item's labels: classes of their own (the tampering below
+ * relabels REL_JPN_KOR's). */
+static const char *CONF_JPN_KOR =
+    "{\"policy\":\"NATO\",\"classification\":\"CONFIDENTIAL\",\"categories\":"
+    "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\",\"KOR\"]}]}";
+static const char *CONF_JPN =
+    "{\"policy\":\"NATO\",\"classification\":\"CONFIDENTIAL\",\"categories\":"
+    "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\"]}]}";
+
 /* Post as `token`; the new item's public id (UUID text) into id[37]. */
 static bool post(const char *token, const char *label, const char *body, char id[37])
 {
@@ -204,11 +215,11 @@ int main(int argc, char **argv)
                   post(ingrid, REL_JPN, "genuine minutes of the consultation", rel) &&
                   post(ingrid, NATO_CONF, "nato confidential brief", conf) &&
                   post(ingrid, REL_JPN_KOR, "minutes shared with japan and korea", kor) &&
-                  post(ingrid, REL_JPN_KOR, "minutes narrowed to japan", narrowed);
+                  post(ingrid, CONF_JPN_KOR, "minutes narrowed to japan", narrowed);
     char *minjun = tn_token(&N, "min-jun.park");
     /* Narrowed at once by its author: version 2, not releasable to Korea. */
     char req[1024], npath[128];
-    snprintf(req, sizeof req, "{\"label\":%s}", REL_JPN);
+    snprintf(req, sizeof req, "{\"label\":%s}", CONF_JPN);
     snprintf(npath, sizeof npath, "/api/v1/items/%s/narrow", narrowed);
     http_result nr = { 0 };
     bool narrowed_ok = tn_http(&N, "POST", npath, ingrid, req, strlen(req), &nr) &&
@@ -218,7 +229,8 @@ int main(int argc, char **argv)
     if (nr.body)
         free(nr.body);
     snprintf(npath, sizeof npath, "/api/v1/items/%s", narrowed);
-    ok(narrowed_ok && get_status(npath, minjun, NULL) == 404,
+    long seen_before = get_status(npath, minjun, NULL);
+    ok(narrowed_ok && seen_before == 404,
        "before: the narrowed item is no longer served to korea");
     char path[128];
     snprintf(path, sizeof path, "/api/v1/items/%s", secret);
