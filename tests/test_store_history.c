@@ -7,7 +7,11 @@
  * record, the listing does not serve an earlier version again, and
  * store_verify names the item. Before, links and marks were not sealed:
  * a removed mark served the earlier version (its wider label) again, and
- * verify read none of them. */
+ * verify read none of them. And a store of schema 12 (seals in a table of
+ * their own, links and marks unsealed) with a later version, a withdrawn
+ * item and a plain one is upgraded with every seal moved into its row,
+ * the version sealed over its link and the marks sealed: served as before,
+ * and store_verify green. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "liaison/alloc.h"
+#include "store/seal.h"
 #include "store/store.h"
 #include "store/store_rel.h"
 #include "store/verify.h"
@@ -177,6 +182,129 @@ static int named(const store_verify_report *r, const posted *p)
     return 0;
 }
 
+static int64_t raw_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void remove_store(void)
+{
+    static const char *const ext[] = { "", "-wal", "-shm", ".key", ".anchor" };
+    char p[256];
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        unlink(p);
+    }
+}
+
+/* Schema 12's seal of a later version's row: made over the row without
+ * its link (the row's own public id, version 1). */
+static int old_seal_of(store *s, int64_t row, char hex[2 * SEAL_LEN + 1])
+{
+    store_item *it = NULL;
+    lsn_error err;
+    seal_keys k;
+    int created = 0;
+    if (store_item_get(s, row, &it, &err) != LSN_OK || !it ||
+        seal_keys_load(path, 0, &k, &created, &err) != LSN_OK) {
+        lsn_free(it);
+        return 0;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int good = 0;
+    seal_digests d;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT uuid, body_digest, attachment_digest FROM items "
+                               "WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == STORE_UUID_LEN) {
+            memcpy(it->uuid, sqlite3_column_blob(st, 0), STORE_UUID_LEN);
+            memcpy(d.body, sqlite3_column_blob(st, 1), SEAL_LEN);
+            memcpy(d.attachment, sqlite3_column_blob(st, 2), SEAL_LEN);
+            good = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (good) {
+        uint8_t cls[SEAL_LEN], mac[SEAL_LEN];
+        it->ver = (struct store_item_ver){ .version = 1 };
+        seal_class_digest(it, cls);
+        seal_mac(&k, it, cls, &d, mac);
+        for (int i = 0; i < SEAL_LEN; i++)
+            snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    }
+    seal_keys_wipe(&k);
+    lsn_free(it);
+    return good;
+}
+
+static void test_upgrade_from_12(void)
+{
+    remove_store();
+    store *s = NULL;
+    lsn_error err;
+    if (!ok(store_open(path, &s, &err) == LSN_OK &&
+                store_channel_add(s, "cyber-defence", "Cyber", NULL, &err) == LSN_OK,
+            "v12_store_made"))
+        return;
+    posted versioned = post(s, "versioned before the upgrade", 1);
+    posted gone = post(s, "withdrawn before the upgrade", 0);
+    posted plain = post(s, "plain before the upgrade", 0);
+    withdraw(s, &gone);
+    char mac[2 * SEAL_LEN + 1] = "";
+    int made = old_seal_of(s, versioned.row2, mac);
+    store_close(s);
+    s = NULL;
+    /* Back to schema 12 as it was: seals in item_seals (the version's made
+     * without its link), no MAC on the hidden marks. */
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE item_seals(item_id INTEGER PRIMARY KEY, body_digest BLOB NOT NULL,"
+             "  attachment_digest BLOB NOT NULL, mac BLOB NOT NULL);"
+             "INSERT INTO item_seals SELECT id, body_digest, attachment_digest,"
+             "  CASE WHEN id = %lld THEN X'%s' ELSE mac END FROM items;"
+             "DROP TRIGGER items_no_update;"
+             "ALTER TABLE items DROP COLUMN body_digest;"
+             "ALTER TABLE items DROP COLUMN attachment_digest;"
+             "ALTER TABLE items DROP COLUMN mac;"
+             "CREATE TRIGGER items_no_update BEFORE UPDATE ON items BEGIN"
+             "  SELECT RAISE(ABORT, 'items are append-only'); END;"
+             "ALTER TABLE item_hidden DROP COLUMN mac;"
+             "CREATE TRIGGER item_hidden_no_update BEFORE UPDATE ON item_hidden BEGIN"
+             "  SELECT RAISE(ABORT, 'hidden rows stay hidden'); END;"
+             "PRAGMA user_version = 12;",
+             (long long)versioned.row2, mac);
+    ok(made && tamper(sql) && raw_int("PRAGMA user_version") == 12, "store_set_back_to_v12");
+
+    if (!ok(store_open(path, &s, &err) == LSN_OK, "v12_store_opens_and_is_upgraded"))
+        return;
+    alarms al = { 0 };
+    store_set_alarm(s, on_alarm, &al);
+    ok(raw_int("PRAGMA user_version") == 13 &&
+           raw_int("SELECT count(*) FROM items WHERE length(mac) = 32") == 4 &&
+           raw_int("SELECT count(*) FROM item_hidden WHERE length(mac) = 32") == 2 &&
+           raw_int("SELECT count(*) FROM sqlite_master WHERE name = 'item_seals'") == 0,
+       "the_seals_are_in_the_rows_and_the_marks_sealed");
+    ok(found(s, &versioned) == versioned.row2 && served(s, versioned.row2) &&
+           found(s, &gone) == 0 && found(s, &plain) == plain.row && served(s, plain.row),
+       "every_item_is_served_as_before");
+    store_verify_report r;
+    ok(store_verify(s, &r, &err) == LSN_OK && r.ok && r.items_bad == 0 && al.n == 0,
+       "verify_is_green_after_the_upgrade");
+    store_close(s);
+    remove_store();
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/liaison-hist-XXXXXX");
@@ -263,12 +391,8 @@ int main(void)
     store_close(s); /* runs the queued integrity records */
     s = NULL;
 
-    static const char *const ext[] = { "", "-wal", "-shm", ".key", ".anchor" };
-    char p[256];
-    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", path, ext[i]);
-        unlink(p);
-    }
+    remove_store();
+    test_upgrade_from_12();
     rmdir(dir);
     return tap_done();
 }
