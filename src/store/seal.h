@@ -119,9 +119,10 @@ const char *seal_hidden_check(const seal_keys *k, int64_t row, const char *why,
                               int64_t time_ms, const uint8_t *mac,
                               size_t mac_len) LSN_MUST_CHECK;
 
-/* Check an item read at `level` against its seal row. Returns NULL when
- * intact, else a short reason ("no seal", "label or row altered", "body
- * altered", "attachment altered"). At SEAL_LABEL the body and attachment
+/* Check an item read at `level` against its seal (`row`: the row's seal
+ * columns). Returns NULL when intact, else a short reason ("no seal",
+ * "version link altered", "label or row altered", "body altered",
+ * "attachment altered"). At SEAL_LABEL the body and attachment
  * fields of `it` are not looked at. */
 const char *seal_check(const seal_keys *k, const store_item *it, seal_level level,
                        const seal_row *row) LSN_MUST_CHECK;
