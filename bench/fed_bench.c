@@ -118,7 +118,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         double t0 = now();
         for (int i = 0; i < n; i++)
-            if (fed_binding_sign(id, NULL, label, sizeof label - 1, &content, 0, &xml[i],
+            if (fed_binding_sign(id, NULL, "cyber-defence", label, sizeof label - 1,
+                                 &content, 0, &xml[i],
                                  &len[i], &err) != LSN_OK)
                 failures++;
         double t1 = now(), c1 = cpu();

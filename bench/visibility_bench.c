@@ -10,13 +10,16 @@
  * large transactions (no HTTP). Not a test: figures go to
  * docs/PERFORMANCE.md ("Visibility as an index").
  *
- *   liaison-visibility-bench [-d DIR] [-r REPS] [-R READER] [-k] [-u URI] [N...]
+ *   liaison-visibility-bench [-d DIR] [-r REPS] [-R READER] [-k] [-u URI [-s]] [N...]
  *
  * -R all|0.1%|nothing measures that reader only (to profile one reader's
  * reads, e.g. with valgrind --tool=callgrind --toggle-collect=sq_item_search);
  * -k keeps each database (to try queries on it with the sqlite3 shell).
  * -u URI seeds and reads that store instead (postgresql://...: an empty
  * database, its key in DIR); one size only, and the database is kept.
+ * -s with -u: the database was seeded by an earlier run of the same N (its
+ * key in DIR): read it again without seeding (before/after a change of the
+ * read path, on the same rows, warm).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
     long sizes[8] = { 10000, 100000, 1000000 };
     int nsizes = 3, given = 0;
     const char *only = NULL;
-    int keep = 0;
+    int keep = 0, seeded = 0;
     const char *uri = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc)
@@ -134,6 +137,8 @@ int main(int argc, char **argv)
             uri = argv[++i];
         else if (!strcmp(argv[i], "-k"))
             keep = 1;
+        else if (!strcmp(argv[i], "-s"))
+            seeded = 1;
         else if (given < 8)
             sizes[given++] = atol(argv[i]);
     }
@@ -158,11 +163,14 @@ int main(int argc, char **argv)
             return 1;
         }
         double t0 = now_s();
-        if (seed(s, n) != 0) {
+        if (!(uri && seeded) && seed(s, n) != 0) {
             fprintf(stderr, "seeding failed\n");
             return 1;
         }
-        printf("# %ld items in the channel seeded in %.1f s\n", n, now_s() - t0);
+        if (uri && seeded)
+            printf("# %ld items in the channel, seeded before\n", n);
+        else
+            printf("# %ld items in the channel seeded in %.1f s\n", n, now_s() - t0);
         /* classes: 1 elsewhere, 2 common, 3 rare (in order of first use) */
         static const int64_t rare = 3, elsewhere = 1;
         store_classes readers[3] = {

@@ -11,7 +11,10 @@
  *  - an accepted binding names the pinned node as origin (and translator,
  *    when translated), gives a label under the receiver's policy, and an
  *    alternative label only when the document was translated;
- *  - receiving again gives the same label. */
+ *  - receiving again gives the same label;
+ *  - the originator's binding cut out of it (fed_binding_original, what a
+ *    node forwarding it sends on) is refused, or verifies on its own, and
+ *    for an accepted translated binding is the originator's item. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +64,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsn_err rc = fed_binding_receive(pinned, pinned, data, size, policies, JPN_OID, &r, reason,
                                      sizeof reason);
     FUZZ_CHECK(rc == LSN_OK || rc == LSN_ERR_NOMEM, "unexpected error %d", (int)rc);
+    char *orig = NULL;
+    size_t orig_len = 0;
+    fed_binding *ob = NULL;
+    lsn_err orc = fed_binding_original(pinned, data, size, &orig, &orig_len, &ob, NULL);
+    FUZZ_CHECK(orc == LSN_OK || orc == LSN_ERR_ARG || orc == LSN_ERR_NOMEM,
+               "original: unexpected error %d", (int)orc);
+    if (orig) {
+        fed_binding *v = NULL;
+        char why[512];
+        FUZZ_CHECK(fed_binding_verify(pinned, orig, orig_len, &v, why, sizeof why) ==
+                           LSN_OK &&
+                       v && ob && !strcmp(v->uuid, ob->uuid) &&
+                       !strcmp(v->channel, ob->channel),
+                   "the originator's binding cut out does not verify: %s", why);
+        FUZZ_CHECK(!r || !r->translated || (!strcmp(r->binding->uuid, ob->uuid) &&
+                                            !strcmp(r->binding->channel, ob->channel) &&
+                                            r->binding->label_len == ob->label_len &&
+                                            !memcmp(r->binding->label_xml, ob->label_xml,
+                                                    ob->label_len)),
+                   "the originator's binding cut out is another item");
+        fed_binding_free(v);
+    }
+    lsn_free(orig);
+    fed_binding_free(ob);
     if (!r) {
         FUZZ_CHECK(rc != LSN_OK || reason[0], "a refusal without a reason");
         return 0;

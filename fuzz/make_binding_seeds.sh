@@ -22,7 +22,7 @@ printf 'Exercise briefing, Tokyo, 14:00.\n' >"$TMP/body"
 i=0
 for l in nr-rel-jpn.nato nr-rel-kor.nato cts.nato nu-rel-che-jpn-ukr.nato ns-rel-ap4.nato; do
     i=$((i + 1))
-    "$LIAISON" binding sign --data-dir "$TMP" --label "$VEC/$l" --content "$TMP/body" \
+    "$LIAISON" binding sign --data-dir "$TMP" --label "$VEC/$l" --content "$TMP/body" --channel cyber-defence \
         --uuid "0f8e2a52-6c1b-4d0e-9a7c-3b5d1e2f4a6$i" >"$OUT/seed-valid-$l.xml"
 done
 V=$OUT/seed-valid-nr-rel-jpn.nato.xml

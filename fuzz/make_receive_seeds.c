@@ -80,7 +80,8 @@ int main(int argc, char **argv)
     fed_content c = {.body = "Exercise briefing, Tokyo, 14:00.\n", .body_len = 33};
     if (lsn_label_parse(set, json, strlen(json), LSN_FORM_JSON, &l, &err) != LSN_OK ||
         lsn_label_write(l, LSN_FORM_4774, &label, NULL, &err) != LSN_OK ||
-        fed_binding_sign(me, "0f8e2a52-6c1b-4d0e-9a7c-3b5d1e2f4a6b", label, strlen(label), &c,
+        fed_binding_sign(me, "0f8e2a52-6c1b-4d0e-9a7c-3b5d1e2f4a6b", "cyber-defence", label,
+                         strlen(label), &c,
                          1796300000, &plain, &plain_len, &err) != LSN_OK ||
         fed_binding_translate(me, me, plain, plain_len, set, JPN_OID, 1796300100, &tr, &tr_len,
                               &err) != LSN_OK) {

@@ -23,7 +23,8 @@ packages=(
 )
 
 # Only the tests: the node talks to a PostgreSQL server it is given; the
-# tests start their own (tests/pg/pg_cluster.sh).
+# tests start their own (tests/pg/pg_cluster.sh). Its server package
+# carries the contrib modules: search_cost_pg loads pg_stat_statements.
 test_packages=(
   postgresql
 )

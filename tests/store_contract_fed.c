@@ -36,6 +36,21 @@ static int count_peer(void *ctx, const store_peer *p)
     return STORE_NEXT;
 }
 
+/* How many audit records refuse a peer's item (fed.receive, refused). */
+static int count_refusal(void *ctx, const store_audit_event *ev)
+{
+    if (!strcmp(ev->action, "fed.receive") && !strcmp(ev->outcome, "refused"))
+        ++*(int *)ctx;
+    return STORE_NEXT;
+}
+
+static int refusals(store *s)
+{
+    int n = 0;
+    lsn_error err;
+    return store_audit_list(s, 0, count_refusal, &n, &err) == LSN_OK ? n : -1;
+}
+
 /* A peer's policy as read back (by name): "" for none. */
 typedef struct policy_seen {
     const char *name;
@@ -108,7 +123,7 @@ static void test_transport(store *s, int64_t peer)
     const store_item *two[] = {&x, &y}, *with_bad[] = {&x, &bad};
     store_audit_event *posts[] = {&px, &py}, *none[] = {NULL, NULL};
     int64_t ids[2] = {0, 0};
-    ok(store_fed_receive(s, peer, 7, two, posts, 2, ids, &err) == LSN_OK && ids[0] > 0 &&
+    ok(store_fed_receive(s, peer, 7, two, posts, 2, NULL, 0, ids, &err) == LSN_OK && ids[0] > 0 &&
            ids[1] == ids[0] + 1 && px.seq > 0 && py.seq == px.seq + 1,
        "a_received_batch_is_stored_with_its_post_records");
     store_peer seen[2] = {{0}};
@@ -117,16 +132,24 @@ static void test_transport(store *s, int64_t peer)
     int64_t last = 0, after = 0;
     ok(store_item_last_id(s, &last, &err) == LSN_OK, "last_id_read");
     store_uuid_new(x.uuid);
-    ok(store_fed_receive(s, peer, 9, with_bad, none, 2, ids, &err) != LSN_OK &&
+    store_audit_event refusal = {.actor = "peer:JPN", .action = "fed.receive", .object = "item",
+                                 .outcome = "refused", .detail = "content does not match"};
+    store_audit_event *notes[] = {&refusal};
+    int refused_before = refusals(s);
+    ok(store_fed_receive(s, peer, 9, with_bad, none, 2, notes, 1, ids, &err) != LSN_OK &&
            store_item_last_id(s, &after, &err) == LSN_OK && after == last,
        "a_batch_with_one_item_the_store_refuses_stores_nothing");
+    ok(refusals(s) == refused_before, "nor_the_refusal_records_sent_with_it");
     memset(seen, 0, sizeof seen);
     ok(store_peer_list(s, count_peer, seen, &err) == LSN_OK && seen[peer - 1].received_seq == 7,
        "and_leaves_the_received_sequence_where_it_was");
-    ok(store_fed_receive(s, peer, 10, NULL, NULL, 0, NULL, &err) == LSN_OK &&
+    refusal.time_ms = 0;
+    ok(store_fed_receive(s, peer, 10, NULL, NULL, 0, notes, 1, NULL, &err) == LSN_OK &&
            store_peer_list(s, count_peer, seen, &err) == LSN_OK &&
            seen[peer - 1].received_seq == 10,
        "a_batch_of_refused_items_still_moves_the_sequence");
+    ok(refusals(s) == refused_before + 1 && refusal.seq > 0 && refusal.time_ms > 0,
+       "and_its_refusal_records_are_written_with_it");
     store_peer_state_note n = {.state = "down", .last_contact_ms = 0,
                                .last_error = "connection refused", .last_acked = -1};
     store_peer_state_note up = {.state = "up", .last_contact_ms = 1700000000000,

@@ -54,7 +54,8 @@ int main(void)
         snprintf(bodies[i], sizeof bodies[i], "item %d", i);
         contents[i] = (fed_content){.body = bodies[i], .body_len = strlen(bodies[i])};
         /* item 7 is signed by another key (same name) */
-        if (fed_binding_sign(i == 7 ? other : hq, NULL, label, sizeof label - 1, &contents[i],
+        if (fed_binding_sign(i == 7 ? other : hq, NULL, "cyber-defence", label,
+                             sizeof label - 1, &contents[i],
                              1796300000, &xml[i], &len[i], &err) == LSN_OK)
             signed_ok++;
     }

@@ -93,7 +93,8 @@ static char *sign(const fed_identity *id, const char *uuid, const char *json, co
     fed_content c = {.body = body, .body_len = strlen(body)};
     char *out = NULL;
     lsn_error err = {0};
-    if (!label || fed_binding_sign(id, uuid, label, strlen(label), &c, 1796300000, &out, NULL,
+    if (!label || fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c,
+                                   1796300000, &out, NULL,
                                    &err) != LSN_OK)
         printf("# sign: %s\n", err.message);
     lsn_free(label);
@@ -363,6 +364,45 @@ int main(int argc, char **argv)
        "a_label_already_under_the_peers_policy_is_not_translated");
     ok(translate(hq, tokyo, orig, JPN_OID, &rc) == NULL && rc == LSN_ERR_ARG,
        "a_binding_that_does_not_verify_is_not_translated");
+
+    /* Forwarding an item received translated: the translation cut out
+     * again gives ob the originator's bytes exactly, verified; a plain
+     * binding is given ob as it is; anything else is refused. */
+    char *ob = NULL;
+    size_t ob_len = 0;
+    fed_binding *bv = NULL;
+    lsn_error e = {0};
+    ok(tr && fed_binding_original(hq, tr, strlen(tr), &ob, &ob_len, &bv, &e) == LSN_OK &&
+           ob && ob_len == strlen(orig) && memcmp(ob, orig, ob_len) == 0 && bv &&
+           !strcmp(bv->uuid, uuid) && !strcmp(bv->channel, "cyber-defence"),
+       "the_originators_bytes_are_recovered_from_a_translated_binding (%s)", e.message);
+    lsn_free(ob);
+    fed_binding_free(bv);
+    ob = NULL;
+    ok(fed_binding_original(hq, orig, strlen(orig), &ob, &ob_len, NULL, &e) == LSN_OK &&
+           !ob,
+       "a_binding_without_translation_is_given_back_as_it_is");
+    ok(tr && fed_binding_original(tokyo, tr, strlen(tr), &ob, &ob_len, NULL, &e) ==
+                   LSN_ERR_ARG && !ob,
+       "the_recovered_originators_binding_must_verify_against_the_origin");
+    char *shifted = tr ? replace(tr, "</mb:MetadataBindingContainer>",
+                                 "\n  <mb:MetadataBindingContainer",
+                                 "\n <mb:MetadataBindingContainer") : NULL;
+    ok(shifted && fed_binding_original(hq, shifted, strlen(shifted), &ob, &ob_len, NULL,
+                                       &e) == LSN_ERR_ARG && !ob,
+       "a_translation_not_where_a_translator_puts_it_is_refused");
+    free(shifted);
+    char *again = translate(hq, hq, orig, JPN_OID, &rc);
+    char *a1 = NULL, *a2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    ok(again && tr && strcmp(again, tr) != 0 &&
+           fed_binding_original(hq, tr, strlen(tr), &a1, &l1, NULL, NULL) == LSN_OK &&
+           fed_binding_original(hq, again, strlen(again), &a2, &l2, NULL, NULL) == LSN_OK &&
+           a1 && a2 && l1 == l2 && !memcmp(a1, a2, l1),
+       "two_translations_of_one_item_hold_the_same_originators_bytes");
+    lsn_free(a1);
+    lsn_free(a2);
+    lsn_free(again);
 
     free(t1);
     free(t2);

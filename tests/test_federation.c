@@ -87,7 +87,8 @@ static char *sign(const fed_identity *id, const char *uuid, const char *label,
     fed_content c = {.body = body, .body_len = strlen(body)};
     char *out = NULL;
     lsn_error err = {0};
-    if (fed_binding_sign(id, uuid, label, strlen(label), &c, 1796300000, &out, NULL, &err) !=
+    if (fed_binding_sign(id, uuid, "cyber-defence", label, strlen(label), &c, 1796300000, &out,
+                         NULL, &err) !=
         LSN_OK)
         printf("# sign: %s\n", err.message);
     return out;
@@ -340,18 +341,21 @@ int main(int argc, char **argv)
         lsn_error err = {0};
         static const char spiffing[] =
             "<securityLabel xmlns=\"http://surevine.com/xmlns/spiffy\"/>";
-        ok(fed_binding_sign(hq, NULL, spiffing, sizeof spiffing - 1, &c, 0, &x, NULL, &err) ==
+        ok(fed_binding_sign(hq, NULL, "cyber-defence", spiffing, sizeof spiffing - 1, &c, 0, &x,
+                            NULL, &err) ==
                    LSN_ERR_LABEL && !x,
            "signing_refuses_a_label_that_is_not_4774");
         fed_identity *public_only = NULL;
         char crt[4200];
         snprintf(crt, sizeof crt, "%s/hq/" FED_CERT_FILE, tmp);
         ok(fed_identity_load_certificate(crt, &public_only, &err) == LSN_OK &&
-               fed_binding_sign(public_only, NULL, jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+               fed_binding_sign(public_only, NULL, "cyber-defence", jpn, strlen(jpn), &c, 0, &x,
+                                NULL, &err) ==
                    LSN_ERR_ARG && !x,
            "signing_needs_the_private_key");
         fed_identity_free(public_only);
-        ok(fed_binding_sign(hq, "not-a-uuid", jpn, strlen(jpn), &c, 0, &x, NULL, &err) ==
+        ok(fed_binding_sign(hq, "not-a-uuid", "cyber-defence", jpn, strlen(jpn), &c, 0, &x, NULL,
+                            &err) ==
                    LSN_ERR_ARG && !x,
            "signing_refuses_a_malformed_uuid");
     }
@@ -365,6 +369,7 @@ int main(int argc, char **argv)
     is_str(v ? v->origin : NULL, "NATO HQ", "verified_origin_is_the_signer");
     is_str(v ? v->uuid : NULL, UUID_A, "verified_uuid_is_the_signed_one");
     ok(v && v->signing_time == 1796300000, "verified_signing_time_is_the_signed_one");
+    is_str(v ? v->channel : NULL, "cyber-defence", "verified_channel_is_the_signed_one");
     fed_content good = {.body = body, .body_len = strlen(body)};
     fed_content bad = {.body = body, .body_len = strlen(body) - 1};
     ok(v && fed_binding_content_matches(v, &good), "content_matches_the_signed_digest");
@@ -395,6 +400,30 @@ int main(int argc, char **argv)
 
     /* Tampering with signed bytes. */
     char *t;
+    refused(hq, t = replace(a, "<lsn:Channel>", "cyber-defence", "maritime-security"), BAD_SIG,
+            "a_channel_changed_in_the_signed_binding_is_refused");
+    free(t);
+    /* A binding of the profile before the channel was signed (no channel
+     * Metadata): refused, whatever its signature (fail closed). */
+    char *cm = between(a, "<lsn:Origin>", "<mb:DataReference");
+    char *om = cm ? strstr(cm, "</mb:Metadata>") : NULL;
+    if (om)
+        om[strlen("</mb:Metadata>")] = '\0'; /* through the origin's Metadata */
+    char *old = NULL;
+    if (om) {
+        char *whole = between(a, "<lsn:Origin>", "<mb:DataReference");
+        old = replace(a, NULL, whole, cm);
+        free(whole);
+    }
+    refused(hq, old, "no channel Metadata", "a_binding_without_a_signed_channel_is_refused");
+    free(old);
+    free(cm);
+    fed_content cc = {.body = body, .body_len = strlen(body)};
+    char *nc = NULL;
+    lsn_error ce = {0};
+    ok(fed_binding_sign(hq, NULL, "", jpn, strlen(jpn), &cc, 0, &nc, NULL, &ce) == LSN_ERR_ARG &&
+           !nc,
+       "signing_needs_a_channel");
     refused(hq, t = replace(a, "<mb:Metadata>", "JPN", "KOR"), BAD_SIG,
             "a_flipped_byte_in_the_label_is_refused");
     free(t);

@@ -114,7 +114,8 @@ int cli_cmd_binding_sign(const cli_verb *v, const cli_args *a)
         goto done;
     }
     fed_content c = {.body = content, .body_len = content_len};
-    if (fed_binding_sign(id, cli_opt(a, CLI_OPT_UUID), xml, xml_len, &c, 0, &binding,
+    if (fed_binding_sign(id, cli_opt(a, CLI_OPT_UUID), cli_opt(a, CLI_OPT_CHANNEL), xml,
+                         xml_len, &c, 0, &binding,
                          &binding_len, &err) != LSN_OK) {
         cli_error("binding sign", "%s", err.message);
         goto done;
@@ -262,8 +263,8 @@ int cli_cmd_binding_verify(const cli_verb *v, const cli_args *a)
     char when[32];
     struct tm tm;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&b->signing_time, &tm));
-    printf("verified\norigin: %s\nuuid: %s\nmarking: %s\nsigned: %s\n", b->origin, b->uuid,
-           mark, when);
+    printf("verified\norigin: %s\nuuid: %s\nchannel: %s\nmarking: %s\nsigned: %s\n",
+           b->origin, b->uuid, b->channel, mark, when);
     if (content)
         printf("content: matches the signed digest\n");
     status = CLI_EXIT_OK;

@@ -361,14 +361,15 @@ const cli_verb cli_verbs[] = {
      "another channel before pinning its certificate).",
      cli_cmd_node_show, SVC_ACT_NONE},
     {"binding", "sign", "", 0, 0,
-     CLI_OPT_DATA | CLI_OPT_LABEL | CLI_OPT_CONTENT | CLI_OPT_UUID | CLI_OPT_POLICY,
-     CLI_OPT_LABEL | CLI_OPT_CONTENT,
+     CLI_OPT_DATA | CLI_OPT_LABEL | CLI_OPT_CONTENT | CLI_OPT_UUID | CLI_OPT_POLICY |
+         CLI_OPT_CHANNEL,
+     CLI_OPT_LABEL | CLI_OPT_CONTENT | CLI_OPT_CHANNEL,
      "sign a STANAG 4778 binding of a label to content",
      "Writes to standard output the signed binding (docs/FEDERATION.md) of "
      "the label FILE (any label form, checked against the policy) to the "
      "content FILE, with the node's key from --data-dir: origin the node's "
-     "name, the item's UUID, a SHA-384 digest of the content and the "
-     "signing time. An invalid label is refused (exit 1). For tests and "
+     "name, the --channel the item is filed in, the item's UUID, a SHA-384 "
+     "digest of the content and the signing time. An invalid label is refused (exit 1). For tests and "
      "demonstrations: a node signs its items itself.",
      cli_cmd_binding_sign, SVC_ACT_NONE},
     {"binding", "translate", "FILE", 1, 1,

@@ -2,11 +2,12 @@
  * data object signed with XML-DSig (libxmlsec1, OpenSSL back-end).
  *
  * The origin node signs, once, a MetadataBinding that holds the item's
- * 4774 label, the origin's name, the item's UUID and a SHA-384 digest of
- * the item's content bytes; the signed bytes then travel unchanged. A
- * receiver verifies them against the origin's pinned certificate and gets
- * back only what the signature covers. docs/FEDERATION.md gives the
- * profile (elements, algorithms, the order of the checks) and an example. */
+ * 4774 label, the origin's name, the channel it posted the item in, the
+ * item's UUID and a SHA-384 digest of the item's content bytes; the signed
+ * bytes then travel unchanged. A receiver verifies them against the origin's
+ * pinned certificate and gets back only what the signature covers.
+ * docs/FEDERATION.md gives the profile (elements, algorithms, the order of
+ * the checks) and an example. */
 #ifndef FEDERATION_BINDING_H
 #define FEDERATION_BINDING_H
 
@@ -23,6 +24,9 @@
 
 /* SHA-384. */
 #define FED_DIGEST_SIZE 48
+
+/* A channel's name in a binding: 1 to 255 bytes (as a channel's name). */
+#define FED_CHANNEL_MAX 255
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower-case hex. */
 #define FED_UUID_SIZE 37
@@ -51,13 +55,15 @@ LSN_MUST_CHECK lsn_err fed_uuid_new(char out[FED_UUID_SIZE]);
 bool fed_uuid_valid(const char *s);
 
 /* Sign a binding with `signer` (an identity loaded with its key): origin =
- * the signer's name, `uuid` (NULL: a fresh one), the STANAG 4774 label XML
+ * the signer's name, `uuid` (NULL: a fresh one), `channel` (the channel the
+ * origin files the item in, 1 to FED_CHANNEL_MAX bytes), the STANAG 4774 label XML
  * `label_4774` (an originatorConfidentialityLabel document, e.g. from
  * lsn_label_write(..., LSN_FORM_4774, ...)), the digest of `content`, and
  * `signing_time` (0: now). On success *out (NUL-terminated, lsn_free) holds
  * the signed document and *out_len its length. */
 LSN_MUST_CHECK lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
-                                        const char *label_4774, size_t label_len,
+                                        const char *channel, const char *label_4774,
+                                        size_t label_len,
                                         const fed_content *content, time_t signing_time,
                                         char **out, size_t *out_len, lsn_error *err);
 
@@ -66,6 +72,7 @@ LSN_MUST_CHECK lsn_err fed_binding_sign(const fed_identity *signer, const char *
 typedef struct fed_binding {
     char origin[FED_NAME_MAX + 1];
     char uuid[FED_UUID_SIZE];
+    char channel[FED_CHANNEL_MAX + 1]; /* the channel the origin filed it in */
     char *label_xml;        /* the signed 4774 label, exclusive-C14N bytes */
     size_t label_len;
     uint8_t digest[FED_DIGEST_SIZE]; /* SHA-384 of the content encoding */

@@ -53,7 +53,7 @@ static bool read_translation(xmlDocPtr docs[BC_MAX_REFS], const bc_parts *p,
     /* The same item, and the originator's label as the origin signed it. */
     bool same = strcmp(t.uuid, origin->uuid) == 0 &&
                 CRYPTO_memcmp(t.digest, origin->digest, FED_DIGEST_SIZE) == 0 &&
-                strcmp(o.uuid, origin->uuid) == 0 &&
+                strcmp(o.uuid, origin->uuid) == 0 && strcmp(o.channel, origin->channel) == 0 &&
                 CRYPTO_memcmp(o.digest, origin->digest, FED_DIGEST_SIZE) == 0 &&
                 bc_c14n_of(o.label, &ol, &ol_len) && ol_len == origin->label_len &&
                 memcmp(ol, origin->label_xml, ol_len) == 0;

@@ -7,6 +7,7 @@
  *       mb:MetadataBinding Id="binding-UUID"      <- reference 1
  *         mb:Metadata  (the 4774 originatorConfidentialityLabel)
  *         mb:Metadata  (lsn:Origin: the origin node's name)
+ *         mb:Metadata  (lsn:Channel: the channel the origin files it in)
  *         mb:DataReference URI="urn:uuid:UUID"
  *           ds:DigestMethod (SHA-384)  ds:DigestValue (of the content)
  *       ds:Signature Id="signature-UUID"
@@ -67,7 +68,7 @@ bool bt_register_id(xmlDocPtr doc, xmlNodePtr n)
 
 xmlNodePtr bt_build_binding(const bt_kind *k, xmlDocPtr doc, xmlNodePtr container,
                             xmlNsPtr mb, xmlNsPtr ds, xmlNsPtr lsn, const xmlNode *label,
-                            const char *signer, const char *uuid,
+                            const char *signer, const char *channel, const char *uuid,
                             const uint8_t digest[FED_DIGEST_SIZE])
 {
     char id[BT_ID_MAX], uri[64], b64[80];
@@ -89,6 +90,11 @@ xmlNodePtr bt_build_binding(const bt_kind *k, xmlDocPtr doc, xmlNodePtr containe
     xmlNodePtr m2 = bt_add(b, mb, "Metadata", NULL, 3);
     if (!m2 || !bt_add(m2, lsn, k->node_element, signer, 4) || !bt_indent(m2, 3))
         return NULL;
+    if (k->channel) {
+        xmlNodePtr m3 = bt_add(b, mb, "Metadata", NULL, 3);
+        if (!m3 || !bt_add(m3, lsn, "Channel", channel, 4) || !bt_indent(m3, 3))
+            return NULL;
+    }
     xmlNodePtr dr = bt_add(b, mb, "DataReference", NULL, 3);
     xmlNodePtr dm = dr ? bt_add(dr, ds, "DigestMethod", NULL, 4) : NULL;
     if (!dm || !xmlNewProp(dr, (const xmlChar *)"URI", (const xmlChar *)uri) ||
@@ -152,7 +158,7 @@ bool bt_sign(xmlNodePtr sig, const fed_identity *signer)
     return ok;
 }
 
-lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
+lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid, const char *channel,
                          const char *label_4774, size_t label_len,
                          const fed_content *content, time_t signing_time, char **out,
                          size_t *out_len, lsn_error *err)
@@ -162,6 +168,9 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
         *out_len = 0;
     if (!signer || !fed_identity_has_key(signer) || !content)
         return core_fail(err, LSN_ERR_ARG, "signing needs the node's private key");
+    if (!channel || !channel[0] || strlen(channel) > FED_CHANNEL_MAX)
+        return core_fail(err, LSN_ERR_ARG, "signing needs the item's channel (1 to %d bytes)",
+                         FED_CHANNEL_MAX);
     char fresh[FED_UUID_SIZE];
     if (!uuid) {
         if (fed_uuid_new(fresh) != LSN_OK)
@@ -204,7 +213,7 @@ lsn_err fed_binding_sign(const fed_identity *signer, const char *uuid,
     xmlNodePtr props = NULL;
     xmlNodePtr binding =
         container ? bt_build_binding(&bt_origin_kind, doc, container, mb, ds, lsn, label,
-                                     fed_identity_name(signer), uuid, digest)
+                                     fed_identity_name(signer), channel, uuid, digest)
                   : NULL;
     char bref[BT_ID_MAX + 1];
     snprintf(bref, sizeof bref, "#%s%s", BT_BINDING_ID_PREFIX, uuid);

@@ -10,7 +10,10 @@
  * serialisation is inserted before the root's end tag. Exclusive C14N
  * makes each signature independent of the text around the element it
  * covers, so the originator's signature still verifies and the
- * translator's verifies in the spliced document. */
+ * translator's verifies in the spliced document. The inverse is here too
+ * (fed_binding_original): a node forwarding an item it received translated
+ * cuts the translation out again, giving back the originator's bytes. */
+#define _GNU_SOURCE /* memmem */
 #include "federation/translate.h"
 
 #include <stdio.h>
@@ -124,7 +127,7 @@ static lsn_err sign_container(xmlDocPtr doc, const fed_identity *translator,
     const char *refs[] = {tref, oref};
     xmlNodePtr props = NULL;
     xmlNodePtr tb = bt_build_binding(&bt_translation_kind, doc, c, mb, ds, lsn, label,
-                                     fed_identity_name(translator), b->uuid, b->digest);
+                                     fed_identity_name(translator), NULL, b->uuid, b->digest);
     xmlNodePtr sig = tb ? bt_build_signature(&bt_translation_kind, doc, c, lsn, b->uuid, refs,
                                              2, when ? when : time(NULL), &props)
                         : NULL;
@@ -203,5 +206,94 @@ done:
     xmlFreeDoc(doc);
     xmlFreeDoc(ldoc);
     fed_binding_free(b);
+    return rc;
+}
+
+/* The last occurrence of `needle` in s[0, end), or NULL. */
+static const char *last_of(const char *s, size_t end, const char *needle)
+{
+    const char *last = NULL;
+    size_t nl = strlen(needle);
+    for (const char *p = s; (p = memmem(p, end - (size_t)(p - s), needle, nl)) != NULL; p++)
+        last = p;
+    return last;
+}
+
+lsn_err fed_binding_original(const fed_identity *origin, const void *binding, size_t len,
+                             char **out, size_t *out_len, fed_binding **verified,
+                             lsn_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (verified)
+        *verified = NULL;
+    if (!origin || !binding)
+        return core_fail(err, LSN_ERR_ARG, "no origin or no binding");
+    const char *s = binding;
+    /* A binding that no translator signed has no Id of this prefix (the
+     * profile allows no other text there): given back as it is. */
+    if (!memmem(s, len, BT_TRANSLATION_SIGNATURE_ID_PREFIX,
+                strlen(BT_TRANSLATION_SIGNATURE_ID_PREFIX)))
+        return LSN_OK;
+    xmlDocPtr doc = xml_parse(s, len, "binding", err);
+    if (!doc)
+        return err && err->code == LSN_ERR_NOMEM ? LSN_ERR_NOMEM : LSN_ERR_ARG;
+    lsn_err rc = LSN_ERR_ARG;
+    bool bad = false;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *first = root ? bt_next_element(root, NULL, &bad) : NULL;
+    xmlNode *second = first ? bt_next_element(root, first, &bad) : NULL;
+    size_t at = 0;
+    char needle[FED_NAME_MAX + 40];
+    if (!bt_is(second, BT_NS_4778, "MetadataBindingContainer") ||
+        bt_next_element(root, second, &bad) || bad || !root_end(s, len, root, &at)) {
+        core_fail(err, rc, "the binding does not hold the originator's container and one "
+                           "translation");
+        goto done;
+    }
+    if (second->ns->prefix)
+        snprintf(needle, sizeof needle, "<%.64s:MetadataBindingContainer",
+                 (const char *)second->ns->prefix);
+    else
+        snprintf(needle, sizeof needle, "<MetadataBindingContainer");
+    /* The translation went in as "  " CONTAINER "\n" just before the
+     * root's end tag: cut exactly those bytes. */
+    const char *start = last_of(s, at, needle);
+    if (!start || start - s < 2 || memcmp(start - 2, "  ", 2) != 0 || s[at - 1] != '\n' ||
+        s + at - 1 <= start) {
+        core_fail(err, rc, "the translation is not where a translating node puts it");
+        goto done;
+    }
+    size_t head = (size_t)(start - 2 - s), n = head + (len - at);
+    char *o = core_malloc(n + 1);
+    if (!o) {
+        rc = core_fail(err, LSN_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(o, s, head);
+    memcpy(o + head, s + at, len - at);
+    o[n] = '\0';
+    /* What is left must be the originator's binding, as it signed it. */
+    fed_binding *b = NULL;
+    char reason[512] = "";
+    lsn_err v = fed_binding_verify(origin, o, n, &b, reason, sizeof reason);
+    if (v != LSN_OK || !b) {
+        lsn_free(o);
+        rc = v == LSN_ERR_NOMEM ? core_fail(err, v, "out of memory")
+                                : core_fail(err, LSN_ERR_ARG,
+                                            "the originator's binding inside does not verify: "
+                                            "%s",
+                                            reason);
+        goto done;
+    }
+    *out = o;
+    *out_len = n;
+    if (verified)
+        *verified = b;
+    else
+        fed_binding_free(b);
+    rc = LSN_OK;
+done:
+    xmlFreeDoc(doc);
     return rc;
 }

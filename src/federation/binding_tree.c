@@ -115,6 +115,7 @@ const bt_kind bt_origin_kind = {
     .signature_prefix = BT_SIGNATURE_ID_PREFIX,
     .label_element = "originatorConfidentialityLabel",
     .node_element = "Origin",
+    .channel = true,
 };
 
 const bt_kind bt_translation_kind = {
@@ -123,6 +124,7 @@ const bt_kind bt_translation_kind = {
     .signature_prefix = BT_TRANSLATION_SIGNATURE_ID_PREFIX,
     .label_element = "alternativeConfidentialityLabel",
     .node_element = "Translator",
+    .channel = false,
 };
 
 bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t size)
@@ -173,7 +175,27 @@ bool bt_read_binding_as(const bt_kind *k, const xmlNode *mb, bt_binding *out, ch
                                         "lsn:Translator name");
     snprintf(out->origin, sizeof out->origin, "%s", name);
 
-    xmlNode *dr = bt_next_element(mb, m2, &bad);
+    /* The channel the origin files the item in: signed with the label, so
+     * that no relay or peer can file it elsewhere. A binding made before
+     * the channel was signed has none: refused (fail closed). */
+    xmlNode *last = m2;
+    if (k->channel) {
+        xmlNode *m3 = bt_next_element(mb, m2, &bad);
+        xmlNode *ch = bt_is(m3, BT_NS_4778, "Metadata") && bt_attrs_only(m3, none)
+                          ? bt_next_element(m3, NULL, &bad)
+                          : NULL;
+        const char *chan;
+        if (!bt_is(ch, BT_NS_LSN, "Channel") || !bt_attrs_only(ch, none) ||
+            bt_next_element(m3, ch, &bad) || !(chan = only_text(ch)) || !chan[0] ||
+            strlen(chan) > FED_CHANNEL_MAX)
+            return fail(reason, size, "the MetadataBinding has no channel Metadata holding "
+                                      "one lsn:Channel name (a binding made before channels "
+                                      "were signed is refused)");
+        snprintf(out->channel, sizeof out->channel, "%s", chan);
+        last = m3;
+    }
+
+    xmlNode *dr = bt_next_element(mb, last, &bad);
     const char *uri;
     if (!bt_is(dr, BT_NS_4778, "DataReference") || !bt_attrs_only(dr, uri_only) ||
         !(uri = bt_attr(dr, "URI")) || strncmp(uri, BT_UUID_URN, strlen(BT_UUID_URN)) != 0 ||

@@ -37,15 +37,17 @@
 #define BT_ID_MAX 64
 
 /* The two kinds of MetadataBinding of the profile: the originator's (its
- * originatorConfidentialityLabel and lsn:Origin) and a translating node's
- * (an alternativeConfidentialityLabel and lsn:Translator). Same shape, other
- * names. */
+ * originatorConfidentialityLabel, lsn:Origin and lsn:Channel) and a
+ * translating node's (an alternativeConfidentialityLabel and
+ * lsn:Translator; the channel is the originator's statement, covered by the
+ * translator's reference to the originator's binding). */
 typedef struct bt_kind {
     const char *binding_prefix;   /* Id of the MetadataBinding */
     const char *props_prefix;     /* Id of its SignatureProperties */
     const char *signature_prefix; /* Id of its ds:Signature */
     const char *label_element;    /* the 4774 element in the first Metadata */
     const char *node_element;     /* the lsn: element naming the signer */
+    bool channel;                 /* a third Metadata holds lsn:Channel */
 } bt_kind;
 extern const bt_kind bt_origin_kind, bt_translation_kind;
 
@@ -74,11 +76,13 @@ typedef struct bt_binding {
     xmlNode *label;          /* the 4774 label element of the kind */
     char origin[FED_NAME_MAX + 1]; /* the signer named: origin, or translator */
     char uuid[FED_UUID_SIZE];
+    char channel[FED_CHANNEL_MAX + 1]; /* the originator's kind only; else "" */
     uint8_t digest[FED_DIGEST_SIZE];
 } bt_binding;
 
 /* Read a MetadataBinding strictly: Id="binding-UUID"; mb:Metadata with the
- * 4774 label; mb:Metadata with lsn:Origin; mb:DataReference
+ * 4774 label; mb:Metadata with lsn:Origin; mb:Metadata with lsn:Channel
+ * (1 to FED_CHANNEL_MAX bytes; a binding without it is refused); mb:DataReference
  * URI="urn:uuid:UUID" with ds:DigestMethod (SHA-384) and ds:DigestValue
  * (48 bytes); nothing else. False with `reason` when it is not so. */
 bool bt_read_binding(const xmlNode *mb, bt_binding *out, char *reason, size_t size);
@@ -111,10 +115,11 @@ bool bt_register_id(xmlDocPtr doc, xmlNodePtr n);
 
 /* A MetadataBinding of kind `k` for item `uuid` appended to `container` at
  * depth 2: the label element (copied, renamed to the kind's element), the
- * signer's name, the content digest. NULL when out of memory. */
+ * signer's name, the channel (when the kind has one), the content digest.
+ * NULL when out of memory. */
 xmlNodePtr bt_build_binding(const bt_kind *k, xmlDocPtr doc, xmlNodePtr container,
                             xmlNsPtr mb, xmlNsPtr ds, xmlNsPtr lsn, const xmlNode *label,
-                            const char *signer, const char *uuid,
+                            const char *signer, const char *channel, const char *uuid,
                             const uint8_t digest[FED_DIGEST_SIZE]);
 
 /* A ds:Signature template of kind `k` appended to `container`: exclusive

@@ -63,6 +63,7 @@ static lsn_err read_signed(xmlDocPtr bdoc, xmlDocPtr pdoc, const fed_identity *p
     }
     snprintf(res->origin, sizeof res->origin, "%s", b.origin);
     snprintf(res->uuid, sizeof res->uuid, "%s", b.uuid);
+    snprintf(res->channel, sizeof res->channel, "%s", b.channel);
     memcpy(res->digest, b.digest, FED_DIGEST_SIZE);
     res->signing_time = when;
     *out = res;

@@ -45,6 +45,24 @@ LSN_MUST_CHECK lsn_err fed_binding_translate(const fed_identity *translator,
                                              time_t signing_time, char **out,
                                              size_t *out_len, lsn_error *err);
 
+/* The originator's binding inside `binding`, for a node that forwards an
+ * item it received translated (to a peer of another policy, or of the
+ * originator's, neither of which can check a translation signed by a node
+ * other than its sender): the translating node's container cut out again,
+ * which gives back the originator's document as it was signed (the
+ * translation inserted "  CONTAINER\n" before the root's end tag;
+ * fed_binding_translate), verified against `origin` (its pinned
+ * certificate). A binding with no translation is given back as it is:
+ * LSN_OK with *out NULL (nothing is verified then: the caller holds it
+ * verified). On success with a translation, *out (lsn_free) and *out_len,
+ * and *verified (if given; fed_binding_free) what the originator signed.
+ * LSN_ERR_ARG (err says why) when the translation is not in the shape
+ * fed_binding_translate writes, or what is left does not verify against
+ * `origin`: nothing to forward (fail closed); LSN_ERR_NOMEM. */
+LSN_MUST_CHECK lsn_err fed_binding_original(const fed_identity *origin, const void *binding,
+                                            size_t len, char **out, size_t *out_len,
+                                            fed_binding **verified, lsn_error *err);
+
 /* What a receiver verified, and the label it decides on. */
 typedef struct fed_received {
     fed_binding *binding;          /* the originator's, as fed_binding_verify gives it */

@@ -165,3 +165,25 @@ bool svc_audit(svc *s, const char *actor, const char *action, const char *object
     }
     return true;
 }
+
+bool svc_audit_or_note(svc *s, svc_audit_note *note, const char *actor, const char *action,
+                       const char *object, const char *outcome, const char *detail)
+{
+    if (!note)
+        return svc_audit(s, actor, action, object, outcome, detail);
+    note->set = true;
+    note->time_ms = now_ms();
+    snprintf(note->actor, sizeof note->actor, "%s", actor ? actor : "system");
+    snprintf(note->action, sizeof note->action, "%s", action);
+    snprintf(note->object, sizeof note->object, "%s", object ? object : "");
+    snprintf(note->outcome, sizeof note->outcome, "%s", outcome);
+    snprintf(note->detail, sizeof note->detail, "%s", detail ? detail : "");
+    return true;
+}
+
+store_audit_event svc_audit_note_event(const svc_audit_note *note)
+{
+    return (store_audit_event){.time_ms = note->time_ms, .actor = note->actor,
+                               .action = note->action, .object = note->object,
+                               .outcome = note->outcome, .detail = note->detail};
+}

@@ -96,6 +96,21 @@ typedef struct svc_result {
     char reason[LSN_ERROR_MESSAGE_MAX]; /* a sentence; "" when done */
 } svc_result;
 
+/* An audit record held back to be written with something else: a refused
+ * item of a peer's batch is audited in the batch's one transaction
+ * (svc_post_commit_batch), so that a batch sent again after a failed
+ * commit is audited once. The fields are copies (truncated to fit); svc_audit_or_note
+ * fills one. */
+typedef struct svc_audit_note {
+    bool set;
+    int64_t time_ms;
+    char actor[300];
+    char action[32];
+    char object[300];
+    char outcome[16];
+    char detail[600];
+} svc_audit_note;
+
 /* ---- who acts --------------------------------------------------------- */
 
 typedef struct svc_actor {
@@ -273,6 +288,8 @@ typedef struct svc_post {
     size_t binding_len;
     const char *from_peer;     /* a peer's item: the peer it came from and ... */
     const char *origin;        /* ... its origin node, whom it is never relayed back to */
+    svc_audit_note *defer;     /* a refusal's audit record goes here, to be written
+                                     with the batch (service_fed.c); NULL: now */
 } svc_post;
 
 /* An accepted post, not yet durable. */
@@ -406,7 +423,8 @@ typedef struct svc_peer_item {
  * decided again here — it must release the item to this node (its own
  * peer clearance) and lie within the sender's — then svc_post_* with the
  * origin's UUID and the binding stored as it came. An item already held
- * with the same binding bytes (the same origin and UUID) is a duplicate:
+ * with the same binding bytes (the same origin and UUID), or the same
+ * originator's bytes under another translation, is a duplicate:
  * LSN_OK with *duplicate set and its id; a UUID held with other bytes is
  * refused (SVC_DUPLICATE), so that no peer pre-empts another's item.
  * Refusals are audited (fed.receive). */
@@ -415,10 +433,12 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
 
 /* The same in two steps, for a batch (service_fed.c): the checks, then
  * *out, a pending post to commit (svc_post_commit, svc_post_commit_batch),
- * or — for a duplicate (*duplicate, *id_out) or a refusal — NULL. */
+ * or — for a duplicate (*duplicate, *id_out) or a refusal — NULL. With
+ * `defer`, a refusal's audit record is written there (defer->set) instead
+ * of appended, for the caller to commit with its batch. */
 lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                               svc_pending **out, int64_t *id_out, bool *duplicate,
-                              svc_result *res);
+                              svc_audit_note *defer, svc_result *res);
 
 /* The registry as the transport needs it: peer `name`'s id and the last of
  * its sequences made durable here (false: no such peer); that sequence
@@ -433,8 +453,13 @@ bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t
  * stored canonical form) and binding `binding`: for a peer whose policy is
  * another than the label's, the binding translated into it and signed by
  * this node (translate.h) in *out (lsn_free); else *out NULL: the bytes as
- * they are. An error (no equivalent, a binding that does not verify
- * against this node or a peer, one already translated): nothing to send. */
+ * they are. A binding received translated (by the node that sent it here)
+ * has its translation cut out (fed_binding_original): the originator's
+ * bytes in *out for a peer of the originator's policy, else those bytes
+ * translated afresh by this node; the originator's label, not the one
+ * decided on here, says which. An error (no equivalent, a binding that
+ * does not verify against this node or a peer, an originator's policy not
+ * held here): nothing to send. */
 lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
                              size_t len, char **out, size_t *out_len, lsn_error *err);
 
@@ -467,10 +492,12 @@ typedef struct svc_fed_answer {
 lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_t n,
                         svc_fed_answer *ans, svc_result *res);
 
-/* Commit accepted posts pds[0..n) and peer `peer`'s received sequence
- * `seq` in one transaction (service_post.c); frees every pds[i]. ids (n)
+/* Commit accepted posts pds[0..n), the audit records of the batch's
+ * refused items notes[0..nnotes) and peer `peer`'s received sequence `seq`
+ * in one transaction (service_post.c); frees every pds[i]. ids (n)
  * receive the items' internal ids. */
-lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n, int64_t peer,
+lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n,
+                              const svc_audit_note *const *notes, size_t nnotes, int64_t peer,
                               uint64_t seq, int64_t *ids, svc_result *res);
 
 /* The peers' clearances in memory (svc_init loads them; svc_release frees
@@ -658,6 +685,14 @@ lsn_err svc_store_verify(svc *s, const svc_actor *a, store_verify_report *report
  * reads). false when the store failed (reported on stderr). */
 bool svc_audit(svc *s, const char *actor, const char *action, const char *object,
                const char *outcome, const char *detail);
+
+
+/* The record into *note when note is given (set; nothing appended), else
+ * appended now as svc_audit. */
+bool svc_audit_or_note(svc *s, svc_audit_note *note, const char *actor, const char *action,
+                       const char *object, const char *outcome, const char *detail);
+/* The store's view of a note (pointing into it). */
+store_audit_event svc_audit_note_event(const svc_audit_note *note);
 
 /* Fill res and return the code matching a refusal (LSN_ERR_ARG for
  * refusals, LSN_ERR_NOMEM / LSN_ERR_IO as given for failures). */

@@ -28,7 +28,7 @@ lsn_err svc_binding_sign(svc *s, const store_item *it, const svc_label *l, char 
                      .has_attachment = it->media_type != NULL, .media_type = it->media_type,
                      .attachment = it->attachment, .attachment_len = it->attachment_len};
     /* The item's own time, so that the signing time says when it was made. */
-    return fed_binding_sign(s->me, uuid, l->xml4774, l->xml4774_len, &c,
+    return fed_binding_sign(s->me, uuid, it->channel, l->xml4774, l->xml4774_len, &c,
                             (time_t)(it->created_ms / 1000), out, len, err);
 }
 

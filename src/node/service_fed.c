@@ -8,11 +8,13 @@
  * already durable here (a retry after a lost answer, a restart): skipped.
  * An item that does not follow is a gap: the batch stops there and the
  * answer names the sequence expected. A refused item (bad signature,
- * unknown policy, invalid label, not releasable here) is audited by the
- * acceptance and passed over — its sequence is consumed, so it never
- * blocks the items behind it. The stored items and the new received
- * sequence commit together; the stream and the items' post records follow
- * from that one commit. */
+ * unknown policy, invalid label, not releasable here, a channel other than
+ * the signed one) is passed over — its sequence is consumed, so it never
+ * blocks the items behind it — and its audit record is held back: the
+ * stored items, the refusals' audit records and the new received sequence
+ * commit together (one writer request), so that a batch sent again after a
+ * failed commit is audited once; the stream and the items' post records
+ * follow from that one commit. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -47,6 +49,7 @@ typedef struct prep_out {
     bool dup;
     lsn_err rc;
     svc_result res;
+    svc_audit_note refusal; /* a refused item's audit record, for the batch's commit */
 } prep_out;
 
 typedef struct prep_job {
@@ -66,7 +69,7 @@ static void *prep_main(void *arg)
         int64_t id = 0;
         prep_out *o = &j->out[k];
         o->rc = svc_peer_item_prepare(j->s, j->peer, &j->items[j->idx[k]].item, &o->pd, &id,
-                                      &o->dup, &o->res);
+                                      &o->dup, &o->refusal, &o->res);
     }
     return NULL;
 }
@@ -128,7 +131,10 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
      * items are prepared on several threads, then taken in order. */
     prep_job job = {.s = s, .peer = peer, .items = items, .idx = idx, .n = k};
     prepare_all(&job);
-    size_t npd = 0;
+    size_t npd = 0, nrefused = 0;
+    /* The refusals' audit records commit with the batch: a batch sent
+     * again after a failed commit is audited once, not once per attempt. */
+    const svc_audit_note *refusals[SVC_FED_BATCH_MAX];
     uint64_t next = last; /* the last sequence this batch takes */
     lsn_err rc = LSN_OK;
     size_t j = 0;
@@ -155,7 +161,9 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
         } else if (o->dup) {
             ans->duplicates++;
         } else {
-            ans->refused++; /* audited by the acceptance */
+            ans->refused++;
+            if (o->refusal.set)
+                refusals[nrefused++] = &o->refusal;
         }
     }
     if (j < k)
@@ -169,7 +177,8 @@ lsn_err svc_fed_receive(svc *s, const char *peer, const svc_fed_in *items, size_
          * after it (rc) leaves the rest to the sender's next attempt. */
         size_t stored = npd;
         svc_result r;
-        lsn_err c = svc_post_commit_batch(s, pds, npd, peer_id, next, ids, &r);
+        lsn_err c = svc_post_commit_batch(s, pds, npd, refusals, nrefused, peer_id, next, ids,
+                                          &r);
         npd = 0;
         if (c == LSN_OK) {
             svc_peer_received_set(s, peer_id, next);

@@ -391,28 +391,51 @@ lsn_err svc_peer_list(svc *s, const svc_actor *a, store_peer_cb cb, void *ctx,
 
 /* ---- items from a peer ------------------------------------------------------ */
 
-/* Audit a refused item from a peer, then fill res. */
-static lsn_err refuse_item(svc *s, const char *peer, const char *why, svc_result *res,
-                           svc_refusal kind, const char *sentence)
+/* Whether two bindings hold the same originator's bytes, translated or
+ * not (fed_binding_original, verified against `origin`). */
+static bool same_original(const fed_identity *origin, const char *a, size_t al, const char *b,
+                          size_t bl)
+{
+    char *oa = NULL, *ob = NULL;
+    size_t oal = 0, obl = 0;
+    bool same = fed_binding_original(origin, a, al, &oa, &oal, NULL, NULL) == LSN_OK &&
+                fed_binding_original(origin, b, bl, &ob, &obl, NULL, NULL) == LSN_OK &&
+                (oa || ob);
+    if (same) {
+        const char *pa = oa ? oa : a, *pb = ob ? ob : b;
+        size_t la = oa ? oal : al, lb = ob ? obl : bl;
+        same = la == lb && memcmp(pa, pb, la) == 0;
+    }
+    lsn_free(oa);
+    lsn_free(ob);
+    return same;
+}
+
+/* Audit a refused item from a peer (now, or into *defer for its batch),
+ * then fill res. */
+static lsn_err refuse_item(svc *s, const char *peer, svc_audit_note *defer, const char *why,
+                           svc_result *res, svc_refusal kind, const char *sentence)
 {
     char actor[300];
     snprintf(actor, sizeof actor, "peer:%s", peer ? peer : "");
-    (void)svc_audit(s, actor, "fed.receive", "item", "refused", why);
+    (void)svc_audit_or_note(s, defer, actor, "fed.receive", "item", "refused", why);
     return svc_refuse(res, kind, LSN_ERR_ARG, "%s", sentence);
 }
 
 lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
                               svc_pending **out, int64_t *id_out, bool *duplicate,
-                              svc_result *res)
+                              svc_audit_note *defer, svc_result *res)
 {
+    if (defer)
+        defer->set = false;
     *out = NULL;
     *id_out = 0;
     *duplicate = false;
     res->refusal = SVC_DONE;
     res->reason[0] = '\0';
     if (!s->peers || !s->me || !in->binding)
-        return refuse_item(s, peer, "no peers, no identity or no binding", res, SVC_FORBIDDEN,
-                           "This node takes no items from peers.");
+        return refuse_item(s, peer, defer, "no peers, no identity or no binding", res,
+                           SVC_FORBIDDEN, "This node takes no items from peers.");
     /* The peer's pinned certificate and clearance, copied out of the lock. */
     /* Entries are never removed before svc_release, so the certificate
      * and clearance they point to stay valid out of the lock (the array
@@ -427,7 +450,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         snprintf(nation, sizeof nation, "%s", e->nation);
     pthread_mutex_unlock(&s->peers->mu);
     if (!cert || !sender)
-        return refuse_item(s, peer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
+        return refuse_item(s, peer, defer, "unknown peer", res, SVC_FORBIDDEN, "Unknown peer.");
     /* Verified as received: the origin's signature, and a translator's
      * beside it (the sender's own, the only one that may translate on the
      * way to us), with the label to decide on under our policy
@@ -439,6 +462,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     lsn_err rc = fed_binding_receive(cert, cert, in->binding, in->binding_len, s->set,
                                      own_policy(s), &r, why, sizeof why);
     b = r ? r->binding : NULL;
+    const fed_identity *signer = cert; /* the origin's pinned certificate */
     /* Relayed: the origin is a peer registered as reached through this
      * sender (--via), and its own pinned certificate is the key — never
      * the relay's, which cannot alter what it forwards. Nothing of the
@@ -462,6 +486,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         rc = fed_binding_receive(relayed[i], cert, in->binding, in->binding_len, s->set,
                                  own_policy(s), &r, why2, sizeof why2);
         b = r ? r->binding : NULL;
+        signer = relayed[i];
         if (rc == LSN_OK && b && !(origin_cl = relayed_cl[i])) {
             fed_received_free(r); /* an origin with no clearance here sends nothing */
             r = NULL;
@@ -473,15 +498,26 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     if (rc != LSN_OK)
         return svc_refuse(res, SVC_FAILED, rc, "The binding could not be verified.");
     if (!b) /* verify before anything else of it is read */
-        return refuse_item(s, peer, why, res, SVC_INVALID, "The binding does not verify.");
+        return refuse_item(s, peer, defer, why, res, SVC_INVALID, "The binding does not verify.");
     fed_content c = {.body = in->body, .body_len = in->body_len,
                      .has_attachment = in->media_type != NULL, .media_type = in->media_type,
                      .attachment = in->attachment, .attachment_len = in->attachment_len};
     uint8_t uuid[STORE_UUID_LEN];
     if (!fed_binding_content_matches(b, &c) || !store_uuid_parse(b->uuid, uuid)) {
         fed_received_free(r);
-        return refuse_item(s, peer, "content does not match the signed digest", res,
+        return refuse_item(s, peer, defer, "content does not match the signed digest", res,
                            SVC_INVALID, "The content does not match its binding.");
+    }
+    /* The channel is the origin's statement, signed with the label: the
+     * item is filed in the channel the signature covers, and a batch entry
+     * that states another (a peer or a relay re-filing it) is refused. */
+    if (!in->channel || strcmp(in->channel, b->channel) != 0) {
+        char detail[2 * FED_CHANNEL_MAX + 96];
+        snprintf(detail, sizeof detail, "stated channel '%.255s' is not the signed channel '%s'",
+                 in->channel ? in->channel : "", b->channel);
+        fed_received_free(r);
+        return refuse_item(s, peer, defer, detail, res, SVC_INVALID,
+                           "The item's channel is not the one its origin signed.");
     }
     /* Already here (by its origin's UUID): a duplicate, answered as done. */
     store_item_ref ref;
@@ -500,12 +536,16 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
         lsn_err e2 = store_item_binding(s->st, ref.id, &held, &held_len, &err);
         bool same = e2 == LSN_OK && held && held_len == in->binding_len &&
                     memcmp(held, in->binding, held_len) == 0;
+        /* The same item translated by another node on its way (another
+         * path, or translated afresh): the same originator's bytes. */
+        if (e2 == LSN_OK && held && !same)
+            same = same_original(signer, held, held_len, in->binding, in->binding_len);
         lsn_free(held);
         fed_received_free(r);
         if (e2 != LSN_OK)
             return svc_refuse(res, SVC_FAILED, LSN_ERR_IO, "The store failed; try again.");
         if (!same)
-            return refuse_item(s, peer, "UUID already held with another binding", res,
+            return refuse_item(s, peer, defer, "UUID already held with another binding", res,
                                SVC_DUPLICATE, "An item with this id is already held.");
         *duplicate = true;
         *id_out = ref.id;
@@ -535,7 +575,7 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     if (!to_me) {
         json_decref(label);
         fed_received_free(r);
-        return refuse_item(s, peer, "label invalid here or not releasable to this node", res,
+        return refuse_item(s, peer, defer, "label invalid here or not releasable to this node", res,
                            SVC_FORBIDDEN, "The item is not releasable to this node.");
     }
     char actor[300], origin[FED_NAME_MAX + 1];
@@ -549,13 +589,23 @@ lsn_err svc_peer_item_prepare(svc *s, const char *peer, const svc_peer_item *in,
     svc_actor a = {.name = actor, .organisation = origin, .org_category = nation,
                    .clearance = sender,
                    .roles = STORE_ROLE_MEMBER | STORE_ROLE_RELEASE_AUTHORITY};
+    /* in->channel is the signed channel, byte for byte (checked above),
+     * and outlives the pending post (b does not). */
     svc_post p = {.channel = in->channel, .label = label, .body = in->body,
                   .body_len = in->body_len, .media_type = in->media_type,
                   .attachment = in->attachment, .attachment_len = in->attachment_len,
                   .created_ms = (int64_t)b->signing_time * 1000, .uuid = uuid,
                   .binding = in->binding, .binding_len = in->binding_len,
-                  .audit_detail = detail, .from_peer = peer, .origin = origin};
+                  .audit_detail = detail, .from_peer = peer, .origin = origin,
+                  .defer = defer};
     rc = svc_post_accept(s, &a, &p, out, res);
+    /* An unknown channel is not audited for a reader's guess; a peer's item
+     * for a channel this node does not have is a refusal like any other. */
+    if (rc != LSN_OK && res->refusal == SVC_NOT_FOUND) {
+        char why2[FED_CHANNEL_MAX + 64];
+        snprintf(why2, sizeof why2, "no channel '%s' on this node", b->channel);
+        (void)svc_audit_or_note(s, defer, actor, "fed.receive", "item", "refused", why2);
+    }
     /* The pending post borrows the label only during its acceptance (the
      * store keeps the canonical form made there); the names it holds live
      * on this stack: copied. */
@@ -573,7 +623,7 @@ lsn_err svc_peer_item_accept(svc *s, const char *peer, const svc_peer_item *in,
                              int64_t *id_out, bool *duplicate, svc_result *res)
 {
     svc_pending *pd = NULL;
-    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, res);
+    lsn_err rc = svc_peer_item_prepare(s, peer, in, &pd, id_out, duplicate, NULL, res);
     if (rc != LSN_OK || !pd)
         return rc;
     return svc_post_commit(s, pd, id_out, NULL, res);
@@ -633,37 +683,41 @@ bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t
     return found;
 }
 
-lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
-                             size_t len, char **out, size_t *out_len, lsn_error *err)
+/* The pinned certificate the binding's originator signed with, among
+ * ours and the peers' (tried in turn: nothing in the message chooses the
+ * key), and the originator's bytes when the binding carries a translation
+ * (fed_binding_original): *orig (lsn_free) and *verified; *orig NULL and
+ * *origin NULL for a binding without one (*verified NULL). LSN_ERR_ARG: a
+ * translation whose originator's binding verifies against none. */
+static lsn_err originator_of(svc *s, const char *binding, size_t len, char **orig,
+                             size_t *orig_len, fed_binding **verified, lsn_error *err)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (!s->peers || !peer)
-        return core_fail(err, LSN_ERR_ARG, "no such peer");
-    char policy[256] = "";
-    pthread_mutex_lock(&s->peers->mu);
-    const svc_peer_entry *e = find(s->peers, peer);
-    if (e && e->policy)
-        snprintf(policy, sizeof policy, "%s", e->policy);
-    pthread_mutex_unlock(&s->peers->mu);
-    if (!e)
-        return core_fail(err, LSN_ERR_ARG, "no peer named %s", peer);
-    if (!policy[0])
-        return LSN_OK; /* it decides under our policy */
-    lsn_label *l = NULL;
-    lsn_err rc = lsn_label_parse(s->set, label, strlen(label), LSN_FORM_AUTO, &l, err);
-    if (rc != LSN_OK)
+    lsn_err rc = fed_binding_original(s->me, binding, len, orig, orig_len, verified, err);
+    if (rc != LSN_ERR_ARG || !s->me)
         return rc;
-    bool same = strcmp(lsn_policy_id(lsn_label_policy(l)), policy) == 0;
-    lsn_label_free(l);
-    if (same)
-        return LSN_OK; /* already under its policy */
-    if (!s->me)
-        return core_fail(err, LSN_ERR_ARG, "no identity to sign a translation with");
-    /* The origin's pinned certificate: ours, or a peer's (an item received
-     * and forwarded). Entries are never removed before svc_release: their
-     * certificates stay valid out of the lock. */
-    rc = fed_binding_translate(s->me, s->me, binding, len, s->set, policy, 0, out, out_len, err);
+    for (size_t i = 0; rc == LSN_ERR_ARG; i++) {
+        /* Entries are never removed before svc_release: their
+         * certificates stay valid out of the lock. */
+        pthread_mutex_lock(&s->peers->mu);
+        const fed_identity *origin = i < s->peers->n ? s->peers->v[i].cert : NULL;
+        bool more = i < s->peers->n;
+        pthread_mutex_unlock(&s->peers->mu);
+        if (!more)
+            break;
+        if (origin)
+            rc = fed_binding_original(origin, binding, len, orig, orig_len, verified, err);
+    }
+    return rc;
+}
+
+/* Translate `binding` (an originator's, one container) into `policy`,
+ * signed by this node; the origin's pinned certificate is ours or a
+ * peer's (an item received and forwarded), tried in turn. */
+static lsn_err translate_for(svc *s, const char *binding, size_t len, const char *policy,
+                             char **out, size_t *out_len, lsn_error *err)
+{
+    lsn_err rc = fed_binding_translate(s->me, s->me, binding, len, s->set, policy, 0, out,
+                                       out_len, err);
     for (size_t i = 0; rc == LSN_ERR_ARG; i++) {
         pthread_mutex_lock(&s->peers->mu);
         const fed_identity *origin = i < s->peers->n ? s->peers->v[i].cert : NULL;
@@ -675,5 +729,63 @@ lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const 
             rc = fed_binding_translate(s->me, origin, binding, len, s->set, policy, 0, out,
                                        out_len, err);
     }
+    return rc;
+}
+
+lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const char *binding,
+                             size_t len, char **out, size_t *out_len, lsn_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!s->peers || !peer)
+        return core_fail(err, LSN_ERR_ARG, "no such peer");
+    char policy[256] = "";
+    bool ours = false; /* the peer decides under our policy */
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, peer);
+    if (e) {
+        ours = !e->policy;
+        snprintf(policy, sizeof policy, "%s", e->policy ? e->policy : own_policy(s));
+    }
+    pthread_mutex_unlock(&s->peers->mu);
+    if (!e)
+        return core_fail(err, LSN_ERR_ARG, "no peer named %s", peer);
+    /* An item received translated carries a translation signed by the
+     * node that sent it here, which no further peer can check (each checks
+     * a translation against its own sender): the translation is cut out,
+     * and the originator's bytes go on as they are, or translated afresh
+     * by this node for a peer of another policy than the originator's. */
+    char *orig = NULL;
+    size_t orig_len = 0;
+    fed_binding *ob = NULL;
+    lsn_err rc = originator_of(s, binding, len, &orig, &orig_len, &ob, err);
+    if (rc != LSN_OK)
+        return rc;
+    if (!orig && ours)
+        return LSN_OK; /* the bytes as they are: it decides under our policy */
+    lsn_label *l = NULL;
+    if (orig) /* the originator's label decides, not the one decided on here */
+        rc = lsn_label_parse(s->set, ob->label_xml, ob->label_len, LSN_FORM_4774, &l, err);
+    else
+        rc = lsn_label_parse(s->set, label, strlen(label), LSN_FORM_AUTO, &l, err);
+    fed_binding_free(ob);
+    if (rc != LSN_OK) {
+        lsn_free(orig);
+        return rc;
+    }
+    bool same = strcmp(lsn_policy_id(lsn_label_policy(l)), policy) == 0;
+    lsn_label_free(l);
+    if (same) { /* already under its policy: the originator's bytes */
+        *out = orig;
+        *out_len = orig_len;
+        return LSN_OK;
+    }
+    if (!s->me) {
+        lsn_free(orig);
+        return core_fail(err, LSN_ERR_ARG, "no identity to sign a translation with");
+    }
+    rc = translate_for(s, orig ? orig : binding, orig ? orig_len : len, policy, out, out_len,
+                       err);
+    lsn_free(orig);
     return rc;
 }

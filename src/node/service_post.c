@@ -48,12 +48,12 @@ static int64_t now_ms(void)
 }
 
 /* Audit a refused post, then fill res. */
-static lsn_err refuse(svc *s, const svc_actor *a, const char *channel, const char *why,
+static lsn_err refuse(svc *s, const svc_actor *a, const svc_post *p, const char *why,
                       svc_result *res, svc_refusal kind, lsn_err rc, const char *sentence)
 {
     char object[300];
-    snprintf(object, sizeof object, "channel:%s", channel ? channel : "");
-    (void)svc_audit(s, a->name, "post", object, "refused", why);
+    snprintf(object, sizeof object, "channel:%s", p->channel ? p->channel : "");
+    (void)svc_audit_or_note(s, p->defer, a->name, "post", object, "refused", why);
     return svc_refuse(res, kind, rc, "%s", sentence);
 }
 
@@ -116,7 +116,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     res->refusal = SVC_DONE;
     res->reason[0] = '\0';
     if (!svc_allowed(a->roles, SVC_ACT_POST))
-        return refuse(s, a, p->channel, "no member role", res, SVC_FORBIDDEN, LSN_ERR_ARG,
+        return refuse(s, a, p, "no member role", res, SVC_FORBIDDEN, LSN_ERR_ARG,
                       svc_acts[SVC_ACT_POST].why);
     bool local = false;
     int known = p->channel ? svc_channel_lookup(s, p->channel, NULL, 0, &local) : 0;
@@ -127,19 +127,19 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     /* A channel kept local here takes nothing from a peer, even though a
      * channel of that name is shared on the peer's node. */
     if (local && p->from_peer)
-        return refuse(s, a, p->channel, "channel kept local", res, SVC_FORBIDDEN, LSN_ERR_ARG,
+        return refuse(s, a, p, "channel kept local", res, SVC_FORBIDDEN, LSN_ERR_ARG,
                       "This channel is kept local on this node.");
     if (!p->label || !p->body)
-        return refuse(s, a, p->channel, "missing label or body", res, SVC_MALFORMED,
+        return refuse(s, a, p, "missing label or body", res, SVC_MALFORMED,
                       LSN_ERR_ARG, "A post needs a label and a body.");
     if (strlen(p->body) != p->body_len)
-        return refuse(s, a, p->channel, "NUL in body", res, SVC_MALFORMED, LSN_ERR_ARG,
+        return refuse(s, a, p, "NUL in body", res, SVC_MALFORMED, LSN_ERR_ARG,
                       "The body holds a NUL character.");
     if (p->body_len > s->body_limit)
-        return refuse(s, a, p->channel, "body too large", res, SVC_TOO_LARGE, LSN_ERR_LIMIT,
+        return refuse(s, a, p, "body too large", res, SVC_TOO_LARGE, LSN_ERR_LIMIT,
                       "The body is too large.");
     if ((p->attachment_name && !p->media_type) || !store_attachment_name_ok(p->attachment_name))
-        return refuse(s, a, p->channel, "bad attachment file name", res, SVC_MALFORMED,
+        return refuse(s, a, p, "bad attachment file name", res, SVC_MALFORMED,
                       LSN_ERR_ARG,
                       "An attachment's file name is 1 to 255 bytes of UTF-8 without '/', '\\' "
                       "or a control character, and not '.' or '..'.");
@@ -148,7 +148,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
     lsn_err rc = svc_label_get(s, p->label, &l, res);
     if (rc != LSN_OK) {
         svc_result why = *res; /* refuse() rewrites res */
-        (void)refuse(s, a, p->channel, "invalid label", res, why.refusal, rc, why.reason);
+        (void)refuse(s, a, p, "invalid label", res, why.refusal, rc, why.reason);
         return rc;
     }
     lsn_decision d = LSN_DENY;
@@ -158,7 +158,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
         s->decided(s->hook_ctx, d == LSN_GRANT);
     if (d != LSN_GRANT) {
         svc_label_release(l);
-        return refuse(s, a, p->channel, "label beyond the author's clearance", res,
+        return refuse(s, a, p, "label beyond the author's clearance", res,
                       SVC_FORBIDDEN, LSN_ERR_ARG,
                       "You may not post an item labelled beyond your own clearance.");
     }
@@ -175,7 +175,7 @@ lsn_err svc_post_accept(svc *s, const svc_actor *a, const svc_post *p, svc_pendi
                      foreign, a->org_category ? a->org_category : "none",
                      pol ? lsn_policy_name(pol) : "the policy's community");
             svc_label_release(l);
-            return refuse(s, a, p->channel, why, res, SVC_FORBIDDEN, LSN_ERR_ARG, sentence);
+            return refuse(s, a, p, why, res, SVC_FORBIDDEN, LSN_ERR_ARG, sentence);
         }
     }
 
@@ -332,24 +332,33 @@ void svc_post_commit_async(svc *s, svc_pending *pd, svc_post_done done, void *ct
         async_done(pd, rc, 0, NULL, 0, &err);
 }
 
-lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n, int64_t peer,
+lsn_err svc_post_commit_batch(svc *s, svc_pending **pds, size_t n,
+                              const svc_audit_note *const *notes, size_t nnotes, int64_t peer,
                               uint64_t seq, int64_t *ids, svc_result *res)
 {
     res->refusal = SVC_DONE;
     res->reason[0] = '\0';
     const store_item **items = n ? core_calloc(n, sizeof *items) : NULL;
     store_audit_event **posts = n ? core_calloc(n, sizeof *posts) : NULL;
+    store_audit_event *evs = nnotes ? core_calloc(nnotes, sizeof *evs) : NULL;
+    store_audit_event **refusals = nnotes ? core_calloc(nnotes, sizeof *refusals) : NULL;
     lsn_err rc = LSN_ERR_NOMEM;
     lsn_error err = {0};
-    if (!n || (items && posts)) {
+    if ((!n || (items && posts)) && (!nnotes || (evs && refusals))) {
         for (size_t i = 0; i < n; i++) {
             items[i] = &pds[i]->item;
             posts[i] = &pds[i]->post;
         }
-        rc = store_fed_receive(s->st, peer, seq, items, posts, n, ids, &err);
+        for (size_t i = 0; i < nnotes; i++) {
+            evs[i] = svc_audit_note_event(notes[i]);
+            refusals[i] = &evs[i];
+        }
+        rc = store_fed_receive(s->st, peer, seq, items, posts, n, refusals, nnotes, ids, &err);
     }
     lsn_free(items);
     lsn_free(posts);
+    lsn_free(evs);
+    lsn_free(refusals);
     for (size_t i = 0; i < n; i++)
         svc_pending_free(pds[i]);
     if (rc != LSN_OK) {

@@ -242,11 +242,12 @@ static lsn_err apply_received(void *be, void *arg, lsn_error *err)
  * sequence, in one request of the shared writer (all or none). */
 static lsn_err fed_receive(store *b, int64_t peer, uint64_t last_seq,
                            const store_item *const *items, store_audit_event *const *posts,
-                           size_t n, int64_t *ids, lsn_error *err)
+                           size_t n, store_audit_event *const *notes, size_t nnotes,
+                           int64_t *ids, lsn_error *err)
 {
     received_job j = { .peer = peer, .seq = last_seq };
-    return writer_batch_append(&((pg_store *)b)->writer, items, posts, n, apply_received, &j,
-                               ids, err);
+    return writer_batch_append(&((pg_store *)b)->writer, items, posts, n, notes, nnotes,
+                               apply_received, &j, ids, err);
 }
 
 const store_fed_ops pg_fed_ops = {

@@ -253,7 +253,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 6u
+#define STORE_OPS_VERSION 7u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -361,8 +361,9 @@ typedef struct store_ops {
      * word of `query` (plain words, not a query language: quotes and
      * operators are searched for as text), with id > after, in increasing id
      * order, restricted to `channel` unless NULL and to the classes of
-     * `vis` unless NULL — in the full-text query itself, so that matches
-     * of other classes cost nothing. Same callback contract. A query with
+     * `vis` unless NULL — in the query itself (SQLite: the full-text
+     * query; PostgreSQL: the classes' index), so that matches of other
+     * classes cost nothing. Same callback contract. A query with
      * no word is LSN_ERR_ARG. */
     lsn_err (*item_search)(store *s, const char *query, const char *channel,
                            const store_classes *vis, int64_t after, store_item_cb cb,

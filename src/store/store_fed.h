@@ -73,12 +73,15 @@ typedef struct store_fed_ops {
      * error, last acknowledged sequence). */
     lsn_err (*peer_note)(store *s, int64_t peer, const store_peer_state_note *n, lsn_error *err);
     /* Store a batch received from peer `peer`: items[0..n) with their post
-     * records (posts[i] may be NULL), and the peer's received_seq set to
-     * `last_seq`, in one transaction — all of it durable or none. ids
-     * (n of them) receive the items' internal ids. */
+     * records (posts[i] may be NULL), the audit records notes[0..nnotes)
+     * (the batch's refused items: seq and hash set by the store), and the
+     * peer's received_seq set to `last_seq`, in one transaction — all of it
+     * durable or none, so that a batch sent again after a failure is
+     * audited once. ids (n of them) receive the items' internal ids. */
     lsn_err (*receive)(store *s, int64_t peer, uint64_t last_seq,
                        const store_item *const *items, store_audit_event *const *posts,
-                       size_t n, int64_t *ids, lsn_error *err);
+                       size_t n, store_audit_event *const *notes, size_t nnotes,
+                       int64_t *ids, lsn_error *err);
 } store_fed_ops;
 
 static inline lsn_err store_item_binding(store *s, int64_t id, char **out, size_t *len,
@@ -103,7 +106,8 @@ static inline lsn_err store_peer_note(store *s, int64_t peer, const store_peer_s
 static inline lsn_err store_fed_receive(store *s, int64_t peer, uint64_t last_seq,
                                         const store_item *const *items,
                                         store_audit_event *const *posts, size_t n,
+                                        store_audit_event *const *notes, size_t nnotes,
                                         int64_t *ids, lsn_error *err)
-{ return s->ops->fed->receive(s, peer, last_seq, items, posts, n, ids, err); }
+{ return s->ops->fed->receive(s, peer, last_seq, items, posts, n, notes, nnotes, ids, err); }
 
 #endif

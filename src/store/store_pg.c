@@ -485,33 +485,18 @@ static lsn_err pg_item_list(store *b, const char *channel, const store_classes *
     return pg_query(s, PG_ITEM_LIST_ALL, a, 3, 0, item_row, &l, "listing items", err);
 }
 
-/* What a search is restricted to, as a text-search query over the tokens
- * the writer adds to each item (pg_conn.c, PG_ITEM_INSERT): the visible
- * classes in this channel (kCLASShCHANNEL) or in any (kCLASS), or only the
- * channel (hCHANNEL). NULL in *out: no restriction. */
-static lsn_err restriction(int64_t channel_id, const store_classes *vis, char **out,
-                           lsn_error *err)
+/* The channel a search of a reader of every class is restricted to, as a
+ * text-search query over the token the writer adds to each item
+ * (pg_conn.c, PG_ITEM_INSERT: hCHANNEL, weight B). */
+static lsn_err channel_restriction(int64_t channel_id, char **out, lsn_error *err)
 {
     *out = NULL;
-    if (!vis && channel_id <= 0)
+    if (channel_id <= 0)
         return LSN_OK;
-    size_t cap = 48 + (vis ? vis->n * 52 : 0);
-    char *m = core_malloc(cap);
-    if (!m)
+    *out = core_malloc(32);
+    if (!*out)
         return core_fail(err, LSN_ERR_NOMEM, "out of memory building a search");
-    size_t k = 0;
-    if (vis) {
-        for (size_t i = 0; i < vis->n; i++) {
-            k += (size_t)snprintf(m + k, cap - k, "%sk%lld", i ? " | " : "",
-                                  (long long)vis->ids[i]);
-            if (channel_id > 0)
-                k += (size_t)snprintf(m + k, cap - k, "h%lld", (long long)channel_id);
-            k += (size_t)snprintf(m + k, cap - k, ":A");
-        }
-    } else {
-        snprintf(m, cap, "h%lld:B", (long long)channel_id);
-    }
-    *out = m;
+    snprintf(*out, 32, "h%lld:B", (long long)channel_id);
     return LSN_OK;
 }
 
@@ -566,8 +551,21 @@ static lsn_err pg_item_search(store *b, const char *q, const char *channel,
         return LSN_OK; /* nothing is visible: nothing to search */
     if (!utf8_ok((const unsigned char *)q, strlen(q)))
         return LSN_OK; /* every word must match, and one cannot */
-    int64_t bound = vis && vis->all_upto > 0 ? vis->all_upto : INT64_MAX;
-    const store_classes *asked = vis && vis->all_upto > 0 ? NULL : vis;
+    list_ctx l = { .cb.item = cb, .ctx = ctx, .s = s, .channel = channel, .vis = vis };
+    if (vis && vis->all_upto <= 0) {
+        /* A reader of a list of classes: driven from those classes, so
+         * that only their rows are read (pg_conn.c, SEARCH_MERGED). */
+        char *arr = class_array(vis, err);
+        if (!arr)
+            return LSN_ERR_NOMEM;
+        pg_arg a[] = { PG_TEXT(channel), PG_TEXT(arr), PG_INT(after), PG_TEXT(q),
+                       PG_INT(PG_PAGE) };
+        e = pg_query(s, channel ? PG_ITEM_SEARCH_CC : PG_ITEM_SEARCH_C, a, 5, 2, item_row, &l,
+                     "searching", err);
+        lsn_free(arr);
+        return e;
+    }
+    int64_t bound = vis ? vis->all_upto : INT64_MAX;
     int64_t channel_id = 0;
     if (channel) {
         store_channel *ch = NULL;
@@ -579,9 +577,8 @@ static lsn_err pg_item_search(store *b, const char *q, const char *channel,
             return LSN_OK; /* no such channel: no match */
     }
     char *m;
-    if ((e = restriction(channel_id, asked, &m, err)))
+    if ((e = channel_restriction(channel_id, &m, err)))
         return e;
-    list_ctx l = { .cb.item = cb, .ctx = ctx, .s = s, .channel = channel, .vis = vis };
     pg_arg a[] = { PG_TEXT(q), PG_TEXT(m), PG_INT(after), PG_INT(bound), PG_INT(PG_PAGE) };
     e = pg_query(s, m ? PG_ITEM_SEARCH_IN : PG_ITEM_SEARCH, a, 5, 2, item_row, &l, "searching",
                  err);

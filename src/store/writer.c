@@ -121,6 +121,13 @@ static lsn_err run_one(writer *w, writer_req *r)
             if (e)
                 return e;
         }
+        for (int i = 0; i < r->nevents; i++) {
+            chain(w, r->events[i]);
+            const store_audit_event *ev = r->events[i];
+            lsn_err e = w->ops->insert_audit(w->be, &ev, 1, &r->err);
+            if (e)
+                return e;
+        }
         return r->apply ? r->apply(w->be, r->arg, &r->err) : LSN_OK;
     }
     }

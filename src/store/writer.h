@@ -108,6 +108,8 @@ struct writer_req {
     void *arg;
     writer_item **items;      /* WRITER_BATCH: items written together, all or none */
     int nitems;
+    store_audit_event *const *events; /* WRITER_BATCH: records after its items */
+    int nevents;
     void (*complete)(writer_req *r); /* NULL: a blocking request */
     lsn_err rc;
     lsn_error err;
@@ -167,13 +169,16 @@ lsn_err writer_item_append_async(writer *w, const store_item *it,
                                  const store_audit_event *post, store_append_cb done,
                                  void *ctx, lsn_error *err);
 lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err);
-/* Append items its[0..n) (each with its post record posts[i], or NULL) and
- * then run fn(be, arg, err) (may be NULL), all in one request: the whole is
- * committed, or nothing of it (a federation batch and its cursor). ids_out
- * receives the internal ids. n at most WRITER_BATCH_MAX. */
+/* Append items its[0..n) (each with its post record posts[i], or NULL),
+ * then the audit records evs[0..nevs) (a batch's refusals; seq and hash set
+ * by the writer, time_ms 0: now), then run fn(be, arg, err) (may be NULL),
+ * all in one request: the whole is committed, or nothing of it (a
+ * federation batch, its refusals and its cursor). ids_out receives the
+ * internal ids. n and nevs each at most WRITER_BATCH_MAX. */
 #define WRITER_BATCH_MAX 256
 lsn_err writer_batch_append(writer *w, const store_item *const *its,
-                            store_audit_event *const *posts, size_t n, writer_apply_fn fn,
+                            store_audit_event *const *posts, size_t n,
+                            store_audit_event *const *evs, size_t nevs, writer_apply_fn fn,
                             void *arg, int64_t *ids_out, lsn_error *err);
 /* Run fn(be, arg, err) in a group and wait for its commit. */
 lsn_err writer_apply(writer *w, writer_apply_fn fn, void *arg, lsn_error *err);

@@ -227,15 +227,20 @@ lsn_err writer_audit_append(writer *w, store_audit_event *ev, lsn_error *err)
 }
 
 lsn_err writer_batch_append(writer *w, const store_item *const *its,
-                            store_audit_event *const *posts, size_t n, writer_apply_fn fn,
+                            store_audit_event *const *posts, size_t n,
+                            store_audit_event *const *evs, size_t nevs, writer_apply_fn fn,
                             void *arg, int64_t *ids_out, lsn_error *err)
 {
-    if (n > WRITER_BATCH_MAX)
-        return core_fail(err, LSN_ERR_LIMIT, "a batch holds more than %d items",
+    if (n > WRITER_BATCH_MAX || nevs > WRITER_BATCH_MAX)
+        return core_fail(err, LSN_ERR_LIMIT, "a batch holds more than %d items or records",
                          WRITER_BATCH_MAX);
     lsn_err e = LSN_OK;
     for (size_t i = 0; i < n && !e; i++)
         e = check_item(its[i], posts[i], err);
+    for (size_t i = 0; i < nevs && !e; i++) {
+        if (!(e = check_event(evs[i], 0, err)) && !evs[i]->time_ms)
+            evs[i]->time_ms = writer_now_ms();
+    }
     if (e)
         return e;
     writer_item *js = n ? core_calloc(n, sizeof *js) : NULL;
@@ -254,8 +259,8 @@ lsn_err writer_batch_append(writer *w, const store_item *const *its,
         prepare(&js[i], it, hashes[i], posts[i]);
         ptrs[i] = &js[i];
     }
-    writer_req r = { .kind = WRITER_BATCH, .items = ptrs, .nitems = (int)n, .apply = fn,
-                     .arg = arg };
+    writer_req r = { .kind = WRITER_BATCH, .items = ptrs, .nitems = (int)n, .events = evs,
+                     .nevents = (int)nevs, .apply = fn, .arg = arg };
     e = writer_submit(w, &r, err);
     for (size_t i = 0; i < n && ids_out; i++)
         ids_out[i] = e ? 0 : js[i].id;

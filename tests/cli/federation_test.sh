@@ -77,22 +77,23 @@ ok $? node_show_without_identity_is_an_error "$(diag)"
 
 printf 'Exercise briefing, Tokyo, 14:00.\n' >"$TMP/body"
 UUID=0f8e2a52-6c1b-4d0e-9a7c-3b5d1e2f4a6b
-run binding sign --data-dir "$HQ" --label "$VEC/nr-rel-jpn.nato" --content "$TMP/body" --uuid $UUID
+run binding sign --data-dir "$HQ" --label "$VEC/nr-rel-jpn.nato" --content "$TMP/body" --uuid $UUID --channel cyber-defence
 cp "$TMP/out" "$TMP/b.xml"
 [ "$rc" -eq 0 ] && grep -q "urn:nato:stanag:4778:bindinginformation:1:0" "$TMP/b.xml"
 ok $? binding_sign_writes_a_4778_binding "$(diag)"
 
 run binding verify "$TMP/b.xml" --certificate "$HQ/node.crt" --content "$TMP/body"
-[ "$rc" -eq 0 ] && [ "$(echo "$out" | head -4)" = "verified
+[ "$rc" -eq 0 ] && [ "$(echo "$out" | head -5)" = "verified
 origin: NATO HQ
 uuid: $UUID
+channel: cyber-defence
 marking: NATO RESTRICTED Releasable to JPN" ] && echo "$out" | grep -q "^content: matches"
-ok $? binding_verify_prints_origin_uuid_marking "$(diag)"
+ok $? binding_verify_prints_origin_uuid_channel_marking "$(diag)"
 # binding translate: the originator's bytes unchanged, the equivalent
 # label beside them; one with no equivalent there is refused.
 JPOL="--policy $DATA/liaison-policy.xml --policy $DATA/jpn-illustrative-policy.xml"
 printf '%s' '{"policy":"NATO","classification":"RESTRICTED","categories":[{"tagSet":"Context","values":["Releasable"]},{"tagSet":"Releasable To","values":["JPN","NATO"]}]}' >"$TMP/rel.json"
-"$LIAISON" binding sign --data-dir "$HQ" --label "$TMP/rel.json" --content "$TMP/body" >"$TMP/rel.xml"
+"$LIAISON" binding sign --data-dir "$HQ" --label "$TMP/rel.json" --content "$TMP/body" --channel cyber-defence >"$TMP/rel.xml"
 run binding translate "$TMP/rel.xml" --data-dir "$HQ" --to-policy JPN-ILLUSTRATIVE $JPOL
 cp "$TMP/out" "$TMP/tr.xml"
 # everything of the originator's document up to its root's end tag
@@ -123,7 +124,7 @@ run binding verify "$TMP/b.xml" --certificate "$HQ/node.crt" --content "$TMP/bod
 [ "$rc" -eq 1 ] && [ "$out" = "refused: the content does not match the signed digest" ]
 ok $? binding_verify_refuses_altered_content "$(diag)"
 
-run binding sign --data-dir "$HQ" --label "$VEC/invalid-nr-rel-jpn-no-nato.nato" --content "$TMP/body"
+run binding sign --data-dir "$HQ" --label "$VEC/invalid-nr-rel-jpn-no-nato.nato" --content "$TMP/body" --channel cyber-defence
 [ "$rc" -eq 1 ] && echo "$out" | grep -q "^invalid:"
 ok $? binding_sign_refuses_an_invalid_label "$(diag)"
 

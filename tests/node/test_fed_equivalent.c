@@ -11,7 +11,10 @@
  * TOKYO whose batches the test makes) sends a translation altered on the
  * way: refused and audited, the item behind it stored. The reverse: a
  * Japanese item released to NATO reaches HQ's NATO reader under NATO's
- * equivalent.
+ * equivalent. Onward: BRUSSELS (NATO policy) reaches HQ through TOKYO
+ * (--via); TOKYO holds HQ's item with HQ's translation, which BRUSSELS could
+ * not check (it checks translations against its sender only), so TOKYO
+ * sends on HQ's own bytes, and BRUSSELS's reader sees the item.
  *
  * Usage: test_fed_equivalent LIAISON_EXE SOURCE_ROOT */
 #include <signal.h>
@@ -56,8 +59,8 @@ static const char TOKYO_DEMO[] =
     "\"items\":[]}";
 
 static const char *exe, *root;
-static char dir[256], A[300], B[300], C[300], POL_NATO[600], POL_BOTH_JP[1100];
-static int pa, pb;
+static char dir[256], A[300], B[300], C[300], D[300], POL_NATO[600], POL_BOTH_JP[1100];
+static int pa, pb, pd;
 
 static bool write_file(const char *path, const char *text, size_t n)
 {
@@ -154,7 +157,8 @@ static char *shape_translated(const char *body)
     if (!write_file(lab, REL_JPN, strlen(REL_JPN)) || !write_file(bodyf, body, strlen(body)))
         return NULL;
     snprintf(cmd, sizeof cmd,
-             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' > '%s' && "
+             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' "
+             "--channel cyber-defence > '%s' && "
              "'%s' binding translate '%s' --data-dir '%s' --to-policy JPN-ILLUSTRATIVE %s > '%s'",
              exe, C, lab, bodyf, orig, exe, orig, C, POL_BOTH_JP, out);
     if (system(cmd) != 0)
@@ -191,6 +195,7 @@ int main(int argc, char **argv)
     snprintf(A, sizeof A, "%s/hq", dir);
     snprintf(B, sizeof B, "%s/tokyo", dir);
     snprintf(C, sizeof C, "%s/shape", dir);
+    snprintf(D, sizeof D, "%s/brussels", dir);
     char nato[500], jpn[500], demo[300];
     snprintf(nato, sizeof nato, "%s/data/liaison-policy.xml", root);
     snprintf(jpn, sizeof jpn, "%s/data/jpn-illustrative-policy.xml", root);
@@ -201,6 +206,9 @@ int main(int argc, char **argv)
     pb = fu_free_port();
     while (pb == pa)
         pb = fu_free_port();
+    pd = fu_free_port();
+    while (pd == pa || pd == pb)
+        pd = fu_free_port();
 
     ok(write_file(demo, TOKYO_DEMO, strlen(TOKYO_DEMO)) &&
            fu_node_init(exe, A, "HQ", "NATO") && fu_node_init(exe, B, "TOKYO", "JPN") &&
@@ -209,17 +217,24 @@ int main(int argc, char **argv)
            peer_add(B, "HQ", "NATO", A, pa, NATO_OID, jpn, nato) &&
            peer_add(B, "SHAPE", "NATO", C, fu_free_port(), "NATO", jpn, nato),
        "each node registers the other with its policy");
+    ok(fu_node_init(exe, D, "BRUSSELS", "NATO") &&
+           peer_add(B, "BRUSSELS", "NATO", D, pd, NATO_OID, jpn, nato) &&
+           peer_add(D, "TOKYO", "JPN", B, pb, "JPN-ILLUSTRATIVE", nato, jpn) &&
+           fu_peer_add_via(exe, D, "HQ", "NATO", A, pa, "TOKYO"),
+       "BRUSSELS a peer of TOKYO, reaching HQ through TOKYO");
 
     /* HQ: the demo data, NATO's policy its own (--demo loads Japan's beside
      * it). TOKYO: Japan's policy first, its own. */
-    test_node a = {0}, b = {0};
+    test_node a = {0}, b = {0}, d = {0};
     char more[2048];
     snprintf(more, sizeof more, "%s --demo-file %s", POL_BOTH_JP, demo);
-    bool up = fu_start(&a, exe, A, pa) && fu_start_more(&b, exe, B, pb, more);
+    bool up = fu_start(&a, exe, A, pa) && fu_start_more(&b, exe, B, pb, more) &&
+              fu_start(&d, exe, D, pd);
     ok(up, "HQ (NATO policy) and TOKYO (Japanese policy) start");
     if (!up) {
         tn_stop(&a, SIGTERM);
         tn_stop(&b, SIGTERM);
+        tn_stop(&d, SIGTERM);
         return tap_done();
     }
     char *ingrid = tn_token(&a, "ingrid.halvorsen"), *yuki = tn_token(&b, "yuki.sato"),
@@ -310,13 +325,34 @@ int main(int argc, char **argv)
        str(lab, "classification"));
     json_decref(it);
 
+    /* Onward from TOKYO, which holds HQ's item translated by HQ: BRUSSELS
+     * (NATO policy, HQ reached through TOKYO) gets HQ's own bytes. */
+    char *bingrid = tn_token(&d, "ingrid.halvorsen");
+    ok(wait_count(&d, bingrid, "fedeqsakura", 1) == 1,
+       "an_item_received_translated_is_sent_on_to_a_peer_of_the_originators_policy");
+    snprintf(path, sizeof path, "/api/v1/items/%s/binding", id);
+    http_result rh = {0}, rd = {0};
+    ok(tn_http(&a, "GET", path, ingrid, NULL, 0, &rh) && rh.status == 200 &&
+           tn_http(&d, "GET", path, bingrid, NULL, 0, &rd) && rd.status == 200 && rh.body &&
+           rd.body && strcmp(rh.body, rd.body) == 0,
+       "what_tokyo_sent_on_is_hqs_bytes_without_the_translation");
+    free(rh.body);
+    free(rd.body);
+    it = found(&d, bingrid, "fedeqsakura");
+    lab = json_object_get(it, "label");
+    ok(strcmp(str(lab, "policy"), NATO_OID) == 0 &&
+           strcmp(str(json_object_get(it, "origin"), "node"), "HQ") == 0,
+       "brussels_decides_on_hqs_own_label (%s)", str(lab, "classification"));
+    json_decref(it);
+    free(bingrid);
+
     free(ingrid);
     free(yuki);
     free(riku);
-    int sa = tn_stop(&a, SIGTERM), sb = tn_stop(&b, SIGTERM);
-    ok(sa == 0 && sb == 0, "both nodes stop cleanly");
-    ok(tn_openapi_conforms(&a) && tn_openapi_conforms(&b),
-       "both_nodes_exchanges_match_the_openapi_spec");
+    int sa = tn_stop(&a, SIGTERM), sb = tn_stop(&b, SIGTERM), sd = tn_stop(&d, SIGTERM);
+    ok(sa == 0 && sb == 0 && sd == 0, "the nodes stop cleanly");
+    ok(tn_openapi_conforms(&a) && tn_openapi_conforms(&b) && tn_openapi_conforms(&d),
+       "the_nodes_exchanges_match_the_openapi_spec");
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!getenv("KEEP") && system(cmd) != 0)

@@ -9,9 +9,11 @@
  * PUT /fed/v1/send/{txn} batches to TOKYO with them, each a tampered item
  * followed by a genuine one: a byte of the body altered, a byte of the
  * signature value, a label swapped between two items, the signed element
- * wrapped (moved under ds:Object, a forged one in its place), then old
- * batches replayed. Each tampered item is refused and audited at TOKYO
- * (`liaison audit show`), and the genuine item behind it arrives.
+ * wrapped (moved under ds:Object, a forged one in its place), an item
+ * re-filed into another channel than the one HQ signed, one for a channel
+ * TOKYO does not have, then old batches replayed. Each tampered item is
+ * refused and audited at TOKYO (`liaison audit show`), and the genuine item
+ * behind it arrives.
  *
  * Usage: test_fed_tamper LIAISON_EXE */
 #include <signal.h>
@@ -83,17 +85,36 @@ static bool hq_item(item *it, const char *label, const char *body)
     return it->xml != NULL;
 }
 
-/* A batch item: seq, the binding bytes (base64, verbatim), the body. */
-static json_t *entry(unsigned seq, const char *xml, const char *body)
+/* A batch item: seq, the channel it states, the binding bytes (base64,
+ * verbatim), the body. */
+static json_t *entry_in(unsigned seq, const char *channel, const char *xml, const char *body)
 {
     size_t n = strlen(xml);
     size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
     char *t = malloc(cap);
     sodium_bin2base64(t, cap, (const unsigned char *)xml, n, sodium_base64_VARIANT_ORIGINAL);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "channel",
-                          "cyber-defence", "binding", t, "body", body);
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "channel", channel,
+                          "binding", t, "body", body);
     free(t);
     return j;
+}
+
+/* The same in the channel the item was posted in at HQ. */
+static json_t *entry(unsigned seq, const char *xml, const char *body)
+{
+    return entry_in(seq, "cyber-defence", xml, body);
+}
+
+/* Whether TOKYO lists an item whose body holds `word` in `channel`. */
+static bool listed_in(const char *channel, const char *word)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/channels/%s/items", channel);
+    http_result r;
+    bool found = tn_http(&b, "GET", path, reader, NULL, 0, &r) && r.status == 200 && r.body &&
+                 strstr(r.body, word);
+    free(r.body);
+    return found;
 }
 
 /* Send [bad, good] as HQ: the answer's stored, refused, duplicates and
@@ -219,15 +240,16 @@ int main(int argc, char **argv)
     poster = tn_token(&a, "ingrid.halvorsen");
     reader = tn_token(&b, "kenji.watanabe");
 
-    item g[8], x, y;
+    item g[8], x, y, f;
     bool made = hq_item(&x, NATO_ONLY, "tampsecret natoonly") &&
-                hq_item(&y, REL_JPN, "tampyankee released");
+                hq_item(&y, REL_JPN, "tampyankee released") &&
+                hq_item(&f, REL_JPN, "tampfiled cyberitem");
     for (int i = 0; i < 8; i++) {
         char body[64];
         snprintf(body, sizeof body, "tampgood%d genuine", i);
         made = made && hq_item(&g[i], REL_JPN, body);
     }
-    if (!ok(made, "HQ signed ten items, their bindings read back from its API")) {
+    if (!ok(made, "HQ signed eleven items, their bindings read back from its API")) {
         printf("1..%d\n", tap_n);
         return 1;
     }
@@ -322,6 +344,57 @@ int main(int argc, char **argv)
        "that_refusal_is_audited_and_the_genuine_one_arrives");
     ok(fu_count(&b, reader, "tampyankee") == 0, "no_item_was_ever_stored_under_a_forged_label");
 
+    /* 6. Re-filed: HQ's genuine bytes, stated in another channel than the
+     * one HQ posted (and signed) it in; then the same item as HQ sent it.
+     * The channel is part of what the origin signed: the re-filed entry is
+     * refused and audited once, and the genuine one arrives in its own
+     * channel. */
+    items = json_array();
+    json_array_append_new(items, entry_in(13, "maritime-security", f.xml, f.body));
+    json_array_append_new(items, entry(14, f.xml, f.body));
+    st = send_batch("13-14", items, o);
+    ok(st == 200 && o[0] == 1 && o[1] == 1 && o[3] == 14,
+       "an_item_refiled_into_another_channel_is_refused_and_the_genuine_one_stored "
+       "(%ld: stored %ld refused %ld)", st, o[0], o[1]);
+    ok(refusals("") == before + 6 && refusals("is not the signed channel") == 1,
+       "the_refiling_is_audited_at_tokyo_exactly_once");
+    ok(listed_in("cyber-defence", "tampfiled") && !listed_in("maritime-security", "tampfiled"),
+       "the_item_is_filed_in_the_channel_its_origin_signed");
+
+    /* 7. An item HQ signed in a channel TOKYO does not have: refused and
+     * audited like any refusal (a reader's unknown channel is not an act
+     * to audit; a peer's item is), the item behind it stored. */
+    http_result cr;
+    char *admin = tn_token(&a, "marco.bellini");
+    const char *chan_json = "{\"name\":\"hq-only\",\"purpose\":\"HQ's own\"}";
+    bool chan = admin &&
+                tn_http(&a, "POST", "/api/v1/channels", admin, chan_json, strlen(chan_json),
+                        &cr) &&
+                cr.status == 201;
+    free(cr.body);
+    free(admin);
+    item h;
+    h.xml = NULL;
+    snprintf(h.body, sizeof h.body, "tamphqonly item");
+    if (chan && fu_post(&a, poster, "hq-only", REL_JPN, h.body, h.id)) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/items/%s/binding", h.id);
+        http_result hr;
+        if (tn_http(&a, "GET", path, poster, NULL, 0, &hr) && hr.status == 200)
+            h.xml = hr.body;
+        else
+            free(hr.body);
+    }
+    items = json_array();
+    json_array_append_new(items, entry_in(15, "hq-only", h.xml ? h.xml : "", h.body));
+    json_array_append_new(items, entry(16, g[0].xml, g[0].body));
+    st = send_batch("15-16", items, o);
+    ok(h.xml && st == 200 && o[0] == 1 && o[1] == 1 && o[3] == 16,
+       "an_item_for_a_channel_tokyo_lacks_is_refused_and_the_next_stored (%ld)", st);
+    ok(refusals("no channel") == 1 && refusals("") == before + 7,
+       "that_refusal_is_audited_at_tokyo");
+    free(h.xml);
+
     /* The reasons TOKYO recorded, into the test's log. */
     char show[700];
     snprintf(show, sizeof show,
@@ -333,6 +406,7 @@ int main(int argc, char **argv)
         free(g[i].xml);
     free(x.xml);
     free(y.xml);
+    free(f.xml);
     free(poster);
     free(reader);
     tn_stop(&a, SIGTERM);

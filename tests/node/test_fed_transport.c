@@ -142,7 +142,8 @@ static char *signed_by(const char *signer, const char *vector, const char *body,
     fputs(body, f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' --uuid %s > '%s'",
+             "'%s' binding sign --data-dir '%s' --label '%s' --content '%s' --uuid %s "
+             "--channel cyber-defence > '%s'",
              exe, signer, label, bodyf, uuid, out);
     if (system(cmd) != 0)
         return NULL;
@@ -170,9 +171,9 @@ static char *b64(const char *p, size_t n)
 }
 
 /* A batch item from SHAPE: seq, the binding (tampered at byte `flip`
- * when flip >= 0), the body. */
-static json_t *item_by(const char *signer, const char *vector, unsigned seq, const char *body,
-                       long flip)
+ * when flip >= 0; signed in cyber-defence), the body, stated in `channel`. */
+static json_t *item_by_in(const char *signer, const char *vector, unsigned seq,
+                          const char *body, long flip, const char *channel)
 {
     char uuid[37];
     char *xml = signed_by(signer, vector, body, uuid);
@@ -182,11 +183,18 @@ static json_t *item_by(const char *signer, const char *vector, unsigned seq, con
     if (flip >= 0 && (size_t)flip < n)
         xml[flip] ^= 0x01;
     char *t = b64(xml, n);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "channel",
-                          "cyber-defence", "binding", t, "body", body);
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "channel", channel,
+                          "binding", t, "body", body);
     free(t);
     free(xml);
     return j;
+}
+
+/* The same, stated in the channel it was signed in. */
+static json_t *item_by(const char *signer, const char *vector, unsigned seq, const char *body,
+                       long flip)
+{
+    return item_by_in(signer, vector, seq, body, flip, "cyber-defence");
 }
 
 static json_t *shape_item(unsigned seq, const char *body, long flip)
@@ -468,6 +476,28 @@ int main(int argc, char **argv)
     json_decref(batch);
     ok(fu_count(&b, reader, "fedxrelaygood") == 1 && fu_count(&b, reader, "fedxrelaytampered") == 0,
        "the_relayed_good_item_is_stored_and_the_altered_one_is_not");
+    /* A relay that re-files an item is caught at the destination: SHAPE
+     * forwards ROGUE's bytes (signed in cyber-defence) stating another
+     * channel; the honest item behind it arrives. */
+    items = json_array();
+    json_array_append_new(items, item_by_in(D, "nu-rel-che-jpn-ukr.nato", 6,
+                                            "fedxrelayrefiled six", -1, "maritime-security"));
+    json_array_append_new(items, item_by(D, "nu-rel-che-jpn-ukr.nato", 7, "fedxrelayhonest seven",
+                                         -1));
+    batch = json_pack("{s:s, s:o}", "destination", "TOKYO", "items", items);
+    text = json_dumps(batch, JSON_COMPACT);
+    fu_put(pb, B, C, "6-7", text, &r);
+    ans = json_loads(r.body ? r.body : "", 0, NULL);
+    ok(r.status == 200 && json_integer_value(json_object_get(ans, "refused")) == 1 &&
+           json_integer_value(json_object_get(ans, "stored")) == 1,
+       "an_item_refiled_by_a_relay_is_refused_at_the_destination (%ld)", r.status);
+    json_decref(ans);
+    free(r.body);
+    free(text);
+    json_decref(batch);
+    ok(fu_count(&b, reader, "fedxrelayrefiled") == 0 &&
+           fu_count(&b, reader, "fedxrelayhonest") == 1,
+       "the_refiled_item_is_not_stored_and_the_honest_one_behind_it_is");
     free(kreader);
 
     tn_stop(&a, SIGTERM);

@@ -1567,6 +1567,8 @@ static void test_bindings(const char *exe, const char *data)
            strstr(out, "content: matches the signed digest") &&
            strstr(out, "marking: NATO RESTRICTED Releasable to JPN"),
        "the_served_binding_verifies_offline_against_the_nodes_certificate (%d)", rc);
+    ok(rc == 0 && strstr(out, "\nchannel: climate-security\n"),
+       "binding_verify_shows_the_channel_the_node_signed (%d)", rc);
 
     /* One byte of the label changed: refused. */
     char *jpn = files ? memmem(b, blen, "<GenericValue>JPN</GenericValue>", 32) : NULL;

@@ -12,12 +12,31 @@
 #include "../tap.h"
 #include "federation/binding.h"
 #include "federation/identity.h"
+#include "federation/translate.h"
 #include "node/guard.h"
 #include "node/service.h"
 #include "store/store_fed.h"
 
 static lsn_policy_set *SET;
 static char DIR_[64];
+
+#define JPN_OID "2.25.251642713772810140366533035959921199786"
+/* A NATO label with an equivalent under the illustrative Japanese policy. */
+#define REL_JPN_EQUIVALENT                                                                 \
+    "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":["              \
+    "{\"tagSet\":\"Context\",\"values\":[\"Releasable\"]},"                                \
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"JPN\",\"NATO\"]}]}"
+
+/* A translation of `xml` into the Japanese policy signed by `me` (the
+ * origin's own, as its boundary adds it). */
+static char *translated(const fed_identity *me, const char *xml, size_t len)
+{
+    char *out = NULL;
+    lsn_error err = {0};
+    if (fed_binding_translate(me, me, xml, len, SET, JPN_OID, 0, &out, NULL, &err) != LSN_OK)
+        printf("# translate: %s\n", err.message);
+    return out;
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -134,14 +153,37 @@ static bool post_releasable(svc *s, const svc_actor *a, const char *channel, jso
 typedef struct audit_find {
     const char *detail;
     bool found;
+    int count;
 } audit_find;
 
 static int audit_cb(void *ctx, const store_audit_event *ev)
 {
     audit_find *f = ctx;
-    if (!strcmp(ev->outcome, "refused") && ev->detail && strstr(ev->detail, f->detail))
+    if (!strcmp(ev->outcome, "refused") && ev->detail && strstr(ev->detail, f->detail)) {
         f->found = true;
+        f->count++;
+    }
     return STORE_NEXT;
+}
+
+/* A store whose next batch from a peer fails to commit (as a full disk or
+ * a lost connection would make it), then works again. */
+static const store_fed_ops *real_fed;
+static int receive_failures;
+
+static lsn_err failing_receive(store *st, int64_t peer, uint64_t last_seq,
+                               const store_item *const *items,
+                               store_audit_event *const *posts, size_t n,
+                               store_audit_event *const *notes, size_t nnotes, int64_t *ids,
+                               lsn_error *err)
+{
+    if (receive_failures > 0) {
+        receive_failures--;
+        err->code = LSN_ERR_IO;
+        snprintf(err->message, sizeof err->message, "injected: the commit failed");
+        return LSN_ERR_IO;
+    }
+    return real_fed->receive(st, peer, last_seq, items, posts, n, notes, nnotes, ids, err);
 }
 
 int main(int argc, char **argv)
@@ -485,7 +527,7 @@ int main(int argc, char **argv)
             char why2[256];
             fed_content fc = {.body = first->body, .body_len = strlen(first->body)};
             if (fed_binding_verify(me, fx, fxl, &fb, why2, sizeof why2) == LSN_OK && fb &&
-                fed_binding_sign(me, uu, fb->label_xml, fb->label_len, &fc, 1700000000,
+                fed_binding_sign(me, uu, fb->channel, fb->label_xml, fb->label_len, &fc, 1700000000,
                                  &resigned, &rl, &err) == LSN_OK) {
                 svc_peer_item pi = {.channel = first->channel, .binding = resigned,
                                     .binding_len = rl, .body = first->body,
@@ -562,6 +604,146 @@ int main(int argc, char **argv)
     ok(local_refused, "a_peers_item_for_a_channel_kept_local_here_is_refused (%s)", res.reason);
     ok(af.found, "the_refusal_is_audited_on_the_receiver");
     ok(behind, "the_item_behind_it_still_arrives (%s)", res.reason);
+
+    /* A batch whose commit fails is sent again with the same txn: its
+     * refused item is audited once, not once per attempt. */
+    int64_t fresh = 0;
+    store_item *fi = NULL;
+    char *fx2 = NULL;
+    size_t fx2l = 0;
+    bool made_batch = bup && post_releasable(&s, &ingrid, "space", items, cj, &fresh) &&
+                      store_item_get(st, fresh, &fi, &err) == LSN_OK && fi &&
+                      store_item_binding(st, fresh, &fx2, &fx2l, &err) == LSN_OK && fx2;
+    int64_t bpeer = 0;
+    uint64_t brecv = 0;
+    made_batch = made_batch && svc_peer_lookup(&bn, "Liaison Office Tokyo", &bpeer, &brecv);
+    audit_find before_retry = {.detail = "content does not match"};
+    audit_find after_retry = {.detail = "content does not match"};
+    svc_fed_answer a1 = {0}, a2 = {0};
+    lsn_err r1 = LSN_ERR_ARG, r2 = LSN_ERR_ARG;
+    if (made_batch) {
+        svc_fed_in batch[2] = {
+            {.seq = brecv + 1,
+             .item = {.channel = fi->channel, .binding = fx2, .binding_len = fx2l,
+                      .body = "an altered body", .body_len = strlen("an altered body")}},
+            {.seq = brecv + 2,
+             .item = {.channel = fi->channel, .binding = fx2, .binding_len = fx2l,
+                      .body = fi->body, .body_len = strlen(fi->body)}},
+        };
+        (void)store_audit_list(bst, 0, audit_cb, &before_retry, &err);
+        store_ops failing = *bst->ops;
+        store_fed_ops failing_fed = *failing.fed;
+        real_fed = bst->ops->fed;
+        failing_fed.receive = failing_receive;
+        failing.fed = &failing_fed;
+        const store_ops *real = bst->ops;
+        bst->ops = &failing;
+        receive_failures = 1;
+        r1 = svc_fed_receive(&bn, "Liaison Office Tokyo", batch, 2, &a1, &res);
+        r2 = svc_fed_receive(&bn, "Liaison Office Tokyo", batch, 2, &a2, &res);
+        bst->ops = real;
+        (void)store_audit_list(bst, 0, audit_cb, &after_retry, &err);
+    }
+    ok(made_batch && r1 != LSN_OK && a1.acked == brecv && r2 == LSN_OK &&
+           a2.acked == brecv + 2 && a2.stored == 1 && a2.refused == 1,
+       "a_batch_that_failed_to_commit_is_taken_when_sent_again (%s)", res.reason);
+    ok(made_batch && after_retry.count == before_retry.count + 1,
+       "a_refused_item_is_audited_once_across_retries_of_its_batch (%d records)",
+       after_retry.count - before_retry.count);
+    lsn_free(fi);
+    lsn_free(fx2);
+
+    /* An item that reaches a node translated (by the boundary it came
+     * through) is the same item whichever translation it carries: the
+     * same originator's bytes are a duplicate, not another binding; and
+     * sent on, the translation (which only its sender's peers can check)
+     * is cut out: the originator's bytes go to a peer of the originator's
+     * policy, translated afresh by this node for one of another. */
+    char jpol[400];
+    snprintf(jpol, sizeof jpol, "%.*s/jpn-illustrative-policy.xml",
+             (int)(strrchr(argv[1], '/') ? strrchr(argv[1], '/') - argv[1] : 1),
+             strrchr(argv[1], '/') ? argv[1] : ".");
+    json_t *eq = json_loads(REL_JPN_EQUIVALENT, 0, NULL);
+    int64_t tid = 0, got_t = 0;
+    store_item *ti = NULL;
+    char *tx = NULL, *tr1 = NULL, *tr2 = NULL;
+    size_t txl = 0;
+    bool dup1 = false, dup2 = false;
+    lsn_err ra = LSN_ERR_ARG, rb = LSN_ERR_ARG, rc3 = LSN_ERR_ARG;
+    svc_post tp = {.channel = "space", .label = eq, .body = "a translated briefing",
+                   .body_len = strlen("a translated briefing")};
+    bool tmade = bup && eq && lsn_policy_set_load_file(SET, jpol, &err) == LSN_OK &&
+                 svc_post_now(&s, &ingrid, &tp, &tid, &res) == LSN_OK &&
+                 store_item_get(st, tid, &ti, &err) == LSN_OK && ti &&
+                 store_item_binding(st, tid, &tx, &txl, &err) == LSN_OK && tx &&
+                 (tr1 = translated(me, tx, txl)) && (tr2 = translated(me, tx, txl)) &&
+                 strcmp(tr1, tr2) != 0;
+    if (tmade) {
+        svc_peer_item p1 = {.channel = "space", .binding = tr1, .binding_len = strlen(tr1),
+                            .body = ti->body, .body_len = strlen(ti->body)};
+        svc_peer_item p2 = p1, p3 = p1;
+        p2.binding = tr2;
+        p2.binding_len = strlen(tr2);
+        p3.binding = tx;
+        p3.binding_len = txl;
+        int64_t g2 = 0, g3 = 0;
+        bool dup0 = true;
+        ra = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &p1, &got_t, &dup0, &res);
+        tmade = ra == LSN_OK && !dup0 && got_t > 0;
+        rb = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &p2, &g2, &dup1, &res);
+        rc3 = svc_peer_item_accept(&bn, "Liaison Office Tokyo", &p3, &g3, &dup2, &res);
+        dup1 = dup1 && g2 == got_t;
+        dup2 = dup2 && g3 == got_t;
+    }
+    ok(tmade, "an_item_translated_at_its_origins_boundary_is_taken (%s)", res.reason);
+    ok(tmade && rb == LSN_OK && dup1,
+       "the_same_item_under_another_translation_is_a_duplicate_not_another_binding (%s)",
+       res.reason);
+    ok(tmade && rc3 == LSN_OK && dup2,
+       "the_same_item_without_its_translation_is_a_duplicate (%s)", res.reason);
+    /* Sent on from here: to a peer of our (the originator's) policy, and
+     * to one of the Japanese policy. */
+    svc_new_peer onward = ph; /* NATO HQ, under NATO's policy */
+    svc_new_peer onward_j = {.name = "Somebody", .url = "https://sb.example:8472",
+                             .nation = "JPN", .certificate = other, .certificate_len = ol,
+                             .policy = "JPN-ILLUSTRATIVE"};
+    char *held = NULL, *to_hq = NULL, *to_j = NULL;
+    size_t held_len = 0, to_hq_len = 0, to_j_len = 0;
+    store_item *bi = NULL;
+    lsn_error e1 = {0}, e2 = {0};
+    bool onward_ok = tmade && svc_peer_add(&bn, &admin, &onward, &res) == LSN_OK &&
+                     svc_peer_add(&bn, &admin, &onward_j, &res) == LSN_OK &&
+                     store_item_get(bst, got_t, &bi, &err) == LSN_OK && bi &&
+                     store_item_binding(bst, got_t, &held, &held_len, &err) == LSN_OK && held;
+    ok(onward_ok && held_len == strlen(tr1) && !memcmp(held, tr1, held_len),
+       "the_translated_binding_is_stored_as_it_came (%s)", res.reason);
+    ok(onward_ok &&
+           svc_peer_binding_for(&bn, "NATO HQ", bi->label, held, held_len, &to_hq, &to_hq_len,
+                                &e1) == LSN_OK &&
+           to_hq && to_hq_len == txl && !memcmp(to_hq, tx, txl),
+       "sent_on_to_a_peer_of_the_originators_policy_it_is_the_originators_bytes (%s)",
+       e1.message);
+    fed_received *fr = NULL;
+    char why3[512] = "";
+    ok(onward_ok &&
+           svc_peer_binding_for(&bn, "Somebody", bi->label, held, held_len, &to_j, &to_j_len,
+                                &e2) == LSN_OK &&
+           to_j && !memcmp(to_j, tx, txl - strlen("</mb:BindingInformation>\n")) &&
+           fed_binding_receive(me, bme, to_j, to_j_len, SET, JPN_OID, &fr, why3,
+                               sizeof why3) == LSN_OK &&
+           fr && fr->translated && !strcmp(fr->translator, "JPN MOD"),
+       "sent_on_to_a_peer_of_another_policy_it_is_translated_afresh_by_this_node (%s%s)",
+       e2.message, why3);
+    fed_received_free(fr);
+    lsn_free(held);
+    lsn_free(to_hq);
+    lsn_free(to_j);
+    lsn_free(bi);
+    lsn_free(ti);
+    lsn_free(tx);
+    lsn_free(tr1);
+    lsn_free(tr2);
+    json_decref(eq);
     lsn_free(ni);
     lsn_free(nx);
     if (bup)
