@@ -47,6 +47,80 @@ void store_alarm_raise(store *s, writer *w, const store_item *it, const char *wh
         fprintf(stderr, "liaison: ALARM: item %s withheld: %s\n", u, why);
 }
 
+void store_versions_add(store_versions *h, int64_t row, int version, const char *why,
+                        int64_t time_ms, const void *mac, size_t mac_len)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 4;
+        store_version_mark *v = core_realloc(h->v, cap * sizeof *v);
+        if (!v) {
+            h->nomem = 1;
+            return;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    store_version_mark *m = &h->v[h->n++];
+    memset(m, 0, sizeof *m);
+    m->row = row;
+    m->version = version;
+    m->marked = why != NULL;
+    /* A reason too long for any real one is kept cut, and fails its MAC. */
+    snprintf(m->why, sizeof m->why, "%s", why ? why : "");
+    if (why && strlen(why) >= sizeof m->why)
+        m->why[0] = '?';
+    m->time_ms = time_ms;
+    m->mac_len = mac && mac_len <= SEAL_LEN ? mac_len : 0;
+    if (m->mac_len)
+        memcpy(m->mac, mac, m->mac_len);
+}
+
+/* Why the history fails, or NULL. */
+static const char *history_fault(const seal_keys *k, const store_versions *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const store_version_mark *m = &h->v[i];
+        /* 1..n at the origin; a peer holds an item from the first version
+         * its guard admitted (v..n), without a gap either. */
+        if (h->v[0].version < 1 || m->version != h->v[0].version + (int)i)
+            return "version link removed or added (its versions are not v to n)";
+        if (m->marked && seal_hidden_check(k, m->row, m->why, m->time_ms,
+                                           m->mac_len ? m->mac : NULL, m->mac_len))
+            return "hidden mark altered or added (its seal does not match)";
+        if (i + 1 < h->n && !m->marked)
+            return "hidden mark removed (an earlier version is not hidden)";
+        if (i + 1 == h->n && m->marked && strcmp(m->why, "superseded") == 0)
+            return "hidden mark added (its latest version is superseded)";
+    }
+    return NULL;
+}
+
+lsn_err store_versions_end(store *s, writer *w, const seal_keys *k,
+                           const uint8_t item[STORE_UUID_LEN], store_versions *h,
+                           int (*cb)(void *ctx, int64_t row, int version, const char *hidden),
+                           void *ctx, int *intact, lsn_error *err)
+{
+    lsn_err e = LSN_OK;
+    const char *why = h->nomem ? NULL : history_fault(k, h);
+    if (intact)
+        *intact = !why;
+    if (h->nomem) {
+        e = core_fail(err, LSN_ERR_NOMEM, "out of memory reading an item's versions");
+    } else if (why) {
+        store_item it = { .id = h->n ? h->v[0].row : 0 };
+        memcpy(it.uuid, item, STORE_UUID_LEN);
+        store_alarm_raise(s, w, &it, why);
+    } else if (cb) {
+        for (size_t i = 0; i < h->n; i++)
+            if (cb(ctx, h->v[i].row, h->v[i].version,
+                   h->v[i].marked ? h->v[i].why : NULL) != STORE_NEXT)
+                break;
+    }
+    lsn_free(h->v);
+    *h = (store_versions){ 0 };
+    return e;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

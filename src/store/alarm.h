@@ -22,6 +22,36 @@ void store_alarm_raise(store *s, writer *w, const store_item *it, const char *wh
 int store_alarm_asked(store *s, writer *w, const store_item *it, const char *channel,
                       const store_classes *vis);
 
+/* An item's rows (its versions) as a back-end reads them, gathered before
+ * any is handed on: store_versions_add each, then store_versions_end. */
+typedef struct store_version_mark {
+    int64_t row;
+    int version;
+    int marked;                   /* a hidden mark: */
+    char why[16];                 /*   its reason, */
+    int64_t time_ms;              /*   time */
+    uint8_t mac[SEAL_LEN];        /*   and MAC, */
+    size_t mac_len;               /*   as many bytes as stored */
+} store_version_mark;
+typedef struct store_versions {
+    store_version_mark *v;
+    size_t n, cap;
+    int nomem;
+} store_versions;
+/* Note one row (why NULL: no hidden mark; mac: mac_len bytes). */
+void store_versions_add(store_versions *h, int64_t row, int version, const char *why,
+                        int64_t time_ms, const void *mac, size_t mac_len);
+/* Check the history of item `item` (rows in version order): each hidden
+ * mark's seal, versions v..n without a gap (v = 1 at the origin; a peer
+ * holds from the first version its guard admitted), every version but the last
+ * hidden, the last not superseded. Intact: each row to cb, as read. Not:
+ * the alarm (store_alarm_raise) and no row at all, as if absent; *intact
+ * (if not NULL) tells which. cb may be NULL. Frees h. */
+lsn_err store_versions_end(store *s, writer *w, const seal_keys *k,
+                           const uint8_t item[STORE_UUID_LEN], store_versions *h,
+                           int (*cb)(void *ctx, int64_t row, int version, const char *hidden),
+                           void *ctx, int *intact, lsn_error *err) LSN_MUST_CHECK;
+
 /* The log's head as stored, and the stored hash of record seq (0: none). */
 typedef lsn_err (*anchor_head_fn)(void *ctx, uint64_t *seq, uint8_t hash[STORE_HASH_LEN],
                                   lsn_error *err);

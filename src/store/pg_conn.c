@@ -18,20 +18,27 @@
 
 /* An item's columns, in the order pg_row_item_raw reads them (the same as
  * SQLite's): its own and its class's, the attachment's bytes (10) or only
- * their size (13), its public id and class, its seal (16-18), then the
+ * their size (13), its public id and class, its seal (16-18, in its own
+ * row since version 13: no join), then the
  * attachment's file name (19, version 7), which the seal covers too. */
 #define ITEM_COLS_HEAD                                                             \
     "i.id, i.channel, i.author, i.organisation, c.label, c.marking_en, "           \
     "c.marking_fr, c.classification::int8, "
 #define ITEM_COLS_TAIL "i.created_ms, i.content_hash, "
-#define ITEM_COLS_SEAL ", i.uuid, i.class, s.body_digest, s.attachment_digest, s.mac, " \
-                       "i.attachment_name, ver.item_uuid, ver.version::int8"
+#define ITEM_COLS_SEAL ", i.uuid, i.class, i.body_digest, i.attachment_digest, i.mac, " \
+                       "i.attachment_name, ver.item_uuid, ver.version::int8, " LATER_COL
+/* ... then (PG_LATER_COL, 22) whether the row is superseded — a later
+ * version of its item exists — and yet not hidden: only a hidden mark
+ * removed behind the store's back makes one (row_item withholds it). */
+#define LATER_COL                                                                  \
+    "(EXISTS (SELECT 1 FROM item_versions nv WHERE nv.item_uuid = "                \
+    "coalesce(ver.item_uuid, i.uuid) AND nv.version > coalesce(ver.version, 1)) "  \
+    "AND NOT EXISTS (SELECT 1 FROM item_hidden nh WHERE nh.row_id = i.id))::int4::int8"
 #define ITEM_COLS ITEM_COLS_HEAD "i.body, i.media_type, i.attachment, " ITEM_COLS_TAIL \
                   "NULL::int8" ITEM_COLS_SEAL
 #define ITEM_LIST_COLS ITEM_COLS_HEAD "i.body, i.media_type, NULL::bytea, " ITEM_COLS_TAIL \
                        "octet_length(i.attachment)::int8" ITEM_COLS_SEAL
-#define ITEM_FROM " FROM items i JOIN label_classes c ON c.id = i.class " \
-                  "LEFT JOIN item_seals s ON s.item_id = i.id " VER_JOIN
+#define ITEM_FROM " FROM items i JOIN label_classes c ON c.id = i.class " VER_JOIN
 /* ... then, as columns 20-21 (PG_VER_COL), the item's public id and version
  * when the row is a later version of an item (pg_rel.c; NULL for a first
  * version). */
@@ -74,7 +81,7 @@
     NOT_HIDDEN("items") " ORDER BY class, id LIMIT $5::int8) x "                      \
     "ORDER BY x.id LIMIT $5::int8) ids "                                              \
     "JOIN items i ON i.id = ids.id JOIN label_classes c ON c.id = i.class "          \
-    "LEFT JOIN item_seals s ON s.item_id = i.id " VER_JOIN "ORDER BY i.id"
+    VER_JOIN "ORDER BY i.id"
 /* One visible class's next ids, by the (channel, class, id) or (class, id)
  * index, merged: a seek and at most a page per class, whatever the items
  * of other classes. */
@@ -84,7 +91,7 @@
     "AND id > $3::int8 AND " NOT_HIDDEN("items") " ORDER BY id LIMIT $4::int8) x "  \
     "ORDER BY x.id LIMIT $4::int8) ids "                                             \
     "JOIN items i ON i.id = ids.id JOIN label_classes c ON c.id = i.class "          \
-    "LEFT JOIN item_seals s ON s.item_id = i.id " VER_JOIN "ORDER BY i.id"
+    VER_JOIN "ORDER BY i.id"
 
 static const char *const sql[PG_NSTMT] = {
     [PG_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -98,14 +105,14 @@ static const char *const sql[PG_NSTMT] = {
      * (SEARCH_MERGED): two GIN entries an item less to write. */
     [PG_ITEM_INSERT] =
         "INSERT INTO items(id, uuid, channel, class, author, organisation, body, "
-        "media_type, attachment, created_ms, content_hash, attachment_name, tsv) "
+        "media_type, attachment, created_ms, content_hash, attachment_name, body_digest, "
+        "attachment_digest, mac, tsv) "
         "SELECT $1::int8, $2::bytea, ch.name, $4::int8, $5::text, $6::text, $7::text, "
-        "$8::text, $9::bytea, $10::int8, $11::bytea, $12::text, "
+        "$8::text, $9::bytea, $10::int8, $11::bytea, $12::text, $13::bytea, $14::bytea, "
+        "$15::bytea, "
         "to_tsvector('simple', left($7::text, 262144)) || "
         "setweight(format('h%s:1', ch.id)::tsvector, 'B') "
         "FROM channels ch WHERE ch.name = $3::text",
-    [PG_SEAL_INSERT] = "INSERT INTO item_seals(item_id, body_digest, attachment_digest, mac) "
-                       "VALUES ($1::int8, $2::bytea, $3::bytea, $4::bytea)",
     [PG_AUDIT_INSERT] = "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                         "detail, hash) VALUES ($1::int8, $2::int8, $3::text, $4::text, "
                         "$5::text, $6::text, $7::text, $8::bytea)",
@@ -187,10 +194,13 @@ static const char *const sql[PG_NSTMT] = {
                       ITEM_COLS_TAIL "octet_length(i.attachment)::int8" ITEM_COLS_SEAL
                       ITEM_FROM "WHERE i.id = $1::int8",
     /* The item's current row: its first, or the version linked to it, not
-     * hidden (a later version's own uuid is never given out). */
-    [PG_ITEM_FIND] = "SELECT i.id, i.class FROM items i WHERE i.uuid = $1::bytea AND "
+     * hidden (a later version's own uuid is never given out); and whether
+     * it has later versions (then its history is checked: pg_item_find). */
+    [PG_ITEM_FIND] = "SELECT i.id, i.class, (EXISTS (SELECT 1 FROM item_versions w WHERE "
+                     "w.item_uuid = $1::bytea))::int4::int8 FROM items i WHERE "
+                     "i.uuid = $1::bytea AND "
                      NOT_HIDDEN("i") " AND NOT EXISTS (SELECT 1 FROM item_versions v "
-                     "WHERE v.row_id = i.id) UNION ALL SELECT i.id, i.class FROM "
+                     "WHERE v.row_id = i.id) UNION ALL SELECT i.id, i.class, 1::int8 FROM "
                      "item_versions v JOIN items i ON i.id = v.row_id WHERE "
                      "v.item_uuid = $1::bytea AND " NOT_HIDDEN("i") " LIMIT 1",
     [PG_ITEM_LIST] = "SELECT " ITEM_LIST_COLS ITEM_FROM "WHERE i.channel = $1::text AND "
@@ -212,7 +222,20 @@ static const char *const sql[PG_NSTMT] = {
     [PG_AUDIT_LIST] = "SELECT seq, time_ms, actor, action, object, outcome, detail, hash "
                       "FROM audit WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8",
     [PG_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = $1::int8",
-    [PG_HAS_SEALS] = "SELECT (EXISTS (SELECT 1 FROM item_seals))::int4::int8",
+    /* Where the seals are: a table of their own (versions 6-11), the items'
+     * rows (12 on), or nowhere yet (a new database). */
+    [PG_SEALS_WHERE] = "SELECT (to_regclass('item_seals') IS NOT NULL)::int4::int8, "
+                       "(EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                       "table_schema = current_schema() AND table_name = 'items' AND "
+                       "column_name = 'mac'))::int4::int8",
+    [PG_HAS_SEALS_TABLE] = "SELECT (EXISTS (SELECT 1 FROM item_seals))::int4::int8",
+    [PG_HAS_SEALS_ROW] = "SELECT (EXISTS (SELECT 1 FROM items WHERE mac IS NOT NULL))::int4::int8",
+    /* Every later version with its seal (the upgrade to version 13). */
+    [PG_ITEM_VERSIONED] = "SELECT " ITEM_COLS ITEM_FROM "WHERE ver.row_id IS NOT NULL "
+                          "ORDER BY i.id",
+    [PG_ITEM_RESEAL] = "UPDATE items SET mac = $2::bytea WHERE id = $1::int8",
+    [PG_HIDDEN_ALL] = "SELECT row_id, why, time_ms FROM item_hidden ORDER BY row_id",
+    [PG_HIDDEN_SEAL] = "UPDATE item_hidden SET mac = $2::bytea WHERE row_id = $1::int8",
     [PG_FED_BINDING_GET] = "SELECT xml FROM item_bindings WHERE item = $1::int8",
     [PG_FED_PEER_LIST] = "SELECT p.id, p.name, p.url, p.nation, p.certificate, "
                          "p.max_classification, p.via, p.state, p.created_ms, "
@@ -351,7 +374,24 @@ static const char schema_v11_to_v12[] =
     "  FOR EACH ROW EXECUTE FUNCTION liaison_append_only();\n"
     "UPDATE liaison_schema SET version = 12;\n";
 
-#define SCHEMA_VERSION 12
+/* Version 13, SQLite's step 14: the seal in the item's row (one INSERT an
+ * item, no join on read), later versions' seals over their links, hidden
+ * marks sealed (pg_seal.c, pg_seal_schema_row, between head and tail). */
+static const char schema_v12_to_v13_head[] =
+    "ALTER TABLE items ADD COLUMN body_digest bytea, ADD COLUMN attachment_digest bytea,\n"
+    "  ADD COLUMN mac bytea;\n"
+    "ALTER TABLE items DISABLE TRIGGER items_append_only;\n"
+    "UPDATE items i SET body_digest = s.body_digest, attachment_digest = s.attachment_digest,\n"
+    "  mac = s.mac FROM item_seals s WHERE s.item_id = i.id;\n"
+    "ALTER TABLE item_hidden ADD COLUMN mac bytea;\n"
+    "ALTER TABLE item_hidden DISABLE TRIGGER item_hidden_append_only;\n";
+static const char schema_v12_to_v13_tail[] =
+    "ALTER TABLE items ENABLE TRIGGER items_append_only;\n"
+    "ALTER TABLE item_hidden ENABLE TRIGGER item_hidden_append_only;\n"
+    "DROP TABLE item_seals;\n"
+    "UPDATE liaison_schema SET version = 13;\n";
+
+#define SCHEMA_VERSION 13
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -601,7 +641,7 @@ void pg_col_hash(const PGresult *r, int row, int col, uint8_t out[STORE_HASH_LEN
 
 /* ---- the schema ---------------------------------------------------------------- */
 
-lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
+lsn_err pg_schema_migrate(pg_conn *c, const seal_keys *k, lsn_error *err)
 {
     /* Text compares byte for byte (the C collation) and is UTF-8, as with
      * SQLite: names sort and match the same on both back-ends, and what a
@@ -677,8 +717,12 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v10_to_v11, "upgrading the schema to version 11", err);
     if (!e && v < 12)
         e = pg_exec(c, schema_v11_to_v12, "upgrading the schema to version 12", err);
-    /* Later versions: `if (!e && v < 13) e = pg_exec(c, schema_v12_to_v13, ...)`
-     * ending with `UPDATE liaison_schema SET version = 13`. */
+    if (!e && v < 13 && !(e = pg_exec(c, schema_v12_to_v13_head,
+                                      "upgrading the schema to version 13", err)) &&
+        !(e = pg_seal_schema_row(c, k, err)))
+        e = pg_exec(c, schema_v12_to_v13_tail, "upgrading the schema to version 13", err);
+    /* Later versions: `if (!e && v < 14) e = pg_exec(c, schema_v13_to_v14, ...)`
+     * ending with `UPDATE liaison_schema SET version = 14`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

@@ -17,7 +17,7 @@
  * prepares a statement the first time it uses it. */
 typedef enum pg_stmt {
     /* writer */
-    PG_AUDIT_HEAD, PG_ITEM_NEXT_ID, PG_ITEM_INSERT, PG_SEAL_INSERT, PG_AUDIT_INSERT,
+    PG_AUDIT_HEAD, PG_ITEM_NEXT_ID, PG_ITEM_INSERT, PG_AUDIT_INSERT,
     PG_CLASS_INSERT, PG_CLASS_ID, PG_ORG_INSERT, PG_USER_INSERT, PG_USER_UPDATE,
     PG_CHANNEL_INSERT, PG_TOKEN_INSERT, PG_TOKEN_DELETE,
     PG_FED_BINDING_INSERT, PG_FED_BINDING_KEEP, PG_FED_OUTBOX_INSERT, PG_FED_PEER_INSERT,
@@ -31,7 +31,8 @@ typedef enum pg_stmt {
     PG_ITEM_FIND, PG_ITEM_LIST, PG_ITEM_LIST_ALL, PG_ITEM_LIST_CC, PG_ITEM_LIST_C,
     PG_ITEM_SEARCH, PG_ITEM_SEARCH_IN, PG_ITEM_SEARCH_CC, PG_ITEM_SEARCH_C, PG_ITEM_LAST,
     PG_CLASS_LIST, PG_CLASS_LAST,
-    PG_AUDIT_LIST, PG_AUDIT_HASH_AT, PG_HAS_SEALS,
+    PG_AUDIT_LIST, PG_AUDIT_HASH_AT, PG_SEALS_WHERE, PG_HAS_SEALS_TABLE,
+    PG_HAS_SEALS_ROW, PG_ITEM_VERSIONED, PG_ITEM_RESEAL, PG_HIDDEN_ALL, PG_HIDDEN_SEAL,
     PG_FED_BINDING_GET, PG_FED_PEER_LIST, PG_FED_OUTBOX_LIST,
     PG_REL_GET, PG_REL_AUTHS, PG_REL_HISTORY, PG_REL_LIST, PG_REL_DUE, PG_REL_VERSIONS,
     PG_REL_TOMBSTONE_GET,
@@ -100,7 +101,7 @@ static inline pg_arg pg_hash_arg(const void *b)
 #define PG_HASH(b) pg_hash_arg(b)       /* NULL: SQL NULL */
 #define PG_BYTES(b, n) ((pg_arg){ .kind = PG_A_BYTES, .bytes = (b), .len = (n) })
 #define PG_NULL ((pg_arg){ .kind = PG_A_NULL })
-#define PG_ARGS_MAX 12
+#define PG_ARGS_MAX 15
 
 /* pg_conn.c */
 /* Connect with the store's session settings (synchronous_commit on, UTF-8). */
@@ -130,7 +131,7 @@ lsn_err pg_exec(pg_conn *c, const char *sql, const char *doing, lsn_error *err);
 lsn_err pg_fail(pg_conn *c, const PGresult *res, lsn_error *err, const char *doing);
 /* Check the database (UTF-8, C collation), create or upgrade the schema;
  * refuse a database from a newer version. */
-lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err);
+lsn_err pg_schema_migrate(pg_conn *c, const seal_keys *k, lsn_error *err);
 
 /* Columns of a binary result row. */
 const char *pg_col_text(const PGresult *r, int row, int col);      /* NULL: "" */
@@ -160,6 +161,7 @@ void pg_row_item_raw(const PGresult *r, int row, store_item *it);
 #define PG_SEAL_COL 16
 #define PG_NAME_COL 19 /* then the attachment's file name */
 #define PG_VER_COL 20  /* then the item's public id and version of a later version */
+#define PG_LATER_COL 22 /* then 1 for a superseded row not hidden (a mark removed) */
 
 /* pg_write.c */
 extern const writer_ops pg_writer_ops;
@@ -188,6 +190,10 @@ int pg_seal_asked(pg_store *s, const store_item *it, const char *channel,
                   const store_classes *vis);
 lsn_err pg_seal_anchor_start(pg_store *s, lsn_error *err);
 void pg_seal_close(pg_store *s);
+/* The upgrade to version 13, between its SQL's head and tail: each later
+ * version's seal made again over its link (only where its old seal holds),
+ * each hidden mark sealed as it is. */
+lsn_err pg_seal_schema_row(pg_conn *c, const seal_keys *k, lsn_error *err);
 lsn_err pg_anchor_read(store *b, store_anchor *out, lsn_error *err);
 
 /* pg_fed.c */

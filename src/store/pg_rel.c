@@ -6,6 +6,7 @@
  * and reads. The tables are schema step 8 (pg_rel.h). */
 #include "store/pg_internal.h"
 #include "store/pg_rel.h"
+#include "store/alarm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +42,10 @@ static lsn_err history_add(pg_store *s, int64_t request, int64_t time_ms, const 
 
 static lsn_err hide(pg_store *s, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
 {
-    pg_arg a[] = { PG_INT(row), PG_TEXT(why), PG_INT(now_ms) };
-    return run_w(s, PG_REL_HIDE, a, 3, NULL, "hiding an item's row", err);
+    uint8_t mac[SEAL_LEN]; /* the mark sealed (seal.h) */
+    seal_hidden_mac(&s->keys, row, why, now_ms, mac);
+    pg_arg a[] = { PG_INT(row), PG_TEXT(why), PG_INT(now_ms), PG_BYTES(mac, SEAL_LEN) };
+    return run_w(s, PG_REL_HIDE, a, 4, NULL, "hiding an item's row", err);
 }
 
 lsn_err pg_rel_item_written(pg_store *s, int64_t id, const store_item *it, int64_t now_ms,
@@ -211,18 +214,35 @@ static lsn_err rel_history(store *b, int64_t id, store_release_event_cb cb, void
 
 static int version_row(void *ctx, const PGresult *r, int i)
 {
-    rel_ctx *x = ctx;
-    return x->version(x->ctx, pg_col_int(r, i, 0), (int)pg_col_int(r, i, 1),
-                      pg_col_text_or_null(r, i, 2));
+    store_versions_add(ctx, pg_col_int(r, i, 0), (int)pg_col_int(r, i, 1),
+                       pg_col_text_or_null(r, i, 2),
+                       pg_col_null(r, i, 3) ? 0 : pg_col_int(r, i, 3),
+                       pg_col_null(r, i, 4) ? NULL : PQgetvalue(r, i, 4),
+                       pg_col_null(r, i, 4) ? 0 : (size_t)PQgetlength(r, i, 4));
+    return STORE_NEXT;
+}
+
+/* The item's rows, gathered, then checked as a whole (alarm.h): its links
+ * and hidden marks are sealed. */
+lsn_err pg_item_history(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
+                        void *ctx, int *intact, lsn_error *err)
+{
+    pg_store *s = (pg_store *)b;
+    store_versions h = { 0 };
+    pg_arg a[] = { PG_BYTES(item, STORE_UUID_LEN) };
+    lsn_err e = pg_query(s, PG_REL_VERSIONS, a, 1, -1, version_row, &h,
+                         "reading an item's versions", err);
+    if (e) {
+        lsn_free(h.v);
+        return e;
+    }
+    return store_versions_end(b, &s->writer, &s->keys, item, &h, cb, ctx, intact, err);
 }
 
 static lsn_err rel_versions(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
                             void *ctx, lsn_error *err)
 {
-    rel_ctx x = { .version = cb, .ctx = ctx };
-    pg_arg a[] = { PG_BYTES(item, STORE_UUID_LEN) };
-    return pg_query((pg_store *)b, PG_REL_VERSIONS, a, 1, -1, version_row, &x,
-                    "reading an item's versions", err);
+    return pg_item_history(b, item, cb, ctx, NULL, err);
 }
 
 /* ---- writes, on the writer ---------------------------------------------------- */

@@ -64,8 +64,8 @@
 #define PG_REL_SQL                                                                      \
     [PG_REL_VERSION_INSERT] = "INSERT INTO item_versions(row_id, item_uuid, version) "  \
                               "VALUES ($1::int8, $2::bytea, $3::int4)",                 \
-    [PG_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms) "                    \
-                    "VALUES ($1::int8, $2::text, $3::int8)",                            \
+    [PG_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms, mac) "               \
+                    "VALUES ($1::int8, $2::text, $3::int8, $4::bytea)",                 \
     [PG_REL_ADOPT] = "UPDATE release_requests SET state = 'adopted', closed_ms = $2::int8, " \
                      "new_row = $3::int8 WHERE id = $1::int8 AND state = 'open'",       \
     [PG_REL_HISTORY_INSERT] = "INSERT INTO release_history(request, seq, time_ms, "     \
@@ -106,10 +106,12 @@
                    "release_requests.id GROUP BY a.organisation HAVING "                \
                    "count(*) FILTER (WHERE a.answer = 'concur') = 0)) "                 \
                    "ORDER BY deadline_ms, id",                                          \
-    [PG_REL_VERSIONS] = "SELECT i.id, 1::int8, h.why FROM items i LEFT JOIN item_hidden h " \
+    [PG_REL_VERSIONS] = "SELECT i.id, 1::int8, h.why, h.time_ms, h.mac FROM items i "   \
+                        "LEFT JOIN item_hidden h "                                      \
                         "ON h.row_id = i.id WHERE i.uuid = $1::bytea AND NOT EXISTS "   \
                         "(SELECT 1 FROM item_versions v WHERE v.row_id = i.id) "        \
-                        "UNION ALL SELECT v.row_id, v.version::int8, h.why FROM "       \
+                        "UNION ALL SELECT v.row_id, v.version::int8, h.why, h.time_ms, " \
+                        "h.mac FROM "                                                   \
                         "item_versions v LEFT JOIN item_hidden h ON h.row_id = "        \
                         "v.row_id WHERE v.item_uuid = $1::bytea ORDER BY 2",            \
     [PG_REL_TOMBSTONE_INSERT] = "INSERT INTO item_tombstones(row_id, xml) "             \
@@ -122,6 +124,12 @@ struct pg_store;
  * supersedes and adopt its request. */
 lsn_err pg_rel_item_written(struct pg_store *s, int64_t id, const store_item *item,
                             int64_t now_ms, lsn_error *err);
+
+/* The rows of item `item`, checked as one history (alarm.h,
+ * store_versions_end): to cb (may be NULL) if *intact, else none. */
+lsn_err pg_item_history(store *b, const uint8_t item[STORE_UUID_LEN],
+                        int (*cb)(void *ctx, int64_t row, int version, const char *hidden),
+                        void *ctx, int *intact, lsn_error *err) LSN_MUST_CHECK;
 
 /* The back-end's table (store_ops.rel). */
 extern const struct store_rel_ops pg_rel_ops;

@@ -16,13 +16,67 @@ lsn_err pg_seal_open(pg_store *s, lsn_error *err)
     /* A store whose items are sealed needs its own key back: a new one
      * would make every item fail. Only a store without seals gets one. */
     PGresult *r;
-    lsn_err e = pg_run(&s->w, PG_HAS_SEALS, NULL, 0, &r, "reading the seals", err);
+    lsn_err e = pg_run(&s->w, PG_SEALS_WHERE, NULL, 0, &r, "reading the seals", err);
     if (e)
         return e;
-    int sealed = PQntuples(r) != 1 || pg_col_int(r, 0, 0) != 0;
+    pg_stmt q = PQntuples(r) != 1                ? PG_SEALS_WHERE
+                : pg_col_int(r, 0, 1)            ? PG_HAS_SEALS_ROW
+                : pg_col_int(r, 0, 0)            ? PG_HAS_SEALS_TABLE
+                                                 : PG_NSTMT; /* a new database */
     PQclear(r);
+    int sealed = q != PG_NSTMT;
+    if (q == PG_HAS_SEALS_ROW || q == PG_HAS_SEALS_TABLE) {
+        if ((e = pg_run(&s->w, q, NULL, 0, &r, "reading the seals", err)))
+            return e;
+        sealed = PQntuples(r) != 1 || pg_col_int(r, 0, 0) != 0;
+        PQclear(r);
+    }
     int created;
     return seal_keys_load(s->key_path, !sealed, &s->keys, &created, err);
+}
+
+lsn_err pg_seal_schema_row(pg_conn *c, const seal_keys *k, lsn_error *err)
+{
+    PGresult *r;
+    lsn_err e = pg_run(c, PG_ITEM_VERSIONED, NULL, 0, &r, "sealing the items' versions", err);
+    for (int i = 0; !e && i < PQntuples(r); i++) {
+        store_item it;
+        pg_row_item_raw(r, i, &it);
+        seal_row sr = { .present = !pg_col_null(r, i, PG_SEAL_COL + 2) };
+        pg_col_hash(r, i, PG_SEAL_COL, sr.body);
+        pg_col_hash(r, i, PG_SEAL_COL + 1, sr.attachment);
+        pg_col_hash(r, i, PG_SEAL_COL + 2, sr.mac);
+        struct store_item_ver link = it.ver;
+        it.ver = (struct store_item_ver){ .version = 1 };
+        /* One that fails keeps its seal, and still fails. */
+        if (link.version < 2 || seal_check(k, &it, SEAL_FULL, &sr) != NULL)
+            continue;
+        it.ver = link;
+        seal_digests d;
+        uint8_t cls[SEAL_LEN], mac[SEAL_LEN];
+        memcpy(d.body, sr.body, SEAL_LEN);
+        memcpy(d.attachment, sr.attachment, SEAL_LEN);
+        seal_class_digest(&it, cls);
+        seal_mac(k, &it, cls, &d, mac);
+        PGresult *w;
+        pg_arg a[] = { PG_INT(it.id), PG_BYTES(mac, SEAL_LEN) };
+        if (!(e = pg_run(c, PG_ITEM_RESEAL, a, 2, &w, "sealing the items' versions", err)))
+            PQclear(w);
+    }
+    PQclear(r);
+    if (e || (e = pg_run(c, PG_HIDDEN_ALL, NULL, 0, &r, "sealing the hidden rows", err)))
+        return e;
+    for (int i = 0; !e && i < PQntuples(r); i++) {
+        uint8_t mac[SEAL_LEN];
+        int64_t row = pg_col_int(r, i, 0);
+        seal_hidden_mac(k, row, pg_col_text(r, i, 1), pg_col_int(r, i, 2), mac);
+        PGresult *w;
+        pg_arg a[] = { PG_INT(row), PG_BYTES(mac, SEAL_LEN) };
+        if (!(e = pg_run(c, PG_HIDDEN_SEAL, a, 2, &w, "sealing the hidden rows", err)))
+            PQclear(w);
+    }
+    PQclear(r);
+    return e;
 }
 
 int pg_seal_row(pg_store *s, const PGresult *r, int row, const store_item *it,

@@ -170,7 +170,7 @@ static lsn_err class_id(pg_store *s, const store_item *it, int64_t *id,
 
 /* ---- items and audit records ----------------------------------------------------------- */
 
-/* writer_ops.insert_items: the run's items and their seals in one
+/* writer_ops.insert_items: the run's items with their seals in one
  * pipeline (one round trip), ids after the highest (under the write lock);
  * classes found or added first; bindings and outbox entries after. */
 static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_error *err)
@@ -183,9 +183,9 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
     int64_t first = pg_col_int(r, 0, 0);
     PQclear(r);
     s->items_added = 1;
-    pg_arg args[WRITER_RUN_MAX][12], seal[WRITER_RUN_MAX][4];
+    pg_arg args[WRITER_RUN_MAX][15];
     uint8_t mac[WRITER_RUN_MAX][SEAL_LEN];
-    pg_pipe_stmt q[2 * WRITER_RUN_MAX];
+    pg_pipe_stmt q[WRITER_RUN_MAX];
     for (int i = 0; i < k; i++) {
         writer_item *j = items[i];
         const store_item *it = j->item;
@@ -194,6 +194,9 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
         if ((e = class_id(s, it, &cls, digest, err)))
             return e;
         j->id = first + i;
+        /* The seal, over the row as it will be stored, in the row. */
+        seal_new_row(&s->keys, it, j->id, cls, j->uuid, j->created_ms, j->hash, digest,
+                     &j->seal_digests, mac[i]);
         pg_arg *a = args[i];
         a[0] = PG_INT(j->id);
         a[1] = PG_BYTES(j->uuid, STORE_UUID_LEN);
@@ -208,28 +211,15 @@ static lsn_err pw_insert_items(void *be, writer_item *const *items, int k, lsn_e
         a[9] = PG_INT(j->created_ms);
         a[10] = PG_HASH(j->hash);
         a[11] = PG_TEXT(it->media_type ? it->attachment_name : NULL);
-        /* The seal, over the row as it will be stored. */
-        store_item sealed = *it;
-        sealed.id = j->id;
-        sealed.class_id = cls;
-        memcpy(sealed.uuid, j->uuid, STORE_UUID_LEN);
-        sealed.created_ms = j->created_ms;
-        if (!sealed.media_type)
-            sealed.attachment_len = 0;
-        memcpy(sealed.content_hash, j->hash, STORE_HASH_LEN);
-        seal_mac(&s->keys, &sealed, digest, &j->seal_digests, mac[i]);
-        seal[i][0] = PG_INT(j->id);
-        seal[i][1] = PG_BYTES(j->seal_digests.body, SEAL_LEN);
-        seal[i][2] = PG_BYTES(j->seal_digests.attachment, SEAL_LEN);
-        seal[i][3] = PG_BYTES(mac[i], SEAL_LEN);
+        a[12] = PG_BYTES(j->seal_digests.body, SEAL_LEN);
+        a[13] = PG_BYTES(j->seal_digests.attachment, SEAL_LEN);
+        a[14] = PG_BYTES(mac[i], SEAL_LEN);
         /* An unknown channel inserts no row (the INSERT selects it). */
-        q[2 * i] = (pg_pipe_stmt){ .which = PG_ITEM_INSERT, .args = a, .n = 12, .rows = 1,
-                                   .doing = "appending an item",
-                                   .none = "it names an unknown channel" };
-        q[2 * i + 1] = (pg_pipe_stmt){ .which = PG_SEAL_INSERT, .args = seal[i], .n = 4,
-                                       .rows = -1, .doing = "sealing an item" };
+        q[i] = (pg_pipe_stmt){ .which = PG_ITEM_INSERT, .args = a, .n = 15, .rows = 1,
+                               .doing = "appending an item",
+                               .none = "it names an unknown channel" };
     }
-    if ((e = pg_pipeline(&s->w, q, 2 * k, err)))
+    if ((e = pg_pipeline(&s->w, q, k, err)))
         return e;
     for (int i = 0; i < k; i++) {
         if ((e = pg_fed_item_written(s, items[i]->id, items[i]->item, err)))

@@ -312,16 +312,69 @@ void seal_mac(const seal_keys *k, const store_item *it, const uint8_t cls[SEAL_L
         mb_raw(&m, &zero, 1);
     }
     mb_raw(&m, it->content_hash, STORE_HASH_LEN);
+    /* A later version's link to its item (schema 13): the row's place in
+     * the item's history is sealed with it. A first version hashes nothing
+     * more, so that seals made before links were sealed stay as made. */
+    if (it->ver.version >= 2) {
+        uint8_t tag = 'v';
+        mb_raw(&m, &tag, 1);
+        mb_raw(&m, it->ver.of, STORE_UUID_LEN);
+        mb_u64(&m, (uint64_t)it->ver.version);
+    }
     crypto_generichash_update(&m.h, m.b, m.n);
     crypto_generichash_final(&m.h, out, SEAL_LEN);
     sodium_memzero(&m, sizeof m.h); /* the keyed state */
+}
+
+void seal_new_row(const seal_keys *k, const store_item *it, int64_t id, int64_t class_id,
+                  const uint8_t uuid[STORE_UUID_LEN], int64_t created_ms,
+                  const uint8_t content_hash[STORE_HASH_LEN], const uint8_t cls[SEAL_LEN],
+                  const seal_digests *d, uint8_t out[SEAL_LEN])
+{
+    store_item row = *it;
+    row.id = id;
+    row.class_id = class_id;
+    memcpy(row.uuid, uuid, STORE_UUID_LEN);
+    row.created_ms = created_ms;
+    if (!row.media_type)
+        row.attachment_len = 0;
+    memcpy(row.content_hash, content_hash, STORE_HASH_LEN);
+    seal_mac(k, &row, cls, d, out);
+}
+
+void seal_hidden_mac(const seal_keys *k, int64_t row, const char *why, int64_t time_ms,
+                     uint8_t out[SEAL_LEN])
+{
+    mac_buf m;
+    memcpy(&m.h, k->mac0, sizeof m.h);
+    m.n = 0;
+    mb_str(&m, "liaison hidden row v1");
+    mb_u64(&m, (uint64_t)row);
+    mb_str(&m, why);
+    mb_u64(&m, (uint64_t)time_ms);
+    crypto_generichash_update(&m.h, m.b, m.n);
+    crypto_generichash_final(&m.h, out, SEAL_LEN);
+    sodium_memzero(&m, sizeof m.h);
+}
+
+const char *seal_hidden_check(const seal_keys *k, int64_t row, const char *why,
+                              int64_t time_ms, const uint8_t *mac, size_t mac_len)
+{
+    uint8_t want[SEAL_LEN];
+    seal_hidden_mac(k, row, why, time_ms, want);
+    if (!mac || mac_len != SEAL_LEN || sodium_memcmp(want, mac, SEAL_LEN) != 0)
+        return "hidden mark altered or added (its seal does not match)";
+    return NULL;
 }
 
 const char *seal_check(const seal_keys *k, const store_item *it, seal_level level,
                        const seal_row *row)
 {
     if (!row->present)
-        return "no seal (its seal row is missing)";
+        return "no seal (its seal is missing)";
+    /* A link whose number is not a later version's (a reader sets -1). */
+    if (it->ver.version < 1)
+        return "version link altered (not a later version's)";
     seal_digests d;
     memcpy(d.body, row->body, SEAL_LEN);
     memcpy(d.attachment, row->attachment, SEAL_LEN);

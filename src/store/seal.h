@@ -7,12 +7,15 @@
  * and classification as the class row holds them (the label the item is
  * decided on is its class's), channel, author, organisation, creation time,
  * a digest of its body, its attachment's media type, size and digest, and
- * its content hash. So a relabelled class row, a class id swapped in an
+ * its content hash, and for a later version of an item its link (the
+ * item's public id and the version's number). So a relabelled class row, a class id swapped in an
  * item row, a forged body or a seal moved to another item all fail. The key lives in a file beside the database
  * (PATH.key, mode 0600, made on first open), never in it.
  *
- * The body and attachment enter the MAC through digests kept beside the MAC
- * (the item_seals table), so that a check needs only what each read path
+ * The seal is kept in the item's own row (columns body_digest,
+ * attachment_digest, mac: schema 13; before, a table item_seals read through
+ * a join). The body and attachment enter the MAC through those digests, so
+ * that a check needs only what each read path
  * reads anyway:
  *   - a label read (item_label) checks the MAC from the row's small fields
  *     and the stored digests: its cost does not depend on the body's size;
@@ -61,7 +64,7 @@ typedef enum seal_level {
     SEAL_FULL,   /* everything, attachment bytes included (item_get) */
 } seal_level;
 
-/* What a read path read from the seal table for one item. */
+/* What a read path read of one item's seal (its row's seal columns). */
 typedef struct seal_row {
     int present;                     /* 0: the item has no seal row */
     uint8_t body[SEAL_LEN];          /* stored body digest */
@@ -97,9 +100,29 @@ void seal_class_digest(const store_item *it, uint8_t out[SEAL_LEN]);
 void seal_mac(const seal_keys *k, const store_item *it, const uint8_t cls[SEAL_LEN],
               const seal_digests *d, uint8_t out[SEAL_LEN]);
 
-/* Check an item read at `level` against its seal row. Returns NULL when
- * intact, else a short reason ("no seal", "label or row altered", "body
- * altered", "attachment altered"). At SEAL_LABEL the body and attachment
+/* The MAC of a new row of item `it` as a writer stores it: with the id,
+ * class, public id, time and content hash the writer gives it (its
+ * version link is it->ver). */
+void seal_new_row(const seal_keys *k, const store_item *it, int64_t id, int64_t class_id,
+                  const uint8_t uuid[STORE_UUID_LEN], int64_t created_ms,
+                  const uint8_t content_hash[STORE_HASH_LEN], const uint8_t cls[SEAL_LEN],
+                  const seal_digests *d, uint8_t out[SEAL_LEN]);
+
+/* The MAC of a hidden mark (item_hidden: a row superseded or withdrawn,
+ * store_rel.h): the row's id, why and when, so that a mark altered, moved
+ * to another row or added without the key fails. */
+void seal_hidden_mac(const seal_keys *k, int64_t row, const char *why, int64_t time_ms,
+                     uint8_t out[SEAL_LEN]);
+/* Check a hidden mark read with its stored MAC (`mac_len` bytes; NULL: none):
+ * NULL when intact, else a short reason. */
+const char *seal_hidden_check(const seal_keys *k, int64_t row, const char *why,
+                              int64_t time_ms, const uint8_t *mac,
+                              size_t mac_len) LSN_MUST_CHECK;
+
+/* Check an item read at `level` against its seal (`row`: the row's seal
+ * columns). Returns NULL when intact, else a short reason ("no seal",
+ * "version link altered", "label or row altered", "body altered",
+ * "attachment altered"). At SEAL_LABEL the body and attachment
  * fields of `it` are not looked at. */
 const char *seal_check(const seal_keys *k, const store_item *it, seal_level level,
                        const seal_row *row) LSN_MUST_CHECK;

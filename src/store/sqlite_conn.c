@@ -33,18 +33,24 @@
     ITEM_COLS_HEAD "NULL, " ITEM_COLS_TAIL "length(items.attachment), " ITEM_COLS_ID
 #define ITEM_FROM " FROM items JOIN label_classes ON label_classes.id = items.class "
 /* Every item read also reads the item's seal (sqlite_seal.c) as columns
- * 16-18, after the item's own (NULL when the item has none): a join on its
- * rowid costs less than a lookup of its own per row. */
-#define SEAL_COLS ", item_seals.body_digest, item_seals.attachment_digest, item_seals.mac" \
+ * 16-18, kept in its own row since version 13 (NULL when the item has
+ * none): no join, and one INSERT writes an item with its seal. */
+#define SEAL_COLS ", items.body_digest, items.attachment_digest, items.mac" \
                   VER_COLS NAME_COLS
-#define SEAL_JOIN "LEFT JOIN item_seals ON item_seals.item_id = items.id " VER_JOIN
+#define SEAL_JOIN VER_JOIN
 /* ... then, as columns 19-20, the item's public id and version when the row
  * is a later version of an item (sqlite_rel.c; NULL for a first version). */
 #define VER_COLS ", item_versions.item_uuid, item_versions.version"
 #define VER_JOIN "LEFT JOIN item_versions ON item_versions.row_id = items.id "
 /* ... then the attachment's file name (SQ_NAME_COL, 21), which the seal
- * covers too. */
-#define NAME_COLS ", items.attachment_name"
+ * covers too; then (SQ_LATER_COL, 22) whether the row is superseded — a
+ * later version of its item exists — and yet not hidden: only a hidden
+ * mark removed behind the store's back makes one (row_item withholds it).
+ * One seek in item_versions' index per row; the hidden mark's only then. */
+#define NAME_COLS ", items.attachment_name, EXISTS (SELECT 1 FROM item_versions nv WHERE " \
+                  "nv.item_uuid = coalesce(item_versions.item_uuid, items.uuid) AND "       \
+                  "nv.version > coalesce(item_versions.version, 1)) AND NOT EXISTS "       \
+                  "(SELECT 1 FROM item_hidden nh WHERE nh.row_id = items.id)"
 /* Rows a read serves: those not hidden (superseded by a later version, or
  * withdrawn: store_rel.h). */
 #define NOT_HIDDEN "NOT EXISTS (SELECT 1 FROM item_hidden WHERE item_hidden.row_id = items.id)"
@@ -120,6 +126,9 @@ static const char *const sql[SQ_NSTMT] = {
                     "WHERE label = ?1",
     /* Every item as it is, to seal it (the upgrade to version 4). */
     [SQ_ITEM_TO_SEAL] = "SELECT " ITEM_COLS ITEM_FROM "ORDER BY items.id",
+    /* Every later version with its seal (the upgrade to version 13). */
+    [SQ_ITEM_VERSIONED] = "SELECT " ITEM_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
+                          "WHERE item_versions.row_id IS NOT NULL ORDER BY items.id",
     [SQ_ORG_GET] = "SELECT id, name, category FROM organisations WHERE name = ?1",
     [SQ_ORG_LIST] = "SELECT id, name, category FROM organisations ORDER BY id",
     [SQ_USER_GET] = USER_COLS
@@ -151,10 +160,12 @@ static const char *const sql[SQ_NSTMT] = {
                       "items.media_type, NULL, " ITEM_COLS_TAIL "length(items.attachment), "
                       ITEM_COLS_ID SEAL_COLS ITEM_FROM SEAL_JOIN "WHERE items.id = ?1",
     /* The item's current row: its first, or the version linked to it, not
-     * hidden (a later version's own uuid is never given out). */
-    [SQ_ITEM_FIND] = "SELECT id, class FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
+     * hidden (a later version's own uuid is never given out); and whether
+     * it has later versions (then its history is checked: sq_item_find). */
+    [SQ_ITEM_FIND] = "SELECT id, class, EXISTS (SELECT 1 FROM item_versions w WHERE "
+                     "w.item_uuid = ?1) FROM items WHERE uuid = ?1 AND " NOT_HIDDEN " AND "
                      "NOT EXISTS (SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "
-                     "UNION ALL SELECT items.id, items.class FROM item_versions v JOIN items "
+                     "UNION ALL SELECT items.id, items.class, 1 FROM item_versions v JOIN items "
                      "ON items.id = v.row_id WHERE v.item_uuid = ?1 AND " NOT_HIDDEN
                      " LIMIT 1",
     [SQ_ITEM_LIST] = "SELECT " ITEM_LIST_COLS SEAL_COLS ITEM_FROM SEAL_JOIN
@@ -189,6 +200,10 @@ static const char *const sql[SQ_NSTMT] = {
                      "class_counts.channel = json_extract(p.value, '$[1]') "
                      "WHERE class_counts.n >= ?2)",
     [SQ_ITEM_LAST] = "SELECT coalesce(max(id), 0) FROM items",
+    /* The next item's id, as AUTOINCREMENT would give it: the writer
+     * seals a row before inserting it, and the seal covers the id. */
+    [SQ_ITEM_NEXT_ID] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
+                        "name = 'items'), 0), coalesce((SELECT max(id) FROM items), 0)) + 1",
     [SQ_CLASS_LIST] = "SELECT id, label, marking_en, marking_fr, classification "
                       "FROM label_classes WHERE id > ?1 ORDER BY id",
     [SQ_CLASS_LAST] = "SELECT coalesce(max(id), 0) FROM label_classes",
@@ -402,7 +417,10 @@ static const char schema_tombstones[] =
     "CREATE TRIGGER item_tombstones_no_delete BEFORE DELETE ON item_tombstones BEGIN\n"
     "  SELECT RAISE(ABORT, 'tombstones are append-only'); END;\n"
     "PRAGMA user_version = " XSTR(SCHEMA_TOMBSTONES) ";\n";
-#define SCHEMA_VERSION 13
+/* The seal in the item's row, version links and hidden marks sealed
+ * (sqlite_seal.c, sq_seal_schema_row). */
+#define SCHEMA_SEAL_ROW 14
+#define SCHEMA_VERSION 14
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -534,16 +552,13 @@ sqlite3_stmt *sq_prepare(sq_conn *c, sq_stmt which)
 static const struct {
     const char *head, *row;
 } batch_sql[SQ_NBATCH] = {
-    [SQ_BATCH_ITEMS] = { "INSERT INTO items(uuid, channel, class, author, organisation, body, "
-                         "media_type, attachment, created_ms, content_hash, attachment_name) "
-                         "VALUES ",
-                         "(?,?,?,?,?,?,?,?,?,?,?)" },
+    [SQ_BATCH_ITEMS] = { "INSERT INTO items(id, uuid, channel, class, author, organisation, "
+                         "body, media_type, attachment, created_ms, content_hash, "
+                         "attachment_name, body_digest, attachment_digest, mac) VALUES ",
+                         "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
     [SQ_BATCH_AUDIT] = { "INSERT INTO audit(seq, time_ms, actor, action, object, outcome, "
                          "detail, hash) VALUES ",
                          "(?,?,?,?,?,?,?,?)" },
-    [SQ_BATCH_SEALS] = { "INSERT INTO item_seals(item_id, body_digest, attachment_digest, "
-                         "mac) VALUES ",
-                         "(?,?,?,?)" },
 };
 
 sqlite3_stmt *sq_batch_stmt(sq_store *s, sq_batch kind, int rows)
@@ -661,7 +676,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_channel_local, err);
         if (!e && v < SCHEMA_TOMBSTONES)
             e = exec(c, schema_tombstones, err);
-        /* Later versions: `if (!e && v < 14) e = exec(c, schema_v13_to_v14, err);` */
+        if (!e && v < SCHEMA_SEAL_ROW)
+            e = sq_seal_schema_row(c, k, SCHEMA_SEAL_ROW, err);
+        /* Later versions: `if (!e && v < 15) e = exec(c, schema_v14_to_v15, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -21,12 +21,12 @@ typedef enum sq_stmt {
     SQ_BEGIN, SQ_READ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
     SQ_ORG_INSERT, SQ_USER_INSERT, SQ_USER_UPDATE, SQ_CHANNEL_INSERT, SQ_TOKEN_INSERT,
     SQ_TOKEN_DELETE, SQ_FTS_INDEX, SQ_CFTS_INDEX, SQ_CFTS_COUNT, SQ_CFTS_CLOSED,
-    SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL,
+    SQ_CLASS_INSERT, SQ_CLASS_ID, SQ_ITEM_TO_SEAL, SQ_ITEM_VERSIONED,
     /* readers */
     SQ_ORG_GET, SQ_ORG_LIST, SQ_USER_GET, SQ_USER_BY_TOKEN, SQ_USER_LIST, SQ_TOKEN_LIST, SQ_USER_BY_CERT, SQ_USER_BY_CERT_SUBJECT,
     SQ_CHANNEL_GET, SQ_CHANNEL_LIST, SQ_ITEM_GET, SQ_ITEM_LISTED, SQ_ITEM_LABEL,
     SQ_ITEM_FIND, SQ_ITEM_LIST, SQ_ITEM_LIST_ALL, SQ_ITEM_IDS_CC, SQ_ITEM_IDS_C,
-    SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_CLS, SQ_CFTS_FULL, SQ_ITEM_LAST, SQ_CLASS_LIST, SQ_CLASS_LAST,
+    SQ_ITEM_SEARCH, SQ_ITEM_SEARCH_CLS, SQ_CFTS_FULL, SQ_ITEM_LAST, SQ_ITEM_NEXT_ID, SQ_CLASS_LIST, SQ_CLASS_LAST,
     SQ_AUDIT_LIST, SQ_AUDIT_HEAD,
     /* federation (sqlite_fed.h): writer, then readers */
     SQ_FED_BINDING_INSERT, SQ_FED_BINDING_KEEP, SQ_FED_OUTBOX_INSERT, SQ_FED_PEER_INSERT,
@@ -43,7 +43,7 @@ typedef enum sq_stmt {
 
 /* The writer's multi-row inserts: items, and audit records. A run of up to
  * SQ_BATCH_MAX items of one group is one INSERT (sqlite_write.c). */
-typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_BATCH_SEALS, SQ_NBATCH } sq_batch;
+typedef enum sq_batch { SQ_BATCH_ITEMS, SQ_BATCH_AUDIT, SQ_NBATCH } sq_batch;
 #define SQ_BATCH_MAX WRITER_RUN_MAX
 
 typedef struct sq_conn {
@@ -67,6 +67,10 @@ struct sq_store {
      * none yet). Every item with an id >= it was inserted by this
      * transaction (ids only grow), and sq_fts_index indexes them. */
     int64_t fts_from;
+    /* The writer's: the id the open transaction's next item gets (0: not
+     * read yet in this transaction; sq_insert_items reads it under the
+     * write lock, since the seal covers the id). */
+    int64_t next_id;
     /* The writer's: label text -> label class id, for classes committed
      * or inserted by the open transaction (cleared when one rolls back:
      * sq_class_cache_clear). Direct-mapped by hash. */
@@ -180,12 +184,19 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it);
 /* Every item statement reads the item's seal as columns SQ_SEAL_COL..+2:
  * body digest, attachment digest, MAC (sqlite_conn.c, SEAL_COLS). */
 #define SQ_SEAL_COL 16
+#define SQ_VER_COL 19  /* then a later version's link: the item's public id, its number */
 #define SQ_NAME_COL 21 /* after the version columns (19-20): the attachment's file name */
+#define SQ_LATER_COL 22 /* then 1 for a superseded row not hidden (a mark removed) */
 /* Load (or, for a store without seals, make) the key of s->path. */
 lsn_err sq_seal_open(sq_store *s, lsn_error *err);
 /* Schema step to version 4: the item_seals table, and a seal for every
  * item already stored. In the migration's transaction. */
 lsn_err sq_seal_schema_v4(sq_conn *c, const seal_keys *k, lsn_error *err);
+/* Schema step to `version` (13): the seals move into the items' rows, the
+ * later versions' seals cover their links (re-made only for a row whose
+ * old seal holds), hidden marks get their MAC. In the migration's
+ * transaction. */
+lsn_err sq_seal_schema_row(sq_conn *c, const seal_keys *k, int version, lsn_error *err);
 /* Check the anchor against the log (whose head it reads through
  * sq_writer_ops.audit_head, after the anchor) and start the anchor's
  * writer into s->anchor, which the group-commit writer is then given: its
@@ -194,21 +205,12 @@ lsn_err sq_seal_schema_v4(sq_conn *c, const seal_keys *k, lsn_error *err);
 lsn_err sq_seal_anchor_start(sq_store *s, lsn_error *err);
 /* Stop the anchor's writer, wipe the keys. After the writer stopped. */
 void sq_seal_close(sq_store *s);
-/* An item to seal, in the writer, once its id is known. */
-typedef struct sq_sealing {
-    const store_item *item;
-    int64_t id, class_id, created_ms;
-    const uint8_t *uuid;
-    const uint8_t *class_digest; /* seal_class_digest of the class row */
-    const uint8_t *content_hash;
-    const seal_digests *dig;
-} sq_sealing;
-/* Insert the seals of n (<= SQ_BATCH_MAX) items just inserted. Writer only. */
-lsn_err sq_seal_insert(sq_store *s, const sq_sealing *in, int n, lsn_error *err);
 /* Check the item `it` just read from row `st` (seal columns at
  * SQ_SEAL_COL) at `level`: 1 to hand it on, 0 to withhold it (it failed
  * its seal: audited, alarm raised). */
 int sq_seal_row(sq_store *s, sqlite3_stmt *st, const store_item *it, seal_level level);
+/* The seal columns of row `st` (SQ_SEAL_COL..) into *row. */
+void sq_seal_cols(sqlite3_stmt *st, seal_row *row);
 /* Whether the item `it`, read by a restricted read through an index, is
  * of `channel` (NULL: any) and of a class of `vis` (NULL: any): 1, or 0
  * after raising the alarm (the index was altered; withhold it). */

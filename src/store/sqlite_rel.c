@@ -6,6 +6,7 @@
 #include "store/sqlite_rel.h"
 #include "store/sqlite_fed.h"
 #include "store/store_fed.h"
+#include "store/alarm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -104,14 +105,19 @@ static lsn_err history_add(sq_conn *c, int64_t request, int64_t time_ms, const c
     return step_done(c, st, "writing a request's history", err);
 }
 
-static lsn_err hide(sq_conn *c, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
+/* Hide row `row` (superseded or withdrawn), the mark sealed (seal.h). */
+static lsn_err hide(sq_store *s, int64_t row, const char *why, int64_t now_ms, lsn_error *err)
 {
+    sq_conn *c = &s->w;
     sqlite3_stmt *st = sq_prepare(c, SQ_REL_HIDE);
     if (!st)
         return sq_fail(c->db, err, "hiding an item's row");
+    uint8_t mac[SEAL_LEN];
+    seal_hidden_mac(&s->keys, row, why, now_ms, mac);
     sqlite3_bind_int64(st, 1, row);
     sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_blob(st, 4, mac, SEAL_LEN, SQLITE_STATIC);
     return step_done(c, st, "hiding an item's row", err);
 }
 
@@ -131,7 +137,7 @@ lsn_err sq_rel_item_written(sq_store *s, int64_t id, const store_item *it, int64
     /* The row replaced: hiding it twice is refused by its primary key, so
      * that two versions never supersede the same row. */
     if (!e && it->ver.supersedes)
-        e = hide(c, it->ver.supersedes, "superseded", now_ms, err);
+        e = hide(s, it->ver.supersedes, "superseded", now_ms, err);
     if (e || !it->ver.adopts)
         return e;
     if (!(st = sq_prepare(c, SQ_REL_ADOPT)))
@@ -314,17 +320,32 @@ static lsn_err rel_history(store *b, int64_t id, store_release_event_cb cb, void
 
 static int version_row(void *ctx, sqlite3_stmt *st)
 {
-    rel_ctx *x = ctx;
-    return x->version(x->ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                      col_text(st, 2));
+    store_versions_add(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                       col_text(st, 2), sqlite3_column_int64(st, 3),
+                       sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+    return STORE_NEXT;
+}
+
+/* The item's rows, gathered, then checked as a whole (alarm.h): its links
+ * and hidden marks are sealed. */
+lsn_err sq_item_history(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
+                        void *ctx, int *intact, lsn_error *err)
+{
+    sq_store *s = (sq_store *)b;
+    store_versions h = { 0 };
+    lsn_err e = sq_query(s, SQ_REL_VERSIONS, uuid_arg(item), SQ_NONE, SQ_NONE, version_row,
+                         &h, "reading an item's versions", err);
+    if (e) {
+        lsn_free(h.v);
+        return e;
+    }
+    return store_versions_end(b, &s->writer, &s->keys, item, &h, cb, ctx, intact, err);
 }
 
 static lsn_err rel_versions(store *b, const uint8_t item[STORE_UUID_LEN], store_version_cb cb,
                             void *ctx, lsn_error *err)
 {
-    rel_ctx x = { .version = cb, .ctx = ctx };
-    return sq_query((sq_store *)b, SQ_REL_VERSIONS, uuid_arg(item), SQ_NONE, SQ_NONE,
-                    version_row, &x, "reading an item's versions", err);
+    return sq_item_history(b, item, cb, ctx, NULL, err);
 }
 
 /* ---- writes, on the writer --------------------------------------------- */
@@ -526,7 +547,7 @@ static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
 {
     hide_job *j = arg;
     sq_conn *c = &((sq_store *)be)->w;
-    lsn_err e = hide(c, j->row, "withdrawn", j->now_ms, err);
+    lsn_err e = hide(be, j->row, "withdrawn", j->now_ms, err);
     if (!e && j->tombstone) {
         sqlite3_stmt *st = sq_prepare(c, SQ_REL_TOMBSTONE_INSERT);
         if (!st)

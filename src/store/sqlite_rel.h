@@ -17,7 +17,8 @@
 #define SQ_REL_SQL                                                                     \
     [SQ_REL_VERSION_INSERT] = "INSERT INTO item_versions(row_id, item_uuid, version) "  \
                               "VALUES (?1,?2,?3)",                                      \
-    [SQ_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms) VALUES (?1,?2,?3)",  \
+    [SQ_REL_HIDE] = "INSERT INTO item_hidden(row_id, why, time_ms, mac) "               \
+                    "VALUES (?1,?2,?3,?4)",                                             \
     [SQ_REL_ADOPT] = "UPDATE release_requests SET state = 'adopted', closed_ms = ?2, "  \
                      "new_row = ?3 WHERE id = ?1 AND state = 'open'",                   \
     [SQ_REL_HISTORY_INSERT] = "INSERT INTO release_history(request, seq, time_ms, "     \
@@ -54,10 +55,11 @@
                    "NOT EXISTS (SELECT 1 FROM release_authorities a WHERE a.request = " \
                    "release_requests.id GROUP BY a.organisation "                       \
                    "HAVING sum(a.answer = 'concur') = 0)) ORDER BY deadline_ms, id",    \
-    [SQ_REL_VERSIONS] = "SELECT items.id, 1, h.why FROM items LEFT JOIN item_hidden h " \
+    [SQ_REL_VERSIONS] = "SELECT items.id, 1, h.why, h.time_ms, h.mac FROM items "       \
+                        "LEFT JOIN item_hidden h "                                      \
                         "ON h.row_id = items.id WHERE items.uuid = ?1 AND NOT EXISTS "  \
                         "(SELECT 1 FROM item_versions v WHERE v.row_id = items.id) "    \
-                        "UNION ALL SELECT v.row_id, v.version, h.why FROM "             \
+                        "UNION ALL SELECT v.row_id, v.version, h.why, h.time_ms, h.mac FROM " \
                         "item_versions v LEFT JOIN item_hidden h ON h.row_id = "        \
                         "v.row_id WHERE v.item_uuid = ?1 ORDER BY 2",                   \
     [SQ_REL_TOMBSTONE_INSERT] = "INSERT INTO item_tombstones(row_id, xml) VALUES (?1,?2)", \
@@ -75,6 +77,12 @@ struct sq_store;
  * supersedes and adopt its request. */
 lsn_err sq_rel_item_written(struct sq_store *s, int64_t id, const store_item *item,
                             int64_t now_ms, lsn_error *err);
+
+/* The rows of item `item`, checked as one history (alarm.h,
+ * store_versions_end): to cb (may be NULL) if *intact, else none. */
+lsn_err sq_item_history(store *b, const uint8_t item[STORE_UUID_LEN],
+                        int (*cb)(void *ctx, int64_t row, int version, const char *hidden),
+                        void *ctx, int *intact, lsn_error *err) LSN_MUST_CHECK;
 
 /* The back-end's table (store_ops.rel). */
 extern const struct store_rel_ops sq_rel_ops;

@@ -158,62 +158,92 @@ static lsn_err class_id(sq_store *s, const store_item *it, int64_t *id,
     return LSN_OK;
 }
 
-/* Bind j's 11 values of an items row from parameter base + 1 on. */
-static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t class_id)
+/* Bind j's 15 values of an items row from parameter base + 1 on: the row
+ * with its id and its seal (digests and MAC). */
+static void bind_item(sqlite3_stmt *st, int base, const writer_item *j, int64_t class_id,
+                      const uint8_t mac[SEAL_LEN])
 {
     const store_item *it = j->item;
-    sqlite3_bind_blob(st, base + 1, j->uuid, STORE_UUID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 2, it->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, base + 3, class_id);
-    sqlite3_bind_text(st, base + 4, it->author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 5, it->organisation, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 6, it->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 1, j->id);
+    sqlite3_bind_blob(st, base + 2, j->uuid, STORE_UUID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 3, it->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 4, class_id);
+    sqlite3_bind_text(st, base + 5, it->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 6, it->organisation, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 7, it->body, -1, SQLITE_STATIC);
     if (it->media_type) {
-        sqlite3_bind_text(st, base + 7, it->media_type, -1, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, base + 8,
+        sqlite3_bind_text(st, base + 8, it->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, base + 9,
                             it->attachment ? (const void *)it->attachment : "",
                             it->attachment ? it->attachment_len : 0, SQLITE_STATIC);
     }
-    sqlite3_bind_int64(st, base + 9, j->created_ms);
-    sqlite3_bind_blob(st, base + 10, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 10, j->created_ms);
+    sqlite3_bind_blob(st, base + 11, j->hash, STORE_HASH_LEN, SQLITE_STATIC);
     if (it->media_type && it->attachment_name)
-        sqlite3_bind_text(st, base + 11, it->attachment_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, base + 12, it->attachment_name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, base + 13, j->seal_digests.body, SEAL_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, base + 14, j->seal_digests.attachment, SEAL_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, base + 15, mac, SEAL_LEN, SQLITE_STATIC);
 }
 
-/* writer_ops.insert_items: items[0..k) with one statement, then their
- * seals (sqlite_seal.c) with another. One statement
- * per run of items rather than per item: each INSERT pays its own
- * AUTOINCREMENT bookkeeping, foreign-key counters and statement journal
- * (~9k instructions an item). */
+/* The id the open transaction's next item gets: read once per transaction
+ * (under its write lock), then counted. */
+static lsn_err next_id(sq_store *s, lsn_error *err)
+{
+    if (s->next_id)
+        return LSN_OK;
+    sqlite3_stmt *st = sq_prepare(&s->w, SQ_ITEM_NEXT_ID);
+    if (!st || sqlite3_step(st) != SQLITE_ROW) {
+        lsn_err e = sq_fail(s->w.db, err, "appending an item");
+        if (st)
+            sqlite3_reset(st);
+        return e;
+    }
+    s->next_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return LSN_OK;
+}
+
+/* writer_ops.insert_items: items[0..k) with their seals, in one statement.
+ * One statement per run of items rather than per item: each INSERT pays
+ * its own AUTOINCREMENT bookkeeping, foreign-key counters and statement
+ * journal (~9k instructions an item). The ids are given, as AUTOINCREMENT
+ * would give them (the writer holds the write lock), since the seal
+ * covers the id. */
 lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *err)
 {
     sq_store *s = be;
     sq_conn *c = &s->w;
     lsn_err e;
     int64_t classes[WRITER_RUN_MAX];
-    uint8_t digests[WRITER_RUN_MAX][SEAL_LEN]; /* of each one's class row */
-    for (int i = 0; i < k; i++)
-        if ((e = class_id(s, items[i]->item, &classes[i], digests[i], err)))
+    uint8_t digest[SEAL_LEN]; /* of each one's class row */
+    uint8_t mac[WRITER_RUN_MAX][SEAL_LEN];
+    if ((e = next_id(s, err)))
+        return e;
+    int64_t first = s->next_id;
+    for (int i = 0; i < k; i++) {
+        writer_item *j = items[i];
+        if ((e = class_id(s, j->item, &classes[i], digest, err)))
             return e;
+        j->id = first + i;
+        seal_new_row(&s->keys, j->item, j->id, classes[i], j->uuid, j->created_ms, j->hash,
+                     digest, &j->seal_digests, mac[i]);
+    }
     for (int i = 0; i < k && !s->cfts_open; i++)
         s->cfts_open = !pair_closed(s, classes[i], items[i]->item->channel);
     sqlite3_stmt *st = sq_batch_stmt(s, SQ_BATCH_ITEMS, k);
     if (!st)
         return sq_fail(c->db, err, "appending an item");
     for (int i = 0; i < k; i++)
-        bind_item(st, 11 * i, items[i], classes[i]);
+        bind_item(st, 15 * i, items[i], classes[i], mac[i]);
     e = step_insert(c, st, "appending an item", err);
     if (e)
         return e;
-    /* The rows of one INSERT take consecutive ids, in order (AUTOINCREMENT:
-     * each is one more than the largest before it; the writer holds the
-     * write lock). */
     if (sqlite3_changes(c->db) != k)
         return core_fail(err, LSN_ERR_IO, "appending items: %d rows written for %d",
                         sqlite3_changes(c->db), k);
-    int64_t first = sqlite3_last_insert_rowid(c->db) - (k - 1);
+    s->next_id = first + k;
     for (int i = 0; i < k; i++) {
-        items[i]->id = first + i;
         /* Its binding and outbox entries, in the item's transaction. */
         if ((e = sq_fed_item_written(s, items[i]->id, items[i]->item, err)))
             return e;
@@ -224,15 +254,7 @@ lsn_err sq_insert_items(void *be, writer_item *const *items, int k, lsn_error *e
     }
     if (!s->fts_from)
         s->fts_from = first; /* their bodies are indexed with the group's */
-    sq_sealing seals[WRITER_RUN_MAX];
-    for (int i = 0; i < k; i++)
-        seals[i] = (sq_sealing){ .item = items[i]->item, .id = items[i]->id,
-                                 .class_id = classes[i], .uuid = items[i]->uuid,
-                                 .class_digest = digests[i],
-                                 .created_ms = items[i]->created_ms,
-                                 .content_hash = items[i]->hash,
-                                 .dig = &items[i]->seal_digests };
-    return sq_seal_insert(s, seals, k, err);
+    return LSN_OK;
 }
 
 /* writer_ops.insert_audit: evs[0..n) with one statement. */

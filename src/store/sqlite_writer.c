@@ -22,6 +22,7 @@ static lsn_err sw_begin(void *be, lsn_error *err)
 {
     sq_store *s = be;
     s->fts_from = 0; /* no item inserted by this transaction yet */
+    s->next_id = 0;
     s->cfts_open = 0;
     s->class_added = 0;
     if (step_done(&s->w, SQ_BEGIN))
@@ -95,6 +96,7 @@ static void sw_savepoint_end(void *be, bool undo)
     if (undo) {
         (void)step_done(&s->w, SQ_ROLLBACK_TO);
         sq_class_cache_clear(s);
+        s->next_id = 0; /* its items' ids are free again */
     }
     (void)step_done(&s->w, SQ_RELEASE);
 }

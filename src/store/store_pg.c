@@ -6,6 +6,7 @@
  * fails. Reads take a connection from the pool (pg_conn.c); the writing
  * entries and the writer's side are in pg_write.c. */
 #include "store/pg_internal.h"
+#include "store/alarm.h"
 #include "store/pg_rel.h"
 #include "store/store_rel.h"
 #include "store/store_fed.h"
@@ -80,6 +81,16 @@ void pg_row_item_raw(const PGresult *r, int i, store_item *it)
     it->class_id = pg_col_int(r, i, 15);
     it->fed = (struct store_item_fed){ 0 };
     it->ver = (struct store_item_ver){ .version = 1 };
+    /* A later version's link (pg_rel.c), which its seal covers: -1 for a
+     * link whose number is not a later version's or whose id is not an id
+     * (only a tampered database has one: its seal check fails). */
+    if (PQnfields(r) > PG_VER_COL + 1 && !pg_col_null(r, i, PG_VER_COL)) {
+        int64_t v = pg_col_int(r, i, PG_VER_COL + 1);
+        int okid = PQgetlength(r, i, PG_VER_COL) == STORE_UUID_LEN;
+        if (okid)
+            memcpy(it->ver.of, PQgetvalue(r, i, PG_VER_COL), STORE_UUID_LEN);
+        it->ver.version = v >= 2 && v <= INT32_MAX && okid ? (int)v : -1;
+    }
 }
 
 /* Every item read goes through here: the row, checked against its seal. */
@@ -88,12 +99,15 @@ static int row_item(pg_store *s, const PGresult *r, int i, seal_level level, sto
     pg_row_item_raw(r, i, it);
     if (!pg_seal_row(s, r, i, it, level))
         return 0;
-    /* A later version of an item (pg_rel.c): sealed as its own row,
-     * served under the item's public id with its version. */
-    if (PQnfields(r) > PG_VER_COL + 1 && !pg_col_null(r, i, PG_VER_COL) &&
-        PQgetlength(r, i, PG_VER_COL) == STORE_UUID_LEN) {
-        memcpy(it->uuid, PQgetvalue(r, i, PG_VER_COL), STORE_UUID_LEN);
-        it->ver.version = (int)pg_col_int(r, i, PG_VER_COL + 1);
+    /* A later version of an item (pg_rel.c): sealed as its own row with
+     * its link, served under the item's public id with its version. */
+    if (it->ver.version >= 2)
+        memcpy(it->uuid, it->ver.of, STORE_UUID_LEN);
+    /* An earlier version served again: its hidden mark was removed. */
+    if (PQnfields(r) > PG_LATER_COL && pg_col_int(r, i, PG_LATER_COL)) {
+        store_alarm_raise(&s->base, &s->writer, it,
+                          "an earlier version served again (its hidden mark removed)");
+        return 0;
     }
     return 1;
 }
@@ -391,21 +405,36 @@ static lsn_err pg_item_label(store *b, int64_t id, char **out, lsn_error *err)
                    "reading an item's label", err);
 }
 
+typedef struct found {
+    store_item_ref *ref;
+    int history; /* the item has later versions */
+} found;
+
 static int find_row(void *ctx, const PGresult *r, int i)
 {
-    store_item_ref *ref = ctx;
-    ref->id = pg_col_int(r, i, 0);
-    ref->class_id = pg_col_int(r, i, 1);
+    found *f = ctx;
+    f->ref->id = pg_col_int(r, i, 0);
+    f->ref->class_id = pg_col_int(r, i, 1);
+    f->history = pg_col_int(r, i, 2) != 0;
     return STORE_STOP;
 }
 
+/* An item with later versions, or none served, has its history checked
+ * (pg_rel.c): a hidden mark or version link altered, added or removed (an
+ * earlier version served again) withholds it, with the alarm. */
 static lsn_err pg_item_find(store *b, const uint8_t uuid[STORE_UUID_LEN], store_item_ref *ref,
                             lsn_error *err)
 {
     ref->id = ref->class_id = 0;
+    found f = { .ref = ref };
     pg_arg a[] = { PG_BYTES(uuid, STORE_UUID_LEN) };
-    return pg_query((pg_store *)b, PG_ITEM_FIND, a, 1, -1, find_row, ref, "finding an item",
-                    err);
+    lsn_err e = pg_query((pg_store *)b, PG_ITEM_FIND, a, 1, -1, find_row, &f,
+                         "finding an item", err);
+    int intact = 1;
+    if (!e && (f.history || !ref->id) &&
+        !(e = pg_item_history(b, uuid, NULL, NULL, &intact, err)) && !intact)
+        ref->id = ref->class_id = 0;
+    return e;
 }
 
 /* A set of class ids as an array's text: "{3,7,12}". */
@@ -709,8 +738,10 @@ lsn_err store_pg_open(const char *conninfo, const char *key_dir, store **out, ls
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
     lsn_err e = pg_conn_open(&s->w, conninfo, err);
-    if (e == LSN_OK && (e = pg_schema_migrate(&s->w, err)) == LSN_OK &&
-        (e = pg_seal_open(s, err)) == LSN_OK && (e = pg_seal_anchor_start(s, err)) == LSN_OK &&
+    /* The key first: the upgrade to version 12 seals with it. */
+    if (e == LSN_OK && (e = pg_seal_open(s, err)) == LSN_OK &&
+        (e = pg_schema_migrate(&s->w, &s->keys, err)) == LSN_OK &&
+        (e = pg_seal_anchor_start(s, err)) == LSN_OK &&
         (e = writer_start(&s->writer, &pg_writer_ops, s, s->anchor, err)) == LSN_OK) {
         *out = &s->base;
         return LSN_OK;

@@ -6,6 +6,7 @@
  * fails: fetch, label, listing, search and stream. Reads take a connection
  * from the pool (sqlite_read.c); the writing entries are in sqlite_write.c. */
 #include "store/sqlite_internal.h"
+#include "store/alarm.h"
 #include "store/sqlite_fed.h"
 #include "store/sqlite_rel.h"
 #include "store/store_rel.h"
@@ -108,6 +109,17 @@ void sq_row_item_raw(sqlite3_stmt *st, store_item *it)
     it->class_id = sqlite3_column_int64(st, 15);
     it->fed = (struct store_item_fed){ 0 };
     it->ver = (struct store_item_ver){ .version = 1 };
+    /* A later version's link (sqlite_rel.c), which its seal covers: -1
+     * for a link whose number is not a later version's or whose id is not
+     * an id (only a tampered file has one: its seal check fails). */
+    if (sqlite3_column_count(st) > SQ_VER_COL + 1 &&
+        sqlite3_column_type(st, SQ_VER_COL) != SQLITE_NULL) {
+        int v = sqlite3_column_int(st, SQ_VER_COL + 1);
+        int okid = sqlite3_column_bytes(st, SQ_VER_COL) == STORE_UUID_LEN;
+        if (okid)
+            memcpy(it->ver.of, sqlite3_column_blob(st, SQ_VER_COL), STORE_UUID_LEN);
+        it->ver.version = v >= 2 && okid ? v : -1;
+    }
 }
 
 /* Every item read goes through here: the row, checked against its seal
@@ -119,12 +131,15 @@ static int row_item(sq_store *s, sqlite3_stmt *st, seal_level level, store_item 
     sq_row_item_raw(st, it);
     if (!sq_seal_row(s, st, it, level))
         return 0;
-    /* A later version of an item (sqlite_rel.c): sealed as its own row,
-     * served under the item's public id with its version. */
-    if (sqlite3_column_type(st, SQ_SEAL_COL + 3) != SQLITE_NULL &&
-        sqlite3_column_bytes(st, SQ_SEAL_COL + 3) == STORE_UUID_LEN) {
-        memcpy(it->uuid, sqlite3_column_blob(st, SQ_SEAL_COL + 3), STORE_UUID_LEN);
-        it->ver.version = sqlite3_column_int(st, SQ_SEAL_COL + 4);
+    /* A later version of an item (sqlite_rel.c): sealed as its own row
+     * with its link, served under the item's public id with its version. */
+    if (it->ver.version >= 2)
+        memcpy(it->uuid, it->ver.of, STORE_UUID_LEN);
+    /* An earlier version served again: its hidden mark was removed. */
+    if (sqlite3_column_count(st) > SQ_LATER_COL && sqlite3_column_int(st, SQ_LATER_COL)) {
+        store_alarm_raise(&s->base, &s->writer, it,
+                          "an earlier version served again (its hidden mark removed)");
+        return 0;
     }
     return 1;
 }
@@ -471,21 +486,36 @@ static lsn_err sq_item_label(store *b, int64_t id, char **out, lsn_error *err)
                    "reading an item's label", err);
 }
 
+typedef struct found {
+    store_item_ref *ref;
+    int history; /* the item has later versions */
+} found;
+
 static int find_row(void *ctx, sqlite3_stmt *st)
 {
-    store_item_ref *ref = ctx;
-    ref->id = sqlite3_column_int64(st, 0);
-    ref->class_id = sqlite3_column_int64(st, 1);
+    found *f = ctx;
+    f->ref->id = sqlite3_column_int64(st, 0);
+    f->ref->class_id = sqlite3_column_int64(st, 1);
+    f->history = sqlite3_column_int(st, 2);
     return STORE_STOP;
 }
 
+/* An item with later versions, or none served, has its history checked
+ * (sqlite_rel.c): a hidden mark or version link altered, added or removed
+ * (an earlier version served again) withholds it, with the alarm. */
 static lsn_err sq_item_find(store *b, const uint8_t uuid[STORE_UUID_LEN],
                             store_item_ref *ref, lsn_error *err)
 {
     ref->id = ref->class_id = 0;
+    found f = { .ref = ref };
     sq_arg key = { .kind = SQ_A_BLOB, .blob = uuid, .len = STORE_UUID_LEN };
-    return sq_query((sq_store *)b, SQ_ITEM_FIND, key, SQ_NONE, SQ_NONE, find_row, ref,
-                 "finding an item", err);
+    lsn_err e = sq_query((sq_store *)b, SQ_ITEM_FIND, key, SQ_NONE, SQ_NONE, find_row, &f,
+                         "finding an item", err);
+    int intact = 1;
+    if (!e && (f.history || !ref->id) &&
+        !(e = sq_item_history(b, uuid, NULL, NULL, &intact, err)) && !intact)
+        ref->id = ref->class_id = 0;
+    return e;
 }
 
 /* ---- reads restricted to a reader's visible classes ------------------- */

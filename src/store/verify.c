@@ -12,7 +12,12 @@
  *     transaction, so a deleted item leaves its record behind (and removing
  *     the record breaks the chain, or the anchor if it was the last). An
  *     item whose public id was altered is found altered (3) and, under the
- *     id it was posted with, missing (4). */
+ *     id it was posted with, missing (4). And each posted item's history
+ *     (store_item_versions): its version links and hidden marks are sealed
+ *     and must make one history (the store's alarm says which fails), each
+ *     hidden row's own seal is checked too (a listing skips hidden rows),
+ *     and an item the log says was withdrawn ("item.withdraw", "ok") must
+ *     not be served (its hidden mark removed). */
 #include "store/verify.h"
 #include "store/store_rel.h"
 
@@ -31,6 +36,8 @@ typedef struct vctx {
     int count_alarms; /* phase 3: count and name; phase 4: only note */
     int check_posts;  /* phase 4 too, or only the anchor */
     int fetching;     /* inside phase 3's fetch of an item already counted */
+    int history;      /* inside phase 4's read of an item's versions */
+    int64_t any_row;  /* phase 4: a row of the item, hidden or not */
     uint64_t last_seq;
     int have_anchor_hash;
     uint8_t anchor_hash[STORE_HASH_LEN];
@@ -43,12 +50,12 @@ static void on_alarm(void *ctx, int64_t id, const uint8_t uuid[STORE_UUID_LEN],
 {
     vctx *v = ctx;
     (void)id;
-    if (!v->count_alarms)
+    if (!v->count_alarms && !v->history)
         return;
     store_verify_report *r = v->r;
     char u[37];
     store_uuid_text(uuid, u);
-    if (!v->fetching)
+    if (!v->fetching && !v->history)
         r->items++; /* withheld from the listing: read all the same */
     for (uint64_t i = 0; i < r->items_bad && i < STORE_VERIFY_NAMED; i++)
         if (strcmp(r->bad_ids[i], u) == 0)
@@ -83,13 +90,23 @@ static bool item_object(const char *o, uint8_t uuid[STORE_UUID_LEN])
     return o && strncmp(o, "item:", 5) == 0 && store_uuid_parse(o + 5, uuid);
 }
 
-/* store_version_cb: note that the item has a row, hidden or not. */
-static int any_row(void *ctx, int64_t row, int version, const char *hidden)
+/* store_version_cb: note that the item has a row, hidden or not; check a
+ * hidden row's seal (fetched whole: a listing never reads it). */
+static int history_row(void *ctx, int64_t row, int version, const char *hidden)
 {
+    vctx *v = ctx;
     (void)version;
-    (void)hidden;
-    *(int64_t *)ctx = row;
-    return STORE_STOP;
+    if (!v->any_row)
+        v->any_row = row;
+    if (!hidden)
+        return STORE_NEXT;
+    store_item *full = NULL;
+    v->r->items++;
+    v->fetching = 1;
+    v->rc = store_item_get(v->s, row, &full, &v->err);
+    v->fetching = 0;
+    lsn_free(full); /* NULL if it failed: the alarm counted it */
+    return v->rc == LSN_OK ? STORE_NEXT : STORE_STOP;
 }
 
 /* Phase 2 and 4 in one pass over the log. */
@@ -102,19 +119,35 @@ static int on_record(void *ctx, const store_audit_event *ev)
         v->have_anchor_hash = 1;
     }
     uint8_t uuid[STORE_UUID_LEN];
-    if (!v->check_posts || strcmp(ev->action, "post") != 0 ||
-        strcmp(ev->outcome, "ok") != 0 || !item_object(ev->object, uuid))
+    if (!v->check_posts || strcmp(ev->outcome, "ok") != 0 || !item_object(ev->object, uuid))
+        return STORE_NEXT;
+    store_item_ref ref;
+    if (strcmp(ev->action, "item.withdraw") == 0) {
+        /* Withdrawn: never served again. */
+        if ((v->rc = store_item_find(v->s, uuid, &ref, &v->err)) != LSN_OK)
+            return STORE_STOP;
+        if (ref.id > 0) {
+            v->history = 1;
+            on_alarm(v, ref.id, uuid, "withdrawn, yet served (its hidden mark removed)");
+            v->history = 0;
+        }
+        return STORE_NEXT;
+    }
+    if (strcmp(ev->action, "post") != 0)
         return STORE_NEXT;
     v->r->posted++;
-    store_item_ref ref;
     if ((v->rc = store_item_find(v->s, uuid, &ref, &v->err)) != LSN_OK)
         return STORE_STOP;
-    /* A withdrawn item (store_rel.h) is not served but still stored: not
-     * missing. */
-    if (ref.id <= 0 && (v->rc = store_item_versions(v->s, uuid, any_row, &ref.id,
-                                                    &v->err)) != LSN_OK)
+    /* Its history: links and hidden marks (the store's alarm tells of one
+     * that fails), hidden rows' seals. A withdrawn item (store_rel.h) is
+     * not served but still stored: not missing. */
+    v->any_row = 0;
+    v->history = 1;
+    v->rc = store_item_versions(v->s, uuid, history_row, v, &v->err);
+    v->history = 0;
+    if (v->rc != LSN_OK)
         return STORE_STOP;
-    if (ref.id <= 0) { /* gone (an altered one is still found, and failed in 3) */
+    if (ref.id <= 0 && !v->any_row) { /* gone (an altered one is still found, and failed in 3) */
         if (v->r->missing < STORE_VERIFY_NAMED)
             store_uuid_text(uuid, v->r->missing_ids[v->r->missing]);
         v->r->missing++;

@@ -4,7 +4,11 @@
  * body forged. After a restart, neither is served to anyone by any route
  * (fetch, listing, search, stream replay), each raises an alarm on stderr
  * and in /metrics and is audited, and `liaison verify` fails naming them.
- * A key file that others may read stops the node from starting.
+ * A key file that others may read stops the node from starting. An item
+ * releasable to Japan and Korea, narrowed to Japan (a second version),
+ * whose first version's hidden mark is deleted: before its history was
+ * sealed, the first version was served again to a Korean reader; now it is withheld,
+ * alarmed and named by `liaison verify` (issue 13).
  *
  *   test_node_integrity LIAISON_EXE
  *
@@ -44,6 +48,17 @@ static const char *REL_JPN_KOR =
     "{\"policy\":\"NATO\",\"classification\":\"RESTRICTED\",\"categories\":"
     "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
     "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\",\"KOR\"]}]}";
+
+/* The narrowed item's labels: classes of their own (the tampering below
+ * relabels REL_JPN_KOR's). */
+static const char *CONF_JPN_KOR =
+    "{\"policy\":\"NATO\",\"classification\":\"CONFIDENTIAL\",\"categories\":"
+    "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\",\"KOR\"]}]}";
+static const char *CONF_JPN =
+    "{\"policy\":\"NATO\",\"classification\":\"CONFIDENTIAL\",\"categories\":"
+    "[{\"tagSet\":\"Context\",\"values\":[\"NATO\",\"Releasable\"]},"
+    "{\"tagSet\":\"Releasable To\",\"values\":[\"NATO\",\"JPN\"]}]}";
 
 /* Post as `token`; the new item's public id (UUID text) into id[37]. */
 static bool post(const char *token, const char *label, const char *body, char id[37])
@@ -120,16 +135,19 @@ static bool file_has(const char *path, const char *needle)
  * forged; two class rows swap their labels (a NATO-only class now reads as
  * releasable to Japan). */
 static int tamper(const char *db, const char *secret, const char *rel, const char *conf,
-                  const char *kor)
+                  const char *kor, const char *narrowed)
 {
-    char hs[33], hr[33], hc[33], hk[33];
+    char hs[33], hr[33], hc[33], hk[33], hn[33];
     blob_hex(secret, hs);
     blob_hex(rel, hr);
     blob_hex(conf, hc);
     blob_hex(kor, hk);
+    blob_hex(narrowed, hn);
     char sql[4096];
     snprintf(sql, sizeof sql,
              "DROP TRIGGER items_no_update; DROP TRIGGER label_classes_no_update;"
+             "DROP TRIGGER item_hidden_no_delete;"
+             "DELETE FROM item_hidden WHERE row_id = (SELECT id FROM items WHERE uuid = X'%s');"
              "UPDATE items SET class = (SELECT class FROM items WHERE uuid = X'%s') "
              "  WHERE uuid = X'%s';"
              "UPDATE items SET body = 'forged orders for the liaison office' "
@@ -146,7 +164,7 @@ static int tamper(const char *db, const char *secret, const char *rel, const cha
              "  (SELECT label, marking_en, marking_fr, classification FROM t WHERE id = "
              "   (SELECT class FROM items WHERE uuid = X'%s')) "
              "  WHERE id = (SELECT class FROM items WHERE uuid = X'%s');",
-             hr, hs, hr, hc, hk, hc, hc, hk, hk, hc);
+             hn, hr, hs, hr, hc, hk, hc, hc, hk, hk, hc);
     sqlite3 *h;
     char *msg = NULL;
     int good = sqlite3_open(db, &h) == SQLITE_OK &&
@@ -192,11 +210,28 @@ int main(int argc, char **argv)
         return tap_done();
     char *ingrid = tn_token(&N, "ingrid.halvorsen");
     char *kenji = tn_token(&N, "kenji.watanabe");
-    char secret[37], rel[37], conf[37], kor[37];
+    char secret[37], rel[37], conf[37], kor[37], narrowed[37];
     bool posted = post(ingrid, NATO_ONLY, "nato eyes only assessment", secret) &&
                   post(ingrid, REL_JPN, "genuine minutes of the consultation", rel) &&
                   post(ingrid, NATO_CONF, "nato confidential brief", conf) &&
-                  post(ingrid, REL_JPN_KOR, "minutes shared with japan and korea", kor);
+                  post(ingrid, REL_JPN_KOR, "minutes shared with japan and korea", kor) &&
+                  post(ingrid, CONF_JPN_KOR, "minutes narrowed to japan", narrowed);
+    char *minjun = tn_token(&N, "min-jun.park");
+    /* Narrowed at once by its author: version 2, not releasable to Korea. */
+    char req[1024], npath[128];
+    snprintf(req, sizeof req, "{\"label\":%s}", CONF_JPN);
+    snprintf(npath, sizeof npath, "/api/v1/items/%s/narrow", narrowed);
+    http_result nr = { 0 };
+    bool narrowed_ok = tn_http(&N, "POST", npath, ingrid, req, strlen(req), &nr) &&
+                       nr.status == 200;
+    if (!narrowed_ok)
+        printf("# narrow: %ld %s\n", nr.status, nr.body ? nr.body : "");
+    if (nr.body)
+        free(nr.body);
+    snprintf(npath, sizeof npath, "/api/v1/items/%s", narrowed);
+    long seen_before = get_status(npath, minjun, NULL);
+    ok(narrowed_ok && seen_before == 404,
+       "before: the narrowed item is no longer served to korea");
     char path[128];
     snprintf(path, sizeof path, "/api/v1/items/%s", secret);
     long before_secret = get_status(path, kenji, NULL);
@@ -211,7 +246,8 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "'%s' verify --data-dir '%s' 2>&1", exe, data);
     ok(run(cmd, out, sizeof out) == 0, "verify_passes_before_the_database_is_altered");
 
-    ok(tamper(db, secret, rel, conf, kor), "database_altered_while_the_node_is_stopped");
+    ok(tamper(db, secret, rel, conf, kor, narrowed),
+       "database_altered_while_the_node_is_stopped");
 
     up = start_logged(exe, data, log);
     ok(up, "node_restarts_on_the_altered_database");
@@ -235,6 +271,15 @@ int main(int argc, char **argv)
     long s4 = get_status(path, kenji, &body);
     ok(s4 == 404 && !strstr(body ?: "", "confidential brief"),
        "item_of_a_class_relabelled_for_japan_is_not_served_to_japan (status %ld)", s4);
+    free(body);
+
+    long s5 = get_status(npath, minjun, &body);
+    ok(s5 == 404 && !strstr(body ?: "", "narrowed to japan"),
+       "a_narrowed_items_first_version_unhidden_is_not_served_to_korea (status %ld)", s5);
+    free(body);
+    get_status("/api/v1/channels/cyber-defence/items?limit=100", minjun, &body);
+    ok(body && !strstr(body, "narrowed to japan"),
+       "listing_serves_no_unhidden_earlier_version_to_korea");
     free(body);
 
     get_status("/api/v1/channels/cyber-defence/items?limit=100", kenji, &body);
@@ -271,11 +316,13 @@ int main(int argc, char **argv)
 
     snprintf(cmd, sizeof cmd, "'%s' verify --data-dir '%s' 2>&1", exe, data);
     int vrc = run(cmd, out, sizeof out);
-    char want1[64], want2[64], want3[64];
+    char want1[64], want2[64], want3[64], want4[64];
     snprintf(want1, sizeof want1, "item %s ALTERED", secret);
     snprintf(want2, sizeof want2, "item %s ALTERED", rel);
     snprintf(want3, sizeof want3, "item %s ALTERED", conf);
-    ok(vrc == 1 && strstr(out, want1) && strstr(out, want2) && strstr(out, want3),
+    snprintf(want4, sizeof want4, "item %s ALTERED", narrowed);
+    ok(vrc == 1 && strstr(out, want1) && strstr(out, want2) && strstr(out, want3) &&
+           strstr(out, want4),
        "verify_fails_naming_the_altered_items (exit %d)", vrc);
     if (vrc != 1)
         printf("# %s", out);
@@ -287,21 +334,23 @@ int main(int argc, char **argv)
     if (sqlite3_open(db, &h) == SQLITE_OK &&
         sqlite3_prepare_v2(h,
                            "SELECT count(DISTINCT object) FROM audit WHERE action = "
-                           "'integrity' AND object IN (?1, ?2, ?3)",
+                           "'integrity' AND object IN (?1, ?2, ?3, ?4)",
                            -1, &q, NULL) == SQLITE_OK) {
-        char o1[48], o2[48], o3[48];
+        char o1[48], o2[48], o3[48], o4[48];
         snprintf(o1, sizeof o1, "item:%s", secret);
         snprintf(o2, sizeof o2, "item:%s", rel);
         snprintf(o3, sizeof o3, "item:%s", conf);
+        snprintf(o4, sizeof o4, "item:%s", narrowed);
         sqlite3_bind_text(q, 1, o1, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 2, o2, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 3, o3, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 4, o4, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(q) == SQLITE_ROW)
             n = sqlite3_column_int64(q, 0);
     }
     sqlite3_finalize(q);
     sqlite3_close(h);
-    ok(n == 3, "every_withheld_item_is_audited (%lld)", n);
+    ok(n == 4, "every_withheld_item_is_audited (%lld)", n);
 
     /* The key file readable by others: the node refuses to start, and
      * says why. */
@@ -316,6 +365,7 @@ int main(int argc, char **argv)
 
     free(ingrid);
     free(kenji);
+    free(minjun);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         ok(0, "cleanup");

@@ -220,27 +220,40 @@ int main(int argc, char **argv)
            open_db("fresh", &s, &err) == LSN_ERR_IO && !s && strstr(err.message, "newer"),
        "a_database_of_a_newer_schema_is_refused");
     /* A store at version 7 (before release requests and the federation
-     * transport) is upgraded to 12 on opening: the tables of pg_rel.h,
-     * the peers' received sequence and policy, the channels' local flag,
-     * the withdrawals' tombstones are made, the version recorded. */
+     * transport, with its seals in item_seals) is upgraded to 13 on opening:
+     * the tables of pg_rel.h, the peers' received sequence and policy, the
+     * channels' local flag, the withdrawals' tombstones are made, the seals
+     * moved into the items' rows, the version recorded. */
     ok(sql("fresh", "DROP TABLE item_tombstones, release_history, release_authorities, "
                     "release_requests, item_hidden, item_versions; "
                     "ALTER TABLE peers DROP COLUMN received_seq; "
                     "ALTER TABLE peers DROP COLUMN policy; ALTER TABLE channels DROP COLUMN local; "
+                    "CREATE TABLE item_seals AS SELECT id AS item_id, body_digest, "
+                    "attachment_digest, mac FROM items; "
+                    "ALTER TABLE item_seals ADD PRIMARY KEY (item_id); "
+                    "ALTER TABLE items DROP COLUMN body_digest, DROP COLUMN attachment_digest, "
+                    "DROP COLUMN mac; "
                     "UPDATE liaison_schema SET version = 7") &&
            open_db("fresh", &s, &err) == LSN_OK && s &&
            sql("fresh", "SELECT 1 FROM item_versions, item_hidden, release_requests, "
                         "release_authorities, release_history, item_tombstones") &&
            sql("fresh", "SELECT received_seq, policy FROM peers") &&
            sql("fresh", "SELECT local FROM channels") &&
-           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 12 THEN "
-                        "RAISE EXCEPTION 'not 12'; END IF; END $$"),
-       "a_store_at_version_7_is_upgraded_to_12");
+           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 13 THEN "
+                        "RAISE EXCEPTION 'not 13'; END IF; END $$") &&
+           sql("fresh", "SELECT mac FROM items") && !sql("fresh", "SELECT 1 FROM item_seals"),
+       "a_store_at_version_7_is_upgraded_to_13");
+    /* Its item's seal moved from item_seals into its row: served whole. */
+    store_item *got = NULL;
+    ok(s && store_item_get(s, 1, &got, &err) == LSN_OK && got &&
+           strcmp(got->body, "sealed") == 0,
+       "the_upgrade_to_13_moves_the_seals_into_the_rows");
+    lsn_free(got);
     store_close(s);
     s = NULL;
     /* Append-only: the database refuses to change an item. */
     ok(!sql("fresh", "UPDATE items SET body = 'forged'") &&
-           !sql("fresh", "DELETE FROM item_seals"),
+           !sql("fresh", "UPDATE items SET mac = NULL"),
        "items_and_their_seals_are_append_only");
 
     test_server_restart(argv[2]);
