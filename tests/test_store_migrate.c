@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "liaison/alloc.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -120,6 +122,26 @@ int main(void)
     ok(store_item_list(dst2, "c", NULL, 0, 0, count_cb, &n, &err) == LSN_OK && n == 1,
        "the_superseded_row_is_kept_hidden (store_migrate_live: the rest)");
     store_close(src);
+    /* A row altered in the source (its seal fails as it is read) is not a
+     * gap in the ids to pass over: the migration stops, naming it. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/src.db", dir);
+    sqlite3 *db = NULL;
+    ok(sqlite3_open(path, &db) == SQLITE_OK &&
+           sqlite3_exec(db, "DROP TRIGGER IF EXISTS items_no_update;"
+                            "UPDATE items SET body = 'altered' WHERE id = 1", NULL, NULL,
+                        NULL) == SQLITE_OK,
+       "a_source_row_altered_behind_the_store");
+    sqlite3_close(db);
+    src = open_in("src.db");
+    store *dst3 = open_in("dst3.db");
+    e = src && dst3 ? store_migrate(src, dst3, &r, &err) : LSN_ERR_IO;
+    ok(e != LSN_OK && strstr(err.message, "failed its seal"),
+       "a_row_failing_its_seal_stops_the_migration (%s)", e ? err.message : "copied");
+    if (dst3)
+        store_close(dst3);
+    if (src)
+        store_close(src);
     store_close(dst);
     store_close(dst2);
     char cmd[128];

@@ -39,6 +39,8 @@ typedef struct mig {
     mig_req *reqs;
     size_t nreqs, capreqs;
     bool alarm; /* a source row failed its seal while read */
+    store_alarm_cb caller_alarm; /* the source's alarm before, told too */
+    void *caller_alarm_ctx;
     uint64_t head_seq; /* the target's head at the start */
     uint8_t head[STORE_HASH_LEN];
     uint64_t seen;

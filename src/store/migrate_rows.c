@@ -48,12 +48,14 @@ static const vrow *by_row(const vlist *l, int64_t row)
     return NULL;
 }
 
+/* A source row failing its seal: noted (its id is then not a gap), and
+ * told to the alarm the caller had set, if any. */
 static void alarm_cb(void *ctx, int64_t id, const uint8_t uuid[STORE_UUID_LEN], const char *why)
 {
-    (void)id;
-    (void)uuid;
-    (void)why;
-    ((mig *)ctx)->alarm = true;
+    mig *m = ctx;
+    m->alarm = true;
+    if (m->caller_alarm)
+        m->caller_alarm(m->caller_alarm_ctx, id, uuid, why);
 }
 
 static int cmp_ob(const void *a, const void *b)
@@ -179,11 +181,13 @@ lsn_err mig_rows(mig *m)
         qsort(m->obs, m->nobs, sizeof *m->obs, cmp_ob);
     int64_t last = 0;
     lsn_err e = store_item_last_id(m->from, &last, m->err);
+    m->caller_alarm = m->from->alarm;
+    m->caller_alarm_ctx = m->from->alarm_ctx;
     store_set_alarm(m->from, alarm_cb, m);
     vlist src = { 0 }, dst = { 0 };
     for (int64_t id = 1; !e && id <= last; id++)
         e = one_row(m, id, &src, &dst);
-    store_set_alarm(m->from, NULL, NULL);
+    store_set_alarm(m->from, m->caller_alarm, m->caller_alarm_ctx);
     lsn_free(src.v);
     lsn_free(dst.v);
     return e;
