@@ -174,6 +174,35 @@ static int audit_cb(void *ctx, const store_audit_event *ev)
     return STORE_NEXT;
 }
 
+/* The first row of s (the lowest id holding one): *out (lsn_free), NULL
+ * when s holds none. */
+static lsn_err first_row(store *s, store_item **out, lsn_error *err)
+{
+    *out = NULL;
+    int64_t last = 0;
+    lsn_err e = store_item_last_id(s, &last, err);
+    for (int64_t id = 1; !e && !*out && id <= last; id++)
+        e = store_item_get(s, id, out, err);
+    return e;
+}
+
+/* A target holding rows but no audit record yet: an interrupted run of
+ * this source stopped among the rows (the log is copied last) when its
+ * first row is the source's first row. */
+static lsn_err same_first_row(store *from, store *to, bool *same, lsn_error *err)
+{
+    store_item *a = NULL, *b = NULL;
+    lsn_err e = first_row(from, &a, err);
+    if (!e)
+        e = first_row(to, &b, err);
+    *same = !e && a && b && !memcmp(a->uuid, b->uuid, STORE_UUID_LEN) &&
+            a->ver.version == b->ver.version && a->created_ms == b->created_ms &&
+            !memcmp(a->content_hash, b->content_hash, STORE_HASH_LEN);
+    lsn_free(a);
+    lsn_free(b);
+    return e;
+}
+
 static int count_cb(void *ctx, const store_item *it)
 {
     (void)it;
@@ -202,10 +231,13 @@ lsn_err store_migrate(store *from, store *to, store_migrate_report *r, lsn_error
         return e;
     if (m.head_seq || target_items) {
         m.seen = 0;
+        bool same = false;
         if (m.head_seq && m.head_seq <= src.entries &&
             (e = store_audit_list(from, m.head_seq - 1, source_at_cb, &m, err)))
             return e;
-        if (!m.seen)
+        if (!m.head_seq && (e = same_first_row(from, to, &same, err)))
+            return e;
+        if (!m.seen && !same)
             return core_fail(err, LSN_ERR_ARG,
                              "the target is not empty, and not an interrupted migration of "
                              "this source: refused");

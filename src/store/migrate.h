@@ -20,7 +20,9 @@
  *
  * Before: the source's chain must verify. The target must be empty, or hold
  * what an interrupted migration from this source left (its audit log a
- * prefix of the source's): the migration then resumes (rows already there,
+ * prefix of the source's, or no record yet and the source's first row
+ * as its first: a run stopped among the rows, since the log is copied
+ * last): the migration then resumes (rows already there,
  * by public id and version, are skipped; a request goes on from the last
  * event the target has). After: the target's chain verifies and ends at
  * the source's head, and it holds as many items. */
