@@ -8,8 +8,8 @@
 # scripts/run.sh --postgresql: the same node on a PostgreSQL cluster of its
 # own in ./liaison-pg (initdb on first run, a Unix socket only, stopped when
 # the node stops; tests/pg/pg_cluster.sh), its key and anchor in
-# ./liaison-data-pg. For a demo: a real deployment gives --store the
-# operators' own server.
+# ./liaison-data-pg (scripts/serve-postgresql.sh). For a demo: a real
+# deployment gives --store the operators' own server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,15 +27,8 @@ fi
 ninja -C build
 
 if [ "$pg" = 1 ]; then
-  data=${LIAISON_DATA:-./liaison-data-pg}
-  cluster=$(pwd)/liaison-pg
-  tests/pg/pg_cluster.sh start "$cluster"
-  trap 'tests/pg/pg_cluster.sh halt "$cluster"' EXIT
-  echo "liaison: credentials of the demo users are in $data/demo-credentials.json" >&2
-  # --demo seeds only an empty store.
-  build/src/cli/liaison serve --data-dir "$data" --demo \
-    --store "postgresql://liaison@/liaison?host=$cluster" "$@"
-  exit
+  exec scripts/serve-postgresql.sh build/src/cli/liaison "${LIAISON_DATA:-./liaison-data-pg}" \
+    "$(pwd)/liaison-pg" "$@"
 fi
 
 data=${LIAISON_DATA:-./liaison-data}

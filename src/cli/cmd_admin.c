@@ -340,12 +340,15 @@ int cli_cmd_store_migrate(const cli_verb *v, const cli_args *a)
         char head[2 * STORE_HASH_LEN + 1];
         sodium_bin2hex(head, sizeof head, r.head, STORE_HASH_LEN);
         printf("migrated: %llu organisations, %llu channels, %llu users, %llu named tokens, "
-               "%llu peers, %llu items (%llu already there), %llu audit records (%llu already there); "
+               "%llu peers, %llu items (%llu already there; %llu later versions, %llu "
+               "withdrawn), %llu release requests, %llu audit records (%llu already there); "
                "audit chain verified in both to record %llu, head %s\n",
                (unsigned long long)r.orgs, (unsigned long long)r.channels,
                (unsigned long long)r.users, (unsigned long long)r.tokens,
                (unsigned long long)r.peers,
                (unsigned long long)r.items, (unsigned long long)r.items_skipped,
+               (unsigned long long)r.versions, (unsigned long long)r.withdrawn,
+               (unsigned long long)r.releases,
                (unsigned long long)r.audit, (unsigned long long)r.audit_skipped,
                (unsigned long long)r.head_seq, head);
         if (r.tokens_not_copied)

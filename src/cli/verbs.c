@@ -331,9 +331,12 @@ const cli_verb cli_verbs[] = {
      CLI_OPT_FROM | CLI_OPT_TO,
      "copy a node's whole store into another back-end",
      "Copies the store at --from (sqlite:PATH, postgresql://...) into the one "
-     "at --to: organisations, channels, users, peers, label classes, items "
-     "(public ids, times, attachments, bindings, outboxes) and the audit log "
-     "record for record. The source's chain must verify; afterwards the "
+     "at --to: organisations, channels, users, peers with their delivery "
+     "state (sequences sent, acknowledged and received), label classes, "
+     "items (public ids, times, attachments, bindings, outboxes; every "
+     "version, hidden ones too, and withdrawn items), release requests "
+     "(answers and history, each compared with the source's) and the audit "
+     "log record for record. The source's chain must verify; afterwards the "
      "target's must verify to the same head, with as many items. The target "
      "must be empty, or what an interrupted run left (it resumes); another "
      "is refused. Every item is checked against its seal as it is read from "

@@ -1,5 +1,5 @@
 /* store/migrate.c — one store copied into another (migrate.h). */
-#include "store/migrate.h"
+#include "store/migrate_internal.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -10,28 +10,36 @@
 #include "store/audit.h"
 #include "store/store_fed.h"
 
-typedef struct mig {
-    store *from, *to;
-    store_migrate_report *r;
-    lsn_error *err;
-    lsn_err e;
-    /* Outbox entries of the source, as (source item id, target peer id),
-     * sorted by item id then source sequence: an item's are given to its
-     * append, so each peer's outbox keeps its order. */
-    struct ob { int64_t item; uint64_t seq; int64_t peer; } *obs;
-    size_t nobs, capobs;
-    int64_t peer_map[2][256]; /* source id -> target id, by name */
-    size_t npeers;
-    int64_t cur_peer; /* while listing one peer's outbox */
-    uint64_t head_seq; /* the target's head at the start */
-    uint8_t head[STORE_HASH_LEN];
-    uint64_t seen;
-} mig;
-
-static int fail(mig *m, lsn_err e)
+int mig_fail(mig *m, lsn_err e)
 {
     m->e = e;
     return STORE_STOP;
+}
+
+bool mig_grow(void **p, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *q = core_realloc(*p, c * sz);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+int64_t mig_row(const mig *m, int64_t from)
+{
+    size_t lo = 0, hi = m->nrows;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->rows[mid].from < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nrows && m->rows[lo].from == from ? m->rows[lo].to : 0;
 }
 
 /* ---- the directory ------------------------------------------------------- */
@@ -43,7 +51,7 @@ static int org_cb(void *ctx, const store_org *o)
     if (e == LSN_OK)
         m->r->orgs++;
     else if (e != LSN_ERR_DUPLICATE)
-        return fail(m, e);
+        return mig_fail(m, e);
     return STORE_NEXT;
 }
 
@@ -54,7 +62,7 @@ static int channel_cb(void *ctx, const store_channel *c)
     if (e == LSN_OK)
         m->r->channels++;
     else if (e != LSN_ERR_DUPLICATE)
-        return fail(m, e);
+        return mig_fail(m, e);
     return STORE_NEXT;
 }
 
@@ -71,7 +79,7 @@ static int token_cb(void *ctx, const store_token *t)
     if (e == LSN_OK)
         m->r->tokens++;
     else if (e != LSN_ERR_DUPLICATE) /* a resumed migration: copied before */
-        return fail(m, e);
+        return mig_fail(m, e);
     return STORE_NEXT;
 }
 
@@ -82,7 +90,7 @@ static int user_cb(void *ctx, const store_user *u)
     if (e == LSN_ERR_DUPLICATE)
         return STORE_NEXT; /* a resumed migration: copied before */
     if (e)
-        return fail(m, e);
+        return mig_fail(m, e);
     m->r->users++;
     store_user_change ch = { .status = (int)u->status, .roles = -1,
                              .cert_fingerprint = u->has_cert ? u->cert_fingerprint : NULL,
@@ -90,23 +98,24 @@ static int user_cb(void *ctx, const store_user *u)
                              .cert_issuer = u->cert_subject ? u->cert_issuer : NULL };
     if ((u->status || u->has_cert || u->cert_subject) &&
         (e = store_user_update(m->to, u->name, &ch, m->err)))
-        return fail(m, e);
+        return mig_fail(m, e);
     if ((e = store_token_list(m->from, u->name, token_cb, m, m->err)))
-        return fail(m, e);
+        return mig_fail(m, e);
     return STORE_NEXT;
 }
 
 static int peer_cb(void *ctx, const store_peer *p)
 {
     mig *m = ctx;
-    if (m->npeers == 256)
-        return fail(m, core_fail(m->err, LSN_ERR_LIMIT, "more than 256 peers"));
+    if (m->npeers == MIG_PEERS_MAX)
+        return mig_fail(m, core_fail(m->err, LSN_ERR_LIMIT, "more than %d peers",
+                                     MIG_PEERS_MAX));
     int64_t id = 0;
     lsn_err e = store_peer_add(m->to, p, &id, m->err);
     if (e == LSN_OK)
         m->r->peers++;
     else if (e != LSN_ERR_DUPLICATE)
-        return fail(m, e);
+        return mig_fail(m, e);
     m->peer_map[0][m->npeers] = p->id;
     m->peer_map[1][m->npeers++] = id; /* 0: already there, found below */
     return STORE_NEXT;
@@ -122,88 +131,9 @@ static int target_peer_cb(void *ctx, const store_peer *p)
 static int outbox_cb(void *ctx, uint64_t seq, int64_t item)
 {
     mig *m = ctx;
-    if (m->nobs == m->capobs) {
-        size_t cap = m->capobs ? 2 * m->capobs : 256;
-        void *p = core_realloc(m->obs, cap * sizeof *m->obs);
-        if (!p)
-            return -1;
-        m->obs = p;
-        m->capobs = cap;
-    }
+    if (!mig_grow((void **)&m->obs, &m->capobs, m->nobs, sizeof *m->obs))
+        return -1;
     m->obs[m->nobs++] = (struct ob){ item, seq, m->cur_peer };
-    return STORE_NEXT;
-}
-
-static int cmp_ob(const void *a, const void *b)
-{
-    const struct ob *x = a, *y = b;
-    if (x->item != y->item)
-        return (x->item > y->item) - (x->item < y->item);
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* ---- items ----------------------------------------------------------------- */
-
-static int item_cb(void *ctx, const store_item *listed)
-{
-    mig *m = ctx;
-    store_item_ref ref;
-    lsn_err e = store_item_find(m->to, listed->uuid, &ref, m->err);
-    if (e)
-        return fail(m, e);
-    if (ref.id) {
-        m->r->items_skipped++;
-        return STORE_NEXT;
-    }
-    /* The whole item (a listing has no attachment bytes), its binding and
-     * its outbox entries. */
-    store_item *it = NULL;
-    if ((e = store_item_get(m->from, listed->id, &it, m->err)))
-        return fail(m, e);
-    if (!it)
-        return fail(m, core_fail(m->err, LSN_ERR_IO, "item %lld vanished or failed its seal",
-                                 (long long)listed->id));
-    char *binding = NULL;
-    size_t blen = 0;
-    int64_t peers[256];
-    size_t np = 0;
-    struct ob key = { it->id, 0, 0 };
-    size_t lo = 0, hi = m->nobs;
-    while (lo < hi) { /* the first entry of this item */
-        size_t mid = (lo + hi) / 2;
-        if (cmp_ob(&m->obs[mid], &key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < m->nobs && m->obs[lo].item == it->id && np < 256; lo++)
-        peers[np++] = m->obs[lo].peer;
-    if ((e = store_item_binding(m->from, it->id, &binding, &blen, m->err))) {
-        lsn_free(it);
-        return fail(m, e);
-    }
-    /* A read gives every item its version (1: as first posted); an append
-     * takes none for a new item. A later version cannot be copied yet: the
-     * rows it superseded, its link and its request are not in the
-     * interface's reads (docs/STORE.md, PostgreSQL, "Not done yet"). */
-    if (it->ver.version > 1) {
-        lsn_free(binding);
-        lsn_free(it);
-        return fail(m, core_fail(m->err, LSN_ERR_ARG, "item %lld is a later version of an "
-                                 "item: a store with item versions cannot be migrated yet",
-                                 (long long)listed->id));
-    }
-    store_item copy = *it;
-    copy.ver = (struct store_item_ver){ 0 };
-    copy.fed = (struct store_item_fed){ .binding = binding, .binding_len = blen,
-                                        .outbox = np ? peers : NULL, .outbox_n = np };
-    int64_t id;
-    e = store_item_append(m->to, &copy, NULL, &id, NULL, m->err);
-    lsn_free(binding);
-    lsn_free(it);
-    if (e)
-        return fail(m, e);
-    m->r->items++;
     return STORE_NEXT;
 }
 
@@ -215,7 +145,7 @@ static int prefix_cb(void *ctx, const store_audit_event *ev)
     mig *m = ctx;
     m->seen++;
     if (ev->seq != m->seen)
-        return fail(m, core_fail(m->err, LSN_ERR_ARG, "the target's audit log has a gap"));
+        return mig_fail(m, core_fail(m->err, LSN_ERR_ARG, "the target's audit log has a gap"));
     m->head_seq = ev->seq;
     memcpy(m->head, ev->hash, STORE_HASH_LEN);
     return STORE_NEXT;
@@ -235,13 +165,42 @@ static int audit_cb(void *ctx, const store_audit_event *ev)
     store_audit_event copy = *ev;
     lsn_err e = store_audit_append(m->to, &copy, m->err);
     if (e)
-        return fail(m, e);
+        return mig_fail(m, e);
     if (copy.seq != ev->seq || sodium_memcmp(copy.hash, ev->hash, STORE_HASH_LEN) != 0)
-        return fail(m, core_fail(m->err, LSN_ERR_IO,
+        return mig_fail(m, core_fail(m->err, LSN_ERR_IO,
                                  "audit record %llu does not chain to the same hash in the "
                                  "target", (unsigned long long)ev->seq));
     m->r->audit++;
     return STORE_NEXT;
+}
+
+/* The first row of s (the lowest id holding one): *out (lsn_free), NULL
+ * when s holds none. */
+static lsn_err first_row(store *s, store_item **out, lsn_error *err)
+{
+    *out = NULL;
+    int64_t last = 0;
+    lsn_err e = store_item_last_id(s, &last, err);
+    for (int64_t id = 1; !e && !*out && id <= last; id++)
+        e = store_item_get(s, id, out, err);
+    return e;
+}
+
+/* A target holding rows but no audit record yet: an interrupted run of
+ * this source stopped among the rows (the log is copied last) when its
+ * first row is the source's first row. */
+static lsn_err same_first_row(store *from, store *to, bool *same, lsn_error *err)
+{
+    store_item *a = NULL, *b = NULL;
+    lsn_err e = first_row(from, &a, err);
+    if (!e)
+        e = first_row(to, &b, err);
+    *same = !e && a && b && !memcmp(a->uuid, b->uuid, STORE_UUID_LEN) &&
+            a->ver.version == b->ver.version && a->created_ms == b->created_ms &&
+            !memcmp(a->content_hash, b->content_hash, STORE_HASH_LEN);
+    lsn_free(a);
+    lsn_free(b);
+    return e;
 }
 
 static int count_cb(void *ctx, const store_item *it)
@@ -272,10 +231,13 @@ lsn_err store_migrate(store *from, store *to, store_migrate_report *r, lsn_error
         return e;
     if (m.head_seq || target_items) {
         m.seen = 0;
+        bool same = false;
         if (m.head_seq && m.head_seq <= src.entries &&
             (e = store_audit_list(from, m.head_seq - 1, source_at_cb, &m, err)))
             return e;
-        if (!m.seen)
+        if (!m.head_seq && (e = same_first_row(from, to, &same, err)))
+            return e;
+        if (!m.seen && !same)
             return core_fail(err, LSN_ERR_ARG,
                              "the target is not empty, and not an interrupted migration of "
                              "this source: refused");
@@ -294,9 +256,10 @@ lsn_err store_migrate(store *from, store *to, store_migrate_report *r, lsn_error
         if ((e = store_outbox_list(from, m.peer_map[0][i], 0, 0, outbox_cb, &m, err)))
             goto out;
     }
-    if (m.nobs)
-        qsort(m.obs, m.nobs, sizeof *m.obs, cmp_ob);
-    if ((e = store_item_list(from, NULL, NULL, 0, 0, item_cb, &m, err)) || (e = m.e) ||
+    /* The rows (each version, each hidden row, requests adopted as their
+     * versions are appended), the other requests, the peers' state. */
+    if ((e = mig_requests_read(&m)) || (e = mig_rows(&m)) || (e = mig_requests_finish(&m)) ||
+        (e = mig_peers_state(&m)) ||
         (e = store_audit_list(from, m.head_seq, audit_cb, &m, err)) || (e = m.e))
         goto out;
     /* After: the same chain, the same head, as many items. */
@@ -321,5 +284,7 @@ lsn_err store_migrate(store *from, store *to, store_migrate_report *r, lsn_error
     memcpy(r->head, dst.head, STORE_HASH_LEN);
 out:
     lsn_free(m.obs);
+    lsn_free(m.rows);
+    mig_requests_free(&m);
     return e;
 }

@@ -70,12 +70,15 @@ bool fu_node_init(const char *exe, const char *dir, const char *name, const char
 bool fu_peer_add(const char *exe, const char *dir, const char *name, const char *nation,
                  const char *peer_dir, int port)
 {
-    char url[64], crt[512];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
-    snprintf(crt, sizeof crt, "%s/node.crt", peer_dir);
-    const char *args[] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
-                          nation, "--certificate", crt, NULL};
-    return fu_run(exe, args) == 0;
+    return fu_peer_add_full(exe, dir, name, nation, peer_dir, port, NULL, NULL);
+}
+
+int fu_verify(const char *exe, const char *dir)
+{
+    char store[1100];
+    const char *uri = tn_store_of(dir, store, sizeof store);
+    const char *args[] = {"verify", "--data-dir", dir, uri ? "--store" : NULL, uri, NULL};
+    return fu_run(exe, args);
 }
 
 bool fu_peer_add_via(const char *exe, const char *dir, const char *name, const char *nation,
@@ -90,9 +93,14 @@ bool fu_peer_add_full(const char *exe, const char *dir, const char *name, const 
     char url[64], crt[512];
     snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
     snprintf(crt, sizeof crt, "%s/node.crt", peer_dir);
-    const char *args[16] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
+    const char *args[18] = {"peer", "add", name, "--data-dir", dir, "--url", url, "--nation",
                             nation, "--certificate", crt};
     int a = 11;
+    char store[1100];
+    if (tn_store_of(dir, store, sizeof store)) {
+        args[a++] = "--store";
+        args[a++] = store;
+    }
     if (via) {
         args[a++] = "--via";
         args[a++] = via;

@@ -17,8 +17,11 @@ int fu_run(const char *exe, const char *const *args);
 int fu_free_port(void);
 /* Make DIR's identity NAME of NATION. */
 bool fu_node_init(const char *exe, const char *dir, const char *name, const char *nation);
-/* Register at DIR the node of PEER_DIR as peer NAME of NATION whose
- * federation listener is on 127.0.0.1:PORT. */
+/* `EXE verify` of the node of DIR (on its store: tn_store_of); its exit
+ * status. */
+int fu_verify(const char *exe, const char *dir);
+/* Register at DIR (on its store: tn_store_of) the node of PEER_DIR as peer
+ * NAME of NATION whose federation listener is on 127.0.0.1:PORT. */
 bool fu_peer_add(const char *exe, const char *dir, const char *name, const char *nation,
                  const char *peer_dir, int port);
 /* The same for a peer reached through peer VIA. */

@@ -95,6 +95,23 @@ const char *tn_store_flag(void)
     return flag;
 }
 
+const char *tn_store_of(const char *dir, char *buf, size_t cap)
+{
+    const char *store = getenv("LIAISON_TEST_STORE");
+    if (!store || !*store)
+        return NULL;
+    const char *at = strstr(store, "{node}");
+    if (!at) {
+        snprintf(buf, cap, "%s", store);
+        return buf;
+    }
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)(at - store), store, base, at + 6) >= cap)
+        return NULL;
+    return buf;
+}
+
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
 {
     snprintf(n->dir, sizeof n->dir, "%s", dir);
@@ -111,8 +128,9 @@ bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra)
     argv[a++] = "127.0.0.1:0";
     /* The store of every node a test starts, when the environment names
      * one (meson runs test_node so on PostgreSQL: LIAISON_TEST_STORE). */
-    const char *store = getenv("LIAISON_TEST_STORE");
-    if (store && *store) {
+    char store_uri[1100];
+    const char *store = tn_store_of(dir, store_uri, sizeof store_uri);
+    if (store) {
         argv[a++] = "--store";
         argv[a++] = (char *)store;
     }

@@ -29,6 +29,12 @@ typedef struct test_node {
  * --metrics-listen 127.0.0.1:0 EXTRA...`,
  * wait (at most 120 s) for its "listening on" line. false on failure. */
 bool tn_start(test_node *n, const char *exe, const char *dir, const char *extra);
+/* The store URI of the node of data directory `dir` (into buf), from
+ * LIAISON_TEST_STORE: its "{node}" replaced by dir's last component, so
+ * that nodes of one test each have a database of their own
+ * ("postgresql://liaison@/{node}?host=..."); NULL when the environment
+ * names none (the default SQLite store in dir). */
+const char *tn_store_of(const char *dir, char *buf, size_t cap);
 /* " --store 'URI'" for an administrative command of the test, when the
  * environment names the nodes' store (LIAISON_TEST_STORE), else "". */
 const char *tn_store_flag(void);

@@ -6,7 +6,10 @@
  * itself (signed with `liaison binding sign`) to tamper with them; ROGUE,
  * a node no one registered directly (TOKYO knows it through SHAPE).
  *
- * Usage: test_fed_transport LIAISON_EXE SOURCE_ROOT */
+ * Usage: test_fed_transport LIAISON_EXE SOURCE_ROOT
+ * (LIAISON_TEST_STORE="postgresql://liaison@/{node}?host=...": each node
+ * on a PostgreSQL database of its own, named for its directory — hq,
+ * tokyo, seoul; meson's federation_transport_pg.) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -57,9 +60,12 @@ static int wait_count(const test_node *t, const char *token, const char *word, i
  * directory d. */
 static int audit_count(const char *d, const char *action, const char *needle)
 {
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "'%s' audit show --data-dir '%s' --action '%s' | grep -c -- '%s'",
-             exe, d, action, needle);
+    char cmd[2400], store[1100], flag[1200] = "";
+    if (tn_store_of(d, store, sizeof store))
+        snprintf(flag, sizeof flag, " --store '%s'", store);
+    snprintf(cmd, sizeof cmd,
+             "'%s' audit show --data-dir '%s'%s --action '%s' | grep -c -- '%s'", exe, d, flag,
+             action, needle);
     FILE *p = popen(cmd, "r");
     int n = -1;
     if (p && fscanf(p, "%d", &n) != 1)
@@ -503,11 +509,8 @@ int main(int argc, char **argv)
     tn_stop(&a, SIGTERM);
     tn_stop(&b, SIGTERM);
     tn_stop(&e, SIGTERM);
-    const char *ve[] = {"verify", "--data-dir", E, NULL};
-    ok(fu_run(exe, ve) == 0, "seouls_audit_chain_verifies");
-    const char *va[] = {"verify", "--data-dir", A, NULL};
-    const char *vb[] = {"verify", "--data-dir", B, NULL};
-    ok(fu_run(exe, va) == 0 && fu_run(exe, vb) == 0, "both_audit_chains_verify");
+    ok(fu_verify(exe, E) == 0, "seouls_audit_chain_verifies");
+    ok(fu_verify(exe, A) == 0 && fu_verify(exe, B) == 0, "both_audit_chains_verify");
     ok(tn_openapi_conforms(&a) && tn_openapi_conforms(&b), "the API exchanges match the spec");
 
     free(poster);

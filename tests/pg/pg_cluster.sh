@@ -4,7 +4,10 @@
 #   pg_cluster.sh start DIR   initdb into DIR/data (UTF-8, C collation), start
 #                             postgres listening only on a Unix socket in DIR
 #                             (listen_addresses=''), create database "liaison"
-#                             (a DIR that holds a cluster already: started again)
+#                             and each named in LIAISON_PG_DATABASES (space
+#                             separated: a test of several nodes, each on a
+#                             database of its own) (a DIR that holds a
+#                             cluster already: started again)
 #   pg_cluster.sh stop DIR    stop it (fast shutdown) and remove DIR
 #   pg_cluster.sh halt DIR    stop it (fast shutdown), keeping DIR
 #   pg_cluster.sh run CMD ARG...
@@ -56,7 +59,10 @@ start() {
     -o "-c listen_addresses='' -k $dir" \
     start >/dev/null ||
     { cat "$dir/server.log" >&2; return 1; }
-  as_owner "$bin/createdb" -h "$dir" -U liaison -E UTF8 --locale=C -T template0 liaison
+  local db
+  for db in liaison ${LIAISON_PG_DATABASES:-}; do
+    as_owner "$bin/createdb" -h "$dir" -U liaison -E UTF8 --locale=C -T template0 "$db"
+  done
 }
 
 stop() {
