@@ -26,6 +26,9 @@
 #include "store/store.h"
 #include "store/store_fed.h"
 #include "store/store_rel.h"
+
+/* The withdrawal's signed tombstone (any bytes: the store keeps them). */
+#define TOMBSTONE "<BindingInformation>tombstone of D</BindingInformation>"
 #include "store/verify.h"
 #include "tap.h"
 
@@ -148,7 +151,10 @@ static bool seed(store *s)
         act(s, qc, STORE_REL_CONCUR, "bob", T0 + 11, NULL, 0) == STORE_REL_DONE &&
         act(s, qc, STORE_REL_EXTEND, "ana", T0 + 12, NULL, T0 + 9000000) == STORE_REL_DONE &&
         /* D withdrawn; E's request broken */
-        store_item_withdraw(s, rd, T0 + 13, &err) == LSN_OK &&
+        store_item_withdraw(s, &(store_withdrawal){ .row = rd, .now_ms = T0 + 13,
+                                                    .tombstone = TOMBSTONE,
+                                                    .tombstone_len = sizeof TOMBSTONE - 1 },
+                            &err) == LSN_OK &&
         (qe = request(s, ids.re, ids.e, re_, T0 + 14)) > 0 &&
         act(s, qe, STORE_REL_BREAK, "carl", T0 + 15, "not yet", 0) == STORE_REL_DONE &&
         post(s, "F one", T0 + 16, pj, ids.new_item, &row);
@@ -157,7 +163,7 @@ static bool seed(store *s)
     /* JPN acknowledged its first item; FRA sent seven. */
     store_peer_state_note n = { .state = "up", .last_contact_ms = T0 + 17, .last_acked = 1 };
     return store_peer_note(s, pj, &n, &err) == LSN_OK &&
-           store_fed_receive(s, pf, 7, NULL, NULL, 0, NULL, &err) == LSN_OK;
+           store_fed_receive(s, pf, 7, NULL, NULL, 0, NULL, 0, NULL, &err) == LSN_OK;
 }
 
 /* ---- what a copy must show --------------------------------------------------- */
@@ -189,6 +195,27 @@ static int vers_cb(void *ctx, int64_t row, int v, const char *hidden)
     size_t l = strlen(x->line);
     snprintf(x->line + l, sizeof x->line - l, "%d:%s ", v, hidden ? hidden : "served");
     return STORE_NEXT;
+}
+
+static int first_row_cb(void *ctx, int64_t row, int version, const char *hidden)
+{
+    (void)version, (void)hidden;
+    *(int64_t *)ctx = row;
+    return STORE_STOP;
+}
+
+/* The tombstone kept with the withdrawal of item uuid's first row. */
+static bool tombstone_kept(store *s, const uint8_t uuid[16])
+{
+    lsn_error err;
+    int64_t row = 0;
+    char *t = NULL;
+    size_t n = 0;
+    bool same = store_item_versions(s, uuid, first_row_cb, &row, &err) == LSN_OK && row &&
+                store_item_tombstone(s, row, &t, &n, &err) == LSN_OK && t &&
+                n == sizeof TOMBSTONE - 1 && memcmp(t, TOMBSTONE, n) == 0;
+    lsn_free(t);
+    return same;
 }
 
 static const char *versions(store *s, const uint8_t uuid[16])
@@ -260,6 +287,7 @@ static void same_as_source(store *s, const char *tag)
     ok(!strcmp(current_body(s, ids.d, &v), "") &&
            !strcmp(versions(s, ids.d), "1:withdrawn "),
        "%s_the_withdrawn_item_stays_withdrawn (%s)", tag, versions(s, ids.d));
+    ok(tombstone_kept(s, ids.d), "%s_with_its_signed_tombstone", tag);
     int64_t id = 0, nr = 0, cur_a = 0;
     lsn_error err;
     store_item_ref ref = { 0 };

@@ -40,7 +40,7 @@ static int state_cb(void *ctx, const store_peer *p)
         e = store_peer_note(m->to, to, &n, m->err);
     }
     if (!e && p->received_seq)
-        e = store_fed_receive(m->to, to, p->received_seq, NULL, NULL, 0, NULL, m->err);
+        e = store_fed_receive(m->to, to, p->received_seq, NULL, NULL, 0, NULL, 0, NULL, m->err);
     return e ? mig_fail(m, e) : STORE_NEXT;
 }
 

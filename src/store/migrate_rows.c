@@ -165,9 +165,17 @@ static lsn_err one_row(mig *m, int64_t id, vlist *src, vlist *dst)
             m->r->versions++;
     }
     /* Withdrawn: hidden with no successor (at the row's time: the time of
-     * its hiding is not in the interface's reads). */
+     * its hiding is not in the interface's reads), with the origin's signed
+     * tombstone kept with it (the audit log is copied on its own). */
     if (!e && mine->hidden == 'w' && !(there && there->hidden == 'w')) {
-        e = store_item_withdraw(m->to, to_id, it->created_ms, err);
+        char *tomb = NULL;
+        size_t tomb_len = 0;
+        e = store_item_tombstone(m->from, id, &tomb, &tomb_len, err);
+        store_withdrawal w = { .row = to_id, .now_ms = it->created_ms, .tombstone = tomb,
+                               .tombstone_len = tomb_len };
+        if (!e)
+            e = store_item_withdraw(m->to, &w, err);
+        lsn_free(tomb);
         if (!e)
             m->r->withdrawn++;
     }
