@@ -8,6 +8,7 @@
  * acknowledges a post only after its COMMIT returned (docs/STORE.md). */
 #include "store/pg_internal.h"
 #include "store/pg_rel.h"
+#include "store/pg_fedrel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,7 @@ static const char *const sql[PG_NSTMT] = {
     [PG_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = $1::int8 AND "
                            "seq > $2::int8 ORDER BY seq LIMIT $3::int8",
     PG_REL_SQL,
+    PG_FEDREL_SQL,
 };
 
 /* ---- the schema ------------------------------------------------------------ */
@@ -311,7 +313,11 @@ static const char schema_v10_to_v11[] =
     "ALTER TABLE channels ADD COLUMN local boolean NOT NULL DEFAULT false;\n"
     "UPDATE liaison_schema SET version = 11;\n";
 
-#define SCHEMA_VERSION 11
+/* Version 12, SQLite's step 13 (issue 13): the signed release messages
+ * exchanged with peers (pg_fedrel.c). */
+static const char schema_v11_to_v12[] = PG_FEDREL_SCHEMA "UPDATE liaison_schema SET version = 12;\n";
+
+#define SCHEMA_VERSION 12
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -635,8 +641,10 @@ lsn_err pg_schema_migrate(pg_conn *c, lsn_error *err)
         e = pg_exec(c, schema_v9_to_v10, "upgrading the schema to version 10", err);
     if (!e && v < 11)
         e = pg_exec(c, schema_v10_to_v11, "upgrading the schema to version 11", err);
-    /* Later versions: `if (!e && v < 12) e = pg_exec(c, schema_v11_to_v12, ...)`
-     * ending with `UPDATE liaison_schema SET version = 12`. */
+    if (!e && v < 12)
+        e = pg_exec(c, schema_v11_to_v12, "upgrading the schema to version 12", err);
+    /* Later versions: `if (!e && v < 13) e = pg_exec(c, schema_v12_to_v13, ...)`
+     * ending with `UPDATE liaison_schema SET version = 13`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

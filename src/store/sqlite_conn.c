@@ -7,6 +7,7 @@
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
 #include "store/sqlite_rel.h"
+#include "store/sqlite_fedrel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +198,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     SQ_FED_SQL,
     SQ_REL_SQL,
+    SQ_FEDREL_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -390,7 +392,10 @@ static const char schema_channel_local[] =
     "ALTER TABLE channels ADD COLUMN local INTEGER NOT NULL DEFAULT 0\n"
     "  CHECK (local IN (0, 1));\n"
     "PRAGMA user_version = " XSTR(SCHEMA_CHANNEL_LOCAL) ";\n";
-#define SCHEMA_VERSION 12
+/* The signed release messages exchanged with peers (issue 13,
+ * sqlite_fedrel.c). */
+#define SCHEMA_FEDREL 13
+#define SCHEMA_VERSION 13
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -647,7 +652,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = sq_schema_fed_policy(c, SCHEMA_FED_POLICY, err);
         if (!e && v < SCHEMA_CHANNEL_LOCAL)
             e = exec(c, schema_channel_local, err);
-        /* Later versions: `if (!e && v < 13) e = exec(c, schema_v12_to_v13, err);` */
+        if (!e && v < SCHEMA_FEDREL)
+            e = sq_schema_fedrel(c, SCHEMA_FEDREL, err);
+        /* Later versions: `if (!e && v < 14) e = exec(c, schema_v13_to_v14, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

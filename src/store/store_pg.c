@@ -7,6 +7,7 @@
  * entries and the writer's side are in pg_write.c. */
 #include "store/pg_internal.h"
 #include "store/pg_rel.h"
+#include "store/pg_fedrel.h"
 #include "store/store_rel.h"
 #include "store/store_fed.h"
 
@@ -678,6 +679,7 @@ static const store_ops pg_ops = {
     .audit_list = pg_audit_list,
     .fed = &pg_fed_ops,
     .rel = &pg_rel_ops,
+    .fedrel = &pg_fedrel_ops,
     .anchor = pg_anchor_read,
     .changes_wait = pg_changes_wait,
 };

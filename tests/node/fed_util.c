@@ -157,12 +157,18 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 bool fu_put(int port, const char *server_dir, const char *client_dir, const char *txn,
             const char *body, http_result *r)
 {
+    return fu_put_route(port, server_dir, client_dir, "/fed/v1/send", txn, body, r);
+}
+
+bool fu_put_route(int port, const char *server_dir, const char *client_dir, const char *route,
+                  const char *name, const char *body, http_result *r)
+{
     memset(r, 0, sizeof *r);
     CURL *c = curl_easy_init();
     if (!c)
         return false;
-    char url[128], ca[512], crt[512], key[512];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/fed/v1/send/%s", port, txn);
+    char url[256], ca[512], crt[512], key[512];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d%s/%s", port, route, name);
     snprintf(ca, sizeof ca, "%s/node.crt", server_dir);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);

@@ -42,6 +42,9 @@ bool fu_start_unproxied(test_node *t, const char *exe, const char *dir, int port
  * the answer in r->body (free). */
 bool fu_put(int port, const char *server_dir, const char *client_dir, const char *txn,
             const char *body, http_result *r);
+/* The same to ROUTE/NAME ("/fed/v1/release", MID). */
+bool fu_put_route(int port, const char *server_dir, const char *client_dir, const char *route,
+                  const char *name, const char *body, http_result *r);
 /* POST an item to CHANNEL at t as TOKEN with label (JSON text) and body:
  * the new item's id into id (37 bytes). */
 bool fu_post(const test_node *t, const char *token, const char *channel, const char *label,
