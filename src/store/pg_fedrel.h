@@ -26,7 +26,7 @@ extern const struct store_fedrel_ops pg_fedrel_ops;
                          "$4::text, $5::text, $6::int8) ON CONFLICT DO NOTHING",        \
     [PG_FEDREL_DONE] = "UPDATE fed_release_messages SET done_ms = $2::int8, "           \
                        "result = $3::text WHERE id = $1::int8",                         \
-    [PG_FEDREL_LIST] = "SELECT id, peer, outgoing::int8, rid, kind, message, time_ms, " \
+    [PG_FEDREL_LIST] = "SELECT id, peer, outgoing::int4::int8, rid, kind, message, time_ms, " \
                        "done_ms, result FROM fed_release_messages "                     \
                        "WHERE ($1::text IS NULL OR peer = $1::text) AND CASE $2::int8 " \
                        "WHEN 0 THEN NOT outgoing WHEN 1 THEN outgoing "                 \
