@@ -730,7 +730,9 @@ lsn_err svc_fedrel_remote_answer(svc *s, const svc_actor *a, const uint8_t rid[S
     char object[64];
     object_of(rid, object, sizeof object);
     if (kind != STORE_REL_CONCUR && !brk) {
-        (void)svc_audit(s, a->name, "release.withdraw", object, "refused", "not the proposer");
+        (void)svc_audit(s, a->name,
+                        kind == STORE_REL_EXTEND ? "release.extend" : "release.withdraw",
+                        object, "refused", "a request of another node");
         return svc_refuse(res, SVC_FORBIDDEN, LSN_ERR_ARG,
                           "Only the proposer, at the originating node, may do that.");
     }
