@@ -473,6 +473,8 @@ static bool notice_whole(const json_t *p)
            json_is_integer(json_object_get(p, "created"));
 }
 
+static bool noticed_by(svc *s, const uint8_t rid[STORE_UUID_LEN], const char *peer);
+
 lsn_err svc_fedrel_receive(svc *s, const char *peer, const char *text, size_t len,
                            bool *unchanged, svc_result *res)
 {
@@ -529,8 +531,8 @@ lsn_err svc_fedrel_receive(svc *s, const char *peer, const char *text, size_t le
     } else if (strcmp(kind, STORE_FEDREL_OUTCOME) != 0 || !jstr(p, "state")) {
         rc = refuse_msg(s, peer, object, "not a release message's kind", SVC_MALFORMED, res);
         goto done;
-    } else if (!svc_fedrel_is_remote(s, rid)) {
-        rc = refuse_msg(s, peer, object, "an outcome of a request never noticed here",
+    } else if (!noticed_by(s, rid, peer)) {
+        rc = refuse_msg(s, peer, object, "an outcome of a request it never noticed here",
                         SVC_NOT_FOUND, res);
         goto done;
     }
@@ -567,53 +569,72 @@ void svc_fedrel_remote_clear(svc_fedrel_remote *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Which messages a pass over a request's rows takes: its notice (from
+ * whichever peer sent it first), then only its origin's outcome and this
+ * node's answers to that origin — never another peer's word on it. */
+typedef enum gather_pass { TAKE_NOTICE, TAKE_OUTCOME, TAKE_ANSWER } gather_pass;
+
 typedef struct gather {
     svc *s;
     svc_fedrel_remote *r;
-    bool any;
+    gather_pass pass;
 } gather;
 
-/* Fill the view from one kept message of its request. */
-static void gather_one(svc *s, svc_fedrel_remote *r, const store_fed_msg *m)
+static int gather_cb(void *ctx, const store_fed_msg *m)
 {
+    gather *g = ctx;
+    svc_fedrel_remote *r = g->r;
+    bool answer = strcmp(m->kind, STORE_FEDREL_CONCUR) == 0 ||
+                  strcmp(m->kind, STORE_FEDREL_BREAK) == 0;
+    bool wanted = g->pass == TAKE_NOTICE    ? !r->notice && !m->outgoing &&
+                                                  strcmp(m->kind, STORE_FEDREL_NOTICE) == 0
+                  : g->pass == TAKE_OUTCOME ? !r->outcome && !m->outgoing &&
+                                                  strcmp(m->kind, STORE_FEDREL_OUTCOME) == 0
+                                            : m->outgoing && answer;
+    if (!wanted)
+        return STORE_NEXT;
     char why[100];
-    json_t *p = unseal(s, NULL, m->message, strlen(m->message), why, sizeof why);
+    json_t *p = unseal(g->s, NULL, m->message, strlen(m->message), why, sizeof why);
     if (!p)
-        return;
-    if (!m->outgoing && strcmp(m->kind, STORE_FEDREL_NOTICE) == 0 && !r->notice) {
+        return STORE_NEXT;
+    if (g->pass == TAKE_NOTICE) {
         r->notice = p;
         snprintf(r->origin, sizeof r->origin, "%s", m->peer);
-    } else if (!m->outgoing && strcmp(m->kind, STORE_FEDREL_OUTCOME) == 0 && !r->outcome) {
+    } else if (g->pass == TAKE_OUTCOME) {
         r->outcome = p;
-    } else if (m->outgoing && (strcmp(m->kind, STORE_FEDREL_CONCUR) == 0 ||
-                               strcmp(m->kind, STORE_FEDREL_BREAK) == 0)) {
+    } else {
         /* The latest answer is this node's (a break after a concurrence). */
         json_decref(r->answer);
         r->answer = p;
         r->answer_done_ms = m->done_ms;
         snprintf(r->delivery, sizeof r->delivery, "%s",
                  m->done_ms ? (m->result ? m->result : "") : "waiting");
-    } else {
-        json_decref(p);
     }
-}
-
-static int gather_cb(void *ctx, const store_fed_msg *m)
-{
-    gather *g = ctx;
-    g->any = true;
-    gather_one(g->s, g->r, m);
     return STORE_NEXT;
 }
 
 bool svc_fedrel_is_remote(svc *s, const uint8_t rid[STORE_UUID_LEN])
 {
     svc_fedrel_remote r = { 0 };
-    gather g = { s, &r, false };
+    gather g = { s, &r, TAKE_NOTICE };
     lsn_error err;
     bool yes = store_fedrel_list(s->st, NULL, STORE_FEDREL_IN, rid, gather_cb, &g, &err) ==
                    LSN_OK &&
                r.notice;
+    svc_fedrel_remote_clear(&r);
+    return yes;
+}
+
+/* Whether rid's notice came from peer (its origin, the only one whose
+ * outcome counts). */
+static bool noticed_by(svc *s, const uint8_t rid[STORE_UUID_LEN], const char *peer)
+{
+    svc_fedrel_remote r = { 0 };
+    gather g = { s, &r, TAKE_NOTICE };
+    lsn_error err;
+    bool yes = store_fedrel_list(s->st, NULL, STORE_FEDREL_IN, rid, gather_cb, &g, &err) ==
+                   LSN_OK &&
+               r.notice && strcmp(r.origin, peer) == 0;
     svc_fedrel_remote_clear(&r);
     return yes;
 }
@@ -628,11 +649,17 @@ static bool decides_here(const svc *s, const svc_actor *a)
 static lsn_err load_remote(svc *s, const uint8_t rid[STORE_UUID_LEN], svc_fedrel_remote *out)
 {
     memset(out, 0, sizeof *out);
-    gather g = { s, out, false };
+    gather g = { s, out, TAKE_NOTICE };
     lsn_error err;
     lsn_err rc = store_fedrel_list(s->st, NULL, STORE_FEDREL_IN, rid, gather_cb, &g, &err);
-    if (rc == LSN_OK && out->notice)
+    if (rc == LSN_OK && out->notice) {
+        g.pass = TAKE_OUTCOME;
+        rc = store_fedrel_list(s->st, out->origin, STORE_FEDREL_IN, rid, gather_cb, &g, &err);
+    }
+    if (rc == LSN_OK && out->notice) {
+        g.pass = TAKE_ANSWER;
         rc = store_fedrel_list(s->st, out->origin, STORE_FEDREL_OUT, rid, gather_cb, &g, &err);
+    }
     if (rc != LSN_OK)
         svc_fedrel_remote_clear(out);
     return rc;
