@@ -424,7 +424,7 @@ bool svc_fedrel_flush(svc *s, const char *peer, svc_fedrel_send_fn send, void *c
         if (ok) {
             /* Answered: taken, or refused for good (a 4xx says why). */
             json_t *a = json_loads(answer, 0, NULL);
-            const char *m = jstr(json_object_get(a, "error"), "message");
+            const char *m = jstr(a, "message"); /* {"error": CODE, "message": ...} */
             char result[600];
             if (status == 200)
                 snprintf(result, sizeof result, "accepted");
