@@ -220,11 +220,12 @@ int main(int argc, char **argv)
            open_db("fresh", &s, &err) == LSN_ERR_IO && !s && strstr(err.message, "newer"),
        "a_database_of_a_newer_schema_is_refused");
     /* A store at version 7 (before release requests and the federation
-     * transport) is upgraded to 11 on opening: the tables of pg_rel.h,
-     * the peers' received sequence and policy, the channels' local flag are
-     * made, the version recorded. */
+     * transport) is upgraded to 12 on opening: the tables of pg_rel.h,
+     * the peers' received sequence and policy, the channels' local flag,
+     * the release messages (pg_fedrel.h) are made, the version recorded. */
     ok(sql("fresh", "DROP TABLE release_history, release_authorities, release_requests, "
-                    "item_hidden, item_versions; ALTER TABLE peers DROP COLUMN received_seq; "
+                    "item_hidden, item_versions, fed_release_messages; "
+                    "ALTER TABLE peers DROP COLUMN received_seq; "
                     "ALTER TABLE peers DROP COLUMN policy; ALTER TABLE channels DROP COLUMN local; "
                     "UPDATE liaison_schema SET version = 7") &&
            open_db("fresh", &s, &err) == LSN_OK && s &&
@@ -232,9 +233,11 @@ int main(int argc, char **argv)
                         "release_authorities, release_history") &&
            sql("fresh", "SELECT received_seq, policy FROM peers") &&
            sql("fresh", "SELECT local FROM channels") &&
-           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 11 THEN "
-                        "RAISE EXCEPTION 'not 11'; END IF; END $$"),
-       "a_store_at_version_7_is_upgraded_to_11");
+           sql("fresh", "SELECT peer, outgoing, rid, kind, message, done_ms, result "
+                        "FROM fed_release_messages") &&
+           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 12 THEN "
+                        "RAISE EXCEPTION 'not 12'; END IF; END $$"),
+       "a_store_at_version_7_is_upgraded_to_12");
     store_close(s);
     s = NULL;
     /* Append-only: the database refuses to change an item. */
