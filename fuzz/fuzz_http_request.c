@@ -69,8 +69,9 @@ static const srv_route routes[] = {
     {SRV_POST, "/api/v1/release-requests/{rid}/break-silence", h_none, true, NULL, 0},
     {SRV_POST, "/api/v1/release-requests/{rid}/withdraw", h_none, true, NULL, 0},
     {SRV_POST, "/api/v1/release-requests/{rid}/extend", h_none, true, NULL, 0},
-    /* The federation listener's one route (src/node/fed_listen.c). */
+    /* The federation listener's routes (src/node/fed_listen.c). */
     {SRV_PUT, "/fed/v1/send/{txn}", h_none, false, NULL, 0},
+    {SRV_PUT, "/fed/v1/release/{mid}", h_none, false, NULL, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -33,6 +33,7 @@
 #include "store/store.h"
 #include "store_contract_fed.h"
 #include "store_contract_rel.h"
+#include "store_contract_fedrel.h"
 #define TAP_SHARED_COUNTERS
 #include "tap.h"
 
@@ -1768,6 +1769,8 @@ int main(int argc, char **argv)
         test_federation(&s, uri);
     if (s)
         test_release_versions(s);
+    if (s)
+        test_release_messages(s);
     store_close(s);
     test_alloc_failures();
     test_crash();

@@ -555,9 +555,11 @@ static void test_schema_upgrade(void)
     ok(make_v2_file(path), "version_2_fixture_made");
     if (!ok(store_open(path, &s, &err) == LSN_OK, "version_2_file_opens"))
         return;
-    ok(raw_int(path, "PRAGMA user_version") == 14, "version_2_file_is_upgraded_to_the_current_version");
+    ok(raw_int(path, "PRAGMA user_version") == 15, "version_2_file_is_upgraded_to_the_current_version");
     ok(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'item_tombstones'") == 1,
        "the_upgrade_adds_the_tombstones_table");
+    ok(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'fed_release_messages'") == 1,
+       "the_upgrade_adds_the_release_messages_table");
     ok(raw_int(path, "SELECT count(*) FROM pragma_table_info('peers') WHERE name = 'policy'") == 1,
        "the_upgrade_gives_each_peer_a_policy_column");
     ok(raw_int(path, "SELECT count(*) FROM channels WHERE local = 0") ==

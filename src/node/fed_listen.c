@@ -10,9 +10,10 @@
  * certificate, or none, so never reaches HTTP. The same check runs again
  * before a request is routed (require_client_cert: 403), as a second line.
  * The peer a request comes from is the one whose pinned certificate it
- * presented — never a name in the message. One route: PUT
+ * presented — never a name in the message. Routes: PUT
  * /fed/v1/send/{txn}, a batch of items (docs/FEDERATION.md), which names
- * its destination; the items go to svc_fed_receive. */
+ * its destination; the items go to svc_fed_receive; PUT
+ * /fed/v1/release/{mid}, a signed release message (svc_fedrel_receive). */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -197,6 +198,8 @@ void node_h_fed_send(srv_request *req, srv_response *resp)
 static const srv_route fed_routes[] = {
     {SRV_PUT, "/fed/v1/send/{txn}", node_h_fed_send, false,
      "a batch of items from a peer (mutual TLS: its pinned certificate)", SVC_ACT_NONE},
+    {SRV_PUT, "/fed/v1/release/{mid}", node_h_fed_release, false,
+     "a signed release message from a peer (handlers_fed_release.c)", SVC_ACT_NONE},
 };
 
 lsn_err node_fed_listen_start(node *n, const char *listen, const char *data_dir,

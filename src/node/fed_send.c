@@ -40,6 +40,7 @@
 #include "federation/identity.h"
 #include "node_internal.h"
 #include "server/log.h"
+#include "service_fedrel.h"
 
 #define FED_BATCH 32           /* items per batch */
 #define FED_BATCH_BYTES (8u << 20) /* ... and about this many bytes at most */
@@ -258,15 +259,16 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     return atomic_load(&((struct node_fed *)ctx)->stopping) ? 1 : 0;
 }
 
-/* PUT the batch; *status (0: no answer) and the answer. */
-static bool put(fed_link *l, CURL *c, const char *txn, const char *body, long *status,
-                answer *a, char *why, size_t why_cap)
+/* PUT body to the peer's ROUTE/NAME (/fed/v1/send/{txn}, /fed/v1/release/{mid});
+ * *status (0: no answer) and the answer. */
+static bool put(fed_link *l, CURL *c, const char *route, const char *txn, const char *body,
+                long *status, answer *a, char *why, size_t why_cap)
 {
     char url[2300];
     const char *u = l->url;
     size_t ul = strlen(u);
-    snprintf(url, sizeof url, "%.*s/fed/v1/send/%s", (int)(ul && u[ul - 1] == '/' ? ul - 1 : ul),
-             u, txn);
+    snprintf(url, sizeof url, "%.*s%s/%s", (int)(ul && u[ul - 1] == '/' ? ul - 1 : ul), u,
+             route, txn);
     struct curl_blob ca = {.data = l->pem, .len = strlen(l->pem), .flags = CURL_BLOB_COPY};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     a->len = 0;
@@ -372,7 +374,7 @@ static bool exchange(fed_link *l, CURL *c, bool probe, bool *idle, size_t *sent,
         snprintf(txn, sizeof txn, "probe-%llu", (unsigned long long)l->acked);
     long status = 0;
     answer a;
-    bool ok = put(l, c, txn, body, &status, &a, why, why_cap);
+    bool ok = put(l, c, "/fed/v1/send", txn, body, &status, &a, why, why_cap);
     free(body);
     if (!ok)
         return false;
@@ -395,6 +397,23 @@ static bool exchange(fed_link *l, CURL *c, bool probe, bool *idle, size_t *sent,
     json_decref(ans);
     *sent = k;
     return good;
+}
+
+/* Release messages (service_fed_release.c) go on the same link, before
+ * its items: each PUT /fed/v1/release/{mid}, a retry the same mid. */
+typedef struct rel_send {
+    fed_link *l;
+    CURL *c;
+} rel_send;
+
+static bool rel_put(void *ctx, const char *mid, const char *body, long *status, char *out,
+                    size_t out_cap, char *why, size_t why_cap)
+{
+    rel_send *r = ctx;
+    answer a;
+    bool ok = put(r->l, r->c, "/fed/v1/release", mid, body, status, &a, why, why_cap);
+    snprintf(out, out_cap, "%s", ok ? a.buf : "");
+    return ok;
 }
 
 /* Wait until woken (new items, the peer heard from, stop) or ms passed.
@@ -492,7 +511,9 @@ static void *link_main(void *arg)
         size_t sent = 0;
         uint64_t before = l->acked;
         bool idle = false;
-        bool ok = exchange(l, c, now_ms() - last_probe >= (int64_t)f->probe || l->failures,
+        rel_send rs = {.l = l, .c = c};
+        bool ok = svc_fedrel_flush(&n_of(l)->svc, l->name, rel_put, &rs, why, sizeof why) &&
+                  exchange(l, c, now_ms() - last_probe >= (int64_t)f->probe || l->failures,
                            &idle, &sent, why, sizeof why);
         if (ok && idle) {
             /* nothing to do: wait below */

@@ -17,6 +17,7 @@
 #include "node_internal.h"
 #include "server/body.h"
 #include "server/errors.h"
+#include "service_fedrel.h"
 
 static json_t *time_json(int64_t ms)
 {
@@ -60,9 +61,9 @@ typedef struct view {
 
 static int auth_cb(void *ctx, const store_release_authority *a)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o}", "user", a->user, "organisation",
-                          a->organisation, "answer", a->answer, "answered",
-                          time_json(a->answered_ms), "reason",
+    json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "user", a->user, "organisation",
+                          a->organisation, "node", a->node ? json_string(a->node) : json_null(),
+                          "answer", a->answer, "answered", time_json(a->answered_ms), "reason",
                           a->reason ? json_string(a->reason) : json_null());
     return j && json_array_append_new(ctx, j) == 0 ? STORE_NEXT : -1;
 }
@@ -182,6 +183,32 @@ static int list_cb(void *ctx, const store_release *r)
     return j && json_array_append_new(l->list, j) == 0 ? STORE_NEXT : -1;
 }
 
+static int remote_list_cb(void *ctx, const svc_fedrel_remote *r)
+{
+    list_ctx *l = ctx;
+    json_t *j = node_fedrel_remote_json(l->n, r, false);
+    return j && json_array_append_new(l->list, j) == 0 ? STORE_NEXT : -1;
+}
+
+/* A request of another node that this node decides on (rid is one): its
+ * view, or the refusal. */
+static void answer_remote(srv_response *resp, node *n, const svc_actor *a,
+                          const uint8_t rid[STORE_UUID_LEN])
+{
+    svc_fedrel_remote r;
+    svc_result res;
+    if (svc_fedrel_remote_get(&n->svc, a, rid, &r, &res) != LSN_OK) {
+        node_resp_refusal(resp, &res);
+        return;
+    }
+    json_t *j = node_fedrel_remote_json(n, &r, true);
+    svc_fedrel_remote_clear(&r);
+    if (!j)
+        srv_resp_error(resp, 500, SRV_E_INTERNAL, "The request cannot be shown.");
+    else
+        srv_resp_json(resp, 200, j);
+}
+
 void node_h_release_list(srv_request *req, srv_response *resp)
 {
     node *n = req->app;
@@ -192,8 +219,11 @@ void node_h_release_list(srv_request *req, srv_response *resp)
         srv_resp_error(resp, 500, SRV_E_INTERNAL, "Out of memory.");
         return;
     }
+    /* The node's own requests, then those of other nodes it decides on. */
     if (svc_release_list(&n->svc, &a, srv_req_query(req, "state"), list_cb, &l, &res) !=
-        LSN_OK) {
+            LSN_OK ||
+        svc_fedrel_remote_list(&n->svc, &a, srv_req_query(req, "state"), remote_list_cb, &l,
+                               &res) != LSN_OK) {
         json_decref(l.list);
         node_resp_refusal(resp, &res);
         return;
@@ -208,6 +238,10 @@ void node_h_release_show(srv_request *req, srv_response *resp)
     uint8_t rid[STORE_UUID_LEN];
     if (!path_uuid(req, resp, "rid", "No such release request.", rid))
         return;
+    if (svc_fedrel_is_remote(&n->svc, rid)) {
+        answer_remote(resp, n, &a, rid);
+        return;
+    }
     store_release *r = NULL;
     svc_result res;
     if (svc_release_get(&n->svc, &a, rid, &r, &res) != LSN_OK)
@@ -242,6 +276,15 @@ static void release_act(srv_request *req, srv_response *resp, store_rel_act_kind
     }
     svc_result res;
     store_release *r = NULL;
+    if (svc_fedrel_is_remote(&n->svc, rid)) {
+        /* Another node's request: this node's answer goes there. */
+        if (svc_fedrel_remote_answer(&n->svc, &a, rid, kind, reason, &res) != LSN_OK)
+            node_resp_refusal(resp, &res);
+        else
+            answer_remote(resp, n, &a, rid);
+        json_decref(in);
+        return;
+    }
     if (svc_release_act(&n->svc, &a, rid, kind, reason, deadline, &res) != LSN_OK ||
         svc_release_get(&n->svc, &a, rid, &r, &res) != LSN_OK)
         node_resp_refusal(resp, &res);

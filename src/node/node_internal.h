@@ -133,6 +133,12 @@ typedef struct node {
 lsn_err node_fed_listen_start(node *n, const char *listen, const char *data_dir,
                               lsn_error *err);
 void node_h_fed_send(srv_request *req, srv_response *resp);
+/* handlers_fed_release.c: a signed release message from a peer. */
+void node_h_fed_release(srv_request *req, srv_response *resp);
+/* The API's view of a request of another node (service_fedrel.h's
+ * svc_fedrel_remote), with its history when `full`. NULL: out of memory. */
+struct svc_fedrel_remote;
+json_t *node_fedrel_remote_json(node *n, const struct svc_fedrel_remote *r, bool full);
 /* fed_send.c: one sending thread per registered peer (its outbox from its
  * cursor, backoff in ms, probes); wake them (a new item); a peer was heard
  * from (reset its backoff); stop them (before the store closes). */

@@ -456,6 +456,13 @@ bool svc_peer_lookup(svc *s, const char *name, int64_t *id, uint64_t *received);
 void svc_peer_received_set(svc *s, int64_t id, uint64_t seq);
 bool svc_peer_nation(svc *s, const char *name, char *nation, size_t cap);
 bool svc_peer_by_fingerprint(svc *s, const char *fingerprint, char *name, size_t cap);
+/* Whether sig verifies over data with peer `peer`'s pinned certificate
+ * (federation/message.h; false: no such peer). */
+bool svc_peer_message_verify(svc *s, const char *peer, const void *data, size_t len,
+                             const uint8_t *sig, size_t sig_len);
+/* Whether the guard releases an item of `label` to peer `peer` (and its
+ * relay): what svc_peers_outbox decides, for one peer. */
+bool svc_peer_releases(svc *s, const char *peer, const lsn_label *label);
 /* The binding that goes to peer `peer` for an item of label `label` (its
  * stored canonical form) and binding `binding`: for a peer whose policy is
  * another than the label's, the binding translated into it and signed by

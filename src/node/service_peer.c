@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "federation/binding.h"
+#include "federation/message.h"
 #include "federation/identity.h"
 #include "federation/translate.h"
 #include "guard.h"
@@ -807,4 +808,31 @@ lsn_err svc_peer_binding_for(svc *s, const char *peer, const char *label, const 
                        err);
     lsn_free(orig);
     return rc;
+}
+
+/* ---- release messages (service_fed_release.c) --------------------------- */
+
+bool svc_peer_message_verify(svc *s, const char *peer, const void *data, size_t len,
+                             const uint8_t *sig, size_t sig_len)
+{
+    if (!s->peers || !peer)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, peer);
+    bool ok = e && e->cert && fed_message_verify(e->cert, data, len, sig, sig_len);
+    pthread_mutex_unlock(&s->peers->mu);
+    return ok;
+}
+
+bool svc_peer_releases(svc *s, const char *peer, const lsn_label *label)
+{
+    if (!s->peers || !peer || !label)
+        return false;
+    pthread_mutex_lock(&s->peers->mu);
+    const svc_peer_entry *e = find(s->peers, peer);
+    const svc_peer_entry *relay = e && e->via ? find(s->peers, e->via) : NULL;
+    bool ok = e && e->clearance && (!e->via || (relay && relay->clearance)) &&
+              releases_to(s, label, e, relay);
+    pthread_mutex_unlock(&s->peers->mu);
+    return ok;
 }

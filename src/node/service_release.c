@@ -15,10 +15,11 @@
  * after a crash. A reader who may not read the item learns nothing of its
  * requests (404 as for an unknown item). Every act and refusal is audited.
  *
- * Authorities on other nodes (federation) are to come: a request's
- * authority has a `node` column (NULL: this node) for a peer's, and an
- * answer from a peer would go through svc_release_act as the peer's
- * authority, after its signed message is verified. */
+ * Authorities on other nodes: for alliance staff's items, an allied peer
+ * whose nation no organisation here decides for is an authority of its
+ * own ("peer:NAME", its `node` the peer's); it is told by a signed notice
+ * and its signed answer comes back through svc_release_act as that
+ * authority, this node still the only clock (service_fed_release.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "liaison/introspect.h"
 #include "server/log.h"
 #include "service.h"
+#include "service_fedrel.h"
 
 #define REASON_MAX 4000
 
@@ -267,6 +269,7 @@ typedef struct auth_set {
     size_t norgs;
     store_release_authority a[STORE_REL_AUTH_MAX];
     char names[STORE_REL_AUTH_MAX][256], org_names[STORE_REL_AUTH_MAX][256];
+    char nodes[STORE_REL_AUTH_MAX][FED_NAME_MAX + 1];
     size_t n;
 } auth_set;
 
@@ -325,6 +328,33 @@ static int user_cb(void *ctx, const store_user *u)
     return STORE_NEXT;
 }
 
+/* For alliance staff's items: each allied peer (one per nation) whose
+ * nation no allied organisation here decides for is an authority of its
+ * own, on its node. */
+static void remote_authorities(svc *s, auth_set *x)
+{
+    svc_fedrel_peer peers[32];
+    size_t k = svc_fedrel_allied_peers(s, peers, sizeof peers / sizeof peers[0]);
+    size_t local = x->n;
+    for (size_t i = 0; i < k && x->n < STORE_REL_AUTH_MAX; i++) {
+        bool here = false;
+        for (size_t j = 0; j < local && !here; j++) {
+            const char *cat = category_of(x, x->org_names[j]);
+            here = cat && strcasecmp(cat, peers[i].nation) == 0;
+        }
+        if (here)
+            continue; /* one decision per nation: taken here */
+        snprintf(x->names[x->n], sizeof x->names[0], SVC_FEDREL_ACTOR_PREFIX "%s",
+                 peers[i].name);
+        snprintf(x->org_names[x->n], sizeof x->org_names[0], "%s", peers[i].nation);
+        snprintf(x->nodes[x->n], sizeof x->nodes[0], "%s", peers[i].name);
+        x->a[x->n] = (store_release_authority){ .user = x->names[x->n],
+                                                .organisation = x->org_names[x->n],
+                                                .node = x->nodes[x->n] };
+        x->n++;
+    }
+}
+
 /* The authorities who decide on a release of item `it` (label l). */
 static lsn_err authorities(svc *s, const store_item *it, const svc_label *l, auth_set *x)
 {
@@ -338,7 +368,11 @@ static lsn_err authorities(svc *s, const store_item *it, const svc_label *l, aut
     const char *cat = category_of(x, it->organisation);
     x->alliance = cat && own && lsn_label_policy(l->label) == own &&
                   strcasecmp(cat, x->home) == 0;
-    return store_user_list(s->st, user_cb, x, &err) == LSN_OK ? LSN_OK : LSN_ERR_IO;
+    if (store_user_list(s->st, user_cb, x, &err) != LSN_OK)
+        return LSN_ERR_IO;
+    if (x->alliance)
+        remote_authorities(s, x);
+    return LSN_OK;
 }
 
 /* ---- proposing ------------------------------------------------------------ */
@@ -422,6 +456,7 @@ lsn_err svc_release_propose(svc *s, const svc_actor *a, const svc_release_propos
     snprintf(detail, sizeof detail, "%s %s to %s; %zu authorities; deadline %" PRId64,
              r.kind, object, to->en, x->n, deadline);
     (void)svc_audit(s, a->name, "release.request", robject, "ok", detail);
+    svc_fedrel_request_opened(s, *out, it, from->label); /* remote authorities are told */
     rc = LSN_OK;
 done:
     lsn_free(x);

@@ -8,6 +8,7 @@
  * acknowledges a post only after its COMMIT returned (docs/STORE.md). */
 #include "store/pg_internal.h"
 #include "store/pg_rel.h"
+#include "store/pg_fedrel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,7 @@ static const char *const sql[PG_NSTMT] = {
     [PG_FED_OUTBOX_LIST] = "SELECT seq, item FROM outbox WHERE peer = $1::int8 AND "
                            "seq > $2::int8 ORDER BY seq LIMIT $3::int8",
     PG_REL_SQL,
+    PG_FEDREL_SQL,
 };
 
 /* ---- the schema ------------------------------------------------------------ */
@@ -391,7 +393,11 @@ static const char schema_v12_to_v13_tail[] =
     "DROP TABLE item_seals;\n"
     "UPDATE liaison_schema SET version = 13;\n";
 
-#define SCHEMA_VERSION 13
+/* Version 14, SQLite's step 15 (issue 13): the signed release messages
+ * exchanged with peers (pg_fedrel.c). */
+static const char schema_v13_to_v14[] = PG_FEDREL_SCHEMA "UPDATE liaison_schema SET version = 14;\n";
+
+#define SCHEMA_VERSION 14
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -721,8 +727,10 @@ lsn_err pg_schema_migrate(pg_conn *c, const seal_keys *k, lsn_error *err)
                                       "upgrading the schema to version 13", err)) &&
         !(e = pg_seal_schema_row(c, k, err)))
         e = pg_exec(c, schema_v12_to_v13_tail, "upgrading the schema to version 13", err);
-    /* Later versions: `if (!e && v < 14) e = pg_exec(c, schema_v13_to_v14, ...)`
-     * ending with `UPDATE liaison_schema SET version = 14`. */
+    if (!e && v < 14)
+        e = pg_exec(c, schema_v13_to_v14, "upgrading the schema to version 14", err);
+    /* Later versions: `if (!e && v < 15) e = pg_exec(c, schema_v14_to_v15, ...)`
+     * ending with `UPDATE liaison_schema SET version = 15`. */
     if (e) {
         PQclear(PQexec(c->db, "ROLLBACK"));
         return e;

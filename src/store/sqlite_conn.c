@@ -7,6 +7,7 @@
 #include "store/sqlite_internal.h"
 #include "store/sqlite_fed.h"
 #include "store/sqlite_rel.h"
+#include "store/sqlite_fedrel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +213,7 @@ static const char *const sql[SQ_NSTMT] = {
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     SQ_FED_SQL,
     SQ_REL_SQL,
+    SQ_FEDREL_SQL,
 };
 
 /* Schema version 1. Items and audit entries are append-only: triggers refuse
@@ -420,7 +422,10 @@ static const char schema_tombstones[] =
 /* The seal in the item's row, version links and hidden marks sealed
  * (sqlite_seal.c, sq_seal_schema_row). */
 #define SCHEMA_SEAL_ROW 14
-#define SCHEMA_VERSION 14
+/* The signed release messages exchanged with peers (issue 13,
+ * sqlite_fedrel.c). */
+#define SCHEMA_FEDREL 15
+#define SCHEMA_VERSION 15
 
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
@@ -678,7 +683,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err)
             e = exec(c, schema_tombstones, err);
         if (!e && v < SCHEMA_SEAL_ROW)
             e = sq_seal_schema_row(c, k, SCHEMA_SEAL_ROW, err);
-        /* Later versions: `if (!e && v < 15) e = exec(c, schema_v14_to_v15, err);` */
+        if (!e && v < SCHEMA_FEDREL)
+            e = sq_schema_fedrel(c, SCHEMA_FEDREL, err);
+        /* Later versions: `if (!e && v < 16) e = exec(c, schema_v15_to_v16, err);` */
     }
     if (e) {
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

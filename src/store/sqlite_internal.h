@@ -38,6 +38,8 @@ typedef enum sq_stmt {
     SQ_REL_EXTEND,
     SQ_REL_GET, SQ_REL_AUTHS, SQ_REL_HISTORY, SQ_REL_LIST, SQ_REL_DUE, SQ_REL_VERSIONS,
     SQ_REL_TOMBSTONE_INSERT, SQ_REL_TOMBSTONE_GET,
+    /* release messages with peers (sqlite_fedrel.h): writer, then reader */
+    SQ_FEDREL_INSERT, SQ_FEDREL_DONE, SQ_FEDREL_LIST,
     SQ_NSTMT
 } sq_stmt;
 

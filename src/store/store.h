@@ -253,7 +253,7 @@ typedef struct store store;
  * implements (store_ops.version) and store_open refuses any other: a
  * back-end built against an older table must not be called through a newer
  * one. Bump it whenever an entry is added, removed or changes meaning. */
-#define STORE_OPS_VERSION 8u
+#define STORE_OPS_VERSION 9u
 
 /* The back-end's table. Every entry is required. `err` may be NULL. */
 typedef struct store_ops {
@@ -388,6 +388,9 @@ typedef struct store_ops {
     const struct store_fed_ops *fed;
     /* Release requests and item versions (store_rel.h). */
     const struct store_rel_ops *rel;
+    /* Signed release messages exchanged with peers (store_fedrel.h;
+     * version 7). */
+    const struct store_fedrel_ops *fedrel;
     /* Read the audit chain's signed anchor (anchor.h): *out says whether
      * there is one, whether its signature verifies, and the head it names.
      * An error only if it could not be read at all. */

@@ -8,6 +8,7 @@
 #include "store/pg_internal.h"
 #include "store/alarm.h"
 #include "store/pg_rel.h"
+#include "store/pg_fedrel.h"
 #include "store/store_rel.h"
 #include "store/store_fed.h"
 
@@ -704,6 +705,7 @@ static const store_ops pg_ops = {
     .audit_list = pg_audit_list,
     .fed = &pg_fed_ops,
     .rel = &pg_rel_ops,
+    .fedrel = &pg_fedrel_ops,
     .anchor = pg_anchor_read,
     .changes_wait = pg_changes_wait,
 };

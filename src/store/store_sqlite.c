@@ -9,6 +9,7 @@
 #include "store/alarm.h"
 #include "store/sqlite_fed.h"
 #include "store/sqlite_rel.h"
+#include "store/sqlite_fedrel.h"
 #include "store/store_rel.h"
 #include "store/store_fed.h"
 
@@ -1018,6 +1019,7 @@ static const store_ops sqlite_ops = {
     .audit_list = sq_audit_list,
     .fed = &sq_fed_ops,
     .rel = &sq_rel_ops,
+    .fedrel = &sq_fedrel_ops,
     .anchor = sq_anchor_read,
     .changes_wait = sq_changes_wait,
 };

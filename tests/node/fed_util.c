@@ -170,8 +170,27 @@ bool fu_put(int port, const char *server_dir, const char *client_dir, const char
     return fu_put_why(port, server_dir, client_dir, txn, body, r, &code, why);
 }
 
+static bool put_route_why(int port, const char *server_dir, const char *client_dir,
+                          const char *route, const char *name, const char *body,
+                          http_result *r, int *code, char why[256]);
+
 bool fu_put_why(int port, const char *server_dir, const char *client_dir, const char *txn,
                 const char *body, http_result *r, int *code, char why[256])
+{
+    return put_route_why(port, server_dir, client_dir, "/fed/v1/send", txn, body, r, code, why);
+}
+
+bool fu_put_route(int port, const char *server_dir, const char *client_dir, const char *route,
+                  const char *name, const char *body, http_result *r)
+{
+    int code;
+    char why[CURL_ERROR_SIZE];
+    return put_route_why(port, server_dir, client_dir, route, name, body, r, &code, why);
+}
+
+static bool put_route_why(int port, const char *server_dir, const char *client_dir,
+                          const char *route, const char *name, const char *body,
+                          http_result *r, int *code, char why[256])
 {
     memset(r, 0, sizeof *r);
     *code = -1;
@@ -179,8 +198,8 @@ bool fu_put_why(int port, const char *server_dir, const char *client_dir, const 
     CURL *c = curl_easy_init();
     if (!c)
         return false;
-    char url[128], ca[512], crt[512], key[512];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/fed/v1/send/%s", port, txn);
+    char url[256], ca[512], crt[512], key[512];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d%s/%s", port, route, name);
     snprintf(ca, sizeof ca, "%s/node.crt", server_dir);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);

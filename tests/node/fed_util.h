@@ -49,6 +49,9 @@ bool fu_put(int port, const char *server_dir, const char *client_dir, const char
  * HTTP answer came), why its message (CURL_ERROR_SIZE, 256 bytes). */
 bool fu_put_why(int port, const char *server_dir, const char *client_dir, const char *txn,
                 const char *body, http_result *r, int *code, char why[256]);
+/* The same to ROUTE/NAME ("/fed/v1/release", MID). */
+bool fu_put_route(int port, const char *server_dir, const char *client_dir, const char *route,
+                  const char *name, const char *body, http_result *r);
 /* POST an item to CHANNEL at t as TOKEN with label (JSON text) and body:
  * the new item's id into id (37 bytes). */
 bool fu_post(const test_node *t, const char *token, const char *channel, const char *label,

@@ -220,12 +220,13 @@ int main(int argc, char **argv)
            open_db("fresh", &s, &err) == LSN_ERR_IO && !s && strstr(err.message, "newer"),
        "a_database_of_a_newer_schema_is_refused");
     /* A store at version 7 (before release requests and the federation
-     * transport, with its seals in item_seals) is upgraded to 13 on opening:
+     * transport, with its seals in item_seals) is upgraded to 14 on opening:
      * the tables of pg_rel.h, the peers' received sequence and policy, the
-     * channels' local flag, the withdrawals' tombstones are made, the seals
-     * moved into the items' rows, the version recorded. */
+     * channels' local flag, the withdrawals' tombstones, the release
+     * messages (pg_fedrel.h) are made, the seals moved into the items' rows,
+     * the version recorded. */
     ok(sql("fresh", "DROP TABLE item_tombstones, release_history, release_authorities, "
-                    "release_requests, item_hidden, item_versions; "
+                    "release_requests, item_hidden, item_versions, fed_release_messages; "
                     "ALTER TABLE peers DROP COLUMN received_seq; "
                     "ALTER TABLE peers DROP COLUMN policy; ALTER TABLE channels DROP COLUMN local; "
                     "CREATE TABLE item_seals AS SELECT id AS item_id, body_digest, "
@@ -239,10 +240,12 @@ int main(int argc, char **argv)
                         "release_authorities, release_history, item_tombstones") &&
            sql("fresh", "SELECT received_seq, policy FROM peers") &&
            sql("fresh", "SELECT local FROM channels") &&
-           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 13 THEN "
-                        "RAISE EXCEPTION 'not 13'; END IF; END $$") &&
+           sql("fresh", "SELECT peer, outgoing, rid, kind, message, done_ms, result "
+                        "FROM fed_release_messages") &&
+           sql("fresh", "DO $$ BEGIN IF (SELECT version FROM liaison_schema) <> 14 THEN "
+                        "RAISE EXCEPTION 'not 14'; END IF; END $$") &&
            sql("fresh", "SELECT mac FROM items") && !sql("fresh", "SELECT 1 FROM item_seals"),
-       "a_store_at_version_7_is_upgraded_to_13");
+       "a_store_at_version_7_is_upgraded_to_14");
     /* Its item's seal moved from item_seals into its row: served whole. */
     store_item *got = NULL;
     ok(s && store_item_get(s, 1, &got, &err) == LSN_OK && got &&
