@@ -315,7 +315,7 @@ export function mountReleases() {
   if (!tools || document.getElementById('releases-open')) return;
   if (!(state.me?.roles || []).includes('member')) return;
   const btn = h('button', {
-    type: 'button', id: 'releases-open', class: 'ghost', dataset: { i18n: 'rel.open' },
+    type: 'button', id: 'releases-open', class: 'ghost',
     onclick: async () => {
       const d = dialog();
       unseen = 0;
@@ -323,7 +323,7 @@ export function mountReleases() {
       await render(d);
       if (!d.open) d.showModal();
     },
-  }, t('rel.open'));
+  }, h('span', { dataset: { i18n: 'rel.open' } }, t('rel.open'))); // its words switch; the badge stays
   tools.insertBefore(btn, document.getElementById('signout'));
   tools.insertBefore(h('span', { id: 'releases-notice', class: 'rel-notice small', role: 'status' }),
     document.getElementById('signout'));
