@@ -14,7 +14,7 @@
  * same people GET /api/v1/release-requests/{rid} answers. Anyone else gets
  * nothing: no event, no id, no count. The notice carries no "id:" line (a
  * client's Last-Event-ID stays the last item's) and is never replayed. */
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
