@@ -952,6 +952,18 @@ static bool wait_subscribers(size_t n)
     return false;
 }
 
+/* The notice's frame in buf, and no "id:" line right before its "event:". */
+static bool notice_without_id(const char *buf)
+{
+    const char *p = strstr(buf, "\nevent: notice\ndata: {\"notice\":\"one\"}\n\n");
+    if (!p)
+        return false;
+    const char *line = p;
+    while (line > buf && line[-1] != '\n')
+        line--;
+    return strncmp(line, "id:", 3) != 0;
+}
+
 static void test_sse(void)
 {
     static char a[16384], b[16384], c[16384];
@@ -1030,6 +1042,21 @@ static void test_sse(void)
     ok(strstr(a, "id: 9\nevent: item\ndata: line-one\ndata: line-two\ndata: line-three\n\n") &&
            strstr(a, "id: 10\n") && strstr(a, "held-ten"),
        "held_events_arrive_after_wake_with_one_data_line_per_line");
+
+    /* A notice: outside the id order, no id line, through the same filter;
+     * a resumed stream (replayed up to id 3) still gets it (the count also
+     * holds the closed stream not yet noticed). */
+    static meta nm = {.level = 1};
+    const char *note = "{\"notice\":\"one\"}";
+    long nn = srv_sse_notify(hub, "notice", note, strlen(note), &nm);
+    if (fa >= 0)
+        ha = read_until(fa, a, sizeof a, ha, "\"notice\":\"one\"", 3000);
+    if (fc >= 0)
+        hc = read_until(fc, c, sizeof c, hc, "\"notice\":\"one\"", 3000);
+    if (fb >= 0)
+        hb = read_until(fb, b, sizeof b, hb, "notice", 400);
+    ok(nn >= 2 && notice_without_id(a) && notice_without_id(c) && !strstr(b, "notice"),
+       "a_notice_has_no_id_passes_the_filter_and_reaches_a_resumed_stream");
 
     reply r;
     char req[256];

@@ -37,4 +37,4 @@ fi
 
 mkdir -p test-output
 exec node --test --test-reporter="${TEST_REPORTER:-spec}" --test-concurrency=1 \
-  test/picker.test.mjs test/release-unit.test.mjs test/attachment.test.mjs test/browser.test.mjs test/page.test.mjs test/people.test.mjs test/audit.test.mjs test/peers.test.mjs test/release.test.mjs test/origin.test.mjs
+  test/picker.test.mjs test/release-unit.test.mjs test/attachment.test.mjs test/browser.test.mjs test/page.test.mjs test/people.test.mjs test/audit.test.mjs test/peers.test.mjs test/release.test.mjs test/release-live.test.mjs test/correct.test.mjs test/origin.test.mjs

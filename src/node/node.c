@@ -330,6 +330,7 @@ int node_serve_main(int argc, char **argv)
     if (node_publisher_start(&n, &err) != LSN_OK)
         return fail(&n, &cfg, "publisher", &err);
     n.svc.appended = on_appended; /* from here on, items wake the publisher */
+    n.svc.release_changed = node_release_changed; /* requests' notices to their parties */
     /* Release requests: the operator's deadlines and clock; what became due
      * while the node was down is adopted now, then every interval. */
     n.svc.rel.deadline_ms = (int64_t)cfg.release_deadline * 1000;

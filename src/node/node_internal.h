@@ -311,6 +311,25 @@ void node_h_stream(srv_request *req, srv_response *resp);
 void node_streams_end_user(node *n, const char *user);
 void node_streams_end_session(node *n, const uint8_t hash[SRV_TOKEN_HASH_LEN]);
 
+/* release_notice.c: a release request's changes told live to its parties.
+ * The parties of one request, read from the store when it changed: its
+ * proposer and authorities by name (auditors are admitted by role). */
+typedef struct node_parties {
+    const char *proposer;
+    const char *const *users; /* its authorities */
+    size_t n;
+} node_parties;
+/* The service's release_changed hook: a "release-request" notice on the
+ * stream, {"id", "event", "state", "deadline"}, to the request's parties. */
+void node_release_changed(void *ctx, const uint8_t rid[STORE_UUID_LEN], const char *event);
+/* Whether the stream of `user` (with roles) may be told of the request:
+ * its proposer, one of its authorities, or an auditor. */
+bool node_parties_admit(const node_parties *p, const char *user, unsigned roles);
+/* publish.c: send a notice (no event id, never replayed) to the streams
+ * whose user p admits, each decided by its own connection's user. */
+void node_stream_notice(node *n, const char *event, const char *data, size_t len,
+                        const node_parties *p);
+
 /* handlers: the route table's entries. */
 void node_h_me(srv_request *req, srv_response *resp);
 void node_h_policy(srv_request *req, srv_response *resp);

@@ -12,7 +12,12 @@
  * reader who may see it and unchanged by anything it may not see. A
  * Last-Event-ID is honoured only when it names an item the reader may see
  * now, or is "0" (replay from the start); any other value (malformed, unknown, an item it may not see) is
- * refused with one and the same 400, so a resume tells nothing either. */
+ * refused with one and the same 400, so a resume tells nothing either.
+ *
+ * Release requests' notices (release_notice.c) go through the same hub
+ * without an id: only to the streams of the request's parties, decided per
+ * connection when sent; never replayed (the page reads its requests again
+ * when it reconnects). */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +33,7 @@ typedef struct item_meta {
     const char *label;
     const char *channel;
     const node_label_entry *entry; /* the live publisher's, or NULL (replay) */
+    const node_parties *parties;   /* a release request's notice: no item */
 } item_meta;
 
 typedef struct stream_reader {
@@ -36,6 +42,7 @@ typedef struct stream_reader {
     char *channel;     /* NULL: every channel */
     char *clearance_text; /* r.user->clearance points here */
     char *user;        /* whose stream: ended when their account changes */
+    unsigned roles;    /* its user's, when it opened (a change ends it) */
     bool by_session;   /* opened in a web session ... */
     uint8_t session[SRV_TOKEN_HASH_LEN]; /* ... with this hash: ended at sign-out */
 } stream_reader;
@@ -68,6 +75,8 @@ static bool stream_filter(void *reader, const void *meta)
 {
     stream_reader *s = reader;
     const item_meta *m = meta;
+    if (m && m->parties) /* a request's notice: its parties only, any channel */
+        return node_parties_admit(m->parties, s->user, s->roles);
     if (!m || (s->channel && strcmp(s->channel, m->channel) != 0))
         return false;
     /* Live events come with the label entry resolved once for all the
@@ -99,6 +108,14 @@ size_t node_stream_event_id(const void *meta, char *buf, size_t cap)
     store_uuid_text(m->uuid, u);
     memcpy(buf, u, 36);
     return 36;
+}
+
+void node_stream_notice(node *n, const char *event, const char *data, size_t len,
+                        const node_parties *p)
+{
+    item_meta m = {.parties = p};
+    if (n->hub && p)
+        (void)srv_sse_notify(n->hub, event, data, len, &m);
 }
 
 /* --- replay ----------------------------------------------------------- */
@@ -388,6 +405,7 @@ void node_h_stream(srv_request *req, srv_response *resp)
     memset(s->r.user, 0, ulen);
     s->r.user->clearance = s->clearance_text; /* the visible classes' key */
     s->n = n;
+    s->roles = r->user->roles;
     s->by_session = req->by_session;
     memcpy(s->session, req->session_hash, sizeof s->session);
     if (r->clearance && lsn_clearance_parse(n->set, r->user->clearance,

@@ -163,6 +163,10 @@ typedef struct svc {
     void (*user_changed)(void *ctx, const char *name);
     /* A token was revoked: forget cached readers (nothing else changes). */
     void (*token_revoked)(void *ctx);
+    /* A release request changed (its public id, and what happened: "open",
+     * "concur", "break", "withdraw", "extend", "adopt", "close"): tell its
+     * parties live (the node's stream, release_notice.c). */
+    void (*release_changed)(void *ctx, const uint8_t rid[STORE_UUID_LEN], const char *event);
     void *hook_ctx;
 } svc;
 

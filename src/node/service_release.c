@@ -375,6 +375,13 @@ static lsn_err authorities(svc *s, const store_item *it, const svc_label *l, aut
     return LSN_OK;
 }
 
+/* Tell the request's parties that it changed (the node's stream). */
+static void changed(svc *s, const uint8_t rid[STORE_UUID_LEN], const char *event)
+{
+    if (s->release_changed)
+        s->release_changed(s->hook_ctx, rid, event);
+}
+
 /* ---- proposing ------------------------------------------------------------ */
 
 lsn_err svc_release_propose(svc *s, const svc_actor *a, const svc_release_proposal *p,
@@ -457,6 +464,7 @@ lsn_err svc_release_propose(svc *s, const svc_actor *a, const svc_release_propos
              r.kind, object, to->en, x->n, deadline);
     (void)svc_audit(s, a->name, "release.request", robject, "ok", detail);
     svc_fedrel_request_opened(s, *out, it, from->label); /* remote authorities are told */
+    changed(s, r.rid, "open");
     rc = LSN_OK;
 done:
     lsn_free(x);
@@ -620,6 +628,8 @@ lsn_err svc_release_act(svc *s, const svc_actor *a, const uint8_t rid[STORE_UUID
     case STORE_REL_SAME:
         (void)svc_audit(s, a->name, action, object, "ok",
                         o == STORE_REL_SAME ? "retried: unchanged" : detail);
+        if (o == STORE_REL_DONE)
+            changed(s, rid, action + strlen("release."));
         /* A concurrence may complete every organisation's. */
         if (kind == STORE_REL_CONCUR)
             (void)svc_release_settle(s);
@@ -715,8 +725,10 @@ static bool settle_one(svc *s, const store_release *r, int64_t now)
         store_rel_act act = { .id = r->id, .kind = STORE_REL_CLOSE, .actor = "system",
                               .now_ms = now, .reason = "the item changed" };
         store_rel_outcome o;
-        if (store_release_act(s->st, &act, &o, &err) == LSN_OK && o == STORE_REL_DONE)
+        if (store_release_act(s->st, &act, &o, &err) == LSN_OK && o == STORE_REL_DONE) {
             (void)svc_audit(s, "system", "release.close", robject, "ok", "the item changed");
+            changed(s, r->rid, "close");
+        }
         return false;
     }
     if (label_of_text(s, r->label, &l, &lr) != LSN_OK)
@@ -727,6 +739,8 @@ static bool settle_one(svc *s, const store_release *r, int64_t now)
     svc_label_release(l);
     if (rc != LSN_OK && rc != LSN_ERR_DUPLICATE)
         srv_log(SRV_LOG_ERROR, "adopting %s: %s", robject, err.message);
+    if (rc == LSN_OK)
+        changed(s, r->rid, "adopt");
     return rc == LSN_OK; /* DUPLICATE: another settler adopted it, or it closed */
 }
 

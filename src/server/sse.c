@@ -17,6 +17,7 @@
 typedef struct frame {
     _Atomic size_t refs;
     uint64_t id;
+    bool notice; /* no "id:" line, outside the id order (srv_sse_notify) */
     size_t len;
     char data[];
 } frame;
@@ -60,17 +61,19 @@ static void frame_unref(frame *f)
         lsn_free(f);
 }
 
-/* Format "id: N\nevent: E\ndata: line\n...\n\n" once. Lines are found
- * with memchr: a JSON payload usually has none, and this runs once per
- * published event. */
+/* Format "id: N\nevent: E\ndata: line\n...\n\n" once (a notice has no
+ * "id:" line). Lines are found with memchr: a JSON payload usually has
+ * none, and this runs once per published event. */
 static frame *frame_make(const srv_sse_hub *h, uint64_t id, const char *event,
-                         const char *data, size_t len, const void *meta)
+                         const char *data, size_t len, const void *meta, bool notice)
 {
     /* The id the client sees: the embedder's text for the event (an
      * opaque public id), or the number. */
     char idtext[SRV_SSE_ID_MAX + 1];
     size_t idlen = 0;
-    if (h->o.event_id) {
+    if (notice) {
+        idlen = 0;
+    } else if (h->o.event_id) {
         idlen = h->o.event_id(meta, idtext, sizeof idtext);
         if (idlen == 0 || idlen > SRV_SSE_ID_MAX || memchr(idtext, '\n', idlen) ||
             memchr(idtext, '\r', idlen))
@@ -91,10 +94,13 @@ static frame *frame_make(const srv_sse_hub *h, uint64_t id, const char *event,
         return NULL;
     atomic_init(&f->refs, 1);
     f->id = id;
+    f->notice = notice;
     char *p = f->data;
-    memcpy(p, "id: ", 4), p += 4;
-    memcpy(p, idtext, idlen), p += idlen;
-    *p++ = '\n';
+    if (!notice) {
+        memcpy(p, "id: ", 4), p += 4;
+        memcpy(p, idtext, idlen), p += idlen;
+        *p++ = '\n';
+    }
     if (evlen) {
         memcpy(p, "event: ", 7), p += 7;
         memcpy(p, event, evlen), p += evlen;
@@ -124,7 +130,7 @@ static bool sub_push_locked(srv_sse_sub *s, frame *f, bool *queued)
     *queued = false;
     /* An event the replay already gave (committed before it was
      * published) must not come a second time. */
-    if (s->closing || s->overflow || f->id <= s->skip_through)
+    if (s->closing || s->overflow || (!f->notice && f->id <= s->skip_through))
         return false;
     size_t qmax = s->hub->o.queue_max;
     if (s->count == qmax) {
@@ -157,11 +163,11 @@ static void sub_wake(srv_sse_sub *s, bool pending_only)
 }
 
 static long publish(srv_sse_hub *h, uint64_t id, const char *event, const char *data,
-                    size_t len, const void *meta, bool hold)
+                    size_t len, const void *meta, bool hold, bool notice)
 {
     if (!h || len > SRV_SSE_MAX_DATA || (!data && len))
         return -1;
-    frame *f = frame_make(h, id, event, data ? data : "", len, meta);
+    frame *f = frame_make(h, id, event, data ? data : "", len, meta, notice);
     if (!f)
         return -1;
     long n = 0;
@@ -188,13 +194,19 @@ static long publish(srv_sse_hub *h, uint64_t id, const char *event, const char *
 long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
                      const char *data, size_t len, const void *meta)
 {
-    return publish(h, id, event, data, len, meta, false);
+    return publish(h, id, event, data, len, meta, false, false);
 }
 
 long srv_sse_publish_held(srv_sse_hub *h, uint64_t id, const char *event,
                           const char *data, size_t len, const void *meta)
 {
-    return publish(h, id, event, data, len, meta, true);
+    return publish(h, id, event, data, len, meta, true, false);
+}
+
+long srv_sse_notify(srv_sse_hub *h, const char *event, const char *data, size_t len,
+                    const void *meta)
+{
+    return publish(h, 0, event, data, len, meta, false, true);
 }
 
 void srv_sse_wake(srv_sse_hub *h)
@@ -393,7 +405,7 @@ static bool replay_emit(void *ctx, uint64_t id, const char *event,
     }
     if (len > SRV_SSE_MAX_DATA)
         return true; /* never published live either */
-    frame *f = frame_make(rb->sub->hub, id, event, data ? data : "", len, meta);
+    frame *f = frame_make(rb->sub->hub, id, event, data ? data : "", len, meta, false);
     if (!f) {
         rb->full = true;
         return false;
@@ -479,10 +491,13 @@ srv_sse_sub *srv_sse_subscribe(srv_sse_hub *h, void *reader, srv_sse_filter filt
     size_t m = rb.n;
     for (size_t i = 0; i < s->count; i++) {
         frame *f = s->ring[(s->head + i) % qmax];
-        if (f->id > seen && merged && m < qmax) {
+        /* A notice caught while replaying stays (it has no place in the
+         * id order, and no replay gives it). */
+        bool keep = f->notice || f->id > seen;
+        if (keep && merged && m < qmax) {
             merged[m++] = f;
         } else {
-            if (f->id > seen)
+            if (keep)
                 rb.full = true; /* no room: the client resumes later */
             frame_unref(f);
         }

@@ -97,6 +97,14 @@ long srv_sse_publish(srv_sse_hub *h, uint64_t id, const char *event,
 long srv_sse_publish_held(srv_sse_hub *h, uint64_t id, const char *event,
                           const char *data, size_t len, const void *meta);
 
+/* A notice: an event outside the id order, sent at once to the
+ * subscribers whose filter accepts meta, with no "id:" line (so a client's
+ * Last-Event-ID stays the last event's) and never replayed: what a client
+ * must read again on reconnection, not a record (the node's release
+ * request notices). Returns as srv_sse_publish. */
+long srv_sse_notify(srv_sse_hub *h, const char *event, const char *data, size_t len,
+                    const void *meta);
+
 /* Resume the connections of the subscribers that have held events. */
 void srv_sse_wake(srv_sse_hub *h);
 

@@ -92,6 +92,7 @@ export async function makeChecker(specPath) {
   const ajv = api.validator.getAjv('response');
   const itemValidator = ajv.compile(doc.components.schemas.Item);
   const errorValidator = ajv.compile(doc.components.schemas.Error);
+  const noticeValidator = ajv.compile(doc.components.schemas.ReleaseNotice);
   // An event's id is what a client sends back as Last-Event-ID.
   const lastEventId = (api.router.getOperation('streamItems').parameters || [])
     .find((p) => p.in === 'header' && p.name.toLowerCase() === 'last-event-id');
@@ -240,7 +241,8 @@ export async function makeChecker(specPath) {
   }
 
   // One Server-Sent Event of a stream (its lines joined): its `id:` a valid
-  // Last-Event-ID, an `item` event's data an Item.
+  // Last-Event-ID, an `item` event's data an Item, a `release-request`
+  // notice's a ReleaseNotice (and no id).
   function checkEvent(ex, event) {
     const where = `${ex.method} ${ex.url} -> ${ex.status} (event)`;
     const violations = [];
@@ -265,6 +267,15 @@ export async function makeChecker(specPath) {
         if (!itemValidator(item)) violations.push(`${where}: data: ${describe(itemValidator.errors)}`);
       } catch {
         violations.push(`${where}: item data is not JSON`);
+      }
+    }
+    if (fields.event === 'release-request') {
+      if (fields.id !== undefined) violations.push(`${where}: a release-request notice has an id`);
+      try {
+        const notice = JSON.parse(fields.data.join('\n'));
+        if (!noticeValidator(notice)) violations.push(`${where}: data: ${describe(noticeValidator.errors)}`);
+      } catch {
+        violations.push(`${where}: release-request data is not JSON`);
       }
     }
     return violations;

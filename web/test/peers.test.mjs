@@ -2,8 +2,10 @@
 // chromium against a real node (skipped with the mock node, which has no
 // peers): the demo's administrator registers a peer through the API (a
 // certificate made by with-node.sh), opens "Peers" and sees it with its
-// nation, address, fingerprint, classification and state, in English and
-// in French; a member has no such button and the node refuses the list.
+// nation, address, fingerprint, classification, policy and state, in
+// English and in French; a member has no such button and the node refuses
+// the list. A channel kept local is marked in the channel list (en/fr), and
+// a channel that is not, is not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,7 +20,7 @@ const api = () => node.api || node.url;
 
 before(async () => {
   node = await startNode();
-  if (node.real && real) chrome = await launch();
+  if (node.real) chrome = await launch();
 });
 
 after(async () => {
@@ -49,6 +51,10 @@ test('the administrator sees the node\'s peers in English and in French', { skip
   assert.equal(await page.textContent(`${row} .peer-url`), 'https://jpn.example:8472');
   assert.equal(await page.textContent(`${row} .peer-fingerprint`), want.fingerprint);
   assert.equal(await page.textContent(`${row} .peer-max`), 'SECRET');
+  // Its policy: registered without one, it decides under ours.
+  assert.equal(want.policy, (await (await fetch(`${api()}/api/v1/policy`, { headers: { Authorization: `Bearer ${admin.token}` } })).json()).id);
+  assert.equal(await page.textContent(`${row} .peer-policy`), `${want.policyName} (this node’s policy)${want.policy}`);
+  assert.equal(await page.textContent(`${row} .peer-policy-oid`), want.policy);
   // Its sender starts with the registration and cannot reach the made-up
   // address: new until its first attempt, down (with its error) after.
   const state = await page.textContent(`${row} .peer-state`);
@@ -72,6 +78,8 @@ test('the administrator sees the node\'s peers in English and in French', { skip
   assert.equal(await page.textContent(`${row} .peer-contact`), 'jamais');
   const heads = await page.$$eval('#peers-dialog thead th', (ths) => ths.map((th) => th.textContent));
   assert.deepEqual(heads.slice(0, 3), ['Nom', 'Nation', 'Adresse']);
+  assert.ok(heads.includes('Politique'), heads.join(', '));
+  assert.equal(await page.textContent(`${row} .peer-policy`), `${want.policyName} (la politique de ce nœud)${want.policy}`);
   assert.ok(heads.includes('État') && heads.includes('Certificat (SHA-256)'), heads.join(', '));
   await page.screenshot({ path: path.join(outDir, 'peers-fr.png') });
   await page.click('#peers-dialog form[method=dialog] button');
@@ -88,5 +96,34 @@ test('a user who is not an administrator has no peers view, and the node refuses
   assert.equal(await page.locator('#peers-dialog').count(), 0);
   const res = await fetch(`${api()}/api/v1/peers`, { headers: { Authorization: `Bearer ${member.token}` } });
   assert.equal(res.status, 403);
+  await page.context().close();
+});
+
+test('a channel kept local is marked in the channel list, in English and in French', { skip: !process.env.LIAISON_URL }, async () => {
+  const admin = byName('marco.bellini');
+  const stamp = Date.now();
+  const make = async (name, local) => {
+    const res = await fetch(`${api()}/api/v1/channels`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name, purpose: 'a test channel', local }),
+    });
+    assert.equal(res.status, 201, `channel ${name} is made (${await res.text()})`);
+  };
+  const kept = `kept-here-${stamp}`;
+  const shared = `shared-${stamp}`;
+  await make(kept, true);
+  await make(shared, false);
+  const page = await signedIn(chrome.browser, node.url, byName('kenji.watanabe'));
+  const mark = (c) => `.channel[data-channel="${c}"] .local-mark`;
+  assert.equal(await page.textContent(mark(kept)), 'local');
+  assert.equal(await page.getAttribute(mark(kept), 'title'), 'Kept local: its items stay on this node and go to no peer.');
+  assert.equal(await page.locator(mark(shared)).count(), 0, 'a shared channel has no mark');
+  assert.equal(await page.locator('.local-mark').count(), 1, 'only the local channel is marked');
+  await page.click('#lang-fr');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  assert.equal(await page.getAttribute(mark(kept), 'title'), 'Gardé local : ses éléments restent sur ce nœud et ne vont à aucun pair.');
+  await page.locator(`.channel[data-channel="${kept}"]`).screenshot({ path: path.join(outDir, 'channel-local.png') });
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

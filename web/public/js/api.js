@@ -137,10 +137,13 @@ export class Api {
 
   /**
    * Follow the live stream: onItem(item) for each `item` event, onState(
-   * 'live' | 'reconnecting') as the connection comes and goes. Reconnects
-   * with Last-Event-ID after the node's `retry:` delay. Returns stop().
+   * 'live' | 'reconnecting') as the connection comes and goes, onNotice(
+   * {id, event, state, deadline}) for each `release-request` notice (the
+   * node sends one only to a request's proposer, authorities and auditors;
+   * it has no event id and is never replayed). Reconnects with
+   * Last-Event-ID after the node's `retry:` delay. Returns stop().
    */
-  stream(onItem, onState = () => {}) {
+  stream(onItem, onState = () => {}, onNotice = () => {}) {
     let stopped = false;
     let lastId = null;
     let retry = 3000;
@@ -161,6 +164,10 @@ export class Api {
               let item;
               try { item = normaliseItem(JSON.parse(ev.data)); } catch { return; /* a bad frame is skipped */ }
               onItem(item);
+            } else if (ev.event === 'release-request' && ev.data) {
+              let notice;
+              try { notice = JSON.parse(ev.data); } catch { return; }
+              if (notice && typeof notice.id === 'string') onNotice(notice);
             }
           });
         } catch (e) {

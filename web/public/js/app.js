@@ -16,7 +16,7 @@ import { mountPasswordForm, passwordSignIn, resumeSession, endSession, signInFie
 import { mountUsers } from './views/users.js';
 import { mountAudit } from './views/audit.js';
 import { mountPeers } from './views/peers.js';
-import { mountReleases } from './views/release.js';
+import { mountReleases, releaseNotice, releasesResync } from './views/release.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'liaison.token';
@@ -60,7 +60,7 @@ function showApp() {
   applyLang();
   const first = channelFromHash();
   openChannel(state.channels.some((c) => c.name === first) ? first : state.channels[0]?.name, { replace: true });
-  stopStream = state.api.stream(onLive, onStreamState);
+  stopStream = state.api.stream(onLive, onStreamState, releaseNotice);
   mountUsers(state);
   mountAudit(state);
   mountPeers(state);
@@ -82,8 +82,11 @@ function onStreamState(s) {
     showSignIn(t('session.ended'));
     return;
   }
+  const back = s === 'live' && streamState === 'reconnecting';
   streamState = s === 'live' ? 'live' : 'reconnecting';
   showStreamState();
+  // Notices are not replayed: what changed while away is read again.
+  if (back) releasesResync();
 }
 
 function onLive(item) {

@@ -1,4 +1,6 @@
-// views/channels.js — the channel list, with counts of live arrivals.
+// views/channels.js — the channel list, with counts of live arrivals, and
+// a mark on the channels kept local (`local`: their items go to no peer,
+// docs/FEDERATION.md).
 import { h, fill } from '../dom.js';
 import { state } from '../state.js';
 import { t } from '../i18n.js';
@@ -13,6 +15,8 @@ export function renderChannels(onPick) {
         'aria-current': current ? 'page' : undefined, title: c.purpose,
         dataset: { channel: c.name }, onclick: () => onPick(c.name) },
       h('span', { class: 'hash' }, '#'), h('span', { class: 'cname', translate: 'no' }, c.name),
+      c.local ? h('span', { class: 'local-mark', title: t('channel.localWhy') },
+        t('channel.local')) : null,
       n ? h('span', { class: 'badge', 'aria-label': t('channel.new', n) }, String(n)) : null));
   }));
 }

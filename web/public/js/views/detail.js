@@ -17,6 +17,7 @@ import { banner, itemBanner, itemMarking, nationalMarks, relabel } from './banne
 import { t } from '../i18n.js';
 import { categoryName } from '../nations.js';
 import { releaseSection } from './release.js';
+import { correctSection } from './correct.js';
 
 const TEXT_PREVIEW_MAX = 200000;  // characters shown inline; the download has all
 
@@ -98,6 +99,7 @@ export function openDetail(item) {
       h('details', {}, h('summary', {}, t('detail.json')),
         h('pre', { class: 'json' }, JSON.stringify(item.label, null, 2))),
       releaseSection(item),
+      correctSection(item),
       h('div', { class: 'actions' }, close)));
   if (!dlg.open) dlg.showModal();
   close.focus();

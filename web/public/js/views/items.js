@@ -105,3 +105,13 @@ export function prependItem(item) {
   list().prepend(card(fresh, true));
   status().textContent = t('items.arrived');
 }
+
+/** An item withdrawn from this page: its card goes at once (other readers
+ *  lose it when they next load the channel: the node sends no withdrawal
+ *  event, docs/RELEASE.md). */
+export function removeItem(id, text) {
+  const key = String(id);
+  state.shown = state.shown.filter((i) => String(i.id) !== key);
+  list().querySelector(`li[data-id="${CSS.escape(key)}"]`)?.remove();
+  if (text) status().textContent = text;
+}

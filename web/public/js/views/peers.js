@@ -1,7 +1,8 @@
 // peers.js — the administrator's peers view: the nodes this node exchanges
 // items with (GET /api/v1/peers): name, nation, address (and the relay
 // through which it is reached), the SHA-256 fingerprint of its pinned
-// certificate, the highest classification agreed with it, and its state:
+// certificate, the highest classification agreed with it, the policy its
+// node decides under (its name and OID), and its state:
 // last contact, items waiting, last acknowledged, last error. Only shown to
 // administrators (the node refuses anyone else anyway; each listing is
 // audited there). Read only: peers are added with `liaison peer add` or
@@ -9,6 +10,7 @@
 import { h, fill } from '../dom.js';
 import { plainWords } from '../api.js';
 import { t } from '../i18n.js';
+import { state } from '../state.js';
 
 const STATES = ['new', 'up', 'down', 'refused'];
 const stateWord = (s) => (STATES.includes(s) ? t(`peers.state.${s}`) : s);
@@ -22,6 +24,16 @@ function dialog() {
   return d;
 }
 
+/** The peer's policy: its name and OID; "this node's" when it is ours; the
+ *  OID alone, said not held here, when the node no longer holds it. */
+function policyCell(p) {
+  if (!p.policy) return [t('peers.none')];
+  const ours = state.policy && p.policy === state.policy.id;
+  return [h('span', { class: 'peer-policy-name', translate: 'no' }, p.policyName || p.policy),
+    ours ? ` ${t('peers.policyOurs')}` : (p.policyName ? null : ` ${t('peers.policyNotHeld')}`),
+    p.policyName ? h('div', { class: 'muted small' }, h('code', { class: 'peer-policy-oid' }, p.policy)) : null];
+}
+
 function row(p) {
   const when = p.lastContact ? new Date(p.lastContact).toISOString().replace('.000Z', 'Z') : t('peers.never');
   return h('tr', { dataset: { peer: p.name, state: p.state } },
@@ -30,6 +42,7 @@ function row(p) {
     h('td', { class: 'peer-url' }, p.url, p.via ? h('div', { class: 'muted' }, t('peers.via', p.via)) : null),
     h('td', {}, h('code', { class: 'peer-fingerprint' }, p.fingerprint || t('peers.none'))),
     h('td', { class: 'peer-max' }, p.maxClassification || t('peers.highest')),
+    h('td', { class: 'peer-policy' }, ...policyCell(p)),
     h('td', { class: 'peer-state' }, stateWord(p.state)),
     h('td', { class: 'peer-contact' }, when),
     h('td', { class: 'peer-waiting' }, String(p.waiting ?? 0)),
@@ -46,7 +59,7 @@ async function render(state, d) {
   } catch (e) {
     status = plainWords(e);
   }
-  const cols = ['name', 'nation', 'url', 'fingerprint', 'max', 'state', 'contact', 'waiting', 'acked', 'error'];
+  const cols = ['name', 'nation', 'url', 'fingerprint', 'max', 'policy', 'state', 'contact', 'waiting', 'acked', 'error'];
   fill(d,
     h('h2', { id: 'peers-title' }, t('peers.title')),
     h('p', { class: 'muted', role: 'status', id: 'peers-status' }, status),

@@ -1,16 +1,21 @@
 // views/release.js — release requests (issue 13, docs/RELEASE.md): in an
 // item's detail, "Request wider release" (the item's label with only wider
-// choices, a reason, an optional deadline in UTC); and the "Release
-// requests" view: the requests the user proposed or decides on, with their
-// state, deadline (UTC), the authorities' answers and the history. An
-// authority concurs or breaks silence (a reason is required); the proposer
-// withdraws or extends once. The node decides and is the clock: the page
-// shows its answers, and its refusals in words.
+// choices — values added, a restrictive category dropped, a lower
+// classification — a reason, an optional deadline in UTC); and the
+// "Release requests" view: the requests the user proposed or decides on,
+// with their state, deadline (UTC) and a live countdown while open, the
+// authorities' answers and the history. An authority concurs or breaks
+// silence (a reason is required); the proposer withdraws or extends once.
+// The stream's release-request notices (sent by the node to the request's
+// parties only) update a card in place, or mark the button while the view
+// is closed. The node decides and is the clock: the page shows its
+// answers, and its refusals in words.
 import { h, fill } from '../dom.js';
 import { plainWords, ApiError } from '../api.js';
 import { state } from '../state.js';
 import { t } from '../i18n.js';
-import { widerChoices, widenedLabel, utcDeadline, utcText } from '../release.js';
+import { widerChoices, droppableChoices, lowerClassifications, changedLabel, utcDeadline, utcText,
+  timeLeft, leftText } from '../release.js';
 import { banner, itemBanner } from './banner.js';
 
 const STATES = ['open', 'adopted', 'silence-broken', 'withdrawn'];
@@ -44,6 +49,8 @@ export function releaseSection(item) {
 
 function form(item) {
   const groups = widerChoices(state.policy, item.label);
+  const drops = droppableChoices(state.policy, item.label);
+  const lower = lowerClassifications(state.policy, item.label);
   const status = h('p', { id: 'release-ask-status', role: 'status', class: 'muted' });
   const reason = h('textarea', { id: 'release-reason', rows: '3', required: true, maxlength: '4000' });
   const deadline = h('input', { type: 'datetime-local', id: 'release-deadline' });
@@ -53,17 +60,32 @@ function form(item) {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: true, disabled: true }), ` ${v}`)),
     g.values.map((c) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'release-add', value: c.name, dataset: { tagSet: g.tagSet } }), ` ${c.name}`))));
+  // A restrictive category (readers need it) may be dropped: untick it.
+  const dropBoxes = drops.map((g) => h('fieldset', { class: 'release-drops' },
+    h('legend', {}, h('span', { translate: 'no' }, g.tagSet), ` — ${t('rel.dropHint')}`),
+    g.values.map((v) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'release-keep', value: v, checked: true, dataset: { tagSet: g.tagSet } }), ` ${v}`))));
+  // A lower classification: a downgrade (the same procedure).
+  const klass = lower.length ? h('select', { id: 'release-class' },
+    h('option', { value: '' }, t('rel.keepClass', item.label.classification)),
+    lower.map((c) => h('option', { value: c.name }, t('rel.lowerTo', c.name)))) : null;
+  const chosen = (f) => ({
+    added: [...f.querySelectorAll('input[name=release-add]:checked')]
+      .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value })),
+    removed: [...f.querySelectorAll('input[name=release-keep]:not(:checked)')]
+      .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value })),
+    classification: f.querySelector('#release-class')?.value || null,
+  });
+  const changed = (c) => c.added.length || c.removed.length || c.classification;
   // The marking before and after, as the node marks them (POST
   // /api/v1/labels/mark); a later answer for older choices is dropped.
   const after = h('div', { id: 'release-after', class: 'release-after' }, h('span', { class: 'muted' }, t('rel.afterNone')));
   let asked = 0;
   const preview = async (ev) => {
-    const f = ev.currentTarget;
-    const added = [...f.querySelectorAll('input[name=release-add]:checked')]
-      .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value }));
+    const c = chosen(ev.currentTarget);
     const mine = ++asked;
-    if (!added.length) { fill(after, h('span', { class: 'muted' }, t('rel.afterNone'))); return; }
-    const label = widenedLabel(item.label, added);
+    if (!changed(c)) { fill(after, h('span', { class: 'muted' }, t('rel.afterNone'))); return; }
+    const label = changedLabel(item.label, c);
     try {
       const m = await state.api.mark(label);
       if (mine === asked) fill(after, banner(label.classification, m.marking, m.markingFr ?? m.marking_fr ?? m.marking, 'inline'));
@@ -73,13 +95,12 @@ function form(item) {
   };
   const submit = async (ev) => {
     ev.preventDefault();
-    const added = [...ev.target.querySelectorAll('input[name=release-add]:checked')]
-      .map((i) => ({ tagSet: i.dataset.tagSet, value: i.value }));
+    const c = chosen(ev.target);
     status.className = 'muted';
     delete status.dataset.rid;
-    if (!added.length) { status.className = 'error'; status.textContent = t('rel.pickOne'); return; }
+    if (!changed(c)) { status.className = 'error'; status.textContent = t('rel.pickOne'); return; }
     if (!reason.value.trim()) { status.className = 'error'; status.textContent = t('rel.needReason'); return; }
-    const body = { label: widenedLabel(item.label, added), reason: reason.value.trim() };
+    const body = { label: changedLabel(item.label, c), reason: reason.value.trim() };
     if (deadline.value) {
       const d = utcDeadline(deadline.value);
       if (!d) { status.className = 'error'; status.textContent = t('rel.badDeadline'); return; }
@@ -90,7 +111,9 @@ function form(item) {
       const r = await state.api.request('POST', `/api/v1/items/${encodeURIComponent(item.id)}/release-requests`, body);
       status.className = 'ok';
       status.dataset.rid = r.id;
-      status.textContent = t('rel.sent', state.lang === 'fr' ? r.markingFr : r.marking, utcText(r.deadline),
+      status.dataset.kind = r.kind;
+      status.textContent = t(r.kind === 'downgrade' ? 'rel.sentDowngrade' : 'rel.sent',
+        state.lang === 'fr' ? r.markingFr : r.marking, utcText(r.deadline),
         (r.authorities || []).map((a) => a.user).join(', '));
     } catch (e) {
       status.className = 'error';
@@ -99,7 +122,9 @@ function form(item) {
   };
   return h('form', { id: 'release-ask-form', onsubmit: submit, onchange: preview },
     h('h3', { id: 'release-ask-title' }, t('rel.ask')),
-    groups.length ? boxes : h('p', { class: 'muted' }, t('rel.nothingWider')),
+    groups.length || drops.length || klass ? [boxes, dropBoxes] : h('p', { class: 'muted' }, t('rel.nothingWider')),
+    klass ? [h('label', { for: 'release-class' }, t('rel.classification')), klass,
+      h('p', { class: 'small muted' }, t('rel.downgradeHint'))] : null,
     h('dl', { class: 'facts' },
       h('dt', {}, t('rel.before')), h('dd', {}, itemBanner(item, 'inline')),
       h('dt', {}, t('rel.after')), h('dd', {}, after)),
@@ -186,6 +211,8 @@ function card(r, d) {
       h('dt', {}, t('rel.reason')), h('dd', { class: 'rel-reason', translate: 'no' }, r.reason),
       h('dt', {}, t('rel.deadlineUtc')), h('dd', { class: 'rel-deadline' }, utcText(r.deadline),
         r.extended ? ` (${t('rel.extended')})` : null),
+      r.state === 'open' ? [h('dt', {}, t('rel.left')),
+        h('dd', { class: 'rel-countdown', dataset: { deadline: r.deadline } }, countdown(r.deadline))] : null,
       r.closed ? [h('dt', {}, t('rel.closed')), h('dd', {}, utcText(r.closed))] : null,
       h('dt', {}, t('rel.authorities')), h('dd', {}, answers(r))),
     r.history ? h('details', {}, h('summary', {}, t('rel.history')),
@@ -195,13 +222,35 @@ function card(r, d) {
     actions(r, d));
 }
 
+/** The countdown's words for `deadline`, at the browser's clock. */
+function countdown(deadline) {
+  const left = timeLeft(deadline, Date.now());
+  if (!left) return '';
+  return left.over ? t('rel.deadlineReached') : t('rel.timeLeft', leftText(left, state.lang));
+}
+
+/* One timer for the open view: each second, every open card's countdown is
+ * written again (stopped when the view closes). */
+let ticker = null;
+function tick(d) {
+  if (!d.open) { clearInterval(ticker); ticker = null; return; }
+  for (const el of d.querySelectorAll('.rel-countdown')) el.textContent = countdown(el.dataset.deadline);
+}
+function startTicking(d) {
+  if (ticker === null) ticker = setInterval(() => tick(d), 1000);
+}
+
+async function fetchRequest(rid) {
+  return state.api.request('GET', path(rid));
+}
+
 async function render(d) {
   let list = [];
   let status = '';
   try {
     const rows = (await state.api.request('GET', '/api/v1/release-requests'))?.requests || [];
     // A single request's answer carries its history: fetch each (a few).
-    list = await Promise.all(rows.map((r) => state.api.request('GET', path(r.id)).catch(() => r)));
+    list = await Promise.all(rows.map((r) => fetchRequest(r.id).catch(() => r)));
     status = list.length ? t('rel.count', list.length) : t('rel.empty');
   } catch (e) {
     status = releaseError(e);
@@ -211,20 +260,71 @@ async function render(d) {
     h('p', { class: 'muted', role: 'status', id: 'releases-status' }, status),
     h('ul', { class: 'rel-list' }, list.map((r) => card(r, d))),
     h('form', { method: 'dialog' }, h('button', { class: 'primary' }, t('rel.close'))));
+  startTicking(d);
 }
 
-/** Add the "Release requests" button to the top bar (members). */
+/* ---------------------------------------------------------- live notices */
+
+let unseen = 0;
+function markButton() {
+  const btn = document.getElementById('releases-open');
+  if (!btn) return;
+  btn.querySelector('.badge')?.remove();
+  if (unseen) btn.append(' ', h('span', { class: 'badge', id: 'releases-unseen', 'aria-label': t('rel.unseen', unseen) }, String(unseen)));
+}
+
+/** A release-request notice from the stream ({id, event, state}): the node
+ *  sent it because this user is a party; the request itself is read again
+ *  (the node checks again who may see it). The view, when open, has its
+ *  card replaced (or a new one added; one the user may no longer see goes);
+ *  else the button counts it. Either way the change is said. */
+export async function releaseNotice(n) {
+  const said = document.getElementById('releases-notice');
+  if (said) said.textContent = t('rel.notice', word(EVENTS, 'rel.event', n.event), word(STATES, 'rel.state', n.state));
+  const d = document.getElementById('releases-dialog');
+  if (!d?.open) {
+    unseen += 1;
+    markButton();
+    return;
+  }
+  const list = d.querySelector('.rel-list');
+  const old = list?.querySelector(`li[data-rid="${CSS.escape(n.id)}"]`);
+  let r = null;
+  try { r = await fetchRequest(n.id); } catch { /* gone for this user: its card goes */ }
+  if (!list) return;
+  const now = list.querySelector(`li[data-rid="${CSS.escape(n.id)}"]`) || old;
+  if (!r) { now?.remove(); return; }
+  const fresh = card(r, d);
+  fresh.classList.add('fresh');
+  if (now) now.replaceWith(fresh);
+  else list.prepend(fresh);
+  document.getElementById('releases-status').textContent = t('rel.count', list.children.length);
+}
+
+/** The stream came back: notices missed meanwhile are not replayed, so the
+ *  open view is read again, and the button says something may have changed. */
+export async function releasesResync() {
+  const d = document.getElementById('releases-dialog');
+  if (d?.open) await render(d);
+}
+
+/** Add the "Release requests" button to the top bar (members), and the
+ *  place where live changes are said. */
 export function mountReleases() {
   const tools = document.querySelector('.topbar .tools');
   if (!tools || document.getElementById('releases-open')) return;
   if (!(state.me?.roles || []).includes('member')) return;
   const btn = h('button', {
-    type: 'button', id: 'releases-open', class: 'ghost', dataset: { i18n: 'rel.open' },
+    type: 'button', id: 'releases-open', class: 'ghost',
     onclick: async () => {
       const d = dialog();
+      unseen = 0;
+      markButton();
       await render(d);
       if (!d.open) d.showModal();
     },
-  }, t('rel.open'));
+  }, h('span', { dataset: { i18n: 'rel.open' } }, t('rel.open'))); // its words switch; the badge stays
   tools.insertBefore(btn, document.getElementById('signout'));
+  tools.insertBefore(h('span', { id: 'releases-notice', class: 'rel-notice small', role: 'status' }),
+    document.getElementById('signout'));
 }
