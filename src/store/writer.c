@@ -83,8 +83,13 @@ static lsn_err insert_run(writer *w, writer_item *const *items, int k, lsn_error
         if (!ev)
             continue;
         if (!ev->object) {
+            /* The item's public id: a later version's row has a uuid of its
+             * own, never given out (and not kept by store migrate). */
+            static const uint8_t none[STORE_UUID_LEN];
+            const struct store_item_ver *v = &items[i]->item->ver;
+            bool later = v->version >= 2 && memcmp(v->of, none, STORE_UUID_LEN) != 0;
             char u[37];
-            store_uuid_text(items[i]->uuid, u);
+            store_uuid_text(later ? v->of : items[i]->uuid, u);
             snprintf(objects[i], sizeof objects[i], "item:%s", u);
             ev->object = objects[i];
         }

@@ -301,16 +301,18 @@ int main(int argc, char **argv)
     int vz = 0;
     ok(!strcmp(state_of(kenji, rz), "open") && item_of(minjun, z, &vz) == 404,
        "the_request_is_still_open_and_korea_does_not_read_its_item");
-    long sc = act(yui, rz, "concur");
-    bool adopted = !strcmp(state_of(kenji, rz), "adopted");
-    long sz = item_of(minjun, z, &vz);
-    ok(sc == 200 && adopted && sz == 200 && vz == 2,
-       "the_open_request_settles_after_the_migration (%ld, %d, %ld v%d)", sc, adopted, sz, vz);
+    /* Where each side was, before anything new is sent: the request's
+     * adoption below makes a version that goes to TOKYO too. */
     long long recv1 = tokyo_received(pb);
     ok(recv1 == recv0, "tokyo_knows_where_hq_was (%lld, was %lld)", recv1, recv0);
     long long acked1 = -1, waiting = -1;
     bool seen = peer_state(admin, &acked1, &waiting);
     ok(seen && acked1 == acked0, "hq_knows_where_tokyo_was (%lld, was %lld)", acked1, acked0);
+    long sc = act(yui, rz, "concur");
+    bool adopted = !strcmp(state_of(kenji, rz), "adopted");
+    long sz = item_of(minjun, z, &vz);
+    ok(sc == 200 && adopted && sz == 200 && vz == 2,
+       "the_open_request_settles_after_the_migration (%ld, %d, %ld v%d)", sc, adopted, sz, vz);
     ok(post(kenji, REL_JPN, "fedmig fedmigafter one", id) && post(kenji, REL_JPN, "fedmig fedmigafter two", id),
        "hq_posts_after_the_migration");
     ok(drained(admin, &acked1), "hq_outbox_drains (last acknowledged %lld)", acked1);
