@@ -344,10 +344,14 @@ static void remote_authorities(svc *s, auth_set *x)
         }
         if (here)
             continue; /* one decision per nation: taken here */
-        snprintf(x->names[x->n], sizeof x->names[0], SVC_FEDREL_ACTOR_PREFIX "%s",
-                 peers[i].name);
-        snprintf(x->org_names[x->n], sizeof x->org_names[0], "%s", peers[i].nation);
-        snprintf(x->nodes[x->n], sizeof x->nodes[0], "%s", peers[i].name);
+        /* A name that does not fit is no authority (never cut). */
+        if (snprintf(x->names[x->n], sizeof x->names[0], SVC_FEDREL_ACTOR_PREFIX "%s",
+                     peers[i].name) >= (int)sizeof x->names[0] ||
+            snprintf(x->org_names[x->n], sizeof x->org_names[0], "%s", peers[i].nation) >=
+                (int)sizeof x->org_names[0] ||
+            snprintf(x->nodes[x->n], sizeof x->nodes[0], "%s", peers[i].name) >=
+                (int)sizeof x->nodes[0])
+            continue;
         x->a[x->n] = (store_release_authority){ .user = x->names[x->n],
                                                 .organisation = x->org_names[x->n],
                                                 .node = x->nodes[x->n] };

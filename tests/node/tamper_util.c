@@ -42,10 +42,10 @@ char *tamper_swap_label(const char *x, const char *y)
 
 char *tamper_wrap(const char *x, const char *y)
 {
-    size_t lm;
+    size_t lm = 0;
     const char *pm = tamper_span(x, "<mb:MetadataBinding ", "</mb:MetadataBinding>", &lm);
     char *forged_doc = tamper_swap_label(x, y);
-    size_t lf;
+    size_t lf = 0;
     const char *pf = forged_doc ? tamper_span(forged_doc, "<mb:MetadataBinding ",
                                               "</mb:MetadataBinding>", &lf)
                                 : NULL;

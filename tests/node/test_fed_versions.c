@@ -268,7 +268,7 @@ int main(int argc, char **argv)
     ok(wait_version(&b, kenji, y, 0), "tokyo_no_longer_serves_the_narrowed_item");
     ok(fu_count(&b, kenji, "fvxbravo") == 0 && listed(&b, kenji, "space", y) == 0,
        "nor_finds_nor_lists_it");
-    char object[64];
+    char object[300];
     snprintf(object, sizeof object, "item:%s", y);
     ok(audit_count(B, "item.withdraw", "no longer released to this node by its origin HQ") == 1,
        "tokyo_audits_that_its_origin_no_longer_releases_it");
