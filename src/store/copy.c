@@ -1,6 +1,7 @@
 /* store/copy.c — records copied into one owned block (copy.h), for the
  * back-ends' `*out` records and the writer's asynchronous appends. */
 #include "store/copy.h"
+#include "store/store_rel.h"
 
 #include <string.h>
 
@@ -64,3 +65,24 @@ void *copy_item(const store_item *it)
     }
     return c;
 }
+
+store_release *copy_release_request(const store_release *r)
+{
+    store_release *c =
+        core_malloc(sizeof *c + copy_ssize(r->proposer) + copy_ssize(r->kind) +
+                    copy_ssize(r->label) + copy_ssize(r->marking_en) +
+                    copy_ssize(r->marking_fr) + copy_ssize(r->reason) + copy_ssize(r->state));
+    if (!c)
+        return NULL;
+    char *cur = (char *)(c + 1);
+    *c = *r;
+    c->proposer = copy_put(&cur, r->proposer);
+    c->kind = copy_put(&cur, r->kind);
+    c->label = copy_put(&cur, r->label);
+    c->marking_en = copy_put(&cur, r->marking_en);
+    c->marking_fr = copy_put(&cur, r->marking_fr);
+    c->reason = copy_put(&cur, r->reason);
+    c->state = copy_put(&cur, r->state);
+    return c;
+}
+

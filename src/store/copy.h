@@ -17,5 +17,9 @@ const char *copy_put(char **cur, const char *s);
  * when out of memory. An attachment present but empty keeps a non-NULL
  * pointer; without a media type there is no attachment. */
 void *copy_item(const store_item *it);
+/* A release request copied whole (its strings) into one block; NULL when
+ * out of memory. */
+struct store_release;
+struct store_release *copy_release_request(const struct store_release *r);
 
 #endif

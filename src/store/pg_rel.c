@@ -103,26 +103,6 @@ static void row_release(const PGresult *r, int i, store_release *x)
     x->new_row = pg_col_int(r, i, 15);
 }
 
-static store_release *copy_release(const store_release *r)
-{
-    store_release *c =
-        core_malloc(sizeof *c + copy_ssize(r->proposer) + copy_ssize(r->kind) +
-                    copy_ssize(r->label) + copy_ssize(r->marking_en) +
-                    copy_ssize(r->marking_fr) + copy_ssize(r->reason) + copy_ssize(r->state));
-    if (!c)
-        return NULL;
-    char *cur = (char *)(c + 1);
-    *c = *r;
-    c->proposer = copy_put(&cur, r->proposer);
-    c->kind = copy_put(&cur, r->kind);
-    c->label = copy_put(&cur, r->label);
-    c->marking_en = copy_put(&cur, r->marking_en);
-    c->marking_fr = copy_put(&cur, r->marking_fr);
-    c->reason = copy_put(&cur, r->reason);
-    c->state = copy_put(&cur, r->state);
-    return c;
-}
-
 typedef struct rel_ctx {
     store_release_cb cb;
     store_release_auth_cb auth;
@@ -139,7 +119,7 @@ static int release_row(void *ctx, const PGresult *r, int i)
     row_release(r, i, &rel);
     if (x->cb)
         return x->cb(x->ctx, &rel);
-    return (x->one = copy_release(&rel)) ? STORE_STOP : -1;
+    return (x->one = copy_release_request(&rel)) ? STORE_STOP : -1;
 }
 
 static lsn_err rel_get(store *b, const uint8_t rid[STORE_UUID_LEN], store_release **out,

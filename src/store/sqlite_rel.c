@@ -197,26 +197,6 @@ static bool release_whole(const store_release *r)
            r->reason && r->state;
 }
 
-static store_release *copy_release(const store_release *r)
-{
-    store_release *c =
-        core_malloc(sizeof *c + copy_ssize(r->proposer) + copy_ssize(r->kind) +
-                    copy_ssize(r->label) + copy_ssize(r->marking_en) +
-                    copy_ssize(r->marking_fr) + copy_ssize(r->reason) + copy_ssize(r->state));
-    if (!c)
-        return NULL;
-    char *cur = (char *)(c + 1);
-    *c = *r;
-    c->proposer = copy_put(&cur, r->proposer);
-    c->kind = copy_put(&cur, r->kind);
-    c->label = copy_put(&cur, r->label);
-    c->marking_en = copy_put(&cur, r->marking_en);
-    c->marking_fr = copy_put(&cur, r->marking_fr);
-    c->reason = copy_put(&cur, r->reason);
-    c->state = copy_put(&cur, r->state);
-    return c;
-}
-
 typedef struct rel_ctx {
     store_release_cb cb;
     store_release_auth_cb auth;
@@ -235,7 +215,7 @@ static int release_row(void *ctx, sqlite3_stmt *st)
         return -1; /* NOT NULL columns: only out of memory gives NULL */
     if (x->cb)
         return x->cb(x->ctx, &r);
-    return (x->one = copy_release(&r)) ? STORE_STOP : -1;
+    return (x->one = copy_release_request(&r)) ? STORE_STOP : -1;
 }
 
 static sq_arg uuid_arg(const uint8_t *u)
