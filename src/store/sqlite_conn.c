@@ -427,6 +427,14 @@ static const char schema_tombstones[] =
 #define SCHEMA_FEDREL 15
 #define SCHEMA_VERSION 15
 
+lsn_err sq_step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
+{
+    lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing)
 {
     int x = sqlite3_extended_errcode(db);

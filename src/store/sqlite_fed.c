@@ -73,14 +73,6 @@ lsn_err sq_schema_fed_policy(sq_conn *c, int version, lsn_error *err)
     return LSN_OK;
 }
 
-static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
-{
-    lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return e;
-}
-
 lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_error *err)
 {
     sq_conn *c = &s->w;
@@ -91,7 +83,7 @@ lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_e
             return sq_fail(c->db, err, "storing an item's binding");
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_blob64(st, 2, it->fed.binding, it->fed.binding_len, SQLITE_STATIC);
-        if ((e = step_done(c, st, "storing an item's binding", err)))
+        if ((e = sq_step_done(c, st, "storing an item's binding", err)))
             return e;
     }
     for (size_t i = 0; i < it->fed.outbox_n; i++) {
@@ -100,7 +92,7 @@ lsn_err sq_fed_item_written(sq_store *s, int64_t id, const store_item *it, lsn_e
             return sq_fail(c->db, err, "queueing an item for a peer");
         sqlite3_bind_int64(st, 1, it->fed.outbox[i]);
         sqlite3_bind_int64(st, 2, id);
-        if ((e = step_done(c, st, "queueing an item for a peer", err)))
+        if ((e = sq_step_done(c, st, "queueing an item for a peer", err)))
             return e;
     }
     return LSN_OK;
@@ -235,7 +227,7 @@ static lsn_err apply_peer(void *be, void *arg, lsn_error *err)
     bind_text_or_null(st, 6, j->p->via);
     sqlite3_bind_int64(st, 7, j->created_ms);
     bind_text_or_null(st, 8, j->p->policy);
-    lsn_err e = step_done(c, st, "adding a peer", err);
+    lsn_err e = sq_step_done(c, st, "adding a peer", err);
     if (e == LSN_OK)
         j->id = sqlite3_last_insert_rowid(c->db);
     return e;
@@ -274,7 +266,7 @@ static lsn_err apply_keep(void *be, void *arg, lsn_error *err)
         return sq_fail(c->db, err, "keeping an item's binding");
     sqlite3_bind_int64(st, 1, j->id);
     sqlite3_bind_blob64(st, 2, j->xml, j->len, SQLITE_STATIC);
-    return step_done(c, st, "keeping an item's binding", err);
+    return sq_step_done(c, st, "keeping an item's binding", err);
 }
 
 static lsn_err fed_item_binding_keep(store *b, int64_t id, const char *xml, size_t len,
@@ -316,7 +308,7 @@ static lsn_err apply_note(void *be, void *arg, lsn_error *err)
     sqlite3_bind_int64(st, 3, j->n->last_contact_ms);
     bind_text_or_null(st, 4, j->n->last_error);
     sqlite3_bind_int64(st, 5, j->n->last_acked);
-    return step_done(c, st, "noting a peer's state", err);
+    return sq_step_done(c, st, "noting a peer's state", err);
 }
 
 static lsn_err fed_peer_note(store *b, int64_t peer, const store_peer_state_note *n, lsn_error *err)
@@ -342,7 +334,7 @@ static lsn_err apply_received(void *be, void *arg, lsn_error *err)
         return sq_fail(c->db, err, "moving a peer's received sequence");
     sqlite3_bind_int64(st, 1, j->peer);
     sqlite3_bind_int64(st, 2, (int64_t)j->seq);
-    lsn_err e = step_done(c, st, "moving a peer's received sequence", err);
+    lsn_err e = sq_step_done(c, st, "moving a peer's received sequence", err);
     if (!e && sqlite3_changes(c->db) != 1)
         e = core_fail(err, LSN_ERR_ARG, "no peer %lld", (long long)j->peer);
     return e;

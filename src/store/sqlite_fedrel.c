@@ -36,14 +36,6 @@ lsn_err sq_schema_fedrel(sq_conn *c, int version, lsn_error *err)
     return LSN_OK;
 }
 
-static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
-{
-    lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return e;
-}
-
 typedef struct put_job {
     const store_fed_msg *m;
     bool added;
@@ -62,7 +54,7 @@ static lsn_err apply_put(void *be, void *arg, lsn_error *err)
     sqlite3_bind_text(st, 4, j->m->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, j->m->message, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, j->m->time_ms);
-    lsn_err e = step_done(c, st, "keeping a release message", err);
+    lsn_err e = sq_step_done(c, st, "keeping a release message", err);
     j->added = !e && sqlite3_changes(c->db) == 1;
     return e;
 }
@@ -93,7 +85,7 @@ static lsn_err apply_done(void *be, void *arg, lsn_error *err)
     sqlite3_bind_int64(st, 1, j->id);
     sqlite3_bind_int64(st, 2, j->done_ms);
     sqlite3_bind_text(st, 3, j->result ? j->result : "", -1, SQLITE_STATIC);
-    return step_done(c, st, "noting a release message's answer", err);
+    return sq_step_done(c, st, "noting a release message's answer", err);
 }
 
 static lsn_err fedrel_done(store *b, int64_t id, int64_t done_ms, const char *result,

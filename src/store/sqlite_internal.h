@@ -129,6 +129,9 @@ lsn_err sq_schema_migrate(sq_conn *c, const seal_keys *k, lsn_error *err);
 /* Turn the error state of `db` into an lsn_error: a constraint becomes
  * LSN_ERR_DUPLICATE or LSN_ERR_ARG, anything else LSN_ERR_IO. */
 lsn_err sq_fail(sqlite3 *db, lsn_error *err, const char *doing);
+/* Step a prepared write to its end, then reset it and clear its bindings;
+ * a failure says what was being done (`doing`). */
+lsn_err sq_step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err);
 
 /* The per-class index (items_cfts) holds the items of a (class, channel)
  * pair until the pair has this many: past it, the pair is common enough

@@ -76,14 +76,6 @@ lsn_err sq_schema_rel(sq_conn *c, int version, lsn_error *err)
     return LSN_OK;
 }
 
-static lsn_err step_done(sq_conn *c, sqlite3_stmt *st, const char *doing, lsn_error *err)
-{
-    lsn_err e = sqlite3_step(st) == SQLITE_DONE ? LSN_OK : sq_fail(c->db, err, doing);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return e;
-}
-
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -102,7 +94,7 @@ static lsn_err history_add(sq_conn *c, int64_t request, int64_t time_ms, const c
     sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
-    return step_done(c, st, "writing a request's history", err);
+    return sq_step_done(c, st, "writing a request's history", err);
 }
 
 /* Hide row `row` (superseded or withdrawn), the mark sealed (seal.h). */
@@ -118,7 +110,7 @@ static lsn_err hide(sq_store *s, int64_t row, const char *why, int64_t now_ms, l
     sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
     sqlite3_bind_blob(st, 4, mac, SEAL_LEN, SQLITE_STATIC);
-    return step_done(c, st, "hiding an item's row", err);
+    return sq_step_done(c, st, "hiding an item's row", err);
 }
 
 lsn_err sq_rel_item_written(sq_store *s, int64_t id, const store_item *it, int64_t now_ms,
@@ -133,7 +125,7 @@ lsn_err sq_rel_item_written(sq_store *s, int64_t id, const store_item *it, int64
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_blob(st, 2, it->ver.of, STORE_UUID_LEN, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, it->ver.version);
-    lsn_err e = step_done(c, st, "linking a version", err);
+    lsn_err e = sq_step_done(c, st, "linking a version", err);
     /* The row replaced: hiding it twice is refused by its primary key, so
      * that two versions never supersede the same row. */
     if (!e && it->ver.supersedes)
@@ -145,7 +137,7 @@ lsn_err sq_rel_item_written(sq_store *s, int64_t id, const store_item *it, int64
     sqlite3_bind_int64(st, 1, it->ver.adopts);
     sqlite3_bind_int64(st, 2, now_ms);
     sqlite3_bind_int64(st, 3, id);
-    if ((e = step_done(c, st, "adopting a release request", err)))
+    if ((e = sq_step_done(c, st, "adopting a release request", err)))
         return e;
     if (sqlite3_changes(c->db) != 1)
         return core_fail(err, LSN_ERR_DUPLICATE, "the release request is no longer open");
@@ -356,7 +348,7 @@ static lsn_err apply_add(void *be, void *arg, lsn_error *err)
     sqlite3_bind_text(st, 9, r->reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, r->created_ms);
     sqlite3_bind_int64(st, 11, r->deadline_ms);
-    lsn_err e = step_done(c, st, "adding a release request", err);
+    lsn_err e = sq_step_done(c, st, "adding a release request", err);
     if (e)
         return e;
     j->id = sqlite3_last_insert_rowid(c->db);
@@ -368,7 +360,7 @@ static lsn_err apply_add(void *be, void *arg, lsn_error *err)
         sqlite3_bind_text(st, 3, j->a[i].organisation, -1, SQLITE_STATIC);
         bind_text_or_null(st, 4, j->a[i].node);
         sqlite3_bind_int64(st, 5, (int64_t)i);
-        if ((e = step_done(c, st, "adding a request's authority", err)))
+        if ((e = sq_step_done(c, st, "adding a request's authority", err)))
             return e;
     }
     return history_add(c, j->id, r->created_ms, r->proposer, "open", r->reason, err);
@@ -469,7 +461,7 @@ static lsn_err apply_act(void *be, void *arg, lsn_error *err)
         sqlite3_bind_text(st, 3, answer, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, a->now_ms);
         bind_text_or_null(st, 5, a->kind == STORE_REL_BREAK ? a->reason : NULL);
-        e = step_done(c, st, "recording an answer", err);
+        e = sq_step_done(c, st, "recording an answer", err);
         event = answer;
         break;
     case STORE_REL_EXTEND:
@@ -481,7 +473,7 @@ static lsn_err apply_act(void *be, void *arg, lsn_error *err)
             return sq_fail(c->db, err, "extending a request");
         sqlite3_bind_int64(st, 1, a->id);
         sqlite3_bind_int64(st, 2, a->deadline_ms);
-        e = step_done(c, st, "extending a request", err);
+        e = sq_step_done(c, st, "extending a request", err);
         event = "extend";
         snprintf(detail, sizeof detail, "deadline %lld", (long long)a->deadline_ms);
         break;
@@ -500,7 +492,7 @@ static lsn_err apply_act(void *be, void *arg, lsn_error *err)
         sqlite3_bind_int64(st, 1, a->id);
         sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, a->now_ms);
-        e = step_done(c, st, "closing a request", err);
+        e = sq_step_done(c, st, "closing a request", err);
     }
     if (!e)
         e = history_add(c, a->id, a->now_ms, a->actor, event, detail, err);
@@ -534,7 +526,7 @@ static lsn_err apply_withdraw(void *be, void *arg, lsn_error *err)
             return sq_fail(c->db, err, "keeping a tombstone");
         sqlite3_bind_int64(st, 1, j->row);
         sqlite3_bind_blob64(st, 2, j->tombstone, j->tombstone_len, SQLITE_STATIC);
-        e = step_done(c, st, "keeping a tombstone", err);
+        e = sq_step_done(c, st, "keeping a tombstone", err);
     }
     /* The tombstone's outbox entries, in the same transaction. */
     store_item q = { .fed = { .outbox = j->peers, .outbox_n = j->npeers } };
